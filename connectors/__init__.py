@@ -1,0 +1,1 @@
+"""Marketplace clients: all wire-format knowledge of one platform lives in one module here."""

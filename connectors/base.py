@@ -1,0 +1,1 @@
+"""Normalized marketplace models, error taxonomy and the Connector protocol (filled by the connector issue)."""

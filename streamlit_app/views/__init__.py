@@ -1,0 +1,1 @@
+"""One module per Streamlit page (app issue)."""

@@ -1,0 +1,498 @@
+# SQLAlchemy 2.0 typed models: every table SyncStore keeps. Schema changes go through Alembic migrations.
+"""The SyncStore schema.
+
+Catalog: master_products -> product_variants, platform_overrides, category_mappings.
+Shops: platform_connections -> platform_listings (a remote item bound to a master product)
+-> platform_listing_skus (a remote SKU/model bound to a master variant). Each listing row keeps
+the remote value and the last-synced baseline per field, which is what the three-way diff reads.
+Work: outbox_events, sync_logs, product_conflicts, webhook_logs, inventory_history,
+rate_limit_tracking, sync_rules. People: users, audit_logs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from syncstore.db.types import BigId, JSONType, Measure, Money, UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _created() -> Mapped[datetime]:
+    return mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+def _updated() -> Mapped[datetime]:
+    return mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+# --- people ---------------------------------------------------------------------------------
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    role: Mapped[str] = mapped_column(sa.String(20))
+    # NULL for users who sign in through OIDC only.
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (sa.CheckConstraint("role IN ('admin', 'editor', 'viewer')", name="role"),)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_logs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # A snapshot of who acted, kept even if the user is later removed ("cli:root" for the CLI).
+    actor_label: Mapped[str] = mapped_column(sa.String(320))
+    action: Mapped[str] = mapped_column(sa.String(100))
+    entity_type: Mapped[str] = mapped_column(sa.String(50))
+    entity_id: Mapped[str | None] = mapped_column(sa.String(64))
+    before: Mapped[Any | None] = mapped_column(JSONType)
+    after: Mapped[Any | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = _created()
+
+    __table_args__ = (
+        sa.Index(None, "entity_type", "entity_id"),
+        sa.Index(None, "created_at"),
+        sa.Index(None, "actor_id"),
+    )
+
+
+# --- master catalog -------------------------------------------------------------------------
+
+
+class MasterProduct(Base):
+    __tablename__ = "master_products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The merchant's stable key for a product (groups variant rows in CSV import and export).
+    handle: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(255))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    category: Mapped[str] = mapped_column(sa.String(200))
+    brand: Mapped[str] = mapped_column(sa.String(100), default="")
+    base_price: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    weight_kg: Mapped[Decimal | None] = mapped_column(Measure)
+    length_cm: Mapped[Decimal | None] = mapped_column(Measure)
+    width_cm: Mapped[Decimal | None] = mapped_column(Measure)
+    height_cm: Mapped[Decimal | None] = mapped_column(Measure)
+    images: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # active | inactive | deleted (deleted rows stay so listings can be taken down and history kept).
+    status: Mapped[str] = mapped_column(sa.String(20), default="active")
+    # Optimistic locking: every update names the version it read.
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    variants: Mapped[list[ProductVariant]] = relationship(
+        back_populates="product", order_by="ProductVariant.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('active', 'inactive', 'deleted')", name="status"),
+        sa.CheckConstraint("base_price > 0", name="base_price_positive"),
+        sa.Index(None, "status", "category"),
+        sa.Index(None, "status", "updated_at"),
+        sa.Index(None, "status", "base_price"),
+        sa.Index(None, "title"),
+    )
+
+
+class ProductVariant(Base):
+    __tablename__ = "product_variants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("master_products.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    # NULL means the product's base price.
+    price: Mapped[Decimal | None] = mapped_column(Money)
+    # On hand; available = stock - reserved.
+    stock: Mapped[int] = mapped_column(default=0)
+    reserved: Mapped[int] = mapped_column(default=0)
+    low_stock_threshold: Mapped[int | None] = mapped_column()
+    attributes: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    barcode: Mapped[str | None] = mapped_column(sa.String(64))
+    image_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    weight_kg: Mapped[Decimal | None] = mapped_column(Measure)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    product: Mapped[MasterProduct] = relationship(back_populates="variants")
+
+    __table_args__ = (
+        sa.CheckConstraint("stock >= 0", name="stock_non_negative"),
+        sa.CheckConstraint("reserved >= 0", name="reserved_non_negative"),
+        sa.CheckConstraint("price IS NULL OR price > 0", name="price_positive"),
+        sa.Index(None, "product_id"),
+    )
+
+
+class PlatformOverride(Base):
+    """A per-platform value that replaces the master value of one field (product or variant level)."""
+
+    __tablename__ = "platform_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("master_products.id", ondelete="CASCADE"))
+    variant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product_variants.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(sa.String(20))
+    field: Mapped[str] = mapped_column(sa.String(50))
+    value: Mapped[Any] = mapped_column(JSONType)
+    updated_by: Mapped[str] = mapped_column(sa.String(320), default="")
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (
+        sa.UniqueConstraint("product_id", "variant_id", "platform", "field"),
+        sa.Index(None, "variant_id"),
+    )
+
+
+class CategoryMapping(Base):
+    """Which platform category a master category is listed under (needed to create a listing)."""
+
+    __tablename__ = "category_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(sa.String(20))
+    master_category: Mapped[str] = mapped_column(sa.String(200))
+    remote_category_id: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (sa.UniqueConstraint("platform", "master_category"),)
+
+
+class SyncRule(Base):
+    __tablename__ = "sync_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    platform: Mapped[str | None] = mapped_column(sa.String(20))
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    actions: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    priority: Mapped[int] = mapped_column(default=0)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (sa.Index(None, "is_active", "priority"),)
+
+
+# --- shops and listings ---------------------------------------------------------------------
+
+
+class PlatformConnection(Base):
+    """A connected shop. Tokens are stored encrypted (syncstore.crypto), bound to this row and column."""
+
+    __tablename__ = "platform_connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(sa.String(20))
+    shop_id: Mapped[str] = mapped_column(sa.String(64))
+    shop_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    region: Mapped[str] = mapped_column(sa.String(10), default="")
+    # connected | disconnected | expired | error
+    status: Mapped[str] = mapped_column(sa.String(20), default="connected")
+    access_token: Mapped[str | None] = mapped_column(sa.Text)
+    refresh_token: Mapped[str | None] = mapped_column(sa.Text)
+    access_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refresh_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # TikTok Shop's per-shop request parameter; not a secret.
+    shop_cipher: Mapped[str | None] = mapped_column(sa.String(255))
+    api_quota_used: Mapped[int] = mapped_column(default=0)
+    api_quota_limit: Mapped[int] = mapped_column(default=10_000)
+    # Set when the platform throttles us: every worker waits until then.
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Upper bound of the last snapshot pull (remote update time), for incremental pulls.
+    snapshot_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (
+        sa.UniqueConstraint("platform", "shop_id"),
+        sa.CheckConstraint("platform IN ('shopee', 'tiktokshop')", name="platform"),
+        sa.Index(None, "status", "access_token_expires_at"),
+    )
+
+
+class PlatformListing(Base):
+    """A remote item (Shopee item / TikTok product) and its binding to a master product."""
+
+    __tablename__ = "platform_listings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(sa.ForeignKey("platform_connections.id", ondelete="CASCADE"))
+    # NULL while the remote item is an orphan (no master product bound).
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("master_products.id", ondelete="SET NULL"))
+    platform: Mapped[str] = mapped_column(sa.String(20))
+    remote_item_id: Mapped[str] = mapped_column(sa.String(64))
+    remote_status: Mapped[str] = mapped_column(sa.String(30), default="")
+    remote_category_id: Mapped[str | None] = mapped_column(sa.String(64))
+    remote_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Remote value (last snapshot) and baseline (value at last successful sync) per item field.
+    remote_title: Mapped[str | None] = mapped_column(sa.String(500))
+    base_title: Mapped[str | None] = mapped_column(sa.String(500))
+    remote_description: Mapped[str | None] = mapped_column(sa.Text)
+    base_description: Mapped[str | None] = mapped_column(sa.Text)
+    remote_images: Mapped[list[str] | None] = mapped_column(JSONType)
+    base_images: Mapped[list[str] | None] = mapped_column(JSONType)
+    remote_weight_kg: Mapped[Decimal | None] = mapped_column(Measure)
+    base_weight_kg: Mapped[Decimal | None] = mapped_column(Measure)
+    remote_dimensions: Mapped[dict[str, str] | None] = mapped_column(JSONType)
+    base_dimensions: Mapped[dict[str, str] | None] = mapped_column(JSONType)
+    # synced | pending | failed | conflict
+    sync_status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    skus: Mapped[list[PlatformListingSku]] = relationship(
+        back_populates="listing", cascade="all, delete-orphan", order_by="PlatformListingSku.id"
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("connection_id", "remote_item_id"),
+        sa.Index(None, "product_id"),
+        sa.Index(None, "connection_id", "sync_status"),
+    )
+
+
+class PlatformListingSku(Base):
+    """A remote SKU (Shopee model / TikTok SKU) and its binding to a master variant."""
+
+    __tablename__ = "platform_listing_skus"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(sa.ForeignKey("platform_listings.id", ondelete="CASCADE"))
+    # Repeated from the listing so one variant binds to at most one SKU per shop.
+    connection_id: Mapped[int] = mapped_column(sa.ForeignKey("platform_connections.id", ondelete="CASCADE"))
+    variant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product_variants.id", ondelete="SET NULL"))
+    # Shopee model_id (0 for an item without models) or TikTok SKU id.
+    remote_sku_id: Mapped[str] = mapped_column(sa.String(64))
+    seller_sku: Mapped[str | None] = mapped_column(sa.String(100))
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
+    remote_price: Mapped[Decimal | None] = mapped_column(Money)
+    base_price: Mapped[Decimal | None] = mapped_column(Money)
+    remote_stock: Mapped[int | None] = mapped_column()
+    base_stock: Mapped[int | None] = mapped_column()
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    listing: Mapped[PlatformListing] = relationship(back_populates="skus")
+
+    __table_args__ = (
+        sa.UniqueConstraint("listing_id", "remote_sku_id"),
+        sa.UniqueConstraint("connection_id", "variant_id"),
+        sa.Index(None, "variant_id"),
+        sa.Index(None, "connection_id", "seller_sku"),
+    )
+
+
+# --- work queues and logs -------------------------------------------------------------------
+
+
+class OutboxEvent(Base):
+    """An event written in the same transaction as the change it announces (transactional outbox)."""
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    aggregate_type: Mapped[str] = mapped_column(sa.String(50))
+    aggregate_id: Mapped[str] = mapped_column(sa.String(64))
+    event_type: Mapped[str] = mapped_column(sa.String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # pending | done | failed
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The lease: while locked_until is in the future only locked_by may complete or fail the event.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_by: Mapped[str | None] = mapped_column(sa.String(64))
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = _created()
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('pending', 'done', 'failed')", name="status"),
+        sa.Index(None, "status", "next_attempt_at"),
+        sa.Index(None, "aggregate_type", "aggregate_id"),
+    )
+
+
+class SyncLog(Base):
+    __tablename__ = "sync_logs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    connection_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("platform_connections.id", ondelete="SET NULL")
+    )
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("master_products.id", ondelete="SET NULL"))
+    variant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product_variants.id", ondelete="SET NULL"))
+    platform: Mapped[str] = mapped_column(sa.String(20))
+    # create | update_price | update_stock | update_fields | activate | deactivate | delete
+    operation: Mapped[str] = mapped_column(sa.String(50))
+    # pending | success | failed
+    status: Mapped[str] = mapped_column(sa.String(20))
+    platform_product_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # Derived from the change, so a re-run after a crash has one effect on the platform.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(128))
+    error_message: Mapped[str | None] = mapped_column(sa.Text)
+    request_data: Mapped[Any | None] = mapped_column(JSONType)
+    response_data: Mapped[Any | None] = mapped_column(JSONType)
+    attempts: Mapped[int] = mapped_column(default=1)
+    duration_ms: Mapped[int | None] = mapped_column()
+    run_id: Mapped[str | None] = mapped_column(sa.String(64))
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = _created()
+
+    __table_args__ = (
+        sa.Index(None, "connection_id", "created_at"),
+        sa.Index(None, "status", "created_at"),
+        sa.Index(None, "product_id"),
+        sa.Index(None, "idempotency_key"),
+    )
+
+
+class ProductConflict(Base):
+    """A field changed on both sides since the last sync; one row per shop, listing, SKU and field."""
+
+    __tablename__ = "product_conflicts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "<listing_id>:<variant_id or ->:<field>": the row is reused when the same field conflicts again.
+    conflict_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    connection_id: Mapped[int] = mapped_column(sa.ForeignKey("platform_connections.id", ondelete="CASCADE"))
+    listing_id: Mapped[int | None] = mapped_column(sa.ForeignKey("platform_listings.id", ondelete="CASCADE"))
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("master_products.id", ondelete="CASCADE"))
+    variant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product_variants.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(sa.String(20))
+    field: Mapped[str] = mapped_column(sa.String(50))
+    master_value: Mapped[Any | None] = mapped_column(JSONType)
+    platform_value: Mapped[Any | None] = mapped_column(JSONType)
+    base_value: Mapped[Any | None] = mapped_column(JSONType)
+    # pending | resolved
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    resolution: Mapped[Any | None] = mapped_column(JSONType)
+    resolved_by: Mapped[str | None] = mapped_column(sa.String(320))
+    detected_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.Index(None, "status", "detected_at"),
+        sa.Index(None, "product_id"),
+        sa.Index(None, "connection_id", "status"),
+    )
+
+
+class WebhookLog(Base):
+    """A marketplace event as received: stored (and committed) before it is acknowledged."""
+
+    __tablename__ = "webhook_logs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(sa.String(20))
+    # TikTok's tts_notification_id; for Shopee a stable hash of shop, code and raw body.
+    event_id: Mapped[str] = mapped_column(sa.String(128))
+    event_type: Mapped[str] = mapped_column(sa.String(100))
+    shop_id: Mapped[str | None] = mapped_column(sa.String(64))
+    payload: Mapped[Any | None] = mapped_column(JSONType)
+    raw_body: Mapped[str] = mapped_column(sa.Text, default="")
+    # Only the headers that matter; never secrets.
+    headers: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    signature: Mapped[str | None] = mapped_column(sa.String(255))
+    # received | processed | ignored | failed
+    status: Mapped[str] = mapped_column(sa.String(20), default="received")
+    attempts: Mapped[int] = mapped_column(default=0)
+    error_message: Mapped[str | None] = mapped_column(sa.Text)
+    received_at: Mapped[datetime] = _created()
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.UniqueConstraint("platform", "event_id"),
+        sa.Index(None, "status", "received_at"),
+        sa.Index(None, "platform", "event_type", "received_at"),
+    )
+
+
+class InventoryHistory(Base):
+    """The stock ledger: one row per change of on-hand or reserved quantity."""
+
+    __tablename__ = "inventory_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("master_products.id", ondelete="SET NULL"))
+    variant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product_variants.id", ondelete="SET NULL"))
+    connection_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("platform_connections.id", ondelete="SET NULL")
+    )
+    platform: Mapped[str | None] = mapped_column(sa.String(20))
+    previous_quantity: Mapped[int] = mapped_column()
+    new_quantity: Mapped[int] = mapped_column()
+    previous_reserved: Mapped[int] = mapped_column(default=0)
+    new_reserved: Mapped[int] = mapped_column(default=0)
+    # order | cancellation | shipment | manual | import | reconcile
+    change_reason: Mapped[str] = mapped_column(sa.String(50))
+    # e.g. "shopee:<order>:<line>:reserve": a transition is applied once.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    changed_by: Mapped[str] = mapped_column(sa.String(320), default="")
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = _created()
+
+    __table_args__ = (sa.Index(None, "variant_id", "created_at"), sa.Index(None, "created_at"))
+
+
+class RateLimitTracking(Base):
+    """Requests made per shop, endpoint and window (the database limiter and the quota bars read this)."""
+
+    __tablename__ = "rate_limit_tracking"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    connection_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("platform_connections.id", ondelete="CASCADE")
+    )
+    platform: Mapped[str] = mapped_column(sa.String(20))
+    shop_id: Mapped[str] = mapped_column(sa.String(64))
+    endpoint: Mapped[str] = mapped_column(sa.String(255))
+    request_count: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    quota_limit: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = _created()
+
+    __table_args__ = (sa.UniqueConstraint("platform", "shop_id", "endpoint", "window_start"),)

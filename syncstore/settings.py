@@ -1,0 +1,78 @@
+# The one place configuration is read: SYNCSTORE_* environment variables and an optional .env file.
+"""Settings for every SyncStore process.
+
+Defaults run the demo with nothing installed: a SQLite file under `.syncstore/`, no Redis,
+a local encryption key file. Production sets `SYNCSTORE_DATABASE_URL`, `SYNCSTORE_REDIS_URL`
+and `SYNCSTORE_ENCRYPTION_KEYS`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting SyncStore reads; each maps to `SYNCSTORE_<NAME>`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SYNCSTORE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        default=Path(".syncstore"), description="Where the default SQLite file and local key file live."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/syncstore.db. "
+        "PostgreSQL: postgresql+psycopg://user@host/db.",
+    )
+    sqlite_busy_timeout_ms: int = Field(default=15_000, ge=0)
+    redis_url: str | None = Field(default=None, description="Optional Redis, e.g. redis://127.0.0.1:6379/0.")
+
+    encryption_keys: SecretStr | None = Field(
+        default=None,
+        description="Keyring 'kid:base64key,kid2:base64key'; the first is the primary (encrypts new values).",
+    )
+    retired_key_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Key ids that must no longer decrypt anything (comma separated)."
+    )
+    key_file: Path | None = Field(
+        default=None, description="Local key file used when no keyring is configured (default <data_dir>/keys)."
+    )
+
+    currency: str = Field(default="MYR", min_length=3, max_length=3, description="Default catalog currency.")
+    outbox_lease_seconds: int = Field(default=60, ge=1)
+    outbox_max_attempts: int = Field(default=3, ge=1)
+    outbox_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    outbox_backoff_max_seconds: float = Field(default=300.0, gt=0)
+
+    log_level: str = "INFO"
+
+    @field_validator("retired_key_ids", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'syncstore.db').resolve()}"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.data_dir / "keys"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Starlette webhook receiver: verify, deduplicate, store, acknowledge (receiver issue)."""
