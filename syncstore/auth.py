@@ -105,7 +105,9 @@ def requires(
 ) -> Callable[[Callable[Concatenate[Actor | None, P], R]], Callable[Concatenate[Actor | None, P], R]]:
     """Declare a mutating service function whose first argument is the acting user."""
 
-    def decorate(func: Callable[Concatenate[Actor | None, P], R]) -> Callable[Concatenate[Actor | None, P], R]:
+    def decorate(
+        func: Callable[Concatenate[Actor | None, P], R],
+    ) -> Callable[Concatenate[Actor | None, P], R]:
         @functools.wraps(func)
         def checked(actor: Actor | None, /, *args: P.args, **kwargs: P.kwargs) -> R:
             require(actor, permission)
@@ -138,7 +140,13 @@ def _user_view(user: User) -> dict[str, object]:
 
 @requires(Permission.USERS_MANAGE)
 def create_user(
-    actor: Actor | None, session: Session, *, email: str, role: Role | str, password: str | None, name: str = ""
+    actor: Actor | None,
+    session: Session,
+    *,
+    email: str,
+    role: Role | str,
+    password: str | None,
+    name: str = "",
 ) -> User:
     """Add a user; the password is stored only as an argon2 hash."""
     try:

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
         default_factory=list, description="Key ids that must no longer decrypt anything (comma separated)."
     )
     key_file: Path | None = Field(
-        default=None, description="Local key file used when no keyring is configured (default <data_dir>/keys)."
+        default=None, description="Local key file used when no keyring is set (default <data_dir>/keys)."
     )
 
     currency: str = Field(default="MYR", min_length=3, max_length=3, description="Default catalog currency.")

@@ -1,4 +1,4 @@
-# Alembic environment: runs migrations on the connection syncstore.db.migrate hands over, or on the configured URL.
+# Alembic environment: migrates the connection syncstore.db.migrate hands over, or the configured URL.
 from __future__ import annotations
 
 from alembic import context

@@ -1,0 +1,274 @@
+# The `syncstore` command line: database, demo data, users, keys and catalog import/export.
+"""`syncstore ...` commands.
+
+Commands run as the operator at the shell (`cli:<user>`, Admin): shell access to the server is
+already admin access. Every change they make is audited like a change made in the app.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from syncstore.auth import Actor, Role
+from syncstore.db import migrate
+from syncstore.db.engine import get_engine, transaction
+from syncstore.errors import SyncStoreError
+from syncstore.settings import get_settings
+
+app = typer.Typer(help="SyncStore: catalog and inventory sync for Shopee and TikTok Shop.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo: sample catalog and local shops.", no_args_is_help=True)
+user_app = typer.Typer(help="Users and roles.", no_args_is_help=True)
+keys_app = typer.Typer(help="Encryption keys for stored platform tokens.", no_args_is_help=True)
+catalog_app = typer.Typer(help="Import and export the master catalog.", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (demo_app, "demo"), (user_app, "user"), (keys_app, "keys"), (catalog_app, "catalog")):
+    app.add_typer(sub, name=name)
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=errors
+    )
+
+
+def _fail(message: str) -> typer.Exit:
+    errors.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)
+
+
+def _database_label() -> str:
+    return get_engine().url.render_as_string(hide_password=True)
+
+
+# --- db -------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest version."""
+    engine = get_engine()
+    before = migrate.current_revision(engine)
+    migrate.upgrade(engine)
+    after = migrate.current_revision(engine)
+    console.print(f"database {_database_label()}: revision {before or 'empty'} -> {after}")
+
+
+# --- demo -----------------------------------------------------------------------------------
+
+
+def _seed(actor: Actor) -> dict[str, int]:
+    """Migrate and import the sample catalog unless products already exist; returns table counts."""
+    from syncstore.data import sample_catalog_path
+    from syncstore.db.models import MasterProduct, OutboxEvent, ProductVariant
+    from syncstore.importer import import_csv
+
+    engine = get_engine()
+    migrate.upgrade(engine)
+    with transaction(engine) as session:
+        existing = session.scalar(sa.select(sa.func.count()).select_from(MasterProduct)) or 0
+    if existing == 0:
+        with _progress() as progress:
+            task = progress.add_task("importing sample catalog", total=None)
+            report = import_csv(
+                actor,
+                engine,
+                sample_catalog_path(),
+                strict=True,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        if report.errors:
+            raise _fail(f"the sample catalog has {len(report.errors)} invalid rows: {report.errors[:3]}")
+    with transaction(engine) as session:
+
+        def total(model: type) -> int:
+            return session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+
+        return {
+            "products": total(MasterProduct),
+            "variants": total(ProductVariant),
+            "outbox_events": total(OutboxEvent),
+            "already_seeded": int(existing > 0),
+        }
+
+
+def _ensure_admin(actor: Actor) -> tuple[str, str] | None:
+    """Create the demo admin when no user exists; returns (e-mail, password) when created."""
+    from syncstore import auth
+    from syncstore.db.models import User
+
+    with transaction(get_engine()) as session:
+        if session.scalar(sa.select(sa.func.count()).select_from(User)):
+            return None
+        password = secrets.token_urlsafe(12)
+        auth.create_user(actor, session, email="admin@syncstore.local", role=Role.ADMIN, password=password)
+        return "admin@syncstore.local", password
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Migrate the database and import the sample catalog (once)."""
+    counts = _seed(Actor.command_line())
+    state = "already seeded" if counts.pop("already_seeded") else "seeded"
+    console.print(f"{state} {_database_label()}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+@demo_app.command("run")
+def demo_run() -> None:
+    """Everything `make demo` does: migrate, seed the sample catalog, create the demo admin."""
+    actor = Actor.command_line()
+    counts = _seed(actor)
+    seeded_before = counts.pop("already_seeded")
+    table = Table(title=f"SyncStore demo database: {_database_label()}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, value in counts.items():
+        table.add_row(name, str(value))
+    console.print(table)
+    console.print("sample catalog: " + ("already present, left as it was" if seeded_before else "imported now"))
+    created = _ensure_admin(actor)
+    if created:
+        console.print(f"admin user created: [bold]{created[0]}[/bold] / password [bold]{created[1]}[/bold]")
+        console.print("(shown once; add more with `syncstore user add EMAIL --role editor`)")
+    else:
+        console.print("users exist already; add one with `syncstore user add EMAIL --role admin`")
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+@user_app.command("add")
+def user_add(
+    email: str,
+    role: Annotated[Role, typer.Option(help="admin, editor or viewer")] = Role.VIEWER,
+    name: Annotated[str, typer.Option(help="Display name")] = "",
+    password: Annotated[
+        str | None, typer.Option(help="Omit to be asked (or to generate one with --generate)")
+    ] = None,
+    generate: Annotated[bool, typer.Option(help="Generate a password and print it once")] = False,
+    oidc_only: Annotated[bool, typer.Option(help="No password: the user signs in through OIDC")] = False,
+) -> None:
+    """Add a user with a role."""
+    from syncstore import auth
+
+    if generate:
+        password = secrets.token_urlsafe(12)
+    elif password is None and not oidc_only:
+        password = typer.prompt("password (10 characters or more)", hide_input=True, confirmation_prompt=True)
+    with transaction(get_engine()) as session:
+        user = auth.create_user(
+            Actor.command_line(), session, email=email, role=role, password=password, name=name
+        )
+    console.print(f"added {user.email} as {user.role}")
+    if generate:
+        console.print(f"password: [bold]{password}[/bold] (shown once)")
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new key entry to put first in SYNCSTORE_ENCRYPTION_KEYS."""
+    from syncstore import crypto
+
+    console.print(crypto.generate_key())
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """Which key ids the stored tokens use (a key may be retired once none does)."""
+    from syncstore import connections
+
+    with transaction(get_engine()) as session:
+        usage = connections.key_usage(session)
+    if not usage:
+        console.print("no stored tokens")
+    for kid, used in sorted(usage.items()):
+        console.print(f"{kid}: {used} stored value{'s' if used != 1 else ''}")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored token under the primary key (idempotent, resumable)."""
+    from syncstore import connections
+
+    with _progress() as progress:
+        task = progress.add_task("re-encrypting tokens", total=None)
+        report = connections.rotate_keys(
+            Actor.command_line(),
+            get_engine(),
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    console.print(str(report))
+
+
+# --- catalog --------------------------------------------------------------------------------
+
+
+@catalog_app.command("import")
+def catalog_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    strict: Annotated[bool, typer.Option(help="Import all rows or none")] = False,
+) -> None:
+    """Import products from a CSV file (one row per variant); bad rows are reported by line."""
+    from syncstore.importer import import_csv
+
+    with _progress() as progress:
+        task = progress.add_task(f"importing {file.name}", total=None)
+        report = import_csv(
+            Actor.command_line(),
+            get_engine(),
+            file,
+            strict=strict,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    for error in report.errors:
+        errors.print(f"line {error.line}: {error.field}: {error.message}")
+    console.print(
+        f"{report.rows} rows read: {report.products_created} products and {report.variants_created} "
+        f"variants imported, {len(report.errors)} errors"
+        + (" (strict: nothing imported)" if strict and report.errors else "")
+    )
+    if report.errors:
+        raise typer.Exit(code=1)
+
+
+@catalog_app.command("export")
+def catalog_export(
+    output: Annotated[Path | None, typer.Argument(help="CSV file to write; standard output if omitted")] = None,
+) -> None:
+    """Export the catalog as CSV in the import format."""
+    from syncstore.importer import export_csv
+
+    with transaction(get_engine()) as session:
+        if output is None:
+            written = export_csv(session, sys.stdout)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as target:
+                written = export_csv(session, target)
+    errors.print(f"exported {written} rows")
+
+
+def main() -> None:
+    """Entry point: SyncStore errors become one clear line and exit code 1, never a traceback."""
+    try:
+        app()
+    except SyncStoreError as error:
+        errors.print(f"[red]error:[/red] {error}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,243 @@
+# Catalog commands: validation, one outbox event and one audit row per command, optimistic locking.
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from syncstore import catalog
+from syncstore.auth import Actor, Role
+from syncstore.db.engine import create_engine, transaction
+from syncstore.db.models import AuditLog, InventoryHistory, MasterProduct, OutboxEvent, ProductVariant
+from syncstore.errors import InvalidInput, NotFoundError, VersionConflict
+
+EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
+
+
+def shirt(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "handle": "linen-shirt",
+        "title": "Linen shirt",
+        "description": "Breathable linen, relaxed fit.",
+        "category": "Fashion > Tops",
+        "base_price": "59.90",
+        "weight_kg": "0.25",
+        "length_cm": "30",
+        "width_cm": "25",
+        "height_cm": "3",
+        "images": ["https://images.example.com/linen/1.jpg"],
+        "variants": [
+            {"sku": "LIN-S", "name": "S", "stock": 5, "attributes": {"size": "S"}},
+            {"sku": "LIN-M", "name": "M", "stock": 7, "price": "62.90", "attributes": {"size": "M"}},
+        ],
+    }
+    data.update(overrides)
+    return data
+
+
+def count(engine: sa.Engine, model: type) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+
+
+def create(engine: sa.Engine, **overrides: Any) -> MasterProduct:
+    with transaction(engine) as session:
+        return catalog.create_product(EDITOR, session, shirt(**overrides))
+
+
+def test_create_writes_rows_one_outbox_event_and_one_audit_row(engine: sa.Engine) -> None:
+    product = create(engine)
+    assert (count(engine, MasterProduct), count(engine, ProductVariant)) == (1, 2)
+    with transaction(engine) as session:
+        event = session.scalars(sa.select(OutboxEvent)).one()
+        audit_row = session.scalars(sa.select(AuditLog)).one()
+        loaded = catalog.get_product(session, product.id)
+    assert event.event_type == "product.created"
+    assert event.payload["product_id"] == product.id
+    assert audit_row.action == "product.create" and audit_row.actor_label == "editor@example.com"
+    assert audit_row.after["variants"][1]["price"] == "62.90"
+    assert loaded.base_price == Decimal("59.90") and loaded.currency == "MYR" and loaded.version == 1
+    assert [v.sku for v in loaded.variants] == ["LIN-S", "LIN-M"]
+    # Initial stock is in the ledger.
+    assert count(engine, InventoryHistory) == 2
+
+
+def test_one_error_names_every_invalid_field(engine: sa.Engine) -> None:
+    bad = shirt(
+        title="x" * 256,
+        base_price="1.234",
+        weight_kg="0",
+        height_cm=None,
+        images=["not a url"],
+        variants=[
+            {"sku": "A 1", "name": "S", "stock": -1},
+            {"sku": "OK-1", "name": "", "price": "0"},
+        ],
+    )
+    with pytest.raises(InvalidInput) as raised, transaction(engine) as session:
+        catalog.create_product(EDITOR, session, bad)
+    fields = set(raised.value.errors)
+    assert {"title", "base_price", "weight_kg", "images.0", "variants.0.sku", "variants.0.stock"} <= fields
+    assert {"variants.1.name", "variants.1.price"} <= fields
+    assert any("length_cm, width_cm and height_cm" in message for message in raised.value.errors.values())
+    assert "2 decimal places" in raised.value.errors["base_price"]
+    assert count(engine, MasterProduct) == 0 and count(engine, OutboxEvent) == 0
+
+
+def test_sku_must_be_unique_across_the_catalog(engine: sa.Engine) -> None:
+    first = create(engine)
+    with pytest.raises(InvalidInput) as raised, transaction(engine) as session:
+        catalog.create_product(EDITOR, session, shirt(handle="other", variants=[{"sku": "lin-s", "name": "S"}]))
+    assert raised.value.errors == {"variants.0.sku": f"SKU lin-s is already used by product #{first.id}"}
+    with pytest.raises(InvalidInput, match="appears twice"), transaction(engine) as session:
+        catalog.create_product(
+            EDITOR, session, shirt(handle="x", variants=[{"sku": "Q", "name": "a"}, {"sku": "q", "name": "b"}])
+        )
+    assert count(engine, MasterProduct) == 1
+
+
+def test_update_changes_fields_variants_and_ledger(engine: sa.Engine) -> None:
+    product = create(engine)
+    small, medium = product.variants
+    with transaction(engine) as session:
+        updated = catalog.update_product(
+            EDITOR,
+            session,
+            product.id,
+            expected_version=1,
+            changes={
+                "title": "Linen shirt, relaxed",
+                "base_price": "64.90",
+                "variants": [
+                    {"id": small.id, "stock": 2},
+                    {"id": medium.id, "price": None},
+                    {"sku": "LIN-L", "name": "L", "stock": 4, "attributes": {"size": "L"}},
+                ],
+            },
+        )
+        assert updated.version == 2
+    with transaction(engine) as session:
+        loaded = catalog.get_product(session, product.id)
+        events = session.scalars(sa.select(OutboxEvent).order_by(OutboxEvent.id)).all()
+        ledger = session.scalars(sa.select(InventoryHistory).order_by(InventoryHistory.id)).all()
+    assert loaded.title == "Linen shirt, relaxed" and loaded.base_price == Decimal("64.90")
+    assert [(v.sku, v.stock, v.price) for v in loaded.variants] == [
+        ("LIN-S", 2, None),
+        ("LIN-M", 7, None),
+        ("LIN-L", 4, None),
+    ]
+    assert events[-1].event_type == "product.updated"
+    assert events[-1].payload["fields"] == ["base_price", "title"]
+    assert [(r.previous_quantity, r.new_quantity) for r in ledger[-2:]] == [(5, 2), (0, 4)]
+
+
+def test_stale_version_is_refused_and_writes_nothing(engine: sa.Engine) -> None:
+    product = create(engine)
+    with transaction(engine) as session:
+        catalog.update_product(EDITOR, session, product.id, expected_version=1, changes={"title": "First"})
+    events, audits = count(engine, OutboxEvent), count(engine, AuditLog)
+    with pytest.raises(VersionConflict) as raised, transaction(engine) as session:
+        catalog.update_product(EDITOR, session, product.id, expected_version=1, changes={"title": "Second"})
+    assert raised.value.current == 2 and "reload" in str(raised.value)
+    with transaction(engine) as session:
+        assert catalog.get_product(session, product.id).title == "First"
+    assert (count(engine, OutboxEvent), count(engine, AuditLog)) == (events, audits)
+
+
+def test_concurrent_editors_one_wins_one_gets_a_conflict(db_url: str, engine: sa.Engine) -> None:
+    product = create(engine)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def edit(title: str) -> None:
+        own_engine = create_engine(db_url)
+        barrier.wait()
+        try:
+            with transaction(own_engine) as session:
+                catalog.update_product(EDITOR, session, product.id, expected_version=1, changes={"title": title})
+            outcomes.append("saved")
+        except VersionConflict:
+            outcomes.append("conflict")
+        finally:
+            own_engine.dispose()
+
+    threads = [threading.Thread(target=edit, args=(t,)) for t in ("A", "B")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "saved"]
+    with transaction(engine) as session:
+        assert catalog.get_product(session, product.id).version == 2
+
+
+def test_variant_patch_errors_name_the_variant(engine: sa.Engine) -> None:
+    product = create(engine)
+    other = create(engine, handle="other", variants=[{"sku": "OTHER-1", "name": "one"}])
+    with pytest.raises(InvalidInput) as raised, transaction(engine) as session:
+        catalog.update_product(
+            EDITOR,
+            session,
+            product.id,
+            expected_version=1,
+            changes={
+                "variants": [
+                    {"id": other.variants[0].id, "stock": 1},
+                    {"id": product.variants[0].id, "sku": "OTHER-1"},
+                    {"id": product.variants[1].id, "stock": None},
+                    {"name": "no sku"},
+                ]
+            },
+        )
+    assert set(raised.value.errors) == {"variants.0.id", "variants.1.sku", "variants.2.stock", "variants.3"}
+    with transaction(engine) as session:
+        assert catalog.get_product(session, product.id).version == 1
+
+
+def test_delete_takes_the_product_out_of_the_catalog(engine: sa.Engine) -> None:
+    product = create(engine)
+    with transaction(engine) as session:
+        catalog.delete_product(EDITOR, session, product.id, expected_version=1)
+    with transaction(engine) as session:
+        with pytest.raises(NotFoundError):
+            catalog.get_product(session, product.id)
+        assert catalog.list_products(session).total == 0
+        event = session.scalars(sa.select(OutboxEvent).order_by(OutboxEvent.id.desc())).first()
+        assert event is not None and event.event_type == "product.deleted"
+        variants = session.scalars(sa.select(ProductVariant)).all()
+        assert all(not v.is_active for v in variants)
+
+
+def test_list_filters_and_paginates_in_sql(engine: sa.Engine) -> None:
+    for n in range(7):
+        create(
+            engine,
+            handle=f"p{n}",
+            title=f"Product {n}",
+            category="Beauty" if n % 2 else "Fashion",
+            base_price=f"{10 + n}.00",
+            variants=[{"sku": f"SKU-{n}", "name": "one"}],
+        )
+    with transaction(engine) as session:
+        page = catalog.list_products(session, page=2, page_size=3)
+        assert (page.total, len(page.products)) == (7, 3)
+        beauty = catalog.list_products(session, catalog.ProductFilter(category="Beauty"))
+        assert beauty.total == 3
+        priced = catalog.list_products(
+            session, catalog.ProductFilter(min_price=Decimal("12"), max_price=Decimal("14.00"))
+        )
+        assert sorted(p.handle for p in priced.products) == ["p2", "p3", "p4"]
+        assert [p.handle for p in catalog.list_products(session, catalog.ProductFilter(search="sku-5")).products] == [
+            "p5"
+        ]
+        assert catalog.categories(session) == ["Beauty", "Fashion"]
+
+
+def test_a_failure_after_the_command_rolls_back_rows_and_event_together(engine: sa.Engine) -> None:
+    with pytest.raises(RuntimeError), transaction(engine) as session:
+        catalog.create_product(EDITOR, session, shirt())
+        raise RuntimeError("crash before commit")
+    assert (count(engine, MasterProduct), count(engine, OutboxEvent), count(engine, AuditLog)) == (0, 0, 0)
