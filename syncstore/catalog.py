@@ -59,9 +59,7 @@ def _raw_variants(data: BaseModel | Mapping[str, Any]) -> list[Mapping[str, Any]
 
 
 def _given_skus(raw: Sequence[Mapping[str, Any]]) -> list[tuple[int, str]]:
-    return [
-        (i, v["sku"].strip()) for i, v in enumerate(raw) if isinstance(v.get("sku"), str) and v["sku"].strip()
-    ]
+    return [(i, v["sku"].strip()) for i, v in enumerate(raw) if isinstance(v.get("sku"), str) and v["sku"].strip()]
 
 
 def _plain(value: Any) -> Any:
@@ -83,9 +81,7 @@ def product_snapshot(product: MasterProduct) -> dict[str, Any]:
     return audit.to_json(data)  # type: ignore[no-any-return]
 
 
-def _sku_owners(
-    session: Session, skus: Sequence[str], exclude_variant_ids: Sequence[int] = ()
-) -> dict[str, int]:
+def _sku_owners(session: Session, skus: Sequence[str], exclude_variant_ids: Sequence[int] = ()) -> dict[str, int]:
     """Which product already uses each SKU (case-insensitive), ignoring the given variants."""
     if not skus:
         return {}
@@ -97,9 +93,7 @@ def _sku_owners(
     return {sku: product_id for sku, product_id in session.execute(query)}
 
 
-def _ledger(
-    session: Session, actor: Actor | None, variant: ProductVariant, previous: int, reason: str
-) -> None:
+def _ledger(session: Session, actor: Actor | None, variant: ProductVariant, previous: int, reason: str) -> None:
     if previous == variant.stock:
         return
     session.add(
@@ -123,18 +117,14 @@ def _new_variant(data: VariantInput | VariantPatch) -> ProductVariant:
 
 
 @requires(Permission.CATALOG_WRITE)
-def create_product(
-    actor: Actor | None, session: Session, data: ProductInput | Mapping[str, Any]
-) -> MasterProduct:
+def create_product(actor: Actor | None, session: Session, data: ProductInput | Mapping[str, Any]) -> MasterProduct:
     """Create a product with its variants; announces `product.created` to the sync pipeline."""
     product_input, errors = _validate(ProductInput, data)
     given = _given_skus(_raw_variants(data))
     owners = _sku_owners(session, [sku for _, sku in given])
     for index, sku in given:
         if sku.lower() in owners:
-            errors.setdefault(
-                f"variants.{index}.sku", f"SKU {sku} is already used by product #{owners[sku.lower()]}"
-            )
+            errors.setdefault(f"variants.{index}.sku", f"SKU {sku} is already used by product #{owners[sku.lower()]}")
     if product_input is not None:
         handle = product_input.handle or product_input.variants[0].sku.lower()
         if session.scalar(sa.select(MasterProduct.id).where(MasterProduct.handle == handle)) is not None:
@@ -319,9 +309,7 @@ def update_product(
 
 
 @requires(Permission.CATALOG_WRITE)
-def delete_product(
-    actor: Actor | None, session: Session, product_id: int, *, expected_version: int
-) -> MasterProduct:
+def delete_product(actor: Actor | None, session: Session, product_id: int, *, expected_version: int) -> MasterProduct:
     """Delete a product: it leaves the catalog and its listings are taken down on every shop.
 
     The row stays (status `deleted`) so history, sync logs and bindings keep their meaning.
@@ -387,9 +375,7 @@ def list_products(
         conditions.append(MasterProduct.base_price <= filters.max_price)
     if filters.search:
         pattern = f"%{filters.search.strip().lower()}%"
-        sku_match = sa.select(ProductVariant.product_id).where(
-            sa.func.lower(ProductVariant.sku).like(pattern)
-        )
+        sku_match = sa.select(ProductVariant.product_id).where(sa.func.lower(ProductVariant.sku).like(pattern))
         conditions.append(
             sa.or_(
                 sa.func.lower(MasterProduct.title).like(pattern),

@@ -22,7 +22,6 @@ from syncstore.auth import Actor, Role
 from syncstore.db import migrate
 from syncstore.db.engine import get_engine, transaction
 from syncstore.errors import SyncStoreError
-from syncstore.settings import get_settings
 
 app = typer.Typer(help="SyncStore: catalog and inventory sync for Shopee and TikTok Shop.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
@@ -33,8 +32,8 @@ catalog_app = typer.Typer(help="Import and export the master catalog.", no_args_
 for sub, name in ((db_app, "db"), (demo_app, "demo"), (user_app, "user"), (keys_app, "keys"), (catalog_app, "catalog")):
     app.add_typer(sub, name=name)
 
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def _progress() -> Progress:
@@ -153,9 +152,7 @@ def user_add(
     email: str,
     role: Annotated[Role, typer.Option(help="admin, editor or viewer")] = Role.VIEWER,
     name: Annotated[str, typer.Option(help="Display name")] = "",
-    password: Annotated[
-        str | None, typer.Option(help="Omit to be asked (or to generate one with --generate)")
-    ] = None,
+    password: Annotated[str | None, typer.Option(help="Omit to be asked (or to generate one with --generate)")] = None,
     generate: Annotated[bool, typer.Option(help="Generate a password and print it once")] = False,
     oidc_only: Annotated[bool, typer.Option(help="No password: the user signs in through OIDC")] = False,
 ) -> None:
@@ -167,9 +164,7 @@ def user_add(
     elif password is None and not oidc_only:
         password = typer.prompt("password (10 characters or more)", hide_input=True, confirmation_prompt=True)
     with transaction(get_engine()) as session:
-        user = auth.create_user(
-            Actor.command_line(), session, email=email, role=role, password=password, name=name
-        )
+        user = auth.create_user(Actor.command_line(), session, email=email, role=role, password=password, name=name)
     console.print(f"added {user.email} as {user.role}")
     if generate:
         console.print(f"password: [bold]{password}[/bold] (shown once)")

@@ -12,6 +12,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,9 +43,9 @@ def _unavailable(service: str, error: Exception) -> None:
     pytest.skip(f"{message}; start it to run these tests")
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session, dropped afterwards."""
+@contextmanager
+def _scratch_postgres_database() -> Iterator[str]:
+    """An empty PostgreSQL database, dropped afterwards."""
     admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"syncstore_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
@@ -53,14 +54,29 @@ def postgres_url() -> Iterator[str]:
     except Exception as error:  # any driver or network error means "not available"
         admin.dispose()
         _unavailable("PostgreSQL", error)
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session, dropped afterwards."""
+    with _scratch_postgres_database() as url:
+        engine = create_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture
+def empty_postgres_url() -> Iterator[str]:
+    """An empty PostgreSQL database (no schema) for this one test."""
+    with _scratch_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +104,7 @@ def _wipe(engine: sa.Engine) -> None:
             conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         else:
             for table in reversed(tables):
-                conn.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608 - table names from metadata
+                conn.exec_driver_sql(f"DELETE FROM {table}")
 
 
 @pytest.fixture
@@ -137,9 +153,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for marker, counts in _service_outcomes.items():
-        terminalreporter.write_line(
-            f"{marker} tests: {counts['passed']} passed, {counts['skipped']} skipped"
-        )
+        terminalreporter.write_line(f"{marker} tests: {counts['passed']} passed, {counts['skipped']} skipped")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -358,9 +358,7 @@ class SyncLog(Base):
     __tablename__ = "sync_logs"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    connection_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("platform_connections.id", ondelete="SET NULL")
-    )
+    connection_id: Mapped[int | None] = mapped_column(sa.ForeignKey("platform_connections.id", ondelete="SET NULL"))
     product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("master_products.id", ondelete="SET NULL"))
     variant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product_variants.id", ondelete="SET NULL"))
     platform: Mapped[str] = mapped_column(sa.String(20))
@@ -458,9 +456,7 @@ class InventoryHistory(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("master_products.id", ondelete="SET NULL"))
     variant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product_variants.id", ondelete="SET NULL"))
-    connection_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("platform_connections.id", ondelete="SET NULL")
-    )
+    connection_id: Mapped[int | None] = mapped_column(sa.ForeignKey("platform_connections.id", ondelete="SET NULL"))
     platform: Mapped[str | None] = mapped_column(sa.String(20))
     previous_quantity: Mapped[int] = mapped_column()
     new_quantity: Mapped[int] = mapped_column()
@@ -483,9 +479,7 @@ class RateLimitTracking(Base):
     __tablename__ = "rate_limit_tracking"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    connection_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("platform_connections.id", ondelete="CASCADE")
-    )
+    connection_id: Mapped[int | None] = mapped_column(sa.ForeignKey("platform_connections.id", ondelete="CASCADE"))
     platform: Mapped[str] = mapped_column(sa.String(20))
     shop_id: Mapped[str] = mapped_column(sa.String(64))
     endpoint: Mapped[str] = mapped_column(sa.String(255))

@@ -88,8 +88,7 @@ def test_a2_only_admins_manage_users_connections_and_keys() -> None:
 def _row_counts(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {
-            t.name: conn.scalar(sa.select(sa.func.count()).select_from(t)) or 0
-            for t in Base.metadata.sorted_tables
+            t.name: conn.scalar(sa.select(sa.func.count()).select_from(t)) or 0 for t in Base.metadata.sorted_tables
         }
 
 

@@ -42,8 +42,12 @@ def test_times_come_back_aware_utc_and_money_as_decimal(engine: sa.Engine) -> No
     created = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=8)))
     with transaction(engine) as session:
         product = MasterProduct(
-            handle="h-1", title="Linen shirt", category="Fashion", base_price=Decimal("19.90"),
-            currency="MYR", created_at=created,
+            handle="h-1",
+            title="Linen shirt",
+            category="Fashion",
+            base_price=Decimal("19.90"),
+            currency="MYR",
+            created_at=created,
         )
         session.add(product)
     with transaction(engine) as session:
@@ -58,7 +62,11 @@ def test_naive_datetimes_are_refused(engine: sa.Engine) -> None:
     with pytest.raises(sa.exc.StatementError, match="naive datetime"), transaction(engine) as session:
         session.add(
             MasterProduct(
-                handle="h-2", title="x", category="c", base_price=Decimal("1.00"), currency="MYR",
-                created_at=datetime(2026, 1, 1),  # noqa: DTZ001 - the point of the test
+                handle="h-2",
+                title="x",
+                category="c",
+                base_price=Decimal("1.00"),
+                currency="MYR",
+                created_at=datetime(2026, 1, 1),
             )
         )

@@ -27,9 +27,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_category_mappings")),
-        sa.UniqueConstraint(
-            "platform", "master_category", name=op.f("uq_category_mappings_platform_master_category")
-        ),
+        sa.UniqueConstraint("platform", "master_category", name=op.f("uq_category_mappings_platform_master_category")),
     )
     op.create_table(
         "master_products",
@@ -60,9 +58,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "status IN ('active', 'inactive', 'deleted')", name=op.f("ck_master_products_status")
-        ),
+        sa.CheckConstraint("status IN ('active', 'inactive', 'deleted')", name=op.f("ck_master_products_status")),
         sa.CheckConstraint("base_price > 0", name=op.f("ck_master_products_base_price_positive")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_master_products")),
         sa.UniqueConstraint("handle", name=op.f("uq_master_products_handle")),
@@ -71,9 +67,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_master_products_status_base_price"), ["status", "base_price"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_master_products_status_category"), ["status", "category"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_master_products_status_category"), ["status", "category"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_master_products_status_updated_at"), ["status", "updated_at"], unique=False
         )
@@ -132,9 +126,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "platform IN ('shopee', 'tiktokshop')", name=op.f("ck_platform_connections_platform")
-        ),
+        sa.CheckConstraint("platform IN ('shopee', 'tiktokshop')", name=op.f("ck_platform_connections_platform")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_platform_connections")),
         sa.UniqueConstraint("platform", "shop_id", name=op.f("uq_platform_connections_platform_shop_id")),
     )
@@ -168,9 +160,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_rules")),
     )
     with op.batch_alter_table("sync_rules", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_sync_rules_is_active_priority"), ["is_active", "priority"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_sync_rules_is_active_priority"), ["is_active", "priority"], unique=False)
 
     op.create_table(
         "users",
@@ -220,9 +210,7 @@ def upgrade() -> None:
             ["platform", "event_type", "received_at"],
             unique=False,
         )
-        batch_op.create_index(
-            batch_op.f("ix_webhook_logs_status_received_at"), ["status", "received_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_webhook_logs_status_received_at"), ["status", "received_at"], unique=False)
 
     op.create_table(
         "audit_logs",
@@ -642,9 +630,7 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_sync_logs_idempotency_key"), ["idempotency_key"], unique=False)
         batch_op.create_index(batch_op.f("ix_sync_logs_product_id"), ["product_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_sync_logs_status_created_at"), ["status", "created_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_sync_logs_status_created_at"), ["status", "created_at"], unique=False)
 
 
 def downgrade() -> None:

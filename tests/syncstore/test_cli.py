@@ -1,0 +1,117 @@
+# The `syncstore` command line, run as a separate process the way an operator runs it.
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from syncstore.db.engine import create_engine
+from syncstore.db.models import Base
+
+
+def run(
+    args: list[str], database_url: str, data_dir: Path, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SYNCSTORE_DATABASE_URL": database_url, "SYNCSTORE_DATA_DIR": str(data_dir)}
+    env.pop("SYNCSTORE_ENCRYPTION_KEYS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "syncstore.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_db_upgrade_builds_the_schema_on_an_empty_postgres_database(empty_postgres_url: str, tmp_path: Path) -> None:
+    result = run(["db", "upgrade"], empty_postgres_url, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "revision empty -> 0001" in result.stdout
+    assert set(Base.metadata.tables) <= tables(empty_postgres_url)
+
+
+def test_db_upgrade_builds_the_schema_on_an_empty_sqlite_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    result = run(["db", "upgrade"], url, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert set(Base.metadata.tables) <= tables(url)
+    again = run(["db", "upgrade"], url, tmp_path)
+    assert "0001 -> 0001" in again.stdout
+
+
+def test_demo_seeds_the_sample_catalog_once_and_creates_an_admin(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    first = run(["demo", "run"], url, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "imported now" in first.stdout and "admin@syncstore.local" in first.stdout
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        products = conn.exec_driver_sql("SELECT count(*) FROM master_products").scalar()
+        variants = conn.exec_driver_sql("SELECT count(*) FROM product_variants").scalar()
+    engine.dispose()
+    assert products is not None and products >= 200 and variants is not None and variants >= 500
+    assert f"products          │ {products}".replace(" ", "") in first.stdout.replace(" ", "")
+    second = run(["demo", "run"], url, tmp_path)
+    assert second.returncode == 0 and "already present" in second.stdout and "users exist" in second.stdout
+
+
+def test_user_add_and_errors_are_one_clear_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    assert run(["db", "upgrade"], url, tmp_path).returncode == 0
+    added = run(["user", "add", "ed@example.com", "--role", "editor", "--generate"], url, tmp_path)
+    assert added.returncode == 0 and "added ed@example.com as editor" in added.stdout
+    duplicate = run(["user", "add", "ED@example.com", "--role", "viewer", "--generate"], url, tmp_path)
+    assert duplicate.returncode == 1
+    assert "already exists" in duplicate.stderr and "Traceback" not in duplicate.stderr
+
+
+def test_catalog_import_reports_bad_rows_and_strict_imports_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'import.db'}"
+    assert run(["db", "upgrade"], url, tmp_path).returncode == 0
+    header = (
+        "handle,title,description,category,brand,base_price,currency,weight_kg,length_cm,width_cm,height_cm,"
+        "images,tags,status,sku,variant_name,option1_name,option1_value,option2_name,option2_value,"
+        "variant_price,stock,barcode,variant_image"
+    )
+    good = "mug,Mug,White mug,Home,Acme,12.00,MYR,0.4,10,10,12,,,active,MUG-1,White,Colour,White,,,,5,,"
+    bad_price = "cup,Cup,Cup,Home,Acme,0,MYR,0.4,10,10,12,,,active,CUP-1,Blue,Colour,Blue,,,,5,,"
+    bad_stock = "pot,Pot,Pot,Home,Acme,9.90,MYR,1,20,20,20,,,active,POT-1,Red,Colour,Red,,,,-3,,"
+    csv_file = tmp_path / "catalog.csv"
+    csv_file.write_text("\n".join([header, good, bad_price, bad_stock]) + "\n", encoding="utf-8")
+
+    strict = run(["catalog", "import", str(csv_file), "--strict"], url, tmp_path)
+    assert strict.returncode == 1
+    assert "line 3" in strict.stderr and "line 4" in strict.stderr
+    assert "0 products" in strict.stdout
+    relaxed = run(["catalog", "import", str(csv_file)], url, tmp_path)
+    assert relaxed.returncode == 1 and "1 products" in relaxed.stdout
+
+    exported = run(["catalog", "export"], url, tmp_path)
+    assert exported.returncode == 0
+    assert exported.stdout.splitlines()[0] == header
+    assert "MUG-1" in exported.stdout and "CUP-1" not in exported.stdout
+
+
+def test_keys_rotate_and_status_run_on_an_empty_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    assert run(["db", "upgrade"], url, tmp_path).returncode == 0
+    rotated = run(["keys", "rotate"], url, tmp_path)
+    assert rotated.returncode == 0, rotated.stderr
+    status = run(["keys", "status"], url, tmp_path)
+    assert status.returncode == 0 and "no stored tokens" in status.stdout
+    generated = run(["keys", "generate"], url, tmp_path)
+    assert generated.returncode == 0 and ":" in generated.stdout.strip()
