@@ -64,6 +64,21 @@ def db_upgrade() -> None:
     console.print(f"database {_database_label()}: revision {before or 'empty'} -> {after}")
 
 
+@app.command("doctor")
+def doctor() -> None:
+    """Check the database and Redis; exit 1 if something SyncStore needs is down."""
+    from syncstore import health
+
+    settings = get_settings()
+    results = [health.check_database(get_engine()), health.check_redis(settings.redis_url)]
+    for result in results:
+        mark = "[green]ok[/green]" if result.ok else "[red]FAIL[/red]"
+        latency = f" ({result.latency_ms:.1f} ms)" if result.latency_ms is not None else ""
+        console.print(f"{mark} {result.name}: {result.detail}{latency}")
+    if not all(result.ok for result in results):
+        raise typer.Exit(code=1)
+
+
 # --- demo -----------------------------------------------------------------------------------
 
 

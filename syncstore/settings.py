@@ -45,13 +45,18 @@ class Settings(BaseSettings):
         default=None, description="Local key file used when no keyring is set (default <data_dir>/keys)."
     )
 
-    currency: str = Field(default="MYR", min_length=3, max_length=3, description="Default catalog currency.")
+    currency: str = Field(default="MYR", pattern=r"^[A-Z]{3}$", description="Default catalog currency (ISO 4217).")
     outbox_lease_seconds: int = Field(default=60, ge=1)
     outbox_max_attempts: int = Field(default=3, ge=1)
     outbox_backoff_base_seconds: float = Field(default=2.0, gt=0)
     outbox_backoff_max_seconds: float = Field(default=300.0, gt=0)
 
     log_level: str = "INFO"
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("retired_key_ids", mode="before")
     @classmethod

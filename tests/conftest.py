@@ -160,6 +160,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not IN_CI:
         return
     skipped = {m: c["skipped"] for m, c in _service_outcomes.items() if c["skipped"]}
-    if skipped:
+    # A whole run (not a -k selection) that ran none of them hides a broken fixture just as well.
+    full_run = not session.config.option.keyword and not session.config.args[1:]
+    none_ran = [m for m, c in _service_outcomes.items() if c["passed"] == 0] if full_run else []
+    if skipped or none_ran:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        print(f"\nCI=true: PostgreSQL/Redis tests were skipped: {skipped}")
+        print(f"\nCI=true: PostgreSQL/Redis tests skipped {skipped or ''} or not run {none_ran or ''}")
