@@ -201,12 +201,14 @@ def keys_status() -> None:
     """Which key ids the stored tokens use (a key may be retired once none does)."""
     from syncstore import connections
 
+    from syncstore.crypto import load_keyring
+
+    keyring = load_keyring()
     with transaction(get_engine()) as session:
-        usage = connections.key_usage(session)
-    if not usage:
-        console.print("no stored tokens")
-    for kid, used in sorted(usage.items()):
-        console.print(f"{kid}: {used} stored value{'s' if used != 1 else ''}")
+        usage = connections.key_usage(session, keyring)
+    for kid, used in sorted(usage.items(), key=lambda item: item[0] != keyring.primary_key_id):
+        role = " (primary)" if kid == keyring.primary_key_id else ""
+        console.print(f"{kid}{role}: {used} stored token{'s' if used != 1 else ''}")
 
 
 @keys_app.command("rotate")
@@ -221,7 +223,27 @@ def keys_rotate() -> None:
             get_engine(),
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
-    console.print(str(report))
+    console.print(
+        f"{report.rows_total} connections checked: {report.rows_reencrypted} re-encrypted under "
+        f"{report.primary_key_id}, {report.rows_current} already current"
+    )
+    for failure in report.failures:
+        errors.print(f"connection {failure.connection_id} {failure.column}: {failure.reason}")
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+@keys_app.command("retire")
+def keys_retire(key_id: str) -> None:
+    """Check that no stored token uses KEY_ID any more, then say how to retire it."""
+    from syncstore import connections
+
+    with transaction(get_engine()) as session:
+        connections.check_retirable(Actor.command_line(), session, key_id)
+    console.print(
+        f"no stored token uses {key_id}: add it to SYNCSTORE_RETIRED_KEY_IDS, then remove it "
+        "from SYNCSTORE_ENCRYPTION_KEYS"
+    )
 
 
 # --- catalog --------------------------------------------------------------------------------

@@ -9,15 +9,20 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from syncstore.db.engine import create_engine
+from syncstore import connections, crypto
+from syncstore.auth import Actor
+from syncstore.db import migrate
+from syncstore.db.engine import create_engine, transaction
 from syncstore.db.models import Base
 
 
 def run(
-    args: list[str], database_url: str, data_dir: Path, stdin: str | None = None
+    args: list[str], database_url: str, data_dir: Path, extra_env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """Run `syncstore ARGS` in a new process against `database_url`."""
     env = {**os.environ, "SYNCSTORE_DATABASE_URL": database_url, "SYNCSTORE_DATA_DIR": str(data_dir)}
     env.pop("SYNCSTORE_ENCRYPTION_KEYS", None)
+    env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "-m", "syncstore.cli", *args],
         env=env,
@@ -106,12 +111,30 @@ def test_catalog_import_reports_bad_rows_and_strict_imports_nothing(tmp_path: Pa
     assert "MUG-1" in exported.stdout and "CUP-1" not in exported.stdout
 
 
-def test_keys_rotate_and_status_run_on_an_empty_database(tmp_path: Path) -> None:
+def test_key_rotation_from_the_command_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'keys.db'}"
-    assert run(["db", "upgrade"], url, tmp_path).returncode == 0
-    rotated = run(["keys", "rotate"], url, tmp_path)
-    assert rotated.returncode == 0, rotated.stderr
-    status = run(["keys", "status"], url, tmp_path)
-    assert status.returncode == 0 and "no stored tokens" in status.stdout
-    generated = run(["keys", "generate"], url, tmp_path)
-    assert generated.returncode == 0 and ":" in generated.stdout.strip()
+    old_key, new_key = crypto.generate_key("old"), crypto.generate_key("new")
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    with transaction(engine) as session:
+        connections.save_connection(
+            Actor.command_line(), session, platform="shopee", shop_id="1001", access_token="tok-a",
+            refresh_token="tok-r", access_token_expires_at=None, refresh_token_expires_at=None,
+            keyring=crypto.Keyring.parse(old_key),
+        )  # fmt: skip
+    engine.dispose()
+    both = {"SYNCSTORE_ENCRYPTION_KEYS": f"{new_key},{old_key}"}
+
+    assert "old: 2 stored tokens" in run(["keys", "status"], url, tmp_path, both).stdout
+    refused = run(["keys", "retire", "old"], url, tmp_path, both)
+    assert refused.returncode == 1 and "keys rotate" in refused.stderr
+    rotated = run(["keys", "rotate"], url, tmp_path, both)
+    assert rotated.returncode == 0 and "1 re-encrypted under new" in rotated.stdout, rotated.stdout + rotated.stderr
+    again = run(["keys", "rotate"], url, tmp_path, both)
+    assert "0 re-encrypted under new, 1 already current" in again.stdout
+    status = run(["keys", "status"], url, tmp_path, both).stdout
+    assert "new (primary): 2 stored tokens" in status and "old: 0 stored tokens" in status
+    retired = run(["keys", "retire", "old"], url, tmp_path, both)
+    assert retired.returncode == 0 and "SYNCSTORE_RETIRED_KEY_IDS" in retired.stdout
+    assert run(["keys", "retire", "new"], url, tmp_path, both).returncode == 1
+    assert new_key.split(":")[1] not in rotated.stdout + rotated.stderr + status
