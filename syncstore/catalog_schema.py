@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     HttpUrl,
     StringConstraints,
+    UrlConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -51,6 +52,8 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
+# The image column holds 1,000 characters; longer links are refused here, not by the database.
+ImageUrl = Annotated[HttpUrl, UrlConstraints(max_length=1000)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
 
@@ -75,7 +78,7 @@ class VariantInput(_Strict):
     stock: Stock = 0
     attributes: dict[str, str] = Field(default_factory=dict, max_length=5)
     barcode: str | None = Field(default=None, max_length=64)
-    image_url: HttpUrl | None = None
+    image_url: ImageUrl | None = None
     weight_kg: WeightKg | None = None
     low_stock_threshold: Stock | None = None
     is_active: bool = True
@@ -91,7 +94,7 @@ class VariantPatch(_Strict):
     stock: Stock | None = None
     attributes: dict[str, str] | None = Field(default=None, max_length=5)
     barcode: str | None = Field(default=None, max_length=64)
-    image_url: HttpUrl | None = None
+    image_url: ImageUrl | None = None
     weight_kg: WeightKg | None = None
     low_stock_threshold: Stock | None = None
     is_active: bool | None = None
@@ -114,7 +117,7 @@ class ProductInput(_Dimensions):
     base_price: Price
     currency: Currency | None = None
     weight_kg: WeightKg | None = None
-    images: list[HttpUrl] = Field(default_factory=list, max_length=20)
+    images: list[ImageUrl] = Field(default_factory=list, max_length=20)
     tags: list[Tag] = Field(default_factory=list, max_length=30)
     status: Literal["active", "inactive"] = "active"
     variants: list[VariantInput] = Field(min_length=1, max_length=200)
@@ -150,7 +153,7 @@ class ProductPatch(_Dimensions):
     base_price: Price | None = None
     currency: Currency | None = None
     weight_kg: WeightKg | None = None
-    images: list[HttpUrl] | None = Field(default=None, max_length=20)
+    images: list[ImageUrl] | None = Field(default=None, max_length=20)
     tags: list[Tag] | None = Field(default=None, max_length=30)
     status: Literal["active", "inactive"] | None = None
     variants: list[VariantPatch] | None = Field(default=None, max_length=200)

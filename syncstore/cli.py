@@ -22,6 +22,7 @@ from syncstore.auth import Actor, Role
 from syncstore.db import migrate
 from syncstore.db.engine import get_engine, transaction
 from syncstore.errors import SyncStoreError
+from syncstore.settings import get_settings
 
 app = typer.Typer(help="SyncStore: catalog and inventory sync for Shopee and TikTok Shop.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
@@ -31,6 +32,9 @@ keys_app = typer.Typer(help="Encryption keys for stored platform tokens.", no_ar
 catalog_app = typer.Typer(help="Import and export the master catalog.", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (demo_app, "demo"), (user_app, "user"), (keys_app, "keys"), (catalog_app, "catalog")):
     app.add_typer(sub, name=name)
+
+# The reserved .example domain: a valid address that can never reach anyone.
+DEMO_ADMIN_EMAIL = "admin@syncstore.example"
 
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
@@ -126,8 +130,8 @@ def _ensure_admin(actor: Actor) -> tuple[str, str] | None:
         if session.scalar(sa.select(sa.func.count()).select_from(User)):
             return None
         password = secrets.token_urlsafe(12)
-        auth.create_user(actor, session, email="admin@syncstore.local", role=Role.ADMIN, password=password)
-        return "admin@syncstore.local", password
+        auth.create_user(actor, session, email=DEMO_ADMIN_EMAIL, role=Role.ADMIN, password=password)
+        return DEMO_ADMIN_EMAIL, password
 
 
 @demo_app.command("seed")
@@ -200,7 +204,6 @@ def keys_generate() -> None:
 def keys_status() -> None:
     """Which key ids the stored tokens use (a key may be retired once none does)."""
     from syncstore import connections
-
     from syncstore.crypto import load_keyring
 
     keyring = load_keyring()
@@ -251,10 +254,11 @@ def keys_retire(key_id: str) -> None:
 
 @catalog_app.command("import")
 def catalog_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    file: Annotated[Path, typer.Argument(help="CSV file, one row per variant (format: syncstore/catalog_csv.py)")],
     strict: Annotated[bool, typer.Option(help="Import all rows or none")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Check every row against the catalog; write nothing")] = False,
 ) -> None:
-    """Import products from a CSV file (one row per variant); bad rows are reported by line."""
+    """Import products from a CSV file; bad rows are reported by line and column."""
     from syncstore.importer import import_csv
 
     with _progress() as progress:
@@ -264,15 +268,12 @@ def catalog_import(
             get_engine(),
             file,
             strict=strict,
+            dry_run=dry_run,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
     for error in report.errors:
-        errors.print(f"line {error.line}: {error.field}: {error.message}")
-    console.print(
-        f"{report.rows} rows read: {report.products_created} products and {report.variants_created} "
-        f"variants imported, {len(report.errors)} errors"
-        + (" (strict: nothing imported)" if strict and report.errors else "")
-    )
+        errors.print(str(error), markup=False)
+    console.print(report.summary(), markup=False)
     if report.errors:
         raise typer.Exit(code=1)
 
@@ -282,7 +283,7 @@ def catalog_export(
     output: Annotated[Path | None, typer.Argument(help="CSV file to write; standard output if omitted")] = None,
 ) -> None:
     """Export the catalog as CSV in the import format."""
-    from syncstore.importer import export_csv
+    from syncstore.catalog_csv import export_csv
 
     with transaction(get_engine()) as session:
         if output is None:

@@ -30,7 +30,9 @@ def check_database(engine: sa.Engine) -> ComponentHealth:
         revision = migrate.current_revision(engine)
     except sa.exc.SQLAlchemyError as error:
         # The driver's message names host and database, never the password.
-        return ComponentHealth("database", False, f"unreachable: {type(error.orig or error).__name__}")
+        return ComponentHealth(
+            "database", False, f"unreachable: {type(getattr(error, 'orig', None) or error).__name__}"
+        )
     latency = (time.perf_counter() - started) * 1000
     if revision is None:
         return ComponentHealth("database", False, "reachable but not migrated: run `syncstore db upgrade`", latency)

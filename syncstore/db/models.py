@@ -153,6 +153,8 @@ class ProductVariant(Base):
         sa.CheckConstraint("reserved >= 0", name="reserved_non_negative"),
         sa.CheckConstraint("price IS NULL OR price > 0", name="price_positive"),
         sa.Index(None, "product_id"),
+        # SKUs are unique regardless of case ("abc" and "ABC" are one SKU to a merchant and a marketplace).
+        sa.Index("uq_product_variants_sku_lower", sa.text("lower(sku)"), unique=True),
     )
 
 

@@ -11,9 +11,11 @@ from alembic.runtime.migration import MigrationContext
 
 from syncstore.db import migrate
 from syncstore.db.engine import create_engine, transaction
-from syncstore.db.models import Base, MasterProduct
+from syncstore.db.models import Base, MasterProduct, ProductVariant
 
 
+# SQLite cannot reflect expression indexes; the lower(sku) index is checked on its own below.
+@pytest.mark.filterwarnings("ignore:.*expression-based index:UserWarning", "ignore:.*expression-based index")
 def test_models_and_migrations_agree(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
@@ -69,4 +71,20 @@ def test_naive_datetimes_are_refused(engine: sa.Engine) -> None:
                 currency="MYR",
                 created_at=datetime(2026, 1, 1),
             )
+        )
+
+
+def test_skus_differing_only_by_case_are_refused_by_the_database(engine: sa.Engine) -> None:
+    with transaction(engine) as session:
+        product = MasterProduct(
+            handle="h-3", title="Cap", category="Fashion", base_price=Decimal("9.90"), currency="MYR"
+        )
+        session.add(product)
+        session.flush()
+        session.execute(
+            sa.insert(ProductVariant), [{"product_id": product.id, "sku": "CAP-red", "name": "Red", "attributes": {}}]
+        )
+    with pytest.raises(sa.exc.IntegrityError), transaction(engine) as session:
+        session.execute(
+            sa.insert(ProductVariant), [{"product_id": product.id, "sku": "cap-RED", "name": "Red", "attributes": {}}]
         )
