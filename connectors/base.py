@@ -1,1 +1,319 @@
-"""Normalized marketplace models, error taxonomy and the Connector protocol (filled by the connector issue)."""
+# The boundary between SyncStore and the marketplaces: normalized models, typed errors, the Connector protocol.
+"""What every marketplace connector speaks.
+
+Platform modules (`shopee.py`, `tiktokshop.py`) turn their wire formats into these models
+and their error codes into these exceptions; the rest of SyncStore sees nothing else. Money is
+`Decimal`, times are timezone-aware UTC, ids are strings.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Platform = Literal["shopee", "tiktokshop"]
+PLATFORMS: tuple[Platform, ...] = ("shopee", "tiktokshop")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- listings -------------------------------------------------------------------------------
+
+
+class ListingStatus(enum.StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    DELETED = "deleted"
+    # Under review, banned, draft...: the platform's own word is kept in `raw_status`.
+    OTHER = "other"
+
+
+class StockLocation(_Frozen):
+    """Stock of one SKU at one warehouse (TikTok) or location (Shopee; "" when the shop has one)."""
+
+    location_id: str = ""
+    quantity: int = Field(ge=0)
+
+
+class Dimensions(_Frozen):
+    length_cm: Decimal
+    width_cm: Decimal
+    height_cm: Decimal
+
+
+class RemoteSku(_Frozen):
+    """A Shopee model or a TikTok Shop SKU."""
+
+    sku_id: str = Field(description="Shopee model_id ('0' for an item without models) or TikTok SKU id.")
+    seller_sku: str | None = None
+    price: Decimal | None = None
+    currency: str | None = None
+    stock: tuple[StockLocation, ...] = ()
+    attributes: Mapping[str, str] = Field(default_factory=dict)
+
+    @property
+    def total_stock(self) -> int:
+        return sum(location.quantity for location in self.stock)
+
+
+class RemoteListing(_Frozen):
+    """A Shopee item or a TikTok Shop product, with its SKUs."""
+
+    platform: Platform
+    shop_id: str
+    item_id: str
+    status: ListingStatus
+    raw_status: str = ""
+    title: str = ""
+    description: str = ""
+    images: tuple[str, ...] = ()
+    category_id: str | None = None
+    weight_kg: Decimal | None = None
+    dimensions: Dimensions | None = None
+    updated_at: datetime
+    skus: tuple[RemoteSku, ...] = ()
+
+
+class ItemChange(_Frozen):
+    """One row of a "changed since" listing: enough to decide what to fetch in detail."""
+
+    item_id: str
+    updated_at: datetime
+    raw_status: str = ""
+
+
+class ListingFields(_Frozen):
+    """Item-level fields to change; None leaves a field as it is."""
+
+    title: str | None = None
+    description: str | None = None
+    images: tuple[str, ...] | None = None
+    weight_kg: Decimal | None = None
+    dimensions: Dimensions | None = None
+
+
+class SkuDraft(_Frozen):
+    seller_sku: str
+    price: Decimal
+    stock: int = Field(ge=0)
+    attributes: Mapping[str, str] = Field(default_factory=dict)
+
+
+class ListingDraft(_Frozen):
+    """A listing to create, with its variants."""
+
+    title: str
+    description: str
+    category_id: str
+    images: tuple[str, ...]
+    weight_kg: Decimal
+    dimensions: Dimensions | None = None
+    currency: str
+    skus: tuple[SkuDraft, ...] = Field(min_length=1)
+    # Sent where the platform supports it (TikTok Shop); a retry after a crash creates nothing twice.
+    idempotency_key: str
+
+
+class SkuResult(_Frozen):
+    """The outcome of one SKU inside a batch write: partial failures are reported, never lost."""
+
+    sku_id: str
+    ok: bool
+    error_code: str | None = None
+    message: str | None = None
+
+
+class WriteResult(_Frozen):
+    item_id: str
+    results: tuple[SkuResult, ...] = ()
+
+    @property
+    def failed(self) -> tuple[SkuResult, ...]:
+        return tuple(result for result in self.results if not result.ok)
+
+
+class CreatedListing(_Frozen):
+    item_id: str
+    # seller SKU -> remote SKU/model id, so the new listing is bound to the master variants.
+    sku_ids: Mapping[str, str]
+
+
+# --- orders and events ----------------------------------------------------------------------
+
+
+class OrderStatus(enum.StrEnum):
+    """Order states as SyncStore's stock ledger needs them."""
+
+    PENDING = "pending"  # placed, not yet paid: stock is reserved
+    PAID = "paid"  # to ship: still reserved
+    SHIPPED = "shipped"  # left the warehouse: reserved stock is consumed
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"  # reserved stock is released
+    OTHER = "other"
+
+
+class OrderLine(_Frozen):
+    line_id: str
+    item_id: str
+    sku_id: str
+    seller_sku: str | None = None
+    quantity: int = Field(gt=0)
+
+
+class RemoteOrder(_Frozen):
+    platform: Platform
+    shop_id: str
+    order_id: str
+    status: OrderStatus
+    raw_status: str = ""
+    lines: tuple[OrderLine, ...] = ()
+    updated_at: datetime
+
+
+class EventKind(enum.StrEnum):
+    ORDER_STATUS = "order_status"
+    PRODUCT_CHANGE = "product_change"
+    STOCK_CHANGE = "stock_change"
+    AUTHORIZATION = "authorization"
+    UNKNOWN = "unknown"
+
+
+class MarketplaceEvent(_Frozen):
+    """A verified webhook (push) notification, normalized."""
+
+    platform: Platform
+    # TikTok's tts_notification_id; for Shopee a stable hash of shop, code and raw body.
+    event_id: str
+    kind: EventKind
+    raw_type: str
+    shop_id: str | None = None
+    occurred_at: datetime | None = None
+    order_id: str | None = None
+    item_id: str | None = None
+    data: Mapping[str, Any] = Field(default_factory=dict)
+
+
+# --- authorization --------------------------------------------------------------------------
+
+
+class TokenGrant(_Frozen):
+    """Tokens from a code exchange or a refresh: BOTH must be stored (refresh tokens are single use)."""
+
+    access_token: str = Field(repr=False)
+    refresh_token: str = Field(repr=False)
+    access_token_expires_at: datetime
+    refresh_token_expires_at: datetime | None = None
+    shop_id: str | None = None
+    shop_name: str | None = None
+    region: str | None = None
+
+
+class ShopCredentials(_Frozen):
+    """What a connector needs to act for one shop."""
+
+    shop_id: str
+    access_token: str = Field(repr=False)
+    shop_cipher: str | None = None
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class ConnectorError(Exception):
+    """A marketplace call failed. `code` is the platform's own error code; nothing here holds a secret."""
+
+    def __init__(self, message: str, *, platform: str, code: str | None = None, request_id: str | None = None) -> None:
+        self.platform, self.code, self.request_id = platform, code, request_id
+        detail = f" [{code}]" if code else ""
+        super().__init__(f"{platform}{detail}: {message}")
+
+
+class RateLimited(ConnectorError):
+    """Throttled: wait `retry_after` seconds (when the platform said) before calling this shop again."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class QuotaExhausted(ConnectorError):
+    """The daily quota is used up; no retry helps before it resets."""
+
+
+class AuthExpired(ConnectorError):
+    """The access token expired: refresh it and call again."""
+
+
+class AuthRevoked(ConnectorError):
+    """The seller revoked access (or the refresh token is dead): the shop must be connected again."""
+
+
+class NotFound(ConnectorError):
+    """The item, SKU or order does not exist in this shop."""
+
+
+class InvalidRequest(ConnectorError):
+    """The platform refused the request as invalid; `fields` says what is wrong where it can tell."""
+
+    def __init__(self, message: str, *, fields: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        self.fields = dict(fields or {})
+        super().__init__(message, **kwargs)
+
+
+class Transient(ConnectorError):
+    """A server error, timeout or network failure: the same call may succeed later."""
+
+
+# --- the protocol ---------------------------------------------------------------------------
+
+# Called when a token expired; returns the new access token (after storing the new pair).
+RefreshCallback = Callable[[], str]
+
+
+class RequestGate(Protocol):
+    """The per-shop rate limiter as a connector sees it (syncstore.ratelimit provides one).
+
+    `acquire` blocks until this shop may make one more request (raising QuotaExhausted when the
+    daily quota is gone); `throttled` tells every worker of this shop to wait, after the platform
+    answered "too many requests".
+    """
+
+    def acquire(self) -> None: ...
+
+    def throttled(self, retry_after: float | None) -> None: ...
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """One shop on one marketplace. Every operation is sized to the platform's batch limits."""
+
+    platform: Platform
+
+    def list_changed_items(self, since: datetime, until: datetime) -> Iterator[ItemChange]: ...
+
+    def get_listings(self, item_ids: Sequence[str]) -> list[RemoteListing]: ...
+
+    def get_orders(self, order_ids: Sequence[str]) -> list[RemoteOrder]: ...
+
+    def update_stock(self, item_id: str, stock: Mapping[str, int]) -> WriteResult: ...
+
+    def update_price(self, item_id: str, prices: Mapping[str, Decimal]) -> WriteResult: ...
+
+    def update_fields(self, item_id: str, fields: ListingFields) -> None: ...
+
+    def create_listing(self, draft: ListingDraft) -> CreatedListing: ...
+
+    def set_active(self, item_ids: Sequence[str], active: bool) -> list[SkuResult]: ...
+
+    def delete_listings(self, item_ids: Sequence[str]) -> list[SkuResult]: ...
+
+    def register_webhook(self, url: str) -> None: ...
+
+    def fetch_missed_events(self) -> list[MarketplaceEvent]: ...
