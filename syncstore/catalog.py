@@ -110,6 +110,14 @@ def _ledger(session: Session, actor: Actor | None, variant: ProductVariant, prev
     )
 
 
+def _announce(
+    session: Session, product: MasterProduct, event_type: str, variant_ids: list[int], **details: Any
+) -> None:
+    """The one outbox event of a catalog command: the sync pipeline reads these."""
+    payload = {"product_id": product.id, "variant_ids": variant_ids, **details}
+    outbox.publish(session, aggregate_type="product", aggregate_id=product.id, event_type=event_type, payload=payload)
+
+
 def _new_variant(data: VariantInput | VariantPatch) -> ProductVariant:
     values = {f: _plain(getattr(data, f)) for f in VARIANT_FIELDS if getattr(data, f) is not None}
     values.setdefault("attributes", {})
@@ -140,13 +148,7 @@ def create_product(actor: Actor | None, session: Session, data: ProductInput | M
     session.flush()
     for variant in product.variants:
         _ledger(session, actor, variant, 0, "manual")
-    outbox.publish(
-        session,
-        aggregate_type="product",
-        aggregate_id=product.id,
-        event_type="product.created",
-        payload={"product_id": product.id, "variant_ids": [v.id for v in product.variants]},
-    )
+    _announce(session, product, "product.created", [v.id for v in product.variants])
     audit.record(session, actor, "product.create", "product", product.id, after=product_snapshot(product))
     return product
 
@@ -284,18 +286,7 @@ def update_product(
         if variant.id in stock_before:
             _ledger(session, actor, variant, stock_before[variant.id], "manual")
 
-    outbox.publish(
-        session,
-        aggregate_type="product",
-        aggregate_id=product.id,
-        event_type="product.updated",
-        payload={
-            "product_id": product.id,
-            "version": product.version,
-            "fields": sorted(product_fields),
-            "variant_ids": touched,
-        },
-    )
+    _announce(session, product, "product.updated", touched, version=product.version, fields=sorted(product_fields))
     audit.record(
         session,
         actor,
@@ -323,13 +314,7 @@ def delete_product(actor: Actor | None, session: Session, product_id: int, *, ex
     for variant in product.variants:
         variant.is_active = False
     session.flush()
-    outbox.publish(
-        session,
-        aggregate_type="product",
-        aggregate_id=product.id,
-        event_type="product.deleted",
-        payload={"product_id": product.id, "variant_ids": [v.id for v in product.variants]},
-    )
+    _announce(session, product, "product.deleted", [v.id for v in product.variants])
     audit.record(session, actor, "product.delete", "product", product.id, before=before, after=None)
     return product
 
