@@ -51,6 +51,38 @@ class Settings(BaseSettings):
     outbox_backoff_base_seconds: float = Field(default=2.0, gt=0)
     outbox_backoff_max_seconds: float = Field(default=300.0, gt=0)
 
+    # Per-shop outbound rate limits (syncstore.ratelimit); the platforms publish none, these are the design's.
+    ratelimit_enabled: bool = Field(
+        default=True, description="Limit outbound requests per shop; turn off only for benchmarks."
+    )
+    ratelimit_shopee_per_minute: int = Field(default=60, ge=1, description="Shopee requests per shop per minute.")
+    ratelimit_shopee_per_day: int = Field(
+        default=10_000, ge=1, description="Shopee requests per shop per day (the day starts 00:00 UTC+8)."
+    )
+    ratelimit_tiktokshop_per_minute: int = Field(
+        default=100, ge=1, description="TikTok Shop requests per shop per minute."
+    )
+    ratelimit_tiktokshop_per_day: int = Field(
+        default=50_000, ge=1, description="TikTok Shop requests per shop per day (the day starts 00:00 UTC)."
+    )
+    ratelimit_burst: int = Field(
+        default=0,
+        ge=0,
+        description="Requests a shop may make beyond its per-minute limit in any 60 s window (0: the limit is a "
+        "hard ceiling and requests are spaced evenly).",
+    )
+    ratelimit_quota_alert_threshold: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="Share of the daily quota at which a shop's quota alert fires (once a day).",
+    )
+    ratelimit_max_wait_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="Longest a request waits for its shop's turn before giving up with RateLimitWaitTooLong.",
+    )
+
     log_level: str = "INFO"
 
     @field_validator("currency", mode="before")
