@@ -30,6 +30,29 @@ def to_json(value: Any) -> Any:
     return value
 
 
+def _add(
+    session: Session,
+    actor_id: int | None,
+    actor_label: str,
+    action: str,
+    entity_type: str,
+    entity_id: object | None,
+    before: Any,
+    after: Any,
+) -> AuditLog:
+    row = AuditLog(
+        actor_id=actor_id,
+        actor_label=actor_label,
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        before=to_json(before),
+        after=to_json(after),
+    )
+    session.add(row)
+    return row
+
+
 def record(
     session: Session,
     actor: Actor | None,
@@ -41,17 +64,22 @@ def record(
     after: Any = None,
 ) -> AuditLog:
     """Add one audit row to the current transaction."""
-    row = AuditLog(
-        actor_id=actor.user_id if actor else None,
-        actor_label=actor.label if actor else "anonymous",
-        action=action,
-        entity_type=entity_type,
-        entity_id=None if entity_id is None else str(entity_id),
-        before=to_json(before),
-        after=to_json(after),
-    )
-    session.add(row)
-    return row
+    label = actor.label if actor else "anonymous"
+    return _add(session, actor.user_id if actor else None, label, action, entity_type, entity_id, before, after)
+
+
+def record_system(
+    session: Session,
+    process: str,
+    action: str,
+    entity_type: str,
+    entity_id: object | None,
+    *,
+    before: Any = None,
+    after: Any = None,
+) -> AuditLog:
+    """An audit row for something SyncStore did on its own (a token refresh, a scheduled sync)."""
+    return _add(session, None, f"system:{process}", action, entity_type, entity_id, before, after)
 
 
 def recent(

@@ -184,8 +184,7 @@ def save_connection(
     connection.refresh_token_expires_at = refresh_token_expires_at
     # The row id is part of what each token is bound to, so a new row is flushed first.
     session.flush()
-    connection.access_token = keyring.encrypt(access_token, table=TABLE, row_id=connection.id, column="access_token")
-    connection.refresh_token = keyring.encrypt(refresh_token, table=TABLE, row_id=connection.id, column="refresh_token")
+    _encrypt_tokens(connection, access_token, refresh_token, keyring)
     session.flush()
     audit.record(
         session, actor, "connection.save", "platform_connection", connection.id,
@@ -193,6 +192,39 @@ def save_connection(
     )  # fmt: skip
     logger.info("saved connection %s (%s shop %s)", connection.id, platform, shop_id)
     return connection
+
+
+def _encrypt_tokens(connection: PlatformConnection, access_token: str, refresh_token: str, keyring: Keyring) -> None:
+    connection.access_token = keyring.encrypt(access_token, table=TABLE, row_id=connection.id, column="access_token")
+    connection.refresh_token = keyring.encrypt(refresh_token, table=TABLE, row_id=connection.id, column="refresh_token")
+
+
+def store_refreshed_tokens(
+    session: Session,
+    connection: PlatformConnection,
+    *,
+    access_token: str,
+    refresh_token: str,
+    access_token_expires_at: datetime | None,
+    refresh_token_expires_at: datetime | None,
+    keyring: Keyring | None = None,
+) -> None:
+    """Store the pair a token refresh returned (a system action: the caller holds the row lock).
+
+    Both tokens are replaced: platforms hand out single-use refresh tokens.
+    """
+    before = _view(connection)
+    _encrypt_tokens(connection, access_token, refresh_token, keyring or load_keyring())
+    connection.access_token_expires_at = access_token_expires_at
+    if refresh_token_expires_at is not None:
+        connection.refresh_token_expires_at = refresh_token_expires_at
+    connection.status = "connected"
+    connection.last_error = None
+    session.flush()
+    audit.record_system(
+        session, "token-refresh", "connection.refresh", "platform_connection", connection.id,
+        before=before, after=_view(connection),
+    )  # fmt: skip
 
 
 def read_tokens(session: Session, connection_id: int, keyring: Keyring | None = None) -> Tokens:

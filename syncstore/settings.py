@@ -83,6 +83,20 @@ class Settings(BaseSettings):
         description="Longest a request waits for its shop's turn before giving up with RateLimitWaitTooLong.",
     )
 
+    # Marketplace apps. Hosts default to the local simulators (`syncstore simulator run`); production
+    # sets the platforms' hosts from ../reference (Shopee partner.shopeemobile.com, TikTok open-api...).
+    shopee_partner_id: int | None = Field(default=None, description="Shopee Open Platform partner id.")
+    shopee_partner_key: SecretStr | None = Field(default=None, description="Shopee partner key (signs every call).")
+    shopee_host: str = Field(default="http://127.0.0.1:8101", description="Shopee API host.")
+    tiktokshop_app_key: str | None = Field(default=None, description="TikTok Shop app key.")
+    tiktokshop_app_secret: SecretStr | None = Field(default=None, description="TikTok Shop app secret.")
+    tiktokshop_service_id: str = Field(default="", description="TikTok Shop service id (authorization link).")
+    tiktokshop_api_host: str = Field(default="http://127.0.0.1:8102", description="TikTok Shop API host.")
+    tiktokshop_auth_host: str = Field(default="http://127.0.0.1:8102", description="TikTok Shop token host.")
+    tiktokshop_authorize_host: str = Field(
+        default="http://127.0.0.1:8102", description="Where sellers authorize the app."
+    )
+
     log_level: str = "INFO"
 
     @field_validator("currency", mode="before")
