@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -30,7 +31,15 @@ demo_app = typer.Typer(help="The demo: sample catalog and local shops.", no_args
 user_app = typer.Typer(help="Users and roles.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys for stored platform tokens.", no_args_is_help=True)
 catalog_app = typer.Typer(help="Import and export the master catalog.", no_args_is_help=True)
-for sub, name in ((db_app, "db"), (demo_app, "demo"), (user_app, "user"), (keys_app, "keys"), (catalog_app, "catalog")):
+simulator_app = typer.Typer(help="Local marketplace simulators (no internet, no real shop).", no_args_is_help=True)
+for sub, name in (
+    (db_app, "db"),
+    (demo_app, "demo"),
+    (user_app, "user"),
+    (keys_app, "keys"),
+    (catalog_app, "catalog"),
+    (simulator_app, "simulator"),
+):
     app.add_typer(sub, name=name)
 
 # The reserved .example domain: a valid address that can never reach anyone.
@@ -292,6 +301,37 @@ def catalog_export(
             with output.open("w", encoding="utf-8", newline="") as target:
                 written = export_csv(session, target)
     errors.print(f"exported {written} rows")
+
+
+# --- simulators ----------------------------------------------------------------------------
+
+
+class SimulatedPlatform(StrEnum):
+    SHOPEE = "shopee"
+    TIKTOKSHOP = "tiktokshop"
+
+
+@simulator_app.command("run")
+def simulator_run(
+    platform: Annotated[SimulatedPlatform, typer.Option(help="shopee or tiktokshop")],
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1")],
+    state_file: Annotated[Path | None, typer.Option(help="Load and save the simulator's state here")] = None,
+    orders_every: Annotated[
+        float | None, typer.Option(help="Place a random order every N seconds (sends a signed webhook)")
+    ] = None,
+    redirect_url: Annotated[
+        str | None, typer.Option(help="TikTok Shop: the app's registered OAuth redirect (Shopee puts it in the link)")
+    ] = None,
+) -> None:
+    """Serve a marketplace simulator until Ctrl-C: signed API, OAuth pages, webhooks, an order generator."""
+    if platform is SimulatedPlatform.SHOPEE:
+        from connectors.simulator import shopee
+
+        shopee.run(port, state_file, orders_every_s=orders_every)
+    else:
+        from connectors.simulator import tiktokshop
+
+        tiktokshop.run(port, state_file, order_interval_s=orders_every, redirect_url=redirect_url)
 
 
 def main() -> None:

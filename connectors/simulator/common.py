@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import enum
+import logging
 import random
 import socket
 import threading
@@ -25,6 +26,8 @@ from typing import Any
 import httpx
 import uvicorn
 from starlette.applications import Starlette
+
+log = logging.getLogger(__name__)
 
 
 class Fault(enum.StrEnum):
@@ -167,7 +170,11 @@ class Ticker:
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
-            self._tick()
+            try:
+                self._tick()
+            except Exception:
+                # One bad tick (an empty shop, a closed receiver) must not stop the generator.
+                log.exception("simulator tick failed; continuing")
 
     def stop(self) -> None:
         self._stop.set()

@@ -2,13 +2,22 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
+from connectors.shopee import ShopeeApp
+from connectors.simulator import shopee as shopee_sim
+from connectors.simulator import tiktokshop as tiktok_sim
+from connectors.simulator.common import free_port
+from connectors.tiktokshop import TikTokShopApp
 from syncstore import connections, crypto
 from syncstore.auth import Actor
 from syncstore.db import migrate
@@ -143,3 +152,42 @@ def test_key_rotation_from_the_command_line(tmp_path: Path) -> None:
     assert retired.returncode == 0 and "SYNCSTORE_RETIRED_KEY_IDS" in retired.stdout
     assert run(["keys", "retire", "new"], url, tmp_path, both).returncode == 1
     assert new_key.split(":")[1] not in rotated.stdout + rotated.stderr + status
+
+
+@pytest.mark.parametrize("platform", ["shopee", "tiktokshop"])
+def test_simulator_run_serves_the_authorization_flow_until_interrupted(platform: str, tmp_path: Path) -> None:
+    port = free_port()
+    state = tmp_path / f"{platform}.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "syncstore.cli", "simulator", "run", "--platform", platform, "--port", str(port),
+         "--state-file", str(state), "--redirect-url", "http://127.0.0.1:1/cb"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url, timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and process.poll() is None, "simulator did not start"
+                time.sleep(0.2)
+        if platform == "shopee":
+            shopee_app = ShopeeApp(shopee_sim.DEFAULT_PARTNER_ID, shopee_sim.DEFAULT_PARTNER_KEY, url)
+            redirect = httpx.get(shopee_app.authorization_url("http://127.0.0.1:1/cb"), follow_redirects=False)
+            query = parse_qs(urlsplit(redirect.headers["location"]).query)
+            grant = shopee_app.exchange_code(query["code"][0], query["shop_id"][0])
+        else:
+            tiktok_app = TikTokShopApp(
+                tiktok_sim.DEMO_APP_KEY, tiktok_sim.DEMO_APP_SECRET, service_id=tiktok_sim.DEMO_SERVICE_ID,
+                api_host=url, auth_host=url, authorize_host=url,
+            )  # fmt: skip
+            redirect = httpx.get(tiktok_app.authorization_url("state-1"), follow_redirects=False)
+            query = parse_qs(urlsplit(redirect.headers["location"]).query)
+            grant = tiktok_app.exchange_code(query["code"][0])
+        assert redirect.status_code in (302, 303, 307) and grant.access_token and grant.refresh_token
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+    assert state.exists(), "the simulator saves its state on Ctrl-C"
