@@ -1,0 +1,177 @@
+# Benchmark: how many requests per second the connectors sustain, against a bare httpx loop of the same requests.
+"""`python -m bench.connectors [--requests N]`
+
+For each platform a simulator runs in its own process (`syncstore simulator run`, rate limits
+off), seeded with one shop and one product. The same N stock updates are sent twice, one after
+the other on one connection: through the connector (retry policy, signing, envelope parsing,
+typed results) and through a bare loop that only signs with the platform's `sign` function and
+posts the bytes. `ratio` = connector rate / bare rate; near 1 means the connector adds little.
+Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from connectors import shopee, tiktokshop
+from connectors.base import ShopCredentials
+from connectors.simulator import shopee as shopee_sim
+from connectors.simulator import tiktokshop as tiktok_sim
+from connectors.simulator.common import free_port
+
+
+@contextmanager
+def simulator_process(platform: str, state_file: Path) -> Iterator[str]:
+    """A simulator in its own process (so its CPU is not this process's), serving `state_file`."""
+    port = free_port()
+    command = [sys.executable, "-m", "syncstore.cli", "simulator", "run", "--platform", platform, "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--state-file", str(state_file)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url, timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"{platform} simulator did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def compare(count: int, connector: Callable[[int], None], bare: Callable[[int], None]) -> dict[str, Any]:
+    """Both paths in alternating blocks (the machine is shared and noisy: drift hits both alike)."""
+    elapsed = {"connector": 0.0, "bare": 0.0}
+    rounds, done = 10, 0
+    for round_index in range(rounds):
+        block = range(done, done + count // rounds)
+        order = [("connector", connector), ("bare", bare)]
+        for name, send in order if round_index % 2 == 0 else reversed(order):
+            started = time.perf_counter()
+            for index in block:
+                send(index)
+            elapsed[name] += time.perf_counter() - started
+        done += len(block)
+    connector_rps, bare_rps = done / elapsed["connector"], done / elapsed["bare"]
+    return {
+        "connector_per_s": round(connector_rps, 1),
+        "bare_httpx_per_s": round(bare_rps, 1),
+        "ratio": round(connector_rps / bare_rps, 3),
+    }
+
+
+def bench_shopee(requests: int, workdir: Path) -> dict[str, Any]:
+    sim = shopee_sim.ShopeeSimulator(shopee_sim.DEFAULT_PARTNER_ID, shopee_sim.DEFAULT_PARTNER_KEY)
+    sim.add_shop(shopee_sim.DEMO_SHOP_ID, "Bench shop")
+    item_id = sim.add_item(shopee_sim.DEMO_SHOP_ID, name="Bench item", item_sku="BENCH-1", stock=10)
+    access, _ = sim.issue_tokens(shopee_sim.DEMO_SHOP_ID)
+    state = workdir / "shopee.json"
+    sim.save(state)
+    partner_id, key, shop_id = shopee_sim.DEFAULT_PARTNER_ID, shopee_sim.DEFAULT_PARTNER_KEY, shopee_sim.DEMO_SHOP_ID
+    with simulator_process("shopee", state) as url, httpx.Client() as client:
+        connector = shopee.ShopeeConnector(
+            partner_id=partner_id,
+            partner_key=key,
+            host=url,
+            credentials=ShopCredentials(shop_id=str(shop_id), access_token=access),
+            client=client,
+        )
+
+        def through_connector(index: int) -> None:
+            result = connector.update_stock(str(item_id), {"0": 100 + index % 50})
+            assert not result.failed
+
+        def bare(index: int) -> None:
+            path = "/api/v2/product/update_stock"
+            timestamp = int(time.time())
+            signature = shopee.sign(key, shopee.base_string(partner_id, path, timestamp, access, shop_id))
+            query: dict[str, Any] = {"partner_id": partner_id, "timestamp": timestamp, "sign": signature}
+            body = {"item_id": item_id, "stock_list": [{"model_id": 0, "seller_stock": [{"stock": 100 + index % 50}]}]}
+            response = client.post(
+                url + path,
+                params={**query, "access_token": access, "shop_id": shop_id},
+                content=json.dumps(body, separators=(",", ":")).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            assert response.json()["error"] == ""
+
+        through_connector(0)  # warm up both paths once
+        bare(0)
+        return compare(requests, through_connector, bare)
+
+
+def bench_tiktokshop(requests: int, workdir: Path) -> dict[str, Any]:
+    sim = tiktok_sim.TikTokShopSimulator(app_key=tiktok_sim.DEMO_APP_KEY, app_secret=tiktok_sim.DEMO_APP_SECRET)
+    cipher = sim.add_shop(tiktok_sim.DEMO_SHOP_ID, "Bench shop")
+    product_id = sim.add_product(tiktok_sim.DEMO_SHOP_ID, title="Bench product")
+    [sku_id] = sim.sku_ids(product_id)
+    access, _ = sim.issue_tokens(tiktok_sim.DEMO_SHOP_ID)
+    state = workdir / "tiktokshop.json"
+    sim.save(state)
+    app_key, secret = tiktok_sim.DEMO_APP_KEY, tiktok_sim.DEMO_APP_SECRET
+    with simulator_process("tiktokshop", state) as url, httpx.Client() as client:
+        connector = tiktokshop.TikTokShopConnector(
+            app_key=app_key,
+            app_secret=secret,
+            api_host=url,
+            credentials=ShopCredentials(shop_id=tiktok_sim.DEMO_SHOP_ID, access_token=access, shop_cipher=cipher),
+            client=client,
+        )
+
+        def through_connector(index: int) -> None:
+            result = connector.update_stock(product_id, {sku_id: 100 + index % 50})
+            assert not result.failed
+
+        def bare(index: int) -> None:
+            path = f"/product/202309/products/{product_id}/inventory/update"
+            body = json.dumps(
+                {"skus": [{"id": sku_id, "inventory": [{"quantity": 100 + index % 50}]}]}, separators=(",", ":")
+            ).encode()
+            query = {"app_key": app_key, "timestamp": str(int(time.time())), "shop_cipher": cipher}
+            query["sign"] = tiktokshop.sign(secret, path, query, body)
+            response = client.post(
+                url + path,
+                params=query,
+                content=body,
+                headers={"x-tts-access-token": access, "content-type": "application/json"},
+            )
+            assert response.json()["code"] == 0
+
+        through_connector(0)
+        bare(0)
+        return compare(requests, through_connector, bare)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--requests", type=int, default=500, help="stock updates per path and platform")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="syncstore-bench-") as tmp:
+        workdir = Path(tmp)
+        result = {
+            "requests": args.requests,
+            "shopee": bench_shopee(args.requests, workdir),
+            "tiktokshop": bench_tiktokshop(args.requests, workdir),
+        }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
