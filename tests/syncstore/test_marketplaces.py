@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.base import AuthRevoked
+from connectors.simulator.shopee import ShopeeSimulator
 from connectors.simulator.tiktokshop import TikTokShopSimulator
 from syncstore import connections, crypto, marketplaces
 from syncstore.auth import Actor
@@ -17,53 +18,91 @@ from syncstore.db.models import AuditLog, PlatformConnection
 from syncstore.settings import Settings
 
 APP_KEY, APP_SECRET = "sim-app-key", "sim-app-secret-0123456789"
+PARTNER_ID, PARTNER_KEY = 2001887, "sim-partner-key-0123456789"
 KEYRING = crypto.Keyring.parse(crypto.generate_key("test"))
 
 
-@pytest.fixture
-def tiktok() -> Iterator[TikTokShopSimulator]:
-    simulator = TikTokShopSimulator(app_key=APP_KEY, app_secret=APP_SECRET)
-    simulator.start()
-    yield simulator
-    simulator.stop()
+class Marketplace:
+    """One simulated platform, seen the way these tests need it."""
+
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+        if platform == "shopee":
+            self.shopee = ShopeeSimulator(PARTNER_ID, PARTNER_KEY)
+            self.url = self.shopee.start()
+            self.shopee.add_shop(7001, "Demo shop")
+        else:
+            self.tiktok = TikTokShopSimulator(app_key=APP_KEY, app_secret=APP_SECRET)
+            self.url = self.tiktok.start()
+            self.cipher: str | None = self.tiktok.add_shop("7001", "Demo shop")
+
+    def settings(self) -> Settings:
+        url = self.url
+        if self.platform == "shopee":
+            return Settings(shopee_partner_id=PARTNER_ID, shopee_partner_key=PARTNER_KEY, shopee_host=url)
+        return Settings(
+            tiktokshop_app_key=APP_KEY, tiktokshop_app_secret=APP_SECRET, tiktokshop_api_host=url,
+            tiktokshop_auth_host=url, tiktokshop_authorize_host=url,
+        )  # fmt: skip
+
+    def tokens(self, *, expired: bool) -> tuple[str, str]:
+        if self.platform == "shopee":
+            pair = self.shopee.issue_tokens(7001)
+            if expired:
+                self.shopee.expire_access_tokens(7001)
+            return pair
+        return self.tiktok.issue_tokens("7001", access_ttl_s=-10 if expired else 3600)
+
+    def add_product(self, title: str) -> str:
+        if self.platform == "shopee":
+            return str(self.shopee.add_item(7001, name=title, item_sku=f"{title}-1", stock=3))
+        return self.tiktok.add_product("7001", title=title)
+
+    def refreshes(self) -> int:
+        if self.platform == "shopee":
+            return self.shopee.request_count("/api/v2/auth/access_token/get")
+        return self.tiktok.requests("/api/v2/token/refresh")
+
+    def revoke(self) -> None:
+        if self.platform == "shopee":
+            self.shopee.revoke_shop(7001)
+        else:
+            self.tiktok.revoke_shop("7001")
+
+    def stop(self) -> None:
+        (self.shopee if self.platform == "shopee" else self.tiktok).stop()
 
 
-def settings_for(url: str) -> Settings:
-    return Settings(
-        tiktokshop_app_key=APP_KEY,
-        tiktokshop_app_secret=APP_SECRET,
-        tiktokshop_api_host=url,
-        tiktokshop_auth_host=url,
-        tiktokshop_authorize_host=url,
-    )
+@pytest.fixture(params=["shopee", "tiktokshop"])
+def market(request: pytest.FixtureRequest) -> Iterator[Marketplace]:
+    marketplace = Marketplace(request.param)
+    yield marketplace
+    marketplace.stop()
 
 
-def connect(engine: sa.Engine, simulator: TikTokShopSimulator, *, access_ttl_s: int) -> tuple[int, str, str]:
-    cipher = simulator.add_shop("7001", "Demo shop")
-    access, refresh = simulator.issue_tokens("7001", access_ttl_s=access_ttl_s)
+def connect(engine: sa.Engine, market: Marketplace, *, expired: bool) -> tuple[int, str, str]:
+    access, refresh = market.tokens(expired=expired)
     with transaction(engine) as session:
         connection = connections.save_connection(
-            Actor.command_line(), session, platform="tiktokshop", shop_id="7001", access_token=access,
-            refresh_token=refresh, access_token_expires_at=datetime.now(UTC) + timedelta(seconds=access_ttl_s),
-            refresh_token_expires_at=None, shop_cipher=cipher, keyring=KEYRING,
+            Actor.command_line(), session, platform=market.platform, shop_id="7001", access_token=access,
+            refresh_token=refresh, access_token_expires_at=datetime.now(UTC) + timedelta(hours=-1 if expired else 1),
+            refresh_token_expires_at=None, shop_cipher=getattr(market, "cipher", None), keyring=KEYRING,
         )  # fmt: skip
     return connection.id, access, refresh
 
 
-def test_a_connector_is_built_from_the_stored_tokens(engine: sa.Engine, tiktok: TikTokShopSimulator) -> None:
-    connection_id, _, _ = connect(engine, tiktok, access_ttl_s=3600)
-    product_id = tiktok.add_product("7001", title="Linen shirt")
-    connector = marketplaces.connector_for(engine, connection_id, settings=settings_for(tiktok.url), keyring=KEYRING)
+def test_a_connector_is_built_from_the_stored_tokens(engine: sa.Engine, market: Marketplace) -> None:
+    connection_id, _, _ = connect(engine, market, expired=False)
+    product_id = market.add_product("Linen shirt")
+    connector = marketplaces.connector_for(engine, connection_id, settings=market.settings(), keyring=KEYRING)
     [listing] = connector.get_listings([product_id])
-    assert listing.title == "Linen shirt" and listing.platform == "tiktokshop"
+    assert listing.title == "Linen shirt" and listing.platform == market.platform
 
 
-def test_concurrent_workers_spend_one_refresh_and_store_one_new_pair(
-    engine: sa.Engine, tiktok: TikTokShopSimulator
-) -> None:
-    connection_id, old_access, old_refresh = connect(engine, tiktok, access_ttl_s=-10)
-    product_id = tiktok.add_product("7001", title="Mug")
-    settings = settings_for(tiktok.url)
+def test_concurrent_workers_spend_one_refresh_and_store_one_new_pair(engine: sa.Engine, market: Marketplace) -> None:
+    connection_id, old_access, old_refresh = connect(engine, market, expired=True)
+    product_id = market.add_product("Mug")
+    settings = market.settings()
     connectors = [
         marketplaces.connector_for(engine, connection_id, settings=settings, keyring=KEYRING) for _ in range(6)
     ]
@@ -83,7 +122,7 @@ def test_concurrent_workers_spend_one_refresh_and_store_one_new_pair(
         thread.join()
 
     assert failures == [] and titles == ["Mug"] * len(connectors)
-    assert tiktok.requests("/api/v2/token/refresh") == 1
+    assert market.refreshes() == 1
     with transaction(engine) as session:
         tokens = connections.read_tokens(session, connection_id, KEYRING)
         refreshes = session.scalars(sa.select(AuditLog).where(AuditLog.action == "connection.refresh")).all()
@@ -93,12 +132,12 @@ def test_concurrent_workers_spend_one_refresh_and_store_one_new_pair(
     assert old_refresh not in str(refreshes[0].after) and tokens.refresh_token not in str(refreshes[0].after)
 
 
-def test_a_refused_refresh_marks_the_shop_expired(engine: sa.Engine, tiktok: TikTokShopSimulator) -> None:
-    connection_id, _, _ = connect(engine, tiktok, access_ttl_s=-10)
-    tiktok.revoke_shop("7001")
+def test_a_refused_refresh_marks_the_shop_expired(engine: sa.Engine, market: Marketplace) -> None:
+    connection_id, _, _ = connect(engine, market, expired=True)
+    market.revoke()
     with pytest.raises(AuthRevoked):
         marketplaces.refresh_access_token(
-            engine, connection_id, stale_access_token=None, settings=settings_for(tiktok.url), keyring=KEYRING
+            engine, connection_id, stale_access_token=None, settings=market.settings(), keyring=KEYRING
         )
     with transaction(engine) as session:
         connection = session.get_one(PlatformConnection, connection_id)
@@ -108,3 +147,5 @@ def test_a_refused_refresh_marks_the_shop_expired(engine: sa.Engine, tiktok: Tik
 def test_an_unconfigured_platform_says_which_variables_to_set() -> None:
     with pytest.raises(marketplaces.MarketplaceNotConfigured, match="SYNCSTORE_TIKTOKSHOP_APP_KEY"):
         marketplaces.tiktokshop_config(Settings())
+    with pytest.raises(marketplaces.MarketplaceNotConfigured, match="SYNCSTORE_SHOPEE_PARTNER_KEY"):
+        marketplaces.shopee_config(Settings())

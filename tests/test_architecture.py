@@ -1,0 +1,53 @@
+# The arrows of ARCHITECTURE.md, checked: faces -> syncstore -> connectors.base, never back.
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imports_of(package: str) -> dict[str, set[str]]:
+    """Every module of `package` and the top-level names it imports."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+def test_connectors_never_reach_into_syncstore_or_the_database() -> None:
+    offenders = {
+        module: sorted(n for n in names if n.startswith(("syncstore", "sqlalchemy")))
+        for module, names in imports_of("connectors").items()
+    }
+    assert {m: n for m, n in offenders.items() if n} == {}
+
+
+def test_the_core_imports_no_face() -> None:
+    faces = ("dagster", "streamlit", "starlette", "uvicorn", "assets", "pipelines", "webhook_receiver")
+    offenders = {
+        module: sorted(n for n in names if n.split(".")[0] in faces)
+        for module, names in imports_of("syncstore").items()
+    }
+    assert {m: n for m, n in offenders.items() if n} == {}
+
+
+@pytest.mark.parametrize("package", ["syncstore", "assets", "pipelines", "webhook_receiver", "streamlit_app"])
+def test_platforms_are_reached_only_through_the_connector_factory(package: str) -> None:
+    # Platform modules are picked in ONE place; everything else sees the Connector protocol.
+    allowed = {"syncstore/marketplaces.py", "syncstore/cli.py"}
+    platform_modules = ("connectors.shopee", "connectors.tiktokshop", "connectors.simulator", "httpx")
+    offenders = {
+        module: sorted(n for n in names if n.startswith(platform_modules))
+        for module, names in imports_of(package).items()
+        if module not in allowed
+    }
+    assert {m: n for m, n in offenders.items() if n} == {}
