@@ -97,6 +97,30 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8102", description="Where sellers authorize the app."
     )
 
+    # The webhook receiver and OAuth callbacks (webhook_receiver/).
+    public_url: str = Field(
+        default="http://127.0.0.1:8100",
+        description="The receiver's base URL as the marketplaces reach it; webhook and OAuth callback URLs "
+        "are built from it (Shopee signs the callback URL exactly as registered).",
+    )
+    app_url: str = Field(
+        default="http://127.0.0.1:8501", description="The Streamlit app's base URL (OAuth callbacks return there)."
+    )
+    webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger bodies get 413.")
+    webhook_timestamp_tolerance_seconds: int = Field(
+        default=300, ge=1, description="Events whose own timestamp is further from now are rejected."
+    )
+    webhook_nonce_ttl_seconds: int = Field(default=600, ge=1, description="Redis fast-path dedup window.")
+    webhook_per_ip_per_minute: int = Field(
+        default=6000, ge=0, description="Requests per source IP per minute before 429 (0: no limit)."
+    )
+    webhook_rejections_logged_per_minute: int = Field(
+        default=60, ge=0, description="Rejected requests written to the log per minute; the rest are only counted."
+    )
+    webhook_retention_days: int = Field(
+        default=7, ge=4, description="Days webhook events (and so their dedup keys) are kept; above 3-day retries."
+    )
+
     log_level: str = "INFO"
 
     @field_validator("currency", mode="before")
