@@ -1,0 +1,92 @@
+# The OAuth callback routes: the platform sends the seller's browser here, we store the shop and send it on.
+"""`GET /oauth/shopee/callback` and `GET /oauth/tiktokshop/callback`.
+
+Mount with `Starlette(routes=[*routes, ...])` (`from webhook_receiver.oauth_routes import routes`).
+The app may set `app.state.engine` (a SQLAlchemy engine) and `app.state.settings` (syncstore
+Settings); without them the configured `get_engine()` and `get_settings()` are used.
+
+Every answer is a 303 to the Streamlit Connections page, `{app_url}/connections`, with
+`?connected=<platform>:<shop_id>[,<shop_id>...]` (plus `&warning=webhooks` when the shop was stored
+but its webhooks could not be registered) or `?error=<reason>`, a short code from
+`syncstore.oauth.failure_reason` (`invalid_state`, `expired_state`, `state_reused`,
+`permission_denied`, `missing_code`, `code_rejected`, `platform_error`, `not_configured`, ...).
+Never a 5xx, never a token, code or state in the redirect or the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from syncstore.db.engine import get_engine
+from syncstore.oauth import OAuthError, complete_authorization, failure_reason
+from syncstore.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+# Parameters that must appear at most once: a second copy could smuggle a different value past a check.
+_SINGLE: Final = ("state", "code", "shop_id", "main_account_id")
+_HEADERS: Final = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _settings(request: Request) -> Settings:
+    settings = getattr(request.app.state, "settings", None)
+    return settings if isinstance(settings, Settings) else get_settings()
+
+
+def _engine(request: Request) -> sa.Engine:
+    engine = getattr(request.app.state, "engine", None)
+    return engine if isinstance(engine, sa.Engine) else get_engine()
+
+
+def _back_to_app(settings: Settings, **query: str) -> Response:
+    url = f"{settings.app_url.rstrip('/')}/connections?{urlencode(query, safe=':,')}"
+    return RedirectResponse(url, status_code=303, headers=_HEADERS)
+
+
+async def _callback(request: Request, platform: str) -> Response:
+    try:
+        settings = _settings(request)
+    except Exception as error:  # the settings themselves are broken: there is no app URL to go back to
+        logger.error("%s authorization callback: settings unusable (%s)", platform, type(error).__name__)
+        return PlainTextResponse("SyncStore is misconfigured; see the receiver's log.", 503, headers=_HEADERS)
+    query = request.query_params
+    try:
+        if any(len(query.getlist(name)) > 1 for name in _SINGLE):
+            raise OAuthError("invalid_request", "a callback parameter appears more than once")
+        engine = _engine(request)
+        stored = await run_in_threadpool(complete_authorization, engine, platform, dict(query), settings=settings)
+    except Exception as error:
+        reason = failure_reason(error)
+        if reason == "internal_error":
+            # Unexpected; complete_authorization scrubs tokens from what it raises after the exchange.
+            logger.exception("%s authorization callback failed unexpectedly", platform)
+        else:
+            logger.warning("%s authorization refused (%s): %s", platform, reason, error)
+        return _back_to_app(settings, error=reason)
+    shop_ids = ",".join(connection.shop_id for connection in stored)
+    answer = {"connected": f"{platform}:{shop_ids}"}
+    if any(connection.last_error for connection in stored):
+        answer["warning"] = "webhooks"
+    return _back_to_app(settings, **answer)
+
+
+async def shopee_callback(request: Request) -> Response:
+    return await _callback(request, "shopee")
+
+
+async def tiktokshop_callback(request: Request) -> Response:
+    return await _callback(request, "tiktokshop")
+
+
+routes = [
+    Route("/oauth/shopee/callback", shopee_callback, methods=["GET"]),
+    Route("/oauth/tiktokshop/callback", tiktokshop_callback, methods=["GET"]),
+]
