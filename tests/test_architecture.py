@@ -44,10 +44,16 @@ def test_the_core_imports_no_face() -> None:
 def test_platforms_are_reached_only_through_the_connector_factory(package: str) -> None:
     # Platform modules are picked in ONE place; everything else sees the Connector protocol.
     allowed = {"syncstore/marketplaces.py", "syncstore/cli.py"}
-    platform_modules = ("connectors.shopee", "connectors.tiktokshop", "connectors.simulator", "httpx")
+    platform_modules = ("connectors.shopee", "connectors.tiktokshop", "connectors.simulator")
     offenders = {
         module: sorted(n for n in names if n.startswith(platform_modules))
         for module, names in imports_of(package).items()
         if module not in allowed
     }
     assert {m: n for m, n in offenders.items() if n} == {}
+
+
+def test_only_the_connectors_and_the_alert_hook_speak_http() -> None:
+    allowed = {"syncstore/alerts.py", "syncstore/marketplaces.py"}
+    offenders = [m for m, names in imports_of("syncstore").items() if "httpx" in names and m not in allowed]
+    assert offenders == []

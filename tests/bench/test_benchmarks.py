@@ -28,3 +28,8 @@ def test_connector_benchmark_compares_with_a_bare_loop() -> None:
         assert isinstance(platform_figures, dict)
         assert set(platform_figures) == {"connector_per_s", "bare_httpx_per_s", "ratio"}
         assert platform_figures["connector_per_s"] > 0 and platform_figures["bare_httpx_per_s"] > 0
+
+
+def test_diff_benchmark_compares_polars_with_plain_python() -> None:
+    figures = run_bench("bench.diff", "--rows", "20000")
+    assert set(figures) == {"rows", "polars_s", "python_s", "speedup", "peak_rss_mb"} and figures["rows"] == 20000
