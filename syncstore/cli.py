@@ -7,6 +7,7 @@ already admin access. Every change they make is audited like a change made in th
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from enum import StrEnum
@@ -332,6 +333,57 @@ def simulator_run(
         from connectors.simulator import tiktokshop
 
         tiktokshop.run(port, state_file, order_interval_s=orders_every, redirect_url=redirect_url)
+
+
+# --- webhook receiver ------------------------------------------------------------------------
+
+receiver_app = typer.Typer(help="The webhook receiver: marketplace events and OAuth callbacks.", no_args_is_help=True)
+app.add_typer(receiver_app, name="receiver")
+
+
+class ReceiverLogLevel(StrEnum):
+    CRITICAL = "critical"
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    DEBUG = "debug"
+
+
+@receiver_app.command("run")
+def receiver_run(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")] = 8100,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    log_level: Annotated[ReceiverLogLevel, typer.Option(help="uvicorn's log level")] = ReceiverLogLevel.INFO,
+) -> None:
+    """Serve the webhook receiver with uvicorn until stopped (it never migrates: run `syncstore db upgrade`).
+
+    Settings come from SYNCSTORE_* variables (database, Redis, platform keys, public URL, limits).
+    This process becomes the uvicorn server (exec), so a signal sent to it reaches uvicorn directly;
+    with --workers above 1 the workers are its children: stop them all by process group.
+    """
+    # The core imports no web server: uvicorn runs as its own program, with the receiver as an app factory.
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "webhook_receiver.app:create_app",
+        "--factory",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        log_level.value,
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "10",
+    ]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)  # noqa: S606 (our own interpreter, an argument list: no shell)
 
 
 def main() -> None:

@@ -121,6 +121,10 @@ class Settings(BaseSettings):
         default=7, ge=4, description="Days webhook events (and so their dedup keys) are kept; above 3-day retries."
     )
 
+    alert_webhook_url: str | None = Field(
+        default=None, description="Where newly opened alerts are POSTed as JSON (Slack-style hooks, ops tools)."
+    )
+
     log_level: str = "INFO"
 
     @field_validator("currency", mode="before")

@@ -5,7 +5,7 @@ Catalog: master_products -> product_variants, platform_overrides, category_mappi
 Shops: platform_connections -> platform_listings (a remote item bound to a master product)
 -> platform_listing_skus (a remote SKU/model bound to a master variant). Each listing row keeps
 the remote value and the last-synced baseline per field, which is what the three-way diff reads.
-Work: outbox_events, sync_logs, product_conflicts, webhook_logs, inventory_history,
+Work: outbox_events, sync_logs, product_conflicts, webhook_logs -> platform_events, inventory_history,
 rate_limit_tracking, sync_rules. People: users, audit_logs.
 """
 
@@ -447,6 +447,48 @@ class WebhookLog(Base):
         sa.UniqueConstraint("platform", "event_id"),
         sa.Index(None, "status", "received_at"),
         sa.Index(None, "platform", "event_type", "received_at"),
+        # Retention (`syncstore.events.prune`) deletes by age.
+        sa.Index(None, "received_at"),
+    )
+
+
+class PlatformEvent(Base):
+    """A received marketplace event, normalized: the work queue the events sensor and `apply_events` read.
+
+    Written in the same transaction as its `webhook_logs` row (which keeps the raw body, headers and the
+    dedup key); `syncstore.events` reads and updates it and mirrors the outcome onto the log row.
+    """
+
+    __tablename__ = "platform_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    webhook_log_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("webhook_logs.id", ondelete="CASCADE"), unique=True
+    )
+    platform: Mapped[str] = mapped_column(sa.String(20))
+    # order_status | product_change | stock_change | authorization | unknown
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    # The platform's own type: Shopee push code, TikTok Shop webhook type.
+    event_type: Mapped[str] = mapped_column(sa.String(100))
+    shop_id: Mapped[str | None] = mapped_column(sa.String(64))
+    order_id: Mapped[str | None] = mapped_column(sa.String(64))
+    item_id: Mapped[str | None] = mapped_column(sa.String(64))
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # pending | processed | ignored | failed
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    error_message: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = _created()
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "kind IN ('order_status', 'product_change', 'stock_change', 'authorization', 'unknown')", name="kind"
+        ),
+        sa.CheckConstraint("status IN ('pending', 'processed', 'ignored', 'failed')", name="status"),
+        # The sensor's query: the oldest pending events first. (Nothing else is indexed: every index
+        # is paid for on the receiver's hot path.)
+        sa.Index(None, "status", "id"),
     )
 
 
@@ -492,3 +534,32 @@ class RateLimitTracking(Base):
     created_at: Mapped[datetime] = _created()
 
     __table_args__ = (sa.UniqueConstraint("platform", "shop_id", "endpoint", "window_start"),)
+
+
+class Alert(Base):
+    """Something an operator must look at (sync failure rate, webhook backlog, quota, failed runs...).
+
+    One row per `alert_key` (kind and subject): an alert raised again while open is updated, and a
+    resolved one reopens when the condition returns.
+    """
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    # sync_failure_rate | webhook_backlog | quota | database_error | run_failed | low_stock
+    kind: Mapped[str] = mapped_column(sa.String(50))
+    subject: Mapped[str] = mapped_column(sa.String(100))
+    # warning | critical
+    severity: Mapped[str] = mapped_column(sa.String(20))
+    message: Mapped[str] = mapped_column(sa.Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # open | resolved
+    status: Mapped[str] = mapped_column(sa.String(20), default="open")
+    occurrences: Mapped[int] = mapped_column(default=1)
+    first_seen_at: Mapped[datetime] = _created()
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.Index(None, "status", "last_seen_at"),)

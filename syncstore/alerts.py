@@ -1,0 +1,151 @@
+# Alerts: the seed design's operational alarms, kept where the app shows them and sent to a webhook if configured.
+"""Alerts.
+
+`evaluate` checks the conditions the design names and opens or resolves alerts accordingly:
+
+- sync failure rate over 10 % (per shop, last hour, at least 10 sync log rows);
+- API quota over 80 % of the daily limit (per shop);
+- webhook processing delay: an event still pending after 5 minutes.
+
+Callers raise the others directly with `raise_alert`: database errors and failed runs. An alert is
+one row per kind and subject, updated while open and reopened when the condition returns. When
+`SYNCSTORE_ALERT_WEBHOOK_URL` is set, opening an alert POSTs it there as JSON (once per opening).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from syncstore.db.engine import transaction
+from syncstore.db.models import Alert, PlatformConnection, PlatformEvent, SyncLog
+from syncstore.db.types import utcnow
+from syncstore.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+FAILURE_RATE_THRESHOLD = 0.10
+FAILURE_RATE_MIN_SAMPLES = 10
+QUOTA_THRESHOLD = 0.80
+WEBHOOK_DELAY = timedelta(minutes=5)
+
+
+def raise_alert(
+    session: Session, kind: str, subject: str, message: str, *, severity: str = "warning", details: dict[str, Any]
+) -> tuple[Alert, bool]:
+    """Open (or refresh) the alert of this kind and subject; returns it and whether it opened just now."""
+    key = f"{kind}:{subject}"
+    alert = session.scalar(sa.select(Alert).where(Alert.alert_key == key).with_for_update())
+    now = utcnow()
+    if alert is None:
+        alert = Alert(alert_key=key, kind=kind, subject=subject, severity=severity, message=message, details=details)
+        session.add(alert)
+        session.flush()
+        return alert, True
+    opened = alert.status != "open"
+    if opened:
+        alert.status, alert.first_seen_at, alert.resolved_at, alert.notified_at = "open", now, None, None
+    alert.message, alert.details, alert.severity, alert.last_seen_at = message, details, severity, now
+    alert.occurrences += 1
+    return alert, opened
+
+
+def resolve_alert(session: Session, kind: str, subject: str) -> bool:
+    """Close an open alert whose condition has cleared; True if one was open."""
+    alert = session.scalar(sa.select(Alert).where(Alert.alert_key == f"{kind}:{subject}", Alert.status == "open"))
+    if alert is None:
+        return False
+    alert.status, alert.resolved_at = "resolved", utcnow()
+    return True
+
+
+def open_alerts(session: Session) -> Sequence[Alert]:
+    """Open alerts, most recent first (for the app)."""
+    return session.scalars(sa.select(Alert).where(Alert.status == "open").order_by(Alert.last_seen_at.desc())).all()
+
+
+def _shop(connection: PlatformConnection) -> str:
+    return f"{connection.platform}-{connection.shop_id}"
+
+
+def _check_failure_rates(session: Session) -> list[tuple[str, str, str, dict[str, Any] | None]]:
+    since = utcnow() - timedelta(hours=1)
+    rows = session.execute(
+        sa.select(
+            SyncLog.connection_id,
+            sa.func.count(),
+            sa.func.sum(sa.case((SyncLog.status == "failed", 1), else_=0)),
+        )
+        .where(SyncLog.created_at >= since, SyncLog.connection_id.is_not(None))
+        .group_by(SyncLog.connection_id)
+    ).all()
+    results: list[tuple[str, str, str, dict[str, Any] | None]] = []
+    for connection_id, total, failed in rows:
+        rate = (failed or 0) / total
+        failing = total >= FAILURE_RATE_MIN_SAMPLES and rate > FAILURE_RATE_THRESHOLD
+        details = {"failed": int(failed or 0), "total": int(total), "rate": round(rate, 3)} if failing else None
+        message = f"{rate:.0%} of syncs failed in the last hour ({failed} of {total})"
+        results.append(("sync_failure_rate", f"connection-{connection_id}", message, details))
+    return results
+
+
+def _check_quotas(session: Session) -> list[tuple[str, str, str, dict[str, Any] | None]]:
+    results: list[tuple[str, str, str, dict[str, Any] | None]] = []
+    for connection in session.scalars(sa.select(PlatformConnection).where(PlatformConnection.status == "connected")):
+        limit = connection.api_quota_limit or 0
+        share = connection.api_quota_used / limit if limit else 0.0
+        details = {"used": connection.api_quota_used, "limit": limit} if share > QUOTA_THRESHOLD else None
+        message = f"{_shop(connection)} used {share:.0%} of its daily API quota"
+        results.append(("quota", _shop(connection), message, details))
+    return results
+
+
+def _check_webhook_backlog(session: Session) -> list[tuple[str, str, str, dict[str, Any] | None]]:
+    oldest = session.scalar(sa.select(sa.func.min(PlatformEvent.created_at)).where(PlatformEvent.status == "pending"))
+    late = oldest is not None and utcnow() - oldest > WEBHOOK_DELAY
+    delay = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+    message = f"the oldest marketplace event has waited {delay / 60:.0f} minutes to be processed"
+    return [("webhook_backlog", "all", message, {"oldest_pending_s": round(delay)} if late else None)]
+
+
+def evaluate(engine: sa.Engine, settings: Settings | None = None) -> list[Alert]:
+    """Check every condition; open, refresh or resolve alerts; notify newly opened ones."""
+    opened: list[Alert] = []
+    with transaction(engine) as session:
+        checks = [*_check_failure_rates(session), *_check_quotas(session), *_check_webhook_backlog(session)]
+        for kind, subject, message, details in checks:
+            if details is None:
+                resolve_alert(session, kind, subject)
+                continue
+            alert, is_new = raise_alert(session, kind, subject, message, details=details)
+            if is_new:
+                opened.append(alert)
+    notify(engine, opened, settings)
+    return opened
+
+
+def notify(engine: sa.Engine, alerts: Sequence[Alert], settings: Settings | None = None) -> int:
+    """POST each alert to the configured webhook (never raises: an unreachable hook is logged)."""
+    url = (settings or get_settings()).alert_webhook_url
+    if not url or not alerts:
+        return 0
+    sent: list[int] = []
+    with httpx.Client(timeout=5.0) as client:
+        for alert in alerts:
+            body = {"kind": alert.kind, "subject": alert.subject, "severity": alert.severity,
+                    "message": alert.message, "details": alert.details}  # fmt: skip
+            try:
+                client.post(url, json=body).raise_for_status()
+                sent.append(alert.id)
+            except httpx.HTTPError as error:
+                log.warning("alert webhook failed for %s: %s", alert.alert_key, type(error).__name__)
+    if sent:
+        with transaction(engine) as session:
+            session.execute(sa.update(Alert).where(Alert.id.in_(sent)).values(notified_at=utcnow()))
+    return len(sent)

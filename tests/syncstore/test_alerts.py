@@ -1,0 +1,100 @@
+# Alerts open when a condition is met, refresh while it lasts, resolve when it clears, and reach the webhook once.
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from connectors.simulator.common import ServerThread, free_port
+from syncstore import alerts
+from syncstore.db.engine import transaction
+from syncstore.db.models import Alert, PlatformConnection, PlatformEvent, SyncLog, WebhookLog
+from syncstore.db.types import utcnow
+from syncstore.settings import Settings
+
+
+@pytest.fixture
+def hook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+
+    async def collect(request: Request) -> Response:
+        received.append(await request.json())
+        return Response(status_code=204)
+
+    server = ServerThread(Starlette(routes=[Route("/hook", collect, methods=["POST"])])).start()
+    yield f"{server.url}/hook", received
+    server.stop()
+
+
+def shop(engine: sa.Engine, *, used: int = 0) -> int:
+    with transaction(engine) as session:
+        connection = PlatformConnection(
+            platform="shopee", shop_id="100001", api_quota_used=used, api_quota_limit=10_000
+        )
+        session.add(connection)
+        session.flush()
+        return connection.id
+
+
+def sync_logs(engine: sa.Engine, connection_id: int, *, ok: int, failed: int) -> None:
+    with transaction(engine) as session:
+        for status in ["success"] * ok + ["failed"] * failed:
+            session.add(
+                SyncLog(connection_id=connection_id, platform="shopee", operation="update_stock", status=status)
+            )
+
+
+def test_a_high_sync_failure_rate_opens_once_and_resolves(engine: sa.Engine, hook: tuple[str, list[Any]]) -> None:
+    url, received = hook
+    settings = Settings(alert_webhook_url=url)
+    connection_id = shop(engine)
+    sync_logs(engine, connection_id, ok=8, failed=2)
+    [opened] = alerts.evaluate(engine, settings)
+    assert opened.kind == "sync_failure_rate" and "20%" in opened.message
+    assert alerts.evaluate(engine, settings) == []  # still open: refreshed, not re-sent
+    assert len(received) == 1 and received[0]["kind"] == "sync_failure_rate"
+    sync_logs(engine, connection_id, ok=30, failed=0)
+    alerts.evaluate(engine, settings)
+    with transaction(engine) as session:
+        assert alerts.open_alerts(session) == []
+        alert = session.scalars(sa.select(Alert)).one()
+        assert alert.status == "resolved" and alert.occurrences == 2 and alert.notified_at is not None
+
+
+def test_few_samples_do_not_alarm(engine: sa.Engine) -> None:
+    sync_logs(engine, shop(engine), ok=1, failed=2)
+    assert alerts.evaluate(engine, Settings()) == []
+
+
+def test_quota_over_80_percent(engine: sa.Engine) -> None:
+    shop(engine, used=8_001)
+    [opened] = alerts.evaluate(engine, Settings())
+    assert opened.kind == "quota" and opened.subject == "shopee-100001" and opened.details["used"] == 8_001
+
+
+def test_an_event_pending_for_over_5_minutes_is_a_backlog(engine: sa.Engine) -> None:
+    with transaction(engine) as session:
+        raw = WebhookLog(platform="shopee", event_id="e1", event_type="3", raw_body="{}")
+        session.add(raw)
+        session.flush()
+        session.add(
+            PlatformEvent(
+                webhook_log_id=raw.id, platform="shopee", kind="order_status", event_type="3",
+                created_at=utcnow() - timedelta(minutes=6),
+            )
+        )  # fmt: skip
+    [opened] = alerts.evaluate(engine, Settings())
+    assert opened.kind == "webhook_backlog" and opened.details["oldest_pending_s"] >= 360
+
+
+def test_an_unreachable_hook_is_logged_not_raised(engine: sa.Engine, caplog: pytest.LogCaptureFixture) -> None:
+    shop(engine, used=9_999)
+    opened = alerts.evaluate(engine, Settings(alert_webhook_url=f"http://127.0.0.1:{free_port()}/hook"))
+    assert len(opened) == 1 and "alert webhook failed" in caplog.text

@@ -1,0 +1,187 @@
+# Group commit: concurrent requests hand their event to one writer, which commits them together.
+"""The receiver's path to the database: many concurrent requests, one transaction per batch.
+
+Each request calls `await writer.submit(record)`: the record goes on a queue with a future, and the
+request waits. One writer task takes everything queued (at most `max_batch` records), writes it
+in ONE transaction (`INSERT ... ON CONFLICT DO NOTHING`), without ever blocking the event loop:
+on PostgreSQL through `syncstore.webhooks.AsyncPostgresStore` (an async connection, one round trip
+per batch), on SQLite through `ThreadedStore` (`store_batch` on a dedicated thread). Then it
+resolves every future:
+STORED or DUPLICATE (the request answers 2xx: its row is committed), REJECTED (400: this record's
+data cannot be stored), or `StorageUnavailable` for the whole batch when the commit failed (503:
+nothing of the batch was written, the platform retries). While a batch commits, the next one
+gathers, so the batch size follows the load: one row when it is quiet, hundreds under a flood.
+`max_in_flight` batches may be written at once if the store allows it (the default, 1, is what
+group commit wants: the next batch gathers while one is written). Two batches holding the same
+event id would still be safe: the UNIQUE constraint makes the second a DUPLICATE.
+
+After a commit the writer records the batch's keys as Redis nonces (`NonceCache.remember`), in the
+background: acknowledging never waits for Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Final
+
+import sqlalchemy as sa
+
+from syncstore.webhooks import DatabaseUnavailable, EventRecord, StoreOutcome, store_batch
+from webhook_receiver.metrics import Metrics
+from webhook_receiver.nonces import NonceCache
+
+DEFAULT_MAX_BATCH: Final = 500
+log = logging.getLogger("syncstore.webhooks")
+
+StoreFunction = Callable[[Sequence[EventRecord]], Awaitable[list[StoreOutcome]]]
+
+
+class StorageUnavailable(Exception):
+    """The event was not stored (nothing of its batch was): answer 503 so the platform retries."""
+
+
+class WriterClosed(StorageUnavailable):
+    """The receiver is shutting down and takes no more events."""
+
+
+@dataclass(slots=True)
+class _Waiting:
+    record: EventRecord
+    future: asyncio.Future[StoreOutcome]
+
+
+class GroupCommitWriter:
+    """Batches concurrent `submit` calls into one transaction each (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: StoreFunction,
+        *,
+        nonces: NonceCache,
+        metrics: Metrics,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        max_in_flight: int = 1,
+    ) -> None:
+        if max_batch < 1 or max_in_flight < 1:
+            raise ValueError("max_batch and max_in_flight must be at least 1")
+        self._store, self._nonces, self._metrics, self._max_batch = store, nonces, metrics, max_batch
+        self._max_in_flight = max_in_flight
+        self._queue: asyncio.Queue[_Waiting | None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    async def submit(self, record: EventRecord) -> StoreOutcome:
+        """Wait until `record` is committed (STORED / DUPLICATE) or refused; StorageUnavailable otherwise."""
+        if self._closed:
+            raise WriterClosed("the receiver is shutting down")
+        queue = self._started()
+        future: asyncio.Future[StoreOutcome] = asyncio.get_running_loop().create_future()
+        queue.put_nowait(_Waiting(record, future))
+        # A request cancelled while waiting cancels only its future: the record is still written, and
+        # the writer skips futures that are already done.
+        return await future
+
+    async def aclose(self) -> None:
+        """Write what is queued, then stop the writer."""
+        self._closed = True
+        if self._queue is not None and self._task is not None and not self._task.done():
+            self._queue.put_nowait(None)
+            await self._task
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    def _started(self) -> asyncio.Queue[_Waiting | None]:
+        if self._queue is None or self._task is None or self._task.done():
+            self._queue = asyncio.Queue()
+            self._task = asyncio.get_running_loop().create_task(self._run(self._queue), name="webhook-writer")
+        return self._queue
+
+    async def _run(self, queue: asyncio.Queue[_Waiting | None]) -> None:
+        # A slot is taken BEFORE a batch is gathered: while every slot is busy, requests pile up in
+        # the queue and the next batch is larger (the group commit adapts to the load by itself).
+        slots = asyncio.Semaphore(self._max_in_flight)
+        writes: set[asyncio.Task[None]] = set()
+        stopping = False
+        while not stopping:
+            await slots.acquire()
+            first = await queue.get()
+            if first is None:
+                slots.release()
+                break
+            batch = [first]
+            while len(batch) < self._max_batch and not queue.empty():
+                item = queue.get_nowait()
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            task = asyncio.get_running_loop().create_task(self._write(batch))
+            writes.add(task)
+            task.add_done_callback(writes.discard)
+            task.add_done_callback(lambda _: slots.release())
+        if writes:
+            await asyncio.gather(*writes, return_exceptions=True)
+
+    async def _write(self, batch: list[_Waiting]) -> None:
+        """Resolve every request of `batch`: Redis-known duplicates at once, the rest after the commit."""
+        known = await self._nonces.seen([waiting.record.key for waiting in batch])
+        fresh = [waiting for waiting in batch if waiting.record.key not in known]
+        for waiting in batch:
+            if waiting.record.key in known:
+                self._metrics.nonce_hits += 1
+                _resolve(waiting.future, StoreOutcome.DUPLICATE)
+        if not fresh:
+            return
+        records = [waiting.record for waiting in fresh]
+        try:
+            outcomes = await self._store(records)
+        except DatabaseUnavailable as error:
+            self._fail(fresh, str(error))
+            return
+        except Exception as error:  # a bug must not lose events silently: the platform retries
+            log.exception("group commit of %d webhook events failed", len(fresh))
+            self._fail(fresh, f"unexpected {type(error).__name__}")
+            return
+        self._metrics.batch_size.observe(len(fresh))
+        for waiting, outcome in zip(fresh, outcomes, strict=True):
+            _resolve(waiting.future, outcome)
+        committed = [r.key for r, o in zip(records, outcomes, strict=True) if o is not StoreOutcome.REJECTED]
+        self._spawn(self._nonces.remember(committed))
+
+    def _fail(self, batch: list[_Waiting], message: str) -> None:
+        """Nothing of the batch was written (one transaction): every request answers 503."""
+        self._metrics.batch_failures += 1
+        for waiting in batch:
+            if not waiting.future.done():
+                waiting.future.set_exception(StorageUnavailable(message))
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+
+def _resolve(future: asyncio.Future[StoreOutcome], outcome: StoreOutcome) -> None:
+    if not future.done():
+        future.set_result(outcome)
+
+
+class ThreadedStore:
+    """`store_batch` on a dedicated writer thread (SQLite, or any engine without an async path)."""
+
+    connections = 1  # SQLite has one write lock: batches are written one at a time
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook-writer")
+
+    async def store(self, records: Sequence[EventRecord]) -> list[StoreOutcome]:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, store_batch, self._engine, records)
+
+    async def aclose(self) -> None:
+        self._executor.shutdown(wait=True)
