@@ -46,7 +46,7 @@ MAX_HEADER_VALUE: Final = 512
 MAX_SIGNATURE: Final = 255
 WRITER_CONNECT_TIMEOUT_S: Final = 5
 WRITER_TIMEOUT_S: Final = 10
-WRITER_CONNECTIONS: Final = 8
+WRITER_CONNECTIONS: Final = 2
 
 # Request headers worth keeping with an event. Authorization is NOT among them: its value (an HMAC of
 # this very body) goes to the `signature` column, truncated; nothing secret is ever stored.

@@ -127,7 +127,8 @@ class RejectionLog:
         self._logged = 0
         self._suppressed = 0
 
-    def record(self, platform: str, reason: str, source: str, detail: str) -> None:
+    def record(self, platform: str, reason: str, source: str, detail: str, *, exc_info: bool = False) -> None:
+        """Count one refusal toward this minute's budget; log it if the budget allows."""
         window = int(self._clock() // WINDOW_S)
         if window != self._window:
             if self._suppressed:
@@ -138,5 +139,10 @@ class RejectionLog:
             return
         self._logged += 1
         self._logger.warning(
-            "webhook rejected: platform=%s reason=%s source=%s detail=%r", platform, reason, source, detail[:200]
+            "webhook rejected: platform=%s reason=%s source=%s detail=%r",
+            platform,
+            reason,
+            source,
+            detail[:200],
+            exc_info=exc_info,
         )

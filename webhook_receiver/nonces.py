@@ -3,10 +3,12 @@
 
 A key is written with `SET NX EX <ttl>` once the group commit that stored (or found) the event has
 committed; an event whose key exists is therefore a duplicate of a committed event. The writer
-(`webhook_receiver.storage`) asks for a whole batch at once (one MGET) before writing it: the
-duplicates Redis knows are acknowledged without touching the database (even while it is down), the
-rest go to the INSERT. The key is never set before the commit: a first delivery that fails (database down,
-503) leaves no key behind, so its retry is stored rather than mistaken for a duplicate.
+(`webhook_receiver.storage`) asks for a whole batch at once (one MGET) when duplicates are frequent
+and whenever a commit fails: the duplicates Redis knows are acknowledged without touching the
+database (even while it is down), the rest go to the INSERT. The key is never set before the
+commit: a first delivery that fails (database down, 503) leaves no key behind, so its retry is
+stored rather than mistaken for a duplicate. (Keys are set with one EVALSHA of a small Lua script
+that runs `SET key 1 NX EX ttl` for each key of the batch.)
 
 Redis is only a shortcut: without Redis, or when it fails, every request goes to the database,
 where UNIQUE(platform, event_id) decides (`syncstore.webhooks.store_batch`).
@@ -36,6 +38,10 @@ class NonceCache:
     def __init__(self, link: RedisLink | None, ttl_s: int, *, prefix: str = DEFAULT_PREFIX) -> None:
         self._link, self._ttl_s, self._prefix = link, ttl_s, prefix
         self._script: Any = None
+
+    @property
+    def enabled(self) -> bool:
+        return self._link is not None
 
     async def seen(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """The keys Redis knows as committed (one round trip); any doubt sends an event to the database."""

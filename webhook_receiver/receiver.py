@@ -26,7 +26,6 @@ counted by reason; the log gets at most `webhook_rejections_logged_per_minute` o
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -54,8 +53,6 @@ from webhook_receiver.metrics import Metrics
 from webhook_receiver.nonces import NonceCache
 from webhook_receiver.redis_link import RedisLink
 from webhook_receiver.storage import DEFAULT_MAX_BATCH, GroupCommitWriter, StorageUnavailable, ThreadedStore
-
-log = logging.getLogger("syncstore.webhooks")
 
 Clock = Callable[[], float]
 RawHeaders = list[tuple[bytes, bytes]]
@@ -137,8 +134,9 @@ class Receiver:
         except Refused as error:
             return self._refuse(platform, source, error.reason, error.status, str(error), error.retry_after_s)
         except Exception as error:  # a bug: never a 500, never a lost event; 503 makes the platform retry
-            log.exception("webhook receiver: unexpected error handling a %s webhook", platform)
-            return self._refuse(platform, source, "internal", 503, type(error).__name__, RETRY_AFTER_UNAVAILABLE_S)
+            return self._refuse(
+                platform, source, "internal", 503, type(error).__name__, RETRY_AFTER_UNAVAILABLE_S, exc_info=True
+            )
         self.metrics.count_accepted(platform, duplicate=duplicate, seconds=time.perf_counter() - started)
         return 200, _EMPTY_OK, b""
 
@@ -172,10 +170,18 @@ class Receiver:
         return outcome is StoreOutcome.DUPLICATE
 
     def _refuse(
-        self, platform: str, source: str, reason: str, status: int, detail: str, retry_after_s: int | None = None
+        self,
+        platform: str,
+        source: str,
+        reason: str,
+        status: int,
+        detail: str,
+        retry_after_s: int | None = None,
+        *,
+        exc_info: bool = False,
     ) -> tuple[int, RawHeaders, bytes]:
         self.metrics.count_rejected(platform, reason)
-        self.rejections.record(platform, reason, source, detail)
+        self.rejections.record(platform, reason, source, detail, exc_info=exc_info)
         body = json.dumps({"error": reason}).encode()
         headers: RawHeaders = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         if retry_after_s is not None:

@@ -2,27 +2,34 @@
 """The receiver's path to the database: many concurrent requests, one transaction per batch.
 
 Each request calls `await writer.submit(record)`: the record goes on a queue with a future, and the
-request waits. One writer task takes everything queued (at most `max_batch` records), writes it
-in ONE transaction (`INSERT ... ON CONFLICT DO NOTHING`), without ever blocking the event loop:
-on PostgreSQL through `syncstore.webhooks.AsyncPostgresStore` (an async connection, one round trip
-per batch), on SQLite through `ThreadedStore` (`store_batch` on a dedicated thread). Then it
-resolves every future:
-STORED or DUPLICATE (the request answers 2xx: its row is committed), REJECTED (400: this record's
-data cannot be stored), or `StorageUnavailable` for the whole batch when the commit failed (503:
-nothing of the batch was written, the platform retries). While a batch commits, the next one
-gathers, so the batch size follows the load: one row when it is quiet, hundreds under a flood.
-`max_in_flight` batches may be written at once if the store allows it (the default, 1, is what
-group commit wants: the next batch gathers while one is written). Two batches holding the same
-event id would still be safe: the UNIQUE constraint makes the second a DUPLICATE.
+request waits. A writer task takes everything queued (at most `max_batch` records) and:
+1. when duplicates are frequent (a platform redelivering after an outage, a retry storm), asks the
+   Redis nonces about the whole batch at once (one MGET): events Redis knows were committed are
+   resolved DUPLICATE on the spot, without touching the database. In ordinary traffic it does not
+   ask: the INSERT below answers duplicates in the same round trip as new events, so a Redis call
+   first would only add latency;
+2. writes the rest in ONE transaction (`INSERT ... ON CONFLICT DO NOTHING`) without ever blocking
+   the event loop: on PostgreSQL through `syncstore.webhooks.AsyncPostgresStore` (async
+   connections, one round trip per batch), on SQLite through `ThreadedStore` (`store_batch` on a
+   dedicated thread);
+3. resolves every future: STORED or DUPLICATE (the request answers 200: its row is committed),
+   REJECTED (400: this record's data cannot be stored), or `StorageUnavailable` when the commit
+   failed (503: nothing of the batch was written, the platform retries), except for events Redis
+   vouches for, which are acknowledged even while the database is down;
+4. records the committed keys as Redis nonces in the background (acknowledging never waits for it).
 
-After a commit the writer records the batch's keys as Redis nonces (`NonceCache.remember`), in the
-background: acknowledging never waits for Redis.
+While a batch is being written the next one gathers, so the batch size follows the load: one row
+when it is quiet, hundreds under a flood. `max_in_flight` batches may be written at once (the
+store's connection count: 2 on PostgreSQL, so one batch's commit overlaps the next one's insert;
+1 on SQLite, which has a single write lock). Two batches holding the same event id are still safe:
+the UNIQUE constraint makes the second a DUPLICATE.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +42,10 @@ from webhook_receiver.metrics import Metrics
 from webhook_receiver.nonces import NonceCache
 
 DEFAULT_MAX_BATCH: Final = 500
+FAILURE_LOG_INTERVAL_S: Final = 10.0  # a database outage is logged once per interval, not per request
+# Redis is asked before the INSERT while at least this share of recent events were duplicates.
+NONCE_CHECK_DUPLICATE_SHARE: Final = 0.02
+RECENT_DECAY: Final = 0.95  # per batch: "recent" is the last few dozen batches
 log = logging.getLogger("syncstore.webhooks")
 
 StoreFunction = Callable[[Sequence[EventRecord]], Awaitable[list[StoreOutcome]]]
@@ -74,6 +85,9 @@ class GroupCommitWriter:
         self._task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._last_failure_log = -FAILURE_LOG_INTERVAL_S
+        self._events = 0.0
+        self._duplicates = 0.0
 
     async def submit(self, record: EventRecord) -> StoreOutcome:
         """Wait until `record` is committed (STORED / DUPLICATE) or refused; StorageUnavailable otherwise."""
@@ -128,34 +142,64 @@ class GroupCommitWriter:
             await asyncio.gather(*writes, return_exceptions=True)
 
     async def _write(self, batch: list[_Waiting]) -> None:
-        """Resolve every request of `batch`: Redis-known duplicates at once, the rest after the commit."""
-        known = await self._nonces.seen([waiting.record.key for waiting in batch])
-        fresh = [waiting for waiting in batch if waiting.record.key not in known]
-        for waiting in batch:
-            if waiting.record.key in known:
-                self._metrics.nonce_hits += 1
-                _resolve(waiting.future, StoreOutcome.DUPLICATE)
+        """Resolve every request of `batch`, whatever happens (a request must never hang)."""
+        try:
+            await self._write_batch(batch)
+        except Exception as error:  # a bug must not lose events silently: 503, and the platform retries
+            log.exception("group commit of %d webhook events failed", len(batch))
+            self._fail(batch, f"unexpected {type(error).__name__}")
+
+    async def _write_batch(self, batch: list[_Waiting]) -> None:
+        asked = self._duplicates_are_frequent()
+        fresh = await self._answer_known(batch) if asked else batch
         if not fresh:
             return
         records = [waiting.record for waiting in fresh]
         try:
             outcomes = await self._store(records)
         except DatabaseUnavailable as error:
-            self._fail(fresh, str(error))
-            return
-        except Exception as error:  # a bug must not lose events silently: the platform retries
-            log.exception("group commit of %d webhook events failed", len(fresh))
-            self._fail(fresh, f"unexpected {type(error).__name__}")
+            # The database is down: redeliveries of events committed before are still acknowledged.
+            unanswered = fresh if asked else await self._answer_known(fresh)
+            self._fail(unanswered, str(error))
             return
         self._metrics.batch_size.observe(len(fresh))
+        duplicates = 0
         for waiting, outcome in zip(fresh, outcomes, strict=True):
+            duplicates += outcome is StoreOutcome.DUPLICATE
             _resolve(waiting.future, outcome)
+        self._note(len(batch), duplicates + len(batch) - len(fresh))
         committed = [r.key for r, o in zip(records, outcomes, strict=True) if o is not StoreOutcome.REJECTED]
         self._spawn(self._nonces.remember(committed))
 
+    async def _answer_known(self, batch: list[_Waiting]) -> list[_Waiting]:
+        """Acknowledge the events Redis knows were committed (one MGET); the rest, still to be written."""
+        known = await self._nonces.seen([waiting.record.key for waiting in batch])
+        if not known:
+            return batch
+        rest = []
+        for waiting in batch:
+            if waiting.record.key in known:
+                self._metrics.nonce_hits += 1
+                _resolve(waiting.future, StoreOutcome.DUPLICATE)
+            else:
+                rest.append(waiting)
+        return rest
+
+    def _duplicates_are_frequent(self) -> bool:
+        return self._nonces.enabled and self._duplicates >= NONCE_CHECK_DUPLICATE_SHARE * self._events
+
+    def _note(self, events: int, duplicates: int) -> None:
+        """Recent traffic, decayed per batch: what share of it were duplicates."""
+        self._events = self._events * RECENT_DECAY + events
+        self._duplicates = self._duplicates * RECENT_DECAY + duplicates
+
     def _fail(self, batch: list[_Waiting], message: str) -> None:
-        """Nothing of the batch was written (one transaction): every request answers 503."""
+        """Nothing of the batch was written (one transaction): every request still waiting answers 503."""
         self._metrics.batch_failures += 1
+        now = time.monotonic()
+        if now - self._last_failure_log >= FAILURE_LOG_INTERVAL_S:
+            self._last_failure_log = now
+            log.warning("webhook events not stored (%s); answering 503 so the platforms retry", message)
         for waiting in batch:
             if not waiting.future.done():
                 waiting.future.set_exception(StorageUnavailable(message))

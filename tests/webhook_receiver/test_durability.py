@@ -1,6 +1,7 @@
 # W7: a 2xx only after COMMIT; database down is 503 with nothing half-written; Redis down costs nothing.
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 
@@ -141,3 +142,21 @@ def test_one_unstorable_event_is_refused_alone(empty_postgres_url: str) -> None:
     assert statuses[:10] + statuses[11:] == [200] * 20
     assert count(engine, "webhook_logs") == 20
     engine.dispose()
+
+
+def test_while_the_database_is_down_redis_still_acknowledges_committed_events(
+    throwaway: tuple[str, sa.Engine], redis_url: str, redis_prefix: str
+) -> None:
+    url, engine = throwaway
+    committed, new = shopee(), shopee()
+    app = create_app(settings(url, redis_url=redis_url), engine, clock=lambda: FROZEN, redis_prefix=redis_prefix)
+    with serve(app) as client:
+        assert client.send(committed).status_code == 200
+        # The nonce is written in the background after the commit: let it land.
+        client.call(asyncio.sleep, 0.2)
+        with engine.begin() as connection:  # now every write fails
+            connection.exec_driver_sql("ALTER TABLE webhook_logs RENAME TO webhook_logs_away")
+        redelivered, fresh = client.send(committed), client.send(new)
+        metrics = client.get("/metrics").text
+    assert (redelivered.status_code, fresh.status_code) == (200, 503)
+    assert "syncstore_webhook_nonce_hits_total 1" in metrics
