@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -100,3 +101,57 @@ def recent(
     if actor_label is not None:
         query = query.where(AuditLog.actor_label == actor_label)
     return session.scalars(query).all()
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the Admin page filters the audit log by (every field given must hold)."""
+
+    actor_label: str | None = None
+    action: str | None = None  # exact, or a prefix ending in "." such as "product."
+    entity_type: str | None = None
+    entity_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    rows: Sequence[AuditLog]
+    total: int
+
+
+def list_audit(session: Session, filters: AuditFilter | None = None, *, limit: int = 50, offset: int = 0) -> AuditPage:
+    """A page of the audit log, newest first, and how many rows match in all."""
+    filters = filters or AuditFilter()
+    conditions: list[sa.ColumnElement[bool]] = []
+    if filters.actor_label:
+        conditions.append(AuditLog.actor_label == filters.actor_label)
+    if filters.action:
+        if filters.action.endswith("."):
+            conditions.append(AuditLog.action.startswith(filters.action, autoescape=True))
+        else:
+            conditions.append(AuditLog.action == filters.action)
+    if filters.entity_type:
+        conditions.append(AuditLog.entity_type == filters.entity_type)
+    if filters.entity_id:
+        conditions.append(AuditLog.entity_id == filters.entity_id)
+    if filters.since is not None:
+        conditions.append(AuditLog.created_at >= filters.since)
+    if filters.until is not None:
+        conditions.append(AuditLog.created_at < filters.until)
+    where = sa.and_(sa.true(), *conditions)
+    total = session.scalar(sa.select(sa.func.count()).select_from(AuditLog).where(where)) or 0
+    rows = session.scalars(
+        sa.select(AuditLog).where(where).order_by(AuditLog.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return AuditPage(rows=rows, total=total)
+
+
+def audit_choices(session: Session) -> tuple[list[str], list[str], list[str]]:
+    """The actors, actions and entity types present in the log (for filter drop-downs)."""
+
+    def distinct(column: sa.orm.InstrumentedAttribute[str]) -> list[str]:
+        return sorted(session.scalars(sa.select(column).distinct()))
+
+    return distinct(AuditLog.actor_label), distinct(AuditLog.action), distinct(AuditLog.entity_type)

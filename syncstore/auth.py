@@ -13,6 +13,7 @@ import functools
 import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
@@ -173,8 +174,11 @@ def set_role(actor: Actor | None, session: Session, user_id: int, role: Role | s
     user = session.get(User, user_id)
     if user is None:
         raise NotFoundError(f"user {user_id} not found")
+    new_role = Role(role)
+    if new_role is not Role.ADMIN:
+        _keep_an_admin(session, user)
     before = _user_view(user)
-    user.role = Role(role).value
+    user.role = new_role.value
     session.flush()
     audit.record(session, actor, "user.set_role", "user", user.id, before=before, after=_user_view(user))
     return user
@@ -185,11 +189,38 @@ def deactivate_user(actor: Actor | None, session: Session, user_id: int) -> User
     user = session.get(User, user_id)
     if user is None:
         raise NotFoundError(f"user {user_id} not found")
+    _keep_an_admin(session, user)
     before = _user_view(user)
     user.is_active = False
     session.flush()
     audit.record(session, actor, "user.deactivate", "user", user.id, before=before, after=_user_view(user))
     return user
+
+
+@requires(Permission.USERS_MANAGE)
+def activate_user(actor: Actor | None, session: Session, user_id: int) -> User:
+    """Let a deactivated user sign in again."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"user {user_id} not found")
+    before = _user_view(user)
+    user.is_active = True
+    session.flush()
+    audit.record(session, actor, "user.activate", "user", user.id, before=before, after=_user_view(user))
+    return user
+
+
+def _keep_an_admin(session: Session, user: User) -> None:
+    """Refuse to demote or deactivate the last active admin: nobody could manage users any more."""
+    if user.role != Role.ADMIN.value or not user.is_active:
+        return
+    others = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(User)
+        .where(User.role == Role.ADMIN.value, User.is_active, User.id != user.id)
+    )
+    if not others:
+        raise InvalidInput({"role": f"{user.email} is the last active admin; make someone else admin first"})
 
 
 def authenticate(session: Session, email: str, password: str) -> Actor | None:
@@ -206,6 +237,40 @@ def authenticate(session: Session, email: str, password: str) -> Actor | None:
         user.password_hash = _hasher.hash(password)
     user.last_login_at = utcnow()
     return Actor.from_user(user)
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A user as the Admin page shows it (never the password hash)."""
+
+    id: int
+    email: str
+    name: str
+    role: Role
+    is_active: bool
+    has_password: bool
+    last_login_at: datetime | None
+    created_at: datetime
+
+
+def list_users(session: Session, *, include_inactive: bool = True) -> list[UserView]:
+    """Every user, by e-mail."""
+    query = sa.select(User).order_by(User.email)
+    if not include_inactive:
+        query = query.where(User.is_active)
+    return [
+        UserView(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            role=Role(user.role),
+            is_active=user.is_active,
+            has_password=user.password_hash is not None,
+            last_login_at=user.last_login_at,
+            created_at=user.created_at,
+        )
+        for user in session.scalars(query)
+    ]
 
 
 def actor_for_email(session: Session, email: str) -> Actor | None:

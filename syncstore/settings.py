@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     app_url: str = Field(
         default="http://127.0.0.1:8501", description="The Streamlit app's base URL (OAuth callbacks return there)."
     )
+    dagster_url: str = Field(
+        default="http://127.0.0.1:3000", description="The Dagster UI's base URL (the app links sync runs there)."
+    )
     webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger bodies get 413.")
     webhook_timestamp_tolerance_seconds: int = Field(
         default=300, ge=1, description="Events whose own timestamp is further from now are rejected."

@@ -33,3 +33,9 @@ def test_connector_benchmark_compares_with_a_bare_loop() -> None:
 def test_diff_benchmark_compares_polars_with_plain_python() -> None:
     figures = run_bench("bench.diff", "--rows", "20000")
     assert set(figures) == {"rows", "polars_s", "python_s", "speedup", "peak_rss_mb"} and figures["rows"] == 20000
+
+
+def test_app_benchmark_times_the_products_page_and_the_editor() -> None:
+    figures = run_bench("bench.app", "--products", "300", "--runs", "1")
+    assert figures["products"] == 300
+    assert figures["products_page_s"] > 0 and figures["product_editor_s"] > 0

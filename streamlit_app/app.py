@@ -1,0 +1,185 @@
+# The Streamlit entry point: page setup, sign-in (local users or OIDC) and the pages the role may see.
+"""`streamlit run streamlit_app/app.py`.
+
+Sign-in: local users (argon2 hashes in the users table) always; OIDC through `st.login` when
+`.streamlit/secrets.toml` has an `[auth]` section, the e-mail then mapped to a SyncStore user.
+Hiding pages is a convenience: every write is checked again by syncstore's permission check.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from streamlit_app import ui
+from syncstore import auth
+from syncstore.auth import Actor, Permission
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: its script, title, icon, section and the permission needed to see it (None: everyone)."""
+
+    script: str
+    title: str
+    icon: str
+    section: str
+    needs: Permission | None = None
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("views/products.py", "Products", ":material/inventory_2:", "Catalog"),
+    PageSpec("views/product_editor.py", "Product editor", ":material/edit_note:", "Catalog"),
+    PageSpec("views/bulk_edit.py", "Bulk edit", ":material/table_edit:", "Catalog", Permission.CATALOG_WRITE),
+    PageSpec("views/inventory.py", "Inventory", ":material/warehouse:", "Catalog"),
+    PageSpec("views/connections.py", "Connections", ":material/storefront:", "Channels"),
+    PageSpec("views/sync_activity.py", "Sync activity", ":material/sync:", "Channels"),
+    PageSpec("views/conflicts.py", "Conflicts", ":material/call_split:", "Channels"),
+    PageSpec("views/webhooks.py", "Webhooks", ":material/webhook:", "Channels"),
+    PageSpec("views/rules.py", "Rules", ":material/rule:", "Settings"),
+    PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", "Settings", Permission.USERS_MANAGE),
+)
+
+
+APP_DIR = Path(__file__).resolve().parent
+
+
+def visible_pages(actor: Actor) -> list[PageSpec]:
+    """The pages `actor` may open (a page whose script is missing from this install is left out, and logged)."""
+    pages = []
+    for page in PAGES:
+        if page.needs is not None and not auth.can(actor, page.needs):
+            continue
+        if not (APP_DIR / page.script).is_file():
+            logger.warning("page %s is missing: %s", page.title, page.script)
+            continue
+        pages.append(page)
+    return pages
+
+
+def oidc_configured() -> bool:
+    """Whether an [auth] section is configured for st.login (and so an SSO button is offered)."""
+    try:
+        section = st.secrets.get("auth")
+    except FileNotFoundError:  # no secrets.toml at all
+        return False
+    return bool(section)
+
+
+def _oidc_logged_in() -> bool:
+    return oidc_configured() and bool(st.user.get("is_logged_in"))
+
+
+def _actor_from_oidc() -> Actor | None:
+    """The SyncStore user behind the OIDC identity, matched by e-mail."""
+    email = st.user.get("email")
+    if not isinstance(email, str) or not email:
+        return None
+    with ui.session() as session:
+        return auth.actor_for_email(session, email)
+
+
+def _sign_in_with_password(email: str, password: str) -> Actor | None:
+    with ui.session() as session:
+        return auth.authenticate(session, email, password)
+
+
+def login_page() -> None:
+    """The sign-in form (and the SSO button when OIDC is configured)."""
+    st.title("SyncStore")
+    st.caption("Catalog and inventory sync for Shopee and TikTok Shop.")
+    if _oidc_logged_in():
+        email = st.user.get("email", "")
+        st.error(f"{email} signed in with single sign-on but is not a SyncStore user. Ask an admin to add you.")
+        if st.button("Sign out of single sign-on"):
+            st.logout()
+        return
+    if oidc_configured():
+        if importlib.util.find_spec("authlib") is None:
+            st.warning("Single sign-on is configured but Authlib is not installed: pip install Authlib.")
+        else:
+            st.button("Sign in with single sign-on", type="primary", on_click=st.login)
+        st.divider()
+    with st.form("sign-in"):
+        email = st.text_input("E-mail", key="login_email")
+        password = st.text_input("Password", type="password", key="login_password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        try:
+            actor = _sign_in_with_password(email, password)
+        except Exception as error:  # a database that is down must not show a traceback on the sign-in page
+            logger.exception("sign-in failed")
+            ui.show_error(error)
+            return
+        if actor is None:
+            st.error("Wrong e-mail or password (or the user is deactivated).")
+            return
+        ui.sign_in(actor)
+        st.rerun()
+
+
+def _sign_out() -> None:
+    was_oidc = _oidc_logged_in()
+    ui.sign_out()
+    if was_oidc:
+        st.logout()
+
+
+def sidebar(actor: Actor) -> None:
+    with st.sidebar:
+        st.markdown(f"**{actor.label}**  \n{ui.badge(actor.role.value, 'blue')}")
+        st.button("Sign out", on_click=_sign_out, icon=":material/logout:")
+
+
+def _still_valid(actor: Actor | None) -> Actor | None:
+    """The signed-in actor as the users table says now: a deactivated user is signed out, a new role applies."""
+    if actor is None or actor.user_id is None:
+        return actor
+    try:
+        with ui.session() as session:
+            current = auth.actor_for_email(session, actor.label)
+    except Exception as error:  # the database is down: say so, keep the session
+        logger.exception("could not re-check the signed-in user")
+        ui.show_error(error)
+        st.stop()
+    if current is None or current.user_id != actor.user_id:
+        ui.sign_out()
+        return None
+    if current != actor:
+        ui.sign_in(current)
+    return current
+
+
+def main() -> None:
+    st.set_page_config(page_title="SyncStore", page_icon=":material/sync_alt:", layout="wide")
+    actor = _still_valid(ui.signed_in_actor())
+    if actor is None and _oidc_logged_in():
+        try:
+            actor = _actor_from_oidc()
+        except Exception as error:
+            logger.exception("OIDC sign-in lookup failed")
+            ui.show_error(error)
+        if actor is not None:
+            ui.sign_in(actor)
+    if actor is None:
+        st.navigation([st.Page(login_page, title="Sign in", icon=":material/login:")], position="hidden").run()
+        return
+
+    sections: dict[str, list[st.Page]] = {}
+    for spec in visible_pages(actor):
+        sections.setdefault(spec.section, []).append(
+            st.Page(spec.script, title=spec.title, icon=spec.icon, default=spec.script == "views/products.py")
+        )
+    sidebar(actor)
+    st.navigation(sections).run()
+
+
+# Streamlit runs this file as __main__; importing it (tests, tools) only defines the pages.
+if __name__ == "__main__":
+    main()

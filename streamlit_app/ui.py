@@ -1,0 +1,316 @@
+# Shared helpers for every page of the Streamlit app: engine, signed-in actor, permissions, errors.
+"""What each page script in `streamlit_app/views/` starts with.
+
+    actor = ui.current_actor()      # stops the page when nobody is signed in
+    engine = ui.engine()            # one cached engine per database URL
+    with ui.session() as session:   # one transaction, committed on success
+        ...
+
+Pages never run SQL; they call syncstore functions and hand any SyncStoreError to
+`ui.show_error`, which shows its message (and per-field problems) instead of raising.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+import streamlit as st
+from sqlalchemy.orm import Session
+
+from syncstore import auth
+from syncstore.auth import Actor, Permission
+from syncstore.db.engine import create_engine, transaction
+from syncstore.errors import InvalidInput, SyncStoreError
+from syncstore.settings import get_settings
+
+ACTOR_KEY = "actor"
+PRODUCT_KEY = "product_id"
+# Short-lived read cache: fresh enough for a merchant, cleared by every write through `after_write`.
+READ_TTL_SECONDS = 30
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def database_url() -> str:
+    """The configured database URL, read each run so a test can point the app at its own database."""
+    return os.environ.get("SYNCSTORE_DATABASE_URL") or get_settings().resolved_database_url
+
+
+def _dispose(engine: sa.Engine) -> None:
+    engine.dispose()
+
+
+# One engine (and its connection pool) per URL, disposed when the cache is cleared.
+@st.cache_resource(show_spinner=False, on_release=_dispose)
+def _engine_for(url: str) -> sa.Engine:
+    return create_engine(url)
+
+
+def engine() -> sa.Engine:
+    """The process-wide engine for the configured database (cached across reruns and sessions)."""
+    return _engine_for(database_url())
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    """One transaction on the app's engine: committed on success, rolled back on any error."""
+    with transaction(engine()) as db_session:
+        yield db_session
+
+
+def signed_in_actor() -> Actor | None:
+    """The actor of this browser session, or None."""
+    actor = st.session_state.get(ACTOR_KEY)
+    return actor if isinstance(actor, Actor) else None
+
+
+def sign_in(actor: Actor) -> None:
+    st.session_state[ACTOR_KEY] = actor
+
+
+def sign_out() -> None:
+    st.session_state.pop(ACTOR_KEY, None)
+    st.session_state.pop(PRODUCT_KEY, None)
+
+
+def current_actor() -> Actor:
+    """The signed-in actor; a page run without one shows a note and stops."""
+    actor = signed_in_actor()
+    if actor is None:
+        st.info("Sign in to use SyncStore.")
+        st.stop()
+    return actor
+
+
+def can(permission: Permission) -> bool:
+    """Whether the signed-in actor holds `permission` (for showing controls; syncstore enforces it)."""
+    return auth.can(signed_in_actor(), permission)
+
+
+def read_only_note(permission: Permission) -> None:
+    """Say why the page shows no edit controls."""
+    actor = signed_in_actor()
+    role = actor.role.value if actor else "anonymous"
+    st.caption(f"Read only: your role ({role}) may not {permission.value}.")
+
+
+def show_error(error: BaseException) -> None:
+    """Show an error to the user; never raises. SyncStore errors show their own message and fields."""
+    if isinstance(error, InvalidInput):
+        st.error(str(error).split(":", 1)[0] if error.errors else str(error))
+        for field, message in error.errors.items():
+            st.error(f"**{field}**: {message}")
+    elif isinstance(error, SyncStoreError):
+        st.error(str(error))
+    else:
+        # Unexpected: the type only, never its text (it may carry a URL or a secret).
+        st.error(f"Something went wrong ({type(error).__name__}); nothing was changed. See the server log.")
+
+
+def field_errors(error: BaseException | None) -> dict[str, str]:
+    """Per-field messages of an InvalidInput, for showing next to each widget."""
+    return dict(error.errors) if isinstance(error, InvalidInput) else {}
+
+
+def attempt(action: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R | None:
+    """Run `action`; on a SyncStoreError show it and return None (the page goes on)."""
+    try:
+        return action(*args, **kwargs)
+    except SyncStoreError as error:
+        show_error(error)
+        return None
+
+
+def after_write(message: str | None = None) -> None:
+    """Clear cached reads after a change and confirm it with a toast."""
+    st.cache_data.clear()
+    if message:
+        st.toast(message)
+
+
+def cached_read(ttl: int = READ_TTL_SECONDS) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """st.cache_data for a read function; every argument must be hashable or picklable (not a Session)."""
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        return st.cache_data(ttl=ttl, show_spinner=False)(func)
+
+    return decorate
+
+
+# --- showing values --------------------------------------------------------------------------
+
+STATUS_COLOURS: Mapping[str, str] = {
+    "synced": "green",
+    "active": "green",
+    "succeeded": "green",
+    "success": "green",
+    "connected": "green",
+    "pending": "orange",
+    "queued": "orange",
+    "running": "blue",
+    "conflict": "violet",
+    "open": "orange",
+    "failed": "red",
+    "error": "red",
+    "invalid": "red",
+    "expired": "red",
+    "disconnected": "gray",
+    "inactive": "gray",
+    "deleted": "gray",
+    "not listed": "gray",
+}
+
+
+def badge(text: str, colour: str | None = None) -> str:
+    """Markdown for a coloured badge, e.g. st.markdown(ui.badge("synced"))."""
+    chosen = colour or STATUS_COLOURS.get(text.lower(), "gray")
+    safe = text.replace("[", "(").replace("]", ")")
+    return f":{chosen}-badge[{safe}]"
+
+
+def money(amount: Decimal | None, currency: str | None = None) -> str:
+    """A price for display, e.g. "MYR 12.50" (Decimal in, never float)."""
+    if amount is None:
+        return "—"
+    text = f"{amount.quantize(Decimal('0.01')):,}"
+    return f"{currency} {text}" if currency else text
+
+
+def when(moment: datetime | None) -> str:
+    """A UTC time for display, with how long ago it was."""
+    if moment is None:
+        return "never"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    seconds = int((datetime.now(UTC) - moment).total_seconds())
+    if seconds < 0:
+        ago = "just now"
+    elif seconds < 90:
+        ago = f"{seconds}s ago"
+    elif seconds < 5400:
+        ago = f"{seconds // 60} min ago"
+    elif seconds < 172_800:
+        ago = f"{seconds // 3600} h ago"
+    else:
+        ago = f"{seconds // 86_400} days ago"
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({ago})"
+
+
+def redact_url(url: str | None) -> str:
+    """Scheme and host only: a webhook URL's path and query often hold its secret."""
+    if not url:
+        return "not set"
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}/…" if parts.scheme and parts.hostname else "set (hidden)"
+
+
+def selected_product_id() -> int | None:
+    """The product chosen for the editor: the URL's ?product= first, then this session's choice."""
+    raw = st.query_params.get("product")
+    if raw is not None and str(raw).isdigit():
+        return int(raw)
+    value = st.session_state.get(PRODUCT_KEY)
+    return value if isinstance(value, int) else None
+
+
+def select_product(product_id: int) -> None:
+    """Remember the product for the editor (session and URL)."""
+    st.session_state[PRODUCT_KEY] = product_id
+    st.query_params["product"] = str(product_id)
+
+
+def open_editor(product_id: int) -> None:
+    """Go to the Product editor for `product_id`."""
+    select_product(product_id)
+    st.switch_page("views/product_editor.py", query_params={"product": str(product_id)})
+
+
+def json_safe(value: Any) -> Any:
+    """Decimals and times as strings, for st.json."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+# --- bulk sync progress ----------------------------------------------------------------------
+
+JOB_REFRESH_SECONDS = 2.0
+FINISHED_JOB_STATUSES = frozenset({"done", "failed"})
+
+
+def _read_progress(job_id: int) -> Any:
+    from syncstore import sync  # the sync engine is imported only by pages that show a job
+
+    with session() as db_session:
+        return sync.bulk_progress(db_session, job_id)
+
+
+def _show_progress(progress: Any) -> None:
+    # `done` counts every processed (product, shop) pair; `failed` is the part of them that failed.
+    total, done, failed = max(int(progress.total), 0), int(progress.done), int(progress.failed)
+    fraction = min(done / total, 1.0) if total else (1.0 if progress.finished_at else 0.0)
+    text = f"Bulk sync job {progress.job_id}: {progress.status} · {done} of {total} product-shop pairs processed"
+    if failed:
+        text += f" · {failed} failed"
+    st.progress(fraction, text=text)
+    if progress.finished_at is not None:
+        (st.warning if failed or progress.status == "failed" else st.success)(
+            f"Job {progress.job_id} {progress.status} {when(progress.finished_at)}: "
+            f"{done - failed} synced, {failed} failed. Details on the Sync activity page."
+        )
+
+
+@st.fragment(run_every=JOB_REFRESH_SECONDS)
+def _live_progress(job_id: int) -> None:
+    try:
+        progress = _read_progress(job_id)
+    except SyncStoreError as error:
+        show_error(error)
+        return
+    _show_progress(progress)
+    if progress.finished_at is not None or str(progress.status) in FINISHED_JOB_STATUSES:
+        st.rerun()  # the whole page once more, which shows the result without a timer
+
+
+def job_progress(job_id: int) -> None:
+    """A progress bar of a bulk sync job, refreshed from its recorded progress until it finishes."""
+    try:
+        progress = _read_progress(job_id)
+    except SyncStoreError as error:
+        show_error(error)
+        return
+    if progress.finished_at is not None or str(progress.status) in FINISHED_JOB_STATUSES:
+        _show_progress(progress)
+    else:
+        _live_progress(job_id)
+
+
+def write(action: Callable[[Actor, Session], object], message: str) -> bool:
+    """Run a syncstore command as the signed-in actor in one transaction, then refresh the page.
+
+    Errors are shown, never raised (the transaction is rolled back); returns False then. On
+    success cached reads are cleared, `message` is toasted and the page reruns.
+    """
+    actor = current_actor()
+    try:
+        with session() as db_session:
+            action(actor, db_session)
+    except Exception as error:
+        show_error(error)
+        return False
+    after_write(message)
+    st.rerun()

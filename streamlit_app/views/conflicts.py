@@ -1,0 +1,270 @@
+# The Conflicts page: fields edited on a marketplace AND in the master, side by side, and how to settle them.
+"""Conflicts.
+
+Pending conflicts (`syncstore.conflicts.list_conflicts`), oldest first, with the master value, the
+marketplace value and the value both had at the last sync side by side. Editors and Admins settle
+one with "use master", "use marketplace" or a value of their own (`conflicts.resolve`), or many at
+once with one of the first two (`conflicts.resolve_many`); Viewers only read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+import streamlit as st
+
+from streamlit_app import ui
+from syncstore import catalog, conflicts, connections
+from syncstore.auth import Actor, Permission
+from syncstore.conflicts import Strategy
+from syncstore.errors import InvalidInput, NotFoundError, SyncStoreError
+
+if TYPE_CHECKING:
+    from syncstore.db.models import ProductConflict
+
+PAGE_SIZE: Final = 50
+PLATFORM_NAMES: Final = {"shopee": "Shopee", "tiktokshop": "TikTok Shop"}
+FLASH_KEY: Final = "conflicts_flash"
+ERROR_KEY: Final = "conflicts_error"
+STRATEGY_LABELS: Final = {Strategy.USE_MASTER: "Use master", Strategy.USE_PLATFORM: "Use marketplace"}
+
+
+@dataclass(frozen=True)
+class ConflictRow:
+    """One pending conflict as the page shows it."""
+
+    id: int
+    connection_id: int | None
+    shop: str
+    product_id: int | None
+    product: str
+    sku: str
+    field: str
+    master_value: Any
+    platform_value: Any
+    base_value: Any
+    detected_at: datetime
+
+    @property
+    def label(self) -> str:
+        return f"#{self.id} · {self.shop} · {self.product} · {self.field}" + (f" ({self.sku})" if self.sku else "")
+
+
+def shown(value: Any) -> str:
+    """A conflict value as text: lists one item a line, None as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return "\n".join(str(item) for item in value) or "(empty list)"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _shops() -> dict[int, str]:
+    with ui.session() as session:
+        return {
+            row.id: f"{PLATFORM_NAMES.get(row.platform, row.platform)} · {row.shop_name or row.shop_id}"
+            for row in connections.list_connections(session)
+        }
+
+
+def _rows(found: list[ProductConflict], shops: dict[int, str]) -> list[ConflictRow]:
+    """Conflicts with their shop, product title and SKU (one product read per distinct product)."""
+    products: dict[int, tuple[str, dict[int, str]]] = {}
+    with ui.session() as session:
+        for product_id in {c.product_id for c in found if c.product_id is not None}:
+            try:
+                product = catalog.get_product(session, product_id)
+            except NotFoundError:
+                products[product_id] = (f"product {product_id} (deleted)", {})
+                continue
+            products[product_id] = (product.title, {v.id: v.sku for v in product.variants})
+    rows = []
+    for c in found:
+        title, skus = products.get(c.product_id or -1, ("—", {}))
+        rows.append(
+            ConflictRow(
+                id=c.id, connection_id=c.connection_id, shop=shops.get(c.connection_id or -1, c.platform),
+                product_id=c.product_id, product=title, sku=skus.get(c.variant_id or -1, ""), field=c.field,
+                master_value=c.master_value, platform_value=c.platform_value, base_value=c.base_value,
+                detected_at=c.detected_at,
+            )
+        )  # fmt: skip
+    return rows
+
+
+def _table(rows: list[ConflictRow]) -> None:
+    st.dataframe(
+        [
+            {
+                "Conflict": row.id, "Shop": row.shop, "Product": row.product, "SKU": row.sku, "Field": row.field,
+                "Master": shown(row.master_value), "Marketplace": shown(row.platform_value),
+                "Last synced": shown(row.base_value), "Detected": row.detected_at,
+            }
+            for row in rows
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={"Detected": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm z")},
+    )  # fmt: skip
+
+
+def _side_by_side(row: ConflictRow) -> None:
+    master, market, base = st.columns(3)
+    for column, title, value in (
+        (master, "Master (SyncStore)", row.master_value),
+        (market, f"Marketplace ({row.shop})", row.platform_value),
+        (base, "Last synced", row.base_value),
+    ):
+        with column, st.container(border=True):
+            st.markdown(f"**{title}**")
+            st.text(shown(value))
+
+
+# Buttons act through callbacks bound to the conflict ids they were drawn for: when the list changed
+# meanwhile (someone else resolved one), a click can never land on another conflict.
+
+
+def _done(message: str) -> None:
+    ui.after_write()
+    st.session_state[FLASH_KEY] = message
+
+
+def _failed(error: SyncStoreError) -> None:
+    st.session_state[ERROR_KEY] = error
+
+
+def _resolve(actor: Actor, conflict_id: int, strategy: Strategy, value: Any = None) -> None:
+    try:
+        with ui.session() as session:
+            conflicts.resolve(actor, session, conflict_id, strategy, value)
+    except SyncStoreError as error:
+        _failed(error)
+        return
+    _done(f"Conflict {conflict_id} resolved ({strategy.value.replace('_', ' ')}).")
+
+
+def _resolve_manually(actor: Actor, row: ConflictRow) -> None:
+    text = str(st.session_state.get(f"manual_value_{row.id}", ""))
+    value: Any = text
+    if row.field == "images":
+        try:
+            value = json.loads(text)
+        except ValueError:
+            _failed(InvalidInput({"value": 'a JSON list of image URLs, e.g. ["https://..."]'}))
+            return
+    _resolve(actor, row.id, Strategy.MANUAL, value)
+
+
+def _resolve_chosen(actor: Actor) -> None:
+    chosen = [int(i) for i in st.session_state.get("bulk_ids", [])]
+    strategy = Strategy(st.session_state.get("bulk_strategy", Strategy.USE_MASTER))
+    try:
+        with ui.session() as session:
+            done = conflicts.resolve_many(actor, session, chosen, strategy)
+    except SyncStoreError as error:
+        _failed(error)
+        return
+    st.session_state["bulk_ids"] = []
+    _done(f"{len(done)} conflicts resolved ({strategy.value.replace('_', ' ')}).")
+
+
+def resolve_one(actor: Actor, row: ConflictRow) -> None:
+    """The three ways to settle the selected conflict."""
+    buttons = st.container(horizontal=True)
+    buttons.button(
+        "Use master", key=f"use_master_{row.id}", icon=":material/inventory_2:", help="Push the master value",
+        on_click=_resolve, args=(actor, row.id, Strategy.USE_MASTER),
+    )  # fmt: skip
+    buttons.button(
+        "Use marketplace", key=f"use_platform_{row.id}", icon=":material/storefront:",
+        help="Keep the marketplace value as this platform's override",
+        on_click=_resolve, args=(actor, row.id, Strategy.USE_PLATFORM),
+    )  # fmt: skip
+    with st.form(f"manual_{row.id}"):
+        default = shown(row.master_value) if row.field != "images" else json.dumps(row.master_value or [])
+        st.text_area(
+            "Or a value of your own (written to the master and pushed everywhere)",
+            value="" if row.master_value is None else default, key=f"manual_value_{row.id}",
+            help="Images: a JSON list of URLs. Price: a number such as 19.90.",
+        )  # fmt: skip
+        st.form_submit_button(
+            "Use this value", icon=":material/edit:", on_click=_resolve_manually, args=(actor, row)
+        )  # fmt: skip
+
+
+def resolve_many(actor: Actor, rows: list[ConflictRow]) -> None:
+    """Bulk resolve the chosen conflicts with one strategy."""
+    st.subheader("Resolve several")
+    labels = {row.id: row.label for row in rows}
+    chosen = st.multiselect("Conflicts", options=list(labels), format_func=labels.__getitem__, key="bulk_ids")
+    st.radio(
+        "Keep", options=list(STRATEGY_LABELS), format_func=STRATEGY_LABELS.__getitem__, horizontal=True,
+        key="bulk_strategy",
+    )  # fmt: skip
+    st.button(
+        "Resolve selected", key="bulk_resolve", disabled=not chosen, type="primary",
+        on_click=_resolve_chosen, args=(actor,),
+    )  # fmt: skip
+
+
+def main() -> None:
+    actor = ui.current_actor()
+    st.title("Conflicts")
+    st.caption(
+        "A field changed both on the marketplace and in SyncStore since the last sync. Nothing is pushed for it "
+        "until someone decides which value wins."
+    )
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash:
+        st.success(flash, icon=":material/check_circle:")
+    error = st.session_state.pop(ERROR_KEY, None)
+    if isinstance(error, SyncStoreError):
+        ui.show_error(error)
+    may_resolve = ui.can(Permission.CONFLICTS_RESOLVE)
+    try:
+        shops = _shops()
+        shop_filter = st.selectbox(
+            "Shop", options=[None, *shops], format_func=lambda i: "All shops" if i is None else shops[i], key="shop"
+        )
+        with ui.session() as session:
+            total = conflicts.pending_count(session) if shop_filter is None else None
+            page_count = max(1, -(-(total or 0) // PAGE_SIZE)) if total is not None else None
+        page = 1
+        if page_count is not None and page_count > 1:
+            page = st.pagination(page_count, key=f"conflicts_page_{shop_filter}")
+        with ui.session() as session:
+            found = list(
+                conflicts.list_conflicts(
+                    session, connection_id=shop_filter, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+                )
+            )
+        rows = _rows(found, shops)
+    except SyncStoreError as error:
+        ui.show_error(error)
+        return
+    if total is not None:
+        st.metric("Pending conflicts", f"{total:,}")
+    elif len(rows) == PAGE_SIZE:
+        st.caption(f"Showing this shop's {PAGE_SIZE} oldest conflicts; resolve them to see the next ones.")
+    if not rows:
+        st.success("No pending conflicts.", icon=":material/check_circle:")
+        return
+    _table(rows)
+    st.subheader("Compare and resolve")
+    labels = {row.id: row for row in rows}
+    selected = st.selectbox("Conflict", options=list(labels), format_func=lambda i: labels[i].label, key="selected")
+    row = labels[selected]
+    _side_by_side(row)
+    if not may_resolve:
+        ui.read_only_note(Permission.CONFLICTS_RESOLVE)
+        return
+    resolve_one(actor, row)
+    resolve_many(actor, rows)
+
+
+main()

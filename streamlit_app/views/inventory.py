@@ -1,0 +1,210 @@
+# The Inventory page: on hand, reserved, available and what each channel was sent; low stock; history; adjustments.
+"""Inventory.
+
+Quantities come from the master ledger (`product_variants`, `inventory_history`); what each shop
+was last sent is the stock baseline of its bound SKU. Adjustments go through
+`syncstore.inventory.adjust_stock` with a reason, which records the ledger row and announces
+the change to every channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import streamlit as st
+
+from streamlit_app import ui
+from syncstore import alerts, catalog, inventory
+from syncstore.auth import Permission
+from syncstore.catalog import ChannelStock, VariantRow
+
+MAX_ROWS = 200
+SET_TO, CHANGE_BY = "Set on hand to", "Add or remove"
+PLATFORM_LABELS = {"shopee": "Shopee", "tiktokshop": "TikTok Shop"}
+
+
+def _load(search: str | None, low_only: bool) -> tuple[list[VariantRow], dict[int, list[ChannelStock]]]:
+    with ui.session() as session:
+        rows = catalog.variant_rows(
+            session, filters=catalog.ProductFilter(search=search), low_stock_only=low_only, limit=MAX_ROWS
+        )
+        channels = catalog.channel_stock(session, [row.variant_id for row in rows])
+    return rows, channels
+
+
+def _channel_label(channel: ChannelStock) -> str:
+    return f"{PLATFORM_LABELS.get(channel.platform, channel.platform)} · {channel.shop_name}"
+
+
+def levels_table(rows: Sequence[VariantRow], channels: dict[int, list[ChannelStock]]) -> None:
+    shops = sorted({_channel_label(c) for listed in channels.values() for c in listed})
+    data: dict[str, list[Any]] = {
+        "SKU": [row.sku for row in rows],
+        "Product": [row.product_title for row in rows],
+        "On hand": [row.stock for row in rows],
+        "Reserved": [row.reserved for row in rows],
+        "Available": [row.available for row in rows],
+        "Low stock at": [row.low_stock_threshold for row in rows],
+        "Low": ["⚠️ low" if _is_low(row) else "" for row in rows],
+    }
+    for shop in shops:
+        data[f"Sent to {shop}"] = [
+            next((c.pushed for c in channels.get(row.variant_id, []) if _channel_label(c) == shop), None)
+            for row in rows
+        ]
+    st.dataframe(data, hide_index=True, width="stretch", key="inventory_table")
+
+
+def _is_low(row: VariantRow) -> bool:
+    return row.is_active and row.low_stock_threshold is not None and row.available <= row.low_stock_threshold
+
+
+def low_stock_alerts() -> None:
+    with ui.session() as session:
+        low = inventory.low_stock(session)
+        open_low = [alert for alert in alerts.open_alerts(session) if alert.kind == "low_stock"]
+    if not low and not open_low:
+        st.success("No variant is at or under its low-stock threshold.")
+        return
+    if low:
+        st.warning(f"{len(low)} variant{'s are' if len(low) != 1 else ' is'} at or under the low-stock threshold.")
+        st.dataframe(
+            {
+                "SKU": [level.sku for level in low[:100]],
+                "Available": [level.available for level in low[:100]],
+                "Threshold": [level.low_stock_threshold for level in low[:100]],
+            },
+            hide_index=True,
+            key="inventory_low",
+        )
+    for alert in open_low:
+        st.error(f"{alert.message} (since {ui.when(alert.first_seen_at)})")
+
+
+def variant_detail(row: VariantRow, channels: Sequence[ChannelStock]) -> None:
+    st.subheader(f"{row.sku} · {row.product_title}")
+    on_hand, reserved, available, threshold = st.columns(4)
+    on_hand.metric("On hand", row.stock)
+    reserved.metric("Reserved", row.reserved)
+    available.metric("Available", row.available)
+    threshold.metric("Low stock at", "—" if row.low_stock_threshold is None else row.low_stock_threshold)
+    if channels:
+        st.dataframe(
+            {
+                "Shop": [_channel_label(c) for c in channels],
+                "Last sent": [c.pushed for c in channels],
+                "Shop shows": [c.remote for c in channels],
+                "Last synced": [ui.when(c.last_synced_at) for c in channels],
+            },
+            hide_index=True,
+            key="inventory_channels",
+        )
+    else:
+        st.caption("Not listed on any shop yet.")
+    history_chart(row.variant_id)
+    if ui.can(Permission.INVENTORY_ADJUST):
+        adjust_form(row)
+    else:
+        ui.read_only_note(Permission.INVENTORY_ADJUST)
+
+
+def history_chart(variant_id: int) -> None:
+    with ui.session() as session:
+        ledger = list(reversed(inventory.history(session, variant_id, limit=200)))
+    if not ledger:
+        st.caption("No stock history yet.")
+        return
+    st.line_chart(
+        {
+            "time": [entry.created_at for entry in ledger],
+            "on hand": [entry.new_quantity for entry in ledger],
+            "reserved": [entry.new_reserved for entry in ledger],
+        },
+        x="time",
+        y=["on hand", "reserved"],
+    )
+    with st.expander(f"Ledger ({len(ledger)} changes)"):
+        st.dataframe(
+            {
+                "When": [ui.when(e.created_at) for e in reversed(ledger)],
+                "On hand": [f"{e.previous_quantity} → {e.new_quantity}" for e in reversed(ledger)],
+                "Reserved": [f"{e.previous_reserved} → {e.new_reserved}" for e in reversed(ledger)],
+                "Reason": [e.change_reason for e in reversed(ledger)],
+                "By": [e.changed_by for e in reversed(ledger)],
+                "Note": [e.note or "" for e in reversed(ledger)],
+            },
+            hide_index=True,
+            key="inventory_ledger",
+        )
+
+
+def adjust_form(row: VariantRow) -> None:
+    st.markdown("**Adjust stock**")
+    mode = st.radio("Change", [SET_TO, CHANGE_BY], horizontal=True, key="adjust_mode")
+    with st.form(f"adjust_{row.variant_id}"):
+        quantity_col, reason_col = st.columns(2)
+        quantity = quantity_col.number_input(
+            "New on hand" if mode == SET_TO else "Change by (negative removes)",
+            value=row.stock if mode == SET_TO else 0, step=1, key=f"adjust_quantity_{mode == SET_TO}",
+        )  # fmt: skip
+        reason = reason_col.selectbox("Reason", list(inventory.MANUAL_REASONS), key="adjust_reason")
+        note = st.text_input("Note (why; kept in the ledger)", key="adjust_note")
+        threshold = st.number_input(
+            "Low-stock threshold (empty: no alert)", min_value=0, value=row.low_stock_threshold, step=1,
+            key="adjust_threshold",
+        )  # fmt: skip
+        submitted = st.form_submit_button("Apply", type="primary")
+    if not submitted:
+        return
+    actor = ui.current_actor()
+    try:
+        with ui.session() as session:
+            if mode == SET_TO:
+                level = inventory.adjust_stock(actor, session, row.variant_id, set_to=int(quantity), reason=str(reason),
+                                               note=note or None)  # fmt: skip
+            else:
+                level = inventory.adjust_stock(actor, session, row.variant_id, delta=int(quantity), reason=str(reason),
+                                               note=note or None)  # fmt: skip
+            new_threshold = None if threshold is None else int(threshold)
+            if new_threshold != row.low_stock_threshold:
+                inventory.set_low_stock_threshold(actor, session, row.variant_id, new_threshold)
+    except Exception as error:
+        ui.show_error(error)
+        return
+    ui.after_write(f"{row.sku}: on hand {level.on_hand}, available {level.available}.")
+    st.rerun()
+
+
+def main() -> None:
+    ui.current_actor()
+    st.title("Inventory")
+    with st.expander("Low-stock alerts", expanded=True):
+        low_stock_alerts()
+    search_col, low_col = st.columns([4, 1])
+    search = search_col.text_input("Find variants", placeholder="title, handle or SKU", key="inventory_search")
+    low_only = low_col.toggle("Low stock only", key="inventory_low_only")
+    try:
+        rows, channels = _load(search.strip() or None, low_only)
+    except Exception as error:
+        ui.show_error(error)
+        return
+    if not rows:
+        st.info("No variant matches.")
+        return
+    st.caption(
+        f"{len(rows)} variants" + (f" (the first {MAX_ROWS}; search to narrow)" if len(rows) == MAX_ROWS else "")
+    )
+    levels_table(rows, channels)
+    by_id = {row.variant_id: row for row in rows}
+    chosen = st.selectbox(
+        "Variant",
+        list(by_id),
+        format_func=lambda v: f"{by_id[v].sku} · {by_id[v].product_title}",
+        key="inventory_variant",
+    )
+    if chosen is not None:
+        variant_detail(by_id[chosen], channels.get(chosen, []))
+
+
+main()

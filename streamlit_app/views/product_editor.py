@@ -1,0 +1,476 @@
+# The Product editor page: master fields, variants and stock, platform overrides, and the sync preview.
+"""Product editor.
+
+The product travels in `?product=<id>` (and `st.session_state["product_id"]`). The form saves
+only the fields that changed, naming the version it was opened at: someone else's save in
+between is a VersionConflict, shown with a way to reload, and nothing is written. "Preview sync"
+shows `syncstore.sync.dry_run` per shop: what each marketplace would receive, the problems it
+would refuse, and the API calls it would take.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import streamlit as st
+
+from streamlit_app import ui
+from syncstore import catalog
+from syncstore.auth import Permission
+from syncstore.catalog import ListingStatus, OverrideView
+from syncstore.db.models import MasterProduct
+from syncstore.errors import InvalidInput, NotFoundError, VersionConflict
+
+ERRORS_KEY = "editor_errors"
+CONFLICT_KEY = "editor_conflict"
+PREVIEW_KEY = "editor_preview"
+DEFAULT_ATTRIBUTES = ("size", "colour")
+PLATFORM_LABELS = {"shopee": "Shopee", "tiktokshop": "TikTok Shop"}
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def _load(product_id: int) -> tuple[MasterProduct, list[ListingStatus], list[OverrideView]]:
+    with ui.session() as session:
+        product = catalog.get_product(session, product_id)
+        listings = catalog.listing_statuses(session, [product_id]).get(product_id, [])
+        overrides = catalog.list_overrides(session, product_id)
+    return product, listings, overrides
+
+
+def _base_version_key(product_id: int) -> str:
+    return f"editor_version_{product_id}"
+
+
+def _base_version(product: MasterProduct) -> int:
+    """The version this browser session opened the product at (kept across reruns until saved or reloaded)."""
+    key = _base_version_key(product.id)
+    if key not in st.session_state:
+        st.session_state[key] = product.version
+    return int(st.session_state[key])
+
+
+def _reload(product_id: int) -> None:
+    st.session_state.pop(_base_version_key(product_id), None)
+    st.session_state.pop(ERRORS_KEY, None)
+    st.session_state.pop(CONFLICT_KEY, None)
+
+
+# --- choosing a product ----------------------------------------------------------------------
+
+
+def product_picker() -> None:
+    st.info("Choose a product to edit, or open one from the Products page.")
+    search = st.text_input("Find a product", placeholder="title, handle or SKU", key="editor_find")
+    with ui.session() as session:
+        found = catalog.product_rows(session, catalog.ProductFilter(search=search or None), page_size=20).rows
+    if not found:
+        st.caption("No product matches.")
+        return
+    options = {row.id: f"{row.title} ({row.handle})" for row in found}
+    chosen = st.selectbox("Product", list(options), format_func=options.__getitem__, key="editor_pick")
+    if st.button("Edit this product", type="primary", key="editor_open") and chosen is not None:
+        ui.select_product(int(chosen))
+        st.rerun()
+
+
+# --- the form --------------------------------------------------------------------------------
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _field_error(errors: Mapping[str, str], *fields: str) -> None:
+    for field in fields:
+        if field in errors:
+            st.error(errors[field], icon=":material/error:")
+
+
+def _decimal_or_none(text: str) -> Decimal | str | None:
+    """Empty means none; anything else goes to syncstore as given, which says what is wrong with it."""
+    text = text.strip()
+    return text or None
+
+
+def master_fields(product: MasterProduct, suffix: str, disabled: bool, errors: Mapping[str, str]) -> dict[str, Any]:
+    """The master-field widgets; returns the values as entered."""
+    values: dict[str, Any] = {}
+    values["title"] = st.text_input("Title", product.title, key=f"title{suffix}", disabled=disabled)
+    _field_error(errors, "title")
+    values["description"] = st.text_area(
+        "Description", product.description, height=140, key=f"description{suffix}", disabled=disabled
+    )
+    _field_error(errors, "description")
+    left, middle, right = st.columns(3)
+    with left:
+        values["category"] = st.text_input("Category", product.category, key=f"category{suffix}", disabled=disabled)
+        _field_error(errors, "category")
+    with middle:
+        values["brand"] = st.text_input("Brand", product.brand, key=f"brand{suffix}", disabled=disabled)
+        _field_error(errors, "brand")
+    with right:
+        status_options = ["active", "inactive"]
+        values["status"] = st.selectbox(
+            "Status", status_options, index=status_options.index(product.status) if product.status in status_options
+            else 0, key=f"status{suffix}", disabled=disabled,
+        )  # fmt: skip
+    price_col, weight_col, length_col, width_col, height_col = st.columns(5)
+    with price_col:
+        values["base_price"] = st.text_input(
+            f"Base price ({product.currency})", _text(product.base_price), key=f"base_price{suffix}", disabled=disabled
+        )
+        _field_error(errors, "base_price")
+    for column, field, label in (
+        (weight_col, "weight_kg", "Weight (kg)"),
+        (length_col, "length_cm", "Length (cm)"),
+        (width_col, "width_cm", "Width (cm)"),
+        (height_col, "height_cm", "Height (cm)"),
+    ):
+        with column:
+            values[field] = st.text_input(
+                label, _text(getattr(product, field)), key=f"{field}{suffix}", disabled=disabled
+            )
+            _field_error(errors, field)
+    _field_error(errors, "dimensions")
+    images = st.text_area(
+        "Images (one URL per line; the first is the cover)", "\n".join(product.images), height=100,
+        key=f"images{suffix}", disabled=disabled,
+    )  # fmt: skip
+    values["images"] = [line.strip() for line in images.splitlines() if line.strip()]
+    _field_error(errors, *sorted(k for k in errors if k == "images" or k.startswith("images.")))
+    return values
+
+
+def _attribute_names(product: MasterProduct) -> list[str]:
+    names: list[str] = []
+    for variant in product.variants:
+        names.extend(name for name in variant.attributes if name not in names)
+    return names or list(DEFAULT_ATTRIBUTES)
+
+
+def _variant_rows(product: MasterProduct, attributes: Sequence[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": variant.id,
+            "sku": variant.sku,
+            "name": variant.name,
+            **{f"attr:{name}": variant.attributes.get(name, "") for name in attributes},
+            "price": _text(variant.price),
+            "stock": variant.stock,
+            "reserved": variant.reserved,
+            "low stock at": variant.low_stock_threshold,
+            "barcode": variant.barcode or "",
+            "active": variant.is_active,
+        }
+        for variant in product.variants
+    ]
+
+
+def variants_table(product: MasterProduct, suffix: str, disabled: bool) -> tuple[list[dict[str, Any]], list[str]]:
+    attributes = _attribute_names(product)
+    columns: dict[str, Any] = {
+        "id": st.column_config.NumberColumn("ID", disabled=True, format="%d"),
+        "sku": st.column_config.TextColumn("SKU", required=True),
+        "name": st.column_config.TextColumn("Name", required=True),
+        "price": st.column_config.TextColumn("Price (empty: base price)"),
+        "stock": st.column_config.NumberColumn("On hand", min_value=0, step=1, format="%d"),
+        "reserved": st.column_config.NumberColumn("Reserved", disabled=True, format="%d"),
+        "low stock at": st.column_config.NumberColumn("Low stock at", min_value=0, step=1, format="%d"),
+        "barcode": st.column_config.TextColumn("Barcode"),
+        "active": st.column_config.CheckboxColumn("Active", help="Untick to deactivate (it leaves every shop)"),
+        **{f"attr:{name}": st.column_config.TextColumn(name.title()) for name in attributes},
+    }
+    edited = st.data_editor(
+        _variant_rows(product, attributes),
+        column_config=columns,
+        num_rows="fixed" if disabled else "add",
+        disabled=disabled,
+        hide_index=True,
+        key=f"variants{suffix}",
+        width="stretch",
+    )
+    return list(edited), attributes
+
+
+def _number(value: Any) -> int | None:
+    if value is None or value == "" or (isinstance(value, float) and value != value):  # NaN from an empty cell
+        return None
+    return int(value)
+
+
+def _variant_patch(
+    row: Mapping[str, Any], attributes: Sequence[str], original: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The changed fields of one variant row (all given fields for a new one)."""
+    entered: dict[str, Any] = {
+        "sku": _text(row.get("sku")).strip() or None,
+        "name": _text(row.get("name")).strip() or None,
+        "price": _decimal_or_none(_text(row.get("price"))),
+        "stock": _number(row.get("stock")),
+        "low_stock_threshold": _number(row.get("low stock at")),
+        "barcode": _text(row.get("barcode")).strip() or None,
+        "is_active": bool(row.get("active")) if row.get("active") is not None else True,
+        "attributes": {name: _text(row.get(f"attr:{name}")).strip() for name in attributes
+                       if _text(row.get(f"attr:{name}")).strip()},
+    }  # fmt: skip
+    if original is None:
+        return {k: v for k, v in entered.items() if v is not None}
+    before = {
+        "sku": original["sku"], "name": original["name"], "price": original["price"] or None,
+        "stock": original["stock"], "low_stock_threshold": original["low stock at"],
+        "barcode": original["barcode"] or None, "is_active": original["active"],
+        "attributes": {n: original[f"attr:{n}"] for n in attributes if original[f"attr:{n}"]},
+    }  # fmt: skip
+    changed = {k: v for k, v in entered.items() if v != before[k]}
+    if "stock" in changed and changed["stock"] is None:
+        changed["stock"] = 0
+    return changed
+
+
+def build_changes(
+    product: MasterProduct, values: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], attributes: Sequence[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """The patch for catalog.update_product, and a label per variant patch (for its errors)."""
+    current = {
+        "title": product.title, "description": product.description, "category": product.category,
+        "brand": product.brand, "status": product.status, "base_price": _text(product.base_price),
+        "weight_kg": _text(product.weight_kg), "length_cm": _text(product.length_cm),
+        "width_cm": _text(product.width_cm), "height_cm": _text(product.height_cm), "images": list(product.images),
+    }  # fmt: skip
+    changes: dict[str, Any] = {}
+    for field, value in values.items():
+        if value == current[field]:
+            continue
+        if field in {"base_price", "weight_kg", "length_cm", "width_cm", "height_cm"}:
+            value = _decimal_or_none(str(value))
+        changes[field] = value
+    originals = {row["id"]: row for row in _variant_rows(product, attributes)}
+    patches: list[dict[str, Any]] = []
+    labels: list[str] = []
+    for number, row in enumerate(rows, start=1):
+        raw_id = _number(row.get("id"))
+        original = originals.get(raw_id) if raw_id is not None else None
+        patch = _variant_patch(row, attributes, original)
+        if original is not None and not patch:
+            continue
+        if raw_id is not None:
+            patch["id"] = raw_id
+        patches.append(patch)
+        labels.append(f"row {number} ({row.get('sku') or 'new variant'})")
+    if patches:
+        changes["variants"] = patches
+    return changes, labels
+
+
+def _variant_errors(errors: Mapping[str, str], labels: Sequence[str]) -> None:
+    for key, message in errors.items():
+        if not key.startswith("variants."):
+            continue
+        parts = key.split(".")
+        index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        label = labels[index] if index is not None and index < len(labels) else "variants"
+        field = ".".join(parts[2:]) or "variant"
+        st.error(f"Variant {label}, **{field}**: {message}", icon=":material/error:")
+
+
+def save(product: MasterProduct, base_version: int, changes: Mapping[str, Any], labels: Sequence[str]) -> None:
+    """Save through syncstore; field errors and a concurrent edit are kept for the next run to show."""
+    actor = ui.current_actor()
+    try:
+        with ui.session() as session:
+            saved = catalog.update_product(actor, session, product.id, expected_version=base_version, changes=changes)
+            new_version = saved.version
+    except InvalidInput as error:
+        st.session_state[ERRORS_KEY] = {"product_id": product.id, "errors": dict(error.errors), "labels": list(labels)}
+        st.rerun()
+    except VersionConflict as error:
+        st.session_state[CONFLICT_KEY] = {"product_id": product.id, "message": str(error)}
+        st.rerun()
+    except Exception as error:
+        ui.show_error(error)
+        return
+    st.session_state.pop(ERRORS_KEY, None)
+    st.session_state[_base_version_key(product.id)] = new_version
+    st.session_state[PREVIEW_KEY] = product.id
+    ui.after_write(f"Saved {product.title} (version {new_version}).")
+    st.rerun()
+
+
+def edit_form(product: MasterProduct, base_version: int, can_write: bool) -> None:
+    suffix = f"-{product.id}-{base_version}"
+    saved_errors = st.session_state.get(ERRORS_KEY) or {}
+    if saved_errors.get("product_id") != product.id:
+        saved_errors = {}
+    errors: dict[str, str] = saved_errors.get("errors", {})
+    if errors:
+        st.error(f"Not saved: {len(errors)} problem{'s' if len(errors) != 1 else ''} to fix (marked below).")
+    if not can_write:
+        ui.read_only_note(Permission.CATALOG_WRITE)
+        master_fields(product, suffix, True, {})
+        st.subheader("Variants and stock")
+        variants_table(product, suffix, True)
+        return
+    with st.form(f"product_form{suffix}", border=False):
+        values = master_fields(product, suffix, False, errors)
+        st.subheader("Variants and stock")
+        st.caption("Edit cells, add a row for a new variant, untick Active to deactivate one.")
+        rows, attributes = variants_table(product, suffix, False)
+        _variant_errors(errors, saved_errors.get("labels", []))
+        submitted = st.form_submit_button("Save", type="primary", icon=":material/save:")
+    if submitted:
+        changes, labels = build_changes(product, values, rows, attributes)
+        if not changes:
+            st.info("Nothing changed.")
+            return
+        save(product, base_version, changes, labels)
+
+
+# --- overrides -------------------------------------------------------------------------------
+
+
+def overrides_section(product: MasterProduct, overrides: Sequence[OverrideView], can_write: bool) -> None:
+    st.caption("A platform override replaces the master value on every shop of that platform.")
+    skus = {variant.id: variant.sku for variant in product.variants}
+    if overrides:
+        for override in overrides:
+            scope = (
+                f"variant {skus.get(override.variant_id, override.variant_id)}" if override.variant_id else "product"
+            )
+            text_col, button_col = st.columns([6, 1])
+            text_col.markdown(
+                f"{ui.badge(PLATFORM_LABELS.get(override.platform, override.platform), 'blue')} **{override.field}** "
+                f"({scope}) = `{override.value}` · by {override.updated_by or 'unknown'}"
+            )
+            if can_write and button_col.button("Remove", key=f"override_delete_{override.id}"):
+                _remove_override(override.id)
+    else:
+        st.caption("No overrides: every shop gets the master values.")
+    if not can_write:
+        return
+    with st.form(f"override_form_{product.id}"):
+        platform_col, field_col, scope_col = st.columns(3)
+        platforms: list[str] = list(catalog.PLATFORMS)
+        platform = platform_col.selectbox("Platform", platforms, format_func=lambda p: PLATFORM_LABELS.get(p, p))
+        field = field_col.selectbox("Field", list(catalog.OVERRIDE_FIELDS))
+        scope_options: list[int | None] = [None, *skus]
+        variant_id = scope_col.selectbox(
+            "Applies to", scope_options, format_func=lambda v: "whole product" if v is None else f"variant {skus[v]}"
+        )
+        value = st.text_area("Value (images: one URL per line)", key=f"override_value_{product.id}")
+        if st.form_submit_button("Set override"):
+            parsed: Any = [line.strip() for line in value.splitlines() if line.strip()] if field == "images" else value
+            ui.write(
+                lambda actor, session: catalog.set_override(
+                    actor, session, product.id, platform=str(platform), field=str(field), value=parsed,
+                    variant_id=variant_id,
+                ),
+                "Override saved.",
+            )  # fmt: skip
+
+
+def _remove_override(override_id: int) -> None:
+    ui.write(lambda actor, session: catalog.delete_override(actor, session, override_id), "Override removed.")
+
+
+# --- the sync preview ------------------------------------------------------------------------
+
+
+def sync_preview(product_id: int) -> None:
+    from syncstore import sync
+
+    try:
+        plans = sync.dry_run(ui.engine(), product_ids=[product_id])
+    except Exception as error:
+        ui.show_error(error)
+        return
+    if not plans:
+        st.info("No shop is connected: nothing would be sent. Connect a shop on the Connections page.")
+        return
+    for plan in plans:
+        verdict = "would succeed" if plan.would_succeed else "would be refused in part"
+        with st.expander(
+            f"{PLATFORM_LABELS.get(plan.platform, plan.platform)} · {plan.shop_name}: {len(plan.changes)} changes, "
+            f"{plan.api_calls} API calls, {verdict}",
+            expanded=True,
+        ):
+            changes_col, calls_col, conflicts_col = st.columns(3)
+            changes_col.metric("Changes", len(plan.changes))
+            calls_col.metric("API calls", plan.api_calls)
+            conflicts_col.metric("Conflicts", plan.conflicts)
+            if not plan.changes:
+                st.success("In sync: nothing to send to this shop.")
+            for change in plan.changes:
+                target = change.sku or change.remote_item_id or "product"
+                st.markdown(f"{ui.badge(change.operation, 'blue')} **{target}**")
+                for issue in change.issues:
+                    st.error(f"**{issue.field}**: {issue.message}", icon=":material/block:")
+                st.json(ui.json_safe(change.payload), expanded=False)
+
+
+# --- the page --------------------------------------------------------------------------------
+
+
+def header(product: MasterProduct, listings: Sequence[ListingStatus], base_version: int) -> None:
+    st.title("Product editor")
+    st.subheader(product.title)
+    badges = [ui.badge(product.status)]
+    for listing in listings:
+        platform = PLATFORM_LABELS.get(listing.platform, listing.platform)
+        badges.append(ui.badge(f"{platform} · {listing.sync_status}", ui.STATUS_COLOURS.get(listing.sync_status)))
+    if not listings:
+        badges.append(ui.badge("not listed"))
+    st.markdown(" ".join(badges))
+    synced = [x.last_synced_at for x in listings if x.last_synced_at]
+    st.caption(
+        f"#{product.id} · {product.handle} · version {base_version} · updated {ui.when(product.updated_at)} · "
+        f"last synced {ui.when(max(synced) if synced else None)}"
+    )
+    for listing in listings:
+        if listing.last_error:
+            st.warning(f"{listing.shop_name}: last sync failed: {listing.last_error}")
+
+
+def main() -> None:
+    ui.current_actor()
+    product_id = ui.selected_product_id()
+    if product_id is None:
+        st.title("Product editor")
+        product_picker()
+        return
+    try:
+        product, listings, overrides = _load(product_id)
+    except NotFoundError as error:
+        st.title("Product editor")
+        ui.show_error(error)
+        product_picker()
+        return
+    base_version = _base_version(product)
+    header(product, listings, base_version)
+    conflict = st.session_state.get(CONFLICT_KEY) or {}
+    if conflict.get("product_id") == product.id:
+        st.error(f"Not saved: {conflict['message']}", icon=":material/sync_problem:")
+        if st.button("Reload the latest version (your unsaved edits are dropped)", key="editor_reload"):
+            _reload(product.id)
+            st.rerun()
+    can_write = ui.can(Permission.CATALOG_WRITE)
+    edit_tab, overrides_tab, preview_tab = st.tabs(
+        ["Details, variants and stock", "Platform overrides", "Preview sync"]
+    )
+    with edit_tab:
+        edit_form(product, base_version, can_write)
+        if st.button("Stock adjustments with a reason: open Inventory", key="editor_inventory"):
+            st.switch_page("views/inventory.py")
+    with overrides_tab:
+        overrides_section(product, overrides, can_write)
+    with preview_tab:
+        st.caption("What each shop would receive for the saved product. Nothing is sent from here.")
+        if st.session_state.get(PREVIEW_KEY) == product.id or st.button("Preview sync", key="editor_preview_button"):
+            st.session_state[PREVIEW_KEY] = product.id
+            sync_preview(product.id)
+
+
+main()

@@ -1,0 +1,198 @@
+# The Products page: the catalog, filtered and paginated in SQL, with each shop's listing status.
+"""Products.
+
+Filters (search, platform, category, price range, sync status) become one SQL query of one
+page (`syncstore.catalog.product_rows`); a 100,000-product catalog is never loaded whole. Rows
+can be selected for bulk actions: open in the editor, bulk edit, sync now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import streamlit as st
+
+from streamlit_app import ui
+from syncstore import catalog
+from syncstore.auth import Permission
+from syncstore.catalog import ProductFilter, ProductRow, ProductRowPage
+
+PAGE_SIZES = (25, 50, 100)
+PLATFORM_LABELS = {"shopee": "Shopee", "tiktokshop": "TikTok Shop"}
+STATUS_LABELS = {
+    "synced": "synced",
+    "pending": "pending",
+    "failed": "failed",
+    "conflict": "conflict",
+    catalog.NOT_LISTED: "not listed",
+}
+# Text badges: a dataframe cell cannot hold markdown, so a coloured dot says the state at a glance.
+STATUS_DOTS = {"synced": "🟢", "pending": "🟡", "failed": "🔴", "conflict": "🟣"}
+ALL = "All"
+
+
+@ui.cached_read()
+def _categories(url: str) -> list[str]:
+    with ui.session() as session:
+        return catalog.categories(session)
+
+
+@ui.cached_read()
+def _page(url: str, filters: ProductFilter, page: int, page_size: int) -> ProductRowPage:
+    with ui.session() as session:
+        return catalog.product_rows(session, filters, page=page, page_size=page_size)
+
+
+def _price(label: str, key: str) -> Decimal | None:
+    value = st.number_input(label, min_value=0.0, value=None, step=1.0, format="%.2f", key=key)
+    # The widget returns a float; money becomes an exact Decimal of the two decimals shown.
+    return None if value is None else Decimal(f"{value:.2f}")
+
+
+def filter_bar() -> ProductFilter:
+    search_col, platform_col, category_col, status_col = st.columns([3, 2, 3, 2])
+    search = search_col.text_input("Search", placeholder="title, handle or SKU", key="products_search")
+    platform = platform_col.selectbox(
+        "Platform", [ALL, *catalog.PLATFORMS], format_func=lambda p: PLATFORM_LABELS.get(p, p), key="products_platform"
+    )
+    category = category_col.selectbox("Category", [ALL, *_categories(ui.database_url())], key="products_category")
+    sync_status = status_col.selectbox(
+        "Sync status", [ALL, *STATUS_LABELS], format_func=lambda s: STATUS_LABELS.get(s, s), key="products_sync"
+    )
+    min_col, max_col, state_col, _ = st.columns([2, 2, 2, 6])
+    with min_col:
+        min_price = _price("Min price", "products_min_price")
+    with max_col:
+        max_price = _price("Max price", "products_max_price")
+    state = state_col.selectbox("Product status", [ALL, "active", "inactive"], key="products_state")
+    return ProductFilter(
+        search=search.strip() or None,
+        category=None if category == ALL else category,
+        status=None if state == ALL else state,
+        min_price=min_price,
+        max_price=max_price,
+        platform=None if platform == ALL else platform,
+        sync_status=None if sync_status == ALL else sync_status,
+    )
+
+
+def _platform_cell(row: ProductRow, platform: str) -> str:
+    shops = [listing for listing in row.listings if listing.platform == platform]
+    if not shops:
+        return "— not listed"
+    return "  ".join(f"{STATUS_DOTS.get(shop.sync_status, '⚪')} {shop.sync_status}" for shop in shops)
+
+
+def table(rows: Sequence[ProductRow]) -> dict[str, list[Any]]:
+    """The page as columns (st.dataframe takes a dict of lists; no pandas frame needed)."""
+    return {
+        "id": [row.id for row in rows],
+        "image": [row.thumbnail for row in rows],
+        "title": [row.title for row in rows],
+        "handle": [row.handle for row in rows],
+        "category": [row.category for row in rows],
+        "price": [ui.money(row.base_price, row.currency) for row in rows],
+        "variants": [row.variant_count for row in rows],
+        "available": [row.available for row in rows],
+        "shopee": [_platform_cell(row, "shopee") for row in rows],
+        "tiktokshop": [_platform_cell(row, "tiktokshop") for row in rows],
+        "last synced": [ui.when(row.last_synced_at) for row in rows],
+        "status": [row.status for row in rows],
+    }
+
+
+COLUMNS = {
+    "id": st.column_config.NumberColumn("ID", width="small", format="%d"),
+    "image": st.column_config.ImageColumn("Image", width="small"),
+    "title": st.column_config.TextColumn("Title", width="large"),
+    "handle": st.column_config.TextColumn("Handle"),
+    "category": st.column_config.TextColumn("Category"),
+    "price": st.column_config.TextColumn("Base price"),
+    "variants": st.column_config.NumberColumn("Variants", width="small"),
+    "available": st.column_config.NumberColumn("Available", width="small"),
+    "shopee": st.column_config.TextColumn("Shopee"),
+    "tiktokshop": st.column_config.TextColumn("TikTok Shop"),
+    "last synced": st.column_config.TextColumn("Last synced"),
+    "status": st.column_config.TextColumn("Status", width="small"),
+}
+
+
+def _selected_ids(rows: Sequence[ProductRow], selection: object) -> list[int]:
+    chosen = getattr(getattr(selection, "selection", None), "rows", None) or []
+    return [rows[index].id for index in chosen if 0 <= index < len(rows)]
+
+
+def _start_sync(product_ids: list[int]) -> None:
+    from syncstore import sync
+
+    actor = ui.current_actor()
+    try:
+        with ui.session() as session:
+            job_id = sync.start_bulk_sync(actor, session, product_ids)
+    except Exception as error:  # shown, never raised: the page stays usable
+        ui.show_error(error)
+        return
+    st.session_state["bulk_job_id"] = job_id
+    ui.after_write(f"Sync of {len(product_ids)} products queued (job {job_id}).")
+
+
+def bulk_actions(product_ids: list[int]) -> None:
+    st.markdown(f"**{len(product_ids)} selected**")
+    edit_col, bulk_col, sync_col, _ = st.columns([2, 2, 2, 6])
+    if len(product_ids) == 1 and edit_col.button("Open in editor", icon=":material/edit:", key="products_open"):
+        ui.open_editor(product_ids[0])
+    if ui.can(Permission.CATALOG_WRITE) and bulk_col.button("Bulk edit", icon=":material/table_edit:", key="to_bulk"):
+        st.session_state["bulk_product_ids"] = product_ids
+        st.switch_page("views/bulk_edit.py")
+    if ui.can(Permission.SYNC_RUN) and sync_col.button("Sync now", icon=":material/sync:", key="products_sync_now"):
+        _start_sync(product_ids)
+
+
+def main() -> None:
+    ui.current_actor()
+    st.title("Products")
+    filters = filter_bar()
+    size_col, page_col = st.columns([1, 5])
+    page_size = size_col.selectbox("Rows per page", PAGE_SIZES, index=1, key="products_page_size")
+    if st.session_state.get("products_last_filter") != (filters, page_size):
+        # New filters start at page 1 (the old page number may not exist any more).
+        st.session_state["products_last_filter"] = (filters, page_size)
+        # Dropping the widget's state (rather than writing 1 into it) lets it start from its default.
+        st.session_state.pop("products_page", None)
+    requested = int(st.session_state.get("products_page", 1))
+    try:
+        result = _page(ui.database_url(), filters, requested, page_size)
+    except Exception as error:
+        ui.show_error(error)
+        return
+    page_col.caption(
+        f"{result.total:,} products · page {result.page} of {result.pages}"
+        + (" · filtered" if filters != ProductFilter() else "")
+    )
+    if not result.rows:
+        st.info("No product matches these filters." if result.total == 0 else "This page is empty.")
+        return
+    selection = st.dataframe(
+        table(result.rows),
+        column_config=COLUMNS,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="multi-row",
+        key="products_table",
+        row_height=48,
+    )
+    if result.pages > 1:
+        st.pagination(result.pages, default=result.page, key="products_page")
+    chosen = _selected_ids(result.rows, selection)
+    if chosen:
+        bulk_actions(chosen)
+    else:
+        st.caption("Select rows to open a product in the editor, edit many at once or sync them now.")
+    job_id = st.session_state.get("bulk_job_id")
+    if isinstance(job_id, int):
+        ui.job_progress(job_id)
+
+
+main()

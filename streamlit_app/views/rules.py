@@ -1,0 +1,309 @@
+# The Rules page: list, create, edit, order and delete sync rules, with a preview of their effect.
+"""Rules.
+
+Rules apply in order (higher priority first, then lower id); the first matching rule with a price
+action sets the price, the first with a stock action sets the stock. The preview runs the same
+code the sync runs (`reconcile.desired_state` with `rules.apply_rules`) on sample variants, with
+the rule being edited included, before anything is saved.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import polars as pl
+import streamlit as st
+from pydantic import ValidationError
+
+from streamlit_app import ui
+from syncstore import catalog, connections, reconcile, rules
+from syncstore.auth import Permission
+from syncstore.catalog import VariantRow
+from syncstore.errors import InvalidInput
+from syncstore.rules import Rule
+
+NEW = 0
+SAMPLE_SIZE = 20
+PLATFORMS = {"": "All platforms", "shopee": "Shopee", "tiktokshop": "TikTok Shop"}
+ROUNDINGS = {"": "none", "0.90": "end in .90", "0.99": "end in .99", "100": "nearest 100", "1000": "nearest 1,000"}
+ADOPTABLE = ["title", "description", "images", "price"]
+
+
+def _load() -> tuple[list[Rule], list[str], list[str]]:
+    with ui.session() as session:
+        found = rules.list_rules(session)
+        categories = catalog.categories(session)
+        shops = [f"{c.platform}-{c.shop_id}" for c in connections.list_connections(session)]
+    return found, categories, shops
+
+
+def _summary(rule: Rule) -> tuple[str, str]:
+    conditions = {k: v for k, v in rule.conditions.model_dump(mode="json", exclude_defaults=True).items()}
+    actions = {k: v for k, v in rule.actions.model_dump(mode="json", exclude_defaults=True).items()}
+    return (
+        ", ".join(f"{k}={v}" for k, v in conditions.items()) or "every variant",
+        ", ".join(f"{k}={v}" for k, v in actions.items()) or "nothing",
+    )
+
+
+def rules_table(found: Sequence[Rule]) -> None:
+    if not found:
+        st.info("No sync rule yet: every shop gets the master price and all available stock.")
+        return
+    st.dataframe(
+        {
+            "Order": list(range(1, len(found) + 1)),
+            "Rule": [rule.label for rule in found],
+            "Platform": [PLATFORMS.get(rule.platform or "", rule.platform) for rule in found],
+            "Priority": [rule.priority for rule in found],
+            "Active": [rule.is_active for rule in found],
+            "When": [_summary(rule)[0] for rule in found],
+            "Then": [_summary(rule)[1] for rule in found],
+        },
+        hide_index=True,
+        width="stretch",
+    )
+
+
+# --- ordering --------------------------------------------------------------------------------
+
+
+def _as_input(rule: Rule, **changes: Any) -> dict[str, Any]:
+    data = rule.model_dump(mode="json", exclude={"id"})
+    data.update(changes)
+    return data
+
+
+def move(found: Sequence[Rule], rule_id: int, direction: int) -> None:
+    """Move an active rule one place up (-1) or down (+1) by giving it a priority past its neighbour's."""
+    active = rules.ordered(found)
+    index = next(i for i, rule in enumerate(active) if rule.id == rule_id)
+    target = index + direction
+    if not 0 <= target < len(active):
+        return
+    neighbour = active[target]
+    priority = neighbour.priority + (1 if direction < 0 else -1)
+    moved = _as_input(active[index], priority=priority)
+    ui.write(lambda actor, session: rules.update_rule(actor, session, rule_id, moved), "Rule moved.")
+
+
+def ordering(found: Sequence[Rule]) -> None:
+    active = rules.ordered(found)
+    if len(active) < 2:
+        return
+    st.caption("Order of the active rules (the first matching rule wins):")
+    for position, rule in enumerate(active):
+        name_col, up_col, down_col = st.columns([8, 1, 1])
+        name_col.markdown(f"{position + 1}. **{rule.name}** (priority {rule.priority})")
+        if position > 0 and up_col.button("↑", key=f"rule_up_{rule.id}", help="Apply earlier"):
+            move(found, rule.id, -1)
+        if position < len(active) - 1 and down_col.button("↓", key=f"rule_down_{rule.id}", help="Apply later"):
+            move(found, rule.id, +1)
+
+
+# --- the form --------------------------------------------------------------------------------
+
+
+def _decimal(text: str) -> Decimal | str | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return text  # validation names the field
+
+
+def _int(value: float | int | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def rule_form(rule: Rule | None, categories: Sequence[str], shops: Sequence[str]) -> tuple[dict[str, Any], str | None]:
+    """The form; returns the entered rule and which button was pressed ("preview", "save" or None)."""
+    current = rule or Rule.model_construct(
+        id=NEW, name="", description="", platform=None, priority=0, is_active=True,
+        conditions=rules.RuleConditions(), actions=rules.RuleActions(),
+    )  # fmt: skip
+    cond, act = current.conditions, current.actions
+    key = f"rule_{current.id}"
+    with st.form(f"{key}_form"):
+        name_col, platform_col, priority_col, active_col = st.columns([4, 2, 1, 1])
+        name = name_col.text_input("Name", current.name, key=f"{key}_name")
+        platform = platform_col.selectbox(
+            "Platform", list(PLATFORMS), index=list(PLATFORMS).index(current.platform or ""),
+            format_func=PLATFORMS.__getitem__, key=f"{key}_platform",
+        )  # fmt: skip
+        priority = priority_col.number_input("Priority", -1000, 1000, current.priority, key=f"{key}_priority")
+        active = active_col.checkbox("Active", current.is_active, key=f"{key}_active")
+        description = st.text_input("Description", current.description, key=f"{key}_description")
+        st.markdown("**When** (every condition given must hold)")
+        c1, c2, c3 = st.columns(3)
+        chosen_categories = c1.multiselect(
+            "Categories", sorted({*categories, *cond.categories}), cond.categories, key=f"{key}_categories"
+        )
+        chosen_shops = c2.multiselect("Shops", sorted({*shops, *cond.shop_keys}), cond.shop_keys, key=f"{key}_shops")
+        sku_pattern = c3.text_input("SKU pattern (e.g. KS-*)", cond.sku_pattern or "", key=f"{key}_sku")
+        c4, c5, c6 = st.columns(3)
+        min_price = c4.text_input("Master price from", _text(cond.min_price), key=f"{key}_cmin")
+        max_price = c5.text_input("Master price up to", _text(cond.max_price), key=f"{key}_cmax")
+        tags = c6.text_input("Any of these tags (comma separated)", ", ".join(cond.tags), key=f"{key}_tags")
+        st.markdown("**Then**")
+        a1, a2, a3, a4, a5 = st.columns(5)
+        markup_percent = a1.text_input("Markup %", _text(act.price_markup_percent), key=f"{key}_pct")
+        markup_fixed = a2.text_input("Markup amount", _text(act.price_markup_fixed), key=f"{key}_fixed")
+        rounding = a3.selectbox(
+            "Rounding", list(ROUNDINGS), index=list(ROUNDINGS).index(act.price_rounding or ""),
+            format_func=ROUNDINGS.__getitem__, key=f"{key}_rounding",
+        )  # fmt: skip
+        floor = a4.text_input("Price at least", _text(act.min_price), key=f"{key}_amin")
+        ceiling = a5.text_input("Price at most", _text(act.max_price), key=f"{key}_amax")
+        s1, s2, s3, s4 = st.columns(4)
+        buffer = s1.number_input("Keep back (units)", 0, None, act.buffer_stock, key=f"{key}_buffer")
+        allocation = s2.text_input("List % of the rest", _text(act.allocation_percent), key=f"{key}_alloc")
+        max_quantity = s3.number_input("List at most", 0, None, act.max_quantity, key=f"{key}_maxq")
+        exclude = s4.checkbox("Do not list", act.exclude, key=f"{key}_exclude")
+        adopt = st.multiselect(
+            "Adopt marketplace edits of (instead of a conflict)", ADOPTABLE, list(act.adopt_fields), key=f"{key}_adopt"
+        )
+        preview_col, save_col = st.columns(2)
+        preview = preview_col.form_submit_button("Preview on sample products", icon=":material/visibility:")
+        save = save_col.form_submit_button("Save rule", type="primary", icon=":material/save:")
+    data = {
+        "name": name.strip(), "description": description, "platform": platform or None, "priority": int(priority),
+        "is_active": active,
+        "conditions": {
+            "categories": chosen_categories, "shop_keys": chosen_shops, "sku_pattern": sku_pattern.strip() or None,
+            "min_price": _decimal(min_price), "max_price": _decimal(max_price),
+            "tags": [t.strip() for t in tags.split(",") if t.strip()],
+        },
+        "actions": {
+            "price_markup_percent": _decimal(markup_percent), "price_markup_fixed": _decimal(markup_fixed),
+            "price_rounding": rounding or None, "min_price": _decimal(floor), "max_price": _decimal(ceiling),
+            "buffer_stock": _int(buffer), "allocation_percent": _decimal(allocation),
+            "max_quantity": _int(max_quantity), "exclude": exclude, "adopt_fields": adopt,
+        },
+    }  # fmt: skip
+    return data, "save" if save else "preview" if preview else None
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+# --- the preview -----------------------------------------------------------------------------
+
+
+def _variants_frame(samples: Sequence[VariantRow]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "product_id": [v.product_id for v in samples],
+            "variant_id": [v.variant_id for v in samples],
+            "sku": [v.sku for v in samples],
+            "product_status": [v.product_status for v in samples],
+            "variant_active": [v.is_active for v in samples],
+            "category": [v.category for v in samples],
+            "tags": [list(v.tags) for v in samples],
+            "currency": [v.currency for v in samples],
+            "price": [v.effective_price for v in samples],
+            "stock": [v.stock for v in samples],
+            "reserved": [v.reserved for v in samples],
+            "available": [v.available for v in samples],
+        },
+        schema_overrides={"price": reconcile.MONEY, "tags": reconcile.TEXT_LIST},
+    )
+
+
+def preview(draft: Rule | None, found: Sequence[Rule], search: str | None) -> None:
+    """Desired price and stock per shop for sample variants, with the draft rule in place of its saved self."""
+    engine = ui.engine()
+    with ui.session() as session:
+        samples = catalog.variant_rows(session, filters=catalog.ProductFilter(search=search), limit=SAMPLE_SIZE)
+    shops = reconcile.load_shops(engine)
+    if not samples or shops.is_empty():
+        st.info("Nothing to preview: " + ("no variant matches." if not samples else "no shop is connected."))
+        return
+    product_ids = {v.product_id for v in samples}
+    overrides = reconcile.load_overrides(engine).filter(pl.col("product_id").is_in(list(product_ids)))
+    in_effect = [r for r in found if draft is None or r.id != draft.id] + ([draft] if draft else [])
+    desired = reconcile.desired_state(
+        _variants_frame(samples), overrides, shops, functools.partial(rules.apply_rules, rules=in_effect)
+    )
+    master = {v.variant_id: v for v in samples}
+    st.dataframe(
+        desired.select(
+            pl.col("sku").alias("SKU"),
+            pl.col("shop_key").alias("Shop"),
+            pl.col("variant_id")
+            .replace_strict({k: str(v.effective_price) for k, v in master.items()}, return_dtype=pl.String)
+            .alias("Master price"),
+            pl.col("desired_price").cast(pl.String).alias("Listed price"),
+            pl.col("price_rule").alias("Price rule"),
+            pl.col("variant_id")
+            .replace_strict({k: v.available for k, v in master.items()}, return_dtype=pl.Int64)
+            .alias("Available"),
+            pl.col("desired_stock").alias("Listed stock"),
+            pl.col("stock_rule").alias("Stock rule"),
+            pl.col("excluded").alias("Not listed"),
+            pl.col("adopt_fields").list.join(", ").alias("Adopts"),
+        ),
+        hide_index=True,
+        width="stretch",
+        key="rules_preview",
+    )
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ui.current_actor()
+    st.title("Rules")
+    found, categories, shops = _load()
+    rules_table(found)
+    can_write = ui.can(Permission.RULES_WRITE)
+    if can_write:
+        ordering(found)
+    else:
+        ui.read_only_note(Permission.RULES_WRITE)
+    by_id = {rule.id: rule for rule in found}
+    options = ([NEW] if can_write else []) + list(by_id)
+    if not options:
+        return
+    chosen = st.selectbox(
+        "Edit" if can_write else "Show", options, key="rules_pick",
+        format_func=lambda i: "New rule" if i == NEW else by_id[i].label,
+    )  # fmt: skip
+    rule = by_id.get(chosen) if chosen is not None else None
+    search = st.text_input("Sample products for the preview", placeholder="title, handle or SKU", key="rules_sample")
+    if not can_write:
+        if rule is not None:
+            st.json(rule.model_dump(mode="json"))
+        if st.button("Preview the saved rules", key="rules_preview_saved"):
+            preview(None, found, search or None)
+        return
+    data, pressed = rule_form(rule, categories, shops)
+    if pressed == "preview":
+        try:
+            checked = rules.RuleInput.model_validate(data)
+        except ValidationError as error:
+            ui.show_error(InvalidInput.from_exception(error))
+        else:
+            draft = Rule(id=rule.id if rule else max(by_id, default=0) + 1, **checked.model_dump())
+            preview(draft, found, search or None)
+    elif pressed == "save":
+        if rule is None:
+            ui.write(lambda actor, session: rules.create_rule(actor, session, data), f"Rule {data['name']} created.")
+        else:
+            ui.write(
+                lambda actor, session: rules.update_rule(actor, session, rule.id, data), f"Rule {rule.name} saved."
+            )
+    if rule is not None:
+        confirm = st.checkbox(f"Yes, delete {rule.label}", key=f"rule_delete_confirm_{rule.id}")
+        if st.button("Delete rule", disabled=not confirm, key=f"rule_delete_{rule.id}"):
+            ui.write(lambda actor, session: rules.delete_rule(actor, session, rule.id), f"Rule {rule.name} deleted.")
+
+
+main()

@@ -1,0 +1,105 @@
+# The Admin page: users and roles, the audit log with filters, alert settings (redacted) and open alerts.
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from syncstore import alerts, auth
+from syncstore.auth import Role
+from syncstore.db.engine import transaction
+from syncstore.db.models import User
+from tests.streamlit_app.conftest import AppAs, SeededDatabase, frame_with
+
+
+def user(db: SeededDatabase, email: str) -> User | None:
+    engine = db.engine()
+    with transaction(engine) as session:
+        found = session.scalar(sa.select(User).where(User.email == email))
+    engine.dispose()
+    return found
+
+
+def errors(at: AppTest) -> str:
+    return " ".join(e.value for e in at.error)
+
+
+def test_only_admins_get_the_admin_page(app_as: AppAs) -> None:
+    for role in ("viewer", "editor"):
+        at = app_as(role, None)
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page("views/admin.py")
+    at = app_as("admin", "admin")
+    assert not at.exception
+    emails = list(frame_with(at, "E-mail")["E-mail"])
+    assert emails == ["admin@example.com", "editor@example.com", "viewer@example.com"]
+
+
+def test_an_admin_adds_a_user_changes_the_role_and_deactivates(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    at = app_as("admin", "admin")
+    at.text_input(key="new_user_email").input("New.Person@example.com")
+    at.text_input(key="new_user_name").input("New Person")
+    at.text_input(key="new_user_password").input("a long enough password")
+    at.button[[b.label for b in at.button].index("Add user")].click().run()
+    assert not at.exception and not at.error, errors(at)
+    added = user(seeded_db, "new.person@example.com")
+    assert added is not None and added.role == "viewer"
+
+    at.selectbox(key="admin_user").select(added.id).run()
+    at.selectbox(key=f"admin_role_{added.id}").select("editor").run()
+    at.button(key="admin_set_role").click().run()
+    at.selectbox(key="admin_user").select(added.id).run()
+    at.button(key="admin_deactivate").click().run()
+    assert not at.error, errors(at)
+    changed = user(seeded_db, "new.person@example.com")
+    assert changed is not None and (changed.role, changed.is_active) == ("editor", False)
+
+    # The audit log shows who did it, filtered by action.
+    at.selectbox(key="audit_action").select("user.set_role").run()
+    log = frame_with(at, "Action")
+    assert list(log["Action"]) == ["user.set_role"] and list(log["Who"]) == ["admin@example.com"]
+
+
+def test_the_last_admin_cannot_be_demoted(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    admin = seeded_db.actors[Role.ADMIN]
+    at = app_as("admin", "admin")
+    at.selectbox(key="admin_user").select(admin.user_id).run()
+    at.selectbox(key=f"admin_role_{admin.user_id}").select("viewer").run()
+    at.button(key="admin_set_role").click().run()
+    assert not at.exception
+    assert "last active admin" in errors(at)
+    stored = user(seeded_db, "admin@example.com")
+    assert stored is not None and stored.role == "admin"
+
+
+def test_bad_new_users_are_named_not_raised(app_as: AppAs) -> None:
+    at = app_as("admin", "admin")
+    at.text_input(key="new_user_email").input("not an e-mail")
+    at.text_input(key="new_user_password").input("short")
+    at.button[[b.label for b in at.button].index("Add user")].click().run()
+    assert not at.exception
+    assert "email" in errors(at) and "password" in errors(at)
+
+
+def test_alert_settings_are_redacted_and_open_alerts_listed(
+    app_as: AppAs, seeded_db: SeededDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYNCSTORE_ALERT_WEBHOOK_URL", "https://hooks.example.com/services/T000/B000/secret-token")
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        alerts.raise_alert(session, "quota", "shopee-1001", "Shopee quota at 91 %", details={"used": 91})
+    engine.dispose()
+    at = app_as("admin", "admin")
+    settings = frame_with(at, "Setting")
+    shown = " ".join(str(v) for v in settings["Value"])
+    assert "https://hooks.example.com/" in shown and "secret-token" not in shown
+    assert "secret-token" not in str(at)
+    assert any("Shopee quota at 91 %" in w.value for w in at.warning)
+
+
+def test_a_forced_user_change_by_an_editor_is_refused(seeded_db: SeededDatabase) -> None:
+    engine = seeded_db.engine()
+    editor = seeded_db.actors[Role.EDITOR]
+    with pytest.raises(auth.PermissionDenied), transaction(engine) as session:
+        auth.set_role(editor, session, editor.user_id, "admin")
+    engine.dispose()

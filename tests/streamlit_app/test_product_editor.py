@@ -1,0 +1,214 @@
+# The Product editor: read-only for viewers, saves for editors, field errors, concurrent edits, the sync preview.
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from syncstore import catalog
+from syncstore.auth import Role
+from syncstore.db.engine import transaction
+from syncstore.db.models import AuditLog, MasterProduct, PlatformOverride, ProductVariant
+from tests.streamlit_app.conftest import AppAs, SeededDatabase
+
+LISTED = 1  # the conftest binds products 1-5 to both shops
+
+
+def product(db: SeededDatabase, product_id: int = LISTED) -> MasterProduct:
+    engine = db.engine()
+    try:
+        with transaction(engine) as session:
+            return catalog.get_product(session, product_id)
+    finally:
+        engine.dispose()
+
+
+def open_editor(app_as: AppAs, role: str, product_id: int = LISTED) -> AppTest:
+    return app_as(role, "product_editor", query_params={"product": str(product_id)})
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for e in (*at.error, *at.warning, *at.info, *at.success, *at.markdown, *at.caption)]
+    return "\n".join(str(p) for p in parts)
+
+
+def field(at: AppTest, name: str, product_id: int = LISTED, version: int = 1):  # type: ignore[no-untyped-def]
+    key = f"{name}-{product_id}-{version}"
+    for widget in (*at.text_input, *at.text_area):
+        if widget.key == key:
+            return widget
+    raise AssertionError(f"no field {key}")
+
+
+def test_a_viewer_sees_the_product_read_only(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    at = open_editor(app_as, "viewer")
+    assert not at.exception
+    assert at.title[0].value == "Product editor"
+    assert at.subheader[0].value == product(seeded_db).title
+    assert all(widget.disabled for widget in (*at.text_input, *at.text_area) if widget.key and "-1-" in widget.key)
+    assert "Save" not in [button.label for button in at.button]
+    assert "Set override" not in [button.label for button in at.button]
+    editor = at.data_editor[0] if hasattr(at, "data_editor") else at.dataframe[0]
+    assert editor.editing_mode == "fixed"
+    assert "Read only: your role (viewer) may not catalog.write" in texts(at)
+
+
+def test_a_forced_save_by_a_viewer_is_refused_by_syncstore(
+    app_as: AppAs, seeded_db: SeededDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit_app import ui
+
+    # The page is tricked into showing the edit controls; the permission check in syncstore still holds.
+    monkeypatch.setattr(ui, "can", lambda permission: True)
+    at = open_editor(app_as, "viewer")
+    field(at, "title").input("Hacked title")
+    at.button[[b.label for b in at.button].index("Save")].click().run()
+    assert not at.exception
+    assert "viewer may not catalog.write" in " ".join(e.value for e in at.error)
+    assert product(seeded_db).title != "Hacked title"
+
+
+def test_an_editor_saves_a_price_and_sees_the_plan(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    before = product(seeded_db)
+    at = open_editor(app_as, "editor")
+    field(at, "base_price").input("71.50")
+    field(at, "title").input(before.title + " v2")
+    at.button[[b.label for b in at.button].index("Save")].click().run()
+    assert not at.exception, at.exception
+    after = product(seeded_db)
+    assert (after.base_price, after.title, after.version) == (Decimal("71.50"), before.title + " v2", 2)
+    # After a save the preview shows what each shop would receive, per shop.
+    expanders = [e.label for e in at.expander]
+    assert any("Demo Shopee MY" in label for label in expanders)
+    assert any("Demo TikTok MY" in label for label in expanders)
+    assert any("API calls" in label for label in expanders)
+    assert at.json, "the payload of each change is shown"
+    assert "version 2" in texts(at)
+
+
+def test_field_errors_are_shown_next_to_the_field_and_nothing_is_saved(
+    app_as: AppAs, seeded_db: SeededDatabase
+) -> None:
+    at = open_editor(app_as, "editor")
+    field(at, "base_price").input("-5")
+    field(at, "title").input("")
+    at.button[[b.label for b in at.button].index("Save")].click().run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "Not saved: 2 problems" in errors
+    assert "greater than 0" in errors
+    assert product(seeded_db).version == 1
+    # The entered values survive, so the user can fix them.
+    assert field(at, "base_price").value == "-5"
+
+
+def test_a_concurrent_edit_is_explained_and_can_be_reloaded(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    at = open_editor(app_as, "editor")
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        catalog.update_product(seeded_db.actors[Role.ADMIN], session, LISTED, expected_version=1,
+                               changes={"brand": "Someone else"})  # fmt: skip
+    engine.dispose()
+    field(at, "base_price").input("80.00")
+    at.button[[b.label for b in at.button].index("Save")].click().run()
+    assert not at.exception
+    assert "changed by someone else" in " ".join(e.value for e in at.error)
+    assert product(seeded_db).base_price != Decimal("80.00")
+    at.button(key="editor_reload").click().run()
+    assert "changed by someone else" not in " ".join(e.value for e in at.error)
+    assert field(at, "brand", version=2).value == "Someone else"
+
+
+def test_variants_are_added_edited_and_deactivated(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    before = product(seeded_db)
+    first, second = before.variants[0], before.variants[1]
+    at = open_editor(app_as, "editor")
+    at.session_state[f"variants-{LISTED}-1"] = {
+        "edited_rows": {0: {"price": "99.90", "stock": 42}, 1: {"active": False}},
+        "added_rows": [
+            {"sku": "KS-NEW-SKU-XL", "name": "Black / XL", "attr:Size": "XL", "attr:Colour": "Black", "stock": 3}
+        ],
+        "deleted_rows": [],
+    }
+    at.button[[b.label for b in at.button].index("Save")].click().run()
+    assert not at.exception, at.exception
+    assert not [e.value for e in at.error if "Not saved" in e.value]
+    # The plan says the new SKU cannot be added to the existing listings by the sync (a platform limit).
+    assert "adding a variant to a listing is not supported" in " ".join(e.value for e in at.error)
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        variants = {
+            v.sku: v for v in session.scalars(sa.select(ProductVariant).where(ProductVariant.product_id == LISTED))
+        }
+    engine.dispose()
+    assert (variants[first.sku].price, variants[first.sku].stock) == (Decimal("99.90"), 42)
+    assert variants[second.sku].is_active is False
+    assert variants["KS-NEW-SKU-XL"].attributes == {"Size": "XL", "Colour": "Black"}
+    assert variants["KS-NEW-SKU-XL"].stock == 3
+
+
+def test_a_bad_variant_row_names_the_row_and_field(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    at = open_editor(app_as, "editor")
+    other_sku = product(seeded_db, 2).variants[0].sku
+    at.session_state[f"variants-{LISTED}-1"] = {
+        "edited_rows": {0: {"sku": other_sku}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.button[[b.label for b in at.button].index("Save")].click().run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "Variant row 1" in errors and "already used by product #2" in errors
+    assert product(seeded_db).version == 1
+
+
+def test_an_editor_sets_and_removes_a_platform_override(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    at = open_editor(app_as, "editor")
+    at.selectbox[[s.label for s in at.selectbox].index("Field")].select("price")
+    at.text_area(key=f"override_value_{LISTED}").input("59.00")
+    at.button[[b.label for b in at.button].index("Set override")].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "**price** (product) = `59.00`" in texts(at)
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        override = session.scalars(sa.select(PlatformOverride)).one()
+        assert (override.platform, override.field, override.value) == ("shopee", "price", "59.00")
+        assert session.scalars(sa.select(AuditLog.action).where(AuditLog.action == "product.override")).all()
+    engine.dispose()
+    at.button(key=f"override_delete_{override.id}").click().run()
+    assert "No overrides" in texts(at)
+
+
+def test_a_bad_override_value_is_an_error_not_a_crash(app_as: AppAs) -> None:
+    at = open_editor(app_as, "editor")
+    at.selectbox[[s.label for s in at.selectbox].index("Field")].select("price")
+    at.text_area(key=f"override_value_{LISTED}").input("free")
+    at.button[[b.label for b in at.button].index("Set override")].click().run()
+    assert not at.exception
+    assert "price" in " ".join(e.value for e in at.error)
+
+
+def test_preview_for_a_viewer_shows_the_plan_without_writing(app_as: AppAs) -> None:
+    at = open_editor(app_as, "viewer", product_id=10)  # not listed yet: the plan creates it on both shops
+    at.button(key="editor_preview_button").click().run()
+    assert not at.exception
+    labels = " ".join(e.label for e in at.expander)
+    assert "Demo Shopee MY" in labels and "Demo TikTok MY" in labels
+    assert "create" in texts(at)
+
+
+def test_without_a_product_the_page_offers_a_picker(app_as: AppAs) -> None:
+    at = app_as("editor", "product_editor")
+    assert not at.exception
+    at.text_input(key="editor_find").input("boxy tee").run()
+    at.button(key="editor_open").click().run()
+    assert not at.exception
+    assert at.subheader and "Boxy Tee" in at.subheader[0].value
+
+
+def test_an_unknown_product_is_reported(app_as: AppAs) -> None:
+    at = open_editor(app_as, "editor", product_id=999_999)
+    assert not at.exception
+    assert "product 999999 not found" in " ".join(e.value for e in at.error)

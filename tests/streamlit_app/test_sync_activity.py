@@ -1,0 +1,218 @@
+# The Sync activity page over real syncs to the simulators: health, runs, filtered logs, retry for Editors/Admins.
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from connectors.retry import RetryPolicy
+from connectors.simulator.common import FaultPlan
+from connectors.simulator.shopee import ShopeeSimulator
+from connectors.simulator.tiktokshop import TikTokShopSimulator
+from syncstore import catalog, connections, marketplaces, sync
+from syncstore.auth import Actor, Role
+from syncstore.db.engine import transaction
+from syncstore.db.types import utcnow
+from syncstore.errors import PermissionDenied
+from syncstore.settings import get_settings
+from tests.streamlit_app.conftest import AppAs, SeededDatabase
+
+PARTNER_ID, PARTNER_KEY = 2001887, "sim-partner-key-0123456789"
+APP_KEY, APP_SECRET = "sim-app-key", "sim-app-secret-0123456789"
+SHOPEE_SHOP, TIKTOK_SHOP = 200001, "7300001"
+CATEGORY = "Fashion > Linen"
+DAGSTER = "http://dagster.test:3000"
+
+
+@dataclass
+class Synced:
+    shopee: ShopeeSimulator
+    tiktok: TikTokShopSimulator
+    shopee_connection: int
+    tiktok_connection: int
+    product_id: int
+    run_id: str
+    failed_log: int
+    succeeded_log: int
+
+
+def _log_ids(db: SeededDatabase, status: str) -> list[int]:
+    engine = db.engine()
+    with transaction(engine) as session:
+        logs, _ = sync.list_sync_logs(session, status=status)
+    engine.dispose()
+    return [log.id for log in logs]
+
+
+@pytest.fixture
+def synced(seeded_db: SeededDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterator[Synced]:
+    """Two more shops on the simulators and one product synced to both: TikTok Shop took it, Shopee failed."""
+    shopee = ShopeeSimulator(PARTNER_ID, PARTNER_KEY)
+    tiktok = TikTokShopSimulator(app_key=APP_KEY, app_secret=APP_SECRET)
+    shopee_url, tiktok_url = shopee.start(), tiktok.start()
+    env = {
+        "SHOPEE_PARTNER_ID": str(PARTNER_ID), "SHOPEE_PARTNER_KEY": PARTNER_KEY, "SHOPEE_HOST": shopee_url,
+        "TIKTOKSHOP_APP_KEY": APP_KEY, "TIKTOKSHOP_APP_SECRET": APP_SECRET, "TIKTOKSHOP_API_HOST": tiktok_url,
+        "TIKTOKSHOP_AUTH_HOST": tiktok_url, "TIKTOKSHOP_AUTHORIZE_HOST": tiktok_url, "DAGSTER_URL": DAGSTER,
+    }  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(f"SYNCSTORE_{name}", value)
+    get_settings.cache_clear()
+    try:
+        shopee.add_shop(SHOPEE_SHOP, "Linen Lane", currency="MYR")
+        cipher = tiktok.add_shop(TIKTOK_SHOP, "Linen Lane TT", currency="MYR")
+        engine = seeded_db.engine()
+        cli, editor = Actor.command_line(), seeded_db.actors[Role.EDITOR]
+        shopee_tokens, tiktok_tokens = shopee.issue_tokens(SHOPEE_SHOP), tiktok.issue_tokens(TIKTOK_SHOP)
+        with transaction(engine) as session:
+            ids = [
+                connections.save_connection(
+                    cli, session, platform=platform, shop_id=shop_id, shop_name=name, access_token=tokens[0],
+                    refresh_token=tokens[1], access_token_expires_at=utcnow() + timedelta(hours=3),
+                    refresh_token_expires_at=None, shop_cipher=shop_cipher,
+                ).id
+                for platform, shop_id, name, tokens, shop_cipher in (
+                    ("shopee", str(SHOPEE_SHOP), "Linen Lane", shopee_tokens, None),
+                    ("tiktokshop", TIKTOK_SHOP, "Linen Lane TT", tiktok_tokens, cipher),
+                )
+            ]  # fmt: skip
+            sync.set_category_mapping(editor, session, "shopee", CATEGORY, "100017")
+            sync.set_category_mapping(editor, session, "tiktokshop", CATEGORY, "600001")
+            product = catalog.create_product(
+                editor, session,
+                {"title": "Linen shirt", "category": CATEGORY, "base_price": "59.90", "weight_kg": "0.3",
+                 "images": ["https://img.example.com/p/1.jpg"], "description": "<p>Soft linen</p>",
+                 "variants": [{"sku": "LIN-UI-1", "name": "M", "price": "59.90", "stock": 10}]},
+            )  # fmt: skip
+        run_id = str(uuid.uuid4())
+        shopee.faults = FaultPlan(error_rate=1.0, throttle_weight=0, timeout_weight=0)
+        once = RetryPolicy(max_attempts=1)
+        for connection_id in ids:
+            connector = marketplaces.connector_for(engine, connection_id, policy=once)
+            sync.sync_shop(engine, connection_id, connector, product_ids=[product.id], run_id=run_id)
+        shopee.faults = FaultPlan()
+        engine.dispose()
+        [failed], [succeeded] = _log_ids(seeded_db, "failed"), _log_ids(seeded_db, "success")
+        yield Synced(shopee, tiktok, ids[0], ids[1], product.id, run_id, failed, succeeded)
+    finally:
+        shopee.stop()
+        tiktok.stop()
+        get_settings.cache_clear()
+
+
+def column(at: object, name: str, table: int = -1) -> list[object]:
+    values = at.dataframe[table].value[name]  # type: ignore[attr-defined]
+    return [None if isinstance(value, float) and math.isnan(value) else value for value in values]
+
+
+def metrics(at: object) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}  # type: ignore[attr-defined]
+
+
+def choose_log(at: object, log_id: int) -> None:
+    at.selectbox(key="log_entry").set_value(log_id).run()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("role", ["admin", "editor", "viewer"])
+def test_every_role_sees_health_runs_and_the_log(app_as: AppAs, synced: Synced, role: str) -> None:
+    at = app_as(role, "sync_activity")
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["Failed changes, last 24 h"] == "50.0%"
+    assert {"Outbox: pending", "Outbox: done", "Outbox: failed"} <= set(shown)
+    assert column(at, "Run", table=0) == [synced.run_id]
+    assert column(at, "Dagster", table=0) == [f"{DAGSTER}/runs/{synced.run_id}"]
+    assert set(column(at, "Log")) == {synced.failed_log, synced.succeeded_log}
+    choose_log(at, synced.failed_log)
+    assert any("error_server" in e.value for e in at.error)
+    assert [b.proto.url for b in at.link_button] == [f"{DAGSTER}/runs/{synced.run_id}"]
+    retry_buttons = [b for b in at.button if b.key == f"retry_{synced.failed_log}"]
+    if role == "viewer":
+        assert not retry_buttons and any("Read only" in c.value for c in at.caption)
+    else:
+        assert len(retry_buttons) == 1
+
+
+def test_an_editor_retries_a_failed_change_and_it_succeeds(
+    app_as: AppAs, seeded_db: SeededDatabase, synced: Synced
+) -> None:
+    at = app_as("editor", "sync_activity")
+    choose_log(at, synced.failed_log)
+    at.button(key=f"retry_{synced.failed_log}").click().run()
+    assert not at.exception
+    assert any(f"log {synced.failed_log} succeeded on attempt 2" in s.value for s in at.success)
+    assert _log_ids(seeded_db, "failed") == []
+    assert len(synced.shopee.state.items) == 1  # the listing now exists on Shopee
+    assert metrics(at)["Failed changes, last 24 h"] == "0.0%"
+
+
+def test_a_viewer_forcing_a_retry_is_refused(seeded_db: SeededDatabase, synced: Synced) -> None:
+    engine = seeded_db.engine()
+    connectors = marketplaces.connector_factory(engine)
+    try:
+        with pytest.raises(PermissionDenied):
+            sync.retry_failed(seeded_db.actors[Role.VIEWER], engine, synced.failed_log, connectors)
+    finally:
+        connectors.close()
+        engine.dispose()
+    assert _log_ids(seeded_db, "failed") == [synced.failed_log]
+    assert len(synced.shopee.state.items) == 0
+
+
+def test_only_failed_entries_offer_a_retry(app_as: AppAs, synced: Synced) -> None:
+    at = app_as("admin", "sync_activity")
+    choose_log(at, synced.succeeded_log)
+    assert not any(b.key == f"retry_{synced.succeeded_log}" for b in at.button)  # only failed entries offer it
+
+
+def test_log_filters(app_as: AppAs, synced: Synced) -> None:
+    at = app_as("viewer", "sync_activity")
+    at.selectbox(key="log_status").set_value("failed").run()
+    assert column(at, "Log") == [synced.failed_log]
+    at.selectbox(key="log_status").set_value(None).run()
+    at.selectbox(key="log_shop").set_value(synced.tiktok_connection).run()
+    assert column(at, "Log") == [synced.succeeded_log]
+    at.selectbox(key="log_shop").set_value(None).run()
+    at.selectbox(key="log_operation").set_value("update_price").run()
+    assert any("No sync log entry matches" in i.value for i in at.info)
+    at.selectbox(key="log_operation").set_value(None).run()
+    at.number_input(key="log_product").set_value(synced.product_id).run()
+    assert len(column(at, "Log")) == 2
+    at.selectbox(key="log_since").set_value("Last hour").run()
+    assert len(column(at, "Log")) == 2
+    assert not at.exception
+
+
+def test_the_dry_run_preview_shows_each_shop(app_as: AppAs, synced: Synced) -> None:
+    at = app_as("viewer", "sync_activity")
+    at.button(key="preview_plan").click().run()
+    assert not at.exception
+    plans = {e.label: e.markdown[0].value for e in at.expander}
+    assert {"Shopee · Linen Lane", "TikTok Shop · Linen Lane TT"} <= set(plans)
+    # The create that failed on Shopee is still planned (it costs calls); TikTok Shop has the product already.
+    # Sample products in unmapped categories are planned with problems and cost nothing.
+    assert "with problems (not sent)" in plans["Shopee · Linen Lane"]
+    assert " 0 API calls" not in plans["Shopee · Linen Lane"]
+    assert " 0 API calls" in plans["TikTok Shop · Linen Lane TT"]
+
+
+def test_no_sync_yet_says_so(app_as: AppAs) -> None:
+    at = app_as("viewer", "sync_activity")
+    assert not at.exception
+    assert metrics(at)["Failed changes, last 24 h"] == "—"
+    assert any("No sync has run yet" in c.value for c in at.caption)
+    assert any("No sync log entry matches" in i.value for i in at.info)
+
+
+def test_each_shop_card_shows_its_own_failure_rate(app_as: AppAs, synced: Synced) -> None:
+    at = app_as("viewer", "connections")
+    assert not at.exception
+    cards = [m.value for m in at.markdown if "Failed changes, last 24 h" in m.value]
+    assert len(cards) == 4
+    assert sum(":red[100.0%]" in card for card in cards) == 1  # Linen Lane on Shopee
+    assert sum("last 24 h: 0.0%" in card for card in cards) == 1  # Linen Lane on TikTok Shop
+    assert sum("none sent" in card for card in cards) == 2  # the seeded shops
