@@ -1,6 +1,22 @@
-# The one Dagster Definitions object that workspace.yaml loads; assets, sensors and schedules join it later.
-"""SyncStore's Dagster code location. Empty until the pipeline issue adds assets and sensors."""
+# The one Dagster Definitions object that workspace.yaml loads: assets, checks, jobs, schedules, sensors, resources.
+"""SyncStore's Dagster code location (see ARCHITECTURE.md, "Dagster shape")."""
 
 import dagster as dg
 
-defs = dg.Definitions()
+from assets.catalog import master_catalog
+from assets.checks import CHECKS
+from assets.shops import catalog_diff, listing_sync, shop_snapshot
+from pipelines.jobs import JOBS
+from pipelines.resources import default_resources
+from pipelines.schedules import SCHEDULES
+from pipelines.sensors import SENSORS
+
+defs = dg.Definitions(
+    assets=[master_catalog, shop_snapshot, catalog_diff, listing_sync],
+    asset_checks=CHECKS,
+    jobs=JOBS,
+    schedules=SCHEDULES,
+    sensors=SENSORS,
+    resources=default_resources(),
+    executor=dg.in_process_executor,
+)

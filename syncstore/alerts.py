@@ -7,9 +7,11 @@
 - API quota over 80 % of the daily limit (per shop);
 - webhook processing delay: an event still pending after 5 minutes.
 
-Callers raise the others directly with `raise_alert`: database errors and failed runs. An alert is
-one row per kind and subject, updated while open and reopened when the condition returns. When
-`SYNCSTORE_ALERT_WEBHOOK_URL` is set, opening an alert POSTs it there as JSON (once per opening).
+Callers report the others with `report_failure`: failed runs (`run_failed`, from the Dagster run
+failure sensor) and database errors (`database_error`). An alert is one row per kind and subject,
+updated while open and reopened when the condition returns. When `SYNCSTORE_ALERT_WEBHOOK_URL` is
+set, opening an alert POSTs it there as JSON (once per opening). A database error that keeps the
+alert from being recorded is still POSTed (it cannot be shown in the app then, but the hook hears it).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from syncstore.db.engine import transaction
@@ -30,6 +33,8 @@ from syncstore.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
+RUN_FAILED = "run_failed"
+DATABASE_ERROR = "database_error"
 FAILURE_RATE_THRESHOLD = 0.10
 FAILURE_RATE_MIN_SAMPLES = 10
 QUOTA_THRESHOLD = 0.80
@@ -149,3 +154,51 @@ def notify(engine: sa.Engine, alerts: Sequence[Alert], settings: Settings | None
         with transaction(engine) as session:
             session.execute(sa.update(Alert).where(Alert.id.in_(sent)).values(notified_at=utcnow()))
     return len(sent)
+
+
+def is_database_error(error: BaseException | None, text: str = "") -> bool:
+    """Whether an error (or an error's class name in `text`, e.g. from a failed run) is the database failing."""
+    if isinstance(error, SQLAlchemyError):
+        return True
+    return any(name in text for name in ("OperationalError", "DatabaseError", "InterfaceError", "DBAPIError"))
+
+
+def report_failure(
+    engine: sa.Engine,
+    kind: str,
+    subject: str,
+    message: str,
+    *,
+    details: dict[str, Any],
+    severity: str = "critical",
+    settings: Settings | None = None,
+) -> bool:
+    """Open (or refresh) an alert for a failure and notify it if it opened now; True when it opened.
+
+    When the database cannot record it, the alert is POSTed to the webhook anyway (unrecorded).
+    """
+    try:
+        with transaction(engine) as session:
+            alert, opened = raise_alert(session, kind, subject, message, severity=severity, details=details)
+    except SQLAlchemyError as error:
+        log.warning("could not record the %s alert for %s (%s)", kind, subject, type(error).__name__)
+        _post_unrecorded(kind, subject, severity, message, details, settings)
+        return False
+    if opened:
+        notify(engine, [alert], settings)
+    return opened
+
+
+def _post_unrecorded(
+    kind: str, subject: str, severity: str, message: str, details: dict[str, Any], settings: Settings | None
+) -> None:
+    url = (settings or get_settings()).alert_webhook_url
+    if not url:
+        return
+    body = {"kind": kind, "subject": subject, "severity": severity, "message": message, "details": details,
+            "recorded": False}  # fmt: skip
+    try:
+        with httpx.Client(timeout=5.0) as client:
+            client.post(url, json=body).raise_for_status()
+    except httpx.HTTPError as error:
+        log.warning("alert webhook failed for %s:%s: %s", kind, subject, type(error).__name__)

@@ -98,3 +98,33 @@ def test_an_unreachable_hook_is_logged_not_raised(engine: sa.Engine, caplog: pyt
     shop(engine, used=9_999)
     opened = alerts.evaluate(engine, Settings(alert_webhook_url=f"http://127.0.0.1:{free_port()}/hook"))
     assert len(opened) == 1 and "alert webhook failed" in caplog.text
+
+
+def test_a_failure_report_opens_once_and_notifies_once(engine: sa.Engine, hook: tuple[str, list[Any]]) -> None:
+    url, received = hook
+    settings = Settings(alert_webhook_url=url)
+    details = {"run_id": "r1", "job": "push_changes"}
+    first = alerts.report_failure(engine, alerts.RUN_FAILED, "push_changes", "run r1 failed", details=details,
+                                  settings=settings)  # fmt: skip
+    again = alerts.report_failure(engine, alerts.RUN_FAILED, "push_changes", "run r2 failed", details=details,
+                                  settings=settings)  # fmt: skip
+    assert (first, again) == (True, False)
+    assert [(body["kind"], body["subject"], body["severity"]) for body in received] == [
+        ("run_failed", "push_changes", "critical")
+    ]
+    with transaction(engine) as session:
+        [alert] = session.scalars(sa.select(Alert)).all()
+    assert alert.occurrences == 2 and alert.message == "run r2 failed" and alert.notified_at is not None
+
+
+def test_a_database_error_still_reaches_the_hook_when_it_cannot_be_recorded(hook: tuple[str, list[Any]]) -> None:
+    url, received = hook
+    unreachable = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
+    opened = alerts.report_failure(
+        unreachable, alerts.DATABASE_ERROR, "events-worker", "the database did not answer",
+        details={"error": "OperationalError"}, settings=Settings(alert_webhook_url=url),
+    )  # fmt: skip
+    assert opened is False
+    assert [(body["kind"], body["recorded"]) for body in received] == [("database_error", False)]
+    assert alerts.is_database_error(None, "sqlalchemy.exc.OperationalError: connection refused")
+    assert not alerts.is_database_error(RuntimeError("the platform is on fire"))

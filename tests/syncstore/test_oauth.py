@@ -229,6 +229,7 @@ def test_a_state_of_a_user_no_longer_admin_is_refused_before_the_code_is_spent(
     engine: sa.Engine, market: Market, change: str
 ) -> None:
     admin = make_user(engine, "owner@example.com", "admin")
+    make_user(engine, "second-admin@example.com", "admin")  # the last active admin cannot be demoted
     settings = market.settings()
     location = market.approve(oauth.start_authorization(admin, market.platform, settings=settings, keyring=KEYRING))
     with transaction(engine) as session:

@@ -1,0 +1,128 @@
+# Jobs: push outbox changes, apply marketplace events, reconcile shops, refresh tokens, keep retention.
+"""The jobs of the code location. Each op is one call into syncstore.
+
+Every job runs in-process (one op, or the three per-shop assets in a row): a run process per step
+would cost seconds, and `apply_events` is on the order-to-stock latency path. Runs carry a
+`syncstore/queue` tag (push, events) or the shop's `syncstore/shop` tag, which
+`deploy/dagster.yaml` limits to one run at a time each.
+"""
+
+from datetime import timedelta
+from typing import Final
+
+import dagster as dg
+
+from assets.catalog import master_catalog
+from assets.shops import catalog_diff, listing_sync, shop_snapshot
+from pipelines.resources import DatabaseResource, MarketplacesResource
+from syncstore import dispatch, marketplaces, retention
+
+QUEUE_TAG: Final = "syncstore/queue"
+TOKEN_REFRESH_WINDOW: Final = timedelta(hours=2)
+
+
+def _report_metadata(report: dispatch.DispatchReport) -> dict[str, dg.MetadataValue]:
+    return {
+        "claimed": dg.MetadataValue.int(report.claimed),
+        "completed": dg.MetadataValue.int(report.completed),
+        "failed": dg.MetadataValue.int(report.failed),
+        "shops": dg.MetadataValue.int(report.shops),
+        "variants": dg.MetadataValue.int(report.variants),
+    }
+
+
+@dg.op(out=dg.Out(dg.Nothing))
+def push_outbox(
+    context: dg.OpExecutionContext, database: DatabaseResource, marketplaces: MarketplacesResource
+) -> dg.Output[None]:
+    """Claim due outbox events (catalog edits, stock changes, resolved conflicts, bulk syncs) and push them per shop."""
+    report = dispatch.push_outbox(database.get_engine(), marketplaces.connectors(), run_id=context.run.run_id)
+    context.log.info("outbox: %s", report)
+    return dg.Output(None, metadata=_report_metadata(report))
+
+
+@dg.op(out=dg.Out(dg.Nothing))
+def process_events(
+    context: dg.OpExecutionContext, database: DatabaseResource, marketplaces: MarketplacesResource
+) -> dg.Output[None]:
+    """Apply pending marketplace events: orders move master stock and the new stock goes to every shop."""
+    report = dispatch.process_events(database.get_engine(), marketplaces.connectors(), run_id=context.run.run_id)
+    context.log.info("events: %s", report)
+    return dg.Output(None, metadata=_report_metadata(report))
+
+
+@dg.op(out=dg.Out(dg.Nothing))
+def refresh_expiring_tokens(context: dg.OpExecutionContext, database: DatabaseResource) -> dg.Output[None]:
+    """Refresh access tokens expiring within 2 hours (a TikTok Shop seller's shops share one refresh)."""
+    summary = marketplaces.refresh_expiring(database.get_engine(), within=TOKEN_REFRESH_WINDOW)
+    for connection_id in summary.revoked:
+        context.log.warning("connection %s: the platform refused the refresh; the shop must be connected again",
+                            connection_id)  # fmt: skip
+    metadata = {
+        "refreshed": dg.MetadataValue.int(len(summary.refreshed)),
+        "already_fresh": dg.MetadataValue.int(len(summary.already_fresh)),
+        "revoked": dg.MetadataValue.int(len(summary.revoked)),
+        "failed": dg.MetadataValue.int(len(summary.failed)),
+    }
+    if summary.failed:
+        detail = "; ".join(f"connection {cid}: {reason}" for cid, reason in summary.failed)
+        raise dg.Failure(description=f"{len(summary.failed)} token refresh(es) failed: {detail}", metadata=metadata)
+    return dg.Output(None, metadata=metadata)
+
+
+@dg.op(out=dg.Out(dg.Nothing))
+def apply_retention(context: dg.OpExecutionContext, database: DatabaseResource) -> dg.Output[None]:
+    """Archive sync logs older than 90 days to Parquet (then delete them) and prune old webhook events."""
+    report = retention.run(database.get_engine())
+    return dg.Output(
+        None,
+        metadata={
+            "sync_logs_archived": dg.MetadataValue.int(report.sync_logs.archived),
+            "sync_logs_deleted": dg.MetadataValue.int(report.sync_logs.deleted),
+            "archive_files": dg.MetadataValue.json([str(path) for path in report.sync_logs.files]),
+            "webhook_events_pruned": dg.MetadataValue.int(report.webhook_events_pruned),
+        },
+    )
+
+
+@dg.job(executor_def=dg.in_process_executor, tags={QUEUE_TAG: "push"})
+def push_changes() -> None:
+    """Push what outbox events announce (started by the outbox sensor)."""
+    push_outbox()
+
+
+@dg.job(executor_def=dg.in_process_executor, tags={QUEUE_TAG: "events"})
+def apply_events() -> None:
+    """Apply marketplace events (started by the events sensor); the order-to-stock latency path."""
+    process_events()
+
+
+@dg.job(executor_def=dg.in_process_executor)
+def refresh_tokens() -> None:
+    """Refresh platform access tokens before they expire (hourly)."""
+    refresh_expiring_tokens()
+
+
+@dg.job(executor_def=dg.in_process_executor, name="retention")
+def retention_job() -> None:
+    """Sync-log archiving and webhook-event pruning (daily)."""
+    apply_retention()
+
+
+reconcile = dg.define_asset_job(
+    "reconcile",
+    selection=dg.AssetSelection.assets(shop_snapshot, catalog_diff, listing_sync),
+    executor_def=dg.in_process_executor,
+    description="Per shop: pull the snapshot, diff it against the master catalog, sync the differences.",
+)
+
+catalog_overview = dg.define_asset_job(
+    "catalog_overview",
+    selection=dg.AssetSelection.assets(master_catalog),
+    executor_def=dg.in_process_executor,
+    description="The master catalog's counts, and the webhook backlog check.",
+)
+
+JOBS: Final["list[dg.JobDefinition | dg.UnresolvedAssetJobDefinition]"] = [
+    push_changes, apply_events, refresh_tokens, retention_job, reconcile, catalog_overview,
+]  # fmt: skip

@@ -1,0 +1,63 @@
+# Schedules: reconcile every shop every 15 minutes (full pass nightly), refresh tokens hourly, retention daily.
+"""Schedules (RUNNING by default); `catalog_overview_hourly` refreshes `master_catalog` and its backlog check.
+
+The reconcile schedules fan out: one `reconcile` run per `shops` partition, tagged with the shop so
+`deploy/dagster.yaml` keeps one run per shop at a time; run keys carry the tick time.
+"""
+
+from typing import Final
+
+import dagster as dg
+
+from assets.partitions import SHOP_TAG, SHOPS
+from assets.shops import FULL_PULL_TAG
+from pipelines.jobs import catalog_overview, reconcile, refresh_tokens, retention_job
+
+RUNNING: Final = dg.DefaultScheduleStatus.RUNNING
+
+
+def shop_runs(context: dg.ScheduleEvaluationContext, *, full: bool) -> list[dg.RunRequest] | dg.SkipReason:
+    """One reconcile run request per shop partition (a full snapshot pull when `full`)."""
+    keys = context.instance.get_dynamic_partitions(SHOPS.name or "shops")
+    if not keys:
+        return dg.SkipReason("no shop is connected")
+    tick = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else "now"
+    run_config = {"ops": {"shop_snapshot": {"config": {"full": True}}}} if full else {}
+    return [
+        dg.RunRequest(
+            run_key=f"{'full' if full else 'incremental'}:{key}:{tick}",
+            partition_key=key,
+            run_config=run_config,
+            tags={SHOP_TAG: key, FULL_PULL_TAG: str(full).lower()},
+        )
+        for key in keys
+    ]
+
+
+@dg.schedule(job=reconcile, cron_schedule="*/15 * * * *", default_status=RUNNING)
+def reconcile_every_15_minutes(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
+    """Incremental reconcile of every shop: items changed since the last pull, diffed and synced."""
+    return shop_runs(context, full=False)
+
+
+@dg.schedule(job=reconcile, cron_schedule="0 3 * * *", execution_timezone="UTC", default_status=RUNNING)
+def full_reconcile_nightly(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
+    """Full reconcile of every shop at 03:00 UTC: every item pulled, vanished listings marked deleted."""
+    return shop_runs(context, full=True)
+
+
+token_refresh_hourly = dg.ScheduleDefinition(
+    name="token_refresh_hourly", job=refresh_tokens, cron_schedule="5 * * * *", default_status=RUNNING
+)
+retention_daily = dg.ScheduleDefinition(
+    name="retention_daily", job=retention_job, cron_schedule="30 2 * * *", execution_timezone="UTC",
+    default_status=RUNNING,
+)  # fmt: skip
+
+catalog_overview_hourly = dg.ScheduleDefinition(
+    name="catalog_overview_hourly", job=catalog_overview, cron_schedule="10 * * * *", default_status=RUNNING
+)
+
+SCHEDULES: Final = [
+    reconcile_every_15_minutes, full_reconcile_nightly, token_refresh_hourly, retention_daily, catalog_overview_hourly,
+]  # fmt: skip

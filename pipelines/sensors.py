@@ -1,0 +1,115 @@
+# Sensors: start push and event runs when work waits, keep shop partitions in step, turn failures into alerts.
+"""Sensors (all RUNNING by default: the demo expects them on).
+
+`outbox_sensor` and `events_sensor` read a cheap summary of their queue (`dispatch.outbox_work`,
+`dispatch.event_work`). Idle: no run. Work waiting: one run, keyed by the work's signature (it
+changes with every new event and every attempt) and kept in the cursor, so the same work is not
+launched twice while a run is starting or busy. If the same work is still waiting after
+`STALE_AFTER_S` (its run died before finishing), the key gets a new retry number and another run starts.
+
+Latency: from an event's arrival to its run's start Dagster takes the sensor loop (0 to 5 s) plus a
+run process start (about 6.5 s on a 2-core machine). Where stock must move within seconds, run
+`syncstore.dispatch.serve_events` as a long-lived worker: the events sensor then finds nothing
+waiting, and stays the fallback when the worker is down.
+
+`shop_partitions` adds and removes `shops` partitions as shops are connected and disconnected.
+`run_failure_alert` records a `run_failed` alert (or `database_error`, when the database is what
+failed) for every failed run; `alerts_sensor` evaluates the threshold alerts every minute.
+"""
+
+import json
+import time
+from typing import Final
+
+import dagster as dg
+from sqlalchemy.exc import SQLAlchemyError
+
+from assets.partitions import SHOPS, connected_shops
+from pipelines.jobs import apply_events, push_changes
+from pipelines.resources import DatabaseResource
+from syncstore import alerts, dispatch
+
+# Dagster's sensor daemon evaluates sensors at most every 5 s (MIN_INTERVAL_LOOP_TIME): a smaller interval gains
+# nothing. The order-to-stock path does not wait for it when `syncstore.dispatch.serve_events` runs (see below).
+OUTBOX_INTERVAL_S: Final = 5
+EVENTS_INTERVAL_S: Final = 5
+PARTITIONS_INTERVAL_S: Final = 30
+ALERTS_INTERVAL_S: Final = 60
+STALE_AFTER_S: Final = 120.0
+
+
+def _queue_request(
+    context: dg.SensorEvaluationContext, work: dispatch.PendingWork, queue: str, now: float | None = None
+) -> dg.SensorResult | dg.SkipReason:
+    if not work.count:
+        return dg.SkipReason(f"no {queue} work waiting")
+    at = time.time() if now is None else now
+    state = json.loads(context.cursor) if context.cursor else {}
+    retry = 0
+    if state.get("signature") == work.signature:
+        if at - float(state.get("since", at)) < STALE_AFTER_S:
+            return dg.SkipReason(f"a run for these {work.count} {queue} item(s) was already requested")
+        retry = int(state.get("retry", 0)) + 1
+    cursor = json.dumps({"signature": work.signature, "since": at, "retry": retry})
+    request = dg.RunRequest(run_key=f"{queue}:{work.signature}:{retry}", tags={"syncstore/pending": str(work.count)})
+    return dg.SensorResult(run_requests=[request], cursor=cursor)
+
+
+@dg.sensor(job=push_changes, minimum_interval_seconds=OUTBOX_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING)
+def outbox_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult | dg.SkipReason:
+    """Starts `push_changes` when outbox events (catalog edits, stock changes, resolved conflicts) are due."""
+    return _queue_request(context, dispatch.outbox_work(database.get_engine()), "outbox")
+
+
+@dg.sensor(job=apply_events, minimum_interval_seconds=EVENTS_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING)
+def events_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult | dg.SkipReason:
+    """Starts `apply_events` when marketplace events (orders, product edits, authorizations) are pending."""
+    return _queue_request(context, dispatch.event_work(database.get_engine()), "events")
+
+
+@dg.sensor(minimum_interval_seconds=PARTITIONS_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING)
+def shop_partitions(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult:
+    """Keeps the `shops` partitions equal to the connected shops of `platform_connections`."""
+    wanted = set(connected_shops(database.get_engine()))
+    existing = set(context.instance.get_dynamic_partitions(SHOPS.name or "shops"))
+    requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
+    if wanted - existing:
+        requests.append(SHOPS.build_add_request(sorted(wanted - existing)))
+    if existing - wanted:
+        requests.append(SHOPS.build_delete_request(sorted(existing - wanted)))
+    return dg.SensorResult(dynamic_partitions_requests=requests)
+
+
+@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING)
+def run_failure_alert(context: dg.RunFailureSensorContext, database: DatabaseResource) -> None:
+    """Every failed run opens (or refreshes) an alert: `database_error` when the database failed, else `run_failed`."""
+    run = context.dagster_run
+    message = context.failure_event.message or "the run failed"
+    kind = alerts.DATABASE_ERROR if alerts.is_database_error(None, message) else alerts.RUN_FAILED
+    partition = run.tags.get("dagster/partition")
+    subject = f"{run.job_name}:{partition}" if partition else run.job_name
+    alerts.report_failure(
+        database.get_engine(),
+        kind,
+        subject[:100],
+        f"run {run.run_id} of {run.job_name} failed: {message}"[:2000],
+        details={"run_id": run.run_id, "job": run.job_name, "partition": partition},
+    )
+
+
+@dg.sensor(minimum_interval_seconds=ALERTS_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING)
+def alerts_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SkipReason:
+    """Evaluates the threshold alerts (sync failure rate, quota, webhook backlog) every minute; starts no run."""
+    engine = database.get_engine()
+    try:
+        opened = alerts.evaluate(engine)
+    except SQLAlchemyError as error:
+        alerts.report_failure(
+            engine, alerts.DATABASE_ERROR, "alerts_sensor", f"the database did not answer: {type(error).__name__}",
+            details={"error": type(error).__name__},
+        )  # fmt: skip
+        raise
+    return dg.SkipReason(f"{len(opened)} alert(s) opened" if opened else "no new alert")
+
+
+SENSORS: Final = [outbox_sensor, events_sensor, shop_partitions, run_failure_alert, alerts_sensor]
