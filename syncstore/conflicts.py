@@ -113,14 +113,20 @@ def record(session: Session, found: Iterable[FoundConflict]) -> int:
     return len(rows)
 
 
-def close_settled(session: Session, connection_id: int, still_conflicting: Iterable[str]) -> int:
-    """Close this shop's pending conflicts the latest diff no longer reports (both sides agree again)."""
+def close_settled(
+    session: Session, connection_id: int, still_conflicting: Iterable[str], *, product_ids: Iterable[int] | None = None
+) -> int:
+    """Close this shop's pending conflicts the latest diff no longer reports (both sides agree again).
+
+    `product_ids`: the diff covered only these products; conflicts of other products stay open.
+    """
     keep = set(still_conflicting)
-    pending = session.scalars(
-        sa.select(ProductConflict).where(
-            ProductConflict.connection_id == connection_id, ProductConflict.status == "pending"
-        )
-    ).all()
+    query = sa.select(ProductConflict).where(
+        ProductConflict.connection_id == connection_id, ProductConflict.status == "pending"
+    )
+    if product_ids is not None:
+        query = query.where(ProductConflict.product_id.in_(list(product_ids)))
+    pending = session.scalars(query).all()
     closed = 0
     for conflict in pending:
         if conflict.conflict_key not in keep:
@@ -199,7 +205,7 @@ def _write_master(session: Session, conflict: ProductConflict, value: Any) -> No
         product.version += 1
 
 
-def _write_override(session: Session, conflict: ProductConflict, value: Any) -> None:
+def _write_override(session: Session, conflict: ProductConflict, value: Any, *, from_platform: bool = True) -> None:
     variant_id = conflict.variant_id if conflict.field in SKU_FIELDS else None
     override = session.scalar(
         sa.select(PlatformOverride).where(
@@ -215,11 +221,11 @@ def _write_override(session: Session, conflict: ProductConflict, value: Any) -> 
         session.add(
             PlatformOverride(
                 product_id=conflict.product_id, variant_id=variant_id, platform=conflict.platform,
-                field=conflict.field, value=stored,
+                field=conflict.field, value=stored, from_platform=from_platform,
             )
         )  # fmt: skip
     else:
-        override.value = stored
+        override.value, override.from_platform = stored, from_platform
 
 
 @requires(Permission.CONFLICTS_RESOLVE)

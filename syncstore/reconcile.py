@@ -135,6 +135,7 @@ OVERRIDES_SCHEMA: Final[Mapping[str, pl.DataType]] = {
     "platform": pl.String(),
     "field": pl.String(),
     "value": pl.String(),  # JSON text as stored (a price is a JSON string such as "19.90")
+    "from_platform": pl.Boolean(),  # taken from the marketplace: final, price rules leave it as it is
 }
 SHOPS_SCHEMA: Final[Mapping[str, pl.DataType]] = {
     "connection_id": pl.Int64(),
@@ -233,23 +234,38 @@ def _decoded(field: str, dtype: pl.DataType) -> pl.Expr:
 
 
 def _apply_overrides(frame: pl.DataFrame, overrides: pl.DataFrame) -> pl.DataFrame:
-    """Replace master values by per-platform overrides: variant-level first, then product-level."""
+    """Replace master values by per-platform overrides: variant-level first, then product-level.
+
+    Adds `price_from_platform`: the price is an override taken from the marketplace (adopted, or
+    "use platform" on a conflict), which `desired_state` keeps out of the price rules.
+    """
     overrides = _conform(overrides, OVERRIDES_SCHEMA, ("product_id", "platform", "field", "value"), "overrides")
+    overrides = overrides.with_columns(pl.col("from_platform").fill_null(False))
+    frame = frame.with_columns(price_from_platform=pl.lit(False))
     for field, (dtype, level) in OVERRIDABLE.items():
         rows = overrides.filter(pl.col("field") == field)
         if rows.is_empty():
             continue
         rows = rows.with_columns(_decoded(field, dtype))
         candidates: list[pl.Expr] = []
+        flags: list[tuple[pl.Expr, pl.Expr]] = []
         scopes = [("variant_id", f"_variant_{field}"), ("product_id", f"_product_{field}")]
         for key, column in scopes if level == "sku" else scopes[1:]:
             scoped = rows.filter(pl.col("variant_id").is_null() if key == "product_id" else pl.col(key).is_not_null())
             scoped = scoped.unique([key, "platform"], keep="last", maintain_order=True)
-            values = scoped.select(key, "platform", pl.col(field).alias(column))
+            values = scoped.select(
+                key, "platform", pl.col(field).alias(column), pl.col("from_platform").alias(f"{column}_fp")
+            )
             frame = frame.join(values, on=[key, "platform"], how="left")
             candidates.append(pl.col(column))
+            flags.append((pl.col(column).is_not_null(), pl.col(f"{column}_fp")))
+        if field == "price":
+            chain: Any = pl
+            for present, flag in flags:
+                chain = chain.when(present).then(flag)
+            frame = frame.with_columns(price_from_platform=chain.otherwise(pl.lit(False)).fill_null(False))
         frame = frame.with_columns(pl.coalesce(*candidates, pl.col(field)).alias(field)).drop(
-            [column for _, column in scopes if column in frame.columns]
+            [c for _, column in scopes for c in (column, f"{column}_fp") if c in frame.columns]
         )
     return frame
 
@@ -266,7 +282,8 @@ def desired_state(
     replace `price` (a variant-level override, else a product-level one, which then stands for
     every variant of the product, own variant prices included), `title`, `description` and
     `images` (product-level only); a later duplicate wins, an unreadable price is ignored. Then
-    `rules_fn` adds the RULES_OUTPUT_SCHEMA columns from `price` and `available`.
+    `rules_fn` adds the RULES_OUTPUT_SCHEMA columns from `price` and `available`; a price override
+    taken from the marketplace (`from_platform`) is kept as it is (price_rule "marketplace value").
 
     Returns DESIRED_SCHEMA (shop_key, connection_id, platform, product_id, variant_id, sku, active,
     excluded, adopt_fields, price_rule, stock_rule, desired_price, desired_stock, desired_title,
@@ -290,6 +307,13 @@ def desired_state(
         raise ValueError(f"rules_fn did not add {missing}")
     frame = frame.with_columns(
         [pl.col(column).cast(dtype) for column, dtype in RULES_OUTPUT_SCHEMA.items()],
+    )
+    # A price taken from the marketplace is final: marking it up again would change it on every
+    # sync (adopt -> markup -> push -> adopt ...).
+    from_platform = pl.col("price_from_platform")
+    frame = frame.with_columns(
+        desired_price=pl.when(from_platform).then(pl.col("price").cast(MONEY)).otherwise(pl.col("desired_price")),
+        price_rule=pl.when(from_platform).then(pl.lit("marketplace value")).otherwise(pl.col("price_rule")),
     ).with_columns(
         active=(pl.col("product_status") == "active") & pl.col("variant_active"),
         excluded=pl.col("excluded").fill_null(False),
@@ -520,8 +544,13 @@ def _shop_key() -> pl.Expr:
     return pl.concat_str(pl.col("platform"), pl.lit("-"), pl.col("shop_id")).alias("shop_key")
 
 
-def load_variants(engine: sa.Engine) -> pl.DataFrame:
-    """Every master variant with its product's fields (VARIANTS_SCHEMA), inactive and deleted ones included."""
+def load_variants(
+    engine: sa.Engine, *, product_ids: Sequence[int] | None = None, variant_ids: Sequence[int] | None = None
+) -> pl.DataFrame:
+    """Master variants with their product's fields (VARIANTS_SCHEMA), inactive and deleted ones included.
+
+    Every variant, or those of `product_ids` / those in `variant_ids` when given.
+    """
     query = (
         sa.select(
             MasterProduct.id.label("product_id"),
@@ -542,6 +571,10 @@ def load_variants(engine: sa.Engine) -> pl.DataFrame:
         .join(MasterProduct, MasterProduct.id == ProductVariant.product_id)
         .order_by(ProductVariant.id)
     )
+    if product_ids is not None:
+        query = query.where(ProductVariant.product_id.in_(list(product_ids)))
+    if variant_ids is not None:
+        query = query.where(ProductVariant.id.in_(list(variant_ids)))
     schema = {k: v for k, v in VARIANTS_SCHEMA.items() if k != "available"}
     frame = _read(engine, query, schema)
     return frame.with_columns(available=pl.col("stock") - pl.col("reserved")).select(list(VARIANTS_SCHEMA))
@@ -555,6 +588,7 @@ def load_overrides(engine: sa.Engine) -> pl.DataFrame:
         PlatformOverride.platform,
         PlatformOverride.field,
         _json_text(PlatformOverride.value).label("value"),
+        PlatformOverride.from_platform,
     ).order_by(PlatformOverride.id)
     return _read(engine, query, OVERRIDES_SCHEMA)
 

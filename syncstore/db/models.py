@@ -5,7 +5,7 @@ Catalog: master_products -> product_variants, platform_overrides, category_mappi
 Shops: platform_connections -> platform_listings (a remote item bound to a master product)
 -> platform_listing_skus (a remote SKU/model bound to a master variant). Each listing row keeps
 the remote value and the last-synced baseline per field, which is what the three-way diff reads.
-Work: outbox_events, sync_logs, product_conflicts, webhook_logs -> platform_events, inventory_history,
+Work: outbox_events, sync_logs, sync_jobs, product_conflicts, webhook_logs -> platform_events, inventory_history,
 rate_limit_tracking, sync_rules. People: users, audit_logs.
 """
 
@@ -169,6 +169,9 @@ class PlatformOverride(Base):
     platform: Mapped[str] = mapped_column(sa.String(20))
     field: Mapped[str] = mapped_column(sa.String(50))
     value: Mapped[Any] = mapped_column(JSONType)
+    # True when the value was taken from the marketplace (adopted by a rule, or "use platform" on a
+    # conflict): it is final, so price rules do not mark it up again.
+    from_platform: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     updated_by: Mapped[str] = mapped_column(sa.String(320), default="")
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
@@ -385,6 +388,34 @@ class SyncLog(Base):
         sa.Index(None, "status", "created_at"),
         sa.Index(None, "product_id"),
         sa.Index(None, "idempotency_key"),
+    )
+
+
+class SyncJob(Base):
+    """A bulk sync asked for in the app: which products to which shops, and how far it got."""
+
+    __tablename__ = "sync_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # queued | running | done | failed
+    status: Mapped[str] = mapped_column(sa.String(20), default="queued")
+    product_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    # NULL: every connected shop.
+    connection_ids: Mapped[list[int] | None] = mapped_column(JSONType)
+    # Units of work are (product, shop) pairs.
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    requested_by: Mapped[str] = mapped_column(sa.String(320), default="")
+    run_id: Mapped[str | None] = mapped_column(sa.String(64))
+    error_message: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = _created()
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
+        sa.Index(None, "status", "created_at"),
     )
 
 

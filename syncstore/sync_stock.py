@@ -1,0 +1,101 @@
+# The stock fast path: after orders, the channel quantity of some variants to every shop listing them.
+"""Push stock.
+
+Stock only, no snapshot pull: for each connected shop that lists the variants, the channel quantity
+(available stock through the rules: buffer, allocation percent, maximum; plus, on Shopee, what the
+shop's own unshipped orders hold) is sent where the stored snapshot shows another number. The change
+and its idempotency key are the ones a full sync would plan for the same value, so a push and a
+sync of the same stock share one log row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+import sqlalchemy as sa
+
+from connectors.base import ConnectorError
+from syncstore import sync_inputs, sync_validation
+from syncstore.db.models import PlatformListing, PlatformListingSku
+from syncstore.errors import SyncStoreError
+from syncstore.sync_apply import ConnectorFactory, SyncReport, apply, fail_unsent
+from syncstore.sync_inputs import Shop
+from syncstore.sync_plan import PlannedChange, ValidationIssue, change_key
+
+
+def push_stock(
+    engine: sa.Engine, variant_ids: Sequence[int], connectors: ConnectorFactory, *, run_id: str | None = None
+) -> list[SyncReport]:
+    """The channel quantity of these variants to every connected shop listing them (no pull)."""
+    if not variant_ids:
+        return []
+    inputs = sync_inputs.load_inputs(engine, variant_ids=variant_ids)
+    if inputs.variants.is_empty():
+        return []
+    reports = []
+    for shop in sync_inputs.shops(engine):
+        bound = _bound_skus(engine, shop.connection_id, variant_ids)
+        if bound.is_empty():
+            continue
+        wanted = sync_inputs.desired(inputs, shop, engine).filter(pl.col("active") & ~pl.col("excluded"))
+        rows = bound.join(wanted.select("variant_id", "product_id", "sku", "desired_stock"), on="variant_id")
+        rows = rows.filter(pl.col("remote_stock").is_null() | (pl.col("remote_stock") != pl.col("desired_stock")))
+        changes = [_stock_change(shop, row) for row in rows.iter_rows(named=True)]
+        reports.append(_apply_or_fail(engine, shop, connectors, changes, run_id))
+    return reports
+
+
+def _bound_skus(engine: sa.Engine, connection_id: int, variant_ids: Sequence[int]) -> pl.DataFrame:
+    query = (
+        sa.select(
+            PlatformListingSku.id.label("listing_sku_id"), PlatformListingSku.listing_id,
+            PlatformListingSku.variant_id, PlatformListingSku.remote_sku_id, PlatformListingSku.remote_stock,
+            PlatformListing.remote_item_id,
+        )
+        .join(PlatformListing, PlatformListing.id == PlatformListingSku.listing_id)
+        .where(
+            PlatformListingSku.connection_id == connection_id,
+            PlatformListingSku.variant_id.in_(list(variant_ids)),
+            PlatformListing.remote_status != "deleted",
+        )
+    )  # fmt: skip
+    schema = {
+        "listing_sku_id": pl.Int64(), "listing_id": pl.Int64(), "variant_id": pl.Int64(), "remote_sku_id": pl.String(),
+        "remote_stock": pl.Int64(), "remote_item_id": pl.String(),
+    }  # fmt: skip
+    with engine.connect() as connection:
+        return pl.read_database(query, connection, schema_overrides=schema)
+
+
+def _stock_change(shop: Shop, row: dict[str, object]) -> PlannedChange:
+    stock = int(row["desired_stock"])  # type: ignore[call-overload]
+    payload = {"sku_id": row["remote_sku_id"], "stock": stock}
+    issues = sync_validation.check_stock(sync_validation.rules_for(shop.platform), stock)
+    return PlannedChange(
+        operation="update_stock", product_id=row["product_id"], variant_id=row["variant_id"],  # type: ignore[arg-type]
+        sku=row["sku"], remote_item_id=row["remote_item_id"], payload=payload,  # type: ignore[arg-type]
+        issues=tuple(ValidationIssue(f, m) for f, m in issues), listing_id=row["listing_id"],  # type: ignore[arg-type]
+        listing_sku_id=row["listing_sku_id"], remote_sku_id=row["remote_sku_id"],  # type: ignore[arg-type]
+        idempotency_key=change_key(shop.connection_id, "update_stock", f"sku{row['listing_sku_id']}", payload),
+    )  # fmt: skip
+
+
+def _apply_or_fail(
+    engine: sa.Engine,
+    shop: Shop,
+    connectors: ConnectorFactory,
+    changes: Sequence[PlannedChange],
+    run_id: str | None,
+) -> SyncReport:
+    """Apply through the shop's connector; a connector that cannot be built fails the changes, logged."""
+    if not changes:
+        return SyncReport(shop.connection_id, 0, 0, 0, 0, 0, 0, 0)
+    try:
+        connector = connectors(shop.connection_id)
+    except (SyncStoreError, ConnectorError) as error:
+        outcome = fail_unsent(engine, shop, changes, f"the shop cannot be reached: {error}", run_id)
+    else:
+        outcome = apply(engine, shop, connector, changes, run_id)
+    return SyncReport(shop.connection_id, len(changes), outcome.succeeded, outcome.failed, outcome.invalid, 0, 0,
+                      outcome.api_calls)  # fmt: skip

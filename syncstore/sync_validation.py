@@ -1,0 +1,154 @@
+# Each marketplace's listing rules and batch limits: what a change must satisfy, and how many calls it costs.
+"""Platform rules for the sync plan.
+
+`RULES` holds, per platform, the limits a listing must meet before SyncStore sends it (title length,
+description length, image count, price and stock range, SKUs per listing) and the batch sizes the
+connector packs writes into. The limits are the ones the platforms document for sellers (Shopee:
+titles up to 120 characters, 9 images, 50 models per item; TikTok Shop: titles up to 255, 9 images,
+stock below 99,999); the connector and the simulators enforce the same wire limits. Checking them
+here lets a dry run say what would fail without a call, and keeps an invalid change from being sent.
+
+The call estimates count what the connectors do (see `connectors/shopee.py`, `connectors/tiktokshop.py`):
+Shopee writes prices and stock one item per call (50 models a call), TikTok Shop one product per call;
+status changes go 50 (Shopee) or 20 (TikTok Shop) items a call; creating a Shopee listing first looks
+for it by SKU (a retry never creates it twice), then adds it, then (with variants) adds its models.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+
+PRICE_MAX: Final = Decimal("99999999.99")  # the Money column's range (12, 2)
+
+
+@dataclass(frozen=True)
+class PlatformRules:
+    platform: str
+    title_max: int
+    description_max: int
+    images_min: int
+    images_max: int
+    stock_max: int  # inclusive
+    skus_per_listing: int
+    sku_batch: int  # SKUs per price/stock call (one item per call)
+    status_batch: int  # items per activate/deactivate call
+    list_page: int  # items per page of the changed-items listing
+    detail_batch: int  # items per detail call
+    # A numeric category id (Shopee) or an opaque one (TikTok Shop).
+    numeric_category: bool
+    # Shopee's seller stock still holds the units its own unshipped orders reserved (they leave on
+    # shipment); TikTok Shop moves them out of the listed quantity at once.
+    stock_includes_reserved: bool
+
+
+RULES: Final[dict[str, PlatformRules]] = {
+    "shopee": PlatformRules(
+        platform="shopee", title_max=120, description_max=3000, images_min=1, images_max=9, stock_max=999_999,
+        skus_per_listing=50, sku_batch=50, status_batch=50, list_page=100, detail_batch=50, numeric_category=True,
+        stock_includes_reserved=True,
+    ),
+    "tiktokshop": PlatformRules(
+        platform="tiktokshop", title_max=255, description_max=10_000, images_min=1, images_max=9, stock_max=99_998,
+        skus_per_listing=100, sku_batch=100, status_batch=20, list_page=100, detail_batch=1, numeric_category=False,
+        stock_includes_reserved=False,
+    ),
+}  # fmt: skip
+
+
+def rules_for(platform: str) -> PlatformRules:
+    try:
+        return RULES[platform]
+    except KeyError:
+        raise ValueError(f"unknown platform {platform!r}") from None
+
+
+# --- checks: each returns (field, message) pairs --------------------------------------------------
+
+Issue = tuple[str, str]
+
+
+def check_title(rules: PlatformRules, title: Any) -> list[Issue]:
+    if not isinstance(title, str) or not title.strip():
+        return [("title", "a title is required")]
+    if len(title) > rules.title_max:
+        return [("title", f"{len(title)} characters; {rules.platform} allows at most {rules.title_max}")]
+    return []
+
+
+def check_description(rules: PlatformRules, description: Any) -> list[Issue]:
+    if description is not None and len(str(description)) > rules.description_max:
+        return [("description", f"{len(str(description))} characters; at most {rules.description_max}")]
+    return []
+
+
+def check_images(rules: PlatformRules, images: Sequence[str] | None) -> list[Issue]:
+    count = len(images or ())
+    if count < rules.images_min:
+        return [("images", f"at least {rules.images_min} image is required on {rules.platform}")]
+    if count > rules.images_max:
+        return [("images", f"{count} images; {rules.platform} allows at most {rules.images_max}")]
+    return []
+
+
+def check_price(price: Decimal | None, sku: str | None = None) -> list[Issue]:
+    name = f"price[{sku}]" if sku else "price"
+    if price is None:
+        return [(name, "a price is required")]
+    if price <= 0 or price > PRICE_MAX:
+        return [(name, f"{price} is out of range (above 0, at most {PRICE_MAX})")]
+    if price.as_tuple().exponent < -2:  # type: ignore[operator]
+        return [(name, f"{price} has more than 2 decimals")]
+    return []
+
+
+def check_stock(rules: PlatformRules, stock: int | None, sku: str | None = None) -> list[Issue]:
+    name = f"stock[{sku}]" if sku else "stock"
+    if stock is None:
+        return [(name, "a quantity is required")]
+    if not 0 <= stock <= rules.stock_max:
+        return [(name, f"{stock} is out of range (0 to {rules.stock_max} on {rules.platform})")]
+    return []
+
+
+def check_category(rules: PlatformRules, remote_category_id: str | None, master_category: str | None) -> list[Issue]:
+    if not remote_category_id:
+        return [("category", f"category not mapped: map {master_category!r} to a {rules.platform} category")]
+    if rules.numeric_category and not remote_category_id.isdigit():
+        return [("category", f"{rules.platform} category ids are numbers, not {remote_category_id!r}")]
+    return []
+
+
+# --- call estimates ---------------------------------------------------------------------------
+
+
+def list_calls(rules: PlatformRules, changed_items: int) -> int:
+    """Pages of the changed-items listing (the first page is always asked for)."""
+    return max(1, math.ceil(changed_items / rules.list_page))
+
+
+def detail_calls(rules: PlatformRules, requested: int, with_models: int = 0) -> int:
+    """Detail calls for `requested` items; Shopee adds one model-list call per item with variants."""
+    if requested == 0:
+        return 0
+    extra = with_models if rules.platform == "shopee" else 0
+    return math.ceil(requested / rules.detail_batch) + extra
+
+
+def sku_write_calls(rules: PlatformRules, skus_per_item: Sequence[int]) -> int:
+    """Price or stock writes: one item per call, `sku_batch` SKUs a call."""
+    return sum(math.ceil(n / rules.sku_batch) for n in skus_per_item if n > 0)
+
+
+def status_calls(rules: PlatformRules, items: int) -> int:
+    return math.ceil(items / rules.status_batch) if items else 0
+
+
+def create_calls(rules: PlatformRules, skus: int, single: bool) -> int:
+    """Shopee: look up by SKU, add, then (variants) read and add models; TikTok Shop: one call."""
+    if rules.platform == "shopee":
+        return 2 if single else 4
+    return 1
