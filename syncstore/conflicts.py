@@ -157,8 +157,11 @@ def list_conflicts(
     return session.scalars(query.limit(limit).offset(offset)).all()
 
 
-def pending_count(session: Session) -> int:
+def pending_count(session: Session, *, connection_id: int | None = None) -> int:
+    """Pending conflicts, of one shop when `connection_id` is given."""
     query = sa.select(sa.func.count()).select_from(ProductConflict).where(ProductConflict.status == "pending")
+    if connection_id is not None:
+        query = query.where(ProductConflict.connection_id == connection_id)
     return session.scalar(query) or 0
 
 

@@ -34,7 +34,8 @@ from connectors.base import AuthRevoked, Connector, ConnectorError, Platform, Sh
 from connectors.retry import DEFAULT_POLICY, RetryPolicy
 from connectors.shopee import ShopeeApp, ShopeeConnector
 from connectors.tiktokshop import TikTokShopApp, TikTokShopConnector
-from syncstore import connections
+from syncstore import audit, connections
+from syncstore.auth import Actor, Permission, requires
 from syncstore.crypto import CryptoError, Keyring
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection
@@ -221,6 +222,17 @@ def refresh_access_token(
     # Raised after the commit, so the `expired` status is kept.
     assert revoked is not None
     raise revoked
+
+
+@requires(Permission.CONNECTIONS_MANAGE)
+def refresh_connection(actor: Actor | None, engine: sa.Engine, connection_id: int) -> None:
+    """Refresh a shop's access token now, on a person's request (the app's Refresh button)."""
+    refresh_access_token(engine, connection_id, stale_access_token=None)
+    with transaction(engine) as session:
+        connection = session.get(PlatformConnection, connection_id)
+        if connection is not None:
+            after = {"platform": connection.platform, "shop_id": connection.shop_id}
+            audit.record(session, actor, "connection.refresh_token", "platform_connections", connection_id, after=after)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 import streamlit as st
 
 from streamlit_app import ui
-from syncstore import catalog, conflicts, connections
+from syncstore import catalog_reads, conflicts, connections
 from syncstore.auth import Actor, Permission
 from syncstore.conflicts import Strategy
 from syncstore.errors import InvalidInput, NotFoundError, SyncStoreError
@@ -78,7 +78,7 @@ def _rows(found: list[ProductConflict], shops: dict[int, str]) -> list[ConflictR
     with ui.session() as session:
         for product_id in {c.product_id for c in found if c.product_id is not None}:
             try:
-                product = catalog.get_product(session, product_id)
+                product = catalog_reads.get_product(session, product_id)
             except NotFoundError:
                 products[product_id] = (f"product {product_id} (deleted)", {})
                 continue
@@ -232,10 +232,10 @@ def main() -> None:
             "Shop", options=[None, *shops], format_func=lambda i: "All shops" if i is None else shops[i], key="shop"
         )
         with ui.session() as session:
-            total = conflicts.pending_count(session) if shop_filter is None else None
-            page_count = max(1, -(-(total or 0) // PAGE_SIZE)) if total is not None else None
+            total = conflicts.pending_count(session, connection_id=shop_filter)
+            page_count = max(1, -(-total // PAGE_SIZE))
         page = 1
-        if page_count is not None and page_count > 1:
+        if page_count > 1:
             page = st.pagination(page_count, key=f"conflicts_page_{shop_filter}")
         with ui.session() as session:
             found = list(
@@ -247,10 +247,7 @@ def main() -> None:
     except SyncStoreError as error:
         ui.show_error(error)
         return
-    if total is not None:
-        st.metric("Pending conflicts", f"{total:,}")
-    elif len(rows) == PAGE_SIZE:
-        st.caption(f"Showing this shop's {PAGE_SIZE} oldest conflicts; resolve them to see the next ones.")
+    st.metric("Pending conflicts", f"{total:,}")
     if not rows:
         st.success("No pending conflicts.", icon=":material/check_circle:")
         return

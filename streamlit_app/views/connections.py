@@ -18,7 +18,7 @@ import streamlit as st
 
 from connectors.base import ConnectorError
 from streamlit_app import ui
-from syncstore import auth, connections, marketplaces, oauth, sync
+from syncstore import connections, marketplaces, oauth, sync
 from syncstore.auth import Actor, Permission
 from syncstore.errors import SyncStoreError
 
@@ -170,8 +170,7 @@ def _details(card: ShopCard) -> None:
 def refresh_token(actor: Actor, card: ShopCard) -> None:
     """Refresh the shop's access token now (an Admin action; syncstore's check runs first)."""
     try:
-        auth.require(actor, Permission.CONNECTIONS_MANAGE)
-        marketplaces.refresh_access_token(ui.engine(), card.id, stale_access_token=None)
+        marketplaces.refresh_connection(actor, ui.engine(), card.id)
     except SyncStoreError as error:
         ui.show_error(error)
         return
