@@ -7,8 +7,9 @@
 - `sync_shop`: plan (`syncstore.sync_plan` over `syncstore.reconcile`), record new conflicts and close
   settled ones (`syncstore.conflicts`), move lagging baselines where both sides already agree,
   adopt marketplace values a rule asks for, then apply the changes through the shop's connector
-  (`syncstore.sync_apply`: batched, logged, idempotent, the baseline moved only on success). The caller pulls the snapshot first when it wants fresh remote
-  values (`syncstore.snapshot.pull`): a master change needs no pull.
+  (`syncstore.sync_apply`: batched, logged, idempotent, the baseline moved only on success). The
+  caller pulls the snapshot first when it wants fresh remote values (`syncstore.snapshot.pull`):
+  a master change needs no pull.
 - `push_stock` (`syncstore.sync_stock`): after orders, the stock of some variants to every shop
   listing them, through the rules (buffer, allocation, maximum). No pull, no other field.
 - `retry_failed`, bulk syncs with progress (`sync_jobs`), the category map (`syncstore.sync_categories`),

@@ -15,9 +15,9 @@ from typing import Any
 import streamlit as st
 
 from streamlit_app import ui
-from syncstore import catalog
+from syncstore import catalog, catalog_reads
 from syncstore.auth import Permission
-from syncstore.catalog import VariantRow
+from syncstore.catalog_reads import VariantRow
 from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict
 
 SELECTION_KEY = "bulk_product_ids"
@@ -37,8 +37,10 @@ class BulkSaveRefused(SyncStoreError):
 def _load(product_ids: Sequence[int] | None, search: str | None) -> list[VariantRow]:
     with ui.session() as session:
         if product_ids:
-            return catalog.variant_rows(session, product_ids=product_ids, limit=MAX_VARIANTS)
-        return catalog.variant_rows(session, filters=catalog.ProductFilter(search=search), limit=MAX_VARIANTS)
+            return catalog_reads.variant_rows(session, product_ids=product_ids, limit=MAX_VARIANTS)
+        return catalog_reads.variant_rows(
+            session, filters=catalog_reads.ProductFilter(search=search), limit=MAX_VARIANTS
+        )
 
 
 def _table(rows: Sequence[VariantRow]) -> list[dict[str, Any]]:

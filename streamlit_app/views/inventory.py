@@ -15,9 +15,9 @@ from typing import Any
 import streamlit as st
 
 from streamlit_app import ui
-from syncstore import alerts, catalog, inventory
+from syncstore import alerts, catalog_reads, inventory
 from syncstore.auth import Permission
-from syncstore.catalog import ChannelStock, VariantRow
+from syncstore.catalog_reads import ChannelStock, VariantRow
 
 MAX_ROWS = 200
 SET_TO, CHANGE_BY = "Set on hand to", "Add or remove"
@@ -26,10 +26,10 @@ PLATFORM_LABELS = {"shopee": "Shopee", "tiktokshop": "TikTok Shop"}
 
 def _load(search: str | None, low_only: bool) -> tuple[list[VariantRow], dict[int, list[ChannelStock]]]:
     with ui.session() as session:
-        rows = catalog.variant_rows(
-            session, filters=catalog.ProductFilter(search=search), low_stock_only=low_only, limit=MAX_ROWS
+        rows = catalog_reads.variant_rows(
+            session, filters=catalog_reads.ProductFilter(search=search), low_stock_only=low_only, limit=MAX_ROWS
         )
-        channels = catalog.channel_stock(session, [row.variant_id for row in rows])
+        channels = catalog_reads.channel_stock(session, [row.variant_id for row in rows])
     return rows, channels
 
 

@@ -17,9 +17,9 @@ from typing import Any
 import streamlit as st
 
 from streamlit_app import ui
-from syncstore import catalog
+from syncstore import catalog, catalog_reads
 from syncstore.auth import Permission
-from syncstore.catalog import ListingStatus, OverrideView
+from syncstore.catalog_reads import ListingStatus, OverrideView
 from syncstore.db.models import MasterProduct
 from syncstore.errors import InvalidInput, NotFoundError, VersionConflict
 
@@ -35,9 +35,9 @@ PLATFORM_LABELS = {"shopee": "Shopee", "tiktokshop": "TikTok Shop"}
 
 def _load(product_id: int) -> tuple[MasterProduct, list[ListingStatus], list[OverrideView]]:
     with ui.session() as session:
-        product = catalog.get_product(session, product_id)
-        listings = catalog.listing_statuses(session, [product_id]).get(product_id, [])
-        overrides = catalog.list_overrides(session, product_id)
+        product = catalog_reads.get_product(session, product_id)
+        listings = catalog_reads.listing_statuses(session, [product_id]).get(product_id, [])
+        overrides = catalog_reads.list_overrides(session, product_id)
     return product, listings, overrides
 
 
@@ -66,7 +66,9 @@ def product_picker() -> None:
     st.info("Choose a product to edit, or open one from the Products page.")
     search = st.text_input("Find a product", placeholder="title, handle or SKU", key="editor_find")
     with ui.session() as session:
-        found = catalog.product_rows(session, catalog.ProductFilter(search=search or None), page_size=20).rows
+        found = catalog_reads.product_rows(
+            session, catalog_reads.ProductFilter(search=search or None), page_size=20
+        ).rows
     if not found:
         st.caption("No product matches.")
         return
@@ -353,7 +355,7 @@ def overrides_section(product: MasterProduct, overrides: Sequence[OverrideView],
         return
     with st.form(f"override_form_{product.id}"):
         platform_col, field_col, scope_col = st.columns(3)
-        platforms: list[str] = list(catalog.PLATFORMS)
+        platforms: list[str] = list(catalog_reads.PLATFORMS)
         platform = platform_col.selectbox("Platform", platforms, format_func=lambda p: PLATFORM_LABELS.get(p, p))
         field = field_col.selectbox("Field", list(catalog.OVERRIDE_FIELDS))
         scope_options: list[int | None] = [None, *skus]

@@ -2,7 +2,7 @@
 """Products.
 
 Filters (search, platform, category, price range, sync status) become one SQL query of one
-page (`syncstore.catalog.product_rows`); a 100,000-product catalog is never loaded whole. Rows
+page (`syncstore.catalog_reads.product_rows`); a 100,000-product catalog is never loaded whole. Rows
 can be selected for bulk actions: open in the editor, bulk edit, sync now.
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 import streamlit as st
 
 from streamlit_app import ui
-from syncstore import catalog
+from syncstore import catalog_reads
 from syncstore.auth import Permission
-from syncstore.catalog import ProductFilter, ProductRow, ProductRowPage
+from syncstore.catalog_reads import ProductFilter, ProductRow, ProductRowPage
 
 PAGE_SIZES = (25, 50, 100)
 PLATFORM_LABELS = {"shopee": "Shopee", "tiktokshop": "TikTok Shop"}
@@ -26,7 +26,7 @@ STATUS_LABELS = {
     "pending": "pending",
     "failed": "failed",
     "conflict": "conflict",
-    catalog.NOT_LISTED: "not listed",
+    catalog_reads.NOT_LISTED: "not listed",
 }
 # Text badges: a dataframe cell cannot hold markdown, so a coloured dot says the state at a glance.
 STATUS_DOTS = {"synced": "🟢", "pending": "🟡", "failed": "🔴", "conflict": "🟣"}
@@ -36,13 +36,13 @@ ALL = "All"
 @ui.cached_read()
 def _categories(url: str) -> list[str]:
     with ui.session() as session:
-        return catalog.categories(session)
+        return catalog_reads.categories(session)
 
 
 @ui.cached_read()
 def _page(url: str, filters: ProductFilter, page: int, page_size: int) -> ProductRowPage:
     with ui.session() as session:
-        return catalog.product_rows(session, filters, page=page, page_size=page_size)
+        return catalog_reads.product_rows(session, filters, page=page, page_size=page_size)
 
 
 def _price(label: str, key: str) -> Decimal | None:
@@ -55,7 +55,10 @@ def filter_bar() -> ProductFilter:
     search_col, platform_col, category_col, status_col = st.columns([3, 2, 3, 2])
     search = search_col.text_input("Search", placeholder="title, handle or SKU", key="products_search")
     platform = platform_col.selectbox(
-        "Platform", [ALL, *catalog.PLATFORMS], format_func=lambda p: PLATFORM_LABELS.get(p, p), key="products_platform"
+        "Platform",
+        [ALL, *catalog_reads.PLATFORMS],
+        format_func=lambda p: PLATFORM_LABELS.get(p, p),
+        key="products_platform",
     )
     category = category_col.selectbox("Category", [ALL, *_categories(ui.database_url())], key="products_category")
     sync_status = status_col.selectbox(

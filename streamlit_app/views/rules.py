@@ -19,9 +19,9 @@ import streamlit as st
 from pydantic import ValidationError
 
 from streamlit_app import ui
-from syncstore import catalog, connections, reconcile, rules
+from syncstore import catalog_reads, connections, reconcile, rules
 from syncstore.auth import Permission
-from syncstore.catalog import VariantRow
+from syncstore.catalog_reads import VariantRow
 from syncstore.errors import InvalidInput
 from syncstore.rules import Rule
 
@@ -35,7 +35,7 @@ ADOPTABLE = ["title", "description", "images", "price"]
 def _load() -> tuple[list[Rule], list[str], list[str]]:
     with ui.session() as session:
         found = rules.list_rules(session)
-        categories = catalog.categories(session)
+        categories = catalog_reads.categories(session)
         shops = [f"{c.platform}-{c.shop_id}" for c in connections.list_connections(session)]
     return found, categories, shops
 
@@ -220,7 +220,9 @@ def preview(draft: Rule | None, found: Sequence[Rule], search: str | None) -> No
     """Desired price and stock per shop for sample variants, with the draft rule in place of its saved self."""
     engine = ui.engine()
     with ui.session() as session:
-        samples = catalog.variant_rows(session, filters=catalog.ProductFilter(search=search), limit=SAMPLE_SIZE)
+        samples = catalog_reads.variant_rows(
+            session, filters=catalog_reads.ProductFilter(search=search), limit=SAMPLE_SIZE
+        )
     shops = reconcile.load_shops(engine)
     if not samples or shops.is_empty():
         st.info("Nothing to preview: " + ("no variant matches." if not samples else "no shop is connected."))

@@ -39,3 +39,9 @@ def test_app_benchmark_times_the_products_page_and_the_editor() -> None:
     figures = run_bench("bench.app", "--products", "300", "--runs", "1")
     assert figures["products"] == 300
     assert figures["products_page_s"] > 0 and figures["product_editor_s"] > 0
+
+
+def test_api_calls_benchmark_compares_calls_with_the_batch_minimum() -> None:
+    figures = run_bench("bench.api_calls", "--products", "200")
+    assert figures["calls"] >= figures["minimum"] > 0
+    assert figures["incremental_list_calls"] is not None

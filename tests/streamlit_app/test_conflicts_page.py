@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from syncstore import catalog, conflicts
+from syncstore import catalog_reads, conflicts
 from syncstore.auth import Role
 from syncstore.conflicts import FoundConflict
 from syncstore.db.engine import transaction
@@ -45,7 +45,7 @@ def recorded(seeded_db: SeededDatabase) -> Recorded:
         )
         sku = session.scalars(sa.select(PlatformListingSku).where(PlatformListingSku.listing_id == shopee.id)).first()
         assert sku is not None and sku.variant_id is not None and shopee.product_id is not None
-        title = catalog.get_product(session, shopee.product_id).title
+        title = catalog_reads.get_product(session, shopee.product_id).title
         conflicts.record(
             session,
             [
@@ -137,7 +137,7 @@ def test_a_manual_value_is_written_to_the_master(app_as: AppAs, seeded_db: Seede
     assert not at.exception
     engine = seeded_db.engine()
     with transaction(engine) as session:
-        assert catalog.get_product(session, recorded.product_id).title == "Handwoven batik shirt"
+        assert catalog_reads.get_product(session, recorded.product_id).title == "Handwoven batik shirt"
     engine.dispose()
     assert recorded.title not in pending(seeded_db)
 

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from syncstore import catalog
+from syncstore import catalog, catalog_reads
 from syncstore.auth import Role
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog, MasterProduct, PlatformOverride, ProductVariant
@@ -20,7 +20,7 @@ def product(db: SeededDatabase, product_id: int = LISTED) -> MasterProduct:
     engine = db.engine()
     try:
         with transaction(engine) as session:
-            return catalog.get_product(session, product_id)
+            return catalog_reads.get_product(session, product_id)
     finally:
         engine.dispose()
 

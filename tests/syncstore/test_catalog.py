@@ -1,4 +1,4 @@
-# Catalog commands: validation, one outbox event and one audit row per command, optimistic locking.
+# Catalog commands: validation, one outbox event and one audit row per command, optimistic locking, overrides.
 from __future__ import annotations
 
 import threading
@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from syncstore import catalog
+from syncstore import catalog, catalog_reads
 from syncstore.auth import Actor, Role
 from syncstore.db.engine import create_engine, transaction
 from syncstore.db.models import AuditLog, InventoryHistory, MasterProduct, OutboxEvent, ProductVariant
-from syncstore.errors import InvalidInput, NotFoundError, VersionConflict
+from syncstore.errors import InvalidInput, NotFoundError, PermissionDenied, VersionConflict
 
 EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
+VIEWER = Actor(user_id=None, label="viewer@example.com", role=Role.VIEWER)
 
 
 def shirt(**overrides: Any) -> dict[str, Any]:
@@ -54,7 +55,7 @@ def test_create_writes_rows_one_outbox_event_and_one_audit_row(engine: sa.Engine
     with transaction(engine) as session:
         event = session.scalars(sa.select(OutboxEvent)).one()
         audit_row = session.scalars(sa.select(AuditLog)).one()
-        loaded = catalog.get_product(session, product.id)
+        loaded = catalog_reads.get_product(session, product.id)
     assert event.event_type == "product.created"
     assert event.payload["product_id"] == product.id
     assert audit_row.action == "product.create" and audit_row.actor_label == "editor@example.com"
@@ -120,7 +121,7 @@ def test_update_changes_fields_variants_and_ledger(engine: sa.Engine) -> None:
         )
         assert updated.version == 2
     with transaction(engine) as session:
-        loaded = catalog.get_product(session, product.id)
+        loaded = catalog_reads.get_product(session, product.id)
         events = session.scalars(sa.select(OutboxEvent).order_by(OutboxEvent.id)).all()
         ledger = session.scalars(sa.select(InventoryHistory).order_by(InventoryHistory.id)).all()
     assert loaded.title == "Linen shirt, relaxed" and loaded.base_price == Decimal("64.90")
@@ -143,7 +144,7 @@ def test_stale_version_is_refused_and_writes_nothing(engine: sa.Engine) -> None:
         catalog.update_product(EDITOR, session, product.id, expected_version=1, changes={"title": "Second"})
     assert raised.value.current == 2 and "reload" in str(raised.value)
     with transaction(engine) as session:
-        assert catalog.get_product(session, product.id).title == "First"
+        assert catalog_reads.get_product(session, product.id).title == "First"
     assert (count(engine, OutboxEvent), count(engine, AuditLog)) == (events, audits)
 
 
@@ -171,7 +172,7 @@ def test_concurrent_editors_one_wins_one_gets_a_conflict(db_url: str, engine: sa
         thread.join()
     assert sorted(outcomes) == ["conflict", "saved"]
     with transaction(engine) as session:
-        assert catalog.get_product(session, product.id).version == 2
+        assert catalog_reads.get_product(session, product.id).version == 2
 
 
 def test_variant_patch_errors_name_the_variant(engine: sa.Engine) -> None:
@@ -194,7 +195,7 @@ def test_variant_patch_errors_name_the_variant(engine: sa.Engine) -> None:
         )
     assert set(raised.value.errors) == {"variants.0.id", "variants.1.sku", "variants.2.stock", "variants.3"}
     with transaction(engine) as session:
-        assert catalog.get_product(session, product.id).version == 1
+        assert catalog_reads.get_product(session, product.id).version == 1
 
 
 def test_delete_takes_the_product_out_of_the_catalog(engine: sa.Engine) -> None:
@@ -203,37 +204,47 @@ def test_delete_takes_the_product_out_of_the_catalog(engine: sa.Engine) -> None:
         catalog.delete_product(EDITOR, session, product.id, expected_version=1)
     with transaction(engine) as session:
         with pytest.raises(NotFoundError):
-            catalog.get_product(session, product.id)
-        assert catalog.list_products(session).total == 0
+            catalog_reads.get_product(session, product.id)
+        assert catalog_reads.list_products(session).total == 0
         event = session.scalars(sa.select(OutboxEvent).order_by(OutboxEvent.id.desc())).first()
         assert event is not None and event.event_type == "product.deleted"
         variants = session.scalars(sa.select(ProductVariant)).all()
         assert all(not v.is_active for v in variants)
 
 
-def test_list_filters_and_paginates_in_sql(engine: sa.Engine) -> None:
-    for n in range(7):
-        create(
-            engine,
-            handle=f"p{n}",
-            title=f"Product {n}",
-            category="Beauty" if n % 2 else "Fashion",
-            base_price=f"{10 + n}.00",
-            variants=[{"sku": f"SKU-{n}", "name": "one"}],
-        )
+def test_overrides_are_validated_audited_and_announced(engine: sa.Engine) -> None:
+    product = create(engine)
+    product_id, variant_id = product.id, product.variants[0].id
     with transaction(engine) as session:
-        page = catalog.list_products(session, page=2, page_size=3)
-        assert (page.total, len(page.products)) == (7, 3)
-        beauty = catalog.list_products(session, catalog.ProductFilter(category="Beauty"))
-        assert beauty.total == 3
-        priced = catalog.list_products(
-            session, catalog.ProductFilter(min_price=Decimal("12"), max_price=Decimal("14.00"))
-        )
-        assert sorted(p.handle for p in priced.products) == ["p2", "p3", "p4"]
-        assert [p.handle for p in catalog.list_products(session, catalog.ProductFilter(search="sku-5")).products] == [
-            "p5"
-        ]
-        assert catalog.categories(session) == ["Beauty", "Fashion"]
+        catalog.set_override(EDITOR, session, product_id, platform="shopee", field="price", value="19.90",
+                             variant_id=variant_id)  # fmt: skip
+        catalog.set_override(EDITOR, session, product_id, platform="tiktokshop", field="title", value="TT title")
+        catalog.set_override(EDITOR, session, product_id, platform="tiktokshop", field="title", value="TT title 2")
+        overrides = catalog_reads.list_overrides(session, product_id)
+    assert [(o.platform, o.field, o.value, o.variant_id) for o in overrides] == [
+        ("tiktokshop", "title", "TT title 2", None),
+        ("shopee", "price", "19.90", variant_id),
+    ]
+    bad = [
+        ({"platform": "lazada", "field": "price", "value": "1"}, "platform"),
+        ({"platform": "shopee", "field": "stock", "value": "1"}, "field"),
+        ({"platform": "shopee", "field": "title", "value": "x", "variant_id": variant_id}, "field"),
+        ({"platform": "shopee", "field": "price", "value": "-1"}, "price"),
+        ({"platform": "shopee", "field": "images", "value": ["not a url"]}, "images"),
+    ]
+    for kwargs, field in bad:
+        with pytest.raises(InvalidInput) as raised, transaction(engine) as session:
+            catalog.set_override(EDITOR, session, product_id, **kwargs)  # type: ignore[arg-type]
+        assert field in raised.value.errors
+    with pytest.raises(PermissionDenied), transaction(engine) as session:
+        catalog.set_override(VIEWER, session, product_id, platform="shopee", field="title", value="x")
+    with transaction(engine) as session:
+        catalog.delete_override(EDITOR, session, overrides[0].id)
+        assert len(catalog_reads.list_overrides(session, product_id)) == 1
+        actions = session.scalars(sa.select(AuditLog.action).where(AuditLog.action.startswith("product.override")))
+        assert sorted(actions) == ["product.override"] * 3 + ["product.override_delete"]
+        events = session.scalars(sa.select(OutboxEvent).where(OutboxEvent.event_type == "product.updated")).all()
+        assert [e.payload["fields"] for e in events][-1] == ["override.tiktokshop.title"]
 
 
 def test_a_failure_after_the_command_rolls_back_rows_and_event_together(engine: sa.Engine) -> None:

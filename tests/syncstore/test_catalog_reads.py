@@ -1,20 +1,17 @@
-# The catalog's reads for the app: filtered, paginated product rows with listing status; overrides; variant rows.
+# The catalog's reads for the app: products filtered and paginated in SQL, listing status, overrides, variant rows.
 from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 
-from syncstore import catalog
+from syncstore import catalog, catalog_reads
 from syncstore.auth import Actor, Role
-from syncstore.catalog import ProductFilter
+from syncstore.catalog_reads import ProductFilter
 from syncstore.db.engine import transaction
-from syncstore.db.models import AuditLog, OutboxEvent, PlatformConnection, PlatformListing, PlatformListingSku
-from syncstore.errors import InvalidInput, PermissionDenied
+from syncstore.db.models import PlatformConnection, PlatformListing, PlatformListingSku
 
 EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
-VIEWER = Actor(user_id=None, label="viewer@example.com", role=Role.VIEWER)
 
 
 def make(engine: sa.Engine, n: int, first: int = 0, **fields: object) -> list[int]:
@@ -40,14 +37,14 @@ def listing(engine: sa.Engine, product_id: int, platform: str, status: str, stoc
                               remote_item_id=f"{platform}-{product_id}", sync_status=status)  # fmt: skip
         session.add(row)
         session.flush()
-        variant = catalog.get_product(session, product_id).variants[0]
+        variant = catalog_reads.get_product(session, product_id).variants[0]
         session.add(PlatformListingSku(listing_id=row.id, connection_id=shop.id, variant_id=variant.id,
                                        remote_sku_id="1", base_stock=stock, remote_stock=stock))  # fmt: skip
 
 
-def page(engine: sa.Engine, filters: ProductFilter, **kwargs: int) -> catalog.ProductRowPage:
+def page(engine: sa.Engine, filters: ProductFilter, **kwargs: int) -> catalog_reads.ProductRowPage:
     with transaction(engine) as session:
-        return catalog.product_rows(session, filters, **kwargs)
+        return catalog_reads.product_rows(session, filters, **kwargs)
 
 
 def test_product_rows_filter_paginate_and_carry_listing_status(engine: sa.Engine) -> None:
@@ -62,14 +59,28 @@ def test_product_rows_filter_paginate_and_carry_listing_status(engine: sa.Engine
     assert {r.id for r in page(engine, ProductFilter(platform="shopee")).rows} == {ids[0], ids[1]}
     assert [r.id for r in page(engine, ProductFilter(sync_status="failed")).rows] == [ids[0]]
     assert [r.id for r in page(engine, ProductFilter(platform="shopee", sync_status="failed")).rows] == []
-    assert page(engine, ProductFilter(sync_status=catalog.NOT_LISTED)).total == 5
-    assert page(engine, ProductFilter(platform="tiktokshop", sync_status=catalog.NOT_LISTED)).total == 6
+    assert page(engine, ProductFilter(sync_status=catalog_reads.NOT_LISTED)).total == 5
+    assert page(engine, ProductFilter(platform="tiktokshop", sync_status=catalog_reads.NOT_LISTED)).total == 6
     priced = page(engine, ProductFilter(min_price=Decimal("12"), max_price=Decimal("14"), category="Fashion"))
     assert sorted(r.base_price for r in priced.rows) == [Decimal("13.00")]
 
     row = next(r for r in page(engine, ProductFilter(search="sku-0-a")).rows)
     assert (row.id, row.variant_count, row.on_hand) == (ids[0], 2, 1)
     assert [(x.platform, x.sync_status) for x in row.listings] == [("shopee", "synced"), ("tiktokshop", "failed")]
+
+
+def test_list_products_filters_and_paginates_in_sql(engine: sa.Engine) -> None:
+    ids = make(engine, 7)
+    with transaction(engine) as session:
+        second = catalog_reads.list_products(session, page=2, page_size=3)
+        assert (second.total, len(second.products)) == (7, 3)
+        assert catalog_reads.list_products(session, ProductFilter(category="Beauty")).total == 4
+        priced = catalog_reads.list_products(
+            session, ProductFilter(min_price=Decimal("12"), max_price=Decimal("14.00"))
+        )
+        assert sorted(p.id for p in priced.products) == ids[2:5]
+        assert [p.id for p in catalog_reads.list_products(session, ProductFilter(search="sku-5")).products] == [ids[5]]
+        assert catalog_reads.categories(session) == ["Beauty", "Fashion"]
 
 
 def test_search_text_is_taken_literally(engine: sa.Engine) -> None:
@@ -79,52 +90,17 @@ def test_search_text_is_taken_literally(engine: sa.Engine) -> None:
     assert page(engine, ProductFilter(search="0%o")).total == 0  # as a wildcard it would match "50%_off"
 
 
-def test_overrides_are_validated_audited_and_announced(engine: sa.Engine) -> None:
-    [product_id] = make(engine, 1)
-    with transaction(engine) as session:
-        variant_id = catalog.get_product(session, product_id).variants[0].id
-        catalog.set_override(EDITOR, session, product_id, platform="shopee", field="price", value="19.90",
-                             variant_id=variant_id)  # fmt: skip
-        catalog.set_override(EDITOR, session, product_id, platform="tiktokshop", field="title", value="TT title")
-        catalog.set_override(EDITOR, session, product_id, platform="tiktokshop", field="title", value="TT title 2")
-        overrides = catalog.list_overrides(session, product_id)
-    assert [(o.platform, o.field, o.value, o.variant_id) for o in overrides] == [
-        ("tiktokshop", "title", "TT title 2", None),
-        ("shopee", "price", "19.90", variant_id),
-    ]
-    bad = [
-        ({"platform": "lazada", "field": "price", "value": "1"}, "platform"),
-        ({"platform": "shopee", "field": "stock", "value": "1"}, "field"),
-        ({"platform": "shopee", "field": "title", "value": "x", "variant_id": variant_id}, "field"),
-        ({"platform": "shopee", "field": "price", "value": "-1"}, "price"),
-        ({"platform": "shopee", "field": "images", "value": ["not a url"]}, "images"),
-    ]
-    for kwargs, field in bad:
-        with pytest.raises(InvalidInput) as raised, transaction(engine) as session:
-            catalog.set_override(EDITOR, session, product_id, **kwargs)  # type: ignore[arg-type]
-        assert field in raised.value.errors
-    with pytest.raises(PermissionDenied), transaction(engine) as session:
-        catalog.set_override(VIEWER, session, product_id, platform="shopee", field="title", value="x")
-    with transaction(engine) as session:
-        catalog.delete_override(EDITOR, session, overrides[0].id)
-        assert len(catalog.list_overrides(session, product_id)) == 1
-        actions = session.scalars(sa.select(AuditLog.action).where(AuditLog.action.startswith("product.override")))
-        assert sorted(actions) == ["product.override"] * 3 + ["product.override_delete"]
-        events = session.scalars(sa.select(OutboxEvent).where(OutboxEvent.event_type == "product.updated")).all()
-        assert [e.payload["fields"] for e in events][-1] == ["override.tiktokshop.title"]
-
-
 def test_variant_rows_and_the_stock_each_channel_was_sent(engine: sa.Engine) -> None:
     ids = make(engine, 3)
     listing(engine, ids[2], "shopee", "synced", stock=2)
     with transaction(engine) as session:
-        rows = catalog.variant_rows(session, product_ids=[ids[2]])
+        rows = catalog_reads.variant_rows(session, product_ids=[ids[2]])
         assert [(r.sku, r.stock, r.effective_price, r.product_version) for r in rows] == [
             ("SKU-2-A", 2, Decimal("12.00"), 1),
             ("SKU-2-B", 1, Decimal("12.00"), 1),
         ]
-        sent = catalog.channel_stock(session, [r.variant_id for r in rows])
+        sent = catalog_reads.channel_stock(session, [r.variant_id for r in rows])
         assert [(c.platform, c.pushed) for c in sent[rows[0].variant_id]] == [("shopee", 2)]
         assert rows[1].variant_id not in sent
-        assert len(catalog.variant_rows(session, filters=ProductFilter(category="Beauty"))) == 4
-        assert catalog.variant_rows(session, filters=ProductFilter(), low_stock_only=True) == []
+        assert len(catalog_reads.variant_rows(session, filters=ProductFilter(category="Beauty"))) == 4
+        assert catalog_reads.variant_rows(session, filters=ProductFilter(), low_stock_only=True) == []
