@@ -3,7 +3,8 @@
 
 Routes:
 - `POST /webhooks/shopee`, `POST /webhooks/tiktokshop`: a marketplace event (`webhook_receiver.receiver`:
-  verify, deduplicate, store, then acknowledge with an EMPTY 200).
+  verify, deduplicate, store, then acknowledge with an EMPTY 200), dispatched by `ReceiverApp`
+  before Starlette's middleware and router.
 - `GET /healthz`: `{"database": {...}, "redis": {...}}`; 200 when the database answers, else 503.
 - `GET /metrics`: Prometheus text (see `webhook_receiver.metrics`).
 - `GET /oauth/shopee/callback`, `GET /oauth/tiktokshop/callback` (`webhook_receiver.oauth_routes`).
@@ -15,7 +16,7 @@ is queued before it stops.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Any, Final
@@ -26,16 +27,41 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from syncstore.db.engine import create_engine
 from syncstore.health import check_database, check_redis
 from syncstore.settings import Settings, get_settings
+from syncstore.webhook_verification import WEBHOOK_PLATFORMS
 from webhook_receiver.oauth_routes import routes as oauth_routes
 from webhook_receiver.receiver import REDIS_PREFIX, Receiver, WebhookEndpoint
 from webhook_receiver.storage import DEFAULT_MAX_BATCH
 
 POSTGRES_CONNECT_TIMEOUT_S: Final = 5
 METRICS_MEDIA_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class ReceiverApp(Starlette):
+    """The receiver's Starlette app, with a shortcut for the webhook POSTs.
+
+    Every marketplace event takes the webhook path, so a POST to a webhook URL goes straight to its
+    endpoint (raw ASGI, see `webhook_receiver.receiver`), skipping Starlette's middleware and router:
+    the endpoint answers every request itself and never raises, so they would add nothing but
+    per-request work. Everything else (other methods, other paths, a mounted root path, lifespan)
+    goes through Starlette as usual, so the routes below still answer 405 to a GET on a webhook URL.
+    """
+
+    def __init__(self, *, webhooks: Mapping[str, ASGIApp], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._webhooks = dict(webhooks)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
+            endpoint = self._webhooks.get(scope["path"])
+            if endpoint is not None:
+                await endpoint(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -74,14 +100,14 @@ def create_app(
             if owns_engine:
                 database.dispose()
 
+    webhooks = {f"/webhooks/{platform}": WebhookEndpoint(receiver, platform) for platform in WEBHOOK_PLATFORMS}
     routes: list[BaseRoute] = [
-        Route("/webhooks/shopee", WebhookEndpoint(receiver, "shopee"), methods=["POST"]),
-        Route("/webhooks/tiktokshop", WebhookEndpoint(receiver, "tiktokshop"), methods=["POST"]),
+        *(Route(path, endpoint, methods=["POST"]) for path, endpoint in webhooks.items()),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *oauth_routes,
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = ReceiverApp(webhooks=webhooks, routes=routes, lifespan=lifespan)
     # The OAuth routes read settings and engine from here; tests reach the receiver through it too.
     app.state.settings = settings
     app.state.engine = database

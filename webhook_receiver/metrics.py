@@ -8,6 +8,7 @@ process keeps its own numbers (scrape each, or run one worker per container).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,10 +32,9 @@ class Histogram:
     def observe(self, value: float) -> None:
         self.total += value
         self.count += 1
-        for index, bound in enumerate(self.buckets):
-            if value <= bound:
-                self.counts[index] += 1
-                break
+        index = bisect_left(self.buckets, value)  # the first bucket whose bound is >= value
+        if index < len(self.counts):
+            self.counts[index] += 1
 
     def lines(self, name: str, labels: str) -> Iterable[str]:
         running = 0

@@ -3,8 +3,9 @@
 
 `Receiver` holds the settings, keys, limits, writer and metrics of one process. `WebhookEndpoint`
 is the ASGI app of one platform's webhook URL. It is raw ASGI on purpose: it is the path every
-marketplace event takes, so it skips Starlette's Request/Response objects and talks to the server
-directly (headers from the scope, body from `receive`, two `send` calls for the answer).
+marketplace event takes, so it skips Starlette's Request/Response objects (and, through
+`webhook_receiver.app.ReceiverApp`, Starlette's middleware and router) and talks to the server
+directly (the headers it uses from the scope, body from `receive`, two `send` calls for the answer).
 
 A webhook goes through, in order (each step's refusal in brackets):
 1. the per-source-IP limit [429, Retry-After];
@@ -37,6 +38,7 @@ from starlette.types import Receive, Scope, Send
 from syncstore.settings import Settings
 from syncstore.webhook_verification import WEBHOOK_PLATFORMS, WebhookKeys, verify_and_parse
 from syncstore.webhooks import (
+    KEPT_HEADERS,
     AsyncPostgresStore,
     InvalidSignature,
     MalformedEvent,
@@ -68,6 +70,8 @@ STATUS_FOR: Final[dict[type[WebhookRejected], int]] = {
 RETRY_AFTER_UNAVAILABLE_S: Final = 5
 REDIS_PREFIX: Final = "syncstore:webhook:"
 _EMPTY_OK: Final[RawHeaders] = [(b"content-length", b"0")]
+# The request headers the webhook path reads: the body's length, the signature, and those kept with the event.
+_USED_HEADERS: Final = frozenset(name.encode() for name in ("authorization", *KEPT_HEADERS))
 
 
 class Refused(Exception):
@@ -123,32 +127,33 @@ class Receiver:
         """One webhook: (status, response headers, response body). Never raises."""
         started = time.perf_counter()
         self.metrics.count_received(platform)
-        client = scope.get("client")
-        source = str(client[0]) if client else "unknown"
         try:
-            duplicate = await self._accept(platform, scope, receive, source)
+            duplicate = await self._accept(platform, scope, receive)
         except WebhookRejected as error:
-            return self._refuse(platform, source, error.reason, STATUS_FOR.get(type(error), 400), str(error))
+            return self._refuse(platform, scope, error.reason, STATUS_FOR.get(type(error), 400), str(error))
         except BodyRefused as error:
-            return self._refuse(platform, source, error.reason, error.status, str(error))
+            return self._refuse(platform, scope, error.reason, error.status, str(error))
         except Refused as error:
-            return self._refuse(platform, source, error.reason, error.status, str(error), error.retry_after_s)
+            return self._refuse(platform, scope, error.reason, error.status, str(error), error.retry_after_s)
         except Exception as error:  # a bug: never a 500, never a lost event; 503 makes the platform retry
             return self._refuse(
-                platform, source, "internal", 503, type(error).__name__, RETRY_AFTER_UNAVAILABLE_S, exc_info=True
+                platform, scope, "internal", 503, type(error).__name__, RETRY_AFTER_UNAVAILABLE_S, exc_info=True
             )
         self.metrics.count_accepted(platform, duplicate=duplicate, seconds=time.perf_counter() - started)
         return 200, _EMPTY_OK, b""
 
-    async def _accept(self, platform: str, scope: Scope, receive: Receive, source: str) -> bool:
+    async def _accept(self, platform: str, scope: Scope, receive: Receive) -> bool:
         """Store the webhook; True when it was already stored (a duplicate)."""
-        if not self.ip_limiter.allow(source):
+        if self.ip_limiter.enabled and not self.ip_limiter.allow(_source(scope)):
             wait = WINDOW_S - int(self.clock()) % WINDOW_S
             raise Refused("rate_limited", 429, f"over {self.ip_limiter.per_minute}/min", wait)
-        # ASGI header names are lower case; a repeated header keeps its last value.
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        # Only the headers used here or kept with the event are decoded. ASGI header names are lower
+        # case; a repeated header keeps its last value.
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"] if name in _USED_HEADERS
+        }
         body = await read_body(receive, self.settings.webhook_max_body_bytes, headers.get("content-length"))
-        authorization = headers.get("authorization")
+        authorization = headers.pop("authorization", None)
         now = self.clock()
         event = verify_and_parse(
             platform,
@@ -172,7 +177,7 @@ class Receiver:
     def _refuse(
         self,
         platform: str,
-        source: str,
+        scope: Scope,
         reason: str,
         status: int,
         detail: str,
@@ -181,12 +186,17 @@ class Receiver:
         exc_info: bool = False,
     ) -> tuple[int, RawHeaders, bytes]:
         self.metrics.count_rejected(platform, reason)
-        self.rejections.record(platform, reason, source, detail, exc_info=exc_info)
+        self.rejections.record(platform, reason, _source(scope), detail, exc_info=exc_info)
         body = json.dumps({"error": reason}).encode()
         headers: RawHeaders = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         if retry_after_s is not None:
             headers.append((b"retry-after", str(max(1, retry_after_s)).encode()))
         return status, headers, body
+
+
+def _source(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 class WebhookEndpoint:

@@ -1,8 +1,9 @@
 # Group commit: concurrent requests hand their event to one writer, which commits them together.
 """The receiver's path to the database: many concurrent requests, one transaction per batch.
 
-Each request calls `await writer.submit(record)`: the record goes on a queue with a future, and the
-request waits. A writer task takes everything queued (at most `max_batch` records) and:
+Each request calls `await writer.submit(record)`: the record joins the waiting list with a future,
+and the request waits. A writer task takes the waiting records (at most `max_batch`; it first lets
+requests whose bytes have already arrived join, for as long as the list keeps growing) and:
 1. when duplicates are frequent (a platform redelivering after an outage, a retry storm), asks the
    Redis nonces about the whole batch at once (one MGET): events Redis knows were committed are
    resolved DUPLICATE on the spot, without touching the database. In ordinary traffic it does not
@@ -16,13 +17,15 @@ request waits. A writer task takes everything queued (at most `max_batch` record
    REJECTED (400: this record's data cannot be stored), or `StorageUnavailable` when the commit
    failed (503: nothing of the batch was written, the platform retries), except for events Redis
    vouches for, which are acknowledged even while the database is down;
-4. records the committed keys as Redis nonces in the background (acknowledging never waits for it).
+4. records the committed keys as Redis nonces in the background (acknowledging never waits for it),
+   gathering the keys of many batches into one Redis call at most every `NONCE_FLUSH_INTERVAL_S`.
 
 While a batch is being written the next one gathers, so the batch size follows the load: one row
-when it is quiet, hundreds under a flood. `max_in_flight` batches may be written at once (the
-store's connection count: 2 on PostgreSQL, so one batch's commit overlaps the next one's insert;
-1 on SQLite, which has a single write lock). Two batches holding the same event id are still safe:
-the UNIQUE constraint makes the second a DUPLICATE.
+when it is quiet, hundreds under a flood. Most of a commit's cost is per batch, not per event (the
+statement, the WAL flush, the round trips), so the writer prefers fewer, fuller batches:
+`max_in_flight` batches may be written at once (the store's connection count: 1 on PostgreSQL and
+on SQLite). Two batches holding the same event id are still safe: the UNIQUE constraint makes the
+second a DUPLICATE.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ FAILURE_LOG_INTERVAL_S: Final = 10.0  # a database outage is logged once per int
 # Redis is asked before the INSERT while at least this share of recent events were duplicates.
 NONCE_CHECK_DUPLICATE_SHARE: Final = 0.02
 RECENT_DECAY: Final = 0.95  # per batch: "recent" is the last few dozen batches
+NONCE_FLUSH_INTERVAL_S: Final = 0.02  # committed keys go to Redis at most this often (one call each time)
+GATHER_TURNS: Final = 8  # at most this many short waits for more requests before a batch is written
 log = logging.getLogger("syncstore.webhooks")
 
 StoreFunction = Callable[[Sequence[EventRecord]], Awaitable[list[StoreOutcome]]]
@@ -81,9 +86,14 @@ class GroupCommitWriter:
             raise ValueError("max_batch and max_in_flight must be at least 1")
         self._store, self._nonces, self._metrics, self._max_batch = store, nonces, metrics, max_batch
         self._max_in_flight = max_in_flight
-        self._queue: asyncio.Queue[_Waiting | None] | None = None
+        # Requests waiting for a batch, oldest first. A plain list (not an asyncio.Queue): the writer
+        # takes them in slices, and a submit costs one append.
+        self._pending: list[_Waiting] = []
+        self._wakeup: asyncio.Future[None] | None = None  # set while the writer sleeps on an empty list
         self._task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._to_remember: list[tuple[str, str]] = []  # committed keys not yet sent to Redis
+        self._remembering: asyncio.Task[None] | None = None
         self._closed = False
         self._last_failure_log = -FAILURE_LOG_INTERVAL_S
         self._events = 0.0
@@ -93,9 +103,10 @@ class GroupCommitWriter:
         """Wait until `record` is committed (STORED / DUPLICATE) or refused; StorageUnavailable otherwise."""
         if self._closed:
             raise WriterClosed("the receiver is shutting down")
-        queue = self._started()
-        future: asyncio.Future[StoreOutcome] = asyncio.get_running_loop().create_future()
-        queue.put_nowait(_Waiting(record, future))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[StoreOutcome] = loop.create_future()
+        self._pending.append(_Waiting(record, future))
+        self._wake(loop)
         # A request cancelled while waiting cancels only its future: the record is still written, and
         # the writer skips futures that are already done.
         return await future
@@ -103,38 +114,57 @@ class GroupCommitWriter:
     async def aclose(self) -> None:
         """Write what is queued, then stop the writer."""
         self._closed = True
-        if self._queue is not None and self._task is not None and not self._task.done():
-            self._queue.put_nowait(None)
+        if self._task is not None and not self._task.done():
+            self._wake(asyncio.get_running_loop())
             await self._task
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
-    def _started(self) -> asyncio.Queue[_Waiting | None]:
-        if self._queue is None or self._task is None or self._task.done():
-            self._queue = asyncio.Queue()
-            self._task = asyncio.get_running_loop().create_task(self._run(self._queue), name="webhook-writer")
-        return self._queue
+    def _wake(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start the writer, or wake it if it sleeps on an empty list."""
+        if self._task is None or self._task.done():
+            self._wakeup = None
+            self._task = loop.create_task(self._run(), name="webhook-writer")
+            return
+        wakeup, self._wakeup = self._wakeup, None
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
 
-    async def _run(self, queue: asyncio.Queue[_Waiting | None]) -> None:
-        # A slot is taken BEFORE a batch is gathered: while every slot is busy, requests pile up in
-        # the queue and the next batch is larger (the group commit adapts to the load by itself).
+    async def _next_batch(self) -> list[_Waiting] | None:
+        """The oldest waiting requests (at most `max_batch`), once there are any; None when closed and drained."""
+        while not self._pending:
+            if self._closed:
+                return None
+            self._wakeup = asyncio.get_running_loop().create_future()
+            await self._wakeup
+        # Requests whose bytes have already arrived reach `submit` within a loop turn or two: let them
+        # join this batch while the list keeps growing (a few microseconds each; a commit costs far more
+        # per batch than per event, so fuller batches mean less work per event).
+        for _ in range(GATHER_TURNS):
+            waiting = len(self._pending)
+            if waiting >= self._max_batch:
+                break
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            if len(self._pending) == waiting:
+                break
+        batch = self._pending[: self._max_batch]
+        del self._pending[: self._max_batch]
+        return batch
+
+    async def _run(self) -> None:
+        # A slot is taken BEFORE a batch is gathered: while every slot is busy, requests pile up and the
+        # next batch is larger (the group commit adapts to the load by itself).
         slots = asyncio.Semaphore(self._max_in_flight)
         writes: set[asyncio.Task[None]] = set()
-        stopping = False
-        while not stopping:
+        loop = asyncio.get_running_loop()
+        while True:
             await slots.acquire()
-            first = await queue.get()
-            if first is None:
+            batch = await self._next_batch()
+            if batch is None:
                 slots.release()
                 break
-            batch = [first]
-            while len(batch) < self._max_batch and not queue.empty():
-                item = queue.get_nowait()
-                if item is None:
-                    stopping = True
-                    break
-                batch.append(item)
-            task = asyncio.get_running_loop().create_task(self._write(batch))
+            task = loop.create_task(self._write(batch))
             writes.add(task)
             task.add_done_callback(writes.discard)
             task.add_done_callback(lambda _: slots.release())
@@ -168,8 +198,22 @@ class GroupCommitWriter:
             duplicates += outcome is StoreOutcome.DUPLICATE
             _resolve(waiting.future, outcome)
         self._note(len(batch), duplicates + len(batch) - len(fresh))
-        committed = [r.key for r, o in zip(records, outcomes, strict=True) if o is not StoreOutcome.REJECTED]
-        self._spawn(self._nonces.remember(committed))
+        if self._nonces.enabled:
+            self._remember([r.key for r, o in zip(records, outcomes, strict=True) if o is not StoreOutcome.REJECTED])
+
+    def _remember(self, keys: list[tuple[str, str]]) -> None:
+        """Record committed keys as nonces in the background, one Redis call per interval at most."""
+        self._to_remember.extend(keys)
+        if self._remembering is None or self._remembering.done():
+            self._remembering = self._spawn(self._remember_committed())
+
+    async def _remember_committed(self) -> None:
+        while self._to_remember:
+            keys, self._to_remember = self._to_remember, []
+            await self._nonces.remember(keys)
+            # Let the next batches' keys gather: a Redis call costs far more than a key. A nonce set a
+            # little later only means a redelivery in between is deduplicated by the database instead.
+            await asyncio.sleep(NONCE_FLUSH_INTERVAL_S)
 
     async def _answer_known(self, batch: list[_Waiting]) -> list[_Waiting]:
         """Acknowledge the events Redis knows were committed (one MGET); the rest, still to be written."""
@@ -204,10 +248,11 @@ class GroupCommitWriter:
             if not waiting.future.done():
                 waiting.future.set_exception(StorageUnavailable(message))
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task
 
 
 def _resolve(future: asyncio.Future[StoreOutcome], outcome: StoreOutcome) -> None:

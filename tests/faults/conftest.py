@@ -1,10 +1,21 @@
 # Fault-run helpers: receivers and load clients in their own process groups, throwaway PostgreSQL clusters.
-"""Fixtures for the whole-system fault runs (J1, J2).
+"""Fixtures for the whole-system fault runs (J1, J2, and any other test here that needs them).
 
 Every process a fault test starts is registered with a fixture whose finalizer ends it, even when
 the test fails: receivers and load clients run in their own process group and are ended by
 group (SIGTERM, then SIGKILL); a throwaway PostgreSQL cluster is stopped with `pg_ctl -m
 immediate` (its postmaster SIGKILLed if that fails) and its directory removed.
+
+The usual shape of a receiver fault run:
+
+    receiver = start_receiver(database_url, redis_url)     # migrated, started, healthy, stopped afterwards
+    run = start_load(receiver, events=10_000)              # retrying client in its own process
+    run.wait_for_acked(3_000, timeout_s=90)                # ... then break something, repair it ...
+    report = run.finish(timeout_s=240)
+    check_run(report, stored_rows(database_url), 10_000)   # nothing acknowledged lost, nothing twice
+
+A failed wait names what happened: the tails of the receiver log (and of any other log given to
+`start_load`) and the client's progress.
 
 A throwaway cluster is initdb'd into a fresh temporary directory, listens on 127.0.0.1 on a free
 port and keeps its socket in its own directory: it never touches the shared server. PostgreSQL
@@ -22,10 +33,11 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 import sqlalchemy as sa
@@ -81,6 +93,121 @@ def load_clients() -> Iterator[list[subprocess.Popen[bytes]]]:
     yield started
     for process in started:
         load.stop_group(process, grace_s=2)
+
+
+class StartReceiver(Protocol):
+    def __call__(
+        self,
+        database_url: str,
+        redis_url: str | None,
+        *,
+        workers: int = ...,
+        migrate: bool = ...,
+        extra_env: Mapping[str, str] | None = ...,
+    ) -> load.ReceiverProcess: ...
+
+
+DEFAULT_WORKERS = 2
+
+
+@pytest.fixture
+def start_receiver(fault_dir: Path, receivers: list[load.ReceiverProcess]) -> StartReceiver:
+    """Start a webhook receiver (`syncstore receiver run`) on a free port; it is stopped at the end.
+
+    The database is migrated first unless `migrate=False`; the call returns once /healthz answers
+    200. Each receiver logs to its own file in `fault_dir`; `extra_env` adds SYNCSTORE_* settings.
+    """
+
+    def start(
+        database_url: str,
+        redis_url: str | None,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        migrate: bool = True,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> load.ReceiverProcess:
+        port = load.free_port()
+        env = load.receiver_environment(database_url, redis_url, port, fault_dir / "data", extra_env)
+        if migrate:
+            load.run_migrations(env)
+        receiver = load.ReceiverProcess(env, port, workers, fault_dir / f"receiver-{len(receivers) + 1}.log")
+        receivers.append(receiver)  # registered before it starts: a failed start is still cleaned up
+        receiver.start()
+        return receiver
+
+    return start
+
+
+@dataclass
+class LoadRun:
+    """A retrying load client sending signed webhooks to a receiver, in its own process."""
+
+    client: subprocess.Popen[bytes]
+    events: int
+    out: Path
+    progress_file: Path
+    describe: Callable[[], str]
+
+    def progress(self) -> dict[str, Any]:
+        """The client's counts so far: acked, finished, statuses (answers and errors by kind)."""
+        return load.read_progress(self.progress_file)
+
+    def wait_for_acked(self, at_least: int, timeout_s: float) -> dict[str, Any]:
+        """Block until `at_least` events are acknowledged; fail (with the logs) if the client stops or stalls."""
+        return wait_for_acked(self.progress_file, at_least, self.client, timeout_s, self.describe)
+
+    def finish(self, timeout_s: float) -> load.LoadReport:
+        """Wait for the client to end (every event acknowledged or given up) and read its report."""
+        report: load.LoadReport = finish_load(self.client, self.out, timeout_s, self.describe)
+        return report
+
+
+class StartLoad(Protocol):
+    def __call__(
+        self,
+        receiver: load.ReceiverProcess,
+        *,
+        events: int,
+        concurrency: int = ...,
+        logs: Sequence[tuple[str, Callable[[], str]]] = ...,
+    ) -> LoadRun: ...
+
+
+@pytest.fixture
+def start_load(fault_dir: Path, load_clients: list[subprocess.Popen[bytes]]) -> StartLoad:
+    """Start the signed-webhook load client (bench.webhook_load) against a receiver; ended at the end.
+
+    The client signs with the receiver's keys and public URL (its environment). `logs` are more
+    (title, tail) pairs for failure messages, next to the receiver log and the client's progress.
+    """
+
+    def start(
+        receiver: load.ReceiverProcess,
+        *,
+        events: int,
+        concurrency: int = 64,
+        logs: Sequence[tuple[str, Callable[[], str]]] = (),
+    ) -> LoadRun:
+        name = f"load-{len(load_clients) + 1}"
+        out, progress_file = fault_dir / f"{name}.json", fault_dir / f"{name}-progress.json"
+        client = load.load_process(
+            receiver.url,
+            receiver.env,
+            events=events,
+            concurrency=concurrency,
+            out=out,
+            progress_file=progress_file,
+            log_file=fault_dir / f"{name}-client.log",
+        )
+        load_clients.append(client)
+        describe = describe_run(
+            ("receiver log", receiver.log_tail),
+            *logs,
+            ("client progress", lambda: progress_summary(progress_file)),
+        )
+        return LoadRun(client, events, out, progress_file, describe)
+
+    return start
 
 
 def wait_for_acked(

@@ -15,23 +15,18 @@ exactly once, each with its one normalized event (nothing half-written).
 
 from __future__ import annotations
 
-import subprocess
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from bench import webhook_load as load
 from tests.faults.conftest import (
     PostgresCluster,
+    StartLoad,
+    StartReceiver,
     check_run,
     create_database,
-    describe_run,
-    finish_load,
-    progress_summary,
     stored_rows,
-    wait_for_acked,
 )
 
 EVENTS = 10_000
@@ -45,43 +40,20 @@ ANSWER_WITHIN_S = 5.0  # while the database is down, every answer must come at l
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_database_crash_under_load_loses_nothing_and_answers_503(
-    throwaway_cluster: PostgresCluster,
-    redis_url: str,
-    fault_dir: Path,
-    receivers: list[load.ReceiverProcess],
-    load_clients: list[subprocess.Popen[bytes]],
+    throwaway_cluster: PostgresCluster, redis_url: str, start_receiver: StartReceiver, start_load: StartLoad
 ) -> None:
     database_url = create_database(throwaway_cluster, "syncstore_j2")
-    port = load.free_port()
-    env = load.receiver_environment(database_url, redis_url, port, fault_dir / "data")
-    load.run_migrations(env)
-    receiver = load.ReceiverProcess(env, port, WORKERS, fault_dir / "receiver.log")
-    receivers.append(receiver)
-    receiver.start()
-
-    out, progress = fault_dir / "load.json", fault_dir / "progress.json"
+    receiver = start_receiver(database_url, redis_url, workers=WORKERS)
     began = time.monotonic()
-    client = load.load_process(
-        receiver.url,
-        env,
-        events=EVENTS,
-        concurrency=CONCURRENCY,
-        out=out,
-        progress_file=progress,
-        log_file=fault_dir / "client.log",
-    )
-    load_clients.append(client)
-    describe = describe_run(
-        ("receiver log", receiver.log_tail),
-        ("postgres log", throwaway_cluster.log_tail),
-        ("client progress", lambda: progress_summary(progress)),
+    run = start_load(
+        receiver, events=EVENTS, concurrency=CONCURRENCY, logs=[("postgres log", throwaway_cluster.log_tail)]
     )
 
     health_while_down: list[list[int]] = []
     answers_while_down: list[dict[str, int]] = []
     for stop in range(1, STOPS + 1):
-        wait_for_acked(progress, stop * EVENTS // (STOPS + 1), client, timeout_s=90, describe=describe)
-        before = load.read_progress(progress)["statuses"]
+        run.wait_for_acked(stop * EVENTS // (STOPS + 1), timeout_s=90)
+        before = run.progress()["statuses"]
         throwaway_cluster.stop_immediate()
         down_until = time.monotonic() + DOWN_S
         codes = []
@@ -91,13 +63,13 @@ def test_database_crash_under_load_loses_nothing_and_answers_503(
             except httpx.TimeoutException:
                 pytest.fail(f"/healthz did not answer within {ANSWER_WITHIN_S} s while the database was down")
             time.sleep(0.25)
-        after = load.read_progress(progress)["statuses"]
+        after = run.progress()["statuses"]
         health_while_down.append(codes)
         answers_while_down.append({k: after.get(k, 0) - before.get(k, 0) for k in after if after[k] != before.get(k)})
         assert receiver.process is not None and receiver.process.poll() is None, "the receiver died with the database"
         throwaway_cluster.start()
 
-    report = finish_load(client, out, timeout_s=240, describe=describe)
+    report = run.finish(timeout_s=240)
     stored = stored_rows(database_url)
     elapsed = time.monotonic() - began
     print(

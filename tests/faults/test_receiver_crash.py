@@ -12,21 +12,11 @@ started again. Afterwards: every acknowledged event is in webhook_logs; after th
 from __future__ import annotations
 
 import random
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-from bench import webhook_load as load
-from tests.faults.conftest import (
-    check_run,
-    describe_run,
-    finish_load,
-    progress_summary,
-    stored_rows,
-    wait_for_acked,
-)
+from tests.faults.conftest import StartLoad, StartReceiver, check_run, stored_rows
 
 EVENTS = 10_000
 KILLS = 5
@@ -37,44 +27,21 @@ WORKERS = 2
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_receiver_sigkilled_five_times_loses_and_duplicates_nothing(
-    empty_postgres_url: str,
-    redis_url: str,
-    fault_dir: Path,
-    receivers: list[load.ReceiverProcess],
-    load_clients: list[subprocess.Popen[bytes]],
+    empty_postgres_url: str, redis_url: str, start_receiver: StartReceiver, start_load: StartLoad
 ) -> None:
-    port = load.free_port()
-    env = load.receiver_environment(empty_postgres_url, redis_url, port, fault_dir / "data")
-    load.run_migrations(env)
-    receiver = load.ReceiverProcess(env, port, WORKERS, fault_dir / "receiver.log")
-    receivers.append(receiver)
-    receiver.start()
-
-    out, progress = fault_dir / "load.json", fault_dir / "progress.json"
+    receiver = start_receiver(empty_postgres_url, redis_url, workers=WORKERS)
     began = time.monotonic()
-    client = load.load_process(
-        receiver.url,
-        env,
-        events=EVENTS,
-        concurrency=CONCURRENCY,
-        out=out,
-        progress_file=progress,
-        log_file=fault_dir / "client.log",
-    )
-    load_clients.append(client)
-    describe = describe_run(
-        ("receiver log", receiver.log_tail), ("client progress", lambda: progress_summary(progress))
-    )
+    run = start_load(receiver, events=EVENTS, concurrency=CONCURRENCY)
 
     acked_at_kill = []
     for kill in range(1, KILLS + 1):
-        state = wait_for_acked(progress, kill * EVENTS // (KILLS + 1), client, timeout_s=90, describe=describe)
+        state = run.wait_for_acked(kill * EVENTS // (KILLS + 1), timeout_s=90)
         receiver.kill()  # SIGKILL, mid-flight: 64 connections are open
         acked_at_kill.append(state["acked"])
         time.sleep(random.uniform(0.05, 0.5))
         receiver.start()
 
-    report = finish_load(client, out, timeout_s=240, describe=describe)
+    report = run.finish(timeout_s=240)
     stored = stored_rows(empty_postgres_url)
     elapsed = time.monotonic() - began
     print(

@@ -133,6 +133,7 @@ def test_every_failure_goes_back_to_the_app_with_a_reason_and_stores_nothing(
     elif case == "no_code":
         url = callback_with(market.platform, {**params, "code": ""})
     elif case == "demoted":
+        make_user(engine, "second-admin@example.com", "admin")  # the last active admin cannot be demoted
         with transaction(engine) as session:
             auth.set_role(CLI, session, admin.user_id, "viewer")
     elif case == "duplicate_state":

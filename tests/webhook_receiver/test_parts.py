@@ -68,6 +68,23 @@ def test_concurrent_submissions_share_a_commit() -> None:
     assert batches == [1, 50]  # everything that queued during the first commit went in ONE second commit
 
 
+def test_requests_arriving_while_a_batch_gathers_join_it() -> None:
+    async def scenario() -> list[int]:
+        store = FakeStore()
+        writer = writer_for(store)
+
+        async def arrive(turns: int) -> StoreOutcome:
+            for _ in range(turns):  # one request per loop turn, as parsed requests reach the writer
+                await asyncio.sleep(0)
+            return await writer.submit(record())
+
+        await asyncio.gather(*(arrive(turns) for turns in range(10)))
+        await writer.aclose()
+        return store.batches
+
+    assert asyncio.run(scenario()) == [10]  # not [1, 9]: the writer waited while the list kept growing
+
+
 def test_max_batch_caps_a_commit() -> None:
     async def scenario() -> list[int]:
         store = FakeStore()
@@ -157,6 +174,42 @@ def test_nonces_are_set_after_the_commit_and_found_in_one_call(redis_url: str, r
 
     before, after = asyncio.run(scenario())
     assert before == set() and after == {("tiktokshop", "a")}
+
+
+def test_nonces_hold_any_event_id_a_platform_may_send(redis_url: str, redis_prefix: str) -> None:
+    # The keys travel to Redis as one NUL-separated argument: every other character must survive.
+    odd = ["with space", "line\nbreak", "tab\tand|pipe", "ünïcødé-✓", "%Z+ and [^%z]", "a" * 128]
+
+    async def scenario() -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+        link = RedisLink(redis_url)
+        nonces = NonceCache(link, 600, prefix=redis_prefix)
+        keys = [("tiktokshop", event_id) for event_id in odd]
+        await nonces.remember(keys[:-1])
+        found = await nonces.seen(keys)
+        await link.aclose()
+        return set(keys[:-1]), found
+
+    remembered, found = asyncio.run(scenario())
+    assert found == remembered  # each one found, nothing split or merged, the unset one not found
+
+
+def test_the_writer_remembers_every_committed_event_across_batches(redis_url: str, redis_prefix: str) -> None:
+    async def scenario() -> tuple[list[int], set[tuple[str, str]], list[tuple[str, str]]]:
+        link = RedisLink(redis_url)
+        nonces = NonceCache(link, 600, prefix=redis_prefix)
+        store = FakeStore()
+        writer = GroupCommitWriter(store.store, nonces=nonces, metrics=Metrics(["tiktokshop"]), max_batch=5)
+        records = [record() for _ in range(23)]
+        await asyncio.gather(*(writer.submit(item) for item in records))
+        await writer.aclose()  # waits for the background nonce writes
+        keys = [item.key for item in records]
+        found = await nonces.seen(keys)
+        await link.aclose()
+        return store.batches, found, keys
+
+    batches, found, keys = asyncio.run(scenario())
+    assert len(batches) == 5  # several commits ...
+    assert found == set(keys)  # ... and every committed event became a nonce (in fewer Redis calls)
 
 
 def test_a_dead_redis_opens_the_breaker_and_nonces_say_not_seen() -> None:

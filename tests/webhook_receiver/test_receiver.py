@@ -187,6 +187,22 @@ def test_a_platform_without_keys_is_404_not_500(engine: sa.Engine, db_url: str) 
     assert wrong_method.status_code == 405
 
 
+def test_a_webhook_under_a_mounted_root_path_is_still_served(engine: sa.Engine, db_url: str) -> None:
+    # The shortcut past Starlette's router only takes plain paths; a mounted receiver is still routed.
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    inner = app_for(engine, db_url)
+    outer = Starlette(routes=[Mount("/hooks", app=inner)], lifespan=lambda _: inner.router.lifespan_context(inner))
+    path, body, headers = shopee()
+    with serve(outer) as client:
+        response = client.post("/hooks" + path, body, headers)
+        wrong_method = client.get("/hooks" + path)
+    assert (response.status_code, response.content) == (200, b"")
+    assert wrong_method.status_code == 405
+    assert count(engine, "webhook_logs") == 1
+
+
 def test_w5_a_body_over_the_limit_gets_413_before_it_is_all_read(engine: sa.Engine, db_url: str) -> None:
     limit = 4096
     pulled: list[int] = []
