@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# Options for the demo, e.g. `make demo DEMO_ARGS="--without streamlit --dagster-port 3001"`.
+DEMO_ARGS ?=
+
 demo: $(STAMP)
-	$(BIN)/syncstore demo run
+	$(BIN)/syncstore demo run $(DEMO_ARGS)
 
 test: lint typecheck unit
 
@@ -24,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy syncstore connectors assets pipelines webhook_receiver streamlit_app bench
+	$(BIN)/mypy syncstore connectors assets pipelines webhook_receiver streamlit_app bench demo
 
 unit: $(STAMP)
 	$(BIN)/pytest

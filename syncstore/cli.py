@@ -146,15 +146,7 @@ def _ensure_admin(actor: Actor) -> tuple[str, str] | None:
 
 @demo_app.command("seed")
 def demo_seed() -> None:
-    """Migrate the database and import the sample catalog (once)."""
-    counts = _seed(Actor.command_line())
-    state = "already seeded" if counts.pop("already_seeded") else "seeded"
-    console.print(f"{state} {_database_label()}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
-
-
-@demo_app.command("run")
-def demo_run() -> None:
-    """Everything `make demo` does: migrate, seed the sample catalog, create the demo admin."""
+    """Migrate, import the sample catalog (once) and create the demo admin; starts nothing (`demo run` does)."""
     actor = Actor.command_line()
     counts = _seed(actor)
     seeded_before = counts.pop("already_seeded")
@@ -171,6 +163,20 @@ def demo_run() -> None:
         console.print("(shown once; add more with `syncstore user add EMAIL --role editor`)")
     else:
         console.print("users exist already; add one with `syncstore user add EMAIL --role admin`")
+
+
+@demo_app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def demo_run(ctx: typer.Context) -> None:
+    """Everything `make demo` does: simulators, receiver, Dagster and the app, shops connected; Ctrl-C stops all.
+
+    Options (`syncstore demo run --help-demo` lists them): --without PART, --orders-every N,
+    --conflicting-edits N. SYNCSTORE_DATABASE_URL and SYNCSTORE_REDIS_URL are used when set.
+    """
+    # The demo is a face of its own (package `demo/`): the core never imports it, so run it as a program.
+    arguments = ["--help" if arg == "--help-demo" else arg for arg in ctx.args]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "demo", *arguments])  # noqa: S606 (our interpreter, no shell)
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -384,6 +390,41 @@ def receiver_run(
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, command)  # noqa: S606 (our own interpreter, an argument list: no shell)
+
+
+# --- long-running workers --------------------------------------------------------------------
+
+worker_app = typer.Typer(help="Long-running workers beside Dagster.", no_args_is_help=True)
+app.add_typer(worker_app, name="worker")
+
+
+@worker_app.command("events")
+def worker_events(
+    poll_interval: Annotated[float, typer.Option(min=0.05, help="Seconds between looks while idle")] = 0.5,
+) -> None:
+    """Apply marketplace events (orders, product changes) as they arrive and push stock to every shop.
+
+    Dagster's events sensor and `apply_events` job do the same work, but a sensor ticks at most
+    every 5 s and each run starts a new process (3 to 8 s here): this worker keeps connectors warm
+    and moves stock within a second. Both may run at once: each order transition applies once.
+    Stops cleanly on SIGTERM or Ctrl-C.
+    """
+    import signal
+    import threading
+
+    from syncstore import dispatch, marketplaces
+
+    engine = get_engine()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    console.print("events worker: running (Ctrl-C stops)")
+    connectors = marketplaces.connector_factory(engine)
+    try:
+        handled = dispatch.serve_events(engine, connectors, stop=stop, poll_interval_s=poll_interval)
+    finally:
+        connectors.close()
+    console.print(f"events worker: stopped after {handled} events")
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from connectors.base import Connector, ConnectorError
-from syncstore import audit, conflicts, outbox, sync_inputs, sync_logs, sync_plan
+from syncstore import audit, conflicts, outbox, snapshot, sync_inputs, sync_logs, sync_plan
 from syncstore.auth import Actor, Permission, requires
 from syncstore.db.engine import transaction
 from syncstore.db.models import (
@@ -119,7 +119,13 @@ def sync_shop(
     product_ids: Sequence[int] | None = None,
     run_id: str | None = None,
 ) -> SyncReport:
-    """Plan, record conflicts, adopt, apply: see the module docstring."""
+    """Plan, record conflicts, adopt, apply: see the module docstring.
+
+    A shop never read before is pulled in full first: planned against an empty snapshot, every
+    listing it already has would look missing and be created a second time.
+    """
+    if _never_pulled(engine, connection_id):
+        snapshot.pull(engine, connection_id, connector, full=True)
     [shop] = sync_inputs.shops(engine, [connection_id])
     inputs = sync_inputs.load_inputs(engine, product_ids=product_ids)
     planning = sync_plan.plan_shop(engine, shop, inputs)
@@ -147,6 +153,14 @@ def sync_shop(
         failed=outcome.failed, invalid=outcome.invalid, conflicts=len(planning.conflicts), adopted=len(adopts),
         api_calls=outcome.api_calls,
     )  # fmt: skip
+
+
+def _never_pulled(engine: sa.Engine, connection_id: int) -> bool:
+    with transaction(engine) as session:
+        cursor = session.scalar(
+            sa.select(PlatformConnection.snapshot_cursor).where(PlatformConnection.id == connection_id)
+        )
+    return cursor is None
 
 
 def _adopt(engine: sa.Engine, shop: Shop, changes: Sequence[PlannedChange], run_id: str | None) -> None:

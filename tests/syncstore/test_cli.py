@@ -70,7 +70,7 @@ def test_db_upgrade_builds_the_schema_on_an_empty_sqlite_file(tmp_path: Path) ->
 
 def test_demo_seeds_the_sample_catalog_once_and_creates_an_admin(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    first = run(["demo", "run"], url, tmp_path)
+    first = run(["demo", "seed"], url, tmp_path)
     assert first.returncode == 0, first.stderr
     assert "imported now" in first.stdout and "admin@syncstore.example" in first.stdout
     engine = create_engine(url)
@@ -80,7 +80,7 @@ def test_demo_seeds_the_sample_catalog_once_and_creates_an_admin(tmp_path: Path)
     engine.dispose()
     assert products is not None and products >= 200 and variants is not None and variants >= 500
     assert f"products          │ {products}".replace(" ", "") in first.stdout.replace(" ", "")
-    second = run(["demo", "run"], url, tmp_path)
+    second = run(["demo", "seed"], url, tmp_path)
     assert second.returncode == 0 and "already present" in second.stdout and "users exist" in second.stdout
 
 

@@ -327,3 +327,23 @@ def test_a_change_left_pending_by_a_dead_run_is_superseded_once_no_longer_planne
         # The old one was left by a run that died; the recent one may belong to a run still going.
         assert session.get_one(SyncLog, stale.id).status == "superseded"
         assert session.get_one(SyncLog, recent.id).status == "pending"
+
+
+def test_a_first_push_to_a_shop_never_read_binds_its_listings_instead_of_creating_them_again(
+    world: MarketplaceWorld,
+) -> None:
+    mug = world.product("MUG-9", title="Mug", price="12.50", stock=4)
+    world.shopee.add_item(7001, name="Mug", item_sku="MUG-9", price="12.50", stock=4)
+    world.tiktok.add_product(
+        "7494000000000000777", title="Mug", skus=[{"seller_sku": "MUG-9", "price": "12.50", "stock": 4}]
+    )
+
+    # Outbox pushes reach shops connected a moment ago, before any reconcile read them.
+    for connection_id in world.connection_ids:
+        report = sync.sync_shop(world.engine, connection_id, world.connector(connection_id))
+        assert report.failed == 0
+
+    assert world.listings_created() == {"shopee": 1, "tiktokshop": 1}
+    for connection_id in world.connection_ids:
+        assert world.shown(connection_id, mug.variants[0].id)["title"] == "Mug"
+    assert world.pending_pushes() == {world.shopee_connection: [], world.tiktok_connection: []}

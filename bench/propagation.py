@@ -1,0 +1,166 @@
+# Benchmark: how long an order on one marketplace takes to move the stock shown on the other, through the whole system.
+"""Order-to-stock propagation benchmark.
+
+`python -m bench.propagation --orders 50 [--seed 7] [--gap-min 0.5 --gap-max 4]`
+
+Starts the demo's processes with the demo's settings (`demo.supervisor`: both simulators, the
+webhook receiver and Dagster; no Streamlit) in a scratch data directory, on the embedded defaults
+(SQLite, no Redis) unless SYNCSTORE_DATABASE_URL / SYNCSTORE_REDIS_URL are set, and waits until
+both shops are connected and in sync. Then it places `--orders` one-unit orders at random times
+(gaps drawn uniformly between --gap-min and --gap-max seconds), each on a random marketplace and a
+different SKU listed on both. An order's propagation time runs from its creation on one simulator
+to the first stock write for that SKU landing on the OTHER simulator (read from that simulator's
+write log, same machine clock). An order whose stock never reaches the other side within
+`--deadline` seconds of the last order is `lost`.
+
+Targets on this machine with the demo's settings: `lost` 0 and `p95_s` at most 10.
+Prints ONE JSON object on stdout: {"orders", "p50_s", "p95_s", "max_s", "lost", ...}; progress
+goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from connectors.simulator.common import free_port
+from demo.config import DemoConfig, Part, Ports
+from demo.control import MarketplaceControl
+from demo.supervisor import Supervisor
+
+
+@dataclass(frozen=True)
+class Placed:
+    sku: str
+    on: Part
+    other: Part
+    created_at: float
+
+
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _candidate_skus(shopee: MarketplaceControl, tiktok: MarketplaceControl) -> list[str]:
+    """SKUs listed on both shops with the same (synced) available stock, enough for an order."""
+    a, b = shopee.skus(), tiktok.skus()
+    return sorted(
+        sku for sku in a.keys() & b.keys() if "-ONLY-" not in sku and a[sku].available == b[sku].available >= 3
+    )
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+def _landed(placed: list[Placed], controls: dict[Part, MarketplaceControl], since: float) -> dict[int, float]:
+    """Order index -> seconds until the first stock write for its SKU landed on the other marketplace."""
+    writes = {part: control.writes(since=since, field="stock") for part, control in controls.items()}
+    result: dict[int, float] = {}
+    for index, order in enumerate(placed):
+        times = [w.at for w in writes[order.other] if w.sku == order.sku and w.at >= order.created_at]
+        if times:
+            result[index] = min(times) - order.created_at
+    return result
+
+
+def measure(
+    supervisor: Supervisor, *, orders: int, seed: int, gap_min: float, gap_max: float, deadline_s: float
+) -> dict[str, Any]:
+    rng = random.Random(seed)
+    controls = {
+        Part.SHOPEE: supervisor.marketplace(Part.SHOPEE),
+        Part.TIKTOKSHOP: supervisor.marketplace(Part.TIKTOKSHOP),
+    }
+    try:
+        skus = _candidate_skus(controls[Part.SHOPEE], controls[Part.TIKTOKSHOP])
+        if len(skus) < orders:
+            raise SystemExit(f"only {len(skus)} synced SKUs on both shops; ask for fewer orders")
+        chosen = rng.sample(skus, orders)
+        started = time.time()
+        placed: list[Placed] = []
+        for index, sku in enumerate(chosen):
+            time.sleep(rng.uniform(gap_min, gap_max))
+            supervisor.check_children()
+            on, other = (Part.SHOPEE, Part.TIKTOKSHOP) if rng.random() < 0.5 else (Part.TIKTOKSHOP, Part.SHOPEE)
+            order = controls[on].place_order(sku, 1)
+            placed.append(Placed(sku, on, other, order.created_at))
+            _log(f"order {index + 1}/{orders} on {on.value}: {sku}")
+        end = time.monotonic() + deadline_s
+        landed = _landed(placed, controls, started)
+        while len(landed) < len(placed) and time.monotonic() < end:
+            supervisor.check_children()
+            time.sleep(1)
+            landed = _landed(placed, controls, started)
+    finally:
+        for control in controls.values():
+            control.close()
+    seconds = list(landed.values())
+    return {
+        "orders": orders,
+        "p50_s": round(statistics.median(seconds), 2) if seconds else None,
+        "p95_s": round(_percentile(seconds, 0.95), 2) if seconds else None,
+        "max_s": round(max(seconds), 2) if seconds else None,
+        "lost": len(placed) - len(landed),
+        "from_shopee": sum(1 for p in placed if p.on is Part.SHOPEE),
+        "from_tiktokshop": sum(1 for p in placed if p.on is Part.TIKTOKSHOP),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.propagation", description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--gap-min", type=float, default=0.5, help="Shortest pause between two orders (s)")
+    parser.add_argument("--gap-max", type=float, default=4.0, help="Longest pause between two orders (s)")
+    parser.add_argument("--deadline", type=float, default=120.0, help="Wait this long after the last order (s)")
+    args = parser.parse_args(argv)
+
+    data_dir = Path(tempfile.mkdtemp(prefix="syncstore-propagation-"))
+    config = DemoConfig(
+        data_dir=data_dir,
+        database_url=os.environ.get("SYNCSTORE_DATABASE_URL") or None,
+        redis_url=os.environ.get("SYNCSTORE_REDIS_URL") or None,
+        ports=Ports(
+            shopee=free_port(), tiktokshop=free_port(), receiver=free_port(), dagster=free_port(), streamlit=free_port()
+        ),
+        parts=frozenset({Part.SHOPEE, Part.TIKTOKSHOP, Part.RECEIVER, Part.DAGSTER, Part.WORKER}),
+        orders_every_s=None,
+        conflicting_edits=0,
+    )
+    supervisor = Supervisor(config, report=_log)
+    try:
+        t0 = time.monotonic()
+        supervisor.start(wait_in_sync=True)
+        startup_s = time.monotonic() - t0
+        result = measure(
+            supervisor,
+            orders=args.orders,
+            seed=args.seed,
+            gap_min=args.gap_min,
+            gap_max=args.gap_max,
+            deadline_s=args.deadline,
+        )
+    finally:
+        supervisor.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    result["startup_to_in_sync_s"] = round(startup_s, 1)
+    result["database"] = "postgresql" if config.database_url else "sqlite"
+    result["redis"] = bool(config.redis_url)
+    result["cpus"] = os.cpu_count()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

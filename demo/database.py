@@ -1,0 +1,143 @@
+# The demo's database: migrated, the sample catalog imported once, and a demo admin whose credentials are kept locally.
+"""Preparing the demo database.
+
+`prepare` migrates and imports the sample catalog when the catalog is empty. `demo_admin` creates
+the demo Admin the first time (a random password) and writes the credentials to
+`<data_dir>/demo-admin.txt` (mode 0600) so a later `make demo` can print them again; on a database
+that already has users it reuses that admin.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import sqlalchemy as sa
+
+from demo.processes import DemoError
+from syncstore import auth, connections
+from syncstore.auth import Actor, Role
+from syncstore.data import sample_catalog_path
+from syncstore.db import migrate
+from syncstore.db.engine import transaction
+from syncstore.db.models import MasterProduct, PlatformListing, ProductVariant, User
+from syncstore.importer import import_csv
+
+# The reserved .example domain: a valid address that can never reach anyone.
+DEMO_ADMIN_EMAIL: Final = "admin@syncstore.example"
+
+
+@dataclass(frozen=True)
+class CatalogState:
+    products: int
+    variants: int
+    imported_now: bool
+
+
+@dataclass(frozen=True)
+class AdminLogin:
+    actor: Actor
+    email: str
+    password: str | None  # None: not known (the user existed before the demo kept credentials)
+    created_now: bool
+
+
+def prepare(engine: sa.Engine) -> CatalogState:
+    """Migrate, then import the sample catalog unless products exist already."""
+    migrate.upgrade(engine)
+    with transaction(engine) as session:
+        existing = session.scalar(sa.select(sa.func.count()).select_from(MasterProduct)) or 0
+    if existing == 0:
+        report = import_csv(Actor.command_line(), engine, sample_catalog_path(), strict=True)
+        if report.errors:
+            raise DemoError(f"the sample catalog has {len(report.errors)} invalid rows: {report.errors[:3]}")
+    with transaction(engine) as session:
+        products = session.scalar(sa.select(sa.func.count()).select_from(MasterProduct)) or 0
+        variants = session.scalar(sa.select(sa.func.count()).select_from(ProductVariant)) or 0
+    return CatalogState(products, variants, imported_now=existing == 0)
+
+
+def _write_credentials(path: Path, email: str, password: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(f"{email}\n{password}\n")
+
+
+def _read_credentials(path: Path, email: str) -> str | None:
+    try:
+        saved_email, password = path.read_text(encoding="utf-8").splitlines()[:2]
+    except (OSError, ValueError):
+        return None
+    return password if saved_email == email else None
+
+
+def demo_admin(engine: sa.Engine, credentials_file: Path) -> AdminLogin:
+    """The demo Admin: created with a random password on a database without users, else found again."""
+    with transaction(engine) as session:
+        if not session.scalar(sa.select(sa.func.count()).select_from(User)):
+            password = secrets.token_urlsafe(12)
+            user = auth.create_user(
+                Actor.command_line(), session, email=DEMO_ADMIN_EMAIL, role=Role.ADMIN, password=password
+            )
+            session.flush()
+            _write_credentials(credentials_file, DEMO_ADMIN_EMAIL, password)
+            return AdminLogin(Actor.from_user(user), DEMO_ADMIN_EMAIL, password, created_now=True)
+        admins = session.scalars(
+            sa.select(User).where(User.role == Role.ADMIN.value, User.is_active.is_(True)).order_by(User.id)
+        ).all()
+        if not admins:
+            raise DemoError("the database has users but no active admin to connect the shops with")
+        user = next((u for u in admins if u.email == DEMO_ADMIN_EMAIL), admins[0])
+        return AdminLogin(
+            Actor.from_user(user), user.email, _read_credentials(credentials_file, user.email), created_now=False
+        )
+
+
+# The simulators accept any category id; these stand for "the platform's leaf category" in the demo.
+_FIRST_CATEGORY_ID: Final = {"shopee": 100001, "tiktokshop": 600001}
+
+
+def map_categories(engine: sa.Engine) -> int:
+    """Map every master category without a mapping to a simulator category, per platform; how many were added.
+
+    Creating a listing needs the platform's category (the Sync page says "category not mapped"
+    otherwise); a merchant maps them once, the demo does it for the sample catalog.
+    """
+    from syncstore import sync
+
+    added = 0
+    with transaction(engine) as session:
+        categories = sorted(set(session.scalars(sa.select(MasterProduct.category).distinct())))
+        for platform, first in _FIRST_CATEGORY_ID.items():
+            mapped = {m.master_category for m in sync.list_category_mappings(session, platform)}
+            for index, category in enumerate(categories):
+                if category not in mapped:
+                    sync.set_category_mapping(Actor.command_line(), session, platform, category, str(first + index))
+                    added += 1
+    return added
+
+
+def connected_shops(engine: sa.Engine) -> set[tuple[str, str]]:
+    """(platform, shop_id) of every shop connected now."""
+    with transaction(engine) as session:
+        return {(c.platform, c.shop_id) for c in connections.list_connections(session) if c.status == "connected"}
+
+
+def connection_ids(engine: sa.Engine, platform: str, shop_ids: tuple[str, ...]) -> list[int]:
+    """The connected rows of these shops."""
+    with transaction(engine) as session:
+        return [
+            c.id
+            for c in connections.list_connections(session)
+            if c.platform == platform and c.shop_id in shop_ids and c.status == "connected"
+        ]
+
+
+def pulled_shops(engine: sa.Engine) -> set[int]:
+    """Connection ids whose snapshot holds at least one listing (the shop has been pulled)."""
+    with transaction(engine) as session:
+        return set(session.scalars(sa.select(PlatformListing.connection_id).distinct()))

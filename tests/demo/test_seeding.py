@@ -1,0 +1,55 @@
+# The demo shops start as a merchant's would: the master catalog under the same SKUs, with the planned drift only.
+from __future__ import annotations
+
+from decimal import Decimal
+
+from connectors.simulator.shopee import ShopeeSimulator
+from connectors.simulator.tiktokshop import TikTokShopSimulator
+from demo import seeding
+from syncstore.data import sample_catalog_path
+
+
+def _master() -> dict[str, tuple[Decimal, int, str]]:
+    products = seeding.read_catalog(sample_catalog_path())
+    return {v.sku: (v.price, v.stock, p.handle) for p in products if p.active for v in p.variants}
+
+
+def test_the_sample_catalog_reads_as_254_products_and_953_variants() -> None:
+    products = seeding.read_catalog(sample_catalog_path())
+    assert len(products) == 254
+    assert sum(len(p.variants) for p in products) == 953
+    assert all(v.price > 0 for p in products for v in p.variants)
+
+
+def test_the_shopee_shop_lists_the_master_with_only_the_planned_drift() -> None:
+    master = _master()
+    sim = ShopeeSimulator()
+    shop = seeding.seed_shopee(sim, seeding.read_catalog(sample_catalog_path()))
+    remote = {
+        model.model_sku or item.item_sku: (model.original_price, model.total_stock)
+        for item in sim.state.items.values()
+        for model in item.models.values()
+    }
+    assert set(shop.orphans) == set(remote) - set(master)
+    unlisted = {sku for sku, (_, _, handle) in master.items() if handle in shop.unlisted}
+    assert len(shop.unlisted) == seeding.UNLISTED_PER_SHOP and unlisted and not unlisted & set(remote)
+    stock_differs = {sku for sku in master.keys() & remote.keys() if master[sku][1] != remote[sku][1]}
+    price_differs = {sku for sku in master.keys() & remote.keys() if master[sku][0] != remote[sku][0]}
+    assert stock_differs <= set(shop.stock_drift) and len(stock_differs) >= seeding.STOCK_DRIFT_PER_SHOP - 2
+    assert price_differs == set(shop.price_drift)
+    assert set(master) - unlisted == set(remote) - set(shop.orphans)
+
+
+def test_the_tiktok_shop_lists_the_master_with_only_the_planned_drift() -> None:
+    master = _master()
+    sim = TikTokShopSimulator()
+    shop = seeding.seed_tiktokshop(sim, seeding.read_catalog(sample_catalog_path()))
+    remote = {
+        sku.seller_sku: (Decimal(sku.price), sku.available) for p in sim.state.products.values() for sku in p.skus
+    }
+    assert set(shop.orphans) == set(remote) - set(master)
+    stock_differs = {sku for sku in master.keys() & remote.keys() if master[sku][1] != remote[sku][1]}
+    price_differs = {sku for sku in master.keys() & remote.keys() if master[sku][0] != remote[sku][0]}
+    assert stock_differs <= set(shop.stock_drift) and len(stock_differs) >= seeding.STOCK_DRIFT_PER_SHOP - 2
+    assert price_differs == set(shop.price_drift)
+    assert len(remote) - len(shop.orphans) == shop.listed_skus

@@ -1,0 +1,129 @@
+# The whole system on PostgreSQL and Redis: orders, price edits, conflicts and cancellations cross the marketplaces.
+"""Every scenario acts as a buyer or seller on a simulator, or as a merchant through syncstore, and
+waits (generously) for the effect on the other side. No timing is asserted: "eventually" only."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TypeVar
+
+import pytest
+import sqlalchemy as sa
+
+from demo.config import Part
+from demo.control import MarketplaceControl
+from demo.supervisor import Supervisor
+from syncstore import catalog, conflicts
+from syncstore.auth import Actor, Role
+from syncstore.db.engine import transaction
+from syncstore.db.models import MasterProduct, ProductConflict, ProductVariant
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
+
+DEADLINE_S = 120.0
+T = TypeVar("T")
+
+
+def eventually(check: Callable[[], T], what: str, system: Supervisor, timeout_s: float = DEADLINE_S) -> T:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        system.check_children()
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout_s:.0f} s")
+        time.sleep(0.5)
+
+
+def merchant(system: Supervisor) -> Actor:
+    return Actor(user_id=None, label="e2e-merchant", role=Role.ADMIN)
+
+
+def common_skus(shopee: MarketplaceControl, tiktok: MarketplaceControl, *, start: int, count: int) -> list[str]:
+    """SKUs both shops list with the same available stock (synced), at least 10 of it; sorted, a slice."""
+    a, b = shopee.skus(), tiktok.skus()
+    both = sorted(
+        sku for sku in a.keys() & b.keys() if a[sku].available == b[sku].available >= 10 and "-ONLY-" not in sku
+    )
+    assert len(both) >= start + count, "the shops hold too few synced SKUs"
+    return both[start : start + count]
+
+
+@pytest.fixture
+def shops(demo_system: Supervisor) -> tuple[MarketplaceControl, MarketplaceControl]:
+    shopee, tiktok = demo_system.marketplace(Part.SHOPEE), demo_system.marketplace(Part.TIKTOKSHOP)
+    yield shopee, tiktok
+    shopee.close()
+    tiktok.close()
+
+
+def test_an_order_on_shopee_lowers_the_stock_on_tiktokshop(demo_system: Supervisor, shops, redis_url: str) -> None:
+    shopee, tiktok = shops
+    (sku,) = common_skus(shopee, tiktok, start=0, count=1)
+    before = tiktok.sku(sku).available
+    shopee.place_order(sku, 2)
+    eventually(lambda: tiktok.sku(sku).available == before - 2, f"TikTok Shop stock of {sku} down by 2", demo_system)
+
+
+def test_a_cancelled_order_releases_the_stock(demo_system: Supervisor, shops, redis_url: str) -> None:
+    shopee, tiktok = shops
+    (sku,) = common_skus(shopee, tiktok, start=5, count=1)
+    before = tiktok.sku(sku).available
+    order = shopee.place_order(sku, 3)
+    eventually(lambda: tiktok.sku(sku).available == before - 3, f"TikTok Shop stock of {sku} down by 3", demo_system)
+    shopee.set_order_status(order.order_id, "CANCELLED")
+    eventually(lambda: tiktok.sku(sku).available == before, f"TikTok Shop stock of {sku} back to {before}", demo_system)
+    assert shopee.sku(sku).available == before
+
+
+def test_a_price_edit_in_the_master_reaches_both_shops(demo_system: Supervisor, shops, redis_url: str) -> None:
+    shopee, tiktok = shops
+    (sku,) = common_skus(shopee, tiktok, start=10, count=1)
+    new_price = shopee.sku(sku).price + Decimal("3.10")
+    with transaction(demo_system.engine) as session:
+        variant = session.scalars(sa.select(ProductVariant).where(ProductVariant.sku == sku)).one()
+        product = session.get(MasterProduct, variant.product_id)
+        assert product is not None
+        catalog.update_product(
+            merchant(demo_system),
+            session,
+            product.id,
+            expected_version=product.version,
+            changes={"variants": [{"id": variant.id, "price": str(new_price)}]},
+        )
+    eventually(lambda: shopee.sku(sku).price == new_price, f"Shopee price of {sku} = {new_price}", demo_system)
+    eventually(lambda: tiktok.sku(sku).price == new_price, f"TikTok Shop price of {sku} = {new_price}", demo_system)
+
+
+def test_a_title_edited_on_tiktokshop_becomes_a_conflict_and_resolving_it_pushes(
+    demo_system: Supervisor, shops, redis_url: str
+) -> None:
+    shopee, tiktok = shops
+    (sku,) = common_skus(shopee, tiktok, start=15, count=1)
+    master_title = tiktok.sku(sku).title
+    tiktok.edit_title(sku, f"{master_title} (seller's edit)")
+
+    with transaction(demo_system.engine) as session:
+        product_id = session.scalars(sa.select(ProductVariant.product_id).where(ProductVariant.sku == sku)).one()
+
+    def pending_title_conflict() -> int | None:
+        with transaction(demo_system.engine) as session:
+            found = [
+                c.id
+                for c in conflicts.list_conflicts(session, product_id=product_id)
+                if c.field == "title" and c.platform == "tiktokshop"
+            ]
+        return found[0] if found else None
+
+    conflict_id = eventually(pending_title_conflict, f"a pending title conflict for {sku}", demo_system)
+    with transaction(demo_system.engine) as session:
+        conflict = session.get(ProductConflict, conflict_id)
+        assert conflict is not None and conflict.platform_value == f"{master_title} (seller's edit)"
+        conflicts.resolve(merchant(demo_system), session, conflict_id, "use_master")
+    eventually(
+        lambda: tiktok.sku(sku).title == master_title, f"TikTok Shop title of {sku} back to the master's", demo_system
+    )
+    assert shopee.sku(sku).title == master_title
