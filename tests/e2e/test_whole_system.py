@@ -127,3 +127,57 @@ def test_a_title_edited_on_tiktokshop_becomes_a_conflict_and_resolving_it_pushes
         lambda: tiktok.sku(sku).title == master_title, f"TikTok Shop title of {sku} back to the master's", demo_system
     )
     assert shopee.sku(sku).title == master_title
+
+
+def test_the_dagster_ui_shows_the_asset_lineage_of_both_shops(demo_system: Supervisor) -> None:
+    """The data engineer's view, in Debian's chromium; the screenshot is a test artifact (and the README's)."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = Path(os.environ.get("SYNCSTORE_CHROMIUM", "/usr/bin/chromium"))
+    if not chromium.exists():
+        message = f"{chromium} is missing: apt-get install -y chromium"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    base = demo_system.status.urls["dagster"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium), headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 900})
+            page.goto(f"{base}/asset-groups", wait_until="networkidle", timeout=60_000)
+            skip = page.get_by_role("button", name="Skip")  # Dagster's one-time community dialog
+            if skip.count():
+                skip.click()
+            # The lineage opens with each asset group folded; unfold both (their toggles sit at the
+            # node's right edge), then reload so the graph fits the unfolded groups on screen.
+            for group in ("catalog", "shops"):
+                title = page.get_by_text(group, exact=True).last
+                box = title.bounding_box()
+                assert box is not None, f"asset group {group} is not on the lineage page"
+                page.mouse.click(box["x"] + 275, box["y"] + box["height"] / 2)
+                page.wait_for_timeout(1000)
+            page.get_by_text("Hide navigation").click()
+            page.reload(wait_until="networkidle")
+            for asset in ("master_catalog", "shop_snapshot", "catalog_diff", "listing_sync"):
+                page.get_by_text(asset, exact=True).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(2000)  # the graph lays itself out after the names appear
+            page.screenshot(path=str(artifacts / "dagster-assets.png"))
+            page.goto(f"{base}/runs", wait_until="networkidle", timeout=60_000)
+            page.get_by_text("reconcile").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(artifacts / "dagster-runs.png"))
+        finally:
+            browser.close()
+    extra = os.environ.get("SYNCSTORE_SCREENSHOTS_DIR")
+    if extra:
+        Path(extra).mkdir(parents=True, exist_ok=True)
+        for name in ("dagster-assets.png", "dagster-runs.png"):
+            shutil.copyfile(artifacts / name, Path(extra) / name)

@@ -149,6 +149,8 @@ def test_invalid_changes_are_reported_and_not_sent(world: MarketplaceWorld) -> N
 def test_a_failed_push_is_retried_on_the_same_log_row(world: MarketplaceWorld) -> None:
 
     shirt = world.product("LIN-1")
+    for connection_id in world.connection_ids:  # both shops read once, while Shopee still answers
+        snapshot.pull(world.engine, connection_id, world.connector(connection_id))
     world.policy = RetryPolicy(max_attempts=1)
     world.shopee.faults = FaultPlan(error_rate=1.0, throttle_weight=0, timeout_weight=0)
     [shopee_report, tiktok_report] = sync_all(world, pull=False)
