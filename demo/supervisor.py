@@ -253,6 +253,8 @@ class Supervisor:
             str(config.ports.streamlit),
             "--browser.gatherUsageStats",
             "false",
+            "--client.toolbarMode",
+            "minimal",
         ]
         return commands
 

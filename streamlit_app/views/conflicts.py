@@ -216,8 +216,8 @@ def main() -> None:
     actor = ui.current_actor()
     st.title("Conflicts")
     st.caption(
-        "A field changed both on the marketplace and in SyncStore since the last sync. Nothing is pushed for it "
-        "until someone decides which value wins."
+        "A title, description, image or price changed on the marketplace since the last sync (and perhaps in "
+        "SyncStore too). Nothing is pushed for it until someone decides which value wins."
     )
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash:
