@@ -13,7 +13,7 @@ from connectors.retry import RetryPolicy
 from connectors.simulator.common import FaultPlan
 from connectors.simulator.shopee import ShopeeSimulator
 from connectors.simulator.tiktokshop import TikTokShopSimulator
-from syncstore import catalog, connections, marketplaces, sync
+from syncstore import catalog, connections, marketplaces, snapshot, sync
 from syncstore.auth import Actor, Role
 from syncstore.db.engine import transaction
 from syncstore.db.types import utcnow
@@ -89,8 +89,10 @@ def synced(seeded_db: SeededDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterat
                  "variants": [{"sku": "LIN-UI-1", "name": "M", "price": "59.90", "stock": 10}]},
             )  # fmt: skip
         run_id = str(uuid.uuid4())
-        shopee.faults = FaultPlan(error_rate=1.0, throttle_weight=0, timeout_weight=0)
         once = RetryPolicy(max_attempts=1)
+        for connection_id in ids:  # both shops read once while Shopee still answers
+            snapshot.pull(engine, connection_id, marketplaces.connector_for(engine, connection_id, policy=once))
+        shopee.faults = FaultPlan(error_rate=1.0, throttle_weight=0, timeout_weight=0)
         for connection_id in ids:
             connector = marketplaces.connector_for(engine, connection_id, policy=once)
             sync.sync_shop(engine, connection_id, connector, product_ids=[product.id], run_id=run_id)
