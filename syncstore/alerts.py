@@ -39,6 +39,8 @@ FAILURE_RATE_THRESHOLD = 0.10
 FAILURE_RATE_MIN_SAMPLES = 10
 QUOTA_THRESHOLD = 0.80
 WEBHOOK_DELAY = timedelta(minutes=5)
+# The alerts `evaluate` opens and closes itself (the others are raised and resolved by their callers).
+EVALUATED_KINDS = frozenset({"sync_failure_rate", "quota", "webhook_backlog"})
 
 
 def raise_alert(
@@ -124,6 +126,11 @@ def evaluate(engine: sa.Engine, settings: Settings | None = None) -> list[Alert]
     opened: list[Alert] = []
     with transaction(engine) as session:
         checks = [*_check_failure_rates(session), *_check_quotas(session), *_check_webhook_backlog(session)]
+        # A shop that went quiet or was disconnected is no longer checked: its open alert is over too.
+        checked = {(kind, subject) for kind, subject, _, _ in checks}
+        for alert in open_alerts(session):
+            if alert.kind in EVALUATED_KINDS and (alert.kind, alert.subject) not in checked:
+                resolve_alert(session, alert.kind, alert.subject)
         for kind, subject, message, details in checks:
             if details is None:
                 resolve_alert(session, kind, subject)

@@ -374,7 +374,8 @@ def set_override(
     if row is None:
         row = PlatformOverride(product_id=product_id, variant_id=variant_id, platform=platform, field=field)
         session.add(row)
-    row.value, row.updated_by = stored, actor.label if actor else ""
+    # A value set by a person is the merchant's own, even where a marketplace value was adopted before.
+    row.value, row.from_platform, row.updated_by = stored, False, actor.label if actor else ""
     session.flush()
     touched = [variant_id] if variant_id is not None else [v.id for v in product.variants]
     _announce(session, product, "product.updated", touched, fields=[f"override.{platform}.{field}"])

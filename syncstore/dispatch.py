@@ -57,7 +57,6 @@ from connectors.base import Connector
 from syncstore import alerts, events, inventory, outbox, snapshot, sync
 from syncstore.db.engine import transaction
 from syncstore.db.models import (
-    InventoryHistory,
     OutboxEvent,
     PlatformConnection,
     PlatformEvent,
@@ -179,15 +178,6 @@ def _finish(engine: sa.Engine, batch: Sequence[events.Event], tally: _Tally, *, 
     tally.completed += len(batch)
 
 
-def _changed_variants(session: Session, keys: Sequence[str]) -> set[int]:
-    if not keys:
-        return set()
-    rows = session.scalars(
-        sa.select(InventoryHistory.variant_id).where(InventoryHistory.idempotency_key.in_(list(keys)))
-    )
-    return {variant_id for variant_id in rows if variant_id is not None}
-
-
 def _apply_orders(
     engine: sa.Engine, connection_id: int, batch: Sequence[events.Event], connectors: ConnectorFactory, tally: _Tally
 ) -> None:
@@ -210,7 +200,6 @@ def _apply_orders(
             with transaction(engine) as session:
                 connection = session.get_one(PlatformConnection, connection_id)
                 effect = inventory.apply_order(session, connection, order)
-                changed = _changed_variants(session, effect.applied)
                 events.mark_processed(session, [event.id for event in order_events])
         except Exception as error:
             _fail_events(engine, order_events, error, tally)
@@ -218,7 +207,7 @@ def _apply_orders(
         if effect.unknown_lines:
             logger.info("order %s: lines %s match no master variant", order_id, ", ".join(effect.unknown_lines))
         tally.completed += len(order_events)
-        tally.variants |= changed
+        tally.variants.update(effect.variant_ids)
 
 
 def _push_stock(engine: sa.Engine, variant_ids: set[int], connectors: ConnectorFactory, run_id: str | None) -> set[int]:

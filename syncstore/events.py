@@ -134,6 +134,8 @@ def mark_failed(
     event = session.get(PlatformEvent, event_id)
     if event is None:
         raise LookupError(f"no platform event {event_id}")
+    if event.status != PENDING:  # another worker finished it meanwhile: its outcome stands
+        return event.status
     event.attempts += 1
     event.error_message = error[:MAX_ERROR_CHARS]
     if event.attempts >= limit:

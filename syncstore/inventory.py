@@ -212,6 +212,7 @@ class OrderEffect:
     applied: tuple[str, ...]  # transition keys applied now
     already_applied: tuple[str, ...]
     unknown_lines: tuple[str, ...]  # lines whose SKU is bound to no master variant
+    variant_ids: tuple[int, ...] = ()  # variants whose stock moved now
 
     @property
     def variant_changed(self) -> bool:
@@ -285,4 +286,4 @@ def apply_order(session: Session, connection: PlatformConnection, order: RemoteO
     session.flush()
     if changed:
         _announce(session, sorted(changed), f"order {order.order_id}")
-    return OrderEffect(order.order_id, tuple(applied), tuple(already), tuple(unknown))
+    return OrderEffect(order.order_id, tuple(applied), tuple(already), tuple(unknown), tuple(sorted(changed)))

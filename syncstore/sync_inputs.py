@@ -107,7 +107,8 @@ def desired(inputs: CatalogInputs, shop: Shop, engine: sa.Engine | None = None) 
     )
     if engine is None or not sync_validation.rules_for(shop.platform).stock_includes_reserved:
         return frame
-    held = shop_reserved(engine, shop.connection_id)
+    variant_ids = frame["variant_id"].to_list()
+    held = shop_reserved(engine, shop.connection_id, variant_ids if len(variant_ids) <= SUBSET_LIMIT else None)
     if held.is_empty():
         return frame
     return (
@@ -117,7 +118,11 @@ def desired(inputs: CatalogInputs, shop: Shop, engine: sa.Engine | None = None) 
     )
 
 
-def shop_reserved(engine: sa.Engine, connection_id: int) -> pl.DataFrame:
+# Up to this many variants (the stock fast path, a product's sync), the ledger is read for them only.
+SUBSET_LIMIT = 1000
+
+
+def shop_reserved(engine: sa.Engine, connection_id: int, variant_ids: Sequence[int] | None = None) -> pl.DataFrame:
     """Units this shop's orders hold reserved per variant: the net of its ledger rows (reserve, release, consume)."""
     query = (
         sa.select(
@@ -127,6 +132,8 @@ def shop_reserved(engine: sa.Engine, connection_id: int) -> pl.DataFrame:
         .where(InventoryHistory.connection_id == connection_id, InventoryHistory.variant_id.is_not(None))
         .group_by(InventoryHistory.variant_id)
     )
+    if variant_ids is not None:
+        query = query.where(InventoryHistory.variant_id.in_(list(variant_ids)))
     with engine.connect() as connection:
         frame = pl.read_database(
             query, connection, schema_overrides={"variant_id": pl.Int64(), "_shop_reserved": pl.Int64()}

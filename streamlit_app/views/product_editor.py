@@ -21,7 +21,7 @@ from syncstore import catalog, catalog_reads
 from syncstore.auth import Permission
 from syncstore.catalog_reads import ListingStatus, OverrideView
 from syncstore.db.models import MasterProduct
-from syncstore.errors import InvalidInput, NotFoundError, VersionConflict
+from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict
 
 ERRORS_KEY = "editor_errors"
 CONFLICT_KEY = "editor_conflict"
@@ -445,7 +445,7 @@ def main() -> None:
         return
     try:
         product, listings, overrides = _load(product_id)
-    except NotFoundError as error:
+    except SyncStoreError as error:  # not found, or the database is down: shown, never raised
         st.title("Product editor")
         ui.show_error(error)
         product_picker()

@@ -79,6 +79,19 @@ def test_quota_over_80_percent(engine: sa.Engine) -> None:
     assert opened.kind == "quota" and opened.subject == "shopee-100001" and opened.details["used"] == 8_001
 
 
+def test_the_alert_of_a_shop_no_longer_checked_is_resolved(engine: sa.Engine) -> None:
+    connection_id = shop(engine, used=8_001)
+    sync_logs(engine, connection_id, ok=8, failed=2)
+    assert {alert.kind for alert in alerts.evaluate(engine, Settings())} == {"quota", "sync_failure_rate"}
+    # The shop is disconnected and its logs age past the hour: nothing checks it any more.
+    with transaction(engine) as session:
+        session.get(PlatformConnection, connection_id).status = "disconnected"  # type: ignore[union-attr]
+        session.execute(sa.update(SyncLog).values(created_at=utcnow() - timedelta(hours=2)))
+    alerts.evaluate(engine, Settings())
+    with transaction(engine) as session:
+        assert alerts.open_alerts(session) == []
+
+
 def test_an_event_pending_for_over_5_minutes_is_a_backlog(engine: sa.Engine) -> None:
     with transaction(engine) as session:
         raw = WebhookLog(platform="shopee", event_id="e1", event_type="3", raw_body="{}")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from syncstore import catalog, catalog_reads
 from syncstore.auth import Actor, Role
 from syncstore.db.engine import create_engine, transaction
-from syncstore.db.models import AuditLog, InventoryHistory, MasterProduct, OutboxEvent, ProductVariant
+from syncstore.db.models import AuditLog, InventoryHistory, MasterProduct, OutboxEvent, PlatformOverride, ProductVariant
 from syncstore.errors import InvalidInput, NotFoundError, PermissionDenied, VersionConflict
 
 EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
@@ -252,3 +252,17 @@ def test_a_failure_after_the_command_rolls_back_rows_and_event_together(engine: 
         catalog.create_product(EDITOR, session, shirt())
         raise RuntimeError("crash before commit")
     assert (count(engine, MasterProduct), count(engine, OutboxEvent), count(engine, AuditLog)) == (0, 0, 0)
+
+
+def test_a_price_set_by_hand_over_an_adopted_one_is_the_merchants_again(engine: sa.Engine) -> None:
+    product = create(engine)
+    product_id, variant_id = product.id, product.variants[0].id
+    with transaction(engine) as session:
+        session.add(PlatformOverride(product_id=product_id, variant_id=variant_id, platform="shopee", field="price",
+                                     value="21.00", from_platform=True, updated_by="sync"))  # fmt: skip
+    with transaction(engine) as session:
+        catalog.set_override(EDITOR, session, product_id, platform="shopee", field="price", value="19.90",
+                             variant_id=variant_id)  # fmt: skip
+        row = session.scalars(sa.select(PlatformOverride).where(PlatformOverride.product_id == product_id)).one()
+    # Price rules skip adopted (marketplace) prices only: the merchant's own price is marked up again.
+    assert (row.from_platform, row.value) == (False, "19.90")

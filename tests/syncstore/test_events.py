@@ -93,6 +93,18 @@ def test_processed_events_leave_the_queue_and_the_log_says_so(engine: sa.Engine)
     assert sorted(statuses.values()) == ["ignored", "processed"]
 
 
+def test_a_failure_reported_after_another_worker_processed_the_event_changes_nothing(engine: sa.Engine) -> None:
+    store_batch(engine, [tiktok_record()])
+    with transaction(engine) as session:
+        [event] = events.pending(session)
+        events.mark_processed(session, [event.id])
+    with transaction(engine) as session:
+        assert events.mark_failed(session, event.id, "late failure from a second worker", max_attempts=1) == "processed"
+    with transaction(engine) as session:
+        done = events.get(session, event.id)
+    assert done is not None and (done.status, done.attempts) == ("processed", 0)
+
+
 def test_failures_count_attempts_then_fail_the_event(engine: sa.Engine) -> None:
     store_batch(engine, [tiktok_record()])
     with transaction(engine) as session:
