@@ -198,7 +198,7 @@ def sign(partner_key: str, base_string: str) -> str:
 
 def sign_push(callback_url: str, raw_body: bytes, partner_key: str) -> str:
     """The `Authorization` header Shopee puts on a push: HMAC over `callback_url + "|" + raw body`."""
-    return hmac.new(partner_key.encode(), callback_url.encode() + b"|" + raw_body, hashlib.sha256).hexdigest()
+    return hmac.digest(partner_key.encode(), callback_url.encode() + b"|" + raw_body, "sha256").hex()
 
 
 def verify_push(callback_url: str, raw_body: bytes, authorization: str | None, partner_key: str) -> bool:
@@ -209,8 +209,10 @@ def verify_push(callback_url: str, raw_body: bytes, authorization: str | None, p
     """
     if not isinstance(authorization, str) or not authorization:
         return False
-    expected = sign_push(callback_url, raw_body, partner_key).encode()
-    return hmac.compare_digest(expected, authorization.strip().lower().encode("utf-8", "replace"))
+    expected = sign_push(callback_url, raw_body, partner_key)
+    presented = authorization.strip().lower()
+    # compare_digest takes str only when it is ASCII; anything else is no hex signature anyway.
+    return presented.isascii() and hmac.compare_digest(expected, presented)
 
 
 # --- push notifications ---------------------------------------------------------------------
@@ -222,13 +224,15 @@ class PushParseError(ValueError):
 
 def push_event_id(shop_id: str | None, code: int, timestamp: int, data: Mapping[str, Any]) -> str:
     """A stable id for one notification: sha256 of the canonical JSON of shop, code, timestamp and data."""
-    canonical = json.dumps(
-        [shop_id, code, timestamp, data], sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    )
+    canonical = _CANONICAL_JSON.encode([shop_id, code, timestamp, data])
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def parse_push(raw_body: bytes) -> MarketplaceEvent:
+# Built once: `json.dumps` with options builds a new encoder on every call (the webhook hot path).
+_CANONICAL_JSON: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def parse_push(raw_body: bytes | str) -> MarketplaceEvent:
     """Normalize a (verified) push body `{code, shop_id, timestamp, data}` into a MarketplaceEvent."""
     try:
         payload = json.loads(raw_body)
@@ -249,7 +253,7 @@ def _push_event(shop_id: Any, code: Any, timestamp: Any, data: Any) -> Marketpla
     if not isinstance(data, dict):
         raise PushParseError("push `data` is not an object")
     shop = shop_id if shop_id is not None else data.get("shop_id")
-    if shop is not None and (isinstance(shop, bool) or not isinstance(shop, int | str)):
+    if shop is not None and (isinstance(shop, bool) or not isinstance(shop, (int, str))):
         raise PushParseError("push `shop_id` is neither a number nor a string")
     shop_text = str(shop) if shop is not None else None
     try:
@@ -258,7 +262,7 @@ def _push_event(shop_id: Any, code: Any, timestamp: Any, data: Any) -> Marketpla
         raise PushParseError(f"push `timestamp` {timestamp} is not a time") from None
     kind = PUSH_KINDS.get(code, EventKind.UNKNOWN)
     order_id = data.get("ordersn")
-    if kind is EventKind.ORDER_STATUS and not isinstance(order_id, str | int):
+    if kind is EventKind.ORDER_STATUS and not isinstance(order_id, (str, int)):
         raise PushParseError("order status push (code 3) without `data.ordersn`")
     item_id = data.get("item_id")
     return MarketplaceEvent(
@@ -269,7 +273,7 @@ def _push_event(shop_id: Any, code: Any, timestamp: Any, data: Any) -> Marketpla
         shop_id=shop_text,
         occurred_at=occurred_at,
         order_id=str(order_id) if kind is EventKind.ORDER_STATUS else None,
-        item_id=str(item_id) if isinstance(item_id, int | str) and not isinstance(item_id, bool) else None,
+        item_id=str(item_id) if isinstance(item_id, (int, str)) and not isinstance(item_id, bool) else None,
         data=data,
     )
 

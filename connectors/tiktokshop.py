@@ -1018,16 +1018,16 @@ class WebhookPayloadError(ValueError):
 
 def sign_webhook(app_key: str, app_secret: str, raw_body: bytes) -> str:
     """hex HMAC-SHA256(app_secret, app_key + raw body bytes): the `Authorization` header TikTok sends."""
-    return hmac.new(app_secret.encode("utf-8"), app_key.encode("utf-8") + raw_body, hashlib.sha256).hexdigest()
+    return hmac.digest(app_secret.encode("utf-8"), app_key.encode("utf-8") + raw_body, "sha256").hex()
 
 
 def verify_webhook(app_key: str, app_secret: str, raw_body: bytes, authorization: str | None) -> bool:
     """True when `authorization` is the signature of these exact bytes (constant-time comparison)."""
     if not isinstance(authorization, str) or not isinstance(raw_body, bytes):
         return False
-    presented = authorization.strip().lower().encode("utf-8", errors="replace")
-    expected = sign_webhook(app_key, app_secret, raw_body).encode("ascii")
-    return hmac.compare_digest(expected, presented)
+    presented = authorization.strip().lower()
+    # compare_digest takes str only when it is ASCII; anything else is no hex signature anyway.
+    return presented.isascii() and hmac.compare_digest(sign_webhook(app_key, app_secret, raw_body), presented)
 
 
 def _required(payload: Mapping[str, Any], key: str) -> Any:
@@ -1037,7 +1037,7 @@ def _required(payload: Mapping[str, Any], key: str) -> Any:
     return value
 
 
-def parse_webhook(raw_body: bytes) -> MarketplaceEvent:
+def parse_webhook(raw_body: bytes | str) -> MarketplaceEvent:
     """A verified webhook body -> MarketplaceEvent (kind from `type`; event id = tts_notification_id)."""
     try:
         payload = json.loads(raw_body)

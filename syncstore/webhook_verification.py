@@ -104,11 +104,11 @@ def verify(platform: str, raw_body: bytes, authorization: str | None, keys: Webh
 def parse(platform: str, raw_body: bytes) -> MarketplaceEvent:
     """The event in a verified body; MalformedEvent if it is not one."""
     try:
-        raw_body.decode("utf-8")
+        text = raw_body.decode("utf-8")  # decoded once here: json.loads of bytes would detect and decode again
         if platform == "shopee":
-            return shopee.parse_push(raw_body)
+            return shopee.parse_push(text)
         if platform == "tiktokshop":
-            return tiktokshop.parse_webhook(raw_body)
+            return tiktokshop.parse_webhook(text)
     except UnicodeDecodeError:
         raise MalformedEvent("body is not UTF-8") from None
     except (ValueError, RecursionError) as error:

@@ -440,21 +440,22 @@ def _outcomes(records: Sequence[EventRecord], first: dict[Key, int], inserted: s
 
 
 # PostgreSQL: the whole batch in ONE statement with a constant text (prepared once per connection).
-# The rows travel as one JSON document (cheap to build, parsed by the server), are unnested by
-# json_to_recordset, inserted into webhook_logs skipping known keys, and the new ones get their
-# platform_events rows. A statement is atomic, so this needs no explicit transaction.
+# The rows travel as one JSON document of positional arrays (cheap to build; jsonb_array_elements
+# unpacks them faster than json_to_recordset matches field names), times as Unix seconds. They are
+# inserted into webhook_logs skipping known keys, and the new ones get their platform_events rows.
+# A statement is atomic, so this needs no explicit transaction.
 _POSTGRES_BATCH: Final = """
 WITH incoming AS (
-    SELECT * FROM json_to_recordset(%(rows)s::json) AS t(
-        platform text, event_id text, event_type text, shop_id text, payload text, raw_body text,
-        headers json, signature text, log_status text, received_at timestamptz, kind text,
-        order_id text, item_id text, occurred_at timestamptz, event_status text
-    )
+    SELECT r->>0 AS platform, r->>1 AS event_id, r->>2 AS event_type, r->>3 AS shop_id, r->>4 AS payload,
+           r->>5 AS raw_body, r->6 AS headers, r->>7 AS signature, r->>8 AS log_status,
+           to_timestamp((r->>9)::float8) AS received_at, r->>10 AS kind, r->>11 AS order_id, r->>12 AS item_id,
+           to_timestamp((r->>13)::float8) AS occurred_at, r->>14 AS event_status
+    FROM jsonb_array_elements(%(rows)s::jsonb) AS r
 ),
 stored AS (
     INSERT INTO webhook_logs (platform, event_id, event_type, shop_id, payload, raw_body, headers, signature,
                               status, attempts, received_at)
-    SELECT platform, event_id, event_type, shop_id, COALESCE(payload, raw_body)::jsonb, raw_body, headers::jsonb,
+    SELECT platform, event_id, event_type, shop_id, COALESCE(payload, raw_body)::jsonb, raw_body, headers,
            signature, log_status, 0, received_at
     FROM incoming
     ON CONFLICT (platform, event_id) DO NOTHING
@@ -472,30 +473,30 @@ SELECT platform, event_id FROM stored
 
 
 def _rows_json(records: Sequence[EventRecord]) -> str:
-    """The batch as the JSON document `_POSTGRES_BATCH` unnests.
+    """The batch as the JSON document `_POSTGRES_BATCH` unpacks: one array per record, in column order.
 
     The payload is left out (null) when it is the raw body itself, as it is for nearly every event:
     the statement stores the raw body as the payload then, and the body travels once, not twice.
     """
     return json.dumps(
         [
-            {
-                "platform": r.platform,
-                "event_id": r.event_id,
-                "event_type": r.event_type,
-                "shop_id": r.shop_id,
-                "payload": None if r.payload_json is r.raw_body else r.payload_json,
-                "raw_body": r.raw_body,
-                "headers": r.headers,
-                "signature": r.signature,
-                "log_status": LOG_IGNORED if r.ignored else LOG_RECEIVED,
-                "received_at": r.received_at.isoformat(),
-                "kind": r.kind.value,
-                "order_id": r.order_id,
-                "item_id": r.item_id,
-                "occurred_at": r.occurred_at.isoformat() if r.occurred_at else None,
-                "event_status": EVENT_IGNORED if r.ignored else EVENT_PENDING,
-            }
+            [
+                r.platform,
+                r.event_id,
+                r.event_type,
+                r.shop_id,
+                None if r.payload_json is r.raw_body else r.payload_json,
+                r.raw_body,
+                r.headers,
+                r.signature,
+                LOG_IGNORED if r.kind is EventKind.UNKNOWN else LOG_RECEIVED,
+                r.received_at.timestamp(),
+                r.kind.value,
+                r.order_id,
+                r.item_id,
+                r.occurred_at.timestamp() if r.occurred_at else None,
+                EVENT_IGNORED if r.kind is EventKind.UNKNOWN else EVENT_PENDING,
+            ]
             for r in records
         ]
     )
