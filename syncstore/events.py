@@ -171,7 +171,8 @@ def prune(
     """Delete webhook events received more than `older_than_days` ago (default: the retention setting).
 
     Pending events are kept whatever their age. Deletes in batches (short transactions); returns the
-    number of webhook_logs rows deleted (their platform_events rows go with them).
+    number of webhook_logs rows deleted (their platform_events rows are deleted with them, in the same
+    transaction: there is no cascading foreign key, see migration 0006).
     """
     days = get_settings().webhook_retention_days if older_than_days is None else older_than_days
     if days < MIN_RETENTION_DAYS:
