@@ -489,13 +489,13 @@ def _rows_json(records: Sequence[EventRecord]) -> str:
                 r.raw_body,
                 r.headers,
                 r.signature,
-                LOG_IGNORED if r.kind is EventKind.UNKNOWN else LOG_RECEIVED,
+                LOG_IGNORED if r.ignored else LOG_RECEIVED,
                 r.received_at.timestamp(),
                 r.kind.value,
                 r.order_id,
                 r.item_id,
                 r.occurred_at.timestamp() if r.occurred_at else None,
-                EVENT_IGNORED if r.kind is EventKind.UNKNOWN else EVENT_PENDING,
+                EVENT_IGNORED if r.ignored else EVENT_PENDING,
             ]
             for r in records
         ]
