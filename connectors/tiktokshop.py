@@ -289,7 +289,7 @@ def _int_code(value: Any) -> int | None:
         return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: Infinity, which json.loads accepts
         return None
 
 
@@ -1059,6 +1059,9 @@ def parse_webhook(raw_body: bytes | str) -> MarketplaceEvent:
     if kind is EventKind.STOCK_CHANGE and data.get("product_id") is not None:
         item_id = str(data["product_id"])
     timestamp = _int_code(payload.get("timestamp"))
+    if timestamp is None and payload.get("timestamp") is not None:
+        # A timestamp that is there but no number (text, Infinity) would slip past the freshness check.
+        raise WebhookPayloadError("tiktokshop webhook: 'timestamp' is not an integer")
     try:
         occurred_at = datetime.fromtimestamp(timestamp, UTC) if timestamp is not None else None
     except (OverflowError, OSError, ValueError) as error:

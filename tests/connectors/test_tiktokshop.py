@@ -271,6 +271,9 @@ def test_parse_webhook_kinds(
         b'{"type":1,"tts_notification_id":"n","data":{}}',
         b'{"type":"x","tts_notification_id":"n","data":{}}',
         b'{"type":15,"tts_notification_id":"n","data":"str"}',
+        b'{"type":1,"tts_notification_id":"n","timestamp":Infinity,"data":{"order_id":"1"}}',
+        b'{"type":1e999,"tts_notification_id":"n","data":{"order_id":"1"}}',
+        b'{"type":1,"tts_notification_id":"n","timestamp":"soon","data":{"order_id":"1"}}',
     ],
 )
 def test_parse_webhook_rejects_bad_payloads(body: bytes) -> None:

@@ -158,6 +158,27 @@ def test_signed_but_malformed_bodies_get_400(engine: sa.Engine, db_url: str, bod
     assert count(engine, "webhook_logs") == 0
 
 
+@pytest.mark.parametrize(
+    "timestamp",
+    [b"Infinity", b"-Infinity", b"1e999", b'"soon"'],
+    ids=["infinity", "minus-infinity", "overflowing", "text"],
+)
+def test_signed_tiktok_webhook_with_a_timestamp_that_is_no_time_gets_400(
+    engine: sa.Engine, db_url: str, timestamp: bytes
+) -> None:
+    # Python's json reads Infinity and 1e999 as floats: once, int() of one was an unhandled error (503).
+    from connectors.tiktokshop import sign_webhook
+    from tests.webhook_receiver.helpers import APP_KEY, APP_SECRET
+
+    body = b'{"type":1,"tts_notification_id":"n-ts","shop_id":"7494001","timestamp":%s,"data":{"order_id":"1"}}'
+    body = body % timestamp
+    with serve(app_for(engine, db_url)) as client:
+        response = client.post("/webhooks/tiktokshop", body, {"Authorization": sign_webhook(APP_KEY, APP_SECRET, body)})
+    assert response.status_code == 400
+    assert response.json() == {"error": "malformed"}
+    assert count(engine, "webhook_logs") == 0
+
+
 def test_ids_longer_than_their_columns_are_refused_not_500(engine: sa.Engine, db_url: str) -> None:
     with serve(app_for(engine, db_url)) as client:
         long_id = client.send(tiktok(notification_id="n" * 500))
