@@ -146,6 +146,8 @@ class LoadReport:
     statuses: Counter[str] = field(default_factory=Counter)  # "200", "503", "ConnectError", ...
     shopee_nonempty_2xx: int = 0  # Shopee counts a 2xx with a body as a failed delivery
     slowest_error_s: float = 0.0  # the longest any non-2xx answer or error took to arrive
+    cpu_s: float = 0.0  # this client's CPU time while sending (not building the events)
+    machine_idle_s: float | None = None  # idle CPU time of the whole machine while sending (Linux)
 
     @property
     def acked(self) -> list[Outcome]:
@@ -164,6 +166,8 @@ class LoadReport:
             "statuses": dict(self.statuses),
             "shopee_nonempty_2xx": self.shopee_nonempty_2xx,
             "slowest_error_s": self.slowest_error_s,
+            "cpu_s": self.cpu_s,
+            "machine_idle_s": self.machine_idle_s,
             "events": [
                 [o.platform, o.event_id, o.acked, o.attempts, o.latency_ms, o.acked_at_s] for o in self.outcomes
             ],
@@ -178,6 +182,8 @@ class LoadReport:
             statuses=Counter(raw["statuses"]),
             shopee_nonempty_2xx=raw["shopee_nonempty_2xx"],
             slowest_error_s=raw["slowest_error_s"],
+            cpu_s=raw.get("cpu_s", 0.0),
+            machine_idle_s=raw.get("machine_idle_s"),
         )
 
 
@@ -258,6 +264,15 @@ def _raw_request(event: Event, host_header: str) -> bytes:
     return head.encode() + event.body
 
 
+def machine_idle_s() -> float | None:
+    """Idle CPU seconds of the whole machine since boot, all cores (None where /proc/stat is missing)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    return (int(fields[3]) + int(fields[4])) / os.sysconf("SC_CLK_TCK")  # idle + iowait
+
+
 def _error_kind(error: BaseException) -> str:
     return "Timeout" if isinstance(error, TimeoutError) else type(error).__name__
 
@@ -285,6 +300,7 @@ async def send_events(
     counters = {"nonempty": 0, "finished": 0, "acked": 0}
     slowest_error = 0.0
     pending = iter(range(len(events)))
+    cpu_started, idle_started = time.process_time(), machine_idle_s()
     started = time.perf_counter()
     last_answer = started
 
@@ -347,12 +363,15 @@ async def send_events(
             progress_task.cancel()
             with suppress(asyncio.CancelledError):
                 await progress_task
+    idle_ended = machine_idle_s()
     report = LoadReport(
         elapsed_s=round(last_answer - started, 4),
         outcomes=outcomes,
         statuses=statuses,
         shopee_nonempty_2xx=counters["nonempty"],
         slowest_error_s=round(slowest_error, 4),
+        cpu_s=round(time.process_time() - cpu_started, 4),
+        machine_idle_s=None if idle_started is None or idle_ended is None else round(idle_ended - idle_started, 4),
     )
     if progress_file is not None:
         final = {"acked": counters["acked"], "finished": len(events), "statuses": dict(statuses), "done": True}

@@ -22,6 +22,7 @@ Prints ONE JSON object:
   connection error the receiver run got, by kind), `noop_p99_ms`.
 
 Targets: `lost` 0, `stored` == `acked` (== events), `p99_ms` < 250, `ratio` >= 0.5.
+`python -m bench.webhook_ceiling` shows where the receiver's time goes (stand-ins for the database).
 Servers: PostgreSQL at --postgres-url (an admin URL; default the local server) and Redis at
 --redis-url. Logs of the child processes stay in a temporary directory that is removed at the
 end; on failure their tails go to stderr.
@@ -152,16 +153,21 @@ def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=20_000)
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """The load and server options shared with bench.webhook_ceiling."""
+    parser.add_argument("--events", type=int, default=20_000, help="events per server")
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers, for the receiver and the no-op")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers of every server")
     parser.add_argument("--rounds", type=int, default=4, help="alternating blocks the events are sent in")
     parser.add_argument(
         "--postgres-url", default=os.environ.get("SYNCSTORE_BENCH_POSTGRES_URL", DEFAULT_POSTGRES), help="admin URL"
     )
     parser.add_argument("--redis-url", default=os.environ.get("SYNCSTORE_BENCH_REDIS_URL", DEFAULT_REDIS))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__.split("\n\n")[0])
+    add_load_arguments(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="syncstore-bench-webhooks-") as scratch:
         figures = bench(args, Path(scratch))

@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 
 def run_bench(*args: str) -> dict[str, object]:
     result = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, timeout=300, check=False)
@@ -45,3 +47,19 @@ def test_api_calls_benchmark_compares_calls_with_the_batch_minimum() -> None:
     figures = run_bench("bench.api_calls", "--products", "200")
     assert figures["calls"] >= figures["minimum"] > 0
     assert figures["incremental_list_calls"] is not None
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_webhook_ceiling_benchmark_runs_every_server_with_the_same_load() -> None:
+    figures = run_bench("bench.webhook_ceiling", "--events", "400", "--rounds", "2", "--workers", "1")
+    servers = {name: figures[name] for name in ("receiver", "free_database", "no_database", "noop")}
+    for server_figures in servers.values():
+        assert isinstance(server_figures, dict)
+        # Every event signed for the receiver is accepted by the stand-ins too: they verify alike.
+        assert server_figures["acked"] == 400 and server_figures["per_s"] > 0
+        assert server_figures["cpu_us_per_event"]["server"] > 0 and server_figures["cpu_us_per_event"]["client"] > 0
+    receiver, noop = servers["receiver"], servers["noop"]
+    assert isinstance(receiver, dict) and isinstance(noop, dict)
+    assert receiver["cpu_us_per_event"]["postgres"] > 0  # the real receiver is the one that writes
+    assert noop["ratio"] == 1.0
