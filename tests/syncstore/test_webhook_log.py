@@ -113,7 +113,7 @@ def test_one_event_shows_its_payload_but_never_a_secret(engine: sa.Engine) -> No
     signed = tiktok_order(NOW + timedelta(seconds=1))
     assert store_batch(engine, [leaky, signed]) == [StoreOutcome.STORED] * 2
     with transaction(engine) as session:
-        ids = dict(session.execute(sa.select(WebhookLog.platform, WebhookLog.id)).tuples().all())
+        ids = dict(session.execute(sa.select(WebhookLog.platform, WebhookLog.id)).all())
         shopee = webhook_log.get_webhook(session, ids["shopee"])
         tiktok = webhook_log.get_webhook(session, ids["tiktokshop"])
     assert shopee.payload["data"]["item_id"] == 42
