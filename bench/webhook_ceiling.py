@@ -19,8 +19,9 @@ The stand-ins exist only here (`standin_app`); they store nothing and are never 
 receiver. Prints ONE JSON object: for each server `acked`, `per_s` (acknowledged events per second) and
 `ratio` (to the no-op), and the CPU each process group spent per acknowledged event, in
 microseconds (`cpu_us_per_event`: the server's processes, PostgreSQL, Redis, and the load client
-while it sent), read from /proc (so PostgreSQL and Redis figures need them on this machine; they
-are null otherwise); `idle_share`: the part of the machine's CPU time nobody used during the blocks.
+while it sent), read from /proc: the scheduler's nanosecond counters where the kernel has them, else
+clock ticks (so PostgreSQL and Redis figures need them on this machine; they are null otherwise);
+`idle_share`: the part of the machine's CPU time nobody used during the blocks.
 """
 
 from __future__ import annotations
@@ -102,8 +103,26 @@ def _processes() -> list[_Process]:
         comm = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
         # fields[1] is the parent pid; fields[11] and [12] are user and system time in clock ticks.
-        found.append(_Process(int(entry), int(fields[1]), comm, (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS))
+        ticks_cpu_s = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        scheduler_cpu_s = _scheduler_cpu_s(entry)
+        cpu_s = ticks_cpu_s if scheduler_cpu_s is None else scheduler_cpu_s
+        found.append(_Process(int(entry), int(fields[1]), comm, cpu_s))
     return found
+
+
+def _scheduler_cpu_s(pid: str) -> float | None:
+    """The process's CPU seconds from the scheduler's nanosecond counters (over its threads), if the kernel has them.
+
+    Clock ticks (10 ms) are too coarse for short runs: PostgreSQL's share of a few hundred events is
+    a tick or none, which would read as no work at all. (Threads that ended are not counted; the
+    processes measured here keep theirs for the whole run.)"""
+    total_ns = 0
+    try:
+        for thread in os.listdir(f"/proc/{pid}/task"):
+            total_ns += int(Path(f"/proc/{pid}/task/{thread}/schedstat").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total_ns / 1e9
 
 
 def _command_line(pid: int) -> str:

@@ -61,5 +61,6 @@ def test_webhook_ceiling_benchmark_runs_every_server_with_the_same_load() -> Non
         assert server_figures["cpu_us_per_event"]["server"] > 0 and server_figures["cpu_us_per_event"]["client"] > 0
     receiver, noop = servers["receiver"], servers["noop"]
     assert isinstance(receiver, dict) and isinstance(noop, dict)
-    assert receiver["cpu_us_per_event"]["postgres"] > 0  # the real receiver is the one that writes
+    # The real receiver is the one that writes: two rows per event cost PostgreSQL well over 5 us each.
+    assert receiver["cpu_us_per_event"]["postgres"] > 5
     assert noop["ratio"] == 1.0
