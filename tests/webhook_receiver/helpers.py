@@ -87,7 +87,11 @@ def tiktok(
     }
     if timestamp is not None:
         payload["timestamp"] = int(timestamp)
-    body = compact(payload)
+    return signed_tiktok(compact(payload))
+
+
+def signed_tiktok(body: bytes) -> Request:
+    """A TikTok Shop webhook with exactly this body, validly signed."""
     return "/webhooks/tiktokshop", body, {"Authorization": sign_webhook(APP_KEY, APP_SECRET, body)}
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from syncstore.db import migrate
 from syncstore.db.engine import create_engine
 from syncstore.db.models import PlatformEvent
-from tests.webhook_receiver.helpers import FROZEN, compact, count, serve, settings, shopee, tiktok
+from tests.webhook_receiver.helpers import FROZEN, compact, count, serve, settings, shopee, signed_tiktok, tiktok
 from webhook_receiver.app import create_app
 
 
@@ -119,9 +119,6 @@ def test_redis_down_falls_back_to_the_database(engine: sa.Engine, db_url: str) -
 @pytest.mark.postgres
 def test_one_unstorable_event_is_refused_alone(empty_postgres_url: str) -> None:
     # PostgreSQL's jsonb cannot hold 1e1000000; the batch it lands in is retried event by event.
-    from connectors.tiktokshop import sign_webhook
-    from tests.webhook_receiver.helpers import APP_KEY, APP_SECRET
-
     engine = create_engine(empty_postgres_url)
     migrate.upgrade(engine)
     body = compact(
@@ -133,7 +130,7 @@ def test_one_unstorable_event_is_refused_alone(empty_postgres_url: str) -> None:
             "data": {"order_id": "9"},
         }
     ).replace(b'"order_id":"9"', b'"order_id":"9","n":1e1000000')
-    poison = ("/webhooks/tiktokshop", body, {"Authorization": sign_webhook(APP_KEY, APP_SECRET, body)})
+    poison = signed_tiktok(body)
     good = [tiktok() for _ in range(20)]
     with serve(create_app(settings(empty_postgres_url), engine, clock=lambda: FROZEN)) as client:
         answers = client.post_many([*good[:10], poison, *good[10:]])

@@ -17,6 +17,7 @@ from tests.webhook_receiver.helpers import (
     serve,
     settings,
     shopee,
+    signed_tiktok,
     tiktok,
 )
 from webhook_receiver.app import create_app
@@ -167,13 +168,9 @@ def test_signed_tiktok_webhook_with_a_timestamp_that_is_no_time_gets_400(
     engine: sa.Engine, db_url: str, timestamp: bytes
 ) -> None:
     # Python's json reads Infinity and 1e999 as floats: once, int() of one was an unhandled error (503).
-    from connectors.tiktokshop import sign_webhook
-    from tests.webhook_receiver.helpers import APP_KEY, APP_SECRET
-
     body = b'{"type":1,"tts_notification_id":"n-ts","shop_id":"7494001","timestamp":%s,"data":{"order_id":"1"}}'
-    body = body % timestamp
     with serve(app_for(engine, db_url)) as client:
-        response = client.post("/webhooks/tiktokshop", body, {"Authorization": sign_webhook(APP_KEY, APP_SECRET, body)})
+        response = client.send(signed_tiktok(body % timestamp))
     assert response.status_code == 400
     assert response.json() == {"error": "malformed"}
     assert count(engine, "webhook_logs") == 0
