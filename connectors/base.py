@@ -31,7 +31,11 @@ class ListingStatus(enum.StrEnum):
     ACTIVE = "active"
     INACTIVE = "inactive"
     DELETED = "deleted"
-    # Under review, banned, draft...: the platform's own word is kept in `raw_status`.
+    # The platform is auditing a create or an edit (TikTok Shop PENDING): shown as "in review".
+    IN_REVIEW = "in_review"
+    # The platform's audit refused the listing (TikTok Shop FAILED); the reason is in `review_message`.
+    REVIEW_FAILED = "review_failed"
+    # Banned, draft...: the platform's own word is kept in `raw_status`.
     OTHER = "other"
 
 
@@ -79,6 +83,8 @@ class RemoteListing(_Frozen):
     dimensions: Dimensions | None = None
     updated_at: datetime
     skus: tuple[RemoteSku, ...] = ()
+    # Why the platform's audit refused the listing (REVIEW_FAILED), in the platform's words.
+    review_message: str = ""
 
 
 class ItemChange(_Frozen):
@@ -160,11 +166,15 @@ class OrderStatus(enum.StrEnum):
 
 
 class OrderLine(_Frozen):
+    """One line of an order. `quantity` is what the buyer bought; `cancelled_quantity` of those units
+    were cancelled while the order goes on (Shopee `cancelled_qty`, a cancelled TikTok line item)."""
+
     line_id: str
     item_id: str
     sku_id: str
     seller_sku: str | None = None
     quantity: int = Field(gt=0)
+    cancelled_quantity: int = Field(default=0, ge=0)
 
 
 class RemoteOrder(_Frozen):
@@ -180,6 +190,8 @@ class RemoteOrder(_Frozen):
 class EventKind(enum.StrEnum):
     ORDER_STATUS = "order_status"
     PRODUCT_CHANGE = "product_change"
+    # The platform finished auditing a listing (TikTok Shop type 5): ACTIVATE or FAILED.
+    PRODUCT_AUDIT = "product_audit"
     STOCK_CHANGE = "stock_change"
     AUTHORIZATION = "authorization"
     UNKNOWN = "unknown"
@@ -189,7 +201,8 @@ class MarketplaceEvent(_Frozen):
     """A verified webhook (push) notification, normalized."""
 
     platform: Platform
-    # TikTok's tts_notification_id; for Shopee a stable hash of shop, code and raw body.
+    # TikTok's tts_notification_id; Shopee's msg_id, else a hash of shop, code and data (never the
+    # timestamp: a lost push's timestamp is the time it was lost, not the time it was sent).
     event_id: str
     kind: EventKind
     raw_type: str
@@ -213,6 +226,32 @@ class TokenGrant(_Frozen):
     shop_id: str | None = None
     shop_name: str | None = None
     region: str | None = None
+
+
+class ShopProfile(_Frozen):
+    """What a platform says about a shop: its region decides price decimals and listing rules."""
+
+    shop_id: str
+    name: str = ""
+    region: str = ""
+    # Shopee CNSC/KRSC or a TikTok Shop cross-border seller.
+    cross_border: bool = False
+
+
+class ShopLocation(_Frozen):
+    """A place a shop keeps stock: a Shopee location_id or a TikTok Shop sales warehouse."""
+
+    location_id: str
+    name: str = ""
+    is_default: bool = False
+
+
+class Subscription(_Frozen):
+    """The outcome of subscribing one push code / webhook event type: one refusal never stops the others."""
+
+    topic: str
+    ok: bool
+    message: str = ""
 
 
 class ShopCredentials(_Frozen):
@@ -245,6 +284,11 @@ class RateLimited(ConnectorError):
 
 class QuotaExhausted(ConnectorError):
     """The daily quota is used up; no retry helps before it resets."""
+
+
+class ItemRefused(ConnectorError):
+    """The platform refused one item for a business reason (promotion lock, holiday mode, missing
+    location, audit): that item fails with the platform's words; the shop goes on, no token is refreshed."""
 
 
 class AuthExpired(ConnectorError):
@@ -300,7 +344,19 @@ class Connector(Protocol):
 
     def get_listings(self, item_ids: Sequence[str]) -> list[RemoteListing]: ...
 
-    def get_orders(self, order_ids: Sequence[str]) -> list[RemoteOrder]: ...
+    def get_orders(self, order_ids: Sequence[str]) -> list[RemoteOrder]:
+        """The orders named; an id the platform does not know is left out (never an error)."""
+        ...
+
+    def list_changed_orders(self, since: datetime, until: datetime) -> Iterator[RemoteOrder]:
+        """Every order updated in [since, until], with its lines: the polling backstop for lost webhooks."""
+        ...
+
+    def get_shop_profile(self) -> ShopProfile: ...
+
+    def list_locations(self) -> list[ShopLocation]:
+        """Where the shop keeps stock ([] for a shop with one implicit location)."""
+        ...
 
     def update_stock(self, item_id: str, stock: Mapping[str, int]) -> WriteResult: ...
 
@@ -314,6 +370,8 @@ class Connector(Protocol):
 
     def delete_listings(self, item_ids: Sequence[str]) -> list[SkuResult]: ...
 
-    def register_webhook(self, url: str) -> None: ...
+    def register_webhook(self, url: str) -> list[Subscription]:
+        """Subscribe each push code / event type on its own; one refusal is reported, not raised."""
+        ...
 
     def fetch_missed_events(self) -> list[MarketplaceEvent]: ...

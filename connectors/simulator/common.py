@@ -7,6 +7,10 @@
   value (an *effective* write). Tests count effective writes to prove "one effect per update".
 - `WebhookSender`: posts signed notifications to the registered URL; what could not be delivered
   is kept so the platform's "lost push" call can hand it out later.
+- `SimClock`: the simulators' notion of time, which tests can speed up or move on, so retry
+  schedules of hours (TikTok Shop: 2 min, 30 min, 3 h, 12 h) run in seconds.
+- `RetryingSender`: delivery with a platform's retry schedule on a `SimClock`; after the last retry
+  the push is given up (and, on Shopee, kept as a lost push with the time it was lost).
 - `serve_in_thread`: runs a Starlette app under uvicorn on loopback for tests and the demo.
 """
 
@@ -153,6 +157,157 @@ class WebhookSender:
             return before - len(self.lost)
 
     def close(self) -> None:
+        self._client.close()
+
+
+class SimClock:
+    """Simulated Unix time: wall time since `start`, times `speed`, plus whatever `advance` added.
+
+    Request timestamps are still checked against wall time (clients sign with their own clock); the
+    simulated clock drives what the platform does by itself: push retries, token lifetimes, orders.
+    """
+
+    def __init__(self, *, speed: float = 1.0, start: float | None = None) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self._lock = threading.Lock()
+        self._wall0 = time.time()
+        self._sim0 = self._wall0 if start is None else start
+        self._speed = speed
+        self._offset = 0.0
+
+    def now(self) -> float:
+        with self._lock:
+            return self._sim0 + (time.time() - self._wall0) * self._speed + self._offset
+
+    def __call__(self) -> float:
+        return self.now()
+
+    def advance(self, seconds: float) -> None:
+        """Move simulated time on at once (a test's "three hours later")."""
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        with self._lock:
+            self._offset += seconds
+
+    def set_speed(self, speed: float) -> None:
+        """From now on, one wall second is `speed` simulated seconds."""
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        with self._lock:
+            now = self._sim0 + (time.time() - self._wall0) * self._speed + self._offset
+            self._wall0, self._sim0, self._offset, self._speed = time.time(), now, 0.0, speed
+
+
+@dataclass
+class ScheduledPush:
+    """A push waiting for its next delivery attempt."""
+
+    push_id: int
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    first_sent_at: float
+    attempts: int = 0
+    due_at: float = 0.0
+
+
+class RetryingSender:
+    """Delivers pushes and retries failures on `schedule` (seconds after the first attempt).
+
+    `accept(status, body)` decides what counts as delivered (Shopee: a 2xx with an empty body; TikTok
+    Shop: any 2xx). After the last scheduled retry fails, `on_give_up(push, sim_time)` is called and
+    the push is dropped. A background thread (started by `start`) sends what is due; `pump()` does
+    the same synchronously for tests.
+    """
+
+    def __init__(
+        self,
+        clock: SimClock,
+        schedule: tuple[float, ...],
+        *,
+        accept: Callable[[int, bytes], bool],
+        on_give_up: Callable[[ScheduledPush, float], None] | None = None,
+        timeout_s: float = 3.0,
+        tick_s: float = 0.1,
+    ) -> None:
+        self.clock, self.schedule = clock, schedule
+        self._accept, self._on_give_up = accept, on_give_up
+        self._client = httpx.Client(timeout=timeout_s)
+        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._pending: list[ScheduledPush] = []
+        self._next_id = 1
+        self.delivered = 0
+        self.attempts = 0
+        self.given_up: list[ScheduledPush] = []
+        self._tick_s = tick_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def send(self, url: str, body: bytes, headers: dict[str, str]) -> bool:
+        """The first attempt, now; a failure is scheduled for retries. True when delivered."""
+        now = self.clock.now()
+        with self._lock:
+            push = ScheduledPush(self._next_id, url, body, dict(headers), first_sent_at=now)
+            self._next_id += 1
+        return self._attempt(push)
+
+    def _attempt(self, push: ScheduledPush) -> bool:
+        push.attempts += 1
+        try:
+            response = self._client.post(push.url, content=push.body, headers=push.headers)
+            ok = self._accept(response.status_code, response.content)
+        except httpx.HTTPError:
+            ok = False
+        with self._lock:
+            self.attempts += 1
+            if ok:
+                self.delivered += 1
+                return True
+            retry = push.attempts - 1  # retries already made
+            if retry < len(self.schedule):
+                push.due_at = push.first_sent_at + self.schedule[retry]
+                self._pending.append(push)
+                return False
+            self.given_up.append(push)
+        if self._on_give_up is not None:
+            self._on_give_up(push, self.clock.now())
+        return False
+
+    @property
+    def pending(self) -> list[ScheduledPush]:
+        with self._lock:
+            return list(self._pending)
+
+    def pump(self) -> int:
+        """Send every push whose retry is due on the simulated clock; returns how many were tried."""
+        with self._send_lock:
+            now = self.clock.now()
+            with self._lock:
+                due = [push for push in self._pending if push.due_at <= now]
+                self._pending = [push for push in self._pending if push.due_at > now]
+            for push in sorted(due, key=lambda p: p.due_at):
+                self._attempt(push)
+            return len(due)
+
+    def start(self) -> RetryingSender:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, daemon=True, name="simulator-push-retries")
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._tick_s):
+            try:
+                self.pump()
+            except Exception:
+                log.exception("push retry tick failed; continuing")
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
         self._client.close()
 
 
