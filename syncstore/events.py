@@ -12,7 +12,7 @@ same transaction, so the Webhooks page reads one status.
 Unknown event types are stored with status `ignored` on both rows: acknowledged, never acted on.
 
 Retention: `prune` deletes events older than `webhook_retention_days` (never fewer than
-`MIN_RETENTION_DAYS`, so dedup keys outlive the platforms' 3-day retry horizon) and never an
+`MIN_RETENTION_DAYS` = 14, so dedup keys outlive every platform retry horizon) and never an
 event still pending.
 """
 
@@ -39,7 +39,7 @@ KINDS: Final = ("order_status", "product_change", "stock_change", "authorization
 
 # Shopee retries for up to 3 h and TikTok Shop for 12 h; lost pushes can be fetched for 3 days.
 # A dedup key must outlive all of them.
-MIN_RETENTION_DAYS: Final = 4
+MIN_RETENTION_DAYS: Final = 14
 MAX_ERROR_CHARS: Final = 2000
 
 # The log row's status for each event status.

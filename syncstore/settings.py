@@ -111,7 +111,8 @@ class Settings(BaseSettings):
     )
     webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger bodies get 413.")
     webhook_timestamp_tolerance_seconds: int = Field(
-        default=300, ge=1, description="Events whose own timestamp is further from now are rejected."
+        default=300, ge=1, description="Events whose own timestamp is further in the FUTURE are rejected (any age "
+        "is accepted: platforms retry the original body for hours)."
     )
     webhook_nonce_ttl_seconds: int = Field(default=600, ge=1, description="Redis fast-path dedup window.")
     webhook_per_ip_per_minute: int = Field(
@@ -121,7 +122,8 @@ class Settings(BaseSettings):
         default=60, ge=0, description="Rejected requests written to the log per minute; the rest are only counted."
     )
     webhook_retention_days: int = Field(
-        default=7, ge=4, description="Days webhook events (and so their dedup keys) are kept; above 3-day retries."
+        default=14, ge=14, description="Days webhook events (and so their dedup keys) are kept: well beyond the "
+        "platforms' retry horizons (TikTok Shop 12 h, Shopee lost pushes 3 days)."
     )
 
     alert_webhook_url: str | None = Field(

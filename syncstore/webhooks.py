@@ -92,7 +92,7 @@ class MalformedEvent(WebhookRejected):
 
 
 class StaleEvent(WebhookRejected):
-    """The event's own timestamp is further from now than the tolerance (replay protection)."""
+    """The event's own timestamp is further in the future than the tolerance (a clock or a forgery problem)."""
 
     reason = "stale"
 

@@ -12,9 +12,9 @@ A webhook goes through, in order (each step's refusal in brackets):
 2. the body, read incrementally up to `webhook_max_body_bytes` [413; 400 for a bad Content-Length];
 3. the signature over the raw bytes, through `syncstore.webhook_verification` [401; 404 when the
    platform's keys are not configured];
-4. parsing [400] and freshness: the event's own timestamp within `webhook_timestamp_tolerance_seconds`
-   of now [400, reason `stale`: the request is well-formed and authentic but not acceptable now,
-   so it is a client error, not an authentication failure];
+4. parsing [400] and the clock check: an event of ANY age is accepted (platforms retry the original
+   body for hours, W2); only a timestamp more than `webhook_timestamp_tolerance_seconds` in the
+   future is refused [400, reason `stale`: authentic but not acceptable, a client error];
 5. the group commit (`webhook_receiver.storage`), which first asks the Redis nonces, then writes
    [503 with Retry-After when the database is unavailable; 400 for an event whose data cannot be
    stored].

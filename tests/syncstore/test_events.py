@@ -138,18 +138,18 @@ def test_the_backlog_reports_the_oldest_pending_event(engine: sa.Engine) -> None
 
 def test_prune_keeps_recent_and_pending_events_and_refuses_to_drop_dedup_keys_early(engine: sa.Engine) -> None:
     old_done, old_pending, recent = (
-        tiktok_record(received_at=NOW - timedelta(days=10)),
-        tiktok_record(received_at=NOW - timedelta(days=10)),
+        tiktok_record(received_at=NOW - timedelta(days=20)),
+        tiktok_record(received_at=NOW - timedelta(days=20)),
         tiktok_record(received_at=NOW - timedelta(days=1)),
     )
     store_batch(engine, [old_done, old_pending, recent])
     with transaction(engine) as session:
         by_id = {e.webhook_log_id: e for e in events.pending(session)}
-        done = next(e for e in by_id.values() if e.created_at == NOW - timedelta(days=10))
+        done = next(e for e in by_id.values() if e.created_at == NOW - timedelta(days=20))
         events.mark_processed(session, [done.id])
-    with pytest.raises(ValueError, match="at least 4 days"):
-        events.prune(engine, 3, now=NOW)
-    assert events.prune(engine, 7, now=NOW, batch_size=1) == 1
+    with pytest.raises(ValueError, match="at least 14 days"):
+        events.prune(engine, 13, now=NOW)
+    assert events.prune(engine, 14, now=NOW, batch_size=1) == 1
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM webhook_logs").scalar_one() == 2
         assert connection.exec_driver_sql("SELECT count(*) FROM platform_events").scalar_one() == 2

@@ -265,7 +265,7 @@ def test_rejections_are_logged_at_a_bounded_rate(
 def test_metrics_are_prometheus_text(engine: sa.Engine, db_url: str) -> None:
     with serve(app_for(engine, db_url)) as client:
         client.send(shopee())
-        client.send(tiktok(timestamp=FROZEN - 3600))
+        client.send(tiktok(timestamp=FROZEN + 3600))
         response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")

@@ -140,11 +140,16 @@ def test_w3_re_serialised_json_fails(reserialise) -> None:
             verify(platform, other, signature, KEYS)
 
 
-# --- W2: freshness on a frozen clock ---------------------------------------------------------
+# --- W2: any age accepted (platform retries), only the future refused, on a frozen clock ------------
+
+# The platforms' retry ages (TikTok Shop: 2 min, 30 min, 3 h, 12 h; Shopee lost pushes: 3 days).
+RETRY_AGES = (120, 1_800, 3 * 3_600, 12 * 3_600, 3 * 86_400)
 
 
-@pytest.mark.parametrize(("skew", "fresh"), [(-301, False), (-299, True), (0, True), (299, True), (301, False)])
-def test_w2_freshness_window(skew: int, fresh: bool) -> None:
+@pytest.mark.parametrize(
+    ("skew", "fresh"), [*((-age, True) for age in RETRY_AGES), (-301, True), (0, True), (299, True), (301, False)]
+)
+def test_w2_any_age_is_accepted_and_only_the_future_is_refused(skew: int, fresh: bool) -> None:
     body = SHOPEE_BODY.replace(b"1800000000", str(1_800_000_000 + skew).encode())
     from connectors.shopee import parse_push
 
@@ -152,18 +157,19 @@ def test_w2_freshness_window(skew: int, fresh: bool) -> None:
     if fresh:
         check_fresh(event, now=1_800_000_000, tolerance_s=300)
     else:
-        with pytest.raises(StaleEvent):
+        with pytest.raises(StaleEvent, match="in the future"):
             check_fresh(event, now=1_800_000_000, tolerance_s=300)
 
 
 def test_w2_shopee_millisecond_timestamps_are_read_as_milliseconds() -> None:
     from connectors.shopee import parse_push
 
-    body = SHOPEE_BODY.replace(b"1800000000", b"1800000000123")
-    check_fresh(parse_push(body), now=1_800_000_000, tolerance_s=300)
+    body = SHOPEE_BODY.replace(b"1800000000", b"1800000301123")  # 301 s ahead, in milliseconds
+    with pytest.raises(StaleEvent):
+        check_fresh(parse_push(body), now=1_800_000_000, tolerance_s=300)
 
 
-@pytest.mark.parametrize(("skew", "status"), [(-301, 400), (-299, 200), (299, 200), (301, 400)])
+@pytest.mark.parametrize(("skew", "status"), [*((-age, 200) for age in RETRY_AGES), (299, 200), (301, 400)])
 def test_w2_over_http_with_a_frozen_clock(engine: sa.Engine, db_url: str, skew: int, status: int) -> None:
     app = create_app(settings(db_url), engine, clock=lambda: FROZEN)
     with serve(app) as client:
@@ -172,6 +178,18 @@ def test_w2_over_http_with_a_frozen_clock(engine: sa.Engine, db_url: str, skew: 
     if status == 400:
         assert {answer.json()["error"] for answer in answers} == {"stale"}
     assert count(engine, "webhook_logs") == (2 if status == 200 else 0)
+
+
+def test_w2_a_retry_of_an_hours_old_event_is_stored_once(engine: sa.Engine, db_url: str) -> None:
+    """The platform's 12 h retry of an event already stored is a duplicate: 200, no second row."""
+    app = create_app(settings(db_url), engine, clock=lambda: FROZEN)
+    with serve(app) as client:
+        first = client.send(tiktok(notification_id="n-retried", timestamp=FROZEN - 60))
+    late = create_app(settings(db_url), engine, clock=lambda: FROZEN + 12 * 3_600)
+    with serve(late) as client:
+        retry = client.send(tiktok(notification_id="n-retried", timestamp=FROZEN - 60))
+    assert (first.status_code, retry.status_code) == (200, 200)
+    assert count(engine, "webhook_logs") == 1
 
 
 def test_w2_a_tiktok_webhook_without_timestamp_is_not_judged_by_time(engine: sa.Engine, db_url: str) -> None:
