@@ -19,11 +19,10 @@ from functools import partial
 import polars as pl
 import sqlalchemy as sa
 
-from syncstore import reconcile, rules, sync_validation
+from syncstore import reconcile, rules
 from syncstore.db.engine import transaction
 from syncstore.db.models import (
     CategoryMapping,
-    InventoryHistory,
     MasterProduct,
     PlatformConnection,
     PlatformListingSku,
@@ -92,53 +91,20 @@ def load_inputs(
     )
 
 
-def desired(inputs: CatalogInputs, shop: Shop, engine: sa.Engine | None = None) -> pl.DataFrame:
+def desired(inputs: CatalogInputs, shop: Shop) -> pl.DataFrame:
     """The shop's desired state (reconcile.desired_state through the rules).
 
-    On a platform whose stock still holds the units its own unshipped orders reserved (Shopee), the
-    quantity to write is the channel quantity plus what this shop's orders hold reserved (from the
-    stock ledger, given `engine`): writing only the available quantity would count those units twice.
+    The stock written is SELLABLE stock on every platform (reference principle 3): the master's
+    available quantity (on hand minus every unshipped order's reservation, on every channel) after
+    the channel's rules. Units of the channel's own orders are never added back: Shopee takes an
+    order out of its sellable stock when it is placed, as every other marketplace does.
     """
     shops_frame = pl.DataFrame(
         {"connection_id": [shop.connection_id], "platform": [shop.platform], "shop_id": [shop.shop_id]}
     ).with_columns(shop_key=pl.lit(shop.shop_key))
-    frame = reconcile.desired_state(
+    return reconcile.desired_state(
         inputs.variants, inputs.overrides, shops_frame, partial(rules.apply_rules, rules=inputs.rules)
     )
-    if engine is None or not sync_validation.rules_for(shop.platform).stock_includes_reserved:
-        return frame
-    variant_ids = frame["variant_id"].to_list()
-    held = shop_reserved(engine, shop.connection_id, variant_ids if len(variant_ids) <= SUBSET_LIMIT else None)
-    if held.is_empty():
-        return frame
-    return (
-        frame.join(held, on="variant_id", how="left")
-        .with_columns(desired_stock=pl.col("desired_stock") + pl.col("_shop_reserved").fill_null(0).clip(lower_bound=0))
-        .drop("_shop_reserved")
-    )
-
-
-# Up to this many variants (the stock fast path, a product's sync), the ledger is read for them only.
-SUBSET_LIMIT = 1000
-
-
-def shop_reserved(engine: sa.Engine, connection_id: int, variant_ids: Sequence[int] | None = None) -> pl.DataFrame:
-    """Units this shop's orders hold reserved per variant: the net of its ledger rows (reserve, release, consume)."""
-    query = (
-        sa.select(
-            InventoryHistory.variant_id,
-            sa.func.sum(InventoryHistory.new_reserved - InventoryHistory.previous_reserved).label("_shop_reserved"),
-        )
-        .where(InventoryHistory.connection_id == connection_id, InventoryHistory.variant_id.is_not(None))
-        .group_by(InventoryHistory.variant_id)
-    )
-    if variant_ids is not None:
-        query = query.where(InventoryHistory.variant_id.in_(list(variant_ids)))
-    with engine.connect() as connection:
-        frame = pl.read_database(
-            query, connection, schema_overrides={"variant_id": pl.Int64(), "_shop_reserved": pl.Int64()}
-        )
-    return frame.filter(pl.col("_shop_reserved") != 0)
 
 
 def shop_currency(engine: sa.Engine, connection_id: int) -> str | None:

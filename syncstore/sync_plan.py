@@ -88,7 +88,7 @@ class ShopPlanning:
 def plan_shop(engine: sa.Engine, shop: Shop, inputs: CatalogInputs) -> ShopPlanning:
     """The shop's plan frame, its changes (validated, keyed) and its conflicts. Reads only."""
     remote_skus, remote_listings = reconcile.load_remote(engine, shop.connection_id)
-    frame = reconcile.plan(desired(inputs, shop, engine), remote_skus, remote_listings)
+    frame = reconcile.plan(desired(inputs, shop), remote_skus, remote_listings)
     currency = sync_inputs.shop_currency(engine, shop.connection_id)
     creates = frame.filter(pl.col("listing_action") == "create")
     extras = sync_inputs.create_extras(engine, shop, creates["product_id"].unique().to_list()) if creates.height else {}

@@ -38,7 +38,7 @@ def push_stock(
         bound = _bound_skus(engine, shop.connection_id, variant_ids)
         if bound.is_empty():
             continue
-        wanted = sync_inputs.desired(inputs, shop, engine).filter(pl.col("active") & ~pl.col("excluded"))
+        wanted = sync_inputs.desired(inputs, shop).filter(pl.col("active") & ~pl.col("excluded"))
         rows = bound.join(wanted.select("variant_id", "product_id", "sku", "desired_stock"), on="variant_id")
         rows = rows.filter(pl.col("remote_stock").is_null() | (pl.col("remote_stock") != pl.col("desired_stock")))
         changes = [_stock_change(shop, row) for row in rows.iter_rows(named=True)]

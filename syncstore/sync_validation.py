@@ -40,21 +40,16 @@ class PlatformRules:
     detail_batch: int  # items per detail call
     # A numeric category id (Shopee) or an opaque one (TikTok Shop).
     numeric_category: bool
-    # Shopee's seller stock still holds the units its own unshipped orders reserved (they leave on
-    # shipment); TikTok Shop moves them out of the listed quantity at once.
-    stock_includes_reserved: bool
 
 
 RULES: Final[dict[str, PlatformRules]] = {
     "shopee": PlatformRules(
         platform="shopee", title_max=120, description_max=3000, images_min=1, images_max=9, stock_max=999_999,
         skus_per_listing=50, sku_batch=50, status_batch=50, list_page=100, detail_batch=50, numeric_category=True,
-        stock_includes_reserved=True,
     ),
     "tiktokshop": PlatformRules(
         platform="tiktokshop", title_max=255, description_max=10_000, images_min=1, images_max=9, stock_max=99_998,
         skus_per_listing=100, sku_batch=100, status_batch=20, list_page=100, detail_batch=1, numeric_category=False,
-        stock_includes_reserved=False,
     ),
 }  # fmt: skip
 
