@@ -15,7 +15,7 @@ import dagster as dg
 from assets.catalog import master_catalog
 from assets.shops import catalog_diff, listing_sync, shop_snapshot
 from pipelines.resources import DatabaseResource, MarketplacesResource
-from syncstore import dispatch, marketplaces, retention
+from syncstore import dispatch, marketplaces, recovery, retention
 
 QUEUE_TAG: Final = "syncstore/queue"
 TOKEN_REFRESH_WINDOW: Final = timedelta(hours=2)
@@ -85,6 +85,25 @@ def apply_retention(context: dg.OpExecutionContext, database: DatabaseResource) 
     )
 
 
+@dg.op(out=dg.Out(dg.Nothing))
+def recover_missed_orders(
+    context: dg.OpExecutionContext, database: DatabaseResource, marketplaces: MarketplacesResource
+) -> dg.Output[None]:
+    """Read lost pushes and poll every shop's orders by update time; apply them once and push the stock (W9)."""
+    report = recovery.recover(database.get_engine(), marketplaces.connectors(), run_id=context.run.run_id)
+    for poll in report.polls:
+        if poll.error:
+            context.log.warning("connection %s: order poll failed: %s", poll.connection_id, poll.error)
+    metadata = {
+        "lost_pushes_stored": dg.MetadataValue.int(report.lost_pushes_stored),
+        "shops_polled": dg.MetadataValue.int(len(report.polls)),
+        "orders_seen": dg.MetadataValue.int(sum(poll.orders for poll in report.polls)),
+        "ledger_transitions": dg.MetadataValue.int(report.transitions),
+        "failed_shops": dg.MetadataValue.json(report.failed_shops),
+    }
+    return dg.Output(None, metadata=metadata)
+
+
 @dg.job(executor_def=dg.in_process_executor, tags={QUEUE_TAG: "push"})
 def push_changes() -> None:
     """Push what outbox events announce (started by the outbox sensor)."""
@@ -95,6 +114,12 @@ def push_changes() -> None:
 def apply_events() -> None:
     """Apply marketplace events (started by the events sensor); the order-to-stock latency path."""
     process_events()
+
+
+@dg.job(executor_def=dg.in_process_executor, tags={QUEUE_TAG: "recovery"})
+def recover_orders() -> None:
+    """The polling backstop for lost webhooks: lost pushes and orders by update time (W9)."""
+    recover_missed_orders()
 
 
 @dg.job(executor_def=dg.in_process_executor)
@@ -124,5 +149,5 @@ catalog_overview = dg.define_asset_job(
 )
 
 JOBS: Final["list[dg.JobDefinition | dg.UnresolvedAssetJobDefinition]"] = [
-    push_changes, apply_events, refresh_tokens, retention_job, reconcile, catalog_overview,
+    push_changes, apply_events, recover_orders, refresh_tokens, retention_job, reconcile, catalog_overview,
 ]  # fmt: skip

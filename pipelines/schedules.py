@@ -11,7 +11,8 @@ import dagster as dg
 
 from assets.partitions import SHOP_TAG, SHOPS
 from assets.shops import FULL_PULL_TAG
-from pipelines.jobs import catalog_overview, reconcile, refresh_tokens, retention_job
+from pipelines.jobs import catalog_overview, reconcile, recover_orders, refresh_tokens, retention_job
+from syncstore.settings import get_settings
 
 RUNNING: Final = dg.DefaultScheduleStatus.RUNNING
 
@@ -54,10 +55,24 @@ retention_daily = dg.ScheduleDefinition(
     default_status=RUNNING,
 )  # fmt: skip
 
+
+def _every_minutes(seconds: float) -> str:
+    """A cron for "every N minutes", N = seconds rounded to whole minutes (at least 1)."""
+    minutes = max(1, min(59, round(seconds / 60)))
+    return "* * * * *" if minutes == 1 else f"*/{minutes} * * * *"
+
+
+recover_orders_schedule = dg.ScheduleDefinition(
+    name="recover_orders_schedule", job=recover_orders,
+    cron_schedule=_every_minutes(get_settings().order_poll_seconds), default_status=RUNNING,
+    description="Lost pushes and order polls every SYNCSTORE_ORDER_POLL_SECONDS (2 minutes by default), W9.",
+)  # fmt: skip
+
 catalog_overview_hourly = dg.ScheduleDefinition(
     name="catalog_overview_hourly", job=catalog_overview, cron_schedule="10 * * * *", default_status=RUNNING
 )
 
 SCHEDULES: Final = [
     reconcile_every_15_minutes, full_reconcile_nightly, token_refresh_hourly, retention_daily, catalog_overview_hourly,
+    recover_orders_schedule,
 ]  # fmt: skip

@@ -407,6 +407,7 @@ def worker_events(
     Dagster's events sensor and `apply_events` job do the same work, but a sensor ticks at most
     every 5 s and each run starts a new process (3 to 8 s here): this worker keeps connectors warm
     and moves stock within a second. Both may run at once: each order transition applies once.
+    Every SYNCSTORE_ORDER_POLL_SECONDS it also reads lost pushes and polls every shop's orders (W9).
     Stops cleanly on SIGTERM or Ctrl-C.
     """
     import signal
@@ -421,7 +422,13 @@ def worker_events(
     console.print("events worker: running (Ctrl-C stops)")
     connectors = marketplaces.connector_factory(engine)
     try:
-        handled = dispatch.serve_events(engine, connectors, stop=stop, poll_interval_s=poll_interval)
+        handled = dispatch.serve_events(
+            engine,
+            connectors,
+            stop=stop,
+            poll_interval_s=poll_interval,
+            recovery_interval_s=get_settings().order_poll_seconds,
+        )
     finally:
         connectors.close()
     console.print(f"events worker: stopped after {handled} events")

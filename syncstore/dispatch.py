@@ -27,6 +27,8 @@
     a 2-core machine), which alone breaks a 10 s order-to-stock target. `serve_events` is a
     long-lived loop over `process_events` that polls for pending events every half second with a
     warm connector factory. It and the Dagster runs may work at once: every effect is applied once.
+    Every `recovery_interval_s` it also runs `syncstore.recovery.recover` (W9): Shopee's lost
+    pushes are read and every shop's orders polled by update time, so a lost webhook costs minutes.
 
 `push_outbox`
     Claims due outbox events of the types below, groups the products they name per connected
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -54,7 +57,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from connectors.base import Connector
-from syncstore import alerts, events, inventory, outbox, snapshot, sync
+from syncstore import alerts, events, inventory, outbox, recovery, snapshot, sync
 from syncstore.db.engine import transaction
 from syncstore.db.models import (
     OutboxEvent,
@@ -326,6 +329,8 @@ def serve_events(
     poll_interval_s: float = 0.5,
     error_pause_s: float = 5.0,
     limit: int = 500,
+    recovery_interval_s: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> int:
     """Process marketplace events as they arrive until `stop` is set; the number of events handled.
 
@@ -335,7 +340,19 @@ def serve_events(
     """
     handled = 0
     database_down = False
+    last_recovery: float | None = None
     while not stop.is_set():
+        if recovery_interval_s is not None and recovery.due(last_recovery, clock(), recovery_interval_s):
+            last_recovery = clock()
+            try:
+                recovered = recovery.recover(engine, connectors, run_id="events-worker")
+                if recovered.transitions or recovered.lost_pushes_stored:
+                    logger.info(
+                        "recovery: %d lost push(es) stored, %d ledger transition(s) from order polls",
+                        recovered.lost_pushes_stored, recovered.transitions,
+                    )  # fmt: skip
+            except Exception as error:
+                logger.warning("recovery pass failed (%s); next pass in %.0f s", error, recovery_interval_s)
         try:
             report = process_events(engine, connectors, limit=limit, run_id="events-worker")
         except SQLAlchemyError as error:

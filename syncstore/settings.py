@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     outbox_backoff_base_seconds: float = Field(default=2.0, gt=0)
     outbox_backoff_max_seconds: float = Field(default=300.0, gt=0)
 
+    # W9: the polling backstop for lost webhooks (syncstore.recovery).
+    order_poll_seconds: float = Field(
+        default=120.0, gt=0, description="How often every connected shop's orders are polled by update time."
+    )
+    order_poll_overlap_seconds: float = Field(
+        default=300.0, ge=0, description="Each poll re-reads this much before its cursor (late platform commits)."
+    )
+
     # Per-shop outbound rate limits (syncstore.ratelimit); the platforms publish none, these are the design's.
     ratelimit_enabled: bool = Field(
         default=True, description="Limit outbound requests per shop; turn off only for benchmarks."
@@ -111,8 +119,10 @@ class Settings(BaseSettings):
     )
     webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger bodies get 413.")
     webhook_timestamp_tolerance_seconds: int = Field(
-        default=300, ge=1, description="Events whose own timestamp is further in the FUTURE are rejected (any age "
-        "is accepted: platforms retry the original body for hours)."
+        default=300,
+        ge=1,
+        description="Events whose own timestamp is further in the FUTURE are rejected (any age "
+        "is accepted: platforms retry the original body for hours).",
     )
     webhook_nonce_ttl_seconds: int = Field(default=600, ge=1, description="Redis fast-path dedup window.")
     webhook_per_ip_per_minute: int = Field(
@@ -122,8 +132,10 @@ class Settings(BaseSettings):
         default=60, ge=0, description="Rejected requests written to the log per minute; the rest are only counted."
     )
     webhook_retention_days: int = Field(
-        default=14, ge=14, description="Days webhook events (and so their dedup keys) are kept: well beyond the "
-        "platforms' retry horizons (TikTok Shop 12 h, Shopee lost pushes 3 days)."
+        default=14,
+        ge=14,
+        description="Days webhook events (and so their dedup keys) are kept: well beyond the "
+        "platforms' retry horizons (TikTok Shop 12 h, Shopee lost pushes 3 days).",
     )
 
     alert_webhook_url: str | None = Field(

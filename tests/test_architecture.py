@@ -61,3 +61,25 @@ def test_only_the_connectors_and_the_alert_hook_speak_http() -> None:
     allowed = {"syncstore/alerts.py", "syncstore/marketplaces.py"}
     offenders = [m for m, names in imports_of("syncstore").items() if "httpx" in names and m not in allowed]
     assert offenders == []
+
+
+def test_the_simulators_are_an_independent_oracle() -> None:
+    """A simulator written from the reference imports nothing of the connector it checks (constants,
+    enums, limits, error codes, signers), so a misreading in a connector is caught, not copied."""
+    connector_modules = ("connectors.shopee", "connectors.tiktokshop", "connectors.lazada", "connectors.retry")
+    offenders = {
+        module: sorted(
+            name
+            for name in names
+            if name.startswith(connector_modules) or name in {"connectors.base"} or name.startswith("connectors.base.")
+        )
+        for module, names in imports_of("connectors/simulator").items()
+    }
+    assert {m: n for m, n in offenders.items() if n} == {}
+    # And the other way round: no connector leans on a simulator.
+    leaning = {
+        module: sorted(n for n in names if n.startswith("connectors.simulator"))
+        for module, names in imports_of("connectors").items()
+        if not module.startswith("connectors/simulator")
+    }
+    assert {m: n for m, n in leaning.items() if n} == {}

@@ -241,6 +241,11 @@ class PlatformConnection(Base):
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Upper bound of the last snapshot pull (remote update time), for incremental pulls.
     snapshot_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Upper bound (platform update time) of the last completed order poll (W9); kept while disconnected.
+    order_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # [{topic, ok, message}] per push code / webhook event type, from the last registration.
+    webhook_subscriptions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    cross_border: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = _created()

@@ -17,15 +17,17 @@ def test_the_definitions_validate_and_hold_every_job_sensor_and_schedule() -> No
     dg.Definitions.validate_loadable(defs)
     repo = defs.get_repository_def()
     assert {job.name for job in repo.get_all_jobs()} >= {
-        "push_changes", "apply_events", "reconcile", "refresh_tokens", "retention",
+        "push_changes", "apply_events", "recover_orders", "reconcile", "refresh_tokens", "retention",
     }  # fmt: skip
     assert {sensor.name for sensor in repo.sensor_defs} == {
         "outbox_sensor", "events_sensor", "shop_partitions", "run_failure_alert", "alerts_sensor",
     }  # fmt: skip
     assert {schedule.name for schedule in repo.schedule_defs} == {
         "reconcile_every_15_minutes", "full_reconcile_nightly", "token_refresh_hourly", "retention_daily",
-        "catalog_overview_hourly",
+        "catalog_overview_hourly", "recover_orders_schedule",
     }  # fmt: skip
+    recover = repo.get_schedule_def("recover_orders_schedule")
+    assert recover.cron_schedule == "*/2 * * * *"  # W9: every 2 minutes by default
     # The demo expects them on.
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in repo.sensor_defs)
     assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING for s in repo.schedule_defs)
