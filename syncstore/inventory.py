@@ -203,7 +203,7 @@ _TRANSITIONS: dict[OrderStatus, tuple[str, ...]] = {
     OrderStatus.CANCELLED: ("release",),
     OrderStatus.OTHER: (),
 }
-_REASONS = {"reserve": "order", "release": "cancellation", "consume": "shipment"}
+_REASONS = {"reserve": "order", "release": "cancellation", "cancel-units": "cancellation", "consume": "shipment"}
 
 
 @dataclass(frozen=True)
@@ -245,8 +245,13 @@ def _applied_keys(session: Session, keys: Sequence[str]) -> set[str]:
 def apply_order(session: Session, connection: PlatformConnection, order: RemoteOrder) -> OrderEffect:
     """Reserve, release or consume stock for an order's lines, each transition exactly once.
 
-    A system action (driven by webhooks and snapshots). The caller's transaction commits the
-    ledger rows, the new quantities and one `inventory.changed` outbox event together.
+    A line reserves what was bought (`quantity`) when the order is first seen. Units cancelled while
+    the order goes on (`cancelled_quantity`, a partial cancellation) are released once, as they
+    grow (key `cancel-units:<n>`: n units released so far). A full cancellation releases what is
+    still reserved; a shipment consumes what was not cancelled.
+
+    A system action (driven by webhooks, order polls and snapshots). The caller's transaction
+    commits the ledger rows, the new quantities and one `inventory.changed` outbox event together.
     """
     applied: list[str] = []
     already: list[str] = []
@@ -260,11 +265,23 @@ def apply_order(session: Session, connection: PlatformConnection, order: RemoteO
             unknown.append(line.line_id)
             continue
         keys = {t: f"{prefix}:{line.line_id}:{t}" for t in ("reserve", "release", "consume")}
+        partial_keys = {n: f"{prefix}:{line.line_id}:cancel-units:{n}" for n in range(1, line.quantity + 1)}
         # Lock first, then read what was applied: a concurrent worker's commit is then visible.
         variant = _locked_variant(session, variant_id)
-        done = _applied_keys(session, list(keys.values()))
-        for transition in transitions:
-            key = keys[transition]
+        done = _applied_keys(session, [*keys.values(), *partial_keys.values()])
+        released = max((n for n, key in partial_keys.items() if key in done), default=0)
+        steps = list(transitions)
+        if line.cancelled_quantity and order.status is not OrderStatus.CANCELLED and "reserve" in steps:
+            steps.insert(steps.index("reserve") + 1, "cancel-units")
+        for transition in steps:
+            if transition == "cancel-units":
+                cancelled = min(line.cancelled_quantity, line.quantity)
+                if cancelled <= released or keys["consume"] in done:
+                    continue  # nothing new cancelled, or the units already left the warehouse
+                key, units = partial_keys[cancelled], cancelled - released
+            else:
+                key = keys[transition]
+                units = line.quantity if transition == "reserve" else line.quantity - released
             if key in done:
                 already.append(key)
                 continue
@@ -272,15 +289,17 @@ def apply_order(session: Session, connection: PlatformConnection, order: RemoteO
                 continue  # nothing was reserved, or it already left the warehouse
             on_hand, reserved = variant.stock, variant.reserved
             if transition == "reserve":
-                reserved += line.quantity
-            elif transition == "release":
-                reserved -= line.quantity
+                reserved += units
+            elif transition in ("release", "cancel-units"):
+                reserved -= units
             else:
-                on_hand, reserved = on_hand - line.quantity, reserved - line.quantity
+                on_hand, reserved = on_hand - units, reserved - units
             _change(session, variant, on_hand=max(on_hand, 0), reserved=max(reserved, 0),
                     reason=_REASONS[transition], changed_by=f"system:{connection.platform}", key=key,
                     connection=connection)  # fmt: skip
             done.add(key)
+            if transition == "cancel-units":
+                released = min(line.cancelled_quantity, line.quantity)
             applied.append(key)
             changed.add(variant.id)
     session.flush()

@@ -35,8 +35,12 @@ def shop(engine: sa.Engine) -> tuple[int, int]:
     return connection.id, product.variants[0].id
 
 
-def order(status: OrderStatus, *, order_id: str = "O-1", quantity: int = 2, sku: str = "lin-s") -> RemoteOrder:
-    line = OrderLine(line_id="1", item_id="555", sku_id="0", seller_sku=sku, quantity=quantity)
+def order(
+    status: OrderStatus, *, order_id: str = "O-1", quantity: int = 2, sku: str = "lin-s", cancelled: int = 0
+) -> RemoteOrder:
+    line = OrderLine(
+        line_id="1", item_id="555", sku_id="0", seller_sku=sku, quantity=quantity, cancelled_quantity=cancelled
+    )
     return RemoteOrder(
         platform="shopee", shop_id="100001", order_id=order_id, status=status, lines=(line,),
         updated_at=datetime.now(UTC),
@@ -88,6 +92,32 @@ def test_cancellation_releases_the_reservation(engine: sa.Engine, shop: tuple[in
     with transaction(engine) as session:
         reasons = [r.change_reason for r in reversed(inventory.history(session, variant_id))]
     assert reasons == ["manual", "order", "cancellation"]
+
+
+def test_a_partial_cancellation_releases_its_units_once_as_they_grow(engine: sa.Engine, shop: tuple[int, int]) -> None:
+    connection_id, variant_id = shop
+    apply(engine, connection_id, order(OrderStatus.PAID, quantity=5))
+    first = apply(engine, connection_id, order(OrderStatus.PAID, quantity=5, cancelled=2))
+    again = apply(engine, connection_id, order(OrderStatus.PAID, quantity=5, cancelled=2))
+    assert first.applied == ("shopee:100001:O-1:1:cancel-units:2",) and again.applied == ()
+    assert (level(engine, variant_id).reserved, level(engine, variant_id).available) == (3, 7)
+    apply(engine, connection_id, order(OrderStatus.PAID, quantity=5, cancelled=3))
+    assert level(engine, variant_id).reserved == 2
+    # Shipping consumes only what was not cancelled; a late full cancellation changes nothing more.
+    apply(engine, connection_id, order(OrderStatus.SHIPPED, quantity=5, cancelled=3))
+    apply(engine, connection_id, order(OrderStatus.CANCELLED, quantity=5, cancelled=5))
+    stock = level(engine, variant_id)
+    assert (stock.on_hand, stock.reserved) == (8, 0)
+
+
+def test_a_partial_then_full_cancellation_releases_everything_once(engine: sa.Engine, shop: tuple[int, int]) -> None:
+    connection_id, variant_id = shop
+    apply(engine, connection_id, order(OrderStatus.PAID, quantity=4, cancelled=1))
+    assert level(engine, variant_id).reserved == 3
+    apply(engine, connection_id, order(OrderStatus.CANCELLED, quantity=4, cancelled=4))
+    apply(engine, connection_id, order(OrderStatus.CANCELLED, quantity=4, cancelled=4))
+    stock = level(engine, variant_id)
+    assert (stock.on_hand, stock.reserved, stock.available) == (10, 0, 10)
 
 
 def test_an_order_first_seen_shipped_reserves_and_consumes(engine: sa.Engine, shop: tuple[int, int]) -> None:
