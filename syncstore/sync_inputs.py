@@ -39,6 +39,7 @@ class Shop:
     shop_id: str
     shop_name: str
     status: str
+    region: str = ""
 
     @property
     def shop_key(self) -> str:
@@ -65,7 +66,7 @@ def shops(engine: sa.Engine, connection_ids: Sequence[int] | None = None) -> lis
         else:
             query = query.where(PlatformConnection.id.in_(list(connection_ids)))
         rows = session.scalars(query).all()
-        found = [Shop(r.id, r.platform, r.shop_id, r.shop_name, r.status) for r in rows]
+        found = [Shop(r.id, r.platform, r.shop_id, r.shop_name, r.status, r.region or "") for r in rows]
     missing = set(connection_ids or ()) - {shop.connection_id for shop in found}
     if missing:
         raise NotFoundError(f"connection {min(missing)} not found")

@@ -22,7 +22,7 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Final
 
@@ -143,6 +143,10 @@ class _Builder:
     ) -> None:
         self.shop, self.inputs, self.currency, self.extras = shop, inputs, currency, extras
         self.limits = sync_validation.rules_for(shop.platform)
+        self.region = shop.region
+        self.decimals = sync_validation.price_decimals(self.limits, shop.region)
+        # Every SKU's desired price per listing: the regional variation ratio is checked over them all.
+        self.listing_prices: dict[int, list[Decimal | None]] = defaultdict(list)
         self.changes: list[PlannedChange] = []
         self.conflicts: list[FoundConflict] = []
         self.creates: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -165,6 +169,8 @@ class _Builder:
         action = row["listing_action"]
         if action == "orphan":
             return
+        if row["listing_id"] is not None and action != "create":
+            self.listing_prices[row["listing_id"]].append(row["desired_price"])
         if action == "create":
             self.creates[row["product_id"]].append(row)
             return
@@ -191,7 +197,7 @@ class _Builder:
             value = row[f"desired_{name}"]
             if name == "price":
                 payload = {"sku_id": row["remote_sku_id"], "price": _money(value)}
-                issues = sync_validation.check_price(value)
+                issues = sync_validation.check_price(value, decimals=self.decimals, region=self.region)
             else:
                 payload = {"sku_id": row["remote_sku_id"], "stock": value}
                 issues = sync_validation.check_stock(self.limits, value)
@@ -223,7 +229,7 @@ class _Builder:
             values: dict[str, Any] = entry["values"]
             issues: list[tuple[str, str]] = []
             if "title" in values:
-                issues += sync_validation.check_title(self.limits, values["title"])
+                issues += sync_validation.check_title(self.limits, values["title"], self.region)
             if "description" in values:
                 issues += sync_validation.check_description(self.limits, values["description"])
             if "images" in values:
@@ -236,8 +242,20 @@ class _Builder:
             self.changes.append(self._change(action, row, f"item{listing_id}", payload, sku_level=False))
         for product_id, rows in self.creates.items():
             self.changes.extend(self._creates(product_id, rows))
+        self._check_variation_ratio()
         order = {name: index for index, name in enumerate(OPERATIONS)}
         return sorted(self.changes, key=lambda c: (order[c.operation], c.product_id or 0, c.variant_id or 0))
+
+    def _check_variation_ratio(self) -> None:
+        """A price change that would break the regional ratio between one item's variations fails first."""
+        for index, change in enumerate(self.changes):
+            if change.operation != "update_price" or change.listing_id is None:
+                continue
+            ratio_issues = sync_validation.check_variation_prices(
+                self.limits, self.region, self.listing_prices.get(change.listing_id, [])
+            )
+            if ratio_issues:
+                self.changes[index] = replace(change, issues=change.issues + _issues(ratio_issues))
 
     def _creates(self, product_id: int, rows: list[dict[str, Any]]) -> list[PlannedChange]:
         into_existing = [row for row in rows if row["listing_id"] is not None]
@@ -266,7 +284,7 @@ class _Builder:
         first, limits, extras = rows[0], self.limits, self.extras.get(product_id)
         category = first.get("category")
         remote_category = self.inputs.categories.get((self.shop.platform, category or ""))
-        issues = sync_validation.check_title(limits, first["desired_title"])
+        issues = sync_validation.check_title(limits, first["desired_title"], self.region)
         issues += sync_validation.check_description(limits, first["desired_description"])
         if limits.platform == "tiktokshop" and not (first["desired_description"] or "").strip():
             issues.append(("description", "TikTok Shop needs a description to create a listing"))
@@ -279,10 +297,13 @@ class _Builder:
         currency = first.get("currency")
         if self.currency and currency and currency != self.currency:
             issues.append(("currency", f"the product is priced in {currency}, the shop sells in {self.currency}"))
+        issues += sync_validation.check_variation_prices(limits, self.region, [row["desired_price"] for row in rows])
         attributes = _consistent_attributes(rows, extras.attributes if extras else {})
         skus = []
         for row in rows:
-            issues += sync_validation.check_price(row["desired_price"], row["sku"])
+            issues += sync_validation.check_price(
+                row["desired_price"], row["sku"], decimals=self.decimals, region=self.region
+            )
             issues += sync_validation.check_stock(limits, row["desired_stock"], row["sku"])
             skus.append({
                 "variant_id": row["variant_id"], "seller_sku": row["sku"], "price": _money(row["desired_price"]),

@@ -54,6 +54,36 @@ RULES: Final[dict[str, PlatformRules]] = {
 }  # fmt: skip
 
 
+# Region rules (reference "Products"): Shopee takes two price decimals only in these regions and
+# integer prices elsewhere [doc]; the prices of one item's variations may differ by at most a
+# regional ratio [doc guide]; TikTok Shop titles need 25 characters outside the US and the UK [doc].
+SHOPEE_DECIMAL_REGIONS: Final = frozenset({"SG", "MY", "BR", "MX", "PL", "ES", "AR"})
+SHOPEE_VARIATION_RATIO: Final[dict[str, int]] = {
+    "ID": 7, "MY": 7, "SG": 5, "VN": 5, "TW": 5, "TH": 5, "PH": 5, "MX": 5, "BR": 4, "CL": 9, "CO": 9,
+}  # fmt: skip
+TIKTOK_SHORT_TITLE_REGIONS: Final = frozenset({"US", "GB", "UK"})
+TIKTOK_TITLE_MIN: Final = 25
+
+
+def price_decimals(rules: PlatformRules, region: str) -> int:
+    """Decimals a price may have in this shop (an unknown region is given the benefit of the doubt)."""
+    if rules.platform == "shopee" and region and region.upper() not in SHOPEE_DECIMAL_REGIONS:
+        return 0
+    return 2
+
+
+def variation_ratio(rules: PlatformRules, region: str) -> int | None:
+    """The largest allowed highest/lowest price ratio between one item's variations, if the platform has one."""
+    return SHOPEE_VARIATION_RATIO.get(region.upper()) if rules.platform == "shopee" else None
+
+
+def title_min(rules: PlatformRules, region: str) -> int:
+    """The shortest title allowed (an unknown region is given the benefit of the doubt)."""
+    if rules.platform == "tiktokshop" and region and region.upper() not in TIKTOK_SHORT_TITLE_REGIONS:
+        return TIKTOK_TITLE_MIN
+    return 1
+
+
 def rules_for(platform: str) -> PlatformRules:
     try:
         return RULES[platform]
@@ -66,11 +96,15 @@ def rules_for(platform: str) -> PlatformRules:
 Issue = tuple[str, str]
 
 
-def check_title(rules: PlatformRules, title: Any) -> list[Issue]:
+def check_title(rules: PlatformRules, title: Any, region: str = "") -> list[Issue]:
     if not isinstance(title, str) or not title.strip():
         return [("title", "a title is required")]
     if len(title) > rules.title_max:
         return [("title", f"{len(title)} characters; {rules.platform} allows at most {rules.title_max}")]
+    minimum = title_min(rules, region)
+    if len(title) < minimum:
+        where = f" in {region.upper()}"
+        return [("title", f"{len(title)} characters; {rules.platform} needs at least {minimum}{where}")]
     return []
 
 
@@ -89,15 +123,32 @@ def check_images(rules: PlatformRules, images: Sequence[str] | None) -> list[Iss
     return []
 
 
-def check_price(price: Decimal | None, sku: str | None = None) -> list[Issue]:
+def check_price(price: Decimal | None, sku: str | None = None, *, decimals: int = 2, region: str = "") -> list[Issue]:
     name = f"price[{sku}]" if sku else "price"
     if price is None:
         return [(name, "a price is required")]
     if price <= 0 or price > PRICE_MAX:
         return [(name, f"{price} is out of range (above 0, at most {PRICE_MAX})")]
-    if price.as_tuple().exponent < -2:  # type: ignore[operator]
-        return [(name, f"{price} has more than 2 decimals")]
+    if price.normalize().as_tuple().exponent < -decimals:  # type: ignore[operator]
+        if decimals == 0:
+            return [(name, f"{price} has decimals; prices are whole numbers in {region.upper() or 'this region'}")]
+        return [(name, f"{price} has more than {decimals} decimals")]
     return []
+
+
+def check_variation_prices(rules: PlatformRules, region: str, prices: Sequence[Decimal | None]) -> list[Issue]:
+    """The regional ratio between the highest and the lowest price of one item's variations."""
+    ratio = variation_ratio(rules, region)
+    known = [price for price in prices if price is not None and price > 0]
+    if ratio is None or len(known) < 2 or max(known) <= min(known) * ratio:
+        return []
+    return [
+        (
+            "price",
+            f"variation prices {min(known)} to {max(known)} differ by more than {ratio}x, "
+            f"the most {rules.platform} allows in {region.upper()}",
+        )
+    ]
 
 
 def check_stock(rules: PlatformRules, stock: int | None, sku: str | None = None) -> list[Issue]:

@@ -146,6 +146,44 @@ def test_invalid_changes_are_reported_and_not_sent(world: MarketplaceWorld) -> N
     assert total == 2 and all(log.error_message and log.error_message.startswith("not sent:") for log in failed)
 
 
+def test_region_rules_are_checked_before_anything_is_sent(world: MarketplaceWorld) -> None:
+    """Shopee ID takes whole prices and a 7x variation ratio; TikTok Shop MY needs 25-character titles."""
+    with transaction(world.engine) as session:
+        session.get_one(PlatformConnection, world.shopee_connection).region = "ID"
+        session.get_one(PlatformConnection, world.tiktok_connection).region = "MY"
+    shirt = world.product("LIN-1", title="Linen shirt", price="59.90")
+    plans = {plan.platform: plan for plan in sync.dry_run(world.engine)}
+    issues = {(p.platform, i.field, i.message) for p in plans.values() for c in p.changes for i in c.issues}
+    assert ("shopee", "price[LIN-1]", "59.90 has decimals; prices are whole numbers in ID") in issues
+    assert ("tiktokshop", "title", "11 characters; tiktokshop needs at least 25 in MY") in issues
+    assert world.listings_created() == {"shopee": 0, "tiktokshop": 0}
+    assert all(c.product_id == shirt.id for p in plans.values() for c in p.changes)
+
+
+def test_a_price_change_breaking_the_variation_ratio_is_not_sent(world: MarketplaceWorld) -> None:
+    with transaction(world.engine) as session:
+        session.get_one(PlatformConnection, world.shopee_connection).region = "MY"
+    with transaction(world.engine) as session:
+        product = catalog.create_product(
+            EDITOR, session,
+            {"title": "Linen shirt", "category": "Fashion", "base_price": "10.00", "weight_kg": "0.3",
+             "images": ["https://img.example/1.jpg"],
+             "variants": [{"sku": "R-S", "name": "S", "stock": 5, "attributes": {"Size": "S"}},
+                          {"sku": "R-M", "name": "M", "stock": 5, "attributes": {"Size": "M"}}]},
+        )  # fmt: skip
+    sync_all(world)
+    assert world.pending_pushes()[world.shopee_connection] == []
+    with transaction(world.engine) as session:
+        catalog.update_product(
+            EDITOR, session, product.id, expected_version=product.version,
+            changes={"variants": [{"id": product.variants[1].id, "price": "80.00"}]},
+        )  # fmt: skip
+    [plan] = [p for p in sync.dry_run(world.engine) if p.platform == "shopee"]
+    [change] = [c for c in plan.changes if c.operation == "update_price"]
+    assert [i.message for i in change.issues] == ["variation prices 10.00 to 80.00 differ by more than 7x, "
+                                                  "the most shopee allows in MY"]  # fmt: skip
+
+
 def test_a_failed_push_is_retried_on_the_same_log_row(world: MarketplaceWorld) -> None:
 
     shirt = world.product("LIN-1")
