@@ -154,6 +154,8 @@ STATUS_COLOURS: Mapping[str, str] = {
     "success": "green",
     "connected": "green",
     "pending": "orange",
+    "in_review": "blue",
+    "in review": "blue",
     "queued": "orange",
     "running": "blue",
     "conflict": "violet",

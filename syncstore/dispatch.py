@@ -81,7 +81,9 @@ OUTBOX_EVENT_TYPES: Final = (*PRODUCT_EVENTS, INVENTORY_CHANGED, CONFLICT_RESOLV
 # Marketplace authorization events by platform and the platform's own type.
 _REVOKED: Final = {("shopee", "2"), ("tiktokshop", "6")}
 _EXPIRING: Final = {("shopee", "12"), ("tiktokshop", "7")}
-_ITEM_KINDS: Final = ("product_change", "stock_change")
+# A product edit, a promotion's reserved stock (Shopee code 8) or an audit result (TikTok Shop type 5):
+# each is "read this item again", never a stock move of its own.
+_ITEM_KINDS: Final = ("product_change", "stock_change", "product_audit")
 
 
 @dataclass(frozen=True)

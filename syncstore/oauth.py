@@ -344,12 +344,16 @@ def _store(
 def _register_webhooks(
     engine: sa.Engine, connection_id: int, platform: str, settings: Settings, keyring: Keyring
 ) -> str | None:
-    """Point the platform's webhooks at this receiver; the failure's text, or None on success."""
+    """Point the platform's webhooks at this receiver, one push code / event type at a time.
+
+    Each topic's outcome is stored on the connection (the Connections page shows it); one refused
+    topic never stops the others. Returns a summary of what failed, or None when every topic took.
+    """
     url = webhook_url(settings, platform)
     try:
         connector = marketplaces.connector_for(engine, connection_id, settings=settings, keyring=keyring)
         try:
-            connector.register_webhook(url)
+            subscriptions = list(connector.register_webhook(url) or [])
         finally:
             close = getattr(connector, "close", None)
             if callable(close):
@@ -359,6 +363,16 @@ def _register_webhooks(
     except Exception as error:  # unexpected: keep the connection, report the kind
         logger.exception("webhook registration for connection %s raised unexpectedly", connection_id)
         return f"webhook registration failed: {type(error).__name__}"
+    with transaction(engine) as session:
+        connection = session.get(PlatformConnection, connection_id, with_for_update=True)
+        if connection is not None:
+            connection.webhook_subscriptions = [
+                {"topic": item.topic, "ok": item.ok, "message": item.message[:500]} for item in subscriptions
+            ]
+    refused = [item for item in subscriptions if not item.ok]
+    if refused:
+        names = ", ".join(f"{item.topic} ({item.message})" if item.message else item.topic for item in refused)
+        return f"{platform} refused {len(refused)} of {len(subscriptions)} webhook topics: {names}"
     return None
 
 

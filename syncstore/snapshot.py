@@ -29,9 +29,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from connectors.base import Connector, ListingStatus, RemoteListing
-from syncstore import sync_validation
+from syncstore import sync_logs, sync_validation
 from syncstore.db.engine import transaction
-from syncstore.db.models import PlatformConnection, PlatformListing, PlatformListingSku
+from syncstore.db.models import PlatformConnection, PlatformListing, PlatformListingSku, SyncLog
 from syncstore.db.types import utcnow
 from syncstore.errors import NotFoundError
 
@@ -141,14 +141,39 @@ def store(
                 connection_id=connection_id, platform=platform, remote_item_id=listing.item_id, sync_status="pending"
             )
             session.add(row)
-        _write_listing(row, connection_id, listing)
+        _write_listing(row, connection_id, listing, session)
     for item_id in missing:
         if (row := existing.get(item_id)) is not None:
             row.remote_status = ListingStatus.DELETED.value
     session.flush()
 
 
-def _write_listing(row: PlatformListing, connection_id: int, listing: RemoteListing) -> None:
+IN_REVIEW: Final = "in_review"
+
+
+def _record_review(session: Session, row: PlatformListing, connection_id: int, listing: RemoteListing) -> None:
+    """Platform audits (TikTok Shop): "in review" while PENDING; a refusal is a failed change with its reason."""
+    before = row.remote_status
+    if listing.status is ListingStatus.IN_REVIEW:
+        row.sync_status = IN_REVIEW
+    elif listing.status is ListingStatus.REVIEW_FAILED and before != ListingStatus.REVIEW_FAILED.value:
+        reason = listing.review_message or "no reason given"
+        message = f"{listing.platform} review refused the listing: {reason}"
+        row.sync_status, row.last_error = "failed", sync_logs.redact_message(message)
+        session.add(
+            SyncLog(
+                connection_id=connection_id, product_id=row.product_id, platform=listing.platform,
+                operation="review", status="failed", platform_product_id=listing.item_id,
+                error_message=row.last_error, attempts=1,
+                response_data={"status": listing.raw_status, "reason": listing.review_message},
+            )
+        )  # fmt: skip
+    elif before == ListingStatus.IN_REVIEW.value and row.sync_status == IN_REVIEW:
+        row.sync_status = "synced" if listing.status is ListingStatus.ACTIVE else "pending"
+
+
+def _write_listing(row: PlatformListing, connection_id: int, listing: RemoteListing, session: Session) -> None:
+    _record_review(session, row, connection_id, listing)
     row.remote_status = listing.status.value
     row.remote_category_id = listing.category_id
     row.remote_updated_at = listing.updated_at

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import streamlit as st
 
@@ -63,6 +63,10 @@ class ShopCard:
     last_synced_at: datetime | None
     last_error: str | None
     failure_rate: float | None = None  # of the changes sent in the last 24 h
+    # [{topic, ok, message}]: each push code / webhook event type and whether the platform took it.
+    webhook_subscriptions: tuple[dict[str, Any], ...] = ()
+    cross_border: bool = False
+    order_cursor: datetime | None = None
 
     @classmethod
     def of(cls, row: PlatformConnection, failure_rate: float | None = None) -> ShopCard:
@@ -72,6 +76,8 @@ class ShopCard:
             refresh_token_expires_at=row.refresh_token_expires_at, api_quota_used=row.api_quota_used,
             api_quota_limit=row.api_quota_limit, paused_until=row.paused_until, last_synced_at=row.last_synced_at,
             last_error=row.last_error, failure_rate=failure_rate,
+            webhook_subscriptions=tuple(row.webhook_subscriptions or ()), cross_border=row.cross_border,
+            order_cursor=row.order_cursor,
         )  # fmt: skip
 
     @property
@@ -146,7 +152,9 @@ def _rate(rate: float) -> str:
 
 def _details(card: ShopCard) -> None:
     st.markdown(
-        f"{ui.badge(card.status)} shop id `{card.shop_id}`" + (f" · region {card.region}" if card.region else "")
+        f"{ui.badge(card.status)} shop id `{card.shop_id}`"
+        + (f" · region {card.region}" if card.region else "")
+        + (" · cross-border" if card.cross_border else "")
     )
     st.markdown(
         "  \n".join(
@@ -156,15 +164,29 @@ def _details(card: ShopCard) -> None:
                 f"Last sync: {ui.when(card.last_synced_at)}",
                 "Failed changes, last 24 h: "
                 + ("none sent" if card.failure_rate is None else _rate(card.failure_rate)),
+                f"Orders polled up to: {ui.when(card.order_cursor)}",
             ]
         )
     )
+    _subscriptions(card)
     _quota_bar(card)
     if card.paused_until is not None and card.paused_until > datetime.now(UTC):
         until = f"{card.paused_until.astimezone(UTC):%H:%M:%S} UTC"
         st.warning(f"Throttled by the platform: requests to this shop wait until {until}.")
     if card.last_error:
         st.error(f"Last error: {card.last_error}")
+
+
+def _subscriptions(card: ShopCard) -> None:
+    """Which webhook topics the platform accepted; a refused one is named with the platform's words."""
+    if not card.webhook_subscriptions:
+        return
+    taken = [str(item.get("topic", "?")) for item in card.webhook_subscriptions if item.get("ok")]
+    refused = [item for item in card.webhook_subscriptions if not item.get("ok")]
+    st.text(f"Webhooks subscribed: {', '.join(taken) or 'none'}")
+    for item in refused:
+        # Platform text is shown as plain text, never as Markdown.
+        st.warning(f"Webhook topic {item.get('topic', '?')} refused: {item.get('message') or 'no reason given'}")
 
 
 def refresh_token(actor: Actor, card: ShopCard) -> None:

@@ -422,7 +422,8 @@ def header(product: MasterProduct, listings: Sequence[ListingStatus], base_versi
     badges = [ui.badge(product.status)]
     for listing in listings:
         platform = PLATFORM_LABELS.get(listing.platform, listing.platform)
-        badges.append(ui.badge(f"{platform} · {listing.sync_status}", ui.STATUS_COLOURS.get(listing.sync_status)))
+        status = listing.sync_status.replace("_", " ")
+        badges.append(ui.badge(f"{platform} · {status}", ui.STATUS_COLOURS.get(listing.sync_status)))
     if not listings:
         badges.append(ui.badge("not listed"))
     st.markdown(" ".join(badges))

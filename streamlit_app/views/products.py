@@ -24,12 +24,13 @@ PLATFORM_LABELS = {"shopee": "Shopee", "tiktokshop": "TikTok Shop"}
 STATUS_LABELS = {
     "synced": "synced",
     "pending": "pending",
+    "in_review": "in review",
     "failed": "failed",
     "conflict": "conflict",
     catalog_reads.NOT_LISTED: "not listed",
 }
 # Text badges: a dataframe cell cannot hold markdown, so a coloured dot says the state at a glance.
-STATUS_DOTS = {"synced": "🟢", "pending": "🟡", "failed": "🔴", "conflict": "🟣"}
+STATUS_DOTS = {"synced": "🟢", "pending": "🟡", "in_review": "🔵", "failed": "🔴", "conflict": "🟣"}
 ALL = "All"
 
 
@@ -85,7 +86,10 @@ def _platform_cell(row: ProductRow, platform: str) -> str:
     shops = [listing for listing in row.listings if listing.platform == platform]
     if not shops:
         return "— not listed"
-    return "  ".join(f"{STATUS_DOTS.get(shop.sync_status, '⚪')} {shop.sync_status}" for shop in shops)
+    return "  ".join(
+        f"{STATUS_DOTS.get(shop.sync_status, '⚪')} {STATUS_LABELS.get(shop.sync_status, shop.sync_status)}"
+        for shop in shops
+    )
 
 
 def table(rows: Sequence[ProductRow]) -> dict[str, list[Any]]:

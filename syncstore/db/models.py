@@ -520,7 +520,8 @@ class PlatformEvent(Base):
 
     __table_args__ = (
         sa.CheckConstraint(
-            "kind IN ('order_status', 'product_change', 'stock_change', 'authorization', 'unknown')", name="kind"
+            "kind IN ('order_status', 'product_change', 'product_audit', 'stock_change', 'authorization', 'unknown')",
+            name="kind",
         ),
         sa.CheckConstraint("status IN ('pending', 'processed', 'ignored', 'failed')", name="status"),
         # The sensor's query: the oldest pending events first. (Nothing else is indexed: every index
