@@ -30,7 +30,15 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from connectors.base import AuthRevoked, Connector, ConnectorError, Platform, ShopCredentials, TokenGrant
+from connectors.base import (
+    AuthRevoked,
+    Connector,
+    ConnectorError,
+    Platform,
+    ShopCredentials,
+    ShopProfile,
+    TokenGrant,
+)
 from connectors.retry import DEFAULT_POLICY, RetryPolicy
 from connectors.shopee import ShopeeApp, ShopeeConnector
 from connectors.tiktokshop import TikTokShopApp, TikTokShopConnector
@@ -327,6 +335,21 @@ def connector_for(
         )
         return current["token"]
 
+    return _build(platform, credentials, settings, gate=gate, refresh=refresh, client=client, policy=policy,
+                  region=connection.region or "")  # fmt: skip
+
+
+def _build(
+    platform: Platform,
+    credentials: ShopCredentials,
+    settings: Settings,
+    *,
+    gate: ShopGate | None = None,
+    refresh: Callable[[], str] | None = None,
+    client: httpx.Client | None = None,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    region: str = "",
+) -> Connector:
     if platform == "shopee":
         shopee = shopee_config(settings)
         return ShopeeConnector(
@@ -338,6 +361,7 @@ def connector_for(
             refresh=refresh,
             client=client,
             policy=policy,
+            region=region,
         )
     tiktok = tiktokshop_config(settings)
     return TikTokShopConnector(
@@ -350,6 +374,20 @@ def connector_for(
         client=client,
         policy=policy,
     )
+
+
+def shop_profile(
+    platform: str, shop_id: str, access_token: str, *, shop_cipher: str | None = None, settings: Settings | None = None
+) -> ShopProfile:
+    """What the platform says of a shop just authorized (region, cross-border), read with its new token."""
+    settings = settings or get_settings()
+    wire: Platform = "shopee" if platform == "shopee" else "tiktokshop"
+    credentials = ShopCredentials(shop_id=shop_id, access_token=access_token, shop_cipher=shop_cipher)
+    connector = _build(wire, credentials, settings)
+    try:
+        return connector.get_shop_profile()
+    finally:
+        _close(connector)
 
 
 class CachedConnectors:

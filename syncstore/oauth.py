@@ -43,7 +43,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from hashlib import sha256
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -216,6 +216,7 @@ class _Shop:
     name: str
     region: str
     cipher: str | None
+    cross_border: bool = False
 
 
 def _nonce_used(session: Session, nonce: str) -> bool:
@@ -302,6 +303,33 @@ def _exchange(
     return grant, shops
 
 
+def _with_profile(platform: str, grant: TokenGrant, shop: _Shop, settings: Settings) -> _Shop:
+    """The shop with what the platform says of it; a Shopee cross-border (CNSC/KRSC) shop is refused.
+
+    Cross-border Shopee shops must write stock through `v2.global_product.*`, which SyncStore does not
+    implement: connecting one would fail every stock write, so it is refused with the reason.
+    """
+    try:
+        profile = marketplaces.shop_profile(
+            platform, shop.shop_id, grant.access_token, shop_cipher=shop.cipher, settings=settings
+        )
+    except ConnectorError as error:
+        logger.warning("reading the %s shop profile of %s failed: %s", platform, shop.shop_id, error)
+        return shop
+    if platform == "shopee" and profile.cross_border:
+        raise OAuthError(
+            "cross_border_unsupported",
+            f"Shopee shop {shop.shop_id} is a cross-border (CNSC/KRSC) shop: its stock is managed through "
+            "Shopee's global products, which SyncStore does not support yet. Connect a local shop.",
+        )
+    return replace(
+        shop,
+        name=shop.name or profile.name,
+        region=(profile.region or shop.region).upper(),
+        cross_border=profile.cross_border,
+    )
+
+
 def _store(
     engine: sa.Engine,
     claims: StateClaims,
@@ -331,6 +359,7 @@ def _store(
                 shop_cipher=shop.cipher,
                 keyring=keyring,
             )
+            connection.cross_border = shop.cross_border
             ids.append(connection.id)
         after: dict[str, Any] = {
             "platform": claims.platform,
@@ -414,6 +443,7 @@ def complete_authorization(
         raise OAuthError("missing_code", f"{platform} sent no authorization code (the seller may have declined)")
 
     grant, shops = _exchange(platform, params, settings, code)
+    shops = [_with_profile(platform, grant, shop, settings) for shop in shops]
     try:
         ids = _store(engine, claims, grant, shops, keyring)
     except (OAuthError, PermissionDenied):
