@@ -9,41 +9,69 @@ Request shape (every API call on the API host):
 Every call goes through `connectors.retry.call_with_retries`, which re-runs the whole operation (new
 timestamp, new signature) on `Transient` / `RateLimited` and refreshes the token once on `AuthExpired`.
 
-Error mapping (the envelope `code` first, the HTTP status second):
-- HTTP 429 or 36009002 -> RateLimited (Retry-After honoured); 36009010 or a 429 whose message says "quota"
-  -> QuotaExhausted (TikTok publishes no quota code: 36009010 is the one our simulator uses).
+Error mapping (the envelope `code` first, the HTTP status second; the reference's error table):
+- HTTP 429 or 36009002 -> RateLimited (Retry-After honoured). TikTok documents no quota code: quota
+  shows up as throttling, so nothing here is QuotaExhausted.
+- 36009010 is an INVALID METHOD (the HTTP method is not supported): a programming error -> InvalidRequest.
 - 36009003, 36009007, HTTP 5xx, timeouts, connection errors -> Transient.
-- 105002 -> AuthExpired. 105001 (access token invalid / revoked, seller deauthorized), and on the token
-  endpoint 36004001 (refresh token expired) and 36004005 (no such authorization) -> AuthRevoked: the shop
-  has to be connected again. A 36009004 whose message is about an invalid access token is read the same way.
-- 106001 (invalid sign: never retried), 106013 (missing shop_cipher), 36009004 (bad envelope: timestamp,
-  unexpected shop_cipher, ...), 12019024, 98001004, 11050001 -> InvalidRequest (`fields` filled from names
-  the message quotes, e.g. `'page_size'`).
-- 12019150, 12052032, 12052034 -> NotFound. Any other code -> plain ConnectorError (not retried).
+- 105001 (access token invalid) and 105002 (expired) -> AuthExpired: the token is refreshed once; if the
+  call still fails with a token error after a successful refresh, it is AuthRevoked (the seller must
+  connect again). A failed refresh raises whatever the token endpoint said (AuthRevoked for a dead one).
+- 101000 (invalid query or header) and 36009004 (invalid envelope or credentials): the message decides;
+  an invalid/expired access token -> AuthExpired, anything else (bad timestamp, unexpected shop_cipher,
+  missing header, bad app key) -> InvalidRequest.
+- Token endpoint: 36004004 (invalid auth code), 36004001 (refresh token expired), 36004005 (no such
+  authorization) -> AuthRevoked (an OAuth failure: connect again).
+- 106001 (invalid sign: never retried), 106013 (missing shop_cipher), 98001004, 11050001 -> InvalidRequest
+  (`fields` filled from names the message quotes, e.g. `'page_size'`).
+- 12019150, 12052032, 12052034 -> NotFound.
+- 12019024 (invalid stock), 12019028 (multiple warehouses), 12019045 (price locked by a promotion), and
+  any other 12xxxxxx product-module code (e.g. a product that is not LIVE takes no stock update [doc]) ->
+  ItemRefused: that product's SKUs fail with the platform's words; the batch and the shop go on and no
+  token is refreshed. Only real credential errors stop a shop.
+- 12052180 (search cannot page further) -> SearchCapReached (an InvalidRequest): the search splits its window.
+- Any other code -> plain ConnectorError (not retried).
 Errors carry the platform code and request_id; messages are scrubbed of the access token, refresh token,
 auth code and app secret, and transport exceptions are not chained (their text may hold the URL).
 
-Choices and simplifications (the reference leaves these open):
-- Search stops at 10,000 results: a window whose `total_count` exceeds that is split in halves by
-  update time, recursively. A single second with more than 10,000 changes is searched once per status;
-  if one status still exceeds 10,000 in that second, the first 10,000 are returned and a warning is logged
-  (the platform serves no more; the next pass picks the rest up as those items change again).
-  Bounds are inclusive at whole-second resolution; each call reports each product at most once.
-- Detail is one product per call (GET /product/202309/products/{id}); the search endpoint would batch
-  id, title, status, update time and SKU price/stock, but not description, images, weight or categories.
-  Ids the platform does not know (NotFound) are left out of `get_listings` / `get_orders` results.
-- Orders: GET /order/202309/orders?ids=a,b,... in batches of 50. Each line item becomes one OrderLine
-  (TikTok lists one line item per unit; `quantity` is read when present, else 1). Status:
-  UNPAID -> pending; ON_HOLD, AWAITING_SHIPMENT, AWAITING_COLLECTION, PARTIALLY_SHIPPING -> paid (stock still
-  reserved); IN_TRANSIT, DELIVERED -> shipped; COMPLETED -> completed; CANCELLED -> cancelled; else other.
-- Stock: the whole quantity of a SKU goes to `warehouse_id` when given, else to the SKU's default warehouse
-  (warehouse_id left out, as TikTok allows for single-warehouse SKUs).
-- Prices are sent as decimal strings with the shop currency (`currency=` or read once from a product).
-- Images are sent as `main_images[{uri}]` with the master's image URL as the uri; real TikTok wants the
-  uri of an image uploaded through /product/202309/images/upload first (the simulator accepts URLs).
-- Webhooks: PUT /event/202309/webhooks with body `{"address": url, "event_type": NAME}`, once per event type
-  in `WEBHOOK_EVENT_TYPES`. TikTok has no lost-push API: `fetch_missed_events` returns [] and the
-  reconciliation path for TikTok Shop is the scheduled snapshot pull (W9).
+Choices (the reference leaves these open):
+- Search: a window is split in halves by update time BEFORE 10,000 results are reached, whatever
+  `total_count` says (it may be capped): when `total_count` >= 9,900, when paging would go past 9,900
+  results, or when the platform answers 12052180. A single second that still holds too many is searched
+  once per status, each paged until the platform stops it; then a warning is logged (it serves no more).
+  Bounds are inclusive at whole-second resolution; each call reports each product at most once. Page
+  tokens are passed back opaque.
+- Detail is one product per call (GET /product/202309/products/{id}). Ids the platform does not know
+  (NotFound) are left out of `get_listings` / `get_orders` results.
+- Status: ACTIVATE -> active; SELLER_/PLATFORM_DEACTIVATED -> inactive; DELETED -> deleted; PENDING (the
+  audit runs) -> in_review; FAILED -> review_failed with `review_message` from `audit_failed_reasons`
+  (each entry's `reasons`, then its `suggestions`); DRAFT, FREEZE, ... -> other.
+- Prices are read from `price.tax_exclusive_price` (what the seller sets and what the master is compared
+  with); `sale_price` (what the buyer pays, tax included in cross-border shops) only when the former is
+  absent. Writes send the pre-tax `price{amount, currency}` as exact decimal strings.
+- Orders: GET /order/202309/orders?ids= (<= 50) and POST /order/202309/orders/search (body
+  `update_time_ge` / `update_time_lt`, query `page_size` 100 / `page_token`). TikTok lists ONE line item
+  per unit: they are grouped by SKU into one OrderLine (line_id = sku id) with quantity = the number of
+  line items and cancelled_quantity = those whose `display_status` is CANCELLED (the per-line status of
+  Order202309GetOrderDetailResponseDataOrdersLineItems; `cancel_reason` alone is not read as a
+  cancellation, a request may have been refused). Order status: UNPAID -> pending; ON_HOLD,
+  AWAITING_SHIPMENT, AWAITING_COLLECTION, PARTIALLY_SHIPPING -> paid (stock still reserved); IN_TRANSIT,
+  DELIVERED -> shipped; COMPLETED -> completed; CANCELLED -> cancelled; else other.
+- Warehouses: `list_locations()` = the shop's SALES_WAREHOUSE warehouses (GET /logistics/202309/warehouses,
+  disabled ones left out), the default first, read once per connector. Stock: for each SKU the WHOLE
+  quantity goes to one sales warehouse - the shop's default, or (when the SKU is not stocked there) the
+  first sales warehouse the SKU has - and 0 to every other sales warehouse the SKU has, so the channel's
+  sellable total is exactly what SyncStore wrote. With several sales warehouses the product detail is read
+  first to learn each SKU's warehouses; with none listed, warehouse_id is left out (a single default
+  warehouse). `warehouse_id=` overrides the target warehouse.
+- Images are sent as `main_images[{uri}]`; real TikTok wants the uri of an uploaded image.
+- Webhooks: PUT /event/202309/webhooks `{address, event_type}` once per type in `WEBHOOK_EVENT_TYPES`,
+  each on its own; a refused type is reported in its `Subscription`, the others go on. Parsing accepts
+  events of any age (a webhook is a trigger; retries carry the original body). TikTok has no lost-push
+  API: `fetch_missed_events` returns [] and `list_changed_orders` is the polling backstop (W9).
+- Titles: `title_length_bounds(region)` - 1..255 characters in the US and the UK, 25..255 elsewhere.
+- Tokens: one pair per seller; the connector only holds the access token it is given (refresh is the
+  caller's callback).
 """
 
 from __future__ import annotations
@@ -72,6 +100,7 @@ from connectors.base import (
     EventKind,
     InvalidRequest,
     ItemChange,
+    ItemRefused,
     ListingDraft,
     ListingFields,
     ListingStatus,
@@ -80,7 +109,6 @@ from connectors.base import (
     OrderLine,
     OrderStatus,
     Platform,
-    QuotaExhausted,
     RateLimited,
     RefreshCallback,
     RemoteListing,
@@ -88,8 +116,11 @@ from connectors.base import (
     RemoteSku,
     RequestGate,
     ShopCredentials,
+    ShopLocation,
+    ShopProfile,
     SkuResult,
     StockLocation,
+    Subscription,
     TokenGrant,
     Transient,
     WriteResult,
@@ -115,6 +146,8 @@ PATH_SEARCH: Final = "/product/202309/products/search"
 PATH_ACTIVATE: Final = "/product/202309/products/activate"
 PATH_DEACTIVATE: Final = "/product/202309/products/deactivate"
 PATH_ORDERS: Final = "/order/202309/orders"
+PATH_ORDER_SEARCH: Final = "/order/202309/orders/search"
+PATH_WAREHOUSES: Final = "/logistics/202309/warehouses"
 # Calls that must NOT carry shop_cipher.
 NO_CIPHER_PREFIXES: Final = ("/authorization/", "/seller/", "/product/202309/images/upload", "/product/202309/files/")
 
@@ -137,6 +170,8 @@ def partial_edit_path(product_id: str) -> str:
 
 PAGE_SIZE: Final = 100
 SEARCH_RESULT_CAP: Final = 10_000
+# A window is split before paging would reach the cap: the last page served stays below 10,000.
+SEARCH_SPLIT_AT: Final = SEARCH_RESULT_CAP - PAGE_SIZE
 ORDER_BATCH: Final = 50
 STATUS_BATCH: Final = 20
 MAX_QUANTITY: Final = 99_999  # exclusive upper bound
@@ -160,29 +195,39 @@ CODE_RATE_LIMITED: Final = 36009002
 CODE_INTERNAL: Final = 36009003
 CODE_BAD_REQUEST: Final = 36009004
 CODE_TIMEOUT: Final = 36009007
-CODE_QUOTA_EXHAUSTED: Final = 36009010  # not published by TikTok: the simulator's daily-quota answer
+CODE_INVALID_METHOD: Final = 36009010  # the HTTP method is not supported: a programming error
+CODE_INVALID_QUERY_OR_HEADER: Final = 101000
 CODE_TOKEN_INVALID: Final = 105001
 CODE_TOKEN_EXPIRED: Final = 105002
 CODE_INVALID_SIGN: Final = 106001
 CODE_MISSING_CIPHER: Final = 106013
 CODE_REFRESH_EXPIRED: Final = 36004001
+CODE_INVALID_AUTH_CODE: Final = 36004004
 CODE_NO_AUTH_RECORD: Final = 36004005
 CODE_PRODUCT_MISSING: Final = 12052032
 CODE_PRODUCT_MISSING_OLD: Final = 12019150
 CODE_PRODUCT_OTHER_SHOP: Final = 12052034
 CODE_INVALID_STOCK: Final = 12019024
+CODE_MULTIPLE_WAREHOUSES: Final = 12019028
+CODE_PRICE_LOCKED: Final = 12019045
+CODE_SEARCH_CAP: Final = 12052180
 CODE_INVALID_PARAM: Final = 98001004
 CODE_INVALID_PARAM_ALT: Final = 11050001
 
 TRANSIENT_CODES: Final = frozenset({CODE_INTERNAL, CODE_TIMEOUT})
-REVOKED_CODES: Final = frozenset({CODE_TOKEN_INVALID, CODE_REFRESH_EXPIRED, CODE_NO_AUTH_RECORD})
+TOKEN_CODES: Final = frozenset({CODE_TOKEN_INVALID, CODE_TOKEN_EXPIRED})
+OAUTH_FAILURE_CODES: Final = frozenset({CODE_REFRESH_EXPIRED, CODE_INVALID_AUTH_CODE, CODE_NO_AUTH_RECORD})
 NOT_FOUND_CODES: Final = frozenset({CODE_PRODUCT_MISSING, CODE_PRODUCT_MISSING_OLD, CODE_PRODUCT_OTHER_SHOP})
+ITEM_REFUSED_CODES: Final = frozenset({CODE_INVALID_STOCK, CODE_MULTIPLE_WAREHOUSES, CODE_PRICE_LOCKED})
+# The product module's other business refusals (e.g. a product not LIVE takes no stock update): one item fails.
+PRODUCT_MODULE_CODES: Final = (12_000_000, 13_000_000)
 INVALID_CODES: Final = frozenset(
     {
+        CODE_INVALID_METHOD,
         CODE_INVALID_SIGN,
         CODE_MISSING_CIPHER,
         CODE_BAD_REQUEST,
-        CODE_INVALID_STOCK,
+        CODE_INVALID_QUERY_OR_HEADER,
         CODE_INVALID_PARAM,
         CODE_INVALID_PARAM_ALT,
     }
@@ -193,30 +238,25 @@ INVALID_CODES: Final = frozenset(
 # type number -> (event_type name used by PUT /event/202309/webhooks, normalized kind)
 WEBHOOK_TYPES: Final[Mapping[int, tuple[str, EventKind]]] = {
     1: ("ORDER_STATUS_CHANGE", EventKind.ORDER_STATUS),
-    5: ("PRODUCT_STATUS_CHANGE", EventKind.PRODUCT_CHANGE),
+    5: ("PRODUCT_STATUS_CHANGE", EventKind.PRODUCT_AUDIT),  # audit result: ACTIVATE or FAILED
     6: ("SELLER_DEAUTHORIZATION", EventKind.AUTHORIZATION),
     7: ("UPCOMING_AUTHORIZATION_EXPIRATION", EventKind.AUTHORIZATION),
-    11: ("CANCELLATION_STATUS_CHANGE", EventKind.ORDER_STATUS),
+    11: ("CANCELLATION_STATUS_CHANGE", EventKind.ORDER_STATUS),  # re-read the order
     15: ("PRODUCT_INFORMATION_CHANGE", EventKind.PRODUCT_CHANGE),
     16: ("PRODUCT_CREATION", EventKind.PRODUCT_CHANGE),
-    68: ("INVENTORY_CHANGED", EventKind.STOCK_CHANGE),  # name and number from one source only
+    68: ("INVENTORY_CHANGED", EventKind.STOCK_CHANGE),
 }
 EVENT_TYPE_NUMBERS: Final[Mapping[str, int]] = {name: number for number, (name, _) in WEBHOOK_TYPES.items()}
-# What `TikTokShopConnector.register_webhook` subscribes: order, product and inventory events.
-# (Authorization events 6 and 7 are app-level, configured in Partner Center.)
-WEBHOOK_EVENT_TYPES: Final = (
-    "ORDER_STATUS_CHANGE",
-    "CANCELLATION_STATUS_CHANGE",
-    "PRODUCT_STATUS_CHANGE",
-    "PRODUCT_INFORMATION_CHANGE",
-    "PRODUCT_CREATION",
-    "INVENTORY_CHANGED",
-)
+# What `TikTokShopConnector.register_webhook` subscribes, each type on its own.
+WEBHOOK_EVENT_TYPES: Final = tuple(name for name, _ in WEBHOOK_TYPES.values())
+_PRODUCT_KINDS: Final = frozenset({EventKind.PRODUCT_CHANGE, EventKind.PRODUCT_AUDIT})
 
 # --- status mappings ----------------------------------------------------------------------------
 
 LISTING_STATUS: Final[Mapping[str, ListingStatus]] = {
     "ACTIVATE": ListingStatus.ACTIVE,
+    "PENDING": ListingStatus.IN_REVIEW,
+    "FAILED": ListingStatus.REVIEW_FAILED,
     "SELLER_DEACTIVATED": ListingStatus.INACTIVE,
     "PLATFORM_DEACTIVATED": ListingStatus.INACTIVE,
     "DELETED": ListingStatus.DELETED,
@@ -232,6 +272,13 @@ ORDER_STATUS: Final[Mapping[str, OrderStatus]] = {
     "COMPLETED": OrderStatus.COMPLETED,
     "CANCELLED": OrderStatus.CANCELLED,
 }
+# Regions where a product title may be shorter than 25 characters (TikTok: 25..255 elsewhere).
+SHORT_TITLE_REGIONS: Final = frozenset({"US", "GB", "UK"})
+TITLE_MAX: Final = 255
+TITLE_MIN_ELSEWHERE: Final = 25
+CROSS_BORDER: Final = "CROSS_BORDER"
+SALES_WAREHOUSE: Final = "SALES_WAREHOUSE"
+LINE_CANCELLED: Final = "CANCELLED"
 POUND_KG: Final = Decimal("0.45359237")
 INCH_CM: Final = Decimal("2.54")
 
@@ -299,8 +346,13 @@ def fields_from_message(message: str) -> dict[str, str]:
 
 
 def _token_problem(message: str) -> bool:
+    """True when the message says the access token itself is invalid or expired (not merely missing)."""
     words = message.lower().replace("_", " ").replace("-", " ")
-    return "access token" in words and "missing" not in words
+    return "token" in words and "missing" not in words and "refresh" not in words
+
+
+class SearchCapReached(InvalidRequest):
+    """12052180: the search cannot page further (10,000 results); the caller splits its window."""
 
 
 def error_for(
@@ -313,21 +365,22 @@ def error_for(
 ) -> ConnectorError:
     """The typed error for one failed envelope (or a failed HTTP exchange without one)."""
     kw: dict[str, Any] = {"platform": PLATFORM, "code": None if code is None else str(code), "request_id": request_id}
-    throttled = http_status == 429 or code == CODE_RATE_LIMITED
-    if code == CODE_QUOTA_EXHAUSTED or (throttled and "quota" in message.lower()):
-        return QuotaExhausted(message, **kw)
-    if throttled:
-        return RateLimited(message, retry_after=retry_after, **kw)
+    if http_status == 429 or code == CODE_RATE_LIMITED:
+        return RateLimited(message or "too many requests", retry_after=retry_after, **kw)
     if code in TRANSIENT_CODES:
         return Transient(message, **kw)
-    if code == CODE_TOKEN_EXPIRED:
+    if code in TOKEN_CODES:
         return AuthExpired(message, **kw)
-    if code in REVOKED_CODES:
+    if code in (CODE_BAD_REQUEST, CODE_INVALID_QUERY_OR_HEADER) and _token_problem(message):
+        return AuthExpired(message, **kw)
+    if code in OAUTH_FAILURE_CODES:
         return AuthRevoked(message, **kw)
     if code in NOT_FOUND_CODES:
         return NotFound(message, **kw)
-    if code == CODE_BAD_REQUEST and _token_problem(message):
-        return AuthExpired(message, **kw) if "expire" in message.lower() else AuthRevoked(message, **kw)
+    if code == CODE_SEARCH_CAP:
+        return SearchCapReached(message, **kw)
+    if code in ITEM_REFUSED_CODES or (code is not None and PRODUCT_MODULE_CODES[0] <= code < PRODUCT_MODULE_CODES[1]):
+        return ItemRefused(message, **kw)
     if code in INVALID_CODES:
         return InvalidRequest(message, fields=fields_from_message(message), **kw)
     if http_status >= 500:
@@ -486,6 +539,27 @@ def _leaf_category(chains: Sequence[Mapping[str, Any]] | None) -> str | None:
     return str(leaf["id"]) if leaf.get("id") is not None else None
 
 
+def sku_price(price: Mapping[str, Any]) -> Decimal | None:
+    """The pre-tax price: `tax_exclusive_price`, else `sale_price` (tax included in cross-border shops)."""
+    pre_tax = _decimal(price.get("tax_exclusive_price"))
+    return pre_tax if pre_tax is not None else _decimal(price.get("sale_price"))
+
+
+def review_message(product: Mapping[str, Any]) -> str:
+    """`audit_failed_reasons[{position, reasons[], suggestions[]}]` as one line, in the platform's words."""
+    parts: list[str] = []
+    for entry in product.get("audit_failed_reasons") or []:
+        if not isinstance(entry, Mapping):
+            continue
+        reasons = "; ".join(str(reason) for reason in entry.get("reasons") or [] if reason)
+        suggestions = "; ".join(str(hint) for hint in entry.get("suggestions") or [] if hint)
+        text = reasons + (f" (suggestion: {suggestions})" if suggestions else "")
+        position = str(entry.get("position") or "")
+        if text:
+            parts.append(f"{position}: {text}" if position else text)
+    return " | ".join(parts)
+
+
 def sku_from_wire(sku: Mapping[str, Any]) -> RemoteSku:
     price = sku.get("price") or {}
     stock = tuple(
@@ -498,7 +572,7 @@ def sku_from_wire(sku: Mapping[str, Any]) -> RemoteSku:
     return RemoteSku(
         sku_id=str(sku["id"]),
         seller_sku=sku.get("seller_sku") or None,
-        price=_decimal(price.get("sale_price")),
+        price=sku_price(price),
         currency=price.get("currency") or None,
         stock=stock,
         attributes=attributes,
@@ -523,31 +597,76 @@ def listing_from_detail(shop_id: str, product: Mapping[str, Any]) -> RemoteListi
         dimensions=dimensions_cm(product.get("package_dimensions")),
         updated_at=_when(product.get("update_time")),
         skus=tuple(sku_from_wire(sku) for sku in product.get("skus") or []),
+        review_message=review_message(product) if raw_status == "FAILED" else "",
+    )
+
+
+def order_lines(line_items: Sequence[Mapping[str, Any]]) -> tuple[OrderLine, ...]:
+    """TikTok's line items (ONE PER UNIT) grouped by SKU, in first-seen order.
+
+    quantity = the SKU's line items; cancelled_quantity = those whose `display_status` is CANCELLED.
+    """
+    grouped: dict[str, dict[str, Any]] = {}
+    for item in line_items:
+        sku_id = str(item["sku_id"])
+        line = grouped.setdefault(
+            sku_id,
+            {"item_id": str(item["product_id"]), "seller_sku": item.get("seller_sku") or None, "units": 0, "gone": 0},
+        )
+        line["units"] += 1
+        if str(item.get("display_status") or "").upper() == LINE_CANCELLED:
+            line["gone"] += 1
+    return tuple(
+        OrderLine(
+            line_id=sku_id,
+            item_id=line["item_id"],
+            sku_id=sku_id,
+            seller_sku=line["seller_sku"],
+            quantity=line["units"],
+            cancelled_quantity=line["gone"],
+        )
+        for sku_id, line in grouped.items()
     )
 
 
 def order_from_wire(shop_id: str, order: Mapping[str, Any]) -> RemoteOrder:
-    """One order of GET /order/202309/orders -> RemoteOrder (one OrderLine per line item)."""
+    """One order of GET /order/202309/orders or of the order search -> RemoteOrder (lines grouped by SKU)."""
     raw_status = str(order.get("status") or "")
-    lines = tuple(
-        OrderLine(
-            line_id=str(item["id"]),
-            item_id=str(item["product_id"]),
-            sku_id=str(item["sku_id"]),
-            seller_sku=item.get("seller_sku") or None,
-            quantity=max(int(item.get("quantity") or 1), 1),
-        )
-        for item in order.get("line_items") or []
-    )
     return RemoteOrder(
         platform=PLATFORM,
         shop_id=shop_id,
         order_id=str(order["id"]),
         status=ORDER_STATUS.get(raw_status, OrderStatus.OTHER),
         raw_status=raw_status,
-        lines=lines,
+        lines=order_lines(order.get("line_items") or []),
         updated_at=_when(order.get("update_time") or order.get("create_time")),
     )
+
+
+def warehouses_from_wire(data: Mapping[str, Any]) -> list[ShopLocation]:
+    """GET /logistics/202309/warehouses `data` -> the enabled SALES warehouses, the default first."""
+    sales = [
+        warehouse
+        for warehouse in data.get("warehouses") or []
+        if str(warehouse.get("type") or "") == SALES_WAREHOUSE
+        and str(warehouse.get("effect_status") or "").upper() != "DISABLED"
+        and warehouse.get("id") is not None
+    ]
+    locations = [
+        ShopLocation(
+            location_id=str(warehouse["id"]),
+            name=str(warehouse.get("name") or ""),
+            is_default=warehouse.get("is_default") is True,
+        )
+        for warehouse in sales
+    ]
+    return sorted(locations, key=lambda location: not location.is_default)  # stable: default first
+
+
+def title_length_bounds(region: str) -> tuple[int, int]:
+    """(min, max) characters of a product title: 1..255 in the US and the UK, 25..255 elsewhere [doc]."""
+    short = region.strip().upper() in SHORT_TITLE_REGIONS
+    return (1 if short else TITLE_MIN_ELSEWHERE, TITLE_MAX)
 
 
 def batch_results(ids: Sequence[str], data: Mapping[str, Any], key: str) -> tuple[SkuResult, ...]:
@@ -662,6 +781,22 @@ class AuthorizedShop(NamedTuple):
     shop_cipher: str
     name: str
     region: str
+    # CROSS_BORDER or LOCAL (Authorization202309GetAuthorizedShopsResponseDataShops.seller_type).
+    seller_type: str = ""
+
+
+def authorized_shops_from_wire(data: Mapping[str, Any]) -> list[AuthorizedShop]:
+    """GET /authorization/202309/shops `data` -> the shops with their ciphers."""
+    return [
+        AuthorizedShop(
+            str(shop["id"]),
+            str(shop["cipher"]),
+            str(shop.get("name") or ""),
+            str(shop.get("region") or ""),
+            str(shop.get("seller_type") or ""),
+        )
+        for shop in data.get("shops") or []
+    ]
 
 
 class TikTokShopApp:
@@ -715,10 +850,7 @@ class TikTokShopApp:
     def authorized_shops(self, access_token: str) -> list[AuthorizedShop]:
         """GET /authorization/202309/shops (signed, no shop_cipher): the shops and their ciphers."""
         data = self._signed("GET", PATH_AUTHORIZED_SHOPS, access_token=access_token, shop_cipher=None)
-        return [
-            AuthorizedShop(str(shop["id"]), str(shop["cipher"]), str(shop.get("name", "")), str(shop.get("region", "")))
-            for shop in data.get("shops") or []
-        ]
+        return authorized_shops_from_wire(data)
 
     def register_webhook(self, access_token: str, shop_cipher: str, url: str, event_type: str) -> None:
         """PUT /event/202309/webhooks with body {"address": url, "event_type": event_type}."""
@@ -776,6 +908,7 @@ class TikTokShopConnector:
         self._api_host = api_host.rstrip("/")
         self._gate, self._refresh, self._policy = gate, refresh, policy
         self._warehouse_id, self._currency = warehouse_id, currency
+        self._locations: list[ShopLocation] | None = None
         self._owns_client = client is None
         self._client = client or httpx.Client(timeout=timeout_s)
         self._transport = _Transport(
@@ -810,6 +943,7 @@ class TikTokShopConnector:
     ) -> dict[str, Any]:
         raw = encode_body(body) if body is not None else None
         cipher = None if path.startswith(NO_CIPHER_PREFIXES) else self._shop_cipher
+        refreshed: list[str] = []
 
         def operation() -> dict[str, Any]:
             return self._transport.signed(
@@ -822,14 +956,56 @@ class TikTokShopConnector:
                 body=raw,
             )
 
-        return call_with_retries(
-            operation, gate=self._gate, refresh=self._refresh, on_new_token=self._use_token, policy=self._policy
-        )
+        def refresh_once() -> str:
+            assert self._refresh is not None  # only handed to the retry loop when there is one
+            token = self._refresh()
+            refreshed.append(token)
+            return token
+
+        try:
+            return call_with_retries(
+                operation,
+                gate=self._gate,
+                refresh=refresh_once if self._refresh is not None else None,
+                on_new_token=self._use_token,
+                policy=self._policy,
+            )
+        except AuthExpired as error:
+            if not refreshed:
+                raise
+            # A fresh token was refused too: the authorization itself is gone.
+            raise AuthRevoked(
+                f"the access token was refused again after a refresh: {error}",
+                platform=PLATFORM,
+                code=error.code,
+                request_id=error.request_id,
+            ) from None
+
+    # --- shop ----------------------------------------------------------------------------------
+
+    def get_shop_profile(self) -> ShopProfile:
+        """GET /authorization/202309/shops; this shop by id (or cipher): region, name, cross-border."""
+        shops = authorized_shops_from_wire(self._call("GET", PATH_AUTHORIZED_SHOPS))
+        for shop in shops:
+            if shop.shop_id == self.shop_id or (self._shop_cipher and shop.shop_cipher == self._shop_cipher):
+                return ShopProfile(
+                    shop_id=self.shop_id,
+                    name=shop.name,
+                    region=shop.region.upper(),
+                    cross_border=shop.seller_type.upper() == CROSS_BORDER,
+                )
+        raise NotFound("this shop is not among the seller's authorized shops", platform=PLATFORM)
+
+    def list_locations(self) -> list[ShopLocation]:
+        """GET /logistics/202309/warehouses: the shop's sales warehouses, the default first (read once)."""
+        if self._locations is None:
+            self._locations = warehouses_from_wire(self._call("GET", PATH_WAREHOUSES))
+        return list(self._locations)
 
     # --- reads ---------------------------------------------------------------------------------
 
     def list_changed_items(self, since: datetime, until: datetime) -> Iterator[ItemChange]:
-        """Products whose update_time is in [since, until] (whole seconds), each once, oldest first."""
+        """Products whose update_time is in [since, until] (whole seconds), each once."""
         seen: set[str] = set()
         for product in self._search_window(_epoch(since), _epoch(until), SEARCH_ALL):
             product_id = str(product["id"])
@@ -843,35 +1019,53 @@ class TikTokShopConnector:
             )
 
     def _search_window(self, low: int, high: int, status: str) -> Iterator[Mapping[str, Any]]:
+        """Every product of [low, high]; the window is split before the platform's 10,000-result cap."""
         if low > high:
             return
-        first = self._search_page(low, high, status, None)
-        if int(first.get("total_count") or 0) > SEARCH_RESULT_CAP:
-            if high > low:
-                middle = (low + high) // 2
-                yield from self._search_window(low, middle, status)
-                yield from self._search_window(middle + 1, high, status)
-                return
-            if status == SEARCH_ALL:
-                log.warning("tiktokshop shop %s: over 10,000 changes at %s; searching per status", self.shop_id, low)
-                for one_status in PRODUCT_STATUSES:
-                    yield from self._search_window(low, high, one_status)
-                return
-            log.warning(
-                "tiktokshop shop %s: over 10,000 %s changes at %s; only the first 10,000 are served",
-                self.shop_id,
-                status,
-                low,
-            )
-        yield from self._pages(low, high, status, first)
-
-    def _pages(self, low: int, high: int, status: str, page: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+        served = 0
+        token: str | None = None
         while True:
-            yield from page.get("products") or []
-            token = str(page.get("next_page_token") or "")
-            if not token:
+            try:
+                page = self._search_page(low, high, status, token)
+            except SearchCapReached:
+                yield from self._split(low, high, status)
                 return
-            page = self._search_page(low, high, status, token)
+            # total_count may be capped at 10,000: a window that reaches the split point is split either way.
+            if (
+                token is None
+                and int(page.get("total_count") or 0) >= SEARCH_SPLIT_AT
+                and self._splittable(low, high, status)
+            ):
+                yield from self._split(low, high, status)
+                return
+            products = page.get("products") or []
+            yield from products
+            served += len(products)
+            token = str(page.get("next_page_token") or "") or None
+            if token is None:
+                return
+            if served + PAGE_SIZE > SEARCH_SPLIT_AT and self._splittable(low, high, status):
+                # The next page would reach the cap; what was yielded is deduplicated by the caller.
+                yield from self._split(low, high, status)
+                return
+            # An unsplittable window (one second, one status) pages on until the platform stops it.
+
+    @staticmethod
+    def _splittable(low: int, high: int, status: str) -> bool:
+        return high > low or status == SEARCH_ALL
+
+    def _split(self, low: int, high: int, status: str) -> Iterator[Mapping[str, Any]]:
+        if high > low:
+            middle = (low + high) // 2
+            yield from self._search_window(low, middle, status)
+            yield from self._search_window(middle + 1, high, status)
+            return
+        if status == SEARCH_ALL:
+            log.warning("tiktokshop shop %s: too many changes at %s; searching per status", self.shop_id, low)
+            for one_status in PRODUCT_STATUSES:
+                yield from self._search_window(low, high, one_status)
+            return
+        log.warning("tiktokshop shop %s: the platform serves no more %s changes at %s", self.shop_id, status, low)
 
     def _search_page(self, low: int, high: int, status: str, token: str | None) -> dict[str, Any]:
         query = {"page_size": str(PAGE_SIZE)}
@@ -897,42 +1091,103 @@ class TikTokShopConnector:
         orders: list[RemoteOrder] = []
         ids = [_check_id(order_id, "order_id") for order_id in order_ids]
         for batch in _batches(ids, ORDER_BATCH):
-            data = self._call("GET", PATH_ORDERS, query={"ids": ",".join(batch)})
+            try:
+                data = self._call("GET", PATH_ORDERS, query={"ids": ",".join(batch)})
+            except NotFound:
+                continue
             orders.extend(order_from_wire(self.shop_id, order) for order in data.get("orders") or [])
         return orders
 
+    def list_changed_orders(self, since: datetime, until: datetime) -> Iterator[RemoteOrder]:
+        """POST /order/202309/orders/search by update time in [since, until] (whole seconds), each order once."""
+        body = {"update_time_ge": _epoch(since), "update_time_lt": _epoch(until) + 1}
+        seen: set[str] = set()
+        token: str | None = None
+        while True:
+            query = {"page_size": str(PAGE_SIZE)}
+            if token:
+                query["page_token"] = token
+            page = self._call("POST", PATH_ORDER_SEARCH, query=query, body=body)
+            for order in page.get("orders") or []:
+                remote = order_from_wire(self.shop_id, order)
+                if remote.order_id not in seen:
+                    seen.add(remote.order_id)
+                    yield remote
+            token = str(page.get("next_page_token") or "") or None
+            if token is None:
+                return
+
     # --- writes --------------------------------------------------------------------------------
 
-    def _inventory_row(self, quantity: int) -> dict[str, Any]:
-        row: dict[str, Any] = {"quantity": quantity}
+    def _target_warehouse(self, sku_warehouses: Sequence[str], sales: Sequence[str]) -> str | None:
+        """Where a SKU's whole quantity goes: the override, else the default sales warehouse when the SKU
+        is stocked there (or nowhere yet), else the first sales warehouse the SKU has."""
         if self._warehouse_id:
-            row["warehouse_id"] = self._warehouse_id
-        return row
+            return self._warehouse_id
+        if not sales:
+            return None
+        if not sku_warehouses or sales[0] in sku_warehouses:
+            return sales[0]
+        return next((warehouse for warehouse in sales if warehouse in sku_warehouses), sales[0])
+
+    def _inventory_rows(self, item_id: str, stock: Mapping[str, int]) -> dict[str, list[dict[str, Any]]]:
+        """sku id -> inventory rows: the quantity to one sales warehouse, 0 to the SKU's other ones."""
+        sales = [location.location_id for location in self.list_locations()]
+        sku_warehouses: dict[str, list[str]] = {}
+        if len(sales) > 1 or (self._warehouse_id and sales):
+            listing = listing_from_detail(self.shop_id, self._call("GET", product_path(item_id)))
+            sku_warehouses = {
+                sku.sku_id: [row.location_id for row in sku.stock if row.location_id] for sku in listing.skus
+            }
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for sku_id, quantity in stock.items():
+            has = sku_warehouses.get(sku_id, [])
+            target = self._target_warehouse(has, sales)
+            if target is None:
+                rows[sku_id] = [{"quantity": quantity}]
+                continue
+            zeroed = [warehouse for warehouse in sales if warehouse in has and warehouse != target]
+            rows[sku_id] = [{"warehouse_id": target, "quantity": quantity}] + [
+                {"warehouse_id": warehouse, "quantity": 0} for warehouse in zeroed
+            ]
+        return rows
 
     def update_stock(self, item_id: str, stock: Mapping[str, int]) -> WriteResult:
-        """POST .../inventory/update, one product per call; 0 <= quantity < 99,999 checked first."""
+        """POST .../inventory/update, one product per call; 0 <= quantity < 99,999 checked first.
+
+        A business refusal of the product (ItemRefused) fails its SKUs with the platform's words.
+        """
         _check_id(item_id)
         _check_quantities(stock)
         if not stock:
             return WriteResult(item_id=item_id)
-        skus = [
-            {"id": _check_id(sku_id, "sku_id"), "inventory": [self._inventory_row(q)]} for sku_id, q in stock.items()
-        ]
-        data = self._call("POST", inventory_path(item_id), body={"skus": skus})
+        for sku_id in stock:
+            _check_id(sku_id, "sku_id")
+        try:
+            rows = self._inventory_rows(item_id, stock)
+            skus = [{"id": sku_id, "inventory": rows[sku_id]} for sku_id in stock]
+            data = self._call("POST", inventory_path(item_id), body={"skus": skus})
+        except ItemRefused as refused:
+            return _refused(item_id, list(stock), refused)
         return WriteResult(item_id=item_id, results=batch_results(list(stock), data, "sku_id"))
 
     def update_price(self, item_id: str, prices: Mapping[str, Decimal]) -> WriteResult:
-        """POST .../prices/update, one product per call; amounts as exact decimal strings."""
+        """POST .../prices/update with the pre-tax price, one product per call; exact decimal strings."""
         _check_id(item_id)
         _check_prices(prices)
         if not prices:
             return WriteResult(item_id=item_id)
-        currency = self._shop_currency(item_id)
-        skus = [
-            {"id": _check_id(sku_id, "sku_id"), "price": {"amount": _decimal_str(price), "currency": currency}}
-            for sku_id, price in prices.items()
-        ]
-        data = self._call("POST", prices_path(item_id), body={"skus": skus})
+        for sku_id in prices:
+            _check_id(sku_id, "sku_id")
+        try:
+            currency = self._shop_currency(item_id)
+            skus = [
+                {"id": sku_id, "price": {"amount": _decimal_str(price), "currency": currency}}
+                for sku_id, price in prices.items()
+            ]
+            data = self._call("POST", prices_path(item_id), body={"skus": skus})
+        except ItemRefused as refused:
+            return _refused(item_id, list(prices), refused)
         return WriteResult(item_id=item_id, results=batch_results(list(prices), data, "sku_id"))
 
     def _shop_currency(self, item_id: str) -> str:
@@ -945,7 +1200,10 @@ class TikTokShopConnector:
         return self._currency
 
     def update_fields(self, item_id: str, fields: ListingFields) -> None:
-        """POST .../partial_edit with only the given properties (each replaces that whole property)."""
+        """POST .../partial_edit with only the given properties (each replaces that whole property).
+
+        A business refusal raises ItemRefused (this one product fails; no token is refreshed).
+        """
         _check_id(item_id)
         body = partial_edit_body(fields)
         if body:
@@ -955,6 +1213,12 @@ class TikTokShopConnector:
         """POST /product/202309/products with the draft's idempotency_key: a retry never creates twice."""
         _check_quantities({sku.seller_sku: sku.stock for sku in draft.skus})
         _check_prices({sku.seller_sku: sku.price for sku in draft.skus})
+        sales = [location.location_id for location in self.list_locations()]
+        warehouse = self._target_warehouse([], sales)
+
+        def inventory(quantity: int) -> dict[str, Any]:
+            return {"warehouse_id": warehouse, "quantity": quantity} if warehouse else {"quantity": quantity}
+
         body: dict[str, Any] = {
             "title": draft.title,
             "description": draft.description,
@@ -965,7 +1229,7 @@ class TikTokShopConnector:
                 {
                     "seller_sku": sku.seller_sku,
                     "price": {"amount": _decimal_str(sku.price), "currency": draft.currency},
-                    "inventory": [self._inventory_row(sku.stock)],
+                    "inventory": [inventory(sku.stock)],
                     "sales_attributes": [{"name": name, "value_name": value} for name, value in sku.attributes.items()],
                 }
                 for sku in draft.skus
@@ -997,14 +1261,40 @@ class TikTokShopConnector:
 
     # --- events --------------------------------------------------------------------------------
 
-    def register_webhook(self, url: str) -> None:
-        """PUT /event/202309/webhooks {"address", "event_type"} for every type in WEBHOOK_EVENT_TYPES."""
+    def register_webhook(self, url: str) -> list[Subscription]:
+        """PUT /event/202309/webhooks {"address", "event_type"} for each type on its own.
+
+        A refused type is reported (ok=False, the platform's words) and the others go on; a credential
+        error (AuthExpired, AuthRevoked) is raised, since no type could succeed.
+        """
+        subscriptions: list[Subscription] = []
         for event_type in WEBHOOK_EVENT_TYPES:
-            self._call("PUT", PATH_WEBHOOKS, body={"address": url, "event_type": event_type})
+            try:
+                self._call("PUT", PATH_WEBHOOKS, body={"address": url, "event_type": event_type})
+            except (AuthExpired, AuthRevoked):
+                raise
+            except ConnectorError as error:
+                subscriptions.append(Subscription(topic=event_type, ok=False, message=str(error)))
+            else:
+                subscriptions.append(Subscription(topic=event_type, ok=True))
+        return subscriptions
 
     def fetch_missed_events(self) -> list[MarketplaceEvent]:
-        """TikTok Shop has no lost-push API: reconciliation is the scheduled snapshot pull (W9)."""
+        """TikTok Shop has no lost-push API: `list_changed_orders` is the polling backstop (W9)."""
         return []
+
+
+def _refused(item_id: str, sku_ids: Sequence[str], refused: ItemRefused) -> WriteResult:
+    """Every SKU of a product the platform refused, failed with the platform's code and words."""
+    message = str(refused)
+    prefix = f"{PLATFORM} [{refused.code}]: " if refused.code else f"{PLATFORM}: "
+    message = message.removeprefix(prefix)  # the platform's own words, without our "tiktokshop [code]: "
+    return WriteResult(
+        item_id=item_id,
+        results=tuple(
+            SkuResult(sku_id=sku_id, ok=False, error_code=refused.code, message=message) for sku_id in sku_ids
+        ),
+    )
 
 
 # =================================================================================================
@@ -1055,7 +1345,7 @@ def parse_webhook(raw_body: bytes | str) -> MarketplaceEvent:
         raise WebhookPayloadError("tiktokshop webhook: 'data' is not an object")
     kind = WEBHOOK_TYPES[event_type][1] if event_type in WEBHOOK_TYPES else EventKind.UNKNOWN
     order_id = str(_required(data, "order_id")) if kind is EventKind.ORDER_STATUS else None
-    item_id = str(_required(data, "product_id")) if kind is EventKind.PRODUCT_CHANGE else None
+    item_id = str(_required(data, "product_id")) if kind in _PRODUCT_KINDS else None
     if kind is EventKind.STOCK_CHANGE and data.get("product_id") is not None:
         item_id = str(data["product_id"])
     timestamp = _int_code(payload.get("timestamp"))
