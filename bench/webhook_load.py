@@ -96,7 +96,7 @@ def build_events(
             shop_id = SHOPEE_SHOPS[index % len(SHOPEE_SHOPS)]
             data = {"ordersn": f"{tag.upper()}{index:08d}", "status": "READY_TO_SHIP", "update_time": stamp}
             body = _compact({"code": 3, "shop_id": shop_id, "timestamp": stamp, "data": data})
-            event_id = shopee.push_event_id(str(shop_id), 3, stamp, data)
+            event_id = shopee.push_event_id(str(shop_id), 3, data)
             signature = shopee.sign_push(callback_url, body, partner_key)
             events.append(Event(shopee.PLATFORM, SHOPEE_PATH, event_id, body, signature))
         else:

@@ -1,43 +1,100 @@
-# Local TikTok Shop Partner API simulator: stateful, and strict about signing, tokens, ciphers and limits.
+# Local TikTok Shop Partner API simulator: an independent oracle written from reference/marketplaces.md.
 """A TikTok Shop Partner API (202309) that runs on loopback, for tests and the demo.
 
-It verifies every request the way `reference/marketplaces.md` says the platform does:
-- `app_key` known; `timestamp` at most 300 s old and at most 30 s ahead (36009004); `sign` correct over
-  app_secret + path + sorted params + raw body + app_secret (106001, constant-time comparison);
-- `x-tts-access-token` known (105001), not expired (105002), shop still authorized (105001);
-- `shop_cipher` present where required (106013), absent on /authorization/* and /seller/* (36009004);
-- limits: page_size 1..100; product_ids 1..20 for activate/deactivate/delete; one product per stock or
-  price call; 0 <= quantity < 99999 (12019024); search serves at most 10,000 results per query (total_count
-  tells the truth, pages past 10,000 are never served); order ids 1..50 per call.
-Envelope `{code, message, request_id, data}`; batch writes answer code 0 with `data.errors[]` per SKU/product.
+Written from `reference/marketplaces.md` and its sources (EcomPHP/tiktokshop-php, the transcription of
+the common-errors page, the official Node SDK models), never from `connectors/tiktokshop.py`: this module
+imports nothing from the connectors, so a misreading there is caught here instead of copied.
 
-Faults (`FaultPlan`, replaceable at runtime via `simulator.faults`): THROTTLE -> HTTP 429 + 36009002 +
-Retry-After: 1; SERVER_ERROR -> HTTP 500 + 36009003 before anything is applied; TIMEOUT -> the request is
-applied, then the response is held `timeout_hold_s`. `latency_s` delays every request. An optional per-shop
-per-minute rate limit answers 429 + 36009002 + Retry-After; an optional daily quota answers 429 + 36009010.
+Request verification (in this order; envelope errors answer HTTP 4xx):
+- unknown path -> 36009009 (404); a known path with the wrong HTTP method -> 36009010 "Invalid method" (405);
+- `app_key` known, `sign` present, `timestamp` at most 300 s old and at most 30 s ahead of WALL time ->
+  36009004; a non-JSON body or a body without `Content-Type: application/json` -> 36009022;
+- `sign` = hex_lower(HMAC_SHA256(app_secret, app_secret + path + sorted(key + value of every query
+  parameter except sign and access_token) + raw body + app_secret)) -> else 106001. Whether empty values
+  take part is [unconfirmed]: a request carrying an empty-valued signed parameter is refused under both
+  readings (106001), so a connector must never send one;
+- `x-tts-access-token`: missing -> 36009004; unknown or dead -> the shop's `invalid_token_code` (105001 by
+  default; 101000 or 36009004 seedable, the platform uses all three); expired -> 105002;
+- `shop_cipher`: left out on /authorization/* (present -> 36009004 "Unexpected identifier"); required
+  elsewhere (missing -> 106013); a cipher of a shop outside the token's seller -> 36009004.
+Business errors (12xxxxxx, 98001004) answer with the shop's `business_error_http_status`, HTTP 200 by
+default, like the platform. Envelope `{code, message, request_id, data}`.
 
-Simplifications versus the real platform (documented, deliberate):
-- One shop per seller authorization; tokens are bound to that shop. After a refresh the old access token
-  stays valid until its own expiry; the old refresh token dies at once.
-- No audit: creates are ACTIVATE at once and partial edits apply at once. Image uris may be URLs (the
-  real platform wants uris from its image upload API); a URL uri is also served as the image URL.
-- One warehouse per shop. Orders list one line item per unit (quantity 1 each). Stock in `inventory` is
-  the available quantity; orders move units to `reserved` (cancel releases, IN_TRANSIT consumes).
-- Page tokens are opaque offsets; a product edited mid-pagination may move between pages.
-- Per-SKU failures (unknown SKU, invalid amount) come back as `data.errors[]` with code 98001004.
-- Writes to a DELETED product answer 12052032. The auth code is valid 10 minutes, single use.
+One token pair per SELLER: `add_shop(..., seller_id=)` groups shops; tokens are valid for every authorized
+shop of the seller; `GET /authorization/202309/shops` lists them with id, name, region, seller_type,
+cipher, code. After a refresh the old access token lives until its own expiry, the old refresh token dies
+at once. Token endpoints: bad app credentials 36009004; bad/used/expired auth code 36004004; an unknown or
+spent refresh token 36004005, an expired one 36004001 (the reference lists no refresh codes: these two are
+this simulator's reading).
+
+Per-shop behaviour, all seedable through `add_shop(...)` keywords or `set_shop_options(shop_id, ...)`
+(`ShopOptions`):
+- `region` (titles are 1..255 characters in US/GB/UK, 25..255 elsewhere, on create and partial edit;
+  else 98001004 naming `title`); `currency`; `seller_type` LOCAL or CROSS_BORDER;
+- `tax_rate`: SKU `price.sale_price` = `tax_exclusive_price` * (1 + tax_rate), rounded to cents
+  (cross-border shops default to 0.10, local ones to 0). The price update writes the pre-tax
+  `price{amount, currency}` = `tax_exclusive_price`;
+- `warehouses` (`add_shop(warehouses=N or [{id, name, type, is_default, effect_status}])`, GET
+  /logistics/202309/warehouses). Inventory is per SKU per warehouse. Inventory update without
+  `warehouse_id` in a shop with more than one sales warehouse -> 12019028 "Multiple warehouses detected";
+  an unknown or non-sales warehouse -> 12052097;
+- stock updates only on LIVE (ACTIVATE) products: any other status (PENDING, FAILED, deactivated...) ->
+  12052901 "The product in its current status is not available for this operation";
+  quantity outside 0..99998 -> 12019024;
+- `audit_delay_s` (simulated seconds): create and partial_edit put the product in PENDING; the edit is
+  held (reads show the OLD values) until the audit ends, then it is ACTIVATE (edit applied) or FAILED
+  (edit dropped, `audit_failed_reasons[{position, reasons, suggestions}]` in the detail). A webhook type 5
+  PRODUCT_STATUS_CHANGE `{product_id, status, update_time}` reports it. `fail_next_audit(...)` seeds a
+  failure. Default 0: the audit ends at the next request or tick after the write;
+- price locks: `lock_price(product_id, sku_id)` -> the product's price update answers 12019045
+  "price is locked";
+- search: at most `search_result_cap` (10,000) results are served; the page past it answers 12052180;
+  `total_count` is capped at `total_count_cap` (10,000) so the true size is hidden. Page tokens are
+  random ids mapped server side (bound to the query; a token reused with another query -> 98001004);
+- `refused_event_types`: webhook registration of these types is refused (98001004) as for unknown types,
+  without affecting the others; `invalid_token_code`; `business_error_http_status`;
+- `refuse_image_urls`: main_images uris that are URLs are refused (12052722); off by default because
+  the simulator has no image upload.
+
+Orders: `place_order` lists ONE line item per unit (no quantity), each with id, product_id, sku_id,
+seller_sku, sale_price, currency and its own `display_status`; placing lowers the SKU's available
+inventory (the default warehouse first) and moves the units to `reserved`; a whole cancellation
+(`set_order_status(id, "CANCELLED")`) or a line cancellation (`cancel_line`) gives them back, IN_TRANSIT
+or later consumes them. GET /order/202309/orders?ids= (<= 50, unknown ids left out) and POST
+/order/202309/orders/search (query page_size <= 100, page_token; body update_time_ge/lt, create_time_ge/lt,
+order_status). Order and product times come from the simulated clock.
+
+Webhooks: PUT /event/202309/webhooks `{address, event_type}` one type at a time (GET lists, DELETE
+removes). Payload `{type, tts_notification_id, shop_id, timestamp, data}`, header Authorization =
+hex_lower(HMAC_SHA256(app_secret, app_key + raw body)). Types 1 ORDER_STATUS_CHANGE, 5
+PRODUCT_STATUS_CHANGE, 6 SELLER_DEAUTHORIZATION, 7 UPCOMING_AUTHORIZATION_EXPIRATION, 11
+CANCELLATION_STATUS_CHANGE, 15 PRODUCT_INFORMATION_CHANGE, 16 PRODUCT_CREATION, 68 INVENTORY_CHANGED.
+Any 2xx acknowledges; a failed push is retried with the SAME body 2 min, 30 min, 3 h and 12 h after the
+first attempt on the simulated clock (`RetryingSender`), then it is gone (there is no lost-push API).
+
+Clock: `clock=` (a `SimClock`, created when not given, exposed as `sim.clock`) drives retries, audits,
+token lifetimes and order/product times; request timestamps are checked against wall time. A background
+tick (every 0.1 s while served) ends due audits and sends due retries; `pump()` does it synchronously.
+
+Faults (`FaultPlan`, `sim.faults`): THROTTLE -> 429 + 36009002 + Retry-After: 1; SERVER_ERROR -> 500 +
+36009003 before anything is applied; TIMEOUT -> applied, then the answer is held. `rate_limit_per_minute`
+(per shop) and `daily_quota` both answer 429 + 36009002: the platform documents no quota code.
+
+Simplifications (deliberate): image uris may be URLs (see `refuse_image_urls`); line cancellation is
+immediate (no buyer request flow); SKU-level statuses are not modelled (the product's status decides).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
+import hashlib
 import hmac
 import html
 import json
 import logging
 import random
+import re
 import secrets
 import threading
 import time
@@ -45,9 +102,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlencode
 
 import uvicorn
@@ -57,20 +114,90 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from connectors import tiktokshop as tts
-from connectors.simulator.common import Fault, FaultPlan, ServerThread, Ticker, WebhookSender, WriteLog
+from connectors.simulator.common import Fault, FaultPlan, RetryingSender, ServerThread, SimClock, Ticker, WriteLog
 
 log = logging.getLogger(__name__)
 
-DEMO_APP_KEY = "tts-demo-app-key"
-DEMO_APP_SECRET = "tts-demo-app-secret"  # noqa: S105 - a published demo value, not a secret
-DEMO_SERVICE_ID = "tts-demo-service"
-DEMO_SHOP_ID = "7494000000000000001"
+DEMO_APP_KEY: Final = "tts-demo-app-key"
+DEMO_APP_SECRET: Final = "tts-demo-app-secret"  # noqa: S105 - a published demo value, not a secret
+DEMO_SERVICE_ID: Final = "tts-demo-service"
+DEMO_SHOP_ID: Final = "7494000000000000001"
 
-MAX_TIMESTAMP_AGE_S = 300
-MAX_TIMESTAMP_AHEAD_S = 30
-AUTH_CODE_TTL_S = 600
-ORDER_STATUSES = frozenset(
+# --- paths (reference: "TikTok Shop", Authorization / Products / Webhooks) --------------------------------
+AUTHORIZE_PATH: Final = "/open/authorize"
+TOKEN_GET_PATH: Final = "/api/v2/token/get"  # noqa: S105 - a path
+TOKEN_REFRESH_PATH: Final = "/api/v2/token/refresh"  # noqa: S105 - a path
+SHOPS_PATH: Final = "/authorization/202309/shops"
+WEBHOOKS_PATH: Final = "/event/202309/webhooks"
+WAREHOUSES_PATH: Final = "/logistics/202309/warehouses"
+PRODUCTS_PATH: Final = "/product/202309/products"
+PRODUCT_SEARCH_PATH: Final = "/product/202309/products/search"
+ACTIVATE_PATH: Final = "/product/202309/products/activate"
+DEACTIVATE_PATH: Final = "/product/202309/products/deactivate"
+ORDERS_PATH: Final = "/order/202309/orders"
+ORDER_SEARCH_PATH: Final = "/order/202309/orders/search"
+
+# --- limits ---------------------------------------------------------------------------------------------
+MAX_TIMESTAMP_AGE_S: Final = 300
+MAX_TIMESTAMP_AHEAD_S: Final = 30
+AUTH_CODE_TTL_S: Final = 600
+MAX_PAGE_SIZE: Final = 100
+MAX_ORDER_IDS: Final = 50
+MAX_STATUS_PRODUCT_IDS: Final = 20
+MAX_SELLER_SKUS: Final = 10
+STOCK_LIMIT: Final = 99_999  # exclusive
+SEARCH_CAP: Final = 10_000
+RETRY_SCHEDULE_S: Final = (120.0, 1_800.0, 10_800.0, 43_200.0)
+LOOSE_TITLE_REGIONS: Final = frozenset({"US", "GB", "UK"})
+CENT: Final = Decimal("0.01")
+
+# --- error codes (reference error table; messages after the common-errors page) ----------------------
+E_TOO_MANY_REQUESTS: Final = 36009002
+E_INTERNAL: Final = 36009003
+E_ENVELOPE: Final = 36009004
+E_TIMEOUT: Final = 36009007
+E_INVALID_PATH: Final = 36009009
+E_INVALID_METHOD: Final = 36009010
+E_REQUEST_FORMAT: Final = 36009022
+E_QUERY_OR_HEADER: Final = 101000
+E_TOKEN_INVALID: Final = 105001
+E_TOKEN_EXPIRED: Final = 105002
+E_SIGN: Final = 106001
+E_CIPHER_MISSING: Final = 106013
+E_AUTH_CODE: Final = 36004004
+E_REFRESH_EXPIRED: Final = 36004001
+E_NO_AUTH_RECORD: Final = 36004005
+E_PRODUCT_MISSING_DETAIL: Final = 12019150
+E_PRODUCT_MISSING: Final = 12052032
+E_PRODUCT_OTHER_SHOP: Final = 12052034
+E_STOCK_INVALID: Final = 12019024
+E_MULTIPLE_WAREHOUSES: Final = 12019028
+E_PRICE_LOCKED: Final = 12019045
+E_SEARCH_CAP: Final = 12052180
+E_WRONG_STATUS: Final = 12052901
+E_WAREHOUSE_MISSING: Final = 12052097
+E_SKU_NOT_IN_PRODUCT: Final = 12052557
+E_CURRENCY: Final = 12052084
+E_IMAGE_URI: Final = 12052722
+E_PARAM: Final = 98001004
+TOKEN_ERROR_CODES: Final = frozenset({E_TOKEN_INVALID, E_QUERY_OR_HEADER, E_ENVELOPE})
+
+EVENT_TYPES: Final[Mapping[int, str]] = {
+    1: "ORDER_STATUS_CHANGE",
+    5: "PRODUCT_STATUS_CHANGE",
+    6: "SELLER_DEAUTHORIZATION",
+    7: "UPCOMING_AUTHORIZATION_EXPIRATION",
+    11: "CANCELLATION_STATUS_CHANGE",
+    15: "PRODUCT_INFORMATION_CHANGE",
+    16: "PRODUCT_CREATION",
+    68: "INVENTORY_CHANGED",
+}
+EVENT_NAMES: Final = frozenset(EVENT_TYPES.values())
+
+PRODUCT_STATUSES: Final = frozenset(
+    {"DRAFT", "PENDING", "FAILED", "ACTIVATE", "SELLER_DEACTIVATED", "PLATFORM_DEACTIVATED", "FREEZE", "DELETED"}
+)
+ORDER_STATUSES: Final = frozenset(
     {
         "UNPAID",
         "ON_HOLD",
@@ -83,8 +210,31 @@ ORDER_STATUSES = frozenset(
         "CANCELLED",
     }
 )
-SHIPPED_STATUSES = frozenset({"IN_TRANSIT", "DELIVERED", "COMPLETED"})
-_UNSIGNED = frozenset({"sign", "access_token"})
+SHIPPED_STATUSES: Final = frozenset({"IN_TRANSIT", "DELIVERED", "COMPLETED"})
+SALES_WAREHOUSE: Final = "SALES_WAREHOUSE"
+RETURN_WAREHOUSE: Final = "RETURN_WAREHOUSE"
+_NOT_SIGNED: Final = frozenset({"sign", "access_token"})
+
+
+# =================================================================================================
+# Signatures (the platform's side, written from the reference)
+# =================================================================================================
+
+
+def request_sign(app_secret: str, path: str, query: Mapping[str, str], body: bytes | None) -> str:
+    """hex_lower(HMAC_SHA256(app_secret, app_secret + path + sorted key+value + body + app_secret))."""
+    params = "".join(key + query[key] for key in sorted(query) if key not in _NOT_SIGNED)
+    message = app_secret.encode() + path.encode() + params.encode() + (body or b"") + app_secret.encode()
+    return hmac.new(app_secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def webhook_signature(app_key: str, app_secret: str, raw_body: bytes) -> str:
+    """The `Authorization` header of a push: hex_lower(HMAC_SHA256(app_secret, app_key + raw body))."""
+    return hmac.new(app_secret.encode(), app_key.encode() + raw_body, hashlib.sha256).hexdigest()
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 # =================================================================================================
@@ -93,18 +243,49 @@ _UNSIGNED = frozenset({"sign", "access_token"})
 
 
 @dataclass
+class ShopOptions:
+    """How one shop behaves; see the module docstring."""
+
+    seller_type: str = "LOCAL"
+    tax_rate: str = "0"
+    audit_delay_s: float = 0.0
+    invalid_token_code: int = E_TOKEN_INVALID
+    business_error_http_status: int = 200
+    search_result_cap: int = SEARCH_CAP
+    total_count_cap: int = SEARCH_CAP
+    refused_event_types: list[str] = field(default_factory=list)
+    refuse_image_urls: bool = False
+    fail_next_audit: str | None = None  # the reason the next audit in this shop fails with
+
+
+@dataclass
+class SimWarehouse:
+    id: str
+    name: str
+    type: str = SALES_WAREHOUSE
+    is_default: bool = False
+    effect_status: str = "ENABLED"
+
+
+@dataclass
 class SimSku:
     id: str
     seller_sku: str
-    price: str  # amount exactly as last written (decimal string)
+    price: str  # tax_exclusive_price, exactly as last written (decimal string)
     currency: str
     inventory: dict[str, int]  # warehouse_id -> available quantity
     sales_attributes: list[dict[str, str]] = field(default_factory=list)
     reserved: int = 0
+    sale_price: str = ""  # what the buyer pays (tax included in cross-border shops)
+    price_locked: bool = False
 
     @property
     def available(self) -> int:
         return sum(self.inventory.values())
+
+    @property
+    def tax_exclusive_price(self) -> str:
+        return self.price
 
 
 @dataclass
@@ -121,6 +302,10 @@ class SimProduct:
     update_time: int
     skus: list[SimSku]
     status: str = "ACTIVATE"
+    audit_due: float | None = None
+    pending_edit: dict[str, Any] | None = None
+    audit_failed_reasons: list[dict[str, Any]] = field(default_factory=list)
+    fail_next_audit: str | None = None
 
     def sku(self, sku_id: str) -> SimSku | None:
         return next((sku for sku in self.skus if sku.id == sku_id), None)
@@ -133,8 +318,14 @@ class SimShop:
     name: str
     region: str
     currency: str
-    warehouse_id: str
+    warehouse_id: str  # the default sales warehouse
     authorized: bool = True
+    seller_id: str = ""
+    warehouses: list[SimWarehouse] = field(default_factory=list)
+    options: ShopOptions = field(default_factory=ShopOptions)
+
+    def sales_warehouses(self) -> list[SimWarehouse]:
+        return [w for w in self.warehouses if w.type == SALES_WAREHOUSE and w.effect_status == "ENABLED"]
 
 
 @dataclass
@@ -145,6 +336,10 @@ class SimLineItem:
     seller_sku: str
     sale_price: str
     currency: str
+    display_status: str = "AWAITING_SHIPMENT"
+    warehouse_id: str = ""
+    cancel_reason: str = ""
+    cancel_user: str = ""
 
 
 @dataclass
@@ -159,7 +354,7 @@ class SimOrder:
 
 @dataclass
 class SimToken:
-    shop_id: str
+    seller_id: str
     expires_at: int
     alive: bool = True
 
@@ -183,7 +378,7 @@ class SimState:
     access_tokens: dict[str, SimToken] = field(default_factory=dict)
     refresh_tokens: dict[str, SimToken] = field(default_factory=dict)
     auth_codes: dict[str, SimAuthCode] = field(default_factory=dict)
-    webhooks: dict[str, dict[str, str]] = field(default_factory=dict)  # shop -> event_type -> url
+    webhooks: dict[str, dict[str, str]] = field(default_factory=dict)  # shop -> event_type name -> url
     idempotency: dict[str, str] = field(default_factory=dict)  # "<shop>:<key>" -> product_id
     next_id: int = 1_729_000_000_000_000_000
 
@@ -196,24 +391,24 @@ class SimState:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> SimState:
-        def products(rows: Mapping[str, Any]) -> dict[str, SimProduct]:
-            return {
-                key: SimProduct(**{**row, "skus": [SimSku(**sku) for sku in row["skus"]]}) for key, row in rows.items()
-            }
+        def shop(row: Mapping[str, Any]) -> SimShop:
+            warehouses = [SimWarehouse(**w) for w in row.get("warehouses", [])]
+            options = ShopOptions(**row.get("options", {}))
+            return SimShop(**{**row, "warehouses": warehouses, "options": options})
 
-        def orders(rows: Mapping[str, Any]) -> dict[str, SimOrder]:
-            return {
-                key: SimOrder(**{**row, "line_items": [SimLineItem(**item) for item in row["line_items"]]})
-                for key, row in rows.items()
-            }
+        def product(row: Mapping[str, Any]) -> SimProduct:
+            return SimProduct(**{**row, "skus": [SimSku(**sku) for sku in row["skus"]]})
+
+        def order(row: Mapping[str, Any]) -> SimOrder:
+            return SimOrder(**{**row, "line_items": [SimLineItem(**item) for item in row["line_items"]]})
 
         return cls(
             app_key=raw["app_key"],
             app_secret=raw["app_secret"],
             service_id=raw["service_id"],
-            shops={key: SimShop(**row) for key, row in raw.get("shops", {}).items()},
-            products=products(raw.get("products", {})),
-            orders=orders(raw.get("orders", {})),
+            shops={key: shop(row) for key, row in raw.get("shops", {}).items()},
+            products={key: product(row) for key, row in raw.get("products", {}).items()},
+            orders={key: order(row) for key, row in raw.get("orders", {}).items()},
             access_tokens={key: SimToken(**row) for key, row in raw.get("access_tokens", {}).items()},
             refresh_tokens={key: SimToken(**row) for key, row in raw.get("refresh_tokens", {}).items()},
             auth_codes={key: SimAuthCode(**row) for key, row in raw.get("auth_codes", {}).items()},
@@ -229,29 +424,29 @@ class SimState:
 
 
 class SimError(Exception):
-    """An error envelope to answer with."""
+    """An error envelope to answer with. `business` errors take the shop's business HTTP status."""
 
-    def __init__(self, code: int, message: str, *, http_status: int | None = None, retry_after: int | None = None):
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        *,
+        http_status: int = 400,
+        retry_after: int | None = None,
+        business: bool = False,
+    ) -> None:
         super().__init__(message)
         self.code, self.message = code, message
-        self.http_status = http_status or _http_status(code)
-        self.retry_after = retry_after
+        self.http_status, self.retry_after, self.business = http_status, retry_after, business
+        self.shop: SimShop | None = None  # set once the request's shop is known
 
 
-def _http_status(code: int) -> int:
-    if code in (tts.CODE_RATE_LIMITED, tts.CODE_QUOTA_EXHAUSTED):
-        return 429
-    if code == tts.CODE_INTERNAL:
-        return 500
-    if code in (tts.CODE_TOKEN_INVALID, tts.CODE_TOKEN_EXPIRED):
-        return 401
-    if code in tts.NOT_FOUND_CODES:
-        return 404
-    return 400
+def _business(code: int, message: str) -> SimError:
+    return SimError(code, message, business=True)
 
 
-def _param(name: str, reason: str, code: int = tts.CODE_INVALID_PARAM) -> SimError:
-    return SimError(code, f"Invalid parameter '{name}': {reason}")
+def _param(name: str, reason: str, code: int = E_PARAM) -> SimError:
+    return _business(code, f"Parameter '{name}' is invalid. Reason: {reason}.")
 
 
 def _request_id() -> str:
@@ -262,32 +457,10 @@ def _ok(data: Mapping[str, Any]) -> JSONResponse:
     return JSONResponse({"code": 0, "message": "Success", "request_id": _request_id(), "data": dict(data)})
 
 
-def _fail(error: SimError) -> JSONResponse:
+def _fail(error: SimError, status: int | None = None) -> JSONResponse:
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
-    body = {"code": error.code, "message": error.message, "request_id": _request_id()}
-    return JSONResponse(body, status_code=error.http_status, headers=headers)
-
-
-def _expected_sign(app_secret: str, path: str, query: Mapping[str, str], body: bytes | None) -> str:
-    """The platform side of the signature, written out separately from the connector's."""
-    pairs = [key + query[key] for key in sorted(query) if key not in _UNSIGNED and query[key] != ""]
-    message = (app_secret + path + "".join(pairs)).encode() + (body or b"") + app_secret.encode()
-    return hmac.new(app_secret.encode(), message, "sha256").hexdigest()
-
-
-def _encode_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
-
-
-def _decode_token(token: str) -> int:
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        offset = json.loads(base64.urlsafe_b64decode(padded))["o"]
-    except (ValueError, KeyError, TypeError) as error:
-        raise _param("page_token", "malformed page token") from error
-    if not isinstance(offset, int) or offset < 0:
-        raise _param("page_token", "malformed page token")
-    return offset
+    body = {"code": error.code, "message": error.message, "request_id": _request_id(), "data": {}}
+    return JSONResponse(body, status_code=status or error.http_status, headers=headers)
 
 
 def _int_field(value: Any, name: str) -> int:
@@ -296,21 +469,28 @@ def _int_field(value: Any, name: str) -> int:
     return value
 
 
-def _decimal_text(value: Any, name: str, *, positive: bool = True) -> Decimal:
+def _decimal_text(value: Any, name: str) -> Decimal:
     if not isinstance(value, str):
         raise _param(name, "must be a decimal string")
     try:
         number = Decimal(value)
     except InvalidOperation as error:
         raise _param(name, "must be a decimal string") from error
-    if not number.is_finite() or (positive and number <= 0):
+    if not number.is_finite() or number <= 0:
         raise _param(name, "must be a positive decimal")
     return number
+
+
+def _quantity(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < STOCK_LIMIT:
+        raise _business(E_STOCK_INVALID, f"stock count is invalid: '{name}' must be >= 0 and < {STOCK_LIMIT}")
+    return value
 
 
 @dataclass
 class _Ctx:
     shop: SimShop | None
+    seller_id: str
     query: dict[str, str]
     body: Any
     path_params: dict[str, str]
@@ -322,6 +502,13 @@ Handler = Callable[[_Ctx], Mapping[str, Any]]
 # =================================================================================================
 # The simulator
 # =================================================================================================
+
+
+@dataclass
+class _Outgoing:
+    shop_id: str
+    event_type: int
+    data: dict[str, Any]
 
 
 class TikTokShopSimulator:
@@ -343,27 +530,39 @@ class TikTokShopSimulator:
         state: SimState | None = None,
         state_file: Path | None = None,
         webhook_timeout_s: float = 3.0,
+        clock: SimClock | None = None,
+        retry_schedule_s: tuple[float, ...] = RETRY_SCHEDULE_S,
+        tick_s: float = 0.1,
     ) -> None:
         self.state = state or SimState(app_key=app_key, app_secret=app_secret, service_id=service_id)
         self.faults = faults or FaultPlan()
+        self.clock = clock or SimClock()
         self.token_ttl_s, self.refresh_ttl_s = token_ttl_s, refresh_ttl_s
         self.redirect_url, self.auto_approve = redirect_url, auto_approve
         self.authorize_shop_id: str | None = None  # which shop the auto-approved login grants (default: first)
         self.rate_limit_per_minute, self.daily_quota = rate_limit_per_minute, daily_quota
         self.state_file = state_file
         self.write_log = WriteLog()
-        self.sender = WebhookSender(timeout_s=webhook_timeout_s)
+        self.sender = RetryingSender(
+            self.clock, retry_schedule_s, accept=lambda status, _body: 200 <= status < 300, timeout_s=webhook_timeout_s
+        )
         self.request_counts: Counter[str] = Counter()
         self._usage: Counter[tuple[str, str, int]] = Counter()
         self._lock = threading.RLock()
+        self._outbox: list[_Outgoing] = []
+        self._page_tokens: dict[str, tuple[str, int]] = {}
         self._server: ServerThread | None = None
         self._ticker: Ticker | None = None
+        self._pump_ticker: Ticker | None = None
+        self._tick_s = tick_s
+        self._routes: list[tuple[re.Pattern[str], frozenset[str]]] = []
         self.app = self._build_app()
 
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self, port: int | None = None) -> str:
         self._server = ServerThread(self.app, port).start()
+        self._pump_ticker = Ticker(self._tick_s, self.pump).start()
         return self._server.url
 
     @property
@@ -374,6 +573,9 @@ class TikTokShopSimulator:
 
     def stop(self) -> None:
         self.stop_order_generator()
+        if self._pump_ticker is not None:
+            self._pump_ticker.stop()
+            self._pump_ticker = None
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -402,17 +604,104 @@ class TikTokShopSimulator:
         with self._lock:
             self.request_counts.clear()
 
+    def now(self) -> int:
+        """Simulated Unix seconds."""
+        return int(self.clock.now())
+
+    def pump(self) -> None:
+        """End due audits, send queued pushes and due retries (the background tick; tests may call it)."""
+        with self._lock:
+            self._settle_audits()
+            outgoing, self._outbox = self._outbox, []
+        for note in outgoing:
+            self._deliver(note)
+        self.sender.pump()
+
     # --- seeding shortcuts ---------------------------------------------------------------------
 
     def add_shop(
-        self, shop_id: str, name: str, *, region: str = "US", currency: str = "USD", warehouse_id: str | None = None
+        self,
+        shop_id: str,
+        name: str,
+        *,
+        region: str = "US",
+        currency: str = "USD",
+        warehouse_id: str | None = None,
+        warehouses: int | Sequence[Mapping[str, Any]] | None = None,
+        seller_id: str | None = None,
+        seller_type: str = "LOCAL",
+        tax_rate: Decimal | str | None = None,
+        **options: Any,
     ) -> str:
-        """A shop that has authorized the app; returns its shop_cipher."""
+        """A shop that has authorized the app; returns its shop_cipher.
+
+        `warehouses`: a count of sales warehouses (the first is the default; a return warehouse is added)
+        or explicit `{id, name, type, is_default, effect_status}` rows. `seller_id` groups shops under one
+        seller (one token pair for all of them); by default each shop is its own seller. Other keywords
+        are `ShopOptions` fields.
+        """
+        if seller_type not in ("LOCAL", "CROSS_BORDER"):
+            raise ValueError("seller_type is LOCAL or CROSS_BORDER")
+        rate = tax_rate if tax_rate is not None else ("0.10" if seller_type == "CROSS_BORDER" else "0")
         with self._lock:
-            cipher = "TTP_" + secrets.token_urlsafe(18)
-            warehouse = warehouse_id or self.state.new_id()
-            self.state.shops[shop_id] = SimShop(shop_id, cipher, name, region, currency, warehouse)
-            return cipher
+            rows = self._warehouse_rows(warehouse_id, warehouses)
+            default = next((w for w in rows if w.is_default and w.type == SALES_WAREHOUSE), None)
+            if default is None:
+                raise ValueError("a shop needs a default sales warehouse")
+            shop = SimShop(
+                id=shop_id,
+                cipher="TTP_" + secrets.token_urlsafe(18),
+                name=name,
+                region=region,
+                currency=currency,
+                warehouse_id=default.id,
+                seller_id=seller_id or f"seller-{shop_id}",
+                warehouses=rows,
+                options=ShopOptions(seller_type=seller_type, tax_rate=str(Decimal(str(rate))), **options),
+            )
+            self.state.shops[shop_id] = shop
+            return shop.cipher
+
+    def _warehouse_rows(
+        self, warehouse_id: str | None, warehouses: int | Sequence[Mapping[str, Any]] | None
+    ) -> list[SimWarehouse]:
+        if warehouses is None or isinstance(warehouses, int):
+            count = 1 if warehouses is None else warehouses
+            if count < 1:
+                raise ValueError("at least one sales warehouse")
+            rows = [
+                SimWarehouse(
+                    (warehouse_id if i == 0 and warehouse_id else self.state.new_id()),
+                    f"Sales warehouse {i + 1}",
+                    is_default=i == 0,
+                )
+                for i in range(count)
+            ]
+            return [*rows, SimWarehouse(self.state.new_id(), "Returns", type=RETURN_WAREHOUSE)]
+        return [
+            SimWarehouse(
+                id=str(row.get("id") or self.state.new_id()),
+                name=str(row.get("name", "Warehouse")),
+                type=str(row.get("type", SALES_WAREHOUSE)),
+                is_default=bool(row.get("is_default", False)),
+                effect_status=str(row.get("effect_status", "ENABLED")),
+            )
+            for row in warehouses
+        ]
+
+    def set_shop_options(self, shop_id: str, **changes: Any) -> ShopOptions:
+        """Change a shop's behaviour at runtime (any `ShopOptions` field)."""
+        with self._lock:
+            options = self.state.shops[shop_id].options
+            for key, value in changes.items():
+                if not hasattr(options, key):
+                    raise AttributeError(f"no shop option {key}")
+                setattr(options, key, value)
+            return options
+
+    def warehouses(self, shop_id: str) -> list[SimWarehouse]:
+        with self._lock:
+            return list(self.state.shops[shop_id].warehouses)
 
     def add_product(
         self,
@@ -428,10 +717,11 @@ class TikTokShopSimulator:
         skus: Sequence[Mapping[str, Any]] | None = None,
         update_time: int | None = None,
     ) -> str:
-        """A product; each sku mapping may give seller_sku, price (str), stock (int), attributes (dict)."""
+        """A product; each sku mapping may give seller_sku, price (tax-exclusive, str), stock (int, in the
+        default warehouse) or inventory ({warehouse_id: quantity}), attributes (dict), price_locked (bool)."""
         with self._lock:
             shop = self.state.shops[shop_id]
-            now = int(time.time())
+            now = self.now()
             sku_specs = skus or [{"seller_sku": f"SKU-{self.state.next_id + 1}", "price": "10.00", "stock": 10}]
             product = SimProduct(
                 id=self.state.new_id(),
@@ -448,24 +738,35 @@ class TikTokShopSimulator:
                 ),
                 create_time=now,
                 update_time=update_time if update_time is not None else now,
-                skus=[self._new_sku(shop, spec) for spec in sku_specs],
+                skus=[self._seed_sku(shop, spec) for spec in sku_specs],
                 status=status,
             )
             self.state.products[product.id] = product
             return product.id
 
-    def _new_sku(self, shop: SimShop, spec: Mapping[str, Any]) -> SimSku:
+    def _seed_sku(self, shop: SimShop, spec: Mapping[str, Any]) -> SimSku:
         attributes = [
             {"id": "100000", "name": k, "value_id": "0", "value_name": v} for k, v in spec.get("attributes", {}).items()
         ]
-        return SimSku(
+        if "inventory" in spec:
+            inventory = {str(w): int(q) for w, q in dict(spec["inventory"]).items()}
+        else:
+            inventory = {shop.warehouse_id: int(spec.get("stock", 0))}
+        sku = SimSku(
             id=self.state.new_id(),
             seller_sku=str(spec.get("seller_sku", "")),
             price=str(spec.get("price", "10.00")),
             currency=shop.currency,
-            inventory={shop.warehouse_id: int(spec.get("stock", 0))},
+            inventory=inventory,
             sales_attributes=attributes,
+            price_locked=bool(spec.get("price_locked", False)),
         )
+        self._reprice(shop, sku, Decimal(sku.price))
+        return sku
+
+    @staticmethod
+    def _reprice(shop: SimShop, sku: SimSku, tax_exclusive: Decimal) -> None:
+        sku.sale_price = _money(tax_exclusive * (1 + Decimal(shop.options.tax_rate)))
 
     def add_many_products(
         self, shop_id: str, n: int, update_time_range: tuple[int, int], *, seed: int = 0
@@ -479,6 +780,7 @@ class TikTokShopSimulator:
             for index in range(n):
                 product_id, sku_id = self.state.new_id(), self.state.new_id()
                 sku = SimSku(sku_id, f"BULK-{index}", "9.99", shop.currency, {shop.warehouse_id: 5})
+                self._reprice(shop, sku, Decimal(sku.price))
                 self.state.products[product_id] = SimProduct(
                     id=product_id,
                     shop_id=shop_id,
@@ -503,10 +805,28 @@ class TikTokShopSimulator:
         """The live product record, for assertions and seeding (the server may change it concurrently)."""
         return self.state.products[product_id]
 
+    def order(self, order_id: str) -> SimOrder:
+        return self.state.orders[order_id]
+
+    def lock_price(self, product_id: str, sku_id: str, locked: bool = True) -> None:
+        """A promotion locks (or releases) this SKU's price: price updates of the product answer 12019045."""
+        with self._lock:
+            self._sku(self.state.products[product_id], sku_id).price_locked = locked
+
+    def fail_next_audit(self, reason: str, *, product_id: str | None = None, shop_id: str | None = None) -> None:
+        """The next audit of this product (or the next one in this shop) fails with `reason`."""
+        with self._lock:
+            if product_id is not None:
+                self.state.products[product_id].fail_next_audit = reason
+            elif shop_id is not None:
+                self.state.shops[shop_id].options.fail_next_audit = reason
+            else:
+                raise ValueError("give product_id or shop_id")
+
     def issue_tokens(
         self, shop_id: str, *, access_ttl_s: int | None = None, refresh_ttl_s: int | None = None
     ) -> tuple[str, str]:
-        """Test shortcut for the authorization flow: (access_token, refresh_token) for this shop."""
+        """Test shortcut for the authorization flow: (access_token, refresh_token) of the shop's seller."""
         with self._lock:
             data = self._issue_tokens(shop_id, access_ttl_s=access_ttl_s, refresh_ttl_s=refresh_ttl_s)
             return data["access_token"], data["refresh_token"]
@@ -514,19 +834,19 @@ class TikTokShopSimulator:
     def _issue_tokens(
         self, shop_id: str, *, access_ttl_s: int | None = None, refresh_ttl_s: int | None = None
     ) -> dict[str, Any]:
-        now = int(time.time())
+        now = self.now()
+        shop = self.state.shops[shop_id]
         access, refresh = "TTP_at_" + secrets.token_urlsafe(24), "TTP_rt_" + secrets.token_urlsafe(24)
         access_expiry = now + (self.token_ttl_s if access_ttl_s is None else access_ttl_s)
         refresh_expiry = now + (self.refresh_ttl_s if refresh_ttl_s is None else refresh_ttl_s)
-        self.state.access_tokens[access] = SimToken(shop_id, access_expiry)
-        self.state.refresh_tokens[refresh] = SimToken(shop_id, refresh_expiry)
-        shop = self.state.shops[shop_id]
+        self.state.access_tokens[access] = SimToken(shop.seller_id, access_expiry)
+        self.state.refresh_tokens[refresh] = SimToken(shop.seller_id, refresh_expiry)
         return {
             "access_token": access,
             "access_token_expire_in": access_expiry,
             "refresh_token": refresh,
             "refresh_token_expire_in": refresh_expiry,
-            "open_id": f"open-{shop_id}",
+            "open_id": f"open-{shop.seller_id}",
             "seller_name": shop.name,
             "seller_base_region": shop.region,
             "user_type": 0,
@@ -534,7 +854,7 @@ class TikTokShopSimulator:
         }
 
     def revoke_shop(self, shop_id: str) -> None:
-        """The seller deauthorizes the app: every token of the shop stops working; type 6 is pushed."""
+        """The seller deauthorizes the app for this shop: its requests fail; type 6 is pushed."""
         with self._lock:
             self.state.shops[shop_id].authorized = False
         self._notify(shop_id, 6, {"shop_id": shop_id, "reason": "seller deauthorized"})
@@ -544,7 +864,7 @@ class TikTokShopSimulator:
     def place_order(
         self, shop_id: str, product_id: str, sku_id: str, qty: int = 1, *, status: str = "AWAITING_SHIPMENT"
     ) -> str:
-        """A buyer orders `qty` units: stock moves to reserved; a signed type-1 webhook is pushed."""
+        """A buyer orders `qty` units (one line item each): available stock drops; type 1 is pushed."""
         if qty < 1 or status not in ORDER_STATUSES or status in SHIPPED_STATUSES or status == "CANCELLED":
             raise ValueError("qty must be >= 1 and status an open order status")
         with self._lock:
@@ -554,11 +874,21 @@ class TikTokShopSimulator:
                 raise ValueError("no such SKU in this shop")
             if sku.available < qty:
                 raise ValueError(f"only {sku.available} available")
-            self._take(sku, self.state.shops[shop_id], qty)
-            now = int(time.time())
+            shop = self.state.shops[shop_id]
+            taken = self._take(sku, shop, qty)
+            now = self.now()
             lines = [
-                SimLineItem(self.state.new_id(), product_id, sku_id, sku.seller_sku, sku.price, sku.currency)
-                for _ in range(qty)
+                SimLineItem(
+                    self.state.new_id(),
+                    product_id,
+                    sku_id,
+                    sku.seller_sku,
+                    sku.sale_price or sku.price,
+                    sku.currency,
+                    display_status=status,
+                    warehouse_id=warehouse,
+                )
+                for warehouse in taken
             ]
             order = SimOrder(self.state.new_id(), shop_id, status, now, now, lines)
             self.state.orders[order.id] = order
@@ -566,35 +896,73 @@ class TikTokShopSimulator:
         return order.id
 
     @staticmethod
-    def _take(sku: SimSku, shop: SimShop, qty: int) -> None:
-        """Move `qty` available units to reserved, the shop's default warehouse first."""
-        left = qty
+    def _take(sku: SimSku, shop: SimShop, qty: int) -> list[str]:
+        """Take `qty` available units (the default warehouse first); the warehouse of each unit."""
+        taken: list[str] = []
         for warehouse in sorted(sku.inventory, key=lambda w: w != shop.warehouse_id):
-            step = min(left, sku.inventory[warehouse])
+            step = min(qty - len(taken), sku.inventory[warehouse])
             sku.inventory[warehouse] -= step
-            left -= step
+            taken.extend([warehouse] * step)
         sku.reserved += qty
+        return taken
+
+    def _release(self, line: SimLineItem, shop: SimShop) -> None:
+        sku = self.state.products[line.product_id].sku(line.sku_id)
+        if sku is not None:
+            warehouse = line.warehouse_id or shop.warehouse_id
+            sku.reserved -= 1
+            sku.inventory[warehouse] = sku.inventory.get(warehouse, 0) + 1
 
     def set_order_status(self, order_id: str, status: str) -> None:
-        """Move an order: CANCELLED releases reserved stock, IN_TRANSIT (or later) consumes it; type 1 pushed."""
+        """Move an order: CANCELLED gives open units back, IN_TRANSIT (or later) consumes them; type 1 pushed."""
         if status not in ORDER_STATUSES:
             raise ValueError(f"unknown order status {status}")
         with self._lock:
             order = self.state.orders[order_id]
-            before = order.status
-            closed = before == "CANCELLED" or before in SHIPPED_STATUSES
+            shop = self.state.shops[order.shop_id]
+            closed = order.status == "CANCELLED" or order.status in SHIPPED_STATUSES
             for line in order.line_items:
-                sku = self.state.products[line.product_id].sku(line.sku_id)
-                if sku is None or closed:
+                if closed or line.display_status == "CANCELLED":
                     continue
                 if status == "CANCELLED":
-                    warehouse = self.state.shops[order.shop_id].warehouse_id
-                    sku.reserved -= 1
-                    sku.inventory[warehouse] = sku.inventory.get(warehouse, 0) + 1
+                    self._release(line, shop)
+                    line.cancel_reason, line.cancel_user = "Buyer cancelled", "BUYER"
                 elif status in SHIPPED_STATUSES:
-                    sku.reserved -= 1
-            order.status, order.update_time = status, int(time.time())
+                    sku = self.state.products[line.product_id].sku(line.sku_id)
+                    if sku is not None:
+                        sku.reserved -= 1
+                line.display_status = status
+            order.status, order.update_time = status, max(self.now(), order.update_time)
+        if status == "CANCELLED":
+            self._notify(order.shop_id, 11, self._cancellation_data(order, "CANCELLED"))
         self._notify_order(order)
+
+    def cancel_line(self, order_id: str, line_item_id: str, *, reason: str = "Out of stock") -> None:
+        """One line item (one unit) is cancelled; its unit goes back to stock. When it was the last open
+        line the whole order is CANCELLED. Types 11 and 1 are pushed."""
+        with self._lock:
+            order = self.state.orders[order_id]
+            line = next((item for item in order.line_items if item.id == line_item_id), None)
+            if line is None:
+                raise KeyError(line_item_id)
+            if line.display_status == "CANCELLED" or order.status in SHIPPED_STATUSES:
+                raise ValueError("this line item can no longer be cancelled")
+            self._release(line, self.state.shops[order.shop_id])
+            line.display_status, line.cancel_reason, line.cancel_user = "CANCELLED", reason, "SELLER"
+            if all(item.display_status == "CANCELLED" for item in order.line_items):
+                order.status = "CANCELLED"
+            order.update_time = max(self.now(), order.update_time)
+        self._notify(order.shop_id, 11, self._cancellation_data(order, "PARTIAL"))
+        self._notify_order(order)
+
+    @staticmethod
+    def _cancellation_data(order: SimOrder, kind: str) -> dict[str, Any]:
+        return {
+            "order_id": order.id,
+            "cancellation_status": "COMPLETED",
+            "cancel_type": kind,
+            "update_time": order.update_time,
+        }
 
     def edit_product(
         self,
@@ -606,10 +974,13 @@ class TikTokShopSimulator:
         stock: Mapping[str, int] | None = None,
         status: str | None = None,
     ) -> None:
-        """The seller edits the product in Seller Center (not through our API): bumps update_time."""
+        """The seller edits the product in Seller Center (not through our API): bumps update_time; pushes
+        type 15 (and 68 when stock changed). `prices` are tax-exclusive; `stock` goes to the default
+        warehouse and every other warehouse of the SKU is set to 0."""
         changed: list[str] = []
         with self._lock:
             product = self.state.products[product_id]
+            shop = self.state.shops[product.shop_id]
             if title is not None:
                 product.title = title
                 changed.append("title")
@@ -619,17 +990,21 @@ class TikTokShopSimulator:
             if status is not None:
                 product.status = status
                 changed.append("status")
-            shop = self.state.shops[product.shop_id]
             for sku_id, price in (prices or {}).items():
-                self._sku(product, sku_id).price = str(price)
+                sku = self._sku(product, sku_id)
+                sku.price = str(price)
+                self._reprice(shop, sku, Decimal(str(price)))
                 changed.append("price")
             for sku_id, quantity in (stock or {}).items():
-                self._sku(product, sku_id).inventory = {shop.warehouse_id: quantity}
+                sku = self._sku(product, sku_id)
+                sku.inventory = {w: 0 for w in sku.inventory} | {shop.warehouse_id: quantity}
                 changed.append("inventory")
-            product.update_time = int(time.time())
+            product.update_time = max(self.now(), product.update_time)
             shop_id, update_time = product.shop_id, product.update_time
         data = {"product_id": product_id, "changed_fields": sorted(set(changed)), "update_time": update_time}
         self._notify(shop_id, 15, data)
+        if stock:
+            self._notify(shop_id, 68, {"product_id": product_id, "update_time": update_time})
 
     @staticmethod
     def _sku(product: SimProduct, sku_id: str) -> SimSku:
@@ -663,6 +1038,55 @@ class TikTokShopSimulator:
             self._ticker.stop()
             self._ticker = None
 
+    # --- audits --------------------------------------------------------------------------------
+
+    def _start_audit(self, shop: SimShop, product: SimProduct, edit: dict[str, Any] | None) -> None:
+        product.status, product.pending_edit = "PENDING", edit
+        product.audit_due = self.clock.now() + shop.options.audit_delay_s
+
+    def _settle_audits(self) -> None:
+        """End every audit that is due (under the lock); the type 5 pushes go to the outbox."""
+        now = self.clock.now()
+        for product in self.state.products.values():
+            if product.audit_due is None or product.audit_due > now:
+                continue
+            shop = self.state.shops[product.shop_id]
+            reason = product.fail_next_audit or shop.options.fail_next_audit
+            product.audit_due = None
+            if reason:
+                product.fail_next_audit, shop.options.fail_next_audit = None, None
+                product.status, product.pending_edit = "FAILED", None
+                product.audit_failed_reasons = [
+                    {"position": "Product Name", "reasons": [reason], "suggestions": ["Edit the product and resubmit."]}
+                ]
+            else:
+                if product.pending_edit:
+                    self._apply_edit(shop, product, product.pending_edit)
+                product.status, product.pending_edit, product.audit_failed_reasons = "ACTIVATE", None, []
+            product.update_time = max(int(now), product.update_time)
+            data = {"product_id": product.id, "status": product.status, "update_time": product.update_time}
+            if product.audit_failed_reasons:
+                data["suspended_reason"] = "; ".join(product.audit_failed_reasons[0]["reasons"])
+            self._outbox.append(_Outgoing(shop.id, 5, data))
+
+    def _apply_edit(self, shop: SimShop, product: SimProduct, edit: Mapping[str, Any]) -> None:
+        for key in ("title", "description", "main_images", "package_weight", "package_dimensions"):
+            if key in edit:
+                setattr(product, key, edit[key])
+        for sku_id, change in edit.get("skus", {}).items():
+            sku = product.sku(sku_id)
+            if sku is None:
+                continue
+            if "price" in change:
+                old = Decimal(sku.price)
+                sku.price = change["price"]
+                self._reprice(shop, sku, Decimal(sku.price))
+                self.write_log.record(shop.id, product.id, sku.id, "price", old, Decimal(sku.price))
+            if "inventory" in change:
+                old_stock = sku.available
+                sku.inventory.update(change["inventory"])
+                self.write_log.record(shop.id, product.id, sku.id, "stock", old_stock, sku.available)
+
     # --- webhooks out --------------------------------------------------------------------------
 
     def _notify_order(self, order: SimOrder) -> None:
@@ -670,23 +1094,25 @@ class TikTokShopSimulator:
         self._notify(order.shop_id, 1, data | {"is_on_hold_order": order.status == "ON_HOLD"})
 
     def _notify(self, shop_id: str, event_type: int, data: Mapping[str, Any]) -> bool:
-        """Push a signed notification to the URL the shop registered for this type (if any)."""
-        name = tts.WEBHOOK_TYPES[event_type][0]
+        """Push now (seller/buyer activity outside a request); False when not delivered at once."""
+        return self._deliver(_Outgoing(shop_id, event_type, dict(data)))
+
+    def _deliver(self, note: _Outgoing) -> bool:
         with self._lock:
-            url = self.state.webhooks.get(shop_id, {}).get(name)
+            url = self.state.webhooks.get(note.shop_id, {}).get(EVENT_TYPES[note.event_type])
             notification_id = self.state.new_id()
         if url is None:
             return False
         payload = {
-            "type": event_type,
+            "type": note.event_type,
             "tts_notification_id": notification_id,
-            "shop_id": shop_id,
-            "timestamp": int(time.time()),
-            "data": dict(data),
+            "shop_id": note.shop_id,
+            "timestamp": self.now(),
+            "data": note.data,
         }
         body = json.dumps(payload).encode()
         headers = {
-            "Authorization": tts.sign_webhook(self.state.app_key, self.state.app_secret, body),
+            "Authorization": webhook_signature(self.state.app_key, self.state.app_secret, body),
             "Content-Type": "application/json",
         }
         return self.sender.send(url, body, headers)
@@ -695,37 +1121,57 @@ class TikTokShopSimulator:
 
     def _build_app(self) -> Starlette:
         api, token = self._api, self._token_endpoint
-        products = tts.PATH_PRODUCTS
+        one = PRODUCTS_PATH + "/{product_id}"
         routes = [
-            Route(tts.PATH_AUTHORIZE, self._authorize_page, methods=["GET"]),
-            Route(tts.PATH_AUTHORIZE + "/approve", self._authorize_approve, methods=["GET"]),
-            Route(tts.PATH_TOKEN_GET, token(self._token_get), methods=["GET"]),
-            Route(tts.PATH_TOKEN_REFRESH, token(self._token_refresh), methods=["GET"]),
-            Route(tts.PATH_AUTHORIZED_SHOPS, api(self._authorized_shops, cipher=False), methods=["GET"]),
-            Route(tts.PATH_WEBHOOKS, api(self._put_webhook), methods=["PUT"]),
-            Route(tts.PATH_WEBHOOKS, api(self._get_webhooks), methods=["GET"]),
-            Route(tts.PATH_SEARCH, api(self._search), methods=["POST"]),
-            Route(tts.PATH_ACTIVATE, api(self._activate), methods=["POST"]),
-            Route(tts.PATH_DEACTIVATE, api(self._deactivate), methods=["POST"]),
-            Route(products, api(self._create), methods=["POST"]),
-            Route(products, api(self._delete), methods=["DELETE"]),
-            Route(products + "/{product_id}", api(self._detail), methods=["GET"]),
-            Route(products + "/{product_id}/inventory/update", api(self._update_inventory), methods=["POST"]),
-            Route(products + "/{product_id}/prices/update", api(self._update_prices), methods=["POST"]),
-            Route(products + "/{product_id}/partial_edit", api(self._partial_edit), methods=["POST"]),
-            Route(tts.PATH_ORDERS, api(self._orders), methods=["GET"]),
+            Route(AUTHORIZE_PATH, self._authorize_page, methods=["GET"]),
+            Route(AUTHORIZE_PATH + "/approve", self._authorize_approve, methods=["GET"]),
+            Route(TOKEN_GET_PATH, token(self._token_get), methods=["GET"]),
+            Route(TOKEN_REFRESH_PATH, token(self._token_refresh), methods=["GET"]),
+            Route(SHOPS_PATH, api(self._authorized_shops, cipher=False), methods=["GET"]),
+            Route(WEBHOOKS_PATH, api(self._put_webhook), methods=["PUT"]),
+            Route(WEBHOOKS_PATH, api(self._get_webhooks), methods=["GET"]),
+            Route(WEBHOOKS_PATH, api(self._delete_webhook), methods=["DELETE"]),
+            Route(WAREHOUSES_PATH, api(self._warehouses), methods=["GET"]),
+            Route(PRODUCT_SEARCH_PATH, api(self._search), methods=["POST"]),
+            Route(ACTIVATE_PATH, api(self._activate), methods=["POST"]),
+            Route(DEACTIVATE_PATH, api(self._deactivate), methods=["POST"]),
+            Route(PRODUCTS_PATH, api(self._create), methods=["POST"]),
+            Route(PRODUCTS_PATH, api(self._delete), methods=["DELETE"]),
+            Route(one, api(self._detail), methods=["GET"]),
+            Route(one + "/inventory/update", api(self._update_inventory), methods=["POST"]),
+            Route(one + "/prices/update", api(self._update_prices), methods=["POST"]),
+            Route(one + "/partial_edit", api(self._partial_edit), methods=["POST"]),
+            Route(ORDERS_PATH, api(self._orders), methods=["GET"]),
+            Route(ORDER_SEARCH_PATH, api(self._order_search), methods=["POST"]),
+        ]
+        self._routes = [(route.path_regex, frozenset(route.methods or ())) for route in routes]
+        # Fixed paths that a `{product_id}` pattern would also match: another method is an invalid method.
+        others = ["GET", "PUT", "DELETE", "PATCH"]
+        fixed = [
+            Route(p, self._unknown_path, methods=others) for p in (PRODUCT_SEARCH_PATH, ACTIVATE_PATH, DEACTIVATE_PATH)
+        ]
+        admin = [
             Route("/_simulator/orders", self._admin_place_order, methods=["POST"]),
             Route("/_simulator/orders/{order_id}/status", self._admin_order_status, methods=["POST"]),
             Route("/{path:path}", self._unknown_path, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         ]
-        return Starlette(routes=routes)
+        return Starlette(routes=[*fixed, *routes, *admin])
 
     async def _unknown_path(self, request: Request) -> Response:
-        return _fail(SimError(tts.CODE_BAD_REQUEST, f"unknown path {request.url.path}", http_status=404))
+        with self._lock:
+            self.request_counts[request.url.path] += 1
+        path = request.url.path
+        if any(pattern.match(path) for pattern, _methods in self._routes):
+            message = "Invalid method. The HTTP method used is not supported by this endpoint."
+            return _fail(SimError(E_INVALID_METHOD, message, http_status=405))
+        message = "Invalid path. The specified path does not match any available endpoint."
+        return _fail(SimError(E_INVALID_PATH, message, http_status=404))
 
     async def _before(self, request: Request) -> Fault | None:
         with self._lock:
             self.request_counts[request.url.path] += 1
+            if self._pump_ticker is None:  # served by someone else's server (the demo): tick from now on
+                self._pump_ticker = Ticker(self._tick_s, self.pump).start()
         faults = self.faults
         if faults.latency_s > 0:
             await asyncio.sleep(faults.latency_s)
@@ -734,15 +1180,21 @@ class TikTokShopSimulator:
     async def _serve(self, request: Request, run: Callable[[bytes], Mapping[str, Any]]) -> Response:
         fault = await self._before(request)
         if fault is Fault.THROTTLE:
-            return _fail(SimError(tts.CODE_RATE_LIMITED, "Too many requests", retry_after=1))
+            message = "Too many requests. You've made too many requests in a short period of time."
+            return _fail(SimError(E_TOO_MANY_REQUESTS, message, http_status=429, retry_after=1))
         if fault is Fault.SERVER_ERROR:
-            return _fail(SimError(tts.CODE_INTERNAL, "Internal error, please retry"))
+            message = "Internal error. Please try again. If the issue persists, please contact platform support."
+            return _fail(SimError(E_INTERNAL, message, http_status=500))
         raw = await request.body()
-        try:
-            with self._lock:
+        with self._lock:
+            self._settle_audits()
+            try:
                 response = _ok(run(raw))
-        except SimError as error:
-            response = _fail(error)
+            except SimError as error:
+                status = error.http_status
+                if error.business:
+                    status = error.shop.options.business_error_http_status if error.shop else 200
+                response = _fail(error, status)
         if fault is Fault.TIMEOUT:
             await asyncio.sleep(self.faults.timeout_hold_s)
         return response
@@ -750,7 +1202,12 @@ class TikTokShopSimulator:
     def _api(self, handler: Handler, *, cipher: bool = True) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             def run(raw: bytes) -> Mapping[str, Any]:
-                return handler(self._authenticate(request, raw, cipher=cipher))
+                ctx = self._authenticate(request, raw, cipher=cipher)
+                try:
+                    return handler(ctx)
+                except SimError as error:
+                    error.shop = ctx.shop
+                    raise
 
             return await self._serve(request, run)
 
@@ -768,84 +1225,129 @@ class TikTokShopSimulator:
 
     def _authenticate(self, request: Request, raw: bytes, *, cipher: bool) -> _Ctx:
         query = dict(request.query_params)
-        path = request.url.path
-        self._check_envelope(request, query, raw)
+        self._check_envelope(request, query)
         body = raw if request.method != "GET" and raw else None
-        presented = query["sign"].encode()
-        expected = _expected_sign(self.state.app_secret, path, query, body).encode()
-        if not hmac.compare_digest(presented, expected):
-            raise SimError(tts.CODE_INVALID_SIGN, "Invalid sign")
-        shop = self._token_shop(request.headers.get("x-tts-access-token"))
-        self._check_cipher(query, shop, cipher=cipher)
-        self._meter(shop)
-        return _Ctx(shop, query, self._json_body(body), dict(request.path_params))
+        expected = request_sign(self.state.app_secret, request.url.path, query, body)
+        empty_values = any(value == "" for key, value in query.items() if key not in _NOT_SIGNED)
+        if empty_values or not hmac.compare_digest(query["sign"].encode(), expected.encode()):
+            raise SimError(E_SIGN, "Invalid credentials. The `sign` query parameter is invalid.")
+        seller_id, token_code = self._token_seller(request.headers.get("x-tts-access-token"), query.get("shop_cipher"))
+        shop = self._cipher_shop(query, seller_id, token_code, cipher=cipher)
+        if shop is not None:
+            self._meter(shop)
+        return _Ctx(shop, seller_id, query, self._json_body(request, body), dict(request.path_params))
 
-    def _check_envelope(self, request: Request, query: Mapping[str, str], raw: bytes) -> None:
+    def _check_envelope(self, request: Request, query: Mapping[str, str]) -> None:
         if query.get("app_key") != self.state.app_key:
-            raise SimError(tts.CODE_BAD_REQUEST, "invalid app_key")
+            raise SimError(E_ENVELOPE, "Invalid credentials. Invalid `app_key` query parameter.")
         if not query.get("sign"):
-            raise SimError(tts.CODE_BAD_REQUEST, "missing sign")
+            raise SimError(E_ENVELOPE, "Missing credentials. The request does not include a required signature.")
         try:
             timestamp = int(query["timestamp"])
         except (KeyError, ValueError):
-            raise SimError(tts.CODE_BAD_REQUEST, "missing or malformed timestamp") from None
-        now = time.time()
-        if now - timestamp > MAX_TIMESTAMP_AGE_S:
-            raise SimError(tts.CODE_BAD_REQUEST, "timestamp is expired (older than 5 minutes)")
+            raise SimError(E_ENVELOPE, "Invalid timestamp. The `timestamp` query parameter is missing.") from None
+        now = time.time()  # request timestamps are wall time: clients sign with their own clock
+        if timestamp < 0 or now - timestamp > MAX_TIMESTAMP_AGE_S:
+            raise SimError(
+                E_ENVELOPE,
+                "Invalid timestamp. The value of the `timestamp` query parameter must not be earlier than "
+                "5 minutes before the current time (expired).",
+            )
         if timestamp - now > MAX_TIMESTAMP_AHEAD_S:
-            raise SimError(tts.CODE_BAD_REQUEST, "timestamp is in the future (more than 30 seconds ahead)")
-        content_type = request.headers.get("content-type", "")
-        if raw and request.method != "GET" and not content_type.startswith("application/json"):
-            raise SimError(tts.CODE_BAD_REQUEST, "Content-Type must be application/json")
+            raise SimError(
+                E_ENVELOPE,
+                "Invalid timestamp. The value of the `timestamp` query parameter must not exceed the current "
+                "time by more than 30 seconds (future).",
+            )
 
-    def _token_shop(self, access_token: str | None) -> SimShop:
+    def _token_seller(self, access_token: str | None, cipher: str | None) -> tuple[str, int]:
+        """The seller the token belongs to and the code its shops answer for a dead token."""
         if not access_token:
-            raise SimError(tts.CODE_BAD_REQUEST, "x-tts-access-token header is missing")
+            raise SimError(
+                E_ENVELOPE, "Invalid credentials. The `x-tts-access-token` header is missing.", http_status=401
+            )
         token = self.state.access_tokens.get(access_token)
         if token is None or not token.alive:
-            raise SimError(tts.CODE_TOKEN_INVALID, "access token is invalid")
-        if time.time() >= token.expires_at:
-            raise SimError(tts.CODE_TOKEN_EXPIRED, "access token is expired, please refresh it")
-        shop = self.state.shops[token.shop_id]
-        if not shop.authorized:
-            raise SimError(tts.CODE_TOKEN_INVALID, "the seller has deauthorized this app")
-        return shop
+            # the code is the shop's (seedable): the platform answers 105001, 101000 or 36009004
+            shop = next((s for s in self.state.shops.values() if s.cipher == cipher), None)
+            raise self._token_error(shop.options.invalid_token_code if shop else E_TOKEN_INVALID)
+        if self.clock.now() >= token.expires_at:
+            raise SimError(
+                E_TOKEN_EXPIRED,
+                "Expired credentials. The `access_token` or `x-tts-access-token` header has expired.",
+                http_status=401,
+            )
+        shops = [s for s in self.state.shops.values() if s.seller_id == token.seller_id]
+        code = shops[0].options.invalid_token_code if shops else E_TOKEN_INVALID
+        return token.seller_id, code
 
     @staticmethod
-    def _check_cipher(query: Mapping[str, str], shop: SimShop, *, cipher: bool) -> None:
+    def _token_error(code: int) -> SimError:
+        messages = {
+            E_TOKEN_INVALID: "Invalid credentials. The access token is invalid.",
+            E_QUERY_OR_HEADER: "Invalid query or header. The `x-tts-access-token` header is invalid.",
+            E_ENVELOPE: "Invalid credentials. The `x-tts-access-token` header is invalid.",
+        }
+        return SimError(code, messages.get(code, "Invalid credentials. The access token is invalid."), http_status=401)
+
+    def _cipher_shop(
+        self, query: Mapping[str, str], seller_id: str, token_code: int, *, cipher: bool
+    ) -> SimShop | None:
         if not cipher:
             if "shop_cipher" in query:
-                raise SimError(tts.CODE_BAD_REQUEST, "unexpected shop_cipher: leave it out on this path")
-            return
+                raise SimError(
+                    E_ENVELOPE,
+                    "Unexpected identifier. The `shop_cipher` query parameter is not required for this request.",
+                )
+            if not any(s.authorized for s in self.state.shops.values() if s.seller_id == seller_id):
+                raise self._token_error(token_code)
+            return None
         presented = query.get("shop_cipher")
         if not presented:
-            raise SimError(tts.CODE_MISSING_CIPHER, "shop_cipher is required for this API")
-        if not hmac.compare_digest(presented.encode(), shop.cipher.encode()):
-            raise SimError(tts.CODE_BAD_REQUEST, "shop_cipher does not belong to the authorized shop")
+            raise SimError(
+                E_CIPHER_MISSING,
+                "Missing identifier. The `shop_cipher` query parameter is required to identify the target shop.",
+            )
+        shop = next(
+            (s for s in self.state.shops.values() if hmac.compare_digest(s.cipher.encode(), presented.encode())), None
+        )
+        if shop is None or shop.seller_id != seller_id:
+            raise SimError(
+                E_ENVELOPE, "Invalid identifier. The `shop_cipher` does not belong to the authorized seller."
+            )
+        if not shop.authorized:
+            raise self._token_error(shop.options.invalid_token_code)
+        return shop
 
     def _meter(self, shop: SimShop) -> None:
         now = time.time()
         minute, day = int(now // 60), int(now // 86_400)
+        too_many = "Too many requests. You've made too many requests in a short period of time."
         if self.daily_quota is not None:
             if self._usage[(shop.id, "day", day)] >= self.daily_quota:
-                raise SimError(tts.CODE_QUOTA_EXHAUSTED, "daily request quota exhausted")
+                retry_after = max(1, int(86_400 - now % 86_400))
+                raise SimError(E_TOO_MANY_REQUESTS, too_many, http_status=429, retry_after=retry_after)
             self._usage[(shop.id, "day", day)] += 1
         if self.rate_limit_per_minute is not None:
             if self._usage[(shop.id, "minute", minute)] >= self.rate_limit_per_minute:
                 retry_after = max(1, int(60 - now % 60 + 0.999))
-                raise SimError(tts.CODE_RATE_LIMITED, "Too many requests", retry_after=retry_after)
+                raise SimError(E_TOO_MANY_REQUESTS, too_many, http_status=429, retry_after=retry_after)
             self._usage[(shop.id, "minute", minute)] += 1
 
     @staticmethod
-    def _json_body(body: bytes | None) -> Any:
+    def _json_body(request: Request, body: bytes | None) -> Any:
         if body is None:
             return {}
+        if not request.headers.get("content-type", "").startswith("application/json"):
+            raise SimError(
+                E_REQUEST_FORMAT, "Invalid request format. The request body format must be `application/json`."
+            )
         try:
             parsed = json.loads(body)
         except ValueError:
-            raise SimError(tts.CODE_BAD_REQUEST, "body is not valid JSON") from None
+            raise SimError(E_REQUEST_FORMAT, "Invalid request format. The body is not valid JSON.") from None
         if not isinstance(parsed, dict):
-            raise SimError(tts.CODE_BAD_REQUEST, "body must be a JSON object")
+            raise SimError(E_REQUEST_FORMAT, "Invalid request format. The body must be a JSON object.")
         return parsed
 
     # --- authorization -------------------------------------------------------------------------
@@ -853,7 +1355,7 @@ class TikTokShopSimulator:
     def _grant_code(self, shop_id: str) -> str:
         with self._lock:
             code = "TTP_code_" + secrets.token_urlsafe(18)
-            self.state.auth_codes[code] = SimAuthCode(shop_id, int(time.time()) + AUTH_CODE_TTL_S)
+            self.state.auth_codes[code] = SimAuthCode(shop_id, self.now() + AUTH_CODE_TTL_S)
             return code
 
     def _redirect(self, code: str, state: str) -> Response:
@@ -874,7 +1376,7 @@ class TikTokShopSimulator:
             shop_id = self.authorize_shop_id or shops[0].id
             return self._redirect(self._grant_code(shop_id), state)
         links = "".join(
-            f'<li><a href="{tts.PATH_AUTHORIZE}/approve?'
+            f'<li><a href="{AUTHORIZE_PATH}/approve?'
             f'{html.escape(urlencode({"service_id": service_id, "state": state, "shop_id": shop.id}))}">'
             f"Authorize {html.escape(shop.name)}</a></li>"
             for shop in shops
@@ -891,44 +1393,63 @@ class TikTokShopSimulator:
         key_ok = query.get("app_key") == self.state.app_key
         secret_ok = hmac.compare_digest(query.get("app_secret", "").encode(), self.state.app_secret.encode())
         if not (key_ok and secret_ok):
-            raise SimError(tts.CODE_BAD_REQUEST, "invalid app_key or app_secret")
+            raise SimError(E_ENVELOPE, "Invalid credentials. Invalid `app_key` or `app_secret` query parameter.")
 
     def _token_get(self, query: dict[str, str]) -> Mapping[str, Any]:
         self._check_app(query)
         if query.get("grant_type") != "authorized_code":
-            raise _param("grant_type", "must be authorized_code", tts.CODE_BAD_REQUEST)
+            raise SimError(E_ENVELOPE, "Parameter 'grant_type' is invalid. Expected: authorized_code.")
         grant = self.state.auth_codes.pop(query.get("auth_code", ""), None)
-        if grant is None or time.time() >= grant.expires_at:
-            raise SimError(tts.CODE_BAD_REQUEST, "auth_code is invalid, expired or already used")
-        self.state.shops[grant.shop_id].authorized = True
+        if grant is None or self.clock.now() >= grant.expires_at:
+            raise SimError(E_AUTH_CODE, "Invalid auth code.")
+        shop = self.state.shops[grant.shop_id]
+        for other in self.state.shops.values():
+            if other.seller_id == shop.seller_id:
+                other.authorized = True
         return self._issue_tokens(grant.shop_id)
 
     def _token_refresh(self, query: dict[str, str]) -> Mapping[str, Any]:
         self._check_app(query)
         if query.get("grant_type") != "refresh_token":
-            raise _param("grant_type", "must be refresh_token", tts.CODE_BAD_REQUEST)
+            raise SimError(E_ENVELOPE, "Parameter 'grant_type' is invalid. Expected: refresh_token.")
         token = self.state.refresh_tokens.get(query.get("refresh_token", ""))
-        if token is None or not token.alive or not self.state.shops[token.shop_id].authorized:
-            raise SimError(tts.CODE_NO_AUTH_RECORD, "can not find related auth record")
-        if time.time() >= token.expires_at:
-            raise SimError(tts.CODE_REFRESH_EXPIRED, "refresh token has expired")
+        shops = [s for s in self.state.shops.values() if token is not None and s.seller_id == token.seller_id]
+        live = [s for s in shops if s.authorized]
+        if token is None or not token.alive or not live:
+            raise SimError(E_NO_AUTH_RECORD, "Can not find the related auth record (refresh token invalid).")
+        if self.clock.now() >= token.expires_at:
+            raise SimError(E_REFRESH_EXPIRED, "The refresh token has expired.")
         token.alive = False
-        return self._issue_tokens(token.shop_id)
+        return self._issue_tokens(live[0].id)
 
     def _authorized_shops(self, ctx: _Ctx) -> Mapping[str, Any]:
-        shop = self._shop(ctx)
-        wire = {"id": shop.id, "name": shop.name, "region": shop.region, "seller_type": "LOCAL"}
-        return {"shops": [wire | {"cipher": shop.cipher, "code": f"SIM{shop.id[-6:]}"}]}
+        shops = [s for s in self.state.shops.values() if s.seller_id == ctx.seller_id and s.authorized]
+        return {
+            "shops": [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "region": s.region,
+                    "seller_type": s.options.seller_type,
+                    "cipher": s.cipher,
+                    "code": f"SIM{s.id[-6:]}",
+                }
+                for s in sorted(shops, key=lambda s: s.id)
+            ]
+        }
 
     # --- webhooks registration -----------------------------------------------------------------
 
     def _put_webhook(self, ctx: _Ctx) -> Mapping[str, Any]:
+        shop = self._shop(ctx)
         address, event_type = ctx.body.get("address"), ctx.body.get("event_type")
         if not isinstance(address, str) or not address.startswith(("http://", "https://")):
             raise _param("address", "must be an http(s) URL")
-        if event_type not in tts.EVENT_TYPE_NUMBERS:
+        if not isinstance(event_type, str) or event_type not in EVENT_NAMES:
             raise _param("event_type", "unknown event type")
-        self.state.webhooks.setdefault(self._shop(ctx).id, {})[event_type] = address
+        if event_type in shop.options.refused_event_types:
+            raise _param("event_type", f"{event_type} is not available for this shop")
+        self.state.webhooks.setdefault(shop.id, {})[event_type] = address
         return {}
 
     def _get_webhooks(self, ctx: _Ctx) -> Mapping[str, Any]:
@@ -936,61 +1457,87 @@ class TikTokShopSimulator:
         rows = [{"event_type": name, "address": url} for name, url in sorted(hooks.items())]
         return {"webhooks": rows, "total_count": len(rows)}
 
+    def _delete_webhook(self, ctx: _Ctx) -> Mapping[str, Any]:
+        event_type = ctx.body.get("event_type")
+        if not isinstance(event_type, str) or event_type not in EVENT_NAMES:
+            raise _param("event_type", "unknown event type")
+        self.state.webhooks.get(self._shop(ctx).id, {}).pop(event_type, None)
+        return {}
+
+    def _warehouses(self, ctx: _Ctx) -> Mapping[str, Any]:
+        return {"warehouses": [asdict(w) for w in self._shop(ctx).warehouses]}
+
     # --- products ------------------------------------------------------------------------------
 
     @staticmethod
     def _shop(ctx: _Ctx) -> SimShop:
-        if ctx.shop is None:  # every API handler runs after authentication
-            raise SimError(tts.CODE_BAD_REQUEST, "no shop")
+        if ctx.shop is None:  # every shop handler runs after the cipher check
+            raise SimError(E_CIPHER_MISSING, "Missing identifier. The `shop_cipher` query parameter is required.")
         return ctx.shop
 
-    def _own_product(self, ctx: _Ctx, product_id: str, *, writable: bool = False) -> SimProduct:
+    def _own_product(self, ctx: _Ctx, product_id: str, *, writable: bool = False, detail: bool = False) -> SimProduct:
         product = self.state.products.get(product_id)
-        if product is None:
-            raise SimError(tts.CODE_PRODUCT_MISSING, f"product {product_id} does not exist")
+        if product is None or (writable and product.status == "DELETED"):
+            if detail:
+                raise _business(E_PRODUCT_MISSING_DETAIL, "The product ID does not exist.")
+            raise _business(E_PRODUCT_MISSING, "The product does not exist")
         if product.shop_id != self._shop(ctx).id:
-            raise SimError(tts.CODE_PRODUCT_OTHER_SHOP, f"product {product_id} does not belong to this shop")
-        if writable and product.status == "DELETED":
-            raise SimError(tts.CODE_PRODUCT_MISSING, f"product {product_id} is deleted")
+            raise _business(E_PRODUCT_OTHER_SHOP, "This product doesn't belong to this shop")
         return product
 
-    def _search(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _page(self, ctx: _Ctx, fingerprint: str) -> tuple[int, int]:
+        """(page_size, offset) from the query; the page token must come from the same query."""
         try:
             page_size = int(ctx.query.get("page_size", ""))
         except ValueError:
             raise _param("page_size", "required, between 1 and 100") from None
-        if not 1 <= page_size <= tts.PAGE_SIZE:
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise _param("page_size", "must be between 1 and 100")
-        status = ctx.body.get("status") or tts.SEARCH_ALL
-        if status != tts.SEARCH_ALL and status not in tts.PRODUCT_STATUSES:
+        token = ctx.query.get("page_token")
+        if not token:
+            return page_size, 0
+        known = self._page_tokens.get(token)
+        if known is None or known[0] != fingerprint:
+            raise _param("page_token", "unknown page token, or one from another query")
+        return page_size, known[1]
+
+    def _next_token(self, fingerprint: str, offset: int) -> str:
+        token = secrets.token_urlsafe(24)
+        self._page_tokens[token] = (fingerprint, offset)
+        return token
+
+    def _search(self, ctx: _Ctx) -> Mapping[str, Any]:
+        shop = self._shop(ctx)
+        status = ctx.body.get("status") or "ALL"
+        if status != "ALL" and status not in PRODUCT_STATUSES:
             raise _param("status", "unknown status")
         low = _int_field(ctx.body.get("update_time_ge", 0), "update_time_ge")
         high = _int_field(ctx.body.get("update_time_le", 2**62), "update_time_le")
         seller_skus = ctx.body.get("seller_skus")
-        if seller_skus is not None and (not isinstance(seller_skus, list) or len(seller_skus) > 10):
-            raise _param("seller_skus", "at most 10 seller SKUs")
-        shop_id = self._shop(ctx).id
+        if seller_skus is not None and (not isinstance(seller_skus, list) or len(seller_skus) > MAX_SELLER_SKUS):
+            raise _business(12019027, "The maximum count of 'seller_skus' in the search filter is 10.")
+        fingerprint = json.dumps(["products", shop.id, status, low, high, seller_skus], sort_keys=True)
+        page_size, offset = self._page(ctx, fingerprint)
+        cap = shop.options.search_result_cap
+        if offset >= cap:
+            raise _business(E_SEARCH_CAP, "The total number of search results can not exceed 10000.")
         matches = sorted(
             (
                 product
                 for product in self.state.products.values()
-                if product.shop_id == shop_id
+                if product.shop_id == shop.id
                 and low <= product.update_time <= high
-                and (status == tts.SEARCH_ALL or product.status == status)
+                and (status == "ALL" or product.status == status)
                 and (not seller_skus or any(sku.seller_sku in seller_skus for sku in product.skus))
             ),
             key=lambda product: (product.update_time, product.id),
         )
-        offset = _decode_token(ctx.query["page_token"]) if ctx.query.get("page_token") else 0
-        served = min(len(matches), tts.SEARCH_RESULT_CAP)
-        if offset > served or offset >= tts.SEARCH_RESULT_CAP:
-            raise _param("page_token", "no results are served past 10,000")
-        page = matches[offset : min(offset + page_size, served)]
+        page = matches[offset : offset + min(page_size, cap - offset)]
         end = offset + len(page)
         return {
             "products": [self._summary_wire(product) for product in page],
-            "total_count": len(matches),
-            "next_page_token": _encode_token(end) if end < served else "",
+            "total_count": min(len(matches), shop.options.total_count_cap),
+            "next_page_token": self._next_token(fingerprint, end) if end < len(matches) else "",
         }
 
     @staticmethod
@@ -998,7 +1545,11 @@ class TikTokShopSimulator:
         return {
             "id": sku.id,
             "seller_sku": sku.seller_sku,
-            "price": {"currency": sku.currency, "sale_price": sku.price, "tax_exclusive_price": sku.price},
+            "price": {
+                "currency": sku.currency,
+                "sale_price": sku.sale_price or sku.price,
+                "tax_exclusive_price": sku.price,
+            },
             "inventory": [{"warehouse_id": w, "quantity": q} for w, q in sorted(sku.inventory.items())],
             "sales_attributes": list(sku.sales_attributes),
         }
@@ -1022,11 +1573,15 @@ class TikTokShopSimulator:
             {"id": "600000", "parent_id": "0", "local_name": "Root", "is_leaf": False},
             {"id": product.category_id, "parent_id": "600000", "local_name": "Leaf", "is_leaf": True},
         ]
+        audit = {"PENDING": "AUDITING", "FAILED": "AUDIT_FAILED"}.get(product.status, "APPROVED")
         wire = self._summary_wire(product) | {
             "description": product.description,
             "category_chains": chains,
             "main_images": images,
+            "audit": {"status": audit},
         }
+        if product.status == "FAILED":
+            wire["audit_failed_reasons"] = [dict(reason) for reason in product.audit_failed_reasons]
         if product.package_weight:
             wire["package_weight"] = dict(product.package_weight)
         if product.package_dimensions:
@@ -1034,97 +1589,155 @@ class TikTokShopSimulator:
         return wire
 
     def _detail(self, ctx: _Ctx) -> Mapping[str, Any]:
-        return self._detail_wire(self._own_product(ctx, ctx.path_params["product_id"]))
+        return self._detail_wire(self._own_product(ctx, ctx.path_params["product_id"], detail=True))
 
-    def _skus_param(self, ctx: _Ctx) -> list[dict[str, Any]]:
+    @staticmethod
+    def _skus_param(ctx: _Ctx) -> list[dict[str, Any]]:
         skus = ctx.body.get("skus")
         if not isinstance(skus, list) or not skus or not all(isinstance(sku, dict) for sku in skus):
             raise _param("skus", "a non-empty list of SKU objects is required")
         return skus
 
+    @staticmethod
+    def _inventory_rows(shop: SimShop, rows: Any, name: str, *, require_warehouse: bool = False) -> dict[str, int]:
+        """{warehouse_id: quantity} from `inventory[{warehouse_id?, quantity}]`, checked against the shop."""
+        if not isinstance(rows, list) or not rows or not all(isinstance(row, dict) for row in rows):
+            raise _param(name, "a non-empty list of {warehouse_id, quantity}")
+        sales = {w.id for w in shop.sales_warehouses()}
+        result: dict[str, int] = {}
+        for j, row in enumerate(rows):
+            quantity = _quantity(row.get("quantity"), f"{name}[{j}].quantity")
+            warehouse = row.get("warehouse_id")
+            if warehouse in (None, ""):
+                if require_warehouse:
+                    raise _param(f"{name}[{j}].warehouse_id", "required")
+                if len(sales) > 1:
+                    raise _business(
+                        E_MULTIPLE_WAREHOUSES,
+                        "Multiple warehouses detected. Include all warehouse IDs and the corresponding details "
+                        "and try again.",
+                    )
+                warehouse = shop.warehouse_id
+            if str(warehouse) not in sales:
+                raise _business(E_WAREHOUSE_MISSING, f"The warehouse does not exist: {warehouse}")
+            result[str(warehouse)] = quantity
+        return result
+
     def _update_inventory(self, ctx: _Ctx) -> Mapping[str, Any]:
         product = self._own_product(ctx, ctx.path_params["product_id"], writable=True)
         shop = self._shop(ctx)
         skus = self._skus_param(ctx)
-        for i, entry in enumerate(skus):  # the whole request is refused on any invalid quantity
-            rows = entry.get("inventory")
-            if not isinstance(rows, list) or not rows:
-                raise _param(f"skus[{i}].inventory", "required")
-            for j, row in enumerate(rows):
-                quantity = row.get("quantity") if isinstance(row, dict) else None
-                if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity < tts.MAX_QUANTITY:
-                    name = f"skus[{i}].inventory[{j}].quantity"
-                    raise _param(name, "stock must be >= 0 and < 99999", tts.CODE_INVALID_STOCK)
+        planned = [
+            (str(entry.get("id", "")), self._inventory_rows(shop, entry.get("inventory"), f"skus[{i}].inventory"))
+            for i, entry in enumerate(skus)
+        ]  # the whole request is refused on any invalid quantity or warehouse
+        if product.status != "ACTIVATE":
+            raise _business(
+                E_WRONG_STATUS,
+                "The product in its current status is not available for this operation. Change the product "
+                f"status and try again. (status: {product.status}; only live products take stock updates)",
+            )
         errors: list[dict[str, Any]] = []
-        for entry in skus:
-            sku_id = str(entry.get("id", ""))
+        for sku_id, rows in planned:
             sku = product.sku(sku_id)
             if sku is None:
-                errors.append(_sku_error(sku_id, f"sku {sku_id} does not belong to product {product.id}"))
+                errors.append(_sku_error(E_SKU_NOT_IN_PRODUCT, sku_id, "The SKU ID does not belong to the product."))
                 continue
-            for row in entry["inventory"]:
-                warehouse = str(row.get("warehouse_id") or shop.warehouse_id)
-                if warehouse != shop.warehouse_id:
-                    errors.append(_sku_error(sku_id, f"warehouse {warehouse} is not a warehouse of this shop"))
-                    continue
-                old = sku.available
-                sku.inventory[warehouse] = row["quantity"]
-                self.write_log.record(shop.id, product.id, sku.id, "stock", old, sku.available)
-        product.update_time = int(time.time())
+            old = sku.available
+            sku.inventory.update(rows)
+            self.write_log.record(shop.id, product.id, sku.id, "stock", old, sku.available)
+        product.update_time = max(self.now(), product.update_time)
         return {"errors": errors} if errors else {}
 
     def _update_prices(self, ctx: _Ctx) -> Mapping[str, Any]:
         product = self._own_product(ctx, ctx.path_params["product_id"], writable=True)
         shop = self._shop(ctx)
         skus = self._skus_param(ctx)
+        amounts: list[tuple[str, Decimal]] = []
         for i, entry in enumerate(skus):  # shape errors refuse the whole request
             price = entry.get("price")
-            if not isinstance(price, dict) or not isinstance(price.get("amount"), str):
-                raise _param(f"skus[{i}].price.amount", "must be a decimal string")
+            if not isinstance(price, dict):
+                raise _param(f"skus[{i}].price", "required")
+            amount = _decimal_text(price.get("amount"), f"skus[{i}].price.amount")
+            if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+                raise _business(12052012, f"Incorrect price format: 'skus[{i}].price.amount' has over 2 decimals")
             if price.get("currency") != shop.currency:
-                raise _param(f"skus[{i}].price.currency", f"must be {shop.currency}")
+                raise _business(E_CURRENCY, "The provided currency is not available for this shop/region.")
+            amounts.append((str(entry.get("id", "")), amount))
+        locked = [sku.id for sku in product.skus if sku.price_locked and any(sku.id == s for s, _ in amounts)]
+        if locked:
+            raise _business(E_PRICE_LOCKED, f"price is locked (a promotion holds the price of SKU {locked[0]})")
         errors: list[dict[str, Any]] = []
-        for i, entry in enumerate(skus):
-            sku_id = str(entry.get("id", ""))
+        for (sku_id, amount), entry in zip(amounts, skus, strict=True):
             sku = product.sku(sku_id)
             if sku is None:
-                errors.append(_sku_error(sku_id, f"sku {sku_id} does not belong to product {product.id}"))
-                continue
-            amount = entry["price"]["amount"]
-            try:
-                new = _decimal_text(amount, f"skus[{i}].price.amount")
-            except SimError as error:
-                errors.append(_sku_error(sku_id, error.message))
-                continue
-            if new.as_tuple().exponent < -2:  # type: ignore[operator]
-                errors.append(_sku_error(sku_id, f"Invalid parameter 'skus[{i}].price.amount': at most 2 decimals"))
+                errors.append(_sku_error(E_SKU_NOT_IN_PRODUCT, sku_id, "The SKU ID does not belong to the product."))
                 continue
             old = Decimal(sku.price)
-            sku.price = amount
-            self.write_log.record(shop.id, product.id, sku.id, "price", old, new)
-        product.update_time = int(time.time())
+            sku.price = entry["price"]["amount"]
+            self._reprice(shop, sku, amount)
+            self.write_log.record(shop.id, product.id, sku.id, "price", old, amount)
+        product.update_time = max(self.now(), product.update_time)
         return {"errors": errors} if errors else {}
+
+    @staticmethod
+    def _check_title(shop: SimShop, value: Any) -> str:
+        low = 1 if shop.region.upper() in LOOSE_TITLE_REGIONS else 25
+        if not isinstance(value, str) or not low <= len(value) <= 255:
+            raise _param("title", f"must be {low} to 255 characters in region {shop.region}")
+        return value
+
+    def _images(self, shop: SimShop, value: Any) -> list[str]:
+        if not isinstance(value, list) or not 1 <= len(value) <= 9:
+            raise _param("main_images", "between 1 and 9 images")
+        uris = [image.get("uri") if isinstance(image, dict) else None for image in value]
+        if not all(isinstance(uri, str) and uri for uri in uris):
+            raise _param("main_images", "every image needs a uri")
+        if shop.options.refuse_image_urls and any(str(uri).startswith(("http://", "https://")) for uri in uris):
+            raise _business(E_IMAGE_URI, "The image URI does not exist in TikTok Shop.")
+        return [str(uri) for uri in uris]
 
     def _partial_edit(self, ctx: _Ctx) -> Mapping[str, Any]:
         product = self._own_product(ctx, ctx.path_params["product_id"], writable=True)
-        body = ctx.body
-        updates = {key: body[key] for key in ("title", "description") if key in body}
-        for key, value in updates.items():
-            if not isinstance(value, str) or (key == "title" and not 1 <= len(value) <= 255):
-                raise _param(key, "must be a string (title: 1 to 255 characters)")
-        images = _images(body["main_images"]) if "main_images" in body else None
-        weight = _weight(body["package_weight"]) if "package_weight" in body else None
-        dimensions = _dimensions(body["package_dimensions"]) if "package_dimensions" in body else None
-        for key, value in updates.items():
-            setattr(product, key, value)
-        if images is not None:
-            product.main_images = images
-        if weight is not None:
-            product.package_weight = weight
-        if dimensions is not None:
-            product.package_dimensions = dimensions
-        product.update_time = int(time.time())
+        shop, body = self._shop(ctx), ctx.body
+        edit: dict[str, Any] = {}
+        if "title" in body:
+            edit["title"] = self._check_title(shop, body["title"])
+        if "description" in body:
+            if not isinstance(body["description"], str) or not body["description"]:
+                raise _param("description", "must be a non-empty string")
+            edit["description"] = body["description"]
+        if "main_images" in body:
+            edit["main_images"] = self._images(shop, body["main_images"])
+        if "package_weight" in body:
+            edit["package_weight"] = _weight(body["package_weight"])
+        if "package_dimensions" in body:
+            edit["package_dimensions"] = _dimensions(body["package_dimensions"])
+        if "skus" in body:
+            edit["skus"] = self._edited_skus(shop, product, self._skus_param(ctx))
+        self._start_audit(shop, product, {**(product.pending_edit or {}), **edit})
+        product.update_time = max(self.now(), product.update_time)
         return {"product_id": product.id, "skus": [{"id": s.id, "seller_sku": s.seller_sku} for s in product.skus]}
+
+    def _edited_skus(self, shop: SimShop, product: SimProduct, skus: list[dict[str, Any]]) -> dict[str, Any]:
+        edited: dict[str, Any] = {}
+        for i, entry in enumerate(skus):
+            sku_id = str(entry.get("id", ""))
+            if product.sku(sku_id) is None:
+                raise _business(E_SKU_NOT_IN_PRODUCT, "The SKU ID does not belong to the product.")
+            change: dict[str, Any] = {}
+            if "price" in entry:
+                price = entry["price"] if isinstance(entry["price"], dict) else {}
+                _decimal_text(price.get("amount"), f"skus[{i}].price.amount")
+                if price.get("currency") != shop.currency:
+                    raise _business(E_CURRENCY, "The provided currency is not available for this shop/region.")
+                change["price"] = price["amount"]
+            if "inventory" in entry:
+                change["inventory"] = self._inventory_rows(
+                    shop, entry["inventory"], f"skus[{i}].inventory", require_warehouse=True
+                )
+            edited[sku_id] = change
+        return edited
 
     def _create(self, ctx: _Ctx) -> Mapping[str, Any]:
         shop, body = self._shop(ctx), ctx.body
@@ -1133,24 +1746,27 @@ class TikTokShopSimulator:
             raise _param("idempotency_key", "must be a string")
         if key and f"{shop.id}:{key}" in self.state.idempotency:
             return self._created(self.state.products[self.state.idempotency[f"{shop.id}:{key}"]])
-        for name in ("title", "description", "category_id"):
+        title = self._check_title(shop, body.get("title"))
+        for name in ("description", "category_id"):
             if not isinstance(body.get(name), str) or not body[name]:
                 raise _param(name, "required")
-        images = _images(body.get("main_images"))
+        images = self._images(shop, body.get("main_images"))
         weight = _weight(body.get("package_weight"))
         dimensions = _dimensions(body["package_dimensions"]) if "package_dimensions" in body else None
         skus = self._new_skus(shop, self._skus_param(ctx))
-        now = int(time.time())
+        now = self.now()
         product = SimProduct(
-            self.state.new_id(), shop.id, body["title"], body["description"], body["category_id"],
+            self.state.new_id(), shop.id, title, body["description"], body["category_id"],
             images, weight, dimensions, now, now, skus,
         )  # fmt: skip
+        self._start_audit(shop, product, None)
         self.state.products[product.id] = product
         for sku in skus:
             self.write_log.record(shop.id, product.id, sku.id, "stock", None, sku.available)
             self.write_log.record(shop.id, product.id, sku.id, "price", None, Decimal(sku.price))
         if key:
             self.state.idempotency[f"{shop.id}:{key}"] = product.id
+        self._outbox.append(_Outgoing(shop.id, 16, {"product_id": product.id, "update_time": now}))
         return self._created(product)
 
     def _new_skus(self, shop: SimShop, entries: list[dict[str, Any]]) -> list[SimSku]:
@@ -1162,17 +1778,10 @@ class TikTokShopSimulator:
                 raise _param(f"skus[{i}].seller_sku", "required and unique within the product")
             seen.add(seller_sku)
             price: dict[str, Any] = entry["price"] if isinstance(entry.get("price"), dict) else {}
-            _decimal_text(price.get("amount"), f"skus[{i}].price.amount")
+            amount = _decimal_text(price.get("amount"), f"skus[{i}].price.amount")
             if price.get("currency") != shop.currency:
-                raise _param(f"skus[{i}].price.currency", f"must be {shop.currency}")
-            rows = entry.get("inventory")
-            if not isinstance(rows, list) or len(rows) != 1 or not isinstance(rows[0], dict):
-                raise _param(f"skus[{i}].inventory", "exactly one warehouse entry")
-            quantity = rows[0].get("quantity")
-            if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity < tts.MAX_QUANTITY:
-                raise _param(
-                    f"skus[{i}].inventory[0].quantity", "stock must be >= 0 and < 99999", tts.CODE_INVALID_STOCK
-                )
+                raise _business(E_CURRENCY, "The provided currency is not available for this shop/region.")
+            inventory = self._inventory_rows(shop, entry.get("inventory"), f"skus[{i}].inventory")
             attributes = [
                 {
                     "id": "100000",
@@ -1183,16 +1792,9 @@ class TikTokShopSimulator:
                 for a in entry.get("sales_attributes") or []
                 if isinstance(a, dict)
             ]
-            skus.append(
-                SimSku(
-                    self.state.new_id(),
-                    seller_sku,
-                    price["amount"],
-                    shop.currency,
-                    {shop.warehouse_id: quantity},
-                    attributes,
-                )
-            )
+            sku = SimSku(self.state.new_id(), seller_sku, price["amount"], shop.currency, inventory, attributes)
+            self._reprice(shop, sku, amount)
+            skus.append(sku)
         return skus
 
     @staticmethod
@@ -1204,10 +1806,10 @@ class TikTokShopSimulator:
         ids = ctx.body.get("product_ids")
         if (
             not isinstance(ids, list)
-            or not 1 <= len(ids) <= tts.STATUS_BATCH
+            or not 1 <= len(ids) <= MAX_STATUS_PRODUCT_IDS
             or not all(isinstance(i, str) for i in ids)
         ):
-            raise _param("product_ids", "between 1 and 20 product ids")
+            raise _business(12019120, "The number of provided product IDs exceeds the limit (1 to 20 'product_ids').")
         return ids
 
     def _set_status(self, ctx: _Ctx, status: str) -> Mapping[str, Any]:
@@ -1218,7 +1820,8 @@ class TikTokShopSimulator:
             except SimError as error:
                 errors.append({"code": error.code, "message": error.message, "detail": {"product_id": product_id}})
                 continue
-            product.status, product.update_time = status, int(time.time())
+            product.status, product.update_time = status, max(self.now(), product.update_time)
+            product.audit_due, product.pending_edit = None, None
         return {"errors": errors} if errors else {}
 
     def _activate(self, ctx: _Ctx) -> Mapping[str, Any]:
@@ -1234,13 +1837,47 @@ class TikTokShopSimulator:
 
     def _orders(self, ctx: _Ctx) -> Mapping[str, Any]:
         ids = [i for i in ctx.query.get("ids", "").split(",") if i]
-        if not 1 <= len(ids) <= tts.ORDER_BATCH:
+        if not 1 <= len(ids) <= MAX_ORDER_IDS:
             raise _param("ids", "between 1 and 50 order ids")
         shop_id = self._shop(ctx).id
         found = [
             self.state.orders[i] for i in ids if i in self.state.orders and self.state.orders[i].shop_id == shop_id
         ]
         return {"orders": [_order_wire(order) for order in found]}
+
+    def _order_search(self, ctx: _Ctx) -> Mapping[str, Any]:
+        shop, body = self._shop(ctx), ctx.body
+        bounds = {
+            name: _int_field(body[name], name)
+            for name in ("update_time_ge", "update_time_lt", "create_time_ge", "create_time_lt")
+            if name in body
+        }
+        status = body.get("order_status")
+        if status is not None and status not in ORDER_STATUSES:
+            raise _param("order_status", "unknown order status")
+        fingerprint = json.dumps(["orders", shop.id, bounds, status], sort_keys=True)
+        page_size, offset = self._page(ctx, fingerprint)
+
+        def inside(order: SimOrder) -> bool:
+            return (
+                order.update_time >= bounds.get("update_time_ge", 0)
+                and order.update_time < bounds.get("update_time_lt", 2**62)
+                and order.create_time >= bounds.get("create_time_ge", 0)
+                and order.create_time < bounds.get("create_time_lt", 2**62)
+                and (status is None or order.status == status)
+            )
+
+        matches = sorted(
+            (o for o in self.state.orders.values() if o.shop_id == shop.id and inside(o)),
+            key=lambda o: (o.update_time, o.id),
+        )
+        page = matches[offset : offset + page_size]
+        end = offset + len(page)
+        return {
+            "orders": [_order_wire(order) for order in page],
+            "total_count": len(matches),
+            "next_page_token": self._next_token(fingerprint, end) if end < len(matches) else "",
+        }
 
     # --- admin (demo) --------------------------------------------------------------------------
 
@@ -1269,17 +1906,8 @@ class TikTokShopSimulator:
 # =================================================================================================
 
 
-def _sku_error(sku_id: str, message: str) -> dict[str, Any]:
-    return {"code": tts.CODE_INVALID_PARAM, "message": message, "detail": {"sku_id": sku_id}}
-
-
-def _images(value: Any) -> list[str]:
-    if not isinstance(value, list) or not 1 <= len(value) <= 9:
-        raise _param("main_images", "between 1 and 9 images")
-    uris = [image.get("uri") if isinstance(image, dict) else None for image in value]
-    if not all(isinstance(uri, str) and uri for uri in uris):
-        raise _param("main_images", "every image needs a uri")
-    return [str(uri) for uri in uris]
+def _sku_error(code: int, sku_id: str, message: str) -> dict[str, Any]:
+    return {"code": code, "message": message, "detail": {"sku_id": sku_id}}
 
 
 def _weight(value: Any) -> dict[str, str]:
@@ -1310,8 +1938,13 @@ def _order_wire(order: SimOrder) -> dict[str, Any]:
                 "sku_id": line.sku_id,
                 "seller_sku": line.seller_sku,
                 "sale_price": line.sale_price,
+                "original_price": line.sale_price,
                 "currency": line.currency,
-                "quantity": 1,
+                "display_status": line.display_status,
+                "is_gift": False,
+                **(
+                    {"cancel_reason": line.cancel_reason, "cancel_user": line.cancel_user} if line.cancel_reason else {}
+                ),
             }
             for line in order.line_items
         ],
