@@ -1,35 +1,81 @@
-# Local Shopee Open Platform v2 simulator: a stateful server that verifies every request the way Shopee does.
-"""A Shopee you can run on 127.0.0.1.
+# Local Shopee Open Platform v2 simulator: an independent oracle written from the platform's published reference.
+"""A Shopee you can run on 127.0.0.1, written from `shared/reference/marketplaces.md` and Shopee's API
+reference (the `schemas/v2.<module>.<api>.json` files), never from `connectors.shopee`: it imports
+nothing from the connector (no constants, no signer), so a misreading there is caught here.
 
-It keeps shops, items with models, stock per location and reserved stock, orders, tokens, auth codes,
-the registered push URL and undelivered pushes, and it checks each request like the platform:
-known partner_id, timestamp within 5 minutes (`error_param` "Timestamp is expired"), the HMAC sign for
-the kind of call (`error_sign`), an access token valid for that shop (`invalid_acceess_token`), an
-authorized shop (`error_auth` mentioning the revoked authorization), batch limits (`error_param`
-naming the field), unknown items (`error_item_not_found`) and other shops' items
-(`error_item_not_belong_shop`). Envelope `{request_id, error, message, warning, response}`; the token
-endpoints answer with top-level fields.
+Every request is checked like the platform: known partner_id, timestamp within 5 minutes of WALL
+time (`error_param` "Timestamp is expired."), the HMAC sign for the kind of call (`error_sign`), an
+access token valid for that shop (`invalid_acceess_token`, sic), an authorized shop, batch limits,
+the app-wide daily call limit (`error_limit`, shared by every shop of the partner app, resetting at
+00:00 UTC+8 on the simulated clock) and an optional per-shop limit per minute (`error_rate_limit`).
+Envelope `{request_id, error, message, warning, response}`; the token endpoints and
+`shop/get_shop_info` answer with top-level fields.
 
-The signing check is written here independently of `connectors.shopee` on purpose: a bug in the
-connector's signing cannot be mirrored by the simulator and pass unnoticed.
+Time: `sim.clock` is a `SimClock` (passed in as `clock=` or created), which drives token lifetimes,
+order times, push retries, lost-push ages and the daily limit. Tests compress it with `advance`.
+
+Per-shop behaviour, set with `add_shop(...)` keywords or `set_shop_options(shop_id, **options)`:
+- `region` (default "MY", currency derived unless given): two-decimal prices only in SG, MY, BR,
+  MX, PL, ES, AR; elsewhere a price with a fractional part fails the whole update_price call with
+  `error_param`. `price_ratio_check` (default on): the highest model price of an item may be at most
+  7x the lowest in ID/MY, 5x in SG/VN/TW/TH/PH/MX, 4x in BR, 9x in CL/CO (else `error_param`).
+- `locations` (default `("",)`, a shop without warehouses): with several, `get_warehouse_detail`
+  lists them with their `location_id`, and update_stock needs `location_id` on every row
+  (`error_auth` "Lack of location_id, please double check."); a location that is not the shop's
+  (or any `location_id` in a shop without warehouses) is `error_auth` "The location_id input is not
+  matched ...". A shop with one location answers get_warehouse_detail with
+  `warehouse.error_not_in_whitelist` (the schema's example).
+- `holiday_mode`: update_stock and update_price answer `error_auth` "Please wait for the holiday
+  mode set then to edit item. Please try later." (the update_stock error table's words).
+- `is_cb` / `is_cnsc` (cross-border; CNSC shown as `is_upgraded_cbsc` in get_shop_info): product
+  writes answer `error_auth` telling to use the global_product APIs.
+- `strict_arrays` (default on): `order_sn_list` and `response_optional_fields` of get_order_detail
+  and `item_id_list` of get_item_base_info must be ONE comma-joined value (a repeated key is
+  `error_param`); `item_status` of get_item_list must be a repeated key (a comma-joined value is not
+  a status: `error_param`). Off: both forms are accepted.
+- `module_prefixes` (default on): product calls answer `product.error_param` / `product.error_server`
+  and an expired access token is `common.error_auth` "Invalid access_token." (the schemas'
+  examples); off: bare codes, and an expired token is `invalid_acceess_token` mentioning expiry.
+
+Business refusals of one item use `error_auth` for the whole call, as Shopee's update_stock error
+table does: stock below the promotion-reserved stock ("Total stock must be more than reserved
+stock."), holiday mode, missing or wrong `location_id`. A promotion price lock (`lock_price`) fails
+update_price with `error_in_item_promotion_item_price_lock` "Can't update price when item is under
+promotion." (call-level, from the update_price error list). Token errors stay token errors.
+
+Stock semantics (the reference's "Shopee stock semantics"): `seller_stock` is SELLABLE stock per
+location. Placing an order lowers it at once; cancelling gives the active units back; a partial
+cancellation (`cancel_units`) gives back those units and shows as `cancelled_qty` / `active_qty` on
+the order line; shipping changes nothing more; an update_stock write SETS the sellable stock.
+`total_reserved_stock` is stock reserved for promotions only (`set_promotion_reserved`).
+
+Orders: `get_order_list` (time_range_field create_time/update_time, at most 15 days apart, else
+`order.order_list_invalid_time` as in the schema's example; page_size 1..100; opaque `cursor`,
+`more`, `next_cursor`) and `get_order_detail` (1..50 order numbers; ONE unknown or foreign order
+fails the whole call with `error_not_found` "Wrong parameters, detail: the order is not found.",
+the schema's example).
+
+Pushes: body `{msg_id, code, shop_id, timestamp, data}` signed `HMAC(partner_key, url + "|" + body)`;
+only codes turned on with set_app_push_config (1..13; an unknown code such as 22 fails the whole
+call naming it) are sent. Delivered means a 2xx with an EMPTY body. Failed pushes are retried on
+`push_retry_schedule` (default 1 min, 5 min, 20 min, 1 h after the first attempt; the platform's
+schedule is unconfirmed) by a `RetryingSender`; given up, they become lost pushes whose `timestamp`
+is the time of loss, served 100 at a time for 3 days by get_lost_push_message (its `data` is a
+JSON string of the whole original message, as the schema's type and example together read) until
+confirm_consumed_lost_push_message. Order placed / status change / (partial) cancel push code 3
+`data{ordersn, status, update_time, items, completed_scenario}`.
+
+Some items carry `description_type: extended` (`add_item(..., extended_description=True)`): their
+`description` is empty and the text is in `description_info.extended_description.field_list`.
 
 Fault injection (`FaultPlan`, replaceable at runtime through `sim.faults`): THROTTLE answers HTTP 429
 `error_rate_limit` with `Retry-After: 1`; SERVER_ERROR answers HTTP 500 `error_server` before anything
-is applied; TIMEOUT applies the request, then holds the answer `timeout_hold_s` (so a client with a
-shorter timeout sees a timeout after its write landed). `latency_s` is added to every API request.
-An optional per-shop limit per minute answers 429 `error_rate_limit` with the seconds to wait, and an
-optional daily quota answers `error_limit`.
+is applied; TIMEOUT applies the request, then holds the answer `timeout_hold_s`.
 
-Simplifications versus the real platform (the connector does not depend on them):
-- Image ids are not checked against an upload: any string is an id, and a URL id is its own URL.
-- `logistic_info` must be present on add_item but may be empty (no channel list is simulated).
-- `search_item` matches `item_sku` exactly and `item_name` as a case-insensitive substring.
-- `seller_stock` is the total a location holds, reserved stock included; orders reserve
-  (`summary_info.total_available_stock` drops), shipping consumes, cancelling releases.
-- Array query parameters may repeat the key or be comma-separated.
-- Unknown ids in get_item_base_info / get_order_detail are left out, with a `warning`.
-- Lost pushes live in memory only; the JSON state file holds shops, items, orders, tokens and codes.
-- A push counts as delivered on any 2xx (the shared WebhookSender does not yet insist on an empty body).
+Simplifications (documented, not relied upon): image ids are not checked against an upload;
+`logistic_info` may be empty; `search_item` matches SKU exactly and names by substring; unknown ids
+in get_item_base_info are left out with a `warning`; lost pushes and order-list cursors live in
+memory only; no test push is sent by set_app_push_config; no code-8 push is sent on promotion changes.
 """
 
 from __future__ import annotations
@@ -47,7 +93,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -63,7 +109,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from connectors.simulator.common import Fault, FaultPlan, ServerThread, Ticker, WebhookSender, WriteLog
+from connectors.simulator.common import (
+    Fault,
+    FaultPlan,
+    RetryingSender,
+    ScheduledPush,
+    ServerThread,
+    SimClock,
+    Ticker,
+    WriteLog,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +130,13 @@ LINK_VALIDITY_S: Final = 300
 MAX_BATCH: Final = 50
 MAX_PAGE: Final = 100
 LOST_PUSH_PAGE: Final = 100
+LOST_PUSH_KEEP_S: Final = 3 * 86400
+ORDER_LIST_MAX_RANGE_S: Final = 15 * 86400
+AUTHORIZATION_DAYS: Final = 365
+# Retries after the first attempt, in seconds from it: the platform's schedule is not published.
+DEFAULT_PUSH_RETRY_SCHEDULE: Final = (60.0, 300.0, 1200.0, 3600.0)
+PUSH_CODES: Final = frozenset(range(1, 14))
+ITEM_STATUSES: Final = frozenset({"NORMAL", "BANNED", "UNLIST", "REVIEWING", "SELLER_DELETE", "SHOPEE_DELETE"})
 DELETED_STATUSES: Final = frozenset({"SELLER_DELETE", "SHOPEE_DELETE", "DELETED"})
 ORDER_STATUSES: Final = frozenset(
     {
@@ -88,12 +150,61 @@ ORDER_STATUSES: Final = frozenset(
         "CANCELLED",
         "TO_RETURN",
         "COMPLETED",
+        "INVOICE_PENDING",
     }
 )
+DECIMAL_REGIONS: Final = frozenset({"SG", "MY", "BR", "MX", "PL", "ES", "AR"})
+PRICE_RATIO: Final[Mapping[str, int]] = {
+    "ID": 7,
+    "MY": 7,
+    "SG": 5,
+    "VN": 5,
+    "TW": 5,
+    "TH": 5,
+    "PH": 5,
+    "MX": 5,
+    "BR": 4,
+    "CL": 9,
+    "CO": 9,
+}
+REGION_CURRENCY: Final[Mapping[str, str]] = {
+    "MY": "MYR",
+    "SG": "SGD",
+    "ID": "IDR",
+    "TH": "THB",
+    "VN": "VND",
+    "PH": "PHP",
+    "TW": "TWD",
+    "BR": "BRL",
+    "MX": "MXN",
+    "CL": "CLP",
+    "CO": "COP",
+    "PL": "PLN",
+    "ES": "EUR",
+    "AR": "ARS",
+}
 UTC8: Final = timezone(timedelta(hours=8))
 
+# The platform's own words (Shopee's error tables and examples).
+MSG_RESERVED: Final = "Total stock must be more than reserved stock."
+MSG_LACK_LOCATION: Final = "Lack of location_id, please double check."
+MSG_LOCATION_MISMATCH: Final = (
+    "The location_id input is not matched the shop's location_id(more/wrong). Please double check."
+)
+MSG_HOLIDAY: Final = "Please wait for the holiday mode set then to edit item. Please try later."
+MSG_PRICE_LOCK: Final = "Can't update price when item is under promotion."
+MSG_ORDER_NOT_FOUND: Final = "Wrong parameters, detail: the order is not found."
+MSG_ORDER_RANGE: Final = "Start time must be earlier than end time and diff in 15days."
+MSG_DAILY_LIMIT: Final = (
+    "The total API call number made by your APP has reached the daily API call limit, "
+    "please try again after 00: 00 (UTC+08:00)"
+)
+MSG_NOT_WHITELISTED: Final = "Your shop is not in multi-warehouse whitelist."
+
 Json = dict[str, Any]
-CallKind = Literal["shop", "public", "token"]
+SignKind = Literal["shop", "public", "token"]
+Envelope = Literal["wrapped", "top"]
+StockSpec = int | Mapping[str, int]
 
 
 # --- state ----------------------------------------------------------------------------------
@@ -102,12 +213,23 @@ CallKind = Literal["shop", "public", "token"]
 class SimShop(BaseModel):
     shop_id: int
     name: str
-    currency: str = "SGD"
-    region: str = "SG"
+    region: str = "MY"
+    currency: str = "MYR"
     authorized: bool = False
     revoked: bool = False
-    # Stock locations; "" is the single default location of a shop without multi-warehouse.
+    auth_time: int = 0
+    # Stock locations; "" is the single default location of a shop without warehouses.
     locations: list[str] = Field(default_factory=lambda: [""])
+    holiday_mode: bool = False
+    is_cb: bool = False
+    is_cnsc: bool = False
+    strict_arrays: bool = True
+    module_prefixes: bool = True
+    price_ratio_check: bool = True
+
+    @property
+    def multi_location(self) -> bool:
+        return len(self.locations) > 1 or self.locations[0] != ""
 
 
 class SimModel(BaseModel):
@@ -115,7 +237,9 @@ class SimModel(BaseModel):
     model_sku: str = ""
     tier_index: list[int] = Field(default_factory=list)
     original_price: Decimal
+    # Sellable seller stock per location.
     stock: dict[str, int] = Field(default_factory=dict)
+    # Stock reserved for promotions (flash sales), part of the seller stock.
     reserved: int = 0
 
     @property
@@ -129,6 +253,7 @@ class SimItem(BaseModel):
     status: str = "NORMAL"
     name: str
     description: str = ""
+    extended_description: bool = False
     item_sku: str = ""
     category_id: int = 100001
     image_ids: list[str] = Field(default_factory=list)
@@ -138,6 +263,7 @@ class SimItem(BaseModel):
     create_time: int
     update_time: int
     has_model: bool = False
+    price_locked: bool = False
     tier_variation: list[Json] = Field(default_factory=list)
     # Model 0 holds price and stock of an item without models.
     models: dict[int, SimModel] = Field(default_factory=dict)
@@ -154,6 +280,14 @@ class SimOrderLine(BaseModel):
     item_name: str
     item_sku: str
     model_sku: str
+    price: Decimal = Decimal("0")
+    cancelled: int = 0
+    # Units this line took from each location's sellable stock (given back there on cancellation).
+    taken: dict[str, int] = Field(default_factory=dict)
+
+    @property
+    def active(self) -> int:
+        return self.quantity - self.cancelled
 
 
 class SimOrder(BaseModel):
@@ -163,7 +297,6 @@ class SimOrder(BaseModel):
     create_time: int
     update_time: int
     lines: list[SimOrderLine]
-    stock_state: Literal["reserved", "consumed", "released"] = "reserved"
 
 
 class SimGrant(BaseModel):
@@ -197,9 +330,22 @@ class SimState(BaseModel):
 class ApiError(Exception):
     """An answer with a non-empty `error`."""
 
-    def __init__(self, error: str, message: str, status: int = 400, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        error: str,
+        message: str,
+        status: int = 400,
+        *,
+        retry_after: int | None = None,
+        response: Any = None,
+    ) -> None:
         super().__init__(f"{error}: {message}")
-        self.error, self.message, self.status, self.retry_after = error, message, status, retry_after
+        self.error, self.message, self.status = error, message, status
+        self.retry_after, self.response = retry_after, response
+
+
+def _param_error(detail: str) -> ApiError:
+    return ApiError("error_param", f"Wrong parameters, detail: {detail}")
 
 
 @dataclass
@@ -212,8 +358,79 @@ class Ctx:
 
     @property
     def shop_id(self) -> int:
-        assert self.shop is not None
-        return self.shop.shop_id
+        return self.own_shop.shop_id
+
+    @property
+    def own_shop(self) -> SimShop:
+        if self.shop is None:
+            raise ApiError("error_param", "There is no shop_id in query.")
+        return self.shop
+
+
+@dataclass(frozen=True)
+class LostPush:
+    """A push given up after its retries; `lost_at` is the simulated time it was lost."""
+
+    message_id: int
+    body: bytes
+    lost_at: int
+
+
+class PushOutbox:
+    """Live pushes with retries (a `RetryingSender` on the simulator clock) and the lost ones."""
+
+    def __init__(self, clock: SimClock, schedule: Sequence[float]) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._lost: list[LostPush] = []
+        self._next_lost_id = 1
+        self.retrying = RetryingSender(clock, tuple(schedule), accept=_shopee_accepts, on_give_up=self._give_up)
+
+    def send(self, url: str, body: bytes, headers: dict[str, str]) -> bool:
+        return self.retrying.send(url, body, headers)
+
+    def _give_up(self, push: ScheduledPush, sim_time: float) -> None:
+        with self._lock:
+            self._lost.append(LostPush(self._next_lost_id, push.body, int(sim_time)))
+            self._next_lost_id += 1
+
+    @property
+    def lost(self) -> list[LostPush]:
+        """Lost pushes not yet confirmed, oldest first (including those older than 3 days)."""
+        with self._lock:
+            return list(self._lost)
+
+    def recent_lost(self, now: float) -> list[LostPush]:
+        with self._lock:
+            return [p for p in self._lost if p.lost_at >= now - LOST_PUSH_KEEP_S]
+
+    def confirm(self, last_message_id: int) -> int:
+        with self._lock:
+            before = len(self._lost)
+            self._lost = [p for p in self._lost if p.message_id > last_message_id]
+            return before - len(self._lost)
+
+    @property
+    def delivered(self) -> int:
+        return self.retrying.delivered
+
+    @property
+    def pending(self) -> list[ScheduledPush]:
+        return self.retrying.pending
+
+    def pump(self) -> int:
+        return self.retrying.pump()
+
+    def start(self) -> None:
+        self.retrying.start()
+
+    def close(self) -> None:
+        self.retrying.close()
+
+
+def _shopee_accepts(status: int, body: bytes) -> bool:
+    """Shopee counts a push as delivered only on a 2xx with an empty body."""
+    return 200 <= status < 300 and not body
 
 
 def _digits(text: str) -> bool:
@@ -230,9 +447,12 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def _dumps(payload: Any) -> str:
+    return json.dumps(payload, default=_json_default, separators=(",", ":"))
+
+
 def _json_response(payload: Json, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    content = json.dumps(payload, default=_json_default, separators=(",", ":"))
-    return Response(content, status_code=status, media_type="application/json", headers=headers)
+    return Response(_dumps(payload), status_code=status, media_type="application/json", headers=headers)
 
 
 def _parse_body(raw: bytes) -> Json:
@@ -268,16 +488,24 @@ def _entries(value: Any, name: str, low: int, high: int) -> list[Json]:
     return value
 
 
-def _query_list(query: QueryParams, name: str) -> list[str]:
-    """Array query parameters: the key repeated, or comma-separated values."""
-    return [part.strip() for value in query.getlist(name) for part in value.split(",") if part.strip()]
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def _query_ints(query: QueryParams, name: str, low: int, high: int) -> list[int]:
-    values = _query_list(query, name)
-    if not low <= len(values) <= high:
-        raise ApiError("error_param", f"{name} should have {low} to {high} ids.")
-    return [_int(value, name) for value in values]
+def _comma_list(query: QueryParams, name: str, shop: SimShop) -> list[str]:
+    """A documented comma-joined array parameter: ONE value; a repeated key is a wrong parameter."""
+    values = query.getlist(name)
+    if len(values) > 1 and shop.strict_arrays:
+        raise _param_error(f"{name} must be one comma-separated value, not a repeated parameter.")
+    return [part for value in values for part in _split(value)]
+
+
+def _repeated_list(query: QueryParams, name: str, shop: SimShop) -> list[str]:
+    """A documented repeated-key array parameter (`item_status=A&item_status=B`)."""
+    values = query.getlist(name)
+    if shop.strict_arrays:
+        return [value.strip() for value in values if value.strip()]
+    return [part for value in values for part in _split(value)]
 
 
 def _query_int(query: QueryParams, name: str, default: int | None = None) -> int:
@@ -290,17 +518,42 @@ def _query_int(query: QueryParams, name: str, default: int | None = None) -> int
 
 
 def _price(value: Any) -> Decimal | None:
-    """A positive price with at most 2 decimal places, else None."""
+    """A positive finite price with at most 2 decimal places, else None."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         return None
     try:
         price = Decimal(str(value))
     except InvalidOperation:
         return None
+    if not price.is_finite() or price <= 0:
+        return None
     exponent = price.normalize().as_tuple().exponent
-    if not price.is_finite() or price <= 0 or not isinstance(exponent, int) or exponent < -2:
+    if not isinstance(exponent, int) or exponent < -2:
         return None
     return price
+
+
+def _region_price(value: Any, shop: SimShop, name: str) -> Decimal:
+    """A price the shop's region takes: 2 decimals in some regions, integers elsewhere."""
+    price = _price(value)
+    if price is None:
+        raise _param_error(f"{name} must be a positive number with at most 2 decimal places.")
+    if shop.region not in DECIMAL_REGIONS and price != price.to_integral_value():
+        raise _param_error(f"{name} {price} has decimals; prices in region {shop.region} must be integers.")
+    return price
+
+
+def _check_price_ratio(prices: Sequence[Decimal], shop: SimShop) -> None:
+    """The variation price ratio of the shop's region between an item's highest and lowest price."""
+    ratio = PRICE_RATIO.get(shop.region)
+    if not shop.price_ratio_check or ratio is None or len(prices) < 2:
+        return
+    low, high = min(prices), max(prices)
+    if high > low * ratio:
+        raise _param_error(
+            f"the price gap between models is too large: in region {shop.region} the highest price "
+            f"may be at most {ratio} times the lowest ({high} > {ratio} x {low})."
+        )
 
 
 def _weight(value: Any) -> Decimal:
@@ -336,6 +589,20 @@ def _with_query(url: str, extra: dict[str, str]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
+def _stock_map(spec: StockSpec, locations: Sequence[str]) -> dict[str, int]:
+    """Seeded stock: an int goes to the first location; a mapping names locations."""
+    if isinstance(spec, int):
+        return {location: (spec if index == 0 else 0) for index, location in enumerate(locations)}
+    unknown = set(spec) - set(locations)
+    if unknown:
+        raise ValueError(f"locations {sorted(unknown)} are not locations of this shop")
+    return {location: int(spec.get(location, 0)) for location in locations}
+
+
+def _product_route(path: str) -> bool:
+    return path.startswith("/api/v2/product/")
+
+
 # --- the simulator --------------------------------------------------------------------------
 
 
@@ -355,7 +622,8 @@ class ShopeeSimulator:
         rate_limit_per_minute: int | None = None,
         daily_quota: int | None = None,
         auto_approve: bool = False,
-        clock: Callable[[], float] = time.time,
+        clock: SimClock | None = None,
+        push_retry_schedule: Sequence[float] = DEFAULT_PUSH_RETRY_SCHEDULE,
         state: SimState | None = None,
     ) -> None:
         self.state = state or SimState(partner_id=partner_id, partner_key=partner_key)
@@ -364,132 +632,200 @@ class ShopeeSimulator:
         self.refresh_grace_s, self.code_ttl_s = refresh_grace_s, code_ttl_s
         self.rate_limit_per_minute, self.daily_quota = rate_limit_per_minute, daily_quota
         self.auto_approve = auto_approve
-        self.clock = clock
+        self.clock = clock or SimClock()
         self.write_log = WriteLog()
-        self.sender = WebhookSender()
+        self.sender = PushOutbox(self.clock, push_retry_schedule)
         self.requests: Counter[str] = Counter()
         self._lock = threading.RLock()
         self._recent_calls: dict[int, deque[float]] = {}
-        self._daily_calls: Counter[tuple[int, str]] = Counter()
+        self._daily_calls: Counter[str] = Counter()
+        self._order_cursors: dict[str, int] = {}
         self._server: ServerThread | None = None
         self._tickers: list[Ticker] = []
         self.app = self._build_app()
 
+    @property
+    def pushes(self) -> PushOutbox:
+        """Live pushes, their retries and the lost ones (also reachable as `sender`)."""
+        return self.sender
+
+    def _now(self) -> float:
+        return self.clock.now()
+
     # -- serving --
 
     def _build_app(self) -> Starlette:
-        api: list[tuple[str, str, CallKind, Callable[[Ctx], Json]]] = [
-            ("POST", "/api/v2/auth/token/get", "token", self._token_get),
-            ("POST", "/api/v2/auth/access_token/get", "token", self._token_refresh),
-            ("POST", "/api/v2/push/set_app_push_config", "public", self._set_push_config),
-            ("GET", "/api/v2/push/get_lost_push_message", "public", self._lost_pushes),
-            ("POST", "/api/v2/push/confirm_consumed_lost_push_message", "public", self._confirm_lost_pushes),
-            ("GET", "/api/v2/product/get_item_list", "shop", self._item_list),
-            ("GET", "/api/v2/product/get_item_base_info", "shop", self._item_base_info),
-            ("GET", "/api/v2/product/get_model_list", "shop", self._model_list),
-            ("GET", "/api/v2/product/search_item", "shop", self._search_item),
-            ("POST", "/api/v2/product/update_price", "shop", self._update_price),
-            ("POST", "/api/v2/product/update_stock", "shop", self._update_stock),
-            ("POST", "/api/v2/product/update_item", "shop", self._update_item),
-            ("POST", "/api/v2/product/add_item", "shop", self._add_item),
-            ("POST", "/api/v2/product/init_tier_variation", "shop", self._init_tier_variation),
-            ("POST", "/api/v2/product/unlist_item", "shop", self._unlist_item),
-            ("POST", "/api/v2/product/delete_item", "shop", self._delete_item),
-            ("GET", "/api/v2/order/get_order_detail", "shop", self._order_detail),
+        api: list[tuple[str, str, SignKind, Envelope, Callable[[Ctx], Any]]] = [
+            ("POST", "/api/v2/auth/token/get", "token", "top", self._token_get),
+            ("POST", "/api/v2/auth/access_token/get", "token", "top", self._token_refresh),
+            ("POST", "/api/v2/push/set_app_push_config", "public", "wrapped", self._set_push_config),
+            ("GET", "/api/v2/push/get_lost_push_message", "public", "wrapped", self._lost_pushes),
+            ("POST", "/api/v2/push/confirm_consumed_lost_push_message", "public", "wrapped", self._confirm_lost),
+            ("GET", "/api/v2/shop/get_shop_info", "shop", "top", self._shop_info),
+            ("GET", "/api/v2/shop/get_warehouse_detail", "shop", "wrapped", self._warehouse_detail),
+            ("GET", "/api/v2/product/get_item_list", "shop", "wrapped", self._item_list),
+            ("GET", "/api/v2/product/get_item_base_info", "shop", "wrapped", self._item_base_info),
+            ("GET", "/api/v2/product/get_model_list", "shop", "wrapped", self._model_list),
+            ("GET", "/api/v2/product/search_item", "shop", "wrapped", self._search_item),
+            ("POST", "/api/v2/product/update_price", "shop", "wrapped", self._update_price),
+            ("POST", "/api/v2/product/update_stock", "shop", "wrapped", self._update_stock),
+            ("POST", "/api/v2/product/update_item", "shop", "wrapped", self._update_item),
+            ("POST", "/api/v2/product/add_item", "shop", "wrapped", self._add_item),
+            ("POST", "/api/v2/product/init_tier_variation", "shop", "wrapped", self._init_tier_variation),
+            ("POST", "/api/v2/product/unlist_item", "shop", "wrapped", self._unlist_item),
+            ("POST", "/api/v2/product/delete_item", "shop", "wrapped", self._delete_item),
+            ("GET", "/api/v2/order/get_order_list", "shop", "wrapped", self._order_list),
+            ("GET", "/api/v2/order/get_order_detail", "shop", "wrapped", self._order_detail),
         ]
-        routes = [Route(path, self._endpoint(kind, handler), methods=[method]) for method, path, kind, handler in api]
+        routes = [
+            Route(path, self._endpoint(kind, envelope, handler), methods=[method])
+            for method, path, kind, envelope, handler in api
+        ]
         routes.append(Route("/api/v2/shop/auth_partner", self._auth_partner, methods=["GET"]))
         return Starlette(routes=routes)
 
-    def _endpoint(self, kind: CallKind, handler: Callable[[Ctx], Json]) -> Callable[[Request], Awaitable[Response]]:
+    def _endpoint(
+        self, kind: SignKind, envelope: Envelope, handler: Callable[[Ctx], Any]
+    ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
+            path = request.url.path
             with self._lock:
-                self.requests[request.url.path] += 1
+                self.requests[path] += 1
+                shop = self._shop_named_in(request.query_params)
             faults = self.faults
             if faults.latency_s > 0:
                 await asyncio.sleep(faults.latency_s)
             fault = faults.draw()
             if fault is Fault.THROTTLE:
-                return self._error(kind, ApiError("error_rate_limit", "Too many requests.", 429, retry_after=1))
+                error = ApiError("error_rate_limit", "Too many requests.", 429, retry_after=1)
+                return self._error(envelope, error, path, shop)
             if fault is Fault.SERVER_ERROR:
-                return self._error(kind, ApiError("error_server", "Internal server error, try again later.", 500))
-            response = self._handle(kind, handler, request, await request.body())
+                error = ApiError("error_server", "System error. Please try again later.", 500)
+                return self._error(envelope, error, path, shop)
+            response = self._handle(kind, envelope, handler, request, await request.body())
             if fault is Fault.TIMEOUT:
                 await asyncio.sleep(faults.timeout_hold_s)
             return response
 
         return endpoint
 
-    def _handle(self, kind: CallKind, handler: Callable[[Ctx], Json], request: Request, raw: bytes) -> Response:
+    def _shop_named_in(self, query: QueryParams) -> SimShop | None:
+        text = query.get("shop_id", "")
+        return self.state.shops.get(int(text)) if _digits(text) else None
+
+    def _handle(
+        self, kind: SignKind, envelope: Envelope, handler: Callable[[Ctx], Any], request: Request, raw: bytes
+    ) -> Response:
+        path = request.url.path
         try:
             with self._lock:
-                now = self.clock()
-                shop = self._verify(kind, request.url.path, request.query_params, now)
+                now = self._now()
+                # Gateway checks (partner, timestamp, sign, token, limits) answer bare common codes.
+                shop = self._verify(kind, path, request.query_params, now)
+        except ApiError as error:
+            return self._error(envelope, error, path, None)
+        try:
+            with self._lock:
                 body = _parse_body(raw) if request.method == "POST" else {}
                 ctx = Ctx(shop, request.query_params, body, now)
                 result = handler(ctx)
         except ApiError as error:
-            return self._error(kind, error)
+            return self._error(envelope, error, path, shop)
         head = {"request_id": uuid.uuid4().hex, "error": "", "message": ""}
-        if kind == "token":
+        if envelope == "top":
             return _json_response({**head, **result})
         return _json_response({**head, "warning": "; ".join(ctx.warnings), "response": result})
 
-    def _error(self, kind: CallKind, error: ApiError) -> Response:
-        payload: Json = {"request_id": uuid.uuid4().hex, "error": error.error, "message": error.message}
-        if kind != "token":
-            payload.update(warning="", response=None)
+    def _error(self, envelope: Envelope, error: ApiError, path: str, shop: SimShop | None) -> Response:
+        """The error envelope; `shop` is given for answers of the module itself (prefixed on some shops)."""
+        code = error.error
+        if (
+            shop is not None
+            and shop.module_prefixes
+            and _product_route(path)
+            and code in ("error_param", "error_server")
+        ):
+            code = f"product.{code}"
+        payload: Json = {"request_id": uuid.uuid4().hex, "error": code, "message": error.message}
+        if envelope == "wrapped":
+            payload.update(warning="", response=error.response)
         headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
         return _json_response(payload, error.status, headers)
 
-    def _verify(self, kind: CallKind, path: str, query: QueryParams, now: float) -> SimShop | None:
+    def _verify(self, kind: SignKind, path: str, query: QueryParams, now: float) -> SimShop | None:
         """Shopee's checks, in order: partner, timestamp, sign, then (shop calls) shop, token, limits."""
         partner = query.get("partner_id", "")
+        if not partner:
+            raise ApiError("error_param", "There is no partner_id in query.")
         if not _digits(partner) or int(partner) != self.state.partner_id:
             raise ApiError("error_param", "Invalid partner_id.")
         timestamp = query.get("timestamp", "")
         if not _digits(timestamp):
-            raise ApiError("error_param", "timestamp is required.")
-        if abs(now - int(timestamp)) > TIMESTAMP_WINDOW_S:
+            raise ApiError("error_param", "no timestamp")
+        # Clients sign with their own wall clock, so the window is checked against wall time.
+        if abs(time.time() - int(timestamp)) > TIMESTAMP_WINDOW_S:
             raise ApiError("error_param", "Timestamp is expired.")
         base = f"{partner}{path}{timestamp}"
         token, shop_text = query.get("access_token", ""), query.get("shop_id", "")
         if kind == "shop":
-            if not token or not _digits(shop_text):
-                raise ApiError("error_param", "access_token and shop_id are required.")
+            if not token:
+                raise ApiError("error_param", "There is no access_token in query.")
+            if not _digits(shop_text):
+                raise ApiError("error_param", "There is no shop_id in query.")
             base += f"{token}{shop_text}"
+        if not query.get("sign"):
+            raise ApiError("error_param", "There is no sign in query.")
         expected = _hmac_hex(self.state.partner_key, base.encode())
         if not hmac.compare_digest(expected.encode(), query.get("sign", "").encode()):
             raise ApiError("error_sign", "Wrong sign.", 403)
         if kind != "shop":
+            self._count_app_call(now)
             return None
         shop = self.state.shops.get(int(shop_text))
         if shop is None:
-            raise ApiError("error_param", "Invalid shop_id.")
+            raise ApiError("error_auth", "Invalid partner_id or shopid.", 403)
         if shop.revoked or not shop.authorized:
             raise ApiError("error_auth", "The shop has deauthorized this partner: authorization revoked.", 403)
         grant = self.state.access_tokens.get(token)
         if grant is None or grant.shop_id != shop.shop_id:
-            raise ApiError("invalid_acceess_token", "Invalid access_token.", 403)
+            raise ApiError("invalid_acceess_token", "Invalid access_token, please have a check.", 403)
         if grant.expires_at <= now:
+            if shop.module_prefixes:
+                raise ApiError("common.error_auth", "Invalid access_token.", 403)
             raise ApiError("invalid_acceess_token", "Invalid access_token: the access token has expired.", 403)
-        self._count_call(shop.shop_id, now)
+        self._count_shop_call(shop.shop_id, now)
+        self._count_app_call(now)
         return shop
 
-    def _count_call(self, shop_id: int, now: float) -> None:
-        if self.rate_limit_per_minute:
-            calls = self._recent_calls.setdefault(shop_id, deque())
-            while calls and calls[0] <= now - 60:
-                calls.popleft()
-            if len(calls) >= self.rate_limit_per_minute:
-                wait = max(1, math.ceil(calls[0] + 60 - now))
-                raise ApiError("error_rate_limit", "Too many requests for this shop.", 429, retry_after=wait)
-            calls.append(now)
-        if self.daily_quota:
-            day = (shop_id, datetime.fromtimestamp(now, tz=UTC8).date().isoformat())
-            if self._daily_calls[day] >= self.daily_quota:
-                raise ApiError("error_limit", "Daily API quota exceeded; it resets at 00:00 UTC+8.", 403)
-            self._daily_calls[day] += 1
+    def _count_shop_call(self, shop_id: int, now: float) -> None:
+        if not self.rate_limit_per_minute:
+            return
+        calls = self._recent_calls.setdefault(shop_id, deque())
+        while calls and calls[0] <= now - 60:
+            calls.popleft()
+        if len(calls) >= self.rate_limit_per_minute:
+            wait = max(1, math.ceil(calls[0] + 60 - now))
+            raise ApiError(
+                "error_rate_limit",
+                "Too many requests. You have reached the rate limit. Please try again later.",
+                429,
+                retry_after=wait,
+            )
+        calls.append(now)
+
+    def _count_app_call(self, now: float) -> None:
+        """The app's daily limit: one counter for every shop of the partner, per UTC+8 day."""
+        if not self.daily_quota:
+            return
+        day = datetime.fromtimestamp(now, tz=UTC8).date().isoformat()
+        if self._daily_calls[day] >= self.daily_quota:
+            raise ApiError("error_limit", MSG_DAILY_LIMIT, 403)
+        self._daily_calls[day] += 1
+
+    def daily_calls(self) -> int:
+        """Calls counted against the app's daily limit today (UTC+8, simulated clock)."""
+        with self._lock:
+            return self._daily_calls[datetime.fromtimestamp(self._now(), tz=UTC8).date().isoformat()]
 
     # -- authorization --
 
@@ -499,7 +835,7 @@ class ShopeeSimulator:
         with self._lock:
             self.requests[request.url.path] += 1
             try:
-                self._verify("public", request.url.path, query, self.clock())
+                self._verify("public", request.url.path, query, self._now())
             except ApiError as error:
                 text = "This authorization link has expired." if "expired" in error.message else error.message
                 return HTMLResponse(f"<h1>Authorization failed</h1><p>{html.escape(text)}</p>", status_code=400)
@@ -519,14 +855,18 @@ class ShopeeSimulator:
                 return HTMLResponse(
                     f"<h1>Shopee (simulator): authorize partner {self.state.partner_id}</h1><ul>{links}</ul>"
                 )
-            shop = self.state.shops[chosen]
-            shop.authorized, shop.revoked = True, False
+            self._authorize(self.state.shops[chosen])
             code = self._grant(self.state.codes, chosen, self.code_ttl_s)
+        self._push(1, chosen, {"shop_id": chosen, "success": 1})
         return RedirectResponse(_with_query(redirect, {"code": code, "shop_id": str(chosen)}), status_code=302)
+
+    def _authorize(self, shop: SimShop) -> None:
+        shop.authorized, shop.revoked = True, False
+        shop.auth_time = int(self._now())
 
     def _grant(self, table: dict[str, SimGrant], shop_id: int, ttl_s: float) -> str:
         value = secrets.token_hex(16)
-        table[value] = SimGrant(value=value, shop_id=shop_id, expires_at=self.clock() + ttl_s)
+        table[value] = SimGrant(value=value, shop_id=shop_id, expires_at=self._now() + ttl_s)
         return value
 
     def _token_pair(self, shop_id: int) -> Json:
@@ -564,35 +904,105 @@ class ShopeeSimulator:
                 token.expires_at = min(token.expires_at, ctx.now + self.refresh_grace_s)
         return self._token_pair(shop_id)
 
+    # -- shop --
+
+    def _shop_info(self, ctx: Ctx) -> Json:
+        shop = ctx.own_shop
+        return {
+            "shop_name": shop.name,
+            "region": shop.region,
+            "status": "NORMAL",
+            "is_cb": shop.is_cb,
+            "is_upgraded_cbsc": shop.is_cnsc,
+            "merchant_id": None,
+            "is_sip": False,
+            "sip_affi_shops": [],
+            "shop_fulfillment_flag": "Others",
+            "is_main_shop": False,
+            "is_direct_shop": False,
+            "linked_main_shop_id": 0,
+            "linked_direct_shop_list": [],
+            "auth_time": shop.auth_time,
+            "expire_time": shop.auth_time + AUTHORIZATION_DAYS * 86400,
+        }
+
+    def _warehouse_detail(self, ctx: Ctx) -> list[Json]:
+        shop = ctx.own_shop
+        warehouse_type = _query_int(ctx.query, "warehouse_type", 1)
+        if warehouse_type not in (1, 2):
+            raise _param_error("warehouse_type must be 1 (pickup) or 2 (return).")
+        if not shop.multi_location:
+            raise ApiError("warehouse.error_not_in_whitelist", MSG_NOT_WHITELISTED)
+        if warehouse_type == 2:
+            return []
+        rows = [
+            {
+                "warehouse_id": index + 1,
+                "warehouse_name": f"Warehouse {location}",
+                "warehouse_type": 1,
+                "location_id": location,
+                "address_id": 100_000 + index,
+                "region": shop.region,
+                "state": "",
+                "city": "",
+                "address": f"Simulated address {index + 1}",
+                "zipcode": "",
+                "district": "",
+                "town": "",
+                "state_code": "",
+                "holiday_mode_state": 1 if shop.holiday_mode else 0,
+            }
+            for index, location in enumerate(shop.locations)
+        ]
+        return rows
+
     # -- push configuration and lost pushes --
 
     def _set_push_config(self, ctx: Ctx) -> Json:
-        url = _text(ctx.body.get("callback_url"), "callback_url")
+        url = ctx.body.get("callback_url")
+        if url is None:
+            url = self.state.push_url
+            if url is None:
+                raise ApiError(
+                    "error_param",
+                    "Your app's callback_url is empty, please input a callback_url before you turn on push config.",
+                )
+        url = _text(url, "callback_url")
         if not url.startswith(("http://", "https://")):
-            raise ApiError("error_param", "callback_url must be an http(s) URL.")
-        codes = ctx.body.get("set_push_config_on", [])
-        if not isinstance(codes, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in codes):
-            raise ApiError("error_param", "set_push_config_on must be a list of push codes.")
-        self.state.push_url, self.state.push_codes = url, sorted(set(codes))
+            raise ApiError("error_param", "this callback_url is invalid, please check your callback_url.")
+        turn_on = self._push_code_list(ctx.body.get("set_push_config_on", []), "set_push_config_on")
+        turn_off = self._push_code_list(ctx.body.get("set_push_config_off", []), "set_push_config_off")
+        codes = (set(self.state.push_codes) | set(turn_on)) - set(turn_off)
+        self.state.push_url, self.state.push_codes = url, sorted(codes)
         return {"result": "success"}
 
+    @staticmethod
+    def _push_code_list(value: Any, name: str) -> list[int]:
+        if not isinstance(value, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in value):
+            raise _param_error(f"{name} must be a list of push codes.")
+        unknown = sorted(set(value) - PUSH_CODES)
+        if unknown:
+            raise _param_error(f"push config {', '.join(map(str, unknown))} is not supported.")
+        return list(value)
+
     def _lost_pushes(self, ctx: Ctx) -> Json:
-        page = self.sender.take_lost(LOST_PUSH_PAGE)
+        recent = self.sender.recent_lost(ctx.now)
+        page = recent[:LOST_PUSH_PAGE]
         messages = []
         for push in page:
-            body = json.loads(push.body)
-            data = json.dumps(body.get("data", {}), separators=(",", ":"))
-            messages.append(
-                {"shop_id": body.get("shop_id"), "code": body["code"], "timestamp": body["timestamp"], "data": data}
-            )
+            original = json.loads(push.body)
+            message: Json = {"code": original["code"], "timestamp": push.lost_at, "data": push.body.decode()}
+            if original.get("code") not in (1, 2, 12):  # partner-level pushes carry no shop_id here
+                message = {"shop_id": original.get("shop_id"), **message}
+            messages.append(message)
         return {
             "push_message_list": messages,
-            "has_next_page": len(self.sender.lost) > len(page),
+            "has_next_page": len(recent) > len(page),
             "last_message_id": page[-1].message_id if page else 0,
         }
 
-    def _confirm_lost_pushes(self, ctx: Ctx) -> Json:
-        self.sender.confirm_lost(_int(ctx.body.get("last_message_id"), "last_message_id", minimum=1))
+    def _confirm_lost(self, ctx: Ctx) -> Json:
+        self.sender.confirm(_int(ctx.body.get("last_message_id"), "last_message_id", minimum=1))
         return {}
 
     # -- products: reading --
@@ -600,21 +1010,26 @@ class ShopeeSimulator:
     def _own_item(self, shop_id: int, item_id: int, *, live: bool = True) -> SimItem:
         item = self.state.items.get(item_id)
         if item is None or (item.shop_id == shop_id and live and item.deleted):
-            raise ApiError("error_item_not_found", f"item_id {item_id} not found.", 404)
+            raise ApiError("error_item_not_found", "Item_id is not found.", 404)
         if item.shop_id != shop_id:
-            raise ApiError("error_item_not_belong_shop", f"item_id {item_id} does not belong to this shop.", 403)
+            raise ApiError("error_item_not_belong_shop", "Item not belong to shop.", 403)
         return item
 
     def _item_list(self, ctx: Ctx) -> Json:
         offset = _query_int(ctx.query, "offset", 0)
         page_size = _query_int(ctx.query, "page_size")
         if not 1 <= page_size <= MAX_PAGE or offset < 0:
-            raise ApiError("error_param", f"page_size should be between 1 and {MAX_PAGE}; offset at least 0.")
-        statuses = set(_query_list(ctx.query, "item_status"))
+            raise _param_error(f"page_size should be between 1 and {MAX_PAGE}; offset at least 0.")
+        statuses = _repeated_list(ctx.query, "item_status", ctx.own_shop)
         if not statuses:
-            raise ApiError("error_param", "item_status is required.")
+            raise _param_error("item_status is required.")
+        invalid = [status for status in statuses if status not in ITEM_STATUSES]
+        if invalid:
+            raise _param_error(f"item_status {invalid[0]} is not a valid status (repeat the key for several).")
         since = _query_int(ctx.query, "update_time_from", 0)
         until = _query_int(ctx.query, "update_time_to", 2**62)
+        if since > until:
+            raise ApiError("error_update_time_range", "Update_time_to should be later than update_time_from.")
         matches = [
             item
             for item in sorted(self.state.items.values(), key=lambda i: i.item_id)
@@ -630,13 +1045,14 @@ class ShopeeSimulator:
 
     @staticmethod
     def _stock_info(model: SimModel) -> Json:
-        sellers = [{"location_id": loc, "stock": qty} if loc else {"stock": qty} for loc, qty in model.stock.items()]
+        sellers = [
+            {"location_id": location, "stock": qty, "if_saleable": True} if location else {"stock": qty}
+            for location, qty in model.stock.items()
+        ]
         return {
-            "summary_info": {
-                "total_reserved_stock": model.reserved,
-                "total_available_stock": model.total_stock - model.reserved,
-            },
+            "summary_info": {"total_reserved_stock": model.reserved, "total_available_stock": model.total_stock},
             "seller_stock": sellers,
+            "shopee_stock": [],
         }
 
     def _item_json(self, item: SimItem, shop: SimShop) -> Json:
@@ -644,16 +1060,21 @@ class ShopeeSimulator:
             "item_id": item.item_id,
             "category_id": item.category_id,
             "item_name": item.name,
-            "description": item.description,
+            "description": "" if item.extended_description else item.description,
+            "description_type": "extended" if item.extended_description else "normal",
             "item_sku": item.item_sku,
             "create_time": item.create_time,
             "update_time": item.update_time,
             "item_status": item.status,
             "has_model": item.has_model,
             "image": {"image_id_list": item.image_ids, "image_url_list": [_image_url(i) for i in item.image_ids]},
-            "weight": item.weight,
+            # Shopee sends the weight as a string (kg).
+            "weight": str(item.weight),
             "logistic_info": item.logistic_info,
         }
+        if item.extended_description:
+            fields = [{"field_type": "text", "text": item.description}]
+            data["description_info"] = {"extended_description": {"field_list": fields}}
         if item.dimension:
             data["dimension"] = item.dimension
         if not item.has_model:
@@ -670,28 +1091,29 @@ class ShopeeSimulator:
             data["stock_info_v2"] = {
                 "summary_info": {
                     "total_reserved_stock": sum(m.reserved for m in models),
-                    "total_available_stock": sum(m.total_stock - m.reserved for m in models),
+                    "total_available_stock": sum(m.total_stock for m in models),
                 }
             }
         return data
 
     def _item_base_info(self, ctx: Ctx) -> Json:
-        ids = _query_ints(ctx.query, "item_id_list", 1, MAX_BATCH)
+        texts = _comma_list(ctx.query, "item_id_list", ctx.own_shop)
+        if not 1 <= len(texts) <= MAX_BATCH:
+            raise _param_error(f"item_id_list should have 1 to {MAX_BATCH} ids.")
+        ids = [_int(text, "item_id_list") for text in texts]
         found = [
             self.state.items[i] for i in ids if i in self.state.items and self.state.items[i].shop_id == ctx.shop_id
         ]
         missing = sorted(set(ids) - {item.item_id for item in found})
         if missing:
             ctx.warnings.append(f"item_id not found: {missing}")
-        assert ctx.shop is not None
-        return {"item_list": [self._item_json(item, ctx.shop) for item in found]}
+        return {"item_list": [self._item_json(item, ctx.own_shop) for item in found]}
 
     def _model_list(self, ctx: Ctx) -> Json:
         item = self._own_item(ctx.shop_id, _query_int(ctx.query, "item_id"), live=False)
-        assert ctx.shop is not None
         if not item.has_model:
             return {"tier_variation": [], "model": []}
-        currency = ctx.shop.currency
+        currency = ctx.own_shop.currency
         models = [
             {
                 "model_id": m.model_id,
@@ -710,7 +1132,7 @@ class ShopeeSimulator:
         offset = _query_int(ctx.query, "offset", 0)
         page_size = _query_int(ctx.query, "page_size")
         if not 1 <= page_size <= MAX_PAGE or offset < 0:
-            raise ApiError("error_param", f"page_size should be between 1 and {MAX_PAGE}; offset at least 0.")
+            raise _param_error(f"page_size should be between 1 and {MAX_PAGE}; offset at least 0.")
         sku, name = ctx.query.get("item_sku"), (ctx.query.get("item_name") or "").lower()
         matches = [
             item.item_id
@@ -728,77 +1150,172 @@ class ShopeeSimulator:
             "next_offset": offset + len(page),
         }
 
+    # -- orders --
+
+    def _order_list(self, ctx: Ctx) -> Json:
+        field_name = ctx.query.get("time_range_field", "")
+        if field_name not in ("create_time", "update_time"):
+            raise _param_error("time_range_field must be create_time or update_time.")
+        time_from, time_to = _query_int(ctx.query, "time_from"), _query_int(ctx.query, "time_to")
+        if time_from > time_to or time_to - time_from > ORDER_LIST_MAX_RANGE_S:
+            raise ApiError("order.order_list_invalid_time", MSG_ORDER_RANGE)
+        page_size = _query_int(ctx.query, "page_size")
+        if not 1 <= page_size <= MAX_PAGE:
+            raise _param_error(f"page_size should be between 1 and {MAX_PAGE}.")
+        status = ctx.query.get("order_status")
+        if status is not None and status not in ORDER_STATUSES:
+            raise _param_error(f"order_status {status} is not valid.")
+        cursor = ctx.query.get("cursor", "")
+        offset = 0
+        if cursor:
+            if cursor not in self._order_cursors:
+                raise _param_error("cursor is invalid.")
+            offset = self._order_cursors[cursor]
+        matches = sorted(
+            (
+                o
+                for o in self.state.orders.values()
+                if o.shop_id == ctx.shop_id
+                and time_from <= getattr(o, field_name) <= time_to
+                and (status is None or o.status == status)
+            ),
+            key=lambda o: (getattr(o, field_name), o.order_sn),
+            reverse=True,
+        )
+        page = matches[offset : offset + page_size]
+        more = offset + len(page) < len(matches)
+        next_cursor = ""
+        if more:
+            next_cursor = secrets.token_urlsafe(12)  # opaque: a client may not compute it
+            self._order_cursors[next_cursor] = offset + len(page)
+        optional = set(_split(ctx.query.get("response_optional_fields", "")))
+        rows = [
+            {"order_sn": o.order_sn, **({"order_status": o.status} if "order_status" in optional else {})} for o in page
+        ]
+        return {"more": more, "next_cursor": next_cursor, "order_list": rows}
+
     def _order_detail(self, ctx: Ctx) -> Json:
-        order_sns = _query_list(ctx.query, "order_sn_list")
+        shop = ctx.own_shop
+        order_sns = _comma_list(ctx.query, "order_sn_list", shop)
         if not 1 <= len(order_sns) <= MAX_BATCH:
-            raise ApiError("error_param", f"order_sn_list should have 1 to {MAX_BATCH} order numbers.")
-        optional = set(_query_list(ctx.query, "response_optional_fields"))
-        orders = [o for sn in order_sns if (o := self.state.orders.get(sn)) is not None and o.shop_id == ctx.shop_id]
-        missing = sorted(set(order_sns) - {o.order_sn for o in orders})
-        if missing:
-            ctx.warnings.append(f"order_sn not found: {missing}")
-        result = []
-        for order in orders:
-            row: Json = {
-                "order_sn": order.order_sn,
-                "order_status": order.status,
-                "create_time": order.create_time,
-                "update_time": order.update_time,
-            }
-            if "item_list" in optional:
-                row["item_list"] = [
-                    {
-                        "item_id": line.item_id,
-                        "item_name": line.item_name,
-                        "item_sku": line.item_sku,
-                        "model_id": line.model_id,
-                        "model_sku": line.model_sku,
-                        "model_quantity_purchased": line.quantity,
-                    }
-                    for line in order.lines
-                ]
-            result.append(row)
-        return {"order_list": result}
+            raise _param_error(f"order_sn_list should have 1 to {MAX_BATCH} order numbers.")
+        optional = set(_comma_list(ctx.query, "response_optional_fields", shop))
+        orders = []
+        for order_sn in order_sns:
+            order = self.state.orders.get(order_sn)
+            if order is None or order.shop_id != ctx.shop_id:
+                # One unknown order fails the whole call (the schema's error example).
+                raise ApiError("error_not_found", MSG_ORDER_NOT_FOUND, 404)
+            orders.append(order)
+        return {"order_list": [self._order_json(order, shop, optional) for order in orders]}
+
+    def _order_json(self, order: SimOrder, shop: SimShop, optional: set[str]) -> Json:
+        row: Json = {
+            "order_sn": order.order_sn,
+            "region": shop.region,
+            "currency": shop.currency,
+            "cod": False,
+            "order_status": order.status,
+            "create_time": order.create_time,
+            "update_time": order.update_time,
+            "message_to_seller": "",
+            "days_to_ship": 3,
+            "ship_by_date": order.create_time + 3 * 86400,
+        }
+        if "item_list" in optional:
+            row["item_list"] = [
+                {
+                    "item_id": line.item_id,
+                    "item_name": line.item_name,
+                    "item_sku": line.item_sku,
+                    "model_id": line.model_id,
+                    "model_name": line.model_sku,
+                    "model_sku": line.model_sku,
+                    "model_quantity_purchased": line.quantity,
+                    "model_original_price": line.price,
+                    "model_discounted_price": line.price,
+                    "active_qty": 0 if order.status == "CANCELLED" else line.active,
+                    "cancel_requested_qty": 0,
+                    "cancelled_qty": line.quantity if order.status == "CANCELLED" else line.cancelled,
+                    "return_requested_qty": 0,
+                    "returned_qty": 0,
+                    **({"product_location_id": ",".join(sorted(line.taken))} if shop.multi_location else {}),
+                }
+                for line in order.lines
+            ]
+        return row
 
     # -- products: writing --
 
     def _touch(self, item: SimItem, now: float) -> None:
         item.update_time = max(item.update_time, int(now))
 
+    @staticmethod
+    def _refuse_product_writes(shop: SimShop) -> None:
+        if shop.is_cnsc or shop.is_cb:
+            raise ApiError(
+                "error_auth", "This is a cross-border shop: edit its items with the v2.global_product APIs.", 403
+            )
+
     def _update_price(self, ctx: Ctx) -> Json:
+        shop = ctx.own_shop
         item = self._own_item(ctx.shop_id, _int(ctx.body.get("item_id"), "item_id"))
+        self._refuse_product_writes(shop)
+        rows = _entries(ctx.body.get("price_list"), "price_list", 1, MAX_BATCH)
+        if shop.holiday_mode:
+            raise ApiError("error_auth", MSG_HOLIDAY, 403)
+        if item.price_locked:
+            raise ApiError("error_in_item_promotion_item_price_lock", MSG_PRICE_LOCK)
+        seen: set[Any] = set()
+        for row in rows:
+            if row.get("model_id", 0) in seen:
+                raise ApiError("error_param", "Repeat model_id.")
+            seen.add(row.get("model_id", 0))
+        new_prices = {
+            row.get("model_id", 0): _region_price(row.get("original_price"), shop, "original_price") for row in rows
+        }
+        if item.has_model:
+            after = {m.model_id: new_prices.get(m.model_id, m.original_price) for m in item.models.values()}
+            _check_price_ratio(list(after.values()), shop)
         successes: list[Json] = []
         failures: list[Json] = []
-        for entry in _entries(ctx.body.get("price_list"), "price_list", 1, MAX_BATCH):
-            model_id, price = entry.get("model_id"), _price(entry.get("original_price"))
+        for model_id, price in new_prices.items():
             model = item.models.get(model_id) if isinstance(model_id, int) else None
             if model is None:
-                failures.append({"model_id": model_id, "failed_reason": f"model_id {model_id} not found in this item."})
-            elif price is None:
-                failures.append({"model_id": model_id, "failed_reason": "original_price must be > 0 with 2 decimals."})
-            else:
-                old, model.original_price = model.original_price, price
-                self.write_log.record(str(ctx.shop_id), str(item.item_id), str(model.model_id), "price", old, price)
-                if old != price:
-                    self._touch(item, ctx.now)
-                successes.append({"model_id": model.model_id, "original_price": price})
+                failures.append({"model_id": model_id, "failed_reason": "Wrong model_id."})
+                continue
+            old, model.original_price = model.original_price, price
+            self.write_log.record(str(ctx.shop_id), str(item.item_id), str(model.model_id), "price", old, price)
+            if old != price:
+                self._touch(item, ctx.now)
+            successes.append({"model_id": model.model_id, "original_price": price})
         return {"success_list": successes, "failure_list": failures}
 
     def _update_stock(self, ctx: Ctx) -> Json:
-        assert ctx.shop is not None
+        shop = ctx.own_shop
         item = self._own_item(ctx.shop_id, _int(ctx.body.get("item_id"), "item_id"))
-        successes: list[Json] = []
+        self._refuse_product_writes(shop)
+        rows = _entries(ctx.body.get("stock_list"), "stock_list", 1, MAX_BATCH)
+        if shop.holiday_mode:
+            raise ApiError("error_auth", MSG_HOLIDAY, 403)
+        planned: list[tuple[SimModel, dict[str, int]]] = []
         failures: list[Json] = []
-        for entry in _entries(ctx.body.get("stock_list"), "stock_list", 1, MAX_BATCH):
-            model_id = entry.get("model_id")
+        seen: set[Any] = set()
+        for row in rows:
+            model_id = row.get("model_id", 0)
+            if model_id in seen:
+                raise ApiError("error_param", "Repeat model_id.")
+            seen.add(model_id)
             model = item.models.get(model_id) if isinstance(model_id, int) else None
-            try:
-                if model is None:
-                    raise ValueError(f"model_id {model_id} not found in this item.")
-                new_stock = self._new_stock(model, entry.get("seller_stock"), ctx.shop)
-            except ValueError as reason:
-                failures.append({"model_id": model_id, "failed_reason": str(reason)})
+            if model is None:
+                failures.append({"model_id": model_id, "failed_reason": "Wrong model_id."})
                 continue
+            new_stock = self._new_stock(model, row.get("seller_stock"), shop)
+            if sum(new_stock.values()) < model.reserved:
+                raise ApiError("error_auth", MSG_RESERVED, 403)
+            planned.append((model, new_stock))
+        successes: list[Json] = []
+        for model, new_stock in planned:  # every row was checked: apply them all
             old, new = model.total_stock, sum(new_stock.values())
             model.stock = new_stock
             self.write_log.record(str(ctx.shop_id), str(item.item_id), str(model.model_id), "stock", old, new)
@@ -813,21 +1330,26 @@ class ShopeeSimulator:
     @staticmethod
     def _new_stock(model: SimModel, seller_stock: Any, shop: SimShop) -> dict[str, int]:
         if not isinstance(seller_stock, list) or not seller_stock or not all(isinstance(s, dict) for s in seller_stock):
-            raise ValueError("seller_stock should have at least 1 entry.")
+            raise _param_error("seller_stock should have at least 1 entry.")
         stock = dict(model.stock)
         for row in seller_stock:
-            location, quantity = row.get("location_id", shop.locations[0]), row.get("stock")
-            if location not in shop.locations:
-                raise ValueError(f"location_id {location} is not a location of this shop.")
+            if "location_id" not in row:
+                if shop.multi_location:
+                    raise ApiError("error_auth", MSG_LACK_LOCATION, 403)
+                location = ""
+            else:
+                location = row["location_id"]
+                if not isinstance(location, str) or not location or location not in shop.locations:
+                    raise ApiError("error_auth", MSG_LOCATION_MISMATCH, 403)
+            quantity = row.get("stock")
             if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-                raise ValueError("stock must be an integer >= 0.")
+                raise _param_error("stock must be an integer >= 0.")
             stock[location] = quantity
-        if sum(stock.values()) < model.reserved:
-            raise ValueError(f"stock {sum(stock.values())} is less than the reserved stock {model.reserved}.")
         return stock
 
     def _update_item(self, ctx: Ctx) -> Json:
         item = self._own_item(ctx.shop_id, _int(ctx.body.get("item_id"), "item_id"))
+        self._refuse_product_writes(ctx.own_shop)
         body, changed = ctx.body, False
         updates: Json = {}
         if "item_name" in body:
@@ -864,22 +1386,14 @@ class ShopeeSimulator:
         ):
             if required not in body:
                 raise ApiError("error_param", f"{required} is required.")
-        price = _price(body["original_price"])
-        if price is None:
-            raise ApiError("error_param", "original_price must be > 0 with at most 2 decimals.")
+        shop = ctx.own_shop
+        self._refuse_product_writes(shop)
+        price = _region_price(body["original_price"], shop, "original_price")
         if not isinstance(body["logistic_info"], list):
             raise ApiError("error_param", "logistic_info must be a list.")
-        stock_rows = body.get("seller_stock", [{"stock": 0}])
-        stock = (
-            stock_rows[0].get("stock")
-            if isinstance(stock_rows, list) and stock_rows and isinstance(stock_rows[0], dict)
-            else None
-        )
-        if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
-            raise ApiError("error_param", "seller_stock.stock must be an integer >= 0.")
-        assert ctx.shop is not None
+        stock = self._seeded_stock(body.get("seller_stock", [{"stock": 0}]), shop)
         item = self._new_item(
-            ctx.shop,
+            shop,
             name=_text(body["item_name"], "item_name"),
             description=_text(body["description"], "description", allow_empty=True),
             item_sku=_text(body.get("item_sku", ""), "item_sku", allow_empty=True),
@@ -895,17 +1409,21 @@ class ShopeeSimulator:
 
     def _init_tier_variation(self, ctx: Ctx) -> Json:
         item = self._own_item(ctx.shop_id, _int(ctx.body.get("item_id"), "item_id"))
+        shop = ctx.own_shop
+        self._refuse_product_writes(shop)
         if item.has_model:
             raise ApiError("error_param", "tier_variation already exists for this item.")
-        tiers = _entries(ctx.body.get("tier_variation"), "tier_variation", 1, 2)
+        # Since 2025-09-12 the documented field is standardise_tier_variation; tier_variation still works.
+        tier_field = "standardise_tier_variation" if "standardise_tier_variation" in ctx.body else "tier_variation"
+        tiers = _entries(ctx.body.get(tier_field), tier_field, 1, 2)
         sizes = []
         for tier in tiers:
-            options = tier.get("option_list")
-            if not isinstance(tier.get("name"), str) or not isinstance(options, list) or not options:
+            options = tier.get("option_list", tier.get("variation_option_list"))
+            name = tier.get("name", tier.get("variation_name"))
+            if not isinstance(name, str) or not isinstance(options, list) or not options:
                 raise ApiError("error_param", "tier_variation needs a name and an option_list.")
             sizes.append(len(options))
         rows = _entries(ctx.body.get("model"), "model", 1, MAX_BATCH)
-        location = ctx.shop.locations[0] if ctx.shop is not None else ""
         models: dict[int, SimModel] = {}
         seen: set[tuple[int, ...]] = set()
         for row in rows:
@@ -919,18 +1437,15 @@ class ShopeeSimulator:
             if tuple(index) in seen:
                 raise ApiError("error_param", "model.tier_index repeats a combination.")
             seen.add(tuple(index))
-            price = _price(row.get("original_price"))
-            if price is None:
-                raise ApiError("error_param", "model.original_price must be > 0 with at most 2 decimals.")
-            stock_rows = row.get("seller_stock") or [{}]
-            first = stock_rows[0] if isinstance(stock_rows, list) and isinstance(stock_rows[0], dict) else {}
-            stock = _int(first.get("stock", 0), "model.seller_stock.stock", minimum=0)
+            price = _region_price(row.get("original_price"), shop, "model.original_price")
+            stock = self._seeded_stock(row.get("seller_stock"), shop)
             model_id = self.state.next_model_id
             self.state.next_model_id += 1
             sku = _text(row.get("model_sku", ""), "model.model_sku", allow_empty=True)
             models[model_id] = SimModel(
-                model_id=model_id, model_sku=sku, tier_index=index, original_price=price, stock={location: stock}
+                model_id=model_id, model_sku=sku, tier_index=index, original_price=price, stock=stock
             )
+        _check_price_ratio([m.original_price for m in models.values()], shop)
         item.models, item.has_model, item.tier_variation = models, True, tiers
         self._touch(item, ctx.now)
         return {
@@ -968,6 +1483,20 @@ class ShopeeSimulator:
         self._touch(item, ctx.now)
         return {}
 
+    def _seeded_stock(self, rows: Any, shop: SimShop) -> dict[str, int]:
+        """seller_stock of add_item / init_tier_variation: rows of {location_id?, stock}."""
+        if rows is None:
+            rows = [{"stock": 0}]
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise _param_error("seller_stock must be a list of {location_id, stock}.")
+        stock = _stock_map(0, shop.locations)
+        for row in rows:
+            location = row.get("location_id", shop.locations[0])
+            if location not in shop.locations:
+                raise ApiError("error_auth", MSG_LOCATION_MISMATCH, 403)
+            stock[location] = _int(row.get("stock", 0), "seller_stock.stock", minimum=0)
+        return stock
+
     # -- helpers for tests and the demo --
 
     def _new_item(
@@ -976,14 +1505,14 @@ class ShopeeSimulator:
         *,
         name: str,
         price: Decimal,
-        stock: int,
+        stock: StockSpec,
         status: str = "NORMAL",
         update_time: int | None = None,
         **fields: Any,
     ) -> SimItem:
         item_id = self.state.next_item_id
         self.state.next_item_id += 1
-        now = int(self.clock())
+        now = int(self._now())
         item = SimItem(
             item_id=item_id,
             shop_id=shop.shop_id,
@@ -991,19 +1520,57 @@ class ShopeeSimulator:
             status=status,
             create_time=now,
             update_time=update_time if update_time is not None else now,
-            models={0: SimModel(model_id=0, original_price=price, stock={shop.locations[0]: stock})},
+            models={0: SimModel(model_id=0, original_price=price, stock=_stock_map(stock, shop.locations))},
             **fields,
         )
         self.state.items[item_id] = item
         return item
 
     def add_shop(
-        self, shop_id: int, name: str = "Shop", *, currency: str = "SGD", locations: Sequence[str] = ("",)
+        self,
+        shop_id: int,
+        name: str = "Shop",
+        *,
+        currency: str | None = None,
+        region: str = "MY",
+        locations: Sequence[str] = ("",),
+        holiday_mode: bool = False,
+        is_cb: bool = False,
+        is_cnsc: bool = False,
+        strict_arrays: bool = True,
+        module_prefixes: bool = True,
+        price_ratio_check: bool = True,
     ) -> None:
+        """A shop of the partner (not yet authorized). Options: see the module docstring."""
+        if not locations or (len(locations) > 1 and "" in locations):
+            raise ValueError('locations: one default location "", or named locations only')
         with self._lock:
             self.state.shops[shop_id] = SimShop(
-                shop_id=shop_id, name=name, currency=currency, locations=list(locations)
+                shop_id=shop_id,
+                name=name,
+                region=region,
+                currency=currency or REGION_CURRENCY.get(region, "MYR"),
+                locations=list(locations),
+                holiday_mode=holiday_mode,
+                is_cb=is_cb,
+                is_cnsc=is_cnsc,
+                strict_arrays=strict_arrays,
+                module_prefixes=module_prefixes,
+                price_ratio_check=price_ratio_check,
             )
+
+    def set_shop_options(self, shop_id: int, **options: Any) -> None:
+        """Change per-shop behaviour (region, currency, holiday_mode, is_cb, is_cnsc, strict_arrays,
+        module_prefixes, price_ratio_check) of an existing shop."""
+        with self._lock:
+            shop = self.state.shops[shop_id]
+            for name, value in options.items():
+                if name not in SimShop.model_fields or name in ("shop_id", "locations", "authorized", "revoked"):
+                    raise ValueError(f"{name} is not a shop option")
+                setattr(shop, name, value)
+
+    def set_holiday_mode(self, shop_id: int, on: bool = True) -> None:
+        self.set_shop_options(shop_id, holiday_mode=on)
 
     def add_item(
         self,
@@ -1013,8 +1580,8 @@ class ShopeeSimulator:
         description: str = "",
         item_sku: str = "",
         price: Decimal | str = "10.00",
-        stock: int = 0,
-        models: Sequence[tuple[str, Decimal | str, int]] = (),
+        stock: StockSpec = 0,
+        models: Sequence[tuple[str, Decimal | str, StockSpec]] = (),
         tier_name: str = "Variation",
         images: Sequence[str] = ("https://cf.shopee.sim/file/sample",),
         weight: Decimal | str = "0.5",
@@ -1022,14 +1589,21 @@ class ShopeeSimulator:
         category_id: int = 100001,
         status: str = "NORMAL",
         update_time: int | None = None,
+        extended_description: bool = False,
+        promotion_reserved: int = 0,
+        price_locked: bool = False,
     ) -> int:
-        """An item; `models` as (model_sku, price, stock), one tier whose options are the model SKUs."""
+        """An item; `models` as (model_sku, price, stock), one tier whose options are the model SKUs.
+
+        Stock is an int (in the shop's first location) or a mapping location -> stock.
+        """
         with self._lock:
             shop = self.state.shops[shop_id]
             item = self._new_item(
                 shop,
                 name=name,
                 description=description,
+                extended_description=extended_description,
                 item_sku=item_sku,
                 price=Decimal(price),
                 stock=stock,
@@ -1039,6 +1613,7 @@ class ShopeeSimulator:
                 category_id=category_id,
                 status=status,
                 update_time=update_time,
+                price_locked=price_locked,
             )
             if models:
                 item.tier_variation = [{"name": tier_name, "option_list": [{"option": sku} for sku, _, _ in models]}]
@@ -1051,21 +1626,39 @@ class ShopeeSimulator:
                         model_sku=sku,
                         tier_index=[index],
                         original_price=Decimal(model_price),
-                        stock={shop.locations[0]: model_stock},
+                        stock=_stock_map(model_stock, shop.locations),
                     )
+            for model in item.models.values():
+                model.reserved = min(promotion_reserved, model.total_stock)
             return item.item_id
 
     def model_ids(self, item_id: int) -> list[int]:
         with self._lock:
             return list(self.state.items[item_id].models)
 
-    def stock_of(self, item_id: int, model_id: int = 0) -> int:
+    def stock_of(self, item_id: int, model_id: int = 0, location: str | None = None) -> int:
+        """Sellable seller stock of a model (all locations, or one)."""
         with self._lock:
-            return self.state.items[item_id].models[model_id].total_stock
+            model = self.state.items[item_id].models[model_id]
+            return model.total_stock if location is None else model.stock.get(location, 0)
 
     def reserved_of(self, item_id: int, model_id: int = 0) -> int:
+        """Stock reserved for promotions (not for orders)."""
         with self._lock:
             return self.state.items[item_id].models[model_id].reserved
+
+    def set_promotion_reserved(self, item_id: int, model_id: int = 0, quantity: int = 0) -> None:
+        """A promotion (flash sale) reserves `quantity` of the model's seller stock."""
+        with self._lock:
+            model = self.state.items[item_id].models[model_id]
+            if not 0 <= quantity <= model.total_stock:
+                raise ValueError("reserved stock must be between 0 and the seller stock")
+            model.reserved = quantity
+
+    def lock_price(self, item_id: int, locked: bool = True) -> None:
+        """A promotion locks the item's original price: update_price is refused for it."""
+        with self._lock:
+            self.state.items[item_id].price_locked = locked
 
     def price_of(self, item_id: int, model_id: int = 0) -> Decimal:
         with self._lock:
@@ -1078,8 +1671,7 @@ class ShopeeSimulator:
     def issue_tokens(self, shop_id: int) -> tuple[str, str]:
         """Test shortcut for the authorization flow: the shop authorizes, returns (access, refresh)."""
         with self._lock:
-            shop = self.state.shops[shop_id]
-            shop.authorized, shop.revoked = True, False
+            self._authorize(self.state.shops[shop_id])
             pair = self._token_pair(shop_id)
             return pair["access_token"], pair["refresh_token"]
 
@@ -1087,7 +1679,7 @@ class ShopeeSimulator:
         with self._lock:
             for token in self.state.access_tokens.values():
                 if token.shop_id == shop_id:
-                    token.expires_at = min(token.expires_at, self.clock() - 1)
+                    token.expires_at = min(token.expires_at, self._now() - 1)
 
     def revoke_shop(self, shop_id: int) -> None:
         """The seller cancels the authorization in Seller Centre; a code-2 push follows."""
@@ -1105,6 +1697,7 @@ class ShopeeSimulator:
         price: Decimal | str | None = None,
         stock: int | None = None,
         model_id: int = 0,
+        location: str | None = None,
     ) -> None:
         """A seller edit made in Seller Centre (not an API write: not in the write log); bumps update_time."""
         with self._lock:
@@ -1117,69 +1710,142 @@ class ShopeeSimulator:
             if price is not None:
                 model.original_price = Decimal(price)
             if stock is not None:
-                model.stock = {**model.stock, next(iter(model.stock), ""): stock}
-            item.update_time = max(item.update_time + 1, int(self.clock()))
+                target = location if location is not None else next(iter(model.stock), "")
+                model.stock = {**model.stock, target: stock}
+            item.update_time = max(item.update_time + 1, int(self._now()))
 
     def place_order(
-        self, shop_id: int, item_id: int, model_id: int = 0, quantity: int = 1, *, status: str = "UNPAID"
+        self,
+        shop_id: int,
+        item_id: int,
+        model_id: int = 0,
+        quantity: int = 1,
+        *,
+        status: str = "UNPAID",
+        lines: Sequence[tuple[int, int, int]] = (),
     ) -> str:
-        """A buyer orders: stock is reserved and a code-3 push goes to the registered URL."""
+        """A buyer orders: the units leave the sellable stock at once; a code-3 push follows.
+
+        `lines` adds more (item_id, model_id, quantity) lines to the same order.
+        """
         with self._lock:
-            item = self.state.items[item_id]
-            model = item.models[model_id]
-            if item.shop_id != shop_id or item.status != "NORMAL":
-                raise ValueError(f"item {item_id} is not on sale in shop {shop_id}")
-            if model.total_stock - model.reserved < quantity:
-                raise ValueError(f"not enough available stock for item {item_id} model {model_id}")
-            now = int(self.clock())
+            wanted = [(item_id, model_id, quantity), *lines]
+            order_lines = []
+            for line_item, line_model, line_quantity in wanted:
+                item = self.state.items[line_item]
+                model = item.models[line_model]
+                if item.shop_id != shop_id or item.status != "NORMAL":
+                    raise ValueError(f"item {line_item} is not on sale in shop {shop_id}")
+                if line_quantity < 1 or model.total_stock < line_quantity:
+                    raise ValueError(f"not enough available stock for item {line_item} model {line_model}")
+            for line_item, line_model, line_quantity in wanted:
+                item = self.state.items[line_item]
+                model = item.models[line_model]
+                order_lines.append(
+                    SimOrderLine(
+                        item_id=line_item,
+                        model_id=line_model,
+                        quantity=line_quantity,
+                        item_name=item.name,
+                        item_sku=item.item_sku,
+                        model_sku=model.model_sku,
+                        price=model.original_price,
+                        taken=self._take(model, line_quantity),
+                    )
+                )
+            now = int(self._now())
             order_sn = f"{datetime.fromtimestamp(now, tz=UTC8):%y%m%d}SIM{self.state.next_order_no:06d}"
             self.state.next_order_no += 1
-            model.reserved += quantity
-            line = SimOrderLine(
-                item_id=item_id,
-                model_id=model_id,
-                quantity=quantity,
-                item_name=item.name,
-                item_sku=item.item_sku,
-                model_sku=model.model_sku,
-            )
             self.state.orders[order_sn] = SimOrder(
-                order_sn=order_sn, shop_id=shop_id, status=status, create_time=now, update_time=now, lines=[line]
+                order_sn=order_sn, shop_id=shop_id, status=status, create_time=now, update_time=now, lines=order_lines
             )
-        self._push(3, shop_id, {"ordersn": order_sn, "status": status, "update_time": now})
+        self._order_push(order_sn)
         return order_sn
 
+    @staticmethod
+    def _take(model: SimModel, quantity: int) -> dict[str, int]:
+        """Lower the sellable stock by `quantity`, location by location; what was taken where."""
+        taken: dict[str, int] = {}
+        for location in list(model.stock):
+            units = min(quantity - sum(taken.values()), model.stock[location])
+            if units > 0:
+                model.stock[location] -= units
+                taken[location] = units
+        # Promotion stock is part of the seller stock: it cannot exceed what is left.
+        model.reserved = min(model.reserved, model.total_stock)
+        return taken
+
+    @staticmethod
+    def _give_back(model: SimModel, line: SimOrderLine, units: int) -> None:
+        """Return `units` of a line to the locations it took them from (last taken first)."""
+        for location in reversed(list(line.taken)):
+            back = min(units, line.taken[location])
+            if back > 0:
+                model.stock[location] = model.stock.get(location, 0) + back
+                line.taken[location] -= back
+                units -= back
+
     def set_order_status(self, order_sn: str, status: str) -> None:
-        """Move an order on: CANCELLED releases reserved stock, SHIPPED/COMPLETED consume it; pushes code 3."""
+        """Move an order on; CANCELLED gives the active units back to the sellable stock; pushes code 3."""
         if status not in ORDER_STATUSES:
             raise ValueError(f"unknown order status {status}")
         with self._lock:
             order = self.state.orders[order_sn]
-            if order.stock_state == "reserved" and status in (
-                "CANCELLED",
-                "SHIPPED",
-                "TO_CONFIRM_RECEIVE",
-                "COMPLETED",
-            ):
+            if status == "CANCELLED" and order.status != "CANCELLED":
                 for line in order.lines:
                     model = self.state.items[line.item_id].models[line.model_id]
-                    model.reserved -= line.quantity
-                    if status != "CANCELLED":
-                        location = next(iter(model.stock), "")
-                        model.stock[location] = max(0, model.stock[location] - line.quantity)
-                order.stock_state = "released" if status == "CANCELLED" else "consumed"
+                    self._give_back(model, line, line.active)
             order.status = status
-            order.update_time = max(order.update_time + 1, int(self.clock()))
-            shop_id, update_time = order.shop_id, order.update_time
-        self._push(3, shop_id, {"ordersn": order_sn, "status": status, "update_time": update_time})
+            order.update_time = max(order.update_time + 1, int(self._now()))
+        self._order_push(order_sn)
+
+    def cancel_units(self, order_sn: str, item_id: int, model_id: int = 0, quantity: int = 1) -> None:
+        """A partial cancellation: `quantity` units of one line are cancelled and go back on sale.
+
+        The line shows them as `cancelled_qty` (and the rest as `active_qty`); when no active unit is
+        left in the order, it becomes CANCELLED. A code-3 push follows.
+        """
+        with self._lock:
+            order = self.state.orders[order_sn]
+            if order.status == "CANCELLED":
+                raise ValueError(f"order {order_sn} is already cancelled")
+            line = next((ln for ln in order.lines if (ln.item_id, ln.model_id) == (item_id, model_id)), None)
+            if line is None or not 1 <= quantity <= line.active:
+                raise ValueError(f"order {order_sn} has no {quantity} active units of {item_id}/{model_id}")
+            self._give_back(self.state.items[item_id].models[model_id], line, quantity)
+            line.cancelled += quantity
+            if all(ln.active == 0 for ln in order.lines):
+                order.status = "CANCELLED"
+            order.update_time = max(order.update_time + 1, int(self._now()))
+        self._order_push(order_sn)
+
+    def _order_push(self, order_sn: str) -> None:
+        with self._lock:
+            order = self.state.orders[order_sn]
+            shop_id = order.shop_id
+            data = {
+                "items": [],
+                "ordersn": order.order_sn,
+                "status": order.status,
+                "completed_scenario": "",
+                "update_time": order.update_time,
+            }
+        self._push(3, shop_id, data)
 
     def _push(self, code: int, shop_id: int, data: Json) -> bool | None:
-        """Sign and send one push; an undelivered one is kept for get_lost_push_message. None: no URL."""
+        """Sign and send one push when its code is turned on; None when nothing is sent."""
         with self._lock:
-            url, key, timestamp = self.state.push_url, self.state.partner_key, int(self.clock())
-        if url is None:
-            return None
-        body = json.dumps({"code": code, "shop_id": shop_id, "timestamp": timestamp, "data": data}).encode()
+            url, key = self.state.push_url, self.state.partner_key
+            if url is None or code not in self.state.push_codes:
+                return None
+            message = {
+                "msg_id": uuid.uuid4().hex,
+                "data": data,
+                "shop_id": shop_id,
+                "code": code,
+                "timestamp": int(self._now()),
+            }
+        body = _dumps(message).encode()
         headers = {"Authorization": _hmac_hex(key, url.encode() + b"|" + body), "Content-Type": "application/json"}
         return self.sender.send(url, body, headers)
 
@@ -1204,7 +1870,7 @@ class ShopeeSimulator:
                 for item in self.state.items.values()
                 if item.status == "NORMAL"
                 for model in item.models.values()
-                if model.total_stock - model.reserved > 0
+                if model.total_stock > 0
             ]
         if open_orders and (not on_sale or rng.random() < 0.4):
             order_sn, current = rng.choice(open_orders)
@@ -1238,6 +1904,7 @@ class ShopeeSimulator:
 
     def start(self, port: int | None = None) -> str:
         self._server = ServerThread(self.app, port).start()
+        self.sender.start()
         return self._server.url
 
     def stop(self) -> None:
@@ -1273,6 +1940,7 @@ def run(
         sim.autosave(state_file)
     if orders_every_s:
         sim.start_order_generator(orders_every_s)
+    sim.sender.start()
     print(f"Shopee simulator on http://127.0.0.1:{port} (partner_id {sim.state.partner_id})", flush=True)
     try:
         uvicorn.run(sim.app, host="127.0.0.1", port=port, log_level="info")

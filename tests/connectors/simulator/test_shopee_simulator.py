@@ -14,6 +14,7 @@ import threading
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.simulator.common import FaultPlan, ServerThread, free_port
+from connectors.simulator.common import FaultPlan, ServerThread, SimClock, free_port
 from connectors.simulator.shopee import ShopeeSimulator
 
 PARTNER_ID = 2001887
@@ -31,19 +32,10 @@ SHOP, OTHER_SHOP = 501, 502
 ROOT = Path(__file__).resolve().parents[3]
 
 
-class Clock:
-    """A settable clock shared by the simulator and the test's request signing."""
-
-    def __init__(self) -> None:
-        self.now = float(int(time.time()))
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    """The simulator's clock; tests move it on with `advance` (requests are still signed with wall time)."""
+    return SimClock()
 
 
 @pytest.fixture
@@ -71,15 +63,15 @@ def call(
     timestamp: int | None = None,
     key: str = PARTNER_KEY,
     partner_id: int = PARTNER_ID,
-    params: dict | list | None = None,
-    body: dict | None = None,
+    params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+    body: dict[str, Any] | None = None,
     sign: str | None = None,
     timeout: float = 5.0,
 ) -> httpx.Response:
     """One request signed as Shopee documents it: HMAC-SHA256(key, partner_id + path + timestamp [+ token + shop])."""
-    timestamp = int(sim.clock()) if timestamp is None else timestamp
+    timestamp = int(time.time()) if timestamp is None else timestamp
     base = f"{partner_id}{path}{timestamp}" + (f"{token}{shop_id}" if token is not None else "")
-    query: list[tuple[str, str | int]] = [
+    query: list[tuple[str, Any]] = [
         ("partner_id", partner_id),
         ("timestamp", timestamp),
         ("sign", sign if sign is not None else hmac.new(key.encode(), base.encode(), hashlib.sha256).hexdigest()),
@@ -99,6 +91,11 @@ def error_of(response: httpx.Response) -> tuple[int, str, str]:
     return response.status_code, payload["error"], payload["message"]
 
 
+def bare(code: str) -> str:
+    """An error code without its module prefix (`product.error_param` -> `error_param`)."""
+    return code.rsplit(".", 1)[-1]
+
+
 BASE_INFO = "/api/v2/product/get_item_base_info"
 UPDATE_STOCK = "/api/v2/product/update_stock"
 UPDATE_PRICE = "/api/v2/product/update_price"
@@ -116,9 +113,10 @@ def test_a_correct_shop_call_gets_the_documented_envelope(sim, tokens):
     assert payload["error"] == "" and payload["request_id"]
     (row,) = payload["response"]["item_list"]
     assert (row["item_id"], row["item_name"], row["has_model"]) == (item, "Mug", False)
-    assert row["price_info"] == [{"currency": "SGD", "original_price": 9.9, "current_price": 9.9}]
+    assert row["price_info"] == [{"currency": "MYR", "original_price": 9.9, "current_price": 9.9}]
     assert row["stock_info_v2"]["seller_stock"] == [{"stock": 4}]
     assert row["stock_info_v2"]["summary_info"] == {"total_reserved_stock": 0, "total_available_stock": 4}
+    assert (row["weight"], row["description_type"]) == ("0.5", "normal")
 
 
 def test_unknown_partner_id_is_refused(sim, tokens):
@@ -132,7 +130,7 @@ def test_wrong_key_or_tampered_sign_is_error_sign(sim, tokens):
     tampered = call(sim, "GET", BASE_INFO, token=tokens[0], sign="0" * 64, params={"item_id_list": "1"})
     assert error_of(tampered)[1] == "error_sign"
     # A shop call signed like a public call (without token and shop id) is wrong too.
-    base = f"{PARTNER_ID}{BASE_INFO}{int(sim.clock())}"
+    base = f"{PARTNER_ID}{BASE_INFO}{int(time.time())}"
     public_sign = hmac.new(PARTNER_KEY.encode(), base.encode(), hashlib.sha256).hexdigest()
     as_public = call(sim, "GET", BASE_INFO, token=tokens[0], sign=public_sign, params={"item_id_list": "1"})
     assert error_of(as_public)[1] == "error_sign"
@@ -140,7 +138,7 @@ def test_wrong_key_or_tampered_sign_is_error_sign(sim, tokens):
 
 @pytest.mark.parametrize(("age", "accepted"), [(299, True), (301, False), (-299, True), (-301, False)])
 def test_timestamp_must_be_within_5_minutes(sim, tokens, age, accepted):
-    response = shop_call(sim, tokens, "GET", BASE_INFO, timestamp=int(sim.clock()) - age, params={"item_id_list": "1"})
+    response = shop_call(sim, tokens, "GET", BASE_INFO, timestamp=int(time.time()) - age, params={"item_id_list": "1"})
     if accepted:
         assert response.json()["error"] == ""
     else:
@@ -153,9 +151,11 @@ def test_access_token_must_belong_to_the_shop_and_be_alive(sim, tokens, clock):
     assert error_of(foreign)[:2] == (403, "invalid_acceess_token")
     unknown = call(sim, "GET", BASE_INFO, token="f" * 32, params={"item_id_list": "1"})
     assert error_of(unknown)[1] == "invalid_acceess_token"
-    clock.now += 4 * 3600 + 1
+    clock.advance(4 * 3600 + 1)
     expired = shop_call(sim, tokens, "GET", BASE_INFO, params={"item_id_list": "1"})
-    status, error, message = error_of(expired)
+    assert error_of(expired) == (403, "common.error_auth", "Invalid access_token.")
+    sim.set_shop_options(SHOP, module_prefixes=False)
+    status, error, message = error_of(shop_call(sim, tokens, "GET", BASE_INFO, params={"item_id_list": "1"}))
     assert (status, error) == (403, "invalid_acceess_token") and "expired" in message
 
 
@@ -184,7 +184,7 @@ def test_revoked_shop_says_so(sim, tokens):
         (
             "GET",
             "/api/v2/order/get_order_detail",
-            [("order_sn_list", f"SN{i}") for i in range(51)],
+            {"order_sn_list": ",".join(f"SN{i}" for i in range(51))},
             None,
             "order_sn_list",
         ),
@@ -218,13 +218,14 @@ def test_limits_are_error_param_naming_the_field(sim, tokens, method, path, para
     if body is not None and body.get("item_id") == "ITEM":
         body = {**body, "item_id": item}
     status, error, message = error_of(shop_call(sim, tokens, method, path, params=params, body=body))
-    assert (status, error) == (400, "error_param")
+    assert (status, bare(error)) == (400, "error_param")
+    assert error == ("product.error_param" if "/product/" in path else "error_param")
     assert field in message
 
 
 def test_page_of_exactly_50_ids_and_100_items_is_fine(sim, tokens):
     ids = [sim.add_item(SHOP) for _ in range(50)]
-    response = shop_call(sim, tokens, "GET", BASE_INFO, params=[("item_id_list", i) for i in ids])
+    response = shop_call(sim, tokens, "GET", BASE_INFO, params={"item_id_list": ",".join(map(str, ids))})
     assert len(response.json()["response"]["item_list"]) == 50
     listing = shop_call(
         sim, tokens, "GET", "/api/v2/product/get_item_list", params={"page_size": 100, "item_status": "NORMAL"}
@@ -244,21 +245,27 @@ def test_unknown_and_foreign_items(sim, tokens):
     assert info["response"]["item_list"] == [] and "42" in info["warning"]
 
 
-def test_stock_below_reserved_fails_that_model_only(sim, tokens):
+def test_stock_below_the_promotion_reserved_stock_refuses_the_call_with_error_auth(sim, tokens):
     item = sim.add_item(SHOP, models=[("S", "10.00", 5), ("M", "10.00", 5)])
     small, medium = sim.model_ids(item)
-    sim.place_order(SHOP, item, small, 4)
+    sim.set_promotion_reserved(item, small, 4)
     stock_list = [
         {"model_id": small, "seller_stock": [{"stock": 3}]},
         {"model_id": medium, "seller_stock": [{"stock": 8}]},
-        {"model_id": small + 1000, "seller_stock": [{"stock": 1}]},
     ]
+    refused = shop_call(sim, tokens, "POST", UPDATE_STOCK, body={"item_id": item, "stock_list": stock_list})
+    assert error_of(refused) == (403, "error_auth", "Total stock must be more than reserved stock.")
+    assert (sim.stock_of(item, small), sim.stock_of(item, medium), sim.reserved_of(item, small)) == (5, 5, 4)
+    stock_list[0]["seller_stock"] = [{"stock": 4}]
+    stock_list.append({"model_id": small + 1000, "seller_stock": [{"stock": 1}]})
     answer = shop_call(sim, tokens, "POST", UPDATE_STOCK, body={"item_id": item, "stock_list": stock_list}).json()
     assert answer["error"] == ""
-    assert answer["response"]["success_list"] == [{"model_id": medium, "location_id": "", "stock": 8}]
-    failures = {f["model_id"]: f["failed_reason"] for f in answer["response"]["failure_list"]}
-    assert set(failures) == {small, small + 1000} and "reserved" in failures[small]
-    assert (sim.stock_of(item, small), sim.stock_of(item, medium), sim.reserved_of(item, small)) == (5, 8, 4)
+    assert answer["response"]["success_list"] == [
+        {"model_id": small, "location_id": "", "stock": 4},
+        {"model_id": medium, "location_id": "", "stock": 8},
+    ]
+    assert [f["model_id"] for f in answer["response"]["failure_list"]] == [small + 1000]
+    assert (sim.stock_of(item, small), sim.stock_of(item, medium)) == (4, 8)
 
 
 def test_price_keeps_every_cent_and_refuses_sub_cent_prices(sim, tokens):
@@ -279,7 +286,7 @@ def test_price_keeps_every_cent_and_refuses_sub_cent_prices(sim, tokens):
         UPDATE_PRICE,
         body={"item_id": item, "price_list": [{"model_id": 0, "original_price": 1.005}]},
     )
-    assert bad.json()["response"]["failure_list"][0]["model_id"] == 0
+    assert error_of(bad)[:2] == (400, "product.error_param")
     assert sim.price_of(item) == Decimal("1234567.89")
 
 
@@ -297,14 +304,12 @@ def test_write_log_records_every_write_with_old_and_new(sim, tokens):
 
 
 def test_seller_edit_bumps_update_time_but_is_no_api_write(sim, tokens, clock):
-    item = sim.add_item(SHOP, name="Mug", update_time=int(clock.now) - 500)
+    item = sim.add_item(SHOP, name="Mug", update_time=int(clock.now()) - 500)
+    before = int(clock.now())
     sim.edit_item(item, name="Mug (seller)", price="11.00", stock=9)
     row = shop_call(sim, tokens, "GET", BASE_INFO, params={"item_id_list": item}).json()["response"]["item_list"][0]
-    assert (row["item_name"], row["update_time"], row["price_info"][0]["original_price"]) == (
-        "Mug (seller)",
-        int(clock.now),
-        11,
-    )
+    assert (row["item_name"], row["price_info"][0]["original_price"]) == ("Mug (seller)", 11)
+    assert before <= row["update_time"] <= int(clock.now())
     assert sim.write_log.entries() == []
 
 
@@ -329,7 +334,7 @@ def test_per_shop_rate_limit_answers_429_with_retry_after(sim, tokens, clock):
     assert (
         call(sim, "GET", BASE_INFO, token=other[0], shop_id=OTHER_SHOP, params={"item_id_list": "1"}).status_code == 200
     )
-    clock.now += 60
+    clock.advance(60)
     assert shop_call(sim, tokens, "GET", BASE_INFO, params={"item_id_list": "1"}).status_code == 200
 
 
@@ -350,7 +355,7 @@ def test_server_error_fault_applies_nothing(sim, tokens):
     item = sim.add_item(SHOP, stock=1)
     sim.faults = FaultPlan(error_rate=1.0, throttle_weight=0, timeout_weight=0)
     body = {"item_id": item, "stock_list": [{"model_id": 0, "seller_stock": [{"stock": 7}]}]}
-    assert error_of(shop_call(sim, tokens, "POST", UPDATE_STOCK, body=body))[:2] == (500, "error_server")
+    assert error_of(shop_call(sim, tokens, "POST", UPDATE_STOCK, body=body))[:2] == (500, "product.error_server")
     assert sim.stock_of(item) == 1 and sim.write_log.entries() == []
 
 
@@ -377,7 +382,7 @@ def test_latency_is_added_to_every_request(sim, tokens):
 
 def auth_link(sim: ShopeeSimulator, redirect: str, *, timestamp: int | None = None, key: str = PARTNER_KEY) -> str:
     path = "/api/v2/shop/auth_partner"
-    timestamp = int(sim.clock()) if timestamp is None else timestamp
+    timestamp = int(time.time()) if timestamp is None else timestamp
     sign = hmac.new(key.encode(), f"{PARTNER_ID}{path}{timestamp}".encode(), hashlib.sha256).hexdigest()
     query = httpx.QueryParams({"partner_id": PARTNER_ID, "timestamp": timestamp, "sign": sign, "redirect": redirect})
     return f"{sim.url}{path}?{query}"
@@ -396,7 +401,7 @@ def test_authorization_page_lists_shops_and_auto_approval_redirects_with_a_code(
 
 def test_authorization_link_with_bad_sign_or_older_than_5_minutes_fails(sim):
     assert httpx.get(auth_link(sim, "http://127.0.0.1:9/cb", key="wrong") + "&auto=1").status_code == 400
-    stale = httpx.get(auth_link(sim, "http://127.0.0.1:9/cb", timestamp=int(sim.clock()) - 301) + "&auto=1")
+    stale = httpx.get(auth_link(sim, "http://127.0.0.1:9/cb", timestamp=int(time.time()) - 301) + "&auto=1")
     assert stale.status_code == 400 and "expired" in stale.text
 
 
@@ -414,7 +419,7 @@ def test_code_is_single_use_and_lives_10_minutes(sim, clock):
     again = call(sim, "POST", "/api/v2/auth/token/get", body={"code": code, "partner_id": PARTNER_ID, "shop_id": SHOP})
     assert error_of(again)[1] == "error_auth"
     late_code = _code(sim)
-    clock.now += 601
+    clock.advance(601)
     late = call(
         sim, "POST", "/api/v2/auth/token/get", body={"code": late_code, "partner_id": PARTNER_ID, "shop_id": SHOP}
     )
@@ -435,12 +440,10 @@ def test_refresh_is_single_use_and_the_old_access_token_has_a_grace_period(sim, 
     fresh = call(sim, "POST", "/api/v2/auth/access_token/get", body=body).json()
     assert fresh["error"] == "" and fresh["access_token"] != access and fresh["refresh_token"] != refresh
     assert error_of(call(sim, "POST", "/api/v2/auth/access_token/get", body=body))[1] == "error_auth"
-    clock.now += 299
+    clock.advance(299)
     assert shop_call(sim, tokens, "GET", BASE_INFO, params={"item_id_list": "1"}).status_code == 200
-    clock.now += 2
-    assert (
-        error_of(shop_call(sim, tokens, "GET", BASE_INFO, params={"item_id_list": "1"}))[1] == "invalid_acceess_token"
-    )
+    clock.advance(2)
+    assert error_of(shop_call(sim, tokens, "GET", BASE_INFO, params={"item_id_list": "1"}))[1] == "common.error_auth"
     new = call(sim, "GET", BASE_INFO, token=fresh["access_token"], params={"item_id_list": "1"})
     assert new.status_code == 200
 
@@ -474,27 +477,32 @@ def register(sim: ShopeeSimulator, url: str) -> httpx.Response:
     return call(sim, "POST", "/api/v2/push/set_app_push_config", body={"callback_url": url, "set_push_config_on": [3]})
 
 
-def test_orders_reserve_then_release_or_consume_stock_and_push_each_change(sim, tokens, receiver):
+def test_orders_take_sellable_stock_cancellation_gives_it_back_and_each_change_is_pushed(sim, tokens, receiver):
     assert register(sim, receiver.url).json()["error"] == ""
     item = sim.add_item(SHOP, stock=10)
     cancelled = sim.place_order(SHOP, item, 0, 3)
     shipped = sim.place_order(SHOP, item, 0, 2)
-    assert (sim.stock_of(item), sim.reserved_of(item)) == (10, 5)
+    assert (sim.stock_of(item), sim.reserved_of(item)) == (5, 0), "placed orders leave the sellable stock at once"
     sim.set_order_status(cancelled, "CANCELLED")
+    assert sim.stock_of(item) == 8
     sim.set_order_status(shipped, "READY_TO_SHIP")
     sim.set_order_status(shipped, "SHIPPED")
     sim.set_order_status(shipped, "COMPLETED")
-    assert (sim.stock_of(item), sim.reserved_of(item)) == (8, 0)
+    assert sim.stock_of(item) == 8, "shipping changes nothing more"
     info = shop_call(sim, tokens, "GET", BASE_INFO, params={"item_id_list": item}).json()["response"]["item_list"][0]
     assert info["stock_info_v2"]["summary_info"] == {"total_reserved_stock": 0, "total_available_stock": 8}
+    assert info["stock_info_v2"]["seller_stock"] == [{"stock": 8}]
 
-    pushes = []
+    pushes, msg_ids = [], set()
     for body, header in receiver.received:
         expected = hmac.new(PARTNER_KEY.encode(), receiver.url.encode() + b"|" + body, hashlib.sha256).hexdigest()
         assert hmac.compare_digest(expected, header or "")
         payload = httpx.Response(200, content=body).json()
         assert payload["code"] == 3 and payload["shop_id"] == SHOP and isinstance(payload["timestamp"], int)
+        assert set(payload["data"]) >= {"ordersn", "status", "update_time"}
+        msg_ids.add(payload["msg_id"])
         pushes.append((payload["data"]["ordersn"], payload["data"]["status"]))
+    assert len(msg_ids) == len(pushes) == 6
     assert pushes == [
         (cancelled, "UNPAID"),
         (shipped, "UNPAID"),
@@ -503,6 +511,7 @@ def test_orders_reserve_then_release_or_consume_stock_and_push_each_change(sim, 
         (shipped, "SHIPPED"),
         (shipped, "COMPLETED"),
     ]
+    assert sim.sender.delivered == 6 and sim.sender.pending == []
     detail = shop_call(
         sim,
         tokens,
@@ -511,7 +520,8 @@ def test_orders_reserve_then_release_or_consume_stock_and_push_each_change(sim, 
         params={"order_sn_list": f"{cancelled},{shipped}", "response_optional_fields": "item_list"},
     ).json()["response"]["order_list"]
     assert [(o["order_sn"], o["order_status"]) for o in detail] == [(cancelled, "CANCELLED"), (shipped, "COMPLETED")]
-    assert detail[0]["item_list"][0]["model_quantity_purchased"] == 3
+    line = detail[0]["item_list"][0]
+    assert (line["model_quantity_purchased"], line["cancelled_qty"], line["active_qty"]) == (3, 3, 0)
     without_items = shop_call(
         sim, tokens, "GET", "/api/v2/order/get_order_detail", params={"order_sn_list": cancelled}
     ).json()
@@ -525,15 +535,20 @@ def test_an_order_cannot_take_more_than_the_available_stock(sim):
         sim.place_order(SHOP, item, 0, 1)
 
 
-def test_undelivered_pushes_wait_for_the_lost_push_calls(sim):
+def test_undelivered_pushes_are_retried_then_wait_for_the_lost_push_calls(sim, clock):
     register(sim, f"http://127.0.0.1:{free_port()}/down")
     item = sim.add_item(SHOP, stock=200)
     order_sns = [sim.place_order(SHOP, item) for _ in range(120)]
+    assert len(sim.sender.pending) == 120 and sim.sender.lost == [], "a failed push is retried first"
+    for _ in range(5):
+        clock.advance(3600)
+        sim.sender.pump()
+    assert sim.sender.pending == [] and len(sim.sender.lost) == 120
     first = call(sim, "GET", "/api/v2/push/get_lost_push_message").json()["response"]
     assert len(first["push_message_list"]) == 100 and first["has_next_page"] is True
     message = first["push_message_list"][0]
     assert (message["code"], message["shop_id"]) == (3, SHOP)
-    assert httpx.Response(200, content=message["data"]).json()["ordersn"] == order_sns[0]
+    assert httpx.Response(200, content=message["data"]).json()["data"]["ordersn"] == order_sns[0]
     confirm = call(
         sim,
         "POST",
