@@ -375,8 +375,9 @@ def _register_webhooks(
 ) -> str | None:
     """Point the platform's webhooks at this receiver, one push code / event type at a time.
 
-    Each topic's outcome is stored on the connection (the Connections page shows it); one refused
-    topic never stops the others. Returns a summary of what failed, or None when every topic took.
+    Each topic's outcome is stored on the connection (the Connections page shows each refusal with
+    the platform's words); one refused topic never stops the others (Shopee's code 22 is not in its
+    official list, for one). Returns what failed when no topic took at all, else None.
     """
     url = webhook_url(settings, platform)
     try:
@@ -401,7 +402,10 @@ def _register_webhooks(
     refused = [item for item in subscriptions if not item.ok]
     if refused:
         names = ", ".join(f"{item.topic} ({item.message})" if item.message else item.topic for item in refused)
-        return f"{platform} refused {len(refused)} of {len(subscriptions)} webhook topics: {names}"
+        logger.info("connection %s: %s refused webhook topic(s) %s", connection_id, platform, names)
+    if subscriptions and len(refused) == len(subscriptions):
+        # Not one topic took: no webhook will come (order polling still recovers orders, W9).
+        return f"webhook registration failed: {platform} refused every webhook topic: {names}"
     return None
 
 
