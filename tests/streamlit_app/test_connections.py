@@ -197,7 +197,8 @@ def test_an_admin_connects_a_shop_through_the_real_authorization_flow(
     assert not at.exception
     assert any(f"Connected Shopee shop {NEW_SHOPEE_SHOP}" in s.value for s in at.success)
     # Shopee's token answer names no shop, so the card names it by its id.
-    assert f"Shopee · shop {NEW_SHOPEE_SHOP}" in shop_titles(at)
+    # The shop's name comes from Shopee's get_shop_info, read with the new token at connection.
+    assert "Shopee · Batik House" in shop_titles(at)
     assert connection_rows(sqlite_seeded_db)[str(NEW_SHOPEE_SHOP)].status == "connected"
 
 

@@ -114,6 +114,7 @@ def test_a_title_edited_on_the_marketplace_is_a_conflict_and_the_chosen_value_is
         assert len(conflicts.list_conflicts(session)) == 1  # found again: still one row
         conflicts.resolve(EDITOR, session, conflict.id, "use_master")
     sync_all(world)
+    world.tiktok.pump()  # TikTok Shop audits an edit before it shows (here at once)
     assert world.shown(world.tiktok_connection, shirt.variants[0].id)["title"] == "Linen shirt"
     assert world.pending_pushes()[world.tiktok_connection] == []
 
