@@ -35,6 +35,15 @@ TIKTOKSHOP_SHOP_ID: Final = "7494000000000000001"
 TIKTOKSHOP_SHOP_NAME: Final = "Kedai Demo (TikTok Shop)"
 REGION: Final = "MY"
 CURRENCY: Final = "MYR"
+# A realistic Shopee shop keeps stock in two places (location ids as get_warehouse_detail names them).
+SHOPEE_LOCATIONS: Final = ("MYZ01", "MYZ02")
+# A cross-border TikTok Shop seller with two sales warehouses: customers pay the price plus tax
+# (`sale_price`), SyncStore writes and compares the pre-tax `tax_exclusive_price`.
+TIKTOKSHOP_SELLER_TYPE: Final = "CROSS_BORDER"
+TIKTOKSHOP_WAREHOUSES: Final = 2
+TIKTOKSHOP_TAX_RATE: Final = Decimal("0.10")
+# TikTok Shop audits creates and edits before they show (simulated seconds).
+TIKTOKSHOP_AUDIT_DELAY_S: Final = 5.0
 # How much drift each shop starts with (enough to see, small enough to settle in seconds).
 UNLISTED_PER_SHOP: Final = 3
 STOCK_DRIFT_PER_SHOP: Final = 8
@@ -135,10 +144,9 @@ def _plan_drift(products: Sequence[CatalogProduct], rng: random.Random) -> _Drif
 
 
 def seed_shopee(sim: ShopeeSimulator, products: Sequence[CatalogProduct], *, seed: int = 7) -> ShopSeed:
-    """One shop listing the catalog (one item per product, one model per variant) with drift."""
+    """A shop with two stock locations listing the catalog (an item per product, a model per variant), with drift."""
     drift = _plan_drift(products, random.Random(seed))
-    sim.add_shop(SHOPEE_SHOP_ID, SHOPEE_SHOP_NAME, currency=CURRENCY)
-    sim.state.shops[SHOPEE_SHOP_ID].region = REGION
+    sim.add_shop(SHOPEE_SHOP_ID, SHOPEE_SHOP_NAME, currency=CURRENCY, region=REGION, locations=SHOPEE_LOCATIONS)
     listed = [p for p in products if p.active and p.handle not in drift.unlisted]
     for product in listed:
         dimension = None
@@ -177,9 +185,12 @@ def seed_shopee(sim: ShopeeSimulator, products: Sequence[CatalogProduct], *, see
 
 
 def seed_tiktokshop(sim: TikTokShopSimulator, products: Sequence[CatalogProduct], *, seed: int = 11) -> ShopSeed:
-    """One shop listing the catalog (one product per product, one SKU per variant) with drift."""
+    """A cross-border shop (two warehouses, prices plus tax) listing the catalog (a SKU per variant), with drift."""
     drift = _plan_drift(products, random.Random(seed))
-    sim.add_shop(TIKTOKSHOP_SHOP_ID, TIKTOKSHOP_SHOP_NAME, region=REGION, currency=CURRENCY)
+    sim.add_shop(
+        TIKTOKSHOP_SHOP_ID, TIKTOKSHOP_SHOP_NAME, region=REGION, currency=CURRENCY, seller_type=TIKTOKSHOP_SELLER_TYPE,
+        warehouses=TIKTOKSHOP_WAREHOUSES, tax_rate=TIKTOKSHOP_TAX_RATE, audit_delay_s=TIKTOKSHOP_AUDIT_DELAY_S,
+    )  # fmt: skip
     listed = [p for p in products if p.active and p.handle not in drift.unlisted]
     for product in listed:
         sim.add_product(

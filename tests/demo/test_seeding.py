@@ -53,3 +53,17 @@ def test_the_tiktok_shop_lists_the_master_with_only_the_planned_drift() -> None:
     assert stock_differs <= set(shop.stock_drift) and len(stock_differs) >= seeding.STOCK_DRIFT_PER_SHOP - 2
     assert price_differs == set(shop.price_drift)
     assert len(remote) - len(shop.orphans) == shop.listed_skus
+
+
+def test_the_demo_shops_are_the_realistic_kind_the_reference_describes() -> None:
+    """Shopee with two stock locations; a cross-border TikTok Shop with two warehouses and prices plus tax."""
+    shopee = ShopeeSimulator()
+    seeding.seed_shopee(shopee, seeding.read_catalog(sample_catalog_path()))
+    assert tuple(shopee.state.shops[seeding.SHOPEE_SHOP_ID].locations) == seeding.SHOPEE_LOCATIONS
+    tiktok = TikTokShopSimulator()
+    seeding.seed_tiktokshop(tiktok, seeding.read_catalog(sample_catalog_path()))
+    sales = [w for w in tiktok.warehouses(seeding.TIKTOKSHOP_SHOP_ID) if w.type == "SALES_WAREHOUSE"]
+    assert len(sales) == 2
+    assert tiktok.state.shops[seeding.TIKTOKSHOP_SHOP_ID].options.seller_type == "CROSS_BORDER"
+    skus = [sku for product in tiktok.state.products.values() for sku in product.skus]
+    assert skus and all(Decimal(sku.sale_price) > Decimal(sku.tax_exclusive_price) for sku in skus)
