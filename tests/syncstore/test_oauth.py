@@ -400,3 +400,34 @@ def test_a_webhook_registration_failure_keeps_the_tokens(engine: sa.Engine, mark
     assert decrypt(row, "access_token") in accesses and decrypt(row, "refresh_token") in refreshes
     assert not any(token in row.last_error for token in accesses | refreshes)
     assert not market.webhooks()
+
+
+@pytest.mark.parametrize("flag", ["is_cnsc", "is_cb"])
+def test_a_cross_border_shopee_shop_is_refused_with_the_reason_and_nothing_is_stored(
+    engine: sa.Engine, flag: str
+) -> None:
+    """CNSC/KRSC shops write stock through global_product; connecting one would fail every stock write."""
+    market = Market("shopee")
+    try:
+        market.shopee.set_shop_options(SHOPEE_SHOP, **{flag: True})
+        admin = make_user(engine, "owner@example.com", "admin")
+        link = oauth.start_authorization(admin, "shopee", settings=market.settings())
+        params = params_of(market.approve(link))
+        with pytest.raises(oauth.OAuthError) as refused:
+            oauth.complete_authorization(engine, "shopee", params, settings=market.settings())
+        assert refused.value.reason == "cross_border_unsupported"
+        assert "cross-border" in str(refused.value) and "Connect a local shop" in str(refused.value)
+        assert stored(engine) == []
+    finally:
+        market.stop()
+
+
+def test_the_connection_keeps_the_region_the_platform_reports(engine: sa.Engine, market: Market) -> None:
+    """The region decides price decimals (Shopee) and title lengths (TikTok Shop) in every dry run."""
+    if market.platform == "shopee":
+        market.shopee.set_shop_options(SHOPEE_SHOP, region="ID")
+    admin = make_user(engine, "owner@example.com", "admin")
+    params = params_of(market.approve(oauth.start_authorization(admin, market.platform, settings=market.settings())))
+    [connection] = oauth.complete_authorization(engine, market.platform, params, settings=market.settings())
+    assert connection.region == ("ID" if market.platform == "shopee" else "MY")
+    assert connection.cross_border is False
