@@ -76,18 +76,36 @@ def _oidc_logged_in() -> bool:
     return oidc_configured() and bool(st.user.get("is_logged_in"))
 
 
+def _oidc_email_verified() -> bool:
+    """Whether the identity provider says it verified the e-mail (the `email_verified` claim is true).
+
+    Without it anyone who can register an address at the provider could claim a SyncStore user's e-mail.
+    """
+    verified = st.user.get("email_verified")
+    return verified is True or (isinstance(verified, str) and verified.strip().lower() == "true")
+
+
 def _actor_from_oidc() -> Actor | None:
-    """The SyncStore user behind the OIDC identity, matched by e-mail."""
+    """The SyncStore user behind the OIDC identity, matched by e-mail (verified by the provider only)."""
     email = st.user.get("email")
-    if not isinstance(email, str) or not email:
+    if not isinstance(email, str) or not email or not _oidc_email_verified():
         return None
     with ui.session() as session:
         return auth.actor_for_email(session, email)
 
 
-def _sign_in_with_password(email: str, password: str) -> Actor | None:
+def client_address() -> str:
+    """The browser's IP address as Streamlit sees it (st.context.ip_address), or "unknown"."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # an older Streamlit, or no browser connection (a script run)
+        return auth.UNKNOWN_SOURCE
+    return address if isinstance(address, str) and address else auth.UNKNOWN_SOURCE
+
+
+def _sign_in_with_password(email: str, password: str) -> auth.SignInResult:
     with ui.session() as session:
-        return auth.authenticate(session, email, password)
+        return auth.sign_in(session, email, password, source=client_address())
 
 
 def login_page() -> None:
@@ -96,7 +114,13 @@ def login_page() -> None:
     st.caption("Catalog and inventory sync for Shopee and TikTok Shop.")
     if _oidc_logged_in():
         email = st.user.get("email", "")
-        st.error(f"{email} signed in with single sign-on but is not a SyncStore user. Ask an admin to add you.")
+        if not _oidc_email_verified():
+            st.error(
+                f"Your single sign-on provider has not verified the e-mail {email}, so SyncStore cannot "
+                "trust it. Verify the address with your provider, then sign in again."
+            )
+        else:
+            st.error(f"{email} signed in with single sign-on but is not a SyncStore user. Ask an admin to add you.")
         if st.button("Sign out of single sign-on"):
             st.logout()
         return
@@ -112,16 +136,52 @@ def login_page() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            actor = _sign_in_with_password(email, password)
+            result = _sign_in_with_password(email, password)
         except Exception as error:  # a database that is down must not show a traceback on the sign-in page
             logger.exception("sign-in failed")
             ui.show_error(error)
             return
-        if actor is None:
-            st.error("Wrong e-mail or password (or the user is deactivated).")
+        if result.actor is None:
+            st.error(result.message or auth.WRONG_CREDENTIALS)
             return
-        ui.sign_in(actor)
+        ui.sign_in(result.actor)
         st.rerun()
+
+
+def change_password_page() -> None:
+    """The only page of a user whose password an Admin reset: choose a new one before anything else."""
+    actor = ui.current_actor()
+    st.title("Choose a new password")
+    if actor.must_change_password:
+        st.warning("An admin reset your password. Choose a new one to continue.")
+    with st.form("change-password", clear_on_submit=True):
+        current = st.text_input("Current password", type="password", key="current_password")
+        new = st.text_input(
+            f"New password (at least {auth.PASSWORD_MIN_LENGTH} characters, not a common one)",
+            type="password",
+            key="new_password",
+        )
+        again = st.text_input("New password again", type="password", key="new_password_again")
+        submitted = st.form_submit_button("Change password", type="primary")
+    if not submitted:
+        return
+    if new != again:
+        st.error("The two new passwords differ.")
+        return
+    try:
+        with ui.session() as session:
+            problem = auth.change_password(session, actor, current, new)
+            refreshed = auth.actor_for_email(session, actor.label) if problem is None else None
+    except Exception as error:
+        ui.show_error(error)
+        return
+    if problem is not None:
+        st.error(problem)
+        return
+    if refreshed is not None:
+        ui.sign_in(refreshed)
+    st.toast("Password changed.")
+    st.rerun()
 
 
 def _sign_out() -> None:
@@ -170,12 +230,21 @@ def main() -> None:
     if actor is None:
         st.navigation([st.Page(login_page, title="Sign in", icon=":material/login:")], position="hidden").run()
         return
+    if actor.must_change_password:
+        sidebar(actor)
+        st.navigation(
+            [st.Page(change_password_page, title="Choose a new password", icon=":material/password:")],
+            position="hidden",
+        ).run()
+        return
 
     sections: dict[str, list[st.Page]] = {}
     for spec in visible_pages(actor):
         sections.setdefault(spec.section, []).append(
             st.Page(spec.script, title=spec.title, icon=spec.icon, default=spec.script == "views/products.py")
         )
+    account = st.Page(change_password_page, title="Change password", icon=":material/password:", url_path="password")
+    sections.setdefault("Account", []).append(account)
     sidebar(actor)
     st.navigation(sections).run()
 

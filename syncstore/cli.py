@@ -24,6 +24,7 @@ from syncstore.auth import Actor, Role
 from syncstore.db import migrate
 from syncstore.db.engine import get_engine, transaction
 from syncstore.errors import SyncStoreError
+from syncstore.logging_setup import configure_logging
 from syncstore.settings import get_settings
 
 app = typer.Typer(help="SyncStore: catalog and inventory sync for Shopee and TikTok Shop.", no_args_is_help=True)
@@ -182,22 +183,41 @@ def demo_run(ctx: typer.Context) -> None:
 # --- users ----------------------------------------------------------------------------------
 
 
+def _read_new_password() -> str:
+    """A new password from the operator: asked twice, hidden, on a terminal; else one line of stdin.
+
+    Never an option: a password on the command line is visible in `ps` and the shell history.
+    """
+    if sys.stdin.isatty():
+        from syncstore import auth
+
+        return str(
+            typer.prompt(
+                f"password ({auth.PASSWORD_MIN_LENGTH} characters or more)", hide_input=True, confirmation_prompt=True
+            )
+        )
+    line = sys.stdin.readline()
+    if not line:
+        raise _fail("no password on stdin: pipe one line, use --generate, or run on a terminal to be asked")
+    return line.rstrip("\r\n")
+
+
 @user_app.command("add")
 def user_add(
     email: str,
     role: Annotated[Role, typer.Option(help="admin, editor or viewer")] = Role.VIEWER,
     name: Annotated[str, typer.Option(help="Display name")] = "",
-    password: Annotated[str | None, typer.Option(help="Omit to be asked (or to generate one with --generate)")] = None,
     generate: Annotated[bool, typer.Option(help="Generate a password and print it once")] = False,
     oidc_only: Annotated[bool, typer.Option(help="No password: the user signs in through OIDC")] = False,
 ) -> None:
-    """Add a user with a role."""
+    """Add a user with a role; the password is asked (hidden, twice), read from stdin, or generated."""
     from syncstore import auth
 
+    password: str | None = None
     if generate:
         password = secrets.token_urlsafe(12)
-    elif password is None and not oidc_only:
-        password = typer.prompt("password (10 characters or more)", hide_input=True, confirmation_prompt=True)
+    elif not oidc_only:
+        password = _read_new_password()
     with transaction(get_engine()) as session:
         user = auth.create_user(Actor.command_line(), session, email=email, role=role, password=password, name=name)
     console.print(f"added {user.email} as {user.role}")
@@ -368,11 +388,12 @@ def receiver_run(
     This process becomes the uvicorn server (exec), so a signal sent to it reaches uvicorn directly;
     with --workers above 1 the workers are its children: stop them all by process group.
     """
-    # The core imports no web server: uvicorn runs as its own program, with the receiver as an app factory.
+    # The core imports no web server: the receiver's hardened uvicorn server (header and body deadlines,
+    # a connection cap, forwarded headers only from trusted proxies) runs as its own program.
     command = [
         sys.executable,
         "-m",
-        "uvicorn",
+        "webhook_receiver.server",
         "webhook_receiver.app:create_app",
         "--factory",
         "--host",
@@ -437,6 +458,7 @@ def worker_events(
 def main() -> None:
     """Entry point: SyncStore errors become one clear line and exit code 1, never a traceback."""
     try:
+        configure_logging()
         app()
     except SyncStoreError as error:
         errors.print(f"[red]error:[/red] {error}")

@@ -52,6 +52,23 @@ def change_user(users: list[UserView]) -> None:
     role = role_col.selectbox("Role", roles, index=roles.index(user.role.value), key=f"admin_role_{user.id}")
     if button_col.button("Set role", key="admin_set_role", disabled=role == user.role.value):
         ui.write(lambda actor, s: auth.set_role(actor, s, user.id, role), f"{user.email} is now {role}.")
+    sign_in_col, unlock_col = st.columns([5, 2])
+    temporary = sign_in_col.text_input(
+        f"Temporary password for {user.email} (they must change it at next sign-in)",
+        type="password",
+        key=f"admin_temporary_{user.id}",
+    )
+    if sign_in_col.button("Reset password", key="admin_reset_password", disabled=not temporary):
+        ui.write(
+            lambda actor, s: auth.reset_password(actor, s, user.id, temporary),
+            f"{user.email} must choose a new password at next sign-in.",
+        )
+    with ui.session() as session:
+        locked_until = auth.sign_in_locks(session).get(user.email)
+    if locked_until is not None:
+        unlock_col.caption(f"Sign-in blocked until {ui.when(locked_until)}")
+        if unlock_col.button("Unlock sign-in", key="admin_unlock"):
+            ui.write(lambda actor, s: auth.unlock_sign_in(actor, s, user.id), f"{user.email} can sign in again.")
     if user.is_active:
         if st.button(f"Deactivate {user.email}", key="admin_deactivate"):
             ui.write(lambda actor, s: auth.deactivate_user(actor, s, user.id), f"{user.email} can no longer sign in.")
@@ -67,7 +84,10 @@ def add_user() -> None:
         name = name_col.text_input("Name", key="new_user_name")
         role = role_col.selectbox("Role", [r.value for r in Role], index=2, key="new_user_role")
         password = st.text_input(
-            "Password (at least 10 characters; empty for single sign-on only)", type="password", key="new_user_password"
+            f"Password (at least {auth.PASSWORD_MIN_LENGTH} characters, not a common one; "
+            "empty for single sign-on only)",
+            type="password",
+            key="new_user_password",
         )
         submitted = st.form_submit_button("Add user", type="primary")
     if submitted:

@@ -55,10 +55,33 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by an Admin's password reset: the app lets the user do nothing before choosing a new one.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
 
     __table_args__ = (sa.CheckConstraint("role IN ('admin', 'editor', 'viewer')", name="role"),)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted per account (the e-mail typed, known or not) and per source (the IP)."""
+
+    __tablename__ = "sign_in_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(sa.String(10))
+    key: Mapped[str] = mapped_column(sa.String(320))
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # No attempt is even checked before this time (a growing delay, or the lockout).
+    next_allowed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (
+        sa.UniqueConstraint("scope", "key"),
+        sa.CheckConstraint("scope IN ('account', 'source')", name="scope"),
+    )
 
 
 class AuditLog(Base):

@@ -9,6 +9,7 @@ from syncstore import alerts, auth
 from syncstore.auth import Role
 from syncstore.db.engine import transaction
 from syncstore.db.models import User
+from syncstore.db.types import utcnow
 from tests.streamlit_app.conftest import AppAs, SeededDatabase, frame_with
 
 
@@ -103,3 +104,32 @@ def test_a_forced_user_change_by_an_editor_is_refused(seeded_db: SeededDatabase)
     with pytest.raises(auth.PermissionDenied), transaction(engine) as session:
         auth.set_role(editor, session, editor.user_id, "admin")
     engine.dispose()
+
+
+def test_an_admin_unlocks_a_locked_account_and_resets_a_password(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    editor = seeded_db.actors[Role.EDITOR]
+    engine = seeded_db.engine()
+    now = utcnow()
+    for _ in range(auth.SIGN_IN_LOCKOUT_FAILURES):
+        with transaction(engine) as session:
+            auth.sign_in(session, "editor@example.com", "a wrong guess", source="10.9.9.8", now=now)
+    engine.dispose()
+    at = app_as("admin", "admin")
+    at.selectbox(key="admin_user").select(editor.user_id).run()
+    assert any("Sign-in blocked until" in c.value for c in at.caption)
+    at.button(key="admin_unlock").click().run()
+    assert not at.exception and not at.error, errors(at)
+    at.selectbox(key="admin_user").select(editor.user_id).run()
+    at.text_input(key=f"admin_temporary_{editor.user_id}").input("password1234").run()
+    at.button(key="admin_reset_password").click().run()
+    assert "too common" in errors(at)
+    at.text_input(key=f"admin_temporary_{editor.user_id}").input("temporary-pass-4567").run()
+    at.button(key="admin_reset_password").click().run()
+    assert not at.exception
+    stored = user(seeded_db, "editor@example.com")
+    assert stored is not None and stored.must_change_password
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        result = auth.sign_in(session, "editor@example.com", "temporary-pass-4567", source="10.9.9.9")
+    engine.dispose()
+    assert result.actor is not None and result.must_change_password

@@ -86,7 +86,7 @@ OIDC = {"auth": {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie
 def test_an_oidc_identity_maps_to_its_syncstore_user_by_email(seeded_db: SeededDatabase) -> None:
     at = fresh_app()
     at.secrets.update(OIDC)
-    at.user = {"email": "viewer@example.com", "is_logged_in": True}
+    at.user = {"email": "viewer@example.com", "email_verified": True, "is_logged_in": True}
     at.run()
     assert not at.exception
     assert at.title[0].value == "Products"
@@ -96,7 +96,7 @@ def test_an_oidc_identity_maps_to_its_syncstore_user_by_email(seeded_db: SeededD
 def test_an_oidc_identity_without_a_user_is_told_so(seeded_db: SeededDatabase) -> None:
     at = fresh_app()
     at.secrets.update(OIDC)
-    at.user = {"email": "stranger@example.com", "is_logged_in": True}
+    at.user = {"email": "stranger@example.com", "email_verified": True, "is_logged_in": True}
     at.run()
     assert not at.exception
     assert "not a SyncStore user" in at.error[0].value
@@ -151,3 +151,78 @@ def test_a_deactivated_user_is_signed_out_and_a_new_role_applies_at_once(
     at.run()
     assert at.title[0].value == "SyncStore"
     assert "actor" not in at.session_state
+
+
+def _sign_in_form(at: AppTest, email: str, password: str) -> AppTest:
+    at.text_input(key="login_email").input(email)
+    at.text_input(key="login_password").input(password)
+    return at.button[[b.label for b in at.button].index("Sign in")].click().run()
+
+
+def test_sign_in_is_throttled_and_audited_with_the_source(seeded_db: SeededDatabase) -> None:
+    import sqlalchemy as sa
+
+    from syncstore import auth
+    from syncstore.db.engine import transaction
+    from syncstore.db.models import AuditLog
+
+    at = fresh_app().run()
+    for _ in range(auth.SIGN_IN_FREE_FAILURES):
+        _sign_in_form(at, "editor@example.com", "not the password")
+        assert "Wrong e-mail or password" in at.error[0].value
+    _sign_in_form(at, "editor@example.com", PASSWORD)
+    assert not at.exception
+    assert at.title[0].value == "SyncStore" and "Too many failed sign-ins" in at.error[0].value
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        rows = session.scalars(sa.select(AuditLog).where(AuditLog.action.like("user.sign_in%"))).all()
+    engine.dispose()
+    assert [r.action for r in rows].count("user.sign_in_failed") == auth.SIGN_IN_FREE_FAILURES
+    assert rows[-1].action == "user.sign_in_refused" and rows[-1].after["source"]
+    assert PASSWORD not in repr([r.after for r in rows])
+
+
+def test_an_admin_reset_forces_a_new_password_before_any_page(seeded_db: SeededDatabase) -> None:
+    from syncstore import auth
+    from syncstore.auth import Role
+    from syncstore.db.engine import transaction
+
+    editor, admin = seeded_db.actors[Role.EDITOR], seeded_db.actors[Role.ADMIN]
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        temporary = auth.reset_password(admin, session, editor.user_id, "temporary-pass-4567")
+    engine.dispose()
+    at = _sign_in_form(fresh_app().run(), "editor@example.com", temporary)
+    assert not at.exception
+    assert at.title[0].value == "Choose a new password"
+    for page in app_module.PAGES:
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(page.script)
+    at.text_input(key="current_password").input(temporary)
+    at.text_input(key="new_password").input("short")
+    at.text_input(key="new_password_again").input("short")
+    at.button[[b.label for b in at.button].index("Change password")].click().run()
+    assert "at least 12 characters" in " ".join(e.value for e in at.error)
+    at.text_input(key="current_password").input(temporary)
+    at.text_input(key="new_password").input("my own fresh passphrase")
+    at.text_input(key="new_password_again").input("my own fresh passphrase")
+    at.button[[b.label for b in at.button].index("Change password")].click().run()
+    assert not at.exception
+    assert at.title[0].value == "Products"
+    assert not at.session_state["actor"].must_change_password
+
+
+@pytest.mark.parametrize("verified", [None, False, "false"])
+def test_an_oidc_identity_with_an_unverified_email_is_refused(seeded_db: SeededDatabase, verified: object) -> None:
+    at = fresh_app()
+    at.secrets.update(OIDC)
+    at.user = {"email": "admin@example.com", "is_logged_in": True}
+    if verified is not None:
+        at.user["email_verified"] = verified
+    at.run()
+    assert not at.exception
+    assert "actor" not in at.session_state
+    assert at.title[0].value == "SyncStore"
+    assert "has not verified" in at.error[0].value
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("views/admin.py")

@@ -1,6 +1,8 @@
 # Reads and guards for the Admin page: listing users, (re)activating, never losing the last admin; the audit filters.
 from __future__ import annotations
 
+import contextlib
+import threading
 from datetime import timedelta
 
 import pytest
@@ -69,3 +71,44 @@ def test_the_audit_log_filters_and_counts(engine: sa.Engine) -> None:
     assert actors == ["root@example.com", "system:dagster"]
     assert actions == ["token.refresh", "user.create", "user.set_role"]
     assert entities == ["platform_connection", "user"]
+
+
+@pytest.mark.parametrize("change", ["demote", "deactivate"])
+def test_two_admins_removing_each_other_at_once_leave_one_admin(engine: sa.Engine, change: str) -> None:
+    """S8 with two real transactions: each admin demotes (or deactivates) the other at the same moment."""
+    with transaction(engine) as session:
+        first = auth.create_user(ADMIN, session, email="one@example.com", role="admin", password="long enough pw")
+        second = auth.create_user(ADMIN, session, email="two@example.com", role="admin", password="long enough pw")
+        pairs = [(Actor.from_user(first), second.id), (Actor.from_user(second), first.id)]
+    start = threading.Barrier(2)
+    # Both wait here after their own check, before committing. Without a lock both checks pass
+    # (each sees the other still an admin) and both commit; with the lock the second transaction
+    # is still blocked inside its check, so the first gives up waiting and commits alone.
+    checked = threading.Barrier(2, timeout=3)
+    outcomes: dict[int, str] = {}
+
+    def remove(actor: Actor, other_id: int) -> None:
+        start.wait()
+        try:
+            with transaction(engine) as session:
+                if change == "demote":
+                    auth.set_role(actor, session, other_id, "editor")
+                else:
+                    auth.deactivate_user(actor, session, other_id)
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    checked.wait()
+            outcomes[other_id] = "done"
+        except InvalidInput as error:
+            outcomes[other_id] = str(error)
+            checked.abort()
+
+    threads = [threading.Thread(target=remove, args=pair) for pair in pairs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes.values())[0] == "done"
+    assert "last active admin" in sorted(outcomes.values())[1]
+    with transaction(engine) as session:
+        admins = [u.email for u in auth.list_users(session, include_inactive=False) if u.role is Role.ADMIN]
+    assert len(admins) == 1

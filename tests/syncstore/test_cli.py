@@ -26,9 +26,13 @@ from syncstore.db.models import Base
 
 
 def run(
-    args: list[str], database_url: str, data_dir: Path, extra_env: dict[str, str] | None = None
+    args: list[str],
+    database_url: str,
+    data_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `syncstore ARGS` in a new process against `database_url`."""
+    """Run `syncstore ARGS` in a new process against `database_url` (with `stdin` as its input, else none)."""
     env = {**os.environ, "SYNCSTORE_DATABASE_URL": database_url, "SYNCSTORE_DATA_DIR": str(data_dir)}
     env.pop("SYNCSTORE_ENCRYPTION_KEYS", None)
     env.update(extra_env or {})
@@ -37,6 +41,7 @@ def run(
         env=env,
         capture_output=True,
         text=True,
+        input=stdin if stdin is not None else "",
         timeout=300,
         check=False,
     )
@@ -92,6 +97,26 @@ def test_user_add_and_errors_are_one_clear_line(tmp_path: Path) -> None:
     duplicate = run(["user", "add", "ED@example.com", "--role", "viewer", "--generate"], url, tmp_path)
     assert duplicate.returncode == 1
     assert "already exists" in duplicate.stderr and "Traceback" not in duplicate.stderr
+
+
+def test_user_add_takes_no_password_option_and_reads_one_line_of_stdin(tmp_path: Path) -> None:
+    from syncstore import auth
+
+    url = f"sqlite:///{tmp_path / 'stdin.db'}"
+    assert run(["db", "upgrade"], url, tmp_path).returncode == 0
+    on_the_line = run(["user", "add", "ann@example.com", "--password", "visible-in-ps-123"], url, tmp_path)
+    assert on_the_line.returncode == 2 and "No such option" in on_the_line.stderr
+    weak = run(["user", "add", "ann@example.com"], url, tmp_path, stdin="password1234\n")
+    assert weak.returncode == 1 and "too common" in weak.stderr and "password1234" not in weak.stderr
+    empty = run(["user", "add", "ann@example.com"], url, tmp_path, stdin="")
+    assert empty.returncode == 1 and "no password on stdin" in empty.stderr and "Traceback" not in empty.stderr
+    added = run(["user", "add", "ann@example.com", "--role", "editor"], url, tmp_path, stdin="piped-in secret 42\n")
+    assert added.returncode == 0, added.stderr
+    assert "piped-in secret 42" not in added.stdout + added.stderr
+    engine = create_engine(url)
+    with transaction(engine) as session:
+        assert auth.authenticate(session, "ann@example.com", "piped-in secret 42") is not None
+    engine.dispose()
 
 
 def test_catalog_import_reports_bad_rows_and_strict_imports_nothing(tmp_path: Path) -> None:
