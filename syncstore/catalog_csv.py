@@ -24,6 +24,17 @@ order is free)::
   ``barcode`` and ``variant_image`` (a URL).
 - Money and measures are decimal text ("19.90", "0.25"), never floats.
 
+Formula cells (OWASP "CSV injection"): a spreadsheet runs a cell that begins with ``=``, ``+``,
+``-``, ``@``, tab or carriage return as a formula. The export therefore writes every TEXT cell
+(all columns but the numeric ``base_price``, ``weight_kg``, ``length_cm``, ``width_cm``,
+``height_cm``, ``variant_price`` and ``stock``) that begins with one of those characters, or with
+one or more single quotes followed by one of them, with one more single quote in front
+(``=SUM(A1)`` -> ``'=SUM(A1)``, ``'=x`` -> ``''=x``). The import removes exactly one leading
+single quote from a text cell that begins with one or more quotes followed by one of those
+characters, so an exported file imports back to the text as typed; any other quote (``'plain``)
+is kept. Numeric cells are left alone: they must be valid numbers anyway (a negative number in a
+numeric cell is a number to a spreadsheet, not a formula).
+
 Columns ``handle``, ``title``, ``category``, ``base_price`` and ``sku`` must be present; the
 others may be left out of the header (as if blank); unknown columns are an error (a typo would
 silently drop data).
@@ -62,6 +73,14 @@ OPTION_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 LIST_SEPARATOR = "|"
 DEFAULT_VARIANT_NAME = "Default"
+
+# Columns holding numbers; every other column is text and is neutralised on export (see above).
+NUMERIC_COLUMNS: frozenset[str] = frozenset(
+    {"base_price", "weight_kg", "length_cm", "width_cm", "height_cm", "variant_price", "stock"}
+)
+# A cell beginning with one of these is run as a formula by spreadsheets.
+FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+_TEXT_INDEXES: tuple[int, ...] = tuple(i for i, column in enumerate(CSV_COLUMNS) if column not in NUMERIC_COLUMNS)
 
 # Products per page when exporting.
 EXPORT_PAGE = 500
@@ -140,13 +159,38 @@ def _export_rows(session: Session) -> Iterator[list[str]]:
                 ]
 
 
+def _quoted_formula(cell: str) -> bool:
+    """True when `cell` is a formula start behind zero or more single quotes."""
+    return cell.lstrip("'").startswith(FORMULA_STARTS)
+
+
+def neutralise(cell: str) -> str:
+    """A text cell as exported: one single quote added in front of a (possibly quoted) formula start."""
+    return "'" + cell if _quoted_formula(cell) else cell
+
+
+def restore(cell: str) -> str:
+    """A text cell as imported: the quote `neutralise` added is removed; `restore(neutralise(x)) == x`."""
+    return cell[1:] if cell.startswith("'") and _quoted_formula(cell) else cell
+
+
 def write_rows(target: TextIO, rows: Iterable[Sequence[str]]) -> int:
-    """Write the header and `rows` as catalog CSV; returns the number of rows (header excluded)."""
+    """Write the header and `rows` (in `CSV_COLUMNS` order) as catalog CSV, text cells neutralised.
+
+    Returns the number of rows (header excluded).
+    """
     writer = csv.writer(target, lineterminator="\n")
+    # csv quotes a cell holding "\n" (the line end) but not one holding a lone "\r", which a reader
+    # then takes for a line end; such a row is written with every cell quoted.
+    quoting_writer = csv.writer(target, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(CSV_COLUMNS)
     count = 0
     for row in rows:
-        writer.writerow(row)
+        cells = list(row)
+        for index in _TEXT_INDEXES:
+            if index < len(cells):
+                cells[index] = neutralise(cells[index])
+        (quoting_writer if any("\r" in cell for cell in cells) else writer).writerow(cells)
         count += 1
     return count
 

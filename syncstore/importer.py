@@ -47,9 +47,11 @@ from syncstore.catalog_csv import (
     CSV_COLUMNS,
     DEFAULT_VARIANT_NAME,
     LIST_SEPARATOR,
+    NUMERIC_COLUMNS,
     OPTION_COLUMNS,
     PRODUCT_COLUMNS,
     REQUIRED_COLUMNS,
+    restore,
 )
 from syncstore.catalog_schema import ProductInput
 from syncstore.db.engine import session_factory
@@ -259,6 +261,11 @@ def _header(cells: list[str]) -> list[str]:
     return names
 
 
+def _cell(column: str, value: str) -> str:
+    """A trimmed cell; in a text column the quote the export put before a formula is removed."""
+    return value if column in NUMERIC_COLUMNS else restore(value)
+
+
 def _parse(text: str) -> tuple[list[_Row], list[RowError]]:
     """Rows keyed by column, blank rows dropped; line = the row number a spreadsheet shows."""
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -273,7 +280,7 @@ def _parse(text: str) -> tuple[list[_Row], list[RowError]]:
             if not any(cell.strip() for cell in cells):
                 continue
             values = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(names)}
-            row = _Row(line, {column: values.get(column, "") for column in CSV_COLUMNS})
+            row = _Row(line, {column: _cell(column, values.get(column, "")) for column in CSV_COLUMNS})
             stray = [i for i, cell in enumerate(cells) if cell.strip() and (i >= len(names) or not names[i])]
             if stray:
                 row.broken = True

@@ -8,6 +8,7 @@ and `SYNCSTORE_ENCRYPTION_KEYS`.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -128,6 +129,40 @@ class Settings(BaseSettings):
     webhook_per_ip_per_minute: int = Field(
         default=6000, ge=0, description="Requests per source IP per minute before 429 (0: no limit)."
     )
+    webhook_rejected_per_ip_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description="Rejected requests (unsigned, badly signed, malformed or oversized bodies) per source IP per "
+        "minute before 429; a budget of their own, so junk never spends a genuine sender's allowance (0: no limit).",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="IPs or CIDRs of the reverse proxies whose X-Forwarded-For the receiver believes (comma "
+        "separated); empty: no forwarded header is believed, not even from loopback.",
+    )
+    receiver_header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A connection must deliver a request's headers within this long of opening (or of its last "
+        "answer), else the receiver closes it.",
+    )
+    receiver_body_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="A webhook's whole body must arrive within this long, else 408."
+    )
+    receiver_keep_alive_seconds: int = Field(
+        default=5, ge=1, description="An idle keep-alive connection is closed after this long."
+    )
+    receiver_max_connections: int = Field(
+        default=1000,
+        ge=2,
+        description="Open connections per receiver worker (also kept below the process' file limit); past it "
+        "the oldest connection still waiting for its headers is closed.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that GET /metrics requires (Authorization: Bearer <token>); unset: /metrics "
+        "answers 404.",
+    )
     webhook_rejections_logged_per_minute: int = Field(
         default=60, ge=0, description="Rejected requests written to the log per minute; the rest are only counted."
     )
@@ -142,7 +177,11 @@ class Settings(BaseSettings):
         default=None, description="Where newly opened alerts are POSTed as JSON (Slack-style hooks, ops tools)."
     )
 
-    log_level: str = "INFO"
+    log_level: str = Field(
+        default="INFO",
+        description="Level of SyncStore's own loggers: DEBUG, INFO, WARNING, ERROR or CRITICAL; libraries stay at "
+        "WARNING. An unknown value refuses to start.",
+    )
 
     @field_validator("currency", mode="before")
     @classmethod
@@ -155,6 +194,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        parts = [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+        if isinstance(parts, list):
+            for part in parts:
+                try:
+                    ipaddress.ip_network(str(part), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"SYNCSTORE_TRUSTED_PROXIES: {str(part)[:60]!r} is not an IP address or CIDR"
+                    ) from None
+        return parts
 
     @property
     def resolved_database_url(self) -> str:

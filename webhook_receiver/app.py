@@ -5,8 +5,12 @@ Routes:
 - `POST /webhooks/shopee`, `POST /webhooks/tiktokshop`: a marketplace event (`webhook_receiver.receiver`:
   verify, deduplicate, store, then acknowledge with an EMPTY 200), dispatched by `ReceiverApp`
   before Starlette's middleware and router.
-- `GET /healthz`: `{"database": {...}, "redis": {...}}`; 200 when the database answers, else 503.
-- `GET /metrics`: Prometheus text (see `webhook_receiver.metrics`).
+- `GET /healthz`: for load balancers, `{"status": "ok"}` with 200 when the database answers and is
+  migrated, else `{"status": "unavailable"}` with 503; nothing else (`syncstore doctor` gives detail).
+- `GET /metrics`: Prometheus text (see `webhook_receiver.metrics`), only with
+  `Authorization: Bearer <SYNCSTORE_METRICS_TOKEN>` (compared in constant time; else 401); 404
+  when no token is configured. A token rather than a second listening address: one port to run and
+  firewall, and the counters are closed by default.
 - `GET /oauth/shopee/callback`, `GET /oauth/tiktokshop/callback` (`webhook_receiver.oauth_routes`).
 
 The receiver never migrates the database (`syncstore db upgrade` does); on shutdown it writes what
@@ -15,10 +19,10 @@ is queued before it stops.
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import asdict
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -30,10 +34,12 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from syncstore.db.engine import create_engine
-from syncstore.health import check_database, check_redis
+from syncstore.health import check_database
+from syncstore.logging_setup import configure_logging
 from syncstore.settings import Settings, get_settings
 from syncstore.webhook_verification import WEBHOOK_PLATFORMS
 from webhook_receiver.oauth_routes import routes as oauth_routes
+from webhook_receiver.proxies import TrustedProxies
 from webhook_receiver.receiver import REDIS_PREFIX, Receiver, WebhookEndpoint
 from webhook_receiver.storage import DEFAULT_MAX_BATCH
 
@@ -51,11 +57,16 @@ class ReceiverApp(Starlette):
     goes through Starlette as usual, so the routes below still answer 405 to a GET on a webhook URL.
     """
 
-    def __init__(self, *, webhooks: Mapping[str, ASGIApp], **kwargs: Any) -> None:
+    def __init__(
+        self, *, webhooks: Mapping[str, ASGIApp], proxies: TrustedProxies | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._webhooks = dict(webhooks)
+        self._proxies = proxies or TrustedProxies(())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._proxies and scope["type"] in ("http", "websocket"):
+            scope = self._proxies.resolve(scope)  # the sender behind a trusted proxy (S6)
         if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
             endpoint = self._webhooks.get(scope["path"])
             if endpoint is not None:
@@ -78,17 +89,24 @@ def create_app(
     `redis_prefix` namespaces the Redis keys (nonces, per-IP counts).
     """
     settings = settings or get_settings()
+    configure_logging(settings)
     owns_engine = engine is None
     database = engine if engine is not None else _engine_for(settings)
     receiver = Receiver(settings, database, clock=clock or time.time, max_batch=max_batch, redis_prefix=redis_prefix)
 
     async def healthz(request: Request) -> Response:
+        # For load balancers: up or down, nothing more (no schema revision, backend or counters).
         db = await run_in_threadpool(check_database, database)
-        redis = await run_in_threadpool(check_redis, settings.redis_url)
-        body: dict[str, Any] = {"database": asdict(db), "redis": asdict(redis)}
-        return JSONResponse(body, status_code=200 if db.ok else 503)
+        return JSONResponse({"status": "ok"} if db.ok else {"status": "unavailable"}, status_code=200 if db.ok else 503)
+
+    token = settings.metrics_token.get_secret_value().encode() if settings.metrics_token else b""
 
     async def metrics(request: Request) -> Response:
+        if not token:
+            return PlainTextResponse("Not Found", status_code=404)
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(credentials.strip().encode(), token):
+            return PlainTextResponse("Unauthorized", status_code=401, headers={"WWW-Authenticate": "Bearer"})
         return PlainTextResponse(receiver.metrics.render(), media_type=METRICS_MEDIA_TYPE)
 
     @asynccontextmanager
@@ -107,7 +125,8 @@ def create_app(
         Route("/metrics", metrics, methods=["GET"]),
         *oauth_routes,
     ]
-    app = ReceiverApp(webhooks=webhooks, routes=routes, lifespan=lifespan)
+    proxies = TrustedProxies(settings.trusted_proxies)
+    app = ReceiverApp(webhooks=webhooks, proxies=proxies, routes=routes, lifespan=lifespan)
     # The OAuth routes read settings and engine from here; tests reach the receiver through it too.
     app.state.settings = settings
     app.state.engine = database

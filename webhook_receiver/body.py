@@ -2,11 +2,14 @@
 """The raw request body, exactly as received, or a clear refusal.
 
 A declared `Content-Length` over the cap is refused before anything is read; a chunked or lying
-body is refused as soon as the bytes read pass the cap. The bytes are returned untouched: they are
+body is refused as soon as the bytes read pass the cap; a body that takes longer than its deadline
+is refused with 408. The bytes are returned untouched: they are
 what the signature covers.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from starlette.types import Receive
 
@@ -33,8 +36,29 @@ class ClientGone(BodyRefused):
     status = 400
 
 
-async def read_body(receive: Receive, max_bytes: int, declared: str | None = None) -> bytes:
-    """The whole body from ASGI `receive`, at most `max_bytes` of it (`declared`: the Content-Length)."""
+class BodyTimeout(BodyRefused):
+    reason = "body_timeout"
+    status = 408
+
+
+async def read_body(
+    receive: Receive, max_bytes: int, declared: str | None = None, *, timeout_s: float | None = None
+) -> bytes:
+    """The whole body from ASGI `receive`, at most `max_bytes` of it (`declared`: the Content-Length).
+
+    With `timeout_s`, the whole body must arrive within that many seconds, else `BodyTimeout` (a
+    client trickling a body byte by byte cannot hold a request open for ever, S5).
+    """
+    if timeout_s is None:
+        return await _read(receive, max_bytes, declared)
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await _read(receive, max_bytes, declared)
+    except TimeoutError:
+        raise BodyTimeout(f"the body did not arrive within {timeout_s:g} s") from None
+
+
+async def _read(receive: Receive, max_bytes: int, declared: str | None) -> bytes:
     if declared is not None:
         text = declared.strip()
         if not (text.isascii() and text.isdigit()):

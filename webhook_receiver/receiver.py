@@ -8,10 +8,15 @@ marketplace event takes, so it skips Starlette's Request/Response objects (and, 
 directly (the headers it uses from the scope, body from `receive`, two `send` calls for the answer).
 
 A webhook goes through, in order (each step's refusal in brackets):
-1. the per-source-IP limit [429, Retry-After];
-2. the body, read incrementally up to `webhook_max_body_bytes` [413; 400 for a bad Content-Length];
-3. the signature over the raw bytes, through `syncstore.webhook_verification` [401; 404 when the
+1. the body, read incrementally up to `webhook_max_body_bytes` within `receiver_body_timeout_seconds`
+   [413; 400 for a bad Content-Length; 408 and the connection closed when it comes too slowly];
+2. the signature over the raw bytes, through `syncstore.webhook_verification` [401; 404 when the
    platform's keys are not configured];
+3. the per-source limits (S6), each with its own budget per source IP and minute: a request refused
+   in 1 or 2 is charged to `webhook_rejected_per_ip_per_minute` [429 with Retry-After, reason
+   `rejected_rate_limited`, once spent], an authenticated one to `webhook_per_ip_per_minute` [429,
+   reason `rate_limited`], so unsigned junk never spends a genuine sender's allowance. The source is
+   the TCP peer, or the sender a trusted proxy names (`webhook_receiver.proxies`);
 4. parsing [400] and the clock check: an event of ANY age is accepted (platforms retry the original
    body for hours, W2); only a timestamp more than `webhook_timestamp_tolerance_seconds` in the
    future is refused [400, reason `stale`: authentic but not acceptable, a client error];
@@ -36,7 +41,7 @@ import sqlalchemy as sa
 from starlette.types import Receive, Scope, Send
 
 from syncstore.settings import Settings
-from syncstore.webhook_verification import WEBHOOK_PLATFORMS, WebhookKeys, verify_and_parse
+from syncstore.webhook_verification import WEBHOOK_PLATFORMS, WebhookKeys, check_fresh, parse, verify
 from syncstore.webhooks import (
     KEPT_HEADERS,
     AsyncPostgresStore,
@@ -100,6 +105,9 @@ class Receiver:
         self.redis = RedisLink(settings.redis_url, on_error=self._count_redis_error) if settings.redis_url else None
         self.nonces = NonceCache(self.redis, settings.webhook_nonce_ttl_seconds, prefix=redis_prefix)
         self.ip_limiter = IpLimiter(settings.webhook_per_ip_per_minute, self.redis, clock=clock, prefix=redis_prefix)
+        self.rejected_limiter = IpLimiter(
+            settings.webhook_rejected_per_ip_per_minute, self.redis, clock=clock, prefix=f"{redis_prefix}rejected:"
+        )
         self.rejections = RejectionLog(settings.webhook_rejections_logged_per_minute, clock=clock)
         self.store: AsyncPostgresStore | ThreadedStore = (
             AsyncPostgresStore(engine.url) if engine.dialect.name == "postgresql" else ThreadedStore(engine)
@@ -119,6 +127,7 @@ class Receiver:
         """Write what is queued, then let go of the database and Redis."""
         await self.writer.aclose()
         await self.ip_limiter.aclose()
+        await self.rejected_limiter.aclose()
         await self.store.aclose()
         if self.redis is not None:
             await self.redis.aclose()
@@ -144,25 +153,28 @@ class Receiver:
 
     async def _accept(self, platform: str, scope: Scope, receive: Receive) -> bool:
         """Store the webhook; True when it was already stored (a duplicate)."""
-        if self.ip_limiter.enabled and not self.ip_limiter.allow(_source(scope)):
-            wait = WINDOW_S - int(self.clock()) % WINDOW_S
-            raise Refused("rate_limited", 429, f"over {self.ip_limiter.per_minute}/min", wait)
         # Only the headers used here or kept with the event are decoded. ASGI header names are lower
         # case; a repeated header keeps its last value.
         headers = {
             name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"] if name in _USED_HEADERS
         }
-        body = await read_body(receive, self.settings.webhook_max_body_bytes, headers.get("content-length"))
         authorization = headers.pop("authorization", None)
+        try:
+            body = await read_body(
+                receive,
+                self.settings.webhook_max_body_bytes,
+                headers.get("content-length"),
+                timeout_s=self.settings.receiver_body_timeout_seconds,
+            )
+            verify(platform, body, authorization, self.keys)
+        except (WebhookRejected, BodyRefused):
+            # Unauthenticated: it spends the source's budget for junk, never the genuine one (S6).
+            self._charge(self.rejected_limiter, scope, "rejected_rate_limited")
+            raise
+        self._charge(self.ip_limiter, scope, "rate_limited")
         now = self.clock()
-        event = verify_and_parse(
-            platform,
-            body,
-            authorization,
-            self.keys,
-            now=now,
-            tolerance_s=self.settings.webhook_timestamp_tolerance_seconds,
-        )
+        event = parse(platform, body)
+        check_fresh(event, now=now, tolerance_s=self.settings.webhook_timestamp_tolerance_seconds)
         record = record_for(
             event, body, received_at=datetime.fromtimestamp(now, UTC), headers=headers, signature=authorization
         )
@@ -173,6 +185,12 @@ class Receiver:
         if outcome is StoreOutcome.REJECTED:
             raise Refused("unstorable", 400, "the event's data cannot be stored")
         return outcome is StoreOutcome.DUPLICATE
+
+    def _charge(self, limiter: IpLimiter, scope: Scope, reason: str) -> None:
+        """Count one request against `limiter`'s budget for its source; Refused (429) when it is spent."""
+        if limiter.enabled and not limiter.allow(_source(scope)):
+            wait = WINDOW_S - int(self.clock()) % WINDOW_S
+            raise Refused(reason, 429, f"over {limiter.per_minute}/min", wait)
 
     def _refuse(
         self,
@@ -191,6 +209,8 @@ class Receiver:
         headers: RawHeaders = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         if retry_after_s is not None:
             headers.append((b"retry-after", str(max(1, retry_after_s)).encode()))
+        if status == 408:  # the rest of a late body may still come: the connection cannot be reused
+            headers.append((b"connection", b"close"))
         return status, headers, body
 
 

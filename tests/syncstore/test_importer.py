@@ -1,6 +1,7 @@
 # Catalog CSV import and export on SQLite and PostgreSQL: what a merchant sees in the report and catalog.
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 from typing import Any
@@ -473,3 +474,47 @@ def test_ten_thousand_rows_import_with_progress(engine: sa.Engine) -> None:
     assert calls[-1] == (10_000, 10_000)
     assert len(calls) > 2
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+# --- formula injection (S4) ------------------------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Text as a merchant could type it; each would be a live formula (or DDE call) in a spreadsheet.
+FORMULAS = csv_text(
+    product("formula-title", "+cmd|'/C_calc'!A0", title='=HYPERLINK("http://x","y")',
+            description="@SUM(1+1)", brand="-2+3", tags="=1+1|plain", option1_name="@Colour",
+            option1_value="-Red", variant_name="=A1", barcode="+60123"),
+    product("already-quoted", "SKU-2", brand="'plain quote"),
+    product("-minus-handle", "PLAIN-3", category="=Category", images="http://images.example.com/a.jpg"),
+)  # fmt: skip
+
+
+def test_export_neutralises_formula_cells_and_import_gives_back_the_exact_text(engine: sa.Engine) -> None:
+    report = import_csv(EDITOR, engine, io.StringIO(FORMULAS), strict=True)
+    assert report.ok, report.errors
+    with engine.begin() as conn:  # a leading tab / carriage return cannot come from a CSV cell (cells are trimmed)
+        conn.execute(
+            sa.update(MasterProduct)
+            .where(MasterProduct.handle == "already-quoted")
+            .values(description="\t=1+1", title="'=kept with its quote")
+        )
+        conn.execute(sa.update(MasterProduct).where(MasterProduct.handle == "-minus-handle").values(description="\r@x"))
+    original = catalog(engine)
+    assert original[2]["title"] == '=HYPERLINK("http://x","y")'  # sorted by handle: "-minus", "already", "formula"
+    exported = io.StringIO()
+    with transaction(engine) as session:
+        assert export_csv(session, exported) == 3
+    rows = list(csv.reader(io.StringIO(exported.getvalue(), newline="")))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert [cell for cell in cells if cell.startswith(FORMULA_STARTS)] == []
+    assert '\'=HYPERLINK("http://x","y")' in cells and "'+cmd|'/C_calc'!A0" in cells and "'@SUM(1+1)" in cells
+    assert "''=kept with its quote" in cells and "'plain quote" in cells  # a quote export did not add is kept as is
+
+    wipe_catalog(engine)
+    report = import_csv(EDITOR, engine, io.StringIO(exported.getvalue()), strict=True)
+    assert report.ok, report.errors
+    # Every value comes back as typed; only the leading tab / carriage return is trimmed, as the
+    # catalog trims every value an Editor types (the row written directly above had it untrimmed).
+    original[0]["description"] = "@x"
+    original[1]["description"] = "=1+1"
+    assert catalog(engine) == original

@@ -32,6 +32,7 @@ APP_KEY = "testappkey29"
 APP_SECRET = "test-tiktok-app-secret-9d1e"
 FROZEN = 1_800_000_000.0  # 2027-01-15T08:00:00Z: the receiver's clock in these tests
 SOURCE_IP = "203.0.113.7"
+METRICS_TOKEN = "test-metrics-token-5b2e"  # `Client.get` sends it to /metrics
 
 Request = tuple[str, bytes, Mapping[str, str]]
 
@@ -45,6 +46,7 @@ def settings(database_url: str, **overrides: Any) -> Settings:
         "tiktokshop_app_key": APP_KEY,
         "tiktokshop_app_secret": APP_SECRET,
         "webhook_per_ip_per_minute": 0,
+        "metrics_token": METRICS_TOKEN,
     }
     values.update(overrides)
     return Settings(**values)
@@ -108,7 +110,9 @@ class Client:
         return self.post(*request)
 
     def get(self, path: str) -> httpx.Response:
-        return self.portal.call(partial(self.client.get, path))
+        """GET `path`; /metrics with the test bearer token."""
+        headers = {"Authorization": f"Bearer {METRICS_TOKEN}"} if path == "/metrics" else {}
+        return self.portal.call(partial(self.client.get, path, headers=headers))
 
     def post_many(self, requests: Sequence[Request]) -> list[httpx.Response]:
         """All at once, concurrently."""

@@ -52,7 +52,7 @@ def test_w7_unreachable_postgres_is_503_with_retry_after() -> None:
         metrics = client.get("/metrics").text
     assert [a.status_code for a in answers] == [503, 503, 503]
     assert all(a.headers["retry-after"] == "5" for a in answers)
-    assert health.status_code == 503 and health.json()["database"]["ok"] is False
+    assert health.status_code == 503 and health.json() == {"status": "unavailable"}
     assert 'reason="unavailable"' in metrics
     engine.dispose()
 
@@ -64,7 +64,7 @@ def test_w7_an_unmigrated_database_is_503_not_500(tmp_path) -> None:
         answer = client.send(tiktok())
         health = client.get("/healthz")
     assert answer.status_code == 503
-    assert health.status_code == 503 and "not migrated" in health.json()["database"]["detail"]
+    assert health.status_code == 503 and health.json() == {"status": "unavailable"}
     engine.dispose()
 
 
@@ -111,7 +111,7 @@ def test_redis_down_falls_back_to_the_database(engine: sa.Engine, db_url: str) -
     assert answers == [200, 200, 200]  # stored once, duplicates found by the database
     assert limited.status_code == 429  # the per-IP limit is counted in the process instead
     assert count(engine, "webhook_logs") == 1
-    assert health.status_code == 200 and health.json()["redis"]["ok"] is False
+    assert health.status_code == 200 and health.json() == {"status": "ok"}  # Redis is optional
     errors = next(line for line in metrics.splitlines() if line.startswith("syncstore_webhook_redis_errors_total"))
     assert int(errors.split()[-1]) >= 1
 

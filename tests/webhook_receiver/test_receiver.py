@@ -282,13 +282,11 @@ def test_metrics_are_prometheus_text(engine: sa.Engine, db_url: str) -> None:
         assert line in text, line
 
 
-def test_healthz_reports_database_and_redis(engine: sa.Engine, db_url: str) -> None:
+def test_healthz_says_only_ok(engine: sa.Engine, db_url: str) -> None:
     with serve(app_for(engine, db_url)) as client:
         response = client.get("/healthz")
     assert response.status_code == 200
-    body = response.json()
-    assert body["database"]["ok"] is True and body["redis"]["ok"] is True
-    assert "not configured" in body["redis"]["detail"]
+    assert response.json() == {"status": "ok"}  # details are `syncstore doctor`'s, not the public's
 
 
 def test_the_oauth_callbacks_are_mounted(engine: sa.Engine, db_url: str) -> None:

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.shopee import sign_push
-from tests.webhook_receiver.helpers import APP_KEY, APP_SECRET, PARTNER_KEY, compact, count, tiktok
+from tests.webhook_receiver.helpers import APP_KEY, APP_SECRET, METRICS_TOKEN, PARTNER_KEY, compact, count, tiktok
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,6 +42,7 @@ def receiver_process(db_url: str, engine: sa.Engine, tmp_path: Path) -> Iterator
             "SYNCSTORE_TIKTOKSHOP_APP_KEY": APP_KEY,
             "SYNCSTORE_TIKTOKSHOP_APP_SECRET": APP_SECRET,
             "SYNCSTORE_WEBHOOK_PER_IP_PER_MINUTE": "0",
+            "SYNCSTORE_METRICS_TOKEN": METRICS_TOKEN,
         }
     )
     log = (tmp_path / "receiver.log").open("wb")
@@ -98,7 +99,8 @@ def test_the_served_receiver_stores_concurrent_events_once_and_stops_cleanly(
     assert {answer.status_code for answer in answers} == {200}
     assert {answer.content for answer in answers[:100]} == {b""}
     assert count(engine, "webhook_logs") == 200 and count(engine, "platform_events") == 200
-    assert httpx.get(f"{url}/metrics").status_code == 200
+    assert httpx.get(f"{url}/metrics").status_code == 401
+    assert httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).status_code == 200
 
     os.killpg(process.pid, signal.SIGTERM)
     assert process.wait(timeout=20) == 0
