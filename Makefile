@@ -6,13 +6,35 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench clean lock lock-upgrade lock-check
 
-$(STAMP): pyproject.toml
+LOCK := requirements-dev.lock
+# Every dependency, dev tools and build tools included, pinned with hashes for all platforms (S10).
+# uv keeps the pins already in the lock: only a changed pyproject.toml (or `make lock-upgrade`) moves them.
+COMPILE = $(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	--generate-hashes --no-strip-extras --custom-compile-command "make lock" --quiet
+
+# Installs exactly the lock (hash-checked), then the project itself without resolving anything.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# After editing pyproject.toml's dependencies: re-lock (existing pins are kept where they still fit).
+lock: $(STAMP)
+	$(COMPILE) -o $(LOCK)
+
+# Move every pin to the newest release the constraints allow (then run `make test`).
+lock-upgrade: $(STAMP)
+	$(COMPILE) --upgrade -o $(LOCK)
+
+# CI: the lock must be what `make lock` would write from pyproject.toml (no diff). Needs the index.
+lock-check: $(STAMP)
+	@tmp=$$(mktemp -d); cp $(LOCK) $$tmp/lock; \
+	$(COMPILE) -o $$tmp/lock && diff -u $(LOCK) $$tmp/lock; status=$$?; rm -rf $$tmp; \
+	if [ $$status -ne 0 ]; then echo "$(LOCK) is stale: run make lock and commit it" >&2; exit 1; fi; \
+	echo "$(LOCK) is current"
 
 # Options for the demo, e.g. `make demo DEMO_ARGS="--without streamlit --dagster-port 3001"`.
 DEMO_ARGS ?=

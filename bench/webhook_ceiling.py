@@ -19,8 +19,10 @@ The stand-ins exist only here (`standin_app`); they store nothing and are never 
 receiver. Prints ONE JSON object: for each server `acked`, `per_s` (acknowledged events per second) and
 `ratio` (to the no-op), and the CPU each process group spent per acknowledged event, in
 microseconds (`cpu_us_per_event`: the server's processes, PostgreSQL, Redis, and the load client
-while it sent), read from /proc: the scheduler's nanosecond counters where the kernel has them, else
-clock ticks (so PostgreSQL and Redis figures need them on this machine; they are null otherwise);
+while it sent; PostgreSQL counts only the backends serving the benchmark's scratch database, found
+in `pg_stat_activity`, so other clients of a shared server do not count), read from /proc: the
+scheduler's nanosecond counters where the kernel has them, else clock ticks (so PostgreSQL and Redis
+figures need them on this machine; they are null otherwise);
 `idle_share`: the part of the machine's CPU time nobody used during the blocks.
 """
 
@@ -37,6 +39,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from bench import webhook_load as load
 from bench.webhooks import add_load_arguments, run_load, scratch_database
@@ -145,18 +150,36 @@ def _tree_cpu_s(processes: Sequence[_Process], is_root: Callable[[_Process], boo
     return total
 
 
-def _cpu_by_group(marker: str) -> dict[str, float | None]:
-    """CPU seconds so far of the server whose command line holds `marker` (with its workers), PostgreSQL, Redis."""
+def _backend_pids(admin: sa.Engine, database: str) -> set[int]:
+    """The PostgreSQL backends serving the scratch `database`: the connections this benchmark's servers opened."""
+    with admin.connect() as conn:
+        rows = conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :name"), {"name": database})
+        return {int(row[0]) for row in rows}
+
+
+def _cpu_by_group(marker: str, backends: set[int]) -> tuple[dict[str, float | None], dict[int, float]]:
+    """CPU seconds so far of the server whose command line holds `marker` (with its workers) and Redis;
+    and of each of the PostgreSQL `backends` found on this machine (pid -> seconds).
+
+    Only the backends of the benchmark's own database count: other clients of the same PostgreSQL
+    server (a test suite, another benchmark) spend CPU in their own backends, never in these.
+    """
     processes = _processes()
     servers = [p for p in processes if marker in _command_line(p.pid)]
     roots = {p.pid for p in servers if not any(q.pid == p.parent for q in servers)}
-    postgres = [p for p in processes if p.comm == "postgres"]
     redis = [p for p in processes if p.comm.startswith("redis-server")]
-    return {
+    groups: dict[str, float | None] = {
         "server": _tree_cpu_s(processes, lambda p: p.pid in roots),
-        "postgres": sum(p.cpu_s for p in postgres) if postgres else None,
         "redis": sum(p.cpu_s for p in redis) if redis else None,
     }
+    return groups, {p.pid: p.cpu_s for p in processes if p.pid in backends and p.comm == "postgres"}
+
+
+def _backends_delta(before: Mapping[int, float], after: Mapping[int, float]) -> float | None:
+    """CPU the backends spent between the two readings (a backend born in between counts from zero)."""
+    if not after and not before:
+        return None  # PostgreSQL runs elsewhere (another host or container): no figure
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 # --- the benchmark ----------------------------------------------------------------------------
@@ -238,18 +261,27 @@ def _cpu_delta(before: Mapping[str, float | None], after: Mapping[str, float | N
 def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     blocks = [args.events // args.rounds + (1 if i < args.events % args.rounds else 0) for i in range(args.rounds)]
     totals: dict[str, _Totals] = {}
-    with _servers(args, workdir) as (env, servers):
-        names = list(servers)
-        for round_index, size in enumerate(blocks):
-            for name in names if round_index % 2 == 0 else names[::-1]:
-                url = servers[name]
-                # A server's processes are found by the port on their command line (uvicorn's parent).
-                marker = f"--port {url.rsplit(':', 1)[1]} "
-                before = _cpu_by_group(marker)
-                report = run_load(url, env, workdir, f"{name}-{round_index}", size, args.concurrency)
-                cpu = _cpu_delta(before, _cpu_by_group(marker))
-                cpu["client"] = report.cpu_s
-                totals.setdefault(name, _Totals()).add(len(report.acked), report.elapsed_s, report.machine_idle_s, cpu)
+    admin = sa.create_engine(args.postgres_url, poolclass=sa.NullPool)
+    try:
+        with _servers(args, workdir) as (env, servers):
+            database = make_url(env["SYNCSTORE_DATABASE_URL"]).database or ""
+            names = list(servers)
+            for round_index, size in enumerate(blocks):
+                for name in names if round_index % 2 == 0 else names[::-1]:
+                    url = servers[name]
+                    # A server's processes are found by the port on their command line (uvicorn's parent).
+                    marker = f"--port {url.rsplit(':', 1)[1]} "
+                    before, backends_before = _cpu_by_group(marker, _backend_pids(admin, database))
+                    report = run_load(url, env, workdir, f"{name}-{round_index}", size, args.concurrency)
+                    after, backends_after = _cpu_by_group(marker, _backend_pids(admin, database) | set(backends_before))
+                    cpu = _cpu_delta(before, after)
+                    cpu["postgres"] = _backends_delta(backends_before, backends_after)
+                    cpu["client"] = report.cpu_s
+                    totals.setdefault(name, _Totals()).add(
+                        len(report.acked), report.elapsed_s, report.machine_idle_s, cpu
+                    )
+    finally:
+        admin.dispose()
     noop = totals["noop"]
     noop_per_s = noop.acked / noop.elapsed_s if noop.elapsed_s else 0.0
     return {

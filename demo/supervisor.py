@@ -44,7 +44,7 @@ from demo.connect import Connected, connect_shop
 from demo.control import MarketplaceControl
 from demo.processes import Child, DemoError
 from syncstore.auth import Actor
-from syncstore.crypto import Keyring, load_keyring
+from syncstore.crypto import Keyring, ensure_local_key_file, load_keyring
 from syncstore.data import sample_catalog_path
 from syncstore.db.engine import create_engine
 from syncstore.oauth import callback_url
@@ -124,7 +124,10 @@ class Supervisor:
         config = self.config
         for directory in (config.data_path, config.logs_dir, config.dagster_home, config.simulator_dir):
             directory.mkdir(parents=True, exist_ok=True)
-        keyring = load_keyring(self.settings)  # writes the local key file when no keyring is configured
+        if self.settings.encryption_keys is None:
+            # The demo opts in to a local key file, also on PostgreSQL (production refuses without a keyring).
+            ensure_local_key_file(self.settings.resolved_key_file)
+        keyring = load_keyring(self.settings)
         if self.settings.encryption_keys is None:
             self.report(f"platform tokens are encrypted with the local key file {self.settings.resolved_key_file}")
 

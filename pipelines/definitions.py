@@ -10,6 +10,9 @@ from pipelines.jobs import JOBS
 from pipelines.resources import default_resources
 from pipelines.schedules import SCHEDULES
 from pipelines.sensors import SENSORS
+from syncstore.logging_setup import configure_logging
+
+configure_logging()
 
 defs = dg.Definitions(
     assets=[master_catalog, shop_snapshot, catalog_diff, listing_sync],

@@ -14,11 +14,13 @@ waiting, and stays the fallback when the worker is down.
 
 `shop_partitions` adds and removes `shops` partitions as shops are connected and disconnected.
 `run_failure_alert` records a `run_failed` alert (or `database_error`, when the database is what
-failed) for every failed run; `alerts_sensor` evaluates the threshold alerts every minute.
+failed) for every failed run; `alerts_sensor` evaluates the threshold alerts every minute, and records
+a database outage as a `database_error` alert once the database answers again.
 """
 
 import json
 import time
+from datetime import UTC, datetime
 from typing import Final
 
 import dagster as dg
@@ -99,16 +101,31 @@ def run_failure_alert(context: dg.RunFailureSensorContext, database: DatabaseRes
 
 @dg.sensor(minimum_interval_seconds=ALERTS_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING)
 def alerts_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SkipReason:
-    """Evaluates the threshold alerts (sync failure rate, quota, webhook backlog) every minute; starts no run."""
+    """Evaluates the threshold alerts (sync failure rate, quota, webhook backlog) every minute; starts no run.
+
+    A database that does not answer is reported at once (recorded if it still takes writes, else POSTed
+    to the alert webhook unrecorded) and remembered in the cursor: the outage is recorded as a
+    `database_error` alert on the first evaluation where the database answers again (S9).
+    """
     engine = database.get_engine()
+    state = json.loads(context.cursor) if context.cursor else {}
+    outage = state.get("outage")
     try:
         opened = alerts.evaluate(engine)
     except SQLAlchemyError as error:
-        alerts.report_failure(
-            engine, alerts.DATABASE_ERROR, "alerts_sensor", f"the database did not answer: {type(error).__name__}",
-            details={"error": type(error).__name__},
-        )  # fmt: skip
-        raise
+        if not outage:
+            since = datetime.now(UTC)
+            outage = {"since": since.isoformat(), "error": type(error).__name__}
+            alerts.report_failure(
+                engine, alerts.DATABASE_ERROR, "alerts_sensor", f"the database did not answer: {type(error).__name__}",
+                details={"error": type(error).__name__, "down_since": outage["since"]},
+            )  # fmt: skip
+            context.update_cursor(json.dumps({"outage": outage}))
+        return dg.SkipReason(f"the database did not answer ({type(error).__name__}) since {outage['since']}")
+    if outage:
+        down = dispatch.DatabaseOutage(since=datetime.fromisoformat(outage["since"]), error=str(outage["error"]))
+        if dispatch.record_database_outage(engine, "alerts_sensor", down, who="the alerts sensor"):
+            context.update_cursor(None)
     return dg.SkipReason(f"{len(opened)} alert(s) opened" if opened else "no new alert")
 
 

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy.engine import make_url
 
 from syncstore.db.types import utcnow
 from syncstore.errors import SyncStoreError
@@ -312,12 +313,40 @@ def _build(settings: Settings) -> Keyring:
     configured = settings.encryption_keys.get_secret_value() if settings.encryption_keys else ""
     if configured.strip():
         return Keyring.parse(configured, settings.retired_key_ids)
-    return Keyring.parse(_read_or_create_key_file(settings.resolved_key_file), settings.retired_key_ids)
+    path = settings.resolved_key_file
+    production = _is_production(settings)
+    return Keyring.parse(_read_or_create_key_file(path, create=not production), settings.retired_key_ids)
 
 
-def _read_or_create_key_file(path: Path) -> str:
+def ensure_local_key_file(path: Path) -> bool:
+    """Create the local key file at `path` unless it exists (True if created now): an explicit choice.
+
+    For the demo, which may run on PostgreSQL: there `load_keyring` reads an existing key file but
+    never invents one (S9). Production sets SYNCSTORE_ENCRYPTION_KEYS instead.
+    """
+    created = False if path.exists() else _create_key_file(path)
+    _check_key_file(path)
+    return created
+
+
+def _is_production(settings: Settings) -> bool:
+    """A PostgreSQL database is a production configuration (S9); SQLite is the demo and development."""
+    try:
+        return make_url(settings.resolved_database_url).get_backend_name() == "postgresql"
+    except Exception:  # an unparsable URL fails loudly where the engine is made, not here
+        return False
+
+
+def _read_or_create_key_file(path: Path, *, create: bool = True) -> str:
     created = False
     if not path.exists():
+        if not create:
+            # S9: several hosts each inventing a key would encrypt tokens none of the others can read.
+            raise KeyringError(
+                "no encryption keyring is configured for this PostgreSQL (production) database: set "
+                "SYNCSTORE_ENCRYPTION_KEYS (generate one with `syncstore keys generate`) on every SyncStore "
+                f"process. A local key file ({path}) is only created for SQLite (the demo and development)."
+            )
         created = _create_key_file(path)
     _check_key_file(path)
     try:

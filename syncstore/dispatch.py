@@ -323,6 +323,39 @@ def process_events(
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class DatabaseOutage:
+    """The database stopped answering at `since` (UTC) with an error of kind `error` (never its text)."""
+
+    since: datetime
+    error: str
+
+
+def record_database_outage(engine: sa.Engine, subject: str, outage: DatabaseOutage, *, who: str) -> bool:
+    """Record an outage that just ended as a `database_error` alert (and notify it); False if still down.
+
+    Called once the database answers again: the alert written during the outage could not be stored.
+    """
+    back = utcnow()
+    message = (
+        f"{who} lost the database at {outage.since:%Y-%m-%d %H:%M:%S} UTC ({outage.error}); it answered again "
+        f"at {back:%Y-%m-%d %H:%M:%S} UTC"
+    )
+    details = {"error": outage.error, "down_since": outage.since.isoformat(), "back_at": back.isoformat()}
+    try:
+        with transaction(engine) as session:
+            alert, opened = alerts.raise_alert(
+                session, alerts.DATABASE_ERROR, subject, message, severity="critical", details=details
+            )
+    except SQLAlchemyError as error:
+        logger.warning("%s: the database outage is not recorded yet (%s)", who, type(error).__name__)
+        return False
+    logger.warning("%s", message)
+    if opened:
+        alerts.notify(engine, [alert])
+    return True
+
+
 def serve_events(
     engine: sa.Engine,
     connectors: ConnectorFactory,
@@ -337,11 +370,13 @@ def serve_events(
     """Process marketplace events as they arrive until `stop` is set; the number of events handled.
 
     Polls `event_work` every `poll_interval_s` while idle and goes straight on while events keep
-    coming. A database error is reported once as a `database_error` alert (and logged), then retried
-    after `error_pause_s`; the loop itself never dies of one.
+    coming. A database error is logged and reported once (a `database_error` alert, POSTed to the
+    alert webhook unrecorded when the database cannot take it), then retried after `error_pause_s`;
+    the loop itself never dies of one. The outage is remembered and recorded as a `database_error`
+    alert (when it began, when it ended, the error) as soon as the database answers again (S9).
     """
     handled = 0
-    database_down = False
+    outage: DatabaseOutage | None = None
     last_recovery: float | None = None
     while not stop.is_set():
         if recovery_interval_s is not None and recovery.due(last_recovery, clock(), recovery_interval_s):
@@ -358,16 +393,18 @@ def serve_events(
         try:
             report = process_events(engine, connectors, limit=limit, run_id="events-worker")
         except SQLAlchemyError as error:
-            if not database_down:
-                logger.warning("events worker: the database failed (%s); retrying", type(error).__name__)
+            if outage is None:
+                outage = DatabaseOutage(since=utcnow(), error=type(error).__name__)
+                logger.warning("events worker: the database failed (%s); retrying", outage.error)
+                # Recorded if the database still takes writes, else POSTed to the alert webhook unrecorded.
                 alerts.report_failure(
                     engine, alerts.DATABASE_ERROR, "events-worker", f"the events worker lost the database: {error}",
-                    details={"error": type(error).__name__},
+                    details={"error": outage.error, "down_since": outage.since.isoformat()},
                 )  # fmt: skip
-            database_down = True
             stop.wait(error_pause_s)
             continue
-        database_down = False
+        if outage is not None and record_database_outage(engine, "events-worker", outage, who="the events worker"):
+            outage = None  # else the database answered a read but not the write: tried again next pass
         handled += report.completed + report.failed
         # Idle, or only failures (they are retried on a later pass): wait before the next look.
         if report.claimed == 0 or report.completed == 0:

@@ -16,6 +16,14 @@ of one platform does not open on the other's callback, and any altered character
 Nothing is stored when a link is made, and the link shows no secret (the user id is encrypted
 too). A state lives 10 minutes (`STATE_TTL_S`).
 
+Bound to the browser (S7): the Admin's link is the receiver's `/oauth/<platform>/start?state=...`,
+which checks the state, sets an HttpOnly, SameSite=Lax cookie (`browser_cookie_name`, path
+`/oauth/<platform>/`, 10 minutes) holding `browser_binding(state)` (a keyring-sealed digest of the
+state: unforgeable, revealing nothing) and redirects to the platform's page. The callback refuses a
+state whose cookie is missing or belongs to another state (`state_not_this_browser`): a state that
+leaked (a shared link, a log) cannot be completed from another browser, and an attacker cannot
+make a merchant's browser complete an authorization it did not start.
+
 Single use: completing an authorization writes an audit row `connection.authorize` whose entity is
 `("oauth_state", nonce)`, in the same transaction as the connections. A state whose nonce already has
 that row is refused (`OAuthStateError`, reason `state_reused`): checked before the code exchange, and
@@ -37,6 +45,7 @@ No error raised or message logged here carries a token, the code or the state.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import re
@@ -66,6 +75,8 @@ PLATFORMS: Final = ("shopee", "tiktokshop")
 STATE_TTL_S: Final = 600
 STATE_TABLE: Final = "oauth_state"
 STATE_COLUMN: Final = "state"
+BROWSER_TABLE: Final = "oauth_browser"
+BROWSER_COOKIE_PREFIX: Final = "syncstore_oauth_"
 AUTHORIZE_ACTION: Final = "connection.authorize"
 # Longest state and code accepted from a callback (ours are about 120 characters).
 MAX_PARAM_LENGTH: Final = 2048
@@ -172,6 +183,32 @@ def _keyring(settings: Settings | None, keyring: Keyring | None) -> Keyring:
     return load_keyring(None if settings is None or settings is get_settings() else settings)
 
 
+def start_url(settings: Settings, platform: str, state: str) -> str:
+    """The receiver's route that marks the browser, then sends it to the platform: `/oauth/<platform>/start`."""
+    return f"{settings.public_url.rstrip('/')}/oauth/{platform}/start?{urlencode({'state': state})}"
+
+
+def platform_authorization_url(platform: str, state: str, settings: Settings) -> str:
+    """The platform's own authorization page for `state` (MarketplaceNotConfigured without app credentials)."""
+    if platform == "shopee":
+        shopee = marketplaces.shopee_app(settings)
+        try:
+            return shopee.authorization_url(f"{callback_url(settings, platform)}?{urlencode({'state': state})}")
+        finally:
+            shopee.close()
+    tiktok = marketplaces.tiktokshop_app(settings)
+    try:
+        return tiktok.authorization_url(state)
+    finally:
+        tiktok.close()
+
+
+def _check_configured(platform: str, settings: Settings) -> None:
+    """MarketplaceNotConfigured when the platform's app credentials are not set."""
+    app = marketplaces.shopee_app(settings) if platform == "shopee" else marketplaces.tiktokshop_app(settings)
+    app.close()
+
+
 @requires(Permission.CONNECTIONS_MANAGE)
 def start_authorization(
     actor: Actor | None,
@@ -183,8 +220,10 @@ def start_authorization(
 ) -> str:
     """The link an Admin opens to connect a shop of `platform` (state valid 10 minutes).
 
-    Shopee: its signed `auth_partner` link, redirecting to the Shopee callback with `?state=...`
-    (Shopee hands the redirect URL back as given). TikTok Shop: the authorize link with `state`.
+    The link is the receiver's `/oauth/<platform>/start?state=...` (`start_url`): it sets the browser
+    cookie the callback checks (S7, `begin_in_browser`) and redirects to the platform's page: Shopee's
+    signed `auth_partner` link, redirecting to the Shopee callback with `?state=...` (Shopee hands the
+    redirect URL back as given), or TikTok Shop's authorize link with `state`.
     Raises MarketplaceNotConfigured when the platform's app credentials are not set.
     """
     assert actor is not None  # @requires refused anonymous callers
@@ -192,19 +231,67 @@ def start_authorization(
     if actor.user_id is None:
         raise PermissionDenied("connecting a shop needs a signed-in Admin (the command line has no user to return to)")
     settings = settings or get_settings()
-    if platform == "shopee":
-        shopee = marketplaces.shopee_app(settings)
-        try:
-            state = mint_state(platform, actor.user_id, _keyring(settings, keyring), now=clock())
-            redirect = f"{callback_url(settings, platform)}?{urlencode({'state': state})}"
-            return shopee.authorization_url(redirect)
-        finally:
-            shopee.close()
-    tiktok = marketplaces.tiktokshop_app(settings)
+    _check_configured(platform, settings)  # an unconfigured platform says so now, on the page, not after a click
+    state = mint_state(platform, actor.user_id, _keyring(settings, keyring), now=clock())
+    return start_url(settings, platform, state)
+
+
+# --- the browser binding (S7) ---------------------------------------------------------------
+
+
+def browser_cookie_name(platform: str) -> str:
+    """The cookie holding the browser binding of an authorization of `platform` (one per platform)."""
+    return f"{BROWSER_COOKIE_PREFIX}{platform}"
+
+
+def _state_digest(state: str) -> str:
+    return sha256(f"oauth-browser:{state}".encode()).hexdigest()
+
+
+def browser_binding(state: str, platform: str, keyring: Keyring) -> str:
+    """The cookie value that ties `state` to the browser it is set in: sealed (AES-GCM) digest of the state.
+
+    Without the keyring nobody can make one for a state, and it reveals nothing of the state or its nonce.
+    """
+    return keyring.encrypt(_state_digest(state), table=BROWSER_TABLE, row_id=platform, column=STATE_COLUMN)
+
+
+def check_browser(state: str, platform: str, binding: str | None, keyring: Keyring) -> None:
+    """OAuthStateError `state_not_this_browser` unless `binding` is the browser binding of `state`."""
+    refused = OAuthStateError(
+        "state_not_this_browser",
+        "this authorization was started in another browser (or its cookie was lost): start again from "
+        "the Connections page in this browser",
+    )
+    if not binding or len(binding) > MAX_PARAM_LENGTH:
+        raise refused
     try:
-        return tiktok.authorization_url(mint_state(platform, actor.user_id, _keyring(settings, keyring), now=clock()))
-    finally:
-        tiktok.close()
+        digest = keyring.decrypt(binding, table=BROWSER_TABLE, row_id=platform, column=STATE_COLUMN)
+    except CryptoError:
+        raise refused from None
+    if not hmac.compare_digest(digest, _state_digest(state)):
+        raise refused
+
+
+def begin_in_browser(
+    platform: str,
+    state: str | None,
+    *,
+    settings: Settings | None = None,
+    keyring: Keyring | None = None,
+    clock: Clock = time.time,
+) -> tuple[str, str]:
+    """For the receiver's start route: (the platform's authorization URL, the browser binding to set as cookie).
+
+    The state must be valid (OAuthStateError otherwise): a link that would fail anyway sets no cookie.
+    """
+    if platform not in PLATFORMS:
+        raise OAuthError("unknown_platform", f"unknown platform {platform!r}")
+    settings = settings or get_settings()
+    keyring = _keyring(settings, keyring)
+    verify_state(state, platform, keyring, now=clock())
+    assert state is not None  # verify_state refused a missing one
+    return platform_authorization_url(platform, state, settings), browser_binding(state, platform, keyring)
 
 
 # --- completing -----------------------------------------------------------------------------
@@ -421,11 +508,15 @@ def complete_authorization(
     platform: str,
     params: Mapping[str, str],
     *,
+    browser_binding: str | None,
     settings: Settings | None = None,
     keyring: Keyring | None = None,
     clock: Clock = time.time,
 ) -> list[PlatformConnection]:
     """Finish an authorization from the callback's query `params` (`state`, `code`, Shopee's `shop_id`).
+
+    `browser_binding` is the cookie the start route set in the browser (`begin_in_browser`); the
+    callback of a browser that did not start this authorization is refused (`state_not_this_browser`).
 
     Returns the stored connections (one per authorized shop; Shopee always one). A connection
     whose webhook registration failed is returned with `last_error` set. Raises OAuthStateError
@@ -438,6 +529,7 @@ def complete_authorization(
     settings = settings or get_settings()
     keyring = _keyring(settings, keyring)
     claims = verify_state(params.get("state"), platform, keyring, now=clock())
+    check_browser(params.get("state") or "", platform, browser_binding, keyring)
     with transaction(engine) as session:
         if _nonce_used(session, claims.nonce):
             raise OAuthStateError("state_reused", "this authorization state was already used; start again")

@@ -1,5 +1,12 @@
-# The OAuth callback routes: the platform sends the seller's browser here, we store the shop and send it on.
-"""`GET /oauth/shopee/callback` and `GET /oauth/tiktokshop/callback`.
+# The OAuth routes: the start binds the Admin's browser, the callback stores the shop and sends the browser on.
+"""`GET /oauth/<platform>/start` and `GET /oauth/<platform>/callback` (Shopee, TikTok Shop).
+
+The Admin's link (`syncstore.oauth.start_authorization`) opens `/oauth/<platform>/start?state=...`:
+a valid state gets an HttpOnly, SameSite=Lax cookie (path `/oauth/<platform>/`, 10 minutes) binding
+it to this browser, and a 302 to the platform's authorization page. The callback hands that cookie
+to `complete_authorization`, which refuses a state whose browser did not start it
+(`?error=state_not_this_browser`), and clears it. Cookies ignore ports, and both routes live on the
+receiver (`SYNCSTORE_PUBLIC_URL`), so the cookie set by the start reaches the callback.
 
 Mount with `Starlette(routes=[*routes, ...])` (`from webhook_receiver.oauth_routes import routes`).
 The app may set `app.state.engine` (a SQLAlchemy engine) and `app.state.settings` (syncstore
@@ -9,7 +16,8 @@ Every answer is a 303 to the Streamlit Connections page, `{app_url}/connections`
 `?connected=<platform>:<shop_id>[,<shop_id>...]` (plus `&warning=webhooks` when the shop was stored
 but its webhooks could not be registered) or `?error=<reason>`, a short code from
 `syncstore.oauth.failure_reason` (`invalid_state`, `expired_state`, `state_reused`,
-`permission_denied`, `missing_code`, `code_rejected`, `platform_error`, `not_configured`, ...).
+`state_not_this_browser`, `permission_denied`, `missing_code`, `code_rejected`, `platform_error`,
+`not_configured`, ...). The start route answers a 302 to the platform, or the same 303 with `?error=`.
 Never a 5xx, never a token, code or state in the redirect or the log.
 """
 
@@ -26,7 +34,14 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from syncstore.db.engine import get_engine
-from syncstore.oauth import OAuthError, complete_authorization, failure_reason
+from syncstore.oauth import (
+    STATE_TTL_S,
+    OAuthError,
+    begin_in_browser,
+    browser_cookie_name,
+    complete_authorization,
+    failure_reason,
+)
 from syncstore.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -51,18 +66,59 @@ def _back_to_app(settings: Settings, **query: str) -> Response:
     return RedirectResponse(url, status_code=303, headers=_HEADERS)
 
 
+def _cookie_path(platform: str) -> str:
+    return f"/oauth/{platform}/"
+
+
+def _misconfigured(platform: str, error: Exception) -> Response:
+    logger.error("%s authorization: settings unusable (%s)", platform, type(error).__name__)
+    return PlainTextResponse("SyncStore is misconfigured; see the receiver's log.", 503, headers=_HEADERS)
+
+
+async def _start(request: Request, platform: str) -> Response:
+    try:
+        settings = _settings(request)
+    except Exception as error:  # the settings themselves are broken: there is no app URL to go back to
+        return _misconfigured(platform, error)
+    query = request.query_params
+    try:
+        if len(query.getlist("state")) > 1:
+            raise OAuthError("invalid_request", "the start link's state appears more than once")
+        url, binding = await run_in_threadpool(begin_in_browser, platform, query.get("state"), settings=settings)
+    except Exception as error:
+        reason = failure_reason(error)
+        if reason == "internal_error":
+            logger.exception("%s authorization start failed unexpectedly", platform)
+        else:
+            logger.warning("%s authorization start refused (%s): %s", platform, reason, error)
+        return _back_to_app(settings, error=reason)
+    response = RedirectResponse(url, status_code=302, headers=_HEADERS)
+    response.set_cookie(
+        browser_cookie_name(platform),
+        binding,
+        max_age=STATE_TTL_S,
+        path=_cookie_path(platform),
+        secure=settings.public_url.startswith("https://"),
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
 async def _callback(request: Request, platform: str) -> Response:
     try:
         settings = _settings(request)
     except Exception as error:  # the settings themselves are broken: there is no app URL to go back to
-        logger.error("%s authorization callback: settings unusable (%s)", platform, type(error).__name__)
-        return PlainTextResponse("SyncStore is misconfigured; see the receiver's log.", 503, headers=_HEADERS)
+        return _misconfigured(platform, error)
     query = request.query_params
+    binding = request.cookies.get(browser_cookie_name(platform))
     try:
         if any(len(query.getlist(name)) > 1 for name in _SINGLE):
             raise OAuthError("invalid_request", "a callback parameter appears more than once")
         engine = _engine(request)
-        stored = await run_in_threadpool(complete_authorization, engine, platform, dict(query), settings=settings)
+        stored = await run_in_threadpool(
+            lambda: complete_authorization(engine, platform, dict(query), browser_binding=binding, settings=settings)
+        )
     except Exception as error:
         reason = failure_reason(error)
         if reason == "internal_error":
@@ -70,12 +126,22 @@ async def _callback(request: Request, platform: str) -> Response:
             logger.exception("%s authorization callback failed unexpectedly", platform)
         else:
             logger.warning("%s authorization refused (%s): %s", platform, reason, error)
-        return _back_to_app(settings, error=reason)
+        return _back_to_app(settings, error=reason)  # the cookie stays: the state may still be completed
     shop_ids = ",".join(connection.shop_id for connection in stored)
     answer = {"connected": f"{platform}:{shop_ids}"}
     if any(connection.last_error for connection in stored):
         answer["warning"] = "webhooks"
-    return _back_to_app(settings, **answer)
+    response = _back_to_app(settings, **answer)
+    response.delete_cookie(browser_cookie_name(platform), path=_cookie_path(platform), httponly=True, samesite="lax")
+    return response
+
+
+async def shopee_start(request: Request) -> Response:
+    return await _start(request, "shopee")
+
+
+async def tiktokshop_start(request: Request) -> Response:
+    return await _start(request, "tiktokshop")
 
 
 async def shopee_callback(request: Request) -> Response:
@@ -87,6 +153,8 @@ async def tiktokshop_callback(request: Request) -> Response:
 
 
 routes = [
+    Route("/oauth/shopee/start", shopee_start, methods=["GET"]),
+    Route("/oauth/tiktokshop/start", tiktokshop_start, methods=["GET"]),
     Route("/oauth/shopee/callback", shopee_callback, methods=["GET"]),
     Route("/oauth/tiktokshop/callback", tiktokshop_callback, methods=["GET"]),
 ]

@@ -32,6 +32,8 @@ CALLBACK_ERRORS: Final = {
     "invalid_state": "The authorization link was altered or made by another installation. Start again.",
     "expired_state": "The authorization took longer than 10 minutes. Start again.",
     "state_reused": "That authorization was already used. Start again to connect another shop.",
+    "state_not_this_browser": "That authorization was started in another browser (or its cookie was lost). "
+    "Start again from this page, in this browser.",
     "permission_denied": "Only an Admin can connect shops (the user who started it may no longer be one).",
     "missing_code": "The marketplace sent no authorization code: the seller may have declined.",
     "code_rejected": "The marketplace refused the authorization code. Start again.",
@@ -243,7 +245,9 @@ def _actions(actor: Actor, card: ShopCard) -> None:
 
 
 def connect_links(actor: Actor) -> None:
-    """A "Connect" link per platform: the platform's real authorization page (a simulator in the demo)."""
+    """A "Connect" link per platform: through the receiver's start route, which binds the authorization to
+    this browser (a cookie the callback checks, S7), to the platform's real authorization page (a
+    simulator in the demo)."""
     st.subheader("Connect a shop")
     columns = st.columns(len(PLATFORM_NAMES))
     for column, (platform, name) in zip(columns, PLATFORM_NAMES.items(), strict=True):

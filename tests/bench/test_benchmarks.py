@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+import sqlalchemy as sa
+
+from bench.webhooks import DEFAULT_POSTGRES
 
 
 def run_bench(*args: str) -> dict[str, object]:
@@ -64,3 +71,36 @@ def test_webhook_ceiling_benchmark_runs_every_server_with_the_same_load() -> Non
     # The real receiver is the one that writes: two rows per event cost PostgreSQL well over 5 us each.
     assert receiver["cpu_us_per_event"]["postgres"] > 5
     assert noop["ratio"] == 1.0
+
+
+@contextmanager
+def another_client_busy_on_postgres() -> Iterator[None]:
+    """Another client of the same PostgreSQL server burning CPU for as long as the block runs."""
+    engine = sa.create_engine(os.environ.get("SYNCSTORE_BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
+    stop = threading.Event()
+
+    def burn() -> None:
+        with engine.connect() as conn:
+            while not stop.is_set():
+                conn.exec_driver_sql("SELECT sum(x) FROM generate_series(1, 3000000) AS x").scalar()
+
+    burner = threading.Thread(target=burn, daemon=True)
+    burner.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        burner.join(timeout=60)
+        engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_webhook_ceiling_counts_only_the_postgresql_backends_it_started() -> None:
+    with another_client_busy_on_postgres():
+        figures = run_bench("bench.webhook_ceiling", "--events", "200", "--rounds", "1", "--workers", "1")
+    receiver, noop = figures["receiver"], figures["noop"]
+    assert isinstance(receiver, dict) and isinstance(noop, dict)
+    # The no-op server never touches PostgreSQL: the other client's CPU is not its.
+    assert noop["cpu_us_per_event"]["postgres"] < 5
+    assert receiver["cpu_us_per_event"]["postgres"] > 5

@@ -17,6 +17,7 @@ from syncstore.auth import Actor
 from syncstore.db.engine import transaction
 from syncstore.db.models import Alert
 from syncstore.webhooks import record_for, store_batch
+from tests.syncstore.test_hardening_outage import database_alerts, outage_of
 
 KEYRING = crypto.Keyring.parse(crypto.generate_key("sensors"))
 
@@ -166,3 +167,22 @@ def test_the_alerts_sensor_evaluates_thresholds_without_runs(
 ) -> None:
     result = evaluate(sensors.alerts_sensor, instance, database)
     assert result.run_requests == [] and result.skip_message == "no new alert"
+
+
+def test_the_alerts_sensor_records_a_database_outage_once_the_database_is_back(
+    engine: sa.Engine, instance: dg.DagsterInstance, database: DatabaseResource
+) -> None:
+    with outage_of(database.get_engine()) as outage:
+        outage.down.set()
+        down = evaluate(sensors.alerts_sensor, instance, database)
+        again = evaluate(sensors.alerts_sensor, instance, database, cursor=down.cursor)
+        outage.down.clear()
+        assert outage.refused > 0 and database_alerts(engine) == []  # nothing could be written while down
+        back = evaluate(sensors.alerts_sensor, instance, database, cursor=again.cursor)
+    [alert] = database_alerts(engine)
+    assert (alert.subject, alert.status) == ("alerts_sensor", "open")
+    assert alert.details["error"] == "OperationalError" and "answered again" in alert.message
+    # Recorded once: the next evaluations start from a clean cursor.
+    assert back.skip_message == "no new alert"
+    evaluate(sensors.alerts_sensor, instance, database, cursor=back.cursor)
+    assert [a.occurrences for a in database_alerts(engine)] == [alert.occurrences]

@@ -172,19 +172,22 @@ def test_an_admin_connects_a_shop_through_the_real_authorization_flow(
     assert not at.exception and not at.error
     links = {button.label: button.proto.url for button in at.link_button}
     assert set(links) == {"Connect a Shopee shop", "Connect a TikTok Shop shop"}
-    assert links["Connect a Shopee shop"].startswith(markets.url_shopee)
-    assert links["Connect a TikTok Shop shop"].startswith(markets.url_tiktok)
-
-    # The seller approves on the (simulated) platform, which sends the browser to our callback ...
-    approved = httpx.get(links["Connect a Shopee shop"], follow_redirects=False)
-    assert approved.status_code == 302
-    callback = urlsplit(approved.headers["location"])
-    assert f"{callback.scheme}://{callback.netloc}" == PUBLIC_URL
+    # Each link goes through the receiver, which binds the authorization to this browser (S7) ...
+    assert links["Connect a Shopee shop"].startswith(f"{PUBLIC_URL}/oauth/shopee/start?state=")
+    assert links["Connect a TikTok Shop shop"].startswith(f"{PUBLIC_URL}/oauth/tiktokshop/start?state=")
     receiver = Starlette(routes=oauth_routes)
     engine = create_engine(sqlite_seeded_db.url)
     receiver.state.engine, receiver.state.settings = engine, get_settings()
-    with TestClient(receiver) as client:
-        answer = client.get(f"{callback.path}?{callback.query}", follow_redirects=False)
+    with TestClient(receiver) as browser:
+        start = urlsplit(links["Connect a Shopee shop"])
+        started = browser.get(f"{start.path}?{start.query}", follow_redirects=False)
+        assert started.status_code == 302 and started.headers["location"].startswith(markets.url_shopee)
+        # ... the seller approves on the (simulated) platform, which sends the browser to our callback ...
+        approved = httpx.get(started.headers["location"], follow_redirects=False)
+        assert approved.status_code == 302
+        callback = urlsplit(approved.headers["location"])
+        assert f"{callback.scheme}://{callback.netloc}" == PUBLIC_URL
+        answer = browser.get(f"{callback.path}?{callback.query}", follow_redirects=False)
     engine.dispose()
     # ... which stores the shop and sends the browser back to this page.
     assert answer.status_code == 303

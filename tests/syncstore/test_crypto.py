@@ -323,3 +323,36 @@ def test_processes_starting_together_agree_on_one_key(tmp_path: Path) -> None:
 
 def test_the_process_keyring_is_built_once() -> None:
     assert load_keyring() is load_keyring()
+
+
+# --- S9: production without a keyring refuses to start ------------------------------------------
+
+POSTGRES_URL = "postgresql+psycopg://syncstore@db.internal:5432/syncstore"
+
+
+def test_a_postgresql_configuration_without_a_keyring_refuses_instead_of_creating_a_key(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, database_url=POSTGRES_URL)
+    with pytest.raises(KeyringError, match="SYNCSTORE_ENCRYPTION_KEYS") as caught:
+        load_keyring(settings)
+    assert str(settings.resolved_key_file) in str(caught.value)
+    assert not settings.resolved_key_file.exists() and not (tmp_path / "data").exists()
+    # Configured keys start it; SQLite (the demo) still gets its local key file.
+    assert load_keyring(_settings(tmp_path, database_url=POSTGRES_URL, encryption_keys=KEY_A)).key_ids == ("a",)
+    sqlite = _settings(tmp_path, database_url=f"sqlite:///{tmp_path}/demo.db")
+    assert load_keyring(sqlite).primary_key_id and sqlite.resolved_key_file.is_file()
+
+
+def test_a_key_file_an_operator_provides_is_used_with_postgresql(tmp_path: Path) -> None:
+    key_file = tmp_path / "provided.keys"
+    key_file.write_text(f"{KEY_B}\n")
+    key_file.chmod(0o600)
+    keyring = load_keyring(_settings(tmp_path, database_url=POSTGRES_URL, key_file=key_file))
+    assert keyring.key_ids == ("b",)
+
+
+def test_the_demo_may_choose_a_local_key_file_on_postgresql(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, database_url=POSTGRES_URL)
+    assert crypto.ensure_local_key_file(settings.resolved_key_file) is True
+    assert crypto.ensure_local_key_file(settings.resolved_key_file) is False
+    assert stat.S_IMODE(settings.resolved_key_file.stat().st_mode) == 0o600
+    assert load_keyring(settings).key_ids == load_keyring(settings).key_ids

@@ -62,8 +62,15 @@ class Market:
         return Settings(**values)
 
     def approve(self, link: str) -> str:
-        """The seller opens the link and approves: where the platform sends the browser back."""
-        response = httpx.get(link, follow_redirects=False)
+        """The seller opens the link and approves: where the platform sends the browser back.
+
+        `link` is the receiver's start route (tested in tests/webhook_receiver/test_oauth_routes.py),
+        whose redirect, the platform's page, is opened directly here; or that page itself.
+        """
+        platform_url = link
+        if link.startswith(f"{PUBLIC_URL}/oauth/{self.platform}/start?state="):
+            platform_url = oauth.platform_authorization_url(self.platform, params_of(link)["state"], self.settings())
+        response = httpx.get(platform_url, follow_redirects=False)
         assert response.status_code == 302, response.text
         location = response.headers["location"]
         assert location.startswith(f"{PUBLIC_URL}/oauth/{self.platform}/callback?")
@@ -123,6 +130,12 @@ def decrypt(connection: PlatformConnection, column: str) -> str:
     return KEYRING.decrypt(value, table="platform_connections", row_id=connection.id, column=column)
 
 
+def complete(engine: sa.Engine, platform: str, params: dict[str, str], **kwargs: Any) -> list[PlatformConnection]:
+    """`complete_authorization` from the browser that started it (its cookie: the state's browser binding)."""
+    binding = oauth.browser_binding(params.get("state", ""), platform, KEYRING)
+    return oauth.complete_authorization(engine, platform, params, browser_binding=binding, **kwargs)
+
+
 def assert_nothing_stored(engine: sa.Engine) -> None:
     assert stored(engine) == []
     assert audit_rows(engine) == []
@@ -133,7 +146,13 @@ def assert_nothing_stored(engine: sa.Engine) -> None:
 
 def test_the_link_is_the_platforms_own_with_a_sealed_state(engine: sa.Engine, market: Market) -> None:
     admin = make_user(engine, "owner@example.com", "admin")
-    link = oauth.start_authorization(admin, market.platform, settings=market.settings(), keyring=KEYRING)
+    start = oauth.start_authorization(admin, market.platform, settings=market.settings(), keyring=KEYRING)
+    # The link goes through the receiver's start route (S7), which redirects to the platform's page.
+    assert start.startswith(f"{PUBLIC_URL}/oauth/{market.platform}/start?state=")
+    link, binding = oauth.begin_in_browser(
+        market.platform, params_of(start)["state"], settings=market.settings(), keyring=KEYRING
+    )
+    assert binding == binding.strip() and params_of(start)["state"] not in binding
     query = params_of(link)
     if market.platform == "shopee":
         assert link.startswith(f"{market.url}/api/v2/shop/auth_partner?")
@@ -149,10 +168,29 @@ def test_the_link_is_the_platforms_own_with_a_sealed_state(engine: sa.Engine, ma
     # Nothing secret, and not even who asked, readable in the link.
     for secret in (PARTNER_KEY, APP_SECRET, KEY_SPEC.split(":", 1)[1], "owner@example.com"):
         assert secret not in link
+    assert state == params_of(start)["state"]
     assert oauth.verify_state(state, market.platform, KEYRING, now=time.time()).user_id == admin.user_id
     # Two links never share a state.
     again = oauth.start_authorization(admin, market.platform, settings=market.settings(), keyring=KEYRING)
-    assert again != link
+    assert again != start
+
+
+def test_a_callback_from_another_browser_is_refused_before_the_code_is_spent(engine: sa.Engine, market: Market) -> None:
+    admin = make_user(engine, "owner@example.com", "admin")
+    settings = market.settings()
+    params = params_of(market.approve(oauth.start_authorization(admin, market.platform, settings=settings)))
+    other = params_of(market.approve(oauth.start_authorization(admin, market.platform, settings=settings)))
+    forged = KEYRING.encrypt("0" * 64, table="oauth_browser", row_id=market.platform, column="state")
+    for binding in (None, "", "garbage", oauth.browser_binding(other["state"], market.platform, KEYRING), forged):
+        with pytest.raises(oauth.OAuthStateError) as caught:
+            oauth.complete_authorization(engine, market.platform, params, browser_binding=binding, settings=settings)
+        assert caught.value.reason == "state_not_this_browser"
+        assert params["state"] not in str(caught.value)
+    assert_nothing_stored(engine)
+    assert market.code_exchanges() == 0
+    # The browser that started it still completes it.
+    [connection] = complete(engine, market.platform, params, settings=settings)
+    assert connection.shop_id == market.shop_id
 
 
 @pytest.mark.parametrize("role", ["viewer", "editor"])
@@ -189,7 +227,7 @@ def test_completion_stores_encrypted_tokens_audits_and_registers_webhooks(engine
     settings = market.settings()
     location = market.approve(oauth.start_authorization(admin, market.platform, settings=settings, keyring=KEYRING))
 
-    [connection] = oauth.complete_authorization(engine, market.platform, params_of(location), settings=settings)
+    [connection] = complete(engine, market.platform, params_of(location), settings=settings)
 
     [row] = stored(engine)
     assert (row.id, row.platform, row.shop_id, row.status, row.last_error) == (
@@ -218,7 +256,7 @@ def test_connecting_the_same_shop_again_updates_its_row(engine: sa.Engine, marke
     settings = market.settings()
     for _ in range(2):
         location = market.approve(oauth.start_authorization(admin, market.platform, settings=settings, keyring=KEYRING))
-        oauth.complete_authorization(engine, market.platform, params_of(location), settings=settings)
+        complete(engine, market.platform, params_of(location), settings=settings)
     [row] = stored(engine)
     assert decrypt(row, "access_token") in market.issued_tokens()[0]
     assert [a.action for a in audit_rows(engine)].count("connection.authorize") == 2
@@ -240,7 +278,7 @@ def test_a_state_of_a_user_no_longer_admin_is_refused_before_the_code_is_spent(
     before = [row.id for row in audit_rows(engine)]
 
     with pytest.raises(PermissionDenied):
-        oauth.complete_authorization(engine, market.platform, params_of(location), settings=settings)
+        complete(engine, market.platform, params_of(location), settings=settings)
     assert stored(engine) == [] and [row.id for row in audit_rows(engine)] == before
     assert market.code_exchanges() == 0
 
@@ -265,7 +303,7 @@ def test_tampered_expired_foreign_and_misused_states_are_refused(engine: sa.Engi
         candidate: dict[str, str], reason: str, *, now: float = minted, platform: str = market.platform
     ) -> None:
         with pytest.raises(oauth.OAuthStateError) as caught:
-            oauth.complete_authorization(engine, platform, candidate, settings=settings, clock=lambda: now)
+            complete(engine, platform, candidate, settings=settings, clock=lambda: now)
         assert caught.value.reason == reason
         assert state not in str(caught.value) and params["code"] not in str(caught.value)
 
@@ -290,9 +328,7 @@ def test_tampered_expired_foreign_and_misused_states_are_refused(engine: sa.Engi
     assert_nothing_stored(engine)
     assert market.code_exchanges() == 0
 
-    oauth.complete_authorization(
-        engine, market.platform, params, settings=settings, clock=lambda: minted + oauth.STATE_TTL_S - 1
-    )
+    complete(engine, market.platform, params, settings=settings, clock=lambda: minted + oauth.STATE_TTL_S - 1)
     assert len(stored(engine)) == 1
 
 
@@ -301,7 +337,7 @@ def test_a_state_made_before_a_key_rotation_still_completes(engine: sa.Engine, m
     params = states(market, admin, now=time.time())
     rotated_spec = f"{crypto.generate_key('newer')},{KEY_SPEC}"
     settings = market.settings(encryption_keys=rotated_spec)
-    oauth.complete_authorization(engine, market.platform, params, settings=settings)
+    complete(engine, market.platform, params, settings=settings)
     [row] = stored(engine)
     assert row.access_token is not None and row.access_token.startswith("v1:newer:")
 
@@ -313,13 +349,13 @@ def test_a_replayed_state_is_refused_even_with_a_fresh_code(engine: sa.Engine, m
     first, second = params_of(market.approve(link)), params_of(market.approve(link))
     assert first["state"] == second["state"] and first["code"] != second["code"]
 
-    oauth.complete_authorization(engine, market.platform, first, settings=settings)
+    complete(engine, market.platform, first, settings=settings)
     with pytest.raises(oauth.OAuthStateError) as caught:
-        oauth.complete_authorization(engine, market.platform, second, settings=settings)
+        complete(engine, market.platform, second, settings=settings)
     assert caught.value.reason == "state_reused"
     assert market.code_exchanges() == 1  # refused before the second code was spent
     with pytest.raises(oauth.OAuthStateError):
-        oauth.complete_authorization(engine, market.platform, first, settings=settings)
+        complete(engine, market.platform, first, settings=settings)
     assert len(stored(engine)) == 1
 
 
@@ -330,15 +366,15 @@ def test_two_callbacks_racing_with_one_state_store_once(engine: sa.Engine, marke
     attempts = [params_of(market.approve(link)) for _ in range(4)]
     barrier, outcomes = threading.Barrier(len(attempts)), []
 
-    def complete(params: dict[str, str]) -> None:
+    def attempt(params: dict[str, str]) -> None:
         barrier.wait()
         try:
-            oauth.complete_authorization(engine, market.platform, params, settings=settings)
+            complete(engine, market.platform, params, settings=settings)
             outcomes.append("stored")
         except oauth.OAuthStateError as error:
             outcomes.append(error.reason)
 
-    threads = [threading.Thread(target=complete, args=(params,)) for params in attempts]
+    threads = [threading.Thread(target=attempt, args=(params,)) for params in attempts]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -354,14 +390,14 @@ def test_a_code_the_platform_refuses_stores_nothing(engine: sa.Engine, market: M
     params = params_of(market.approve(oauth.start_authorization(admin, market.platform, settings=settings)))
     wrong = {**params, "code": "not-the-code-" + params["code"][:4]}
     with pytest.raises(oauth.OAuthError) as caught:
-        oauth.complete_authorization(engine, market.platform, wrong, settings=settings)
+        complete(engine, market.platform, wrong, settings=settings)
     assert caught.value.reason == "code_rejected" and wrong["code"] not in str(caught.value)
     with pytest.raises(oauth.OAuthError) as caught:
-        oauth.complete_authorization(engine, market.platform, {**params, "code": ""}, settings=settings)
+        complete(engine, market.platform, {**params, "code": ""}, settings=settings)
     assert caught.value.reason == "missing_code"
     assert_nothing_stored(engine)
     # The state was not used up by the failure: the right code still completes.
-    oauth.complete_authorization(engine, market.platform, params, settings=settings)
+    complete(engine, market.platform, params, settings=settings)
     assert len(stored(engine)) == 1
 
 
@@ -377,7 +413,7 @@ def test_shopee_callback_without_a_shop_is_refused(engine: sa.Engine) -> None:
             ({"shop_id": "", "main_account_id": "55"}, "main_account_unsupported"),
         ):
             with pytest.raises(oauth.OAuthError) as caught:
-                oauth.complete_authorization(engine, "shopee", {**params, **bad}, settings=settings)
+                complete(engine, "shopee", {**params, **bad}, settings=settings)
             assert caught.value.reason == reason
         assert_nothing_stored(engine)
         assert market.code_exchanges() == 0
@@ -391,7 +427,7 @@ def test_a_webhook_registration_failure_keeps_the_tokens(engine: sa.Engine, mark
     # The platform refuses a webhook address that is not http(s): registration fails after the tokens are stored.
     settings = market.settings(public_url="ftp://receiver.test")
 
-    [connection] = oauth.complete_authorization(engine, market.platform, params, settings=settings)
+    [connection] = complete(engine, market.platform, params, settings=settings)
 
     assert connection.last_error is not None and connection.last_error.startswith("webhook registration failed")
     [row] = stored(engine)
@@ -414,7 +450,7 @@ def test_a_cross_border_shopee_shop_is_refused_with_the_reason_and_nothing_is_st
         link = oauth.start_authorization(admin, "shopee", settings=market.settings())
         params = params_of(market.approve(link))
         with pytest.raises(oauth.OAuthError) as refused:
-            oauth.complete_authorization(engine, "shopee", params, settings=market.settings())
+            complete(engine, "shopee", params, settings=market.settings())
         assert refused.value.reason == "cross_border_unsupported"
         assert "cross-border" in str(refused.value) and "Connect a local shop" in str(refused.value)
         assert stored(engine) == []
@@ -428,6 +464,6 @@ def test_the_connection_keeps_the_region_the_platform_reports(engine: sa.Engine,
         market.shopee.set_shop_options(SHOPEE_SHOP, region="ID")
     admin = make_user(engine, "owner@example.com", "admin")
     params = params_of(market.approve(oauth.start_authorization(admin, market.platform, settings=market.settings())))
-    [connection] = oauth.complete_authorization(engine, market.platform, params, settings=market.settings())
+    [connection] = complete(engine, market.platform, params, settings=market.settings())
     assert connection.region == ("ID" if market.platform == "shopee" else "MY")
     assert connection.cross_border is False

@@ -17,9 +17,11 @@ from syncstore.settings import Settings
 from tests.syncstore.test_oauth import (
     APP_URL,
     CLI,
+    KEY_SPEC,
     KEYRING,
     PUBLIC_URL,
     Market,
+    assert_nothing_stored,
     audit_rows,
     decrypt,
     make_user,
@@ -48,9 +50,18 @@ def receiver(engine: sa.Engine | None, settings: Settings | None) -> Starlette:
     return app
 
 
-def get(app: Starlette, url: str) -> httpx.Response:
+def get(app: Starlette, url: str, *, browser: bool = True, cookies: httpx.Cookies | None = None) -> httpx.Response:
+    """GET `url` on the receiver; `browser`: with the cookie the start route set in the browser that started it."""
+    jar = httpx.Cookies(cookies)
+    parts = urlsplit(url)
+    if browser and parts.path.startswith("/oauth/") and parts.path.endswith("/callback"):
+        platform = parts.path.split("/")[2]
+        binding = oauth.browser_binding(params_of(url).get("state", ""), platform, KEYRING)
+        jar.set(oauth.browser_cookie_name(platform), binding, domain=urlsplit(PUBLIC_URL).hostname or "")
+
     async def go() -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as client:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL, cookies=jar) as client:
             return await client.get(url)
 
     return asyncio.run(go())
@@ -194,3 +205,72 @@ def test_only_get_is_routed() -> None:
     assert urlsplit(oauth.callback_url(Settings(public_url="https://r.example/"), "shopee")).path == (
         "/oauth/shopee/callback"
     )
+
+
+# --- S7: the state is bound to the browser that started it ---------------------------------------
+
+
+def browse(app: Starlette, link: str) -> tuple[httpx.Response, httpx.Cookies]:
+    """Follow `link` like a browser (cookies kept) up to the app's page: the receiver in process, the platform real."""
+
+    async def go() -> tuple[httpx.Response, httpx.Cookies]:
+        mounts = {PUBLIC_URL: httpx.ASGITransport(app=app)}
+        async with httpx.AsyncClient(mounts=mounts) as browser:
+            url = link
+            for _hop in range(6):
+                response = await browser.get(url)
+                assert response.is_redirect, (url, response.status_code, response.text)
+                url = response.headers["location"]
+                if url.startswith(APP_URL):
+                    return response, browser.cookies
+            raise AssertionError("too many redirects")
+
+    return asyncio.run(go())
+
+
+def test_a_callback_in_another_browser_is_refused_and_stores_nothing(engine: sa.Engine, market: Market) -> None:
+    admin = make_user(engine, "owner@example.com", "admin")
+    settings = market.settings()
+    app = receiver(engine, settings)
+    link = oauth.start_authorization(admin, market.platform, settings=settings)
+    # The Admin's link goes through the receiver, which marks the browser before sending it to the platform.
+    assert link.startswith(f"{PUBLIC_URL}/oauth/{market.platform}/start?state=")
+    started = get(app, link)
+    assert started.status_code == 302 and started.headers["cache-control"] == "no-store"
+    cookie = started.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and f"path=/oauth/{market.platform}/" in cookie
+    assert params_of(link)["state"] not in cookie
+    callback = market.approve(started.headers["location"])
+
+    # Another browser (no cookie) arrives with the valid state and a good code: refused, nothing stored.
+    response = get(app, callback, browser=False)
+
+    assert redirected_to(response) == (CONNECTIONS_PAGE, {"error": "state_not_this_browser"})
+    assert_nothing_stored(engine)
+    # A cookie of another authorization does not open this one either.
+    other = get(app, oauth.start_authorization(admin, market.platform, settings=settings))
+    assert other.cookies
+    response = get(app, callback, browser=False, cookies=other.cookies)
+    assert redirected_to(response) == (CONNECTIONS_PAGE, {"error": "state_not_this_browser"})
+    assert_nothing_stored(engine)
+    assert market.code_exchanges() == 0
+
+
+def test_the_browser_that_started_it_connects_the_shop(engine: sa.Engine, market: Market) -> None:
+    admin = make_user(engine, "owner@example.com", "admin")
+    settings = market.settings()
+    app = receiver(engine, settings)
+
+    response, cookies = browse(app, oauth.start_authorization(admin, market.platform, settings=settings))
+
+    assert redirected_to(response) == (CONNECTIONS_PAGE, {"connected": f"{market.platform}:{market.shop_id}"})
+    [row] = stored(engine)
+    assert row.shop_id == market.shop_id
+    assert not list(cookies.jar)  # the callback clears the cookie once it is spent
+
+
+def test_a_start_with_a_bad_state_sets_no_cookie_and_goes_back_to_the_app(engine: sa.Engine) -> None:
+    app = receiver(engine, Settings(public_url=PUBLIC_URL, app_url=APP_URL, encryption_keys=KEY_SPEC))
+    response = get(app, f"{PUBLIC_URL}/oauth/shopee/start?state=v1:nope:AAAA")
+    assert redirected_to(response) == (CONNECTIONS_PAGE, {"error": "invalid_state"})
+    assert "set-cookie" not in response.headers
