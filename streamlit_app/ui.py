@@ -12,7 +12,9 @@ Pages never run SQL; they call syncstore functions and hand any SyncStoreError t
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,16 +26,18 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from syncstore import auth
+from syncstore import audit, auth, inventory
 from syncstore.auth import Actor, Permission
 from syncstore.db.engine import create_engine, transaction
-from syncstore.errors import InvalidInput, SyncStoreError
+from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict
 from syncstore.settings import get_settings
 
 ACTOR_KEY = "actor"
 PRODUCT_KEY = "product_id"
 # Short-lived read cache: fresh enough for a merchant, cleared by every write through `after_write`.
 READ_TTL_SECONDS = 30
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -102,16 +106,74 @@ def read_only_note(permission: Permission) -> None:
     st.caption(f"Read only: your role ({role}) may not {permission.value}.")
 
 
+# What can start Markdown or HTML inside a line (CommonMark, GitHub's extensions, Streamlit's own):
+# escapes, code, emphasis, links and images (`[`), HTML and entities, strikethrough, math, and
+# `:word` (colour directives, icons, emoji). An underscore inside a word is literal already.
+_INLINE_SPECIAL = re.compile(r"([\\`*\[\]<>&~$]|:(?=[\w/-])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+# What starts a block at the beginning of a line: a heading, quote, list item or setext underline.
+_BLOCK_START = re.compile(r"^(\s*)([#>+=-])|^(\s*\d+)([.)])")
+# GitHub-flavoured Markdown links bare URLs after escapes are read: a zero-width space keeps them text.
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|www|mailto)(?=\\?[:.])")
+
+
+def plain(text: object) -> str:
+    """`text` as literal Markdown: a user's words shown as typed, never as links, images, HTML or styling (S3).
+
+    Use it wherever text someone typed (names, titles, SKUs, reasons, notes, values, payloads,
+    error messages) goes into st.markdown, st.success/error/warning/info, captions or labels.
+    Line breaks become spaces, so the text cannot start a new block (a heading, a list, a table).
+    """
+    flat = " ".join(str(text).splitlines())
+    escaped = _INLINE_SPECIAL.sub(lambda m: "\\" + m.group(0), flat)
+    escaped = _BLOCK_START.sub(lambda m: "\\".join(m.group(1, 2) if m.group(2) else m.group(3, 4)), escaped)
+    return _AUTOLINK.sub("\\1\u200b", escaped)
+
+
+def code_span(text: object) -> str:
+    """`text` as a Markdown code span: shown literally, whatever backticks it holds (CommonMark's longer fence)."""
+    flat = " ".join(str(text).splitlines())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def changed_by(entity: str, entity_id: int) -> str:
+    """Who last changed a record (from the stock ledger or the audit log), for "changed by X"."""
+    try:
+        with session() as db_session:
+            if entity == "variant":
+                who = inventory.last_changed_by(db_session, entity_id)
+            else:
+                rows = audit.recent(db_session, entity_type=entity, entity_id=entity_id, limit=1)
+                who = rows[0].actor_label if rows else None
+    except Exception:
+        log.exception("could not read who changed %s %s", entity, entity_id)
+        who = None
+    return who or "someone else"
+
+
 def show_error(error: BaseException) -> None:
-    """Show an error to the user; never raises. SyncStore errors show their own message and fields."""
+    """Show an error to the user; never raises. SyncStore errors show their own message and fields.
+
+    Anything else shows a generic message (never its text or a traceback) and goes to the server log.
+    """
     if isinstance(error, InvalidInput):
-        st.error(str(error).split(":", 1)[0] if error.errors else str(error))
+        st.error(plain(str(error).split(":", 1)[0] if error.errors else str(error)))
         for field, message in error.errors.items():
-            st.error(f"**{field}**: {message}")
+            st.error(f"**{plain(field)}**: {plain(message)}")
+    elif isinstance(error, VersionConflict):
+        who = changed_by(error.entity, error.entity_id)
+        st.error(
+            plain(
+                f"This {error.entity} was changed by {who} since you opened it; nothing was saved. "
+                "Reload it and apply your change again."
+            )
+        )
     elif isinstance(error, SyncStoreError):
-        st.error(str(error))
+        st.error(plain(str(error)))
     else:
         # Unexpected: the type only, never its text (it may carry a URL or a secret).
+        log.error("unexpected error on a page", exc_info=error)
         st.error(f"Something went wrong ({type(error).__name__}); nothing was changed. See the server log.")
 
 
@@ -133,7 +195,7 @@ def after_write(message: str | None = None) -> None:
     """Clear cached reads after a change and confirm it with a toast."""
     st.cache_data.clear()
     if message:
-        st.toast(message)
+        st.toast(plain(message))
 
 
 def cached_read(ttl: int = READ_TTL_SECONDS) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -174,7 +236,7 @@ STATUS_COLOURS: Mapping[str, str] = {
 def badge(text: str, colour: str | None = None) -> str:
     """Markdown for a coloured badge, e.g. st.markdown(ui.badge("synced"))."""
     chosen = colour or STATUS_COLOURS.get(text.lower(), "gray")
-    safe = text.replace("[", "(").replace("]", ")")
+    safe = plain(text.replace("[", "(").replace("]", ")"))
     return f":{chosen}-badge[{safe}]"
 
 

@@ -176,6 +176,11 @@ def _claim_version(session: Session, product_id: int, expected_version: int) -> 
     raise VersionConflict("product", product_id, expected_version, current)
 
 
+def claim_version(session: Session, product_id: int, expected_version: int) -> None:
+    """Bump a product's version if it is still `expected_version`, else VersionConflict (for other commands)."""
+    _claim_version(session, product_id, expected_version)
+
+
 # Fields a patch may set back to empty; setting any other field to empty is an error.
 _NULLABLE = frozenset({"price", "barcode", "image_url", "weight_kg", "low_stock_threshold"})
 _REQUIRED_PRODUCT_FIELDS = frozenset(

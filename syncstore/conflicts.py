@@ -12,22 +12,28 @@ the push through the outbox, all in one transaction with an audit row:
 - `use_master`: the master value stands and is pushed to this shop;
 - `use_platform`: the marketplace's value becomes this platform's override (other channels keep
   the master value);
-- `manual`: a new value is written to the master and pushed everywhere.
+- `manual`: a new value is written to the master and pushed everywhere. It is checked exactly as
+  the product editor checks it (`syncstore.catalog_schema`), and it bumps the product's version,
+  so an editor still holding the older version is refused.
+
+Resolving is conditional (S2): on the conflict still being pending, and, given `expected_version`,
+on the product still having the version the person loaded; otherwise nothing is written.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from syncstore import audit, outbox
+from syncstore import audit, catalog, outbox
 from syncstore.auth import Actor, Permission, requires
+from syncstore.catalog_schema import ProductPatch, VariantPatch
 from syncstore.db.models import (
     MasterProduct,
     PlatformListing,
@@ -37,7 +43,7 @@ from syncstore.db.models import (
     ProductVariant,
 )
 from syncstore.db.types import utcnow
-from syncstore.errors import InvalidInput, NotFoundError
+from syncstore.errors import InvalidInput, NotFoundError, VersionConflict
 
 ITEM_FIELDS = ("title", "description", "images")
 SKU_FIELDS = ("price",)
@@ -165,22 +171,29 @@ def pending_count(session: Session, *, connection_id: int | None = None) -> int:
     return session.scalar(query) or 0
 
 
+_EXPECTED = {
+    "price": "a price such as 19.90",
+    "title": "a title of 1 to 255 characters",
+    "images": "a list of image URLs",
+    "description": "a text",
+}
+
+
 def _checked_value(field: str, value: Any) -> Any:
-    if field == "price":
-        try:
-            price = Decimal(str(value))
-        except (InvalidOperation, ValueError):
-            raise InvalidInput({"value": "a price such as 19.90"}) from None
-        if price <= 0 or price.as_tuple().exponent < -2:  # type: ignore[operator]
-            raise InvalidInput({"value": "a price above 0 with at most 2 decimals"})
-        return price
-    if field == "title" and (not isinstance(value, str) or not 1 <= len(value.strip()) <= 255):
-        raise InvalidInput({"value": "a title of 1 to 255 characters"})
-    if field == "images" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-        raise InvalidInput({"value": "a list of image URLs"})
-    if field == "description" and not isinstance(value, str):
-        raise InvalidInput({"value": "a text"})
-    return value.strip() if field == "title" else value
+    """A manual value checked by the same rules as the product editor's (catalog_schema), or InvalidInput."""
+    if value is None or (field == "price" and isinstance(value, str) and not value.strip()):
+        raise InvalidInput({"value": _EXPECTED.get(field, "a value")})
+    try:
+        if field == "price":
+            patch = VariantPatch.model_validate({"id": 0, "price": value})
+            return patch.price
+        if field in ITEM_FIELDS:
+            checked = ProductPatch.model_validate({field: value}).changed_fields()[field]
+            return [str(url) for url in checked] if field == "images" else checked
+    except ValidationError as error:
+        messages = "; ".join(str(item["msg"]).removeprefix("Value error, ") for item in error.errors())
+        raise InvalidInput({"value": f"{_EXPECTED.get(field, 'a valid value')}: {messages}"}) from None
+    raise InvalidInput({"field": f"{field} cannot be set by hand"})
 
 
 def _move_baseline_to_remote(session: Session, conflict: ProductConflict) -> None:
@@ -200,12 +213,26 @@ def _move_baseline_to_remote(session: Session, conflict: ProductConflict) -> Non
 
 
 def _write_master(session: Session, conflict: ProductConflict, value: Any) -> None:
+    """The manual value into the master (the caller has bumped the product's version)."""
     if conflict.field == "price" and conflict.variant_id is not None:
         session.get_one(ProductVariant, conflict.variant_id).price = value
     elif conflict.product_id is not None:
         product = session.get_one(MasterProduct, conflict.product_id)
         setattr(product, conflict.field, value)
-        product.version += 1
+
+
+def _check_version(session: Session, product_id: int, expected_version: int | None, *, bump: bool) -> int:
+    """The product's version, which must be `expected_version` when given; bumped (compare-and-set) if `bump`."""
+    current = session.scalar(sa.select(MasterProduct.version).where(MasterProduct.id == product_id))
+    if current is None:
+        raise NotFoundError(f"product {product_id} not found")
+    expected = current if expected_version is None else expected_version
+    if bump:
+        catalog.claim_version(session, product_id, expected)
+        return expected + 1
+    if current != expected:
+        raise VersionConflict("product", product_id, expected, current)
+    return current
 
 
 def _write_override(session: Session, conflict: ProductConflict, value: Any, *, from_platform: bool = True) -> None:
@@ -233,20 +260,34 @@ def _write_override(session: Session, conflict: ProductConflict, value: Any, *, 
 
 @requires(Permission.CONFLICTS_RESOLVE)
 def resolve(
-    actor: Actor | None, session: Session, conflict_id: int, strategy: Strategy | str, value: Any = None
+    actor: Actor | None,
+    session: Session,
+    conflict_id: int,
+    strategy: Strategy | str,
+    value: Any = None,
+    *,
+    expected_version: int | None = None,
 ) -> ProductConflict:
-    """Settle one conflict: write the chosen value where it belongs and queue the push."""
-    conflict = session.get(ProductConflict, conflict_id, with_for_update=True)
+    """Settle one conflict: write the chosen value where it belongs and queue the push.
+
+    `expected_version`: the product version the person saw; a product changed since raises
+    VersionConflict and nothing is written. A conflict no longer pending is refused too.
+    """
+    conflict = session.get(ProductConflict, conflict_id, with_for_update=True, populate_existing=True)
     if conflict is None:
         raise NotFoundError(f"conflict {conflict_id} not found")
     if conflict.status != "pending":
-        raise InvalidInput({"conflict": f"conflict {conflict_id} is already {conflict.status}"})
+        by = f" by {conflict.resolved_by}" if conflict.resolved_by else ""
+        raise InvalidInput({"conflict": f"conflict {conflict_id} was already {conflict.status}{by}"})
     try:
         chosen = Strategy(strategy)
     except ValueError:
         raise InvalidInput({"strategy": "use_master, use_platform or manual"}) from None
+    manual = _checked_value(conflict.field, value) if chosen is Strategy.MANUAL else None
+    version = None
+    if conflict.product_id is not None:
+        version = _check_version(session, conflict.product_id, expected_version, bump=chosen is Strategy.MANUAL)
     if chosen is Strategy.MANUAL:
-        manual = _checked_value(conflict.field, value)
         _write_master(session, conflict, manual)
         final: Any = manual
     elif chosen is Strategy.USE_PLATFORM:
@@ -278,14 +319,32 @@ def resolve(
                 "base": conflict.base_value},
         after=conflict.resolution,
     )  # fmt: skip
+    if chosen is Strategy.MANUAL and conflict.product_id is not None:
+        # The master changed: the product's own history says so (and who, for "changed by X").
+        audit.record(session, actor, "product.update", "product", conflict.product_id,
+                     before={"version": version - 1 if version else None, conflict.field: conflict.master_value},
+                     after={"version": version, conflict.field: audit.to_json(final),
+                            "conflict": conflict.id})  # fmt: skip
     return conflict
 
 
 @requires(Permission.CONFLICTS_RESOLVE)
 def resolve_many(
-    actor: Actor | None, session: Session, conflict_ids: Sequence[int], strategy: Strategy | str
+    actor: Actor | None,
+    session: Session,
+    conflict_ids: Sequence[int],
+    strategy: Strategy | str,
+    *,
+    expected_versions: Mapping[int, int] | None = None,
 ) -> list[ProductConflict]:
-    """Bulk resolve with use_master or use_platform (a manual value is per conflict)."""
+    """Bulk resolve with use_master or use_platform (a manual value is per conflict).
+
+    `expected_versions`: conflict id -> the product version the person saw (S2), all or nothing.
+    """
     if Strategy(strategy) is Strategy.MANUAL:
         raise InvalidInput({"strategy": "a manual value is chosen one conflict at a time"})
-    return [resolve(actor, session, conflict_id, strategy) for conflict_id in conflict_ids]
+    seen = expected_versions or {}
+    return [
+        resolve(actor, session, conflict_id, strategy, expected_version=seen.get(conflict_id))
+        for conflict_id in conflict_ids
+    ]

@@ -30,7 +30,7 @@ from syncstore.db.models import (
     PlatformListingSku,
     ProductVariant,
 )
-from syncstore.errors import InvalidInput, NotFoundError
+from syncstore.errors import InvalidInput, NotFoundError, VersionConflict
 
 MANUAL_REASONS = ("manual", "import", "reconcile")
 
@@ -92,6 +92,17 @@ def history(session: Session, variant_id: int, *, limit: int = 200) -> Sequence[
     return session.scalars(query).all()
 
 
+def last_changed_by(session: Session, variant_id: int) -> str | None:
+    """Who made the latest change to a variant's stock (a person's label or `system:<platform>`)."""
+    query = (
+        sa.select(InventoryHistory.changed_by)
+        .where(InventoryHistory.variant_id == variant_id)
+        .order_by(InventoryHistory.id.desc())
+        .limit(1)
+    )
+    return session.scalar(query) or None
+
+
 def _locked_variant(session: Session, variant_id: int) -> ProductVariant:
     variant = session.get(ProductVariant, variant_id, with_for_update=True, populate_existing=True)
     if variant is None:
@@ -151,8 +162,13 @@ def adjust_stock(
     delta: int | None = None,
     reason: str = "manual",
     note: str | None = None,
+    expected_on_hand: int | None = None,
 ) -> StockLevel:
-    """Set or change a variant's on-hand quantity, with a reason; the new stock reaches every channel."""
+    """Set or change a variant's on-hand quantity, with a reason; the new stock reaches every channel.
+
+    `expected_on_hand`: the quantity the person saw; when the variant no longer has it (someone or
+    an order changed it since), VersionConflict is raised and nothing is written (S2).
+    """
     errors: dict[str, str] = {}
     if (set_to is None) == (delta is None):
         errors["quantity"] = "give either a new quantity or a change, not both"
@@ -161,6 +177,8 @@ def adjust_stock(
     if errors:
         raise InvalidInput(errors)
     variant = _locked_variant(session, variant_id)
+    if expected_on_hand is not None and variant.stock != expected_on_hand:
+        raise VersionConflict("variant", variant.id, expected_on_hand, variant.stock)
     new_on_hand = set_to if set_to is not None else variant.stock + (delta or 0)
     if new_on_hand < 0:
         raise InvalidInput({"quantity": f"on hand cannot go below 0 (it is {variant.stock})"})

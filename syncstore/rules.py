@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -31,7 +32,8 @@ from sqlalchemy.orm import Session
 from syncstore import audit
 from syncstore.auth import Actor, Permission, requires
 from syncstore.db.models import SyncRule
-from syncstore.errors import InvalidInput, NotFoundError, field_errors
+from syncstore.db.types import utcnow
+from syncstore.errors import InvalidInput, NotFoundError, VersionConflict, field_errors
 
 PRICE = pl.Decimal(12, 2)
 AdoptableField = Literal["title", "description", "images", "price"]
@@ -101,6 +103,8 @@ class RuleInput(_Strict):
 
 class Rule(RuleInput):
     id: int
+    # When the rule was last saved: the version token an edit names (S2); not part of the rule's content.
+    updated_at: datetime | None = Field(default=None, exclude=True)
 
     @property
     def label(self) -> str:
@@ -117,6 +121,7 @@ class Rule(RuleInput):
             is_active=row.is_active,
             conditions=RuleConditions.model_validate(row.conditions or {}),
             actions=RuleActions.model_validate(row.actions or {}),
+            updated_at=row.updated_at,
         )
 
 
@@ -279,15 +284,51 @@ def create_rule(actor: Actor | None, session: Session, data: RuleInput | Mapping
     return rule
 
 
-@requires(Permission.RULES_WRITE)
-def update_rule(actor: Actor | None, session: Session, rule_id: int, data: RuleInput | Mapping[str, Any]) -> Rule:
-    """Replace a rule's name, conditions, actions, priority or active flag."""
-    rule_input = _validated(data)
-    row = session.get(SyncRule, rule_id, with_for_update=True)
+def _micros(moment: datetime | None) -> int:
+    return 0 if moment is None else int(moment.timestamp() * 1_000_000)
+
+
+def _checked(row: SyncRule, expected_updated_at: datetime | None) -> None:
+    """VersionConflict unless the rule is still as saved at `expected_updated_at` (None: unconditional)."""
+    if expected_updated_at is not None and _micros(row.updated_at) != _micros(expected_updated_at):
+        raise VersionConflict("sync_rule", row.id, _micros(expected_updated_at), _micros(row.updated_at))
+
+
+def _locked(session: Session, rule_id: int) -> SyncRule:
+    row = session.get(SyncRule, rule_id, with_for_update=True, populate_existing=True)
     if row is None:
         raise NotFoundError(f"rule {rule_id} not found")
+    return row
+
+
+def check_version(session: Session, rule_id: int, expected_updated_at: datetime | None) -> None:
+    """Lock a rule and check it is unchanged since `expected_updated_at` (for a change that depends on it)."""
+    _checked(_locked(session, rule_id), expected_updated_at)
+
+
+@requires(Permission.RULES_WRITE)
+def update_rule(
+    actor: Actor | None,
+    session: Session,
+    rule_id: int,
+    data: RuleInput | Mapping[str, Any],
+    *,
+    expected_updated_at: datetime | None = None,
+) -> Rule:
+    """Replace a rule's name, conditions, actions, priority or active flag.
+
+    `expected_updated_at`: the `updated_at` of the rule as the person opened it; a rule saved since
+    raises VersionConflict and nothing is written (S2).
+    """
+    rule_input = _validated(data)
+    row = _locked(session, rule_id)
+    _checked(row, expected_updated_at)
     before = Rule.from_row(row).model_dump(mode="json")
+    previous = row.updated_at
     _store(row, rule_input)
+    # A new token on every save, even an unchanged one, and never equal to the previous.
+    now = utcnow()
+    row.updated_at = now if previous is None or now > previous else previous + timedelta(microseconds=1)
     session.flush()
     rule = Rule.from_row(row)
     audit.record(session, actor, "rule.update", "sync_rule", row.id, before=before, after=rule.model_dump(mode="json"))
@@ -295,10 +336,12 @@ def update_rule(actor: Actor | None, session: Session, rule_id: int, data: RuleI
 
 
 @requires(Permission.RULES_WRITE)
-def delete_rule(actor: Actor | None, session: Session, rule_id: int) -> None:
-    row = session.get(SyncRule, rule_id, with_for_update=True)
-    if row is None:
-        raise NotFoundError(f"rule {rule_id} not found")
+def delete_rule(
+    actor: Actor | None, session: Session, rule_id: int, *, expected_updated_at: datetime | None = None
+) -> None:
+    """Delete a rule, conditional on `expected_updated_at` when given (S2)."""
+    row = _locked(session, rule_id)
+    _checked(row, expected_updated_at)
     before = Rule.from_row(row).model_dump(mode="json")
     session.delete(row)
     session.flush()

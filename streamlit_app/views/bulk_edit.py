@@ -5,6 +5,11 @@ The variants come from the Products page selection (`st.session_state["bulk_prod
 from a search here. Edits are saved through `catalog.update_product`, one product at a time in
 ONE transaction: either every change is saved or none is, and the errors name each SKU. Then
 `sync.start_bulk_sync` queues the sync; the bar follows the job's recorded progress.
+
+Every save is conditional on what the person loaded (S2): the rows are read once and kept in the
+session, so a price is saved only if its product still has the version loaded, and an on-hand
+value only if the variant still has the on hand loaded; otherwise nothing is saved and the page
+says who changed it since. "Reload" reads the current values.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 import streamlit as st
 
 from streamlit_app import ui
-from syncstore import catalog, catalog_reads
+from syncstore import catalog, catalog_reads, inventory
 from syncstore.auth import Permission
 from syncstore.catalog_reads import VariantRow
 from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict
@@ -23,6 +28,7 @@ from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict
 SELECTION_KEY = "bulk_product_ids"
 JOB_KEY = "bulk_job_id"
 RESULT_KEY = "bulk_result"
+LOADED_KEY = "bulk_loaded"
 MAX_VARIANTS = 500
 
 
@@ -92,34 +98,82 @@ def changes_by_product(
 
 
 def save_all(rows: Sequence[VariantRow], patches: Mapping[int, list[dict[str, Any]]]) -> int:
-    """Save every product's patch in one transaction; BulkSaveRefused names each refused SKU."""
+    """Save every product's patch in one transaction, conditional on the rows as loaded.
+
+    Prices (and other product fields) need the product's loaded version; on-hand values need the
+    loaded on hand. BulkSaveRefused names each refused SKU or product, and who changed it since.
+    """
     actor = ui.current_actor()
     versions = {row.product_id: row.product_version for row in rows}
-    skus = {row.variant_id: row.sku for row in rows}
+    loaded = {row.variant_id: row for row in rows}
     errors: dict[str, str] = {}
-    with ui.session() as session:
-        for product_id, variants in patches.items():
-            try:
-                catalog.update_product(
-                    actor, session, product_id, expected_version=versions[product_id], changes={"variants": variants}
-                )
-            except InvalidInput as error:
-                for key, message in error.errors.items():
-                    parts = key.split(".")
-                    index = int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else None
-                    where = skus[variants[index]["id"]] if index is not None and index < len(variants) else key
-                    errors[f"{where} {parts[-1]}"] = message
-            except VersionConflict as error:
-                errors[f"product {product_id}"] = str(error)
-        if errors:
-            raise BulkSaveRefused(errors)  # rolls the whole transaction back
+    changed: list[tuple[str, str, int]] = []  # (where, entity, id) changed since loaded
+    try:
+        with ui.session() as session:
+            for product_id, variants in patches.items():
+                product_patch = [{k: v for k, v in p.items() if k != "stock"} for p in variants]
+                product_patch = [p for p in product_patch if len(p) > 1]
+                try:
+                    if product_patch:
+                        catalog.update_product(
+                            actor, session, product_id, expected_version=versions[product_id],
+                            changes={"variants": product_patch},
+                        )  # fmt: skip
+                except InvalidInput as error:
+                    for key, message in error.errors.items():
+                        parts = key.split(".")
+                        index = int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else None
+                        inside = index is not None and index < len(product_patch)
+                        where = loaded[product_patch[index]["id"]].sku if inside and index is not None else key
+                        errors[f"{where} {parts[-1]}"] = message
+                    continue
+                except VersionConflict:
+                    title = next(row.product_title for row in rows if row.product_id == product_id)
+                    changed.append((f"product {product_id} ({title})", "product", product_id))
+                    continue
+                for entry in variants:
+                    if "stock" not in entry:
+                        continue
+                    row = loaded[entry["id"]]
+                    try:
+                        inventory.adjust_stock(actor, session, row.variant_id, set_to=int(entry["stock"]),
+                                               reason="manual", expected_on_hand=row.stock)  # fmt: skip
+                    except InvalidInput as error:
+                        errors.update({f"{row.sku} stock": message for message in error.errors.values()})
+                    except VersionConflict:
+                        changed.append((f"{row.sku} on hand", "variant", row.variant_id))
+            if errors or changed:
+                raise BulkSaveRefused(errors)  # rolls the whole transaction back
+    except BulkSaveRefused as refused:
+        for where, entity, entity_id in changed:
+            refused.errors[where] = (
+                f"changed by {ui.changed_by(entity, entity_id)} since you opened it; reload and apply your change again"
+            )
+        raise BulkSaveRefused(refused.errors) from None
     return sum(len(v) for v in patches.values())
 
 
 def _show_refusal(error: BulkSaveRefused) -> None:
-    st.error(f"Not saved: {error}. Fix these and save again.")
+    st.error(f"Not saved: {ui.plain(str(error))}. Fix these and save again.")
     for where, message in error.errors.items():
-        st.error(f"**{where}**: {message}")
+        st.error(f"**{ui.plain(where)}**: {ui.plain(message)}")
+
+
+def _loaded_rows(product_ids: Sequence[int], search: str | None) -> list[VariantRow]:
+    """The rows as first loaded for this selection or search, kept until saved or reloaded (S2)."""
+    key = (tuple(product_ids), search)
+    kept = st.session_state.get(LOADED_KEY)
+    if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == key:
+        return list(kept[1])
+    rows = _load(product_ids, search)
+    st.session_state[LOADED_KEY] = (key, rows)
+    st.session_state.pop("bulk_table", None)
+    return rows
+
+
+def _reload() -> None:
+    st.session_state.pop(LOADED_KEY, None)
+    st.session_state.pop("bulk_table", None)
 
 
 def start_sync(product_ids: Sequence[int]) -> None:
@@ -153,7 +207,7 @@ def main() -> None:
         search = st.text_input("Products matching", placeholder="title, handle or SKU", key="bulk_search") or None
         if not search:
             st.info("Select products on the Products page, or search for them here.")
-    rows = _load(selected, search) if selected or search else []
+    rows = _loaded_rows(selected, search) if selected or search else []
     if selected or search:
         if not rows:
             st.info("No variant matches.")
@@ -169,7 +223,11 @@ def main() -> None:
 
 def _editor(rows: Sequence[VariantRow]) -> None:
     product_ids = sorted({row.product_id for row in rows})
-    st.caption(f"{len(rows)} variants of {len(product_ids)} products. Edit price and stock, then save.")
+    st.caption(
+        f"{len(rows)} variants of {len(product_ids)} products, as loaded. Edit price and stock, then save; "
+        "a value someone else changed since is refused, never overwritten."
+    )
+    st.button("Reload the current values", key="bulk_reload", on_click=_reload, icon=":material/refresh:")
     with st.form("bulk_form", border=False):
         edited = st.data_editor(
             _table(rows), column_config=COLUMNS, hide_index=True, num_rows="fixed", key="bulk_table",
@@ -190,7 +248,7 @@ def _editor(rows: Sequence[VariantRow]) -> None:
             else:
                 st.session_state[RESULT_KEY] = f"Saved {saved} variants of {len(patches)} products."
                 ui.after_write(st.session_state[RESULT_KEY])
-                st.session_state.pop("bulk_table", None)
+                _reload()
                 st.rerun()
     if RESULT_KEY in st.session_state:
         st.success(st.session_state.pop(RESULT_KEY))

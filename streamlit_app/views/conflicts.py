@@ -20,7 +20,7 @@ from streamlit_app import ui
 from syncstore import catalog_reads, conflicts, connections
 from syncstore.auth import Actor, Permission
 from syncstore.conflicts import Strategy
-from syncstore.errors import InvalidInput, NotFoundError, SyncStoreError
+from syncstore.errors import InvalidInput, NotFoundError
 
 if TYPE_CHECKING:
     from syncstore.db.models import ProductConflict
@@ -40,6 +40,7 @@ class ConflictRow:
     connection_id: int | None
     shop: str
     product_id: int | None
+    product_version: int | None  # the version this page showed: resolving is conditional on it (S2)
     product: str
     sku: str
     field: str
@@ -74,22 +75,23 @@ def _shops() -> dict[int, str]:
 
 def _rows(found: list[ProductConflict], shops: dict[int, str]) -> list[ConflictRow]:
     """Conflicts with their shop, product title and SKU (one product read per distinct product)."""
-    products: dict[int, tuple[str, dict[int, str]]] = {}
+    products: dict[int, tuple[str, dict[int, str], int | None]] = {}
     with ui.session() as session:
         for product_id in {c.product_id for c in found if c.product_id is not None}:
             try:
                 product = catalog_reads.get_product(session, product_id)
             except NotFoundError:
-                products[product_id] = (f"product {product_id} (deleted)", {})
+                products[product_id] = (f"product {product_id} (deleted)", {}, None)
                 continue
-            products[product_id] = (product.title, {v.id: v.sku for v in product.variants})
+            products[product_id] = (product.title, {v.id: v.sku for v in product.variants}, product.version)
     rows = []
     for c in found:
-        title, skus = products.get(c.product_id or -1, ("—", {}))
+        title, skus, version = products.get(c.product_id or -1, ("—", {}, None))
         rows.append(
             ConflictRow(
                 id=c.id, connection_id=c.connection_id, shop=shops.get(c.connection_id or -1, c.platform),
-                product_id=c.product_id, product=title, sku=skus.get(c.variant_id or -1, ""), field=c.field,
+                product_id=c.product_id, product_version=version, product=title,
+                sku=skus.get(c.variant_id or -1, ""), field=c.field,
                 master_value=c.master_value, platform_value=c.platform_value, base_value=c.base_value,
                 detected_at=c.detected_at,
             )
@@ -121,7 +123,7 @@ def _side_by_side(row: ConflictRow) -> None:
         (base, "Last synced", row.base_value),
     ):
         with column, st.container(border=True):
-            st.markdown(f"**{title}**")
+            st.markdown(f"**{ui.plain(title)}**")
             st.text(shown(value))
 
 
@@ -134,15 +136,18 @@ def _done(message: str) -> None:
     st.session_state[FLASH_KEY] = message
 
 
-def _failed(error: SyncStoreError) -> None:
+def _failed(error: Exception) -> None:
+    """Keep the error for the next run to show (ui.show_error: never a traceback; unexpected ones are logged)."""
     st.session_state[ERROR_KEY] = error
 
 
-def _resolve(actor: Actor, conflict_id: int, strategy: Strategy, value: Any = None) -> None:
+def _resolve(
+    actor: Actor, conflict_id: int, strategy: Strategy, value: Any = None, expected_version: int | None = None
+) -> None:
     try:
         with ui.session() as session:
-            conflicts.resolve(actor, session, conflict_id, strategy, value)
-    except SyncStoreError as error:
+            conflicts.resolve(actor, session, conflict_id, strategy, value, expected_version=expected_version)
+    except Exception as error:  # every failure is shown on the page, never raised into it
         _failed(error)
         return
     _done(f"Conflict {conflict_id} resolved ({strategy.value.replace('_', ' ')}).")
@@ -157,16 +162,16 @@ def _resolve_manually(actor: Actor, row: ConflictRow) -> None:
         except ValueError:
             _failed(InvalidInput({"value": 'a JSON list of image URLs, e.g. ["https://..."]'}))
             return
-    _resolve(actor, row.id, Strategy.MANUAL, value)
+    _resolve(actor, row.id, Strategy.MANUAL, value, row.product_version)
 
 
-def _resolve_chosen(actor: Actor) -> None:
+def _resolve_chosen(actor: Actor, versions: dict[int, int]) -> None:
     chosen = [int(i) for i in st.session_state.get("bulk_ids", [])]
     strategy = Strategy(st.session_state.get("bulk_strategy", Strategy.USE_MASTER))
     try:
         with ui.session() as session:
-            done = conflicts.resolve_many(actor, session, chosen, strategy)
-    except SyncStoreError as error:
+            done = conflicts.resolve_many(actor, session, chosen, strategy, expected_versions=versions)
+    except Exception as error:
         _failed(error)
         return
     st.session_state["bulk_ids"] = []
@@ -178,12 +183,12 @@ def resolve_one(actor: Actor, row: ConflictRow) -> None:
     buttons = st.container(horizontal=True)
     buttons.button(
         "Use master", key=f"use_master_{row.id}", icon=":material/inventory_2:", help="Push the master value",
-        on_click=_resolve, args=(actor, row.id, Strategy.USE_MASTER),
+        on_click=_resolve, args=(actor, row.id, Strategy.USE_MASTER, None, row.product_version),
     )  # fmt: skip
     buttons.button(
         "Use marketplace", key=f"use_platform_{row.id}", icon=":material/storefront:",
         help="Keep the marketplace value as this platform's override",
-        on_click=_resolve, args=(actor, row.id, Strategy.USE_PLATFORM),
+        on_click=_resolve, args=(actor, row.id, Strategy.USE_PLATFORM, None, row.product_version),
     )  # fmt: skip
     with st.form(f"manual_{row.id}"):
         default = shown(row.master_value) if row.field != "images" else json.dumps(row.master_value or [])
@@ -208,7 +213,8 @@ def resolve_many(actor: Actor, rows: list[ConflictRow]) -> None:
     )  # fmt: skip
     st.button(
         "Resolve selected", key="bulk_resolve", disabled=not chosen, type="primary",
-        on_click=_resolve_chosen, args=(actor,),
+        on_click=_resolve_chosen,
+        args=(actor, {row.id: row.product_version for row in rows if row.product_version is not None}),
     )  # fmt: skip
 
 
@@ -221,9 +227,9 @@ def main() -> None:
     )
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash:
-        st.success(flash, icon=":material/check_circle:")
+        st.success(ui.plain(flash), icon=":material/check_circle:")
     error = st.session_state.pop(ERROR_KEY, None)
-    if isinstance(error, SyncStoreError):
+    if isinstance(error, Exception):
         ui.show_error(error)
     may_resolve = ui.can(Permission.CONFLICTS_RESOLVE)
     try:
@@ -244,7 +250,7 @@ def main() -> None:
                 )
             )
         rows = _rows(found, shops)
-    except SyncStoreError as error:
+    except Exception as error:
         ui.show_error(error)
         return
     st.metric("Pending conflicts", f"{total:,}")

@@ -22,6 +22,8 @@ from syncstore.catalog_reads import ChannelStock, VariantRow
 MAX_ROWS = 200
 SET_TO, CHANGE_BY = "Set on hand to", "Add or remove"
 PLATFORM_LABELS = {"shopee": "Shopee", "tiktokshop": "TikTok Shop"}
+FLASH_KEY = "inventory_flash"
+EXACT_KEY = "inventory_exact_search"
 
 
 def _load(search: str | None, low_only: bool) -> tuple[list[VariantRow], dict[int, list[ChannelStock]]]:
@@ -79,11 +81,11 @@ def low_stock_alerts() -> None:
             key="inventory_low",
         )
     for alert in open_low:
-        st.error(f"{alert.message} (since {ui.when(alert.first_seen_at)})")
+        st.error(f"{ui.plain(alert.message)} (since {ui.when(alert.first_seen_at)})")
 
 
 def variant_detail(row: VariantRow, channels: Sequence[ChannelStock]) -> None:
-    st.subheader(f"{row.sku} · {row.product_title}")
+    st.subheader(ui.plain(f"{row.sku} · {row.product_title}"))
     on_hand, reserved, available, threshold = st.columns(4)
     on_hand.metric("On hand", row.stock)
     reserved.metric("Reserved", row.reserved)
@@ -139,46 +141,78 @@ def history_chart(variant_id: int) -> None:
         )
 
 
+def _seen_key(variant_id: int) -> str:
+    return f"adjust_seen_{variant_id}"
+
+
 def adjust_form(row: VariantRow) -> None:
+    """Set or change one variant's on hand, conditional on the quantity the person saw (S2).
+
+    Every widget is keyed by the variant (and the quantity is keyed by the on-hand value shown),
+    so choosing another variant, or the stock moving, always shows that variant's current value.
+    """
     st.markdown("**Adjust stock**")
+    seen_key = _seen_key(row.variant_id)
+    # The on hand shown when this form was last drawn: what the person's change is based on.
+    seen = st.session_state.setdefault(seen_key, row.stock)
     mode = st.radio("Change", [SET_TO, CHANGE_BY], horizontal=True, key="adjust_mode")
+    set_mode = mode == SET_TO
     with st.form(f"adjust_{row.variant_id}"):
         quantity_col, reason_col = st.columns(2)
         quantity = quantity_col.number_input(
-            "New on hand" if mode == SET_TO else "Change by (negative removes)",
-            value=row.stock if mode == SET_TO else 0, step=1, key=f"adjust_quantity_{mode == SET_TO}",
+            "New on hand" if set_mode else "Change by (negative removes)",
+            value=seen if set_mode else 0, step=1,
+            key=f"adjust_quantity_{row.variant_id}_{'set' if set_mode else 'change'}_{seen}",
         )  # fmt: skip
         reason = reason_col.selectbox("Reason", list(inventory.MANUAL_REASONS), key="adjust_reason")
-        note = st.text_input("Note (why; kept in the ledger)", key="adjust_note")
+        note = st.text_input("Note (why; kept in the ledger)", key=f"adjust_note_{row.variant_id}")
         threshold = st.number_input(
             "Low-stock threshold (empty: no alert)", min_value=0, value=row.low_stock_threshold, step=1,
-            key="adjust_threshold",
+            key=f"adjust_threshold_{row.variant_id}",
         )  # fmt: skip
         submitted = st.form_submit_button("Apply", type="primary")
     if not submitted:
+        if seen != row.stock:  # the stock moved since the form was drawn: draw it with the current value
+            st.session_state[seen_key] = row.stock
+            st.rerun()
         return
     actor = ui.current_actor()
     try:
         with ui.session() as session:
-            if mode == SET_TO:
-                level = inventory.adjust_stock(actor, session, row.variant_id, set_to=int(quantity), reason=str(reason),
-                                               note=note or None)  # fmt: skip
-            else:
-                level = inventory.adjust_stock(actor, session, row.variant_id, delta=int(quantity), reason=str(reason),
-                                               note=note or None)  # fmt: skip
+            change = {"set_to": int(quantity)} if set_mode else {"delta": int(quantity)}
+            level = inventory.adjust_stock(actor, session, row.variant_id, reason=str(reason), note=note or None,
+                                           expected_on_hand=int(seen), **change)  # fmt: skip
             new_threshold = None if threshold is None else int(threshold)
             if new_threshold != row.low_stock_threshold:
                 inventory.set_low_stock_threshold(actor, session, row.variant_id, new_threshold)
     except Exception as error:
         ui.show_error(error)
+        st.session_state[seen_key] = row.stock  # the next run shows the current value
         return
-    ui.after_write(f"{row.sku}: on hand {level.on_hand}, available {level.available}.")
+    message = f"{row.sku}: on hand {seen} → {level.on_hand}, available {level.available}."
+    st.session_state[seen_key] = level.on_hand
+    st.session_state[FLASH_KEY] = message
+    ui.after_write(message)
     st.rerun()
+
+
+def _exact_sku_choice(search: str, rows: Sequence[VariantRow]) -> None:
+    """A new search naming one SKU exactly chooses that variant (not the first of its product)."""
+    wanted = search.strip().lower()
+    exact = next((row for row in rows if wanted and row.sku.lower() == wanted), None)
+    if exact is not None and st.session_state.get(EXACT_KEY) != wanted:
+        st.session_state["inventory_variant"] = exact.variant_id
+    st.session_state[EXACT_KEY] = wanted if exact is not None else None
+    if st.session_state.get("inventory_variant") not in {row.variant_id for row in rows}:
+        st.session_state.pop("inventory_variant", None)
 
 
 def main() -> None:
     ui.current_actor()
     st.title("Inventory")
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash:
+        st.success(ui.plain(flash))
     with st.expander("Low-stock alerts", expanded=True):
         low_stock_alerts()
     search_col, low_col = st.columns([4, 1])
@@ -196,6 +230,7 @@ def main() -> None:
         f"{len(rows)} variants" + (f" (the first {MAX_ROWS}; search to narrow)" if len(rows) == MAX_ROWS else "")
     )
     levels_table(rows, channels)
+    _exact_sku_choice(search, rows)
     by_id = {row.variant_id: row for row in rows}
     chosen = st.selectbox(
         "Variant",

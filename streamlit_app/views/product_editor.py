@@ -89,7 +89,7 @@ def _text(value: object) -> str:
 def _field_error(errors: Mapping[str, str], *fields: str) -> None:
     for field in fields:
         if field in errors:
-            st.error(errors[field], icon=":material/error:")
+            st.error(ui.plain(errors[field]), icon=":material/error:")
 
 
 def _decimal_or_none(text: str) -> Decimal | str | None:
@@ -276,7 +276,7 @@ def _variant_errors(errors: Mapping[str, str], labels: Sequence[str]) -> None:
         index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
         label = labels[index] if index is not None and index < len(labels) else "variants"
         field = ".".join(parts[2:]) or "variant"
-        st.error(f"Variant {label}, **{field}**: {message}", icon=":material/error:")
+        st.error(f"Variant {ui.plain(label)}, **{ui.plain(field)}**: {ui.plain(message)}", icon=":material/error:")
 
 
 def save(product: MasterProduct, base_version: int, changes: Mapping[str, Any], labels: Sequence[str]) -> None:
@@ -290,7 +290,12 @@ def save(product: MasterProduct, base_version: int, changes: Mapping[str, Any], 
         st.session_state[ERRORS_KEY] = {"product_id": product.id, "errors": dict(error.errors), "labels": list(labels)}
         st.rerun()
     except VersionConflict as error:
-        st.session_state[CONFLICT_KEY] = {"product_id": product.id, "message": str(error)}
+        who = ui.changed_by("product", product.id)
+        message = (
+            f"this product was changed by {who} since you opened it (you opened version {error.expected}, "
+            f"it is now at version {error.current}); reload it and apply your change again"
+        )
+        st.session_state[CONFLICT_KEY] = {"product_id": product.id, "message": message}
         st.rerun()
     except Exception as error:
         ui.show_error(error)
@@ -344,8 +349,9 @@ def overrides_section(product: MasterProduct, overrides: Sequence[OverrideView],
             )
             text_col, button_col = st.columns([6, 1])
             text_col.markdown(
-                f"{ui.badge(PLATFORM_LABELS.get(override.platform, override.platform), 'blue')} **{override.field}** "
-                f"({scope}) = `{override.value}` · by {override.updated_by or 'unknown'}"
+                f"{ui.badge(PLATFORM_LABELS.get(override.platform, override.platform), 'blue')} "
+                f"**{ui.plain(override.field)}** ({ui.plain(scope)}) = {ui.code_span(override.value)} · "
+                f"by {ui.plain(override.updated_by or 'unknown')}"
             )
             if can_write and button_col.button("Remove", key=f"override_delete_{override.id}"):
                 _remove_override(override.id)
@@ -395,7 +401,8 @@ def sync_preview(product_id: int) -> None:
     for plan in plans:
         verdict = "would succeed" if plan.would_succeed else "would be refused in part"
         with st.expander(
-            f"{PLATFORM_LABELS.get(plan.platform, plan.platform)} · {plan.shop_name}: {len(plan.changes)} changes, "
+            f"{PLATFORM_LABELS.get(plan.platform, plan.platform)} · {ui.plain(plan.shop_name)}: "
+            f"{len(plan.changes)} changes, "
             f"{plan.api_calls} API calls, {verdict}",
             expanded=True,
         ):
@@ -407,9 +414,9 @@ def sync_preview(product_id: int) -> None:
                 st.success("In sync: nothing to send to this shop.")
             for change in plan.changes:
                 target = change.sku or change.remote_item_id or "product"
-                st.markdown(f"{ui.badge(change.operation, 'blue')} **{target}**")
+                st.markdown(f"{ui.badge(change.operation, 'blue')} **{ui.plain(target)}**")
                 for issue in change.issues:
-                    st.error(f"**{issue.field}**: {issue.message}", icon=":material/block:")
+                    st.error(f"**{ui.plain(issue.field)}**: {ui.plain(issue.message)}", icon=":material/block:")
                 st.json(ui.json_safe(change.payload), expanded=False)
 
 
@@ -418,7 +425,7 @@ def sync_preview(product_id: int) -> None:
 
 def header(product: MasterProduct, listings: Sequence[ListingStatus], base_version: int) -> None:
     st.title("Product editor")
-    st.subheader(product.title)
+    st.subheader(ui.plain(product.title))
     badges = [ui.badge(product.status)]
     for listing in listings:
         platform = PLATFORM_LABELS.get(listing.platform, listing.platform)
@@ -429,12 +436,13 @@ def header(product: MasterProduct, listings: Sequence[ListingStatus], base_versi
     st.markdown(" ".join(badges))
     synced = [x.last_synced_at for x in listings if x.last_synced_at]
     st.caption(
-        f"#{product.id} · {product.handle} · version {base_version} · updated {ui.when(product.updated_at)} · "
+        f"#{product.id} · {ui.plain(product.handle)} · version {base_version} · "
+        f"updated {ui.when(product.updated_at)} · "
         f"last synced {ui.when(max(synced) if synced else None)}"
     )
     for listing in listings:
         if listing.last_error:
-            st.warning(f"{listing.shop_name}: last sync failed: {listing.last_error}")
+            st.warning(f"{ui.plain(listing.shop_name)}: last sync failed: {ui.plain(listing.last_error)}")
 
 
 def main() -> None:
@@ -455,7 +463,7 @@ def main() -> None:
     header(product, listings, base_version)
     conflict = st.session_state.get(CONFLICT_KEY) or {}
     if conflict.get("product_id") == product.id:
-        st.error(f"Not saved: {conflict['message']}", icon=":material/sync_problem:")
+        st.error(f"Not saved: {ui.plain(conflict['message'])}", icon=":material/sync_problem:")
         if st.button("Reload the latest version (your unsaved edits are dropped)", key="editor_reload"):
             _reload(product.id)
             st.rerun()

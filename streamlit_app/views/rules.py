@@ -10,17 +10,19 @@ the rule being edited included, before anything is saved.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import polars as pl
 import streamlit as st
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from streamlit_app import ui
 from syncstore import catalog_reads, connections, reconcile, rules
-from syncstore.auth import Permission
+from syncstore.auth import Actor, Permission
 from syncstore.catalog_reads import VariantRow
 from syncstore.errors import InvalidInput
 from syncstore.rules import Rule
@@ -29,6 +31,7 @@ NEW = 0
 SAMPLE_SIZE = 20
 PLATFORMS = {"": "All platforms", "shopee": "Shopee", "tiktokshop": "TikTok Shop"}
 ROUNDINGS = {"": "none", "0.90": "end in .90", "0.99": "end in .99", "100": "nearest 100", "1000": "nearest 1,000"}
+ORDER_SEEN_KEY = "rules_order_seen"
 ADOPTABLE = ["title", "description", "images", "price"]
 
 
@@ -77,8 +80,11 @@ def _as_input(rule: Rule, **changes: Any) -> dict[str, Any]:
     return data
 
 
-def move(found: Sequence[Rule], rule_id: int, direction: int) -> None:
-    """Move an active rule one place up (-1) or down (+1) by giving it a priority past its neighbour's."""
+def move(found: Sequence[Rule], rule_id: int, direction: int, shown: Mapping[int, datetime | None]) -> None:
+    """Move an active rule one place up (-1) or down (+1) by giving it a priority past its neighbour's.
+
+    Conditional on both rules being as shown (S2): a move computed from an order someone changed since is refused.
+    """
     active = rules.ordered(found)
     index = next(i for i, rule in enumerate(active) if rule.id == rule_id)
     target = index + direction
@@ -87,21 +93,29 @@ def move(found: Sequence[Rule], rule_id: int, direction: int) -> None:
     neighbour = active[target]
     priority = neighbour.priority + (1 if direction < 0 else -1)
     moved = _as_input(active[index], priority=priority)
-    ui.write(lambda actor, session: rules.update_rule(actor, session, rule_id, moved), "Rule moved.")
+
+    def act(actor: Actor, session: Session) -> object:
+        rules.check_version(session, neighbour.id, shown.get(neighbour.id))
+        return rules.update_rule(actor, session, rule_id, moved, expected_updated_at=shown.get(rule_id))
+
+    ui.write(act, "Rule moved.")
 
 
 def ordering(found: Sequence[Rule]) -> None:
     active = rules.ordered(found)
+    # The rules as the buttons were drawn last run: a click acts on what the person saw.
+    shown: dict[int, datetime | None] = dict(st.session_state.get(ORDER_SEEN_KEY) or {})
+    st.session_state[ORDER_SEEN_KEY] = {rule.id: rule.updated_at for rule in found}
     if len(active) < 2:
         return
     st.caption("Order of the active rules (the first matching rule wins):")
     for position, rule in enumerate(active):
         name_col, up_col, down_col = st.columns([8, 1, 1])
-        name_col.markdown(f"{position + 1}. **{rule.name}** (priority {rule.priority})")
+        name_col.markdown(f"{position + 1}. **{ui.plain(rule.name)}** (priority {rule.priority})")
         if position > 0 and up_col.button("↑", key=f"rule_up_{rule.id}", help="Apply earlier"):
-            move(found, rule.id, -1)
+            move(found, rule.id, -1, shown)
         if position < len(active) - 1 and down_col.button("↓", key=f"rule_down_{rule.id}", help="Apply later"):
-            move(found, rule.id, +1)
+            move(found, rule.id, +1, shown)
 
 
 # --- the form --------------------------------------------------------------------------------
@@ -121,14 +135,23 @@ def _int(value: float | int | None) -> int | None:
     return None if value is None else int(value)
 
 
-def rule_form(rule: Rule | None, categories: Sequence[str], shops: Sequence[str]) -> tuple[dict[str, Any], str | None]:
+def form_key(rule: Rule | None, seen: datetime | None) -> str:
+    """The form's widget key prefix: a saved rule's includes the version shown, so a newer one draws afresh."""
+    if rule is None:
+        return f"rule_{NEW}"
+    return f"rule_{rule.id}_{int(seen.timestamp() * 1_000_000) if seen else 0}"
+
+
+def rule_form(
+    rule: Rule | None, categories: Sequence[str], shops: Sequence[str], seen: datetime | None = None
+) -> tuple[dict[str, Any], str | None]:
     """The form; returns the entered rule and which button was pressed ("preview", "save" or None)."""
     current = rule or Rule.model_construct(
         id=NEW, name="", description="", platform=None, priority=0, is_active=True,
         conditions=rules.RuleConditions(), actions=rules.RuleActions(),
     )  # fmt: skip
     cond, act = current.conditions, current.actions
-    key = f"rule_{current.id}"
+    key = form_key(rule, seen)
     with st.form(f"{key}_form"):
         name_col, platform_col, priority_col, active_col = st.columns([4, 2, 1, 1])
         name = name_col.text_input("Name", current.name, key=f"{key}_name")
@@ -286,7 +309,8 @@ def main() -> None:
         if st.button("Preview the saved rules", key="rules_preview_saved"):
             preview(None, found, search or None)
         return
-    data, pressed = rule_form(rule, categories, shops)
+    seen = _seen_version(rule)
+    data, pressed = rule_form(rule, categories, shops, seen)
     if pressed == "preview":
         try:
             checked = rules.RuleInput.model_validate(data)
@@ -299,13 +323,35 @@ def main() -> None:
         if rule is None:
             ui.write(lambda actor, session: rules.create_rule(actor, session, data), f"Rule {data['name']} created.")
         else:
+            # Saved or refused, the next run draws the rule as it then is.
+            st.session_state.pop(_seen_key(rule.id), None)
             ui.write(
-                lambda actor, session: rules.update_rule(actor, session, rule.id, data), f"Rule {rule.name} saved."
+                lambda actor, session: rules.update_rule(actor, session, rule.id, data, expected_updated_at=seen),
+                f"Rule {rule.name} saved.",
             )
     if rule is not None:
-        confirm = st.checkbox(f"Yes, delete {rule.label}", key=f"rule_delete_confirm_{rule.id}")
+        confirm = st.checkbox(f"Yes, delete {ui.plain(rule.label)}", key=f"rule_delete_confirm_{rule.id}")
         if st.button("Delete rule", disabled=not confirm, key=f"rule_delete_{rule.id}"):
-            ui.write(lambda actor, session: rules.delete_rule(actor, session, rule.id), f"Rule {rule.name} deleted.")
+            st.session_state.pop(_seen_key(rule.id), None)
+            ui.write(
+                lambda actor, session: rules.delete_rule(actor, session, rule.id, expected_updated_at=seen),
+                f"Rule {rule.name} deleted.",
+            )
+
+
+def _seen_key(rule_id: int) -> str:
+    return f"rules_seen_{rule_id}"
+
+
+def _seen_version(rule: Rule | None) -> datetime | None:
+    """The version of `rule` the person has on screen: kept while its form stays drawn, else the current one."""
+    if rule is None:
+        return None
+    seen = st.session_state.get(_seen_key(rule.id))
+    if not isinstance(seen, datetime) or f"{form_key(rule, seen)}_name" not in st.session_state:
+        seen = rule.updated_at
+        st.session_state[_seen_key(rule.id)] = seen
+    return seen
 
 
 main()

@@ -135,7 +135,9 @@ def _show_plan(plans: Sequence[ShopPlan]) -> None:
         st.info("No connected shop: nothing would be synced.")
         return
     for plan in plans:
-        with st.expander(f"{PLATFORM_NAMES.get(plan.platform, plan.platform)} · {plan.shop_name}", expanded=True):
+        with st.expander(
+            ui.plain(f"{PLATFORM_NAMES.get(plan.platform, plan.platform)} · {plan.shop_name}"), expanded=True
+        ):
             st.markdown(_plan_summary(plan))
             if not plan.changes:
                 continue
@@ -291,7 +293,7 @@ def show_flash() -> None:
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash is not None:
         kind, text = flash
-        {"success": st.success, "info": st.info}.get(kind, st.error)(text)
+        {"success": st.success, "info": st.info}.get(kind, st.error)(ui.plain(text))
 
 
 def log_detail(actor: Actor, logs: Sequence[SyncLogView]) -> None:
@@ -304,16 +306,17 @@ def log_detail(actor: Actor, logs: Sequence[SyncLogView]) -> None:
     )  # fmt: skip
     log = by_id[chosen]
     st.markdown(
-        f"{ui.badge(log.status)} **{log.operation}** on {log.shop_name or log.platform} · product {log.product_id}"
+        f"{ui.badge(log.status)} **{ui.plain(log.operation)}** on {ui.plain(log.shop_name or log.platform)} · "
+        f"product {log.product_id}"
         f" · attempt {log.attempts} · {ui.when(log.created_at)}"
     )
     if log.error_message:
-        st.error(log.error_message)
+        st.error(ui.plain(log.error_message))
     link = dagster_run_link(log.run_id)
     if link:
         st.link_button("Open the Dagster run", link, icon=":material/open_in_new:")
     elif log.run_id:
-        st.caption(f"Run {log.run_id}")
+        st.caption(f"Run {ui.plain(log.run_id)}")
     request, response = st.columns(2)
     with request:
         st.markdown("**Request**")

@@ -121,12 +121,12 @@ def payload_viewer(entries: list[WebhookEntry]) -> None:
         detail = webhook_log.get_webhook(session, chosen)
     entry = detail.entry
     st.markdown(
-        f"{ui.badge(entry.status)} **{entry.kind or entry.event_type}** from "
-        f"{PLATFORM_NAMES.get(entry.platform, entry.platform)} shop `{entry.shop_id or '?'}` · "
-        f"event id `{entry.event_id}` · received {ui.when(entry.received_at)}"
+        f"{ui.badge(entry.status)} **{ui.plain(entry.kind or entry.event_type)}** from "
+        f"{ui.plain(PLATFORM_NAMES.get(entry.platform, entry.platform))} shop {ui.code_span(entry.shop_id or '?')} · "
+        f"event id {ui.code_span(entry.event_id)} · received {ui.when(entry.received_at)}"
     )
     if entry.error_message:
-        st.error(entry.error_message)
+        st.error(ui.plain(entry.error_message))
     st.json(ui.json_safe(detail.payload), expanded=True)
     signature = "present (verified on receipt, not shown)" if detail.signature_present else "none stored"
     st.caption(f"Body {detail.body_bytes:,} bytes · signature {signature}")

@@ -7,6 +7,8 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from syncstore import catalog, catalog_reads, inventory
+from syncstore.auth import Role
 from syncstore.db.engine import transaction
 from syncstore.db.models import ProductVariant, SyncJob
 from syncstore.db.types import utcnow
@@ -63,7 +65,7 @@ def test_one_bad_price_saves_nothing_and_names_the_sku(app_as: AppAs, seeded_db:
     }
     save(at)
     assert not at.exception
-    errors = " ".join(e.value for e in at.error)
+    errors = " ".join(e.value for e in at.error).replace("\\", "")  # text is shown escaped (S3)
     assert "Not saved" in errors and before[last].sku in errors and "greater than 0" in errors
     assert [v.stock for v in variants(seeded_db, 1, 2)] == [v.stock for v in before]
 
@@ -103,3 +105,43 @@ def test_viewers_do_not_get_the_bulk_edit_page(app_as: AppAs) -> None:
     at = app_as("viewer", None)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("views/bulk_edit.py")  # not registered for this role at all
+
+
+# --- issue 14 item 2: a bulk save is conditional on what the person loaded (S2) --------------------
+
+
+def test_a_bulk_save_over_another_editors_change_is_refused(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    at = bulk_for(app_as, "editor", 1, 2)
+    before = variants(seeded_db, 1, 2)
+    # Another editor saves product 1 (and an order takes stock of product 2) after this page loaded.
+    engine = seeded_db.engine()
+    admin = seeded_db.actors[Role.ADMIN]
+    with transaction(engine) as session:
+        product = catalog_reads.get_product(session, 1)
+        catalog.update_product(admin, session, 1, expected_version=product.version,
+                               changes={"variants": [{"id": before[0].id, "price": "66.60"}]})  # fmt: skip
+        last = before[-1]
+        inventory.adjust_stock(admin, session, last.id, delta=-1, reason="manual")
+    engine.dispose()
+    at.run()  # any rerun (a click elsewhere) keeps what was loaded
+    at.session_state["bulk_table"] = {
+        "edited_rows": {0: {"price": "55.55"}, len(before) - 1: {"stock": 77}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    save(at)
+    assert not at.exception
+    said = " ".join(e.value for e in at.error).replace("\\", "")
+    assert "Not saved" in said and said.count("since you opened it") == 2, said
+    assert "changed by admin@example.com" in said, said
+    after = {v.sku: v for v in variants(seeded_db, 1, 2)}
+    assert after[before[0].sku].price == Decimal("66.60"), "the other editor's price stands"
+    assert after[last.sku].stock == last.stock - 1, "the order's stock stands"
+    # Reloading shows the current values; saving from them goes through.
+    at.button(key="bulk_reload").click().run()
+    table = at.dataframe(key="bulk_table").value
+    assert table["price"].iloc[0] == "66.60"
+    at.session_state["bulk_table"] = {"edited_rows": {0: {"price": "55.55"}}, "added_rows": [], "deleted_rows": []}
+    save(at)
+    assert not at.error, [e.value for e in at.error]
+    assert variants(seeded_db, 1)[0].price == Decimal("55.55")

@@ -6,12 +6,19 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
 
-from syncstore import catalog_reads, conflicts
+from syncstore import catalog, catalog_reads, conflicts
 from syncstore.auth import Role
 from syncstore.conflicts import FoundConflict
 from syncstore.db.engine import transaction
-from syncstore.db.models import PlatformListing, PlatformListingSku, PlatformOverride, ProductConflict
+from syncstore.db.models import (
+    PlatformListing,
+    PlatformListingSku,
+    PlatformOverride,
+    ProductConflict,
+    ProductVariant,
+)
 from syncstore.errors import PermissionDenied
 from tests.streamlit_app.conftest import AppAs, SeededDatabase
 
@@ -207,6 +214,67 @@ def test_a_conflict_someone_else_resolved_meanwhile_is_explained(
     engine.dispose()
     at.button(key=f"use_master_{recorded.title}").click().run()
     assert not at.exception
-    assert any(f"conflict {recorded.title} is already resolved" in e.value for e in at.error)
+    said = " ".join(e.value for e in at.error).replace("\\", "")
+    assert f"conflict {recorded.title} was already resolved by admin@example.com" in said, said
     # The click settled nothing else (the list had changed under it).
     assert pending(seeded_db) == {recorded.price, recorded.other_shop_title}
+
+
+# --- issue 14 items 2 and 3: manual values checked like the editor's, no traceback, no lost update ---
+
+
+def page_text(at: AppTest) -> str:
+    """Everything the page shows as text (errors, markdown, text, exceptions)."""
+    parts = [e.value for e in at.error] + [m.value for m in at.markdown] + texts(at)
+    parts += [str(e.value) for e in at.exception]
+    return " ".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("bad", ["1e40", "Infinity", "NaN", "-1", "cheap"])
+def test_an_impossible_manual_price_is_a_field_error_and_nothing_is_stored(
+    app_as: AppAs, seeded_db: SeededDatabase, recorded: Recorded, bad: str
+) -> None:
+    at = app_as("editor", "conflicts")
+    choose(at, recorded.price)
+    at.text_area[0].input(bad)
+    at.form_submit_button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = " ".join(e.value for e in at.error).replace("\\", "")
+    assert "value: a price such as 19.90" in errors.replace("*", ""), errors
+    shown = page_text(at)
+    assert "Traceback" not in shown and "/work/" not in shown and ".py" not in shown, shown
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        variant = session.get_one(ProductVariant, recorded.variant_id)
+        assert variant.price != Decimal(bad) if bad not in ("cheap", "NaN") else True
+        assert catalog_reads.get_product(session, recorded.product_id).version == 1
+    engine.dispose()
+    assert recorded.price in pending(seeded_db)
+
+
+def test_a_manual_value_over_an_edit_made_since_is_refused(
+    app_as: AppAs, seeded_db: SeededDatabase, recorded: Recorded
+) -> None:
+    at = app_as("editor", "conflicts")
+    choose(at, recorded.title)
+    engine = seeded_db.engine()
+    with transaction(engine) as session:  # another editor saves the product meanwhile
+        product = catalog_reads.get_product(session, recorded.product_id)
+        catalog.update_product(seeded_db.actors[Role.ADMIN], session, product.id, expected_version=product.version,
+                               changes={"title": "Saved by the admin"})  # fmt: skip
+    engine.dispose()
+    at.text_area[0].input("Mine")
+    at.form_submit_button[0].click().run()
+    assert not at.exception
+    said = " ".join(e.value for e in at.error).replace("\\", "")
+    assert "changed by admin@example.com since you opened it" in said, said
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        assert catalog_reads.get_product(session, recorded.product_id).title == "Saved by the admin"
+    engine.dispose()
+    assert recorded.title in pending(seeded_db)
+    # Drawn again, the page holds the new version, and the same value now goes through.
+    at.text_area[0].input("Mine")
+    at.form_submit_button[0].click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert recorded.title not in pending(seeded_db)

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from syncstore import rules
-from syncstore.auth import Actor
+from syncstore.auth import Actor, Role
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog
 from tests.streamlit_app.conftest import AppAs, SeededDatabase, frame_with
@@ -75,7 +75,7 @@ def test_a_bad_rule_shows_its_field_errors(app_as: AppAs, seeded_db: SeededDatab
     at.text_input(key="rule_0_amax").input("10")
     button(at, "Save rule").click().run()
     assert not at.exception
-    assert "min_price must not be above max_price" in " ".join(e.value for e in at.error)
+    assert "min_price must not be above max_price" in " ".join(e.value for e in at.error).replace("\\", "")
     assert saved_rules(seeded_db) == []
 
 
@@ -108,3 +108,41 @@ def test_a_viewer_sees_rules_and_their_effect_but_cannot_change_them(app_as: App
     at.button(key="rules_preview_saved").click().run()
     assert not at.exception
     assert set(frame_with(at, "Stock rule")["Stock rule"]) == {"#1 Keep two back"}
+
+
+# --- issue 14 item 2: a rule is saved only over the version the person opened (S2) ----------------
+
+
+def test_saving_a_rule_someone_changed_since_is_refused(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    rule = add_rule(seeded_db, "Markup", 0, price_markup_percent="5")
+    at = app_as("editor", "rules")
+    at.selectbox(key="rules_pick").select(rule.id).run()
+    engine = seeded_db.engine()
+    with transaction(engine) as session:  # another editor, in another browser, saves first
+        rules.update_rule(seeded_db.actors[Role.ADMIN], session, rule.id, {"name": "Admin's markup", "priority": 3})
+    engine.dispose()
+    [name] = [t for t in at.text_input if t.label == "Name"]
+    name.input("Mine")
+    button(at, "Save rule").click().run()
+    assert not at.exception
+    said = " ".join(e.value for e in at.error).replace("\\", "")
+    assert "changed by admin@example.com since you opened it" in said, said
+    assert [(r.name, r.priority) for r in saved_rules(seeded_db)] == [("Admin's markup", 3)]
+    # Moving from the order shown before is refused the same way.
+    other = add_rule(seeded_db, "Other", 1)
+    at.run()
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        rules.update_rule(seeded_db.actors[Role.ADMIN], session, other.id, {"name": "Other", "priority": 2})
+    engine.dispose()
+    at.button(key=f"rule_down_{rule.id}").click().run()
+    said = " ".join(e.value for e in at.error).replace("\\", "")
+    assert "changed by admin@example.com since you opened it" in said, said
+    assert [(r.name, r.priority) for r in saved_rules(seeded_db)] == [("Admin's markup", 3), ("Other", 2)]
+    # Opened again, the current rule saves.
+    [name] = [t for t in at.text_input if t.label == "Name"]
+    assert name.value == "Admin's markup"
+    name.input("Mine")
+    button(at, "Save rule").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert "Mine" in [r.name for r in saved_rules(seeded_db)]

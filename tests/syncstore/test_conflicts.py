@@ -19,7 +19,7 @@ from syncstore.db.models import (
     PlatformOverride,
     ProductVariant,
 )
-from syncstore.errors import InvalidInput, PermissionDenied
+from syncstore.errors import InvalidInput, PermissionDenied, VersionConflict
 
 EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
 VIEWER = Actor(user_id=None, label="viewer@example.com", role=Role.VIEWER)
@@ -140,3 +140,72 @@ def test_a_resolved_conflict_reopens_when_it_recurs_and_settled_ones_close(
         assert closed == 1 and [c.field for c in conflicts.list_conflicts(session)] == ["title"]
         with pytest.raises(InvalidInput, match="one conflict at a time"):
             conflicts.resolve_many(EDITOR, session, [title.id], "manual")
+
+
+# --- issue 14 items 2 and 3: a manual value is checked like the editor's, and no lost update (S2) ----
+
+
+@pytest.mark.parametrize("bad", ["1e40", "Infinity", "NaN", "-Infinity", "-1", "0", "19.999", "cheap", "", None])
+def test_a_manual_price_is_checked_like_the_editors_and_nothing_is_stored(
+    engine: sa.Engine, listing: dict[str, int], bad: object
+) -> None:
+    with transaction(engine) as session:
+        conflicts.record(session, [found(listing, "price", Decimal("58.00"))])
+        [conflict] = conflicts.list_conflicts(session)
+    with pytest.raises(InvalidInput) as refused, transaction(engine) as session:
+        conflicts.resolve(EDITOR, session, conflict.id, "manual", bad)
+    assert set(refused.value.errors) == {"value"}, refused.value.errors
+    with transaction(engine) as session:
+        assert session.get_one(ProductVariant, listing["variant"]).price == Decimal("61.00")
+        assert session.get_one(MasterProduct, listing["product"]).version == 1
+        assert conflicts.pending_count(session) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "bad"),
+    [("title", "x" * 256), ("title", "  "), ("images", ["not a url"]), ("images", "https://a.test/1.png"),
+     ("description", "d" * 20_001)],
+)  # fmt: skip
+def test_a_manual_item_value_is_checked_like_the_editors(
+    engine: sa.Engine, listing: dict[str, int], field: str, bad: object
+) -> None:
+    with transaction(engine) as session:
+        conflicts.record(session, [found(listing, field, "remote")])
+        [conflict] = conflicts.list_conflicts(session)
+    with pytest.raises(InvalidInput) as refused, transaction(engine) as session:
+        conflicts.resolve(EDITOR, session, conflict.id, "manual", bad)
+    assert set(refused.value.errors) == {"value"}, refused.value.errors
+
+
+def test_a_manual_resolution_bumps_the_version_so_an_older_edit_is_refused(
+    engine: sa.Engine, listing: dict[str, int]
+) -> None:
+    with transaction(engine) as session:
+        conflicts.record(session, [found(listing, "price", Decimal("58.00"))])
+        [conflict] = conflicts.list_conflicts(session)
+        conflicts.resolve(EDITOR, session, conflict.id, "manual", "57.50", expected_version=1)
+    with transaction(engine) as session:
+        assert session.get_one(ProductVariant, listing["variant"]).price == Decimal("57.50")
+        assert session.get_one(MasterProduct, listing["product"]).version == 2
+    # An editor who opened the product at version 1 cannot overwrite the resolution.
+    with pytest.raises(VersionConflict), transaction(engine) as session:
+        catalog.update_product(EDITOR, session, listing["product"], expected_version=1,
+                               changes={"variants": [{"id": listing["variant"], "price": "70.00"}]})  # fmt: skip
+
+
+def test_a_resolution_is_conditional_on_the_version_loaded(engine: sa.Engine, listing: dict[str, int]) -> None:
+    with transaction(engine) as session:
+        conflicts.record(session, [found(listing), found(listing, "price", Decimal("58.00"))])
+        title, price = conflicts.list_conflicts(session)
+        catalog.update_product(EDITOR, session, listing["product"], expected_version=1, changes={"title": "Newer"})
+    for conflict, strategy, value in ((title, "manual", "Mine"), (price, "use_platform", None)):
+        with pytest.raises(VersionConflict), transaction(engine) as session:
+            conflicts.resolve(EDITOR, session, conflict.id, strategy, value, expected_version=1)
+    with transaction(engine) as session:
+        product = session.get_one(MasterProduct, listing["product"])
+        assert (product.title, product.version) == ("Newer", 2)
+        assert conflicts.pending_count(session) == 2
+        assert session.scalars(sa.select(PlatformOverride)).first() is None
+        conflicts.resolve(EDITOR, session, title.id, "manual", "Mine", expected_version=2)
+        with pytest.raises(InvalidInput, match=r"already resolved by editor@example\.com"):
+            conflicts.resolve(EDITOR, session, title.id, "use_master", expected_version=3)

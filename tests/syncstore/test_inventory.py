@@ -12,7 +12,7 @@ from syncstore import catalog, connections, crypto, inventory
 from syncstore.auth import Actor, Role
 from syncstore.db.engine import create_engine, transaction
 from syncstore.db.models import AuditLog, InventoryHistory, OutboxEvent, PlatformConnection
-from syncstore.errors import InvalidInput, PermissionDenied
+from syncstore.errors import InvalidInput, PermissionDenied, VersionConflict
 
 EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
 VIEWER = Actor(user_id=None, label="viewer@example.com", role=Role.VIEWER)
@@ -191,3 +191,16 @@ def test_low_stock_lists_variants_at_or_under_their_threshold(engine: sa.Engine,
     with transaction(engine) as session:
         [low] = inventory.low_stock(session)
     assert low.variant_id == variant_id and low.available == 8 and low.is_low
+
+
+def test_an_adjustment_is_conditional_on_the_on_hand_the_person_saw(engine: sa.Engine, shop: tuple[int, int]) -> None:
+    connection_id, variant_id = shop
+    apply(engine, connection_id, order(OrderStatus.SHIPPED, quantity=2))  # an order took 2 since it was shown
+    with transaction(engine) as session, pytest.raises(VersionConflict):
+        inventory.adjust_stock(EDITOR, session, variant_id, set_to=50, expected_on_hand=10)
+    assert level(engine, variant_id).on_hand == 8, "nothing was written"
+    with transaction(engine) as session:
+        assert inventory.last_changed_by(session, variant_id) == "system:shopee"
+        inventory.adjust_stock(EDITOR, session, variant_id, delta=2, expected_on_hand=8)
+        assert inventory.last_changed_by(session, variant_id) == EDITOR.label
+    assert level(engine, variant_id).on_hand == 10

@@ -12,7 +12,7 @@ from syncstore import rules
 from syncstore.auth import Actor, Role
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog
-from syncstore.errors import InvalidInput, PermissionDenied
+from syncstore.errors import InvalidInput, PermissionDenied, VersionConflict
 from syncstore.rules import Rule, apply_rules
 
 EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
@@ -157,3 +157,25 @@ def test_rules_are_stored_audited_and_reserved_to_editors(engine: sa.Engine) -> 
         assert rules.list_rules(session) == []
         actions = session.scalars(sa.select(AuditLog.action).order_by(AuditLog.id)).all()
     assert actions == ["rule.create", "rule.update", "rule.delete"]
+
+
+def test_a_rule_is_saved_or_deleted_only_over_the_version_loaded(engine: sa.Engine) -> None:
+    with transaction(engine) as session:
+        loaded = rules.create_rule(EDITOR, session, {"name": "Markup", "actions": {"price_markup_percent": "5"}})
+    assert loaded.updated_at is not None
+    with transaction(engine) as session:  # someone else saves it, even with the same content
+        rules.update_rule(EDITOR, session, loaded.id, {"name": "Markup", "actions": {"price_markup_percent": "5"}},
+                          expected_updated_at=loaded.updated_at)  # fmt: skip
+    for change in (
+        lambda session: rules.update_rule(
+            EDITOR, session, loaded.id, {"name": "Mine"}, expected_updated_at=loaded.updated_at
+        ),
+        lambda session: rules.delete_rule(EDITOR, session, loaded.id, expected_updated_at=loaded.updated_at),
+    ):
+        with pytest.raises(VersionConflict), transaction(engine) as session:
+            change(session)
+    with transaction(engine) as session:
+        [stored] = rules.list_rules(session)
+        assert stored.name == "Markup" and stored.updated_at != loaded.updated_at
+        assert "updated_at" not in stored.model_dump(), "the token is not part of the rule's content"
+        rules.delete_rule(EDITOR, session, loaded.id, expected_updated_at=stored.updated_at)
