@@ -116,11 +116,13 @@ def login_page() -> None:
         email = st.user.get("email", "")
         if not _oidc_email_verified():
             st.error(
-                f"Your single sign-on provider has not verified the e-mail {email}, so SyncStore cannot "
+                f"Your single sign-on provider has not verified the e-mail {ui.plain(email)}, so SyncStore cannot "
                 "trust it. Verify the address with your provider, then sign in again."
             )
         else:
-            st.error(f"{email} signed in with single sign-on but is not a SyncStore user. Ask an admin to add you.")
+            st.error(
+                f"{ui.plain(email)} signed in with single sign-on but is not a SyncStore user. Ask an admin to add you."
+            )
         if st.button("Sign out of single sign-on"):
             st.logout()
         return
@@ -193,7 +195,7 @@ def _sign_out() -> None:
 
 def sidebar(actor: Actor) -> None:
     with st.sidebar:
-        st.markdown(f"**{actor.label}**  \n{ui.badge(actor.role.value, 'blue')}")
+        st.markdown(f"**{ui.plain(actor.label)}**  \n{ui.badge(actor.role.value, 'blue')}")
         st.button("Sign out", on_click=_sign_out, icon=":material/logout:")
 
 

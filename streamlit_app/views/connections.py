@@ -106,7 +106,10 @@ def callback_messages() -> None:
         platform, _, shop_ids = connected.partition(":")
         shops = ", ".join(shop for shop in shop_ids.split(",") if shop) or "?"
         noun = "shops" if "," in shop_ids else "shop"
-        st.success(f"Connected {platform_name(platform)} {noun} {shops}.", icon=":material/check_circle:")
+        # Query parameters are anyone's text: shown literally (S3).
+        st.success(
+            f"Connected {ui.plain(platform_name(platform))} {noun} {ui.plain(shops)}.", icon=":material/check_circle:"
+        )
         if warning == "webhooks":
             st.warning(
                 "The shop is stored, but its webhooks could not be registered, so orders and edits made on the "
@@ -116,7 +119,7 @@ def callback_messages() -> None:
             )
     if error:
         text = CALLBACK_ERRORS.get(error, "The authorization failed.")
-        st.error(f"Connecting the shop failed ({error}): {text}", icon=":material/error:")
+        st.error(f"Connecting the shop failed ({ui.plain(error)}): {text}", icon=":material/error:")
 
 
 def _quota_bar(card: ShopCard) -> None:
@@ -156,8 +159,8 @@ def _rate(rate: float) -> str:
 
 def _details(card: ShopCard) -> None:
     st.markdown(
-        f"{ui.badge(card.status)} shop id `{card.shop_id}`"
-        + (f" · region {card.region}" if card.region else "")
+        f"{ui.badge(card.status)} shop id {ui.code_span(card.shop_id)}"
+        + (f" · region {ui.plain(card.region)}" if card.region else "")
         + (" · cross-border" if card.cross_border else "")
     )
     st.markdown(
@@ -178,7 +181,7 @@ def _details(card: ShopCard) -> None:
         until = f"{card.paused_until.astimezone(UTC):%H:%M:%S} UTC"
         st.warning(f"Throttled by the platform: requests to this shop wait until {until}.")
     if card.last_error:
-        st.error(f"Last error: {card.last_error}")
+        st.error(f"Last error: {ui.plain(card.last_error)}")
 
 
 def _subscriptions(card: ShopCard) -> None:
@@ -189,8 +192,9 @@ def _subscriptions(card: ShopCard) -> None:
     refused = [item for item in card.webhook_subscriptions if not item.get("ok")]
     st.text(f"Webhooks subscribed: {', '.join(taken) or 'none'}")
     for item in refused:
-        # Platform text is shown as plain text, never as Markdown.
-        st.warning(f"Webhook topic {item.get('topic', '?')} refused: {item.get('message') or 'no reason given'}")
+        # Platform text is shown literally, never as Markdown (S3).
+        topic, message = item.get("topic", "?"), item.get("message") or "no reason given"
+        st.warning(f"Webhook topic {ui.plain(topic)} refused: {ui.plain(message)}")
 
 
 def refresh_token(actor: Actor, card: ShopCard) -> None:
@@ -201,10 +205,10 @@ def refresh_token(actor: Actor, card: ShopCard) -> None:
         ui.show_error(error)
         return
     except ConnectorError as error:  # connector messages never carry tokens or app secrets
-        st.error(f"{platform_name(card.platform)} refused the token refresh: {error}")
+        st.error(f"{platform_name(card.platform)} refused the token refresh: {ui.plain(error)}")
         return
     ui.after_write(f"Token of {card.title} refreshed")
-    st.success(f"Token of {card.title} refreshed.")
+    st.success(f"Token of {ui.plain(card.title)} refreshed.")
 
 
 def _forget_disconnect() -> None:
@@ -214,7 +218,7 @@ def _forget_disconnect() -> None:
 @st.dialog("Disconnect shop?", on_dismiss=_forget_disconnect)
 def confirm_disconnect(actor: Actor, card: ShopCard) -> None:
     st.write(
-        f"**{card.title}** will stop syncing: its tokens are deleted, and its listings and history stay. "
+        f"**{ui.plain(card.title)}** will stop syncing: its tokens are deleted, and its listings and history stay. "
         "Connect it again to resume."
     )
     yes, no = st.columns(2)
@@ -284,7 +288,7 @@ def main() -> None:
     for start in range(0, len(cards), 2):
         for column, card in zip(st.columns(2), cards[start : start + 2], strict=False):
             with column, st.container(border=True):
-                st.subheader(card.title)
+                st.subheader(ui.plain(card.title))
                 _details(card)
                 if manage:
                     _actions(actor, card)

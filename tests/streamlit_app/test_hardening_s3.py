@@ -126,3 +126,10 @@ def catalog_rules(db: SeededDatabase) -> list[rules.Rule]:
         found = rules.list_rules(session)
     engine.dispose()
     return found
+
+
+def test_the_connections_page_shows_platform_and_link_text_as_text(app_as: AppAs, typed: int) -> None:
+    """A shop name from the platform, and the callback's query parameters (anyone can craft the link)."""
+    assert_shown_as_text(app_as("admin", "connections"), "connections")
+    crafted = {"connected": f"shopee:{PAYLOAD}", "error": PAYLOAD}
+    assert_shown_as_text(app_as("admin", "connections", query_params=crafted), "connections after a crafted link")
