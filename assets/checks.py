@@ -3,10 +3,11 @@
 
 Each check looks at every connected shop (a check result is not per partition: partitioned checks
 are still a preview feature of Dagster) and fails when any shop crosses its threshold, naming it:
-sync failure rate under 10 % (`listing_sync`), no conflict pending for more than a day
-(`catalog_diff`), API quota use under 80 % (`shop_snapshot`). Marketplace events must wait less
-than 5 minutes (`master_catalog`, which order events move). The same thresholds drive
-`syncstore.alerts`.
+sync failure rate at most 10 % over the last hour (`listing_sync`), no conflict pending for more
+than a day (`catalog_diff`), API quota use under 80 % (`shop_snapshot`). Marketplace events must
+wait at most 5 minutes (`master_catalog`, which order events move). The failure rate, quota and
+backlog are judged by the same functions of `syncstore.alerts` the alerts use (window, threshold
+and comparison), so a check fails exactly when the alert opens.
 """
 
 from datetime import timedelta
@@ -16,21 +17,24 @@ import dagster as dg
 import sqlalchemy as sa
 
 from assets.catalog import master_catalog
-from assets.partitions import shop_key
 from assets.shops import catalog_diff, listing_sync, shop_snapshot
 from pipelines.resources import DatabaseResource
-from syncstore import alerts, conflicts, connections, events, sync
+from syncstore import alerts, conflicts, connections, events
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection
 from syncstore.db.types import utcnow
+from syncstore.shops import ShopKey
 
 CONFLICT_MAX_AGE: Final = timedelta(days=1)
-FAILURE_WINDOW: Final = timedelta(hours=24)
 
 
 def _connected(engine: sa.Engine) -> list[PlatformConnection]:
     with transaction(engine) as session:
         return [row for row in connections.list_connections(session) if row.status == "connected"]
+
+
+def _shop(row: PlatformConnection) -> str:
+    return str(ShopKey(row.platform, row.shop_id))
 
 
 def _table(header: str, rows: list[tuple[str, str]]) -> dg.MetadataValue:
@@ -40,20 +44,20 @@ def _table(header: str, rows: list[tuple[str, str]]) -> dg.MetadataValue:
 
 @dg.asset_check(asset=listing_sync, blocking=False)
 def sync_failure_rate_under_10_percent(database: DatabaseResource) -> dg.AssetCheckResult:
-    """Per shop, the share of sync log rows of the last 24 hours that failed: under 10 %."""
+    """Per shop, the share of the last hour's changes that failed (`syncstore.alerts.failure_rates`): 10 % at most."""
     engine = database.get_engine()
-    rates: list[tuple[str, float | None]] = []
     with transaction(engine) as session:
-        for row in _connected(engine):
-            rate = sync.failure_rate(session, connection_id=row.id, window=FAILURE_WINDOW)
-            rates.append((shop_key(row.platform, row.shop_id), rate))
-    failing = [shop for shop, rate in rates if rate is not None and rate >= alerts.FAILURE_RATE_THRESHOLD]
+        measured = alerts.failure_rates(session)
+    rates = [(_shop(row), measured.get(row.id)) for row in _connected(engine)]
+    failing = [shop for shop, measure in rates if measure is not None and measure.failing]
     return dg.AssetCheckResult(
         passed=not failing,
         description=f"over 10 %: {', '.join(failing)}" if failing else None,
         metadata={
             "shops_failing": len(failing),
-            "failure_rates": _table("failed, last 24 h", [(s, "-" if r is None else f"{r:.1%}") for s, r in rates]),
+            "failure_rates": _table(
+                "failed, last hour", [(s, "-" if m is None else f"{m.rate:.1%} of {m.total}") for s, m in rates]
+            ),
         },
     )
 
@@ -69,7 +73,7 @@ def no_conflict_pending_over_a_day(database: DatabaseResource) -> dg.AssetCheckR
             pending = conflicts.list_conflicts(session, connection_id=row.id, limit=1000)
             if pending:
                 age_h = (now - pending[0].detected_at).total_seconds() / 3600
-                oldest.append((shop_key(row.platform, row.shop_id), age_h, len(pending)))
+                oldest.append((_shop(row), age_h, len(pending)))
     late = [shop for shop, age_h, _ in oldest if age_h > CONFLICT_MAX_AGE.total_seconds() / 3600]
     return dg.AssetCheckResult(
         passed=not late,
@@ -85,11 +89,9 @@ def no_conflict_pending_over_a_day(database: DatabaseResource) -> dg.AssetCheckR
 @dg.asset_check(asset=shop_snapshot, blocking=False)
 def api_quota_under_80_percent(database: DatabaseResource) -> dg.AssetCheckResult:
     """Per shop, the API calls made today against the daily quota: under 80 %."""
-    shares = [
-        (shop_key(row.platform, row.shop_id), row.api_quota_used / row.api_quota_limit if row.api_quota_limit else 0.0)
-        for row in _connected(database.get_engine())
-    ]
-    over = [shop for shop, share in shares if share >= alerts.QUOTA_THRESHOLD]
+    rows = _connected(database.get_engine())
+    shares = [(_shop(row), alerts.quota_share(row.api_quota_used, row.api_quota_limit)) for row in rows]
+    over = [_shop(row) for row in rows if alerts.quota_over(row.api_quota_used, row.api_quota_limit)]
     return dg.AssetCheckResult(
         passed=not over,
         description=f"80 % or more of the daily quota used: {', '.join(over)}" if over else None,
@@ -107,7 +109,7 @@ def webhook_backlog_under_5_minutes(database: DatabaseResource) -> dg.AssetCheck
         backlog = events.backlog(session)
     age = backlog.oldest_age()
     return dg.AssetCheckResult(
-        passed=age is None or age <= alerts.WEBHOOK_DELAY,
+        passed=not alerts.backlog_late(age),
         metadata={"pending": backlog.pending, "oldest_age_s": 0.0 if age is None else round(age.total_seconds(), 1)},
     )
 

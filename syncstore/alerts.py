@@ -3,9 +3,12 @@
 
 `evaluate` checks the conditions the design names and opens or resolves alerts accordingly:
 
-- sync failure rate over 10 % (per shop, last hour, at least 10 sync log rows);
-- API quota over 80 % of the daily limit (per shop);
+- sync failure rate over 10 % (per shop, last hour, at least 10 changes sent);
+- API quota at 80 % of the daily limit or more (per shop);
 - webhook processing delay: an event still pending after 5 minutes.
+
+The measures (`failure_rates`, `quota_over`, `backlog_late`) are the ones the Dagster asset checks
+(`assets.checks`) call too, so a check and an alert never judge the same shop differently.
 
 Callers report the others with `report_failure`: failed runs (`run_failed`, from the Dagster run
 failure sensor) and database errors (`database_error`). An alert is one row per kind and subject,
@@ -18,8 +21,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 import httpx
 import sqlalchemy as sa
@@ -30,6 +34,7 @@ from syncstore.db.engine import transaction
 from syncstore.db.models import Alert, PlatformConnection, PlatformEvent, SyncLog
 from syncstore.db.types import utcnow
 from syncstore.settings import Settings, get_settings
+from syncstore.shops import ShopKey
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,8 @@ RUN_FAILED = "run_failed"
 DATABASE_ERROR = "database_error"
 FAILURE_RATE_THRESHOLD = 0.10
 FAILURE_RATE_MIN_SAMPLES = 10
+# The sync failure rate is measured over the changes logged in this window (finished ones: success or failed).
+FAILURE_RATE_WINDOW: Final = timedelta(hours=1)
 QUOTA_THRESHOLD = 0.80
 WEBHOOK_DELAY = timedelta(minutes=5)
 # The alerts `evaluate` opens and closes itself (the others are raised and resolved by their callers).
@@ -77,26 +84,72 @@ def open_alerts(session: Session) -> Sequence[Alert]:
     return session.scalars(sa.select(Alert).where(Alert.status == "open").order_by(Alert.last_seen_at.desc())).all()
 
 
-def _shop(connection: PlatformConnection) -> str:
-    return f"{connection.platform}-{connection.shop_id}"
+# --- the measures (shared with the asset checks) ---------------------------------------------
 
 
-def _check_failure_rates(session: Session) -> list[tuple[str, str, str, dict[str, Any] | None]]:
-    since = utcnow() - timedelta(hours=1)
+@dataclass(frozen=True)
+class FailureRate:
+    """One shop's finished changes in the failure-rate window, and whether that is failing."""
+
+    connection_id: int
+    failed: int
+    total: int  # success + failed
+
+    @property
+    def rate(self) -> float:
+        return self.failed / self.total if self.total else 0.0
+
+    @property
+    def failing(self) -> bool:
+        """Over the threshold (strictly) with enough changes to say so."""
+        return self.total >= FAILURE_RATE_MIN_SAMPLES and self.rate > FAILURE_RATE_THRESHOLD
+
+
+def failure_rates(session: Session, *, now: datetime | None = None) -> dict[int, FailureRate]:
+    """Connection id -> its sync failure rate over FAILURE_RATE_WINDOW (shops with no finished change are absent)."""
+    since = (now or utcnow()) - FAILURE_RATE_WINDOW
     rows = session.execute(
         sa.select(
             SyncLog.connection_id,
             sa.func.count(),
             sa.func.sum(sa.case((SyncLog.status == "failed", 1), else_=0)),
         )
-        .where(SyncLog.created_at >= since, SyncLog.connection_id.is_not(None))
+        .where(
+            SyncLog.created_at >= since,
+            SyncLog.connection_id.is_not(None),
+            SyncLog.status.in_(("success", "failed")),
+        )
         .group_by(SyncLog.connection_id)
     ).all()
+    return {
+        int(connection_id): FailureRate(int(connection_id), int(failed or 0), int(total))
+        for connection_id, total, failed in rows
+    }
+
+
+def quota_share(used: int, limit: int | None) -> float:
+    """The share of the daily API quota used (0 when no limit is known)."""
+    return used / limit if limit else 0.0
+
+
+def quota_over(used: int, limit: int | None) -> bool:
+    """Whether a shop has used QUOTA_THRESHOLD (80 %) of its daily quota or more."""
+    return quota_share(used, limit) >= QUOTA_THRESHOLD
+
+
+def backlog_late(oldest_age: timedelta | None) -> bool:
+    """Whether the oldest pending marketplace event has waited longer than WEBHOOK_DELAY."""
+    return oldest_age is not None and oldest_age > WEBHOOK_DELAY
+
+
+# --- the alerts `evaluate` opens and resolves ---------------------------------------------------
+
+
+def _check_failure_rates(session: Session) -> list[tuple[str, str, str, dict[str, Any] | None]]:
     results: list[tuple[str, str, str, dict[str, Any] | None]] = []
-    for connection_id, total, failed in rows:
-        rate = (failed or 0) / total
-        failing = total >= FAILURE_RATE_MIN_SAMPLES and rate > FAILURE_RATE_THRESHOLD
-        details = {"failed": int(failed or 0), "total": int(total), "rate": round(rate, 3)} if failing else None
+    for connection_id, measure in sorted(failure_rates(session).items()):
+        rate, failed, total = measure.rate, measure.failed, measure.total
+        details = {"failed": failed, "total": total, "rate": round(rate, 3)} if measure.failing else None
         message = f"{rate:.0%} of syncs failed in the last hour ({failed} of {total})"
         results.append(("sync_failure_rate", f"connection-{connection_id}", message, details))
     return results
@@ -106,16 +159,18 @@ def _check_quotas(session: Session) -> list[tuple[str, str, str, dict[str, Any] 
     results: list[tuple[str, str, str, dict[str, Any] | None]] = []
     for connection in session.scalars(sa.select(PlatformConnection).where(PlatformConnection.status == "connected")):
         limit = connection.api_quota_limit or 0
-        share = connection.api_quota_used / limit if limit else 0.0
-        details = {"used": connection.api_quota_used, "limit": limit} if share > QUOTA_THRESHOLD else None
-        message = f"{_shop(connection)} used {share:.0%} of its daily API quota"
-        results.append(("quota", _shop(connection), message, details))
+        share = quota_share(connection.api_quota_used, limit)
+        over = quota_over(connection.api_quota_used, limit)
+        details = {"used": connection.api_quota_used, "limit": limit} if over else None
+        shop = str(ShopKey(connection.platform, connection.shop_id))
+        message = f"{shop} used {share:.0%} of its daily API quota"
+        results.append(("quota", shop, message, details))
     return results
 
 
 def _check_webhook_backlog(session: Session) -> list[tuple[str, str, str, dict[str, Any] | None]]:
     oldest = session.scalar(sa.select(sa.func.min(PlatformEvent.created_at)).where(PlatformEvent.status == "pending"))
-    late = oldest is not None and utcnow() - oldest > WEBHOOK_DELAY
+    late = backlog_late(utcnow() - oldest if oldest is not None else None)
     delay = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
     message = f"the oldest marketplace event has waited {delay / 60:.0f} minutes to be processed"
     return [("webhook_backlog", "all", message, {"oldest_pending_s": round(delay)} if late else None)]

@@ -30,6 +30,7 @@ from syncstore.db.models import (
     SyncLog,
 )
 from syncstore.errors import NotFoundError
+from syncstore.shops import ShopKey
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Shop:
 
     @property
     def shop_key(self) -> str:
-        return f"{self.platform}-{self.shop_id}"
+        return str(ShopKey(self.platform, self.shop_id))
 
 
 @dataclass(frozen=True)

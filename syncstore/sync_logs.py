@@ -8,14 +8,13 @@ adding another, so the log shows each change once with how often it was tried.
 
 Requests and responses pass through `redact` before they are stored: any key that names a token,
 secret, signature, password or authorization header is replaced, and strings that look like bearer
-tokens are cut. The connectors already keep secrets out of their error messages; this is the second
-lock on the door.
+tokens are cut (the one policy of `syncstore.redaction`, which the webhook log shares). The
+connectors already keep secrets out of their error messages; this is the second lock on the door.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -26,33 +25,23 @@ from sqlalchemy.orm import Session
 from syncstore import audit
 from syncstore.db.models import PlatformConnection, SyncLog
 from syncstore.db.types import utcnow
+from syncstore.redaction import redact_keys, redact_text
 
-REDACTED: Final = "[redacted]"
-_SECRET_KEY = re.compile(r"token|secret|sign|passw|authori[sz]ation|partner_key|app_key|api_key|cookie", re.I)
-# Keys that merely contain one of those words.
-_HARMLESS_KEYS: Final = frozenset({"idempotency_key", "seller_sku", "design_sign"})
-# "access_token=...", "sign: ...", "Bearer ...": the value goes.
-_BEARER = re.compile(r"(?i)\b(access_token|refresh_token|token|sign|bearer)(?:\s*[:=]\s*|\s+(?=\S{16,}))[^\s&\"',]+")
 ERROR_MAX: Final = 2000
 STATUSES: Final = ("pending", "success", "failed", "superseded")
 
 
+def _leaf(value: Any) -> Any:
+    return redact_text(value) if isinstance(value, str) else audit.to_json(value)
+
+
 def redact(value: Any) -> Any:
-    """A JSON-safe copy of `value` with secrets replaced (keys naming them) and Decimals as strings."""
-    if isinstance(value, Mapping):
-        return {
-            str(key): REDACTED if _SECRET_KEY.search(str(key)) and str(key) not in _HARMLESS_KEYS else redact(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [redact(item) for item in value]
-    if isinstance(value, str):
-        return _BEARER.sub(lambda match: f"{match.group(1)}={REDACTED}", value)
-    return audit.to_json(value)
+    """A JSON-safe copy of `value` with secrets replaced (`syncstore.redaction`) and Decimals as strings."""
+    return redact_keys(value, leaf=_leaf)
 
 
 def redact_message(message: str) -> str:
-    text = _BEARER.sub(lambda match: f"{match.group(1)}={REDACTED}", message)
+    text = redact_text(message)
     return text if len(text) <= ERROR_MAX else text[: ERROR_MAX - 1] + "…"
 
 

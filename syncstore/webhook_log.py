@@ -5,13 +5,13 @@
 kind, status, shop and time, with LIMIT/OFFSET in SQL and the total count of the filtered set;
 `get_webhook` returns one event with its payload. Nothing secret is ever returned: the HMAC
 signature is only reported as present or not, header values whose names suggest a credential
-are replaced by REDACTED, and so are payload values under such keys (at any depth). The raw body
+are replaced by REDACTED, and so are payload values under such keys (at any depth); which names
+those are is the one policy of `syncstore.redaction`, shared with the sync logs. The raw body
 is not returned at all (it is the unredacted payload); only its size is.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,18 +22,13 @@ from sqlalchemy.orm import Session
 
 from syncstore.db.models import PlatformEvent, WebhookLog
 from syncstore.errors import InvalidInput, NotFoundError
+from syncstore.redaction import REDACTED, is_secret_key, redact_keys
 
 PLATFORMS: Final = ("shopee", "tiktokshop")
 # webhook_logs.status mirrors its platform event: received (pending) -> processed / ignored / failed.
 STATUSES: Final = ("received", "processed", "ignored", "failed")
 KINDS: Final = ("order_status", "product_change", "stock_change", "authorization", "unknown")
 MAX_PAGE: Final = 500
-REDACTED: Final = "[redacted]"
-# Names of headers and payload keys whose values may be credentials (`sign`, `partner_key`, `x-api-key`...).
-_SECRET_NAME: Final = re.compile(
-    r"(token|secret|passw|signature|authori[sz]ation|cookie|credential|(^|[_-])(api[_-]?)?key$|(^|[_-])sign$)",
-    re.IGNORECASE,
-)
 
 
 class WebhookLogError(InvalidInput):
@@ -72,28 +67,16 @@ class WebhookDetail:
     body_bytes: int
 
 
-def is_secret_name(name: str) -> bool:
-    """Whether a header or payload key name suggests its value is a credential."""
-    return bool(_SECRET_NAME.search(name))
-
-
 def redact(value: Any) -> Any:
-    """`value` with every value under a secret-looking key replaced by REDACTED, at any depth."""
-    if isinstance(value, Mapping):
-        return {
-            str(key): REDACTED if is_secret_name(str(key)) and item is not None else redact(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [redact(item) for item in value]
-    return value
+    """`value` with every value under a secret key (`syncstore.redaction`) replaced by REDACTED, at any depth."""
+    return redact_keys(value, keep_none=True)
 
 
 def redact_headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
     """Kept request headers, credential-carrying ones replaced by REDACTED."""
     if not isinstance(headers, Mapping):
         return {}
-    return {str(name): REDACTED if is_secret_name(str(name)) else str(value) for name, value in headers.items()}
+    return {str(name): REDACTED if is_secret_key(str(name)) else str(value) for name, value in headers.items()}
 
 
 def _columns() -> tuple[Any, ...]:

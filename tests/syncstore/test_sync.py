@@ -17,7 +17,8 @@ from syncstore.auth import Actor, Role
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog, OutboxEvent, PlatformConnection, SyncLog
 from syncstore.errors import InvalidInput, PermissionDenied
-from syncstore.sync_logs import REDACTED, redact
+from syncstore.redaction import REDACTED
+from syncstore.sync_logs import redact
 from tests.syncstore.simulated_shops import EDITOR, MarketplaceWorld
 
 
