@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:  # connectors.retry imports this module
+    import httpx
+
+    from connectors.retry import RetryPolicy
 
 Platform = Literal["shopee", "tiktokshop"]
 PLATFORMS: tuple[Platform, ...] = ("shopee", "tiktokshop")
@@ -375,3 +381,94 @@ class Connector(Protocol):
         ...
 
     def fetch_missed_events(self) -> list[MarketplaceEvent]: ...
+
+
+# --- what a marketplace is, as the core sees it ----------------------------------------------
+
+
+class GrantedShop(_Frozen):
+    """One shop an authorization covers (a Shopee code covers one shop, a TikTok Shop code a seller's shops)."""
+
+    shop_id: str
+    name: str = ""
+    region: str = ""
+    shop_cipher: str | None = None
+
+
+class CallbackRefused(Exception):
+    """The platform's OAuth callback cannot be completed as sent (e.g. a main account instead of a shop).
+
+    `reason` is a short code a redirect may carry; the message never echoes the callback's input.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+class PlatformApp(Protocol):
+    """App-level (not per-shop) calls of a platform: the authorization link, code exchange, refresh."""
+
+    def authorization_url(self, callback_url: str, state: str) -> str:
+        """The platform's page where a seller approves the app; it sends the browser to `callback_url`
+        with `state` and a code."""
+        ...
+
+    def exchange_code(self, code: str, params: Mapping[str, str]) -> tuple[TokenGrant, list[GrantedShop]]:
+        """The token pair for `code` and the shops it covers (`params` is the callback's query);
+        CallbackRefused when the callback cannot be completed."""
+        ...
+
+    def refresh(self, refresh_token: str, shop_id: str) -> TokenGrant:
+        """A NEW access AND refresh token (refresh tokens are single use)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class ConnectorBuilder(Protocol):
+    """Builds one shop's connector from the app's settings (a `syncstore.settings.Settings`, read by
+    attribute: connectors never import syncstore) and the shop's credentials."""
+
+    def __call__(
+        self,
+        settings: Any,
+        credentials: ShopCredentials,
+        *,
+        gate: RequestGate | None = None,
+        refresh: RefreshCallback | None = None,
+        client: httpx.Client | None = None,
+        policy: RetryPolicy | None = None,
+        region: str = "",
+    ) -> Connector: ...
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    """Everything the core, the receiver and the app need of one marketplace, without importing it.
+
+    Each platform module exports one (`connectors.shopee_spec.SPEC`, ...); `connectors.registry`
+    lists them. `settings` arguments are a `syncstore.settings.Settings` read by attribute.
+    """
+
+    name: str  # the platform key stored in the database and used in URLs ("shopee")
+    label: str  # what people read ("Shopee")
+    # SYNCSTORE_* settings that must be set before the platform can be used (named when they are not).
+    required_settings: tuple[str, ...]
+    is_configured: Callable[[Any], bool]
+    connector: ConnectorBuilder
+    # App-level calls; only called once `is_configured(settings)`.
+    app: Callable[[Any, httpx.Client | None], PlatformApp]
+    # The platform issues ONE token pair per seller, stored on every shop of that seller (refresh per seller).
+    token_per_seller: bool
+    # Why a cross-border shop cannot be connected, or None when it can.
+    cross_border_refusal: str | None
+    # Webhooks: the key names verification needs (held by the receiver's keys), the settings that hold
+    # them (for "not configured" messages), the signature check over the RAW body, and the parser.
+    webhook_key_names: tuple[str, ...]
+    webhook_settings: str
+    verify_webhook: Callable[[Mapping[str, str], bytes, str | None], bool]
+    parse_webhook: Callable[[str], MarketplaceEvent]
+    # Authorization events (MarketplaceEvent.raw_type): the seller withdrew access / access expires soon.
+    revoked_event_types: frozenset[str]
+    expiring_event_types: frozenset[str]

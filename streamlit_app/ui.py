@@ -26,6 +26,7 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.orm import Session
 
+from connectors import registry
 from syncstore import audit, auth, inventory
 from syncstore.auth import Actor, Permission
 from syncstore.db.engine import create_engine, transaction
@@ -231,6 +232,16 @@ STATUS_COLOURS: Mapping[str, str] = {
     "deleted": "gray",
     "not listed": "gray",
 }
+
+
+def platform_label(platform: str | None) -> str:
+    """What people read for a platform ("TikTok Shop"), from the platform registry; unknown names as they are."""
+    return registry.label(platform) if platform else ""
+
+
+def platform_names() -> tuple[str, ...]:
+    """Every registered platform's name, in display order."""
+    return registry.names()
 
 
 def badge(text: str, colour: str | None = None) -> str:

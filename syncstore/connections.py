@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from connectors import registry
 from syncstore import audit
 from syncstore.auth import Actor, Permission, requires
 from syncstore.crypto import CryptoError, Keyring, key_id_of, load_keyring
@@ -32,7 +33,8 @@ logger = logging.getLogger(__name__)
 
 TABLE = PlatformConnection.__tablename__
 TOKEN_COLUMNS = ("access_token", "refresh_token")
-PLATFORMS = ("shopee", "tiktokshop")
+# The platforms registered at import; `_validate` asks the registry itself.
+PLATFORMS = registry.names()
 # key_usage's bucket for stored values that are not tokens at all.
 MALFORMED = "<malformed>"
 
@@ -114,8 +116,8 @@ def _validate(
 ) -> None:
     # Messages name the field and the rule, never the token value.
     errors: dict[str, str] = {}
-    if platform not in PLATFORMS:
-        errors["platform"] = f"must be one of {', '.join(PLATFORMS)}"
+    if not registry.is_platform(platform):
+        errors["platform"] = f"must be one of {', '.join(registry.names())}"
     if not shop_id.strip() or len(shop_id) > 64:
         errors["shop_id"] = "must be 1 to 64 characters"
     if len(shop_name) > 255:

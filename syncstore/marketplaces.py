@@ -1,5 +1,8 @@
-# The one place SyncStore picks a platform module: connectors for connected shops, and their token refresh.
+# Connectors for connected shops, built through the platform registry, and their token refresh.
 """Connectors for connected shops.
+
+Every platform is reached through its `PlatformSpec` (`connectors.registry`): its connector
+factory, its app-level calls (`platform_app`) and whether it issues one token pair per seller.
 
 `connector_for` builds the platform's connector for one `platform_connections` row: decrypted
 tokens, the shop's rate-limit gate, and a refresh callback. `refresh_access_token` is that
@@ -7,11 +10,11 @@ callback: single flight across every worker and process, because refresh tokens 
 It locks the connection row; if another worker refreshed while this one waited, it returns that
 worker's token instead of spending the (already used) refresh token again.
 
-TikTok Shop grants ONE token pair per seller, and the authorization stores it on the row of every
-shop of that seller. Refreshing is therefore per seller: the refresh locks every TikTok Shop row
-(in id order, so two refreshes never deadlock), spends the refresh token once and stores the new
-pair on every row that held the old refresh token. A sibling row's worker then finds a token it
-has not seen and uses it. Shopee pairs are per shop.
+TikTok Shop grants ONE token pair per seller (`PlatformSpec.token_per_seller`), and the authorization
+stores it on the row of every shop of that seller. Refreshing is therefore per seller: the refresh locks
+every row of that platform (in id order, so two refreshes never deadlock), spends the refresh token
+once and stores the new pair on every row that held the old refresh token. A sibling row's worker
+then finds a token it has not seen and uses it. Shopee pairs are per shop.
 
 `connector_factory` is what pipelines and the app hand to `syncstore.sync`: connectors cached per
 connection, all sharing one rate limiter (Redis when configured, the database otherwise).
@@ -30,18 +33,18 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from connectors import registry
 from connectors.base import (
     AuthRevoked,
     Connector,
     ConnectorError,
-    Platform,
+    PlatformApp,
+    PlatformSpec,
     ShopCredentials,
     ShopProfile,
     TokenGrant,
 )
 from connectors.retry import DEFAULT_POLICY, RetryPolicy
-from connectors.shopee import ShopeeApp, ShopeeConnector
-from connectors.tiktokshop import TikTokShopApp, TikTokShopConnector
 from syncstore import audit, connections
 from syncstore.auth import Actor, Permission, requires
 from syncstore.crypto import CryptoError, Keyring
@@ -62,80 +65,34 @@ class MarketplaceNotConfigured(SyncStoreError):
     """The app credentials of a platform are not set."""
 
 
-@dataclass(frozen=True)
-class ShopeeConfig:
-    partner_id: int
-    partner_key: str
-    host: str
+def _configured_spec(platform: str, settings: Settings) -> PlatformSpec:
+    """The platform's spec; MarketplaceNotConfigured when its app credentials are not set."""
+    spec = registry.spec(platform)
+    if not spec.is_configured(settings):
+        raise MarketplaceNotConfigured(f"{spec.label} is not configured: set {' and '.join(spec.required_settings)}")
+    return spec
 
 
-@dataclass(frozen=True)
-class TikTokShopConfig:
-    app_key: str
-    app_secret: str
-    service_id: str
-    api_host: str
-    auth_host: str
-    authorize_host: str
+def platform_app(platform: str, settings: Settings | None = None, *, client: httpx.Client | None = None) -> PlatformApp:
+    """The platform's app-level calls (authorization link, code exchange, refresh); close it after use.
 
-
-def shopee_config(settings: Settings | None = None) -> ShopeeConfig:
+    MarketplaceNotConfigured when the platform's app credentials are not set.
+    """
     settings = settings or get_settings()
-    if settings.shopee_partner_id is None or settings.shopee_partner_key is None:
-        raise MarketplaceNotConfigured(
-            "Shopee is not configured: set SYNCSTORE_SHOPEE_PARTNER_ID and SYNCSTORE_SHOPEE_PARTNER_KEY"
-        )
-    return ShopeeConfig(
-        settings.shopee_partner_id, settings.shopee_partner_key.get_secret_value(), settings.shopee_host
-    )
+    return _configured_spec(platform, settings).app(settings, client)
 
 
-def tiktokshop_config(settings: Settings | None = None) -> TikTokShopConfig:
-    settings = settings or get_settings()
-    if not settings.tiktokshop_app_key or settings.tiktokshop_app_secret is None:
-        raise MarketplaceNotConfigured(
-            "TikTok Shop is not configured: set SYNCSTORE_TIKTOKSHOP_APP_KEY and SYNCSTORE_TIKTOKSHOP_APP_SECRET"
-        )
-    return TikTokShopConfig(
-        app_key=settings.tiktokshop_app_key,
-        app_secret=settings.tiktokshop_app_secret.get_secret_value(),
-        service_id=settings.tiktokshop_service_id,
-        api_host=settings.tiktokshop_api_host,
-        auth_host=settings.tiktokshop_auth_host,
-        authorize_host=settings.tiktokshop_authorize_host,
-    )
-
-
-def shopee_app(settings: Settings | None = None, *, client: httpx.Client | None = None) -> ShopeeApp:
-    config = shopee_config(settings)
-    return ShopeeApp(config.partner_id, config.partner_key, config.host, client=client)
-
-
-def tiktokshop_app(settings: Settings | None = None, *, client: httpx.Client | None = None) -> TikTokShopApp:
-    config = tiktokshop_config(settings)
-    return TikTokShopApp(
-        config.app_key,
-        config.app_secret,
-        service_id=config.service_id,
-        api_host=config.api_host,
-        auth_host=config.auth_host,
-        authorize_host=config.authorize_host,
-        client=client,
-    )
+def check_configured(platform: str, settings: Settings | None = None) -> None:
+    """MarketplaceNotConfigured unless the platform's app credentials are set."""
+    _configured_spec(platform, settings or get_settings())
 
 
 def _refresh_grant(platform: str, shop_id: str, refresh_token: str, settings: Settings) -> TokenGrant:
-    if platform == "shopee":
-        shopee = shopee_app(settings)
-        try:
-            return shopee.refresh(refresh_token, shop_id)
-        finally:
-            shopee.close()
-    tiktok = tiktokshop_app(settings)
+    app = platform_app(platform, settings)
     try:
-        return tiktok.refresh(refresh_token)
+        return app.refresh(refresh_token, shop_id)
     finally:
-        tiktok.close()
+        app.close()
 
 
 def _holders_of(
@@ -145,13 +102,13 @@ def _holders_of(
 
     The caller has locked them (see `_lock_rows`).
     """
-    if connection.platform != "tiktokshop":
+    if not registry.spec(connection.platform).token_per_seller:
         return [connection]
     holders = [connection]
     siblings = session.scalars(
         sa.select(PlatformConnection)
         .where(
-            PlatformConnection.platform == "tiktokshop",
+            PlatformConnection.platform == connection.platform,
             PlatformConnection.id != connection.id,
             PlatformConnection.refresh_token.is_not(None),
         )
@@ -167,14 +124,15 @@ def _holders_of(
 
 
 def _lock_rows(session: Session, connection_id: int) -> PlatformConnection:
-    """Lock the connection's row, and for TikTok Shop every TikTok Shop row, always in id order."""
+    """Lock the connection's row, and where one token pair serves a seller's shops (TikTok Shop) every row
+    of that platform, always in id order."""
     platform = session.scalar(sa.select(PlatformConnection.platform).where(PlatformConnection.id == connection_id))
     if platform is None:
         raise NotFoundError(f"connection {connection_id} not found")
-    if platform == "tiktokshop":
+    if registry.spec(platform).token_per_seller:
         session.scalars(
             sa.select(PlatformConnection)
-            .where(PlatformConnection.platform == "tiktokshop")
+            .where(PlatformConnection.platform == platform)
             .order_by(PlatformConnection.id)
             .with_for_update()
         ).all()
@@ -321,7 +279,7 @@ def connector_for(
         connection = session.get(PlatformConnection, connection_id)
         if connection is None:
             raise NotFoundError(f"connection {connection_id} not found")
-        platform: Platform = "shopee" if connection.platform == "shopee" else "tiktokshop"
+        platform = connection.platform
         tokens = connections.read_tokens(session, connection_id, keyring)
         credentials = ShopCredentials(
             shop_id=connection.shop_id, access_token=tokens.access_token, shop_cipher=connection.shop_cipher
@@ -340,7 +298,7 @@ def connector_for(
 
 
 def _build(
-    platform: Platform,
+    platform: str,
     credentials: ShopCredentials,
     settings: Settings,
     *,
@@ -350,29 +308,9 @@ def _build(
     policy: RetryPolicy = DEFAULT_POLICY,
     region: str = "",
 ) -> Connector:
-    if platform == "shopee":
-        shopee = shopee_config(settings)
-        return ShopeeConnector(
-            partner_id=shopee.partner_id,
-            partner_key=shopee.partner_key,
-            host=shopee.host,
-            credentials=credentials,
-            gate=gate,
-            refresh=refresh,
-            client=client,
-            policy=policy,
-            region=region,
-        )
-    tiktok = tiktokshop_config(settings)
-    return TikTokShopConnector(
-        app_key=tiktok.app_key,
-        app_secret=tiktok.app_secret,
-        api_host=tiktok.api_host,
-        credentials=credentials,
-        gate=gate,
-        refresh=refresh,
-        client=client,
-        policy=policy,
+    spec = _configured_spec(platform, settings)
+    return spec.connector(
+        settings, credentials, gate=gate, refresh=refresh, client=client, policy=policy, region=region
     )
 
 
@@ -381,9 +319,8 @@ def shop_profile(
 ) -> ShopProfile:
     """What the platform says of a shop just authorized (region, cross-border), read with its new token."""
     settings = settings or get_settings()
-    wire: Platform = "shopee" if platform == "shopee" else "tiktokshop"
     credentials = ShopCredentials(shop_id=shop_id, access_token=access_token, shop_cipher=shop_cipher)
-    connector = _build(wire, credentials, settings)
+    connector = _build(platform, credentials, settings)
     try:
         return connector.get_shop_profile()
     finally:

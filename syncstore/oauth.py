@@ -48,7 +48,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -60,7 +59,8 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from connectors.base import AuthExpired, AuthRevoked, ConnectorError, InvalidRequest, TokenGrant
+from connectors import registry
+from connectors.base import AuthExpired, AuthRevoked, CallbackRefused, ConnectorError, InvalidRequest, TokenGrant
 from syncstore import audit, connections, marketplaces
 from syncstore.auth import Actor, Permission, Role, requires
 from syncstore.crypto import CryptoError, Keyring, load_keyring
@@ -71,7 +71,8 @@ from syncstore.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
-PLATFORMS: Final = ("shopee", "tiktokshop")
+# The platforms registered at import; the checks below ask the registry itself.
+PLATFORMS: Final = registry.names()
 STATE_TTL_S: Final = 600
 STATE_TABLE: Final = "oauth_state"
 STATE_COLUMN: Final = "state"
@@ -80,7 +81,6 @@ BROWSER_COOKIE_PREFIX: Final = "syncstore_oauth_"
 AUTHORIZE_ACTION: Final = "connection.authorize"
 # Longest state and code accepted from a callback (ours are about 120 characters).
 MAX_PARAM_LENGTH: Final = 2048
-_SHOP_ID: Final = re.compile(r"[0-9]{1,20}")
 
 Clock = Callable[[], float]
 
@@ -172,8 +172,8 @@ def verify_state(state: str | None, platform: str, keyring: Keyring, *, now: flo
 
 
 def _check_platform(platform: str) -> None:
-    if platform not in PLATFORMS:
-        raise InvalidInput({"platform": f"must be one of {', '.join(PLATFORMS)}"})
+    if not registry.is_platform(platform):
+        raise InvalidInput({"platform": f"must be one of {', '.join(registry.names())}"})
 
 
 def _keyring(settings: Settings | None, keyring: Keyring | None) -> Keyring:
@@ -190,23 +190,11 @@ def start_url(settings: Settings, platform: str, state: str) -> str:
 
 def platform_authorization_url(platform: str, state: str, settings: Settings) -> str:
     """The platform's own authorization page for `state` (MarketplaceNotConfigured without app credentials)."""
-    if platform == "shopee":
-        shopee = marketplaces.shopee_app(settings)
-        try:
-            return shopee.authorization_url(f"{callback_url(settings, platform)}?{urlencode({'state': state})}")
-        finally:
-            shopee.close()
-    tiktok = marketplaces.tiktokshop_app(settings)
+    app = marketplaces.platform_app(platform, settings)
     try:
-        return tiktok.authorization_url(state)
+        return app.authorization_url(callback_url(settings, platform), state)
     finally:
-        tiktok.close()
-
-
-def _check_configured(platform: str, settings: Settings) -> None:
-    """MarketplaceNotConfigured when the platform's app credentials are not set."""
-    app = marketplaces.shopee_app(settings) if platform == "shopee" else marketplaces.tiktokshop_app(settings)
-    app.close()
+        app.close()
 
 
 @requires(Permission.CONNECTIONS_MANAGE)
@@ -231,7 +219,9 @@ def start_authorization(
     if actor.user_id is None:
         raise PermissionDenied("connecting a shop needs a signed-in Admin (the command line has no user to return to)")
     settings = settings or get_settings()
-    _check_configured(platform, settings)  # an unconfigured platform says so now, on the page, not after a click
+    marketplaces.check_configured(
+        platform, settings
+    )  # an unconfigured platform says so now, on the page, not after a click
     state = mint_state(platform, actor.user_id, _keyring(settings, keyring), now=clock())
     return start_url(settings, platform, state)
 
@@ -285,7 +275,7 @@ def begin_in_browser(
 
     The state must be valid (OAuthStateError otherwise): a link that would fail anyway sets no cookie.
     """
-    if platform not in PLATFORMS:
+    if not registry.is_platform(platform):
         raise OAuthError("unknown_platform", f"unknown platform {platform!r}")
     settings = settings or get_settings()
     keyring = _keyring(settings, keyring)
@@ -347,27 +337,13 @@ def _exchange(
 ) -> tuple[TokenGrant, list[_Shop]]:
     """The code's token pair and the shops it covers; OAuthError when the platform says no."""
     try:
-        if platform == "shopee":
-            shop_id = _param(params, "shop_id")
-            if not shop_id and params.get("main_account_id"):
-                raise OAuthError("main_account_unsupported", "authorize a shop, not a main (merchant) account")
-            if not _SHOP_ID.fullmatch(shop_id):
-                raise OAuthError("invalid_request", "the Shopee callback carries no valid shop_id")
-            shopee = marketplaces.shopee_app(settings)
-            try:
-                grant = shopee.exchange_code(code, shop_id)
-            finally:
-                shopee.close()
-            return grant, [_Shop(shop_id, grant.shop_name or "", grant.region or "", None)]
-        tiktok = marketplaces.tiktokshop_app(settings)
+        app = marketplaces.platform_app(platform, settings)
         try:
-            grant = tiktok.exchange_code(code)
-            try:
-                authorized = tiktok.authorized_shops(grant.access_token)
-            except ConnectorError as error:  # the code was good: this is no reason to blame it
-                raise OAuthError("platform_error", f"listing the authorized TikTok shops failed: {error}") from None
+            grant, granted = app.exchange_code(code, params)
         finally:
-            tiktok.close()
+            app.close()
+    except CallbackRefused as refused:
+        raise OAuthError(refused.reason, str(refused)) from None
     except (OAuthError, marketplaces.MarketplaceNotConfigured):
         raise
     except (AuthRevoked, AuthExpired, InvalidRequest) as error:
@@ -381,13 +357,7 @@ def _exchange(
         raise OAuthError(
             "platform_error", f"{platform} answered the code exchange oddly: {type(error).__name__}"
         ) from None
-    shops = [
-        _Shop(shop.shop_id, shop.name or grant.shop_name or "", shop.region or grant.region or "", shop.shop_cipher)
-        for shop in authorized
-    ]
-    if not shops:
-        raise OAuthError("no_shops", "TikTok Shop granted access to no shop")
-    return grant, shops
+    return grant, [_Shop(shop.shop_id, shop.name, shop.region, shop.shop_cipher) for shop in granted]
 
 
 def _with_profile(platform: str, grant: TokenGrant, shop: _Shop, settings: Settings) -> _Shop:
@@ -403,12 +373,9 @@ def _with_profile(platform: str, grant: TokenGrant, shop: _Shop, settings: Setti
     except ConnectorError as error:
         logger.warning("reading the %s shop profile of %s failed: %s", platform, shop.shop_id, error)
         return shop
-    if platform == "shopee" and profile.cross_border:
-        raise OAuthError(
-            "cross_border_unsupported",
-            f"Shopee shop {shop.shop_id} is a cross-border (CNSC/KRSC) shop: its stock is managed through "
-            "Shopee's global products, which SyncStore does not support yet. Connect a local shop.",
-        )
+    spec = registry.spec(platform)
+    if profile.cross_border and spec.cross_border_refusal is not None:
+        raise OAuthError("cross_border_unsupported", f"{spec.label} shop {shop.shop_id} {spec.cross_border_refusal}")
     return replace(
         shop,
         name=shop.name or profile.name,
@@ -524,7 +491,7 @@ def complete_authorization(
     longer connect shops), OAuthError (no code, the platform refused it or failed), or
     MarketplaceNotConfigured; nothing is stored then.
     """
-    if platform not in PLATFORMS:
+    if not registry.is_platform(platform):
         raise OAuthError("unknown_platform", f"unknown platform {platform!r}")
     settings = settings or get_settings()
     keyring = _keyring(settings, keyring)

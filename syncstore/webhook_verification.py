@@ -1,11 +1,10 @@
-# The one place an incoming webhook's platform module is picked: verify the signature, parse, check freshness.
+# Verify and parse an incoming webhook with its platform's spec from the registry; check its freshness.
 """Verify and parse a marketplace webhook, exactly as received.
 
 `verify_and_parse(platform, raw_body, authorization, keys, now=..., tolerance_s=...)`:
 
-1. picks the platform's pure functions (`connectors.shopee.verify_push` / `parse_push`,
-   `connectors.tiktokshop.verify_webhook` / `parse_webhook`): platform modules are chosen here and
-   nowhere else in the webhook path;
+1. takes the platform's pure functions from its `PlatformSpec` (`connectors.registry`):
+   `verify_webhook` and `parse_webhook`; no platform module is imported in the webhook path;
 2. verifies the `Authorization` header over the RAW bytes (never re-serialised JSON; the connectors
    compare with `hmac.compare_digest`): Shopee signs `callback_url + "|" + body` with the partner key,
    TikTok Shop signs `app_key + body` with the app secret;
@@ -22,14 +21,16 @@ Each refusal is an explicit `syncstore.webhooks.WebhookRejected` subclass. Nothi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from connectors import shopee, tiktokshop
-from connectors.base import PLATFORMS, MarketplaceEvent
+from connectors import registry
+from connectors.base import MarketplaceEvent, PlatformSpec
 from syncstore.settings import Settings
 from syncstore.webhooks import InvalidSignature, MalformedEvent, PlatformNotConfigured, StaleEvent, UnknownPlatform
 
-WEBHOOK_PLATFORMS = PLATFORMS
+# The platforms registered when the receiver was built (its routes and metrics are made from it).
+WEBHOOK_PLATFORMS = registry.names()
 
 
 @dataclass(frozen=True, repr=False)
@@ -53,15 +54,25 @@ class WebhookKeys:
         )
 
     def __repr__(self) -> str:
-        configured = [platform for platform in WEBHOOK_PLATFORMS if self.configured(platform)]
+        configured = [platform for platform in registry.names() if self.configured(platform)]
         return f"WebhookKeys(configured={configured}, shopee_callback_url={self.shopee_callback_url!r})"
 
-    def configured(self, platform: str) -> bool:
+    def keys_for(self, platform: str) -> Mapping[str, str]:
+        """The keys of `platform` that are set, by the names its spec's `verify_webhook` reads."""
+        # Per-platform settings: the one platform-name comparison left in the webhook path.
         if platform == "shopee":
-            return bool(self.shopee_partner_key)
-        if platform == "tiktokshop":
-            return bool(self.tiktokshop_app_key and self.tiktokshop_app_secret)
-        return False
+            keys = {"callback_url": self.shopee_callback_url, "partner_key": self.shopee_partner_key}
+        elif platform == "tiktokshop":
+            keys = {"app_key": self.tiktokshop_app_key, "app_secret": self.tiktokshop_app_secret}
+        else:
+            keys = {}
+        return {name: value for name, value in keys.items() if value}
+
+    def configured(self, platform: str) -> bool:
+        if not registry.is_platform(platform):
+            return False
+        keys = self.keys_for(platform)
+        return all(keys.get(name) for name in registry.spec(platform).webhook_key_names)
 
 
 def callback_url(public_url: str, platform: str) -> str:
@@ -87,36 +98,31 @@ def verify_and_parse(
 
 def verify(platform: str, raw_body: bytes, authorization: str | None, keys: WebhookKeys) -> None:
     """InvalidSignature unless `authorization` signs exactly `raw_body` for this platform's keys."""
-    if platform not in WEBHOOK_PLATFORMS:
-        raise UnknownPlatform(f"no webhooks from {platform!r}")
-    if platform == "shopee":
-        if not keys.shopee_partner_key:
-            raise PlatformNotConfigured("shopee webhook keys are not configured (SYNCSTORE_SHOPEE_PARTNER_KEY)")
-        valid = shopee.verify_push(keys.shopee_callback_url, raw_body, authorization, keys.shopee_partner_key)
-    else:
-        if not (keys.tiktokshop_app_key and keys.tiktokshop_app_secret):
-            raise PlatformNotConfigured(
-                "tiktokshop webhook keys are not configured (SYNCSTORE_TIKTOKSHOP_APP_KEY, _APP_SECRET)"
-            )
-        valid = tiktokshop.verify_webhook(keys.tiktokshop_app_key, keys.tiktokshop_app_secret, raw_body, authorization)
-    if not valid:
+    spec = _spec(platform)
+    if not keys.configured(platform):
+        raise PlatformNotConfigured(f"{platform} webhook keys are not configured ({spec.webhook_settings})")
+    if not spec.verify_webhook(keys.keys_for(platform), raw_body, authorization):
         raise InvalidSignature("missing or wrong signature" if authorization else "no Authorization header")
 
 
 def parse(platform: str, raw_body: bytes) -> MarketplaceEvent:
     """The event in a verified body; MalformedEvent if it is not one."""
+    spec = _spec(platform)
     try:
         text = raw_body.decode("utf-8")  # decoded once here: json.loads of bytes would detect and decode again
-        if platform == "shopee":
-            return shopee.parse_push(text)
-        if platform == "tiktokshop":
-            return tiktokshop.parse_webhook(text)
+        return spec.parse_webhook(text)
     except UnicodeDecodeError:
         raise MalformedEvent("body is not UTF-8") from None
     except (ValueError, RecursionError) as error:
         # PushParseError / WebhookPayloadError, a model validation error, or JSON nested too deep.
         raise MalformedEvent(_short(error)) from None
-    raise UnknownPlatform(f"no webhooks from {platform!r}")
+
+
+def _spec(platform: str) -> PlatformSpec:
+    try:
+        return registry.spec(platform)
+    except registry.UnknownPlatform:
+        raise UnknownPlatform(f"no webhooks from {platform!r}") from None
 
 
 def check_fresh(event: MarketplaceEvent, *, now: float, tolerance_s: float) -> None:

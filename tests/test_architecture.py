@@ -45,9 +45,10 @@ def test_the_core_imports_no_face() -> None:
 # `demo/` is not in the list on purpose: it starts the simulators, the local stand-ins for the platforms.
 @pytest.mark.parametrize("package", ["syncstore", "assets", "pipelines", "webhook_receiver", "streamlit_app"])
 def test_platforms_are_reached_only_through_the_connector_factory(package: str) -> None:
-    # Platform modules are picked in one place per direction: outbound calls (marketplaces.py) and
-    # inbound webhook verification (webhook_verification.py); everything else sees connectors.base.
-    allowed = {"syncstore/marketplaces.py", "syncstore/webhook_verification.py", "syncstore/cli.py"}
+    # Platforms are reached through their specs in `connectors.registry`; everything else sees
+    # connectors.base. The CLI (a face still in the core, issue 15 item 2) starts the simulators.
+    allowed = {"syncstore/cli.py"}
+    # `connectors.shopee` also covers `connectors.shopee_spec`: only the registry imports the specs.
     platform_modules = ("connectors.shopee", "connectors.tiktokshop", "connectors.simulator")
     offenders = {
         module: sorted(n for n in names if n.startswith(platform_modules))
@@ -83,3 +84,42 @@ def test_the_simulators_are_an_independent_oracle() -> None:
         if not module.startswith("connectors/simulator")
     }
     assert {m: n for m, n in leaning.items() if n} == {}
+
+
+def test_only_the_registry_lists_the_platform_specs() -> None:
+    spec_modules = ("connectors.shopee_spec", "connectors.tiktokshop_spec")
+    importers = {
+        module
+        for package in ("connectors", "syncstore", "assets", "pipelines", "webhook_receiver", "streamlit_app")
+        for module, names in imports_of(package).items()
+        if any(name.startswith(spec_modules) for name in names)
+    }
+    assert importers == {"connectors/registry.py"}
+
+
+def test_the_app_imports_no_platform_module() -> None:
+    """The Streamlit app reaches marketplaces through syncstore and the registry (labels), never a platform."""
+    offenders = {
+        module: sorted(
+            name for name in names if name.startswith("connectors.") and name.split(".")[1] not in {"base", "registry"}
+        )
+        for module, names in imports_of("streamlit_app").items()
+    }
+    assert {m: n for m, n in offenders.items() if n} == {}
+
+
+def test_platform_display_names_come_only_from_the_registry() -> None:
+    """No page spells a platform's display name ("Shopee", "TikTok Shop"): `ui.platform_label` asks the registry."""
+    from connectors import registry
+
+    labels = {spec.label for spec in registry.platforms()}
+    offenders: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "streamlit_app").rglob("*.py")):
+        found = [
+            node.value
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.strip() in labels
+        ]
+        if found:
+            offenders[str(path.relative_to(ROOT))] = found
+    assert offenders == {}

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from syncstore.db.models import ProductConflict
 
 PAGE_SIZE: Final = 50
-PLATFORM_NAMES: Final = {"shopee": "Shopee", "tiktokshop": "TikTok Shop"}
 FLASH_KEY: Final = "conflicts_flash"
 ERROR_KEY: Final = "conflicts_error"
 STRATEGY_LABELS: Final = {Strategy.USE_MASTER: "Use master", Strategy.USE_PLATFORM: "Use marketplace"}
@@ -68,7 +67,7 @@ def shown(value: Any) -> str:
 def _shops() -> dict[int, str]:
     with ui.session() as session:
         return {
-            row.id: f"{PLATFORM_NAMES.get(row.platform, row.platform)} · {row.shop_name or row.shop_id}"
+            row.id: f"{ui.platform_label(row.platform)} · {row.shop_name or row.shop_id}"
             for row in connections.list_connections(session)
         }
 

@@ -25,7 +25,6 @@ from syncstore.errors import SyncStoreError
 if TYPE_CHECKING:
     from syncstore.db.models import PlatformConnection
 
-PLATFORM_NAMES: Final = {"shopee": "Shopee", "tiktokshop": "TikTok Shop"}
 DISCONNECT_KEY: Final = "connections_disconnecting"
 # What each `?error=` reason of the OAuth callback (syncstore.oauth.failure_reason) means to a merchant.
 CALLBACK_ERRORS: Final = {
@@ -87,11 +86,11 @@ class ShopCard:
     @property
     def title(self) -> str:
         name = self.shop_name or f"shop {self.shop_id}"
-        return f"{PLATFORM_NAMES.get(self.platform, self.platform)} · {name}"
+        return f"{ui.platform_label(self.platform)} · {name}"
 
 
 def platform_name(platform: str) -> str:
-    return PLATFORM_NAMES.get(platform, platform)
+    return ui.platform_label(platform)
 
 
 def _query_value(name: str) -> str | None:
@@ -253,8 +252,10 @@ def connect_links(actor: Actor) -> None:
     this browser (a cookie the callback checks, S7), to the platform's real authorization page (a
     simulator in the demo)."""
     st.subheader("Connect a shop")
-    columns = st.columns(len(PLATFORM_NAMES))
-    for column, (platform, name) in zip(columns, PLATFORM_NAMES.items(), strict=True):
+    platforms = ui.platform_names()
+    columns = st.columns(len(platforms))
+    for column, platform in zip(columns, platforms, strict=True):
+        name = ui.platform_label(platform)
         with column:
             try:
                 link = oauth.start_authorization(actor, platform)

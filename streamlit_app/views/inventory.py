@@ -21,7 +21,6 @@ from syncstore.catalog_reads import ChannelStock, VariantRow
 
 MAX_ROWS = 200
 SET_TO, CHANGE_BY = "Set on hand to", "Add or remove"
-PLATFORM_LABELS = {"shopee": "Shopee", "tiktokshop": "TikTok Shop"}
 FLASH_KEY = "inventory_flash"
 EXACT_KEY = "inventory_exact_search"
 
@@ -36,7 +35,7 @@ def _load(search: str | None, low_only: bool) -> tuple[list[VariantRow], dict[in
 
 
 def _channel_label(channel: ChannelStock) -> str:
-    return f"{PLATFORM_LABELS.get(channel.platform, channel.platform)} · {channel.shop_name}"
+    return f"{ui.platform_label(channel.platform)} · {channel.shop_name}"
 
 
 def levels_table(rows: Sequence[VariantRow], channels: dict[int, list[ChannelStock]]) -> None:

@@ -27,7 +27,6 @@ ERRORS_KEY = "editor_errors"
 CONFLICT_KEY = "editor_conflict"
 PREVIEW_KEY = "editor_preview"
 DEFAULT_ATTRIBUTES = ("size", "colour")
-PLATFORM_LABELS = {"shopee": "Shopee", "tiktokshop": "TikTok Shop"}
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -349,7 +348,7 @@ def overrides_section(product: MasterProduct, overrides: Sequence[OverrideView],
             )
             text_col, button_col = st.columns([6, 1])
             text_col.markdown(
-                f"{ui.badge(PLATFORM_LABELS.get(override.platform, override.platform), 'blue')} "
+                f"{ui.badge(ui.platform_label(override.platform), 'blue')} "
                 f"**{ui.plain(override.field)}** ({ui.plain(scope)}) = {ui.code_span(override.value)} · "
                 f"by {ui.plain(override.updated_by or 'unknown')}"
             )
@@ -362,7 +361,7 @@ def overrides_section(product: MasterProduct, overrides: Sequence[OverrideView],
     with st.form(f"override_form_{product.id}"):
         platform_col, field_col, scope_col = st.columns(3)
         platforms: list[str] = list(catalog_reads.PLATFORMS)
-        platform = platform_col.selectbox("Platform", platforms, format_func=lambda p: PLATFORM_LABELS.get(p, p))
+        platform = platform_col.selectbox("Platform", platforms, format_func=ui.platform_label)
         field = field_col.selectbox("Field", list(catalog.OVERRIDE_FIELDS))
         scope_options: list[int | None] = [None, *skus]
         variant_id = scope_col.selectbox(
@@ -401,7 +400,7 @@ def sync_preview(product_id: int) -> None:
     for plan in plans:
         verdict = "would succeed" if plan.would_succeed else "would be refused in part"
         with st.expander(
-            f"{PLATFORM_LABELS.get(plan.platform, plan.platform)} · {ui.plain(plan.shop_name)}: "
+            f"{ui.platform_label(plan.platform)} · {ui.plain(plan.shop_name)}: "
             f"{len(plan.changes)} changes, "
             f"{plan.api_calls} API calls, {verdict}",
             expanded=True,
@@ -428,7 +427,7 @@ def header(product: MasterProduct, listings: Sequence[ListingStatus], base_versi
     st.subheader(ui.plain(product.title))
     badges = [ui.badge(product.status)]
     for listing in listings:
-        platform = PLATFORM_LABELS.get(listing.platform, listing.platform)
+        platform = ui.platform_label(listing.platform)
         status = listing.sync_status.replace("_", " ")
         badges.append(ui.badge(f"{platform} · {status}", ui.STATUS_COLOURS.get(listing.sync_status)))
     if not listings:

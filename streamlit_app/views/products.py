@@ -20,7 +20,6 @@ from syncstore.auth import Permission
 from syncstore.catalog_reads import ProductFilter, ProductRow, ProductRowPage
 
 PAGE_SIZES = (25, 50, 100)
-PLATFORM_LABELS = {"shopee": "Shopee", "tiktokshop": "TikTok Shop"}
 STATUS_LABELS = {
     "synced": "synced",
     "pending": "pending",
@@ -58,7 +57,7 @@ def filter_bar() -> ProductFilter:
     platform = platform_col.selectbox(
         "Platform",
         [ALL, *catalog_reads.PLATFORMS],
-        format_func=lambda p: PLATFORM_LABELS.get(p, p),
+        format_func=ui.platform_label,
         key="products_platform",
     )
     category = category_col.selectbox("Category", [ALL, *_categories(ui.database_url())], key="products_category")
@@ -119,8 +118,7 @@ COLUMNS = {
     "price": st.column_config.TextColumn("Base price"),
     "variants": st.column_config.NumberColumn("Variants", width="small"),
     "available": st.column_config.NumberColumn("Available", width="small"),
-    "shopee": st.column_config.TextColumn("Shopee"),
-    "tiktokshop": st.column_config.TextColumn("TikTok Shop"),
+    **{platform: st.column_config.TextColumn(ui.platform_label(platform)) for platform in ui.platform_names()},
     "last synced": st.column_config.TextColumn("Last synced"),
     "status": st.column_config.TextColumn("Status", width="small"),
 }

@@ -29,10 +29,14 @@ from syncstore.rules import Rule
 
 NEW = 0
 SAMPLE_SIZE = 20
-PLATFORMS = {"": "All platforms", "shopee": "Shopee", "tiktokshop": "TikTok Shop"}
 ROUNDINGS = {"": "none", "0.90": "end in .90", "0.99": "end in .99", "100": "nearest 100", "1000": "nearest 1,000"}
 ORDER_SEEN_KEY = "rules_order_seen"
 ADOPTABLE = ["title", "description", "images", "price"]
+
+
+def _platform_choice(platform: str) -> str:
+    """A rule's platform as shown: "" is every platform."""
+    return ui.platform_label(platform) if platform else "All platforms"
 
 
 def _load() -> tuple[list[Rule], list[str], list[str]]:
@@ -60,7 +64,7 @@ def rules_table(found: Sequence[Rule]) -> None:
         {
             "Order": list(range(1, len(found) + 1)),
             "Rule": [rule.label for rule in found],
-            "Platform": [PLATFORMS.get(rule.platform or "", rule.platform) for rule in found],
+            "Platform": [_platform_choice(rule.platform or "") for rule in found],
             "Priority": [rule.priority for rule in found],
             "Active": [rule.is_active for rule in found],
             "When": [_summary(rule)[0] for rule in found],
@@ -152,12 +156,13 @@ def rule_form(
     )  # fmt: skip
     cond, act = current.conditions, current.actions
     key = form_key(rule, seen)
+    choices = ["", *ui.platform_names()]
     with st.form(f"{key}_form"):
         name_col, platform_col, priority_col, active_col = st.columns([4, 2, 1, 1])
         name = name_col.text_input("Name", current.name, key=f"{key}_name")
         platform = platform_col.selectbox(
-            "Platform", list(PLATFORMS), index=list(PLATFORMS).index(current.platform or ""),
-            format_func=PLATFORMS.__getitem__, key=f"{key}_platform",
+            "Platform", choices, index=choices.index(current.platform or ""),
+            format_func=_platform_choice, key=f"{key}_platform",
         )  # fmt: skip
         priority = priority_col.number_input("Priority", -1000, 1000, current.priority, key=f"{key}_priority")
         active = active_col.checkbox("Active", current.is_active, key=f"{key}_active")

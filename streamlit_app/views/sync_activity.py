@@ -33,7 +33,6 @@ RECENT_RUN_LOGS: Final = 500
 HEALTH_REFRESH_SECONDS: Final = 10
 PLAN_KEY: Final = "sync_activity_plan"
 FLASH_KEY: Final = "sync_activity_flash"
-PLATFORM_NAMES: Final = {"shopee": "Shopee", "tiktokshop": "TikTok Shop"}
 STATUSES: Final = ("success", "failed", "pending", "superseded")
 OPERATIONS: Final = (
     "create", "bind", "update_price", "update_stock", "update_fields", "activate", "deactivate", "delete", "adopt",
@@ -88,7 +87,7 @@ def dagster_run_link(run_id: str | None) -> str | None:
 def _shops() -> dict[int, str]:
     with ui.session() as session:
         return {
-            row.id: f"{PLATFORM_NAMES.get(row.platform, row.platform)} · {row.shop_name or row.shop_id}"
+            row.id: f"{ui.platform_label(row.platform)} · {row.shop_name or row.shop_id}"
             for row in connections.list_connections(session)
         }
 
@@ -135,9 +134,7 @@ def _show_plan(plans: Sequence[ShopPlan]) -> None:
         st.info("No connected shop: nothing would be synced.")
         return
     for plan in plans:
-        with st.expander(
-            ui.plain(f"{PLATFORM_NAMES.get(plan.platform, plan.platform)} · {plan.shop_name}"), expanded=True
-        ):
+        with st.expander(ui.plain(f"{ui.platform_label(plan.platform)} · {plan.shop_name}"), expanded=True):
             st.markdown(_plan_summary(plan))
             if not plan.changes:
                 continue

@@ -21,7 +21,6 @@ from syncstore.errors import SyncStoreError
 from syncstore.webhook_log import WebhookEntry
 
 PAGE_SIZE: Final = 50
-PLATFORM_NAMES: Final = {"shopee": "Shopee", "tiktokshop": "TikTok Shop"}
 STATUS_HELP: Final = {
     "received": "stored, waiting to be applied",
     "processed": "applied",
@@ -74,7 +73,7 @@ def filters() -> EventFilters:
     platform_col, type_col, kind_col, status_col, time_col = st.columns(5)
     platform = platform_col.selectbox(
         "Platform", options=[None, *webhook_log.PLATFORMS], key="wh_platform",
-        format_func=lambda p: "Any" if p is None else PLATFORM_NAMES[p],
+        format_func=lambda p: "Any" if p is None else ui.platform_label(p),
     )  # fmt: skip
     with ui.session() as session:
         types = webhook_log.event_types(session, platform)
@@ -97,7 +96,7 @@ def _table(entries: list[WebhookEntry]) -> None:
     st.dataframe(
         [
             {
-                "Event": entry.id, "Received": entry.received_at, "Platform": PLATFORM_NAMES.get(entry.platform),
+                "Event": entry.id, "Received": entry.received_at, "Platform": ui.platform_label(entry.platform),
                 "Type": entry.event_type, "Kind": entry.kind, "Shop": entry.shop_id, "Order": entry.order_id,
                 "Item": entry.item_id, "Status": entry.status, "Attempts": entry.attempts,
                 "Error": entry.error_message or "",
@@ -122,7 +121,7 @@ def payload_viewer(entries: list[WebhookEntry]) -> None:
     entry = detail.entry
     st.markdown(
         f"{ui.badge(entry.status)} **{ui.plain(entry.kind or entry.event_type)}** from "
-        f"{ui.plain(PLATFORM_NAMES.get(entry.platform, entry.platform))} shop {ui.code_span(entry.shop_id or '?')} · "
+        f"{ui.plain(ui.platform_label(entry.platform))} shop {ui.code_span(entry.shop_id or '?')} · "
         f"event id {ui.code_span(entry.event_id)} · received {ui.when(entry.received_at)}"
     )
     if entry.error_message:

@@ -146,6 +146,6 @@ def test_a_refused_refresh_marks_the_shop_expired(engine: sa.Engine, market: Mar
 
 def test_an_unconfigured_platform_says_which_variables_to_set() -> None:
     with pytest.raises(marketplaces.MarketplaceNotConfigured, match="SYNCSTORE_TIKTOKSHOP_APP_KEY"):
-        marketplaces.tiktokshop_config(Settings())
+        marketplaces.check_configured("tiktokshop", Settings())
     with pytest.raises(marketplaces.MarketplaceNotConfigured, match="SYNCSTORE_SHOPEE_PARTNER_KEY"):
-        marketplaces.shopee_config(Settings())
+        marketplaces.check_configured("shopee", Settings())
