@@ -13,9 +13,16 @@ to the first stock write for that SKU landing on the OTHER simulator (read from 
 write log, same machine clock). An order whose stock never reaches the other side within
 `--deadline` seconds of the last order is `lost`.
 
-Targets on this machine with the demo's settings: `lost` 0 and `p95_s` at most 10.
-Prints ONE JSON object on stdout: {"orders", "p50_s", "p95_s", "max_s", "lost", ...}; progress
-goes to stderr.
+`pushes_per_order` counts the stock writes that reached the simulators for the ordered SKUs (from
+their write logs, `/_demo/writes`, after `--settle` seconds of quiet once every order landed), per
+order and per shop whose stock had to change: 1.0 is one push per order per shop. The marketplace
+an order was placed on already shows its stock, so SyncStore's write there changes nothing and the
+log does not list it; a second write of another value there (a stale push, then the right one)
+would be counted.
+
+Targets on this machine with the demo's settings: `lost` 0, `p95_s` at most 1 and
+`pushes_per_order` 1.0. Prints ONE JSON object on stdout: {"orders", "p50_s", "p95_s", "max_s",
+"lost", "pushes_per_order", ...}; progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -75,8 +82,25 @@ def _landed(placed: list[Placed], controls: dict[Part, MarketplaceControl], sinc
     return result
 
 
+def _pushes_per_order(placed: list[Placed], controls: dict[Part, MarketplaceControl], since: float) -> float | None:
+    """Stock writes that landed for the ordered SKUs, on either marketplace, per order (one shop must change each)."""
+    if not placed:
+        return None
+    writes = {part: control.writes(since=since, field="stock") for part, control in controls.items()}
+    ordered = {order.sku for order in placed}
+    landed = sum(1 for part_writes in writes.values() for write in part_writes if write.sku in ordered)
+    return round(landed / len(placed), 2)
+
+
 def measure(
-    supervisor: Supervisor, *, orders: int, seed: int, gap_min: float, gap_max: float, deadline_s: float
+    supervisor: Supervisor,
+    *,
+    orders: int,
+    seed: int,
+    gap_min: float,
+    gap_max: float,
+    deadline_s: float,
+    settle_s: float = 5.0,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
     controls = {
@@ -103,6 +127,8 @@ def measure(
             supervisor.check_children()
             time.sleep(1)
             landed = _landed(placed, controls, started)
+        time.sleep(settle_s)  # a second push of the same orders would land now
+        pushes = _pushes_per_order(placed, controls, started)
     finally:
         for control in controls.values():
             control.close()
@@ -113,6 +139,7 @@ def measure(
         "p95_s": round(_percentile(seconds, 0.95), 2) if seconds else None,
         "max_s": round(max(seconds), 2) if seconds else None,
         "lost": len(placed) - len(landed),
+        "pushes_per_order": pushes,
         "from_shopee": sum(1 for p in placed if p.on is Part.SHOPEE),
         "from_tiktokshop": sum(1 for p in placed if p.on is Part.TIKTOKSHOP),
     }
@@ -125,6 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gap-min", type=float, default=0.5, help="Shortest pause between two orders (s)")
     parser.add_argument("--gap-max", type=float, default=4.0, help="Longest pause between two orders (s)")
     parser.add_argument("--deadline", type=float, default=120.0, help="Wait this long after the last order (s)")
+    parser.add_argument("--settle", type=float, default=5.0, help="Then this long for late pushes (s)")
     args = parser.parse_args(argv)
 
     data_dir = Path(tempfile.mkdtemp(prefix="syncstore-propagation-"))
@@ -151,6 +179,7 @@ def main(argv: list[str] | None = None) -> None:
             gap_min=args.gap_min,
             gap_max=args.gap_max,
             deadline_s=args.deadline,
+            settle_s=args.settle,
         )
     finally:
         supervisor.stop()

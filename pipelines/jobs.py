@@ -5,6 +5,10 @@ Every job runs in-process (one op, or the three per-shop assets in a row): a run
 would cost seconds, and `apply_events` is on the order-to-stock latency path. Runs carry a
 `syncstore/queue` tag (push, events) or the shop's `syncstore/shop` tag, which
 `deploy/dagster.yaml` limits to one run at a time each.
+
+`push_changes`, `apply_events` and `recover_orders` are the fallback consumers: in production the
+events worker (`syncstore worker events`) does their work, and the sensors start them only when no
+worker heartbeat is fresh (`pipelines.sensors`); `recover_orders` skips itself while one is.
 """
 
 from datetime import timedelta
@@ -15,7 +19,7 @@ import dagster as dg
 from assets.catalog import master_catalog
 from assets.shops import catalog_diff, listing_sync, shop_snapshot
 from pipelines.resources import DatabaseResource, MarketplacesResource
-from syncstore import dispatch, marketplaces, recovery, retention
+from syncstore import dispatch, marketplaces, recovery, retention, workers
 
 QUEUE_TAG: Final = "syncstore/queue"
 TOKEN_REFRESH_WINDOW: Final = timedelta(hours=2)
@@ -89,8 +93,16 @@ def apply_retention(context: dg.OpExecutionContext, database: DatabaseResource) 
 def recover_missed_orders(
     context: dg.OpExecutionContext, database: DatabaseResource, marketplaces: MarketplacesResource
 ) -> dg.Output[None]:
-    """Read lost pushes and poll every shop's orders by update time; apply them once and push the stock (W9)."""
-    report = recovery.recover(database.get_engine(), marketplaces.connectors(), run_id=context.run.run_id)
+    """Read lost pushes and poll every shop's orders by update time; apply them once and push the stock (W9).
+
+    The fallback of the events worker's own recovery timer: while its heartbeat is fresh this does nothing.
+    """
+    engine = database.get_engine()
+    heartbeat = workers.fresh_heartbeat(engine)
+    if heartbeat is not None:
+        context.log.info("the events worker %s runs the recovery itself: nothing to do here", heartbeat.worker_id)
+        return dg.Output(None, metadata={"skipped": dg.MetadataValue.text("the events worker is running")})
+    report = recovery.recover(engine, marketplaces.connectors(), run_id=context.run.run_id)
     for poll in report.polls:
         if poll.error:
             context.log.warning("connection %s: order poll failed: %s", poll.connection_id, poll.error)

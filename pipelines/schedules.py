@@ -12,6 +12,8 @@ import dagster as dg
 from assets.partitions import SHOP_TAG, SHOPS
 from assets.shops import FULL_PULL_TAG
 from pipelines.jobs import catalog_overview, reconcile, recover_orders, refresh_tokens, retention_job
+from pipelines.resources import DatabaseResource
+from syncstore import workers
 from syncstore.settings import get_settings
 
 RUNNING: Final = dg.DefaultScheduleStatus.RUNNING
@@ -62,11 +64,21 @@ def _every_minutes(seconds: float) -> str:
     return "* * * * *" if minutes == 1 else f"*/{minutes} * * * *"
 
 
-recover_orders_schedule = dg.ScheduleDefinition(
-    name="recover_orders_schedule", job=recover_orders,
-    cron_schedule=_every_minutes(get_settings().order_poll_seconds), default_status=RUNNING,
-    description="Lost pushes and order polls every SYNCSTORE_ORDER_POLL_SECONDS (2 minutes by default), W9.",
-)  # fmt: skip
+@dg.schedule(
+    name="recover_orders_schedule",
+    job=recover_orders,
+    cron_schedule=_every_minutes(get_settings().order_poll_seconds),
+    default_status=RUNNING,
+)
+def recover_orders_schedule(
+    context: dg.ScheduleEvaluationContext, database: DatabaseResource
+) -> dg.RunRequest | dg.SkipReason:
+    """Lost pushes and order polls every SYNCSTORE_ORDER_POLL_SECONDS (W9), unless the events worker runs them."""
+    heartbeat = workers.fresh_heartbeat(database.get_engine())
+    if heartbeat is not None:
+        return dg.SkipReason("the events worker runs the recovery itself (its heartbeat is fresh)")
+    return dg.RunRequest()
+
 
 catalog_overview_hourly = dg.ScheduleDefinition(
     name="catalog_overview_hourly", job=catalog_overview, cron_schedule="10 * * * *", default_status=RUNNING

@@ -1,16 +1,21 @@
 # Sensors: start push and event runs when work waits, keep shop partitions in step, turn failures into alerts.
 """Sensors (all RUNNING by default: the demo expects them on).
 
-`outbox_sensor` and `events_sensor` read a cheap summary of their queue (`dispatch.outbox_work`,
-`dispatch.event_work`). Idle: no run. Work waiting: one run, keyed by the work's signature (it
-changes with every new event and every attempt) and kept in the cursor, so the same work is not
-launched twice while a run is starting or busy. If the same work is still waiting after
-`STALE_AFTER_S` (its run died before finishing), the key gets a new retry number and another run starts.
+`outbox_sensor` and `events_sensor` are the FALLBACK consumers of the two queues. In production
+the events worker (`syncstore worker events`, `dispatch.serve_events`) is the one consumer of both
+and records a heartbeat every `worker_heartbeat_seconds`; while one is fresh (younger than 3 x the
+interval, `syncstore.workers`) these sensors start no run and say so ("the events worker is
+running (heartbeat 2 s ago)"). Without a fresh heartbeat they read a cheap summary of their queue
+(`dispatch.outbox_work`: due, unleased events only; `dispatch.event_work`): nothing waiting, no
+run ("nothing to do"); a run of their job already queued or running, no second one (it takes the
+waiting work: a run queued behind it would start to an empty queue). Otherwise one run, keyed by
+the work's signature (it changes with every new event and every attempt) and kept in the cursor,
+so the same work is not launched twice while a run is starting. If the same work is still waiting
+after `STALE_AFTER_S` (its run died before finishing), the key gets a new retry number and another
+run starts.
 
 Latency: from an event's arrival to its run's start Dagster takes the sensor loop (0 to 5 s) plus a
-run process start (about 6.5 s on a 2-core machine). Where stock must move within seconds, run
-`syncstore.dispatch.serve_events` as a long-lived worker: the events sensor then finds nothing
-waiting, and stays the fallback when the worker is down.
+run process start (about 6.5 s on a 2-core machine): the worker moves stock within a second.
 
 `shop_partitions` adds and removes `shops` partitions as shops are connected and disconnected.
 `run_failure_alert` records a `run_failed` alert (or `database_error`, when the database is what
@@ -20,16 +25,18 @@ a database outage as a `database_error` alert once the database answers again.
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Final
 
 import dagster as dg
+import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from assets.partitions import SHOPS, connected_shops
 from pipelines.jobs import apply_events, push_changes
 from pipelines.resources import DatabaseResource
-from syncstore import alerts, dispatch
+from syncstore import alerts, dispatch, workers
 
 # Dagster's sensor daemon evaluates sensors at most every 5 s (MIN_INTERVAL_LOOP_TIME): a smaller interval gains
 # nothing. The order-to-stock path does not wait for it when `syncstore.dispatch.serve_events` runs (see below).
@@ -38,13 +45,20 @@ EVENTS_INTERVAL_S: Final = 5
 PARTITIONS_INTERVAL_S: Final = 30
 ALERTS_INTERVAL_S: Final = 60
 STALE_AFTER_S: Final = 120.0
+# Runs of a job in these states will take the work waiting now: no second run is requested behind them.
+ACTIVE_RUN_STATUSES: Final = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 
 
 def _queue_request(
     context: dg.SensorEvaluationContext, work: dispatch.PendingWork, queue: str, now: float | None = None
 ) -> dg.SensorResult | dg.SkipReason:
     if not work.count:
-        return dg.SkipReason(f"no {queue} work waiting")
+        return dg.SkipReason(f"nothing to do: no {queue} work waiting")
     at = time.time() if now is None else now
     state = json.loads(context.cursor) if context.cursor else {}
     retry = 0
@@ -57,16 +71,40 @@ def _queue_request(
     return dg.SensorResult(run_requests=[request], cursor=cursor)
 
 
+def _fallback(
+    context: dg.SensorEvaluationContext,
+    engine: sa.Engine,
+    read_work: Callable[[sa.Engine], dispatch.PendingWork],
+    queue: str,
+    job: dg.JobDefinition,
+) -> dg.SensorResult | dg.SkipReason:
+    """A run of `job` only when no events worker is alive, work is waiting and no run of `job` is already active."""
+    heartbeat = workers.fresh_heartbeat(engine)
+    if heartbeat is not None:
+        return dg.SkipReason(
+            f"the events worker is running (heartbeat {heartbeat.age_s:.0f} s ago): it consumes the {queue} queue"
+        )
+    work = read_work(engine)
+    if not work.count:
+        return dg.SkipReason(f"nothing to do: no {queue} work waiting")
+    active = context.instance.get_runs_count(dg.RunsFilter(job_name=job.name, statuses=ACTIVE_RUN_STATUSES))
+    if active:
+        return dg.SkipReason(
+            f"a {job.name} run is already queued or running; it takes the {work.count} waiting item(s)"
+        )
+    return _queue_request(context, work, queue)
+
+
 @dg.sensor(job=push_changes, minimum_interval_seconds=OUTBOX_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING)
 def outbox_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult | dg.SkipReason:
-    """Starts `push_changes` when outbox events (catalog edits, stock changes, resolved conflicts) are due."""
-    return _queue_request(context, dispatch.outbox_work(database.get_engine()), "outbox")
+    """Fallback: starts `push_changes` when outbox events are due and no events worker runs (see above)."""
+    return _fallback(context, database.get_engine(), dispatch.outbox_work, "outbox", push_changes)
 
 
 @dg.sensor(job=apply_events, minimum_interval_seconds=EVENTS_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING)
 def events_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult | dg.SkipReason:
-    """Starts `apply_events` when marketplace events (orders, product edits, authorizations) are pending."""
-    return _queue_request(context, dispatch.event_work(database.get_engine()), "events")
+    """Fallback: starts `apply_events` when marketplace events are pending and no events worker runs (see above)."""
+    return _fallback(context, database.get_engine(), dispatch.event_work, "events", apply_events)
 
 
 @dg.sensor(minimum_interval_seconds=PARTITIONS_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING)

@@ -423,18 +423,19 @@ app.add_typer(worker_app, name="worker")
 def worker_events(
     poll_interval: Annotated[float, typer.Option(min=0.05, help="Seconds between looks while idle")] = 0.5,
 ) -> None:
-    """Apply marketplace events (orders, product changes) as they arrive and push stock to every shop.
+    """Consume both work queues: marketplace events (orders, product changes) and the outbox (edits, stock, bulk syncs).
 
-    Dagster's events sensor and `apply_events` job do the same work, but a sensor ticks at most
-    every 5 s and each run starts a new process (3 to 8 s here): this worker keeps connectors warm
-    and moves stock within a second. Both may run at once: each order transition applies once.
-    Every SYNCSTORE_ORDER_POLL_SECONDS it also reads lost pushes and polls every shop's orders (W9).
-    Stops cleanly on SIGTERM or Ctrl-C.
+    The one consumer of both queues in production: it keeps connectors warm and moves stock within
+    a second (a Dagster sensor ticks at most every 5 s and each run starts a new process). It records
+    a heartbeat every SYNCSTORE_WORKER_HEARTBEAT_SECONDS; while it is fresh Dagster's outbox and
+    events sensors start no run (they are the fallback when no worker runs). Every
+    SYNCSTORE_ORDER_POLL_SECONDS it also reads lost pushes and polls every shop's orders (W9).
+    Stops cleanly on SIGTERM or Ctrl-C (and removes its heartbeat).
     """
     import signal
     import threading
 
-    from syncstore import dispatch, marketplaces
+    from syncstore import dispatch, marketplaces, workers
 
     engine = get_engine()
     stop = threading.Event()
@@ -449,6 +450,7 @@ def worker_events(
             stop=stop,
             poll_interval_s=poll_interval,
             recovery_interval_s=get_settings().order_poll_seconds,
+            worker_id=workers.worker_id(),
         )
     finally:
         connectors.close()

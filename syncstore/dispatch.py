@@ -8,8 +8,10 @@
       order `inventory.apply_order` and `events.mark_processed` in one transaction (each ledger
       transition applies once, so a second delivery or a second run has no second effect), then
       `sync.push_stock` of the variants whose stock moved, to every connected shop (stock only,
-      no snapshot pull). If that push fails the stock is still right in the master: the
-      `inventory.changed` outbox event `apply_order` committed is the retry path.
+      no snapshot pull). The `inventory.changed` outbox event `apply_order` publishes commits held
+      by this pass (`outbox.hold`): when the push reaches every shop the event is completed (one
+      push per order per shop, no second consumer pushes it again); when it fails the stock is
+      still right in the master and the event is failed, so the outbox retries the push.
     - `product_change` and `stock_change`: per shop, `snapshot.pull_items` of the items named,
       then `sync.sync_shop` of the master products bound to them (a marketplace edit becomes a
       conflict or is adopted; stock drift is pushed back, the master is the ledger of record).
@@ -22,13 +24,15 @@
     An event whose handling raises is counted as failed (`events.mark_failed`, with the error;
     it stays pending until its attempts are used up) and the others go on.
 
-`serve_events` (the low-latency worker)
-    Dagster's events sensor ticks at most every 5 s and each run starts a process (about 6.5 s on
-    a 2-core machine), which alone breaks a 10 s order-to-stock target. `serve_events` is a
-    long-lived loop over `process_events` that polls for pending events every half second with a
-    warm connector factory. It and the Dagster runs may work at once: every effect is applied once.
-    Every `recovery_interval_s` it also runs `syncstore.recovery.recover` (W9): Shopee's lost
-    pushes are read and every shop's orders polled by update time, so a lost webhook costs minutes.
+`serve_events` (the events worker: THE consumer of both queues in production)
+    Dagster's sensors tick at most every 5 s and each run starts a process (about 6.5 s on a
+    2-core machine), which alone breaks a 10 s order-to-stock target. `serve_events` is a
+    long-lived loop over `process_events` then `push_outbox` that looks for work every half second
+    with a warm connector factory, and records a heartbeat (`syncstore.workers`) every few seconds:
+    while it is fresh Dagster's queue sensors start no run (they are the fallback when no worker
+    runs). Every `recovery_interval_s` it also runs `syncstore.recovery.recover` (W9): Shopee's
+    lost pushes are read and every shop's orders polled by update time, so a lost webhook costs
+    minutes. Should a fallback run overlap the worker, every effect still applies once.
 
 `push_outbox`
     Claims due outbox events of the types below, groups the products they name per connected
@@ -56,8 +60,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from connectors import registry
 from connectors.base import Connector
-from syncstore import alerts, events, inventory, outbox, recovery, snapshot, sync
+from syncstore import alerts, events, inventory, outbox, recovery, snapshot, sync, workers
 from syncstore.db.engine import transaction
 from syncstore.db.models import (
     OutboxEvent,
@@ -67,6 +72,7 @@ from syncstore.db.models import (
     ProductVariant,
 )
 from syncstore.db.types import utcnow
+from syncstore.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +85,8 @@ BULK_REQUESTED: Final = "sync.bulk_requested"
 OUTBOX_EVENT_TYPES: Final = (*PRODUCT_EVENTS, INVENTORY_CHANGED, CONFLICT_RESOLVED, BULK_REQUESTED)
 
 # Marketplace authorization events by platform and the platform's own type.
-_REVOKED: Final = {("shopee", "2"), ("tiktokshop", "6")}
-_EXPIRING: Final = {("shopee", "12"), ("tiktokshop", "7")}
+_REVOKED: Final = {(spec.name, code) for spec in registry.platforms() for code in spec.revoked_event_types}
+_EXPIRING: Final = {(spec.name, code) for spec in registry.platforms() for code in spec.expiring_event_types}
 # A product edit, a promotion's reserved stock (Shopee code 8) or an audit result (TikTok Shop type 5):
 # each is "read this item again", never a stock move of its own.
 _ITEM_KINDS: Final = ("product_change", "stock_change", "product_audit")
@@ -103,6 +109,8 @@ class _Tally:
     failed: int = 0
     shops: set[int] = field(default_factory=set)
     variants: set[int] = field(default_factory=set)
+    # The `inventory.changed` outbox events the applied orders published, held while this pass pushes their stock.
+    announcements: list[outbox.ClaimedEvent] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -184,7 +192,12 @@ def _finish(engine: sa.Engine, batch: Sequence[events.Event], tally: _Tally, *, 
 
 
 def _apply_orders(
-    engine: sa.Engine, connection_id: int, batch: Sequence[events.Event], connectors: ConnectorFactory, tally: _Tally
+    engine: sa.Engine,
+    connection_id: int,
+    batch: Sequence[events.Event],
+    connectors: ConnectorFactory,
+    tally: _Tally,
+    holder: str,
 ) -> None:
     """One shop's order events: one get_orders call, then each order applied with its events marked, atomically."""
     by_order: dict[str, list[events.Event]] = defaultdict(list)
@@ -206,6 +219,10 @@ def _apply_orders(
                 connection = session.get_one(PlatformConnection, connection_id)
                 effect = inventory.apply_order(session, connection, order)
                 events.mark_processed(session, [event.id for event in order_events])
+                # This pass pushes the stock itself: the announcement commits held, no other consumer pushes it.
+                held = (
+                    outbox.hold(session, [effect.announcement_id], worker_id=holder) if effect.announcement_id else []
+                )
         except Exception as error:
             _fail_events(engine, order_events, error, tally)
             continue
@@ -213,21 +230,46 @@ def _apply_orders(
             logger.info("order %s: lines %s match no master variant", order_id, ", ".join(effect.unknown_lines))
         tally.completed += len(order_events)
         tally.variants.update(effect.variant_ids)
+        tally.announcements.extend(held)
 
 
-def _push_stock(engine: sa.Engine, variant_ids: set[int], connectors: ConnectorFactory, run_id: str | None) -> set[int]:
-    """Push the new available stock everywhere; the shops reached. A failure is logged, not raised (see above)."""
+def _push_stock(
+    engine: sa.Engine,
+    variant_ids: set[int],
+    connectors: ConnectorFactory,
+    run_id: str | None,
+    announcements: Sequence[outbox.ClaimedEvent],
+) -> set[int]:
+    """Push the new available stock everywhere and settle the held announcements; the shops reached.
+
+    Pushed to every shop without a failed change: the announcements are completed (the stock was
+    pushed once). Otherwise they are failed and the outbox retries the push after its back-off;
+    the shops already reached then see no change (their stock is already the pushed value).
+    A failure is logged, not raised.
+    """
+    error, shops = _push_everywhere(engine, variant_ids, connectors, run_id)
+    outbox.settle(engine, announcements, error)
+    if error:
+        logger.warning("pushing stock of %d variant(s) failed (the outbox retries it): %s", len(variant_ids), error)
+    return shops
+
+
+def _push_everywhere(
+    engine: sa.Engine, variant_ids: set[int], connectors: ConnectorFactory, run_id: str | None
+) -> tuple[str | None, set[int]]:
+    """Push these variants' stock to every shop listing them; (None or why it failed, the shops reached)."""
     if not variant_ids:
-        return set()
+        return None, set()
     try:
         reports = sync.push_stock(engine, sorted(variant_ids), connectors, run_id=run_id)
     except Exception as error:
-        logger.warning("pushing stock of %d variant(s) failed (the outbox retries it): %s", len(variant_ids), error)
-        return set()
-    for report in reports:
-        if report.failed:
-            logger.warning("stock push to connection %s: %d change(s) failed", report.connection_id, report.failed)
-    return {report.connection_id for report in reports}
+        return f"stock push: {_describe(error)}", set()
+    failed = [report for report in reports if report.failed]
+    shops = {report.connection_id for report in reports}
+    if failed:
+        detail = ", ".join(f"connection {r.connection_id}: {r.failed} failed" for r in failed)
+        return f"stock push: {detail}", shops
+    return None, shops
 
 
 def _bound_products(session: Session, connection_id: int, item_ids: Sequence[str]) -> list[int]:
@@ -307,9 +349,10 @@ def process_events(
             ignored.append(event)
     _finish(engine, ignored, tally, ignored=True)
     # Orders first: stock is what buyers see, and a stock event then pulls stock the ledger already knows.
+    holder = f"events:{run_id or uuid.uuid4().hex}"
     for connection_id, order_events in orders.items():
-        _apply_orders(engine, connection_id, order_events, connectors, tally)
-    tally.shops |= _push_stock(engine, tally.variants, connectors, run_id)
+        _apply_orders(engine, connection_id, order_events, connectors, tally, holder)
+    tally.shops |= _push_stock(engine, tally.variants, connectors, run_id, tally.announcements)
     for connection_id, item_events in items.items():
         _apply_item_changes(engine, connection_id, item_events, connectors, run_id, tally)
     for connection_id, event in authorizations:
@@ -366,50 +409,109 @@ def serve_events(
     limit: int = 500,
     recovery_interval_s: float | None = None,
     clock: Callable[[], float] = time.monotonic,
+    worker_id: str | None = None,
+    heartbeat_interval_s: float | None = None,
+    drain_outbox: bool = True,
 ) -> int:
-    """Process marketplace events as they arrive until `stop` is set; the number of events handled.
+    """Consume both queues as work arrives until `stop` is set; the number of marketplace events handled.
 
-    Polls `event_work` every `poll_interval_s` while idle and goes straight on while events keep
-    coming. A database error is logged and reported once (a `database_error` alert, POSTed to the
-    alert webhook unrecorded when the database cannot take it), then retried after `error_pause_s`;
+    Each pass runs `process_events`, then `push_outbox` (unless `drain_outbox` is False): the worker
+    is the one consumer of both queues. Looks again every `poll_interval_s` while idle and goes
+    straight on while work keeps coming. With a `worker_id` it records a heartbeat
+    (`syncstore.workers.beat`) every `heartbeat_interval_s` (default `worker_heartbeat_seconds`),
+    which keeps Dagster's queue sensors quiet, and removes it when it stops.
+
+    A database error is logged and reported once (a `database_error` alert, POSTed to the alert
+    webhook unrecorded when the database cannot take it), then retried after `error_pause_s`;
     the loop itself never dies of one. The outage is remembered and recorded as a `database_error`
     alert (when it began, when it ended, the error) as soon as the database answers again (S9).
     """
     handled = 0
     outage: DatabaseOutage | None = None
     last_recovery: float | None = None
-    while not stop.is_set():
-        if recovery_interval_s is not None and recovery.due(last_recovery, clock(), recovery_interval_s):
-            last_recovery = clock()
-            try:
-                recovered = recovery.recover(engine, connectors, run_id="events-worker")
-                if recovered.transitions or recovered.lost_pushes_stored:
-                    logger.info(
-                        "recovery: %d lost push(es) stored, %d ledger transition(s) from order polls",
-                        recovered.lost_pushes_stored, recovered.transitions,
+    last_beat: float | None = None
+    beat_every = heartbeat_interval_s if heartbeat_interval_s is not None else get_settings().worker_heartbeat_seconds
+    try:
+        while not stop.is_set():
+            if worker_id is not None and (last_beat is None or clock() - last_beat >= beat_every):
+                last_beat = clock()
+                _beat(engine, worker_id)
+            report = _serve_pass(engine, connectors, limit, recovery_interval_s, last_recovery, clock, drain_outbox)
+            if report.recovered_at is not None:
+                last_recovery = report.recovered_at
+            if report.error is not None:
+                if outage is None:
+                    outage = DatabaseOutage(since=utcnow(), error=type(report.error).__name__)
+                    logger.warning("events worker: the database failed (%s); retrying", outage.error)
+                    # Recorded if the database still takes writes, else POSTed to the alert webhook unrecorded.
+                    alerts.report_failure(
+                        engine, alerts.DATABASE_ERROR, "events-worker",
+                        f"the events worker lost the database: {report.error}",
+                        details={"error": outage.error, "down_since": outage.since.isoformat()},
                     )  # fmt: skip
-            except Exception as error:
-                logger.warning("recovery pass failed (%s); next pass in %.0f s", error, recovery_interval_s)
-        try:
-            report = process_events(engine, connectors, limit=limit, run_id="events-worker")
-        except SQLAlchemyError as error:
-            if outage is None:
-                outage = DatabaseOutage(since=utcnow(), error=type(error).__name__)
-                logger.warning("events worker: the database failed (%s); retrying", outage.error)
-                # Recorded if the database still takes writes, else POSTed to the alert webhook unrecorded.
-                alerts.report_failure(
-                    engine, alerts.DATABASE_ERROR, "events-worker", f"the events worker lost the database: {error}",
-                    details={"error": outage.error, "down_since": outage.since.isoformat()},
-                )  # fmt: skip
-            stop.wait(error_pause_s)
-            continue
-        if outage is not None and record_database_outage(engine, "events-worker", outage, who="the events worker"):
-            outage = None  # else the database answered a read but not the write: tried again next pass
-        handled += report.completed + report.failed
-        # Idle, or only failures (they are retried on a later pass): wait before the next look.
-        if report.claimed == 0 or report.completed == 0:
-            stop.wait(poll_interval_s)
+                stop.wait(error_pause_s)
+                continue
+            if outage is not None and record_database_outage(engine, "events-worker", outage, who="the events worker"):
+                outage = None  # else the database answered a read but not the write: tried again next pass
+            handled += report.handled
+            # Idle, or only failures (they are retried on a later pass): wait before the next look.
+            if not report.progressed:
+                stop.wait(poll_interval_s)
+    finally:
+        if worker_id is not None:
+            try:
+                workers.forget(engine, worker_id)
+            except SQLAlchemyError as error:
+                logger.warning("events worker: its heartbeat was not removed (%s)", type(error).__name__)
     return handled
+
+
+def _beat(engine: sa.Engine, worker_id: str) -> None:
+    try:
+        workers.beat(engine, worker_id)
+    except SQLAlchemyError as error:  # the pass that follows reports the outage
+        logger.warning("events worker: heartbeat not recorded (%s)", type(error).__name__)
+
+
+@dataclass(frozen=True)
+class _Pass:
+    handled: int = 0
+    progressed: bool = False
+    recovered_at: float | None = None
+    error: SQLAlchemyError | None = None
+
+
+def _serve_pass(
+    engine: sa.Engine,
+    connectors: ConnectorFactory,
+    limit: int,
+    recovery_interval_s: float | None,
+    last_recovery: float | None,
+    clock: Callable[[], float],
+    drain_outbox: bool,
+) -> _Pass:
+    """One pass of the worker: recovery when due, then the marketplace events, then the outbox."""
+    recovered_at = None
+    if recovery_interval_s is not None and recovery.due(last_recovery, clock(), recovery_interval_s):
+        recovered_at = clock()
+        try:
+            recovered = recovery.recover(engine, connectors, run_id="events-worker")
+            if recovered.transitions or recovered.lost_pushes_stored:
+                logger.info(
+                    "recovery: %d lost push(es) stored, %d ledger transition(s) from order polls",
+                    recovered.lost_pushes_stored, recovered.transitions,
+                )  # fmt: skip
+        except Exception as error:
+            logger.warning("recovery pass failed (%s); next pass in %.0f s", error, recovery_interval_s)
+    try:
+        report = process_events(engine, connectors, limit=limit, run_id="events-worker")
+        pushed = push_outbox(engine, connectors, limit=limit, run_id="events-worker") if drain_outbox else None
+    except SQLAlchemyError as error:
+        return _Pass(recovered_at=recovered_at, error=error)
+    progressed = (report.claimed > 0 and report.completed > 0) or (
+        pushed is not None and pushed.claimed > 0 and pushed.completed > 0
+    )
+    return _Pass(report.completed + report.failed, progressed, recovered_at)
 
 
 # --- the outbox -----------------------------------------------------------------------------
@@ -486,24 +588,6 @@ def _sync_shops(
     return outcome
 
 
-def _push_outbox_stock(
-    engine: sa.Engine, variant_ids: set[int], connectors: ConnectorFactory, run_id: str | None
-) -> tuple[str | None, set[int]]:
-    """Push stock for inventory.changed events; (None or the reason it failed, the shops reached)."""
-    if not variant_ids:
-        return None, set()
-    try:
-        reports = sync.push_stock(engine, sorted(variant_ids), connectors, run_id=run_id)
-    except Exception as error:
-        return f"stock push: {_describe(error)}", set()
-    failed = [report for report in reports if report.failed]
-    shops = {report.connection_id for report in reports}
-    if failed:
-        detail = ", ".join(f"connection {r.connection_id}: {r.failed} failed" for r in failed)
-        return f"stock push: {detail}", shops
-    return None, shops
-
-
 def push_outbox(
     engine: sa.Engine, connectors: ConnectorFactory, *, limit: int = 500, run_id: str | None = None
 ) -> DispatchReport:
@@ -515,7 +599,7 @@ def push_outbox(
     with transaction(engine) as session:
         work = _plan_outbox(session, claimed)
     shop_outcome = _sync_shops(engine, work, connectors, run_id)
-    stock_error, stock_shops = _push_outbox_stock(engine, work.stock_variants, connectors, run_id)
+    stock_error, stock_shops = _push_everywhere(engine, work.stock_variants, connectors, run_id)
     errors: dict[int, str] = dict(work.invalid)
     for event_id, shops in work.shops_of_event.items():
         reasons = [reason for shop in sorted(shops) if (reason := shop_outcome.get(shop))]

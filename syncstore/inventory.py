@@ -25,6 +25,7 @@ from syncstore import audit, outbox
 from syncstore.auth import Actor, Permission, requires
 from syncstore.db.models import (
     InventoryHistory,
+    OutboxEvent,
     PlatformConnection,
     PlatformListing,
     PlatformListingSku,
@@ -142,8 +143,8 @@ def _change(
     variant.stock, variant.reserved = on_hand, reserved
 
 
-def _announce(session: Session, variant_ids: Sequence[int], cause: str) -> None:
-    outbox.publish(
+def _announce(session: Session, variant_ids: Sequence[int], cause: str) -> OutboxEvent:
+    return outbox.publish(
         session,
         aggregate_type="inventory",
         aggregate_id=",".join(str(v) for v in sorted(variant_ids))[:64],
@@ -231,6 +232,9 @@ class OrderEffect:
     already_applied: tuple[str, ...]
     unknown_lines: tuple[str, ...]  # lines whose SKU is bound to no master variant
     variant_ids: tuple[int, ...] = ()  # variants whose stock moved now
+    # The `inventory.changed` outbox event announcing the move (None when nothing moved): a caller that pushes
+    # the stock itself holds it (`outbox.hold`) and completes it, so the stock is pushed once.
+    announcement_id: int | None = None
 
     @property
     def variant_changed(self) -> bool:
@@ -321,6 +325,11 @@ def apply_order(session: Session, connection: PlatformConnection, order: RemoteO
             applied.append(key)
             changed.add(variant.id)
     session.flush()
+    announcement_id = None
     if changed:
-        _announce(session, sorted(changed), f"order {order.order_id}")
-    return OrderEffect(order.order_id, tuple(applied), tuple(already), tuple(unknown), tuple(sorted(changed)))
+        announcement = _announce(session, sorted(changed), f"order {order.order_id}")
+        session.flush()
+        announcement_id = announcement.id
+    return OrderEffect(
+        order.order_id, tuple(applied), tuple(already), tuple(unknown), tuple(sorted(changed)), announcement_id
+    )

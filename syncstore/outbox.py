@@ -19,6 +19,10 @@ their own, which is why these functions take an engine rather than a session:
   nothing. A worker that dies mid-job simply lets its lease run out; the event is claimed again and
   the push carries `ClaimedEvent.idempotency_key`, the same on every attempt, so the platform sees
   one effect (O3).
+* `hold` leases events in the transaction that publishes them, for a caller that does their work
+  at once (the events worker pushing an order's stock): no other consumer claims them, and the
+  caller completes them when its push went through or fails them (the outbox retries). One push
+  per change, never a second consumer racing the first.
 * Every claim counts as an attempt. `fail` backs off exponentially with jitter and marks the event
   `failed` after `outbox_max_attempts` (O5); an event whose worker kept dying is marked `failed` by
   the next claim once its attempts are used up, so a poison event cannot crash workers forever.
@@ -238,6 +242,62 @@ def claim(
     return claimed
 
 
+def hold(
+    session: Session,
+    event_ids: Sequence[int],
+    *,
+    worker_id: str,
+    lease_seconds: int | None = None,
+    now: datetime | None = None,
+) -> list[ClaimedEvent]:
+    """Lease events the caller has just published, in the caller's transaction: it does their work itself.
+
+    The events commit already held (attempts 1, leased for `outbox_lease_seconds`), so no other
+    consumer claims them in the meantime. The caller then `complete_many`s them when its own push
+    went through, or `fail`s them: the outbox is the retry path. If the caller dies before either,
+    the lease runs out and the events are claimed as usual.
+    """
+    if not worker_id.strip():
+        raise InvalidInput({"worker_id": "must not be empty"})
+    ids = sorted(set(event_ids))
+    if not ids:
+        return []
+    lease = get_settings().outbox_lease_seconds if lease_seconds is None else lease_seconds
+    if lease < 1:
+        raise InvalidInput({"lease_seconds": "must be at least 1"})
+    token = f"{worker_id.strip()[:31]}:{uuid.uuid4().hex}"
+    at = utcnow() if now is None else now
+    until = at + timedelta(seconds=lease)
+    session.flush()
+    rows = session.execute(
+        sa.update(OutboxEvent)
+        .where(OutboxEvent.id.in_(ids), *_claimable(at, None))
+        .values(locked_until=until, locked_by=token, attempts=OutboxEvent.attempts + 1)
+        .returning(
+            OutboxEvent.id,
+            OutboxEvent.aggregate_type,
+            OutboxEvent.aggregate_id,
+            OutboxEvent.event_type,
+            OutboxEvent.payload,
+            OutboxEvent.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [
+        ClaimedEvent(
+            id=row.id,
+            aggregate_type=row.aggregate_type,
+            aggregate_id=row.aggregate_id,
+            event_type=row.event_type,
+            payload=row.payload,
+            attempts=row.attempts,
+            claim_token=token,
+            locked_until=until,
+        )
+        for row in sorted(rows, key=lambda r: r.id)
+    ]
+
+
 def complete(engine: sa.Engine, event_id: int, claim_token: str, *, now: datetime | None = None) -> bool:
     """Mark the event done if `claim_token` still holds it; False (and no change) if it does not."""
     with transaction(engine) as session:
@@ -274,6 +334,17 @@ def complete_many(engine: sa.Engine, events: Iterable[ClaimedEvent], *, now: dat
             ).scalars()
             done.update(rows)
     return done
+
+
+def settle(engine: sa.Engine, held: Sequence[ClaimedEvent], error: str | None, *, now: datetime | None = None) -> None:
+    """Complete held events whose work went through (`error` None), else `fail` each with `error` (retried later)."""
+    if not held:
+        return
+    if error is None:
+        complete_many(engine, held, now=now)
+        return
+    for event in held:
+        fail(engine, event.id, event.claim_token, error, now=now)
 
 
 def backoff_seconds(attempts: int, *, rng: random.Random | None = None) -> float:

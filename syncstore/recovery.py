@@ -23,6 +23,7 @@ every `order_poll_seconds`; the Dagster schedule `recover_orders` does the same 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,7 +31,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from connectors.base import Connector
-from syncstore import inventory, sync, webhooks
+from syncstore import inventory, outbox, sync, webhooks
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection
 from syncstore.db.types import utcnow
@@ -52,6 +53,8 @@ class PollReport:
     transitions: int = 0
     variant_ids: set[int] = field(default_factory=set)
     error: str | None = None
+    # The `inventory.changed` outbox events of the applied orders, held until `recover` has pushed their stock.
+    held: list[outbox.ClaimedEvent] = field(default_factory=list)
 
 
 @dataclass
@@ -87,11 +90,14 @@ def poll_shop_orders(
     *,
     now: datetime | None = None,
     overlap: timedelta = timedelta(minutes=5),
+    hold_as: str | None = None,
 ) -> PollReport:
     """Apply every order of this shop updated since its cursor; the cursor moves only when all are applied.
 
     The first poll of a shop starts at the time it was connected: orders placed before are already
-    in the stock the merchant imported.
+    in the stock the merchant imported. With `hold_as`, the `inventory.changed` outbox events of the
+    applied orders commit held by that worker (`outbox.hold`, kept in `PollReport.held`): the
+    caller pushes their stock itself and settles them.
     """
     until = now or utcnow()
     with transaction(engine) as session:
@@ -99,13 +105,20 @@ def poll_shop_orders(
         cursor = connection.order_cursor or connection.created_at
     since = min(cursor - overlap, until)
     report = PollReport(connection_id, since, until)
-    for order in connector.list_changed_orders(since, until):
-        with transaction(engine) as session:
-            connection = session.get_one(PlatformConnection, connection_id)
-            effect = inventory.apply_order(session, connection, order)
-        report.orders += 1
-        report.transitions += len(effect.applied)
-        report.variant_ids.update(effect.variant_ids)
+    try:
+        for order in connector.list_changed_orders(since, until):
+            with transaction(engine) as session:
+                connection = session.get_one(PlatformConnection, connection_id)
+                effect = inventory.apply_order(session, connection, order)
+                if effect.announcement_id is not None and hold_as is not None:
+                    report.held += outbox.hold(session, [effect.announcement_id], worker_id=hold_as)
+            report.orders += 1
+            report.transitions += len(effect.applied)
+            report.variant_ids.update(effect.variant_ids)
+    except Exception as error:
+        # The stock of the orders applied so far goes out through the outbox (after its back-off).
+        outbox.settle(engine, report.held, f"order poll of connection {connection_id}: {type(error).__name__}")
+        raise
     with transaction(engine) as session:
         connection = session.get_one(PlatformConnection, connection_id, with_for_update=True)
         if connection.order_cursor is None or connection.order_cursor < until:
@@ -119,7 +132,12 @@ def poll_shop_orders(
 
 
 def poll_orders(
-    engine: sa.Engine, connectors: ConnectorFactory, *, now: datetime | None = None, settings: Settings | None = None
+    engine: sa.Engine,
+    connectors: ConnectorFactory,
+    *,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+    hold_as: str | None = None,
 ) -> list[PollReport]:
     """Poll every connected shop; one shop's failure is reported and the others go on."""
     settings = settings or get_settings()
@@ -127,7 +145,10 @@ def poll_orders(
     reports = []
     for connection_id, _platform in _connected(engine):
         try:
-            reports.append(poll_shop_orders(engine, connection_id, connectors(connection_id), now=now, overlap=overlap))
+            connector = connectors(connection_id)
+            reports.append(
+                poll_shop_orders(engine, connection_id, connector, now=now, overlap=overlap, hold_as=hold_as)
+            )
         except Exception as error:
             logger.warning("order poll of connection %s failed: %s", connection_id, error)
             until = now or utcnow()
@@ -165,14 +186,28 @@ def recover(
     settings: Settings | None = None,
     run_id: str | None = None,
 ) -> RecoveryReport:
-    """Lost pushes, then order polls, then the stock that moved pushed to every channel."""
+    """Lost pushes, then order polls, then the stock that moved pushed to every channel.
+
+    The stock is pushed once: the `inventory.changed` events the polled orders published stay held
+    until this push, then are completed (or failed, and the outbox retries the push).
+    """
     report = RecoveryReport()
     report.lost_pushes_stored, report.lost_push_errors = recover_lost_pushes(engine, connectors, now=now)
-    report.polls = poll_orders(engine, connectors, now=now, settings=settings)
+    holder = f"recovery:{run_id or uuid.uuid4().hex}"
+    report.polls = poll_orders(engine, connectors, now=now, settings=settings, hold_as=holder)
     moved: set[int] = set().union(*(poll.variant_ids for poll in report.polls)) if report.polls else set()
+    held = [event for poll in report.polls for event in poll.held]
     if moved:
-        reports = sync.push_stock(engine, sorted(moved), connectors, run_id=run_id)
+        try:
+            reports = sync.push_stock(engine, sorted(moved), connectors, run_id=run_id)
+        except Exception as error:
+            outbox.settle(engine, held, f"stock push: {type(error).__name__}: {error}")
+            raise
         report.pushed_to = {shop.connection_id for shop in reports}
+        failed = [f"connection {shop.connection_id}: {shop.failed} failed" for shop in reports if shop.failed]
+        outbox.settle(engine, held, f"stock push: {', '.join(failed)}" if failed else None)
+    else:
+        outbox.settle(engine, held, None)
     return report
 
 

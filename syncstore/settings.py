@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     outbox_backoff_base_seconds: float = Field(default=2.0, gt=0)
     outbox_backoff_max_seconds: float = Field(default=300.0, gt=0)
 
+    # The events worker (syncstore.workers): the one consumer of both queues while its heartbeat is fresh.
+    worker_heartbeat_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the events worker records that it is alive; Dagster's queue sensors start runs "
+        "only when no heartbeat is younger than 3 times this.",
+    )
+
     # W9: the polling backstop for lost webhooks (syncstore.recovery).
     order_poll_seconds: float = Field(
         default=120.0, gt=0, description="How often every connected shop's orders are polled by update time."

@@ -624,3 +624,23 @@ class Alert(Base):
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.Index(None, "status", "last_seen_at"),)
+
+
+class WorkerHeartbeat(Base):
+    """A long-running worker saying it is alive: one row per worker process, `last_seen_at` refreshed every few seconds.
+
+    Dagster's queue sensors read it: while an events worker's heartbeat is fresh they start no run
+    (the worker is the one consumer of the queues); when none is, they are the fallback.
+    """
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    # events (the only kind so far)
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    host: Mapped[str] = mapped_column(sa.String(255))
+    pid: Mapped[int] = mapped_column()
+    started_at: Mapped[datetime] = _created()
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.Index(None, "kind", "last_seen_at"),)

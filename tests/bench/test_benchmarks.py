@@ -50,6 +50,15 @@ def test_app_benchmark_times_the_products_page_and_the_editor() -> None:
     assert figures["products_page_s"] > 0 and figures["product_editor_s"] > 0
 
 
+def test_propagation_benchmark_moves_stock_with_one_push_per_order_per_shop() -> None:
+    figures = run_bench(
+        "bench.propagation", "--orders", "4", "--gap-min", "0.2", "--gap-max", "0.6", "--deadline", "60",
+        "--settle", "3",
+    )  # fmt: skip
+    assert figures["orders"] == 4 and figures["lost"] == 0
+    assert figures["pushes_per_order"] == 1.0
+
+
 def test_api_calls_benchmark_compares_calls_with_the_batch_minimum() -> None:
     figures = run_bench("bench.api_calls", "--products", "200")
     assert figures["calls"] >= figures["minimum"] > 0

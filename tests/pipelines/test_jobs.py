@@ -9,9 +9,9 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from pipelines.jobs import apply_events, push_changes, refresh_tokens, retention_job
+from pipelines.jobs import apply_events, push_changes, recover_orders, refresh_tokens, retention_job
 from pipelines.resources import DatabaseResource
-from syncstore import catalog, events, snapshot, sync
+from syncstore import catalog, events, snapshot, sync, workers
 from syncstore.db.engine import transaction
 from syncstore.db.models import OutboxEvent, SyncLog
 from syncstore.db.types import utcnow
@@ -73,3 +73,15 @@ def test_housekeeping_jobs_run_on_an_empty_system(engine: sa.Engine) -> None:
     assert retention.success and op_metadata(retention, "apply_retention")["sync_logs_archived"] == 1
     refresh = refresh_tokens.execute_in_process(resources={"database": database})
     assert refresh.success and op_metadata(refresh, "refresh_expiring_tokens")["refreshed"] == 0
+
+
+def test_recover_orders_leaves_the_recovery_to_a_running_events_worker(world: MarketplaceWorld) -> None:
+    workers.beat(world.engine, workers.worker_id())
+    result = recover_orders.execute_in_process(resources=resources(world))
+    assert result.success and op_metadata(result, "recover_missed_orders") == {
+        "skipped": "the events worker is running"
+    }
+
+    workers.forget(world.engine, workers.worker_id())  # no worker: the schedule's run is the recovery
+    result = recover_orders.execute_in_process(resources=resources(world))
+    assert result.success and op_metadata(result, "recover_missed_orders")["shops_polled"] == 2

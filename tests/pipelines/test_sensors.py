@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
@@ -11,11 +11,12 @@ import sqlalchemy as sa
 
 from connectors.shopee import parse_push
 from pipelines import sensors
+from pipelines.jobs import push_changes
 from pipelines.resources import DatabaseResource
-from syncstore import connections, crypto, events, outbox
+from syncstore import connections, crypto, events, outbox, workers
 from syncstore.auth import Actor
 from syncstore.db.engine import transaction
-from syncstore.db.models import Alert
+from syncstore.db.models import Alert, OutboxEvent
 from syncstore.webhooks import record_for, store_batch
 from tests.syncstore.test_hardening_outage import database_alerts, outage_of
 
@@ -186,3 +187,71 @@ def test_the_alerts_sensor_records_a_database_outage_once_the_database_is_back(
     assert back.skip_message == "no new alert"
     evaluate(sensors.alerts_sensor, instance, database, cursor=back.cursor)
     assert [a.occurrences for a in database_alerts(engine)] == [alert.occurrences]
+
+
+# --- the fallback: the events worker is the consumer; the sensors stand in only when it is gone ----------------
+
+
+def test_the_queue_sensors_stay_quiet_while_the_events_worker_beats(
+    engine: sa.Engine, instance: dg.DagsterInstance, database: DatabaseResource
+) -> None:
+    publish_outbox_event(engine)
+    store_order_event(engine, "260101BEAT")
+    workers.beat(engine, workers.worker_id())
+
+    for sensor in (sensors.outbox_sensor, sensors.events_sensor):
+        result = evaluate(sensor, instance, database)
+        assert result.run_requests == []
+        assert "the events worker is running (heartbeat " in (result.skip_message or "")
+
+
+def test_the_queue_sensors_take_over_when_the_heartbeat_is_stale(
+    engine: sa.Engine, instance: dg.DagsterInstance, database: DatabaseResource
+) -> None:
+    publish_outbox_event(engine)
+    store_order_event(engine, "260101STALE")
+    workers.beat(engine, workers.worker_id(), now=datetime.now(UTC) - timedelta(seconds=workers.stale_after_s() + 5))
+
+    assert len(evaluate(sensors.outbox_sensor, instance, database).run_requests or []) == 1
+    assert len(evaluate(sensors.events_sensor, instance, database).run_requests or []) == 1
+
+
+def test_no_run_is_queued_behind_one_that_will_take_the_waiting_work(
+    engine: sa.Engine, instance: dg.DagsterInstance, database: DatabaseResource
+) -> None:
+    publish_outbox_event(engine)
+    first = evaluate(sensors.outbox_sensor, instance, database)
+    assert len(first.run_requests or []) == 1
+    instance.create_run_for_job(job_def=push_changes, status=dg.DagsterRunStatus.STARTED)
+
+    # New work arrives while that run is busy: no run queued behind it; the first tick after it ends takes the work.
+    publish_outbox_event(engine, product_id=2)
+    result = evaluate(sensors.outbox_sensor, instance, database, cursor=first.cursor)
+    assert result.run_requests == [] and "already queued or running" in (result.skip_message or "")
+
+
+def test_work_not_due_yet_launches_no_run(
+    engine: sa.Engine, instance: dg.DagsterInstance, database: DatabaseResource
+) -> None:
+    publish_outbox_event(engine)
+    with transaction(engine) as session:  # a failed attempt backing off
+        session.execute(sa.update(OutboxEvent).values(next_attempt_at=datetime.now(UTC) + timedelta(minutes=5)))
+    result = evaluate(sensors.outbox_sensor, instance, database)
+    assert result.run_requests == [] and "nothing to do" in (result.skip_message or "")
+
+
+def test_the_recovery_schedule_leaves_the_recovery_to_a_running_events_worker(
+    engine: sa.Engine, instance: dg.DagsterInstance, database: DatabaseResource
+) -> None:
+    from pipelines.schedules import recover_orders_schedule
+
+    def tick() -> object:
+        context = dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=datetime.now(UTC), resources={"database": database}
+        )
+        return recover_orders_schedule(context)
+
+    assert isinstance(tick(), dg.RunRequest)  # no worker: Dagster polls the orders
+    workers.beat(engine, workers.worker_id())
+    skipped = tick()
+    assert isinstance(skipped, dg.SkipReason) and "events worker" in (skipped.skip_message or "")

@@ -5,17 +5,18 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from connectors.base import MarketplaceEvent
+from connectors.base import Connector, ConnectorError, MarketplaceEvent, WriteResult
 from connectors.shopee import parse_push
 from connectors.tiktokshop import parse_webhook
-from syncstore import catalog, conflicts, dispatch, events, inventory, snapshot, sync
+from syncstore import catalog, conflicts, dispatch, events, inventory, recovery, snapshot, sync
 from syncstore.db.engine import transaction
 from syncstore.db.models import InventoryHistory, MasterProduct, OutboxEvent, PlatformConnection, PlatformEvent
 from syncstore.webhooks import StoreOutcome, record_for, store_batch
@@ -223,3 +224,109 @@ def test_the_events_worker_moves_stock_as_orders_arrive_until_stopped(
     assert not worker.is_alive() and handled == [1]
     assert world.shown(world.tiktok_connection, variant_id)["stock"] == 6
     assert level(world, variant_id).reserved == 4
+
+
+# --- one push per order per shop (issue 15 item 6) -------------------------------------------------
+
+
+class _Hooked:
+    """A connector whose first `update_stock` call runs `before` first (a concurrent consumer, an outage...)."""
+
+    def __init__(self, inner: Connector, before: Callable[[], None]) -> None:
+        self._inner, self._before = inner, before
+
+    def update_stock(self, item_id: str, stock: Mapping[str, int]) -> WriteResult:
+        before, self._before = self._before, lambda: None
+        before()
+        return self._inner.update_stock(item_id, stock)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def stock_writes(world: MarketplaceWorld) -> tuple[int, int]:
+    """Every stock write each simulator received (effective or not): (Shopee, TikTok Shop)."""
+    return (len(world.shopee.write_log.entries(field_name="stock")),
+            len(world.tiktok.write_log.entries(field_name="stock")))  # fmt: skip
+
+
+def announcements(world: MarketplaceWorld) -> list[OutboxEvent]:
+    with transaction(world.engine) as session:
+        query = sa.select(OutboxEvent).where(OutboxEvent.event_type == "inventory.changed").order_by(OutboxEvent.id)
+        return list(session.scalars(query))
+
+
+def test_an_order_pushes_its_stock_once_per_shop_even_with_the_outbox_consumer_running_meanwhile(
+    world: MarketplaceWorld, mug: MasterProduct
+) -> None:
+    variant_id = mug.variants[0].id
+    world.shopee.write_log.clear()
+    world.tiktok.write_log.clear()
+    order_on_shopee(world, variant_id, 3)
+    outbox_runs: list[dispatch.DispatchReport] = []
+
+    def connectors(connection_id: int) -> Connector:
+        # While the events path pushes, the outbox consumer runs too (a fallback run, or the worker's next pass).
+        connector = world.connector(connection_id)
+        if connection_id != world.shopee_connection:
+            return connector
+        return _Hooked(connector, lambda: outbox_runs.append(dispatch.push_outbox(world.engine, world.connector)))  # type: ignore[return-value]
+
+    report = dispatch.process_events(world.engine, connectors)
+    after = dispatch.push_outbox(world.engine, world.connector)
+
+    assert (report.completed, report.failed) == (1, 0)
+    # The order's announcement was held by the events path and completed by its push: nobody pushed it again.
+    assert [run.claimed for run in outbox_runs] == [0] and after.claimed == 0
+    assert [(event.status, event.attempts) for event in announcements(world)] == [("done", 1)]
+    assert stock_writes(world) == (1, 1)  # exactly one stock write per shop for one order
+    assert world.shown(world.tiktok_connection, variant_id)["stock"] == 7
+
+
+def test_a_failed_stock_push_of_an_order_is_retried_through_the_outbox_once(
+    world: MarketplaceWorld, mug: MasterProduct
+) -> None:
+    variant_id = mug.variants[0].id
+    world.shopee.write_log.clear()
+    world.tiktok.write_log.clear()
+    order_on_shopee(world, variant_id, 2)
+
+    def down() -> None:
+        raise ConnectorError("the platform is unreachable", platform="tiktokshop")
+
+    def connectors(connection_id: int) -> Connector:
+        connector = world.connector(connection_id)
+        return _Hooked(connector, down) if connection_id == world.tiktok_connection else connector  # type: ignore[return-value]
+
+    report = dispatch.process_events(world.engine, connectors)
+
+    assert (report.completed, report.failed) == (1, 0)  # the order is applied: the master is right
+    [event] = announcements(world)
+    assert (event.status, event.attempts, event.locked_by) == ("pending", 1, None) and event.last_error
+    assert world.shown(world.tiktok_connection, variant_id)["stock"] == 10
+    assert dispatch.outbox_work(world.engine).count == 0  # backing off
+
+    # The back-off is over: the outbox consumer pushes the stock, once.
+    with transaction(world.engine) as session:
+        session.execute(sa.update(OutboxEvent).values(next_attempt_at=datetime.now(UTC)))
+    retried = dispatch.push_outbox(world.engine, world.connector)
+
+    assert (retried.claimed, retried.completed, retried.failed) == (1, 1, 0)
+    assert world.shown(world.tiktok_connection, variant_id)["stock"] == 8
+    assert stock_writes(world) == (1, 1)  # Shopee already had it: no second write there
+
+
+def test_orders_found_by_the_order_poll_push_their_stock_once(world: MarketplaceWorld, mug: MasterProduct) -> None:
+    variant_id = mug.variants[0].id
+    item_id, model_id = world.remote_item(world.shopee_connection, variant_id)
+    world.shopee.write_log.clear()
+    world.tiktok.write_log.clear()
+    world.shopee.place_order(SHOPEE_SHOP, int(item_id), int(model_id), 1)  # its webhook is lost
+
+    report = recovery.recover(world.engine, world.connector, run_id="poll")
+    after = dispatch.push_outbox(world.engine, world.connector)
+
+    assert report.transitions == 1 and after.claimed == 0
+    assert [event.status for event in announcements(world)] == ["done"]
+    assert world.shown(world.tiktok_connection, variant_id)["stock"] == 9
+    assert stock_writes(world) == (1, 1)

@@ -473,3 +473,36 @@ def test_o2_four_workers_claim_10000_events_without_overlapping_leases(pg_engine
         f"O2: {O2_EVENTS} events, {O2_WORKERS} workers, {sum(len(c) for c, _, _ in results)} claims, "
         f"{len(crashed)} crashed and re-claimed, {elapsed:.1f} s"
     )
+
+
+def test_an_event_held_by_its_publisher_is_claimed_by_nobody_else_and_completed_by_it(engine: sa.Engine) -> None:
+    with transaction(engine) as session:
+        event = outbox.publish(session, aggregate_type="inventory", aggregate_id="1", event_type="inventory.changed",
+                               payload={"variant_ids": [1]})  # fmt: skip
+        session.flush()
+        [held] = outbox.hold(session, [event.id], worker_id="events:run-1", now=T0)
+    assert (held.attempts, held.claim_token.startswith("events:run-1:")) == (1, True)
+    assert outbox.claim(engine, worker_id="push", now=T0 + timedelta(seconds=1)) == []
+
+    outbox.settle(engine, [held], None)
+
+    assert _event(engine, held.id).status == "done"
+    assert outbox.claim(engine, worker_id="push", now=T0 + timedelta(hours=1)) == []
+
+
+def test_a_held_event_whose_work_failed_or_whose_holder_died_goes_back_to_the_outbox(engine: sa.Engine) -> None:
+    failed_id, orphan_id = _publish(engine, 2, event_type="inventory.changed")
+    with transaction(engine) as session:
+        failed, _ = outbox.hold(session, [failed_id, orphan_id], worker_id="events", now=T0)
+
+    outbox.settle(engine, [failed], "stock push: connection 2: 1 failed", now=T0)
+
+    row = _event(engine, failed_id)
+    assert (row.status, row.attempts, row.locked_by, row.last_error) == (
+        "pending", 1, None, "stock push: connection 2: 1 failed"
+    )  # fmt: skip
+    assert outbox.claim(engine, worker_id="push", now=T0 + timedelta(seconds=0.1)) == []  # backing off; held
+    # The failed one is retried after its back-off; the other's holder died: once its lease is over it is handed out.
+    after_lease = T0 + timedelta(seconds=get_settings().outbox_lease_seconds + 1)
+    later = outbox.claim(engine, worker_id="push", event_types=["inventory.changed"], now=after_lease)
+    assert sorted((event.id, event.attempts) for event in later) == [(failed_id, 2), (orphan_id, 2)]
