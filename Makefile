@@ -49,7 +49,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy syncstore connectors assets pipelines webhook_receiver streamlit_app bench demo
+	$(BIN)/mypy cli syncstore connectors assets pipelines webhook_receiver streamlit_app bench demo
 
 unit: $(STAMP)
 	$(BIN)/pytest

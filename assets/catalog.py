@@ -4,7 +4,7 @@
 import dagster as dg
 import polars as pl
 
-from pipelines.resources import DatabaseResource
+from assets.resources import DatabaseResource
 from syncstore import reconcile
 
 

@@ -17,8 +17,8 @@ import dagster as dg
 import sqlalchemy as sa
 
 from assets.catalog import master_catalog
+from assets.resources import DatabaseResource
 from assets.shops import catalog_diff, listing_sync, shop_snapshot
-from pipelines.resources import DatabaseResource
 from syncstore import alerts, conflicts, connections, events
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from assets.catalog import master_catalog
 from assets.partitions import SHOPS, connection_id_for
-from pipelines.resources import DatabaseResource, MarketplacesResource
+from assets.resources import DatabaseResource, MarketplacesResource
 from syncstore import snapshot, sync, sync_plan
 
 FULL_PULL_TAG: Final = "syncstore/full"

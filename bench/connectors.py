@@ -35,7 +35,7 @@ from connectors.simulator.common import free_port
 def simulator_process(platform: str, state_file: Path) -> Iterator[str]:
     """A simulator in its own process (so its CPU is not this process's), serving `state_file`."""
     port = free_port()
-    command = [sys.executable, "-m", "syncstore.cli", "simulator", "run", "--platform", platform, "--port", str(port)]
+    command = [sys.executable, "-m", "cli.main", "simulator", "run", "--platform", platform, "--port", str(port)]
     process = subprocess.Popen(
         [*command, "--state-file", str(state_file)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

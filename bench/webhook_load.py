@@ -448,7 +448,7 @@ def receiver_environment(
 def run_migrations(env: Mapping[str, str], timeout_s: float = 120.0) -> None:
     """`syncstore db upgrade` against env's SYNCSTORE_DATABASE_URL; raises with its output on failure."""
     result = subprocess.run(
-        [sys.executable, "-m", "syncstore.cli", "db", "upgrade"],
+        [sys.executable, "-m", "cli.main", "db", "upgrade"],
         env=dict(env),
         capture_output=True,
         text=True,
@@ -509,7 +509,7 @@ class ReceiverProcess:
         return [
             sys.executable,
             "-m",
-            "syncstore.cli",
+            "cli.main",
             "receiver",
             "run",
             "--host",

@@ -217,7 +217,7 @@ class Supervisor:
         commands[Part.RECEIVER] = [
             python,
             "-m",
-            "syncstore.cli",
+            "cli.main",
             "receiver",
             "run",
             "--host",
@@ -227,7 +227,7 @@ class Supervisor:
             "--log-level",
             "warning",
         ]
-        commands[Part.WORKER] = [python, "-m", "syncstore.cli", "worker", "events"]
+        commands[Part.WORKER] = [python, "-m", "cli.main", "worker", "events"]
         commands[Part.DAGSTER] = [
             python,
             "-m",

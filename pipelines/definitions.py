@@ -5,9 +5,9 @@ import dagster as dg
 
 from assets.catalog import master_catalog
 from assets.checks import CHECKS
+from assets.resources import default_resources
 from assets.shops import catalog_diff, listing_sync, shop_snapshot
 from pipelines.jobs import JOBS
-from pipelines.resources import default_resources
 from pipelines.schedules import SCHEDULES
 from pipelines.sensors import SENSORS
 from syncstore.logging_setup import configure_logging

@@ -17,8 +17,8 @@ from typing import Final
 import dagster as dg
 
 from assets.catalog import master_catalog
+from assets.resources import DatabaseResource, MarketplacesResource
 from assets.shops import catalog_diff, listing_sync, shop_snapshot
-from pipelines.resources import DatabaseResource, MarketplacesResource
 from syncstore import dispatch, marketplaces, recovery, retention, workers
 
 QUEUE_TAG: Final = "syncstore/queue"

@@ -10,9 +10,9 @@ from typing import Final
 import dagster as dg
 
 from assets.partitions import SHOP_TAG, SHOPS
+from assets.resources import DatabaseResource
 from assets.shops import FULL_PULL_TAG
 from pipelines.jobs import catalog_overview, reconcile, recover_orders, refresh_tokens, retention_job
-from pipelines.resources import DatabaseResource
 from syncstore import workers
 from syncstore.settings import get_settings
 

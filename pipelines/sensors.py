@@ -34,8 +34,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from assets.partitions import SHOPS, connected_shops
+from assets.resources import DatabaseResource
 from pipelines.jobs import apply_events, push_changes
-from pipelines.resources import DatabaseResource
 from syncstore import alerts, dispatch, workers
 
 # Dagster's sensor daemon evaluates sensors at most every 5 s (MIN_INTERVAL_LOOP_TIME): a smaller interval gains

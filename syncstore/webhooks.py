@@ -7,8 +7,9 @@
   `EventRecord`: what gets written. It refuses (MalformedEvent) what the database could not hold
   (ids longer than their columns, NUL characters, non-finite numbers), so one bad event can never
   fail a whole group commit. `record_from_event` does the same for reconciled events (W9).
-- `store_batch` (blocking; SQLite, or PostgreSQL from a thread) and `AsyncPostgresStore.store`
-  (PostgreSQL on the event loop) write many records in ONE transaction: `INSERT ... ON CONFLICT
+- `store_batch` (blocking; SQLite, or PostgreSQL from a thread) and the receiver's
+  `webhook_receiver.pg_store.AsyncPostgresStore` (PostgreSQL on the event loop, built on the batch
+  statement and helpers here) write many records in ONE transaction: `INSERT ... ON CONFLICT
   (platform, event_id) DO NOTHING RETURNING` into webhook_logs, then the normalized platform_events
   rows for the inserted ones (on PostgreSQL both in a single statement). UNIQUE(platform, event_id)
   is the truth for deduplication: a record whose key is already stored (or appears earlier in the
@@ -20,8 +21,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import enum
 import json
 import math
@@ -44,9 +43,6 @@ MAX_EVENT_TYPE: Final = 100
 MAX_ID: Final = 64
 MAX_HEADER_VALUE: Final = 512
 MAX_SIGNATURE: Final = 255
-WRITER_CONNECT_TIMEOUT_S: Final = 5
-WRITER_TIMEOUT_S: Final = 10
-WRITER_CONNECTIONS: Final = 1
 
 # Request headers worth keeping with an event. Authorization is NOT among them: its value (an HMAC of
 # this very body) goes to the `signature` column, truncated; nothing secret is ever stored.
@@ -272,166 +268,51 @@ Key = tuple[str, str]
 def store_batch(engine: sa.Engine, records: Sequence[EventRecord]) -> list[StoreOutcome]:
     """Write `records` (one transaction); the outcome of each, in order. Raises DatabaseUnavailable.
 
-    Blocking: call it from a worker thread. On PostgreSQL `AsyncPostgresStore` does the same on the
-    event loop.
+    Blocking: call it from a worker thread. On PostgreSQL the receiver's `AsyncPostgresStore`
+    (webhook_receiver.pg_store) does the same on the event loop.
     """
     if not records:
         return []
     try:
         return _store(engine, records)
     except Exception as error:
-        if not _is_data_error(error):
-            raise DatabaseUnavailable(_describe(error)) from error
+        if not is_data_error(error):
+            raise DatabaseUnavailable(describe_failure(error)) from error
     # One record's data broke the batch: write them one by one so only that record is refused.
     outcomes: list[StoreOutcome] = []
     for record in records:
         try:
             outcomes.extend(_store(engine, [record]))
         except Exception as error:
-            if not _is_data_error(error):
-                raise DatabaseUnavailable(_describe(error)) from error
+            if not is_data_error(error):
+                raise DatabaseUnavailable(describe_failure(error)) from error
             outcomes.append(StoreOutcome.REJECTED)
     return outcomes
 
 
 def _store(engine: sa.Engine, records: Sequence[EventRecord]) -> list[StoreOutcome]:
-    first, unique = _first_occurrences(records)
+    first, unique = first_occurrences(records)
     if engine.dialect.name == "postgresql":
         # One statement writes both tables, so it is atomic on its own: autocommit, one round trip.
         with engine.connect() as connection:
             result = connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-                _POSTGRES_BATCH, {"rows": _rows_json(unique)}
+                POSTGRES_BATCH, {"rows": batch_rows_json(unique)}
             )
             inserted = {(row[0], row[1]) for row in result}
     else:
         with engine.begin() as connection:
             inserted = _write_portable(connection, unique)
-    return _outcomes(records, first, inserted)
+    return batch_outcomes(records, first, inserted)
 
 
-class AsyncPostgresStore:
-    """`store_batch` for PostgreSQL on the event loop: psycopg async connections, no thread.
-
-    A writer thread would have to win the GIL back from a busy event loop after every network wait;
-    on the loop, a batch costs one round trip and the loop serves requests meanwhile. The statement
-    is the same single atomic statement (autocommit). Up to `connections` batches are written at
-    once, each on its own connection. One is the default: the requests that arrive while a batch
-    commits make the next batch, and a fuller batch costs the receiver and the database less per
-    event (most of a commit's cost is per statement and per WAL flush). A broken connection is
-    dropped and opened again for the next batch; a batch taking longer than `timeout_s` is
-    abandoned (503; if it did commit after all, the retry is a DUPLICATE).
-    """
-
-    def __init__(
-        self,
-        url: str | sa.URL,
-        *,
-        connections: int = WRITER_CONNECTIONS,
-        connect_timeout_s: float = WRITER_CONNECT_TIMEOUT_S,
-        timeout_s: float = WRITER_TIMEOUT_S,
-    ) -> None:
-        if connections < 1:
-            raise ValueError("connections must be at least 1")
-        parsed = sa.engine.make_url(url)
-        self._conninfo = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-        self.connections = connections
-        self._connect_timeout_s, self._timeout_s = connect_timeout_s, timeout_s
-        # Idle connection slots; None is a slot whose connection is not open (yet, or any more).
-        self._idle: list[psycopg.AsyncConnection[tuple[Any, ...]] | None] = [None] * connections
-        self._free: asyncio.Semaphore | None = None
-
-    def __repr__(self) -> str:
-        return f"AsyncPostgresStore(connections={self.connections})"  # the conninfo may hold a password
-
-    async def store(self, records: Sequence[EventRecord]) -> list[StoreOutcome]:
-        """Like `store_batch`. Raises DatabaseUnavailable."""
-        if not records:
-            return []
-        if self._free is None:
-            self._free = asyncio.Semaphore(self.connections)
-        async with self._free:
-            connection = self._idle.pop()
-            try:
-                connection, outcomes = await self._store_isolating(connection, records)
-            except _Failed as failed:
-                connection = failed.connection
-                raise DatabaseUnavailable(_describe(failed.error)) from failed.error
-            finally:
-                self._idle.append(connection)
-            return outcomes
-
-    async def aclose(self) -> None:
-        idle, self._idle = self._idle, [None] * self.connections
-        for connection in idle:
-            await _close(connection)
-
-    async def _store_isolating(
-        self, connection: psycopg.AsyncConnection[tuple[Any, ...]] | None, records: Sequence[EventRecord]
-    ) -> tuple[psycopg.AsyncConnection[tuple[Any, ...]] | None, list[StoreOutcome]]:
-        try:
-            return await self._store(connection, records)
-        except _Failed as failed:
-            if not _is_data_error(failed.error):
-                raise
-            connection = failed.connection
-        # One record's data broke the batch: write them one by one so only that record is refused.
-        outcomes: list[StoreOutcome] = []
-        for record in records:
-            try:
-                connection, outcome = await self._store(connection, [record])
-                outcomes.extend(outcome)
-            except _Failed as failed:
-                if not _is_data_error(failed.error):
-                    raise
-                connection = failed.connection
-                outcomes.append(StoreOutcome.REJECTED)
-        return connection, outcomes
-
-    async def _store(
-        self, connection: psycopg.AsyncConnection[tuple[Any, ...]] | None, records: Sequence[EventRecord]
-    ) -> tuple[psycopg.AsyncConnection[tuple[Any, ...]] | None, list[StoreOutcome]]:
-        first, unique = _first_occurrences(records)
-        try:
-            async with asyncio.timeout(self._timeout_s):
-                if connection is None or connection.closed:
-                    connection = await psycopg.AsyncConnection.connect(
-                        self._conninfo, autocommit=True, connect_timeout=max(1, int(self._connect_timeout_s))
-                    )
-                cursor = await connection.execute(_POSTGRES_BATCH, {"rows": _rows_json(unique)})
-                inserted = {(row[0], row[1]) for row in await cursor.fetchall()}
-        except Exception as error:
-            if connection is not None and (connection.broken or connection.closed or isinstance(error, TimeoutError)):
-                await _close(connection)
-                connection = None
-            raise _Failed(error, connection) from error
-        except BaseException:
-            await _close(connection)  # cancelled half way: the connection's state is unknown
-            raise
-        return connection, _outcomes(records, first, inserted)
-
-
-class _Failed(Exception):
-    """A batch statement failed; carries the connection to keep using (None: it was dropped)."""
-
-    def __init__(self, error: Exception, connection: psycopg.AsyncConnection[tuple[Any, ...]] | None) -> None:
-        super().__init__(str(error))
-        self.error, self.connection = error, connection
-
-
-async def _close(connection: psycopg.AsyncConnection[tuple[Any, ...]] | None) -> None:
-    if connection is not None:
-        with contextlib.suppress(Exception):
-            await connection.close()
-
-
-def _first_occurrences(records: Sequence[EventRecord]) -> tuple[dict[Key, int], list[EventRecord]]:
+def first_occurrences(records: Sequence[EventRecord]) -> tuple[dict[Key, int], list[EventRecord]]:
     first: dict[Key, int] = {}
     for index, record in enumerate(records):
         first.setdefault(record.key, index)
     return first, [records[index] for index in first.values()]
 
 
-def _outcomes(records: Sequence[EventRecord], first: dict[Key, int], inserted: set[Key]) -> list[StoreOutcome]:
+def batch_outcomes(records: Sequence[EventRecord], first: dict[Key, int], inserted: set[Key]) -> list[StoreOutcome]:
     """STORED for the first record of each newly inserted key; DUPLICATE for everything else."""
     return [
         StoreOutcome.STORED if record.key in inserted and first[record.key] == index else StoreOutcome.DUPLICATE
@@ -444,7 +325,7 @@ def _outcomes(records: Sequence[EventRecord], first: dict[Key, int], inserted: s
 # unpacks them faster than json_to_recordset matches field names), times as Unix seconds. They are
 # inserted into webhook_logs skipping known keys, and the new ones get their platform_events rows.
 # A statement is atomic, so this needs no explicit transaction.
-_POSTGRES_BATCH: Final = """
+POSTGRES_BATCH: Final = """
 WITH incoming AS (
     SELECT r->>0 AS platform, r->>1 AS event_id, r->>2 AS event_type, r->>3 AS shop_id, r->>4 AS payload,
            r->>5 AS raw_body, r->6 AS headers, r->>7 AS signature, r->>8 AS log_status,
@@ -472,8 +353,8 @@ SELECT platform, event_id FROM stored
 """
 
 
-def _rows_json(records: Sequence[EventRecord]) -> str:
-    """The batch as the JSON document `_POSTGRES_BATCH` unpacks: one array per record, in column order.
+def batch_rows_json(records: Sequence[EventRecord]) -> str:
+    """The batch as the JSON document `POSTGRES_BATCH` unpacks: one array per record, in column order.
 
     The payload is left out (null) when it is the raw body itself, as it is for nearly every event:
     the statement stores the raw body as the payload then, and the body travels once, not twice.
@@ -551,7 +432,7 @@ def _event_row(record: EventRecord, log_id: int) -> dict[str, Any]:
     }
 
 
-def _is_data_error(error: Exception) -> bool:
+def is_data_error(error: Exception) -> bool:
     """True when the batch failed because of what a record holds, not because of the database."""
     if isinstance(error, sa.exc.DataError | sa.exc.IntegrityError | psycopg.DataError | psycopg.IntegrityError):
         return True
@@ -561,7 +442,7 @@ def _is_data_error(error: Exception) -> bool:
     return isinstance(error, sa.exc.StatementError | WebhookRejected | ValueError | TypeError | UnicodeError)
 
 
-def _describe(error: Exception) -> str:
+def describe_failure(error: Exception) -> str:
     # The driver's class name, never its message (which may quote row values).
     original = getattr(error, "orig", None) or error
     return f"database unavailable: {type(original).__name__}"

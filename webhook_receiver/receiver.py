@@ -44,7 +44,6 @@ from syncstore.settings import Settings
 from syncstore.webhook_verification import WEBHOOK_PLATFORMS, WebhookKeys, check_fresh, parse, verify
 from syncstore.webhooks import (
     KEPT_HEADERS,
-    AsyncPostgresStore,
     InvalidSignature,
     MalformedEvent,
     PlatformNotConfigured,
@@ -58,6 +57,7 @@ from webhook_receiver.body import BodyRefused, read_body
 from webhook_receiver.limits import WINDOW_S, IpLimiter, RejectionLog
 from webhook_receiver.metrics import Metrics
 from webhook_receiver.nonces import NonceCache
+from webhook_receiver.pg_store import AsyncPostgresStore
 from webhook_receiver.redis_link import RedisLink
 from webhook_receiver.storage import DEFAULT_MAX_BATCH, GroupCommitWriter, StorageUnavailable, ThreadedStore
 

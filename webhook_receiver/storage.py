@@ -10,7 +10,7 @@ requests whose bytes have already arrived join, for as long as the list keeps gr
    ask: the INSERT below answers duplicates in the same round trip as new events, so a Redis call
    first would only add latency;
 2. writes the rest in ONE transaction (`INSERT ... ON CONFLICT DO NOTHING`) without ever blocking
-   the event loop: on PostgreSQL through `syncstore.webhooks.AsyncPostgresStore` (async
+   the event loop: on PostgreSQL through `webhook_receiver.pg_store.AsyncPostgresStore` (async
    connections, one round trip per batch), on SQLite through `ThreadedStore` (`store_batch` on a
    dedicated thread);
 3. resolves every future: STORED or DUPLICATE (the request answers 200: its row is committed),

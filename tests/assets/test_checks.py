@@ -7,7 +7,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from assets.checks import api_quota_under_80_percent, sync_failure_rate_under_10_percent
-from pipelines.resources import DatabaseResource
+from assets.resources import DatabaseResource
 from syncstore import alerts
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection, SyncLog

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from assets.catalog import master_catalog
 from assets.checks import CHECKS
+from assets.resources import DatabaseResource, MarketplacesResource
 from assets.shops import catalog_diff, listing_sync, shop_snapshot
-from pipelines.resources import DatabaseResource, MarketplacesResource
 from syncstore.marketplaces import CachedConnectors
 from syncstore.settings import Settings
 from tests.syncstore.simulated_shops import (

@@ -9,8 +9,8 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from assets.resources import DatabaseResource
 from pipelines.jobs import apply_events, push_changes, recover_orders, refresh_tokens, retention_job
-from pipelines.resources import DatabaseResource
 from syncstore import catalog, events, snapshot, sync, workers
 from syncstore.db.engine import transaction
 from syncstore.db.models import OutboxEvent, SyncLog

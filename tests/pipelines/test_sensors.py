@@ -9,10 +9,10 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from assets.resources import DatabaseResource
 from connectors.shopee import parse_push
 from pipelines import sensors
 from pipelines.jobs import push_changes
-from pipelines.resources import DatabaseResource
 from syncstore import connections, crypto, events, outbox, workers
 from syncstore.auth import Actor
 from syncstore.db.engine import transaction

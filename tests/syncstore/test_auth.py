@@ -29,7 +29,7 @@ THE_CHECK = {"syncstore.auth.can", "syncstore.auth.require"}
 
 def _service_modules() -> list[Any]:
     names = [m.name for m in pkgutil.walk_packages(syncstore.__path__, "syncstore.")]
-    skipped = ("syncstore.cli", "syncstore.db.migrations", "syncstore.data.generate_sample")
+    skipped = ("syncstore.db.migrations", "syncstore.data.generate_sample")
     return [importlib.import_module(n) for n in names if not n.startswith(skipped)]
 
 

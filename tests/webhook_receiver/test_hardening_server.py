@@ -55,7 +55,7 @@ def _lower_file_limit() -> None:
 
 
 def receiver_command(port: int) -> list[str]:
-    """What `syncstore receiver run --port P` execs (see syncstore/cli.py)."""
+    """What `syncstore receiver run --port P` execs (see cli/main.py)."""
     return [
         sys.executable, "-m", "webhook_receiver.server", "webhook_receiver.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "info", "--no-access-log",
@@ -237,7 +237,7 @@ def test_a_spoofed_x_forwarded_for_is_believed_only_from_a_configured_proxy(
 
 
 def test_syncstore_receiver_run_serves_through_the_hardened_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    from syncstore import cli
+    from cli import main as cli
 
     execs: list[list[str]] = []
 

@@ -46,7 +46,7 @@ def receiver_process(db_url: str, engine: sa.Engine, tmp_path: Path) -> Iterator
         }
     )
     log = (tmp_path / "receiver.log").open("wb")
-    command = [sys.executable, "-m", "syncstore.cli", "receiver", "run", "--port", str(port), "--workers", "2"]
+    command = [sys.executable, "-m", "cli.main", "receiver", "run", "--port", str(port), "--workers", "2"]
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:

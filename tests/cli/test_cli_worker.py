@@ -33,7 +33,7 @@ def test_the_events_worker_handles_waiting_events_and_stops_cleanly_on_sigterm(
     env = {**os.environ, "SYNCSTORE_DATABASE_URL": db_url, "SYNCSTORE_DATA_DIR": str(tmp_path)}
     env.pop("SYNCSTORE_REDIS_URL", None)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "syncstore.cli", "worker", "events", "--poll-interval", "0.1"],
+        [sys.executable, "-m", "cli.main", "worker", "events", "--poll-interval", "0.1"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:

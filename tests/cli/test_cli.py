@@ -37,7 +37,7 @@ def run(
     env.pop("SYNCSTORE_ENCRYPTION_KEYS", None)
     env.update(extra_env or {})
     return subprocess.run(
-        [sys.executable, "-m", "syncstore.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -184,7 +184,7 @@ def test_simulator_run_serves_the_authorization_flow_until_interrupted(platform:
     port = free_port()
     state = tmp_path / f"{platform}.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "syncstore.cli", "simulator", "run", "--platform", platform, "--port", str(port),
+        [sys.executable, "-m", "cli.main", "simulator", "run", "--platform", platform, "--port", str(port),
          "--state-file", str(state), "--redirect-url", "http://127.0.0.1:1/cb"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
