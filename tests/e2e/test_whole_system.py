@@ -4,6 +4,7 @@ waits (generously) for the effect on the other side. No timing is asserted: "eve
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -129,6 +130,22 @@ def test_a_title_edited_on_tiktokshop_becomes_a_conflict_and_resolving_it_pushes
     assert shopee.sku(sku).title == master_title
 
 
+def _dismiss_dialogs(page: object) -> None:
+    """Close Dagster's one-time dialogs (the community prompt may open seconds after the page loads)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    skip = page.get_by_role("button", name="Skip")  # type: ignore[attr-defined]
+    with contextlib.suppress(PlaywrightTimeout):  # no dialog this time: nothing to close
+        skip.wait_for(state="visible", timeout=5_000)
+        skip.click()
+    backdrop = page.locator(".bp5-overlay-backdrop")  # type: ignore[attr-defined]
+    for _ in range(3):
+        if not backdrop.count():
+            return
+        page.keyboard.press("Escape")  # type: ignore[attr-defined]
+        page.wait_for_timeout(500)  # type: ignore[attr-defined]
+
+
 def test_the_dagster_ui_shows_the_asset_lineage_of_both_shops(demo_system: Supervisor) -> None:
     """The data engineer's view, in Debian's chromium; the screenshot is a test artifact (and the README's)."""
     import os
@@ -153,9 +170,7 @@ def test_the_dagster_ui_shows_the_asset_lineage_of_both_shops(demo_system: Super
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 900})
             page.goto(f"{base}/asset-groups", wait_until="networkidle", timeout=60_000)
-            skip = page.get_by_role("button", name="Skip")  # Dagster's one-time community dialog
-            if skip.count():
-                skip.click()
+            _dismiss_dialogs(page)
             # The lineage opens with each asset group folded; unfold both (their toggles sit at the
             # node's right edge), then reload so the graph fits the unfolded groups on screen.
             for group in ("catalog", "shops"):
@@ -164,6 +179,7 @@ def test_the_dagster_ui_shows_the_asset_lineage_of_both_shops(demo_system: Super
                 assert box is not None, f"asset group {group} is not on the lineage page"
                 page.mouse.click(box["x"] + 275, box["y"] + box["height"] / 2)
                 page.wait_for_timeout(1000)
+            _dismiss_dialogs(page)
             page.get_by_text("Hide navigation").click()
             page.reload(wait_until="networkidle")
             for asset in ("master_catalog", "shop_snapshot", "catalog_diff", "listing_sync"):
