@@ -27,119 +27,41 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from datetime import timedelta
-from decimal import Decimal
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from bench import catalog_fill
 from syncstore import auth
 from syncstore.auth import Actor, Role
 from syncstore.db import migrate
 from syncstore.db.engine import create_engine, transaction
-from syncstore.db.models import (
-    MasterProduct,
-    PlatformConnection,
-    PlatformListing,
-    PlatformListingSku,
-    ProductVariant,
-)
+from syncstore.db.models import MasterProduct, PlatformConnection
 from syncstore.db.types import utcnow
 
 APP = Path(__file__).resolve().parent.parent / "streamlit_app" / "app.py"
-CHUNK = 10_000
-CATEGORIES = ("Fashion > T-Shirts", "Fashion > Dresses", "Beauty > Skincare", "Home > Kitchen", "Electronics > Audio")
 TARGET_SECONDS = 1.0
 
 
-def _chunks(total: int) -> Iterator[range]:
-    for start in range(0, total, CHUNK):
-        yield range(start, min(start + CHUNK, total))
-
-
 def fill(engine: sa.Engine, products: int) -> dict[str, int]:
-    """N products with two variants each; the first third listed (and synced) on two shops."""
+    """N products with two variants each; the first third listed (and synced) on two new shops."""
     now = utcnow()
-    listed = products // 3
     with engine.begin() as conn:
-        for rows in _chunks(products):
-            conn.execute(
-                sa.insert(MasterProduct),
-                [
-                    {
-                        "id": i + 1, "handle": f"bench-{i + 1:06d}", "title": f"Bench product {i + 1:06d}",
-                        "description": "A product made by the benchmark.", "category": CATEGORIES[i % len(CATEGORIES)],
-                        "brand": "Bench", "base_price": Decimal(10 + i % 90) + Decimal("0.90"), "currency": "MYR",
-                        "images": [f"https://images.example.com/bench/{i + 1}.jpg"], "tags": [], "status": "active",
-                        "version": 1, "created_at": now - timedelta(seconds=products - i),
-                        "updated_at": now - timedelta(seconds=products - i),
-                    }
-                    for i in rows
-                ],
-            )  # fmt: skip
-            conn.execute(
-                sa.insert(ProductVariant),
-                [
-                    {
-                        "id": 2 * i + size + 1, "product_id": i + 1, "sku": f"BENCH-{i + 1:06d}-{'SM'[size]}",
-                        "name": "SM"[size], "stock": 5 + (i + size) % 40, "reserved": 0,
-                        "attributes": {"size": "SM"[size]}, "is_active": True, "created_at": now, "updated_at": now,
-                    }
-                    for i in rows
-                    for size in (0, 1)
-                ],
-            )  # fmt: skip
         shops = [
-            conn.execute(
-                sa.insert(PlatformConnection).returning(PlatformConnection.id),
-                {"platform": platform, "shop_id": shop_id, "shop_name": name, "status": "connected",
-                 "created_at": now, "updated_at": now},
-            ).scalar_one()
+            (
+                conn.execute(
+                    sa.insert(PlatformConnection).returning(PlatformConnection.id),
+                    {"platform": platform, "shop_id": shop_id, "shop_name": name, "status": "connected",
+                     "created_at": now, "updated_at": now},
+                ).scalar_one(),
+                platform,
+            )
             for platform, shop_id, name in (("shopee", "1001", "Bench Shopee"), ("tiktokshop", "7001", "Bench TikTok"))
         ]  # fmt: skip
-        listing_id = 0
-        for shop_index, connection_id in enumerate(shops):
-            platform = ("shopee", "tiktokshop")[shop_index]
-            for rows in _chunks(listed):
-                first_id = listing_id + 1
-                conn.execute(
-                    sa.insert(PlatformListing),
-                    [
-                        {
-                            "id": first_id + n, "connection_id": connection_id, "product_id": i + 1,
-                            "platform": platform, "remote_item_id": f"{platform}-{i + 1}", "remote_status": "active",
-                            "remote_title": f"Bench product {i + 1:06d}", "base_title": f"Bench product {i + 1:06d}",
-                            "sync_status": "synced", "last_synced_at": now, "created_at": now, "updated_at": now,
-                        }
-                        for n, i in enumerate(rows)
-                    ],
-                )  # fmt: skip
-                conn.execute(
-                    sa.insert(PlatformListingSku),
-                    [
-                        {
-                            "listing_id": first_id + n, "connection_id": connection_id,
-                            "variant_id": 2 * i + size + 1, "remote_sku_id": f"{i + 1}-{size}",
-                            "seller_sku": f"BENCH-{i + 1:06d}-{'SM'[size]}", "currency": "MYR",
-                            "remote_price": Decimal(10 + i % 90) + Decimal("0.90"),
-                            "base_price": Decimal(10 + i % 90) + Decimal("0.90"),
-                            "remote_stock": 5 + (i + size) % 40, "base_stock": 5 + (i + size) % 40,
-                            "last_synced_at": now, "created_at": now, "updated_at": now,
-                        }
-                        for n, i in enumerate(rows)
-                        for size in (0, 1)
-                    ],
-                )  # fmt: skip
-                listing_id += len(rows)
-        if engine.dialect.name == "postgresql":
-            # Rows were inserted with explicit ids: move each id sequence past them.
-            for model in (MasterProduct, ProductVariant, PlatformListing):
-                sequence = sa.func.pg_get_serial_sequence(model.__tablename__, "id")
-                conn.execute(sa.select(sa.func.setval(sequence, sa.select(sa.func.max(model.id)).scalar_subquery())))
-        conn.exec_driver_sql("ANALYZE")
-    return {"products": products, "variants": 2 * products, "listings": 2 * listed}
+    filled = catalog_fill.fill(engine, products, shops, override_every=0)
+    return {"products": filled.products, "variants": filled.variants, "listings": filled.listings}
 
 
 def _timed(runs: int, action: Callable[[], Any], before_each: Callable[[], None]) -> tuple[float, list[float]]:

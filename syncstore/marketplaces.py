@@ -47,7 +47,7 @@ from connectors.base import (
 from connectors.retry import DEFAULT_POLICY, RetryPolicy
 from syncstore import audit, connections
 from syncstore.auth import Actor, Permission, requires
-from syncstore.crypto import CryptoError, Keyring
+from syncstore.crypto import CryptoError, Keyring, load_keyring
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection
 from syncstore.db.types import utcnow
@@ -344,7 +344,8 @@ class CachedConnectors:
         self._engine = engine
         self._settings = settings or get_settings()
         self._limiter = limiter if limiter is not None else make_rate_limiter(self._settings, engine)
-        self._keyring = keyring
+        # Explicit settings bring their own keys; without them, the process-wide keyring is read per use.
+        self._keyring = keyring if keyring is not None or settings is None else load_keyring(settings)
         self._connectors: dict[int, Connector] = {}
         self._lock = threading.Lock()
 

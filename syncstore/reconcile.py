@@ -580,8 +580,8 @@ def load_variants(
     return frame.with_columns(available=pl.col("stock") - pl.col("reserved")).select(list(VARIANTS_SCHEMA))
 
 
-def load_overrides(engine: sa.Engine) -> pl.DataFrame:
-    """Every platform override (OVERRIDES_SCHEMA), oldest first (a later duplicate wins)."""
+def load_overrides(engine: sa.Engine, *, product_ids: Sequence[int] | None = None) -> pl.DataFrame:
+    """Every platform override (OVERRIDES_SCHEMA), or those of `product_ids`; oldest first (a later duplicate wins)."""
     query = sa.select(
         PlatformOverride.product_id,
         PlatformOverride.variant_id,
@@ -590,6 +590,8 @@ def load_overrides(engine: sa.Engine) -> pl.DataFrame:
         _json_text(PlatformOverride.value).label("value"),
         PlatformOverride.from_platform,
     ).order_by(PlatformOverride.id)
+    if product_ids is not None:
+        query = query.where(PlatformOverride.product_id.in_(list(product_ids)))
     return _read(engine, query, OVERRIDES_SCHEMA)
 
 
@@ -606,8 +608,10 @@ def load_shops(engine: sa.Engine, connection_id: int | None = None) -> pl.DataFr
     return _read(engine, query, schema).with_columns(_shop_key())
 
 
-def load_remote_listings(engine: sa.Engine, connection_id: int) -> pl.DataFrame:
-    """One shop's remote items with remote and baseline item fields (REMOTE_LISTINGS_SCHEMA)."""
+def load_remote_listings(
+    engine: sa.Engine, connection_id: int, *, scope: sa.ColumnElement[bool] | None = None
+) -> pl.DataFrame:
+    """One shop's remote items with remote and baseline item fields (REMOTE_LISTINGS_SCHEMA); `scope` narrows them."""
     query = (
         sa.select(
             PlatformListing.id.label("listing_id"),
@@ -628,13 +632,17 @@ def load_remote_listings(engine: sa.Engine, connection_id: int) -> pl.DataFrame:
         .where(PlatformListing.connection_id == connection_id)
         .order_by(PlatformListing.id)
     )
+    if scope is not None:
+        query = query.where(scope)
     schema = {"shop_id": pl.String(), **{k: v for k, v in REMOTE_LISTINGS_SCHEMA.items() if k != "shop_key"}}
     frame = _read(engine, query, schema)
     return frame.with_columns(_shop_key()).select(list(REMOTE_LISTINGS_SCHEMA))
 
 
-def load_remote_skus(engine: sa.Engine, connection_id: int) -> pl.DataFrame:
-    """One shop's remote SKUs with remote and baseline price and stock (REMOTE_SKUS_SCHEMA)."""
+def load_remote_skus(
+    engine: sa.Engine, connection_id: int, *, scope: sa.ColumnElement[bool] | None = None
+) -> pl.DataFrame:
+    """One shop's remote SKUs with remote and baseline price and stock (REMOTE_SKUS_SCHEMA); `scope` narrows them."""
     query = (
         sa.select(
             PlatformListingSku.id.label("listing_sku_id"),
@@ -654,6 +662,8 @@ def load_remote_skus(engine: sa.Engine, connection_id: int) -> pl.DataFrame:
         .where(PlatformListingSku.connection_id == connection_id)
         .order_by(PlatformListingSku.id)
     )
+    if scope is not None:
+        query = query.where(scope)
     schema = {
         "platform": pl.String(),
         "shop_id": pl.String(),
@@ -663,6 +673,39 @@ def load_remote_skus(engine: sa.Engine, connection_id: int) -> pl.DataFrame:
     return frame.with_columns(_shop_key()).select(list(REMOTE_SKUS_SCHEMA))
 
 
-def load_remote(engine: sa.Engine, connection_id: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One shop's snapshot and baseline: (remote_skus, remote_listings), the inputs of `plan`."""
-    return load_remote_skus(engine, connection_id), load_remote_listings(engine, connection_id)
+def load_remote(
+    engine: sa.Engine, connection_id: int, *, product_ids: Sequence[int] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One shop's snapshot and baseline: (remote_skus, remote_listings), the inputs of `plan`.
+
+    With `product_ids`, only what a plan of those products can touch, read through indexes (rows in
+    proportion to the products, not to the shop): the SKUs bound to their variants, the unbound SKUs
+    whose seller SKU spells one of their SKUs (auto-binding; the scheduled full plan also matches
+    other spellings), every SKU of their listings, and those listings.
+    """
+    if product_ids is None:
+        return load_remote_skus(engine, connection_id), load_remote_listings(engine, connection_id)
+    products = list(product_ids)
+    variant_ids = sa.select(ProductVariant.id).where(ProductVariant.product_id.in_(products))
+    with engine.connect() as conn:
+        skus = conn.scalars(sa.select(ProductVariant.sku).where(ProductVariant.product_id.in_(products))).all()
+    spellings = sorted({form for sku in skus for form in (sku, sku.strip(), sku.lower(), sku.upper())})
+    listing_ids = sa.select(PlatformListing.id).where(
+        PlatformListing.connection_id == connection_id, PlatformListing.product_id.in_(products)
+    )
+    remote_skus = load_remote_skus(
+        engine,
+        connection_id,
+        scope=sa.or_(
+            PlatformListingSku.variant_id.in_(variant_ids),
+            PlatformListingSku.listing_id.in_(listing_ids),
+            PlatformListingSku.variant_id.is_(None) & PlatformListingSku.seller_sku.in_(spellings),
+        ),
+    )
+    sku_listings = remote_skus["listing_id"].unique().to_list()
+    remote_listings = load_remote_listings(
+        engine,
+        connection_id,
+        scope=sa.or_(PlatformListing.product_id.in_(products), PlatformListing.id.in_(sku_listings)),
+    )
+    return remote_skus, remote_listings

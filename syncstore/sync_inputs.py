@@ -84,9 +84,12 @@ def load_inputs(
             for row in session.scalars(sa.select(CategoryMapping))
         }
     variants = reconcile.load_variants(engine, product_ids=product_ids, variant_ids=variant_ids)
+    # A scoped plan reads the overrides of its products only (rows in proportion to the change).
+    scoped = product_ids is not None or variant_ids is not None
+    override_products = variants["product_id"].unique().to_list() if scoped else None
     return CatalogInputs(
         variants=variants,
-        overrides=reconcile.load_overrides(engine),
+        overrides=reconcile.load_overrides(engine, product_ids=override_products),
         rules=rule_list,
         categories=categories,
         product_ids=list(product_ids) if product_ids is not None else None,
@@ -109,15 +112,24 @@ def desired(inputs: CatalogInputs, shop: Shop) -> pl.DataFrame:
     )
 
 
-def shop_currency(engine: sa.Engine, connection_id: int) -> str | None:
-    """The currency most of the shop's SKUs are priced in, when any is known."""
+def shop_currency(engine: sa.Engine, connection_id: int, listing_sku_ids: Sequence[int] = ()) -> str | None:
+    """The currency most of the shop's SKUs are priced in, when any is known.
+
+    Counted over `listing_sku_ids` (the SKUs a scoped plan read) when they name one; else over the shop.
+    """
+    query = (
+        sa.select(PlatformListingSku.currency, sa.func.count())
+        .where(PlatformListingSku.connection_id == connection_id, PlatformListingSku.currency.is_not(None))
+        .group_by(PlatformListingSku.currency)
+        .order_by(sa.func.count().desc(), PlatformListingSku.currency)
+    )
     with transaction(engine) as session:
-        counts = session.execute(
-            sa.select(PlatformListingSku.currency, sa.func.count())
-            .where(PlatformListingSku.connection_id == connection_id, PlatformListingSku.currency.is_not(None))
-            .group_by(PlatformListingSku.currency)
-        ).all()
-    return max(counts, key=lambda row: row[1])[0] if counts else None
+        if listing_sku_ids:
+            found = session.execute(query.where(PlatformListingSku.id.in_(list(listing_sku_ids))).limit(1)).first()
+            if found is not None:
+                return str(found[0])
+        counts = session.execute(query.limit(1)).first()
+    return str(counts[0]) if counts is not None else None
 
 
 @dataclass(frozen=True)

@@ -87,9 +87,10 @@ class ShopPlanning:
 
 def plan_shop(engine: sa.Engine, shop: Shop, inputs: CatalogInputs) -> ShopPlanning:
     """The shop's plan frame, its changes (validated, keyed) and its conflicts. Reads only."""
-    remote_skus, remote_listings = reconcile.load_remote(engine, shop.connection_id)
+    remote_skus, remote_listings = reconcile.load_remote(engine, shop.connection_id, product_ids=inputs.product_ids)
     frame = reconcile.plan(desired(inputs, shop), remote_skus, remote_listings)
-    currency = sync_inputs.shop_currency(engine, shop.connection_id)
+    scoped_skus = remote_skus["listing_sku_id"].to_list() if inputs.product_ids is not None else []
+    currency = sync_inputs.shop_currency(engine, shop.connection_id, scoped_skus)
     creates = frame.filter(pl.col("listing_action") == "create")
     extras = sync_inputs.create_extras(engine, shop, creates["product_id"].unique().to_list()) if creates.height else {}
     builder = _Builder(shop, inputs, currency, extras)

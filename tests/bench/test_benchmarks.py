@@ -59,6 +59,17 @@ def test_propagation_benchmark_moves_stock_with_one_push_per_order_per_shop() ->
     assert figures["pushes_per_order"] == 1.0
 
 
+def test_edit_latency_benchmark_reads_as_much_per_edit_in_a_bigger_catalog() -> None:
+    figures = run_bench(
+        "bench.edit_latency", "--only", "sqlite", "--products", "3000", "--small", "1000", "--edits", "3",
+        "--deadline", "60",
+    )  # fmt: skip
+    assert figures["lost"] == 0 and figures["p95_s"] is not None
+    rows = figures["rows_read_per_edit"]
+    assert isinstance(rows, dict) and rows["1000"] > 0
+    assert figures["rows_ratio"] <= 1.2, rows  # the same products; only their own history grows
+
+
 def test_api_calls_benchmark_compares_calls_with_the_batch_minimum() -> None:
     figures = run_bench("bench.api_calls", "--products", "200")
     assert figures["calls"] >= figures["minimum"] > 0
