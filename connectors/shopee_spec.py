@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode
 
@@ -28,8 +29,11 @@ from connectors.base import (
     TokenGrant,
 )
 from connectors.retry import DEFAULT_POLICY
+from connectors.rules import PlatformRules
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import httpx
 
     from connectors.retry import RetryPolicy
@@ -112,6 +116,41 @@ def parse_webhook(text: str) -> MarketplaceEvent:
     return shopee.parse_push(text)
 
 
+def webhook_keys(settings: Any, callback_url: str) -> Mapping[str, str | None]:
+    """Shopee signs `callback_url + "|" + body` with the partner key: the URL exactly as registered."""
+    key = settings.shopee_partner_key
+    return {"callback_url": callback_url, "partner_key": key.get_secret_value() if key else None}
+
+
+def run_simulator(
+    port: int, state_file: Path | None, *, orders_every_s: float | None = None, redirect_url: str | None = None
+) -> None:
+    """Shopee's simulator (the redirect travels in each authorization link: `redirect_url` is not needed)."""
+    from connectors.simulator import shopee as simulator  # the oracle, loaded only to serve it
+
+    simulator.run(port, state_file, orders_every_s=orders_every_s)
+
+
+def rate_limits(settings: Any) -> tuple[int, int]:
+    return settings.ratelimit_shopee_per_minute, settings.ratelimit_shopee_per_day
+
+
+# Reference "Products": titles up to 120 characters, 9 images, 50 models per item, numeric category
+# ids; prices take two decimals only in some regions (integers elsewhere) [doc]; one item's variation
+# prices may differ by at most a regional ratio [doc guide]. One item per price/stock call (50 models),
+# 50 items per status or detail call, one more model-list call per item with variants; a create looks
+# the listing up by SKU first (a retry never creates it twice), adds it, then (variants) reads and adds models.
+RULES: Final = PlatformRules(
+    platform=shopee.PLATFORM, label="Shopee", title_max=120, description_max=3000, images_min=1, images_max=9,
+    stock_max=999_999, skus_per_listing=50, sku_batch=50, status_batch=50, list_page=100, detail_batch=50,
+    numeric_category=True, decimal_regions=frozenset({"SG", "MY", "BR", "MX", "PL", "ES", "AR"}),
+    variation_ratios={
+        "ID": 7, "MY": 7, "SG": 5, "VN": 5, "TW": 5, "TH": 5, "PH": 5, "MX": 5, "BR": 4, "CL": 9, "CO": 9,
+    },
+    model_call_per_variant_item=True, create_calls_single=2, create_calls_variants=4,
+)  # fmt: skip
+
+
 SPEC: Final = PlatformSpec(
     name=shopee.PLATFORM,
     label="Shopee",
@@ -130,4 +169,9 @@ SPEC: Final = PlatformSpec(
     parse_webhook=parse_webhook,
     revoked_event_types=frozenset({"2"}),
     expiring_event_types=frozenset({"12"}),
+    webhook_keys=webhook_keys,
+    rules=RULES,
+    rate_limits=rate_limits,
+    day_start_utc_offset=timedelta(hours=8),  # the quota day starts 00:00 UTC+8
+    run_simulator=run_simulator,
 )

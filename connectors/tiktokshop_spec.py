@@ -12,6 +12,7 @@ authorization was withdrawn (6) or expires soon (7). One token pair per seller.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from connectors import tiktokshop
@@ -28,8 +29,11 @@ from connectors.base import (
     TokenGrant,
 )
 from connectors.retry import DEFAULT_POLICY
+from connectors.rules import PlatformRules
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import httpx
 
     from connectors.retry import RetryPolicy
@@ -114,6 +118,36 @@ def parse_webhook(text: str) -> MarketplaceEvent:
     return tiktokshop.parse_webhook(text)
 
 
+def webhook_keys(settings: Any, callback_url: str) -> Mapping[str, str | None]:
+    """TikTok Shop signs `app_key + body` with the app secret; the callback URL plays no part."""
+    secret = settings.tiktokshop_app_secret
+    return {"app_key": settings.tiktokshop_app_key, "app_secret": secret.get_secret_value() if secret else None}
+
+
+def run_simulator(
+    port: int, state_file: Path | None, *, orders_every_s: float | None = None, redirect_url: str | None = None
+) -> None:
+    """TikTok Shop's simulator; `redirect_url` is the app's registered OAuth redirect."""
+    from connectors.simulator import tiktokshop as simulator  # the oracle, loaded only to serve it
+
+    simulator.run(port, state_file, order_interval_s=orders_every_s, redirect_url=redirect_url)
+
+
+def rate_limits(settings: Any) -> tuple[int, int]:
+    return settings.ratelimit_tiktokshop_per_minute, settings.ratelimit_tiktokshop_per_day
+
+
+# Reference "Products": titles up to 255 characters (at least 25 outside the US and the UK), 9 images,
+# stock below 99,999; one product per price/stock call, 20 products per status call, one product per
+# detail call; a listing needs a description; categories are opaque ids; one call creates a listing.
+RULES: Final = PlatformRules(
+    platform=tiktokshop.PLATFORM, label="TikTok Shop", title_max=255, description_max=10_000, images_min=1,
+    images_max=9, stock_max=99_998, skus_per_listing=100, sku_batch=100, status_batch=20, list_page=100,
+    detail_batch=1, numeric_category=False, description_required=True, title_min_length=25,
+    short_title_regions=frozenset({"US", "GB", "UK"}),
+)  # fmt: skip
+
+
 SPEC: Final = PlatformSpec(
     name=tiktokshop.PLATFORM,
     label="TikTok Shop",
@@ -129,4 +163,9 @@ SPEC: Final = PlatformSpec(
     parse_webhook=parse_webhook,
     revoked_event_types=frozenset({"6"}),
     expiring_event_types=frozenset({"7"}),
+    webhook_keys=webhook_keys,
+    rules=RULES,
+    rate_limits=rate_limits,
+    day_start_utc_offset=timedelta(0),  # no reset time is known: the UTC day
+    run_simulator=run_simulator,
 )

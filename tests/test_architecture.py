@@ -84,6 +84,9 @@ def test_only_the_connectors_and_the_alert_hook_speak_http() -> None:
     assert offenders == []
 
 
+SPEC_MODULES = {"connectors/shopee_spec.py", "connectors/tiktokshop_spec.py"}
+
+
 def test_the_simulators_are_an_independent_oracle() -> None:
     """A simulator written from the reference imports nothing of the connector it checks (constants,
     enums, limits, error codes, signers), so a misreading in a connector is caught, not copied."""
@@ -97,11 +100,12 @@ def test_the_simulators_are_an_independent_oracle() -> None:
         for module, names in imports_of("connectors/simulator").items()
     }
     assert {m: n for m, n in offenders.items() if n} == {}
-    # And the other way round: no connector leans on a simulator.
+    # And the other way round: no connector leans on a simulator. A platform's spec names its simulator
+    # (for `syncstore simulator run` and the demo) and loads it only to serve it.
     leaning = {
         module: sorted(n for n in names if n.startswith("connectors.simulator"))
         for module, names in imports_of("connectors").items()
-        if not module.startswith("connectors/simulator")
+        if not module.startswith("connectors/simulator") and module not in SPEC_MODULES
     }
     assert {m: n for m, n in leaning.items() if n} == {}
 
@@ -139,6 +143,50 @@ def test_platform_display_names_come_only_from_the_registry() -> None:
             node.value
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.strip() in labels
+        ]
+        if found:
+            offenders[str(path.relative_to(ROOT))] = found
+    assert offenders == {}
+
+
+# Where the platforms may be named in code: their packages (connectors/), the demo's seeding and the tests.
+# Migrations are history: 0001 created, and 0010 dropped, a constraint that listed them.
+_NAMING_PACKAGES = ("syncstore", "webhook_receiver", "streamlit_app", "pipelines", "assets", "cli")
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstring constants in `tree` (docstrings may name a platform; code may not)."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+@pytest.mark.parametrize("package", _NAMING_PACKAGES)
+def test_no_string_literal_names_a_platform_outside_its_package(package: str) -> None:
+    """A platform's name ("shopee"), label ("TikTok Shop") or key prefix ("shopee-...") is never a string
+    constant outside connectors/: the core, the faces and the benches take them from the registry."""
+    from connectors import registry
+
+    names = {spec.name for spec in registry.platforms()}
+    labels = {spec.label for spec in registry.platforms()}
+    prefixes = tuple(f"{name}-" for name in names)
+    offenders: dict[str, list[str]] = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = _docstrings(tree)
+        found = [
+            f"{node.lineno}: {node.value!r}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and (node.value.strip() in names | labels or node.value.strip().startswith(prefixes))
         ]
         if found:
             offenders[str(path.relative_to(ROOT))] = found

@@ -40,8 +40,9 @@ from typing import Final
 import sqlalchemy as sa
 from starlette.types import Receive, Scope, Send
 
+from connectors import registry
 from syncstore.settings import Settings
-from syncstore.webhook_verification import WEBHOOK_PLATFORMS, WebhookKeys, check_fresh, parse, verify
+from syncstore.webhook_verification import WebhookKeys, check_fresh, parse, verify
 from syncstore.webhooks import (
     KEPT_HEADERS,
     InvalidSignature,
@@ -101,7 +102,7 @@ class Receiver:
     ) -> None:
         self.settings, self.engine, self.clock = settings, engine, clock
         self.keys = WebhookKeys.from_settings(settings)
-        self.metrics = Metrics(WEBHOOK_PLATFORMS)
+        self.metrics = Metrics(registry.names())
         self.redis = RedisLink(settings.redis_url, on_error=self._count_redis_error) if settings.redis_url else None
         self.nonces = NonceCache(self.redis, settings.webhook_nonce_ttl_seconds, prefix=redis_prefix)
         self.ip_limiter = IpLimiter(settings.webhook_per_ip_per_minute, self.redis, clock=clock, prefix=redis_prefix)

@@ -150,4 +150,4 @@ def test_the_core_takes_a_registered_platform_from_the_registry(fake_platform: P
     assert app.authorization_url("https://x/cb", "s1") == "https://fake.example/authorize?state=s1"
     app.close()
     with pytest.raises(UnknownPlatform):
-        verify("nowhere", b"{}", "ok", WebhookKeys("https://x/webhooks/shopee"))
+        verify("nowhere", b"{}", "ok", WebhookKeys.of(shopee={"callback_url": "https://x/webhooks/shopee"}))

@@ -39,7 +39,20 @@ TIKTOK_BODY = (
 )
 TIKTOK_SIGNATURE = "0106d3f36eecb5b43d41a2101ca249b42dfd83288bf49b0a518018b1eb6688c5"
 
-KEYS = WebhookKeys(SHOPEE_CALLBACK, SHOPEE_KEY, TIKTOK_APP_KEY, TIKTOK_SECRET)
+
+def make_keys(
+    shopee_callback_url: str,
+    shopee_partner_key: str | None = None,
+    tiktokshop_app_key: str | None = None,
+    tiktokshop_app_secret: str | None = None,
+) -> WebhookKeys:
+    return WebhookKeys.of(
+        shopee={"callback_url": shopee_callback_url, "partner_key": shopee_partner_key},
+        tiktokshop={"app_key": tiktokshop_app_key, "app_secret": tiktokshop_app_secret},
+    )
+
+
+KEYS = make_keys(SHOPEE_CALLBACK, SHOPEE_KEY, TIKTOK_APP_KEY, TIKTOK_SECRET)
 
 
 def flip(data: bytes, index: int) -> bytes:
@@ -69,14 +82,14 @@ def test_w1_one_flipped_byte_of_the_shopee_body_fails(index: int) -> None:
 
 @pytest.mark.parametrize("index", [0, 8, len(SHOPEE_CALLBACK) - 1])
 def test_w1_one_flipped_byte_of_the_callback_url_fails(index: int) -> None:
-    keys = WebhookKeys(flip(SHOPEE_CALLBACK.encode(), index).decode("latin-1"), SHOPEE_KEY)
+    keys = make_keys(flip(SHOPEE_CALLBACK.encode(), index).decode("latin-1"), SHOPEE_KEY)
     with pytest.raises(InvalidSignature):
         verify("shopee", SHOPEE_BODY, SHOPEE_SIGNATURE, keys)
 
 
 @pytest.mark.parametrize("index", [0, 5, len(SHOPEE_KEY) - 1])
 def test_w1_one_flipped_byte_of_the_partner_key_fails(index: int) -> None:
-    keys = WebhookKeys(SHOPEE_CALLBACK, flip(SHOPEE_KEY.encode(), index).decode())
+    keys = make_keys(SHOPEE_CALLBACK, flip(SHOPEE_KEY.encode(), index).decode())
     with pytest.raises(InvalidSignature):
         verify("shopee", SHOPEE_BODY, SHOPEE_SIGNATURE, keys)
 
@@ -94,7 +107,7 @@ def test_w1_one_flipped_byte_of_a_tiktok_input_fails(part: str) -> None:
     else:
         signature = flip(signature.encode(), 10).decode()
     with pytest.raises(InvalidSignature):
-        verify("tiktokshop", body, signature, WebhookKeys(SHOPEE_CALLBACK, SHOPEE_KEY, app_key, secret))
+        verify("tiktokshop", body, signature, make_keys(SHOPEE_CALLBACK, SHOPEE_KEY, app_key, secret))
 
 
 @pytest.mark.parametrize("header", [None, "", "sha256=" + SHOPEE_SIGNATURE, SHOPEE_SIGNATURE[:-1], "\u00e9" * 64])
@@ -107,7 +120,7 @@ def test_unknown_and_unconfigured_platforms_are_explicit_errors() -> None:
     with pytest.raises(UnknownPlatform):
         verify("lazada", SHOPEE_BODY, SHOPEE_SIGNATURE, KEYS)
     with pytest.raises(PlatformNotConfigured):
-        verify("tiktokshop", TIKTOK_BODY, TIKTOK_SIGNATURE, WebhookKeys(SHOPEE_CALLBACK, SHOPEE_KEY))
+        verify("tiktokshop", TIKTOK_BODY, TIKTOK_SIGNATURE, make_keys(SHOPEE_CALLBACK, SHOPEE_KEY))
     assert "secret" not in repr(KEYS) and TIKTOK_SECRET not in repr(KEYS) and SHOPEE_KEY not in repr(KEYS)
 
 
