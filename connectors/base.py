@@ -517,6 +517,8 @@ class PlatformSpec:
     rate_limits: Callable[[Any], tuple[int, int]] = lambda settings: (60, 10_000)
     # Where the platform's daily quota resets, as an offset from UTC.
     day_start_utc_offset: timedelta = timedelta(0)
+    # The request header that carries a webhook's signature (lower case, as ASGI hands it over).
+    webhook_signature_header: str = "authorization"
     # The platform's local simulator, when it has one (started by `syncstore simulator run` and the demo).
     run_simulator: SimulatorRunner | None = None
 

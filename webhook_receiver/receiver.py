@@ -76,8 +76,9 @@ STATUS_FOR: Final[dict[type[WebhookRejected], int]] = {
 RETRY_AFTER_UNAVAILABLE_S: Final = 5
 REDIS_PREFIX: Final = "syncstore:webhook:"
 _EMPTY_OK: Final[RawHeaders] = [(b"content-length", b"0")]
-# The request headers the webhook path reads: the body's length, the signature, and those kept with the event.
-_USED_HEADERS: Final = frozenset(name.encode() for name in ("authorization", *KEPT_HEADERS))
+# The request headers the webhook path reads: the body's length and those kept with the event (plus the
+# platform's signature header, `PlatformSpec.webhook_signature_header`).
+_USED_HEADERS: Final = frozenset(name.encode() for name in KEPT_HEADERS)
 
 
 class Refused(Exception):
@@ -156,10 +157,10 @@ class Receiver:
         """Store the webhook; True when it was already stored (a duplicate)."""
         # Only the headers used here or kept with the event are decoded. ASGI header names are lower
         # case; a repeated header keeps its last value.
-        headers = {
-            name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"] if name in _USED_HEADERS
-        }
-        authorization = headers.pop("authorization", None)
+        signature_header = registry.spec(platform).webhook_signature_header
+        used = _USED_HEADERS | {signature_header.encode()}
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"] if name in used}
+        authorization = headers.pop(signature_header, None)
         try:
             body = await read_body(
                 receive,
