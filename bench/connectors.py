@@ -24,11 +24,14 @@ from typing import Any
 
 import httpx
 
-from connectors import shopee, tiktokshop
 from connectors.base import ShopCredentials
+from connectors.shopee import connector as shopee_connector
+from connectors.shopee import signing as shopee_signing
 from connectors.simulator import shopee as shopee_sim
 from connectors.simulator import tiktokshop as tiktok_sim
 from connectors.simulator.common import free_port
+from connectors.tiktokshop import connector as tiktokshop_connector
+from connectors.tiktokshop import signing as tiktokshop_signing
 
 
 @contextmanager
@@ -86,7 +89,7 @@ def bench_shopee(requests: int, workdir: Path) -> dict[str, Any]:
     sim.save(state)
     partner_id, key, shop_id = shopee_sim.DEFAULT_PARTNER_ID, shopee_sim.DEFAULT_PARTNER_KEY, shopee_sim.DEMO_SHOP_ID
     with simulator_process("shopee", state) as url, httpx.Client() as client:
-        connector = shopee.ShopeeConnector(
+        connector = shopee_connector.ShopeeConnector(
             partner_id=partner_id,
             partner_key=key,
             host=url,
@@ -101,7 +104,9 @@ def bench_shopee(requests: int, workdir: Path) -> dict[str, Any]:
         def bare(index: int) -> None:
             path = "/api/v2/product/update_stock"
             timestamp = int(time.time())
-            signature = shopee.sign(key, shopee.base_string(partner_id, path, timestamp, access, shop_id))
+            signature = shopee_signing.sign(
+                key, shopee_signing.base_string(partner_id, path, timestamp, access, shop_id)
+            )
             query: dict[str, Any] = {"partner_id": partner_id, "timestamp": timestamp, "sign": signature}
             body = {"item_id": item_id, "stock_list": [{"model_id": 0, "seller_stock": [{"stock": 100 + index % 50}]}]}
             response = client.post(
@@ -127,7 +132,7 @@ def bench_tiktokshop(requests: int, workdir: Path) -> dict[str, Any]:
     sim.save(state)
     app_key, secret = tiktok_sim.DEMO_APP_KEY, tiktok_sim.DEMO_APP_SECRET
     with simulator_process("tiktokshop", state) as url, httpx.Client() as client:
-        connector = tiktokshop.TikTokShopConnector(
+        connector = tiktokshop_connector.TikTokShopConnector(
             app_key=app_key,
             app_secret=secret,
             api_host=url,
@@ -145,7 +150,7 @@ def bench_tiktokshop(requests: int, workdir: Path) -> dict[str, Any]:
                 {"skus": [{"id": sku_id, "inventory": [{"quantity": 100 + index % 50}]}]}, separators=(",", ":")
             ).encode()
             query = {"app_key": app_key, "timestamp": str(int(time.time())), "shop_cipher": cipher}
-            query["sign"] = tiktokshop.sign(secret, path, query, body)
+            query["sign"] = tiktokshop_signing.sign(secret, path, query, body)
             response = client.post(
                 url + path,
                 params=query,

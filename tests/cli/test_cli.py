@@ -13,11 +13,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from connectors.shopee import ShopeeApp
+from connectors.shopee.app import ShopeeApp
 from connectors.simulator import shopee as shopee_sim
 from connectors.simulator import tiktokshop as tiktok_sim
 from connectors.simulator.common import free_port
-from connectors.tiktokshop import TikTokShopApp
+from connectors.tiktokshop.app import TikTokShopApp
 from syncstore import connections, crypto
 from syncstore.auth import Actor
 from syncstore.db import migrate

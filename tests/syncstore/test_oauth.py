@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from connectors import registry
 from connectors.simulator.shopee import ShopeeSimulator
 from connectors.simulator.tiktokshop import TikTokShopSimulator
-from connectors.tiktokshop import WEBHOOK_EVENT_TYPES
+from connectors.tiktokshop.codes import WEBHOOK_EVENT_TYPES
 from syncstore import auth, crypto, oauth
 from syncstore.auth import Actor, Role
 from syncstore.db.engine import transaction
