@@ -36,8 +36,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connectors.simulator.shopee import ShopeeSimulator
-from connectors.simulator.tiktokshop import TikTokShopSimulator
+from connectors.shopee.simulator.server import ShopeeSimulator
+from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 from syncstore import connections, crypto, marketplaces, snapshot, sync, sync_validation
 from syncstore.auth import Actor
 from syncstore.db import migrate

@@ -27,11 +27,13 @@ import httpx
 from connectors.base import ShopCredentials
 from connectors.shopee import connector as shopee_connector
 from connectors.shopee import signing as shopee_signing
-from connectors.simulator import shopee as shopee_sim
-from connectors.simulator import tiktokshop as tiktok_sim
+from connectors.shopee.simulator import codes as shopee_sim_codes
+from connectors.shopee.simulator import server as shopee_sim_server
 from connectors.simulator.common import free_port
 from connectors.tiktokshop import connector as tiktokshop_connector
 from connectors.tiktokshop import signing as tiktokshop_signing
+from connectors.tiktokshop.simulator import codes as tiktokshop_sim_codes
+from connectors.tiktokshop.simulator import server as tiktokshop_sim_server
 
 
 @contextmanager
@@ -81,13 +83,17 @@ def compare(count: int, connector: Callable[[int], None], bare: Callable[[int], 
 
 
 def bench_shopee(requests: int, workdir: Path) -> dict[str, Any]:
-    sim = shopee_sim.ShopeeSimulator(shopee_sim.DEFAULT_PARTNER_ID, shopee_sim.DEFAULT_PARTNER_KEY)
-    sim.add_shop(shopee_sim.DEMO_SHOP_ID, "Bench shop")
-    item_id = sim.add_item(shopee_sim.DEMO_SHOP_ID, name="Bench item", item_sku="BENCH-1", stock=10)
-    access, _ = sim.issue_tokens(shopee_sim.DEMO_SHOP_ID)
+    sim = shopee_sim_server.ShopeeSimulator(shopee_sim_codes.DEFAULT_PARTNER_ID, shopee_sim_codes.DEFAULT_PARTNER_KEY)
+    sim.add_shop(shopee_sim_codes.DEMO_SHOP_ID, "Bench shop")
+    item_id = sim.add_item(shopee_sim_codes.DEMO_SHOP_ID, name="Bench item", item_sku="BENCH-1", stock=10)
+    access, _ = sim.issue_tokens(shopee_sim_codes.DEMO_SHOP_ID)
     state = workdir / "shopee.json"
     sim.save(state)
-    partner_id, key, shop_id = shopee_sim.DEFAULT_PARTNER_ID, shopee_sim.DEFAULT_PARTNER_KEY, shopee_sim.DEMO_SHOP_ID
+    partner_id, key, shop_id = (
+        shopee_sim_codes.DEFAULT_PARTNER_ID,
+        shopee_sim_codes.DEFAULT_PARTNER_KEY,
+        shopee_sim_codes.DEMO_SHOP_ID,
+    )
     with simulator_process("shopee", state) as url, httpx.Client() as client:
         connector = shopee_connector.ShopeeConnector(
             partner_id=partner_id,
@@ -123,20 +129,24 @@ def bench_shopee(requests: int, workdir: Path) -> dict[str, Any]:
 
 
 def bench_tiktokshop(requests: int, workdir: Path) -> dict[str, Any]:
-    sim = tiktok_sim.TikTokShopSimulator(app_key=tiktok_sim.DEMO_APP_KEY, app_secret=tiktok_sim.DEMO_APP_SECRET)
-    cipher = sim.add_shop(tiktok_sim.DEMO_SHOP_ID, "Bench shop")
-    product_id = sim.add_product(tiktok_sim.DEMO_SHOP_ID, title="Bench product")
+    sim = tiktokshop_sim_server.TikTokShopSimulator(
+        app_key=tiktokshop_sim_codes.DEMO_APP_KEY, app_secret=tiktokshop_sim_codes.DEMO_APP_SECRET
+    )
+    cipher = sim.add_shop(tiktokshop_sim_codes.DEMO_SHOP_ID, "Bench shop")
+    product_id = sim.add_product(tiktokshop_sim_codes.DEMO_SHOP_ID, title="Bench product")
     [sku_id] = sim.sku_ids(product_id)
-    access, _ = sim.issue_tokens(tiktok_sim.DEMO_SHOP_ID)
+    access, _ = sim.issue_tokens(tiktokshop_sim_codes.DEMO_SHOP_ID)
     state = workdir / "tiktokshop.json"
     sim.save(state)
-    app_key, secret = tiktok_sim.DEMO_APP_KEY, tiktok_sim.DEMO_APP_SECRET
+    app_key, secret = tiktokshop_sim_codes.DEMO_APP_KEY, tiktokshop_sim_codes.DEMO_APP_SECRET
     with simulator_process("tiktokshop", state) as url, httpx.Client() as client:
         connector = tiktokshop_connector.TikTokShopConnector(
             app_key=app_key,
             app_secret=secret,
             api_host=url,
-            credentials=ShopCredentials(shop_id=tiktok_sim.DEMO_SHOP_ID, access_token=access, shop_cipher=cipher),
+            credentials=ShopCredentials(
+                shop_id=tiktokshop_sim_codes.DEMO_SHOP_ID, access_token=access, shop_cipher=cipher
+            ),
             client=client,
         )
 

@@ -89,25 +89,41 @@ PLATFORM_PACKAGES = ("shopee", "tiktokshop")
 SPEC_MODULES = {f"connectors/{platform}/__init__.py" for platform in PLATFORM_PACKAGES}
 
 
+SIMULATOR_DIRS = ("connectors/simulator", *(f"connectors/{platform}/simulator" for platform in PLATFORM_PACKAGES))
+
+
+def _is_simulator(module: str) -> bool:
+    return module.startswith(tuple(f"{folder}/" for folder in SIMULATOR_DIRS))
+
+
+def _simulator_module(name: str) -> bool:
+    return name == "connectors.simulator" or name.startswith("connectors.simulator.") or ".simulator" in name
+
+
 def test_the_simulators_are_an_independent_oracle() -> None:
     """A simulator written from the reference imports nothing of the connector it checks (constants,
-    enums, limits, error codes, signers), so a misreading in a connector is caught, not copied."""
+    enums, limits, error codes, signers), so a misreading in a connector is caught, not copied.
+    It lives beside its connector (connectors/<platform>/simulator/) and imports only simulator modules."""
     connector_modules = ("connectors.shopee", "connectors.tiktokshop", "connectors.lazada", "connectors.retry")
     offenders = {
         module: sorted(
             name
             for name in names
-            if name.startswith(connector_modules) or name in {"connectors.base"} or name.startswith("connectors.base.")
+            if (name.startswith(connector_modules) and not _simulator_module(name))
+            or name in {"connectors.base"}
+            or name.startswith("connectors.base.")
         )
-        for module, names in imports_of("connectors/simulator").items()
+        for folder in SIMULATOR_DIRS
+        for module, names in imports_of(folder).items()
     }
     assert {m: n for m, n in offenders.items() if n} == {}
+    assert all(any((ROOT / folder).glob("*.py")) for folder in SIMULATOR_DIRS)  # the scan saw them
     # And the other way round: no connector leans on a simulator. A platform's spec names its simulator
     # (for `syncstore simulator run` and the demo) and loads it only to serve it.
     leaning = {
-        module: sorted(n for n in names if n.startswith("connectors.simulator"))
+        module: sorted(n for n in names if _simulator_module(n))
         for module, names in imports_of("connectors").items()
-        if not module.startswith("connectors/simulator") and module not in SPEC_MODULES
+        if not _is_simulator(module) and module not in SPEC_MODULES
     }
     assert {m: n for m, n in leaning.items() if n} == {}
 

@@ -143,7 +143,7 @@ def run_simulator(
     port: int, state_file: Path | None, *, orders_every_s: float | None = None, redirect_url: str | None = None
 ) -> None:
     """Shopee's simulator (the redirect travels in each authorization link: `redirect_url` is not needed)."""
-    from connectors.simulator import shopee as simulator  # the oracle, loaded only to serve it
+    from connectors.shopee.simulator import server as simulator  # the oracle, loaded only to serve it
 
     simulator.run(port, state_file, orders_every_s=orders_every_s)
 

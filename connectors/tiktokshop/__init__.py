@@ -149,7 +149,7 @@ def run_simulator(
     port: int, state_file: Path | None, *, orders_every_s: float | None = None, redirect_url: str | None = None
 ) -> None:
     """TikTok Shop's simulator; `redirect_url` is the app's registered OAuth redirect."""
-    from connectors.simulator import tiktokshop as simulator  # the oracle, loaded only to serve it
+    from connectors.tiktokshop.simulator import server as simulator  # the oracle, loaded only to serve it
 
     simulator.run(port, state_file, order_interval_s=orders_every_s, redirect_url=redirect_url)
 

@@ -1,5 +1,5 @@
 # Shopee connector tests: known-answer signing, push verification, every operation against the simulator over HTTP.
-"""connectors.shopee against connectors.simulator.shopee on 127.0.0.1 (no mocks).
+"""connectors.shopee against connectors.shopee.simulator on 127.0.0.1 (no mocks).
 
 The simulator verifies each request as Shopee does, so these tests exercise the real signing,
 payloads, batching and error mapping. Request counts come from the simulator's own counter.
@@ -62,8 +62,8 @@ from connectors.shopee import values as shopee_values
 from connectors.shopee import webhooks as shopee_webhooks
 from connectors.shopee.app import ShopeeApp
 from connectors.shopee.connector import ShopeeConnector
+from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.simulator.common import FaultPlan, ServerThread, free_port
-from connectors.simulator.shopee import ShopeeSimulator
 
 PARTNER_ID = 2001887
 PARTNER_KEY = "KEY-CANARY-5e1f0c2a9b7d4e3f"

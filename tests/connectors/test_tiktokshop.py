@@ -45,7 +45,6 @@ from connectors.base import (
 )
 from connectors.retry import RetryPolicy
 from connectors.simulator.common import FaultPlan, ServerThread, free_port
-from connectors.simulator.tiktokshop import TikTokShopSimulator
 from connectors.tiktokshop import codes as tiktokshop_codes
 from connectors.tiktokshop import errors as tiktokshop_errors
 from connectors.tiktokshop import mapping as tiktokshop_mapping
@@ -55,6 +54,7 @@ from connectors.tiktokshop import webhooks as tiktokshop_webhooks
 from connectors.tiktokshop.app import TikTokShopApp
 from connectors.tiktokshop.connector import TikTokShopConnector
 from connectors.tiktokshop.signing import sign
+from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 from connectors.tiktokshop.webhooks import WebhookPayloadError, parse_webhook, sign_webhook, verify_webhook
 
 APP_KEY = "test-app-key"

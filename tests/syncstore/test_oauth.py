@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from connectors import registry
-from connectors.simulator.shopee import ShopeeSimulator
-from connectors.simulator.tiktokshop import TikTokShopSimulator
+from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.tiktokshop.codes import WEBHOOK_EVENT_TYPES
+from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 from syncstore import auth, crypto, oauth
 from syncstore.auth import Actor, Role
 from syncstore.db.engine import transaction

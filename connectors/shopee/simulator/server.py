@@ -1,87 +1,10 @@
-# Local Shopee Open Platform v2 simulator: an independent oracle written from the platform's published reference.
-"""A Shopee you can run on 127.0.0.1, written from `shared/reference/marketplaces.md` and Shopee's API
-reference (the `schemas/v2.<module>.<api>.json` files), never from `connectors.shopee`: it imports
-nothing from the connector (no constants, no signer), so a misreading there is caught here.
-
-Every request is checked like the platform: known partner_id, timestamp within 5 minutes of WALL
-time (`error_param` "Timestamp is expired."), the HMAC sign for the kind of call (`error_sign`), an
-access token valid for that shop (`invalid_acceess_token`, sic), an authorized shop, batch limits,
-the app-wide daily call limit (`error_limit`, shared by every shop of the partner app, resetting at
-00:00 UTC+8 on the simulated clock) and an optional per-shop limit per minute (`error_rate_limit`).
-Envelope `{request_id, error, message, warning, response}`; the token endpoints and
-`shop/get_shop_info` answer with top-level fields.
-
-Time: `sim.clock` is a `SimClock` (passed in as `clock=` or created), which drives token lifetimes,
-order times, push retries, lost-push ages and the daily limit. Tests compress it with `advance`.
-
-Per-shop behaviour, set with `add_shop(...)` keywords or `set_shop_options(shop_id, **options)`:
-- `region` (default "MY", currency derived unless given): two-decimal prices only in SG, MY, BR,
-  MX, PL, ES, AR; elsewhere a price with a fractional part fails the whole update_price call with
-  `error_param`. `price_ratio_check` (default on): the highest model price of an item may be at most
-  7x the lowest in ID/MY, 5x in SG/VN/TW/TH/PH/MX, 4x in BR, 9x in CL/CO (else `error_param`).
-- `locations` (default `("",)`, a shop without warehouses): with several, `get_warehouse_detail`
-  lists them with their `location_id`, and update_stock needs `location_id` on every row
-  (`error_auth` "Lack of location_id, please double check."); a location that is not the shop's
-  (or any `location_id` in a shop without warehouses) is `error_auth` "The location_id input is not
-  matched ...". A shop with one location answers get_warehouse_detail with
-  `warehouse.error_not_in_whitelist` (the schema's example).
-- `holiday_mode`: update_stock and update_price answer `error_auth` "Please wait for the holiday
-  mode set then to edit item. Please try later." (the update_stock error table's words).
-- `is_cb` / `is_cnsc` (cross-border; CNSC shown as `is_upgraded_cbsc` in get_shop_info): product
-  writes answer `error_auth` telling to use the global_product APIs.
-- `strict_arrays` (default on): `order_sn_list` and `response_optional_fields` of get_order_detail
-  and `item_id_list` of get_item_base_info must be ONE comma-joined value (a repeated key is
-  `error_param`); `item_status` of get_item_list must be a repeated key (a comma-joined value is not
-  a status: `error_param`). Off: both forms are accepted.
-- `module_prefixes` (default on): product calls answer `product.error_param` / `product.error_server`
-  and an expired access token is `common.error_auth` "Invalid access_token." (the schemas'
-  examples); off: bare codes, and an expired token is `invalid_acceess_token` mentioning expiry.
-
-Business refusals of one item use `error_auth` for the whole call, as Shopee's update_stock error
-table does: stock below the promotion-reserved stock ("Total stock must be more than reserved
-stock."), holiday mode, missing or wrong `location_id`. A promotion price lock (`lock_price`) fails
-update_price with `error_in_item_promotion_item_price_lock` "Can't update price when item is under
-promotion." (call-level, from the update_price error list). Token errors stay token errors.
-
-Stock semantics (the reference's "Shopee stock semantics"): `seller_stock` is SELLABLE stock per
-location. Placing an order lowers it at once; cancelling gives the active units back; a partial
-cancellation (`cancel_units`) gives back those units and shows as `cancelled_qty` / `active_qty` on
-the order line; shipping changes nothing more; an update_stock write SETS the sellable stock.
-`total_reserved_stock` is stock reserved for promotions only (`set_promotion_reserved`).
-
-Orders: `get_order_list` (time_range_field create_time/update_time, at most 15 days apart, else
-`order.order_list_invalid_time` as in the schema's example; page_size 1..100; opaque `cursor`,
-`more`, `next_cursor`) and `get_order_detail` (1..50 order numbers; ONE unknown or foreign order
-fails the whole call with `error_not_found` "Wrong parameters, detail: the order is not found.",
-the schema's example).
-
-Pushes: body `{msg_id, code, shop_id, timestamp, data}` signed `HMAC(partner_key, url + "|" + body)`;
-only codes turned on with set_app_push_config (1..13; an unknown code such as 22 fails the whole
-call naming it) are sent. Delivered means a 2xx with an EMPTY body. Failed pushes are retried on
-`push_retry_schedule` (default 1 min, 5 min, 20 min, 1 h after the first attempt; the platform's
-schedule is unconfirmed) by a `RetryingSender`; given up, they become lost pushes whose `timestamp`
-is the time of loss, served 100 at a time for 3 days by get_lost_push_message (its `data` is a
-JSON string of the whole original message, as the schema's type and example together read) until
-confirm_consumed_lost_push_message. Order placed / status change / (partial) cancel push code 3
-`data{ordersn, status, update_time, items, completed_scenario}`.
-
-Some items carry `description_type: extended` (`add_item(..., extended_description=True)`): their
-`description` is empty and the text is in `description_info.extended_description.field_list`.
-
-Fault injection (`FaultPlan`, replaceable at runtime through `sim.faults`): THROTTLE answers HTTP 429
-`error_rate_limit` with `Retry-After: 1`; SERVER_ERROR answers HTTP 500 `error_server` before anything
-is applied; TIMEOUT applies the request, then holds the answer `timeout_hold_s`.
-
-Simplifications (documented, not relied upon): image ids are not checked against an upload;
-`logistic_info` may be empty; `search_item` matches SKU exactly and names by substring; unknown ids
-in get_item_base_info are left out with a `warning`; lost pushes and order-list cursors live in
-memory only; no test push is sent by set_app_push_config; no code-8 push is sent on promotion changes.
-"""
+# The Shopee simulator itself: the Starlette app (signature check, routes) and the test and demo shortcuts.
+"""`ShopeeSimulator` serves the signed API, the authorization page and pushes; `run` serves one until
+interrupted (`syncstore simulator run --platform shopee`)."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import html
 import json
@@ -93,27 +16,80 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any
 
 import uvicorn
-from pydantic import BaseModel, Field
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from connectors.shopee.simulator.codes import (
+    AUTHORIZATION_DAYS,
+    DEFAULT_PARTNER_ID,
+    DEFAULT_PARTNER_KEY,
+    DEFAULT_PUSH_RETRY_SCHEDULE,
+    DEMO_SHOP_ID,
+    ITEM_STATUSES,
+    LOST_PUSH_PAGE,
+    MAX_BATCH,
+    MAX_PAGE,
+    MSG_DAILY_LIMIT,
+    MSG_HOLIDAY,
+    MSG_LACK_LOCATION,
+    MSG_LOCATION_MISMATCH,
+    MSG_NOT_WHITELISTED,
+    MSG_ORDER_NOT_FOUND,
+    MSG_ORDER_RANGE,
+    MSG_PRICE_LOCK,
+    MSG_RESERVED,
+    ORDER_LIST_MAX_RANGE_S,
+    ORDER_STATUSES,
+    PUSH_CODES,
+    REGION_CURRENCY,
+    TIMESTAMP_WINDOW_S,
+    UTC8,
+    Envelope,
+    Json,
+    SignKind,
+    StockSpec,
+)
+from connectors.shopee.simulator.pushes import PushOutbox
+from connectors.shopee.simulator.requests import (
+    ApiError,
+    Ctx,
+    _check_price_ratio,
+    _comma_list,
+    _digits,
+    _dimension,
+    _dumps,
+    _entries,
+    _hmac_hex,
+    _image_url,
+    _images,
+    _int,
+    _json_response,
+    _param_error,
+    _parse_body,
+    _product_route,
+    _query_int,
+    _region_price,
+    _repeated_list,
+    _split,
+    _stock_map,
+    _text,
+    _weight,
+    _with_query,
+)
+from connectors.shopee.simulator.state import SimGrant, SimItem, SimModel, SimOrder, SimOrderLine, SimShop, SimState
 from connectors.simulator.common import (
     Fault,
     FaultPlan,
-    RetryingSender,
-    ScheduledPush,
     ServerThread,
     SimClock,
     Ticker,
@@ -121,487 +97,6 @@ from connectors.simulator.common import (
 )
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PARTNER_ID: Final = 2001887
-DEFAULT_PARTNER_KEY: Final = "shopee-simulator-partner-key"
-DEMO_SHOP_ID: Final = 100001
-TIMESTAMP_WINDOW_S: Final = 300
-LINK_VALIDITY_S: Final = 300
-MAX_BATCH: Final = 50
-MAX_PAGE: Final = 100
-LOST_PUSH_PAGE: Final = 100
-LOST_PUSH_KEEP_S: Final = 3 * 86400
-ORDER_LIST_MAX_RANGE_S: Final = 15 * 86400
-AUTHORIZATION_DAYS: Final = 365
-# Retries after the first attempt, in seconds from it: the platform's schedule is not published.
-DEFAULT_PUSH_RETRY_SCHEDULE: Final = (60.0, 300.0, 1200.0, 3600.0)
-PUSH_CODES: Final = frozenset(range(1, 14))
-ITEM_STATUSES: Final = frozenset({"NORMAL", "BANNED", "UNLIST", "REVIEWING", "SELLER_DELETE", "SHOPEE_DELETE"})
-DELETED_STATUSES: Final = frozenset({"SELLER_DELETE", "SHOPEE_DELETE", "DELETED"})
-ORDER_STATUSES: Final = frozenset(
-    {
-        "UNPAID",
-        "READY_TO_SHIP",
-        "PROCESSED",
-        "RETRY_SHIP",
-        "SHIPPED",
-        "TO_CONFIRM_RECEIVE",
-        "IN_CANCEL",
-        "CANCELLED",
-        "TO_RETURN",
-        "COMPLETED",
-        "INVOICE_PENDING",
-    }
-)
-DECIMAL_REGIONS: Final = frozenset({"SG", "MY", "BR", "MX", "PL", "ES", "AR"})
-PRICE_RATIO: Final[Mapping[str, int]] = {
-    "ID": 7,
-    "MY": 7,
-    "SG": 5,
-    "VN": 5,
-    "TW": 5,
-    "TH": 5,
-    "PH": 5,
-    "MX": 5,
-    "BR": 4,
-    "CL": 9,
-    "CO": 9,
-}
-REGION_CURRENCY: Final[Mapping[str, str]] = {
-    "MY": "MYR",
-    "SG": "SGD",
-    "ID": "IDR",
-    "TH": "THB",
-    "VN": "VND",
-    "PH": "PHP",
-    "TW": "TWD",
-    "BR": "BRL",
-    "MX": "MXN",
-    "CL": "CLP",
-    "CO": "COP",
-    "PL": "PLN",
-    "ES": "EUR",
-    "AR": "ARS",
-}
-UTC8: Final = timezone(timedelta(hours=8))
-
-# The platform's own words (Shopee's error tables and examples).
-MSG_RESERVED: Final = "Total stock must be more than reserved stock."
-MSG_LACK_LOCATION: Final = "Lack of location_id, please double check."
-MSG_LOCATION_MISMATCH: Final = (
-    "The location_id input is not matched the shop's location_id(more/wrong). Please double check."
-)
-MSG_HOLIDAY: Final = "Please wait for the holiday mode set then to edit item. Please try later."
-MSG_PRICE_LOCK: Final = "Can't update price when item is under promotion."
-MSG_ORDER_NOT_FOUND: Final = "Wrong parameters, detail: the order is not found."
-MSG_ORDER_RANGE: Final = "Start time must be earlier than end time and diff in 15days."
-MSG_DAILY_LIMIT: Final = (
-    "The total API call number made by your APP has reached the daily API call limit, "
-    "please try again after 00: 00 (UTC+08:00)"
-)
-MSG_NOT_WHITELISTED: Final = "Your shop is not in multi-warehouse whitelist."
-
-Json = dict[str, Any]
-SignKind = Literal["shop", "public", "token"]
-Envelope = Literal["wrapped", "top"]
-StockSpec = int | Mapping[str, int]
-
-
-# --- state ----------------------------------------------------------------------------------
-
-
-class SimShop(BaseModel):
-    shop_id: int
-    name: str
-    region: str = "MY"
-    currency: str = "MYR"
-    authorized: bool = False
-    revoked: bool = False
-    auth_time: int = 0
-    # Stock locations; "" is the single default location of a shop without warehouses.
-    locations: list[str] = Field(default_factory=lambda: [""])
-    holiday_mode: bool = False
-    is_cb: bool = False
-    is_cnsc: bool = False
-    strict_arrays: bool = True
-    module_prefixes: bool = True
-    price_ratio_check: bool = True
-
-    @property
-    def multi_location(self) -> bool:
-        return len(self.locations) > 1 or self.locations[0] != ""
-
-
-class SimModel(BaseModel):
-    model_id: int
-    model_sku: str = ""
-    tier_index: list[int] = Field(default_factory=list)
-    original_price: Decimal
-    # Sellable seller stock per location.
-    stock: dict[str, int] = Field(default_factory=dict)
-    # Stock reserved for promotions (flash sales), part of the seller stock.
-    reserved: int = 0
-
-    @property
-    def total_stock(self) -> int:
-        return sum(self.stock.values())
-
-
-class SimItem(BaseModel):
-    item_id: int
-    shop_id: int
-    status: str = "NORMAL"
-    name: str
-    description: str = ""
-    extended_description: bool = False
-    item_sku: str = ""
-    category_id: int = 100001
-    image_ids: list[str] = Field(default_factory=list)
-    weight: Decimal = Decimal("0.5")
-    dimension: dict[str, int] | None = None
-    logistic_info: list[Json] = Field(default_factory=list)
-    create_time: int
-    update_time: int
-    has_model: bool = False
-    price_locked: bool = False
-    tier_variation: list[Json] = Field(default_factory=list)
-    # Model 0 holds price and stock of an item without models.
-    models: dict[int, SimModel] = Field(default_factory=dict)
-
-    @property
-    def deleted(self) -> bool:
-        return self.status in DELETED_STATUSES
-
-
-class SimOrderLine(BaseModel):
-    item_id: int
-    model_id: int
-    quantity: int
-    item_name: str
-    item_sku: str
-    model_sku: str
-    price: Decimal = Decimal("0")
-    cancelled: int = 0
-    # Units this line took from each location's sellable stock (given back there on cancellation).
-    taken: dict[str, int] = Field(default_factory=dict)
-
-    @property
-    def active(self) -> int:
-        return self.quantity - self.cancelled
-
-
-class SimOrder(BaseModel):
-    order_sn: str
-    shop_id: int
-    status: str
-    create_time: int
-    update_time: int
-    lines: list[SimOrderLine]
-
-
-class SimGrant(BaseModel):
-    """An access token, refresh token or authorization code."""
-
-    value: str
-    shop_id: int
-    expires_at: float
-    used: bool = False
-
-
-class SimState(BaseModel):
-    partner_id: int
-    partner_key: str
-    shops: dict[int, SimShop] = Field(default_factory=dict)
-    items: dict[int, SimItem] = Field(default_factory=dict)
-    orders: dict[str, SimOrder] = Field(default_factory=dict)
-    access_tokens: dict[str, SimGrant] = Field(default_factory=dict)
-    refresh_tokens: dict[str, SimGrant] = Field(default_factory=dict)
-    codes: dict[str, SimGrant] = Field(default_factory=dict)
-    push_url: str | None = None
-    push_codes: list[int] = Field(default_factory=list)
-    next_item_id: int = 800_000_001
-    next_model_id: int = 900_000_001
-    next_order_no: int = 1
-
-
-# --- request plumbing -----------------------------------------------------------------------
-
-
-class ApiError(Exception):
-    """An answer with a non-empty `error`."""
-
-    def __init__(
-        self,
-        error: str,
-        message: str,
-        status: int = 400,
-        *,
-        retry_after: int | None = None,
-        response: Any = None,
-    ) -> None:
-        super().__init__(f"{error}: {message}")
-        self.error, self.message, self.status = error, message, status
-        self.retry_after, self.response = retry_after, response
-
-
-def _param_error(detail: str) -> ApiError:
-    return ApiError("error_param", f"Wrong parameters, detail: {detail}")
-
-
-@dataclass
-class Ctx:
-    shop: SimShop | None
-    query: QueryParams
-    body: Json
-    now: float
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def shop_id(self) -> int:
-        return self.own_shop.shop_id
-
-    @property
-    def own_shop(self) -> SimShop:
-        if self.shop is None:
-            raise ApiError("error_param", "There is no shop_id in query.")
-        return self.shop
-
-
-@dataclass(frozen=True)
-class LostPush:
-    """A push given up after its retries; `lost_at` is the simulated time it was lost."""
-
-    message_id: int
-    body: bytes
-    lost_at: int
-
-
-class PushOutbox:
-    """Live pushes with retries (a `RetryingSender` on the simulator clock) and the lost ones."""
-
-    def __init__(self, clock: SimClock, schedule: Sequence[float]) -> None:
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._lost: list[LostPush] = []
-        self._next_lost_id = 1
-        self.retrying = RetryingSender(clock, tuple(schedule), accept=_shopee_accepts, on_give_up=self._give_up)
-
-    def send(self, url: str, body: bytes, headers: dict[str, str]) -> bool:
-        return self.retrying.send(url, body, headers)
-
-    def _give_up(self, push: ScheduledPush, sim_time: float) -> None:
-        with self._lock:
-            self._lost.append(LostPush(self._next_lost_id, push.body, int(sim_time)))
-            self._next_lost_id += 1
-
-    @property
-    def lost(self) -> list[LostPush]:
-        """Lost pushes not yet confirmed, oldest first (including those older than 3 days)."""
-        with self._lock:
-            return list(self._lost)
-
-    def recent_lost(self, now: float) -> list[LostPush]:
-        with self._lock:
-            return [p for p in self._lost if p.lost_at >= now - LOST_PUSH_KEEP_S]
-
-    def confirm(self, last_message_id: int) -> int:
-        with self._lock:
-            before = len(self._lost)
-            self._lost = [p for p in self._lost if p.message_id > last_message_id]
-            return before - len(self._lost)
-
-    @property
-    def delivered(self) -> int:
-        return self.retrying.delivered
-
-    @property
-    def pending(self) -> list[ScheduledPush]:
-        return self.retrying.pending
-
-    def pump(self) -> int:
-        return self.retrying.pump()
-
-    def start(self) -> None:
-        self.retrying.start()
-
-    def close(self) -> None:
-        self.retrying.close()
-
-
-def _shopee_accepts(status: int, body: bytes) -> bool:
-    """Shopee counts a push as delivered only on a 2xx with an empty body."""
-    return 200 <= status < 300 and not body
-
-
-def _digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()
-
-
-def _hmac_hex(key: str, message: bytes) -> str:
-    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent == 0 else float(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def _dumps(payload: Any) -> str:
-    return json.dumps(payload, default=_json_default, separators=(",", ":"))
-
-
-def _json_response(payload: Json, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(_dumps(payload), status_code=status, media_type="application/json", headers=headers)
-
-
-def _parse_body(raw: bytes) -> Json:
-    try:
-        body = json.loads(raw, parse_float=Decimal) if raw else None
-    except (ValueError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict):
-        raise ApiError("error_param", "The request body must be a JSON object.")
-    return body
-
-
-def _int(value: Any, name: str, *, minimum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and _digits(value.strip().removeprefix("-")):
-            value = int(value)
-        else:
-            raise ApiError("error_param", f"{name} is required and must be an integer.")
-    if minimum is not None and value < minimum:
-        raise ApiError("error_param", f"{name} must be at least {minimum}.")
-    return int(value)
-
-
-def _text(value: Any, name: str, *, allow_empty: bool = False) -> str:
-    if not isinstance(value, str) or (not allow_empty and not value.strip()):
-        raise ApiError("error_param", f"{name} is required and must be a non-empty string.")
-    return value
-
-
-def _entries(value: Any, name: str, low: int, high: int) -> list[Json]:
-    if not isinstance(value, list) or not low <= len(value) <= high or not all(isinstance(v, dict) for v in value):
-        raise ApiError("error_param", f"{name} should have {low} to {high} entries.")
-    return value
-
-
-def _split(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
-def _comma_list(query: QueryParams, name: str, shop: SimShop) -> list[str]:
-    """A documented comma-joined array parameter: ONE value; a repeated key is a wrong parameter."""
-    values = query.getlist(name)
-    if len(values) > 1 and shop.strict_arrays:
-        raise _param_error(f"{name} must be one comma-separated value, not a repeated parameter.")
-    return [part for value in values for part in _split(value)]
-
-
-def _repeated_list(query: QueryParams, name: str, shop: SimShop) -> list[str]:
-    """A documented repeated-key array parameter (`item_status=A&item_status=B`)."""
-    values = query.getlist(name)
-    if shop.strict_arrays:
-        return [value.strip() for value in values if value.strip()]
-    return [part for value in values for part in _split(value)]
-
-
-def _query_int(query: QueryParams, name: str, default: int | None = None) -> int:
-    raw = query.get(name)
-    if raw is None:
-        if default is None:
-            raise ApiError("error_param", f"{name} is required.")
-        return default
-    return _int(raw, name)
-
-
-def _price(value: Any) -> Decimal | None:
-    """A positive finite price with at most 2 decimal places, else None."""
-    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
-        return None
-    try:
-        price = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    if not price.is_finite() or price <= 0:
-        return None
-    exponent = price.normalize().as_tuple().exponent
-    if not isinstance(exponent, int) or exponent < -2:
-        return None
-    return price
-
-
-def _region_price(value: Any, shop: SimShop, name: str) -> Decimal:
-    """A price the shop's region takes: 2 decimals in some regions, integers elsewhere."""
-    price = _price(value)
-    if price is None:
-        raise _param_error(f"{name} must be a positive number with at most 2 decimal places.")
-    if shop.region not in DECIMAL_REGIONS and price != price.to_integral_value():
-        raise _param_error(f"{name} {price} has decimals; prices in region {shop.region} must be integers.")
-    return price
-
-
-def _check_price_ratio(prices: Sequence[Decimal], shop: SimShop) -> None:
-    """The variation price ratio of the shop's region between an item's highest and lowest price."""
-    ratio = PRICE_RATIO.get(shop.region)
-    if not shop.price_ratio_check or ratio is None or len(prices) < 2:
-        return
-    low, high = min(prices), max(prices)
-    if high > low * ratio:
-        raise _param_error(
-            f"the price gap between models is too large: in region {shop.region} the highest price "
-            f"may be at most {ratio} times the lowest ({high} > {ratio} x {low})."
-        )
-
-
-def _weight(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise ApiError("error_param", "weight must be a positive number (kg).")
-    weight = Decimal(value)
-    if weight <= 0:
-        raise ApiError("error_param", "weight must be a positive number (kg).")
-    return weight
-
-
-def _dimension(value: Any) -> dict[str, int]:
-    keys = ("package_length", "package_width", "package_height")
-    if not isinstance(value, dict):
-        raise ApiError("error_param", "dimension must be an object.")
-    return {key: _int(value.get(key), f"dimension.{key}", minimum=1) for key in keys}
-
-
-def _images(value: Any) -> list[str]:
-    ids = value.get("image_id_list") if isinstance(value, dict) else None
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
-        raise ApiError("error_param", "image.image_id_list should have at least 1 image id.")
-    return list(ids)
-
-
-def _image_url(image_id: str) -> str:
-    return image_id if image_id.startswith(("http://", "https://")) else f"https://cf.shopee.sim/file/{image_id}"
-
-
-def _with_query(url: str, extra: dict[str, str]) -> str:
-    parts = urlsplit(url)
-    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), *extra.items()])
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
-
-
-def _stock_map(spec: StockSpec, locations: Sequence[str]) -> dict[str, int]:
-    """Seeded stock: an int goes to the first location; a mapping names locations."""
-    if isinstance(spec, int):
-        return {location: (spec if index == 0 else 0) for index, location in enumerate(locations)}
-    unknown = set(spec) - set(locations)
-    if unknown:
-        raise ValueError(f"locations {sorted(unknown)} are not locations of this shop")
-    return {location: int(spec.get(location, 0)) for location in locations}
-
-
-def _product_route(path: str) -> bool:
-    return path.startswith("/api/v2/product/")
-
 
 # --- the simulator --------------------------------------------------------------------------
 
