@@ -35,6 +35,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from connectors import registry
 from syncstore import auth
 from syncstore.auth import Actor, Role
 from syncstore.db import migrate
@@ -47,6 +48,9 @@ from syncstore.db.models import (
     ProductVariant,
 )
 from syncstore.db.types import utcnow
+
+# The bench's two shops are on the first two registered marketplaces.
+PLATFORMS = registry.names()[:2]
 
 APP = Path(__file__).resolve().parent.parent / "streamlit_app" / "app.py"
 CHUNK = 10_000
@@ -94,14 +98,14 @@ def fill(engine: sa.Engine, products: int) -> dict[str, int]:
         shops = [
             conn.execute(
                 sa.insert(PlatformConnection).returning(PlatformConnection.id),
-                {"platform": platform, "shop_id": shop_id, "shop_name": name, "status": "connected",
-                 "created_at": now, "updated_at": now},
+                {"platform": platform, "shop_id": shop_id, "shop_name": f"Bench {registry.label(platform)}",
+                 "status": "connected", "created_at": now, "updated_at": now},
             ).scalar_one()
-            for platform, shop_id, name in (("shopee", "1001", "Bench Shopee"), ("tiktokshop", "7001", "Bench TikTok"))
+            for platform, shop_id in zip(PLATFORMS, ("1001", "7001"), strict=True)
         ]  # fmt: skip
         listing_id = 0
         for shop_index, connection_id in enumerate(shops):
-            platform = ("shopee", "tiktokshop")[shop_index]
+            platform = PLATFORMS[shop_index]
             for rows in _chunks(listed):
                 first_id = listing_id + 1
                 conn.execute(

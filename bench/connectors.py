@@ -27,11 +27,13 @@ import httpx
 from connectors.base import ShopCredentials
 from connectors.shopee import connector as shopee_connector
 from connectors.shopee import signing as shopee_signing
+from connectors.shopee.codes import PLATFORM as SHOPEE
 from connectors.shopee.simulator import codes as shopee_sim_codes
 from connectors.shopee.simulator import server as shopee_sim_server
 from connectors.simulator.common import free_port
 from connectors.tiktokshop import connector as tiktokshop_connector
 from connectors.tiktokshop import signing as tiktokshop_signing
+from connectors.tiktokshop.codes import PLATFORM as TIKTOKSHOP
 from connectors.tiktokshop.simulator import codes as tiktokshop_sim_codes
 from connectors.tiktokshop.simulator import server as tiktokshop_sim_server
 
@@ -94,7 +96,7 @@ def bench_shopee(requests: int, workdir: Path) -> dict[str, Any]:
         shopee_sim_codes.DEFAULT_PARTNER_KEY,
         shopee_sim_codes.DEMO_SHOP_ID,
     )
-    with simulator_process("shopee", state) as url, httpx.Client() as client:
+    with simulator_process(SHOPEE, state) as url, httpx.Client() as client:
         connector = shopee_connector.ShopeeConnector(
             partner_id=partner_id,
             partner_key=key,
@@ -139,7 +141,7 @@ def bench_tiktokshop(requests: int, workdir: Path) -> dict[str, Any]:
     state = workdir / "tiktokshop.json"
     sim.save(state)
     app_key, secret = tiktokshop_sim_codes.DEMO_APP_KEY, tiktokshop_sim_codes.DEMO_APP_SECRET
-    with simulator_process("tiktokshop", state) as url, httpx.Client() as client:
+    with simulator_process(TIKTOKSHOP, state) as url, httpx.Client() as client:
         connector = tiktokshop_connector.TikTokShopConnector(
             app_key=app_key,
             app_secret=secret,
@@ -182,8 +184,8 @@ def main() -> None:
         workdir = Path(tmp)
         result = {
             "requests": args.requests,
-            "shopee": bench_shopee(args.requests, workdir),
-            "tiktokshop": bench_tiktokshop(args.requests, workdir),
+            SHOPEE: bench_shopee(args.requests, workdir),
+            TIKTOKSHOP: bench_tiktokshop(args.requests, workdir),
         }
     print(json.dumps(result))
 

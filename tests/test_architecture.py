@@ -171,7 +171,7 @@ def test_platform_display_names_come_only_from_the_registry() -> None:
 
 # Where the platforms may be named in code: their packages (connectors/), the demo's seeding and the tests.
 # Migrations are history: 0001 created, and 0010 dropped, a constraint that listed them.
-_NAMING_PACKAGES = ("syncstore", "webhook_receiver", "streamlit_app", "pipelines", "assets", "cli")
+_NAMING_PACKAGES = ("syncstore", "webhook_receiver", "streamlit_app", "pipelines", "assets", "cli", "bench")
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
