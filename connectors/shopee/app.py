@@ -29,10 +29,10 @@ from connectors.shopee.transport import (
     PATH_SHOP_INFO,
     PATH_TOKEN_GET,
     PATH_TOKEN_REFRESH,
-    _Wire,
+    Wire,
 )
-from connectors.shopee.values import Json, _dict, _expiry, _objects, _wire_id
-from connectors.shopee.webhooks import _lost_push_event
+from connectors.shopee.values import Json, as_dict, expiry_at, objects, wire_int_id
+from connectors.shopee.webhooks import lost_push_event
 
 # --- the app (partner-level calls) ----------------------------------------------------------
 
@@ -51,7 +51,7 @@ class ShopeeApp:
         policy: RetryPolicy = DEFAULT_POLICY,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._wire = _Wire(partner_id, partner_key, host, client, timeout_s, clock)
+        self._wire = Wire(partner_id, partner_key, host, client, timeout_s, clock)
         self._policy, self._clock = policy, clock
 
     def __repr__(self) -> str:
@@ -70,7 +70,7 @@ class ShopeeApp:
 
     def exchange_code(self, code: str, shop_id: str | int) -> TokenGrant:
         """POST /api/v2/auth/token/get: the authorization code (single use, 10 minutes) for a token pair."""
-        body = {"code": code, "partner_id": self._wire.partner_id, "shop_id": _wire_id(str(shop_id), "shop_id")}
+        body = {"code": code, "partner_id": self._wire.partner_id, "shop_id": wire_int_id(str(shop_id), "shop_id")}
         payload = self._call("POST", PATH_TOKEN_GET, body=body, token_call=True)
         return self._grant(payload, str(shop_id))
 
@@ -81,7 +81,7 @@ class ShopeeApp:
         is retried; if the first one had landed, the retry is refused and AuthRevoked is raised.
         """
         body = {"refresh_token": refresh_token, "partner_id": self._wire.partner_id}
-        body["shop_id"] = _wire_id(str(shop_id), "shop_id")
+        body["shop_id"] = wire_int_id(str(shop_id), "shop_id")
         payload = self._call("POST", PATH_TOKEN_REFRESH, body=body, token_call=True)
         return self._grant(payload, str(shop_id))
 
@@ -93,7 +93,7 @@ class ShopeeApp:
         return TokenGrant(
             access_token=access,
             refresh_token=refresh,
-            access_token_expires_at=_expiry(payload.get("expire_in"), now),
+            access_token_expires_at=expiry_at(payload.get("expire_in"), now),
             refresh_token_expires_at=now + REFRESH_TOKEN_LIFETIME,
             shop_id=shop_id,
         )
@@ -119,17 +119,17 @@ class ShopeeApp:
     def get_shop_profile(self, access_token: str, shop_id: str | int) -> ShopProfile:
         """GET /api/v2/shop/get_shop_info with a fresh grant: what the OAuth flow needs to accept a shop
         (the region decides price decimals; a cross-border CNSC/KRSC shop is refused by the core)."""
-        shop = _wire_id(str(shop_id), "shop_id")
+        shop = wire_int_id(str(shop_id), "shop_id")
         payload = self._call("GET", PATH_SHOP_INFO, access_token=access_token, shop_id=shop)
-        return _shop_profile(str(shop_id), payload)
+        return shop_profile(str(shop_id), payload)
 
     def get_lost_pushes(self) -> tuple[list[MarketplaceEvent], int | None, bool]:
         """GET /api/v2/push/get_lost_push_message: up to 100 undelivered pushes of the last 3 days.
 
         Returns (events, last_message_id, has_next_page). Lost pushes are per app, for every shop.
         """
-        response = _dict(self._call("GET", PATH_LOST_PUSH).get("response"))
-        events = [event for entry in _objects(response.get("push_message_list")) if (event := _lost_push_event(entry))]
+        response = as_dict(self._call("GET", PATH_LOST_PUSH).get("response"))
+        events = [event for entry in objects(response.get("push_message_list")) if (event := lost_push_event(entry))]
         last = response.get("last_message_id")
         last_id = int(last) if isinstance(last, int) and not isinstance(last, bool) else None
         return events, last_id, bool(response.get("has_next_page"))
@@ -155,9 +155,9 @@ class ShopeeApp:
                 return events
 
 
-def _shop_profile(shop_id: str, payload: Json) -> ShopProfile:
+def shop_profile(shop_id: str, payload: Json) -> ShopProfile:
     """get_shop_info answers at the top level (no `response` object)."""
-    info = _dict(payload.get("response")) or payload
+    info = as_dict(payload.get("response")) or payload
     cross_border = any(info.get(flag) is True for flag in ("is_cb", "is_cnsc", "is_upgraded_cbsc", "is_direct_shop"))
     return ShopProfile(
         shop_id=shop_id,

@@ -25,7 +25,7 @@ PUSH_CODES: Final = (1, 2, 3, 8, 12, 22)
 
 
 # get_warehouse_detail answers for a shop with one implicit location (not multi-warehouse).
-_SINGLE_LOCATION_CODES: Final = frozenset(
+SINGLE_LOCATION_CODES: Final = frozenset(
     {"error_not_in_whitelist", "error_can_not_find_warehouse", "error_region_not_valid"}
 )
 
@@ -62,10 +62,10 @@ PUSH_KINDS: Final[Mapping[int, EventKind]] = {
     22: EventKind.PRODUCT_CHANGE,
 }
 
-_TRANSIENT_CODES: Final = frozenset({"error_server", "error_inner", "error_system_busy", "error_network"})
-_TOKEN_CODES: Final = frozenset({"invalid_acceess_token", "invalid_access_token"})
+TRANSIENT_CODES: Final = frozenset({"error_server", "error_inner", "error_system_busy", "error_network"})
+TOKEN_CODES: Final = frozenset({"invalid_acceess_token", "invalid_access_token"})
 # The shop (or its link to this app) is gone: it must be connected again.
-_REVOKED_CODES: Final = frozenset(
+REVOKED_CODES: Final = frozenset(
     {
         "shop_no_linked",
         "partner_shop_no_link",
@@ -82,7 +82,7 @@ _REVOKED_CODES: Final = frozenset(
     }
 )
 # Codes about the app or the shop's permissions, never about one item.
-_SHOP_LEVEL_CODES: Final = frozenset(
+SHOP_LEVEL_CODES: Final = frozenset(
     {
         "error_permission",
         "error_api_permission",
@@ -95,20 +95,20 @@ _SHOP_LEVEL_CODES: Final = frozenset(
         "invalid_partner_id",
     }
 )
-_INVALID_CODES: Final = frozenset({"error_sign", "error_param", "order_list_invalid_time"})
-_NOT_FOUND_CODES: Final = frozenset({"error_item_not_found", "error_item_not_belong_shop", "error_not_found"})
+INVALID_CODES: Final = frozenset({"error_sign", "error_param", "order_list_invalid_time"})
+NOT_FOUND_CODES: Final = frozenset({"error_item_not_found", "error_item_not_belong_shop", "error_not_found"})
 # Business refusals of one item (promotion locks, holiday mode, price limits...): fail that item only.
-_ITEM_REFUSED_CODES: Final = re.compile(
+ITEM_REFUSED_CODES: Final = re.compile(
     r"^error_(busi|cannt_|cannot_|promotion|in_item_promotion|holiday|price_|invalid_price|item_uneditable"
     r"|seller_under_penalty|model_|edit_item_|slash_|wholesale|related_product|wms_shop_block|auth_product"
     r"|cnsc_shop_block|tier_|update_price_fail|param_validate)"
 )
-_REVOKED = re.compile(
+REVOKED = re.compile(
     r"revoked|deauthori[sz]|not authori[sz]ed|cancel(l)?ed authori[sz]ation|no linked|not linked"
     r"|invalid partner_id or shop|partner_id is invalid|app is deleted|permissions for authorizations",
     re.IGNORECASE,
 )
-_TOKEN_MESSAGE = re.compile(r"access[_ ]?token|acceess", re.IGNORECASE)
-_SYSTEM_ERROR = re.compile(r"system error", re.IGNORECASE)
+TOKEN_MESSAGE = re.compile(r"access[_ ]?token|acceess", re.IGNORECASE)
+SYSTEM_ERROR = re.compile(r"system error", re.IGNORECASE)
 # error_param answers about the request envelope (not about one item): everyone's problem.
-_ENVELOPE_MESSAGE = re.compile(r"timestamp|partner_id|\bsign\b|access_token|shop_id|gateway", re.IGNORECASE)
+ENVELOPE_MESSAGE = re.compile(r"timestamp|partner_id|\bsign\b|access_token|shop_id|gateway", re.IGNORECASE)

@@ -38,24 +38,24 @@ from connectors.base import (
     WriteResult,
 )
 from connectors.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
-from connectors.shopee.app import ShopeeApp, _shop_profile
-from connectors.shopee.codes import _SINGLE_LOCATION_CODES, LISTING_STATUSES, PLATFORM, POLLED_ITEM_STATUSES
+from connectors.shopee.app import ShopeeApp, shop_profile
+from connectors.shopee.codes import LISTING_STATUSES, PLATFORM, POLLED_ITEM_STATUSES, SINGLE_LOCATION_CODES
 from connectors.shopee.errors import bare_code, is_item_error
 from connectors.shopee.limits import ITEM_BATCH, MODEL_BATCH, ORDER_BATCH, ORDER_WINDOW, PAGE_SIZE, UNLIST_BATCH
 from connectors.shopee.mapping import (
-    _add_item_body,
-    _csv,
-    _dimension,
-    _failed,
-    _listing,
-    _locations,
-    _order,
-    _run_batches,
-    _sku_results,
-    _tier_bodies,
-    _tier_plan,
+    add_item_body,
+    csv,
+    failed_result,
+    listing_from_wire,
+    locations_from_wire,
+    order_from_wire,
+    run_batches,
+    sku_results,
+    tier_bodies,
+    tier_plan,
+    wire_dimension,
 )
-from connectors.shopee.rules import _check_variation_ratio, _wire_price
+from connectors.shopee.rules import check_variation_ratio, wire_price
 from connectors.shopee.transport import (
     PATH_ADD_ITEM,
     PATH_DELETE_ITEM,
@@ -73,7 +73,7 @@ from connectors.shopee.transport import (
     PATH_UPDATE_STOCK,
     PATH_WAREHOUSE_DETAIL,
 )
-from connectors.shopee.values import Json, _chunks, _dict, _from_unix, _id_of, _number, _objects, _unix, _wire_id
+from connectors.shopee.values import Json, as_dict, chunks, from_unix, id_of, objects, unix, wire_int_id, wire_number
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -107,7 +107,7 @@ class ShopeeConnector:
         self.shop_id = credentials.shop_id
         self.region = region.strip().upper()
         self._locations: list[ShopLocation] | None = None
-        self._shop = _wire_id(credentials.shop_id, "shop_id")
+        self._shop = wire_int_id(credentials.shop_id, "shop_id")
         self._access_token = credentials.access_token
         self._gate, self._refresh, self._policy = gate, refresh, policy
         self._logistic_ids = tuple(logistic_ids)
@@ -147,7 +147,7 @@ class ShopeeConnector:
         payload = self._wire.send(
             method, path, params=params, body=body, access_token=self._access_token, shop_id=self._shop
         )
-        return _dict(payload.get("response"))
+        return as_dict(payload.get("response"))
 
     def _call(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Mapping[str, Any] | None = None
@@ -164,14 +164,14 @@ class ShopeeConnector:
                 "offset": offset,
                 "page_size": PAGE_SIZE,
                 "item_status": list(POLLED_ITEM_STATUSES),
-                "update_time_from": _unix(since),
-                "update_time_to": _unix(until),
+                "update_time_from": unix(since),
+                "update_time_to": unix(until),
             }
             response = self._call("GET", PATH_ITEM_LIST, params=params)
-            for entry in _objects(response.get("item")):
+            for entry in objects(response.get("item")):
                 yield ItemChange(
                     item_id=str(entry["item_id"]),
-                    updated_at=_from_unix(entry.get("update_time", 0)),
+                    updated_at=from_unix(entry.get("update_time", 0)),
                     raw_status=str(entry.get("item_status", "")),
                 )
             next_offset = response.get("next_offset")
@@ -184,15 +184,15 @@ class ShopeeConnector:
 
         Ids the shop does not have are left out of the answer (Shopee skips them).
         """
-        ids = [_wire_id(item_id, "item_id") for item_id in dict.fromkeys(item_ids)]
+        ids = [wire_int_id(item_id, "item_id") for item_id in dict.fromkeys(item_ids)]
         listings: list[RemoteListing] = []
-        for batch in _chunks(ids, ITEM_BATCH):
-            response = self._call("GET", PATH_ITEM_BASE_INFO, params={"item_id_list": _csv(batch)})
-            for raw in _objects(response.get("item_list")):
+        for batch in chunks(ids, ITEM_BATCH):
+            response = self._call("GET", PATH_ITEM_BASE_INFO, params={"item_id_list": csv(batch)})
+            for raw in objects(response.get("item_list")):
                 models = None
                 if raw.get("has_model"):
                     models = self._call("GET", PATH_MODEL_LIST, params={"item_id": raw["item_id"]})
-                listings.append(_listing(self.shop_id, raw, models))
+                listings.append(listing_from_wire(self.shop_id, raw, models))
         return listings
 
     def get_orders(self, order_ids: Sequence[str]) -> list[RemoteOrder]:
@@ -203,12 +203,12 @@ class ShopeeConnector:
         """
         wanted = [sn for sn in dict.fromkeys(str(sn).strip() for sn in order_ids) if sn and "," not in sn]
         orders: list[RemoteOrder] = []
-        for batch in _chunks(wanted, ORDER_BATCH):
+        for batch in chunks(wanted, ORDER_BATCH):
             orders.extend(self._order_batch(batch))
         return orders
 
     def _order_batch(self, batch: Sequence[str]) -> list[RemoteOrder]:
-        params = {"order_sn_list": _csv(batch), "response_optional_fields": "item_list"}
+        params = {"order_sn_list": csv(batch), "response_optional_fields": "item_list"}
         try:
             response = self._call("GET", PATH_ORDER_DETAIL, params=params)
         except (NotFound, InvalidRequest) as error:
@@ -219,12 +219,12 @@ class ShopeeConnector:
                 return []
             middle = len(batch) // 2
             return self._order_batch(batch[:middle]) + self._order_batch(batch[middle:])
-        return [_order(self.shop_id, raw) for raw in _objects(response.get("order_list"))]
+        return [order_from_wire(self.shop_id, raw) for raw in objects(response.get("order_list"))]
 
     def list_changed_orders(self, since: datetime, until: datetime) -> Iterator[RemoteOrder]:
         """Every order updated in [since, until]: get_order_list by update_time in windows of at most
         15 days, 100 per page with the cursor, then get_order_detail 50 at a time, with lines."""
-        start, end = _unix(since), _unix(until)
+        start, end = unix(since), unix(until)
         seen: set[str] = set()
         window = int(ORDER_WINDOW.total_seconds())
         while start <= end:
@@ -241,7 +241,7 @@ class ShopeeConnector:
                 if cursor:
                     params["cursor"] = cursor
                 response = self._call("GET", PATH_ORDER_LIST, params=params)
-                for entry in _objects(response.get("order_list")):
+                for entry in objects(response.get("order_list")):
                     order_sn = str(entry.get("order_sn") or "")
                     if order_sn and order_sn not in seen:
                         seen.add(order_sn)
@@ -262,7 +262,7 @@ class ShopeeConnector:
         payload = self._attempt(
             lambda: self._wire.send("GET", PATH_SHOP_INFO, access_token=self._access_token, shop_id=self._shop)
         )
-        return _shop_profile(self.shop_id, payload)
+        return shop_profile(self.shop_id, payload)
 
     def list_locations(self) -> list[ShopLocation]:
         """GET /api/v2/shop/get_warehouse_detail: the shop's pickup locations, the default one first.
@@ -278,10 +278,10 @@ class ShopeeConnector:
                     )
                 )
             except ConnectorError as error:
-                if bare_code(error.code or "") not in _SINGLE_LOCATION_CODES:
+                if bare_code(error.code or "") not in SINGLE_LOCATION_CODES:
                     raise
                 payload = {}
-            self._locations = _locations(payload.get("response"))
+            self._locations = locations_from_wire(payload.get("response"))
         return list(self._locations)
 
     def _seller_stock(self, quantity: int) -> list[Json]:
@@ -303,11 +303,11 @@ class ShopeeConnector:
         the others. A business refusal (promotion-reserved stock, holiday mode, location...) fails the
         models of that call with Shopee's message; the shop goes on.
         """
-        wire_item = _wire_id(item_id, "item_id")
+        wire_item = wire_int_id(item_id, "item_id")
         for sku_id, quantity in stock.items():
             if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
                 raise InvalidRequest(f"stock of {sku_id} must be an integer >= 0", platform=PLATFORM)
-        entries = [(_wire_id(sku_id, "model_id"), quantity) for sku_id, quantity in stock.items()]
+        entries = [(wire_int_id(sku_id, "model_id"), quantity) for sku_id, quantity in stock.items()]
         if entries:
             self.list_locations()
 
@@ -316,9 +316,9 @@ class ShopeeConnector:
                 {"model_id": model, "seller_stock": self._seller_stock(quantity)} for model, quantity in batch
             ]
             body = {"item_id": wire_item, "stock_list": stock_list}
-            return _sku_results([model for model, _ in batch], self._call("POST", PATH_UPDATE_STOCK, body=body))
+            return sku_results([model for model, _ in batch], self._call("POST", PATH_UPDATE_STOCK, body=body))
 
-        results = _run_batches(_chunks(entries, MODEL_BATCH), send, lambda entry: str(entry[0]))
+        results = run_batches(chunks(entries, MODEL_BATCH), send, lambda entry: str(entry[0]))
         return WriteResult(item_id=item_id, results=tuple(results))
 
     def update_price(self, item_id: str, prices: Mapping[str, Decimal]) -> WriteResult:
@@ -327,25 +327,25 @@ class ShopeeConnector:
         A price the shop's region cannot take (decimals where it has none) raises InvalidRequest before
         anything is sent; a business refusal fails the models of that call with Shopee's message.
         """
-        wire_item = _wire_id(item_id, "item_id")
+        wire_item = wire_int_id(item_id, "item_id")
         entries = [
-            (_wire_id(sku, "model_id"), _wire_price(price, f"price of {sku}", self.region))
+            (wire_int_id(sku, "model_id"), wire_price(price, f"price of {sku}", self.region))
             for sku, price in prices.items()
         ]
 
         def send(batch: Sequence[tuple[int, float | int]]) -> list[SkuResult]:
             price_list = [{"model_id": model, "original_price": price} for model, price in batch]
             body = {"item_id": wire_item, "price_list": price_list}
-            return _sku_results([model for model, _ in batch], self._call("POST", PATH_UPDATE_PRICE, body=body))
+            return sku_results([model for model, _ in batch], self._call("POST", PATH_UPDATE_PRICE, body=body))
 
-        results = _run_batches(_chunks(entries, MODEL_BATCH), send, lambda entry: str(entry[0]))
+        results = run_batches(chunks(entries, MODEL_BATCH), send, lambda entry: str(entry[0]))
         return WriteResult(item_id=item_id, results=tuple(results))
 
     # -- writing listings --
 
     def update_fields(self, item_id: str, fields: ListingFields) -> None:
         """update_item with the fields that are set; nothing is sent when none is."""
-        body: Json = {"item_id": _wire_id(item_id, "item_id")}
+        body: Json = {"item_id": wire_int_id(item_id, "item_id")}
         if fields.title is not None:
             body["item_name"] = fields.title
         if fields.description is not None:
@@ -353,9 +353,9 @@ class ShopeeConnector:
         if fields.images is not None:
             body["image"] = {"image_id_list": list(fields.images)}
         if fields.weight_kg is not None:
-            body["weight"] = _number(fields.weight_kg, "weight", places=None)
+            body["weight"] = wire_number(fields.weight_kg, "weight", places=None)
         if fields.dimensions is not None:
-            body["dimension"] = _dimension(fields.dimensions)
+            body["dimension"] = wire_dimension(fields.dimensions)
         if len(body) > 1:
             self._call("POST", PATH_UPDATE_ITEM, body=body)
 
@@ -369,10 +369,10 @@ class ShopeeConnector:
             raise InvalidRequest(f"at most {MODEL_BATCH} SKUs per Shopee listing", platform=PLATFORM)
         single = len(draft.skus) == 1 and not draft.skus[0].attributes
         marker = draft.skus[0].seller_sku if single else draft.idempotency_key
-        _check_variation_ratio([sku.price for sku in draft.skus], self.region)
+        check_variation_ratio([sku.price for sku in draft.skus], self.region)
         price = self._price_of(draft.skus)
-        tiers, models = ([], []) if single else _tier_plan(draft.skus, price)
-        body = _add_item_body(draft, marker, price(min(sku.price for sku in draft.skus), "original_price"))
+        tiers, models = ([], []) if single else tier_plan(draft.skus, price)
+        body = add_item_body(draft, marker, price(min(sku.price for sku in draft.skus), "original_price"))
         body["logistic_info"] = [{"logistic_id": logistic, "enabled": True} for logistic in self._logistic_ids]
         if single:
             body["seller_stock"] = self._seller_stock(draft.skus[0].stock)
@@ -383,7 +383,7 @@ class ShopeeConnector:
             found = self._find_item(marker)
             if found is not None:
                 return found
-            return _id_of(self._send("POST", PATH_ADD_ITEM, body=body), "item_id")
+            return id_of(self._send("POST", PATH_ADD_ITEM, body=body), "item_id")
 
         item_id = self._attempt(add)
         if single:
@@ -391,10 +391,10 @@ class ShopeeConnector:
 
         def init_variants() -> dict[str, str]:
             existing = self._send("GET", PATH_MODEL_LIST, params={"item_id": item_id})
-            if not _objects(existing.get("model")):
-                variation = {"item_id": item_id, **_tier_bodies(tiers), "model": models}
+            if not objects(existing.get("model")):
+                variation = {"item_id": item_id, **tier_bodies(tiers), "model": models}
                 existing = self._send("POST", PATH_INIT_TIER_VARIATION, body=variation)
-            return {str(m.get("model_sku", "")): str(_id_of(m, "model_id")) for m in _objects(existing.get("model"))}
+            return {str(m.get("model_sku", "")): str(id_of(m, "model_id")) for m in objects(existing.get("model"))}
 
         sku_ids = self._attempt(init_variants)
         missing = [sku.seller_sku for sku in draft.skus if sku.seller_sku not in sku_ids]
@@ -406,7 +406,7 @@ class ShopeeConnector:
 
     def _price_of(self, skus: Sequence[SkuDraft]) -> Callable[[Decimal, str], float | int]:
         def price(value: Decimal, name: str) -> float | int:
-            return _wire_price(value, name, self.region)
+            return wire_price(value, name, self.region)
 
         for sku in skus:  # refuse before anything is sent
             price(sku.price, f"price of {sku.seller_sku}")
@@ -416,11 +416,11 @@ class ShopeeConnector:
         """The live item whose parent item_sku is exactly `item_sku` (search_item, confirmed by base info)."""
         found = self._send("GET", PATH_SEARCH_ITEM, params={"item_sku": item_sku, "offset": 0, "page_size": PAGE_SIZE})
         candidates = [c for c in found.get("item_id_list") or [] if isinstance(c, int)]
-        for batch in _chunks(candidates, ITEM_BATCH):
-            detail = self._send("GET", PATH_ITEM_BASE_INFO, params={"item_id_list": _csv(batch)})
+        for batch in chunks(candidates, ITEM_BATCH):
+            detail = self._send("GET", PATH_ITEM_BASE_INFO, params={"item_id_list": csv(batch)})
             matches = [
                 int(item["item_id"])
-                for item in _objects(detail.get("item_list"))
+                for item in objects(detail.get("item_list"))
                 if item.get("item_sku") == item_sku
                 and LISTING_STATUSES.get(str(item.get("item_status"))) is not ListingStatus.DELETED
             ]
@@ -430,13 +430,13 @@ class ShopeeConnector:
 
     def set_active(self, item_ids: Sequence[str], active: bool) -> list[SkuResult]:
         """unlist_item, 50 items per call (`unlist` = not active); one result per item."""
-        ids = [_wire_id(item_id, "item_id") for item_id in dict.fromkeys(item_ids)]
+        ids = [wire_int_id(item_id, "item_id") for item_id in dict.fromkeys(item_ids)]
 
         def send(batch: Sequence[int]) -> list[SkuResult]:
             body = {"item_list": [{"item_id": item, "unlist": not active} for item in batch]}
-            return _sku_results(list(batch), self._call("POST", PATH_UNLIST_ITEM, body=body), key="item_id")
+            return sku_results(list(batch), self._call("POST", PATH_UNLIST_ITEM, body=body), key="item_id")
 
-        return _run_batches(_chunks(ids, UNLIST_BATCH), send, str)
+        return run_batches(chunks(ids, UNLIST_BATCH), send, str)
 
     def delete_listings(self, item_ids: Sequence[str]) -> list[SkuResult]:
         """delete_item, one item per call. An item already gone (`error_item_not_found`) counts as deleted."""
@@ -444,18 +444,18 @@ class ShopeeConnector:
         ids = list(dict.fromkeys(item_ids))
         for index, item_id in enumerate(ids):
             try:
-                self._call("POST", PATH_DELETE_ITEM, body={"item_id": _wire_id(item_id, "item_id")})
+                self._call("POST", PATH_DELETE_ITEM, body={"item_id": wire_int_id(item_id, "item_id")})
                 results.append(SkuResult(sku_id=item_id, ok=True))
             except NotFound as error:
                 gone = bare_code(error.code or "") == "error_item_not_found"
-                results.append(_failed(item_id, error) if not gone else SkuResult(sku_id=item_id, ok=True))
+                results.append(failed_result(item_id, error) if not gone else SkuResult(sku_id=item_id, ok=True))
             except ConnectorError as error:
                 if is_item_error(error):
-                    results.append(_failed(item_id, error))  # this item's problem; a bad sign is everyone's
+                    results.append(failed_result(item_id, error))  # this item's problem; a bad sign is everyone's
                     continue
                 if index == 0:
                     raise
-                results.extend(_failed(rest, error) for rest in ids[index:])
+                results.extend(failed_result(rest, error) for rest in ids[index:])
                 break
         return results
 

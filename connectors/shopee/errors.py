@@ -19,18 +19,18 @@ from connectors.base import (
     Transient,
 )
 from connectors.shopee.codes import (
-    _ENVELOPE_MESSAGE,
-    _INVALID_CODES,
-    _ITEM_REFUSED_CODES,
-    _NOT_FOUND_CODES,
-    _REVOKED,
-    _REVOKED_CODES,
-    _SHOP_LEVEL_CODES,
-    _SYSTEM_ERROR,
-    _TOKEN_CODES,
-    _TOKEN_MESSAGE,
-    _TRANSIENT_CODES,
+    ENVELOPE_MESSAGE,
+    INVALID_CODES,
+    ITEM_REFUSED_CODES,
+    NOT_FOUND_CODES,
     PLATFORM,
+    REVOKED,
+    REVOKED_CODES,
+    SHOP_LEVEL_CODES,
+    SYSTEM_ERROR,
+    TOKEN_CODES,
+    TOKEN_MESSAGE,
+    TRANSIENT_CODES,
 )
 
 # --- error mapping --------------------------------------------------------------------------
@@ -47,16 +47,16 @@ def bare_code(code: str) -> str:
 
 def _auth_error_class(message: str) -> type[ConnectorError]:
     """What an `error_auth` means, read from its message: only token messages refresh the token."""
-    if _REVOKED.search(message):
+    if REVOKED.search(message):
         return AuthRevoked
-    if _TOKEN_MESSAGE.search(message):
+    if TOKEN_MESSAGE.search(message):
         return AuthExpired
-    if _SYSTEM_ERROR.search(message):
+    if SYSTEM_ERROR.search(message):
         return Transient
     return ItemRefused
 
 
-def _error_for(
+def error_for(
     code: str,
     message: str,
     *,
@@ -74,20 +74,20 @@ def _error_for(
         return RateLimited(text, retry_after=retry_after, **common)
     if bare == "error_limit":
         return QuotaExhausted(text, **common)
-    if bare in _TOKEN_CODES:
-        return (AuthRevoked if _REVOKED.search(message) else AuthExpired)(text, **common)
-    if bare in _REVOKED_CODES:
+    if bare in TOKEN_CODES:
+        return (AuthRevoked if REVOKED.search(message) else AuthExpired)(text, **common)
+    if bare in REVOKED_CODES:
         return AuthRevoked(text, **common)
     if bare == "error_auth":
         return _auth_error_class(message)(text, **common)
-    if bare in _INVALID_CODES:
+    if bare in INVALID_CODES:
         fields = {name: message for name in sent_fields if re.search(rf"\b{re.escape(name)}\b", message)}
         return InvalidRequest(text, fields=fields, **common)
-    if bare in _NOT_FOUND_CODES:
+    if bare in NOT_FOUND_CODES:
         return NotFound(text, **common)
-    if bare in _TRANSIENT_CODES or http_status >= 500:
+    if bare in TRANSIENT_CODES or http_status >= 500:
         return Transient(text, **common)
-    if _ITEM_REFUSED_CODES.match(bare):
+    if ITEM_REFUSED_CODES.match(bare):
         return ItemRefused(text, **common)
     if not code and http_status >= 400:
         return InvalidRequest(text, **common)
@@ -104,6 +104,6 @@ def is_item_error(error: ConnectorError) -> bool:
         return True
     if isinstance(error, InvalidRequest):
         bare = bare_code(error.code or "")
-        return bool(bare) and bare != "error_sign" and not _ENVELOPE_MESSAGE.search(str(error))
+        return bool(bare) and bare != "error_sign" and not ENVELOPE_MESSAGE.search(str(error))
     bare = bare_code(error.code or "")
-    return type(error) is ConnectorError and bool(bare) and bare not in _SHOP_LEVEL_CODES
+    return type(error) is ConnectorError and bool(bare) and bare not in SHOP_LEVEL_CODES

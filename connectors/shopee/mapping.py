@@ -26,22 +26,22 @@ from connectors.base import (
 )
 from connectors.shopee.codes import LISTING_STATUSES, ORDER_STATUSES, PLATFORM
 from connectors.shopee.errors import is_item_error
-from connectors.shopee.values import Json, _decimal, _dict, _from_unix, _number, _objects, _whole_cm, _wire_id
+from connectors.shopee.values import Json, as_dict, from_unix, objects, to_decimal, whole_cm, wire_int_id, wire_number
 
 T = TypeVar("T")
 
 # --- wire -> normalized models --------------------------------------------------------------
 
 
-def _csv(values: Iterable[Any]) -> str:
+def csv(values: Iterable[Any]) -> str:
     """An array query parameter as ONE comma-joined string (`order_sn_list=A1,B2`)."""
     return ",".join(str(value) for value in values)
 
 
-def _locations(raw: Any) -> list[ShopLocation]:
+def locations_from_wire(raw: Any) -> list[ShopLocation]:
     """get_warehouse_detail's pickup warehouses as locations, one per location_id; the first is the default."""
     locations: list[ShopLocation] = []
-    for warehouse in _objects(raw):
+    for warehouse in objects(raw):
         location_id = str(warehouse.get("location_id") or "")
         kind = warehouse.get("warehouse_type")
         if not location_id or kind not in (None, 1) or any(loc.location_id == location_id for loc in locations):
@@ -55,13 +55,13 @@ def _description(raw: Json) -> str:
     """`description`, or for `description_type: extended` the text parts of the extended description."""
     if raw.get("description_type") != "extended":
         return str(raw.get("description") or "")
-    fields = _objects(_dict(_dict(raw.get("description_info")).get("extended_description")).get("field_list"))
+    fields = objects(as_dict(as_dict(raw.get("description_info")).get("extended_description")).get("field_list"))
     texts = [str(field.get("text") or "") for field in fields if field.get("field_type", "text") == "text"]
     return "\n".join(text for text in texts if text) or str(raw.get("description") or "")
 
 
 def _stock(info: Any) -> tuple[StockLocation, ...]:
-    rows = _objects(_dict(info).get("seller_stock"))
+    rows = objects(as_dict(info).get("seller_stock"))
     return tuple(
         StockLocation(location_id=str(row.get("location_id") or ""), quantity=max(0, int(row.get("stock") or 0)))
         for row in rows
@@ -69,11 +69,11 @@ def _stock(info: Any) -> tuple[StockLocation, ...]:
 
 
 def _price(price_info: Any) -> tuple[Decimal | None, str | None]:
-    rows = _objects(price_info) if isinstance(price_info, list) else [_dict(price_info)]
+    rows = objects(price_info) if isinstance(price_info, list) else [as_dict(price_info)]
     if not rows:
         return None, None
     currency = rows[0].get("currency")
-    return _decimal(rows[0].get("original_price")), str(currency) if currency else None
+    return to_decimal(rows[0].get("original_price")), str(currency) if currency else None
 
 
 def _tiers(models: Json) -> list[tuple[str, list[str]]]:
@@ -85,10 +85,10 @@ def _tiers(models: Json) -> list[tuple[str, list[str]]]:
                 str(tier.get("name", tier.get("variation_name", ""))),
                 [
                     str(option.get("option", option.get("variation_option_name", "")))
-                    for option in _objects(tier.get("option_list", tier.get("variation_option_list")))
+                    for option in objects(tier.get("option_list", tier.get("variation_option_list")))
                 ],
             )
-            for tier in _objects(models.get(key))
+            for tier in objects(models.get(key))
         ]
         if tiers:
             return tiers
@@ -110,7 +110,7 @@ def _skus(raw: Json, models: Json | None) -> tuple[RemoteSku, ...]:
         )
     tiers = _tiers(models)
     skus = []
-    for model in _objects(models.get("model")):
+    for model in objects(models.get("model")):
         price, currency = _price(model.get("price_info"))
         attributes = {}
         for (name, options), index in zip(tiers, model.get("tier_index") or [], strict=False):
@@ -129,10 +129,10 @@ def _skus(raw: Json, models: Json | None) -> tuple[RemoteSku, ...]:
     return tuple(skus)
 
 
-def _listing(shop_id: str, raw: Json, models: Json | None) -> RemoteListing:
+def listing_from_wire(shop_id: str, raw: Json, models: Json | None) -> RemoteListing:
     raw_status = str(raw.get("item_status", ""))
-    dimension = _dict(raw.get("dimension"))
-    sizes = [_decimal(dimension.get(key)) for key in ("package_length", "package_width", "package_height")]
+    dimension = as_dict(raw.get("dimension"))
+    sizes = [to_decimal(dimension.get(key)) for key in ("package_length", "package_width", "package_height")]
     dimensions = (
         Dimensions(length_cm=sizes[0], width_cm=sizes[1], height_cm=sizes[2])
         if all(size is not None and size > 0 for size in sizes)
@@ -147,20 +147,20 @@ def _listing(shop_id: str, raw: Json, models: Json | None) -> RemoteListing:
         raw_status=raw_status,
         title=str(raw.get("item_name") or ""),
         description=_description(raw),
-        images=tuple(str(url) for url in _dict(raw.get("image")).get("image_url_list") or []),
+        images=tuple(str(url) for url in as_dict(raw.get("image")).get("image_url_list") or []),
         category_id=str(category) if category is not None else None,
-        weight_kg=_decimal(raw.get("weight")),
+        weight_kg=to_decimal(raw.get("weight")),
         dimensions=dimensions,
-        updated_at=_from_unix(raw.get("update_time") or 0),
+        updated_at=from_unix(raw.get("update_time") or 0),
         skus=_skus(raw, models),
     )
 
 
-def _order(shop_id: str, raw: Json) -> RemoteOrder:
+def order_from_wire(shop_id: str, raw: Json) -> RemoteOrder:
     raw_status = str(raw.get("order_status", ""))
     lines: list[OrderLine] = []
     seen: dict[str, int] = {}
-    for entry in _objects(raw.get("item_list")):
+    for entry in objects(raw.get("item_list")):
         line_id = f"{entry.get('item_id')}:{entry.get('model_id', 0)}"
         seen[line_id] = seen.get(line_id, 0) + 1
         quantity = int(entry.get("model_quantity_purchased") or 0)
@@ -186,15 +186,15 @@ def _order(shop_id: str, raw: Json) -> RemoteOrder:
         status=ORDER_STATUSES.get(raw_status, OrderStatus.OTHER),
         raw_status=raw_status,
         lines=tuple(lines),
-        updated_at=_from_unix(raw.get("update_time") or raw.get("create_time") or 0),
+        updated_at=from_unix(raw.get("update_time") or raw.get("create_time") or 0),
     )
 
 
-def _sku_results(requested: Sequence[int], response: Json, *, key: str = "model_id") -> list[SkuResult]:
+def sku_results(requested: Sequence[int], response: Json, *, key: str = "model_id") -> list[SkuResult]:
     """One SkuResult per requested id from success_list / failure_list; an id in neither is a failure."""
-    succeeded = {str(entry.get(key)) for entry in _objects(response.get("success_list"))}
+    succeeded = {str(entry.get(key)) for entry in objects(response.get("success_list"))}
     failed = {
-        str(entry.get(key)): str(entry.get("failed_reason") or "") for entry in _objects(response.get("failure_list"))
+        str(entry.get(key)): str(entry.get("failed_reason") or "") for entry in objects(response.get("failure_list"))
     }
     results = []
     for wire_id in map(str, requested):
@@ -207,11 +207,11 @@ def _sku_results(requested: Sequence[int], response: Json, *, key: str = "model_
     return results
 
 
-def _failed(sku_id: str, error: ConnectorError) -> SkuResult:
+def failed_result(sku_id: str, error: ConnectorError) -> SkuResult:
     return SkuResult(sku_id=sku_id, ok=False, error_code=error.code or type(error).__name__, message=str(error))
 
 
-def _run_batches(
+def run_batches(
     batches: Sequence[Sequence[T]], send: Callable[[Sequence[T]], list[SkuResult]], key: Callable[[T], str]
 ) -> list[SkuResult]:
     """Send batch after batch. An item-level refusal fails that batch's SKUs with the platform's words
@@ -223,24 +223,24 @@ def _run_batches(
             results.extend(send(batch))
         except ConnectorError as error:
             if is_item_error(error):
-                results.extend(_failed(key(entry), error) for entry in batch)
+                results.extend(failed_result(key(entry), error) for entry in batch)
                 continue
             if index == 0:
                 raise
-            results.extend(_failed(key(entry), error) for rest in batches[index:] for entry in rest)
+            results.extend(failed_result(key(entry), error) for rest in batches[index:] for entry in rest)
             break
     return results
 
 
-def _dimension(dimensions: Dimensions) -> Json:
+def wire_dimension(dimensions: Dimensions) -> Json:
     return {
-        "package_length": _whole_cm(dimensions.length_cm, "package_length"),
-        "package_width": _whole_cm(dimensions.width_cm, "package_width"),
-        "package_height": _whole_cm(dimensions.height_cm, "package_height"),
+        "package_length": whole_cm(dimensions.length_cm, "package_length"),
+        "package_width": whole_cm(dimensions.width_cm, "package_width"),
+        "package_height": whole_cm(dimensions.height_cm, "package_height"),
     }
 
 
-def _tier_plan(
+def tier_plan(
     skus: Sequence[SkuDraft], price: Callable[[Decimal, str], float | int]
 ) -> tuple[list[tuple[str, list[str]]], list[Json]]:
     """Tiers (name, options) and the model list for init_tier_variation from the SKUs' attributes (at
@@ -268,7 +268,7 @@ def _tier_plan(
     return list(zip(names, options, strict=True)), models
 
 
-def _tier_bodies(tiers: Sequence[tuple[str, Sequence[str]]]) -> Json:
+def tier_bodies(tiers: Sequence[tuple[str, Sequence[str]]]) -> Json:
     """The variations as `standardise_tier_variation` (custom variations: ids 0, named) and, alongside,
     the deprecated `tier_variation` the reference still accepts with it."""
     return {
@@ -284,17 +284,17 @@ def _tier_bodies(tiers: Sequence[tuple[str, Sequence[str]]]) -> Json:
     }
 
 
-def _add_item_body(draft: ListingDraft, item_sku: str, original_price: float | int) -> Json:
+def add_item_body(draft: ListingDraft, item_sku: str, original_price: float | int) -> Json:
     """add_item without logistic_info and seller_stock (they depend on the shop)."""
     body: Json = {
         "item_name": draft.title,
         "description": draft.description,
-        "category_id": _wire_id(draft.category_id, "category_id"),
+        "category_id": wire_int_id(draft.category_id, "category_id"),
         "original_price": original_price,
-        "weight": _number(draft.weight_kg, "weight", places=None),
+        "weight": wire_number(draft.weight_kg, "weight", places=None),
         "image": {"image_id_list": list(draft.images)},
         "item_sku": item_sku,
     }
     if draft.dimensions is not None:
-        body["dimension"] = _dimension(draft.dimensions)
+        body["dimension"] = wire_dimension(draft.dimensions)
     return body

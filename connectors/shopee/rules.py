@@ -13,7 +13,7 @@ from connectors.base import (
 )
 from connectors.rules import PlatformRules
 from connectors.shopee.codes import PLATFORM
-from connectors.shopee.values import _number
+from connectors.shopee.values import wire_number
 
 # Regions whose prices take two decimals; every other region takes whole prices.
 DECIMAL_PRICE_REGIONS: Final = frozenset({"SG", "MY", "BR", "MX", "PL", "ES", "AR"})
@@ -41,7 +41,7 @@ def variation_price_ratio(region: str) -> Decimal | None:
     return Decimal(ratio) if ratio is not None else None
 
 
-def _wire_price(value: Decimal, name: str, region: str) -> float | int:
+def wire_price(value: Decimal, name: str, region: str) -> float | int:
     """A price as Shopee takes it in `region`: whole in regions without decimals, else at most 2 places."""
     if price_decimals(region) == 0:
         if not value.is_finite() or value <= 0:
@@ -53,10 +53,10 @@ def _wire_price(value: Decimal, name: str, region: str) -> float | int:
                 platform=PLATFORM,
             )
         return int(value)
-    return _number(value, name)
+    return wire_number(value, name)
 
 
-def _check_variation_ratio(prices: Sequence[Decimal], region: str) -> None:
+def check_variation_ratio(prices: Sequence[Decimal], region: str) -> None:
     """Refuse, before sending, variation prices further apart than the region's published ratio."""
     ratio = variation_price_ratio(region)
     positive = [price for price in prices if price.is_finite() and price > 0]

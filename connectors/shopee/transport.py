@@ -1,5 +1,5 @@
 # Shopee's signed transport: the API paths, and one request signed, sent and unwrapped.
-"""`_Wire` signs every request afresh (fresh timestamp on every attempt) and raises the typed error;
+"""`Wire` signs every request afresh (fresh timestamp on every attempt) and raises the typed error;
 retries are the caller's (`connectors.retry`)."""
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from connectors.base import (
     Transient,
 )
 from connectors.shopee.codes import PLATFORM
-from connectors.shopee.errors import _error_for
+from connectors.shopee.errors import error_for
 from connectors.shopee.signing import base_string, sign
-from connectors.shopee.values import Json, _retry_after, _scrub
+from connectors.shopee.values import Json, retry_after_s, scrub
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ PATH_WAREHOUSE_DETAIL: Final = "/api/v2/shop/get_warehouse_detail"
 # --- the signed transport both ShopeeApp and ShopeeConnector use ------------------------------
 
 
-class _Wire:
+class Wire:
     """Signs, sends and unwraps one request; raises the typed error. No retries here."""
 
     def __init__(
@@ -108,7 +108,7 @@ class _Wire:
             message = f"{method} {path}: no answer within {self._timeout_s} s ({type(error).__name__})"
             raise Transient(message, platform=PLATFORM, code="timeout") from None
         except httpx.TransportError as error:
-            message = f"{method} {path}: {type(error).__name__}: {_scrub(str(error), secrets)}"
+            message = f"{method} {path}: {type(error).__name__}: {scrub(str(error), secrets)}"
             raise Transient(message, platform=PLATFORM, code="network") from None
         sent_fields = [*(params or {}), *(body or {})]
         try:
@@ -131,25 +131,25 @@ def _unwrap(response: httpx.Response, path: str, sent_fields: Sequence[str], sec
         payload = None
     if not isinstance(payload, dict):
         status = response.status_code
-        raise _error_for(
+        raise error_for(
             "",
             f"HTTP {status} without a JSON body",
             path=path,
             http_status=status if status >= 400 else 502,  # a 2xx that is not JSON: a broken proxy, try again
-            retry_after=_retry_after(response.headers),
+            retry_after=retry_after_s(response.headers),
         )
     code = str(payload.get("error") or "")
     if code or response.status_code >= 400:
         request_id = payload.get("request_id")
-        raise _error_for(
+        raise error_for(
             code,
-            _scrub(str(payload.get("message") or ""), secrets),
+            scrub(str(payload.get("message") or ""), secrets),
             path=path,
             http_status=response.status_code,
             request_id=str(request_id) if request_id else None,
-            retry_after=_retry_after(response.headers),
+            retry_after=retry_after_s(response.headers),
             sent_fields=sent_fields,
         )
     if payload.get("warning"):
-        log.info("shopee %s warning: %s", path, _scrub(str(payload["warning"]), secrets))
+        log.info("shopee %s warning: %s", path, scrub(str(payload["warning"]), secrets))
     return payload

@@ -26,24 +26,24 @@ Json = dict[str, Any]
 # --- small helpers --------------------------------------------------------------------------
 
 
-def _from_unix(value: int | float | Decimal) -> datetime:
+def from_unix(value: int | float | Decimal) -> datetime:
     seconds = float(value)
     if seconds > 1e12:  # milliseconds
         seconds /= 1000
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
-def _unix(moment: datetime) -> int:
+def unix(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: SyncStore times are timezone-aware UTC")
     return int(moment.timestamp())
 
 
-def _chunks(values: Sequence[T], size: int) -> list[Sequence[T]]:
+def chunks(values: Sequence[T], size: int) -> list[Sequence[T]]:
     return [values[start : start + size] for start in range(0, len(values), size)]
 
 
-def _wire_id(value: str, name: str) -> int:
+def wire_int_id(value: str, name: str) -> int:
     """Shopee ids are integers on the wire; SyncStore keeps them as strings."""
     text = str(value).strip()
     if not (text.isascii() and text.isdigit()):
@@ -51,7 +51,7 @@ def _wire_id(value: str, name: str) -> int:
     return int(text)
 
 
-def _number(value: Decimal, name: str, *, places: int | None = 2) -> float:
+def wire_number(value: Decimal, name: str, *, places: int | None = 2) -> float:
     """A Decimal as the JSON number Shopee expects, only if that number is exactly the Decimal."""
     if not value.is_finite() or value <= 0:
         raise InvalidRequest(f"{name} must be a positive number", fields={name: "not positive"}, platform=PLATFORM)
@@ -65,7 +65,7 @@ def _number(value: Decimal, name: str, *, places: int | None = 2) -> float:
     return as_float
 
 
-def _whole_cm(value: Decimal, name: str) -> int:
+def whole_cm(value: Decimal, name: str) -> int:
     if not value.is_finite() or value <= 0 or value != value.to_integral_value():
         raise InvalidRequest(
             f"{name} must be whole centimetres on Shopee", fields={name: "whole cm"}, platform=PLATFORM
@@ -73,7 +73,7 @@ def _whole_cm(value: Decimal, name: str) -> int:
     return int(value)
 
 
-def _decimal(value: Any) -> Decimal | None:
+def to_decimal(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool) or value == "":
         return None
     try:
@@ -82,32 +82,32 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def _objects(value: Any) -> list[Json]:
+def objects(value: Any) -> list[Json]:
     return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
 
 
-def _dict(value: Any) -> Json:
+def as_dict(value: Any) -> Json:
     return value if isinstance(value, dict) else {}
 
 
-def _id_of(entry: Json, key: str) -> int:
+def id_of(entry: Json, key: str) -> int:
     value = entry.get(key)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConnectorError(f"answer without an integer {key}", platform=PLATFORM)
     return value
 
 
-def _expiry(expire_in: Any, now: datetime) -> datetime:
+def expiry_at(expire_in: Any, now: datetime) -> datetime:
     """`expire_in` is documented as seconds; tolerate strings, and absolute Unix times if ever sent."""
-    seconds = _decimal(expire_in)
+    seconds = to_decimal(expire_in)
     if seconds is None or seconds <= 0:
         return now + ACCESS_TOKEN_LIFETIME
     if seconds > 1_000_000_000:  # looks like an absolute Unix timestamp, not a duration
-        return _from_unix(seconds)
+        return from_unix(seconds)
     return now + timedelta(seconds=int(seconds))
 
 
-def _retry_after(headers: httpx.Headers) -> float | None:
+def retry_after_s(headers: httpx.Headers) -> float | None:
     raw = headers.get("Retry-After")
     if not raw:
         return None
@@ -121,7 +121,7 @@ def _retry_after(headers: httpx.Headers) -> float | None:
         return None
 
 
-def _scrub(text: str, secrets: Iterable[str]) -> str:
+def scrub(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")

@@ -16,7 +16,7 @@ from connectors.base import (
     MarketplaceEvent,
 )
 from connectors.shopee.codes import PLATFORM, PUSH_KINDS
-from connectors.shopee.values import Json, _from_unix
+from connectors.shopee.values import Json, from_unix
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def _push_event(shop_id: Any, code: Any, timestamp: Any, data: Any, msg_id: Any 
         raise PushParseError("push `shop_id` is neither a number nor a string")
     shop_text = str(shop) if shop is not None else None
     try:
-        occurred_at = _from_unix(timestamp)
+        occurred_at = from_unix(timestamp)
     except (OverflowError, ValueError, OSError):
         raise PushParseError(f"push `timestamp` {timestamp} is not a time") from None
     kind = PUSH_KINDS.get(code, EventKind.UNKNOWN)
@@ -109,7 +109,7 @@ def _lost_push_data(raw: Any) -> Any:
         return ast.literal_eval(raw)
 
 
-def _lost_push_event(entry: Json) -> MarketplaceEvent | None:
+def lost_push_event(entry: Json) -> MarketplaceEvent | None:
     """A lost push; a malformed one is logged and skipped, not fatal.
 
     Its `timestamp` is the time the push was lost. Its `data` is either the push's data or, as in the

@@ -25,7 +25,7 @@ from connectors.tiktokshop.transport import (
     PATH_TOKEN_GET,
     PATH_TOKEN_REFRESH,
     PATH_WEBHOOKS,
-    _Transport,
+    Transport,
 )
 
 # =================================================================================================
@@ -79,7 +79,7 @@ class TikTokShopApp:
         self._owns_client = client is None
         self._client = client or httpx.Client(timeout=timeout_s)
         self._policy = policy
-        self._transport = _Transport(
+        self._transport = Transport(
             app_key=app_key, app_secret=app_secret, client=self._client, timeout_s=timeout_s, clock=clock
         )
 

@@ -92,7 +92,7 @@ WEBHOOK_TYPES: Final[Mapping[int, tuple[str, EventKind]]] = {
 EVENT_TYPE_NUMBERS: Final[Mapping[str, int]] = {name: number for number, (name, _) in WEBHOOK_TYPES.items()}
 # What `TikTokShopConnector.register_webhook` subscribes, each type on its own.
 WEBHOOK_EVENT_TYPES: Final = tuple(name for name, _ in WEBHOOK_TYPES.values())
-_PRODUCT_KINDS: Final = frozenset({EventKind.PRODUCT_CHANGE, EventKind.PRODUCT_AUDIT})
+PRODUCT_KINDS: Final = frozenset({EventKind.PRODUCT_CHANGE, EventKind.PRODUCT_AUDIT})
 
 # --- status mappings ----------------------------------------------------------------------------
 
@@ -123,5 +123,5 @@ LINE_CANCELLED: Final = "CANCELLED"
 POUND_KG: Final = Decimal("0.45359237")
 INCH_CM: Final = Decimal("2.54")
 
-_ID_PATTERN: Final = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
-_QUOTED_NAME: Final = re.compile(r"'([A-Za-z_][\w.\[\]]*)'")
+ID_PATTERN: Final = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+QUOTED_NAME: Final = re.compile(r"'([A-Za-z_][\w.\[\]]*)'")

@@ -43,19 +43,19 @@ from connectors.tiktokshop.codes import CROSS_BORDER, PLATFORM, PRODUCT_STATUSES
 from connectors.tiktokshop.errors import SearchCapReached
 from connectors.tiktokshop.limits import ORDER_BATCH, PAGE_SIZE, SEARCH_SPLIT_AT, STATUS_BATCH
 from connectors.tiktokshop.mapping import (
-    _decimal_str,
-    _dimensions_body,
-    _epoch,
-    _images_body,
-    _weight_body,
-    _when,
     batch_results,
+    decimal_str,
+    dimensions_body,
+    epoch,
+    images_body,
     listing_from_detail,
     order_from_wire,
     partial_edit_body,
     warehouses_from_wire,
+    weight_body,
+    when_of,
 )
-from connectors.tiktokshop.rules import _check_prices, _check_quantities
+from connectors.tiktokshop.rules import check_prices, check_quantities
 from connectors.tiktokshop.signing import encode_body
 from connectors.tiktokshop.transport import (
     NO_CIPHER_PREFIXES,
@@ -68,9 +68,9 @@ from connectors.tiktokshop.transport import (
     PATH_SEARCH,
     PATH_WAREHOUSES,
     PATH_WEBHOOKS,
-    _batches,
-    _check_id,
-    _Transport,
+    Transport,
+    batches_of,
+    check_id,
     inventory_path,
     partial_edit_path,
     prices_path,
@@ -114,7 +114,7 @@ class TikTokShopConnector:
         self._locations: list[ShopLocation] | None = None
         self._owns_client = client is None
         self._client = client or httpx.Client(timeout=timeout_s)
-        self._transport = _Transport(
+        self._transport = Transport(
             app_key=app_key, app_secret=app_secret, client=self._client, timeout_s=timeout_s, clock=clock
         )
 
@@ -210,14 +210,14 @@ class TikTokShopConnector:
     def list_changed_items(self, since: datetime, until: datetime) -> Iterator[ItemChange]:
         """Products whose update_time is in [since, until] (whole seconds), each once."""
         seen: set[str] = set()
-        for product in self._search_window(_epoch(since), _epoch(until), SEARCH_ALL):
+        for product in self._search_window(epoch(since), epoch(until), SEARCH_ALL):
             product_id = str(product["id"])
             if product_id in seen:
                 continue
             seen.add(product_id)
             yield ItemChange(
                 item_id=product_id,
-                updated_at=_when(product.get("update_time")),
+                updated_at=when_of(product.get("update_time")),
                 raw_status=str(product.get("status") or ""),
             )
 
@@ -282,7 +282,7 @@ class TikTokShopConnector:
         listings: list[RemoteListing] = []
         for item_id in item_ids:
             try:
-                data = self._call("GET", product_path(_check_id(item_id)))
+                data = self._call("GET", product_path(check_id(item_id)))
             except NotFound:
                 log.info("tiktokshop shop %s: product %s not found", self.shop_id, item_id)
                 continue
@@ -292,8 +292,8 @@ class TikTokShopConnector:
     def get_orders(self, order_ids: Sequence[str]) -> list[RemoteOrder]:
         """GET /order/202309/orders?ids=... in batches of 50; unknown ids are left out."""
         orders: list[RemoteOrder] = []
-        ids = [_check_id(order_id, "order_id") for order_id in order_ids]
-        for batch in _batches(ids, ORDER_BATCH):
+        ids = [check_id(order_id, "order_id") for order_id in order_ids]
+        for batch in batches_of(ids, ORDER_BATCH):
             try:
                 data = self._call("GET", PATH_ORDERS, query={"ids": ",".join(batch)})
             except NotFound:
@@ -303,7 +303,7 @@ class TikTokShopConnector:
 
     def list_changed_orders(self, since: datetime, until: datetime) -> Iterator[RemoteOrder]:
         """POST /order/202309/orders/search by update time in [since, until] (whole seconds), each order once."""
-        body = {"update_time_ge": _epoch(since), "update_time_lt": _epoch(until) + 1}
+        body = {"update_time_ge": epoch(since), "update_time_lt": epoch(until) + 1}
         seen: set[str] = set()
         token: str | None = None
         while True:
@@ -360,12 +360,12 @@ class TikTokShopConnector:
 
         A business refusal of the product (ItemRefused) fails its SKUs with the platform's words.
         """
-        _check_id(item_id)
-        _check_quantities(stock)
+        check_id(item_id)
+        check_quantities(stock)
         if not stock:
             return WriteResult(item_id=item_id)
         for sku_id in stock:
-            _check_id(sku_id, "sku_id")
+            check_id(sku_id, "sku_id")
         try:
             rows = self._inventory_rows(item_id, stock)
             skus = [{"id": sku_id, "inventory": rows[sku_id]} for sku_id in stock]
@@ -376,16 +376,16 @@ class TikTokShopConnector:
 
     def update_price(self, item_id: str, prices: Mapping[str, Decimal]) -> WriteResult:
         """POST .../prices/update with the pre-tax price, one product per call; exact decimal strings."""
-        _check_id(item_id)
-        _check_prices(prices)
+        check_id(item_id)
+        check_prices(prices)
         if not prices:
             return WriteResult(item_id=item_id)
         for sku_id in prices:
-            _check_id(sku_id, "sku_id")
+            check_id(sku_id, "sku_id")
         try:
             currency = self._shop_currency(item_id)
             skus = [
-                {"id": sku_id, "price": {"amount": _decimal_str(price), "currency": currency}}
+                {"id": sku_id, "price": {"amount": decimal_str(price), "currency": currency}}
                 for sku_id, price in prices.items()
             ]
             data = self._call("POST", prices_path(item_id), body={"skus": skus})
@@ -407,15 +407,15 @@ class TikTokShopConnector:
 
         A business refusal raises ItemRefused (this one product fails; no token is refreshed).
         """
-        _check_id(item_id)
+        check_id(item_id)
         body = partial_edit_body(fields)
         if body:
             self._call("POST", partial_edit_path(item_id), body=body)
 
     def create_listing(self, draft: ListingDraft) -> CreatedListing:
         """POST /product/202309/products with the draft's idempotency_key: a retry never creates twice."""
-        _check_quantities({sku.seller_sku: sku.stock for sku in draft.skus})
-        _check_prices({sku.seller_sku: sku.price for sku in draft.skus})
+        check_quantities({sku.seller_sku: sku.stock for sku in draft.skus})
+        check_prices({sku.seller_sku: sku.price for sku in draft.skus})
         sales = [location.location_id for location in self.list_locations()]
         warehouse = self._target_warehouse([], sales)
 
@@ -426,12 +426,12 @@ class TikTokShopConnector:
             "title": draft.title,
             "description": draft.description,
             "category_id": draft.category_id,
-            "main_images": _images_body(draft.images),
-            "package_weight": _weight_body(draft.weight_kg),
+            "main_images": images_body(draft.images),
+            "package_weight": weight_body(draft.weight_kg),
             "skus": [
                 {
                     "seller_sku": sku.seller_sku,
-                    "price": {"amount": _decimal_str(sku.price), "currency": draft.currency},
+                    "price": {"amount": decimal_str(sku.price), "currency": draft.currency},
                     "inventory": [inventory(sku.stock)],
                     "sales_attributes": [{"name": name, "value_name": value} for name, value in sku.attributes.items()],
                 }
@@ -440,7 +440,7 @@ class TikTokShopConnector:
             "idempotency_key": draft.idempotency_key,
         }
         if draft.dimensions is not None:
-            body["package_dimensions"] = _dimensions_body(draft.dimensions)
+            body["package_dimensions"] = dimensions_body(draft.dimensions)
         data = self._call("POST", PATH_PRODUCTS, body=body)
         sku_ids = {str(sku["seller_sku"]): str(sku["id"]) for sku in data.get("skus") or [] if sku.get("seller_sku")}
         return CreatedListing(item_id=str(data["product_id"]), sku_ids=sku_ids)
@@ -455,9 +455,9 @@ class TikTokShopConnector:
         return self._product_batches("DELETE", PATH_PRODUCTS, item_ids)
 
     def _product_batches(self, method: str, path: str, item_ids: Sequence[str]) -> list[SkuResult]:
-        ids = [_check_id(item_id) for item_id in item_ids]
+        ids = [check_id(item_id) for item_id in item_ids]
         results: list[SkuResult] = []
-        for batch in _batches(ids, STATUS_BATCH):
+        for batch in batches_of(ids, STATUS_BATCH):
             data = self._call(method, path, body={"product_ids": batch})
             results.extend(batch_results(batch, data, "product_id"))
         return results

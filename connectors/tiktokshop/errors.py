@@ -19,7 +19,6 @@ from connectors.base import (
     Transient,
 )
 from connectors.tiktokshop.codes import (
-    _QUOTED_NAME,
     CODE_BAD_REQUEST,
     CODE_INVALID_QUERY_OR_HEADER,
     CODE_OK,
@@ -31,6 +30,7 @@ from connectors.tiktokshop.codes import (
     OAUTH_FAILURE_CODES,
     PLATFORM,
     PRODUCT_MODULE_CODES,
+    QUOTED_NAME,
     TOKEN_CODES,
     TRANSIENT_CODES,
 )
@@ -57,7 +57,7 @@ def _retry_after(value: str | None) -> float | None:
     return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
-def _int_code(value: Any) -> int | None:
+def int_code(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     try:
@@ -68,7 +68,7 @@ def _int_code(value: Any) -> int | None:
 
 def fields_from_message(message: str) -> dict[str, str]:
     """Parameter names the platform quoted in its message, e.g. `'page_size'` -> {"page_size": message}."""
-    return {name: message for name in _QUOTED_NAME.findall(message)}
+    return {name: message for name in QUOTED_NAME.findall(message)}
 
 
 def _token_problem(message: str) -> bool:
@@ -125,7 +125,7 @@ def parse_response(
         envelope = None
     if not isinstance(envelope, dict):
         raise error_for(None, f"HTTP {status} without a JSON envelope", http_status=status, retry_after=retry_after)
-    code = _int_code(envelope.get("code"))
+    code = int_code(envelope.get("code"))
     request_id = envelope.get("request_id")
     request_id = str(request_id) if request_id is not None else None
     message = _redact(str(envelope.get("message") or ""), secrets)

@@ -37,7 +37,7 @@ from connectors.tiktokshop.codes import (
 # =================================================================================================
 
 
-def _when(value: Any) -> datetime:
+def when_of(value: Any) -> datetime:
     return datetime.fromtimestamp(int(value or 0), UTC)
 
 
@@ -51,7 +51,7 @@ def _decimal(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _decimal_str(value: Decimal) -> str:
+def decimal_str(value: Decimal) -> str:
     """A Decimal as a plain decimal string ("19.90", never "1.99E+1", never a float)."""
     return format(value, "f")
 
@@ -148,7 +148,7 @@ def listing_from_detail(shop_id: str, product: Mapping[str, Any]) -> RemoteListi
         category_id=_leaf_category(product.get("category_chains")),
         weight_kg=weight_kg(product.get("package_weight")),
         dimensions=dimensions_cm(product.get("package_dimensions")),
-        updated_at=_when(product.get("update_time")),
+        updated_at=when_of(product.get("update_time")),
         skus=tuple(sku_from_wire(sku) for sku in product.get("skus") or []),
         review_message=review_message(product) if raw_status == "FAILED" else "",
     )
@@ -192,7 +192,7 @@ def order_from_wire(shop_id: str, order: Mapping[str, Any]) -> RemoteOrder:
         status=ORDER_STATUS.get(raw_status, OrderStatus.OTHER),
         raw_status=raw_status,
         lines=order_lines(order.get("line_items") or []),
-        updated_at=_when(order.get("update_time") or order.get("create_time")),
+        updated_at=when_of(order.get("update_time") or order.get("create_time")),
     )
 
 
@@ -247,8 +247,8 @@ def grant_from_token_data(data: Mapping[str, Any]) -> TokenGrant:
     return TokenGrant(
         access_token=str(data["access_token"]),
         refresh_token=str(data["refresh_token"]),
-        access_token_expires_at=_when(data["access_token_expire_in"]),
-        refresh_token_expires_at=_when(refresh_expiry) if refresh_expiry else None,
+        access_token_expires_at=when_of(data["access_token_expire_in"]),
+        refresh_token_expires_at=when_of(refresh_expiry) if refresh_expiry else None,
         shop_name=data.get("seller_name") or None,
         region=data.get("seller_base_region") or None,
     )
@@ -259,20 +259,20 @@ def grant_from_token_data(data: Mapping[str, Any]) -> TokenGrant:
 # =================================================================================================
 
 
-def _weight_body(kg: Decimal) -> dict[str, str]:
-    return {"value": _decimal_str(kg), "unit": "KILOGRAM"}
+def weight_body(kg: Decimal) -> dict[str, str]:
+    return {"value": decimal_str(kg), "unit": "KILOGRAM"}
 
 
-def _dimensions_body(dimensions: Dimensions) -> dict[str, str]:
+def dimensions_body(dimensions: Dimensions) -> dict[str, str]:
     return {
-        "length": _decimal_str(dimensions.length_cm),
-        "width": _decimal_str(dimensions.width_cm),
-        "height": _decimal_str(dimensions.height_cm),
+        "length": decimal_str(dimensions.length_cm),
+        "width": decimal_str(dimensions.width_cm),
+        "height": decimal_str(dimensions.height_cm),
         "unit": "CENTIMETER",
     }
 
 
-def _images_body(images: Sequence[str]) -> list[dict[str, str]]:
+def images_body(images: Sequence[str]) -> list[dict[str, str]]:
     return [{"uri": image} for image in images]
 
 
@@ -284,15 +284,15 @@ def partial_edit_body(fields: ListingFields) -> dict[str, Any]:
     if fields.description is not None:
         body["description"] = fields.description
     if fields.images is not None:
-        body["main_images"] = _images_body(fields.images)
+        body["main_images"] = images_body(fields.images)
     if fields.weight_kg is not None:
-        body["package_weight"] = _weight_body(fields.weight_kg)
+        body["package_weight"] = weight_body(fields.weight_kg)
     if fields.dimensions is not None:
-        body["package_dimensions"] = _dimensions_body(fields.dimensions)
+        body["package_dimensions"] = dimensions_body(fields.dimensions)
     return body
 
 
-def _epoch(moment: datetime) -> int:
+def epoch(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("datetimes must be timezone-aware (UTC)")
     return int(moment.timestamp() // 1)

@@ -27,7 +27,7 @@ def title_length_bounds(region: str) -> tuple[int, int]:
     return (1 if short else TITLE_MIN_ELSEWHERE, TITLE_MAX)
 
 
-def _check_quantities(quantities: Mapping[str, int]) -> None:
+def check_quantities(quantities: Mapping[str, int]) -> None:
     bad = {
         f"stock[{key}]": f"quantity must be an integer with 0 <= quantity < {MAX_QUANTITY}"
         for key, quantity in quantities.items()
@@ -37,7 +37,7 @@ def _check_quantities(quantities: Mapping[str, int]) -> None:
         raise InvalidRequest("stock out of range (checked before sending)", fields=bad, platform=PLATFORM)
 
 
-def _check_prices(prices: Mapping[str, Decimal]) -> None:
+def check_prices(prices: Mapping[str, Decimal]) -> None:
     bad = {
         f"price[{key}]": "price must be a finite Decimal above 0"
         for key, price in prices.items()

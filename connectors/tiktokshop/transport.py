@@ -1,5 +1,5 @@
 # TikTok Shop's signed transport: hosts, API paths, and one request signed, sent and unwrapped.
-"""`_Transport` signs every attempt afresh and adds the shop cipher where the path needs it;
+"""`Transport` signs every attempt afresh and adds the shop cipher where the path needs it;
 retries are the caller's (`connectors.retry`)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from connectors.base import (
     InvalidRequest,
     Transient,
 )
-from connectors.tiktokshop.codes import _ID_PATTERN, PLATFORM
+from connectors.tiktokshop.codes import ID_PATTERN, PLATFORM
 from connectors.tiktokshop.errors import parse_response
 from connectors.tiktokshop.signing import sign
 
@@ -55,7 +55,7 @@ def partial_edit_path(product_id: str) -> str:
     return f"{PATH_PRODUCTS}/{product_id}/partial_edit"
 
 
-class _Transport:
+class Transport:
     """Signs and sends one request, turns the answer into `data` or a typed error."""
 
     def __init__(
@@ -111,13 +111,13 @@ class _Transport:
         )
 
 
-def _check_id(value: str, name: str = "product_id") -> str:
+def check_id(value: str, name: str = "product_id") -> str:
     """Ids go into URL paths: refuse anything but the platform's id alphabet before sending."""
-    if not isinstance(value, str) or not _ID_PATTERN.match(value):
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
         raise InvalidRequest(f"invalid {name}", fields={name: "not a TikTok Shop id"}, platform=PLATFORM)
     return value
 
 
-def _batches(values: Sequence[str], size: int) -> Iterator[list[str]]:
+def batches_of(values: Sequence[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(values), size):
         yield list(values[start : start + size])

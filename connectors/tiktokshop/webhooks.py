@@ -13,8 +13,8 @@ from connectors.base import (
     EventKind,
     MarketplaceEvent,
 )
-from connectors.tiktokshop.codes import _PRODUCT_KINDS, PLATFORM, WEBHOOK_TYPES
-from connectors.tiktokshop.errors import _int_code
+from connectors.tiktokshop.codes import PLATFORM, PRODUCT_KINDS, WEBHOOK_TYPES
+from connectors.tiktokshop.errors import int_code
 
 # =================================================================================================
 # Webhooks (pure: the receiver calls these)
@@ -55,7 +55,7 @@ def parse_webhook(raw_body: bytes | str) -> MarketplaceEvent:
     if not isinstance(payload, dict):
         raise WebhookPayloadError("tiktokshop webhook: body is not a JSON object")
     raw_type = _required(payload, "type")
-    event_type = _int_code(raw_type)
+    event_type = int_code(raw_type)
     if event_type is None:
         raise WebhookPayloadError("tiktokshop webhook: 'type' is not an integer")
     event_id = str(_required(payload, "tts_notification_id"))
@@ -64,10 +64,10 @@ def parse_webhook(raw_body: bytes | str) -> MarketplaceEvent:
         raise WebhookPayloadError("tiktokshop webhook: 'data' is not an object")
     kind = WEBHOOK_TYPES[event_type][1] if event_type in WEBHOOK_TYPES else EventKind.UNKNOWN
     order_id = str(_required(data, "order_id")) if kind is EventKind.ORDER_STATUS else None
-    item_id = str(_required(data, "product_id")) if kind in _PRODUCT_KINDS else None
+    item_id = str(_required(data, "product_id")) if kind in PRODUCT_KINDS else None
     if kind is EventKind.STOCK_CHANGE and data.get("product_id") is not None:
         item_id = str(data["product_id"])
-    timestamp = _int_code(payload.get("timestamp"))
+    timestamp = int_code(payload.get("timestamp"))
     if timestamp is None and payload.get("timestamp") is not None:
         # A timestamp that is there but no number (text, Infinity) would slip past the freshness check.
         raise WebhookPayloadError("tiktokshop webhook: 'timestamp' is not an integer")

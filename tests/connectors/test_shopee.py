@@ -952,11 +952,11 @@ def test_refresh_returns_a_new_pair_and_the_old_refresh_token_dies(sim):
 
 def test_expire_in_is_parsed_defensively():
     now = datetime(2024, 1, 1, tzinfo=UTC)
-    assert shopee_values._expiry(14400, now) == now + timedelta(hours=4)
-    assert shopee_values._expiry("3600", now) == now + timedelta(hours=1)
-    assert shopee_values._expiry(1_704_081_600, now) == datetime(2024, 1, 1, 4, tzinfo=UTC)
+    assert shopee_values.expiry_at(14400, now) == now + timedelta(hours=4)
+    assert shopee_values.expiry_at("3600", now) == now + timedelta(hours=1)
+    assert shopee_values.expiry_at(1_704_081_600, now) == datetime(2024, 1, 1, 4, tzinfo=UTC)
     for odd in (None, "", "soon", -5, 0):
-        assert shopee_values._expiry(odd, now) == now + timedelta(hours=4)
+        assert shopee_values.expiry_at(odd, now) == now + timedelta(hours=4)
 
 
 # --- J3: faults -----------------------------------------------------------------------------
@@ -1134,7 +1134,7 @@ def test_item_id_list_is_comma_joined_and_item_status_a_repeated_key():
     ],
 )
 def test_errors_map_by_bare_code_and_message(code, message, kind):
-    error = shopee_errors._error_for(code, message, path="/api/v2/product/update_stock", http_status=200)
+    error = shopee_errors.error_for(code, message, path="/api/v2/product/update_stock", http_status=200)
     assert type(error) is kind
     assert error.code == code, "the platform's own code is kept"
     assert message in str(error)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from connectors.shopee.simulator.codes import LOST_PUSH_KEEP_S
-from connectors.shopee.simulator.requests import _shopee_accepts
+from connectors.shopee.simulator.requests import shopee_accepts
 from connectors.simulator.common import (
     RetryingSender,
     ScheduledPush,
@@ -33,7 +33,7 @@ class PushOutbox:
         self._lock = threading.Lock()
         self._lost: list[LostPush] = []
         self._next_lost_id = 1
-        self.retrying = RetryingSender(clock, tuple(schedule), accept=_shopee_accepts, on_give_up=self._give_up)
+        self.retrying = RetryingSender(clock, tuple(schedule), accept=shopee_accepts, on_give_up=self._give_up)
 
     def send(self, url: str, body: bytes, headers: dict[str, str]) -> bool:
         return self.retrying.send(url, body, headers)

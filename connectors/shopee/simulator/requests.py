@@ -38,7 +38,7 @@ class ApiError(Exception):
         self.retry_after, self.response = retry_after, response
 
 
-def _param_error(detail: str) -> ApiError:
+def param_error(detail: str) -> ApiError:
     return ApiError("error_param", f"Wrong parameters, detail: {detail}")
 
 
@@ -61,16 +61,16 @@ class Ctx:
         return self.shop
 
 
-def _shopee_accepts(status: int, body: bytes) -> bool:
+def shopee_accepts(status: int, body: bytes) -> bool:
     """Shopee counts a push as delivered only on a 2xx with an empty body."""
     return 200 <= status < 300 and not body
 
 
-def _digits(text: str) -> bool:
+def digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def _hmac_hex(key: str, message: bytes) -> str:
+def hmac_hex(key: str, message: bytes) -> str:
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
@@ -80,15 +80,15 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _dumps(payload: Any) -> str:
+def dumps_json(payload: Any) -> str:
     return json.dumps(payload, default=_json_default, separators=(",", ":"))
 
 
-def _json_response(payload: Json, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(_dumps(payload), status_code=status, media_type="application/json", headers=headers)
+def json_response(payload: Json, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(dumps_json(payload), status_code=status, media_type="application/json", headers=headers)
 
 
-def _parse_body(raw: bytes) -> Json:
+def parse_body(raw: bytes) -> Json:
     try:
         body = json.loads(raw, parse_float=Decimal) if raw else None
     except (ValueError, UnicodeDecodeError):
@@ -98,9 +98,9 @@ def _parse_body(raw: bytes) -> Json:
     return body
 
 
-def _int(value: Any, name: str, *, minimum: int | None = None) -> int:
+def int_param(value: Any, name: str, *, minimum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and _digits(value.strip().removeprefix("-")):
+        if isinstance(value, str) and digits(value.strip().removeprefix("-")):
             value = int(value)
         else:
             raise ApiError("error_param", f"{name} is required and must be an integer.")
@@ -109,45 +109,45 @@ def _int(value: Any, name: str, *, minimum: int | None = None) -> int:
     return int(value)
 
 
-def _text(value: Any, name: str, *, allow_empty: bool = False) -> str:
+def text_param(value: Any, name: str, *, allow_empty: bool = False) -> str:
     if not isinstance(value, str) or (not allow_empty and not value.strip()):
         raise ApiError("error_param", f"{name} is required and must be a non-empty string.")
     return value
 
 
-def _entries(value: Any, name: str, low: int, high: int) -> list[Json]:
+def entries_of(value: Any, name: str, low: int, high: int) -> list[Json]:
     if not isinstance(value, list) or not low <= len(value) <= high or not all(isinstance(v, dict) for v in value):
         raise ApiError("error_param", f"{name} should have {low} to {high} entries.")
     return value
 
 
-def _split(value: str) -> list[str]:
+def split_csv(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def _comma_list(query: QueryParams, name: str, shop: SimShop) -> list[str]:
+def comma_list(query: QueryParams, name: str, shop: SimShop) -> list[str]:
     """A documented comma-joined array parameter: ONE value; a repeated key is a wrong parameter."""
     values = query.getlist(name)
     if len(values) > 1 and shop.strict_arrays:
-        raise _param_error(f"{name} must be one comma-separated value, not a repeated parameter.")
-    return [part for value in values for part in _split(value)]
+        raise param_error(f"{name} must be one comma-separated value, not a repeated parameter.")
+    return [part for value in values for part in split_csv(value)]
 
 
-def _repeated_list(query: QueryParams, name: str, shop: SimShop) -> list[str]:
+def repeated_list(query: QueryParams, name: str, shop: SimShop) -> list[str]:
     """A documented repeated-key array parameter (`item_status=A&item_status=B`)."""
     values = query.getlist(name)
     if shop.strict_arrays:
         return [value.strip() for value in values if value.strip()]
-    return [part for value in values for part in _split(value)]
+    return [part for value in values for part in split_csv(value)]
 
 
-def _query_int(query: QueryParams, name: str, default: int | None = None) -> int:
+def query_int(query: QueryParams, name: str, default: int | None = None) -> int:
     raw = query.get(name)
     if raw is None:
         if default is None:
             raise ApiError("error_param", f"{name} is required.")
         return default
-    return _int(raw, name)
+    return int_param(raw, name)
 
 
 def _price(value: Any) -> Decimal | None:
@@ -166,30 +166,30 @@ def _price(value: Any) -> Decimal | None:
     return price
 
 
-def _region_price(value: Any, shop: SimShop, name: str) -> Decimal:
+def region_price(value: Any, shop: SimShop, name: str) -> Decimal:
     """A price the shop's region takes: 2 decimals in some regions, integers elsewhere."""
     price = _price(value)
     if price is None:
-        raise _param_error(f"{name} must be a positive number with at most 2 decimal places.")
+        raise param_error(f"{name} must be a positive number with at most 2 decimal places.")
     if shop.region not in DECIMAL_REGIONS and price != price.to_integral_value():
-        raise _param_error(f"{name} {price} has decimals; prices in region {shop.region} must be integers.")
+        raise param_error(f"{name} {price} has decimals; prices in region {shop.region} must be integers.")
     return price
 
 
-def _check_price_ratio(prices: Sequence[Decimal], shop: SimShop) -> None:
+def check_price_ratio(prices: Sequence[Decimal], shop: SimShop) -> None:
     """The variation price ratio of the shop's region between an item's highest and lowest price."""
     ratio = PRICE_RATIO.get(shop.region)
     if not shop.price_ratio_check or ratio is None or len(prices) < 2:
         return
     low, high = min(prices), max(prices)
     if high > low * ratio:
-        raise _param_error(
+        raise param_error(
             f"the price gap between models is too large: in region {shop.region} the highest price "
             f"may be at most {ratio} times the lowest ({high} > {ratio} x {low})."
         )
 
 
-def _weight(value: Any) -> Decimal:
+def wire_weight(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise ApiError("error_param", "weight must be a positive number (kg).")
     weight = Decimal(value)
@@ -198,31 +198,31 @@ def _weight(value: Any) -> Decimal:
     return weight
 
 
-def _dimension(value: Any) -> dict[str, int]:
+def wire_dimension(value: Any) -> dict[str, int]:
     keys = ("package_length", "package_width", "package_height")
     if not isinstance(value, dict):
         raise ApiError("error_param", "dimension must be an object.")
-    return {key: _int(value.get(key), f"dimension.{key}", minimum=1) for key in keys}
+    return {key: int_param(value.get(key), f"dimension.{key}", minimum=1) for key in keys}
 
 
-def _images(value: Any) -> list[str]:
+def image_list(value: Any) -> list[str]:
     ids = value.get("image_id_list") if isinstance(value, dict) else None
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
         raise ApiError("error_param", "image.image_id_list should have at least 1 image id.")
     return list(ids)
 
 
-def _image_url(image_id: str) -> str:
+def image_url(image_id: str) -> str:
     return image_id if image_id.startswith(("http://", "https://")) else f"https://cf.shopee.sim/file/{image_id}"
 
 
-def _with_query(url: str, extra: dict[str, str]) -> str:
+def with_query(url: str, extra: dict[str, str]) -> str:
     parts = urlsplit(url)
     query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), *extra.items()])
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
-def _stock_map(spec: StockSpec, locations: Sequence[str]) -> dict[str, int]:
+def stock_map(spec: StockSpec, locations: Sequence[str]) -> dict[str, int]:
     """Seeded stock: an int goes to the first location; a mapping names locations."""
     if isinstance(spec, int):
         return {location: (spec if index == 0 else 0) for index, location in enumerate(locations)}
@@ -232,5 +232,5 @@ def _stock_map(spec: StockSpec, locations: Sequence[str]) -> dict[str, int]:
     return {location: int(spec.get(location, 0)) for location in locations}
 
 
-def _product_route(path: str) -> bool:
+def product_route(path: str) -> bool:
     return path.startswith("/api/v2/product/")

@@ -63,28 +63,28 @@ from connectors.shopee.simulator.pushes import PushOutbox
 from connectors.shopee.simulator.requests import (
     ApiError,
     Ctx,
-    _check_price_ratio,
-    _comma_list,
-    _digits,
-    _dimension,
-    _dumps,
-    _entries,
-    _hmac_hex,
-    _image_url,
-    _images,
-    _int,
-    _json_response,
-    _param_error,
-    _parse_body,
-    _product_route,
-    _query_int,
-    _region_price,
-    _repeated_list,
-    _split,
-    _stock_map,
-    _text,
-    _weight,
-    _with_query,
+    check_price_ratio,
+    comma_list,
+    digits,
+    dumps_json,
+    entries_of,
+    hmac_hex,
+    image_list,
+    image_url,
+    int_param,
+    json_response,
+    param_error,
+    parse_body,
+    product_route,
+    query_int,
+    region_price,
+    repeated_list,
+    split_csv,
+    stock_map,
+    text_param,
+    wire_dimension,
+    wire_weight,
+    with_query,
 )
 from connectors.shopee.simulator.state import SimGrant, SimItem, SimModel, SimOrder, SimOrderLine, SimShop, SimState
 from connectors.simulator.common import (
@@ -206,7 +206,7 @@ class ShopeeSimulator:
 
     def _shop_named_in(self, query: QueryParams) -> SimShop | None:
         text = query.get("shop_id", "")
-        return self.state.shops.get(int(text)) if _digits(text) else None
+        return self.state.shops.get(int(text)) if digits(text) else None
 
     def _handle(
         self, kind: SignKind, envelope: Envelope, handler: Callable[[Ctx], Any], request: Request, raw: bytes
@@ -221,15 +221,15 @@ class ShopeeSimulator:
             return self._error(envelope, error, path, None)
         try:
             with self._lock:
-                body = _parse_body(raw) if request.method == "POST" else {}
+                body = parse_body(raw) if request.method == "POST" else {}
                 ctx = Ctx(shop, request.query_params, body, now)
                 result = handler(ctx)
         except ApiError as error:
             return self._error(envelope, error, path, shop)
         head = {"request_id": uuid.uuid4().hex, "error": "", "message": ""}
         if envelope == "top":
-            return _json_response({**head, **result})
-        return _json_response({**head, "warning": "; ".join(ctx.warnings), "response": result})
+            return json_response({**head, **result})
+        return json_response({**head, "warning": "; ".join(ctx.warnings), "response": result})
 
     def _error(self, envelope: Envelope, error: ApiError, path: str, shop: SimShop | None) -> Response:
         """The error envelope; `shop` is given for answers of the module itself (prefixed on some shops)."""
@@ -237,7 +237,7 @@ class ShopeeSimulator:
         if (
             shop is not None
             and shop.module_prefixes
-            and _product_route(path)
+            and product_route(path)
             and code in ("error_param", "error_server")
         ):
             code = f"product.{code}"
@@ -245,17 +245,17 @@ class ShopeeSimulator:
         if envelope == "wrapped":
             payload.update(warning="", response=error.response)
         headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
-        return _json_response(payload, error.status, headers)
+        return json_response(payload, error.status, headers)
 
     def _verify(self, kind: SignKind, path: str, query: QueryParams, now: float) -> SimShop | None:
         """Shopee's checks, in order: partner, timestamp, sign, then (shop calls) shop, token, limits."""
         partner = query.get("partner_id", "")
         if not partner:
             raise ApiError("error_param", "There is no partner_id in query.")
-        if not _digits(partner) or int(partner) != self.state.partner_id:
+        if not digits(partner) or int(partner) != self.state.partner_id:
             raise ApiError("error_param", "Invalid partner_id.")
         timestamp = query.get("timestamp", "")
-        if not _digits(timestamp):
+        if not digits(timestamp):
             raise ApiError("error_param", "no timestamp")
         # Clients sign with their own wall clock, so the window is checked against wall time.
         if abs(time.time() - int(timestamp)) > TIMESTAMP_WINDOW_S:
@@ -265,12 +265,12 @@ class ShopeeSimulator:
         if kind == "shop":
             if not token:
                 raise ApiError("error_param", "There is no access_token in query.")
-            if not _digits(shop_text):
+            if not digits(shop_text):
                 raise ApiError("error_param", "There is no shop_id in query.")
             base += f"{token}{shop_text}"
         if not query.get("sign"):
             raise ApiError("error_param", "There is no sign in query.")
-        expected = _hmac_hex(self.state.partner_key, base.encode())
+        expected = hmac_hex(self.state.partner_key, base.encode())
         if not hmac.compare_digest(expected.encode(), query.get("sign", "").encode()):
             raise ApiError("error_sign", "Wrong sign.", 403)
         if kind != "shop":
@@ -338,12 +338,12 @@ class ShopeeSimulator:
             if not redirect.startswith(("http://", "https://")):
                 return HTMLResponse("<h1>Authorization failed</h1><p>redirect is required.</p>", status_code=400)
             shops = sorted(self.state.shops)
-            chosen = int(query["shop_id"]) if _digits(query.get("shop_id", "")) else (shops[0] if shops else None)
+            chosen = int(query["shop_id"]) if digits(query.get("shop_id", "")) else (shops[0] if shops else None)
             if chosen is None or chosen not in self.state.shops:
                 return HTMLResponse("<h1>Authorization failed</h1><p>No such shop.</p>", status_code=400)
             if query.get("auto") != "1" and not self.auto_approve:
                 links = "".join(
-                    f'<li><a href="{html.escape(_with_query(str(request.url), {"auto": "1", "shop_id": str(s)}))}">'
+                    f'<li><a href="{html.escape(with_query(str(request.url), {"auto": "1", "shop_id": str(s)}))}">'
                     f"Authorize {html.escape(self.state.shops[s].name)} ({s})</a></li>"
                     for s in shops
                 )
@@ -353,7 +353,7 @@ class ShopeeSimulator:
             self._authorize(self.state.shops[chosen])
             code = self._grant(self.state.codes, chosen, self.code_ttl_s)
         self._push(1, chosen, {"shop_id": chosen, "success": 1})
-        return RedirectResponse(_with_query(redirect, {"code": code, "shop_id": str(chosen)}), status_code=302)
+        return RedirectResponse(with_query(redirect, {"code": code, "shop_id": str(chosen)}), status_code=302)
 
     def _authorize(self, shop: SimShop) -> None:
         shop.authorized, shop.revoked = True, False
@@ -374,20 +374,20 @@ class ShopeeSimulator:
         }
 
     def _token_get(self, ctx: Ctx) -> Json:
-        if _int(ctx.body.get("partner_id"), "partner_id") != self.state.partner_id:
+        if int_param(ctx.body.get("partner_id"), "partner_id") != self.state.partner_id:
             raise ApiError("error_param", "partner_id does not match.")
-        shop_id = _int(ctx.body.get("shop_id"), "shop_id")
-        code = self.state.codes.get(_text(ctx.body.get("code"), "code"))
+        shop_id = int_param(ctx.body.get("shop_id"), "shop_id")
+        code = self.state.codes.get(text_param(ctx.body.get("code"), "code"))
         if code is None or code.used or code.expires_at <= ctx.now or code.shop_id != shop_id:
             raise ApiError("error_auth", "Invalid code: it is unknown, used or expired.", 403)
         code.used = True
         return self._token_pair(shop_id)
 
     def _token_refresh(self, ctx: Ctx) -> Json:
-        if _int(ctx.body.get("partner_id"), "partner_id") != self.state.partner_id:
+        if int_param(ctx.body.get("partner_id"), "partner_id") != self.state.partner_id:
             raise ApiError("error_param", "partner_id does not match.")
-        shop_id = _int(ctx.body.get("shop_id"), "shop_id")
-        grant = self.state.refresh_tokens.get(_text(ctx.body.get("refresh_token"), "refresh_token"))
+        shop_id = int_param(ctx.body.get("shop_id"), "shop_id")
+        grant = self.state.refresh_tokens.get(text_param(ctx.body.get("refresh_token"), "refresh_token"))
         if grant is None or grant.used or grant.expires_at <= ctx.now or grant.shop_id != shop_id:
             raise ApiError("error_auth", "Invalid refresh_token: it is unknown, used or expired.", 403)
         shop = self.state.shops.get(shop_id)
@@ -423,9 +423,9 @@ class ShopeeSimulator:
 
     def _warehouse_detail(self, ctx: Ctx) -> list[Json]:
         shop = ctx.own_shop
-        warehouse_type = _query_int(ctx.query, "warehouse_type", 1)
+        warehouse_type = query_int(ctx.query, "warehouse_type", 1)
         if warehouse_type not in (1, 2):
-            raise _param_error("warehouse_type must be 1 (pickup) or 2 (return).")
+            raise param_error("warehouse_type must be 1 (pickup) or 2 (return).")
         if not shop.multi_location:
             raise ApiError("warehouse.error_not_in_whitelist", MSG_NOT_WHITELISTED)
         if warehouse_type == 2:
@@ -462,7 +462,7 @@ class ShopeeSimulator:
                     "error_param",
                     "Your app's callback_url is empty, please input a callback_url before you turn on push config.",
                 )
-        url = _text(url, "callback_url")
+        url = text_param(url, "callback_url")
         if not url.startswith(("http://", "https://")):
             raise ApiError("error_param", "this callback_url is invalid, please check your callback_url.")
         turn_on = self._push_code_list(ctx.body.get("set_push_config_on", []), "set_push_config_on")
@@ -474,10 +474,10 @@ class ShopeeSimulator:
     @staticmethod
     def _push_code_list(value: Any, name: str) -> list[int]:
         if not isinstance(value, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in value):
-            raise _param_error(f"{name} must be a list of push codes.")
+            raise param_error(f"{name} must be a list of push codes.")
         unknown = sorted(set(value) - PUSH_CODES)
         if unknown:
-            raise _param_error(f"push config {', '.join(map(str, unknown))} is not supported.")
+            raise param_error(f"push config {', '.join(map(str, unknown))} is not supported.")
         return list(value)
 
     def _lost_pushes(self, ctx: Ctx) -> Json:
@@ -497,7 +497,7 @@ class ShopeeSimulator:
         }
 
     def _confirm_lost(self, ctx: Ctx) -> Json:
-        self.sender.confirm(_int(ctx.body.get("last_message_id"), "last_message_id", minimum=1))
+        self.sender.confirm(int_param(ctx.body.get("last_message_id"), "last_message_id", minimum=1))
         return {}
 
     # -- products: reading --
@@ -511,18 +511,18 @@ class ShopeeSimulator:
         return item
 
     def _item_list(self, ctx: Ctx) -> Json:
-        offset = _query_int(ctx.query, "offset", 0)
-        page_size = _query_int(ctx.query, "page_size")
+        offset = query_int(ctx.query, "offset", 0)
+        page_size = query_int(ctx.query, "page_size")
         if not 1 <= page_size <= MAX_PAGE or offset < 0:
-            raise _param_error(f"page_size should be between 1 and {MAX_PAGE}; offset at least 0.")
-        statuses = _repeated_list(ctx.query, "item_status", ctx.own_shop)
+            raise param_error(f"page_size should be between 1 and {MAX_PAGE}; offset at least 0.")
+        statuses = repeated_list(ctx.query, "item_status", ctx.own_shop)
         if not statuses:
-            raise _param_error("item_status is required.")
+            raise param_error("item_status is required.")
         invalid = [status for status in statuses if status not in ITEM_STATUSES]
         if invalid:
-            raise _param_error(f"item_status {invalid[0]} is not a valid status (repeat the key for several).")
-        since = _query_int(ctx.query, "update_time_from", 0)
-        until = _query_int(ctx.query, "update_time_to", 2**62)
+            raise param_error(f"item_status {invalid[0]} is not a valid status (repeat the key for several).")
+        since = query_int(ctx.query, "update_time_from", 0)
+        until = query_int(ctx.query, "update_time_to", 2**62)
         if since > until:
             raise ApiError("error_update_time_range", "Update_time_to should be later than update_time_from.")
         matches = [
@@ -562,7 +562,7 @@ class ShopeeSimulator:
             "update_time": item.update_time,
             "item_status": item.status,
             "has_model": item.has_model,
-            "image": {"image_id_list": item.image_ids, "image_url_list": [_image_url(i) for i in item.image_ids]},
+            "image": {"image_id_list": item.image_ids, "image_url_list": [image_url(i) for i in item.image_ids]},
             # Shopee sends the weight as a string (kg).
             "weight": str(item.weight),
             "logistic_info": item.logistic_info,
@@ -592,10 +592,10 @@ class ShopeeSimulator:
         return data
 
     def _item_base_info(self, ctx: Ctx) -> Json:
-        texts = _comma_list(ctx.query, "item_id_list", ctx.own_shop)
+        texts = comma_list(ctx.query, "item_id_list", ctx.own_shop)
         if not 1 <= len(texts) <= MAX_BATCH:
-            raise _param_error(f"item_id_list should have 1 to {MAX_BATCH} ids.")
-        ids = [_int(text, "item_id_list") for text in texts]
+            raise param_error(f"item_id_list should have 1 to {MAX_BATCH} ids.")
+        ids = [int_param(text, "item_id_list") for text in texts]
         found = [
             self.state.items[i] for i in ids if i in self.state.items and self.state.items[i].shop_id == ctx.shop_id
         ]
@@ -605,7 +605,7 @@ class ShopeeSimulator:
         return {"item_list": [self._item_json(item, ctx.own_shop) for item in found]}
 
     def _model_list(self, ctx: Ctx) -> Json:
-        item = self._own_item(ctx.shop_id, _query_int(ctx.query, "item_id"), live=False)
+        item = self._own_item(ctx.shop_id, query_int(ctx.query, "item_id"), live=False)
         if not item.has_model:
             return {"tier_variation": [], "model": []}
         currency = ctx.own_shop.currency
@@ -624,10 +624,10 @@ class ShopeeSimulator:
         return {"tier_variation": item.tier_variation, "model": models}
 
     def _search_item(self, ctx: Ctx) -> Json:
-        offset = _query_int(ctx.query, "offset", 0)
-        page_size = _query_int(ctx.query, "page_size")
+        offset = query_int(ctx.query, "offset", 0)
+        page_size = query_int(ctx.query, "page_size")
         if not 1 <= page_size <= MAX_PAGE or offset < 0:
-            raise _param_error(f"page_size should be between 1 and {MAX_PAGE}; offset at least 0.")
+            raise param_error(f"page_size should be between 1 and {MAX_PAGE}; offset at least 0.")
         sku, name = ctx.query.get("item_sku"), (ctx.query.get("item_name") or "").lower()
         matches = [
             item.item_id
@@ -650,21 +650,21 @@ class ShopeeSimulator:
     def _order_list(self, ctx: Ctx) -> Json:
         field_name = ctx.query.get("time_range_field", "")
         if field_name not in ("create_time", "update_time"):
-            raise _param_error("time_range_field must be create_time or update_time.")
-        time_from, time_to = _query_int(ctx.query, "time_from"), _query_int(ctx.query, "time_to")
+            raise param_error("time_range_field must be create_time or update_time.")
+        time_from, time_to = query_int(ctx.query, "time_from"), query_int(ctx.query, "time_to")
         if time_from > time_to or time_to - time_from > ORDER_LIST_MAX_RANGE_S:
             raise ApiError("order.order_list_invalid_time", MSG_ORDER_RANGE)
-        page_size = _query_int(ctx.query, "page_size")
+        page_size = query_int(ctx.query, "page_size")
         if not 1 <= page_size <= MAX_PAGE:
-            raise _param_error(f"page_size should be between 1 and {MAX_PAGE}.")
+            raise param_error(f"page_size should be between 1 and {MAX_PAGE}.")
         status = ctx.query.get("order_status")
         if status is not None and status not in ORDER_STATUSES:
-            raise _param_error(f"order_status {status} is not valid.")
+            raise param_error(f"order_status {status} is not valid.")
         cursor = ctx.query.get("cursor", "")
         offset = 0
         if cursor:
             if cursor not in self._order_cursors:
-                raise _param_error("cursor is invalid.")
+                raise param_error("cursor is invalid.")
             offset = self._order_cursors[cursor]
         matches = sorted(
             (
@@ -683,7 +683,7 @@ class ShopeeSimulator:
         if more:
             next_cursor = secrets.token_urlsafe(12)  # opaque: a client may not compute it
             self._order_cursors[next_cursor] = offset + len(page)
-        optional = set(_split(ctx.query.get("response_optional_fields", "")))
+        optional = set(split_csv(ctx.query.get("response_optional_fields", "")))
         rows = [
             {"order_sn": o.order_sn, **({"order_status": o.status} if "order_status" in optional else {})} for o in page
         ]
@@ -691,10 +691,10 @@ class ShopeeSimulator:
 
     def _order_detail(self, ctx: Ctx) -> Json:
         shop = ctx.own_shop
-        order_sns = _comma_list(ctx.query, "order_sn_list", shop)
+        order_sns = comma_list(ctx.query, "order_sn_list", shop)
         if not 1 <= len(order_sns) <= MAX_BATCH:
-            raise _param_error(f"order_sn_list should have 1 to {MAX_BATCH} order numbers.")
-        optional = set(_comma_list(ctx.query, "response_optional_fields", shop))
+            raise param_error(f"order_sn_list should have 1 to {MAX_BATCH} order numbers.")
+        optional = set(comma_list(ctx.query, "response_optional_fields", shop))
         orders = []
         for order_sn in order_sns:
             order = self.state.orders.get(order_sn)
@@ -754,9 +754,9 @@ class ShopeeSimulator:
 
     def _update_price(self, ctx: Ctx) -> Json:
         shop = ctx.own_shop
-        item = self._own_item(ctx.shop_id, _int(ctx.body.get("item_id"), "item_id"))
+        item = self._own_item(ctx.shop_id, int_param(ctx.body.get("item_id"), "item_id"))
         self._refuse_product_writes(shop)
-        rows = _entries(ctx.body.get("price_list"), "price_list", 1, MAX_BATCH)
+        rows = entries_of(ctx.body.get("price_list"), "price_list", 1, MAX_BATCH)
         if shop.holiday_mode:
             raise ApiError("error_auth", MSG_HOLIDAY, 403)
         if item.price_locked:
@@ -767,11 +767,11 @@ class ShopeeSimulator:
                 raise ApiError("error_param", "Repeat model_id.")
             seen.add(row.get("model_id", 0))
         new_prices = {
-            row.get("model_id", 0): _region_price(row.get("original_price"), shop, "original_price") for row in rows
+            row.get("model_id", 0): region_price(row.get("original_price"), shop, "original_price") for row in rows
         }
         if item.has_model:
             after = {m.model_id: new_prices.get(m.model_id, m.original_price) for m in item.models.values()}
-            _check_price_ratio(list(after.values()), shop)
+            check_price_ratio(list(after.values()), shop)
         successes: list[Json] = []
         failures: list[Json] = []
         for model_id, price in new_prices.items():
@@ -788,9 +788,9 @@ class ShopeeSimulator:
 
     def _update_stock(self, ctx: Ctx) -> Json:
         shop = ctx.own_shop
-        item = self._own_item(ctx.shop_id, _int(ctx.body.get("item_id"), "item_id"))
+        item = self._own_item(ctx.shop_id, int_param(ctx.body.get("item_id"), "item_id"))
         self._refuse_product_writes(shop)
-        rows = _entries(ctx.body.get("stock_list"), "stock_list", 1, MAX_BATCH)
+        rows = entries_of(ctx.body.get("stock_list"), "stock_list", 1, MAX_BATCH)
         if shop.holiday_mode:
             raise ApiError("error_auth", MSG_HOLIDAY, 403)
         planned: list[tuple[SimModel, dict[str, int]]] = []
@@ -825,7 +825,7 @@ class ShopeeSimulator:
     @staticmethod
     def _new_stock(model: SimModel, seller_stock: Any, shop: SimShop) -> dict[str, int]:
         if not isinstance(seller_stock, list) or not seller_stock or not all(isinstance(s, dict) for s in seller_stock):
-            raise _param_error("seller_stock should have at least 1 entry.")
+            raise param_error("seller_stock should have at least 1 entry.")
         stock = dict(model.stock)
         for row in seller_stock:
             if "location_id" not in row:
@@ -838,29 +838,29 @@ class ShopeeSimulator:
                     raise ApiError("error_auth", MSG_LOCATION_MISMATCH, 403)
             quantity = row.get("stock")
             if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-                raise _param_error("stock must be an integer >= 0.")
+                raise param_error("stock must be an integer >= 0.")
             stock[location] = quantity
         return stock
 
     def _update_item(self, ctx: Ctx) -> Json:
-        item = self._own_item(ctx.shop_id, _int(ctx.body.get("item_id"), "item_id"))
+        item = self._own_item(ctx.shop_id, int_param(ctx.body.get("item_id"), "item_id"))
         self._refuse_product_writes(ctx.own_shop)
         body, changed = ctx.body, False
         updates: Json = {}
         if "item_name" in body:
-            updates["name"] = _text(body["item_name"], "item_name")
+            updates["name"] = text_param(body["item_name"], "item_name")
         if "description" in body:
-            updates["description"] = _text(body["description"], "description", allow_empty=True)
+            updates["description"] = text_param(body["description"], "description", allow_empty=True)
         if "item_sku" in body:
-            updates["item_sku"] = _text(body["item_sku"], "item_sku", allow_empty=True)
+            updates["item_sku"] = text_param(body["item_sku"], "item_sku", allow_empty=True)
         if "image" in body:
-            updates["image_ids"] = _images(body["image"])
+            updates["image_ids"] = image_list(body["image"])
         if "weight" in body:
-            updates["weight"] = _weight(body["weight"])
+            updates["weight"] = wire_weight(body["weight"])
         if "dimension" in body:
-            updates["dimension"] = _dimension(body["dimension"])
+            updates["dimension"] = wire_dimension(body["dimension"])
         if "category_id" in body:
-            updates["category_id"] = _int(body["category_id"], "category_id", minimum=1)
+            updates["category_id"] = int_param(body["category_id"], "category_id", minimum=1)
         for name, value in updates.items():
             changed |= getattr(item, name) != value
             setattr(item, name, value)
@@ -883,19 +883,19 @@ class ShopeeSimulator:
                 raise ApiError("error_param", f"{required} is required.")
         shop = ctx.own_shop
         self._refuse_product_writes(shop)
-        price = _region_price(body["original_price"], shop, "original_price")
+        price = region_price(body["original_price"], shop, "original_price")
         if not isinstance(body["logistic_info"], list):
             raise ApiError("error_param", "logistic_info must be a list.")
         stock = self._seeded_stock(body.get("seller_stock", [{"stock": 0}]), shop)
         item = self._new_item(
             shop,
-            name=_text(body["item_name"], "item_name"),
-            description=_text(body["description"], "description", allow_empty=True),
-            item_sku=_text(body.get("item_sku", ""), "item_sku", allow_empty=True),
-            category_id=_int(body["category_id"], "category_id", minimum=1),
-            image_ids=_images(body["image"]),
-            weight=_weight(body["weight"]),
-            dimension=_dimension(body["dimension"]) if "dimension" in body else None,
+            name=text_param(body["item_name"], "item_name"),
+            description=text_param(body["description"], "description", allow_empty=True),
+            item_sku=text_param(body.get("item_sku", ""), "item_sku", allow_empty=True),
+            category_id=int_param(body["category_id"], "category_id", minimum=1),
+            image_ids=image_list(body["image"]),
+            weight=wire_weight(body["weight"]),
+            dimension=wire_dimension(body["dimension"]) if "dimension" in body else None,
             logistic_info=body["logistic_info"],
             price=price,
             stock=stock,
@@ -903,14 +903,14 @@ class ShopeeSimulator:
         return {"item_id": item.item_id, "item_name": item.name, "item_sku": item.item_sku}
 
     def _init_tier_variation(self, ctx: Ctx) -> Json:
-        item = self._own_item(ctx.shop_id, _int(ctx.body.get("item_id"), "item_id"))
+        item = self._own_item(ctx.shop_id, int_param(ctx.body.get("item_id"), "item_id"))
         shop = ctx.own_shop
         self._refuse_product_writes(shop)
         if item.has_model:
             raise ApiError("error_param", "tier_variation already exists for this item.")
         # Since 2025-09-12 the documented field is standardise_tier_variation; tier_variation still works.
         tier_field = "standardise_tier_variation" if "standardise_tier_variation" in ctx.body else "tier_variation"
-        tiers = _entries(ctx.body.get(tier_field), tier_field, 1, 2)
+        tiers = entries_of(ctx.body.get(tier_field), tier_field, 1, 2)
         sizes = []
         for tier in tiers:
             options = tier.get("option_list", tier.get("variation_option_list"))
@@ -918,7 +918,7 @@ class ShopeeSimulator:
             if not isinstance(name, str) or not isinstance(options, list) or not options:
                 raise ApiError("error_param", "tier_variation needs a name and an option_list.")
             sizes.append(len(options))
-        rows = _entries(ctx.body.get("model"), "model", 1, MAX_BATCH)
+        rows = entries_of(ctx.body.get("model"), "model", 1, MAX_BATCH)
         models: dict[int, SimModel] = {}
         seen: set[tuple[int, ...]] = set()
         for row in rows:
@@ -932,15 +932,15 @@ class ShopeeSimulator:
             if tuple(index) in seen:
                 raise ApiError("error_param", "model.tier_index repeats a combination.")
             seen.add(tuple(index))
-            price = _region_price(row.get("original_price"), shop, "model.original_price")
+            price = region_price(row.get("original_price"), shop, "model.original_price")
             stock = self._seeded_stock(row.get("seller_stock"), shop)
             model_id = self.state.next_model_id
             self.state.next_model_id += 1
-            sku = _text(row.get("model_sku", ""), "model.model_sku", allow_empty=True)
+            sku = text_param(row.get("model_sku", ""), "model.model_sku", allow_empty=True)
             models[model_id] = SimModel(
                 model_id=model_id, model_sku=sku, tier_index=index, original_price=price, stock=stock
             )
-        _check_price_ratio([m.original_price for m in models.values()], shop)
+        check_price_ratio([m.original_price for m in models.values()], shop)
         item.models, item.has_model, item.tier_variation = models, True, tiers
         self._touch(item, ctx.now)
         return {
@@ -954,7 +954,7 @@ class ShopeeSimulator:
     def _unlist_item(self, ctx: Ctx) -> Json:
         successes: list[Json] = []
         failures: list[Json] = []
-        for entry in _entries(ctx.body.get("item_list"), "item_list", 1, MAX_BATCH):
+        for entry in entries_of(ctx.body.get("item_list"), "item_list", 1, MAX_BATCH):
             item_id, unlist = entry.get("item_id"), entry.get("unlist")
             try:
                 if not isinstance(unlist, bool) or not isinstance(item_id, int):
@@ -973,7 +973,7 @@ class ShopeeSimulator:
         return {"success_list": successes, "failure_list": failures}
 
     def _delete_item(self, ctx: Ctx) -> Json:
-        item = self._own_item(ctx.shop_id, _int(ctx.body.get("item_id"), "item_id"))
+        item = self._own_item(ctx.shop_id, int_param(ctx.body.get("item_id"), "item_id"))
         item.status = "SELLER_DELETE"
         self._touch(item, ctx.now)
         return {}
@@ -983,13 +983,13 @@ class ShopeeSimulator:
         if rows is None:
             rows = [{"stock": 0}]
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise _param_error("seller_stock must be a list of {location_id, stock}.")
-        stock = _stock_map(0, shop.locations)
+            raise param_error("seller_stock must be a list of {location_id, stock}.")
+        stock = stock_map(0, shop.locations)
         for row in rows:
             location = row.get("location_id", shop.locations[0])
             if location not in shop.locations:
                 raise ApiError("error_auth", MSG_LOCATION_MISMATCH, 403)
-            stock[location] = _int(row.get("stock", 0), "seller_stock.stock", minimum=0)
+            stock[location] = int_param(row.get("stock", 0), "seller_stock.stock", minimum=0)
         return stock
 
     # -- helpers for tests and the demo --
@@ -1015,7 +1015,7 @@ class ShopeeSimulator:
             status=status,
             create_time=now,
             update_time=update_time if update_time is not None else now,
-            models={0: SimModel(model_id=0, original_price=price, stock=_stock_map(stock, shop.locations))},
+            models={0: SimModel(model_id=0, original_price=price, stock=stock_map(stock, shop.locations))},
             **fields,
         )
         self.state.items[item_id] = item
@@ -1121,7 +1121,7 @@ class ShopeeSimulator:
                         model_sku=sku,
                         tier_index=[index],
                         original_price=Decimal(model_price),
-                        stock=_stock_map(model_stock, shop.locations),
+                        stock=stock_map(model_stock, shop.locations),
                     )
             for model in item.models.values():
                 model.reserved = min(promotion_reserved, model.total_stock)
@@ -1340,8 +1340,8 @@ class ShopeeSimulator:
                 "code": code,
                 "timestamp": int(self._now()),
             }
-        body = _dumps(message).encode()
-        headers = {"Authorization": _hmac_hex(key, url.encode() + b"|" + body), "Content-Type": "application/json"}
+        body = dumps_json(message).encode()
+        headers = {"Authorization": hmac_hex(key, url.encode() + b"|" + body), "Content-Type": "application/json"}
         return self.sender.send(url, body, headers)
 
     def start_order_generator(self, interval_s: float = 5.0, *, seed: int | None = None) -> None:

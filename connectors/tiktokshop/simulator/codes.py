@@ -102,4 +102,4 @@ ORDER_STATUSES: Final = frozenset(
 SHIPPED_STATUSES: Final = frozenset({"IN_TRANSIT", "DELIVERED", "COMPLETED"})
 SALES_WAREHOUSE: Final = "SALES_WAREHOUSE"
 RETURN_WAREHOUSE: Final = "RETURN_WAREHOUSE"
-_NOT_SIGNED: Final = frozenset({"sign", "access_token"})
+NOT_SIGNED: Final = frozenset({"sign", "access_token"})

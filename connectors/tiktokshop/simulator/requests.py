@@ -38,54 +38,54 @@ class SimError(Exception):
         self.shop: SimShop | None = None  # set once the request's shop is known
 
 
-def _business(code: int, message: str) -> SimError:
+def business_error(code: int, message: str) -> SimError:
     return SimError(code, message, business=True)
 
 
-def _param(name: str, reason: str, code: int = E_PARAM) -> SimError:
-    return _business(code, f"Parameter '{name}' is invalid. Reason: {reason}.")
+def param(name: str, reason: str, code: int = E_PARAM) -> SimError:
+    return business_error(code, f"Parameter '{name}' is invalid. Reason: {reason}.")
 
 
 def _request_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(8).upper()
 
 
-def _ok(data: Mapping[str, Any]) -> JSONResponse:
+def ok_response(data: Mapping[str, Any]) -> JSONResponse:
     return JSONResponse({"code": 0, "message": "Success", "request_id": _request_id(), "data": dict(data)})
 
 
-def _fail(error: SimError, status: int | None = None) -> JSONResponse:
+def fail_response(error: SimError, status: int | None = None) -> JSONResponse:
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
     body = {"code": error.code, "message": error.message, "request_id": _request_id(), "data": {}}
     return JSONResponse(body, status_code=status or error.http_status, headers=headers)
 
 
-def _int_field(value: Any, name: str) -> int:
+def int_field(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _param(name, "must be an integer")
+        raise param(name, "must be an integer")
     return value
 
 
-def _decimal_text(value: Any, name: str) -> Decimal:
+def decimal_text(value: Any, name: str) -> Decimal:
     if not isinstance(value, str):
-        raise _param(name, "must be a decimal string")
+        raise param(name, "must be a decimal string")
     try:
         number = Decimal(value)
     except InvalidOperation as error:
-        raise _param(name, "must be a decimal string") from error
+        raise param(name, "must be a decimal string") from error
     if not number.is_finite() or number <= 0:
-        raise _param(name, "must be a positive decimal")
+        raise param(name, "must be a positive decimal")
     return number
 
 
-def _quantity(value: Any, name: str) -> int:
+def quantity_field(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < STOCK_LIMIT:
-        raise _business(E_STOCK_INVALID, f"stock count is invalid: '{name}' must be >= 0 and < {STOCK_LIMIT}")
+        raise business_error(E_STOCK_INVALID, f"stock count is invalid: '{name}' must be >= 0 and < {STOCK_LIMIT}")
     return value
 
 
 @dataclass
-class _Ctx:
+class Ctx:
     shop: SimShop | None
     seller_id: str
     query: dict[str, str]
@@ -93,7 +93,7 @@ class _Ctx:
     path_params: dict[str, str]
 
 
-Handler = Callable[[_Ctx], Mapping[str, Any]]
+Handler = Callable[[Ctx], Mapping[str, Any]]
 
 
 # =================================================================================================
@@ -101,26 +101,26 @@ Handler = Callable[[_Ctx], Mapping[str, Any]]
 # =================================================================================================
 
 
-def _sku_error(code: int, sku_id: str, message: str) -> dict[str, Any]:
+def sku_error(code: int, sku_id: str, message: str) -> dict[str, Any]:
     return {"code": code, "message": message, "detail": {"sku_id": sku_id}}
 
 
-def _weight(value: Any) -> dict[str, str]:
+def wire_weight(value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or value.get("unit") not in ("KILOGRAM", "POUND"):
-        raise _param("package_weight", "value and unit (KILOGRAM or POUND) required")
-    _decimal_text(value.get("value"), "package_weight.value")
+        raise param("package_weight", "value and unit (KILOGRAM or POUND) required")
+    decimal_text(value.get("value"), "package_weight.value")
     return {"value": value["value"], "unit": value["unit"]}
 
 
-def _dimensions(value: Any) -> dict[str, str]:
+def wire_dimensions(value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or value.get("unit") not in ("CENTIMETER", "INCH"):
-        raise _param("package_dimensions", "length, width, height and unit (CENTIMETER or INCH) required")
+        raise param("package_dimensions", "length, width, height and unit (CENTIMETER or INCH) required")
     for side in ("length", "width", "height"):
-        _decimal_text(value.get(side), f"package_dimensions.{side}")
+        decimal_text(value.get(side), f"package_dimensions.{side}")
     return {side: value[side] for side in ("length", "width", "height", "unit")}
 
 
-def _order_wire(order: SimOrder) -> dict[str, Any]:
+def order_wire(order: SimOrder) -> dict[str, Any]:
     return {
         "id": order.id,
         "status": order.status,

@@ -32,7 +32,6 @@ from starlette.routing import Route
 
 from connectors.simulator.common import Fault, FaultPlan, RetryingSender, ServerThread, SimClock, Ticker, WriteLog
 from connectors.tiktokshop.simulator.codes import (
-    _NOT_SIGNED,
     ACTIVATE_PATH,
     AUTH_CODE_TTL_S,
     AUTHORIZE_PATH,
@@ -75,6 +74,7 @@ from connectors.tiktokshop.simulator.codes import (
     MAX_STATUS_PRODUCT_IDS,
     MAX_TIMESTAMP_AGE_S,
     MAX_TIMESTAMP_AHEAD_S,
+    NOT_SIGNED,
     ORDER_SEARCH_PATH,
     ORDER_STATUSES,
     ORDERS_PATH,
@@ -92,22 +92,22 @@ from connectors.tiktokshop.simulator.codes import (
     WEBHOOKS_PATH,
 )
 from connectors.tiktokshop.simulator.requests import (
+    Ctx,
     Handler,
     SimError,
-    _business,
-    _Ctx,
-    _decimal_text,
-    _dimensions,
-    _fail,
-    _int_field,
-    _ok,
-    _order_wire,
-    _param,
-    _quantity,
-    _sku_error,
-    _weight,
+    business_error,
+    decimal_text,
+    fail_response,
+    int_field,
+    ok_response,
+    order_wire,
+    param,
+    quantity_field,
+    sku_error,
+    wire_dimensions,
+    wire_weight,
 )
-from connectors.tiktokshop.simulator.signing import _money, request_sign, webhook_signature
+from connectors.tiktokshop.simulator.signing import money, request_sign, webhook_signature
 from connectors.tiktokshop.simulator.state import (
     ShopOptions,
     SimAuthCode,
@@ -390,7 +390,7 @@ class TikTokShopSimulator:
 
     @staticmethod
     def _reprice(shop: SimShop, sku: SimSku, tax_exclusive: Decimal) -> None:
-        sku.sale_price = _money(tax_exclusive * (1 + Decimal(shop.options.tax_rate)))
+        sku.sale_price = money(tax_exclusive * (1 + Decimal(shop.options.tax_rate)))
 
     def add_many_products(
         self, shop_id: str, n: int, update_time_range: tuple[int, int], *, seed: int = 0
@@ -787,9 +787,9 @@ class TikTokShopSimulator:
         path = request.url.path
         if any(pattern.match(path) for pattern, _methods in self._routes):
             message = "Invalid method. The HTTP method used is not supported by this endpoint."
-            return _fail(SimError(E_INVALID_METHOD, message, http_status=405))
+            return fail_response(SimError(E_INVALID_METHOD, message, http_status=405))
         message = "Invalid path. The specified path does not match any available endpoint."
-        return _fail(SimError(E_INVALID_PATH, message, http_status=404))
+        return fail_response(SimError(E_INVALID_PATH, message, http_status=404))
 
     async def _before(self, request: Request) -> Fault | None:
         with self._lock:
@@ -805,20 +805,20 @@ class TikTokShopSimulator:
         fault = await self._before(request)
         if fault is Fault.THROTTLE:
             message = "Too many requests. You've made too many requests in a short period of time."
-            return _fail(SimError(E_TOO_MANY_REQUESTS, message, http_status=429, retry_after=1))
+            return fail_response(SimError(E_TOO_MANY_REQUESTS, message, http_status=429, retry_after=1))
         if fault is Fault.SERVER_ERROR:
             message = "Internal error. Please try again. If the issue persists, please contact platform support."
-            return _fail(SimError(E_INTERNAL, message, http_status=500))
+            return fail_response(SimError(E_INTERNAL, message, http_status=500))
         raw = await request.body()
         with self._lock:
             self._settle_audits()
             try:
-                response = _ok(run(raw))
+                response = ok_response(run(raw))
             except SimError as error:
                 status = error.http_status
                 if error.business:
                     status = error.shop.options.business_error_http_status if error.shop else 200
-                response = _fail(error, status)
+                response = fail_response(error, status)
         if fault is Fault.TIMEOUT:
             await asyncio.sleep(self.faults.timeout_hold_s)
         return response
@@ -847,19 +847,19 @@ class TikTokShopSimulator:
 
     # --- request verification ------------------------------------------------------------------
 
-    def _authenticate(self, request: Request, raw: bytes, *, cipher: bool) -> _Ctx:
+    def _authenticate(self, request: Request, raw: bytes, *, cipher: bool) -> Ctx:
         query = dict(request.query_params)
         self._check_envelope(request, query)
         body = raw if request.method != "GET" and raw else None
         expected = request_sign(self.state.app_secret, request.url.path, query, body)
-        empty_values = any(value == "" for key, value in query.items() if key not in _NOT_SIGNED)
+        empty_values = any(value == "" for key, value in query.items() if key not in NOT_SIGNED)
         if empty_values or not hmac.compare_digest(query["sign"].encode(), expected.encode()):
             raise SimError(E_SIGN, "Invalid credentials. The `sign` query parameter is invalid.")
         seller_id, token_code = self._token_seller(request.headers.get("x-tts-access-token"), query.get("shop_cipher"))
         shop = self._cipher_shop(query, seller_id, token_code, cipher=cipher)
         if shop is not None:
             self._meter(shop)
-        return _Ctx(shop, seller_id, query, self._json_body(request, body), dict(request.path_params))
+        return Ctx(shop, seller_id, query, self._json_body(request, body), dict(request.path_params))
 
     def _check_envelope(self, request: Request, query: Mapping[str, str]) -> None:
         if query.get("app_key") != self.state.app_key:
@@ -1046,7 +1046,7 @@ class TikTokShopSimulator:
         token.alive = False
         return self._issue_tokens(live[0].id)
 
-    def _authorized_shops(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _authorized_shops(self, ctx: Ctx) -> Mapping[str, Any]:
         shops = [s for s in self.state.shops.values() if s.seller_id == ctx.seller_id and s.authorized]
         return {
             "shops": [
@@ -1064,65 +1064,65 @@ class TikTokShopSimulator:
 
     # --- webhooks registration -----------------------------------------------------------------
 
-    def _put_webhook(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _put_webhook(self, ctx: Ctx) -> Mapping[str, Any]:
         shop = self._shop(ctx)
         address, event_type = ctx.body.get("address"), ctx.body.get("event_type")
         if not isinstance(address, str) or not address.startswith(("http://", "https://")):
-            raise _param("address", "must be an http(s) URL")
+            raise param("address", "must be an http(s) URL")
         if not isinstance(event_type, str) or event_type not in EVENT_NAMES:
-            raise _param("event_type", "unknown event type")
+            raise param("event_type", "unknown event type")
         if event_type in shop.options.refused_event_types:
-            raise _param("event_type", f"{event_type} is not available for this shop")
+            raise param("event_type", f"{event_type} is not available for this shop")
         self.state.webhooks.setdefault(shop.id, {})[event_type] = address
         return {}
 
-    def _get_webhooks(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _get_webhooks(self, ctx: Ctx) -> Mapping[str, Any]:
         hooks = self.state.webhooks.get(self._shop(ctx).id, {})
         rows = [{"event_type": name, "address": url} for name, url in sorted(hooks.items())]
         return {"webhooks": rows, "total_count": len(rows)}
 
-    def _delete_webhook(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _delete_webhook(self, ctx: Ctx) -> Mapping[str, Any]:
         event_type = ctx.body.get("event_type")
         if not isinstance(event_type, str) or event_type not in EVENT_NAMES:
-            raise _param("event_type", "unknown event type")
+            raise param("event_type", "unknown event type")
         self.state.webhooks.get(self._shop(ctx).id, {}).pop(event_type, None)
         return {}
 
-    def _warehouses(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _warehouses(self, ctx: Ctx) -> Mapping[str, Any]:
         return {"warehouses": [asdict(w) for w in self._shop(ctx).warehouses]}
 
     # --- products ------------------------------------------------------------------------------
 
     @staticmethod
-    def _shop(ctx: _Ctx) -> SimShop:
+    def _shop(ctx: Ctx) -> SimShop:
         if ctx.shop is None:  # every shop handler runs after the cipher check
             raise SimError(E_CIPHER_MISSING, "Missing identifier. The `shop_cipher` query parameter is required.")
         return ctx.shop
 
-    def _own_product(self, ctx: _Ctx, product_id: str, *, writable: bool = False, detail: bool = False) -> SimProduct:
+    def _own_product(self, ctx: Ctx, product_id: str, *, writable: bool = False, detail: bool = False) -> SimProduct:
         product = self.state.products.get(product_id)
         if product is None or (writable and product.status == "DELETED"):
             if detail:
-                raise _business(E_PRODUCT_MISSING_DETAIL, "The product ID does not exist.")
-            raise _business(E_PRODUCT_MISSING, "The product does not exist")
+                raise business_error(E_PRODUCT_MISSING_DETAIL, "The product ID does not exist.")
+            raise business_error(E_PRODUCT_MISSING, "The product does not exist")
         if product.shop_id != self._shop(ctx).id:
-            raise _business(E_PRODUCT_OTHER_SHOP, "This product doesn't belong to this shop")
+            raise business_error(E_PRODUCT_OTHER_SHOP, "This product doesn't belong to this shop")
         return product
 
-    def _page(self, ctx: _Ctx, fingerprint: str) -> tuple[int, int]:
+    def _page(self, ctx: Ctx, fingerprint: str) -> tuple[int, int]:
         """(page_size, offset) from the query; the page token must come from the same query."""
         try:
             page_size = int(ctx.query.get("page_size", ""))
         except ValueError:
-            raise _param("page_size", "required, between 1 and 100") from None
+            raise param("page_size", "required, between 1 and 100") from None
         if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise _param("page_size", "must be between 1 and 100")
+            raise param("page_size", "must be between 1 and 100")
         token = ctx.query.get("page_token")
         if not token:
             return page_size, 0
         known = self._page_tokens.get(token)
         if known is None or known[0] != fingerprint:
-            raise _param("page_token", "unknown page token, or one from another query")
+            raise param("page_token", "unknown page token, or one from another query")
         return page_size, known[1]
 
     def _next_token(self, fingerprint: str, offset: int) -> str:
@@ -1130,21 +1130,21 @@ class TikTokShopSimulator:
         self._page_tokens[token] = (fingerprint, offset)
         return token
 
-    def _search(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _search(self, ctx: Ctx) -> Mapping[str, Any]:
         shop = self._shop(ctx)
         status = ctx.body.get("status") or "ALL"
         if status != "ALL" and status not in PRODUCT_STATUSES:
-            raise _param("status", "unknown status")
-        low = _int_field(ctx.body.get("update_time_ge", 0), "update_time_ge")
-        high = _int_field(ctx.body.get("update_time_le", 2**62), "update_time_le")
+            raise param("status", "unknown status")
+        low = int_field(ctx.body.get("update_time_ge", 0), "update_time_ge")
+        high = int_field(ctx.body.get("update_time_le", 2**62), "update_time_le")
         seller_skus = ctx.body.get("seller_skus")
         if seller_skus is not None and (not isinstance(seller_skus, list) or len(seller_skus) > MAX_SELLER_SKUS):
-            raise _business(12019027, "The maximum count of 'seller_skus' in the search filter is 10.")
+            raise business_error(12019027, "The maximum count of 'seller_skus' in the search filter is 10.")
         fingerprint = json.dumps(["products", shop.id, status, low, high, seller_skus], sort_keys=True)
         page_size, offset = self._page(ctx, fingerprint)
         cap = shop.options.search_result_cap
         if offset >= cap:
-            raise _business(E_SEARCH_CAP, "The total number of search results can not exceed 10000.")
+            raise business_error(E_SEARCH_CAP, "The total number of search results can not exceed 10000.")
         matches = sorted(
             (
                 product
@@ -1212,42 +1212,42 @@ class TikTokShopSimulator:
             wire["package_dimensions"] = dict(product.package_dimensions)
         return wire
 
-    def _detail(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _detail(self, ctx: Ctx) -> Mapping[str, Any]:
         return self._detail_wire(self._own_product(ctx, ctx.path_params["product_id"], detail=True))
 
     @staticmethod
-    def _skus_param(ctx: _Ctx) -> list[dict[str, Any]]:
+    def _skus_param(ctx: Ctx) -> list[dict[str, Any]]:
         skus = ctx.body.get("skus")
         if not isinstance(skus, list) or not skus or not all(isinstance(sku, dict) for sku in skus):
-            raise _param("skus", "a non-empty list of SKU objects is required")
+            raise param("skus", "a non-empty list of SKU objects is required")
         return skus
 
     @staticmethod
     def _inventory_rows(shop: SimShop, rows: Any, name: str, *, require_warehouse: bool = False) -> dict[str, int]:
         """{warehouse_id: quantity} from `inventory[{warehouse_id?, quantity}]`, checked against the shop."""
         if not isinstance(rows, list) or not rows or not all(isinstance(row, dict) for row in rows):
-            raise _param(name, "a non-empty list of {warehouse_id, quantity}")
+            raise param(name, "a non-empty list of {warehouse_id, quantity}")
         sales = {w.id for w in shop.sales_warehouses()}
         result: dict[str, int] = {}
         for j, row in enumerate(rows):
-            quantity = _quantity(row.get("quantity"), f"{name}[{j}].quantity")
+            quantity = quantity_field(row.get("quantity"), f"{name}[{j}].quantity")
             warehouse = row.get("warehouse_id")
             if warehouse in (None, ""):
                 if require_warehouse:
-                    raise _param(f"{name}[{j}].warehouse_id", "required")
+                    raise param(f"{name}[{j}].warehouse_id", "required")
                 if len(sales) > 1:
-                    raise _business(
+                    raise business_error(
                         E_MULTIPLE_WAREHOUSES,
                         "Multiple warehouses detected. Include all warehouse IDs and the corresponding details "
                         "and try again.",
                     )
                 warehouse = shop.warehouse_id
             if str(warehouse) not in sales:
-                raise _business(E_WAREHOUSE_MISSING, f"The warehouse does not exist: {warehouse}")
+                raise business_error(E_WAREHOUSE_MISSING, f"The warehouse does not exist: {warehouse}")
             result[str(warehouse)] = quantity
         return result
 
-    def _update_inventory(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _update_inventory(self, ctx: Ctx) -> Mapping[str, Any]:
         product = self._own_product(ctx, ctx.path_params["product_id"], writable=True)
         shop = self._shop(ctx)
         skus = self._skus_param(ctx)
@@ -1256,7 +1256,7 @@ class TikTokShopSimulator:
             for i, entry in enumerate(skus)
         ]  # the whole request is refused on any invalid quantity or warehouse
         if product.status != "ACTIVATE":
-            raise _business(
+            raise business_error(
                 E_WRONG_STATUS,
                 "The product in its current status is not available for this operation. Change the product "
                 f"status and try again. (status: {product.status}; only live products take stock updates)",
@@ -1265,7 +1265,7 @@ class TikTokShopSimulator:
         for sku_id, rows in planned:
             sku = product.sku(sku_id)
             if sku is None:
-                errors.append(_sku_error(E_SKU_NOT_IN_PRODUCT, sku_id, "The SKU ID does not belong to the product."))
+                errors.append(sku_error(E_SKU_NOT_IN_PRODUCT, sku_id, "The SKU ID does not belong to the product."))
                 continue
             old = sku.available
             sku.inventory.update(rows)
@@ -1273,7 +1273,7 @@ class TikTokShopSimulator:
         product.update_time = max(self.now(), product.update_time)
         return {"errors": errors} if errors else {}
 
-    def _update_prices(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _update_prices(self, ctx: Ctx) -> Mapping[str, Any]:
         product = self._own_product(ctx, ctx.path_params["product_id"], writable=True)
         shop = self._shop(ctx)
         skus = self._skus_param(ctx)
@@ -1281,21 +1281,21 @@ class TikTokShopSimulator:
         for i, entry in enumerate(skus):  # shape errors refuse the whole request
             price = entry.get("price")
             if not isinstance(price, dict):
-                raise _param(f"skus[{i}].price", "required")
-            amount = _decimal_text(price.get("amount"), f"skus[{i}].price.amount")
+                raise param(f"skus[{i}].price", "required")
+            amount = decimal_text(price.get("amount"), f"skus[{i}].price.amount")
             if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-                raise _business(12052012, f"Incorrect price format: 'skus[{i}].price.amount' has over 2 decimals")
+                raise business_error(12052012, f"Incorrect price format: 'skus[{i}].price.amount' has over 2 decimals")
             if price.get("currency") != shop.currency:
-                raise _business(E_CURRENCY, "The provided currency is not available for this shop/region.")
+                raise business_error(E_CURRENCY, "The provided currency is not available for this shop/region.")
             amounts.append((str(entry.get("id", "")), amount))
         locked = [sku.id for sku in product.skus if sku.price_locked and any(sku.id == s for s, _ in amounts)]
         if locked:
-            raise _business(E_PRICE_LOCKED, f"price is locked (a promotion holds the price of SKU {locked[0]})")
+            raise business_error(E_PRICE_LOCKED, f"price is locked (a promotion holds the price of SKU {locked[0]})")
         errors: list[dict[str, Any]] = []
         for (sku_id, amount), entry in zip(amounts, skus, strict=True):
             sku = product.sku(sku_id)
             if sku is None:
-                errors.append(_sku_error(E_SKU_NOT_IN_PRODUCT, sku_id, "The SKU ID does not belong to the product."))
+                errors.append(sku_error(E_SKU_NOT_IN_PRODUCT, sku_id, "The SKU ID does not belong to the product."))
                 continue
             old = Decimal(sku.price)
             sku.price = entry["price"]["amount"]
@@ -1308,20 +1308,20 @@ class TikTokShopSimulator:
     def _check_title(shop: SimShop, value: Any) -> str:
         low = 1 if shop.region.upper() in LOOSE_TITLE_REGIONS else 25
         if not isinstance(value, str) or not low <= len(value) <= 255:
-            raise _param("title", f"must be {low} to 255 characters in region {shop.region}")
+            raise param("title", f"must be {low} to 255 characters in region {shop.region}")
         return value
 
     def _images(self, shop: SimShop, value: Any) -> list[str]:
         if not isinstance(value, list) or not 1 <= len(value) <= 9:
-            raise _param("main_images", "between 1 and 9 images")
+            raise param("main_images", "between 1 and 9 images")
         uris = [image.get("uri") if isinstance(image, dict) else None for image in value]
         if not all(isinstance(uri, str) and uri for uri in uris):
-            raise _param("main_images", "every image needs a uri")
+            raise param("main_images", "every image needs a uri")
         if shop.options.refuse_image_urls and any(str(uri).startswith(("http://", "https://")) for uri in uris):
-            raise _business(E_IMAGE_URI, "The image URI does not exist in TikTok Shop.")
+            raise business_error(E_IMAGE_URI, "The image URI does not exist in TikTok Shop.")
         return [str(uri) for uri in uris]
 
-    def _partial_edit(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _partial_edit(self, ctx: Ctx) -> Mapping[str, Any]:
         product = self._own_product(ctx, ctx.path_params["product_id"], writable=True)
         shop, body = self._shop(ctx), ctx.body
         edit: dict[str, Any] = {}
@@ -1329,14 +1329,14 @@ class TikTokShopSimulator:
             edit["title"] = self._check_title(shop, body["title"])
         if "description" in body:
             if not isinstance(body["description"], str) or not body["description"]:
-                raise _param("description", "must be a non-empty string")
+                raise param("description", "must be a non-empty string")
             edit["description"] = body["description"]
         if "main_images" in body:
             edit["main_images"] = self._images(shop, body["main_images"])
         if "package_weight" in body:
-            edit["package_weight"] = _weight(body["package_weight"])
+            edit["package_weight"] = wire_weight(body["package_weight"])
         if "package_dimensions" in body:
-            edit["package_dimensions"] = _dimensions(body["package_dimensions"])
+            edit["package_dimensions"] = wire_dimensions(body["package_dimensions"])
         if "skus" in body:
             edit["skus"] = self._edited_skus(shop, product, self._skus_param(ctx))
         self._start_audit(shop, product, {**(product.pending_edit or {}), **edit})
@@ -1348,13 +1348,13 @@ class TikTokShopSimulator:
         for i, entry in enumerate(skus):
             sku_id = str(entry.get("id", ""))
             if product.sku(sku_id) is None:
-                raise _business(E_SKU_NOT_IN_PRODUCT, "The SKU ID does not belong to the product.")
+                raise business_error(E_SKU_NOT_IN_PRODUCT, "The SKU ID does not belong to the product.")
             change: dict[str, Any] = {}
             if "price" in entry:
                 price = entry["price"] if isinstance(entry["price"], dict) else {}
-                _decimal_text(price.get("amount"), f"skus[{i}].price.amount")
+                decimal_text(price.get("amount"), f"skus[{i}].price.amount")
                 if price.get("currency") != shop.currency:
-                    raise _business(E_CURRENCY, "The provided currency is not available for this shop/region.")
+                    raise business_error(E_CURRENCY, "The provided currency is not available for this shop/region.")
                 change["price"] = price["amount"]
             if "inventory" in entry:
                 change["inventory"] = self._inventory_rows(
@@ -1363,20 +1363,20 @@ class TikTokShopSimulator:
             edited[sku_id] = change
         return edited
 
-    def _create(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _create(self, ctx: Ctx) -> Mapping[str, Any]:
         shop, body = self._shop(ctx), ctx.body
         key = body.get("idempotency_key")
         if key is not None and not isinstance(key, str):
-            raise _param("idempotency_key", "must be a string")
+            raise param("idempotency_key", "must be a string")
         if key and f"{shop.id}:{key}" in self.state.idempotency:
             return self._created(self.state.products[self.state.idempotency[f"{shop.id}:{key}"]])
         title = self._check_title(shop, body.get("title"))
         for name in ("description", "category_id"):
             if not isinstance(body.get(name), str) or not body[name]:
-                raise _param(name, "required")
+                raise param(name, "required")
         images = self._images(shop, body.get("main_images"))
-        weight = _weight(body.get("package_weight"))
-        dimensions = _dimensions(body["package_dimensions"]) if "package_dimensions" in body else None
+        weight = wire_weight(body.get("package_weight"))
+        dimensions = wire_dimensions(body["package_dimensions"]) if "package_dimensions" in body else None
         skus = self._new_skus(shop, self._skus_param(ctx))
         now = self.now()
         product = SimProduct(
@@ -1399,12 +1399,12 @@ class TikTokShopSimulator:
         for i, entry in enumerate(entries):
             seller_sku = entry.get("seller_sku")
             if not isinstance(seller_sku, str) or not seller_sku or seller_sku in seen:
-                raise _param(f"skus[{i}].seller_sku", "required and unique within the product")
+                raise param(f"skus[{i}].seller_sku", "required and unique within the product")
             seen.add(seller_sku)
             price: dict[str, Any] = entry["price"] if isinstance(entry.get("price"), dict) else {}
-            amount = _decimal_text(price.get("amount"), f"skus[{i}].price.amount")
+            amount = decimal_text(price.get("amount"), f"skus[{i}].price.amount")
             if price.get("currency") != shop.currency:
-                raise _business(E_CURRENCY, "The provided currency is not available for this shop/region.")
+                raise business_error(E_CURRENCY, "The provided currency is not available for this shop/region.")
             inventory = self._inventory_rows(shop, entry.get("inventory"), f"skus[{i}].inventory")
             attributes = [
                 {
@@ -1426,17 +1426,19 @@ class TikTokShopSimulator:
         skus = [{"id": s.id, "seller_sku": s.seller_sku, "sales_attributes": s.sales_attributes} for s in product.skus]
         return {"product_id": product.id, "skus": skus, "warnings": []}
 
-    def _product_ids(self, ctx: _Ctx) -> list[str]:
+    def _product_ids(self, ctx: Ctx) -> list[str]:
         ids = ctx.body.get("product_ids")
         if (
             not isinstance(ids, list)
             or not 1 <= len(ids) <= MAX_STATUS_PRODUCT_IDS
             or not all(isinstance(i, str) for i in ids)
         ):
-            raise _business(12019120, "The number of provided product IDs exceeds the limit (1 to 20 'product_ids').")
+            raise business_error(
+                12019120, "The number of provided product IDs exceeds the limit (1 to 20 'product_ids')."
+            )
         return ids
 
-    def _set_status(self, ctx: _Ctx, status: str) -> Mapping[str, Any]:
+    def _set_status(self, ctx: Ctx, status: str) -> Mapping[str, Any]:
         errors: list[dict[str, Any]] = []
         for product_id in self._product_ids(ctx):
             try:
@@ -1448,37 +1450,37 @@ class TikTokShopSimulator:
             product.audit_due, product.pending_edit = None, None
         return {"errors": errors} if errors else {}
 
-    def _activate(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _activate(self, ctx: Ctx) -> Mapping[str, Any]:
         return self._set_status(ctx, "ACTIVATE")
 
-    def _deactivate(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _deactivate(self, ctx: Ctx) -> Mapping[str, Any]:
         return self._set_status(ctx, "SELLER_DEACTIVATED")
 
-    def _delete(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _delete(self, ctx: Ctx) -> Mapping[str, Any]:
         return self._set_status(ctx, "DELETED")
 
     # --- orders --------------------------------------------------------------------------------
 
-    def _orders(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _orders(self, ctx: Ctx) -> Mapping[str, Any]:
         ids = [i for i in ctx.query.get("ids", "").split(",") if i]
         if not 1 <= len(ids) <= MAX_ORDER_IDS:
-            raise _param("ids", "between 1 and 50 order ids")
+            raise param("ids", "between 1 and 50 order ids")
         shop_id = self._shop(ctx).id
         found = [
             self.state.orders[i] for i in ids if i in self.state.orders and self.state.orders[i].shop_id == shop_id
         ]
-        return {"orders": [_order_wire(order) for order in found]}
+        return {"orders": [order_wire(order) for order in found]}
 
-    def _order_search(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _order_search(self, ctx: Ctx) -> Mapping[str, Any]:
         shop, body = self._shop(ctx), ctx.body
         bounds = {
-            name: _int_field(body[name], name)
+            name: int_field(body[name], name)
             for name in ("update_time_ge", "update_time_lt", "create_time_ge", "create_time_lt")
             if name in body
         }
         status = body.get("order_status")
         if status is not None and status not in ORDER_STATUSES:
-            raise _param("order_status", "unknown order status")
+            raise param("order_status", "unknown order status")
         fingerprint = json.dumps(["orders", shop.id, bounds, status], sort_keys=True)
         page_size, offset = self._page(ctx, fingerprint)
 
@@ -1498,7 +1500,7 @@ class TikTokShopSimulator:
         page = matches[offset : offset + page_size]
         end = offset + len(page)
         return {
-            "orders": [_order_wire(order) for order in page],
+            "orders": [order_wire(order) for order in page],
             "total_count": len(matches),
             "next_page_token": self._next_token(fingerprint, end) if end < len(matches) else "",
         }
