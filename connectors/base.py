@@ -482,7 +482,7 @@ _LENIENT_RULES: PlatformRules = PlatformRules(
 class PlatformSpec:
     """Everything the core, the receiver and the app need of one marketplace, without importing it.
 
-    Each platform module exports one (`connectors.shopee_spec.SPEC`, ...); `connectors.registry`
+    Each platform package exports one (`connectors.shopee.SPEC`, ...); `connectors.registry`
     lists them. `settings` arguments are a `syncstore.settings.Settings` read by attribute.
     """
 

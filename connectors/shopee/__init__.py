@@ -1,7 +1,7 @@
 # Shopee, as one package: its PlatformSpec (settings, connector, OAuth, webhooks, rules, limits, simulator).
 """Shopee: everything SyncStore knows about Shopee's wire format lives in this package.
 
-This module is the package's one export, `SPEC` (the `PlatformSpec` `connectors.registry` lists);
+This package's one export is `SPEC` (the `PlatformSpec` `connectors.registry` lists);
 its modules hold one role each: `signing`, `transport`, `errors`, `codes`, `limits`, `rules`,
 `values`, `mapping`, `app` (partner-level calls), `oauth`, `webhooks`, `connector`, and the
 simulator beside them (`connectors.shopee.simulator`, which imports none of them).

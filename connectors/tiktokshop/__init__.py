@@ -1,5 +1,5 @@
 # TikTok Shop, as one package: its PlatformSpec (settings, connector, OAuth, webhooks, rules, limits, simulator).
-"""TikTok Shop as SyncStore sees it: every piece of TikTok Shop wire knowledge lives in this module.
+"""TikTok Shop as SyncStore sees it: every piece of TikTok Shop wire knowledge lives in this package.
 
 This package's one export is `SPEC` (the `PlatformSpec` `connectors.registry` lists); its modules hold
 one role each: `signing`, `transport`, `errors`, `codes`, `limits`, `rules`, `mapping`, `app`

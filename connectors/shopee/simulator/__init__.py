@@ -1,9 +1,5 @@
 # Local Shopee Open Platform v2 simulator: an independent oracle written from the platform's published reference.
 """A Shopee you can run on 127.0.0.1, written from `shared/reference/marketplaces.md` and Shopee's API
-
-The simulator lives beside the connector it checks and imports nothing from it (nor from
-`connectors.base` or `connectors.retry`): `codes`, `state`, `requests`, `pushes`, `server` (the app and its
-routes, and `run`). What every simulator shares is `connectors.simulator.common`.
 reference (the `schemas/v2.<module>.<api>.json` files), never from `connectors.shopee`: it imports
 nothing from the connector (no constants, no signer), so a misreading there is caught here.
 
@@ -80,4 +76,8 @@ Simplifications (documented, not relied upon): image ids are not checked against
 `logistic_info` may be empty; `search_item` matches SKU exactly and names by substring; unknown ids
 in get_item_base_info are left out with a `warning`; lost pushes and order-list cursors live in
 memory only; no test push is sent by set_app_push_config; no code-8 push is sent on promotion changes.
+
+The simulator lives beside the connector it checks and imports nothing from it (nor from
+`connectors.base` or `connectors.retry`): `codes`, `state`, `requests`, `pushes`, `server` (the app and its
+routes, and `run`). What every simulator shares is `connectors.simulator.common`.
 """

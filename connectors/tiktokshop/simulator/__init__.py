@@ -1,12 +1,8 @@
 # Local TikTok Shop Partner API simulator: an independent oracle written from reference/marketplaces.md.
 """A TikTok Shop Partner API (202309) that runs on loopback, for tests and the demo.
 
-The simulator lives beside the connector it checks and imports nothing from it (nor from
-`connectors.base` or `connectors.retry`): `codes`, `state`, `requests`, `signing`, `server` (the app and its
-routes, and `run`). What every simulator shares is `connectors.simulator.common`.
-
 Written from `reference/marketplaces.md` and its sources (EcomPHP/tiktokshop-php, the transcription of
-the common-errors page, the official Node SDK models), never from `connectors/tiktokshop.py`: this module
+the common-errors page, the official Node SDK models), never from `connectors/tiktokshop/`: this package
 imports nothing from the connectors, so a misreading there is caught here instead of copied.
 
 Request verification (in this order; envelope errors answer HTTP 4xx):
@@ -86,4 +82,8 @@ Faults (`FaultPlan`, `sim.faults`): THROTTLE -> 429 + 36009002 + Retry-After: 1;
 
 Simplifications (deliberate): image uris may be URLs (see `refuse_image_urls`); line cancellation is
 immediate (no buyer request flow); SKU-level statuses are not modelled (the product's status decides).
+
+The simulator lives beside the connector it checks and imports nothing from it (nor from
+`connectors.base` or `connectors.retry`): `codes`, `state`, `requests`, `signing`, `server` (the app and its
+routes, and `run`). What every simulator shares is `connectors.simulator.common`.
 """
