@@ -36,8 +36,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connectors.simulator.shopee import ShopeeSimulator
-from connectors.simulator.tiktokshop import TikTokShopSimulator
+from connectors.shopee.codes import PLATFORM as SHOPEE
+from connectors.shopee.simulator.server import ShopeeSimulator
+from connectors.tiktokshop.codes import PLATFORM as TIKTOKSHOP
+from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 from syncstore import connections, crypto, marketplaces, snapshot, sync, sync_validation
 from syncstore.auth import Actor
 from syncstore.db import migrate
@@ -68,12 +70,12 @@ class Marketplaces:
         )  # fmt: skip
 
     def requests(self, platform: str) -> int:
-        if platform == "shopee":
+        if platform == SHOPEE:
             return self.shopee.request_count()
         return sum(self.tiktok.request_counts.values())
 
     def list_requests(self, platform: str) -> int:
-        if platform == "shopee":
+        if platform == SHOPEE:
             return self.shopee.request_count("/api/v2/product/get_item_list")
         return self.tiktok.requests("/product/202309/products/search")
 
@@ -120,18 +122,18 @@ def connect_shops(engine: sa.Engine, markets: Marketplaces, keyring: crypto.Keyr
     tiktok_tokens = markets.tiktok.issue_tokens(TIKTOK_SHOP)
     with transaction(engine) as session:
         shopee = connections.save_connection(
-            admin, session, platform="shopee", shop_id=str(SHOPEE_SHOP), access_token=shopee_tokens[0],
+            admin, session, platform=SHOPEE, shop_id=str(SHOPEE_SHOP), access_token=shopee_tokens[0],
             refresh_token=shopee_tokens[1], access_token_expires_at=expires, refresh_token_expires_at=None,
             keyring=keyring,
         )  # fmt: skip
         tiktok = connections.save_connection(
-            admin, session, platform="tiktokshop", shop_id=TIKTOK_SHOP, access_token=tiktok_tokens[0],
+            admin, session, platform=TIKTOKSHOP, shop_id=TIKTOK_SHOP, access_token=tiktok_tokens[0],
             refresh_token=tiktok_tokens[1], access_token_expires_at=expires, refresh_token_expires_at=None,
             shop_cipher=markets.cipher, keyring=keyring,
         )  # fmt: skip
-        sync.set_category_mapping(admin, session, "shopee", "Fashion", "100017")
-        sync.set_category_mapping(admin, session, "tiktokshop", "Fashion", "600001")
-    return {"shopee": shopee.id, "tiktokshop": tiktok.id}
+        sync.set_category_mapping(admin, session, SHOPEE, "Fashion", "100017")
+        sync.set_category_mapping(admin, session, TIKTOKSHOP, "Fashion", "600001")
+    return {SHOPEE: shopee.id, TIKTOKSHOP: tiktok.id}
 
 
 def change_catalog(engine: sa.Engine, rng: random.Random) -> tuple[list[int], list[int]]:

@@ -34,12 +34,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench import catalog_fill
+from connectors import registry
 from syncstore import auth
 from syncstore.auth import Actor, Role
 from syncstore.db import migrate
 from syncstore.db.engine import create_engine, transaction
 from syncstore.db.models import MasterProduct, PlatformConnection
 from syncstore.db.types import utcnow
+
+# The bench's two shops are on the first two registered marketplaces.
+PLATFORMS = registry.names()[:2]
 
 APP = Path(__file__).resolve().parent.parent / "streamlit_app" / "app.py"
 TARGET_SECONDS = 1.0
@@ -53,12 +57,12 @@ def fill(engine: sa.Engine, products: int) -> dict[str, int]:
             (
                 conn.execute(
                     sa.insert(PlatformConnection).returning(PlatformConnection.id),
-                    {"platform": platform, "shop_id": shop_id, "shop_name": name, "status": "connected",
-                     "created_at": now, "updated_at": now},
+                    {"platform": platform, "shop_id": shop_id, "shop_name": f"Bench {registry.label(platform)}",
+                     "status": "connected", "created_at": now, "updated_at": now},
                 ).scalar_one(),
                 platform,
             )
-            for platform, shop_id, name in (("shopee", "1001", "Bench Shopee"), ("tiktokshop", "7001", "Bench TikTok"))
+            for platform, shop_id in zip(PLATFORMS, ("1001", "7001"), strict=True)
         ]  # fmt: skip
     filled = catalog_fill.fill(engine, products, shops, override_every=0)
     return {"products": filled.products, "variants": filled.variants, "listings": filled.listings}

@@ -24,11 +24,18 @@ from typing import Any
 
 import httpx
 
-from connectors import shopee, tiktokshop
 from connectors.base import ShopCredentials
-from connectors.simulator import shopee as shopee_sim
-from connectors.simulator import tiktokshop as tiktok_sim
+from connectors.shopee import connector as shopee_connector
+from connectors.shopee import signing as shopee_signing
+from connectors.shopee.codes import PLATFORM as SHOPEE
+from connectors.shopee.simulator import codes as shopee_sim_codes
+from connectors.shopee.simulator import server as shopee_sim_server
 from connectors.simulator.common import free_port
+from connectors.tiktokshop import connector as tiktokshop_connector
+from connectors.tiktokshop import signing as tiktokshop_signing
+from connectors.tiktokshop.codes import PLATFORM as TIKTOKSHOP
+from connectors.tiktokshop.simulator import codes as tiktokshop_sim_codes
+from connectors.tiktokshop.simulator import server as tiktokshop_sim_server
 
 
 @contextmanager
@@ -78,15 +85,19 @@ def compare(count: int, connector: Callable[[int], None], bare: Callable[[int], 
 
 
 def bench_shopee(requests: int, workdir: Path) -> dict[str, Any]:
-    sim = shopee_sim.ShopeeSimulator(shopee_sim.DEFAULT_PARTNER_ID, shopee_sim.DEFAULT_PARTNER_KEY)
-    sim.add_shop(shopee_sim.DEMO_SHOP_ID, "Bench shop")
-    item_id = sim.add_item(shopee_sim.DEMO_SHOP_ID, name="Bench item", item_sku="BENCH-1", stock=10)
-    access, _ = sim.issue_tokens(shopee_sim.DEMO_SHOP_ID)
+    sim = shopee_sim_server.ShopeeSimulator(shopee_sim_codes.DEFAULT_PARTNER_ID, shopee_sim_codes.DEFAULT_PARTNER_KEY)
+    sim.add_shop(shopee_sim_codes.DEMO_SHOP_ID, "Bench shop")
+    item_id = sim.add_item(shopee_sim_codes.DEMO_SHOP_ID, name="Bench item", item_sku="BENCH-1", stock=10)
+    access, _ = sim.issue_tokens(shopee_sim_codes.DEMO_SHOP_ID)
     state = workdir / "shopee.json"
     sim.save(state)
-    partner_id, key, shop_id = shopee_sim.DEFAULT_PARTNER_ID, shopee_sim.DEFAULT_PARTNER_KEY, shopee_sim.DEMO_SHOP_ID
-    with simulator_process("shopee", state) as url, httpx.Client() as client:
-        connector = shopee.ShopeeConnector(
+    partner_id, key, shop_id = (
+        shopee_sim_codes.DEFAULT_PARTNER_ID,
+        shopee_sim_codes.DEFAULT_PARTNER_KEY,
+        shopee_sim_codes.DEMO_SHOP_ID,
+    )
+    with simulator_process(SHOPEE, state) as url, httpx.Client() as client:
+        connector = shopee_connector.ShopeeConnector(
             partner_id=partner_id,
             partner_key=key,
             host=url,
@@ -101,7 +112,9 @@ def bench_shopee(requests: int, workdir: Path) -> dict[str, Any]:
         def bare(index: int) -> None:
             path = "/api/v2/product/update_stock"
             timestamp = int(time.time())
-            signature = shopee.sign(key, shopee.base_string(partner_id, path, timestamp, access, shop_id))
+            signature = shopee_signing.sign(
+                key, shopee_signing.base_string(partner_id, path, timestamp, access, shop_id)
+            )
             query: dict[str, Any] = {"partner_id": partner_id, "timestamp": timestamp, "sign": signature}
             body = {"item_id": item_id, "stock_list": [{"model_id": 0, "seller_stock": [{"stock": 100 + index % 50}]}]}
             response = client.post(
@@ -118,20 +131,24 @@ def bench_shopee(requests: int, workdir: Path) -> dict[str, Any]:
 
 
 def bench_tiktokshop(requests: int, workdir: Path) -> dict[str, Any]:
-    sim = tiktok_sim.TikTokShopSimulator(app_key=tiktok_sim.DEMO_APP_KEY, app_secret=tiktok_sim.DEMO_APP_SECRET)
-    cipher = sim.add_shop(tiktok_sim.DEMO_SHOP_ID, "Bench shop")
-    product_id = sim.add_product(tiktok_sim.DEMO_SHOP_ID, title="Bench product")
+    sim = tiktokshop_sim_server.TikTokShopSimulator(
+        app_key=tiktokshop_sim_codes.DEMO_APP_KEY, app_secret=tiktokshop_sim_codes.DEMO_APP_SECRET
+    )
+    cipher = sim.add_shop(tiktokshop_sim_codes.DEMO_SHOP_ID, "Bench shop")
+    product_id = sim.add_product(tiktokshop_sim_codes.DEMO_SHOP_ID, title="Bench product")
     [sku_id] = sim.sku_ids(product_id)
-    access, _ = sim.issue_tokens(tiktok_sim.DEMO_SHOP_ID)
+    access, _ = sim.issue_tokens(tiktokshop_sim_codes.DEMO_SHOP_ID)
     state = workdir / "tiktokshop.json"
     sim.save(state)
-    app_key, secret = tiktok_sim.DEMO_APP_KEY, tiktok_sim.DEMO_APP_SECRET
-    with simulator_process("tiktokshop", state) as url, httpx.Client() as client:
-        connector = tiktokshop.TikTokShopConnector(
+    app_key, secret = tiktokshop_sim_codes.DEMO_APP_KEY, tiktokshop_sim_codes.DEMO_APP_SECRET
+    with simulator_process(TIKTOKSHOP, state) as url, httpx.Client() as client:
+        connector = tiktokshop_connector.TikTokShopConnector(
             app_key=app_key,
             app_secret=secret,
             api_host=url,
-            credentials=ShopCredentials(shop_id=tiktok_sim.DEMO_SHOP_ID, access_token=access, shop_cipher=cipher),
+            credentials=ShopCredentials(
+                shop_id=tiktokshop_sim_codes.DEMO_SHOP_ID, access_token=access, shop_cipher=cipher
+            ),
             client=client,
         )
 
@@ -145,7 +162,7 @@ def bench_tiktokshop(requests: int, workdir: Path) -> dict[str, Any]:
                 {"skus": [{"id": sku_id, "inventory": [{"quantity": 100 + index % 50}]}]}, separators=(",", ":")
             ).encode()
             query = {"app_key": app_key, "timestamp": str(int(time.time())), "shop_cipher": cipher}
-            query["sign"] = tiktokshop.sign(secret, path, query, body)
+            query["sign"] = tiktokshop_signing.sign(secret, path, query, body)
             response = client.post(
                 url + path,
                 params=query,
@@ -167,8 +184,8 @@ def main() -> None:
         workdir = Path(tmp)
         result = {
             "requests": args.requests,
-            "shopee": bench_shopee(args.requests, workdir),
-            "tiktokshop": bench_tiktokshop(args.requests, workdir),
+            SHOPEE: bench_shopee(args.requests, workdir),
+            TIKTOKSHOP: bench_tiktokshop(args.requests, workdir),
         }
     print(json.dumps(result))
 

@@ -43,7 +43,11 @@ from typing import Any
 
 import httpx
 
-from connectors import shopee, tiktokshop
+from connectors.shopee import codes as shopee_codes
+from connectors.shopee import signing as shopee_signing
+from connectors.shopee import webhooks as shopee_webhooks
+from connectors.tiktokshop import codes as tiktokshop_codes
+from connectors.tiktokshop import webhooks as tiktokshop_webhooks
 
 SHOPEE_PATH = "/webhooks/shopee"
 TIKTOKSHOP_PATH = "/webhooks/tiktokshop"
@@ -96,9 +100,9 @@ def build_events(
             shop_id = SHOPEE_SHOPS[index % len(SHOPEE_SHOPS)]
             data = {"ordersn": f"{tag.upper()}{index:08d}", "status": "READY_TO_SHIP", "update_time": stamp}
             body = _compact({"code": 3, "shop_id": shop_id, "timestamp": stamp, "data": data})
-            event_id = shopee.push_event_id(str(shop_id), 3, data)
-            signature = shopee.sign_push(callback_url, body, partner_key)
-            events.append(Event(shopee.PLATFORM, SHOPEE_PATH, event_id, body, signature))
+            event_id = shopee_webhooks.push_event_id(str(shop_id), 3, data)
+            signature = shopee_signing.sign_push(callback_url, body, partner_key)
+            events.append(Event(shopee_codes.PLATFORM, SHOPEE_PATH, event_id, body, signature))
         else:
             notification_id = f"{tag}-{index:08d}"
             payload = {
@@ -109,8 +113,8 @@ def build_events(
                 "data": {"order_id": f"5{index:017d}", "order_status": "AWAITING_SHIPMENT", "update_time": stamp},
             }
             body = _compact(payload)
-            signature = tiktokshop.sign_webhook(app_key, app_secret, body)
-            events.append(Event(tiktokshop.PLATFORM, TIKTOKSHOP_PATH, notification_id, body, signature))
+            signature = tiktokshop_webhooks.sign_webhook(app_key, app_secret, body)
+            events.append(Event(tiktokshop_codes.PLATFORM, TIKTOKSHOP_PATH, notification_id, body, signature))
     return events
 
 
@@ -326,7 +330,7 @@ async def send_events(
                     last_answer = max(last_answer, answered)
                     statuses[kind] += 1
                     counters["acked"] += 1
-                    if event.platform == shopee.PLATFORM and body:
+                    if event.platform == shopee_codes.PLATFORM and body:
                         counters["nonempty"] += 1
                     return
             answered = time.perf_counter()

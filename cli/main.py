@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from connectors import registry
 from syncstore.auth import Actor, Role
 from syncstore.db import migrate
 from syncstore.db.engine import get_engine, transaction
@@ -333,32 +334,30 @@ def catalog_export(
 # --- simulators ----------------------------------------------------------------------------
 
 
-class SimulatedPlatform(StrEnum):
-    SHOPEE = "shopee"
-    TIKTOKSHOP = "tiktokshop"
+def _simulated_platform(name: str) -> str:
+    """A registered platform that has a simulator (the option's check)."""
+    simulated = [spec.name for spec in registry.platforms() if spec.run_simulator is not None]
+    if name not in simulated:
+        raise typer.BadParameter(f"{name!r} is not one of {', '.join(simulated)}")
+    return name
 
 
 @simulator_app.command("run")
 def simulator_run(
-    platform: Annotated[SimulatedPlatform, typer.Option(help="shopee or tiktokshop")],
+    platform: Annotated[str, typer.Option(help="A registered platform with a simulator", callback=_simulated_platform)],
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1")],
     state_file: Annotated[Path | None, typer.Option(help="Load and save the simulator's state here")] = None,
     orders_every: Annotated[
         float | None, typer.Option(help="Place a random order every N seconds (sends a signed webhook)")
     ] = None,
     redirect_url: Annotated[
-        str | None, typer.Option(help="TikTok Shop: the app's registered OAuth redirect (Shopee puts it in the link)")
+        str | None, typer.Option(help="The app's registered OAuth redirect, for platforms that need it")
     ] = None,
 ) -> None:
     """Serve a marketplace simulator until Ctrl-C: signed API, OAuth pages, webhooks, an order generator."""
-    if platform is SimulatedPlatform.SHOPEE:
-        from connectors.simulator import shopee
-
-        shopee.run(port, state_file, orders_every_s=orders_every)
-    else:
-        from connectors.simulator import tiktokshop
-
-        tiktokshop.run(port, state_file, order_interval_s=orders_every, redirect_url=redirect_url)
+    runner = registry.spec(platform).run_simulator
+    assert runner is not None  # the option's check
+    runner(port, state_file, orders_every_s=orders_every, redirect_url=redirect_url)
 
 
 # --- webhook receiver ------------------------------------------------------------------------

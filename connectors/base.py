@@ -1,7 +1,7 @@
 # The boundary between SyncStore and the marketplaces: normalized models, typed errors, the Connector protocol.
 """What every marketplace connector speaks.
 
-Platform modules (`shopee.py`, `tiktokshop.py`) turn their wire formats into these models
+Platform packages (`connectors/<platform>/`) turn their wire formats into these models
 and their error codes into these exceptions; the rest of SyncStore sees nothing else. Money is
 `Decimal`, times are timezone-aware UTC, ids are strings.
 """
@@ -10,20 +10,25 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connectors.rules import PlatformRules
+
 if TYPE_CHECKING:  # connectors.retry imports this module
+    from pathlib import Path
+
     import httpx
 
     from connectors.retry import RetryPolicy
 
-Platform = Literal["shopee", "tiktokshop"]
-PLATFORMS: tuple[Platform, ...] = ("shopee", "tiktokshop")
+# A platform's name as stored and used in URLs: any name `connectors.registry` holds a spec for
+# (checked at the boundary, where a name comes in), never a fixed list.
+Platform = str
 
 
 class _Frozen(BaseModel):
@@ -426,6 +431,19 @@ class PlatformApp(Protocol):
     def close(self) -> None: ...
 
 
+class SimulatorRunner(Protocol):
+    """Serves a platform's local simulator on 127.0.0.1:`port` until interrupted (`syncstore simulator run`)."""
+
+    def __call__(
+        self,
+        port: int,
+        state_file: Path | None,
+        *,
+        orders_every_s: float | None = None,
+        redirect_url: str | None = None,
+    ) -> None: ...
+
+
 class ConnectorBuilder(Protocol):
     """Builds one shop's connector from the app's settings (a `syncstore.settings.Settings`, read by
     attribute: connectors never import syncstore) and the shop's credentials."""
@@ -443,11 +461,28 @@ class ConnectorBuilder(Protocol):
     ) -> Connector: ...
 
 
+# The rules of a spec that gives none: generous limits, two price decimals everywhere.
+_LENIENT_RULES: PlatformRules = PlatformRules(
+    platform="",
+    title_max=255,
+    description_max=10_000,
+    images_min=1,
+    images_max=9,
+    stock_max=999_999,
+    skus_per_listing=100,
+    sku_batch=100,
+    status_batch=50,
+    list_page=100,
+    detail_batch=50,
+    numeric_category=False,
+)
+
+
 @dataclass(frozen=True)
 class PlatformSpec:
     """Everything the core, the receiver and the app need of one marketplace, without importing it.
 
-    Each platform module exports one (`connectors.shopee_spec.SPEC`, ...); `connectors.registry`
+    Each platform package exports one (`connectors.shopee.SPEC`, ...); `connectors.registry`
     lists them. `settings` arguments are a `syncstore.settings.Settings` read by attribute.
     """
 
@@ -472,3 +507,22 @@ class PlatformSpec:
     # Authorization events (MarketplaceEvent.raw_type): the seller withdrew access / access expires soon.
     revoked_event_types: frozenset[str]
     expiring_event_types: frozenset[str]
+    # The webhook keys (by `webhook_key_names`) from the settings, given the URL the platform posts to;
+    # a key that is not set is None.
+    webhook_keys: Callable[[Any, str], Mapping[str, str | None]] = lambda settings, callback_url: {}
+    # Listing rules, region rules and batch sizes the core checks a change against (see connectors.rules);
+    # a spec that gives none gets lenient defaults under its own name.
+    rules: PlatformRules = _LENIENT_RULES
+    # Requests per shop per minute and per day, from the settings.
+    rate_limits: Callable[[Any], tuple[int, int]] = lambda settings: (60, 10_000)
+    # Where the platform's daily quota resets, as an offset from UTC.
+    day_start_utc_offset: timedelta = timedelta(0)
+    # The request header that carries a webhook's signature (lower case, as ASGI hands it over).
+    webhook_signature_header: str = "authorization"
+    # The platform's local simulator, when it has one (started by `syncstore simulator run` and the demo).
+    run_simulator: SimulatorRunner | None = None
+
+    def __post_init__(self) -> None:
+        # The rules name their platform (messages say it): the lenient defaults take the spec's name.
+        rules = self.rules if self.rules.platform else replace(self.rules, platform=self.name)
+        object.__setattr__(self, "rules", rules if rules.label else replace(rules, label=self.label))

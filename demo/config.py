@@ -24,8 +24,8 @@ from typing import Final
 
 from pydantic import SecretStr
 
-from connectors.simulator.shopee import DEFAULT_PARTNER_ID, DEFAULT_PARTNER_KEY
-from connectors.simulator.tiktokshop import DEMO_APP_KEY, DEMO_APP_SECRET, DEMO_SERVICE_ID
+from connectors.shopee.simulator.codes import DEFAULT_PARTNER_ID, DEFAULT_PARTNER_KEY
+from connectors.tiktokshop.simulator.codes import DEMO_APP_KEY, DEMO_APP_SECRET, DEMO_SERVICE_ID
 from syncstore.settings import Settings
 
 LOOPBACK: Final = "127.0.0.1"

@@ -40,9 +40,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.simulator.common import Ticker, WriteLog
-from connectors.simulator.shopee import ShopeeSimulator
-from connectors.simulator.tiktokshop import TikTokShopSimulator
+from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 
 log = logging.getLogger("demo.marketplace")
 

@@ -26,8 +26,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
-from connectors.simulator.shopee import ShopeeSimulator
-from connectors.simulator.tiktokshop import TikTokShopSimulator
+from connectors.shopee.simulator.server import ShopeeSimulator
+from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 
 SHOPEE_SHOP_ID: Final = 100001
 SHOPEE_SHOP_NAME: Final = "Kedai Demo (Shopee)"

@@ -170,8 +170,9 @@ class Supervisor:
 
     def _seed_marketplaces(self) -> set[str]:
         """Write each missing simulator state file; the platforms seeded now."""
-        from connectors.simulator.shopee import ShopeeSimulator
-        from connectors.simulator.tiktokshop import DEMO_APP_KEY, DEMO_APP_SECRET, DEMO_SERVICE_ID, TikTokShopSimulator
+        from connectors.shopee.simulator.server import ShopeeSimulator
+        from connectors.tiktokshop.simulator.codes import DEMO_APP_KEY, DEMO_APP_SECRET, DEMO_SERVICE_ID
+        from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 
         seeded: set[str] = set()
         products = None

@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
+from connectors import registry
 from syncstore import audit, outbox
 from syncstore.auth import Actor, Permission, requires
-from syncstore.catalog_reads import PLATFORMS, OverrideView, get_product
+from syncstore.catalog_reads import OverrideView, get_product
 from syncstore.catalog_schema import (
     ImageUrl,
     Price,
@@ -336,8 +337,8 @@ class _OverrideValue(BaseModel):
 def _checked_override(platform: str, field: str, value: Any, variant_id: int | None) -> Any:
     """The JSON value to store, or InvalidInput naming what is wrong."""
     errors: dict[str, str] = {}
-    if platform not in PLATFORMS:
-        errors["platform"] = f"must be one of {', '.join(PLATFORMS)}"
+    if not registry.is_platform(platform):
+        errors["platform"] = f"must be one of {', '.join(registry.names())}"
     if field not in OVERRIDE_FIELDS:
         errors["field"] = f"must be one of {', '.join(OVERRIDE_FIELDS)}"
     elif variant_id is not None and not OVERRIDE_FIELDS[field]:

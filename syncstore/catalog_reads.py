@@ -45,7 +45,6 @@ def get_product(session: Session, product_id: int) -> MasterProduct:
 
 SYNC_STATUSES = ("synced", "pending", "failed", "conflict")
 NOT_LISTED = "not_listed"
-PLATFORMS = ("shopee", "tiktokshop")
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,6 @@ logger = logging.getLogger(__name__)
 TABLE = PlatformConnection.__tablename__
 TOKEN_COLUMNS = ("access_token", "refresh_token")
 # The platforms registered at import; `_validate` asks the registry itself.
-PLATFORMS = registry.names()
 # key_usage's bucket for stored values that are not tokens at all.
 MALFORMED = "<malformed>"
 

@@ -72,7 +72,6 @@ from syncstore.settings import Settings, get_settings
 logger = logging.getLogger(__name__)
 
 # The platforms registered at import; the checks below ask the registry itself.
-PLATFORMS: Final = registry.names()
 STATE_TTL_S: Final = 600
 STATE_TABLE: Final = "oauth_state"
 STATE_COLUMN: Final = "state"

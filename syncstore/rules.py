@@ -26,9 +26,10 @@ from typing import Any, Literal
 
 import polars as pl
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.orm import Session
 
+from connectors import registry
 from syncstore import audit
 from syncstore.auth import Actor, Permission, requires
 from syncstore.db.models import SyncRule
@@ -94,11 +95,18 @@ class RuleActions(_Strict):
 class RuleInput(_Strict):
     name: str = Field(min_length=1, max_length=255)
     description: str = Field(default="", max_length=2000)
-    platform: Literal["shopee", "tiktokshop"] | None = None
+    platform: str | None = None  # a registered platform's name (checked below), or every platform
     priority: int = Field(default=0, ge=-1000, le=1000)
     is_active: bool = True
     conditions: RuleConditions = Field(default_factory=RuleConditions)
     actions: RuleActions = Field(default_factory=RuleActions)
+
+    @field_validator("platform")
+    @classmethod
+    def _registered(cls, platform: str | None) -> str | None:
+        if platform is not None and not registry.is_platform(platform):
+            raise ValueError(f"must be one of {', '.join(registry.names())}")
+        return platform
 
 
 class Rule(RuleInput):

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from connectors.base import PLATFORMS
-from syncstore import audit, sync_validation
+from connectors import registry
+from syncstore import audit
 from syncstore.auth import Actor, Permission, requires
 from syncstore.db.models import CategoryMapping
 from syncstore.errors import InvalidInput, NotFoundError
@@ -37,13 +37,13 @@ def list_category_mappings(session: Session, platform: str | None = None) -> lis
 def _checked(platform: str, master_category: str, remote_category_id: str) -> tuple[str, str]:
     errors: dict[str, str] = {}
     category, remote = master_category.strip(), remote_category_id.strip()
-    if platform not in PLATFORMS:
-        errors["platform"] = f"one of {', '.join(PLATFORMS)}"
+    if not registry.is_platform(platform):
+        errors["platform"] = f"one of {', '.join(registry.names())}"
     if not 1 <= len(category) <= 200:
         errors["master_category"] = "1 to 200 characters"
     if not 1 <= len(remote) <= 64:
         errors["remote_category_id"] = "1 to 64 characters"
-    elif platform in PLATFORMS and sync_validation.rules_for(platform).numeric_category and not remote.isdigit():
+    elif registry.is_platform(platform) and registry.spec(platform).rules.numeric_category and not remote.isdigit():
         errors["remote_category_id"] = f"{platform} category ids are numbers"
     if errors:
         raise InvalidInput(errors)

@@ -287,8 +287,8 @@ class _Builder:
         remote_category = self.inputs.categories.get((self.shop.platform, category or ""))
         issues = sync_validation.check_title(limits, first["desired_title"], self.region)
         issues += sync_validation.check_description(limits, first["desired_description"])
-        if limits.platform == "tiktokshop" and not (first["desired_description"] or "").strip():
-            issues.append(("description", "TikTok Shop needs a description to create a listing"))
+        if limits.description_required and not (first["desired_description"] or "").strip():
+            issues.append(("description", f"{limits.display_name} needs a description to create a listing"))
         issues += sync_validation.check_images(limits, first["desired_images"])
         issues += sync_validation.check_category(limits, remote_category, category)
         if extras is None or extras.weight_kg is None:

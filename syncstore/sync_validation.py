@@ -1,14 +1,15 @@
 # Each marketplace's listing rules and batch limits: what a change must satisfy, and how many calls it costs.
 """Platform rules for the sync plan.
 
-`RULES` holds, per platform, the limits a listing must meet before SyncStore sends it (title length,
-description length, image count, price and stock range, SKUs per listing) and the batch sizes the
-connector packs writes into. The limits are the ones the platforms document for sellers (Shopee:
-titles up to 120 characters, 9 images, 50 models per item; TikTok Shop: titles up to 255, 9 images,
-stock below 99,999); the connector and the simulators enforce the same wire limits. Checking them
-here lets a dry run say what would fail without a call, and keeps an invalid change from being sent.
+Each platform's `PlatformSpec.rules` (`rules_for`) holds the limits a listing must meet before
+SyncStore sends it (title length, description length, image count, price and stock range, SKUs per
+listing) and the batch sizes the connector packs writes into. The limits are the ones the platforms
+document for sellers (Shopee: titles up to 120 characters, 9 images, 50 models per item; TikTok
+Shop: titles up to 255, 9 images, stock below 99,999); the connector and the simulators enforce the
+same wire limits. Checking them here lets a dry run say what would fail without a call, and keeps
+an invalid change from being sent.
 
-The call estimates count what the connectors do (see `connectors/shopee.py`, `connectors/tiktokshop.py`):
+The call estimates count what the connectors do (each platform package's rules say it):
 Shopee writes prices and stock one item per call (50 models a call), TikTok Shop one product per call;
 status changes go 50 (Shopee) or 20 (TikTok Shop) items a call; creating a Shopee listing first looks
 for it by SKU (a retry never creates it twice), then adds it, then (with variants) adds its models.
@@ -18,76 +19,35 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
+
+from connectors import registry
+from connectors.rules import PlatformRules
 
 PRICE_MAX: Final = Decimal("99999999.99")  # the Money column's range (12, 2)
 
 
-@dataclass(frozen=True)
-class PlatformRules:
-    platform: str
-    title_max: int
-    description_max: int
-    images_min: int
-    images_max: int
-    stock_max: int  # inclusive
-    skus_per_listing: int
-    sku_batch: int  # SKUs per price/stock call (one item per call)
-    status_batch: int  # items per activate/deactivate call
-    list_page: int  # items per page of the changed-items listing
-    detail_batch: int  # items per detail call
-    # A numeric category id (Shopee) or an opaque one (TikTok Shop).
-    numeric_category: bool
-
-
-RULES: Final[dict[str, PlatformRules]] = {
-    "shopee": PlatformRules(
-        platform="shopee", title_max=120, description_max=3000, images_min=1, images_max=9, stock_max=999_999,
-        skus_per_listing=50, sku_batch=50, status_batch=50, list_page=100, detail_batch=50, numeric_category=True,
-    ),
-    "tiktokshop": PlatformRules(
-        platform="tiktokshop", title_max=255, description_max=10_000, images_min=1, images_max=9, stock_max=99_998,
-        skus_per_listing=100, sku_batch=100, status_batch=20, list_page=100, detail_batch=1, numeric_category=False,
-    ),
-}  # fmt: skip
-
-
-# Region rules (reference "Products"): Shopee takes two price decimals only in these regions and
-# integer prices elsewhere [doc]; the prices of one item's variations may differ by at most a
-# regional ratio [doc guide]; TikTok Shop titles need 25 characters outside the US and the UK [doc].
-SHOPEE_DECIMAL_REGIONS: Final = frozenset({"SG", "MY", "BR", "MX", "PL", "ES", "AR"})
-SHOPEE_VARIATION_RATIO: Final[dict[str, int]] = {
-    "ID": 7, "MY": 7, "SG": 5, "VN": 5, "TW": 5, "TH": 5, "PH": 5, "MX": 5, "BR": 4, "CL": 9, "CO": 9,
-}  # fmt: skip
-TIKTOK_SHORT_TITLE_REGIONS: Final = frozenset({"US", "GB", "UK"})
-TIKTOK_TITLE_MIN: Final = 25
-
-
 def price_decimals(rules: PlatformRules, region: str) -> int:
     """Decimals a price may have in this shop (an unknown region is given the benefit of the doubt)."""
-    if rules.platform == "shopee" and region and region.upper() not in SHOPEE_DECIMAL_REGIONS:
-        return 0
-    return 2
+    return rules.price_decimals(region)
 
 
 def variation_ratio(rules: PlatformRules, region: str) -> int | None:
     """The largest allowed highest/lowest price ratio between one item's variations, if the platform has one."""
-    return SHOPEE_VARIATION_RATIO.get(region.upper()) if rules.platform == "shopee" else None
+    return rules.variation_ratio(region)
 
 
 def title_min(rules: PlatformRules, region: str) -> int:
     """The shortest title allowed (an unknown region is given the benefit of the doubt)."""
-    if rules.platform == "tiktokshop" and region and region.upper() not in TIKTOK_SHORT_TITLE_REGIONS:
-        return TIKTOK_TITLE_MIN
-    return 1
+    return rules.title_min(region)
 
 
 def rules_for(platform: str) -> PlatformRules:
+    """The rules of a registered platform (its spec's `rules`); ValueError for an unknown name."""
     try:
-        return RULES[platform]
-    except KeyError:
+        return registry.spec(platform).rules
+    except registry.UnknownPlatform:
         raise ValueError(f"unknown platform {platform!r}") from None
 
 
@@ -180,7 +140,7 @@ def detail_calls(rules: PlatformRules, requested: int, with_models: int = 0) -> 
     """Detail calls for `requested` items; Shopee adds one model-list call per item with variants."""
     if requested == 0:
         return 0
-    extra = with_models if rules.platform == "shopee" else 0
+    extra = with_models if rules.model_call_per_variant_item else 0
     return math.ceil(requested / rules.detail_batch) + extra
 
 
@@ -194,7 +154,5 @@ def status_calls(rules: PlatformRules, items: int) -> int:
 
 
 def create_calls(rules: PlatformRules, skus: int, single: bool) -> int:
-    """Shopee: look up by SKU, add, then (variants) read and add models; TikTok Shop: one call."""
-    if rules.platform == "shopee":
-        return 2 if single else 4
-    return 1
+    """What the platform's connector spends on one create (its rules say: e.g. look up, add, add models)."""
+    return rules.create_calls(single)

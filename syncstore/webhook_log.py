@@ -20,11 +20,11 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from connectors import registry
 from syncstore.db.models import PlatformEvent, WebhookLog
 from syncstore.errors import InvalidInput, NotFoundError
 from syncstore.redaction import REDACTED, is_secret_key, redact_keys
 
-PLATFORMS: Final = ("shopee", "tiktokshop")
 # webhook_logs.status mirrors its platform event: received (pending) -> processed / ignored / failed.
 STATUSES: Final = ("received", "processed", "ignored", "failed")
 KINDS: Final = ("order_status", "product_change", "stock_change", "authorization", "unknown")
@@ -107,8 +107,8 @@ def _checked_filters(
     platform: str | None, status: str | None, kind: str | None, since: datetime | None, until: datetime | None
 ) -> None:
     errors: dict[str, str] = {}
-    if platform is not None and platform not in PLATFORMS:
-        errors["platform"] = f"must be one of {', '.join(PLATFORMS)}"
+    if platform is not None and not registry.is_platform(platform):
+        errors["platform"] = f"must be one of {', '.join(registry.names())}"
     if status is not None and status not in STATUSES:
         errors["status"] = f"must be one of {', '.join(STATUSES)}"
     if kind is not None and kind not in KINDS:

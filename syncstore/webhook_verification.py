@@ -29,44 +29,38 @@ from connectors.base import MarketplaceEvent, PlatformSpec
 from syncstore.settings import Settings
 from syncstore.webhooks import InvalidSignature, MalformedEvent, PlatformNotConfigured, StaleEvent, UnknownPlatform
 
-# The platforms registered when the receiver was built (its routes and metrics are made from it).
-WEBHOOK_PLATFORMS = registry.names()
-
 
 @dataclass(frozen=True, repr=False)
 class WebhookKeys:
-    """What verification needs; `repr` shows which platforms are configured, never a key."""
+    """What verification needs, per platform: the keys its spec's `verify_webhook` reads, by name.
 
-    shopee_callback_url: str
-    shopee_partner_key: str | None = None
-    tiktokshop_app_key: str | None = None
-    tiktokshop_app_secret: str | None = None
+    Only keys that are set are held. `repr` shows which platforms are configured, never a key.
+    """
+
+    by_platform: Mapping[str, Mapping[str, str]]
+
+    @classmethod
+    def of(cls, **keys: Mapping[str, str | None]) -> WebhookKeys:
+        """`WebhookKeys.of(platform={"name": value, ...}, ...)`; keys that are None or empty are dropped."""
+        return cls({platform: {n: v for n, v in named.items() if v} for platform, named in keys.items()})
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WebhookKeys:
-        partner_key = settings.shopee_partner_key
-        app_secret = settings.tiktokshop_app_secret
-        return cls(
-            shopee_callback_url=callback_url(settings.public_url, "shopee"),
-            shopee_partner_key=partner_key.get_secret_value() if partner_key else None,
-            tiktokshop_app_key=settings.tiktokshop_app_key,
-            tiktokshop_app_secret=app_secret.get_secret_value() if app_secret else None,
+        """Each registered platform's keys, as its spec reads them from the settings."""
+        return cls.of(
+            **{
+                spec.name: spec.webhook_keys(settings, callback_url(settings.public_url, spec.name))
+                for spec in registry.platforms()
+            }
         )
 
     def __repr__(self) -> str:
-        configured = [platform for platform in registry.names() if self.configured(platform)]
-        return f"WebhookKeys(configured={configured}, shopee_callback_url={self.shopee_callback_url!r})"
+        configured = [platform for platform in self.by_platform if self.configured(platform)]
+        return f"WebhookKeys(configured={configured})"
 
     def keys_for(self, platform: str) -> Mapping[str, str]:
         """The keys of `platform` that are set, by the names its spec's `verify_webhook` reads."""
-        # Per-platform settings: the one platform-name comparison left in the webhook path.
-        if platform == "shopee":
-            keys = {"callback_url": self.shopee_callback_url, "partner_key": self.shopee_partner_key}
-        elif platform == "tiktokshop":
-            keys = {"app_key": self.tiktokshop_app_key, "app_secret": self.tiktokshop_app_secret}
-        else:
-            keys = {}
-        return {name: value for name, value in keys.items() if value}
+        return self.by_platform.get(platform, {})
 
     def configured(self, platform: str) -> bool:
         if not registry.is_platform(platform):

@@ -65,12 +65,11 @@ def test_the_core_has_no_async_code() -> None:
 
 
 # `demo/` is not in the list on purpose: it starts the simulators, the local stand-ins for the platforms.
-@pytest.mark.parametrize("package", ["syncstore", "assets", "pipelines", "webhook_receiver", "streamlit_app"])
+@pytest.mark.parametrize("package", ["syncstore", "assets", "pipelines", "webhook_receiver", "streamlit_app", "cli"])
 def test_platforms_are_reached_only_through_the_connector_factory(package: str) -> None:
     # Platforms are reached through their specs in `connectors.registry`; everything else sees
-    # connectors.base. `cli/` is not in the list: `syncstore simulator run` starts the simulators.
-    # `connectors.shopee` also covers `connectors.shopee_spec`: only the registry imports the specs.
-    platform_modules = ("connectors.shopee", "connectors.tiktokshop", "connectors.simulator")
+    # connectors.base. `syncstore simulator run` starts a simulator through its platform's spec.
+    platform_modules = (*(f"connectors.{platform}" for platform in PLATFORM_PACKAGES), "connectors.simulator")
     offenders = {
         module: sorted(n for n in names if n.startswith(platform_modules))
         for module, names in imports_of(package).items()
@@ -84,35 +83,59 @@ def test_only_the_connectors_and_the_alert_hook_speak_http() -> None:
     assert offenders == []
 
 
+# The platform packages (connectors/<platform>/, each exporting its SPEC from its __init__).
+PLATFORM_PACKAGES = ("shopee", "tiktokshop")
+SPEC_MODULES = {f"connectors/{platform}/__init__.py" for platform in PLATFORM_PACKAGES}
+
+
+SIMULATOR_DIRS = ("connectors/simulator", *(f"connectors/{platform}/simulator" for platform in PLATFORM_PACKAGES))
+
+
+def _is_simulator(module: str) -> bool:
+    return module.startswith(tuple(f"{folder}/" for folder in SIMULATOR_DIRS))
+
+
+def _simulator_module(name: str) -> bool:
+    return name == "connectors.simulator" or name.startswith("connectors.simulator.") or ".simulator" in name
+
+
 def test_the_simulators_are_an_independent_oracle() -> None:
     """A simulator written from the reference imports nothing of the connector it checks (constants,
-    enums, limits, error codes, signers), so a misreading in a connector is caught, not copied."""
+    enums, limits, error codes, signers), so a misreading in a connector is caught, not copied.
+    It lives beside its connector (connectors/<platform>/simulator/) and imports only simulator modules."""
     connector_modules = ("connectors.shopee", "connectors.tiktokshop", "connectors.lazada", "connectors.retry")
     offenders = {
         module: sorted(
             name
             for name in names
-            if name.startswith(connector_modules) or name in {"connectors.base"} or name.startswith("connectors.base.")
+            if (name.startswith(connector_modules) and not _simulator_module(name))
+            or name in {"connectors.base"}
+            or name.startswith("connectors.base.")
         )
-        for module, names in imports_of("connectors/simulator").items()
+        for folder in SIMULATOR_DIRS
+        for module, names in imports_of(folder).items()
     }
     assert {m: n for m, n in offenders.items() if n} == {}
-    # And the other way round: no connector leans on a simulator.
+    assert all(any((ROOT / folder).glob("*.py")) for folder in SIMULATOR_DIRS)  # the scan saw them
+    # And the other way round: no connector leans on a simulator. A platform's spec names its simulator
+    # (for `syncstore simulator run` and the demo) and loads it only to serve it.
     leaning = {
-        module: sorted(n for n in names if n.startswith("connectors.simulator"))
+        module: sorted(n for n in names if _simulator_module(n))
         for module, names in imports_of("connectors").items()
-        if not module.startswith("connectors/simulator")
+        if not _is_simulator(module) and module not in SPEC_MODULES
     }
     assert {m: n for m, n in leaning.items() if n} == {}
 
 
 def test_only_the_registry_lists_the_platform_specs() -> None:
-    spec_modules = ("connectors.shopee_spec", "connectors.tiktokshop_spec")
+    """Outside its own package, a platform package is imported by the registry alone (for its SPEC)."""
     importers = {
         module
         for package in ("connectors", "syncstore", "assets", "pipelines", "webhook_receiver", "streamlit_app")
         for module, names in imports_of(package).items()
-        if any(name.startswith(spec_modules) for name in names)
+        for platform in PLATFORM_PACKAGES
+        if not module.startswith(f"connectors/{platform}/")
+        and any(name == f"connectors.{platform}" or name.startswith(f"connectors.{platform}.") for name in names)
     }
     assert importers == {"connectors/registry.py"}
 
@@ -139,6 +162,50 @@ def test_platform_display_names_come_only_from_the_registry() -> None:
             node.value
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.strip() in labels
+        ]
+        if found:
+            offenders[str(path.relative_to(ROOT))] = found
+    assert offenders == {}
+
+
+# Where the platforms may be named in code: their packages (connectors/), the demo's seeding and the tests.
+# Migrations are history: 0001 created, and 0010 dropped, a constraint that listed them.
+_NAMING_PACKAGES = ("syncstore", "webhook_receiver", "streamlit_app", "pipelines", "assets", "cli", "bench")
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstring constants in `tree` (docstrings may name a platform; code may not)."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+@pytest.mark.parametrize("package", _NAMING_PACKAGES)
+def test_no_string_literal_names_a_platform_outside_its_package(package: str) -> None:
+    """A platform's name ("shopee"), label ("TikTok Shop") or key prefix ("shopee-...") is never a string
+    constant outside connectors/: the core, the faces and the benches take them from the registry."""
+    from connectors import registry
+
+    names = {spec.name for spec in registry.platforms()}
+    labels = {spec.label for spec in registry.platforms()}
+    prefixes = tuple(f"{name}-" for name in names)
+    offenders: dict[str, list[str]] = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = _docstrings(tree)
+        found = [
+            f"{node.lineno}: {node.value!r}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and (node.value.strip() in names | labels or node.value.strip().startswith(prefixes))
         ]
         if found:
             offenders[str(path.relative_to(ROOT))] = found

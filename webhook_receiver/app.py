@@ -33,11 +33,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from connectors import registry
 from syncstore.db.engine import create_engine
 from syncstore.health import check_database
 from syncstore.logging_setup import configure_logging
 from syncstore.settings import Settings, get_settings
-from syncstore.webhook_verification import WEBHOOK_PLATFORMS
 from webhook_receiver.oauth_routes import routes as oauth_routes
 from webhook_receiver.proxies import TrustedProxies
 from webhook_receiver.receiver import REDIS_PREFIX, Receiver, WebhookEndpoint
@@ -118,7 +118,7 @@ def create_app(
             if owns_engine:
                 database.dispose()
 
-    webhooks = {f"/webhooks/{platform}": WebhookEndpoint(receiver, platform) for platform in WEBHOOK_PLATFORMS}
+    webhooks = {f"/webhooks/{platform}": WebhookEndpoint(receiver, platform) for platform in registry.names()}
     routes: list[BaseRoute] = [
         *(Route(path, endpoint, methods=["POST"]) for path, endpoint in webhooks.items()),
         Route("/healthz", healthz, methods=["GET"]),

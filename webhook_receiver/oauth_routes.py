@@ -1,5 +1,5 @@
 # The OAuth routes: the start binds the Admin's browser, the callback stores the shop and sends the browser on.
-"""`GET /oauth/<platform>/start` and `GET /oauth/<platform>/callback` (Shopee, TikTok Shop).
+"""`GET /oauth/<platform>/start` and `GET /oauth/<platform>/callback`, for each registered platform.
 
 The Admin's link (`syncstore.oauth.start_authorization`) opens `/oauth/<platform>/start?state=...`:
 a valid state gets an HttpOnly, SameSite=Lax cookie (path `/oauth/<platform>/`, 10 minutes) binding
@@ -33,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from connectors import registry
 from syncstore.db.engine import get_engine
 from syncstore.oauth import (
     STATE_TTL_S,
@@ -136,25 +137,28 @@ async def _callback(request: Request, platform: str) -> Response:
     return response
 
 
-async def shopee_start(request: Request) -> Response:
-    return await _start(request, "shopee")
+def _platform(request: Request) -> str | None:
+    """The registered platform the path names, or None (the route then answers 404 as if it did not exist)."""
+    platform = str(request.path_params["platform"])
+    return platform if registry.is_platform(platform) else None
 
 
-async def tiktokshop_start(request: Request) -> Response:
-    return await _start(request, "tiktokshop")
+async def start(request: Request) -> Response:
+    platform = _platform(request)
+    if platform is None:
+        return PlainTextResponse("Not Found", 404, headers=_HEADERS)
+    return await _start(request, platform)
 
 
-async def shopee_callback(request: Request) -> Response:
-    return await _callback(request, "shopee")
+async def callback(request: Request) -> Response:
+    platform = _platform(request)
+    if platform is None:
+        return PlainTextResponse("Not Found", 404, headers=_HEADERS)
+    return await _callback(request, platform)
 
 
-async def tiktokshop_callback(request: Request) -> Response:
-    return await _callback(request, "tiktokshop")
-
-
+# One pair of routes for every registered platform (the path names it): /oauth/<platform>/start, /callback.
 routes = [
-    Route("/oauth/shopee/start", shopee_start, methods=["GET"]),
-    Route("/oauth/tiktokshop/start", tiktokshop_start, methods=["GET"]),
-    Route("/oauth/shopee/callback", shopee_callback, methods=["GET"]),
-    Route("/oauth/tiktokshop/callback", tiktokshop_callback, methods=["GET"]),
+    Route("/oauth/{platform}/start", start, methods=["GET"]),
+    Route("/oauth/{platform}/callback", callback, methods=["GET"]),
 ]

@@ -40,8 +40,9 @@ from typing import Final
 import sqlalchemy as sa
 from starlette.types import Receive, Scope, Send
 
+from connectors import registry
 from syncstore.settings import Settings
-from syncstore.webhook_verification import WEBHOOK_PLATFORMS, WebhookKeys, check_fresh, parse, verify
+from syncstore.webhook_verification import WebhookKeys, check_fresh, parse, verify
 from syncstore.webhooks import (
     KEPT_HEADERS,
     InvalidSignature,
@@ -75,8 +76,9 @@ STATUS_FOR: Final[dict[type[WebhookRejected], int]] = {
 RETRY_AFTER_UNAVAILABLE_S: Final = 5
 REDIS_PREFIX: Final = "syncstore:webhook:"
 _EMPTY_OK: Final[RawHeaders] = [(b"content-length", b"0")]
-# The request headers the webhook path reads: the body's length, the signature, and those kept with the event.
-_USED_HEADERS: Final = frozenset(name.encode() for name in ("authorization", *KEPT_HEADERS))
+# The request headers the webhook path reads: the body's length and those kept with the event (plus the
+# platform's signature header, `PlatformSpec.webhook_signature_header`).
+_USED_HEADERS: Final = frozenset(name.encode() for name in KEPT_HEADERS)
 
 
 class Refused(Exception):
@@ -101,7 +103,7 @@ class Receiver:
     ) -> None:
         self.settings, self.engine, self.clock = settings, engine, clock
         self.keys = WebhookKeys.from_settings(settings)
-        self.metrics = Metrics(WEBHOOK_PLATFORMS)
+        self.metrics = Metrics(registry.names())
         self.redis = RedisLink(settings.redis_url, on_error=self._count_redis_error) if settings.redis_url else None
         self.nonces = NonceCache(self.redis, settings.webhook_nonce_ttl_seconds, prefix=redis_prefix)
         self.ip_limiter = IpLimiter(settings.webhook_per_ip_per_minute, self.redis, clock=clock, prefix=redis_prefix)
@@ -155,10 +157,10 @@ class Receiver:
         """Store the webhook; True when it was already stored (a duplicate)."""
         # Only the headers used here or kept with the event are decoded. ASGI header names are lower
         # case; a repeated header keeps its last value.
-        headers = {
-            name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"] if name in _USED_HEADERS
-        }
-        authorization = headers.pop("authorization", None)
+        signature_header = registry.spec(platform).webhook_signature_header
+        used = _USED_HEADERS | {signature_header.encode()}
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"] if name in used}
+        authorization = headers.pop(signature_header, None)
         try:
             body = await read_body(
                 receive,

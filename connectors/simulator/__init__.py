@@ -1,1 +1,2 @@
-"""Local, stateful Shopee and TikTok Shop servers that verify requests as the platforms do (connector issue)."""
+# What every marketplace simulator shares (common.py); each platform's simulator lives in its package.
+"""Shared simulator machinery; the simulators themselves are `connectors.<platform>.simulator`."""

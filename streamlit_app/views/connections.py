@@ -40,8 +40,9 @@ CALLBACK_ERRORS: Final = {
     "not_configured": "This marketplace's app credentials are not configured on the server.",
     "no_shops": "The authorization covered no shop.",
     "main_account_unsupported": "Authorize a shop, not a main (merchant) account.",
-    "cross_border_unsupported": "This Shopee shop is a cross-border (CNSC/KRSC) shop, whose stock is managed "
-    "through Shopee's global products: SyncStore does not support those yet. Connect a local shop.",
+    # The marketplace's own reason is in the receiver's log (its spec's `cross_border_refusal`).
+    "cross_border_unsupported": "This is a cross-border shop, whose stock its marketplace manages through global "
+    "products: SyncStore does not support those yet. Connect a local shop.",
     "invalid_request": "The marketplace's answer was malformed. Start again.",
     "storage_error": "The shop was authorized but could not be stored. Try again; see the server log.",
     "unknown_platform": "The callback named an unknown marketplace.",

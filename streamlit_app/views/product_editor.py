@@ -16,6 +16,7 @@ from typing import Any
 
 import streamlit as st
 
+from connectors import registry
 from streamlit_app import ui
 from syncstore import catalog, catalog_reads
 from syncstore.auth import Permission
@@ -360,7 +361,7 @@ def overrides_section(product: MasterProduct, overrides: Sequence[OverrideView],
         return
     with st.form(f"override_form_{product.id}"):
         platform_col, field_col, scope_col = st.columns(3)
-        platforms: list[str] = list(catalog_reads.PLATFORMS)
+        platforms: list[str] = list(registry.names())
         platform = platform_col.selectbox("Platform", platforms, format_func=ui.platform_label)
         field = field_col.selectbox("Field", list(catalog.OVERRIDE_FIELDS))
         scope_options: list[int | None] = [None, *skus]

@@ -14,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from connectors import registry
 from streamlit_app import ui
 from syncstore import catalog_reads
 from syncstore.auth import Permission
@@ -56,7 +57,7 @@ def filter_bar() -> ProductFilter:
     search = search_col.text_input("Search", placeholder="title, handle or SKU", key="products_search")
     platform = platform_col.selectbox(
         "Platform",
-        [ALL, *catalog_reads.PLATFORMS],
+        [ALL, *registry.names()],
         format_func=ui.platform_label,
         key="products_platform",
     )
@@ -102,26 +103,28 @@ def table(rows: Sequence[ProductRow]) -> dict[str, list[Any]]:
         "price": [ui.money(row.base_price, row.currency) for row in rows],
         "variants": [row.variant_count for row in rows],
         "available": [row.available for row in rows],
-        "shopee": [_platform_cell(row, "shopee") for row in rows],
-        "tiktokshop": [_platform_cell(row, "tiktokshop") for row in rows],
+        # One column per registered platform, keyed by its name (labelled by `columns()`).
+        **{platform: [_platform_cell(row, platform) for row in rows] for platform in ui.platform_names()},
         "last synced": [ui.when(row.last_synced_at) for row in rows],
         "status": [row.status for row in rows],
     }
 
 
-COLUMNS = {
-    "id": st.column_config.NumberColumn("ID", width="small", format="%d"),
-    "image": st.column_config.ImageColumn("Image", width="small"),
-    "title": st.column_config.TextColumn("Title", width="large"),
-    "handle": st.column_config.TextColumn("Handle"),
-    "category": st.column_config.TextColumn("Category"),
-    "price": st.column_config.TextColumn("Base price"),
-    "variants": st.column_config.NumberColumn("Variants", width="small"),
-    "available": st.column_config.NumberColumn("Available", width="small"),
-    **{platform: st.column_config.TextColumn(ui.platform_label(platform)) for platform in ui.platform_names()},
-    "last synced": st.column_config.TextColumn("Last synced"),
-    "status": st.column_config.TextColumn("Status", width="small"),
-}
+def columns() -> dict[str, Any]:
+    """The table's column headers (the platforms' from the registry, as registered now)."""
+    return {
+        "id": st.column_config.NumberColumn("ID", width="small", format="%d"),
+        "image": st.column_config.ImageColumn("Image", width="small"),
+        "title": st.column_config.TextColumn("Title", width="large"),
+        "handle": st.column_config.TextColumn("Handle"),
+        "category": st.column_config.TextColumn("Category"),
+        "price": st.column_config.TextColumn("Base price"),
+        "variants": st.column_config.NumberColumn("Variants", width="small"),
+        "available": st.column_config.NumberColumn("Available", width="small"),
+        **{platform: st.column_config.TextColumn(ui.platform_label(platform)) for platform in ui.platform_names()},
+        "last synced": st.column_config.TextColumn("Last synced"),
+        "status": st.column_config.TextColumn("Status", width="small"),
+    }
 
 
 def _selected_ids(rows: Sequence[ProductRow], selection: object) -> list[int]:
@@ -181,7 +184,7 @@ def main() -> None:
         return
     selection = st.dataframe(
         table(result.rows),
-        column_config=COLUMNS,
+        column_config=columns(),
         hide_index=True,
         on_select="rerun",
         selection_mode="multi-row",

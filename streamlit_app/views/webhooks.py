@@ -15,6 +15,7 @@ from typing import Final
 
 import streamlit as st
 
+from connectors import registry
 from streamlit_app import ui
 from syncstore import webhook_log
 from syncstore.errors import SyncStoreError
@@ -72,7 +73,7 @@ def _time_window() -> tuple[datetime | None, datetime | None]:
 def filters() -> EventFilters:
     platform_col, type_col, kind_col, status_col, time_col = st.columns(5)
     platform = platform_col.selectbox(
-        "Platform", options=[None, *webhook_log.PLATFORMS], key="wh_platform",
+        "Platform", options=[None, *registry.names()], key="wh_platform",
         format_func=lambda p: "Any" if p is None else ui.platform_label(p),
     )  # fmt: skip
     with ui.session() as session:

@@ -22,7 +22,6 @@ from syncstore.ratelimit.database import DatabaseRateLimiter
 from syncstore.ratelimit.failover import DisabledRateLimiter, FailoverRateLimiter, make_rate_limiter
 from syncstore.ratelimit.gate import ShopGate
 from syncstore.ratelimit.limits import (
-    DAY_START_UTC_OFFSET,
     DEFAULT_PAUSE_S,
     DailyQuotaExhausted,
     Decision,
@@ -30,6 +29,7 @@ from syncstore.ratelimit.limits import (
     Outcome,
     RateLimiter,
     RateLimitWaitTooLong,
+    day_start_utc_offset,
     limits_for,
     pause_seconds,
 )
@@ -39,7 +39,6 @@ from syncstore.ratelimit.tracking import DAY_ENDPOINT, WINDOW_ENDPOINT
 __all__ = [
     "ACQUIRE_LUA",
     "DAY_ENDPOINT",
-    "DAY_START_UTC_OFFSET",
     "DEFAULT_PAUSE_S",
     "REDIS_TIMEOUT_S",
     "WINDOW_ENDPOINT",
@@ -54,6 +53,7 @@ __all__ = [
     "RateLimiter",
     "RedisRateLimiter",
     "ShopGate",
+    "day_start_utc_offset",
     "limits_for",
     "make_rate_limiter",
     "pause_seconds",

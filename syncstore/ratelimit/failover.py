@@ -23,7 +23,7 @@ from typing import Final
 import sqlalchemy as sa
 from redis.exceptions import RedisError
 
-from connectors.base import PLATFORMS
+from connectors import registry
 from syncstore.db.types import utcnow
 from syncstore.ratelimit.database import DatabaseRateLimiter
 from syncstore.ratelimit.limits import (
@@ -148,7 +148,7 @@ def make_rate_limiter(
     if not settings.ratelimit_enabled:
         logger.warning("rate limiting is disabled (SYNCSTORE_RATELIMIT_ENABLED=false): for benchmarks only")
         return DisabledRateLimiter()
-    limits: dict[str, Limits] = {platform: limits_for(platform, settings) for platform in PLATFORMS}
+    limits: dict[str, Limits] = {platform: limits_for(platform, settings) for platform in registry.names()}
     alert = on_quota_alert or log_quota_alert
     database = DatabaseRateLimiter(engine, limits, on_quota_alert=alert)
     if not settings.redis_url:

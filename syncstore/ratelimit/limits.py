@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol
 
-from connectors.base import PLATFORMS, QuotaExhausted
+from connectors import registry
+from connectors.base import PlatformSpec, QuotaExhausted
 from syncstore.errors import InvalidInput, SyncStoreError
 from syncstore.settings import Settings, get_settings
 
@@ -28,8 +29,6 @@ logger = logging.getLogger(__name__)
 US: Final = 1_000_000
 DAY_US: Final = 86_400 * US
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-# Where each platform's daily quota resets, as an offset from UTC (Shopee: 00:00 UTC+8; TikTok Shop: UTC).
-DAY_START_UTC_OFFSET: Final[Mapping[str, timedelta]] = {"shopee": timedelta(hours=8), "tiktokshop": timedelta(0)}
 # Pause after a throttle answer that named no Retry-After; no pause is longer than a day.
 DEFAULT_PAUSE_S: Final = 5.0
 MAX_PAUSE_S: Final = 86_400.0
@@ -134,22 +133,31 @@ class Limits:
         return max(1, math.ceil(self.alert_threshold * self.per_day - 1e-9))
 
 
+def day_start_utc_offset(platform: str) -> timedelta:
+    """Where `platform`'s daily quota resets, as an offset from UTC (its spec says)."""
+    return _spec(platform).day_start_utc_offset
+
+
 def limits_for(platform: str, settings: Settings | None = None) -> Limits:
-    """The configured limits of `platform` ("shopee" or "tiktokshop")."""
+    """The configured limits of a registered `platform` (its spec reads them from the settings)."""
     settings = settings or get_settings()
-    if platform == "shopee":
-        per_minute, per_day = settings.ratelimit_shopee_per_minute, settings.ratelimit_shopee_per_day
-    elif platform == "tiktokshop":
-        per_minute, per_day = settings.ratelimit_tiktokshop_per_minute, settings.ratelimit_tiktokshop_per_day
-    else:
-        raise InvalidInput({"platform": f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}"})
+    spec = _spec(platform)
+    per_minute, per_day = spec.rate_limits(settings)
     return Limits(
         per_minute=per_minute,
         per_day=per_day,
         burst=settings.ratelimit_burst,
-        day_utc_offset=DAY_START_UTC_OFFSET[platform],
+        day_utc_offset=spec.day_start_utc_offset,
         alert_threshold=settings.ratelimit_quota_alert_threshold,
     )
+
+
+def _spec(platform: str) -> PlatformSpec:
+    try:
+        return registry.spec(platform)
+    except registry.UnknownPlatform:
+        expected = ", ".join(registry.names())
+        raise InvalidInput({"platform": f"unknown platform {platform!r}; expected one of {expected}"}) from None
 
 
 class Outcome(enum.StrEnum):

@@ -3,8 +3,8 @@
 
 Daily quota
     Counted per platform day: Shopee's quota resets at 00:00 UTC+8 (16:00 UTC); no reset time is
-    known for TikTok Shop, so its day is the UTC day (DAY_START_UTC_OFFSET). `rate_limit_tracking` keeps one row per
-    shop and day (endpoint `*/day`, `quota_limit` = the daily limit), and
+    known for TikTok Shop, so its day is the UTC day (each spec's `day_start_utc_offset`).
+    `rate_limit_tracking` keeps one row per shop and day (endpoint `*/day`, `quota_limit` = the daily limit), and
     `platform_connections.api_quota_used` / `api_quota_limit` mirror the current day (until a
     shop's first request of a new day, the column still shows the previous day's count).
     `on_quota_alert(platform, shop_id, used, limit)` is called once per shop and day, by the

@@ -13,11 +13,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from connectors.shopee import ShopeeApp
-from connectors.simulator import shopee as shopee_sim
-from connectors.simulator import tiktokshop as tiktok_sim
+from connectors.shopee.app import ShopeeApp
+from connectors.shopee.simulator import codes as shopee_sim_codes
 from connectors.simulator.common import free_port
-from connectors.tiktokshop import TikTokShopApp
+from connectors.tiktokshop.app import TikTokShopApp
+from connectors.tiktokshop.simulator import codes as tiktokshop_sim_codes
 from syncstore import connections, crypto
 from syncstore.auth import Actor
 from syncstore.db import migrate
@@ -199,14 +199,14 @@ def test_simulator_run_serves_the_authorization_flow_until_interrupted(platform:
                 assert time.monotonic() < deadline and process.poll() is None, "simulator did not start"
                 time.sleep(0.2)
         if platform == "shopee":
-            shopee_app = ShopeeApp(shopee_sim.DEFAULT_PARTNER_ID, shopee_sim.DEFAULT_PARTNER_KEY, url)
+            shopee_app = ShopeeApp(shopee_sim_codes.DEFAULT_PARTNER_ID, shopee_sim_codes.DEFAULT_PARTNER_KEY, url)
             redirect = httpx.get(shopee_app.authorization_url("http://127.0.0.1:1/cb"), follow_redirects=False)
             query = parse_qs(urlsplit(redirect.headers["location"]).query)
             grant = shopee_app.exchange_code(query["code"][0], query["shop_id"][0])
         else:
             tiktok_app = TikTokShopApp(
-                tiktok_sim.DEMO_APP_KEY, tiktok_sim.DEMO_APP_SECRET, service_id=tiktok_sim.DEMO_SERVICE_ID,
-                api_host=url, auth_host=url, authorize_host=url,
+                tiktokshop_sim_codes.DEMO_APP_KEY, tiktokshop_sim_codes.DEMO_APP_SECRET,
+                service_id=tiktokshop_sim_codes.DEMO_SERVICE_ID, api_host=url, auth_host=url, authorize_host=url,
             )  # fmt: skip
             redirect = httpx.get(tiktok_app.authorization_url("state-1"), follow_redirects=False)
             query = parse_qs(urlsplit(redirect.headers["location"]).query)

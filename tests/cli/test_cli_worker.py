@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from connectors.shopee import parse_push
+from connectors.shopee.webhooks import parse_push
 from syncstore import outbox, workers
 from syncstore.db.engine import transaction
 from syncstore.db.models import OutboxEvent, PlatformEvent

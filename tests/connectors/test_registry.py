@@ -37,6 +37,16 @@ def test_every_registered_spec_is_complete(spec: PlatformSpec) -> None:
     assert spec.revoked_event_types and spec.expiring_event_types
     assert not spec.revoked_event_types & spec.expiring_event_types
     assert registry.spec(spec.name) is spec
+    # What the core takes from the spec instead of comparing the platform's name.
+    from syncstore.settings import Settings
+
+    settings = Settings()
+    assert (spec.rules.platform, spec.rules.label) == (spec.name, spec.label)
+    per_minute, per_day = spec.rate_limits(settings)
+    assert 0 < per_minute <= per_day
+    assert set(spec.webhook_key_names) <= set(spec.webhook_keys(settings, f"https://x/webhooks/{spec.name}"))
+    assert spec.webhook_signature_header == spec.webhook_signature_header.lower()
+    assert spec.run_simulator is not None
 
 
 def test_names_and_labels_are_unique() -> None:
@@ -150,4 +160,4 @@ def test_the_core_takes_a_registered_platform_from_the_registry(fake_platform: P
     assert app.authorization_url("https://x/cb", "s1") == "https://fake.example/authorize?state=s1"
     app.close()
     with pytest.raises(UnknownPlatform):
-        verify("nowhere", b"{}", "ok", WebhookKeys("https://x/webhooks/shopee"))
+        verify("nowhere", b"{}", "ok", WebhookKeys.of(shopee={"callback_url": "https://x/webhooks/shopee"}))

@@ -1,5 +1,5 @@
 # Shopee connector tests: known-answer signing, push verification, every operation against the simulator over HTTP.
-"""connectors.shopee against connectors.simulator.shopee on 127.0.0.1 (no mocks).
+"""connectors.shopee against connectors.shopee.simulator on 127.0.0.1 (no mocks).
 
 The simulator verifies each request as Shopee does, so these tests exercise the real signing,
 payloads, batching and error mapping. Request counts come from the simulator's own counter.
@@ -31,7 +31,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors import shopee
 from connectors.base import (
     AuthExpired,
     AuthRevoked,
@@ -54,9 +53,17 @@ from connectors.base import (
     Transient,
 )
 from connectors.retry import RetryPolicy
-from connectors.shopee import ShopeeApp, ShopeeConnector
+from connectors.shopee import codes as shopee_codes
+from connectors.shopee import errors as shopee_errors
+from connectors.shopee import rules as shopee_rules
+from connectors.shopee import signing as shopee_signing
+from connectors.shopee import transport as shopee_transport
+from connectors.shopee import values as shopee_values
+from connectors.shopee import webhooks as shopee_webhooks
+from connectors.shopee.app import ShopeeApp
+from connectors.shopee.connector import ShopeeConnector
+from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.simulator.common import FaultPlan, ServerThread, free_port
-from connectors.simulator.shopee import ShopeeSimulator
 
 PARTNER_ID = 2001887
 PARTNER_KEY = "KEY-CANARY-5e1f0c2a9b7d4e3f"
@@ -153,17 +160,17 @@ class RecordingGate:
 
 
 def test_shop_call_base_string_and_sign_match_the_official_known_answer():
-    text = shopee.base_string(
+    text = shopee_signing.base_string(
         2001887, "/api/v2/shop/get_shop_info", 1655714431, "59777174636562737266615546704c6d", 14701711
     )
     assert text == KAT_BASE
-    assert shopee.sign(KAT_KEY, text) == KAT_SIGN
+    assert shopee_signing.sign(KAT_KEY, text) == KAT_SIGN
 
 
 def test_public_call_signs_partner_path_and_timestamp_only():
-    text = shopee.base_string(2001887, "/api/v2/auth/token/get", 1655714431)
+    text = shopee_signing.base_string(2001887, "/api/v2/auth/token/get", 1655714431)
     assert text == "2001887/api/v2/auth/token/get1655714431"
-    assert shopee.sign(KAT_KEY, text) == KAT_PUBLIC_SIGN
+    assert shopee_signing.sign(KAT_KEY, text) == KAT_PUBLIC_SIGN
 
 
 # --- push verification (W1, W3, W4) ---------------------------------------------------------
@@ -174,33 +181,33 @@ def _flip(data: bytes, index: int) -> bytes:
 
 
 def test_push_signature_known_answer_verifies():
-    assert shopee.sign_push(KAT_PUSH_URL, KAT_PUSH_BODY, KAT_KEY) == KAT_PUSH_SIGN
-    assert shopee.verify_push(KAT_PUSH_URL, KAT_PUSH_BODY, KAT_PUSH_SIGN, KAT_KEY)
+    assert shopee_signing.sign_push(KAT_PUSH_URL, KAT_PUSH_BODY, KAT_KEY) == KAT_PUSH_SIGN
+    assert shopee_signing.verify_push(KAT_PUSH_URL, KAT_PUSH_BODY, KAT_PUSH_SIGN, KAT_KEY)
 
 
 @pytest.mark.parametrize("index", [0, 1, 40, len(KAT_PUSH_BODY) - 1])
 def test_push_with_one_flipped_body_byte_fails(index):
-    assert not shopee.verify_push(KAT_PUSH_URL, _flip(KAT_PUSH_BODY, index), KAT_PUSH_SIGN, KAT_KEY)
+    assert not shopee_signing.verify_push(KAT_PUSH_URL, _flip(KAT_PUSH_BODY, index), KAT_PUSH_SIGN, KAT_KEY)
 
 
 @pytest.mark.parametrize("index", [0, 8, len(KAT_PUSH_URL) - 1])
 def test_push_with_one_flipped_url_byte_fails(index):
     url = _flip(KAT_PUSH_URL.encode(), index).decode()
-    assert not shopee.verify_push(url, KAT_PUSH_BODY, KAT_PUSH_SIGN, KAT_KEY)
+    assert not shopee_signing.verify_push(url, KAT_PUSH_BODY, KAT_PUSH_SIGN, KAT_KEY)
 
 
 @pytest.mark.parametrize("index", [0, len(KAT_KEY) - 1])
 def test_push_with_one_flipped_key_byte_fails(index):
     key = _flip(KAT_KEY.encode(), index).decode()
-    assert not shopee.verify_push(KAT_PUSH_URL, KAT_PUSH_BODY, KAT_PUSH_SIGN, key)
+    assert not shopee_signing.verify_push(KAT_PUSH_URL, KAT_PUSH_BODY, KAT_PUSH_SIGN, key)
 
 
 def test_re_serialised_push_json_fails_verification():
     same_content = json.dumps(json.loads(KAT_PUSH_BODY), indent=1).encode()
     sorted_keys = json.dumps(json.loads(KAT_PUSH_BODY), sort_keys=True).encode()
     assert json.loads(same_content) == json.loads(KAT_PUSH_BODY)
-    assert not shopee.verify_push(KAT_PUSH_URL, same_content, KAT_PUSH_SIGN, KAT_KEY)
-    assert not shopee.verify_push(KAT_PUSH_URL, sorted_keys, KAT_PUSH_SIGN, KAT_KEY)
+    assert not shopee_signing.verify_push(KAT_PUSH_URL, same_content, KAT_PUSH_SIGN, KAT_KEY)
+    assert not shopee_signing.verify_push(KAT_PUSH_URL, sorted_keys, KAT_PUSH_SIGN, KAT_KEY)
 
 
 @pytest.mark.parametrize(
@@ -208,7 +215,7 @@ def test_re_serialised_push_json_fails_verification():
     [None, "", "garbage", KAT_PUSH_SIGN[:-1], KAT_PUSH_SIGN + "0", "é" * 64, _flip(KAT_PUSH_SIGN.encode(), 3).decode()],
 )
 def test_missing_or_malformed_push_signature_is_false_not_an_error(header):
-    assert shopee.verify_push(KAT_PUSH_URL, KAT_PUSH_BODY, header, KAT_KEY) is False
+    assert shopee_signing.verify_push(KAT_PUSH_URL, KAT_PUSH_BODY, header, KAT_KEY) is False
 
 
 SIGNATURE_NAMES = re.compile(r"sign|digest|signature|authorization|hmac|expected", re.IGNORECASE)
@@ -230,21 +237,25 @@ def equality_on_signatures(source: str) -> list[str]:
     ]
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
 def test_signatures_are_compared_in_constant_time_never_with_equals():
     assert equality_on_signatures("if sign == received:\n    pass\n"), "the check itself must catch a violation"
     assert not equality_on_signatures('if code == "error_sign":\n    pass\n'), "string literals are not variables"
-    root = Path(shopee.__file__).parent
-    for path in (root / "shopee.py", root / "simulator" / "shopee.py"):
-        source = path.read_text()
-        assert not equality_on_signatures(source), path
-        assert "compare_digest" in source
+    package = Path(shopee_signing.__file__).parent
+    simulator = Path(ShopeeSimulator.__module__.replace(".", "/") + ".py")
+    for path in (*sorted(package.rglob("*.py")), ROOT / simulator):
+        assert not equality_on_signatures(path.read_text()), path
+    for path in (package / "signing.py", ROOT / simulator):
+        assert "compare_digest" in path.read_text(), path
 
 
 # --- push parsing ---------------------------------------------------------------------------
 
 
 def test_order_status_push_is_parsed_with_a_stable_event_id():
-    event = shopee.parse_push(KAT_PUSH_BODY)
+    event = shopee_webhooks.parse_push(KAT_PUSH_BODY)
     assert event.kind is EventKind.ORDER_STATUS
     assert event.platform == "shopee"
     assert event.order_id == "220620ABCDEF"
@@ -253,24 +264,29 @@ def test_order_status_push_is_parsed_with_a_stable_event_id():
     assert event.occurred_at == datetime.fromtimestamp(1655714431, tz=UTC)
     assert event.data["status"] == "READY_TO_SHIP"
     assert re.fullmatch(r"[0-9a-f]{64}", event.event_id)
-    assert shopee.parse_push(KAT_PUSH_BODY).event_id == event.event_id
+    assert shopee_webhooks.parse_push(KAT_PUSH_BODY).event_id == event.event_id
     # The same notification in other bytes (as get_lost_push_message hands it out) has the same id ...
-    assert shopee.parse_push(json.dumps(json.loads(KAT_PUSH_BODY), indent=2).encode()).event_id == event.event_id
+    assert (
+        shopee_webhooks.parse_push(json.dumps(json.loads(KAT_PUSH_BODY), indent=2).encode()).event_id == event.event_id
+    )
     # ... and another status of the same order does not.
     other = KAT_PUSH_BODY.replace(b"READY_TO_SHIP", b"SHIPPED")
-    assert shopee.parse_push(other).event_id != event.event_id
+    assert shopee_webhooks.parse_push(other).event_id != event.event_id
     # The push timestamp is not part of the id: a lost push's timestamp is the time it was lost.
     lost_later = KAT_PUSH_BODY.replace(b'"timestamp":1655714431', b'"timestamp":1655800000')
     assert lost_later != KAT_PUSH_BODY
-    assert shopee.parse_push(lost_later).event_id == event.event_id
+    assert shopee_webhooks.parse_push(lost_later).event_id == event.event_id
 
 
 def test_a_live_push_with_msg_id_uses_it_as_the_event_id():
     payload = json.loads(KAT_PUSH_BODY)
     with_id = json.dumps({"msg_id": "a1b2c3d4e5", **payload}).encode()
-    assert shopee.parse_push(with_id).event_id == "a1b2c3d4e5"
-    assert shopee.push_event_id("14701711", 3, payload["data"], "a1b2c3d4e5") == "a1b2c3d4e5"
-    assert shopee.push_event_id("14701711", 3, payload["data"]) == shopee.parse_push(KAT_PUSH_BODY).event_id
+    assert shopee_webhooks.parse_push(with_id).event_id == "a1b2c3d4e5"
+    assert shopee_webhooks.push_event_id("14701711", 3, payload["data"], "a1b2c3d4e5") == "a1b2c3d4e5"
+    assert (
+        shopee_webhooks.push_event_id("14701711", 3, payload["data"])
+        == shopee_webhooks.parse_push(KAT_PUSH_BODY).event_id
+    )
 
 
 @pytest.mark.parametrize(
@@ -286,7 +302,7 @@ def test_a_live_push_with_msg_id_uses_it_as_the_event_id():
 )
 def test_push_codes_map_to_event_kinds(code, kind):
     body = json.dumps({"code": code, "shop_id": 5, "timestamp": 1700000000, "data": {"item_id": 42}}).encode()
-    event = shopee.parse_push(body)
+    event = shopee_webhooks.parse_push(body)
     assert event.kind is kind
     assert event.raw_type == str(code)
     assert event.item_id == "42"
@@ -307,8 +323,8 @@ def test_push_codes_map_to_event_kinds(code, kind):
     ],
 )
 def test_malformed_push_raises_a_value_error_subclass(body):
-    with pytest.raises(shopee.PushParseError) as caught:
-        shopee.parse_push(body)
+    with pytest.raises(shopee_webhooks.PushParseError) as caught:
+        shopee_webhooks.parse_push(body)
     assert isinstance(caught.value, ValueError)
 
 
@@ -332,8 +348,8 @@ PUSH_LIKE = st.fixed_dictionaries(
 @given(body=st.binary(max_size=64) | PUSH_LIKE.map(lambda value: json.dumps(value).encode()))
 def test_any_push_body_parses_or_raises_push_parse_error(body):
     try:
-        event = shopee.parse_push(body)
-    except shopee.PushParseError:
+        event = shopee_webhooks.parse_push(body)
+    except shopee_webhooks.PushParseError:
         return
     assert event.platform == "shopee" and len(event.event_id) == 64
 
@@ -341,9 +357,9 @@ def test_any_push_body_parses_or_raises_push_parse_error(body):
 @settings(max_examples=200, deadline=None)
 @given(body=st.binary(max_size=64), header=st.none() | st.text(max_size=70))
 def test_verify_push_never_raises_and_accepts_only_the_signature(body, header):
-    expected = shopee.sign_push(KAT_PUSH_URL, body, KAT_KEY)
+    expected = shopee_signing.sign_push(KAT_PUSH_URL, body, KAT_KEY)
     genuine = header is not None and header.strip().lower() == expected
-    assert shopee.verify_push(KAT_PUSH_URL, body, header, KAT_KEY) is genuine
+    assert shopee_signing.verify_push(KAT_PUSH_URL, body, header, KAT_KEY) is genuine
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -370,15 +386,15 @@ def test_list_changed_items_pages_through_more_than_100_items(sim, connector):
     statuses = {change.item_id: change.raw_status for change in changes}
     assert statuses[str(unlisted)] == "UNLIST" and statuses[str(deleted)] == "SELLER_DELETE"
     assert all(change.updated_at == datetime.fromtimestamp(now - 60, tz=UTC) for change in changes)
-    assert sim.request_count(shopee.PATH_ITEM_LIST) == 3
+    assert sim.request_count(shopee_transport.PATH_ITEM_LIST) == 3
 
 
 def test_get_listings_for_120_ids_makes_exactly_3_detail_calls(sim, connector):
     ids = [str(sim.add_item(SHOP, name=f"Item {n}", stock=n)) for n in range(120)]
     listings = connector.get_listings(ids)
     assert [listing.item_id for listing in listings] == ids
-    assert sim.request_count(shopee.PATH_ITEM_BASE_INFO) == 3
-    assert sim.request_count(shopee.PATH_MODEL_LIST) == 0
+    assert sim.request_count(shopee_transport.PATH_ITEM_BASE_INFO) == 3
+    assert sim.request_count(shopee_transport.PATH_MODEL_LIST) == 0
     assert [listing.skus[0].total_stock for listing in listings] == list(range(120))
 
 
@@ -435,7 +451,7 @@ def test_get_listings_maps_items_models_prices_stock_and_status(sim, connector):
         0,
     )
     assert small.attributes == {"Variation": "SHIRT-S"}
-    assert sim.request_count(shopee.PATH_MODEL_LIST) == 1
+    assert sim.request_count(shopee_transport.PATH_MODEL_LIST) == 1
 
     assert listings[str(unlisted)].status is ListingStatus.INACTIVE
     assert (listings[str(banned)].status, listings[str(banned)].raw_status) == (ListingStatus.OTHER, "BANNED")
@@ -472,7 +488,7 @@ def test_get_orders_batches_50_order_numbers_per_call(sim, connector):
     mug = sim.add_item(SHOP, stock=200)
     order_sns = [sim.place_order(SHOP, mug) for _ in range(120)]
     assert len(connector.get_orders(order_sns)) == 120
-    assert sim.request_count(shopee.PATH_ORDER_DETAIL) == 3
+    assert sim.request_count(shopee_transport.PATH_ORDER_DETAIL) == 3
 
 
 @pytest.mark.parametrize(
@@ -487,7 +503,7 @@ def test_get_orders_batches_50_order_numbers_per_call(sim, connector):
     ],
 )
 def test_order_status_mapping(raw, kind):
-    assert shopee.ORDER_STATUSES.get(raw, OrderStatus.OTHER).value == kind
+    assert shopee_codes.ORDER_STATUSES.get(raw, OrderStatus.OTHER).value == kind
 
 
 # --- writing stock and prices ---------------------------------------------------------------
@@ -511,7 +527,7 @@ def test_update_stock_of_more_than_50_models_takes_several_calls(sim, connector)
     models = sim.model_ids(item)
     result = connector.update_stock(str(item), {str(m): n for n, m in enumerate(models)})
     assert len(result.results) == 60 and not result.failed
-    assert sim.request_count(shopee.PATH_UPDATE_STOCK) == 2
+    assert sim.request_count(shopee_transport.PATH_UPDATE_STOCK) == 2
     assert [sim.stock_of(item, m) for m in models] == list(range(60))
 
 
@@ -610,8 +626,8 @@ def test_create_listing_with_variants_binds_every_seller_sku(sim, connector):
     assert (by_sku["TEE-Blue-S"].price, by_sku["TEE-Blue-S"].total_stock) == (Decimal("21.00"), 5)
     # Running the same draft again (a retry after a crash) finds the listing instead of adding one.
     assert connector.create_listing(draft("create-tee-1", skus)) == created
-    assert sim.request_count(shopee.PATH_ADD_ITEM) == 1
-    assert sim.request_count(shopee.PATH_INIT_TIER_VARIATION) == 1
+    assert sim.request_count(shopee_transport.PATH_ADD_ITEM) == 1
+    assert sim.request_count(shopee_transport.PATH_INIT_TIER_VARIATION) == 1
 
 
 def test_create_single_sku_listing_has_model_zero(sim, connector):
@@ -621,14 +637,14 @@ def test_create_single_sku_listing_has_model_zero(sim, connector):
     assert created.sku_ids == {"MUG-9": "0"}
     (sku,) = connector.get_listings([created.item_id])[0].skus
     assert (sku.sku_id, sku.seller_sku, sku.price, sku.total_stock) == ("0", "MUG-9", Decimal("8.50"), 12)
-    assert sim.request_count(shopee.PATH_INIT_TIER_VARIATION) == 0
+    assert sim.request_count(shopee_transport.PATH_INIT_TIER_VARIATION) == 0
 
 
 def test_unlist_and_relist_in_batches_of_50(sim, connector):
     items = [str(sim.add_item(SHOP)) for _ in range(60)]
     results = connector.set_active([*items, "999999"], False)
     assert [r.ok for r in results] == [True] * 60 + [False]
-    assert sim.request_count(shopee.PATH_UNLIST_ITEM) == 2
+    assert sim.request_count(shopee_transport.PATH_UNLIST_ITEM) == 2
     assert {listing.status for listing in connector.get_listings(items)} == {ListingStatus.INACTIVE}
     assert all(r.ok for r in connector.set_active(items[:3], True))
     assert [listing.status for listing in connector.get_listings(items[:4])] == [ListingStatus.ACTIVE] * 3 + [
@@ -643,7 +659,7 @@ def test_delete_is_per_item_and_idempotent(sim, connector):
     assert (results[1].ok, results[1].error_code) == (False, "error_item_not_belong_shop")
     assert connector.delete_listings([str(mine)])[0].ok, "deleting what is gone is done"
     assert connector.get_listings([str(mine)])[0].status is ListingStatus.DELETED
-    assert sim.request_count(shopee.PATH_DELETE_ITEM) == 3
+    assert sim.request_count(shopee_transport.PATH_DELETE_ITEM) == 3
 
 
 # --- pushes ---------------------------------------------------------------------------------
@@ -656,9 +672,9 @@ def test_registered_webhook_receives_verifiable_order_pushes(sim, connector, rec
     mug = sim.add_item(SHOP, stock=3)
     order_sn = sim.place_order(SHOP, mug, 0, 2)
     ((body, header),) = receiver.received
-    assert shopee.verify_push(receiver.url, body, header, PARTNER_KEY)
-    assert not shopee.verify_push(receiver.url + "/", body, header, PARTNER_KEY)
-    event = shopee.parse_push(body)
+    assert shopee_signing.verify_push(receiver.url, body, header, PARTNER_KEY)
+    assert not shopee_signing.verify_push(receiver.url + "/", body, header, PARTNER_KEY)
+    event = shopee_webhooks.parse_push(body)
     assert (event.kind, event.order_id, event.shop_id) == (EventKind.ORDER_STATUS, order_sn, str(SHOP))
     (order,) = connector.get_orders([event.order_id])
     assert (order.status, order.lines[0].quantity) == (OrderStatus.PENDING, 2)
@@ -671,12 +687,12 @@ def test_lost_pushes_are_fetched_100_at_a_time_and_confirmed(sim, connector):
     for _ in range(6):  # the platform's retries run out on the simulated clock: the pushes are lost
         sim.clock.advance(3600)
         sim.sender.retrying.pump()
-    live_ids = [shopee.parse_push(push.body).event_id for push in sim.sender.lost]
+    live_ids = [shopee_webhooks.parse_push(push.body).event_id for push in sim.sender.lost]
     events = connector.fetch_missed_events()
     assert [e.order_id for e in events] == order_sns
     assert [e.event_id for e in events] == live_ids, "a lost push has the id the live push would have had"
-    assert sim.request_count(shopee.PATH_LOST_PUSH) == 2
-    assert sim.request_count(shopee.PATH_CONFIRM_LOST_PUSH) == 2
+    assert sim.request_count(shopee_transport.PATH_LOST_PUSH) == 2
+    assert sim.request_count(shopee_transport.PATH_CONFIRM_LOST_PUSH) == 2
     assert sim.sender.lost == []
     assert connector.fetch_missed_events() == []
 
@@ -720,7 +736,7 @@ def test_unknown_and_foreign_items_are_not_found_and_not_retried(sim, connector)
         connector.update_stock("123", {"0": 1})
     with pytest.raises(NotFound) as not_mine:
         connector.update_fields(str(foreign), ListingFields(title="mine now"))
-    codes = (shopee.bare_code(unknown.value.code or ""), shopee.bare_code(not_mine.value.code or ""))
+    codes = (shopee_errors.bare_code(unknown.value.code or ""), shopee_errors.bare_code(not_mine.value.code or ""))
     assert codes == ("error_item_not_found", "error_item_not_belong_shop")
     assert unknown.value.request_id
     assert sim.request_count() == 3  # get_warehouse_detail once, then one call each
@@ -731,7 +747,7 @@ def test_bad_parameter_names_the_field(sim, connector):
         connector.create_listing(
             draft("no-image", (SkuDraft(seller_sku="X", price=Decimal(1), stock=1),)).model_copy(update={"images": ()})
         )
-    assert shopee.bare_code(caught.value.code or "") == "error_param"
+    assert shopee_errors.bare_code(caught.value.code or "") == "error_param"
     assert "image" in caught.value.fields
 
 
@@ -754,7 +770,9 @@ def test_expired_token_is_refreshed_once_and_the_call_succeeds(sim):
         assert connector.get_listings([str(mug)])[0].item_id == str(mug)
         assert connector.get_listings([str(mug)])[0].item_id == str(mug)
     assert len(refreshes) == 1
-    assert sim.request_count(shopee.PATH_ITEM_BASE_INFO) == 3  # refused, retried with the new token, next call
+    assert (
+        sim.request_count(shopee_transport.PATH_ITEM_BASE_INFO) == 3
+    )  # refused, retried with the new token, next call
     app.close()
 
 
@@ -819,7 +837,7 @@ def test_server_errors_are_retried_then_transient(sim, connector):
     sim.faults = FaultPlan(error_rate=1.0, throttle_weight=0, timeout_weight=0)
     with pytest.raises(Transient) as caught:
         connector.get_listings(["1"])
-    assert shopee.bare_code(caught.value.code or "") == "error_server"
+    assert shopee_errors.bare_code(caught.value.code or "") == "error_server"
     assert sim.request_count() == 3
 
 
@@ -893,7 +911,7 @@ def test_errors_and_reprs_never_contain_the_access_token_or_partner_key(sim):
 def test_authorization_flow_from_link_to_token_grant(sim):
     app = ShopeeApp(PARTNER_ID, PARTNER_KEY, sim.url)
     link = app.authorization_url("https://syncstore.example/oauth/shopee?state=abc")
-    assert link.startswith(f"{sim.url}{shopee.PATH_AUTH_PARTNER}?partner_id={PARTNER_ID}&timestamp=")
+    assert link.startswith(f"{sim.url}{shopee_transport.PATH_AUTH_PARTNER}?partner_id={PARTNER_ID}&timestamp=")
     landing = httpx.get(f"{link}&auto=1&shop_id={SHOP}")  # what the seller's click on "Authorize" does
     assert landing.status_code == 302
     location = httpx.URL(landing.headers["location"])
@@ -934,11 +952,11 @@ def test_refresh_returns_a_new_pair_and_the_old_refresh_token_dies(sim):
 
 def test_expire_in_is_parsed_defensively():
     now = datetime(2024, 1, 1, tzinfo=UTC)
-    assert shopee._expiry(14400, now) == now + timedelta(hours=4)
-    assert shopee._expiry("3600", now) == now + timedelta(hours=1)
-    assert shopee._expiry(1_704_081_600, now) == datetime(2024, 1, 1, 4, tzinfo=UTC)
+    assert shopee_values.expiry_at(14400, now) == now + timedelta(hours=4)
+    assert shopee_values.expiry_at("3600", now) == now + timedelta(hours=1)
+    assert shopee_values.expiry_at(1_704_081_600, now) == datetime(2024, 1, 1, 4, tzinfo=UTC)
     for odd in (None, "", "soon", -5, 0):
-        assert shopee._expiry(odd, now) == now + timedelta(hours=4)
+        assert shopee_values.expiry_at(odd, now) == now + timedelta(hours=4)
 
 
 # --- J3: faults -----------------------------------------------------------------------------
@@ -989,7 +1007,7 @@ def test_j3_500_stock_updates_land_exactly_once_under_20_percent_faults(sim):
     repeats = [e for e in entries if not e.effective]
     assert repeats, "some writes landed behind a timeout and were sent again"
     assert all(e.old == e.new == targets[(int(e.item_id), int(e.sku_id))] for e in repeats)
-    throttled = sim.request_count(shopee.PATH_UPDATE_STOCK) - len(entries)
+    throttled = sim.request_count(shopee_transport.PATH_UPDATE_STOCK) - len(entries)
     assert throttled > 0, "throttles and server errors reached the connector too"
 
 
@@ -1018,7 +1036,7 @@ def test_j3_listings_created_under_20_percent_faults_exist_exactly_once(sim):
     assert {str(item.item_id) for item in live} == {c.item_id for c in created.values()}
     for key, listing_draft in drafts.items():
         assert set(created[key].sku_ids) == {sku.seller_sku for sku in listing_draft.skus}
-    assert sim.request_count(shopee.PATH_ADD_ITEM) >= 20
+    assert sim.request_count(shopee_transport.PATH_ADD_ITEM) >= 20
 
 
 # --- regressions without the simulator (httpx.MockTransport plays Shopee) --------------------
@@ -1065,7 +1083,7 @@ SINGLE_LOCATION = refusal("warehouse.error_not_in_whitelist", "Your shop is not 
 
 
 def test_order_sn_list_and_optional_fields_travel_as_one_comma_joined_string():
-    fake = FakeShopee({shopee.PATH_ORDER_DETAIL: [ok({"order_list": []})]})
+    fake = FakeShopee({shopee_transport.PATH_ORDER_DETAIL: [ok({"order_list": []})]})
     fake_connector(fake).get_orders(["A1", "B2", "A1"])
     (request,) = fake.requests
     assert request.url.params.get_list("order_sn_list") == ["A1,B2"]
@@ -1075,8 +1093,8 @@ def test_order_sn_list_and_optional_fields_travel_as_one_comma_joined_string():
 def test_item_id_list_is_comma_joined_and_item_status_a_repeated_key():
     fake = FakeShopee(
         {
-            shopee.PATH_ITEM_BASE_INFO: [ok({"item_list": []})],
-            shopee.PATH_ITEM_LIST: [ok({"item": [], "has_next_page": False})],
+            shopee_transport.PATH_ITEM_BASE_INFO: [ok({"item_list": []})],
+            shopee_transport.PATH_ITEM_LIST: [ok({"item": [], "has_next_page": False})],
         }
     )
     connector = fake_connector(fake)
@@ -1085,7 +1103,7 @@ def test_item_id_list_is_comma_joined_and_item_status_a_repeated_key():
     list(connector.list_changed_items(now - timedelta(hours=1), now))
     base, listing = fake.requests
     assert base.url.params.get_list("item_id_list") == ["11,12"]
-    assert listing.url.params.get_list("item_status") == list(shopee.POLLED_ITEM_STATUSES)
+    assert listing.url.params.get_list("item_status") == list(shopee_codes.POLLED_ITEM_STATUSES)
 
 
 @pytest.mark.parametrize(
@@ -1116,7 +1134,7 @@ def test_item_id_list_is_comma_joined_and_item_status_a_repeated_key():
     ],
 )
 def test_errors_map_by_bare_code_and_message(code, message, kind):
-    error = shopee._error_for(code, message, path="/api/v2/product/update_stock", http_status=200)
+    error = shopee_errors.error_for(code, message, path="/api/v2/product/update_stock", http_status=200)
     assert type(error) is kind
     assert error.code == code, "the platform's own code is kept"
     assert message in str(error)
@@ -1126,9 +1144,9 @@ def test_a_business_refusal_fails_the_item_not_the_shop_and_refreshes_nothing():
     holiday = refusal("error_auth", "Please wait for the holiday mode set then to edit item. Please try later.")
     fake = FakeShopee(
         {
-            shopee.PATH_WAREHOUSE_DETAIL: [SINGLE_LOCATION],
-            shopee.PATH_UPDATE_STOCK: [holiday, ok({"success_list": [{"model_id": 5}], "failure_list": []})],
-            shopee.PATH_UPDATE_PRICE: [refusal("product.error_param", "Price is out of range.")],
+            shopee_transport.PATH_WAREHOUSE_DETAIL: [SINGLE_LOCATION],
+            shopee_transport.PATH_UPDATE_STOCK: [holiday, ok({"success_list": [{"model_id": 5}], "failure_list": []})],
+            shopee_transport.PATH_UPDATE_PRICE: [refusal("product.error_param", "Price is out of range.")],
         }
     )
     refreshes: list[int] = []
@@ -1149,12 +1167,12 @@ def test_a_business_refusal_fails_the_item_not_the_shop_and_refreshes_nothing():
     assert [(r.sku_id, r.ok) for r in price.results] == [("1", False)]
     assert "out of range" in (price.results[0].message or "")
     assert refreshes == []
-    assert len(fake.sent(shopee.PATH_UPDATE_STOCK)) == 2, "a refusal is not retried"
+    assert len(fake.sent(shopee_transport.PATH_UPDATE_STOCK)) == 2, "a refusal is not retried"
 
 
 def test_error_auth_system_error_is_retried_as_transient():
     busy = refusal("error_auth", "System error, please try again later.")
-    fake = FakeShopee({shopee.PATH_ITEM_BASE_INFO: [busy, busy, ok({"item_list": []})]})
+    fake = FakeShopee({shopee_transport.PATH_ITEM_BASE_INFO: [busy, busy, ok({"item_list": []})]})
     assert fake_connector(fake).get_listings(["1"]) == []
     assert len(fake.requests) == 3
 
@@ -1167,24 +1185,30 @@ def test_stock_goes_to_the_default_location_and_zero_to_the_others():
     ]
     fake = FakeShopee(
         {
-            shopee.PATH_WAREHOUSE_DETAIL: [{"error": "", "message": "", "request_id": "r", "response": warehouses}],
-            shopee.PATH_UPDATE_STOCK: [ok({"success_list": [{"model_id": 7}, {"model_id": 8}], "failure_list": []})],
+            shopee_transport.PATH_WAREHOUSE_DETAIL: [
+                {"error": "", "message": "", "request_id": "r", "response": warehouses}
+            ],
+            shopee_transport.PATH_UPDATE_STOCK: [
+                ok({"success_list": [{"model_id": 7}, {"model_id": 8}], "failure_list": []})
+            ],
         }
     )
     connector = fake_connector(fake)
     assert [location.location_id for location in connector.list_locations()] == ["IDZ", "IDX"]
     assert not connector.update_stock("100", {"7": 5, "8": 0}).failed
     connector.update_stock("100", {"7": 6})
-    body = json.loads(fake.sent(shopee.PATH_UPDATE_STOCK)[0].content)
+    body = json.loads(fake.sent(shopee_transport.PATH_UPDATE_STOCK)[0].content)
     assert body["stock_list"] == [
         {"model_id": 7, "seller_stock": [{"location_id": "IDZ", "stock": 5}, {"location_id": "IDX", "stock": 0}]},
         {"model_id": 8, "seller_stock": [{"location_id": "IDZ", "stock": 0}, {"location_id": "IDX", "stock": 0}]},
     ]
-    assert len(fake.sent(shopee.PATH_WAREHOUSE_DETAIL)) == 1, "locations are read once per connector"
+    assert len(fake.sent(shopee_transport.PATH_WAREHOUSE_DETAIL)) == 1, "locations are read once per connector"
 
 
 def test_prices_in_a_region_without_decimals_are_whole_and_decimals_are_refused_before_sending():
-    fake = FakeShopee({shopee.PATH_UPDATE_PRICE: [ok({"success_list": [{"model_id": 0}], "failure_list": []})]})
+    fake = FakeShopee(
+        {shopee_transport.PATH_UPDATE_PRICE: [ok({"success_list": [{"model_id": 0}], "failure_list": []})]}
+    )
     connector = fake_connector(fake, region="ID")
     with pytest.raises(InvalidRequest):
         connector.update_price("100", {"0": Decimal("15000.50")})
@@ -1195,17 +1219,18 @@ def test_prices_in_a_region_without_decimals_are_whole_and_decimals_are_refused_
 
 
 def test_region_rules_are_pure_functions():
-    assert [shopee.price_decimals(r) for r in ("SG", "my", "BR", "MX", "PL", "ES", "AR")] == [2] * 7
-    assert [shopee.price_decimals(r) for r in ("ID", "VN", "TH", "TW", "PH", "CL", "CO")] == [0] * 7
-    assert shopee.price_decimals("") == 2
+    assert [shopee_rules.price_decimals(r) for r in ("SG", "my", "BR", "MX", "PL", "ES", "AR")] == [2] * 7
+    assert [shopee_rules.price_decimals(r) for r in ("ID", "VN", "TH", "TW", "PH", "CL", "CO")] == [0] * 7
+    assert shopee_rules.price_decimals("") == 2
     ratios = {
-        r: shopee.variation_price_ratio(r) for r in ("ID", "MY", "SG", "VN", "TW", "TH", "PH", "MX", "BR", "CL", "CO")
+        r: shopee_rules.variation_price_ratio(r)
+        for r in ("ID", "MY", "SG", "VN", "TW", "TH", "PH", "MX", "BR", "CL", "CO")
     }
     assert ratios == {
         "ID": 7, "MY": 7, "SG": 5, "VN": 5, "TW": 5, "TH": 5, "PH": 5, "MX": 5, "BR": 4, "CL": 9, "CO": 9,
     }  # fmt: skip
     assert isinstance(ratios["ID"], Decimal)
-    assert shopee.variation_price_ratio("PL") is None
+    assert shopee_rules.variation_price_ratio("PL") is None
 
 
 def test_variation_prices_beyond_the_region_ratio_are_refused_before_sending():
@@ -1238,7 +1263,7 @@ def test_extended_description_is_read_from_its_text_fields():
         },
         "update_time": 1700000000,
     }
-    fake = FakeShopee({shopee.PATH_ITEM_BASE_INFO: [ok({"item_list": [item]})]})
+    fake = FakeShopee({shopee_transport.PATH_ITEM_BASE_INFO: [ok({"item_list": [item]})]})
     (listing,) = fake_connector(fake).get_listings(["9"])
     assert listing.description == "First part\nSecond part"
 
@@ -1246,7 +1271,7 @@ def test_extended_description_is_read_from_its_text_fields():
 def test_partial_cancellation_keeps_the_purchased_quantity_and_reports_the_cancelled_units():
     line = {"item_id": 1, "model_id": 2, "model_quantity_purchased": 5, "active_qty": 3, "cancelled_qty": 2}
     order = {"order_sn": "X1", "order_status": "READY_TO_SHIP", "update_time": 1700000000, "item_list": [line]}
-    fake = FakeShopee({shopee.PATH_ORDER_DETAIL: [ok({"order_list": [order]})]})
+    fake = FakeShopee({shopee_transport.PATH_ORDER_DETAIL: [ok({"order_list": [order]})]})
     ((only,),) = [o.lines for o in fake_connector(fake).get_orders(["X1"])]
     assert (only.quantity, only.cancelled_quantity) == (5, 2)
 
@@ -1270,8 +1295,10 @@ def test_unknown_order_never_stops_the_batch():
 def test_changed_orders_are_listed_in_windows_of_at_most_15_days_by_update_time():
     fake = FakeShopee(
         {
-            shopee.PATH_ORDER_LIST: [ok({"more": False, "next_cursor": "", "order_list": [{"order_sn": "A"}]})],
-            shopee.PATH_ORDER_DETAIL: [
+            shopee_transport.PATH_ORDER_LIST: [
+                ok({"more": False, "next_cursor": "", "order_list": [{"order_sn": "A"}]})
+            ],
+            shopee_transport.PATH_ORDER_DETAIL: [
                 ok({"order_list": [{"order_sn": "A", "order_status": "UNPAID", "update_time": 5}]})
             ],
         }
@@ -1281,19 +1308,20 @@ def test_changed_orders_are_listed_in_windows_of_at_most_15_days_by_update_time(
     orders = list(fake_connector(fake).list_changed_orders(since, until))
     assert [o.order_id for o in orders] == ["A"], "an order seen in several windows is read once"
     windows = [
-        (int(r.url.params["time_from"]), int(r.url.params["time_to"])) for r in fake.sent(shopee.PATH_ORDER_LIST)
+        (int(r.url.params["time_from"]), int(r.url.params["time_to"]))
+        for r in fake.sent(shopee_transport.PATH_ORDER_LIST)
     ]
     assert len(windows) == 3
     assert windows[0][0] == int(since.timestamp()) and windows[-1][1] == int(until.timestamp())
     assert all(end - start <= 15 * 86400 for start, end in windows)
     assert all(later[0] == earlier[1] + 1 for earlier, later in pairwise(windows))
-    assert {r.url.params["time_range_field"] for r in fake.sent(shopee.PATH_ORDER_LIST)} == {"update_time"}
-    assert {r.url.params["page_size"] for r in fake.sent(shopee.PATH_ORDER_LIST)} == {"100"}
+    assert {r.url.params["time_range_field"] for r in fake.sent(shopee_transport.PATH_ORDER_LIST)} == {"update_time"}
+    assert {r.url.params["page_size"] for r in fake.sent(shopee_transport.PATH_ORDER_LIST)} == {"100"}
 
 
 def test_push_codes_are_registered_one_by_one_and_a_refusal_does_not_stop_the_others():
     refused = refusal("error_param", "push code 22 is not supported")
-    fake = FakeShopee({shopee.PATH_PUSH_CONFIG: [ok(), ok(), ok(), ok(), ok(), refused]})
+    fake = FakeShopee({shopee_transport.PATH_PUSH_CONFIG: [ok(), ok(), ok(), ok(), ok(), refused]})
     subscriptions = fake_connector(fake).register_webhook("https://syncstore.example/hooks/shopee")
     assert [(s.topic, s.ok) for s in subscriptions] == [
         ("1", True), ("2", True), ("3", True), ("8", True), ("12", True), ("22", False),
@@ -1304,5 +1332,5 @@ def test_push_codes_are_registered_one_by_one_and_a_refusal_does_not_stop_the_ot
 
 def test_promotion_stock_push_code_8_re_reads_the_item_and_never_moves_the_ledger():
     body = json.dumps({"code": 8, "shop_id": SHOP, "timestamp": 1700000000, "data": {"item_id": 42}}).encode()
-    event = shopee.parse_push(body)
+    event = shopee_webhooks.parse_push(body)
     assert (event.kind, event.item_id, event.order_id) == (EventKind.STOCK_CHANGE, "42", None)

@@ -24,7 +24,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-import connectors.tiktokshop as tts
 from connectors.base import (
     AuthExpired,
     AuthRevoked,
@@ -46,16 +45,17 @@ from connectors.base import (
 )
 from connectors.retry import RetryPolicy
 from connectors.simulator.common import FaultPlan, ServerThread, free_port
-from connectors.simulator.tiktokshop import TikTokShopSimulator
-from connectors.tiktokshop import (
-    TikTokShopApp,
-    TikTokShopConnector,
-    WebhookPayloadError,
-    parse_webhook,
-    sign,
-    sign_webhook,
-    verify_webhook,
-)
+from connectors.tiktokshop import codes as tiktokshop_codes
+from connectors.tiktokshop import errors as tiktokshop_errors
+from connectors.tiktokshop import mapping as tiktokshop_mapping
+from connectors.tiktokshop import rules as tiktokshop_rules
+from connectors.tiktokshop import transport as tiktokshop_transport
+from connectors.tiktokshop import webhooks as tiktokshop_webhooks
+from connectors.tiktokshop.app import TikTokShopApp
+from connectors.tiktokshop.connector import TikTokShopConnector
+from connectors.tiktokshop.signing import sign
+from connectors.tiktokshop.simulator.server import TikTokShopSimulator
+from connectors.tiktokshop.webhooks import WebhookPayloadError, parse_webhook, sign_webhook, verify_webhook
 
 APP_KEY = "test-app-key"
 APP_SECRET = "test-app-secret-9f8e7d6c5b4a"
@@ -223,13 +223,14 @@ def test_webhook_missing_or_garbage_signature_fails(header: str | None) -> None:
 
 def test_no_equality_comparison_on_signatures() -> None:
     """W4: signatures are compared with hmac.compare_digest only, never with == or !=."""
-    source = Path(tts.__file__).read_text(encoding="utf-8")
+    package = Path(tiktokshop_webhooks.__file__).parent
+    source = "\n".join(path.read_text(encoding="utf-8") for path in sorted(package.rglob("*.py")))
     suspicious = re.compile(
         r"(sign|signature|digest|authorization|expected|presented)\w*\s*[!=]=|[!=]=\s*\w*(sign|digest)"
     )
     offending = [line for line in source.splitlines() if suspicious.search(line) and not line.lstrip().startswith("#")]
     assert offending == []
-    assert "hmac.compare_digest(" in source
+    assert "hmac.compare_digest(" in (package / "webhooks.py").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -315,7 +316,7 @@ def test_parse_webhook_rejects_bad_payloads(body: bytes) -> None:
         (12019024, 200, "Invalid stock", ItemRefused),
         (12019028, 200, "Multiple warehouses detected, please include warehouse ids", ItemRefused),
         (12019045, 200, "The price is locked by a promotion", ItemRefused),
-        (12052180, 200, "Search cannot page further", tts.SearchCapReached),
+        (12052180, 200, "Search cannot page further", tiktokshop_errors.SearchCapReached),
         (98001004, 400, "Invalid parameter 'page_size'", InvalidRequest),
         (11050001, 400, "Invalid parameter 'page_size'", InvalidRequest),
         (12052901, 200, "The product in its current status is not available", ItemRefused),
@@ -325,7 +326,7 @@ def test_parse_webhook_rejects_bad_payloads(body: bytes) -> None:
 def test_error_codes_map_to_typed_errors(
     code: int | None, status: int, message: str, expected: type[Exception]
 ) -> None:
-    error = tts.error_for(code, message, http_status=status, request_id="r-1")
+    error = tiktokshop_errors.error_for(code, message, http_status=status, request_id="r-1")
     assert type(error) is expected
     assert error.request_id == "r-1"
     if type(error) is InvalidRequest and "'" in message:
@@ -335,11 +336,11 @@ def test_error_codes_map_to_typed_errors(
 def test_retry_after_header_is_honoured() -> None:
     body = b'{"code":36009002,"message":"Too many requests","request_id":"r"}'
     with pytest.raises(RateLimited) as caught:
-        tts.parse_response(429, {"retry-after": "7"}, body)
+        tiktokshop_errors.parse_response(429, {"retry-after": "7"}, body)
     assert caught.value.retry_after == 7.0
     for unusable in ("Wed, 21 Oct 2015 07:28:00 GMT", "nan", "inf"):
         with pytest.raises(RateLimited) as caught:
-            tts.parse_response(429, {"retry-after": unusable}, body)
+            tiktokshop_errors.parse_response(429, {"retry-after": unusable}, body)
         assert caught.value.retry_after is None  # our own backoff applies
 
 
@@ -364,7 +365,7 @@ def test_list_changed_items_pages_through_a_window(
     assert sorted(change.item_id for change in changes) == sorted(inside)
     assert [c.updated_at for c in changes] == sorted(c.updated_at for c in changes)
     assert all(since <= c.updated_at <= until and c.raw_status == "ACTIVATE" for c in changes)
-    assert sim.requests(tts.PATH_SEARCH) == 3  # 100 + 100 + 50
+    assert sim.requests(tiktokshop_transport.PATH_SEARCH) == 3  # 100 + 100 + 50
 
 
 def test_list_changed_items_splits_windows_past_10000_results(
@@ -451,7 +452,7 @@ def test_get_orders_in_batches_of_50_with_status_mapping(
     sim.reset_counts()
 
     orders = {order.order_id: order for order in conn.get_orders([first, *others, "999999"])}
-    assert sim.requests(tts.PATH_ORDERS) == 2
+    assert sim.requests(tiktokshop_transport.PATH_ORDERS) == 2
     assert len(orders) == 60
     order = orders[first]
     assert (order.status, order.raw_status, order.platform, order.shop_id) == (
@@ -493,7 +494,7 @@ def test_stock_out_of_range_is_refused_before_sending(
         with pytest.raises(InvalidRequest) as caught:
             conn.update_stock(product_id, {sku_id: bad})
         assert f"stock[{sku_id}]" in caught.value.fields
-    assert sim.requests(tts.inventory_path(product_id)) == 0
+    assert sim.requests(tiktokshop_transport.inventory_path(product_id)) == 0
     assert conn.update_stock(product_id, {sku_id: 99_998}).failed == ()
 
 
@@ -549,7 +550,7 @@ def test_update_fields_uses_partial_edit(sim: TikTokShopSimulator, shop: Shop, c
     assert listing.updated_at > datetime.fromtimestamp(1_600_000_000, UTC)
     sim.reset_counts()
     conn.update_fields(product_id, ListingFields())  # nothing to change: no call
-    assert sim.requests(tts.partial_edit_path(product_id)) == 0
+    assert sim.requests(tiktokshop_transport.partial_edit_path(product_id)) == 0
 
 
 def _draft(key: str) -> ListingDraft:
@@ -589,13 +590,13 @@ def test_set_active_in_batches_of_20(sim: TikTokShopSimulator, shop: Shop, conn:
     ids = [sim.add_product(SHOP_ID) for _ in range(44)] + ["5555555"]
     sim.reset_counts()
     results = conn.set_active(ids, False)
-    assert sim.requests(tts.PATH_DEACTIVATE) == 3
+    assert sim.requests(tiktokshop_transport.PATH_DEACTIVATE) == 3
     assert [r.sku_id for r in results] == ids
     assert [r.ok for r in results] == [True] * 44 + [False]
     assert results[-1].error_code == "12052032"
     assert {sim.product(i).status for i in ids[:44]} == {"SELLER_DEACTIVATED"}
     assert all(r.ok for r in conn.set_active(ids[:44], True))
-    assert sim.requests(tts.PATH_ACTIVATE) == 3
+    assert sim.requests(tiktokshop_transport.PATH_ACTIVATE) == 3
     assert {listing.status for listing in conn.get_listings(ids[:3])} == {ListingStatus.ACTIVE}
 
 
@@ -603,7 +604,7 @@ def test_delete_listings_in_batches_of_20(sim: TikTokShopSimulator, shop: Shop, 
     ids = [sim.add_product(SHOP_ID) for _ in range(25)]
     sim.reset_counts()
     assert all(result.ok for result in conn.delete_listings(ids))
-    assert sim.requests(tts.PATH_PRODUCTS) == 2
+    assert sim.requests(tiktokshop_transport.PATH_PRODUCTS) == 2
     assert {listing.status for listing in conn.get_listings(ids)} == {ListingStatus.DELETED}
     with pytest.raises(NotFound):  # a deleted product takes no more writes
         conn.update_stock(ids[0], {sim.sku_ids(ids[0])[0]: 1})
@@ -613,8 +614,10 @@ def test_register_webhook_then_an_order_push_verifies_and_parses(
     sim: TikTokShopSimulator, shop: Shop, conn: TikTokShopConnector, receiver: Receiver
 ) -> None:
     subscriptions = conn.register_webhook(receiver.url)
-    assert [(sub.topic, sub.ok) for sub in subscriptions] == [(name, True) for name in tts.WEBHOOK_EVENT_TYPES]
-    assert sim.state.webhooks[SHOP_ID] == {name: receiver.url for name in tts.WEBHOOK_EVENT_TYPES}
+    assert [(sub.topic, sub.ok) for sub in subscriptions] == [
+        (name, True) for name in tiktokshop_codes.WEBHOOK_EVENT_TYPES
+    ]
+    assert sim.state.webhooks[SHOP_ID] == {name: receiver.url for name in tiktokshop_codes.WEBHOOK_EVENT_TYPES}
     product_id = sim.add_product(SHOP_ID, skus=[{"seller_sku": "TEE", "stock": 5}])
     (sku_id,) = sim.sku_ids(product_id)
     order_id = sim.place_order(SHOP_ID, product_id, sku_id, 1)
@@ -661,7 +664,7 @@ def test_timestamp_window(sim: TikTokShopSimulator, shop: Shop, skew: int, accep
         with pytest.raises(InvalidRequest) as caught:
             skewed.get_listings([product_id])
     assert caught.value.code == "36009004" and "timestamp" in str(caught.value)
-    assert sim.requests(tts.product_path(product_id)) == 1
+    assert sim.requests(tiktokshop_transport.product_path(product_id)) == 1
 
 
 def test_missing_shop_cipher(sim: TikTokShopSimulator, shop: Shop) -> None:
@@ -674,7 +677,7 @@ def test_not_found_is_not_retried(sim: TikTokShopSimulator, shop: Shop, conn: Ti
     with pytest.raises(NotFound) as caught:
         conn.update_stock("7777777", {"1": 1})
     assert caught.value.code == "12052032" and caught.value.request_id
-    assert sim.requests(tts.inventory_path("7777777")) == 1
+    assert sim.requests(tiktokshop_transport.inventory_path("7777777")) == 1
     other_shop = "7494000000000000099"
     sim.add_shop(other_shop, "Someone else")
     foreign = sim.add_product(other_shop)
@@ -690,7 +693,7 @@ def test_a_refused_price_fails_the_item_and_is_not_retried(sim: TikTokShopSimula
         result = wrong_currency.update_price(product_id, {sku_id: Decimal("3.00")})
     assert [(r.sku_id, r.ok) for r in result.results] == [(sku_id, False)]
     assert result.results[0].error_code and result.results[0].message  # the platform's own code and words
-    assert sim.requests(tts.prices_path(product_id)) == 1
+    assert sim.requests(tiktokshop_transport.prices_path(product_id)) == 1
 
 
 def test_expired_token_refreshes_once_then_succeeds(sim: TikTokShopSimulator, shop: Shop) -> None:
@@ -772,7 +775,7 @@ def test_server_errors_are_retried_then_reported(
     with pytest.raises(Transient) as caught:
         conn.get_orders(["1"])
     assert caught.value.code == "36009003"
-    assert sim.requests(tts.PATH_ORDERS) == 3
+    assert sim.requests(tiktokshop_transport.PATH_ORDERS) == 3
     sim.faults = FaultPlan()
     assert conn.get_orders(["1"]) == []
 
@@ -1000,7 +1003,7 @@ def test_item_refused_fails_that_products_skus_with_the_platform_words_and_no_re
             return refusal(12019045, "The price of this SKU is locked by an ongoing promotion")
         if path.endswith("/inventory/update"):
             return refusal(12019028, "Multiple warehouses detected, please include warehouse ids")
-        if path == tts.PATH_WAREHOUSES:
+        if path == tiktokshop_transport.PATH_WAREHOUSES:
             return warehouses()
         return ok(detail("101", [{"id": "201", "price": {"currency": "GBP", "sale_price": "2"}}]))
 
@@ -1059,14 +1062,16 @@ def test_invalid_method_is_a_programming_error_not_quota() -> None:
     ],
 )
 def test_the_price_read_is_tax_exclusive(price: dict[str, str], expected: Decimal) -> None:
-    assert tts.sku_from_wire({"id": "1", "price": price}).price == expected
+    assert tiktokshop_mapping.sku_from_wire({"id": "1", "price": price}).price == expected
 
 
 def test_audit_states_are_in_review_and_review_failed_with_the_reason() -> None:
-    pending = tts.listing_from_detail(SHOP_ID, detail("1", [], status="PENDING"))
+    pending = tiktokshop_mapping.listing_from_detail(SHOP_ID, detail("1", [], status="PENDING"))
     assert (pending.status, pending.review_message) == (ListingStatus.IN_REVIEW, "")
     reasons = [{"position": "title", "reasons": ["Prohibited word"], "suggestions": ["Remove it"]}]
-    failed = tts.listing_from_detail(SHOP_ID, detail("1", [], status="FAILED", audit_failed_reasons=reasons))
+    failed = tiktokshop_mapping.listing_from_detail(
+        SHOP_ID, detail("1", [], status="FAILED", audit_failed_reasons=reasons)
+    )
     assert failed.status is ListingStatus.REVIEW_FAILED
     assert failed.review_message == "title: Prohibited word (suggestion: Remove it)"
 
@@ -1165,20 +1170,25 @@ def test_one_refused_webhook_type_does_not_stop_the_others() -> None:
 
     conn, platform = scripted(answer)
     subscriptions = conn.register_webhook("https://hooks.example/tts")
-    assert [body["event_type"] for _, _, _, body in platform.seen] == list(tts.WEBHOOK_EVENT_TYPES)
+    assert [body["event_type"] for _, _, _, body in platform.seen] == list(tiktokshop_codes.WEBHOOK_EVENT_TYPES)
     assert len(subscriptions) == 8
     refused = [sub for sub in subscriptions if not sub.ok]
     assert [sub.topic for sub in refused] == ["INVENTORY_CHANGED"] and "event_type" in refused[0].message
-    assert {sub.topic for sub in subscriptions if sub.ok} == set(tts.WEBHOOK_EVENT_TYPES) - {"INVENTORY_CHANGED"}
+    assert {sub.topic for sub in subscriptions if sub.ok} == set(tiktokshop_codes.WEBHOOK_EVENT_TYPES) - {
+        "INVENTORY_CHANGED"
+    }
 
 
 def test_stock_goes_to_the_default_sales_warehouse_and_zero_to_the_skus_others() -> None:
     def one_warehouse(method: str, path: str, query: dict[str, str], body: Any) -> Answer:
-        return warehouses("w1", default="w1") if path == tts.PATH_WAREHOUSES else ok({})
+        return warehouses("w1", default="w1") if path == tiktokshop_transport.PATH_WAREHOUSES else ok({})
 
     conn, platform = scripted(one_warehouse)
     assert conn.update_stock("101", {"201": 4}).failed == ()
-    assert platform.paths() == [tts.PATH_WAREHOUSES, tts.inventory_path("101")]  # no detail read needed
+    assert platform.paths() == [
+        tiktokshop_transport.PATH_WAREHOUSES,
+        tiktokshop_transport.inventory_path("101"),
+    ]  # no detail read needed
     assert platform.seen[-1][3] == {"skus": [{"id": "201", "inventory": [{"warehouse_id": "w1", "quantity": 4}]}]}
 
     skus = [
@@ -1187,7 +1197,7 @@ def test_stock_goes_to_the_default_sales_warehouse_and_zero_to_the_skus_others()
     ]
 
     def two_warehouses(method: str, path: str, query: dict[str, str], body: Any) -> Answer:
-        if path == tts.PATH_WAREHOUSES:
+        if path == tiktokshop_transport.PATH_WAREHOUSES:
             return warehouses("w2", "w1", default="w1")
         return ok(detail("101", skus)) if method == "GET" else ok({})
 
@@ -1199,7 +1209,10 @@ def test_stock_goes_to_the_default_sales_warehouse_and_zero_to_the_skus_others()
             {"id": "202", "inventory": [{"warehouse_id": "w2", "quantity": 3}]},
         ]
     }
-    assert conn.list_locations()[0].location_id == "w1" and platform.paths().count(tts.PATH_WAREHOUSES) == 1
+    assert (
+        conn.list_locations()[0].location_id == "w1"
+        and platform.paths().count(tiktokshop_transport.PATH_WAREHOUSES) == 1
+    )
 
 
 def test_shop_profile_matches_this_shop_and_reads_cross_border() -> None:
@@ -1217,7 +1230,7 @@ def test_shop_profile_matches_this_shop_and_reads_cross_border() -> None:
     ("region", "bounds"), [("US", (1, 255)), ("GB", (1, 255)), ("uk", (1, 255)), ("MY", (25, 255)), ("", (25, 255))]
 )
 def test_title_length_bounds(region: str, bounds: tuple[int, int]) -> None:
-    assert tts.title_length_bounds(region) == bounds
+    assert tiktokshop_rules.title_length_bounds(region) == bounds
 
 
 def test_webhooks_of_any_age_parse() -> None:

@@ -34,7 +34,8 @@ from connectors.base import (
     StockLocation,
 )
 from connectors.retry import RetryPolicy
-from connectors.shopee import ShopeeApp, ShopeeConnector
+from connectors.shopee.app import ShopeeApp
+from connectors.shopee.connector import ShopeeConnector
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shopee"
 HOST = "https://partner.shopeemobile.com"

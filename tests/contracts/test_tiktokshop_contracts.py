@@ -35,7 +35,8 @@ from connectors.base import (
     SkuDraft,
 )
 from connectors.retry import RetryPolicy
-from connectors.tiktokshop import TikTokShopApp, TikTokShopConnector
+from connectors.tiktokshop.app import TikTokShopApp
+from connectors.tiktokshop.connector import TikTokShopConnector
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tiktokshop"
 API = "https://open-api.tiktokglobalshop.com"

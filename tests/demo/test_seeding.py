@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from connectors.simulator.shopee import ShopeeSimulator
-from connectors.simulator.tiktokshop import TikTokShopSimulator
+from connectors.shopee.simulator.server import ShopeeSimulator
+from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 from demo import seeding
 from syncstore.data import sample_catalog_path
 

@@ -17,8 +17,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from connectors.simulator.shopee import MSG_HOLIDAY, MSG_PRICE_LOCK, MSG_RESERVED
-from connectors.simulator.tiktokshop import TOKEN_REFRESH_PATH
+from connectors.shopee.simulator.codes import MSG_HOLIDAY, MSG_PRICE_LOCK, MSG_RESERVED
+from connectors.tiktokshop.simulator.codes import TOKEN_REFRESH_PATH
 from syncstore import catalog, inventory, snapshot, sync
 from syncstore.db.engine import transaction
 from syncstore.db.models import MasterProduct, PlatformConnection, SyncLog

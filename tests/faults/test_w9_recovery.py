@@ -22,9 +22,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.simulator.common import ServerThread, SimClock, free_port
-from connectors.simulator.shopee import ShopeeSimulator
-from connectors.simulator.tiktokshop import TikTokShopSimulator
+from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 from syncstore import connections, dispatch, inventory, recovery, sync
 from syncstore.db.engine import transaction
 from syncstore.db.models import InventoryHistory, PlatformConnection

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from assets.resources import DatabaseResource
-from connectors.shopee import parse_push
+from connectors.shopee.webhooks import parse_push
 from pipelines import sensors
 from pipelines.jobs import push_changes
 from syncstore import connections, crypto, events, outbox, workers

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from connectors.simulator.shopee import ShopeeSimulator
-from connectors.simulator.tiktokshop import TikTokShopSimulator
+from connectors.shopee.simulator.server import ShopeeSimulator
+from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 from syncstore import connections, oauth
 from syncstore.auth import Actor, Role
 from syncstore.db.engine import create_engine, transaction

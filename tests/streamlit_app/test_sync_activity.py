@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from connectors.retry import RetryPolicy
+from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.simulator.common import FaultPlan
-from connectors.simulator.shopee import ShopeeSimulator
-from connectors.simulator.tiktokshop import TikTokShopSimulator
+from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 from syncstore import catalog, connections, marketplaces, snapshot, sync
 from syncstore.auth import Actor, Role
 from syncstore.db.engine import transaction

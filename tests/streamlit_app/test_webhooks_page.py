@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.shopee import parse_push
-from connectors.tiktokshop import parse_webhook
+from connectors.shopee.webhooks import parse_push
+from connectors.tiktokshop.webhooks import parse_webhook
 from syncstore import events
 from syncstore.db.engine import transaction
 from syncstore.webhooks import EventRecord, StoreOutcome, record_for, store_batch

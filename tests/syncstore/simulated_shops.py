@@ -19,9 +19,9 @@ import sqlalchemy as sa
 
 from connectors.base import Connector
 from connectors.retry import DEFAULT_POLICY, RetryPolicy
+from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.simulator.common import FaultPlan
-from connectors.simulator.shopee import ShopeeSimulator
-from connectors.simulator.tiktokshop import TikTokShopSimulator
+from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 from syncstore import catalog, connections, crypto, marketplaces, sync
 from syncstore.auth import Actor, Role
 from syncstore.db.engine import transaction

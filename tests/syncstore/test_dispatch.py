@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.base import Connector, ConnectorError, MarketplaceEvent, WriteResult
-from connectors.shopee import parse_push
-from connectors.tiktokshop import parse_webhook
+from connectors.shopee.webhooks import parse_push
+from connectors.tiktokshop.webhooks import parse_webhook
 from syncstore import catalog, conflicts, dispatch, events, inventory, recovery, snapshot, sync
 from syncstore.db.engine import transaction
 from syncstore.db.models import InventoryHistory, MasterProduct, OutboxEvent, PlatformConnection, PlatformEvent

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.base import AuthRevoked
-from connectors.simulator.shopee import ShopeeSimulator
-from connectors.simulator.tiktokshop import TikTokShopSimulator
+from connectors.shopee.simulator.server import ShopeeSimulator
+from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 from syncstore import connections, crypto, marketplaces
 from syncstore.auth import Actor
 from syncstore.db.engine import transaction

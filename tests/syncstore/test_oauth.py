@@ -12,9 +12,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from connectors.simulator.shopee import ShopeeSimulator
-from connectors.simulator.tiktokshop import TikTokShopSimulator
-from connectors.tiktokshop import WEBHOOK_EVENT_TYPES
+from connectors import registry
+from connectors.shopee.simulator.server import ShopeeSimulator
+from connectors.tiktokshop.codes import WEBHOOK_EVENT_TYPES
+from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 from syncstore import auth, crypto, oauth
 from syncstore.auth import Actor, Role
 from syncstore.db.engine import transaction
@@ -197,7 +198,7 @@ def test_a_callback_from_another_browser_is_refused_before_the_code_is_spent(eng
 def test_only_an_admin_may_start_an_authorization(engine: sa.Engine, role: str) -> None:
     actor = make_user(engine, f"{role}@example.com", role)
     settings = Settings(shopee_partner_id=PARTNER_ID, shopee_partner_key=PARTNER_KEY, encryption_keys=KEY_SPEC)
-    for platform in oauth.PLATFORMS:
+    for platform in registry.names():
         with pytest.raises(PermissionDenied):
             oauth.start_authorization(actor, platform, settings=settings, keyring=KEYRING)
     with pytest.raises(PermissionDenied, match="sign in"):

@@ -35,7 +35,6 @@ from syncstore.errors import InvalidInput
 from syncstore.ratelimit import (
     ACQUIRE_LUA,
     DAY_ENDPOINT,
-    DAY_START_UTC_OFFSET,
     DEFAULT_PAUSE_S,
     WINDOW_ENDPOINT,
     DailyQuotaExhausted,
@@ -49,6 +48,7 @@ from syncstore.ratelimit import (
     RateLimitWaitTooLong,
     RedisRateLimiter,
     ShopGate,
+    day_start_utc_offset,
     limits_for,
     make_rate_limiter,
     pause_seconds,
@@ -57,7 +57,7 @@ from syncstore.ratelimit import (
 from syncstore.settings import Settings
 
 US = 1_000_000
-SHOPEE_OFFSET = DAY_START_UTC_OFFSET["shopee"]
+SHOPEE_OFFSET = day_start_utc_offset("shopee")
 
 # R2: a 1 s "minute" with L = 20 and a burst of 3; four processes hammer for 4 s.
 R2_LIMITS = Limits(per_minute=20, per_day=1_000_000, burst=3, window_s=1.0, day_utc_offset=SHOPEE_OFFSET)

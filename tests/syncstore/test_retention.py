@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from connectors.tiktokshop import parse_webhook
+from connectors.tiktokshop.webhooks import parse_webhook
 from syncstore import events, retention
 from syncstore.db.engine import transaction
 from syncstore.db.models import SyncLog

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from connectors.shopee import parse_push
-from connectors.tiktokshop import parse_webhook
+from connectors.shopee.webhooks import parse_push
+from connectors.tiktokshop.webhooks import parse_webhook
 from syncstore import events, webhook_log
 from syncstore.db.engine import transaction
 from syncstore.db.models import WebhookLog

@@ -21,8 +21,8 @@ import httpx
 import sqlalchemy as sa
 from starlette.applications import Starlette
 
-from connectors.shopee import sign_push
-from connectors.tiktokshop import sign_webhook
+from connectors.shopee.signing import sign_push
+from connectors.tiktokshop.webhooks import sign_webhook
 from syncstore.settings import Settings
 
 PUBLIC_URL = "https://receiver.example"

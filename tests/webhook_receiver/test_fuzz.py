@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from connectors.shopee import sign_push
-from connectors.tiktokshop import sign_webhook
+from connectors.shopee.signing import sign_push
+from connectors.tiktokshop.webhooks import sign_webhook
 from tests.webhook_receiver.helpers import (
     APP_KEY,
     APP_SECRET,

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from connectors.shopee import sign_push
+from connectors.shopee.signing import sign_push
 from tests.webhook_receiver.helpers import APP_KEY, APP_SECRET, PARTNER_KEY, compact
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -274,3 +274,12 @@ def test_a_start_with_a_bad_state_sets_no_cookie_and_goes_back_to_the_app(engine
     response = get(app, f"{PUBLIC_URL}/oauth/shopee/start?state=v1:nope:AAAA")
     assert redirected_to(response) == (CONNECTIONS_PAGE, {"error": "invalid_state"})
     assert "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize("path", ["/oauth/nowhere/start?state=s", "/oauth/nowhere/callback?state=s&code=c"])
+def test_a_platform_no_spec_is_registered_for_has_no_oauth_routes(engine: sa.Engine, path: str) -> None:
+    """One route pair serves every registered platform; any other name is not found (as before: no route)."""
+    settings = Settings(public_url=PUBLIC_URL, app_url=APP_URL, encryption_keys=KEY_SPEC)
+    response = get(receiver(engine, settings), f"{PUBLIC_URL}{path}")
+    assert response.status_code == 404
+    assert "location" not in response.headers and "set-cookie" not in response.headers

@@ -149,7 +149,7 @@ def test_bad_requests_are_refused_with_4xx_and_counted(
     ids=["empty", "text", "non-utf8", "array", "string-code", "no-ordersn"],
 )
 def test_signed_but_malformed_bodies_get_400(engine: sa.Engine, db_url: str, body: bytes) -> None:
-    from connectors.shopee import sign_push
+    from connectors.shopee.signing import sign_push
     from tests.webhook_receiver.helpers import PARTNER_KEY, SHOPEE_URL
 
     with serve(app_for(engine, db_url)) as client:

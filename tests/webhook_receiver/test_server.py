@@ -16,7 +16,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from connectors.shopee import sign_push
+from connectors.shopee.signing import sign_push
 from tests.webhook_receiver.helpers import APP_KEY, APP_SECRET, METRICS_TOKEN, PARTNER_KEY, compact, count, tiktok
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,8 +21,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from connectors.shopee.simulator.codes import UTC8
+from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.simulator.common import ServerThread, SimClock, free_port
-from connectors.simulator.shopee import UTC8, ShopeeSimulator
 
 PARTNER_ID = 2001887
 PARTNER_KEY = "oracle-test-partner-key"

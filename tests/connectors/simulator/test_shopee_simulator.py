@@ -23,8 +23,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.simulator.common import FaultPlan, ServerThread, SimClock, free_port
-from connectors.simulator.shopee import ShopeeSimulator
 
 PARTNER_ID = 2001887
 PARTNER_KEY = "simulator-test-partner-key"
@@ -593,7 +593,8 @@ def test_state_survives_save_and_load(sim, tokens, tmp_path, clock):
 def test_run_serves_until_interrupted_and_saves_its_state(tmp_path):
     port, state_file = free_port(), tmp_path / "state.json"
     code = (
-        f"from pathlib import Path; from connectors.simulator.shopee import run; run({port}, Path({str(state_file)!r}))"
+        "from pathlib import Path; from connectors.shopee.simulator.server import run; "
+        f"run({port}, Path({str(state_file)!r}))"
     )
     process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:

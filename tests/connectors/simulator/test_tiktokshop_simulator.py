@@ -28,7 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.simulator.common import FaultPlan, ServerThread, SimClock, free_port
-from connectors.simulator.tiktokshop import TikTokShopSimulator
+from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 
 APP_KEY = "sim-test-key"
 APP_SECRET = "sim-test-secret-5a4b3c"
@@ -632,7 +632,7 @@ def test_state_survives_save_and_load(tmp_path: Path) -> None:
 def test_run_serves_until_interrupted_and_saves_state(tmp_path: Path) -> None:
     port, state_file = free_port(), tmp_path / "state.json"
     code = (
-        "from pathlib import Path; from connectors.simulator.tiktokshop import run; "
+        "from pathlib import Path; from connectors.tiktokshop.simulator.server import run; "
         f"run({port}, Path({str(state_file)!r}))"
     )
     process = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parents[3], env=os.environ.copy())

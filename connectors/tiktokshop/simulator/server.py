@@ -1,94 +1,11 @@
-# Local TikTok Shop Partner API simulator: an independent oracle written from reference/marketplaces.md.
-"""A TikTok Shop Partner API (202309) that runs on loopback, for tests and the demo.
-
-Written from `reference/marketplaces.md` and its sources (EcomPHP/tiktokshop-php, the transcription of
-the common-errors page, the official Node SDK models), never from `connectors/tiktokshop.py`: this module
-imports nothing from the connectors, so a misreading there is caught here instead of copied.
-
-Request verification (in this order; envelope errors answer HTTP 4xx):
-- unknown path -> 36009009 (404); a known path with the wrong HTTP method -> 36009010 "Invalid method" (405);
-- `app_key` known, `sign` present, `timestamp` at most 300 s old and at most 30 s ahead of WALL time ->
-  36009004; a non-JSON body or a body without `Content-Type: application/json` -> 36009022;
-- `sign` = hex_lower(HMAC_SHA256(app_secret, app_secret + path + sorted(key + value of every query
-  parameter except sign and access_token) + raw body + app_secret)) -> else 106001. Whether empty values
-  take part is [unconfirmed]: a request carrying an empty-valued signed parameter is refused under both
-  readings (106001), so a connector must never send one;
-- `x-tts-access-token`: missing -> 36009004; unknown or dead -> the shop's `invalid_token_code` (105001 by
-  default; 101000 or 36009004 seedable, the platform uses all three); expired -> 105002;
-- `shop_cipher`: left out on /authorization/* (present -> 36009004 "Unexpected identifier"); required
-  elsewhere (missing -> 106013); a cipher of a shop outside the token's seller -> 36009004.
-Business errors (12xxxxxx, 98001004) answer with the shop's `business_error_http_status`, HTTP 200 by
-default, like the platform. Envelope `{code, message, request_id, data}`.
-
-One token pair per SELLER: `add_shop(..., seller_id=)` groups shops; tokens are valid for every authorized
-shop of the seller; `GET /authorization/202309/shops` lists them with id, name, region, seller_type,
-cipher, code. After a refresh the old access token lives until its own expiry, the old refresh token dies
-at once. Token endpoints: bad app credentials 36009004; bad/used/expired auth code 36004004; an unknown or
-spent refresh token 36004005, an expired one 36004001 (the reference lists no refresh codes: these two are
-this simulator's reading).
-
-Per-shop behaviour, all seedable through `add_shop(...)` keywords or `set_shop_options(shop_id, ...)`
-(`ShopOptions`):
-- `region` (titles are 1..255 characters in US/GB/UK, 25..255 elsewhere, on create and partial edit;
-  else 98001004 naming `title`); `currency`; `seller_type` LOCAL or CROSS_BORDER;
-- `tax_rate`: SKU `price.sale_price` = `tax_exclusive_price` * (1 + tax_rate), rounded to cents
-  (cross-border shops default to 0.10, local ones to 0). The price update writes the pre-tax
-  `price{amount, currency}` = `tax_exclusive_price`;
-- `warehouses` (`add_shop(warehouses=N or [{id, name, type, is_default, effect_status}])`, GET
-  /logistics/202309/warehouses). Inventory is per SKU per warehouse. Inventory update without
-  `warehouse_id` in a shop with more than one sales warehouse -> 12019028 "Multiple warehouses detected";
-  an unknown or non-sales warehouse -> 12052097;
-- stock updates only on LIVE (ACTIVATE) products: any other status (PENDING, FAILED, deactivated...) ->
-  12052901 "The product in its current status is not available for this operation";
-  quantity outside 0..99998 -> 12019024;
-- `audit_delay_s` (simulated seconds): create and partial_edit put the product in PENDING; the edit is
-  held (reads show the OLD values) until the audit ends, then it is ACTIVATE (edit applied) or FAILED
-  (edit dropped, `audit_failed_reasons[{position, reasons, suggestions}]` in the detail). A webhook type 5
-  PRODUCT_STATUS_CHANGE `{product_id, status, update_time}` reports it. `fail_next_audit(...)` seeds a
-  failure. Default 0: the audit ends at the next request or tick after the write;
-- price locks: `lock_price(product_id, sku_id)` -> the product's price update answers 12019045
-  "price is locked";
-- search: at most `search_result_cap` (10,000) results are served; the page past it answers 12052180;
-  `total_count` is capped at `total_count_cap` (10,000) so the true size is hidden. Page tokens are
-  random ids mapped server side (bound to the query; a token reused with another query -> 98001004);
-- `refused_event_types`: webhook registration of these types is refused (98001004) as for unknown types,
-  without affecting the others; `invalid_token_code`; `business_error_http_status`;
-- `refuse_image_urls`: main_images uris that are URLs are refused (12052722); off by default because
-  the simulator has no image upload.
-
-Orders: `place_order` lists ONE line item per unit (no quantity), each with id, product_id, sku_id,
-seller_sku, sale_price, currency and its own `display_status`; placing lowers the SKU's available
-inventory (the default warehouse first) and moves the units to `reserved`; a whole cancellation
-(`set_order_status(id, "CANCELLED")`) or a line cancellation (`cancel_line`) gives them back, IN_TRANSIT
-or later consumes them. GET /order/202309/orders?ids= (<= 50, unknown ids left out) and POST
-/order/202309/orders/search (query page_size <= 100, page_token; body update_time_ge/lt, create_time_ge/lt,
-order_status). Order and product times come from the simulated clock.
-
-Webhooks: PUT /event/202309/webhooks `{address, event_type}` one type at a time (GET lists, DELETE
-removes). Payload `{type, tts_notification_id, shop_id, timestamp, data}`, header Authorization =
-hex_lower(HMAC_SHA256(app_secret, app_key + raw body)). Types 1 ORDER_STATUS_CHANGE, 5
-PRODUCT_STATUS_CHANGE, 6 SELLER_DEAUTHORIZATION, 7 UPCOMING_AUTHORIZATION_EXPIRATION, 11
-CANCELLATION_STATUS_CHANGE, 15 PRODUCT_INFORMATION_CHANGE, 16 PRODUCT_CREATION, 68 INVENTORY_CHANGED.
-Any 2xx acknowledges; a failed push is retried with the SAME body 2 min, 30 min, 3 h and 12 h after the
-first attempt on the simulated clock (`RetryingSender`), then it is gone (there is no lost-push API).
-
-Clock: `clock=` (a `SimClock`, created when not given, exposed as `sim.clock`) drives retries, audits,
-token lifetimes and order/product times; request timestamps are checked against wall time. A background
-tick (every 0.1 s while served) ends due audits and sends due retries; `pump()` does it synchronously.
-
-Faults (`FaultPlan`, `sim.faults`): THROTTLE -> 429 + 36009002 + Retry-After: 1; SERVER_ERROR -> 500 +
-36009003 before anything is applied; TIMEOUT -> applied, then the answer is held. `rate_limit_per_minute`
-(per shop) and `daily_quota` both answer 429 + 36009002: the platform documents no quota code.
-
-Simplifications (deliberate): image uris may be URLs (see `refuse_image_urls`); line cancellation is
-immediate (no buyer request flow); SKU-level statuses are not modelled (the product's status decides).
-"""
+# The TikTok Shop simulator itself: the Starlette app (signature check, routes, webhooks) and its shortcuts.
+"""`TikTokShopSimulator` serves the signed API, the authorization page and webhooks; `run` serves one
+until interrupted (`syncstore simulator run --platform tiktokshop`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import hmac
 import html
 import json
@@ -100,11 +17,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from dataclasses import asdict, dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 from urllib.parse import urlencode
 
 import uvicorn
@@ -115,389 +31,97 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from connectors.simulator.common import Fault, FaultPlan, RetryingSender, ServerThread, SimClock, Ticker, WriteLog
+from connectors.tiktokshop.simulator.codes import (
+    ACTIVATE_PATH,
+    AUTH_CODE_TTL_S,
+    AUTHORIZE_PATH,
+    DEACTIVATE_PATH,
+    DEMO_APP_KEY,
+    DEMO_APP_SECRET,
+    DEMO_SERVICE_ID,
+    DEMO_SHOP_ID,
+    E_AUTH_CODE,
+    E_CIPHER_MISSING,
+    E_CURRENCY,
+    E_ENVELOPE,
+    E_IMAGE_URI,
+    E_INTERNAL,
+    E_INVALID_METHOD,
+    E_INVALID_PATH,
+    E_MULTIPLE_WAREHOUSES,
+    E_NO_AUTH_RECORD,
+    E_PRICE_LOCKED,
+    E_PRODUCT_MISSING,
+    E_PRODUCT_MISSING_DETAIL,
+    E_PRODUCT_OTHER_SHOP,
+    E_QUERY_OR_HEADER,
+    E_REFRESH_EXPIRED,
+    E_REQUEST_FORMAT,
+    E_SEARCH_CAP,
+    E_SIGN,
+    E_SKU_NOT_IN_PRODUCT,
+    E_TOKEN_EXPIRED,
+    E_TOKEN_INVALID,
+    E_TOO_MANY_REQUESTS,
+    E_WAREHOUSE_MISSING,
+    E_WRONG_STATUS,
+    EVENT_NAMES,
+    EVENT_TYPES,
+    LOOSE_TITLE_REGIONS,
+    MAX_ORDER_IDS,
+    MAX_PAGE_SIZE,
+    MAX_SELLER_SKUS,
+    MAX_STATUS_PRODUCT_IDS,
+    MAX_TIMESTAMP_AGE_S,
+    MAX_TIMESTAMP_AHEAD_S,
+    NOT_SIGNED,
+    ORDER_SEARCH_PATH,
+    ORDER_STATUSES,
+    ORDERS_PATH,
+    PRODUCT_SEARCH_PATH,
+    PRODUCT_STATUSES,
+    PRODUCTS_PATH,
+    RETRY_SCHEDULE_S,
+    RETURN_WAREHOUSE,
+    SALES_WAREHOUSE,
+    SHIPPED_STATUSES,
+    SHOPS_PATH,
+    TOKEN_GET_PATH,
+    TOKEN_REFRESH_PATH,
+    WAREHOUSES_PATH,
+    WEBHOOKS_PATH,
+)
+from connectors.tiktokshop.simulator.requests import (
+    Ctx,
+    Handler,
+    SimError,
+    business_error,
+    decimal_text,
+    fail_response,
+    int_field,
+    ok_response,
+    order_wire,
+    param,
+    quantity_field,
+    sku_error,
+    wire_dimensions,
+    wire_weight,
+)
+from connectors.tiktokshop.simulator.signing import money, request_sign, webhook_signature
+from connectors.tiktokshop.simulator.state import (
+    ShopOptions,
+    SimAuthCode,
+    SimLineItem,
+    SimOrder,
+    SimProduct,
+    SimShop,
+    SimSku,
+    SimState,
+    SimToken,
+    SimWarehouse,
+)
 
 log = logging.getLogger(__name__)
-
-DEMO_APP_KEY: Final = "tts-demo-app-key"
-DEMO_APP_SECRET: Final = "tts-demo-app-secret"  # noqa: S105 - a published demo value, not a secret
-DEMO_SERVICE_ID: Final = "tts-demo-service"
-DEMO_SHOP_ID: Final = "7494000000000000001"
-
-# --- paths (reference: "TikTok Shop", Authorization / Products / Webhooks) --------------------------------
-AUTHORIZE_PATH: Final = "/open/authorize"
-TOKEN_GET_PATH: Final = "/api/v2/token/get"  # noqa: S105 - a path
-TOKEN_REFRESH_PATH: Final = "/api/v2/token/refresh"  # noqa: S105 - a path
-SHOPS_PATH: Final = "/authorization/202309/shops"
-WEBHOOKS_PATH: Final = "/event/202309/webhooks"
-WAREHOUSES_PATH: Final = "/logistics/202309/warehouses"
-PRODUCTS_PATH: Final = "/product/202309/products"
-PRODUCT_SEARCH_PATH: Final = "/product/202309/products/search"
-ACTIVATE_PATH: Final = "/product/202309/products/activate"
-DEACTIVATE_PATH: Final = "/product/202309/products/deactivate"
-ORDERS_PATH: Final = "/order/202309/orders"
-ORDER_SEARCH_PATH: Final = "/order/202309/orders/search"
-
-# --- limits ---------------------------------------------------------------------------------------------
-MAX_TIMESTAMP_AGE_S: Final = 300
-MAX_TIMESTAMP_AHEAD_S: Final = 30
-AUTH_CODE_TTL_S: Final = 600
-MAX_PAGE_SIZE: Final = 100
-MAX_ORDER_IDS: Final = 50
-MAX_STATUS_PRODUCT_IDS: Final = 20
-MAX_SELLER_SKUS: Final = 10
-STOCK_LIMIT: Final = 99_999  # exclusive
-SEARCH_CAP: Final = 10_000
-RETRY_SCHEDULE_S: Final = (120.0, 1_800.0, 10_800.0, 43_200.0)
-LOOSE_TITLE_REGIONS: Final = frozenset({"US", "GB", "UK"})
-CENT: Final = Decimal("0.01")
-
-# --- error codes (reference error table; messages after the common-errors page) ----------------------
-E_TOO_MANY_REQUESTS: Final = 36009002
-E_INTERNAL: Final = 36009003
-E_ENVELOPE: Final = 36009004
-E_TIMEOUT: Final = 36009007
-E_INVALID_PATH: Final = 36009009
-E_INVALID_METHOD: Final = 36009010
-E_REQUEST_FORMAT: Final = 36009022
-E_QUERY_OR_HEADER: Final = 101000
-E_TOKEN_INVALID: Final = 105001
-E_TOKEN_EXPIRED: Final = 105002
-E_SIGN: Final = 106001
-E_CIPHER_MISSING: Final = 106013
-E_AUTH_CODE: Final = 36004004
-E_REFRESH_EXPIRED: Final = 36004001
-E_NO_AUTH_RECORD: Final = 36004005
-E_PRODUCT_MISSING_DETAIL: Final = 12019150
-E_PRODUCT_MISSING: Final = 12052032
-E_PRODUCT_OTHER_SHOP: Final = 12052034
-E_STOCK_INVALID: Final = 12019024
-E_MULTIPLE_WAREHOUSES: Final = 12019028
-E_PRICE_LOCKED: Final = 12019045
-E_SEARCH_CAP: Final = 12052180
-E_WRONG_STATUS: Final = 12052901
-E_WAREHOUSE_MISSING: Final = 12052097
-E_SKU_NOT_IN_PRODUCT: Final = 12052557
-E_CURRENCY: Final = 12052084
-E_IMAGE_URI: Final = 12052722
-E_PARAM: Final = 98001004
-TOKEN_ERROR_CODES: Final = frozenset({E_TOKEN_INVALID, E_QUERY_OR_HEADER, E_ENVELOPE})
-
-EVENT_TYPES: Final[Mapping[int, str]] = {
-    1: "ORDER_STATUS_CHANGE",
-    5: "PRODUCT_STATUS_CHANGE",
-    6: "SELLER_DEAUTHORIZATION",
-    7: "UPCOMING_AUTHORIZATION_EXPIRATION",
-    11: "CANCELLATION_STATUS_CHANGE",
-    15: "PRODUCT_INFORMATION_CHANGE",
-    16: "PRODUCT_CREATION",
-    68: "INVENTORY_CHANGED",
-}
-EVENT_NAMES: Final = frozenset(EVENT_TYPES.values())
-
-PRODUCT_STATUSES: Final = frozenset(
-    {"DRAFT", "PENDING", "FAILED", "ACTIVATE", "SELLER_DEACTIVATED", "PLATFORM_DEACTIVATED", "FREEZE", "DELETED"}
-)
-ORDER_STATUSES: Final = frozenset(
-    {
-        "UNPAID",
-        "ON_HOLD",
-        "AWAITING_SHIPMENT",
-        "PARTIALLY_SHIPPING",
-        "AWAITING_COLLECTION",
-        "IN_TRANSIT",
-        "DELIVERED",
-        "COMPLETED",
-        "CANCELLED",
-    }
-)
-SHIPPED_STATUSES: Final = frozenset({"IN_TRANSIT", "DELIVERED", "COMPLETED"})
-SALES_WAREHOUSE: Final = "SALES_WAREHOUSE"
-RETURN_WAREHOUSE: Final = "RETURN_WAREHOUSE"
-_NOT_SIGNED: Final = frozenset({"sign", "access_token"})
-
-
-# =================================================================================================
-# Signatures (the platform's side, written from the reference)
-# =================================================================================================
-
-
-def request_sign(app_secret: str, path: str, query: Mapping[str, str], body: bytes | None) -> str:
-    """hex_lower(HMAC_SHA256(app_secret, app_secret + path + sorted key+value + body + app_secret))."""
-    params = "".join(key + query[key] for key in sorted(query) if key not in _NOT_SIGNED)
-    message = app_secret.encode() + path.encode() + params.encode() + (body or b"") + app_secret.encode()
-    return hmac.new(app_secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def webhook_signature(app_key: str, app_secret: str, raw_body: bytes) -> str:
-    """The `Authorization` header of a push: hex_lower(HMAC_SHA256(app_secret, app_key + raw body))."""
-    return hmac.new(app_secret.encode(), app_key.encode() + raw_body, hashlib.sha256).hexdigest()
-
-
-def _money(value: Decimal) -> str:
-    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
-
-
-# =================================================================================================
-# State
-# =================================================================================================
-
-
-@dataclass
-class ShopOptions:
-    """How one shop behaves; see the module docstring."""
-
-    seller_type: str = "LOCAL"
-    tax_rate: str = "0"
-    audit_delay_s: float = 0.0
-    invalid_token_code: int = E_TOKEN_INVALID
-    business_error_http_status: int = 200
-    search_result_cap: int = SEARCH_CAP
-    total_count_cap: int = SEARCH_CAP
-    refused_event_types: list[str] = field(default_factory=list)
-    refuse_image_urls: bool = False
-    fail_next_audit: str | None = None  # the reason the next audit in this shop fails with
-
-
-@dataclass
-class SimWarehouse:
-    id: str
-    name: str
-    type: str = SALES_WAREHOUSE
-    is_default: bool = False
-    effect_status: str = "ENABLED"
-
-
-@dataclass
-class SimSku:
-    id: str
-    seller_sku: str
-    price: str  # tax_exclusive_price, exactly as last written (decimal string)
-    currency: str
-    inventory: dict[str, int]  # warehouse_id -> available quantity
-    sales_attributes: list[dict[str, str]] = field(default_factory=list)
-    reserved: int = 0
-    sale_price: str = ""  # what the buyer pays (tax included in cross-border shops)
-    price_locked: bool = False
-
-    @property
-    def available(self) -> int:
-        return sum(self.inventory.values())
-
-    @property
-    def tax_exclusive_price(self) -> str:
-        return self.price
-
-
-@dataclass
-class SimProduct:
-    id: str
-    shop_id: str
-    title: str
-    description: str
-    category_id: str
-    main_images: list[str]
-    package_weight: dict[str, str] | None
-    package_dimensions: dict[str, str] | None
-    create_time: int
-    update_time: int
-    skus: list[SimSku]
-    status: str = "ACTIVATE"
-    audit_due: float | None = None
-    pending_edit: dict[str, Any] | None = None
-    audit_failed_reasons: list[dict[str, Any]] = field(default_factory=list)
-    fail_next_audit: str | None = None
-
-    def sku(self, sku_id: str) -> SimSku | None:
-        return next((sku for sku in self.skus if sku.id == sku_id), None)
-
-
-@dataclass
-class SimShop:
-    id: str
-    cipher: str
-    name: str
-    region: str
-    currency: str
-    warehouse_id: str  # the default sales warehouse
-    authorized: bool = True
-    seller_id: str = ""
-    warehouses: list[SimWarehouse] = field(default_factory=list)
-    options: ShopOptions = field(default_factory=ShopOptions)
-
-    def sales_warehouses(self) -> list[SimWarehouse]:
-        return [w for w in self.warehouses if w.type == SALES_WAREHOUSE and w.effect_status == "ENABLED"]
-
-
-@dataclass
-class SimLineItem:
-    id: str
-    product_id: str
-    sku_id: str
-    seller_sku: str
-    sale_price: str
-    currency: str
-    display_status: str = "AWAITING_SHIPMENT"
-    warehouse_id: str = ""
-    cancel_reason: str = ""
-    cancel_user: str = ""
-
-
-@dataclass
-class SimOrder:
-    id: str
-    shop_id: str
-    status: str
-    create_time: int
-    update_time: int
-    line_items: list[SimLineItem]
-
-
-@dataclass
-class SimToken:
-    seller_id: str
-    expires_at: int
-    alive: bool = True
-
-
-@dataclass
-class SimAuthCode:
-    shop_id: str
-    expires_at: int
-
-
-@dataclass
-class SimState:
-    """Everything the simulated platform knows; saved to and loaded from JSON."""
-
-    app_key: str
-    app_secret: str
-    service_id: str
-    shops: dict[str, SimShop] = field(default_factory=dict)
-    products: dict[str, SimProduct] = field(default_factory=dict)
-    orders: dict[str, SimOrder] = field(default_factory=dict)
-    access_tokens: dict[str, SimToken] = field(default_factory=dict)
-    refresh_tokens: dict[str, SimToken] = field(default_factory=dict)
-    auth_codes: dict[str, SimAuthCode] = field(default_factory=dict)
-    webhooks: dict[str, dict[str, str]] = field(default_factory=dict)  # shop -> event_type name -> url
-    idempotency: dict[str, str] = field(default_factory=dict)  # "<shop>:<key>" -> product_id
-    next_id: int = 1_729_000_000_000_000_000
-
-    def new_id(self) -> str:
-        self.next_id += 1
-        return str(self.next_id)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> SimState:
-        def shop(row: Mapping[str, Any]) -> SimShop:
-            warehouses = [SimWarehouse(**w) for w in row.get("warehouses", [])]
-            options = ShopOptions(**row.get("options", {}))
-            return SimShop(**{**row, "warehouses": warehouses, "options": options})
-
-        def product(row: Mapping[str, Any]) -> SimProduct:
-            return SimProduct(**{**row, "skus": [SimSku(**sku) for sku in row["skus"]]})
-
-        def order(row: Mapping[str, Any]) -> SimOrder:
-            return SimOrder(**{**row, "line_items": [SimLineItem(**item) for item in row["line_items"]]})
-
-        return cls(
-            app_key=raw["app_key"],
-            app_secret=raw["app_secret"],
-            service_id=raw["service_id"],
-            shops={key: shop(row) for key, row in raw.get("shops", {}).items()},
-            products={key: product(row) for key, row in raw.get("products", {}).items()},
-            orders={key: order(row) for key, row in raw.get("orders", {}).items()},
-            access_tokens={key: SimToken(**row) for key, row in raw.get("access_tokens", {}).items()},
-            refresh_tokens={key: SimToken(**row) for key, row in raw.get("refresh_tokens", {}).items()},
-            auth_codes={key: SimAuthCode(**row) for key, row in raw.get("auth_codes", {}).items()},
-            webhooks={key: dict(value) for key, value in raw.get("webhooks", {}).items()},
-            idempotency=dict(raw.get("idempotency", {})),
-            next_id=int(raw.get("next_id", 1_729_000_000_000_000_000)),
-        )
-
-
-# =================================================================================================
-# Errors and envelopes
-# =================================================================================================
-
-
-class SimError(Exception):
-    """An error envelope to answer with. `business` errors take the shop's business HTTP status."""
-
-    def __init__(
-        self,
-        code: int,
-        message: str,
-        *,
-        http_status: int = 400,
-        retry_after: int | None = None,
-        business: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-        self.http_status, self.retry_after, self.business = http_status, retry_after, business
-        self.shop: SimShop | None = None  # set once the request's shop is known
-
-
-def _business(code: int, message: str) -> SimError:
-    return SimError(code, message, business=True)
-
-
-def _param(name: str, reason: str, code: int = E_PARAM) -> SimError:
-    return _business(code, f"Parameter '{name}' is invalid. Reason: {reason}.")
-
-
-def _request_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(8).upper()
-
-
-def _ok(data: Mapping[str, Any]) -> JSONResponse:
-    return JSONResponse({"code": 0, "message": "Success", "request_id": _request_id(), "data": dict(data)})
-
-
-def _fail(error: SimError, status: int | None = None) -> JSONResponse:
-    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
-    body = {"code": error.code, "message": error.message, "request_id": _request_id(), "data": {}}
-    return JSONResponse(body, status_code=status or error.http_status, headers=headers)
-
-
-def _int_field(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _param(name, "must be an integer")
-    return value
-
-
-def _decimal_text(value: Any, name: str) -> Decimal:
-    if not isinstance(value, str):
-        raise _param(name, "must be a decimal string")
-    try:
-        number = Decimal(value)
-    except InvalidOperation as error:
-        raise _param(name, "must be a decimal string") from error
-    if not number.is_finite() or number <= 0:
-        raise _param(name, "must be a positive decimal")
-    return number
-
-
-def _quantity(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < STOCK_LIMIT:
-        raise _business(E_STOCK_INVALID, f"stock count is invalid: '{name}' must be >= 0 and < {STOCK_LIMIT}")
-    return value
-
-
-@dataclass
-class _Ctx:
-    shop: SimShop | None
-    seller_id: str
-    query: dict[str, str]
-    body: Any
-    path_params: dict[str, str]
-
-
-Handler = Callable[[_Ctx], Mapping[str, Any]]
-
 
 # =================================================================================================
 # The simulator
@@ -766,7 +390,7 @@ class TikTokShopSimulator:
 
     @staticmethod
     def _reprice(shop: SimShop, sku: SimSku, tax_exclusive: Decimal) -> None:
-        sku.sale_price = _money(tax_exclusive * (1 + Decimal(shop.options.tax_rate)))
+        sku.sale_price = money(tax_exclusive * (1 + Decimal(shop.options.tax_rate)))
 
     def add_many_products(
         self, shop_id: str, n: int, update_time_range: tuple[int, int], *, seed: int = 0
@@ -1163,9 +787,9 @@ class TikTokShopSimulator:
         path = request.url.path
         if any(pattern.match(path) for pattern, _methods in self._routes):
             message = "Invalid method. The HTTP method used is not supported by this endpoint."
-            return _fail(SimError(E_INVALID_METHOD, message, http_status=405))
+            return fail_response(SimError(E_INVALID_METHOD, message, http_status=405))
         message = "Invalid path. The specified path does not match any available endpoint."
-        return _fail(SimError(E_INVALID_PATH, message, http_status=404))
+        return fail_response(SimError(E_INVALID_PATH, message, http_status=404))
 
     async def _before(self, request: Request) -> Fault | None:
         with self._lock:
@@ -1181,20 +805,20 @@ class TikTokShopSimulator:
         fault = await self._before(request)
         if fault is Fault.THROTTLE:
             message = "Too many requests. You've made too many requests in a short period of time."
-            return _fail(SimError(E_TOO_MANY_REQUESTS, message, http_status=429, retry_after=1))
+            return fail_response(SimError(E_TOO_MANY_REQUESTS, message, http_status=429, retry_after=1))
         if fault is Fault.SERVER_ERROR:
             message = "Internal error. Please try again. If the issue persists, please contact platform support."
-            return _fail(SimError(E_INTERNAL, message, http_status=500))
+            return fail_response(SimError(E_INTERNAL, message, http_status=500))
         raw = await request.body()
         with self._lock:
             self._settle_audits()
             try:
-                response = _ok(run(raw))
+                response = ok_response(run(raw))
             except SimError as error:
                 status = error.http_status
                 if error.business:
                     status = error.shop.options.business_error_http_status if error.shop else 200
-                response = _fail(error, status)
+                response = fail_response(error, status)
         if fault is Fault.TIMEOUT:
             await asyncio.sleep(self.faults.timeout_hold_s)
         return response
@@ -1223,19 +847,19 @@ class TikTokShopSimulator:
 
     # --- request verification ------------------------------------------------------------------
 
-    def _authenticate(self, request: Request, raw: bytes, *, cipher: bool) -> _Ctx:
+    def _authenticate(self, request: Request, raw: bytes, *, cipher: bool) -> Ctx:
         query = dict(request.query_params)
         self._check_envelope(request, query)
         body = raw if request.method != "GET" and raw else None
         expected = request_sign(self.state.app_secret, request.url.path, query, body)
-        empty_values = any(value == "" for key, value in query.items() if key not in _NOT_SIGNED)
+        empty_values = any(value == "" for key, value in query.items() if key not in NOT_SIGNED)
         if empty_values or not hmac.compare_digest(query["sign"].encode(), expected.encode()):
             raise SimError(E_SIGN, "Invalid credentials. The `sign` query parameter is invalid.")
         seller_id, token_code = self._token_seller(request.headers.get("x-tts-access-token"), query.get("shop_cipher"))
         shop = self._cipher_shop(query, seller_id, token_code, cipher=cipher)
         if shop is not None:
             self._meter(shop)
-        return _Ctx(shop, seller_id, query, self._json_body(request, body), dict(request.path_params))
+        return Ctx(shop, seller_id, query, self._json_body(request, body), dict(request.path_params))
 
     def _check_envelope(self, request: Request, query: Mapping[str, str]) -> None:
         if query.get("app_key") != self.state.app_key:
@@ -1422,7 +1046,7 @@ class TikTokShopSimulator:
         token.alive = False
         return self._issue_tokens(live[0].id)
 
-    def _authorized_shops(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _authorized_shops(self, ctx: Ctx) -> Mapping[str, Any]:
         shops = [s for s in self.state.shops.values() if s.seller_id == ctx.seller_id and s.authorized]
         return {
             "shops": [
@@ -1440,65 +1064,65 @@ class TikTokShopSimulator:
 
     # --- webhooks registration -----------------------------------------------------------------
 
-    def _put_webhook(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _put_webhook(self, ctx: Ctx) -> Mapping[str, Any]:
         shop = self._shop(ctx)
         address, event_type = ctx.body.get("address"), ctx.body.get("event_type")
         if not isinstance(address, str) or not address.startswith(("http://", "https://")):
-            raise _param("address", "must be an http(s) URL")
+            raise param("address", "must be an http(s) URL")
         if not isinstance(event_type, str) or event_type not in EVENT_NAMES:
-            raise _param("event_type", "unknown event type")
+            raise param("event_type", "unknown event type")
         if event_type in shop.options.refused_event_types:
-            raise _param("event_type", f"{event_type} is not available for this shop")
+            raise param("event_type", f"{event_type} is not available for this shop")
         self.state.webhooks.setdefault(shop.id, {})[event_type] = address
         return {}
 
-    def _get_webhooks(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _get_webhooks(self, ctx: Ctx) -> Mapping[str, Any]:
         hooks = self.state.webhooks.get(self._shop(ctx).id, {})
         rows = [{"event_type": name, "address": url} for name, url in sorted(hooks.items())]
         return {"webhooks": rows, "total_count": len(rows)}
 
-    def _delete_webhook(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _delete_webhook(self, ctx: Ctx) -> Mapping[str, Any]:
         event_type = ctx.body.get("event_type")
         if not isinstance(event_type, str) or event_type not in EVENT_NAMES:
-            raise _param("event_type", "unknown event type")
+            raise param("event_type", "unknown event type")
         self.state.webhooks.get(self._shop(ctx).id, {}).pop(event_type, None)
         return {}
 
-    def _warehouses(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _warehouses(self, ctx: Ctx) -> Mapping[str, Any]:
         return {"warehouses": [asdict(w) for w in self._shop(ctx).warehouses]}
 
     # --- products ------------------------------------------------------------------------------
 
     @staticmethod
-    def _shop(ctx: _Ctx) -> SimShop:
+    def _shop(ctx: Ctx) -> SimShop:
         if ctx.shop is None:  # every shop handler runs after the cipher check
             raise SimError(E_CIPHER_MISSING, "Missing identifier. The `shop_cipher` query parameter is required.")
         return ctx.shop
 
-    def _own_product(self, ctx: _Ctx, product_id: str, *, writable: bool = False, detail: bool = False) -> SimProduct:
+    def _own_product(self, ctx: Ctx, product_id: str, *, writable: bool = False, detail: bool = False) -> SimProduct:
         product = self.state.products.get(product_id)
         if product is None or (writable and product.status == "DELETED"):
             if detail:
-                raise _business(E_PRODUCT_MISSING_DETAIL, "The product ID does not exist.")
-            raise _business(E_PRODUCT_MISSING, "The product does not exist")
+                raise business_error(E_PRODUCT_MISSING_DETAIL, "The product ID does not exist.")
+            raise business_error(E_PRODUCT_MISSING, "The product does not exist")
         if product.shop_id != self._shop(ctx).id:
-            raise _business(E_PRODUCT_OTHER_SHOP, "This product doesn't belong to this shop")
+            raise business_error(E_PRODUCT_OTHER_SHOP, "This product doesn't belong to this shop")
         return product
 
-    def _page(self, ctx: _Ctx, fingerprint: str) -> tuple[int, int]:
+    def _page(self, ctx: Ctx, fingerprint: str) -> tuple[int, int]:
         """(page_size, offset) from the query; the page token must come from the same query."""
         try:
             page_size = int(ctx.query.get("page_size", ""))
         except ValueError:
-            raise _param("page_size", "required, between 1 and 100") from None
+            raise param("page_size", "required, between 1 and 100") from None
         if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise _param("page_size", "must be between 1 and 100")
+            raise param("page_size", "must be between 1 and 100")
         token = ctx.query.get("page_token")
         if not token:
             return page_size, 0
         known = self._page_tokens.get(token)
         if known is None or known[0] != fingerprint:
-            raise _param("page_token", "unknown page token, or one from another query")
+            raise param("page_token", "unknown page token, or one from another query")
         return page_size, known[1]
 
     def _next_token(self, fingerprint: str, offset: int) -> str:
@@ -1506,21 +1130,21 @@ class TikTokShopSimulator:
         self._page_tokens[token] = (fingerprint, offset)
         return token
 
-    def _search(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _search(self, ctx: Ctx) -> Mapping[str, Any]:
         shop = self._shop(ctx)
         status = ctx.body.get("status") or "ALL"
         if status != "ALL" and status not in PRODUCT_STATUSES:
-            raise _param("status", "unknown status")
-        low = _int_field(ctx.body.get("update_time_ge", 0), "update_time_ge")
-        high = _int_field(ctx.body.get("update_time_le", 2**62), "update_time_le")
+            raise param("status", "unknown status")
+        low = int_field(ctx.body.get("update_time_ge", 0), "update_time_ge")
+        high = int_field(ctx.body.get("update_time_le", 2**62), "update_time_le")
         seller_skus = ctx.body.get("seller_skus")
         if seller_skus is not None and (not isinstance(seller_skus, list) or len(seller_skus) > MAX_SELLER_SKUS):
-            raise _business(12019027, "The maximum count of 'seller_skus' in the search filter is 10.")
+            raise business_error(12019027, "The maximum count of 'seller_skus' in the search filter is 10.")
         fingerprint = json.dumps(["products", shop.id, status, low, high, seller_skus], sort_keys=True)
         page_size, offset = self._page(ctx, fingerprint)
         cap = shop.options.search_result_cap
         if offset >= cap:
-            raise _business(E_SEARCH_CAP, "The total number of search results can not exceed 10000.")
+            raise business_error(E_SEARCH_CAP, "The total number of search results can not exceed 10000.")
         matches = sorted(
             (
                 product
@@ -1588,42 +1212,42 @@ class TikTokShopSimulator:
             wire["package_dimensions"] = dict(product.package_dimensions)
         return wire
 
-    def _detail(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _detail(self, ctx: Ctx) -> Mapping[str, Any]:
         return self._detail_wire(self._own_product(ctx, ctx.path_params["product_id"], detail=True))
 
     @staticmethod
-    def _skus_param(ctx: _Ctx) -> list[dict[str, Any]]:
+    def _skus_param(ctx: Ctx) -> list[dict[str, Any]]:
         skus = ctx.body.get("skus")
         if not isinstance(skus, list) or not skus or not all(isinstance(sku, dict) for sku in skus):
-            raise _param("skus", "a non-empty list of SKU objects is required")
+            raise param("skus", "a non-empty list of SKU objects is required")
         return skus
 
     @staticmethod
     def _inventory_rows(shop: SimShop, rows: Any, name: str, *, require_warehouse: bool = False) -> dict[str, int]:
         """{warehouse_id: quantity} from `inventory[{warehouse_id?, quantity}]`, checked against the shop."""
         if not isinstance(rows, list) or not rows or not all(isinstance(row, dict) for row in rows):
-            raise _param(name, "a non-empty list of {warehouse_id, quantity}")
+            raise param(name, "a non-empty list of {warehouse_id, quantity}")
         sales = {w.id for w in shop.sales_warehouses()}
         result: dict[str, int] = {}
         for j, row in enumerate(rows):
-            quantity = _quantity(row.get("quantity"), f"{name}[{j}].quantity")
+            quantity = quantity_field(row.get("quantity"), f"{name}[{j}].quantity")
             warehouse = row.get("warehouse_id")
             if warehouse in (None, ""):
                 if require_warehouse:
-                    raise _param(f"{name}[{j}].warehouse_id", "required")
+                    raise param(f"{name}[{j}].warehouse_id", "required")
                 if len(sales) > 1:
-                    raise _business(
+                    raise business_error(
                         E_MULTIPLE_WAREHOUSES,
                         "Multiple warehouses detected. Include all warehouse IDs and the corresponding details "
                         "and try again.",
                     )
                 warehouse = shop.warehouse_id
             if str(warehouse) not in sales:
-                raise _business(E_WAREHOUSE_MISSING, f"The warehouse does not exist: {warehouse}")
+                raise business_error(E_WAREHOUSE_MISSING, f"The warehouse does not exist: {warehouse}")
             result[str(warehouse)] = quantity
         return result
 
-    def _update_inventory(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _update_inventory(self, ctx: Ctx) -> Mapping[str, Any]:
         product = self._own_product(ctx, ctx.path_params["product_id"], writable=True)
         shop = self._shop(ctx)
         skus = self._skus_param(ctx)
@@ -1632,7 +1256,7 @@ class TikTokShopSimulator:
             for i, entry in enumerate(skus)
         ]  # the whole request is refused on any invalid quantity or warehouse
         if product.status != "ACTIVATE":
-            raise _business(
+            raise business_error(
                 E_WRONG_STATUS,
                 "The product in its current status is not available for this operation. Change the product "
                 f"status and try again. (status: {product.status}; only live products take stock updates)",
@@ -1641,7 +1265,7 @@ class TikTokShopSimulator:
         for sku_id, rows in planned:
             sku = product.sku(sku_id)
             if sku is None:
-                errors.append(_sku_error(E_SKU_NOT_IN_PRODUCT, sku_id, "The SKU ID does not belong to the product."))
+                errors.append(sku_error(E_SKU_NOT_IN_PRODUCT, sku_id, "The SKU ID does not belong to the product."))
                 continue
             old = sku.available
             sku.inventory.update(rows)
@@ -1649,7 +1273,7 @@ class TikTokShopSimulator:
         product.update_time = max(self.now(), product.update_time)
         return {"errors": errors} if errors else {}
 
-    def _update_prices(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _update_prices(self, ctx: Ctx) -> Mapping[str, Any]:
         product = self._own_product(ctx, ctx.path_params["product_id"], writable=True)
         shop = self._shop(ctx)
         skus = self._skus_param(ctx)
@@ -1657,21 +1281,21 @@ class TikTokShopSimulator:
         for i, entry in enumerate(skus):  # shape errors refuse the whole request
             price = entry.get("price")
             if not isinstance(price, dict):
-                raise _param(f"skus[{i}].price", "required")
-            amount = _decimal_text(price.get("amount"), f"skus[{i}].price.amount")
+                raise param(f"skus[{i}].price", "required")
+            amount = decimal_text(price.get("amount"), f"skus[{i}].price.amount")
             if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-                raise _business(12052012, f"Incorrect price format: 'skus[{i}].price.amount' has over 2 decimals")
+                raise business_error(12052012, f"Incorrect price format: 'skus[{i}].price.amount' has over 2 decimals")
             if price.get("currency") != shop.currency:
-                raise _business(E_CURRENCY, "The provided currency is not available for this shop/region.")
+                raise business_error(E_CURRENCY, "The provided currency is not available for this shop/region.")
             amounts.append((str(entry.get("id", "")), amount))
         locked = [sku.id for sku in product.skus if sku.price_locked and any(sku.id == s for s, _ in amounts)]
         if locked:
-            raise _business(E_PRICE_LOCKED, f"price is locked (a promotion holds the price of SKU {locked[0]})")
+            raise business_error(E_PRICE_LOCKED, f"price is locked (a promotion holds the price of SKU {locked[0]})")
         errors: list[dict[str, Any]] = []
         for (sku_id, amount), entry in zip(amounts, skus, strict=True):
             sku = product.sku(sku_id)
             if sku is None:
-                errors.append(_sku_error(E_SKU_NOT_IN_PRODUCT, sku_id, "The SKU ID does not belong to the product."))
+                errors.append(sku_error(E_SKU_NOT_IN_PRODUCT, sku_id, "The SKU ID does not belong to the product."))
                 continue
             old = Decimal(sku.price)
             sku.price = entry["price"]["amount"]
@@ -1684,20 +1308,20 @@ class TikTokShopSimulator:
     def _check_title(shop: SimShop, value: Any) -> str:
         low = 1 if shop.region.upper() in LOOSE_TITLE_REGIONS else 25
         if not isinstance(value, str) or not low <= len(value) <= 255:
-            raise _param("title", f"must be {low} to 255 characters in region {shop.region}")
+            raise param("title", f"must be {low} to 255 characters in region {shop.region}")
         return value
 
     def _images(self, shop: SimShop, value: Any) -> list[str]:
         if not isinstance(value, list) or not 1 <= len(value) <= 9:
-            raise _param("main_images", "between 1 and 9 images")
+            raise param("main_images", "between 1 and 9 images")
         uris = [image.get("uri") if isinstance(image, dict) else None for image in value]
         if not all(isinstance(uri, str) and uri for uri in uris):
-            raise _param("main_images", "every image needs a uri")
+            raise param("main_images", "every image needs a uri")
         if shop.options.refuse_image_urls and any(str(uri).startswith(("http://", "https://")) for uri in uris):
-            raise _business(E_IMAGE_URI, "The image URI does not exist in TikTok Shop.")
+            raise business_error(E_IMAGE_URI, "The image URI does not exist in TikTok Shop.")
         return [str(uri) for uri in uris]
 
-    def _partial_edit(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _partial_edit(self, ctx: Ctx) -> Mapping[str, Any]:
         product = self._own_product(ctx, ctx.path_params["product_id"], writable=True)
         shop, body = self._shop(ctx), ctx.body
         edit: dict[str, Any] = {}
@@ -1705,14 +1329,14 @@ class TikTokShopSimulator:
             edit["title"] = self._check_title(shop, body["title"])
         if "description" in body:
             if not isinstance(body["description"], str) or not body["description"]:
-                raise _param("description", "must be a non-empty string")
+                raise param("description", "must be a non-empty string")
             edit["description"] = body["description"]
         if "main_images" in body:
             edit["main_images"] = self._images(shop, body["main_images"])
         if "package_weight" in body:
-            edit["package_weight"] = _weight(body["package_weight"])
+            edit["package_weight"] = wire_weight(body["package_weight"])
         if "package_dimensions" in body:
-            edit["package_dimensions"] = _dimensions(body["package_dimensions"])
+            edit["package_dimensions"] = wire_dimensions(body["package_dimensions"])
         if "skus" in body:
             edit["skus"] = self._edited_skus(shop, product, self._skus_param(ctx))
         self._start_audit(shop, product, {**(product.pending_edit or {}), **edit})
@@ -1724,13 +1348,13 @@ class TikTokShopSimulator:
         for i, entry in enumerate(skus):
             sku_id = str(entry.get("id", ""))
             if product.sku(sku_id) is None:
-                raise _business(E_SKU_NOT_IN_PRODUCT, "The SKU ID does not belong to the product.")
+                raise business_error(E_SKU_NOT_IN_PRODUCT, "The SKU ID does not belong to the product.")
             change: dict[str, Any] = {}
             if "price" in entry:
                 price = entry["price"] if isinstance(entry["price"], dict) else {}
-                _decimal_text(price.get("amount"), f"skus[{i}].price.amount")
+                decimal_text(price.get("amount"), f"skus[{i}].price.amount")
                 if price.get("currency") != shop.currency:
-                    raise _business(E_CURRENCY, "The provided currency is not available for this shop/region.")
+                    raise business_error(E_CURRENCY, "The provided currency is not available for this shop/region.")
                 change["price"] = price["amount"]
             if "inventory" in entry:
                 change["inventory"] = self._inventory_rows(
@@ -1739,20 +1363,20 @@ class TikTokShopSimulator:
             edited[sku_id] = change
         return edited
 
-    def _create(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _create(self, ctx: Ctx) -> Mapping[str, Any]:
         shop, body = self._shop(ctx), ctx.body
         key = body.get("idempotency_key")
         if key is not None and not isinstance(key, str):
-            raise _param("idempotency_key", "must be a string")
+            raise param("idempotency_key", "must be a string")
         if key and f"{shop.id}:{key}" in self.state.idempotency:
             return self._created(self.state.products[self.state.idempotency[f"{shop.id}:{key}"]])
         title = self._check_title(shop, body.get("title"))
         for name in ("description", "category_id"):
             if not isinstance(body.get(name), str) or not body[name]:
-                raise _param(name, "required")
+                raise param(name, "required")
         images = self._images(shop, body.get("main_images"))
-        weight = _weight(body.get("package_weight"))
-        dimensions = _dimensions(body["package_dimensions"]) if "package_dimensions" in body else None
+        weight = wire_weight(body.get("package_weight"))
+        dimensions = wire_dimensions(body["package_dimensions"]) if "package_dimensions" in body else None
         skus = self._new_skus(shop, self._skus_param(ctx))
         now = self.now()
         product = SimProduct(
@@ -1775,12 +1399,12 @@ class TikTokShopSimulator:
         for i, entry in enumerate(entries):
             seller_sku = entry.get("seller_sku")
             if not isinstance(seller_sku, str) or not seller_sku or seller_sku in seen:
-                raise _param(f"skus[{i}].seller_sku", "required and unique within the product")
+                raise param(f"skus[{i}].seller_sku", "required and unique within the product")
             seen.add(seller_sku)
             price: dict[str, Any] = entry["price"] if isinstance(entry.get("price"), dict) else {}
-            amount = _decimal_text(price.get("amount"), f"skus[{i}].price.amount")
+            amount = decimal_text(price.get("amount"), f"skus[{i}].price.amount")
             if price.get("currency") != shop.currency:
-                raise _business(E_CURRENCY, "The provided currency is not available for this shop/region.")
+                raise business_error(E_CURRENCY, "The provided currency is not available for this shop/region.")
             inventory = self._inventory_rows(shop, entry.get("inventory"), f"skus[{i}].inventory")
             attributes = [
                 {
@@ -1802,17 +1426,19 @@ class TikTokShopSimulator:
         skus = [{"id": s.id, "seller_sku": s.seller_sku, "sales_attributes": s.sales_attributes} for s in product.skus]
         return {"product_id": product.id, "skus": skus, "warnings": []}
 
-    def _product_ids(self, ctx: _Ctx) -> list[str]:
+    def _product_ids(self, ctx: Ctx) -> list[str]:
         ids = ctx.body.get("product_ids")
         if (
             not isinstance(ids, list)
             or not 1 <= len(ids) <= MAX_STATUS_PRODUCT_IDS
             or not all(isinstance(i, str) for i in ids)
         ):
-            raise _business(12019120, "The number of provided product IDs exceeds the limit (1 to 20 'product_ids').")
+            raise business_error(
+                12019120, "The number of provided product IDs exceeds the limit (1 to 20 'product_ids')."
+            )
         return ids
 
-    def _set_status(self, ctx: _Ctx, status: str) -> Mapping[str, Any]:
+    def _set_status(self, ctx: Ctx, status: str) -> Mapping[str, Any]:
         errors: list[dict[str, Any]] = []
         for product_id in self._product_ids(ctx):
             try:
@@ -1824,37 +1450,37 @@ class TikTokShopSimulator:
             product.audit_due, product.pending_edit = None, None
         return {"errors": errors} if errors else {}
 
-    def _activate(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _activate(self, ctx: Ctx) -> Mapping[str, Any]:
         return self._set_status(ctx, "ACTIVATE")
 
-    def _deactivate(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _deactivate(self, ctx: Ctx) -> Mapping[str, Any]:
         return self._set_status(ctx, "SELLER_DEACTIVATED")
 
-    def _delete(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _delete(self, ctx: Ctx) -> Mapping[str, Any]:
         return self._set_status(ctx, "DELETED")
 
     # --- orders --------------------------------------------------------------------------------
 
-    def _orders(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _orders(self, ctx: Ctx) -> Mapping[str, Any]:
         ids = [i for i in ctx.query.get("ids", "").split(",") if i]
         if not 1 <= len(ids) <= MAX_ORDER_IDS:
-            raise _param("ids", "between 1 and 50 order ids")
+            raise param("ids", "between 1 and 50 order ids")
         shop_id = self._shop(ctx).id
         found = [
             self.state.orders[i] for i in ids if i in self.state.orders and self.state.orders[i].shop_id == shop_id
         ]
-        return {"orders": [_order_wire(order) for order in found]}
+        return {"orders": [order_wire(order) for order in found]}
 
-    def _order_search(self, ctx: _Ctx) -> Mapping[str, Any]:
+    def _order_search(self, ctx: Ctx) -> Mapping[str, Any]:
         shop, body = self._shop(ctx), ctx.body
         bounds = {
-            name: _int_field(body[name], name)
+            name: int_field(body[name], name)
             for name in ("update_time_ge", "update_time_lt", "create_time_ge", "create_time_lt")
             if name in body
         }
         status = body.get("order_status")
         if status is not None and status not in ORDER_STATUSES:
-            raise _param("order_status", "unknown order status")
+            raise param("order_status", "unknown order status")
         fingerprint = json.dumps(["orders", shop.id, bounds, status], sort_keys=True)
         page_size, offset = self._page(ctx, fingerprint)
 
@@ -1874,7 +1500,7 @@ class TikTokShopSimulator:
         page = matches[offset : offset + page_size]
         end = offset + len(page)
         return {
-            "orders": [_order_wire(order) for order in page],
+            "orders": [order_wire(order) for order in page],
             "total_count": len(matches),
             "next_page_token": self._next_token(fingerprint, end) if end < len(matches) else "",
         }
@@ -1899,56 +1525,6 @@ class TikTokShopSimulator:
         except (ValueError, KeyError, TypeError) as error:
             return JSONResponse({"error": str(error)}, status_code=400)
         return JSONResponse({"ok": True})
-
-
-# =================================================================================================
-# Wire helpers (module level: no state)
-# =================================================================================================
-
-
-def _sku_error(code: int, sku_id: str, message: str) -> dict[str, Any]:
-    return {"code": code, "message": message, "detail": {"sku_id": sku_id}}
-
-
-def _weight(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict) or value.get("unit") not in ("KILOGRAM", "POUND"):
-        raise _param("package_weight", "value and unit (KILOGRAM or POUND) required")
-    _decimal_text(value.get("value"), "package_weight.value")
-    return {"value": value["value"], "unit": value["unit"]}
-
-
-def _dimensions(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict) or value.get("unit") not in ("CENTIMETER", "INCH"):
-        raise _param("package_dimensions", "length, width, height and unit (CENTIMETER or INCH) required")
-    for side in ("length", "width", "height"):
-        _decimal_text(value.get(side), f"package_dimensions.{side}")
-    return {side: value[side] for side in ("length", "width", "height", "unit")}
-
-
-def _order_wire(order: SimOrder) -> dict[str, Any]:
-    return {
-        "id": order.id,
-        "status": order.status,
-        "create_time": order.create_time,
-        "update_time": order.update_time,
-        "line_items": [
-            {
-                "id": line.id,
-                "product_id": line.product_id,
-                "sku_id": line.sku_id,
-                "seller_sku": line.seller_sku,
-                "sale_price": line.sale_price,
-                "original_price": line.sale_price,
-                "currency": line.currency,
-                "display_status": line.display_status,
-                "is_gift": False,
-                **(
-                    {"cancel_reason": line.cancel_reason, "cancel_user": line.cancel_user} if line.cancel_reason else {}
-                ),
-            }
-            for line in order.line_items
-        ],
-    }
 
 
 # =================================================================================================

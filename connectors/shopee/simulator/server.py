@@ -1,87 +1,10 @@
-# Local Shopee Open Platform v2 simulator: an independent oracle written from the platform's published reference.
-"""A Shopee you can run on 127.0.0.1, written from `shared/reference/marketplaces.md` and Shopee's API
-reference (the `schemas/v2.<module>.<api>.json` files), never from `connectors.shopee`: it imports
-nothing from the connector (no constants, no signer), so a misreading there is caught here.
-
-Every request is checked like the platform: known partner_id, timestamp within 5 minutes of WALL
-time (`error_param` "Timestamp is expired."), the HMAC sign for the kind of call (`error_sign`), an
-access token valid for that shop (`invalid_acceess_token`, sic), an authorized shop, batch limits,
-the app-wide daily call limit (`error_limit`, shared by every shop of the partner app, resetting at
-00:00 UTC+8 on the simulated clock) and an optional per-shop limit per minute (`error_rate_limit`).
-Envelope `{request_id, error, message, warning, response}`; the token endpoints and
-`shop/get_shop_info` answer with top-level fields.
-
-Time: `sim.clock` is a `SimClock` (passed in as `clock=` or created), which drives token lifetimes,
-order times, push retries, lost-push ages and the daily limit. Tests compress it with `advance`.
-
-Per-shop behaviour, set with `add_shop(...)` keywords or `set_shop_options(shop_id, **options)`:
-- `region` (default "MY", currency derived unless given): two-decimal prices only in SG, MY, BR,
-  MX, PL, ES, AR; elsewhere a price with a fractional part fails the whole update_price call with
-  `error_param`. `price_ratio_check` (default on): the highest model price of an item may be at most
-  7x the lowest in ID/MY, 5x in SG/VN/TW/TH/PH/MX, 4x in BR, 9x in CL/CO (else `error_param`).
-- `locations` (default `("",)`, a shop without warehouses): with several, `get_warehouse_detail`
-  lists them with their `location_id`, and update_stock needs `location_id` on every row
-  (`error_auth` "Lack of location_id, please double check."); a location that is not the shop's
-  (or any `location_id` in a shop without warehouses) is `error_auth` "The location_id input is not
-  matched ...". A shop with one location answers get_warehouse_detail with
-  `warehouse.error_not_in_whitelist` (the schema's example).
-- `holiday_mode`: update_stock and update_price answer `error_auth` "Please wait for the holiday
-  mode set then to edit item. Please try later." (the update_stock error table's words).
-- `is_cb` / `is_cnsc` (cross-border; CNSC shown as `is_upgraded_cbsc` in get_shop_info): product
-  writes answer `error_auth` telling to use the global_product APIs.
-- `strict_arrays` (default on): `order_sn_list` and `response_optional_fields` of get_order_detail
-  and `item_id_list` of get_item_base_info must be ONE comma-joined value (a repeated key is
-  `error_param`); `item_status` of get_item_list must be a repeated key (a comma-joined value is not
-  a status: `error_param`). Off: both forms are accepted.
-- `module_prefixes` (default on): product calls answer `product.error_param` / `product.error_server`
-  and an expired access token is `common.error_auth` "Invalid access_token." (the schemas'
-  examples); off: bare codes, and an expired token is `invalid_acceess_token` mentioning expiry.
-
-Business refusals of one item use `error_auth` for the whole call, as Shopee's update_stock error
-table does: stock below the promotion-reserved stock ("Total stock must be more than reserved
-stock."), holiday mode, missing or wrong `location_id`. A promotion price lock (`lock_price`) fails
-update_price with `error_in_item_promotion_item_price_lock` "Can't update price when item is under
-promotion." (call-level, from the update_price error list). Token errors stay token errors.
-
-Stock semantics (the reference's "Shopee stock semantics"): `seller_stock` is SELLABLE stock per
-location. Placing an order lowers it at once; cancelling gives the active units back; a partial
-cancellation (`cancel_units`) gives back those units and shows as `cancelled_qty` / `active_qty` on
-the order line; shipping changes nothing more; an update_stock write SETS the sellable stock.
-`total_reserved_stock` is stock reserved for promotions only (`set_promotion_reserved`).
-
-Orders: `get_order_list` (time_range_field create_time/update_time, at most 15 days apart, else
-`order.order_list_invalid_time` as in the schema's example; page_size 1..100; opaque `cursor`,
-`more`, `next_cursor`) and `get_order_detail` (1..50 order numbers; ONE unknown or foreign order
-fails the whole call with `error_not_found` "Wrong parameters, detail: the order is not found.",
-the schema's example).
-
-Pushes: body `{msg_id, code, shop_id, timestamp, data}` signed `HMAC(partner_key, url + "|" + body)`;
-only codes turned on with set_app_push_config (1..13; an unknown code such as 22 fails the whole
-call naming it) are sent. Delivered means a 2xx with an EMPTY body. Failed pushes are retried on
-`push_retry_schedule` (default 1 min, 5 min, 20 min, 1 h after the first attempt; the platform's
-schedule is unconfirmed) by a `RetryingSender`; given up, they become lost pushes whose `timestamp`
-is the time of loss, served 100 at a time for 3 days by get_lost_push_message (its `data` is a
-JSON string of the whole original message, as the schema's type and example together read) until
-confirm_consumed_lost_push_message. Order placed / status change / (partial) cancel push code 3
-`data{ordersn, status, update_time, items, completed_scenario}`.
-
-Some items carry `description_type: extended` (`add_item(..., extended_description=True)`): their
-`description` is empty and the text is in `description_info.extended_description.field_list`.
-
-Fault injection (`FaultPlan`, replaceable at runtime through `sim.faults`): THROTTLE answers HTTP 429
-`error_rate_limit` with `Retry-After: 1`; SERVER_ERROR answers HTTP 500 `error_server` before anything
-is applied; TIMEOUT applies the request, then holds the answer `timeout_hold_s`.
-
-Simplifications (documented, not relied upon): image ids are not checked against an upload;
-`logistic_info` may be empty; `search_item` matches SKU exactly and names by substring; unknown ids
-in get_item_base_info are left out with a `warning`; lost pushes and order-list cursors live in
-memory only; no test push is sent by set_app_push_config; no code-8 push is sent on promotion changes.
-"""
+# The Shopee simulator itself: the Starlette app (signature check, routes) and the test and demo shortcuts.
+"""`ShopeeSimulator` serves the signed API, the authorization page and pushes; `run` serves one until
+interrupted (`syncstore simulator run --platform shopee`)."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import html
 import json
@@ -93,27 +16,80 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any
 
 import uvicorn
-from pydantic import BaseModel, Field
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from connectors.shopee.simulator.codes import (
+    AUTHORIZATION_DAYS,
+    DEFAULT_PARTNER_ID,
+    DEFAULT_PARTNER_KEY,
+    DEFAULT_PUSH_RETRY_SCHEDULE,
+    DEMO_SHOP_ID,
+    ITEM_STATUSES,
+    LOST_PUSH_PAGE,
+    MAX_BATCH,
+    MAX_PAGE,
+    MSG_DAILY_LIMIT,
+    MSG_HOLIDAY,
+    MSG_LACK_LOCATION,
+    MSG_LOCATION_MISMATCH,
+    MSG_NOT_WHITELISTED,
+    MSG_ORDER_NOT_FOUND,
+    MSG_ORDER_RANGE,
+    MSG_PRICE_LOCK,
+    MSG_RESERVED,
+    ORDER_LIST_MAX_RANGE_S,
+    ORDER_STATUSES,
+    PUSH_CODES,
+    REGION_CURRENCY,
+    TIMESTAMP_WINDOW_S,
+    UTC8,
+    Envelope,
+    Json,
+    SignKind,
+    StockSpec,
+)
+from connectors.shopee.simulator.pushes import PushOutbox
+from connectors.shopee.simulator.requests import (
+    ApiError,
+    Ctx,
+    check_price_ratio,
+    comma_list,
+    digits,
+    dumps_json,
+    entries_of,
+    hmac_hex,
+    image_list,
+    image_url,
+    int_param,
+    json_response,
+    param_error,
+    parse_body,
+    product_route,
+    query_int,
+    region_price,
+    repeated_list,
+    split_csv,
+    stock_map,
+    text_param,
+    wire_dimension,
+    wire_weight,
+    with_query,
+)
+from connectors.shopee.simulator.state import SimGrant, SimItem, SimModel, SimOrder, SimOrderLine, SimShop, SimState
 from connectors.simulator.common import (
     Fault,
     FaultPlan,
-    RetryingSender,
-    ScheduledPush,
     ServerThread,
     SimClock,
     Ticker,
@@ -121,487 +97,6 @@ from connectors.simulator.common import (
 )
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PARTNER_ID: Final = 2001887
-DEFAULT_PARTNER_KEY: Final = "shopee-simulator-partner-key"
-DEMO_SHOP_ID: Final = 100001
-TIMESTAMP_WINDOW_S: Final = 300
-LINK_VALIDITY_S: Final = 300
-MAX_BATCH: Final = 50
-MAX_PAGE: Final = 100
-LOST_PUSH_PAGE: Final = 100
-LOST_PUSH_KEEP_S: Final = 3 * 86400
-ORDER_LIST_MAX_RANGE_S: Final = 15 * 86400
-AUTHORIZATION_DAYS: Final = 365
-# Retries after the first attempt, in seconds from it: the platform's schedule is not published.
-DEFAULT_PUSH_RETRY_SCHEDULE: Final = (60.0, 300.0, 1200.0, 3600.0)
-PUSH_CODES: Final = frozenset(range(1, 14))
-ITEM_STATUSES: Final = frozenset({"NORMAL", "BANNED", "UNLIST", "REVIEWING", "SELLER_DELETE", "SHOPEE_DELETE"})
-DELETED_STATUSES: Final = frozenset({"SELLER_DELETE", "SHOPEE_DELETE", "DELETED"})
-ORDER_STATUSES: Final = frozenset(
-    {
-        "UNPAID",
-        "READY_TO_SHIP",
-        "PROCESSED",
-        "RETRY_SHIP",
-        "SHIPPED",
-        "TO_CONFIRM_RECEIVE",
-        "IN_CANCEL",
-        "CANCELLED",
-        "TO_RETURN",
-        "COMPLETED",
-        "INVOICE_PENDING",
-    }
-)
-DECIMAL_REGIONS: Final = frozenset({"SG", "MY", "BR", "MX", "PL", "ES", "AR"})
-PRICE_RATIO: Final[Mapping[str, int]] = {
-    "ID": 7,
-    "MY": 7,
-    "SG": 5,
-    "VN": 5,
-    "TW": 5,
-    "TH": 5,
-    "PH": 5,
-    "MX": 5,
-    "BR": 4,
-    "CL": 9,
-    "CO": 9,
-}
-REGION_CURRENCY: Final[Mapping[str, str]] = {
-    "MY": "MYR",
-    "SG": "SGD",
-    "ID": "IDR",
-    "TH": "THB",
-    "VN": "VND",
-    "PH": "PHP",
-    "TW": "TWD",
-    "BR": "BRL",
-    "MX": "MXN",
-    "CL": "CLP",
-    "CO": "COP",
-    "PL": "PLN",
-    "ES": "EUR",
-    "AR": "ARS",
-}
-UTC8: Final = timezone(timedelta(hours=8))
-
-# The platform's own words (Shopee's error tables and examples).
-MSG_RESERVED: Final = "Total stock must be more than reserved stock."
-MSG_LACK_LOCATION: Final = "Lack of location_id, please double check."
-MSG_LOCATION_MISMATCH: Final = (
-    "The location_id input is not matched the shop's location_id(more/wrong). Please double check."
-)
-MSG_HOLIDAY: Final = "Please wait for the holiday mode set then to edit item. Please try later."
-MSG_PRICE_LOCK: Final = "Can't update price when item is under promotion."
-MSG_ORDER_NOT_FOUND: Final = "Wrong parameters, detail: the order is not found."
-MSG_ORDER_RANGE: Final = "Start time must be earlier than end time and diff in 15days."
-MSG_DAILY_LIMIT: Final = (
-    "The total API call number made by your APP has reached the daily API call limit, "
-    "please try again after 00: 00 (UTC+08:00)"
-)
-MSG_NOT_WHITELISTED: Final = "Your shop is not in multi-warehouse whitelist."
-
-Json = dict[str, Any]
-SignKind = Literal["shop", "public", "token"]
-Envelope = Literal["wrapped", "top"]
-StockSpec = int | Mapping[str, int]
-
-
-# --- state ----------------------------------------------------------------------------------
-
-
-class SimShop(BaseModel):
-    shop_id: int
-    name: str
-    region: str = "MY"
-    currency: str = "MYR"
-    authorized: bool = False
-    revoked: bool = False
-    auth_time: int = 0
-    # Stock locations; "" is the single default location of a shop without warehouses.
-    locations: list[str] = Field(default_factory=lambda: [""])
-    holiday_mode: bool = False
-    is_cb: bool = False
-    is_cnsc: bool = False
-    strict_arrays: bool = True
-    module_prefixes: bool = True
-    price_ratio_check: bool = True
-
-    @property
-    def multi_location(self) -> bool:
-        return len(self.locations) > 1 or self.locations[0] != ""
-
-
-class SimModel(BaseModel):
-    model_id: int
-    model_sku: str = ""
-    tier_index: list[int] = Field(default_factory=list)
-    original_price: Decimal
-    # Sellable seller stock per location.
-    stock: dict[str, int] = Field(default_factory=dict)
-    # Stock reserved for promotions (flash sales), part of the seller stock.
-    reserved: int = 0
-
-    @property
-    def total_stock(self) -> int:
-        return sum(self.stock.values())
-
-
-class SimItem(BaseModel):
-    item_id: int
-    shop_id: int
-    status: str = "NORMAL"
-    name: str
-    description: str = ""
-    extended_description: bool = False
-    item_sku: str = ""
-    category_id: int = 100001
-    image_ids: list[str] = Field(default_factory=list)
-    weight: Decimal = Decimal("0.5")
-    dimension: dict[str, int] | None = None
-    logistic_info: list[Json] = Field(default_factory=list)
-    create_time: int
-    update_time: int
-    has_model: bool = False
-    price_locked: bool = False
-    tier_variation: list[Json] = Field(default_factory=list)
-    # Model 0 holds price and stock of an item without models.
-    models: dict[int, SimModel] = Field(default_factory=dict)
-
-    @property
-    def deleted(self) -> bool:
-        return self.status in DELETED_STATUSES
-
-
-class SimOrderLine(BaseModel):
-    item_id: int
-    model_id: int
-    quantity: int
-    item_name: str
-    item_sku: str
-    model_sku: str
-    price: Decimal = Decimal("0")
-    cancelled: int = 0
-    # Units this line took from each location's sellable stock (given back there on cancellation).
-    taken: dict[str, int] = Field(default_factory=dict)
-
-    @property
-    def active(self) -> int:
-        return self.quantity - self.cancelled
-
-
-class SimOrder(BaseModel):
-    order_sn: str
-    shop_id: int
-    status: str
-    create_time: int
-    update_time: int
-    lines: list[SimOrderLine]
-
-
-class SimGrant(BaseModel):
-    """An access token, refresh token or authorization code."""
-
-    value: str
-    shop_id: int
-    expires_at: float
-    used: bool = False
-
-
-class SimState(BaseModel):
-    partner_id: int
-    partner_key: str
-    shops: dict[int, SimShop] = Field(default_factory=dict)
-    items: dict[int, SimItem] = Field(default_factory=dict)
-    orders: dict[str, SimOrder] = Field(default_factory=dict)
-    access_tokens: dict[str, SimGrant] = Field(default_factory=dict)
-    refresh_tokens: dict[str, SimGrant] = Field(default_factory=dict)
-    codes: dict[str, SimGrant] = Field(default_factory=dict)
-    push_url: str | None = None
-    push_codes: list[int] = Field(default_factory=list)
-    next_item_id: int = 800_000_001
-    next_model_id: int = 900_000_001
-    next_order_no: int = 1
-
-
-# --- request plumbing -----------------------------------------------------------------------
-
-
-class ApiError(Exception):
-    """An answer with a non-empty `error`."""
-
-    def __init__(
-        self,
-        error: str,
-        message: str,
-        status: int = 400,
-        *,
-        retry_after: int | None = None,
-        response: Any = None,
-    ) -> None:
-        super().__init__(f"{error}: {message}")
-        self.error, self.message, self.status = error, message, status
-        self.retry_after, self.response = retry_after, response
-
-
-def _param_error(detail: str) -> ApiError:
-    return ApiError("error_param", f"Wrong parameters, detail: {detail}")
-
-
-@dataclass
-class Ctx:
-    shop: SimShop | None
-    query: QueryParams
-    body: Json
-    now: float
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def shop_id(self) -> int:
-        return self.own_shop.shop_id
-
-    @property
-    def own_shop(self) -> SimShop:
-        if self.shop is None:
-            raise ApiError("error_param", "There is no shop_id in query.")
-        return self.shop
-
-
-@dataclass(frozen=True)
-class LostPush:
-    """A push given up after its retries; `lost_at` is the simulated time it was lost."""
-
-    message_id: int
-    body: bytes
-    lost_at: int
-
-
-class PushOutbox:
-    """Live pushes with retries (a `RetryingSender` on the simulator clock) and the lost ones."""
-
-    def __init__(self, clock: SimClock, schedule: Sequence[float]) -> None:
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._lost: list[LostPush] = []
-        self._next_lost_id = 1
-        self.retrying = RetryingSender(clock, tuple(schedule), accept=_shopee_accepts, on_give_up=self._give_up)
-
-    def send(self, url: str, body: bytes, headers: dict[str, str]) -> bool:
-        return self.retrying.send(url, body, headers)
-
-    def _give_up(self, push: ScheduledPush, sim_time: float) -> None:
-        with self._lock:
-            self._lost.append(LostPush(self._next_lost_id, push.body, int(sim_time)))
-            self._next_lost_id += 1
-
-    @property
-    def lost(self) -> list[LostPush]:
-        """Lost pushes not yet confirmed, oldest first (including those older than 3 days)."""
-        with self._lock:
-            return list(self._lost)
-
-    def recent_lost(self, now: float) -> list[LostPush]:
-        with self._lock:
-            return [p for p in self._lost if p.lost_at >= now - LOST_PUSH_KEEP_S]
-
-    def confirm(self, last_message_id: int) -> int:
-        with self._lock:
-            before = len(self._lost)
-            self._lost = [p for p in self._lost if p.message_id > last_message_id]
-            return before - len(self._lost)
-
-    @property
-    def delivered(self) -> int:
-        return self.retrying.delivered
-
-    @property
-    def pending(self) -> list[ScheduledPush]:
-        return self.retrying.pending
-
-    def pump(self) -> int:
-        return self.retrying.pump()
-
-    def start(self) -> None:
-        self.retrying.start()
-
-    def close(self) -> None:
-        self.retrying.close()
-
-
-def _shopee_accepts(status: int, body: bytes) -> bool:
-    """Shopee counts a push as delivered only on a 2xx with an empty body."""
-    return 200 <= status < 300 and not body
-
-
-def _digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()
-
-
-def _hmac_hex(key: str, message: bytes) -> str:
-    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent == 0 else float(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def _dumps(payload: Any) -> str:
-    return json.dumps(payload, default=_json_default, separators=(",", ":"))
-
-
-def _json_response(payload: Json, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(_dumps(payload), status_code=status, media_type="application/json", headers=headers)
-
-
-def _parse_body(raw: bytes) -> Json:
-    try:
-        body = json.loads(raw, parse_float=Decimal) if raw else None
-    except (ValueError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict):
-        raise ApiError("error_param", "The request body must be a JSON object.")
-    return body
-
-
-def _int(value: Any, name: str, *, minimum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and _digits(value.strip().removeprefix("-")):
-            value = int(value)
-        else:
-            raise ApiError("error_param", f"{name} is required and must be an integer.")
-    if minimum is not None and value < minimum:
-        raise ApiError("error_param", f"{name} must be at least {minimum}.")
-    return int(value)
-
-
-def _text(value: Any, name: str, *, allow_empty: bool = False) -> str:
-    if not isinstance(value, str) or (not allow_empty and not value.strip()):
-        raise ApiError("error_param", f"{name} is required and must be a non-empty string.")
-    return value
-
-
-def _entries(value: Any, name: str, low: int, high: int) -> list[Json]:
-    if not isinstance(value, list) or not low <= len(value) <= high or not all(isinstance(v, dict) for v in value):
-        raise ApiError("error_param", f"{name} should have {low} to {high} entries.")
-    return value
-
-
-def _split(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
-def _comma_list(query: QueryParams, name: str, shop: SimShop) -> list[str]:
-    """A documented comma-joined array parameter: ONE value; a repeated key is a wrong parameter."""
-    values = query.getlist(name)
-    if len(values) > 1 and shop.strict_arrays:
-        raise _param_error(f"{name} must be one comma-separated value, not a repeated parameter.")
-    return [part for value in values for part in _split(value)]
-
-
-def _repeated_list(query: QueryParams, name: str, shop: SimShop) -> list[str]:
-    """A documented repeated-key array parameter (`item_status=A&item_status=B`)."""
-    values = query.getlist(name)
-    if shop.strict_arrays:
-        return [value.strip() for value in values if value.strip()]
-    return [part for value in values for part in _split(value)]
-
-
-def _query_int(query: QueryParams, name: str, default: int | None = None) -> int:
-    raw = query.get(name)
-    if raw is None:
-        if default is None:
-            raise ApiError("error_param", f"{name} is required.")
-        return default
-    return _int(raw, name)
-
-
-def _price(value: Any) -> Decimal | None:
-    """A positive finite price with at most 2 decimal places, else None."""
-    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
-        return None
-    try:
-        price = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    if not price.is_finite() or price <= 0:
-        return None
-    exponent = price.normalize().as_tuple().exponent
-    if not isinstance(exponent, int) or exponent < -2:
-        return None
-    return price
-
-
-def _region_price(value: Any, shop: SimShop, name: str) -> Decimal:
-    """A price the shop's region takes: 2 decimals in some regions, integers elsewhere."""
-    price = _price(value)
-    if price is None:
-        raise _param_error(f"{name} must be a positive number with at most 2 decimal places.")
-    if shop.region not in DECIMAL_REGIONS and price != price.to_integral_value():
-        raise _param_error(f"{name} {price} has decimals; prices in region {shop.region} must be integers.")
-    return price
-
-
-def _check_price_ratio(prices: Sequence[Decimal], shop: SimShop) -> None:
-    """The variation price ratio of the shop's region between an item's highest and lowest price."""
-    ratio = PRICE_RATIO.get(shop.region)
-    if not shop.price_ratio_check or ratio is None or len(prices) < 2:
-        return
-    low, high = min(prices), max(prices)
-    if high > low * ratio:
-        raise _param_error(
-            f"the price gap between models is too large: in region {shop.region} the highest price "
-            f"may be at most {ratio} times the lowest ({high} > {ratio} x {low})."
-        )
-
-
-def _weight(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise ApiError("error_param", "weight must be a positive number (kg).")
-    weight = Decimal(value)
-    if weight <= 0:
-        raise ApiError("error_param", "weight must be a positive number (kg).")
-    return weight
-
-
-def _dimension(value: Any) -> dict[str, int]:
-    keys = ("package_length", "package_width", "package_height")
-    if not isinstance(value, dict):
-        raise ApiError("error_param", "dimension must be an object.")
-    return {key: _int(value.get(key), f"dimension.{key}", minimum=1) for key in keys}
-
-
-def _images(value: Any) -> list[str]:
-    ids = value.get("image_id_list") if isinstance(value, dict) else None
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
-        raise ApiError("error_param", "image.image_id_list should have at least 1 image id.")
-    return list(ids)
-
-
-def _image_url(image_id: str) -> str:
-    return image_id if image_id.startswith(("http://", "https://")) else f"https://cf.shopee.sim/file/{image_id}"
-
-
-def _with_query(url: str, extra: dict[str, str]) -> str:
-    parts = urlsplit(url)
-    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), *extra.items()])
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
-
-
-def _stock_map(spec: StockSpec, locations: Sequence[str]) -> dict[str, int]:
-    """Seeded stock: an int goes to the first location; a mapping names locations."""
-    if isinstance(spec, int):
-        return {location: (spec if index == 0 else 0) for index, location in enumerate(locations)}
-    unknown = set(spec) - set(locations)
-    if unknown:
-        raise ValueError(f"locations {sorted(unknown)} are not locations of this shop")
-    return {location: int(spec.get(location, 0)) for location in locations}
-
-
-def _product_route(path: str) -> bool:
-    return path.startswith("/api/v2/product/")
-
 
 # --- the simulator --------------------------------------------------------------------------
 
@@ -711,7 +206,7 @@ class ShopeeSimulator:
 
     def _shop_named_in(self, query: QueryParams) -> SimShop | None:
         text = query.get("shop_id", "")
-        return self.state.shops.get(int(text)) if _digits(text) else None
+        return self.state.shops.get(int(text)) if digits(text) else None
 
     def _handle(
         self, kind: SignKind, envelope: Envelope, handler: Callable[[Ctx], Any], request: Request, raw: bytes
@@ -726,15 +221,15 @@ class ShopeeSimulator:
             return self._error(envelope, error, path, None)
         try:
             with self._lock:
-                body = _parse_body(raw) if request.method == "POST" else {}
+                body = parse_body(raw) if request.method == "POST" else {}
                 ctx = Ctx(shop, request.query_params, body, now)
                 result = handler(ctx)
         except ApiError as error:
             return self._error(envelope, error, path, shop)
         head = {"request_id": uuid.uuid4().hex, "error": "", "message": ""}
         if envelope == "top":
-            return _json_response({**head, **result})
-        return _json_response({**head, "warning": "; ".join(ctx.warnings), "response": result})
+            return json_response({**head, **result})
+        return json_response({**head, "warning": "; ".join(ctx.warnings), "response": result})
 
     def _error(self, envelope: Envelope, error: ApiError, path: str, shop: SimShop | None) -> Response:
         """The error envelope; `shop` is given for answers of the module itself (prefixed on some shops)."""
@@ -742,7 +237,7 @@ class ShopeeSimulator:
         if (
             shop is not None
             and shop.module_prefixes
-            and _product_route(path)
+            and product_route(path)
             and code in ("error_param", "error_server")
         ):
             code = f"product.{code}"
@@ -750,17 +245,17 @@ class ShopeeSimulator:
         if envelope == "wrapped":
             payload.update(warning="", response=error.response)
         headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
-        return _json_response(payload, error.status, headers)
+        return json_response(payload, error.status, headers)
 
     def _verify(self, kind: SignKind, path: str, query: QueryParams, now: float) -> SimShop | None:
         """Shopee's checks, in order: partner, timestamp, sign, then (shop calls) shop, token, limits."""
         partner = query.get("partner_id", "")
         if not partner:
             raise ApiError("error_param", "There is no partner_id in query.")
-        if not _digits(partner) or int(partner) != self.state.partner_id:
+        if not digits(partner) or int(partner) != self.state.partner_id:
             raise ApiError("error_param", "Invalid partner_id.")
         timestamp = query.get("timestamp", "")
-        if not _digits(timestamp):
+        if not digits(timestamp):
             raise ApiError("error_param", "no timestamp")
         # Clients sign with their own wall clock, so the window is checked against wall time.
         if abs(time.time() - int(timestamp)) > TIMESTAMP_WINDOW_S:
@@ -770,12 +265,12 @@ class ShopeeSimulator:
         if kind == "shop":
             if not token:
                 raise ApiError("error_param", "There is no access_token in query.")
-            if not _digits(shop_text):
+            if not digits(shop_text):
                 raise ApiError("error_param", "There is no shop_id in query.")
             base += f"{token}{shop_text}"
         if not query.get("sign"):
             raise ApiError("error_param", "There is no sign in query.")
-        expected = _hmac_hex(self.state.partner_key, base.encode())
+        expected = hmac_hex(self.state.partner_key, base.encode())
         if not hmac.compare_digest(expected.encode(), query.get("sign", "").encode()):
             raise ApiError("error_sign", "Wrong sign.", 403)
         if kind != "shop":
@@ -843,12 +338,12 @@ class ShopeeSimulator:
             if not redirect.startswith(("http://", "https://")):
                 return HTMLResponse("<h1>Authorization failed</h1><p>redirect is required.</p>", status_code=400)
             shops = sorted(self.state.shops)
-            chosen = int(query["shop_id"]) if _digits(query.get("shop_id", "")) else (shops[0] if shops else None)
+            chosen = int(query["shop_id"]) if digits(query.get("shop_id", "")) else (shops[0] if shops else None)
             if chosen is None or chosen not in self.state.shops:
                 return HTMLResponse("<h1>Authorization failed</h1><p>No such shop.</p>", status_code=400)
             if query.get("auto") != "1" and not self.auto_approve:
                 links = "".join(
-                    f'<li><a href="{html.escape(_with_query(str(request.url), {"auto": "1", "shop_id": str(s)}))}">'
+                    f'<li><a href="{html.escape(with_query(str(request.url), {"auto": "1", "shop_id": str(s)}))}">'
                     f"Authorize {html.escape(self.state.shops[s].name)} ({s})</a></li>"
                     for s in shops
                 )
@@ -858,7 +353,7 @@ class ShopeeSimulator:
             self._authorize(self.state.shops[chosen])
             code = self._grant(self.state.codes, chosen, self.code_ttl_s)
         self._push(1, chosen, {"shop_id": chosen, "success": 1})
-        return RedirectResponse(_with_query(redirect, {"code": code, "shop_id": str(chosen)}), status_code=302)
+        return RedirectResponse(with_query(redirect, {"code": code, "shop_id": str(chosen)}), status_code=302)
 
     def _authorize(self, shop: SimShop) -> None:
         shop.authorized, shop.revoked = True, False
@@ -879,20 +374,20 @@ class ShopeeSimulator:
         }
 
     def _token_get(self, ctx: Ctx) -> Json:
-        if _int(ctx.body.get("partner_id"), "partner_id") != self.state.partner_id:
+        if int_param(ctx.body.get("partner_id"), "partner_id") != self.state.partner_id:
             raise ApiError("error_param", "partner_id does not match.")
-        shop_id = _int(ctx.body.get("shop_id"), "shop_id")
-        code = self.state.codes.get(_text(ctx.body.get("code"), "code"))
+        shop_id = int_param(ctx.body.get("shop_id"), "shop_id")
+        code = self.state.codes.get(text_param(ctx.body.get("code"), "code"))
         if code is None or code.used or code.expires_at <= ctx.now or code.shop_id != shop_id:
             raise ApiError("error_auth", "Invalid code: it is unknown, used or expired.", 403)
         code.used = True
         return self._token_pair(shop_id)
 
     def _token_refresh(self, ctx: Ctx) -> Json:
-        if _int(ctx.body.get("partner_id"), "partner_id") != self.state.partner_id:
+        if int_param(ctx.body.get("partner_id"), "partner_id") != self.state.partner_id:
             raise ApiError("error_param", "partner_id does not match.")
-        shop_id = _int(ctx.body.get("shop_id"), "shop_id")
-        grant = self.state.refresh_tokens.get(_text(ctx.body.get("refresh_token"), "refresh_token"))
+        shop_id = int_param(ctx.body.get("shop_id"), "shop_id")
+        grant = self.state.refresh_tokens.get(text_param(ctx.body.get("refresh_token"), "refresh_token"))
         if grant is None or grant.used or grant.expires_at <= ctx.now or grant.shop_id != shop_id:
             raise ApiError("error_auth", "Invalid refresh_token: it is unknown, used or expired.", 403)
         shop = self.state.shops.get(shop_id)
@@ -928,9 +423,9 @@ class ShopeeSimulator:
 
     def _warehouse_detail(self, ctx: Ctx) -> list[Json]:
         shop = ctx.own_shop
-        warehouse_type = _query_int(ctx.query, "warehouse_type", 1)
+        warehouse_type = query_int(ctx.query, "warehouse_type", 1)
         if warehouse_type not in (1, 2):
-            raise _param_error("warehouse_type must be 1 (pickup) or 2 (return).")
+            raise param_error("warehouse_type must be 1 (pickup) or 2 (return).")
         if not shop.multi_location:
             raise ApiError("warehouse.error_not_in_whitelist", MSG_NOT_WHITELISTED)
         if warehouse_type == 2:
@@ -967,7 +462,7 @@ class ShopeeSimulator:
                     "error_param",
                     "Your app's callback_url is empty, please input a callback_url before you turn on push config.",
                 )
-        url = _text(url, "callback_url")
+        url = text_param(url, "callback_url")
         if not url.startswith(("http://", "https://")):
             raise ApiError("error_param", "this callback_url is invalid, please check your callback_url.")
         turn_on = self._push_code_list(ctx.body.get("set_push_config_on", []), "set_push_config_on")
@@ -979,10 +474,10 @@ class ShopeeSimulator:
     @staticmethod
     def _push_code_list(value: Any, name: str) -> list[int]:
         if not isinstance(value, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in value):
-            raise _param_error(f"{name} must be a list of push codes.")
+            raise param_error(f"{name} must be a list of push codes.")
         unknown = sorted(set(value) - PUSH_CODES)
         if unknown:
-            raise _param_error(f"push config {', '.join(map(str, unknown))} is not supported.")
+            raise param_error(f"push config {', '.join(map(str, unknown))} is not supported.")
         return list(value)
 
     def _lost_pushes(self, ctx: Ctx) -> Json:
@@ -1002,7 +497,7 @@ class ShopeeSimulator:
         }
 
     def _confirm_lost(self, ctx: Ctx) -> Json:
-        self.sender.confirm(_int(ctx.body.get("last_message_id"), "last_message_id", minimum=1))
+        self.sender.confirm(int_param(ctx.body.get("last_message_id"), "last_message_id", minimum=1))
         return {}
 
     # -- products: reading --
@@ -1016,18 +511,18 @@ class ShopeeSimulator:
         return item
 
     def _item_list(self, ctx: Ctx) -> Json:
-        offset = _query_int(ctx.query, "offset", 0)
-        page_size = _query_int(ctx.query, "page_size")
+        offset = query_int(ctx.query, "offset", 0)
+        page_size = query_int(ctx.query, "page_size")
         if not 1 <= page_size <= MAX_PAGE or offset < 0:
-            raise _param_error(f"page_size should be between 1 and {MAX_PAGE}; offset at least 0.")
-        statuses = _repeated_list(ctx.query, "item_status", ctx.own_shop)
+            raise param_error(f"page_size should be between 1 and {MAX_PAGE}; offset at least 0.")
+        statuses = repeated_list(ctx.query, "item_status", ctx.own_shop)
         if not statuses:
-            raise _param_error("item_status is required.")
+            raise param_error("item_status is required.")
         invalid = [status for status in statuses if status not in ITEM_STATUSES]
         if invalid:
-            raise _param_error(f"item_status {invalid[0]} is not a valid status (repeat the key for several).")
-        since = _query_int(ctx.query, "update_time_from", 0)
-        until = _query_int(ctx.query, "update_time_to", 2**62)
+            raise param_error(f"item_status {invalid[0]} is not a valid status (repeat the key for several).")
+        since = query_int(ctx.query, "update_time_from", 0)
+        until = query_int(ctx.query, "update_time_to", 2**62)
         if since > until:
             raise ApiError("error_update_time_range", "Update_time_to should be later than update_time_from.")
         matches = [
@@ -1067,7 +562,7 @@ class ShopeeSimulator:
             "update_time": item.update_time,
             "item_status": item.status,
             "has_model": item.has_model,
-            "image": {"image_id_list": item.image_ids, "image_url_list": [_image_url(i) for i in item.image_ids]},
+            "image": {"image_id_list": item.image_ids, "image_url_list": [image_url(i) for i in item.image_ids]},
             # Shopee sends the weight as a string (kg).
             "weight": str(item.weight),
             "logistic_info": item.logistic_info,
@@ -1097,10 +592,10 @@ class ShopeeSimulator:
         return data
 
     def _item_base_info(self, ctx: Ctx) -> Json:
-        texts = _comma_list(ctx.query, "item_id_list", ctx.own_shop)
+        texts = comma_list(ctx.query, "item_id_list", ctx.own_shop)
         if not 1 <= len(texts) <= MAX_BATCH:
-            raise _param_error(f"item_id_list should have 1 to {MAX_BATCH} ids.")
-        ids = [_int(text, "item_id_list") for text in texts]
+            raise param_error(f"item_id_list should have 1 to {MAX_BATCH} ids.")
+        ids = [int_param(text, "item_id_list") for text in texts]
         found = [
             self.state.items[i] for i in ids if i in self.state.items and self.state.items[i].shop_id == ctx.shop_id
         ]
@@ -1110,7 +605,7 @@ class ShopeeSimulator:
         return {"item_list": [self._item_json(item, ctx.own_shop) for item in found]}
 
     def _model_list(self, ctx: Ctx) -> Json:
-        item = self._own_item(ctx.shop_id, _query_int(ctx.query, "item_id"), live=False)
+        item = self._own_item(ctx.shop_id, query_int(ctx.query, "item_id"), live=False)
         if not item.has_model:
             return {"tier_variation": [], "model": []}
         currency = ctx.own_shop.currency
@@ -1129,10 +624,10 @@ class ShopeeSimulator:
         return {"tier_variation": item.tier_variation, "model": models}
 
     def _search_item(self, ctx: Ctx) -> Json:
-        offset = _query_int(ctx.query, "offset", 0)
-        page_size = _query_int(ctx.query, "page_size")
+        offset = query_int(ctx.query, "offset", 0)
+        page_size = query_int(ctx.query, "page_size")
         if not 1 <= page_size <= MAX_PAGE or offset < 0:
-            raise _param_error(f"page_size should be between 1 and {MAX_PAGE}; offset at least 0.")
+            raise param_error(f"page_size should be between 1 and {MAX_PAGE}; offset at least 0.")
         sku, name = ctx.query.get("item_sku"), (ctx.query.get("item_name") or "").lower()
         matches = [
             item.item_id
@@ -1155,21 +650,21 @@ class ShopeeSimulator:
     def _order_list(self, ctx: Ctx) -> Json:
         field_name = ctx.query.get("time_range_field", "")
         if field_name not in ("create_time", "update_time"):
-            raise _param_error("time_range_field must be create_time or update_time.")
-        time_from, time_to = _query_int(ctx.query, "time_from"), _query_int(ctx.query, "time_to")
+            raise param_error("time_range_field must be create_time or update_time.")
+        time_from, time_to = query_int(ctx.query, "time_from"), query_int(ctx.query, "time_to")
         if time_from > time_to or time_to - time_from > ORDER_LIST_MAX_RANGE_S:
             raise ApiError("order.order_list_invalid_time", MSG_ORDER_RANGE)
-        page_size = _query_int(ctx.query, "page_size")
+        page_size = query_int(ctx.query, "page_size")
         if not 1 <= page_size <= MAX_PAGE:
-            raise _param_error(f"page_size should be between 1 and {MAX_PAGE}.")
+            raise param_error(f"page_size should be between 1 and {MAX_PAGE}.")
         status = ctx.query.get("order_status")
         if status is not None and status not in ORDER_STATUSES:
-            raise _param_error(f"order_status {status} is not valid.")
+            raise param_error(f"order_status {status} is not valid.")
         cursor = ctx.query.get("cursor", "")
         offset = 0
         if cursor:
             if cursor not in self._order_cursors:
-                raise _param_error("cursor is invalid.")
+                raise param_error("cursor is invalid.")
             offset = self._order_cursors[cursor]
         matches = sorted(
             (
@@ -1188,7 +683,7 @@ class ShopeeSimulator:
         if more:
             next_cursor = secrets.token_urlsafe(12)  # opaque: a client may not compute it
             self._order_cursors[next_cursor] = offset + len(page)
-        optional = set(_split(ctx.query.get("response_optional_fields", "")))
+        optional = set(split_csv(ctx.query.get("response_optional_fields", "")))
         rows = [
             {"order_sn": o.order_sn, **({"order_status": o.status} if "order_status" in optional else {})} for o in page
         ]
@@ -1196,10 +691,10 @@ class ShopeeSimulator:
 
     def _order_detail(self, ctx: Ctx) -> Json:
         shop = ctx.own_shop
-        order_sns = _comma_list(ctx.query, "order_sn_list", shop)
+        order_sns = comma_list(ctx.query, "order_sn_list", shop)
         if not 1 <= len(order_sns) <= MAX_BATCH:
-            raise _param_error(f"order_sn_list should have 1 to {MAX_BATCH} order numbers.")
-        optional = set(_comma_list(ctx.query, "response_optional_fields", shop))
+            raise param_error(f"order_sn_list should have 1 to {MAX_BATCH} order numbers.")
+        optional = set(comma_list(ctx.query, "response_optional_fields", shop))
         orders = []
         for order_sn in order_sns:
             order = self.state.orders.get(order_sn)
@@ -1259,9 +754,9 @@ class ShopeeSimulator:
 
     def _update_price(self, ctx: Ctx) -> Json:
         shop = ctx.own_shop
-        item = self._own_item(ctx.shop_id, _int(ctx.body.get("item_id"), "item_id"))
+        item = self._own_item(ctx.shop_id, int_param(ctx.body.get("item_id"), "item_id"))
         self._refuse_product_writes(shop)
-        rows = _entries(ctx.body.get("price_list"), "price_list", 1, MAX_BATCH)
+        rows = entries_of(ctx.body.get("price_list"), "price_list", 1, MAX_BATCH)
         if shop.holiday_mode:
             raise ApiError("error_auth", MSG_HOLIDAY, 403)
         if item.price_locked:
@@ -1272,11 +767,11 @@ class ShopeeSimulator:
                 raise ApiError("error_param", "Repeat model_id.")
             seen.add(row.get("model_id", 0))
         new_prices = {
-            row.get("model_id", 0): _region_price(row.get("original_price"), shop, "original_price") for row in rows
+            row.get("model_id", 0): region_price(row.get("original_price"), shop, "original_price") for row in rows
         }
         if item.has_model:
             after = {m.model_id: new_prices.get(m.model_id, m.original_price) for m in item.models.values()}
-            _check_price_ratio(list(after.values()), shop)
+            check_price_ratio(list(after.values()), shop)
         successes: list[Json] = []
         failures: list[Json] = []
         for model_id, price in new_prices.items():
@@ -1293,9 +788,9 @@ class ShopeeSimulator:
 
     def _update_stock(self, ctx: Ctx) -> Json:
         shop = ctx.own_shop
-        item = self._own_item(ctx.shop_id, _int(ctx.body.get("item_id"), "item_id"))
+        item = self._own_item(ctx.shop_id, int_param(ctx.body.get("item_id"), "item_id"))
         self._refuse_product_writes(shop)
-        rows = _entries(ctx.body.get("stock_list"), "stock_list", 1, MAX_BATCH)
+        rows = entries_of(ctx.body.get("stock_list"), "stock_list", 1, MAX_BATCH)
         if shop.holiday_mode:
             raise ApiError("error_auth", MSG_HOLIDAY, 403)
         planned: list[tuple[SimModel, dict[str, int]]] = []
@@ -1330,7 +825,7 @@ class ShopeeSimulator:
     @staticmethod
     def _new_stock(model: SimModel, seller_stock: Any, shop: SimShop) -> dict[str, int]:
         if not isinstance(seller_stock, list) or not seller_stock or not all(isinstance(s, dict) for s in seller_stock):
-            raise _param_error("seller_stock should have at least 1 entry.")
+            raise param_error("seller_stock should have at least 1 entry.")
         stock = dict(model.stock)
         for row in seller_stock:
             if "location_id" not in row:
@@ -1343,29 +838,29 @@ class ShopeeSimulator:
                     raise ApiError("error_auth", MSG_LOCATION_MISMATCH, 403)
             quantity = row.get("stock")
             if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-                raise _param_error("stock must be an integer >= 0.")
+                raise param_error("stock must be an integer >= 0.")
             stock[location] = quantity
         return stock
 
     def _update_item(self, ctx: Ctx) -> Json:
-        item = self._own_item(ctx.shop_id, _int(ctx.body.get("item_id"), "item_id"))
+        item = self._own_item(ctx.shop_id, int_param(ctx.body.get("item_id"), "item_id"))
         self._refuse_product_writes(ctx.own_shop)
         body, changed = ctx.body, False
         updates: Json = {}
         if "item_name" in body:
-            updates["name"] = _text(body["item_name"], "item_name")
+            updates["name"] = text_param(body["item_name"], "item_name")
         if "description" in body:
-            updates["description"] = _text(body["description"], "description", allow_empty=True)
+            updates["description"] = text_param(body["description"], "description", allow_empty=True)
         if "item_sku" in body:
-            updates["item_sku"] = _text(body["item_sku"], "item_sku", allow_empty=True)
+            updates["item_sku"] = text_param(body["item_sku"], "item_sku", allow_empty=True)
         if "image" in body:
-            updates["image_ids"] = _images(body["image"])
+            updates["image_ids"] = image_list(body["image"])
         if "weight" in body:
-            updates["weight"] = _weight(body["weight"])
+            updates["weight"] = wire_weight(body["weight"])
         if "dimension" in body:
-            updates["dimension"] = _dimension(body["dimension"])
+            updates["dimension"] = wire_dimension(body["dimension"])
         if "category_id" in body:
-            updates["category_id"] = _int(body["category_id"], "category_id", minimum=1)
+            updates["category_id"] = int_param(body["category_id"], "category_id", minimum=1)
         for name, value in updates.items():
             changed |= getattr(item, name) != value
             setattr(item, name, value)
@@ -1388,19 +883,19 @@ class ShopeeSimulator:
                 raise ApiError("error_param", f"{required} is required.")
         shop = ctx.own_shop
         self._refuse_product_writes(shop)
-        price = _region_price(body["original_price"], shop, "original_price")
+        price = region_price(body["original_price"], shop, "original_price")
         if not isinstance(body["logistic_info"], list):
             raise ApiError("error_param", "logistic_info must be a list.")
         stock = self._seeded_stock(body.get("seller_stock", [{"stock": 0}]), shop)
         item = self._new_item(
             shop,
-            name=_text(body["item_name"], "item_name"),
-            description=_text(body["description"], "description", allow_empty=True),
-            item_sku=_text(body.get("item_sku", ""), "item_sku", allow_empty=True),
-            category_id=_int(body["category_id"], "category_id", minimum=1),
-            image_ids=_images(body["image"]),
-            weight=_weight(body["weight"]),
-            dimension=_dimension(body["dimension"]) if "dimension" in body else None,
+            name=text_param(body["item_name"], "item_name"),
+            description=text_param(body["description"], "description", allow_empty=True),
+            item_sku=text_param(body.get("item_sku", ""), "item_sku", allow_empty=True),
+            category_id=int_param(body["category_id"], "category_id", minimum=1),
+            image_ids=image_list(body["image"]),
+            weight=wire_weight(body["weight"]),
+            dimension=wire_dimension(body["dimension"]) if "dimension" in body else None,
             logistic_info=body["logistic_info"],
             price=price,
             stock=stock,
@@ -1408,14 +903,14 @@ class ShopeeSimulator:
         return {"item_id": item.item_id, "item_name": item.name, "item_sku": item.item_sku}
 
     def _init_tier_variation(self, ctx: Ctx) -> Json:
-        item = self._own_item(ctx.shop_id, _int(ctx.body.get("item_id"), "item_id"))
+        item = self._own_item(ctx.shop_id, int_param(ctx.body.get("item_id"), "item_id"))
         shop = ctx.own_shop
         self._refuse_product_writes(shop)
         if item.has_model:
             raise ApiError("error_param", "tier_variation already exists for this item.")
         # Since 2025-09-12 the documented field is standardise_tier_variation; tier_variation still works.
         tier_field = "standardise_tier_variation" if "standardise_tier_variation" in ctx.body else "tier_variation"
-        tiers = _entries(ctx.body.get(tier_field), tier_field, 1, 2)
+        tiers = entries_of(ctx.body.get(tier_field), tier_field, 1, 2)
         sizes = []
         for tier in tiers:
             options = tier.get("option_list", tier.get("variation_option_list"))
@@ -1423,7 +918,7 @@ class ShopeeSimulator:
             if not isinstance(name, str) or not isinstance(options, list) or not options:
                 raise ApiError("error_param", "tier_variation needs a name and an option_list.")
             sizes.append(len(options))
-        rows = _entries(ctx.body.get("model"), "model", 1, MAX_BATCH)
+        rows = entries_of(ctx.body.get("model"), "model", 1, MAX_BATCH)
         models: dict[int, SimModel] = {}
         seen: set[tuple[int, ...]] = set()
         for row in rows:
@@ -1437,15 +932,15 @@ class ShopeeSimulator:
             if tuple(index) in seen:
                 raise ApiError("error_param", "model.tier_index repeats a combination.")
             seen.add(tuple(index))
-            price = _region_price(row.get("original_price"), shop, "model.original_price")
+            price = region_price(row.get("original_price"), shop, "model.original_price")
             stock = self._seeded_stock(row.get("seller_stock"), shop)
             model_id = self.state.next_model_id
             self.state.next_model_id += 1
-            sku = _text(row.get("model_sku", ""), "model.model_sku", allow_empty=True)
+            sku = text_param(row.get("model_sku", ""), "model.model_sku", allow_empty=True)
             models[model_id] = SimModel(
                 model_id=model_id, model_sku=sku, tier_index=index, original_price=price, stock=stock
             )
-        _check_price_ratio([m.original_price for m in models.values()], shop)
+        check_price_ratio([m.original_price for m in models.values()], shop)
         item.models, item.has_model, item.tier_variation = models, True, tiers
         self._touch(item, ctx.now)
         return {
@@ -1459,7 +954,7 @@ class ShopeeSimulator:
     def _unlist_item(self, ctx: Ctx) -> Json:
         successes: list[Json] = []
         failures: list[Json] = []
-        for entry in _entries(ctx.body.get("item_list"), "item_list", 1, MAX_BATCH):
+        for entry in entries_of(ctx.body.get("item_list"), "item_list", 1, MAX_BATCH):
             item_id, unlist = entry.get("item_id"), entry.get("unlist")
             try:
                 if not isinstance(unlist, bool) or not isinstance(item_id, int):
@@ -1478,7 +973,7 @@ class ShopeeSimulator:
         return {"success_list": successes, "failure_list": failures}
 
     def _delete_item(self, ctx: Ctx) -> Json:
-        item = self._own_item(ctx.shop_id, _int(ctx.body.get("item_id"), "item_id"))
+        item = self._own_item(ctx.shop_id, int_param(ctx.body.get("item_id"), "item_id"))
         item.status = "SELLER_DELETE"
         self._touch(item, ctx.now)
         return {}
@@ -1488,13 +983,13 @@ class ShopeeSimulator:
         if rows is None:
             rows = [{"stock": 0}]
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise _param_error("seller_stock must be a list of {location_id, stock}.")
-        stock = _stock_map(0, shop.locations)
+            raise param_error("seller_stock must be a list of {location_id, stock}.")
+        stock = stock_map(0, shop.locations)
         for row in rows:
             location = row.get("location_id", shop.locations[0])
             if location not in shop.locations:
                 raise ApiError("error_auth", MSG_LOCATION_MISMATCH, 403)
-            stock[location] = _int(row.get("stock", 0), "seller_stock.stock", minimum=0)
+            stock[location] = int_param(row.get("stock", 0), "seller_stock.stock", minimum=0)
         return stock
 
     # -- helpers for tests and the demo --
@@ -1520,7 +1015,7 @@ class ShopeeSimulator:
             status=status,
             create_time=now,
             update_time=update_time if update_time is not None else now,
-            models={0: SimModel(model_id=0, original_price=price, stock=_stock_map(stock, shop.locations))},
+            models={0: SimModel(model_id=0, original_price=price, stock=stock_map(stock, shop.locations))},
             **fields,
         )
         self.state.items[item_id] = item
@@ -1626,7 +1121,7 @@ class ShopeeSimulator:
                         model_sku=sku,
                         tier_index=[index],
                         original_price=Decimal(model_price),
-                        stock=_stock_map(model_stock, shop.locations),
+                        stock=stock_map(model_stock, shop.locations),
                     )
             for model in item.models.values():
                 model.reserved = min(promotion_reserved, model.total_stock)
@@ -1845,8 +1340,8 @@ class ShopeeSimulator:
                 "code": code,
                 "timestamp": int(self._now()),
             }
-        body = _dumps(message).encode()
-        headers = {"Authorization": _hmac_hex(key, url.encode() + b"|" + body), "Content-Type": "application/json"}
+        body = dumps_json(message).encode()
+        headers = {"Authorization": hmac_hex(key, url.encode() + b"|" + body), "Content-Type": "application/json"}
         return self.sender.send(url, body, headers)
 
     def start_order_generator(self, interval_s: float = 5.0, *, seed: int | None = None) -> None:
