@@ -14,7 +14,9 @@ import sqlalchemy as sa
 from assets.catalog import master_catalog
 from assets.partitions import SHOPS, connection_id_for
 from assets.resources import DatabaseResource, MarketplacesResource
-from syncstore import snapshot, sync, sync_plan
+from syncstore import snapshot, sync, sync_inputs
+from syncstore.plan import build
+from syncstore.plan.calls import estimate_calls
 
 FULL_PULL_TAG: Final = "syncstore/full"
 PREVIEW_ROWS: Final = 15
@@ -53,10 +55,10 @@ def shop_snapshot(
     )
 
 
-def plan_for(engine: sa.Engine, connection_id: int) -> sync_plan.ShopPlanning:
+def plan_for(engine: sa.Engine, connection_id: int) -> build.ShopPlanning:
     """The shop's plan as the sync would make it now (master + overrides + rules against snapshot and baseline)."""
-    [shop] = sync_plan.shops(engine, [connection_id])
-    return sync_plan.plan_shop(engine, shop, sync_plan.load_inputs(engine))
+    [shop] = sync_inputs.shops(engine, [connection_id])
+    return build.plan_shop(engine, shop, sync_inputs.load_inputs(engine))
 
 
 def _cell(value: Any) -> str:
@@ -113,9 +115,7 @@ def catalog_diff(context: dg.AssetExecutionContext, database: DatabaseResource) 
     metadata["changes"] = dg.MetadataValue.int(len(planning.changes))
     metadata["invalid_changes"] = dg.MetadataValue.int(sum(1 for change in planning.changes if not change.valid))
     metadata["conflicts"] = dg.MetadataValue.int(len(planning.conflicts))
-    metadata["estimated_api_calls"] = dg.MetadataValue.int(
-        sync_plan.estimate_calls(planning.shop.platform, planning.changes)
-    )
+    metadata["estimated_api_calls"] = dg.MetadataValue.int(estimate_calls(planning.shop.platform, planning.changes))
     metadata["largest_differences"] = dg.MetadataValue.md(largest_differences(planning.frame))
     return dg.MaterializeResult(metadata=metadata)
 

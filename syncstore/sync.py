@@ -4,10 +4,11 @@
 - `dry_run`: what a sync would do to each shop, from the stored snapshot: every change with its
   payload and validation issues, conflicts, the API calls it would cost and whether it would succeed.
   No API call, no write.
-- `sync_shop`: plan (`syncstore.sync_plan` over `syncstore.reconcile`), record new conflicts and close
+- `sync_shop`: plan (`syncstore.plan.build` over `syncstore.reconcile`), record new conflicts and close
   settled ones (`syncstore.conflicts`), move lagging baselines where both sides already agree,
   adopt marketplace values a rule asks for, then apply the changes through the shop's connector
-  (`syncstore.sync_apply`: batched, logged, idempotent, the baseline moved only on success). The
+  (`syncstore.sync_apply` running each change's handler, `syncstore.plan.handlers`: batched, logged,
+  idempotent, the baseline moved only on success). The
   caller pulls the snapshot first when it wants fresh remote values (`syncstore.snapshot.pull`):
   a master change needs no pull.
 - `push_stock` (`syncstore.sync_stock`): after orders, the stock of some variants to every shop
@@ -28,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from connectors.base import Connector, ConnectorError
-from syncstore import audit, conflicts, outbox, snapshot, sync_inputs, sync_logs, sync_plan
+from syncstore import audit, conflicts, outbox, snapshot, sync_inputs, sync_logs
 from syncstore.auth import Actor, Permission, requires
 from syncstore.db.engine import transaction
 from syncstore.db.models import (
@@ -41,7 +42,10 @@ from syncstore.db.models import (
 )
 from syncstore.db.types import utcnow
 from syncstore.errors import InvalidInput, NotFoundError, SyncStoreError
-from syncstore.sync_apply import ConnectorFactory, SyncReport, apply
+from syncstore.plan import build
+from syncstore.plan.calls import estimate_calls
+from syncstore.plan.changes import Adopt, PlannedChange
+from syncstore.sync_apply import ConnectorFactory, SyncReport, apply, log_entry
 from syncstore.sync_categories import (
     CategoryMappingView,
     delete_category_mapping,
@@ -50,12 +54,11 @@ from syncstore.sync_categories import (
 )
 from syncstore.sync_inputs import Shop
 from syncstore.sync_logs import SyncLogView, failure_rate, list_sync_logs
-from syncstore.sync_plan import PlannedChange, ValidationIssue, estimate_calls
 from syncstore.sync_stock import push_stock
 
 __all__ = [
-    "BulkProgress", "CategoryMappingView", "ConnectorFactory", "PlannedChange", "ShopPlan", "SyncLogView",
-    "SyncReport", "ValidationIssue", "bulk_progress", "delete_category_mapping", "dry_run", "failure_rate",
+    "BulkProgress", "CategoryMappingView", "ConnectorFactory", "ShopPlan", "SyncLogView",
+    "SyncReport", "bulk_progress", "delete_category_mapping", "dry_run", "failure_rate",
     "list_category_mappings", "list_sync_logs", "push_stock", "retry_failed", "run_bulk_sync",
     "set_category_mapping", "start_bulk_sync", "sync_shop",
 ]  # fmt: skip
@@ -88,7 +91,7 @@ def dry_run(
     inputs = sync_inputs.load_inputs(engine, product_ids=product_ids)
     plans = []
     for shop in sync_inputs.shops(engine, connection_ids):
-        planning = sync_plan.plan_shop(engine, shop, inputs)
+        planning = build.plan_shop(engine, shop, inputs)
         changes = tuple(planning.changes)
         invalid = sum(1 for change in changes if not change.valid)
         summary = {
@@ -128,8 +131,8 @@ def sync_shop(
         snapshot.pull(engine, connection_id, connector, full=True)
     [shop] = sync_inputs.shops(engine, [connection_id])
     inputs = sync_inputs.load_inputs(engine, product_ids=product_ids)
-    planning = sync_plan.plan_shop(engine, shop, inputs)
-    sku_baselines, listing_baselines = sync_plan.agreed_baselines(planning.frame)
+    planning = build.plan_shop(engine, shop, inputs)
+    sku_baselines, listing_baselines = build.agreed_baselines(planning.frame)
     with transaction(engine) as session:
         conflicts.record(session, planning.conflicts)
         conflicts.close_settled(
@@ -144,7 +147,7 @@ def sync_shop(
                 row = session.get(model, row_id)
                 for name, value in values.items() if row is not None else ():
                     setattr(row, f"base_{name}", value)
-    adopts = [change for change in planning.changes if change.operation == "adopt"]
+    adopts = [change for change in planning.changes if isinstance(change, Adopt)]
     if adopts:
         _adopt(engine, shop, adopts, run_id)
     outcome = apply(engine, shop, connector, planning.changes, run_id)
@@ -163,25 +166,12 @@ def _never_pulled(engine: sa.Engine, connection_id: int) -> bool:
     return cursor is None
 
 
-def _adopt(engine: sa.Engine, shop: Shop, changes: Sequence[PlannedChange], run_id: str | None) -> None:
-    """Take marketplace values into the platform override (final: rules leave it) and the baseline."""
-    entries = [
-        sync_logs.LogEntry(
-            c.idempotency_key,
-            shop.connection_id,
-            shop.platform,
-            "adopt",
-            c.product_id,
-            c.variant_id,
-            c.remote_item_id,
-            c.payload,
-        )
-        for c in changes
-    ]
+def _adopt(engine: sa.Engine, shop: Shop, changes: Sequence[Adopt], run_id: str | None) -> None:
+    """The Adopt handler: marketplace values into the platform override (final: rules leave it) and the baseline."""
     with transaction(engine) as session:
-        ids = sync_logs.open_logs(session, entries, run_id)
+        ids = sync_logs.open_logs(session, [log_entry(shop, change) for change in changes], run_id)
         for change in changes:
-            name, value = change.payload["field"], change.payload["value"]
+            name, value = change.field, change.json_value()
             assert change.product_id is not None
             variant_id = change.variant_id if name == "price" else None
             override = session.scalar(
