@@ -40,6 +40,10 @@ from syncstore.sync_inputs import CatalogInputs, Shop, desired
 
 FieldName: TypeAlias = Literal["price", "stock", "title", "description", "images"]
 ITEM_FIELDS: Final[tuple[ContentField, ...]] = ("title", "description", "images")
+# A remote value the baseline catches up with: a price, a stock level, a title or description, images.
+BaselineValue: TypeAlias = Decimal | int | str | list[str] | None
+# Lagging baselines: (listing SKU id -> field -> value, listing id -> field -> value).
+Baselines: TypeAlias = tuple[dict[int, dict[str, BaselineValue]], dict[int, dict[str, BaselineValue]]]
 
 
 class DiffRow(TypedDict):
@@ -140,17 +144,15 @@ def build_changes(
     return builder.finish(), builder.conflicts
 
 
-def agreed_baselines(
-    frame: pl.DataFrame,
-) -> tuple[dict[int, dict[str, AdoptedValue | list[str]]], dict[int, dict[str, AdoptedValue | list[str]]]]:
+def agreed_baselines(frame: pl.DataFrame) -> Baselines:
     """Fields where master and marketplace agree but the baseline lags: (per listing SKU, per listing).
 
     This happens when a push landed but its answer was lost (a timeout): the next pull shows the
     value, the diff says in sync, and the baseline must catch up, or the next master change would
     look like an edit on both sides (a false conflict).
     """
-    skus: dict[int, dict[str, AdoptedValue | list[str]]] = defaultdict(dict)
-    items: dict[int, dict[str, AdoptedValue | list[str]]] = defaultdict(dict)
+    skus: dict[int, dict[str, BaselineValue]] = defaultdict(dict)
+    items: dict[int, dict[str, BaselineValue]] = defaultdict(dict)
     for name in reconcile.FIELD_NAMES:
         if f"{name}_action" not in frame.columns:
             continue
