@@ -2,9 +2,14 @@
 """Assets partitioned by shop (`shops`, keyed `<platform>-<shop_id>`).
 
 `shop_snapshot` -> `catalog_diff` -> `listing_sync`, downstream of `master_catalog`. They are thin:
-the work is `syncstore.snapshot.pull`, `syncstore.reconcile` and `syncstore.sync.sync_shop`.
+the work is `syncstore.snapshot.pull`, `syncstore.reconcile` and `syncstore.sync.sync_planned`.
+`catalog_diff` stores the plan it computes (`syncstore.plan.store`, keyed by the catalog and snapshot
+versions it came from); `listing_sync` applies that plan while it is current (planning again only
+the products edited since) and shows what it pushed: the plan's id and the sync log of its run.
 """
 
+import json
+from collections.abc import Sequence
 from typing import Any, Final
 
 import dagster as dg
@@ -14,7 +19,11 @@ import sqlalchemy as sa
 from assets.catalog import master_catalog
 from assets.partitions import SHOPS, connection_id_for
 from assets.resources import DatabaseResource, MarketplacesResource
-from syncstore import snapshot, sync, sync_plan
+from syncstore import snapshot, sync, sync_inputs, sync_logs
+from syncstore.db.engine import transaction
+from syncstore.plan import build, store
+from syncstore.plan.calls import estimate_calls
+from syncstore.plan.changes import PlannedChange
 
 FULL_PULL_TAG: Final = "syncstore/full"
 PREVIEW_ROWS: Final = 15
@@ -53,14 +62,14 @@ def shop_snapshot(
     )
 
 
-def plan_for(engine: sa.Engine, connection_id: int) -> sync_plan.ShopPlanning:
+def plan_for(engine: sa.Engine, connection_id: int) -> build.ShopPlanning:
     """The shop's plan as the sync would make it now (master + overrides + rules against snapshot and baseline)."""
-    [shop] = sync_plan.shops(engine, [connection_id])
-    return sync_plan.plan_shop(engine, shop, sync_plan.load_inputs(engine))
+    [shop] = sync_inputs.shops(engine, [connection_id])
+    return build.plan_shop(engine, shop, sync_inputs.load_inputs(engine))
 
 
-def _cell(value: Any) -> str:
-    return "" if value is None else str(value).replace("|", "\\|")[:60]
+def _cell(value: Any, width: int = 60) -> str:
+    return "" if value is None else str(value).replace("|", "\\|")[:width]
 
 
 def largest_differences(plan: pl.DataFrame, limit: int = PREVIEW_ROWS) -> str:
@@ -107,17 +116,56 @@ def catalog_diff(context: dg.AssetExecutionContext, database: DatabaseResource) 
     listing create, bind, update, activate, deactivate or orphan; per field in sync, push, adopt or conflict."""
     engine = database.get_engine()
     connection_id = connection_id_for(engine, context.partition_key)
+    at = store.versions(engine, connection_id)  # read first: an edit made while planning makes the plan stale
     planning = plan_for(engine, connection_id)
+    planned = store.Planned(planning.shop, planning.changes, planning.conflicts,
+                            build.agreed_baselines(planning.frame), planning.summary)  # fmt: skip
+    plan_id = store.save(engine, planned, at, run_id=context.run.run_id)
     # `summary` is reconcile.summary of the plan frame: rows per listing action, fields per field action.
     metadata: dict[str, Any] = {key: dg.MetadataValue.int(value) for key, value in sorted(planning.summary.items())}
     metadata["changes"] = dg.MetadataValue.int(len(planning.changes))
     metadata["invalid_changes"] = dg.MetadataValue.int(sum(1 for change in planning.changes if not change.valid))
     metadata["conflicts"] = dg.MetadataValue.int(len(planning.conflicts))
-    metadata["estimated_api_calls"] = dg.MetadataValue.int(
-        sync_plan.estimate_calls(planning.shop.platform, planning.changes)
-    )
+    metadata["estimated_api_calls"] = dg.MetadataValue.int(estimate_calls(planning.shop.platform, planning.changes))
     metadata["largest_differences"] = dg.MetadataValue.md(largest_differences(planning.frame))
+    metadata["plan_id"] = dg.MetadataValue.int(plan_id)
+    metadata["catalog_version"] = dg.MetadataValue.text(at.catalog)
+    metadata["snapshot_version"] = dg.MetadataValue.text(at.snapshot)
+    metadata["planned_changes"] = dg.MetadataValue.md(changes_table(planning.changes))
     return dg.MaterializeResult(metadata=metadata)
+
+
+def changes_table(changes: Sequence[PlannedChange], limit: int = PREVIEW_ROWS) -> str:
+    """A markdown table of the first planned changes: what each would send, and why it would not."""
+    if not changes:
+        return "Nothing to send."
+    lines = ["| operation | product | SKU | request | problems |", "|---|---|---|---|---|"]
+    for change in changes[:limit]:
+        problems = "; ".join(f"{i.field}: {i.message}" for i in change.issues)
+        lines.append(
+            f"| {change.operation} | {_cell(change.product_id)} | {_cell(change.sku)} "
+            f"| {_cell(json.dumps(change.request(), sort_keys=True), 300)} | {_cell(problems)} |"
+        )
+    if len(changes) > limit:
+        lines.append(f"\n{len(changes) - limit} more changes.")
+    return "\n".join(lines)
+
+
+def pushed_table(engine: sa.Engine, connection_id: int, run_id: str, limit: int = 50) -> str:
+    """A markdown table of what this run sent to the shop, from its sync log rows."""
+    with transaction(engine) as session:
+        logs, total = sync_logs.list_sync_logs(session, connection_id=connection_id, run_id=run_id, limit=limit)
+    if not logs:
+        return "Nothing was pushed."
+    lines = ["| operation | product | variant | status | request | error |", "|---|---|---|---|---|---|"]
+    for log in reversed(logs):
+        lines.append(
+            f"| {log.operation} | {_cell(log.product_id)} | {_cell(log.variant_id)} | {log.status} "
+            f"| {_cell(json.dumps(log.request_data, sort_keys=True), 300)} | {_cell(log.error_message)} |"
+        )
+    if total > limit:
+        lines.append(f"\n{total - limit} more rows in Sync activity (run {run_id}).")
+    return "\n".join(lines)
 
 
 @dg.asset(partitions_def=SHOPS, group_name="shops", deps=[catalog_diff], kinds={"sql"})
@@ -128,7 +176,9 @@ def listing_sync(
     sync log row per change with an idempotency key), concurrent edits recorded as conflicts, unbound SKUs adopted."""
     engine = database.get_engine()
     connection_id = connection_id_for(engine, context.partition_key)
-    report = sync.sync_shop(engine, connection_id, marketplaces.connectors()(connection_id), run_id=context.run.run_id)
+    run_id = context.run.run_id
+    applied = sync.sync_planned(engine, connection_id, marketplaces.connectors()(connection_id), run_id=run_id)
+    report = applied.report
     if report.failed:
         context.log.warning("%d of %d changes failed; see Sync activity", report.failed, report.planned)
     return dg.MaterializeResult(
@@ -140,5 +190,10 @@ def listing_sync(
             "conflicts": dg.MetadataValue.int(report.conflicts),
             "adopted": dg.MetadataValue.int(report.adopted),
             "api_calls": dg.MetadataValue.int(report.api_calls),
+            "plan_id": dg.MetadataValue.int(applied.plan_id),
+            # stored: catalog_diff's plan as it was; refreshed: its edited products planned again; planned: new.
+            "plan_source": dg.MetadataValue.text(applied.source),
+            "replanned_products": dg.MetadataValue.int(len(applied.replanned)),
+            "pushed": dg.MetadataValue.md(pushed_table(engine, connection_id, run_id)),
         }
     )

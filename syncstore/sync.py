@@ -4,10 +4,11 @@
 - `dry_run`: what a sync would do to each shop, from the stored snapshot: every change with its
   payload and validation issues, conflicts, the API calls it would cost and whether it would succeed.
   No API call, no write.
-- `sync_shop`: plan (`syncstore.sync_plan` over `syncstore.reconcile`), record new conflicts and close
+- `sync_shop`: plan (`syncstore.plan.build` over `syncstore.reconcile`), record new conflicts and close
   settled ones (`syncstore.conflicts`), move lagging baselines where both sides already agree,
   adopt marketplace values a rule asks for, then apply the changes through the shop's connector
-  (`syncstore.sync_apply`: batched, logged, idempotent, the baseline moved only on success). The
+  (`syncstore.sync_apply` running each change's handler, `syncstore.plan.handlers`: batched, logged,
+  idempotent, the baseline moved only on success). The
   caller pulls the snapshot first when it wants fresh remote values (`syncstore.snapshot.pull`):
   a master change needs no pull.
 - `push_stock` (`syncstore.sync_stock`): after orders, the stock of some variants to every shop
@@ -28,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from connectors.base import Connector, ConnectorError
-from syncstore import audit, conflicts, outbox, snapshot, sync_inputs, sync_logs, sync_plan
+from syncstore import audit, conflicts, outbox, snapshot, sync_inputs, sync_logs
 from syncstore.auth import Actor, Permission, requires
 from syncstore.db.engine import transaction
 from syncstore.db.models import (
@@ -41,7 +42,10 @@ from syncstore.db.models import (
 )
 from syncstore.db.types import utcnow
 from syncstore.errors import InvalidInput, NotFoundError, SyncStoreError
-from syncstore.sync_apply import ConnectorFactory, SyncReport, apply
+from syncstore.plan import build, store
+from syncstore.plan.calls import estimate_calls
+from syncstore.plan.changes import Adopt, PlannedChange
+from syncstore.sync_apply import ConnectorFactory, SyncReport, apply, log_entry
 from syncstore.sync_categories import (
     CategoryMappingView,
     delete_category_mapping,
@@ -50,14 +54,29 @@ from syncstore.sync_categories import (
 )
 from syncstore.sync_inputs import Shop
 from syncstore.sync_logs import SyncLogView, failure_rate, list_sync_logs
-from syncstore.sync_plan import PlannedChange, ValidationIssue, estimate_calls
 from syncstore.sync_stock import push_stock
 
 __all__ = [
-    "BulkProgress", "CategoryMappingView", "ConnectorFactory", "PlannedChange", "ShopPlan", "SyncLogView",
-    "SyncReport", "ValidationIssue", "bulk_progress", "delete_category_mapping", "dry_run", "failure_rate",
-    "list_category_mappings", "list_sync_logs", "push_stock", "retry_failed", "run_bulk_sync",
-    "set_category_mapping", "start_bulk_sync", "sync_shop",
+    "BulkProgress",
+    "CategoryMappingView",
+    "ConnectorFactory",
+    "PlannedSync",
+    "ShopPlan",
+    "SyncLogView",
+    "SyncReport",
+    "bulk_progress",
+    "delete_category_mapping",
+    "dry_run",
+    "failure_rate",
+    "list_category_mappings",
+    "list_sync_logs",
+    "push_stock",
+    "retry_failed",
+    "run_bulk_sync",
+    "set_category_mapping",
+    "start_bulk_sync",
+    "sync_planned",
+    "sync_shop",
 ]  # fmt: skip
 
 BULK_CHUNK: Final = 50
@@ -76,6 +95,7 @@ class ShopPlan:
     api_calls: int
     would_succeed: bool
     summary: dict[str, int]
+    plan_id: int | None = None  # the stored plan shown (catalog_diff's, still current); None: planned now
 
 
 # --- dry run --------------------------------------------------------------------------------
@@ -84,25 +104,36 @@ class ShopPlan:
 def dry_run(
     engine: sa.Engine, *, product_ids: Sequence[int] | None = None, connection_ids: Sequence[int] | None = None
 ) -> list[ShopPlan]:
-    """One ShopPlan per connected shop (or per shop given); reads the stored snapshot only."""
-    inputs = sync_inputs.load_inputs(engine, product_ids=product_ids)
+    """One ShopPlan per connected shop (or per shop given); reads the stored snapshot only.
+
+    A whole-shop dry run shows the shop's stored plan (the one `catalog_diff` computed and
+    `listing_sync` applies) while it is current; otherwise, and for some products, it plans now.
+    """
+    inputs: sync_inputs.CatalogInputs | None = None
     plans = []
     for shop in sync_inputs.shops(engine, connection_ids):
-        planning = sync_plan.plan_shop(engine, shop, inputs)
-        changes = tuple(planning.changes)
+        stored = store.current(engine, shop) if product_ids is None else None
+        if stored is not None:
+            planned = stored.planned
+        else:
+            inputs = inputs or sync_inputs.load_inputs(engine, product_ids=product_ids)
+            planning = build.plan_shop(engine, shop, inputs)
+            planned = store.Planned(shop, planning.changes, planning.conflicts, ({}, {}), planning.summary)
+        changes = tuple(planned.changes)
         invalid = sum(1 for change in changes if not change.valid)
         summary = {
-            **planning.summary,
+            **planned.summary,
             "changes": len(changes),
             "invalid": invalid,
-            "conflicts": len(planning.conflicts),
+            "conflicts": len(planned.conflicts),
         }
         plans.append(
             ShopPlan(
                 connection_id=shop.connection_id, platform=shop.platform, shop_name=shop.shop_name,
-                shop_key=shop.shop_key, changes=changes, conflicts=len(planning.conflicts),
+                shop_key=shop.shop_key, changes=changes, conflicts=len(planned.conflicts),
                 api_calls=estimate_calls(shop.platform, changes),
                 would_succeed=invalid == 0 and shop.status == "connected", summary=summary,
+                plan_id=planned.plan_id,
             )
         )  # fmt: skip
     return plans
@@ -127,30 +158,75 @@ def sync_shop(
     if _never_pulled(engine, connection_id):
         snapshot.pull(engine, connection_id, connector, full=True)
     [shop] = sync_inputs.shops(engine, [connection_id])
-    inputs = sync_inputs.load_inputs(engine, product_ids=product_ids)
-    planning = sync_plan.plan_shop(engine, shop, inputs)
-    sku_baselines, listing_baselines = sync_plan.agreed_baselines(planning.frame)
+    planned = store.plan_now(engine, shop, product_ids)
+    return _apply_planned(engine, connector, planned, product_ids, run_id)
+
+
+@dataclass(frozen=True)
+class PlannedSync:
+    """What `sync_planned` applied: the stored plan's id, and how it came to be."""
+
+    report: SyncReport
+    plan_id: int
+    # stored: the plan catalog_diff stored, still current; refreshed: the products edited since were
+    # planned again (`replanned`); planned: nothing current was stored, the whole shop was planned.
+    source: str
+    replanned: tuple[int, ...]
+
+
+def sync_planned(
+    engine: sa.Engine, connection_id: int, connector: Connector, *, run_id: str | None = None
+) -> PlannedSync:
+    """Apply the shop's stored plan while it is current, planning again only what changed since.
+
+    The plan applied is stored (a refreshed or new one as a new plan) and marked applied by this
+    run, so what was pushed is the plan one can read back (`store.latest`) and the sync logs of `run_id`.
+    """
+    if _never_pulled(engine, connection_id):
+        snapshot.pull(engine, connection_id, connector, full=True)
+    [shop] = sync_inputs.shops(engine, [connection_id])
+    planned, at = store.refresh(engine, shop)
+    if planned.plan_id is not None and planned.replanned is None:
+        plan_id, source = planned.plan_id, "stored"
+    else:
+        plan_id = store.save(engine, planned, at, run_id=run_id)
+        source = "planned" if planned.plan_id is None else "refreshed"
+    report = _apply_planned(engine, connector, planned, None, run_id)
+    store.mark_applied(engine, plan_id, run_id)
+    return PlannedSync(report, plan_id, source, planned.replanned or ())
+
+
+def _apply_planned(
+    engine: sa.Engine,
+    connector: Connector,
+    planned: store.Planned,
+    product_ids: Sequence[int] | None,
+    run_id: str | None,
+) -> SyncReport:
+    shop, connection_id = planned.shop, planned.shop.connection_id
+    sku_baselines, listing_baselines = planned.baselines
     with transaction(engine) as session:
-        conflicts.record(session, planning.conflicts)
+        conflicts.record(session, planned.conflicts)
         conflicts.close_settled(
-            session, connection_id, [c.key for c in planning.conflicts], product_ids=inputs.product_ids
-        )
+            session, connection_id, [c.key for c in planned.conflicts],
+            product_ids=list(product_ids) if product_ids is not None else None,
+        )  # fmt: skip
         if product_ids is None:  # a whole-shop plan: pending rows of an interrupted run it no longer contains
             sync_logs.supersede_stale(
-                session, connection_id, [c.idempotency_key for c in planning.changes], STALE_PENDING
+                session, connection_id, [c.idempotency_key for c in planned.changes], STALE_PENDING
             )
         for model, baselines in ((PlatformListingSku, sku_baselines), (PlatformListing, listing_baselines)):
             for row_id, values in baselines.items():
                 row = session.get(model, row_id)
                 for name, value in values.items() if row is not None else ():
                     setattr(row, f"base_{name}", value)
-    adopts = [change for change in planning.changes if change.operation == "adopt"]
+    adopts = [change for change in planned.changes if isinstance(change, Adopt)]
     if adopts:
         _adopt(engine, shop, adopts, run_id)
-    outcome = apply(engine, shop, connector, planning.changes, run_id)
+    outcome = apply(engine, shop, connector, planned.changes, run_id)
     return SyncReport(
-        connection_id=connection_id, planned=len(planning.changes) - len(adopts), succeeded=outcome.succeeded,
-        failed=outcome.failed, invalid=outcome.invalid, conflicts=len(planning.conflicts), adopted=len(adopts),
+        connection_id=connection_id, planned=len(planned.changes) - len(adopts), succeeded=outcome.succeeded,
+        failed=outcome.failed, invalid=outcome.invalid, conflicts=len(planned.conflicts), adopted=len(adopts),
         api_calls=outcome.api_calls,
     )  # fmt: skip
 
@@ -163,25 +239,12 @@ def _never_pulled(engine: sa.Engine, connection_id: int) -> bool:
     return cursor is None
 
 
-def _adopt(engine: sa.Engine, shop: Shop, changes: Sequence[PlannedChange], run_id: str | None) -> None:
-    """Take marketplace values into the platform override (final: rules leave it) and the baseline."""
-    entries = [
-        sync_logs.LogEntry(
-            c.idempotency_key,
-            shop.connection_id,
-            shop.platform,
-            "adopt",
-            c.product_id,
-            c.variant_id,
-            c.remote_item_id,
-            c.payload,
-        )
-        for c in changes
-    ]
+def _adopt(engine: sa.Engine, shop: Shop, changes: Sequence[Adopt], run_id: str | None) -> None:
+    """The Adopt handler: marketplace values into the platform override (final: rules leave it) and the baseline."""
     with transaction(engine) as session:
-        ids = sync_logs.open_logs(session, entries, run_id)
+        ids = sync_logs.open_logs(session, [log_entry(shop, change) for change in changes], run_id)
         for change in changes:
-            name, value = change.payload["field"], change.payload["value"]
+            name, value = change.field, change.json_value()
             assert change.product_id is not None
             variant_id = change.variant_id if name == "price" else None
             override = session.scalar(

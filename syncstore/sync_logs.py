@@ -183,6 +183,7 @@ def list_sync_logs(
     operation: str | None = None,
     product_id: int | None = None,
     since: datetime | None = None,
+    run_id: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[SyncLogView], int]:
@@ -198,6 +199,8 @@ def list_sync_logs(
         conditions.append(SyncLog.product_id == product_id)
     if since is not None:
         conditions.append(SyncLog.created_at >= since)
+    if run_id is not None:
+        conditions.append(SyncLog.run_id == run_id)
     total = session.scalar(sa.select(sa.func.count()).select_from(SyncLog).where(*conditions)) or 0
     rows = session.execute(
         sa.select(SyncLog, PlatformConnection.shop_name)

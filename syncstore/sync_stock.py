@@ -11,6 +11,8 @@ sync of the same stock share one log row.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import TypedDict, cast
 
 import polars as pl
 import sqlalchemy as sa
@@ -19,9 +21,9 @@ from connectors.base import ConnectorError
 from syncstore import sync_inputs, sync_validation
 from syncstore.db.models import PlatformListing, PlatformListingSku
 from syncstore.errors import SyncStoreError
+from syncstore.plan.changes import PlannedChange, UpdateStock, ValidationIssue
 from syncstore.sync_apply import ConnectorFactory, SyncReport, apply, fail_unsent
 from syncstore.sync_inputs import Shop
-from syncstore.sync_plan import PlannedChange, ValidationIssue, change_key
 
 
 def push_stock(
@@ -41,7 +43,7 @@ def push_stock(
         wanted = sync_inputs.desired(inputs, shop).filter(pl.col("active") & ~pl.col("excluded"))
         rows = bound.join(wanted.select("variant_id", "product_id", "sku", "desired_stock"), on="variant_id")
         rows = rows.filter(pl.col("remote_stock").is_null() | (pl.col("remote_stock") != pl.col("desired_stock")))
-        changes = [_stock_change(shop, row) for row in rows.iter_rows(named=True)]
+        changes: list[PlannedChange] = [_stock_change(shop, cast(_StockRow, row)) for row in rows.iter_rows(named=True)]
         reports.append(_apply_or_fail(engine, shop, connectors, changes, run_id))
     return reports
 
@@ -68,17 +70,30 @@ def _bound_skus(engine: sa.Engine, connection_id: int, variant_ids: Sequence[int
         return pl.read_database(query, connection, schema_overrides=schema)
 
 
-def _stock_change(shop: Shop, row: dict[str, object]) -> PlannedChange:
-    stock = int(row["desired_stock"])  # type: ignore[call-overload]
-    payload = {"sku_id": row["remote_sku_id"], "stock": stock}
+class _StockRow(TypedDict):
+    """A bound SKU joined with its variant's channel quantity (`_bound_skus` joined with `desired`)."""
+
+    listing_sku_id: int
+    listing_id: int
+    variant_id: int
+    remote_sku_id: str
+    remote_stock: int | None
+    remote_item_id: str
+    product_id: int
+    sku: str
+    desired_stock: int
+
+
+def _stock_change(shop: Shop, row: _StockRow) -> UpdateStock:
+    """The same change (and key) a full sync would plan for this SKU's stock."""
+    stock = int(row["desired_stock"])
     issues = sync_validation.check_stock(sync_validation.rules_for(shop.platform), stock)
-    return PlannedChange(
-        operation="update_stock", product_id=row["product_id"], variant_id=row["variant_id"],  # type: ignore[arg-type]
-        sku=row["sku"], remote_item_id=row["remote_item_id"], payload=payload,  # type: ignore[arg-type]
-        issues=tuple(ValidationIssue(f, m) for f, m in issues), listing_id=row["listing_id"],  # type: ignore[arg-type]
-        listing_sku_id=row["listing_sku_id"], remote_sku_id=row["remote_sku_id"],  # type: ignore[arg-type]
-        idempotency_key=change_key(shop.connection_id, "update_stock", f"sku{row['listing_sku_id']}", payload),
+    change = UpdateStock(
+        stock=stock, product_id=row["product_id"], variant_id=row["variant_id"], sku=row["sku"],
+        remote_item_id=row["remote_item_id"], listing_id=row["listing_id"], listing_sku_id=row["listing_sku_id"],
+        remote_sku_id=row["remote_sku_id"], issues=tuple(ValidationIssue(f, m) for f, m in issues),
     )  # fmt: skip
+    return replace(change, idempotency_key=change.key(shop.connection_id))
 
 
 def _apply_or_fail(

@@ -417,7 +417,7 @@ def sync_preview(product_id: int) -> None:
                 st.markdown(f"{ui.badge(change.operation, 'blue')} **{ui.plain(target)}**")
                 for issue in change.issues:
                     st.error(f"**{ui.plain(issue.field)}**: {ui.plain(issue.message)}", icon=":material/block:")
-                st.json(ui.json_safe(change.payload), expanded=False)
+                st.json(ui.json_safe(change.request()), expanded=False)
 
 
 # --- the page --------------------------------------------------------------------------------

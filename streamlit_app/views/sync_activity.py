@@ -155,7 +155,7 @@ def _show_plan(plans: Sequence[ShopPlan]) -> None:
                 "Payload of change", options=list(names), format_func=names.__getitem__,
                 key=f"plan_change_{plan.connection_id}",
             )  # fmt: skip
-            st.json(ui.json_safe(plan.changes[index].payload), expanded=False)
+            st.json(ui.json_safe(plan.changes[index].request()), expanded=False)
 
 
 def plan_section() -> None:

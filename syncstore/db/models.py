@@ -5,8 +5,8 @@ Catalog: master_products -> product_variants, platform_overrides, category_mappi
 Shops: platform_connections -> platform_listings (a remote item bound to a master product)
 -> platform_listing_skus (a remote SKU/model bound to a master variant). Each listing row keeps
 the remote value and the last-synced baseline per field, which is what the three-way diff reads.
-Work: outbox_events, sync_logs, sync_jobs, product_conflicts, webhook_logs -> platform_events, inventory_history,
-rate_limit_tracking, sync_rules. People: users, audit_logs.
+Work: outbox_events, sync_plans, sync_logs, sync_jobs, product_conflicts, webhook_logs -> platform_events,
+inventory_history, rate_limit_tracking, sync_rules. People: users, audit_logs.
 """
 
 from __future__ import annotations
@@ -444,6 +444,40 @@ class SyncJob(Base):
     __table_args__ = (
         sa.CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
         sa.Index(None, "status", "created_at"),
+    )
+
+
+class SyncPlan(Base):
+    """One shop's plan as `catalog_diff` computed it: its typed changes (stored JSON), conflicts and lagging
+    baselines, keyed by the catalog and snapshot versions it was computed from; `listing_sync` applies it
+    while it is current, the app's dry run shows it."""
+
+    __tablename__ = "sync_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(sa.ForeignKey("platform_connections.id", ondelete="CASCADE"))
+    # Digests of what the plan was computed from (syncstore.plan.store.PlanVersions).
+    catalog_version: Mapped[str] = mapped_column(sa.String(64))
+    snapshot_version: Mapped[str] = mapped_column(sa.String(64))
+    # The newest catalog edit the plan saw: products edited after it are planned again.
+    catalog_stamp: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Rows and newest edit per input table, to tell "some products edited" from "anything else changed".
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # planned | applied | superseded
+    status: Mapped[str] = mapped_column(sa.String(20), default="planned")
+    changes: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    conflicts: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    baselines: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    summary: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    api_calls: Mapped[int] = mapped_column(default=0)
+    run_id: Mapped[str | None] = mapped_column(sa.String(64))
+    applied_run_id: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = _created()
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('planned', 'applied', 'superseded')", name="status"),
+        sa.Index(None, "connection_id", "id"),
     )
 
 

@@ -142,3 +142,19 @@ def test_a_shop_that_is_not_connected_fails_its_run_clearly(
     assert not result.success
     [failure] = result.get_step_failure_events()
     assert "no connected shop has the partition key shopee-404" in str(failure.step_failure_data.error)
+
+
+def test_listing_sync_applies_the_plan_catalog_diff_stored_and_shows_what_it_pushed(
+    world: MarketplaceWorld, instance: dg.DagsterInstance
+) -> None:
+    world.product("MUG-1", title="Mug", price="12.50", stock=4)
+    result = reconcile(world, instance, SHOP_KEYS[0])
+    diff, synced = metadata(result, "catalog_diff"), metadata(result, "listing_sync")
+    # The plan the data engineer saw in catalog_diff is the one listing_sync applied, as stored.
+    assert (synced["plan_id"], synced["plan_source"], synced["replanned_products"]) == (diff["plan_id"], "stored", 0)
+    assert '"seller_sku": "MUG-1"' in diff["planned_changes"] and '"price": "12.50"' in diff["planned_changes"]
+    pushed = synced["pushed"]
+    assert "| create |" in pushed and "| success |" in pushed and '"price": "12.50"' in pushed
+    again = reconcile(world, instance, SHOP_KEYS[0])
+    assert metadata(again, "catalog_diff")["planned_changes"] == "Nothing to send."
+    assert metadata(again, "listing_sync")["pushed"] == "Nothing was pushed."

@@ -26,6 +26,7 @@ from syncstore import catalog, connections, crypto, marketplaces, sync
 from syncstore.auth import Actor, Role
 from syncstore.db.engine import transaction
 from syncstore.db.models import MasterProduct, PlatformListing, PlatformListingSku
+from syncstore.plan.changes import PlannedChange
 from syncstore.settings import Settings
 
 APP_KEY, APP_SECRET = "sim-app-key", "sim-app-secret-0123456789"
@@ -137,7 +138,7 @@ class MarketplaceWorld:
         assert sku is not None
         return {"title": product.title, "price": Decimal(sku.price), "stock": sku.available}
 
-    def pending_pushes(self) -> dict[int, list[sync.PlannedChange]]:
+    def pending_pushes(self) -> dict[int, list[PlannedChange]]:
         """Per shop, the changes a dry run still plans (empty: every listing is in sync)."""
         return {plan.connection_id: list(plan.changes) for plan in sync.dry_run(self.engine)}
 

@@ -74,7 +74,7 @@ def test_a_master_price_change_reaches_both_shops_and_stock_follows_orders(world
         catalog.update_product(EDITOR, session, shirt.id, expected_version=1,
                                changes={"variants": [{"id": variant_id, "price": "64.90"}]})  # fmt: skip
     plans = sync.dry_run(world.engine, product_ids=[shirt.id])
-    assert [[(c.operation, c.payload["price"]) for c in plan.changes] for plan in plans] == [
+    assert [[(c.operation, c.request()["price"]) for c in plan.changes] for plan in plans] == [
         [("update_price", "64.90")], [("update_price", "64.90")],
     ]  # fmt: skip
     assert all(plan.api_calls == 1 for plan in plans)
