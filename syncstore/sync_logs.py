@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from syncstore import audit
 from syncstore.db.models import PlatformConnection, SyncLog
 from syncstore.db.types import utcnow
+from syncstore.plan.changes import JsonObject
 from syncstore.redaction import redact_keys, redact_text
 
 ERROR_MAX: Final = 2000
@@ -59,7 +60,7 @@ class LogEntry:
     product_id: int | None
     variant_id: int | None
     remote_item_id: str | None
-    request: Any
+    request: JsonObject  # the change's request(): JSON, Decimal as text
 
 
 def open_logs(session: Session, entries: Sequence[LogEntry], run_id: str | None) -> dict[str, int]:

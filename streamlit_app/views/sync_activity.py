@@ -123,9 +123,11 @@ def _plan_summary(plan: ShopPlan) -> str:
     invalid = sum(1 for change in plan.changes if change.issues)
     verdict = ui.badge("would succeed", "green") if plan.would_succeed else ui.badge("would fail", "red")
     problems = f" · {invalid} with problems (not sent)" if invalid else ""
+    # The plan catalog_diff stored (and listing_sync applies) while it is current; else planned now.
+    source = f" · stored plan #{plan.plan_id}" if plan.plan_id is not None else ""
     return (
         f"{verdict} {len(plan.changes)} changes ({counts or 'nothing to do'}){problems} · {plan.api_calls} API calls"
-        f" · {plan.conflicts} conflicts"
+        f" · {plan.conflicts} conflicts{source}"
     )
 
 

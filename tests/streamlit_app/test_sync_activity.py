@@ -13,11 +13,12 @@ from connectors.retry import RetryPolicy
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.simulator.common import FaultPlan
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
-from syncstore import catalog, connections, marketplaces, snapshot, sync
+from syncstore import catalog, connections, marketplaces, snapshot, sync, sync_inputs
 from syncstore.auth import Actor, Role
 from syncstore.db.engine import transaction
 from syncstore.db.types import utcnow
 from syncstore.errors import PermissionDenied
+from syncstore.plan import store
 from syncstore.settings import get_settings
 from tests.streamlit_app.conftest import AppAs, SeededDatabase
 
@@ -200,6 +201,21 @@ def test_the_dry_run_preview_shows_each_shop(app_as: AppAs, synced: Synced) -> N
     assert "with problems (not sent)" in plans["Shopee · Linen Lane"]
     assert " 0 API calls" not in plans["Shopee · Linen Lane"]
     assert " 0 API calls" in plans["TikTok Shop · Linen Lane TT"]
+
+
+def test_the_preview_shows_the_plan_catalog_diff_stored_while_it_is_current(
+    app_as: AppAs, synced: Synced, seeded_db: SeededDatabase
+) -> None:
+    engine = seeded_db.engine()
+    [shop] = sync_inputs.shops(engine, [synced.tiktok_connection])
+    plan_id = store.save(engine, store.plan_now(engine, shop), store.versions(engine, shop.connection_id))
+    engine.dispose()
+    at = app_as("viewer", "sync_activity")
+    at.button(key="preview_plan").click().run()
+    assert not at.exception
+    plans = {e.label: e.markdown[0].value for e in at.expander}
+    assert f"stored plan #{plan_id}" in plans["TikTok Shop · Linen Lane TT"]
+    assert "stored plan" not in plans["Shopee · Linen Lane"]  # none stored: planned now
 
 
 def test_no_sync_yet_says_so(app_as: AppAs) -> None:
