@@ -35,8 +35,17 @@ def eventually(check: Callable[[], T], what: str, system: Supervisor, timeout_s:
         if result:
             return result
         if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout_s:.0f} s")
+            pytest.fail(f"{what}: not within {timeout_s:.0f} s\n{_recent_output(system)}")
         time.sleep(0.5)
+
+
+def _recent_output(system: Supervisor) -> str:
+    """The last lines each process printed: what a failed wait needs to be understood."""
+    parts = []
+    for part, child in system.children.items():
+        lines = "\n".join(f"    {line}" for line in list(child.tail)[-40:])
+        parts.append(f"--- {part.value} ---\n{lines}")
+    return "\n".join(parts)
 
 
 def merchant(system: Supervisor) -> Actor:
