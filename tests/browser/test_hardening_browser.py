@@ -272,9 +272,9 @@ def test_typed_markdown_makes_the_browser_fetch_nothing(server: tuple[str, str],
     try:
         _sign_in(page, base, "admin@example.com")
         _open(page, "Rules")
-        expect(page.get_by_text("Second rule").first).to_be_visible(timeout=WAIT_MS)
+        expect(page.get_by_text("Second rule").filter(visible=True).first).to_be_visible(timeout=WAIT_MS)
         # The name is shown as typed, as text.
-        expect(page.get_by_text(PAYLOAD).first).to_be_visible(timeout=WAIT_MS)
+        expect(page.get_by_text(PAYLOAD).filter(visible=True).first).to_be_visible(timeout=WAIT_MS)
         _open(page, "Inventory")
         search = page.get_by_role("textbox", name="Find variants")
         search.fill(sku)
