@@ -5,7 +5,7 @@ import dagster as dg
 import polars as pl
 
 from assets.resources import DatabaseResource
-from syncstore import reconcile
+from syncstore.plan import reconcile
 
 
 @dg.asset(group_name="catalog", kinds={"polars"})

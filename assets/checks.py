@@ -6,7 +6,7 @@ are still a preview feature of Dagster) and fails when any shop crosses its thre
 sync failure rate at most 10 % over the last hour (`listing_sync`), no conflict pending for more
 than a day (`catalog_diff`), API quota use under 80 % (`shop_snapshot`). Marketplace events must
 wait at most 5 minutes (`master_catalog`, which order events move). The failure rate, quota and
-backlog are judged by the same functions of `syncstore.alerts` the alerts use (window, threshold
+backlog are judged by the same functions of `syncstore.ops.alerts` the alerts use (window, threshold
 and comparison), so a check fails exactly when the alert opens.
 """
 
@@ -19,11 +19,14 @@ import sqlalchemy as sa
 from assets.catalog import master_catalog
 from assets.resources import DatabaseResource
 from assets.shops import catalog_diff, listing_sync, shop_snapshot
-from syncstore import alerts, conflicts, connections, events
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection
 from syncstore.db.types import utcnow
-from syncstore.shops import ShopKey
+from syncstore.events import platform_events
+from syncstore.ops import alerts
+from syncstore.plan import conflicts
+from syncstore.shops import connections
+from syncstore.shops.keys import ShopKey
 
 CONFLICT_MAX_AGE: Final = timedelta(days=1)
 
@@ -44,7 +47,7 @@ def _table(header: str, rows: list[tuple[str, str]]) -> dg.MetadataValue:
 
 @dg.asset_check(asset=listing_sync, blocking=False)
 def sync_failure_rate_under_10_percent(database: DatabaseResource) -> dg.AssetCheckResult:
-    """Per shop, the share of the last hour's changes that failed (`syncstore.alerts.failure_rates`): 10 % at most."""
+    """Per shop, the share of the last hour's changes that failed (`alerts.failure_rates`): 10 % at most."""
     engine = database.get_engine()
     with transaction(engine) as session:
         measured = alerts.failure_rates(session)
@@ -106,7 +109,7 @@ def api_quota_under_80_percent(database: DatabaseResource) -> dg.AssetCheckResul
 def webhook_backlog_under_5_minutes(database: DatabaseResource) -> dg.AssetCheckResult:
     """Marketplace events (orders, product edits) still waiting: the oldest must be younger than 5 minutes."""
     with transaction(database.get_engine()) as session:
-        backlog = events.backlog(session)
+        backlog = platform_events.backlog(session)
     age = backlog.oldest_age()
     return dg.AssetCheckResult(
         passed=not alerts.backlog_late(age),

@@ -1,18 +1,18 @@
 # The "shops" dynamic partitions: one per connected shop, keyed <platform>-<shop_id>.
 """Shop partitions.
 
-A partition key is a `syncstore.shops.ShopKey` written out (`<platform>-<shop_id>`), the same
-shop key `syncstore.reconcile` uses. The `shop_partitions` sensor keeps the set in step with the connected
+A partition key is a `syncstore.shops.keys.ShopKey` written out (`<platform>-<shop_id>`), the same
+shop key `syncstore.plan.reconcile` uses. The `shop_partitions` sensor keeps the set in step with the connected
 rows of `platform_connections`; assets turn their key back into a connection id here.
 """
 
 import dagster as dg
 import sqlalchemy as sa
 
-from syncstore import connections
 from syncstore.db.engine import transaction
 from syncstore.errors import InvalidInput, NotFoundError
-from syncstore.shops import ShopKey
+from syncstore.shops import connections
+from syncstore.shops.keys import ShopKey
 
 SHOPS = dg.DynamicPartitionsDefinition(name="shops")
 SHOP_TAG = "syncstore/shop"

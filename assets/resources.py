@@ -2,7 +2,7 @@
 """Resources the assets, jobs and sensors use.
 
 - `database`: the SyncStore engine (`SYNCSTORE_DATABASE_URL`, else the demo's SQLite file).
-- `marketplaces`: a `syncstore.marketplaces.connector_factory` built for one run and closed after
+- `marketplaces`: a `syncstore.shops.marketplaces.connector_factory` built for one run and closed after
   it: connectors from the stored (decrypted) tokens, with the refresh callback and the shared
   per-shop rate limiter (Redis when a URL is configured, the database otherwise).
 - `redis`: only when `SYNCSTORE_REDIS_URL` is set (`optional_resources`).
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from pydantic import PrivateAttr
 
 from syncstore.db.engine import engine_for
-from syncstore.marketplaces import CachedConnectors, connector_factory
 from syncstore.settings import Settings, get_settings
+from syncstore.shops.marketplaces import CachedConnectors, connector_factory
 
 
 class DatabaseResource(dg.ConfigurableResource["DatabaseResource"]):
@@ -65,7 +65,7 @@ class MarketplacesResource(dg.ConfigurableResource["MarketplacesResource"]):
             self._factory = None
 
     def connectors(self) -> CachedConnectors:
-        """The connector factory to hand to syncstore.sync and syncstore.dispatch."""
+        """The connector factory to hand to syncstore.sync.engine and syncstore.workers.dispatch."""
         if self._factory is None:
             self._factory = connector_factory(self.database.get_engine(), self.settings())
         return self._factory

@@ -2,7 +2,7 @@
 """Assets partitioned by shop (`shops`, keyed `<platform>-<shop_id>`).
 
 `shop_snapshot` -> `catalog_diff` -> `listing_sync`, downstream of `master_catalog`. They are thin:
-the work is `syncstore.snapshot.pull`, `syncstore.reconcile` and `syncstore.sync.sync_planned`.
+the work is `syncstore.sync.snapshot.pull`, `syncstore.plan.reconcile` and `syncstore.sync.engine.sync_planned`.
 `catalog_diff` stores the plan it computes (`syncstore.plan.store`, keyed by the catalog and snapshot
 versions it came from); `listing_sync` applies that plan while it is current (planning again only
 the products edited since) and shows what it pushed: the plan's id and the sync log of its run.
@@ -19,11 +19,14 @@ import sqlalchemy as sa
 from assets.catalog import master_catalog
 from assets.partitions import SHOPS, connection_id_for
 from assets.resources import DatabaseResource, MarketplacesResource
-from syncstore import snapshot, sync, sync_inputs, sync_logs
 from syncstore.db.engine import transaction
 from syncstore.plan import build, store
+from syncstore.plan import inputs as sync_inputs
 from syncstore.plan.calls import estimate_calls
 from syncstore.plan.changes import PlannedChange
+from syncstore.sync import engine as sync
+from syncstore.sync import logs as sync_logs
+from syncstore.sync import snapshot
 
 FULL_PULL_TAG: Final = "syncstore/full"
 PREVIEW_ROWS: Final = 15

@@ -40,12 +40,16 @@ from connectors.shopee.codes import PLATFORM as SHOPEE
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.tiktokshop.codes import PLATFORM as TIKTOKSHOP
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
-from syncstore import connections, crypto, marketplaces, snapshot, sync, sync_validation
-from syncstore.auth import Actor
 from syncstore.db import migrate
 from syncstore.db.engine import create_engine, transaction
 from syncstore.db.models import MasterProduct, PlatformListing, PlatformListingSku, ProductVariant
+from syncstore.plan import validation as sync_validation
+from syncstore.security import crypto
+from syncstore.security.auth import Actor
 from syncstore.settings import Settings
+from syncstore.shops import connections, marketplaces
+from syncstore.sync import engine as sync
+from syncstore.sync import snapshot
 
 PARTNER_ID, PARTNER_KEY = 2001887, "bench-partner-key-0123456789"
 APP_KEY, APP_SECRET = "bench-app-key", "bench-app-secret-0123456789"

@@ -35,12 +35,12 @@ import sqlalchemy as sa
 
 from bench import catalog_fill
 from connectors import registry
-from syncstore import auth
-from syncstore.auth import Actor, Role
 from syncstore.db import migrate
 from syncstore.db.engine import create_engine, transaction
 from syncstore.db.models import MasterProduct, PlatformConnection
 from syncstore.db.types import utcnow
+from syncstore.security import auth
+from syncstore.security.auth import Actor, Role
 
 # The bench's two shops are on the first two registered marketplaces.
 PLATFORMS = registry.names()[:2]

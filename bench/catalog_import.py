@@ -5,7 +5,7 @@
 
 Builds a deterministic, valid catalog CSV of N variant rows (`synthetic_rows`, the sample
 generator's products with unique handles and SKUs), writes it to a temporary file, and times
-`syncstore.importer.import_csv` on it end to end: reading and decoding the file, validating
+`syncstore.catalog.importer.import_csv` on it end to end: reading and decoding the file, validating
 every row through `ProductInput`, the catalog look-ups of existing SKUs and handles, and the bulk
 inserts of products, variants, stock-ledger rows, outbox events and the audit row, committed in
 one transaction. Migrating the database and generating the CSV are not timed.
@@ -30,12 +30,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from syncstore.auth import Actor
+from syncstore.catalog.importer import import_csv
 from syncstore.data.generate_sample import synthetic_rows, write
 from syncstore.db import migrate
 from syncstore.db.engine import create_engine
 from syncstore.db.models import MasterProduct
-from syncstore.importer import import_csv
+from syncstore.security.auth import Actor
 
 
 def run(rows: int, database_url: str | None, workdir: Path) -> dict[str, object]:

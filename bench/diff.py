@@ -1,4 +1,4 @@
-# Benchmark: the three-way field classification of syncstore.reconcile in Polars against a plain per-row Python loop.
+# Benchmark: the three-way classification of syncstore.plan.reconcile: Polars vs a plain per-row Python loop.
 """Three-way diff benchmark.
 
 `python -m bench.diff --rows 1000000 [--seed 7]`
@@ -10,7 +10,7 @@ are master price and title changes, stock drift on the marketplace, master stock
 edited on the marketplace (conflicts, or adopted where a rule says so), prices changed on both sides, first syncs
 without a baseline and bound SKUs whose remote stock is unknown.
 
-Times `syncstore.reconcile.classify_fields` on it (`polars_s`, after a warm-up on 1,000 rows), then
+Times `syncstore.plan.reconcile.classify_fields` on it (`polars_s`, after a warm-up on 1,000 rows), then
 a straightforward per-row Python implementation of the same rules on the same frame in the same
 process (`python_s`: iterate the rows as tuples, if/else per field), and asserts that both give
 identical action columns. Generating the frame is not timed.
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from syncstore.reconcile import MONEY, FieldAction, classify_fields
+from syncstore.plan.reconcile import MONEY, FieldAction, classify_fields
 
 FIELDS = ("price", "stock", "title")
 MASTER_WINS = {"price": False, "stock": True, "title": False}
@@ -112,7 +112,7 @@ def build(rows: int, seed: int) -> pl.DataFrame:
 
 
 def classify_in_python(frame: pl.DataFrame) -> dict[str, list[str | None]]:
-    """The three-way rules of syncstore.reconcile, one row at a time in plain Python."""
+    """The three-way rules of syncstore.plan.reconcile, one row at a time in plain Python."""
     actions: dict[str, list[str | None]] = {field: [] for field in FIELDS}
     columns = [f"{side}_{field}" for field in FIELDS for side in ("desired", "remote", "base")]
     appenders = [actions[field].append for field in FIELDS]

@@ -52,10 +52,12 @@ from connectors.simulator.common import free_port
 from demo.config import DemoConfig, Part, Ports
 from demo.control import MarketplaceControl
 from demo.supervisor import Supervisor
-from syncstore import catalog, marketplaces, sync
-from syncstore.auth import Actor, Role
+from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.models import MasterProduct, PlatformConnection, PlatformOverride, ProductVariant
+from syncstore.security.auth import Actor, Role
+from syncstore.shops import marketplaces
+from syncstore.sync import engine as sync
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"

@@ -56,7 +56,7 @@ _CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 
 def standin_app() -> Any:
     """The receiver app, its group commit answered by a stand-in that stores nothing (see the docstring)."""
-    from syncstore.webhooks import EventRecord, StoreOutcome
+    from syncstore.events.webhooks import EventRecord, StoreOutcome
     from webhook_receiver.app import create_app
     from webhook_receiver.receiver import Receiver
     from webhook_receiver.storage import GroupCommitWriter

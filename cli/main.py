@@ -21,11 +21,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from connectors import registry
-from syncstore.auth import Actor, Role
 from syncstore.db import migrate
 from syncstore.db.engine import get_engine, transaction
 from syncstore.errors import SyncStoreError
-from syncstore.logging_setup import configure_logging
+from syncstore.ops.logging_setup import configure_logging
+from syncstore.security.auth import Actor, Role
 from syncstore.settings import get_settings
 
 app = typer.Typer(help="SyncStore: catalog and inventory sync for Shopee and TikTok Shop.", no_args_is_help=True)
@@ -83,7 +83,7 @@ def db_upgrade() -> None:
 @app.command("doctor")
 def doctor() -> None:
     """Check the database and Redis; exit 1 if something SyncStore needs is down."""
-    from syncstore import health
+    from syncstore.ops import health
 
     settings = get_settings()
     results = [health.check_database(get_engine()), health.check_redis(settings.redis_url)]
@@ -100,9 +100,9 @@ def doctor() -> None:
 
 def _seed(actor: Actor) -> dict[str, int]:
     """Migrate and import the sample catalog unless products already exist; returns table counts."""
+    from syncstore.catalog.importer import import_csv
     from syncstore.data import sample_catalog_path
     from syncstore.db.models import MasterProduct, OutboxEvent, ProductVariant
-    from syncstore.importer import import_csv
 
     engine = get_engine()
     migrate.upgrade(engine)
@@ -135,8 +135,8 @@ def _seed(actor: Actor) -> dict[str, int]:
 
 def _ensure_admin(actor: Actor) -> tuple[str, str] | None:
     """Create the demo admin when no user exists; returns (e-mail, password) when created."""
-    from syncstore import auth
     from syncstore.db.models import User
+    from syncstore.security import auth
 
     with transaction(get_engine()) as session:
         if session.scalar(sa.select(sa.func.count()).select_from(User)):
@@ -190,7 +190,7 @@ def _read_new_password() -> str:
     Never an option: a password on the command line is visible in `ps` and the shell history.
     """
     if sys.stdin.isatty():
-        from syncstore import auth
+        from syncstore.security import auth
 
         return str(
             typer.prompt(
@@ -212,7 +212,7 @@ def user_add(
     oidc_only: Annotated[bool, typer.Option(help="No password: the user signs in through OIDC")] = False,
 ) -> None:
     """Add a user with a role; the password is asked (hidden, twice), read from stdin, or generated."""
-    from syncstore import auth
+    from syncstore.security import auth
 
     password: str | None = None
     if generate:
@@ -232,7 +232,7 @@ def user_add(
 @keys_app.command("generate")
 def keys_generate() -> None:
     """Print a new key entry to put first in SYNCSTORE_ENCRYPTION_KEYS."""
-    from syncstore import crypto
+    from syncstore.security import crypto
 
     console.print(crypto.generate_key())
 
@@ -240,8 +240,8 @@ def keys_generate() -> None:
 @keys_app.command("status")
 def keys_status() -> None:
     """Which key ids the stored tokens use (a key may be retired once none does)."""
-    from syncstore import connections
-    from syncstore.crypto import load_keyring
+    from syncstore.security.crypto import load_keyring
+    from syncstore.shops import connections
 
     keyring = load_keyring()
     with transaction(get_engine()) as session:
@@ -254,7 +254,7 @@ def keys_status() -> None:
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Re-encrypt every stored token under the primary key (idempotent, resumable)."""
-    from syncstore import connections
+    from syncstore.shops import connections
 
     with _progress() as progress:
         task = progress.add_task("re-encrypting tokens", total=None)
@@ -276,7 +276,7 @@ def keys_rotate() -> None:
 @keys_app.command("retire")
 def keys_retire(key_id: str) -> None:
     """Check that no stored token uses KEY_ID any more, then say how to retire it."""
-    from syncstore import connections
+    from syncstore.shops import connections
 
     with transaction(get_engine()) as session:
         connections.check_retirable(Actor.command_line(), session, key_id)
@@ -291,12 +291,14 @@ def keys_retire(key_id: str) -> None:
 
 @catalog_app.command("import")
 def catalog_import(
-    file: Annotated[Path, typer.Argument(help="CSV file, one row per variant (format: syncstore/catalog_csv.py)")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV file, one row per variant (format: syncstore/catalog/csv_format.py)")
+    ],
     strict: Annotated[bool, typer.Option(help="Import all rows or none")] = False,
     dry_run: Annotated[bool, typer.Option(help="Check every row against the catalog; write nothing")] = False,
 ) -> None:
     """Import products from a CSV file; bad rows are reported by line and column."""
-    from syncstore.importer import import_csv
+    from syncstore.catalog.importer import import_csv
 
     with _progress() as progress:
         task = progress.add_task(f"importing {file.name}", total=None)
@@ -320,7 +322,7 @@ def catalog_export(
     output: Annotated[Path | None, typer.Argument(help="CSV file to write; standard output if omitted")] = None,
 ) -> None:
     """Export the catalog as CSV in the import format."""
-    from syncstore.catalog_csv import export_csv
+    from syncstore.catalog.csv_format import export_csv
 
     with transaction(get_engine()) as session:
         if output is None:
@@ -434,7 +436,9 @@ def worker_events(
     import signal
     import threading
 
-    from syncstore import dispatch, marketplaces, workers
+    from syncstore.shops import marketplaces
+    from syncstore.workers import dispatch
+    from syncstore.workers import heartbeats as workers
 
     engine = get_engine()
     stop = threading.Event()

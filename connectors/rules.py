@@ -2,7 +2,7 @@
 """`PlatformRules`: one marketplace's listing rules, as data the core checks a change against.
 
 Each platform package builds its own (`connectors.<platform>.rules.RULES`) from its reference and
-hangs it on its `PlatformSpec.rules`; `syncstore.sync_validation` checks changes against whichever
+hangs it on its `PlatformSpec.rules`; `syncstore.plan.validation` checks changes against whichever
 spec a shop belongs to, without knowing which platform that is. Region rules are answered here
 (`price_decimals`, `variation_ratio`, `title_min`) so no caller compares a platform's name.
 """

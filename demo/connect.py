@@ -1,7 +1,7 @@
 # Connect the demo shops the way a merchant does: the authorization link, the platform's page, the receiver's callback.
 """Connecting a shop through the real authorization flow.
 
-1. `syncstore.oauth.start_authorization` makes the link, as the Connections page does for an Admin.
+1. `syncstore.shops.oauth.start_authorization` makes the link, as the Connections page does for an Admin.
 2. The platform (simulator) shows its authorization page; the seller picks the shop. Here the page
    is read and its link for the demo shop is followed, like a click.
 3. The platform redirects the browser to the receiver's `/oauth/<platform>/callback`, which
@@ -21,10 +21,10 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 
 from demo.processes import DemoError
-from syncstore import oauth
-from syncstore.auth import Actor
-from syncstore.crypto import Keyring
+from syncstore.security.auth import Actor
+from syncstore.security.crypto import Keyring
 from syncstore.settings import Settings
+from syncstore.shops import oauth
 
 MAX_HOPS: Final = 6
 

@@ -18,13 +18,14 @@ from typing import Final
 import sqlalchemy as sa
 
 from demo.processes import DemoError
-from syncstore import auth, connections
-from syncstore.auth import Actor, Role
+from syncstore.catalog.importer import import_csv
 from syncstore.data import sample_catalog_path
 from syncstore.db import migrate
 from syncstore.db.engine import transaction
 from syncstore.db.models import MasterProduct, PlatformListing, ProductVariant, User
-from syncstore.importer import import_csv
+from syncstore.security import auth
+from syncstore.security.auth import Actor, Role
+from syncstore.shops import connections
 
 # The reserved .example domain: a valid address that can never reach anyone.
 DEMO_ADMIN_EMAIL: Final = "admin@syncstore.example"
@@ -107,7 +108,7 @@ def map_categories(engine: sa.Engine) -> int:
     Creating a listing needs the platform's category (the Sync page says "category not mapped"
     otherwise); a merchant maps them once, the demo does it for the sample catalog.
     """
-    from syncstore import sync
+    from syncstore.sync import engine as sync
 
     added = 0
     with transaction(engine) as session:

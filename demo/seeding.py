@@ -86,7 +86,7 @@ class ShopSeed:
 
 
 def read_catalog(path: Path) -> list[CatalogProduct]:
-    """The products of a catalog CSV (syncstore/catalog_csv.py format), in file order."""
+    """The products of a catalog CSV (syncstore/catalog/csv_format.py format), in file order."""
     products: dict[str, CatalogProduct] = {}
     base_prices: dict[str, Decimal] = {}
     with path.open(encoding="utf-8-sig", newline="") as handle:

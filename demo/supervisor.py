@@ -43,11 +43,11 @@ from demo.config import LOOPBACK, DemoConfig, Part, listens
 from demo.connect import Connected, connect_shop
 from demo.control import MarketplaceControl
 from demo.processes import Child, DemoError
-from syncstore.auth import Actor
-from syncstore.crypto import Keyring, ensure_local_key_file, load_keyring
 from syncstore.data import sample_catalog_path
 from syncstore.db.engine import create_engine
-from syncstore.oauth import callback_url
+from syncstore.security.auth import Actor
+from syncstore.security.crypto import Keyring, ensure_local_key_file, load_keyring
+from syncstore.shops.oauth import callback_url
 
 READY_TIMEOUT_S: Final = {
     Part.SHOPEE: 60.0,
@@ -136,7 +136,7 @@ class Supervisor:
             f"database {self.engine.url.render_as_string(hide_password=True)}: {catalog.products} products, "
             f"{catalog.variants} variants" + (" (sample catalog imported)" if catalog.imported_now else "")
         )
-        if importlib.util.find_spec("syncstore.sync") is not None:
+        if importlib.util.find_spec("syncstore.sync.engine") is not None:
             mapped = database.map_categories(self.engine)
             if mapped:
                 self.report(f"{mapped} category mappings added (master category -> simulator category)")
@@ -341,10 +341,10 @@ class Supervisor:
         has no idempotency key to catch it), so the snapshot is pulled here, before Dagster's push
         runs can reach the shop; Dagster's first reconcile then binds and syncs.
         """
-        if importlib.util.find_spec("syncstore.snapshot") is None:
+        if importlib.util.find_spec("syncstore.sync.snapshot") is None:
             return
-        snapshot = importlib.import_module("syncstore.snapshot")
-        from syncstore import marketplaces
+        snapshot = importlib.import_module("syncstore.sync.snapshot")
+        from syncstore.shops import marketplaces
 
         for connection_id in database.connection_ids(self.engine, platform, shop_ids):
             connector = marketplaces.connector_for(self.engine, connection_id, settings=self.settings, keyring=keyring)
@@ -360,10 +360,10 @@ class Supervisor:
 
     def wait_until_in_sync(self, timeout_s: float = 300.0) -> float:
         """Block until every connected shop has been pulled and a dry run plans nothing; the seconds waited."""
-        if importlib.util.find_spec("syncstore.sync") is None:
-            self.report("the sync engine (syncstore/sync.py) is not installed: not waiting for the first sync")
+        if importlib.util.find_spec("syncstore.sync.engine") is None:
+            self.report("the sync engine (syncstore/sync/engine.py) is not installed: not waiting for the first sync")
             return 0.0
-        sync = importlib.import_module("syncstore.sync")
+        sync = importlib.import_module("syncstore.sync.engine")
 
         started = time.monotonic()
         deadline = started + timeout_s

@@ -10,7 +10,7 @@ from assets.shops import catalog_diff, listing_sync, shop_snapshot
 from pipelines.jobs import JOBS
 from pipelines.schedules import SCHEDULES
 from pipelines.sensors import SENSORS
-from syncstore.logging_setup import configure_logging
+from syncstore.ops.logging_setup import configure_logging
 
 configure_logging()
 

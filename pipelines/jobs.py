@@ -19,7 +19,9 @@ import dagster as dg
 from assets.catalog import master_catalog
 from assets.resources import DatabaseResource, MarketplacesResource
 from assets.shops import catalog_diff, listing_sync, shop_snapshot
-from syncstore import dispatch, marketplaces, recovery, retention, workers
+from syncstore.ops import retention
+from syncstore.shops import marketplaces
+from syncstore.workers import dispatch, heartbeats, recovery
 
 QUEUE_TAG: Final = "syncstore/queue"
 TOKEN_REFRESH_WINDOW: Final = timedelta(hours=2)
@@ -98,7 +100,7 @@ def recover_missed_orders(
     The fallback of the events worker's own recovery timer: while its heartbeat is fresh this does nothing.
     """
     engine = database.get_engine()
-    heartbeat = workers.fresh_heartbeat(engine)
+    heartbeat = heartbeats.fresh_heartbeat(engine)
     if heartbeat is not None:
         context.log.info("the events worker %s runs the recovery itself: nothing to do here", heartbeat.worker_id)
         return dg.Output(None, metadata={"skipped": dg.MetadataValue.text("the events worker is running")})

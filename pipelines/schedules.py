@@ -13,8 +13,8 @@ from assets.partitions import SHOP_TAG, SHOPS
 from assets.resources import DatabaseResource
 from assets.shops import FULL_PULL_TAG
 from pipelines.jobs import catalog_overview, reconcile, recover_orders, refresh_tokens, retention_job
-from syncstore import workers
 from syncstore.settings import get_settings
+from syncstore.workers import heartbeats
 
 RUNNING: Final = dg.DefaultScheduleStatus.RUNNING
 
@@ -74,7 +74,7 @@ def recover_orders_schedule(
     context: dg.ScheduleEvaluationContext, database: DatabaseResource
 ) -> dg.RunRequest | dg.SkipReason:
     """Lost pushes and order polls every SYNCSTORE_ORDER_POLL_SECONDS (W9), unless the events worker runs them."""
-    heartbeat = workers.fresh_heartbeat(database.get_engine())
+    heartbeat = heartbeats.fresh_heartbeat(database.get_engine())
     if heartbeat is not None:
         return dg.SkipReason("the events worker runs the recovery itself (its heartbeat is fresh)")
     return dg.RunRequest()

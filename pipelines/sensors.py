@@ -4,7 +4,7 @@
 `outbox_sensor` and `events_sensor` are the FALLBACK consumers of the two queues. In production
 the events worker (`syncstore worker events`, `dispatch.serve_events`) is the one consumer of both
 and records a heartbeat every `worker_heartbeat_seconds`; while one is fresh (younger than 3 x the
-interval, `syncstore.workers`) these sensors start no run and say so ("the events worker is
+interval, `syncstore.workers.heartbeats`) these sensors start no run and say so ("the events worker is
 running (heartbeat 2 s ago)"). Without a fresh heartbeat they read a cheap summary of their queue
 (`dispatch.outbox_work`: due, unleased events only; `dispatch.event_work`): nothing waiting, no
 run ("nothing to do"); a run of their job already queued or running, no second one (it takes the
@@ -36,10 +36,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from assets.partitions import SHOPS, connected_shops
 from assets.resources import DatabaseResource
 from pipelines.jobs import apply_events, push_changes
-from syncstore import alerts, dispatch, workers
+from syncstore.ops import alerts
+from syncstore.workers import dispatch, heartbeats
 
 # Dagster's sensor daemon evaluates sensors at most every 5 s (MIN_INTERVAL_LOOP_TIME): a smaller interval gains
-# nothing. The order-to-stock path does not wait for it when `syncstore.dispatch.serve_events` runs (see below).
+# nothing. The order-to-stock path does not wait for it when `syncstore.workers.dispatch.serve_events` runs (see below).
 OUTBOX_INTERVAL_S: Final = 5
 EVENTS_INTERVAL_S: Final = 5
 PARTITIONS_INTERVAL_S: Final = 30
@@ -79,7 +80,7 @@ def _fallback(
     job: dg.JobDefinition,
 ) -> dg.SensorResult | dg.SkipReason:
     """A run of `job` only when no events worker is alive, work is waiting and no run of `job` is already active."""
-    heartbeat = workers.fresh_heartbeat(engine)
+    heartbeat = heartbeats.fresh_heartbeat(engine)
     if heartbeat is not None:
         return dg.SkipReason(
             f"the events worker is running (heartbeat {heartbeat.age_s:.0f} s ago): it consumes the {queue} queue"

@@ -16,8 +16,8 @@ from pathlib import Path
 import streamlit as st
 
 from streamlit_app import ui
-from syncstore import auth
-from syncstore.auth import Actor, Permission
+from syncstore.security import auth
+from syncstore.security.auth import Actor, Permission
 
 logger = logging.getLogger(__name__)
 

@@ -27,10 +27,11 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from connectors import registry
-from syncstore import audit, auth, inventory
-from syncstore.auth import Actor, Permission
 from syncstore.db.engine import create_engine, transaction
 from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict
+from syncstore.inventory import ledger as inventory
+from syncstore.security import audit, auth
+from syncstore.security.auth import Actor, Permission
 from syncstore.settings import get_settings
 
 ACTOR_KEY = "actor"
@@ -328,7 +329,7 @@ FINISHED_JOB_STATUSES = frozenset({"done", "failed"})
 
 
 def _read_progress(job_id: int) -> Any:
-    from syncstore import sync  # the sync engine is imported only by pages that show a job
+    from syncstore.sync import engine as sync
 
     with session() as db_session:
         return sync.bulk_progress(db_session, job_id)

@@ -1,7 +1,7 @@
 # The one redaction policy: which keys and header names carry credentials, and how their values are hidden.
 """Redaction.
 
-Sync logs (`syncstore.sync_logs`) and the webhook log (`syncstore.webhook_log`) store or show
+Sync logs (`syncstore.sync.logs`) and the webhook log (`syncstore.events.webhook_log`) store or show
 requests, responses, payloads and headers; both hide credentials through this module, so a key
 is secret in one exactly when it is secret in the other.
 

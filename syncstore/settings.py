@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     outbox_backoff_base_seconds: float = Field(default=2.0, gt=0)
     outbox_backoff_max_seconds: float = Field(default=300.0, gt=0)
 
-    # The events worker (syncstore.workers): the one consumer of both queues while its heartbeat is fresh.
+    # The events worker (syncstore.workers.heartbeats): the one consumer of both queues while its heartbeat is fresh.
     worker_heartbeat_seconds: float = Field(
         default=5.0,
         gt=0,
@@ -60,7 +60,7 @@ class Settings(BaseSettings):
         "only when no heartbeat is younger than 3 times this.",
     )
 
-    # W9: the polling backstop for lost webhooks (syncstore.recovery).
+    # W9: the polling backstop for lost webhooks (syncstore.workers.recovery).
     order_poll_seconds: float = Field(
         default=120.0, gt=0, description="How often every connected shop's orders are polled by update time."
     )

@@ -78,7 +78,7 @@ def test_platforms_are_reached_only_through_the_connector_factory(package: str) 
 
 
 def test_only_the_connectors_and_the_alert_hook_speak_http() -> None:
-    allowed = {"syncstore/alerts.py", "syncstore/marketplaces.py"}
+    allowed = {"syncstore/ops/alerts.py", "syncstore/shops/marketplaces.py"}
     offenders = [m for m, names in imports_of("syncstore").items() if "httpx" in names and m not in allowed]
     assert offenders == []
 
@@ -210,3 +210,72 @@ def test_no_string_literal_names_a_platform_outside_its_package(package: str) ->
         if found:
             offenders[str(path.relative_to(ROOT))] = found
     assert offenders == {}
+
+
+# The core's folders are its concerns (issue 15, item 7): a flat module at its top level is a shared basic
+# (settings, errors, the redaction policy); everything else lives in the package of its concern.
+CORE_TOP_LEVEL_MODULES = {"__init__.py", "settings.py", "errors.py", "redaction.py"}
+
+
+def _core_packages() -> list[Path]:
+    return sorted(path.parent for path in (ROOT / "syncstore").glob("*/__init__.py"))
+
+
+def test_the_core_top_level_holds_only_shared_basics_and_concern_packages() -> None:
+    flat = {path.name for path in (ROOT / "syncstore").glob("*.py")}
+    assert flat == CORE_TOP_LEVEL_MODULES
+    assert {package.name for package in _core_packages()} >= {
+        "security",
+        "catalog",
+        "inventory",
+        "plan",
+        "sync",
+        "events",
+        "workers",
+        "shops",
+        "ops",
+        "ratelimit",
+        "db",
+    }
+
+
+@pytest.mark.parametrize("package", _core_packages(), ids=lambda package: package.name)
+def test_each_core_package_states_its_concern_and_reexports_nothing(package: Path) -> None:
+    """Callers import a package's modules (`from syncstore.catalog import commands`): its `__init__` says
+    what the concern is and imports nothing of the core, so no old module path lives on as a shim."""
+    text = (package / "__init__.py").read_text(encoding="utf-8")
+    assert text.startswith("# ")
+    names = imports_of(f"syncstore/{package.name}")[f"syncstore/{package.name}/__init__.py"]
+    assert sorted(name for name in names if name.startswith("syncstore")) == []
+
+
+def _package_of(name: str) -> str | None:
+    parts = name.split(".")
+    return parts[1] if parts[0] == "syncstore" and len(parts) > 1 else None
+
+
+def test_the_core_packages_import_each_other_without_a_cycle() -> None:
+    """The packages form layers (security and events below catalog, inventory and shops; plan below sync;
+    sync below workers), so any package can be read without the ones above it."""
+    graph: dict[str, set[str]] = {}
+    for module, names in imports_of("syncstore").items():
+        parts = Path(module).parts
+        source = parts[1].removesuffix(".py")
+        targets = {package for name in names if (package := _package_of(name)) and package != source}
+        graph.setdefault(source, set()).update(targets)
+
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        for target in sorted(graph.get(node, set())):
+            if target in path:
+                cycles.append([*path[path.index(target) :], target])
+            else:
+                visit(target, [*path, target])
+
+    for start in sorted(graph):
+        visit(start, [start])
+    assert cycles == []
+    # The scan saw the layers: the sync engine builds on the plan, the workers on the sync.
+    assert "plan" in graph["sync"]
+    assert "sync" in graph["workers"]

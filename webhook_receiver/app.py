@@ -35,8 +35,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from connectors import registry
 from syncstore.db.engine import create_engine
-from syncstore.health import check_database
-from syncstore.logging_setup import configure_logging
+from syncstore.ops.health import check_database
+from syncstore.ops.logging_setup import configure_logging
 from syncstore.settings import Settings, get_settings
 from webhook_receiver.oauth_routes import routes as oauth_routes
 from webhook_receiver.proxies import TrustedProxies

@@ -26,7 +26,7 @@ from webhook_receiver.redis_link import RedisDown, RedisLink
 
 DEFAULT_PREFIX: Final = "syncstore:webhook:"
 WINDOW_S: Final = 60
-log = logging.getLogger("syncstore.webhooks")
+log = logging.getLogger("syncstore.events.webhooks")
 
 
 class IpLimiter:

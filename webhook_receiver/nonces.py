@@ -14,7 +14,7 @@ stored): redis-py packs one argument far faster than hundreds. The script theref
 that are not in KEYS, which a single Redis server allows and a Redis Cluster would not.)
 
 Redis is only a shortcut: without Redis, or when it fails, every request goes to the database,
-where UNIQUE(platform, event_id) decides (`syncstore.webhooks.store_batch`).
+where UNIQUE(platform, event_id) decides (`syncstore.events.webhooks.store_batch`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 # The OAuth routes: the start binds the Admin's browser, the callback stores the shop and sends the browser on.
 """`GET /oauth/<platform>/start` and `GET /oauth/<platform>/callback`, for each registered platform.
 
-The Admin's link (`syncstore.oauth.start_authorization`) opens `/oauth/<platform>/start?state=...`:
+The Admin's link (`syncstore.shops.oauth.start_authorization`) opens `/oauth/<platform>/start?state=...`:
 a valid state gets an HttpOnly, SameSite=Lax cookie (path `/oauth/<platform>/`, 10 minutes) binding
 it to this browser, and a 302 to the platform's authorization page. The callback hands that cookie
 to `complete_authorization`, which refuses a state whose browser did not start it
@@ -15,7 +15,7 @@ Settings); without them the configured `get_engine()` and `get_settings()` are u
 Every answer is a 303 to the Streamlit Connections page, `{app_url}/connections`, with
 `?connected=<platform>:<shop_id>[,<shop_id>...]` (plus `&warning=webhooks` when the shop was stored
 but its webhooks could not be registered) or `?error=<reason>`, a short code from
-`syncstore.oauth.failure_reason` (`invalid_state`, `expired_state`, `state_reused`,
+`syncstore.shops.oauth.failure_reason` (`invalid_state`, `expired_state`, `state_reused`,
 `state_not_this_browser`, `permission_denied`, `missing_code`, `code_rejected`, `platform_error`,
 `not_configured`, ...). The start route answers a 302 to the platform, or the same 303 with `?error=`.
 Never a 5xx, never a token, code or state in the redirect or the log.
@@ -35,7 +35,8 @@ from starlette.routing import Route
 
 from connectors import registry
 from syncstore.db.engine import get_engine
-from syncstore.oauth import (
+from syncstore.settings import Settings, get_settings
+from syncstore.shops.oauth import (
     STATE_TTL_S,
     OAuthError,
     begin_in_browser,
@@ -43,7 +44,6 @@ from syncstore.oauth import (
     complete_authorization,
     failure_reason,
 )
-from syncstore.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 

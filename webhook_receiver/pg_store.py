@@ -2,7 +2,7 @@
 """`AsyncPostgresStore`: the webhook receiver's own database store (the core keeps the blocking `store_batch`).
 
 It writes a batch of `EventRecord`s with the core's single atomic statement
-(`syncstore.webhooks.POSTGRES_BATCH`) and answers exactly like `store_batch`: STORED, DUPLICATE or
+(`syncstore.events.webhooks.POSTGRES_BATCH`) and answers exactly like `store_batch`: STORED, DUPLICATE or
 REJECTED per record, `DatabaseUnavailable` for the whole batch.
 """
 
@@ -16,7 +16,7 @@ from typing import Any, Final
 import psycopg
 import sqlalchemy as sa
 
-from syncstore.webhooks import (
+from syncstore.events.webhooks import (
     POSTGRES_BATCH,
     DatabaseUnavailable,
     EventRecord,

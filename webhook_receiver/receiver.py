@@ -10,7 +10,7 @@ directly (the headers it uses from the scope, body from `receive`, two `send` ca
 A webhook goes through, in order (each step's refusal in brackets):
 1. the body, read incrementally up to `webhook_max_body_bytes` within `receiver_body_timeout_seconds`
    [413; 400 for a bad Content-Length; 408 and the connection closed when it comes too slowly];
-2. the signature over the raw bytes, through `syncstore.webhook_verification` [401; 404 when the
+2. the signature over the raw bytes, through `syncstore.events.webhook_verification` [401; 404 when the
    platform's keys are not configured];
 3. the per-source limits (S6), each with its own budget per source IP and minute: a request refused
    in 1 or 2 is charged to `webhook_rejected_per_ip_per_minute` [429 with Retry-After, reason
@@ -41,9 +41,8 @@ import sqlalchemy as sa
 from starlette.types import Receive, Scope, Send
 
 from connectors import registry
-from syncstore.settings import Settings
-from syncstore.webhook_verification import WebhookKeys, check_fresh, parse, verify
-from syncstore.webhooks import (
+from syncstore.events.webhook_verification import WebhookKeys, check_fresh, parse, verify
+from syncstore.events.webhooks import (
     KEPT_HEADERS,
     InvalidSignature,
     MalformedEvent,
@@ -54,6 +53,7 @@ from syncstore.webhooks import (
     WebhookRejected,
     record_for,
 )
+from syncstore.settings import Settings
 from webhook_receiver.body import BodyRefused, read_body
 from webhook_receiver.limits import WINDOW_S, IpLimiter, RejectionLog
 from webhook_receiver.metrics import Metrics

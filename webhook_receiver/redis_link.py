@@ -1,7 +1,7 @@
 # The receiver's optional asyncio Redis connection, with a breaker so a dead Redis costs nothing per request.
 """Redis for the receiver's fast paths (nonces, per-IP counts): optional and never load-bearing.
 
-`syncstore.ratelimit.redis_client` is the synchronous fail-fast client; the receiver is async, so it
+`syncstore.ratelimit.redis_limiter.redis_client` is the synchronous fail-fast client; the receiver is async, so it
 uses the asyncio client with the same 1 s timeouts and no retry. Any Redis error raises
 `RedisDown` to the caller (who falls back to the database or the process) and opens a breaker for
 `cooldown_s`: during that time no call is even attempted, so a hung Redis cannot add a timeout to
@@ -21,10 +21,10 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from syncstore.ratelimit import REDIS_TIMEOUT_S
+from syncstore.ratelimit.redis_limiter import REDIS_TIMEOUT_S
 
 T = TypeVar("T")
-log = logging.getLogger("syncstore.webhooks")
+log = logging.getLogger("syncstore.events.webhooks")
 
 
 class RedisDown(Exception):

@@ -40,7 +40,7 @@ from typing import Any, Final
 
 import sqlalchemy as sa
 
-from syncstore.webhooks import DatabaseUnavailable, EventRecord, StoreOutcome, store_batch
+from syncstore.events.webhooks import DatabaseUnavailable, EventRecord, StoreOutcome, store_batch
 from webhook_receiver.metrics import Metrics
 from webhook_receiver.nonces import NonceCache
 
@@ -51,7 +51,7 @@ NONCE_CHECK_DUPLICATE_SHARE: Final = 0.02
 RECENT_DECAY: Final = 0.95  # per batch: "recent" is the last few dozen batches
 NONCE_FLUSH_INTERVAL_S: Final = 0.02  # committed keys go to Redis at most this often (one call each time)
 GATHER_TURNS: Final = 8  # at most this many short waits for more requests before a batch is written
-log = logging.getLogger("syncstore.webhooks")
+log = logging.getLogger("syncstore.events.webhooks")
 
 StoreFunction = Callable[[Sequence[EventRecord]], Awaitable[list[StoreOutcome]]]
 

@@ -1,5 +1,5 @@
 # The Admin page: users and roles, the audit log with filters, alert settings and open alerts.
-"""Admin (shown to admins only; every change is checked again by syncstore.auth)."""
+"""Admin (shown to admins only; every change is checked again by syncstore.security.auth)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from datetime import UTC, datetime, time, timedelta
 import streamlit as st
 
 from streamlit_app import ui
-from syncstore import alerts, audit, auth
-from syncstore.auth import Permission, Role, UserView
+from syncstore.ops import alerts
+from syncstore.security import audit, auth
+from syncstore.security.auth import Permission, Role, UserView
 from syncstore.settings import Settings
 
 AUDIT_PAGE_SIZE = 50

@@ -20,10 +20,12 @@ from typing import Any
 import streamlit as st
 
 from streamlit_app import ui
-from syncstore import catalog, catalog_reads, inventory
-from syncstore.auth import Permission
-from syncstore.catalog_reads import VariantRow
+from syncstore.catalog import commands as catalog
+from syncstore.catalog import reads as catalog_reads
+from syncstore.catalog.reads import VariantRow
 from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict
+from syncstore.inventory import ledger as inventory
+from syncstore.security.auth import Permission
 
 SELECTION_KEY = "bulk_product_ids"
 JOB_KEY = "bulk_job_id"
@@ -177,7 +179,7 @@ def _reload() -> None:
 
 
 def start_sync(product_ids: Sequence[int]) -> None:
-    from syncstore import sync
+    from syncstore.sync import engine as sync
 
     actor = ui.current_actor()
     try:

@@ -1,7 +1,7 @@
 # The Conflicts page: fields edited on a marketplace AND in the master, side by side, and how to settle them.
 """Conflicts.
 
-Pending conflicts (`syncstore.conflicts.list_conflicts`), oldest first, with the master value, the
+Pending conflicts (`syncstore.plan.conflicts.list_conflicts`), oldest first, with the master value, the
 marketplace value and the value both had at the last sync side by side. Editors and Admins settle
 one with "use master", "use marketplace" or a value of their own (`conflicts.resolve`), or many at
 once with one of the first two (`conflicts.resolve_many`); Viewers only read.
@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any, Final
 import streamlit as st
 
 from streamlit_app import ui
-from syncstore import catalog_reads, conflicts, connections
-from syncstore.auth import Actor, Permission
-from syncstore.conflicts import Strategy
+from syncstore.catalog import reads as catalog_reads
 from syncstore.errors import InvalidInput, NotFoundError
+from syncstore.plan import conflicts
+from syncstore.plan.conflicts import Strategy
+from syncstore.security.auth import Actor, Permission
+from syncstore.shops import connections
 
 if TYPE_CHECKING:
     from syncstore.db.models import ProductConflict

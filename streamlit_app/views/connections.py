@@ -1,8 +1,8 @@
 # The Connections page: each connected shop's status, tokens, quota use and last sync; connect, refresh, disconnect.
 """Connections.
 
-One card per shop (`syncstore.connections.list_connections`). Admins get the real authorization
-link of each platform (`syncstore.oauth.start_authorization`: a sealed, 10-minute state; in the
+One card per shop (`syncstore.shops.connections.list_connections`). Admins get the real authorization
+link of each platform (`syncstore.shops.oauth.start_authorization`: a sealed, 10-minute state; in the
 demo the link opens the simulators' authorization pages), a token refresh and a disconnect behind
 a confirmation dialog. The OAuth callback sends the browser back here with `?connected=...`
 (and `&warning=webhooks`) or `?error=<reason>`, which this page turns into a message.
@@ -18,15 +18,16 @@ import streamlit as st
 
 from connectors.base import ConnectorError
 from streamlit_app import ui
-from syncstore import connections, marketplaces, oauth, sync
-from syncstore.auth import Actor, Permission
 from syncstore.errors import SyncStoreError
+from syncstore.security.auth import Actor, Permission
+from syncstore.shops import connections, marketplaces, oauth
+from syncstore.sync import engine as sync
 
 if TYPE_CHECKING:
     from syncstore.db.models import PlatformConnection
 
 DISCONNECT_KEY: Final = "connections_disconnecting"
-# What each `?error=` reason of the OAuth callback (syncstore.oauth.failure_reason) means to a merchant.
+# What each `?error=` reason of the OAuth callback (syncstore.shops.oauth.failure_reason) means to a merchant.
 CALLBACK_ERRORS: Final = {
     "invalid_state": "The authorization link was altered or made by another installation. Start again.",
     "expired_state": "The authorization took longer than 10 minutes. Start again.",

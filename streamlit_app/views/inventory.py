@@ -3,7 +3,7 @@
 
 Quantities come from the master ledger (`product_variants`, `inventory_history`); what each shop
 was last sent is the stock baseline of its bound SKU. Adjustments go through
-`syncstore.inventory.adjust_stock` with a reason, which records the ledger row and announces
+`syncstore.inventory.ledger.adjust_stock` with a reason, which records the ledger row and announces
 the change to every channel.
 """
 
@@ -15,9 +15,11 @@ from typing import Any
 import streamlit as st
 
 from streamlit_app import ui
-from syncstore import alerts, catalog_reads, inventory
-from syncstore.auth import Permission
-from syncstore.catalog_reads import ChannelStock, VariantRow
+from syncstore.catalog import reads as catalog_reads
+from syncstore.catalog.reads import ChannelStock, VariantRow
+from syncstore.inventory import ledger as inventory
+from syncstore.ops import alerts
+from syncstore.security.auth import Permission
 
 MAX_ROWS = 200
 SET_TO, CHANGE_BY = "Set on hand to", "Add or remove"

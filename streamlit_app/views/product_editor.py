@@ -4,7 +4,7 @@
 The product travels in `?product=<id>` (and `st.session_state["product_id"]`). The form saves
 only the fields that changed, naming the version it was opened at: someone else's save in
 between is a VersionConflict, shown with a way to reload, and nothing is written. "Preview sync"
-shows `syncstore.sync.dry_run` per shop: what each marketplace would receive, the problems it
+shows `syncstore.sync.engine.dry_run` per shop: what each marketplace would receive, the problems it
 would refuse, and the API calls it would take.
 """
 
@@ -18,11 +18,12 @@ import streamlit as st
 
 from connectors import registry
 from streamlit_app import ui
-from syncstore import catalog, catalog_reads
-from syncstore.auth import Permission
-from syncstore.catalog_reads import ListingStatus, OverrideView
+from syncstore.catalog import commands as catalog
+from syncstore.catalog import reads as catalog_reads
+from syncstore.catalog.reads import ListingStatus, OverrideView
 from syncstore.db.models import MasterProduct
 from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict
+from syncstore.security.auth import Permission
 
 ERRORS_KEY = "editor_errors"
 CONFLICT_KEY = "editor_conflict"
@@ -388,7 +389,7 @@ def _remove_override(override_id: int) -> None:
 
 
 def sync_preview(product_id: int) -> None:
-    from syncstore import sync
+    from syncstore.sync import engine as sync
 
     try:
         plans = sync.dry_run(ui.engine(), product_ids=[product_id])

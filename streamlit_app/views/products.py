@@ -2,7 +2,7 @@
 """Products.
 
 Filters (search, platform, category, price range, sync status) become one SQL query of one
-page (`syncstore.catalog_reads.product_rows`); a 100,000-product catalog is never loaded whole. Rows
+page (`syncstore.catalog.reads.product_rows`); a 100,000-product catalog is never loaded whole. Rows
 can be selected for bulk actions: open in the editor, bulk edit, sync now.
 """
 
@@ -16,9 +16,9 @@ import streamlit as st
 
 from connectors import registry
 from streamlit_app import ui
-from syncstore import catalog_reads
-from syncstore.auth import Permission
-from syncstore.catalog_reads import ProductFilter, ProductRow, ProductRowPage
+from syncstore.catalog import reads as catalog_reads
+from syncstore.catalog.reads import ProductFilter, ProductRow, ProductRowPage
+from syncstore.security.auth import Permission
 
 PAGE_SIZES = (25, 50, 100)
 STATUS_LABELS = {
@@ -133,7 +133,7 @@ def _selected_ids(rows: Sequence[ProductRow], selection: object) -> list[int]:
 
 
 def _start_sync(product_ids: list[int]) -> None:
-    from syncstore import sync
+    from syncstore.sync import engine as sync
 
     actor = ui.current_actor()
     try:

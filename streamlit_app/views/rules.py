@@ -21,11 +21,13 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from streamlit_app import ui
-from syncstore import catalog_reads, connections, reconcile, rules
-from syncstore.auth import Actor, Permission
-from syncstore.catalog_reads import VariantRow
+from syncstore.catalog import reads as catalog_reads
+from syncstore.catalog.reads import VariantRow
 from syncstore.errors import InvalidInput
-from syncstore.rules import Rule
+from syncstore.plan import reconcile, rules
+from syncstore.plan.rules import Rule
+from syncstore.security.auth import Actor, Permission
+from syncstore.shops import connections
 
 NEW = 0
 SAMPLE_SIZE = 20

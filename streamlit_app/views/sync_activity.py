@@ -1,13 +1,13 @@
 # The Sync activity page: what the next sync would do, what the last runs did, the log of every change, retries.
 """Sync activity.
 
-- Health: the failure rate of the last 24 hours (`syncstore.sync.failure_rate`) and the outbox's
-  events per status (`syncstore.outbox.status_counts`).
-- Plan: the dry run of every shop (`syncstore.sync.dry_run`: no API call, no write) on request.
+- Health: the failure rate of the last 24 hours (`syncstore.sync.engine.failure_rate`) and the outbox's
+  events per status (`syncstore.events.outbox.status_counts`).
+- Plan: the dry run of every shop (`syncstore.sync.engine.dry_run`: no API call, no write) on request.
 - Runs: the recent runs found in the log, each linked to its Dagster run.
-- Log: every change sent to a shop (`syncstore.sync.list_sync_logs`), filtered by shop, status,
+- Log: every change sent to a shop (`syncstore.sync.engine.list_sync_logs`), filtered by shop, status,
   operation, product and time, paged in SQL; one entry's request and response (already redacted);
-  a failed entry can be retried by Editors and Admins (`syncstore.sync.retry_failed`).
+  a failed entry can be retried by Editors and Admins (`syncstore.sync.engine.retry_failed`).
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ from typing import Any, Final
 import streamlit as st
 
 from streamlit_app import ui
-from syncstore import connections, marketplaces, outbox, sync
-from syncstore.auth import Actor, Permission
 from syncstore.errors import SyncStoreError
+from syncstore.events import outbox
+from syncstore.security.auth import Actor, Permission
 from syncstore.settings import get_settings
-from syncstore.sync import ShopPlan, SyncLogView
+from syncstore.shops import connections, marketplaces
+from syncstore.sync import engine as sync
+from syncstore.sync.engine import ShopPlan, SyncLogView
 
 PAGE_SIZE: Final = 50
 RECENT_RUN_LOGS: Final = 500

@@ -1,7 +1,7 @@
 # The Webhooks page: every event the marketplaces sent, filtered and paged, with a payload viewer.
 """Webhooks.
 
-The event log (`syncstore.webhook_log.list_webhooks`), newest first, filtered by platform, event
+The event log (`syncstore.events.webhook_log.list_webhooks`), newest first, filtered by platform, event
 type, kind, status and time and paged in SQL, with the count per status. Picking an event shows its
 payload and kept headers (`webhook_log.get_webhook`): credentials are redacted there, and the
 signature is only said to be present. Everyone may read this page; nothing on it writes.
@@ -17,9 +17,9 @@ import streamlit as st
 
 from connectors import registry
 from streamlit_app import ui
-from syncstore import webhook_log
 from syncstore.errors import SyncStoreError
-from syncstore.webhook_log import WebhookEntry
+from syncstore.events import webhook_log
+from syncstore.events.webhook_log import WebhookEntry
 
 PAGE_SIZE: Final = 50
 STATUS_HELP: Final = {

@@ -2,7 +2,7 @@
 """Packaged data.
 
 `sample_catalog.csv` is a realistic Malaysian-marketplace catalog (Fashion, Electronics, Beauty,
-Home & Living) in the import format of `syncstore.importer`, written by
+Home & Living) in the import format of `syncstore.catalog.importer`, written by
 `python -m syncstore.data.generate_sample`.
 """
 

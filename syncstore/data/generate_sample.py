@@ -3,7 +3,7 @@
 
 `python -m syncstore.data.generate_sample` writes `syncstore/data/sample_catalog.csv`: about 250
 products with 1,000+ variants across Fashion, Electronics, Beauty and Home & Living, priced in
-MYR, in the import format of `syncstore.importer`. Everything comes from a `random.Random` with
+MYR, in the import format of `syncstore.catalog.importer`. Everything comes from a `random.Random` with
 a fixed seed and the tables below (no clock, no network, no set iteration), so two runs write
 byte-identical files.
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from syncstore.catalog_csv import CSV_COLUMNS, PRODUCT_COLUMNS, write_rows
+from syncstore.catalog.csv_format import CSV_COLUMNS, PRODUCT_COLUMNS, write_rows
 from syncstore.data import sample_catalog_path
 
 SEED = 20_240_917

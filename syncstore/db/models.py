@@ -241,7 +241,7 @@ class SyncRule(Base):
 
 
 class PlatformConnection(Base):
-    """A connected shop. Tokens are stored encrypted (syncstore.crypto), bound to this row and column."""
+    """A connected shop. Tokens are stored encrypted (syncstore.security.crypto), bound to this row and column."""
 
     __tablename__ = "platform_connections"
 
@@ -540,7 +540,7 @@ class WebhookLog(Base):
         sa.UniqueConstraint("platform", "event_id"),
         # Every index is paid for on the receiver's hot path: no (status, ...) index (migration 0006).
         sa.Index(None, "platform", "event_type", "received_at"),
-        # Retention (`syncstore.events.prune`) deletes by age.
+        # Retention (`syncstore.events.platform_events.prune`) deletes by age.
         sa.Index(None, "received_at"),
     )
 
@@ -549,14 +549,14 @@ class PlatformEvent(Base):
     """A received marketplace event, normalized: the work queue the events sensor and `apply_events` read.
 
     Written in the same transaction as its `webhook_logs` row (which keeps the raw body, headers and the
-    dedup key); `syncstore.events` reads and updates it and mirrors the outcome onto the log row.
+    dedup key); `syncstore.events.platform_events` reads and updates it and mirrors the outcome onto the log row.
     """
 
     __tablename__ = "platform_events"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # The webhook_logs row of this event. No foreign key on purpose (migration 0006): both rows are
-    # written by one statement, and `syncstore.events.prune` deletes both, so the check would only
+    # written by one statement, and `syncstore.events.platform_events.prune` deletes both, so the check would only
     # cost the receiver a query and a row lock per event.
     webhook_log_id: Mapped[int] = mapped_column(BigId, unique=True)
     platform: Mapped[str] = mapped_column(sa.String(20))

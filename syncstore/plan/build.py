@@ -1,8 +1,8 @@
 # Building one shop's plan: the reconcile diff rows turned into validated, keyed, typed changes and conflicts.
-"""From the three-way diff (`syncstore.reconcile.plan`) to the changes the sync sends.
+"""From the three-way diff (`syncstore.plan.reconcile.plan`) to the changes the sync sends.
 
 Each diff row is read as a `DiffRow` (the frame's columns, typed). Each change carries its validation
-issues against the platform's rules (`syncstore.sync_validation`); a change with issues is not sent.
+issues against the platform's rules (`syncstore.plan.validation`); a change with issues is not sent.
 Its idempotency key is derived from the change itself (see `syncstore.plan.changes`).
 """
 
@@ -17,8 +17,9 @@ from typing import Final, Literal, NotRequired, TypeAlias, TypedDict, cast
 import polars as pl
 import sqlalchemy as sa
 
-from syncstore import reconcile, sync_inputs, sync_validation
-from syncstore.conflicts import FoundConflict
+from syncstore.plan import inputs as sync_inputs
+from syncstore.plan import reconcile
+from syncstore.plan import validation as sync_validation
 from syncstore.plan.changes import (
     OPERATIONS,
     Activate,
@@ -36,7 +37,8 @@ from syncstore.plan.changes import (
     UpdateStock,
     ValidationIssue,
 )
-from syncstore.sync_inputs import CatalogInputs, Shop, desired
+from syncstore.plan.conflicts import FoundConflict
+from syncstore.plan.inputs import CatalogInputs, Shop, desired
 
 FieldName: TypeAlias = Literal["price", "stock", "title", "description", "images"]
 ITEM_FIELDS: Final[tuple[ContentField, ...]] = ("title", "description", "images")

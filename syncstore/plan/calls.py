@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from syncstore import sync_validation
+from syncstore.plan import validation as sync_validation
 from syncstore.plan.changes import (
     Activate,
     CreateListing,

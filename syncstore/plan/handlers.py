@@ -6,7 +6,7 @@ connector and returns one `Outcome` per change: success or failure (per SKU for 
 fail partly), the JSON response for the sync log, and on success the `SnapshotWrite` that moves the
 snapshot's remote value and the baseline to what was sent. A call raises `ConnectorError` when the
 platform refuses it as a whole. The database side (logs, writes, stopping on quota or revoked
-authorization) is `syncstore.sync_apply`'s; nothing here reads or writes the database.
+authorization) is `syncstore.sync.apply`'s; nothing here reads or writes the database.
 
 Grouping follows the platform's limits: one item per price or stock call (the connector packs the
 SKUs), one call per listing's content, one call per kind of status change (the connector packs the
@@ -298,7 +298,7 @@ def _only(changes: Sequence[PlannedChange], kind: type[Handled]) -> list[Handled
 def calls_for(changes: Sequence[PlannedChange]) -> list[Call]:
     """The calls that apply these changes, each variant by its handler, in the order they are sent:
     binds, content, prices, stock, activations, deactivations, creates. Adopt changes make no call
-    (`syncstore.sync.sync_shop` takes them into the overrides) and are left out."""
+    (`syncstore.sync.engine.sync_shop` takes them into the overrides) and are left out."""
     return [
         *bind_calls(_only(changes, Bind)),
         *content_calls(_only(changes, UpdateContent)),

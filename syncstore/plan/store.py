@@ -24,8 +24,6 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from syncstore import audit, sync_inputs
-from syncstore.conflicts import FoundConflict
 from syncstore.db.engine import transaction
 from syncstore.db.models import (
     CategoryMapping,
@@ -40,10 +38,13 @@ from syncstore.db.models import (
 )
 from syncstore.db.types import utcnow
 from syncstore.plan import build, codec
+from syncstore.plan import inputs as sync_inputs
 from syncstore.plan.build import Baselines
 from syncstore.plan.calls import estimate_calls
 from syncstore.plan.changes import OPERATIONS, Json, JsonObject, PlannedChange
-from syncstore.sync_inputs import Shop
+from syncstore.plan.conflicts import FoundConflict
+from syncstore.plan.inputs import Shop
+from syncstore.security import audit
 
 # Plans kept per shop (the newest); older ones are deleted when a new one is stored.
 KEEP: Final = 20

@@ -1,4 +1,4 @@
-# The asset checks and the alerts judge a shop alike: one window, one threshold, one comparison (syncstore.alerts).
+# The asset checks and the alerts judge a shop alike: one window, one threshold, one comparison (syncstore.ops.alerts).
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,10 +8,10 @@ import sqlalchemy as sa
 
 from assets.checks import api_quota_under_80_percent, sync_failure_rate_under_10_percent
 from assets.resources import DatabaseResource
-from syncstore import alerts
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection, SyncLog
 from syncstore.db.types import utcnow
+from syncstore.ops import alerts
 from syncstore.settings import Settings
 
 

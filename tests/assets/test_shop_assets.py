@@ -13,8 +13,8 @@ from assets.catalog import master_catalog
 from assets.checks import CHECKS
 from assets.resources import DatabaseResource, MarketplacesResource
 from assets.shops import catalog_diff, listing_sync, shop_snapshot
-from syncstore.marketplaces import CachedConnectors
 from syncstore.settings import Settings
+from syncstore.shops.marketplaces import CachedConnectors
 from tests.syncstore.simulated_shops import (
     APP_KEY,
     APP_SECRET,

@@ -243,8 +243,11 @@ PAYLOAD = "![x](http://attacker.test/p.png) [click](http://attacker.test) <img s
 
 def _type_payload(database_url: str, product_id: int) -> str:
     """An Editor's rules, product title and stock note holding an image, a link and HTML; returns a SKU."""
-    from syncstore import catalog, catalog_reads, inventory, rules
-    from syncstore.auth import Actor, Role
+    from syncstore.catalog import commands as catalog
+    from syncstore.catalog import reads as catalog_reads
+    from syncstore.inventory import ledger as inventory
+    from syncstore.plan import rules
+    from syncstore.security.auth import Actor, Role
 
     editor = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
     engine = create_engine(database_url)

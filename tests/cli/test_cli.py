@@ -18,11 +18,12 @@ from connectors.shopee.simulator import codes as shopee_sim_codes
 from connectors.simulator.common import free_port
 from connectors.tiktokshop.app import TikTokShopApp
 from connectors.tiktokshop.simulator import codes as tiktokshop_sim_codes
-from syncstore import connections, crypto
-from syncstore.auth import Actor
 from syncstore.db import migrate
 from syncstore.db.engine import create_engine, transaction
 from syncstore.db.models import Base
+from syncstore.security import crypto
+from syncstore.security.auth import Actor
+from syncstore.shops import connections
 
 
 def run(
@@ -100,7 +101,7 @@ def test_user_add_and_errors_are_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_user_add_takes_no_password_option_and_reads_one_line_of_stdin(tmp_path: Path) -> None:
-    from syncstore import auth
+    from syncstore.security import auth
 
     url = f"sqlite:///{tmp_path / 'stdin.db'}"
     assert run(["db", "upgrade"], url, tmp_path).returncode == 0

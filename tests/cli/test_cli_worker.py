@@ -12,9 +12,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from connectors.shopee.webhooks import parse_push
-from syncstore import outbox, workers
 from syncstore.db.engine import transaction
 from syncstore.db.models import OutboxEvent, PlatformEvent
+from syncstore.events import outbox
+from syncstore.workers import heartbeats
 from tests.syncstore.test_dispatch import store
 
 
@@ -42,7 +43,7 @@ def test_the_events_worker_handles_waiting_events_and_stops_cleanly_on_sigterm(
             with transaction(engine) as session:
                 statuses = session.scalars(sa.select(PlatformEvent.status)).all()
                 pushed = session.scalars(sa.select(OutboxEvent.status)).all()
-            beating = workers.fresh_heartbeat(engine)
+            beating = heartbeats.fresh_heartbeat(engine)
             if statuses and "pending" not in statuses and pushed == ["done"] and beating is not None:
                 break
             assert worker.poll() is None, worker.communicate()[0]
@@ -56,5 +57,5 @@ def test_the_events_worker_handles_waiting_events_and_stops_cleanly_on_sigterm(
     assert worker.returncode == 0, output
     assert statuses == ["ignored"] and pushed == ["done"]
     assert beating.pid == worker.pid and beating.worker_id.startswith("events:")
-    assert workers.fresh_heartbeat(engine) is None  # removed on a clean stop
+    assert heartbeats.fresh_heartbeat(engine) is None  # removed on a clean stop
     assert "stopped after 1 events" in output

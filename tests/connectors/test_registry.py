@@ -150,10 +150,10 @@ def test_a_taken_name_cannot_be_registered_twice(fake_platform: PlatformSpec) ->
 
 def test_the_core_takes_a_registered_platform_from_the_registry(fake_platform: PlatformSpec) -> None:
     """Name checks in the core ask the registry: a platform registered at run time is accepted."""
-    from syncstore import marketplaces, oauth
+    from syncstore.events.webhook_verification import WebhookKeys, verify
+    from syncstore.events.webhooks import UnknownPlatform
     from syncstore.settings import Settings
-    from syncstore.webhook_verification import WebhookKeys, verify
-    from syncstore.webhooks import UnknownPlatform
+    from syncstore.shops import marketplaces, oauth
 
     oauth._check_platform("fakemart")  # no InvalidInput
     app = marketplaces.platform_app("fakemart", Settings())

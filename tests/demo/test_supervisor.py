@@ -16,10 +16,10 @@ from connectors.simulator.common import free_port
 from demo.config import DemoConfig, Part, Ports, listens
 from demo.processes import DemoError, group_members
 from demo.supervisor import Supervisor
-from syncstore import connections
-from syncstore.crypto import load_keyring
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog, PlatformEvent
+from syncstore.security.crypto import load_keyring
+from syncstore.shops import connections
 
 BASIC = frozenset({Part.SHOPEE, Part.TIKTOKSHOP, Part.RECEIVER})
 

@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from demo.config import Part
 from demo.control import MarketplaceControl
 from demo.supervisor import Supervisor
-from syncstore import catalog, conflicts
-from syncstore.auth import Actor, Role
+from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.models import MasterProduct, ProductConflict, ProductVariant
+from syncstore.plan import conflicts
+from syncstore.security.auth import Actor, Role
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 

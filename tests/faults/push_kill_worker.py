@@ -14,9 +14,11 @@ import signal
 import sys
 from typing import Any
 
-from syncstore import crypto, marketplaces, sync
 from syncstore.db.engine import create_engine
+from syncstore.security import crypto
 from syncstore.settings import Settings
+from syncstore.shops import marketplaces
+from syncstore.sync import engine as sync
 
 
 def main() -> None:

@@ -11,9 +11,12 @@ import sqlalchemy as sa
 
 from connectors.base import ConnectorError
 from connectors.simulator.common import Fault, FaultPlan
-from syncstore import catalog, inventory, snapshot, sync
+from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.models import MasterProduct, ProductVariant
+from syncstore.inventory import ledger as inventory
+from syncstore.sync import engine as sync
+from syncstore.sync import snapshot
 from tests.syncstore.simulated_shops import EDITOR, SHOPEE_SHOP, MarketplaceWorld
 
 pytestmark = pytest.mark.slow

@@ -27,9 +27,12 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from syncstore import inventory, recovery, snapshot, sync
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection
+from syncstore.inventory import ledger as inventory
+from syncstore.sync import engine as sync
+from syncstore.sync import snapshot
+from syncstore.workers import recovery
 from tests.syncstore.simulated_shops import EDITOR, SHOPEE_SHOP, TIKTOK_SHOP, MarketplaceWorld
 
 pytestmark = pytest.mark.slow

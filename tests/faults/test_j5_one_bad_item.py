@@ -19,9 +19,12 @@ import sqlalchemy as sa
 
 from connectors.shopee.simulator.codes import MSG_HOLIDAY, MSG_PRICE_LOCK, MSG_RESERVED
 from connectors.tiktokshop.simulator.codes import TOKEN_REFRESH_PATH
-from syncstore import catalog, inventory, snapshot, sync
+from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.models import MasterProduct, PlatformConnection, SyncLog
+from syncstore.inventory import ledger as inventory
+from syncstore.sync import engine as sync
+from syncstore.sync import snapshot
 from tests.syncstore.simulated_shops import EDITOR, SHOPEE_SHOP, TIKTOK_SHOP, MarketplaceWorld
 
 SHOPEE_REFRESH_PATH = "/api/v2/auth/access_token/get"

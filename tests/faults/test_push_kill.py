@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from syncstore import inventory, sync
 from syncstore.db.engine import transaction
 from syncstore.db.models import SyncLog
+from syncstore.inventory import ledger as inventory
+from syncstore.sync import engine as sync
 from tests.syncstore.simulated_shops import EDITOR, KEY_SPEC, MarketplaceWorld
 
 pytestmark = pytest.mark.slow

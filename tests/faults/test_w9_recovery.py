@@ -25,10 +25,13 @@ import sqlalchemy as sa
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.simulator.common import ServerThread, SimClock, free_port
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
-from syncstore import connections, dispatch, inventory, recovery, sync
 from syncstore.db.engine import transaction
 from syncstore.db.models import InventoryHistory, PlatformConnection
+from syncstore.inventory import ledger as inventory
 from syncstore.settings import Settings
+from syncstore.shops import connections
+from syncstore.sync import engine as sync
+from syncstore.workers import dispatch, recovery
 from tests.syncstore.simulated_shops import (
     ADMIN,
     APP_KEY,

@@ -11,10 +11,14 @@ import sqlalchemy as sa
 
 from assets.resources import DatabaseResource
 from pipelines.jobs import apply_events, push_changes, recover_orders, refresh_tokens, retention_job
-from syncstore import catalog, events, snapshot, sync, workers
+from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.models import OutboxEvent, SyncLog
 from syncstore.db.types import utcnow
+from syncstore.events import platform_events
+from syncstore.sync import engine as sync
+from syncstore.sync import snapshot
+from syncstore.workers import heartbeats
 from tests.assets.test_shop_assets import SimulatedMarketplaces
 from tests.syncstore.simulated_shops import EDITOR, MarketplaceWorld
 from tests.syncstore.test_dispatch import order_on_shopee
@@ -54,7 +58,7 @@ def test_an_order_runs_through_apply_events_and_an_edit_through_push_changes(wor
     assert result.success and op_metadata(result, "process_events")["completed"] == 1
     assert world.shown(world.tiktok_connection, variant_id)["stock"] == 8
     with transaction(world.engine) as session:
-        assert events.backlog(session).pending == 0
+        assert platform_events.backlog(session).pending == 0
 
     with transaction(world.engine) as session:
         catalog.update_product(EDITOR, session, mug.id, expected_version=1, changes={"title": "Big mug"})
@@ -76,12 +80,12 @@ def test_housekeeping_jobs_run_on_an_empty_system(engine: sa.Engine) -> None:
 
 
 def test_recover_orders_leaves_the_recovery_to_a_running_events_worker(world: MarketplaceWorld) -> None:
-    workers.beat(world.engine, workers.worker_id())
+    heartbeats.beat(world.engine, heartbeats.worker_id())
     result = recover_orders.execute_in_process(resources=resources(world))
     assert result.success and op_metadata(result, "recover_missed_orders") == {
         "skipped": "the events worker is running"
     }
 
-    workers.forget(world.engine, workers.worker_id())  # no worker: the schedule's run is the recovery
+    heartbeats.forget(world.engine, heartbeats.worker_id())  # no worker: the schedule's run is the recovery
     result = recover_orders.execute_in_process(resources=resources(world))
     assert result.success and op_metadata(result, "recover_missed_orders")["shops_polled"] == 2

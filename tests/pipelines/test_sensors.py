@@ -13,11 +13,14 @@ from assets.resources import DatabaseResource
 from connectors.shopee.webhooks import parse_push
 from pipelines import sensors
 from pipelines.jobs import push_changes
-from syncstore import connections, crypto, events, outbox, workers
-from syncstore.auth import Actor
 from syncstore.db.engine import transaction
 from syncstore.db.models import Alert, OutboxEvent
-from syncstore.webhooks import record_for, store_batch
+from syncstore.events import outbox, platform_events
+from syncstore.events.webhooks import record_for, store_batch
+from syncstore.security import crypto
+from syncstore.security.auth import Actor
+from syncstore.shops import connections
+from syncstore.workers import heartbeats
 from tests.syncstore.test_hardening_outage import database_alerts, outage_of
 
 KEYRING = crypto.Keyring.parse(crypto.generate_key("sensors"))
@@ -94,7 +97,7 @@ def test_the_events_sensor_is_idle_once_events_are_handled(
     store_order_event(engine, "260101XYZ")
     assert len(evaluate(sensors.events_sensor, instance, database).run_requests or []) == 1
     with transaction(engine) as session:
-        events.mark_processed(session, [e.id for e in events.pending(session)])
+        platform_events.mark_processed(session, [e.id for e in platform_events.pending(session)])
     assert evaluate(sensors.events_sensor, instance, database).run_requests == []
 
 
@@ -197,7 +200,7 @@ def test_the_queue_sensors_stay_quiet_while_the_events_worker_beats(
 ) -> None:
     publish_outbox_event(engine)
     store_order_event(engine, "260101BEAT")
-    workers.beat(engine, workers.worker_id())
+    heartbeats.beat(engine, heartbeats.worker_id())
 
     for sensor in (sensors.outbox_sensor, sensors.events_sensor):
         result = evaluate(sensor, instance, database)
@@ -210,7 +213,9 @@ def test_the_queue_sensors_take_over_when_the_heartbeat_is_stale(
 ) -> None:
     publish_outbox_event(engine)
     store_order_event(engine, "260101STALE")
-    workers.beat(engine, workers.worker_id(), now=datetime.now(UTC) - timedelta(seconds=workers.stale_after_s() + 5))
+    heartbeats.beat(
+        engine, heartbeats.worker_id(), now=datetime.now(UTC) - timedelta(seconds=heartbeats.stale_after_s() + 5)
+    )
 
     assert len(evaluate(sensors.outbox_sensor, instance, database).run_requests or []) == 1
     assert len(evaluate(sensors.events_sensor, instance, database).run_requests or []) == 1
@@ -252,6 +257,6 @@ def test_the_recovery_schedule_leaves_the_recovery_to_a_running_events_worker(
         return recover_orders_schedule(context)
 
     assert isinstance(tick(), dg.RunRequest)  # no worker: Dagster polls the orders
-    workers.beat(engine, workers.worker_id())
+    heartbeats.beat(engine, heartbeats.worker_id())
     skipped = tick()
     assert isinstance(skipped, dg.SkipReason) and "events worker" in (skipped.skip_message or "")

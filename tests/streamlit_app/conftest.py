@@ -27,8 +27,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from syncstore import auth, connections
-from syncstore.auth import Actor, Role
+from syncstore.catalog.importer import import_csv
 from syncstore.data import sample_catalog_path
 from syncstore.db import migrate
 from syncstore.db.engine import create_engine, transaction
@@ -41,7 +40,9 @@ from syncstore.db.models import (
     User,
 )
 from syncstore.db.types import utcnow
-from syncstore.importer import import_csv
+from syncstore.security import auth
+from syncstore.security.auth import Actor, Role
+from syncstore.shops import connections
 from tests.conftest import POSTGRES_ADMIN_URL, _unavailable
 
 APP_PATH = Path(__file__).resolve().parents[2] / "streamlit_app" / "app.py"

@@ -5,11 +5,12 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from syncstore import alerts, auth
-from syncstore.auth import Role
 from syncstore.db.engine import transaction
 from syncstore.db.models import User
 from syncstore.db.types import utcnow
+from syncstore.ops import alerts
+from syncstore.security import auth
+from syncstore.security.auth import Role
 from tests.streamlit_app.conftest import AppAs, SeededDatabase, frame_with
 
 

@@ -132,9 +132,9 @@ def test_a_database_that_is_down_is_an_error_on_the_sign_in_page(
 def test_a_deactivated_user_is_signed_out_and_a_new_role_applies_at_once(
     app_as: AppAs, seeded_db: SeededDatabase
 ) -> None:
-    from syncstore import auth
-    from syncstore.auth import Role
     from syncstore.db.engine import transaction
+    from syncstore.security import auth
+    from syncstore.security.auth import Role
 
     editor, admin = seeded_db.actors[Role.EDITOR], seeded_db.actors[Role.ADMIN]
     at = app_as("editor", "products")
@@ -162,9 +162,9 @@ def _sign_in_form(at: AppTest, email: str, password: str) -> AppTest:
 def test_sign_in_is_throttled_and_audited_with_the_source(seeded_db: SeededDatabase) -> None:
     import sqlalchemy as sa
 
-    from syncstore import auth
     from syncstore.db.engine import transaction
     from syncstore.db.models import AuditLog
+    from syncstore.security import auth
 
     at = fresh_app().run()
     for _ in range(auth.SIGN_IN_FREE_FAILURES):
@@ -183,9 +183,9 @@ def test_sign_in_is_throttled_and_audited_with_the_source(seeded_db: SeededDatab
 
 
 def test_an_admin_reset_forces_a_new_password_before_any_page(seeded_db: SeededDatabase) -> None:
-    from syncstore import auth
-    from syncstore.auth import Role
     from syncstore.db.engine import transaction
+    from syncstore.security import auth
+    from syncstore.security.auth import Role
 
     editor, admin = seeded_db.actors[Role.EDITOR], seeded_db.actors[Role.ADMIN]
     engine = seeded_db.engine()

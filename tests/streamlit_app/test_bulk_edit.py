@@ -7,11 +7,13 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from syncstore import catalog, catalog_reads, inventory
-from syncstore.auth import Role
+from syncstore.catalog import commands as catalog
+from syncstore.catalog import reads as catalog_reads
 from syncstore.db.engine import transaction
 from syncstore.db.models import ProductVariant, SyncJob
 from syncstore.db.types import utcnow
+from syncstore.inventory import ledger as inventory
+from syncstore.security.auth import Role
 from tests.streamlit_app.conftest import AppAs, SeededDatabase
 
 

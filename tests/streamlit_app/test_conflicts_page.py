@@ -8,9 +8,8 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from syncstore import catalog, catalog_reads, conflicts
-from syncstore.auth import Role
-from syncstore.conflicts import FoundConflict
+from syncstore.catalog import commands as catalog
+from syncstore.catalog import reads as catalog_reads
 from syncstore.db.engine import transaction
 from syncstore.db.models import (
     PlatformListing,
@@ -20,6 +19,9 @@ from syncstore.db.models import (
     ProductVariant,
 )
 from syncstore.errors import PermissionDenied
+from syncstore.plan import conflicts
+from syncstore.plan.conflicts import FoundConflict
+from syncstore.security.auth import Role
 from tests.streamlit_app.conftest import AppAs, SeededDatabase
 
 

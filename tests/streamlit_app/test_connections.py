@@ -15,13 +15,13 @@ from starlette.testclient import TestClient
 
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
-from syncstore import connections, oauth
-from syncstore.auth import Actor, Role
 from syncstore.db.engine import create_engine, transaction
 from syncstore.db.models import AuditLog, PlatformConnection
 from syncstore.db.types import utcnow
 from syncstore.errors import PermissionDenied
+from syncstore.security.auth import Actor, Role
 from syncstore.settings import get_settings
+from syncstore.shops import connections, oauth
 from tests.streamlit_app.conftest import AppAs, SeededDatabase
 from webhook_receiver.oauth_routes import routes as oauth_routes
 

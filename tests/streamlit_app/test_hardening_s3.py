@@ -8,11 +8,14 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from syncstore import catalog, catalog_reads, conflicts, inventory, rules
-from syncstore.auth import Actor, Role
-from syncstore.conflicts import FoundConflict
+from syncstore.catalog import commands as catalog
+from syncstore.catalog import reads as catalog_reads
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection, PlatformListing, SyncLog, WebhookLog
+from syncstore.inventory import ledger as inventory
+from syncstore.plan import conflicts, rules
+from syncstore.plan.conflicts import FoundConflict
+from syncstore.security.auth import Actor, Role
 from tests.streamlit_app.conftest import AppAs, SeededDatabase
 
 # An image (the browser would fetch it), a link and raw HTML, as an Editor might type them.

@@ -6,10 +6,10 @@ from typing import Any
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from syncstore import inventory
-from syncstore.auth import Role
 from syncstore.db.engine import transaction
 from syncstore.db.models import InventoryHistory, OutboxEvent, ProductVariant
+from syncstore.inventory import ledger as inventory
+from syncstore.security.auth import Role
 from tests.streamlit_app.conftest import AppAs, SeededDatabase, frame_with
 
 

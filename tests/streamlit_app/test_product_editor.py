@@ -7,10 +7,11 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from syncstore import catalog, catalog_reads
-from syncstore.auth import Role
+from syncstore.catalog import commands as catalog
+from syncstore.catalog import reads as catalog_reads
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog, MasterProduct, PlatformOverride, ProductVariant
+from syncstore.security.auth import Role
 from tests.streamlit_app.conftest import AppAs, SeededDatabase
 
 LISTED = 1  # the conftest binds products 1-5 to both shops

@@ -4,10 +4,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from syncstore import rules
-from syncstore.auth import Actor, Role
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog
+from syncstore.plan import rules
+from syncstore.security.auth import Actor, Role
 from tests.streamlit_app.conftest import AppAs, SeededDatabase, frame_with
 
 

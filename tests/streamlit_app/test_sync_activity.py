@@ -13,13 +13,17 @@ from connectors.retry import RetryPolicy
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.simulator.common import FaultPlan
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
-from syncstore import catalog, connections, marketplaces, snapshot, sync, sync_inputs
-from syncstore.auth import Actor, Role
+from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.types import utcnow
 from syncstore.errors import PermissionDenied
+from syncstore.plan import inputs as sync_inputs
 from syncstore.plan import store
+from syncstore.security.auth import Actor, Role
 from syncstore.settings import get_settings
+from syncstore.shops import connections, marketplaces
+from syncstore.sync import engine as sync
+from syncstore.sync import snapshot
 from tests.streamlit_app.conftest import AppAs, SeededDatabase
 
 PARTNER_ID, PARTNER_KEY = 2001887, "sim-partner-key-0123456789"

@@ -11,9 +11,9 @@ import pytest
 
 from connectors.shopee.webhooks import parse_push
 from connectors.tiktokshop.webhooks import parse_webhook
-from syncstore import events
 from syncstore.db.engine import transaction
-from syncstore.webhooks import EventRecord, StoreOutcome, record_for, store_batch
+from syncstore.events import platform_events
+from syncstore.events.webhooks import EventRecord, StoreOutcome, record_for, store_batch
 from tests.streamlit_app.conftest import AppAs, SeededDatabase
 
 SIGNATURE = "8d9f0e2b1c3a4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6"
@@ -87,8 +87,8 @@ def test_every_role_reads_the_log_and_nothing_on_it_writes(app_as: AppAs, receiv
 def test_filters_narrow_the_log(app_as: AppAs, seeded_db: SeededDatabase, received: None) -> None:
     engine = seeded_db.engine()
     with transaction(engine) as session:
-        oldest_pending = events.pending(session, 1)[0]
-        events.mark_failed(session, oldest_pending.id, "shop 1001 is not connected any more", max_attempts=1)
+        oldest_pending = platform_events.pending(session, 1)[0]
+        platform_events.mark_failed(session, oldest_pending.id, "shop 1001 is not connected any more", max_attempts=1)
     engine.dispose()
     at = app_as("viewer", "webhooks")
     at.selectbox(key="wh_time").select("Any time").run()

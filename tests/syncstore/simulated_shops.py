@@ -22,12 +22,15 @@ from connectors.retry import DEFAULT_POLICY, RetryPolicy
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.simulator.common import FaultPlan
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
-from syncstore import catalog, connections, crypto, marketplaces, sync
-from syncstore.auth import Actor, Role
+from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.models import MasterProduct, PlatformListing, PlatformListingSku
 from syncstore.plan.changes import PlannedChange
+from syncstore.security import crypto
+from syncstore.security.auth import Actor, Role
 from syncstore.settings import Settings
+from syncstore.shops import connections, marketplaces
+from syncstore.sync import engine as sync
 
 APP_KEY, APP_SECRET = "sim-app-key", "sim-app-secret-0123456789"
 PARTNER_ID, PARTNER_KEY = 2001887, "sim-partner-key-0123456789"

@@ -13,10 +13,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.simulator.common import ServerThread, free_port
-from syncstore import alerts
 from syncstore.db.engine import transaction
 from syncstore.db.models import Alert, PlatformConnection, PlatformEvent, SyncLog, WebhookLog
 from syncstore.db.types import utcnow
+from syncstore.ops import alerts
 from syncstore.settings import Settings
 
 

@@ -11,11 +11,12 @@ import pytest
 import sqlalchemy as sa
 
 import syncstore
-from syncstore import auth, catalog
-from syncstore.auth import MUTATIONS, ROLE_PERMISSIONS, Actor, Permission, Role
+from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog, Base, User
 from syncstore.errors import InvalidInput, PermissionDenied
+from syncstore.security import auth
+from syncstore.security.auth import MUTATIONS, ROLE_PERMISSIONS, Actor, Permission, Role
 
 ADMIN = Actor(user_id=None, label="admin@example.com", role=Role.ADMIN)
 EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
@@ -24,7 +25,7 @@ ACTORS: dict[str, Actor | None] = {"anonymous": None, "viewer": VIEWER, "editor"
 
 
 # The permission check itself takes an actor but changes nothing.
-THE_CHECK = {"syncstore.auth.can", "syncstore.auth.require"}
+THE_CHECK = {"syncstore.security.auth.can", "syncstore.security.auth.require"}
 
 
 def _service_modules() -> list[Any]:

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from syncstore import audit, auth
-from syncstore.auth import Actor, Role
 from syncstore.db.engine import transaction
 from syncstore.db.types import utcnow
 from syncstore.errors import InvalidInput
+from syncstore.security import audit, auth
+from syncstore.security.auth import Actor, Role
 
 ADMIN = Actor(user_id=None, label="root@example.com", role=Role.ADMIN)
 

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from syncstore import catalog, catalog_reads
-from syncstore.auth import Actor, Role
+from syncstore.catalog import commands as catalog
+from syncstore.catalog import reads as catalog_reads
 from syncstore.db.engine import create_engine, transaction
 from syncstore.db.models import AuditLog, InventoryHistory, MasterProduct, OutboxEvent, PlatformOverride, ProductVariant
 from syncstore.errors import InvalidInput, NotFoundError, PermissionDenied, VersionConflict
+from syncstore.security.auth import Actor, Role
 
 EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
 VIEWER = Actor(user_id=None, label="viewer@example.com", role=Role.VIEWER)

@@ -5,11 +5,12 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from syncstore import catalog, catalog_reads
-from syncstore.auth import Actor, Role
-from syncstore.catalog_reads import ProductFilter
+from syncstore.catalog import commands as catalog
+from syncstore.catalog import reads as catalog_reads
+from syncstore.catalog.reads import ProductFilter
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection, PlatformListing, PlatformListingSku
+from syncstore.security.auth import Actor, Role
 
 EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
 

@@ -6,9 +6,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from syncstore import catalog, conflicts, connections, crypto
-from syncstore.auth import Actor, Role
-from syncstore.conflicts import FoundConflict
+from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.models import (
     AuditLog,
@@ -20,6 +18,11 @@ from syncstore.db.models import (
     ProductVariant,
 )
 from syncstore.errors import InvalidInput, PermissionDenied, VersionConflict
+from syncstore.plan import conflicts
+from syncstore.plan.conflicts import FoundConflict
+from syncstore.security import crypto
+from syncstore.security.auth import Actor, Role
+from syncstore.shops import connections
 
 EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
 VIEWER = Actor(user_id=None, label="viewer@example.com", role=Role.VIEWER)

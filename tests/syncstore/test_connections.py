@@ -9,9 +9,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from syncstore import connections
-from syncstore.auth import Actor, Role
-from syncstore.connections import (
+from syncstore.db.engine import transaction
+from syncstore.db.models import AuditLog, PlatformConnection
+from syncstore.errors import InvalidInput, NotFoundError, PermissionDenied
+from syncstore.security.auth import Actor, Role
+from syncstore.security.crypto import (
+    CryptoError,
+    DecryptionError,
+    Keyring,
+    RetiredKeyError,
+    UnknownKeyError,
+    generate_key,
+    key_id_of,
+)
+from syncstore.shops import connections
+from syncstore.shops.connections import (
     KeyInUseError,
     NotConnectedError,
     check_retirable,
@@ -22,18 +34,6 @@ from syncstore.connections import (
     rotate_keys,
     save_connection,
 )
-from syncstore.crypto import (
-    CryptoError,
-    DecryptionError,
-    Keyring,
-    RetiredKeyError,
-    UnknownKeyError,
-    generate_key,
-    key_id_of,
-)
-from syncstore.db.engine import transaction
-from syncstore.db.models import AuditLog, PlatformConnection
-from syncstore.errors import InvalidInput, NotFoundError, PermissionDenied
 
 KEY_A = generate_key("a")
 KEY_B = generate_key("b")
@@ -447,7 +447,7 @@ def test_only_admins_manage_connections_and_keys(engine: sa.Engine, actor: Actor
 
 
 def test_every_mutation_is_declared_with_its_permission() -> None:
-    from syncstore.auth import MUTATIONS, Permission
+    from syncstore.security.auth import MUTATIONS, Permission
 
     assert MUTATIONS[f"{connections.__name__}.save_connection"] is Permission.CONNECTIONS_MANAGE
     assert MUTATIONS[f"{connections.__name__}.disconnect"] is Permission.CONNECTIONS_MANAGE

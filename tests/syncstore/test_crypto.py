@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from syncstore import crypto
-from syncstore.crypto import (
+from syncstore.errors import SyncStoreError
+from syncstore.security import crypto
+from syncstore.security.crypto import (
     CryptoError,
     DecryptionError,
     Keyring,
@@ -25,7 +26,6 @@ from syncstore.crypto import (
     key_id_of,
     load_keyring,
 )
-from syncstore.errors import SyncStoreError
 from syncstore.settings import Settings
 
 KEY_A = generate_key("a")
@@ -271,7 +271,7 @@ def test_without_keys_a_private_key_file_is_created_once_and_reused(tmp_path: Pa
     assert second.decrypt(token, **WHERE) == "kept across restarts"
     assert key_file.read_text().count(first.primary_key_id + ":") == 1
 
-    warnings = [r for r in caplog.records if r.name == "syncstore.crypto" and r.levelno == logging.WARNING]
+    warnings = [r for r in caplog.records if r.name == "syncstore.security.crypto" and r.levelno == logging.WARNING]
     assert len(warnings) == 1
     message = warnings[0].getMessage()
     assert str(key_file) in message

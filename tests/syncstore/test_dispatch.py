@@ -16,10 +16,16 @@ import sqlalchemy as sa
 from connectors.base import Connector, ConnectorError, MarketplaceEvent, WriteResult
 from connectors.shopee.webhooks import parse_push
 from connectors.tiktokshop.webhooks import parse_webhook
-from syncstore import catalog, conflicts, dispatch, events, inventory, recovery, snapshot, sync
+from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.models import InventoryHistory, MasterProduct, OutboxEvent, PlatformConnection, PlatformEvent
-from syncstore.webhooks import StoreOutcome, record_for, store_batch
+from syncstore.events import platform_events
+from syncstore.events.webhooks import StoreOutcome, record_for, store_batch
+from syncstore.inventory import ledger as inventory
+from syncstore.plan import conflicts
+from syncstore.sync import engine as sync
+from syncstore.sync import snapshot
+from syncstore.workers import dispatch, recovery
 from tests.syncstore.simulated_shops import EDITOR, SHOPEE_SHOP, TIKTOK_SHOP, MarketplaceWorld
 
 
@@ -131,7 +137,7 @@ def test_a_failing_event_is_recorded_and_does_not_block_the_others(world: Market
     assert (report.claimed, report.completed, report.failed) == (3, 2, 1)
     assert world.shown(world.tiktok_connection, variant_id)["stock"] == 9
     with transaction(world.engine) as session:
-        [left] = events.pending(session)
+        [left] = platform_events.pending(session)
         rows = session.scalars(sa.select(PlatformEvent).order_by(PlatformEvent.id)).all()
     assert left.order_id == "NO-SUCH-ORDER" and left.attempts == 1
     assert [row.status for row in rows] == ["pending", "processed", "ignored"]

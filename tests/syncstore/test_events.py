@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from connectors.shopee.webhooks import parse_push
 from connectors.tiktokshop.webhooks import parse_webhook
-from syncstore import events
 from syncstore.db.engine import transaction
-from syncstore.webhooks import EventRecord, StoreOutcome, record_for, record_from_event, store_batch
+from syncstore.events import platform_events
+from syncstore.events.webhooks import EventRecord, StoreOutcome, record_for, record_from_event, store_batch
 
 NOW = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
 
@@ -44,7 +44,7 @@ def test_an_event_and_its_log_are_written_together_and_read_back(engine: sa.Engi
     stock = shopee_record(8)
     assert store_batch(engine, [order, product, stock]) == [StoreOutcome.STORED] * 3
     with transaction(engine) as session:
-        found = events.pending(session)
+        found = platform_events.pending(session)
     assert [(e.platform, e.kind, e.order_id, e.item_id) for e in found] == [
         ("tiktokshop", "order_status", "576461413038785752", None),
         ("tiktokshop", "product_change", None, "1729"),
@@ -61,10 +61,10 @@ def test_pending_is_oldest_first_limited_and_filtered_by_kind(engine: sa.Engine)
     records = [tiktok_record() for _ in range(5)] + [tiktok_record(15, data={"product_id": "9"})]
     store_batch(engine, records)
     with transaction(engine) as session:
-        two = events.pending(session, limit=2)
-        products = events.pending(session, kinds=["product_change"])
+        two = platform_events.pending(session, limit=2)
+        products = platform_events.pending(session, kinds=["product_change"])
         with pytest.raises(ValueError, match="unknown event kinds"):
-            events.pending(session, kinds=["orders"])
+            platform_events.pending(session, kinds=["orders"])
     assert [e.id for e in two] == sorted(e.id for e in two) and len(two) == 2
     assert [e.item_id for e in products] == ["9"]
 
@@ -74,19 +74,19 @@ def test_duplicates_are_one_event(engine: sa.Engine) -> None:
     assert store_batch(engine, [record, record]) == [StoreOutcome.STORED, StoreOutcome.DUPLICATE]
     assert store_batch(engine, [record]) == [StoreOutcome.DUPLICATE]
     with transaction(engine) as session:
-        assert len(events.pending(session)) == 1
+        assert len(platform_events.pending(session)) == 1
 
 
 def test_processed_events_leave_the_queue_and_the_log_says_so(engine: sa.Engine) -> None:
     store_batch(engine, [tiktok_record(), tiktok_record()])
     with transaction(engine) as session:
-        first, second = events.pending(session)
-        assert events.mark_processed(session, [first.id], now=NOW) == 1
-        assert events.mark_ignored(session, [second.id], now=NOW) == 1
-        assert events.mark_processed(session, []) == 0
+        first, second = platform_events.pending(session)
+        assert platform_events.mark_processed(session, [first.id], now=NOW) == 1
+        assert platform_events.mark_ignored(session, [second.id], now=NOW) == 1
+        assert platform_events.mark_processed(session, []) == 0
     with transaction(engine) as session:
-        assert events.pending(session) == []
-        done = events.get(session, first.id)
+        assert platform_events.pending(session) == []
+        done = platform_events.get(session, first.id)
         assert done is not None and done.status == "processed"
     with engine.connect() as connection:
         statuses = dict(connection.exec_driver_sql("SELECT event_id, status FROM webhook_logs").all())
@@ -96,30 +96,35 @@ def test_processed_events_leave_the_queue_and_the_log_says_so(engine: sa.Engine)
 def test_a_failure_reported_after_another_worker_processed_the_event_changes_nothing(engine: sa.Engine) -> None:
     store_batch(engine, [tiktok_record()])
     with transaction(engine) as session:
-        [event] = events.pending(session)
-        events.mark_processed(session, [event.id])
+        [event] = platform_events.pending(session)
+        platform_events.mark_processed(session, [event.id])
     with transaction(engine) as session:
-        assert events.mark_failed(session, event.id, "late failure from a second worker", max_attempts=1) == "processed"
+        assert (
+            platform_events.mark_failed(session, event.id, "late failure from a second worker", max_attempts=1)
+            == "processed"
+        )
     with transaction(engine) as session:
-        done = events.get(session, event.id)
+        done = platform_events.get(session, event.id)
     assert done is not None and (done.status, done.attempts) == ("processed", 0)
 
 
 def test_failures_count_attempts_then_fail_the_event(engine: sa.Engine) -> None:
     store_batch(engine, [tiktok_record()])
     with transaction(engine) as session:
-        [event] = events.pending(session)
+        [event] = platform_events.pending(session)
     outcomes = []
     for attempt in range(3):
         with transaction(engine) as session:
-            outcomes.append(events.mark_failed(session, event.id, f"order fetch failed ({attempt})", max_attempts=3))
+            outcomes.append(
+                platform_events.mark_failed(session, event.id, f"order fetch failed ({attempt})", max_attempts=3)
+            )
     assert outcomes == ["pending", "pending", "failed"]
     with transaction(engine) as session:
-        assert events.pending(session) == []
-        failed = events.get(session, event.id)
+        assert platform_events.pending(session) == []
+        failed = platform_events.get(session, event.id)
         assert failed is not None and failed.attempts == 3
         with pytest.raises(LookupError):
-            events.mark_failed(session, 10**9, "nope")
+            platform_events.mark_failed(session, 10**9, "nope")
     with engine.connect() as connection:
         row = connection.exec_driver_sql("SELECT status, attempts, error_message FROM webhook_logs").one()
     assert tuple(row) == ("failed", 3, "order fetch failed (2)")
@@ -127,11 +132,11 @@ def test_failures_count_attempts_then_fail_the_event(engine: sa.Engine) -> None:
 
 def test_the_backlog_reports_the_oldest_pending_event(engine: sa.Engine) -> None:
     with transaction(engine) as session:
-        assert events.backlog(session) == events.Backlog(0, None)
+        assert platform_events.backlog(session) == platform_events.Backlog(0, None)
     store_batch(engine, [tiktok_record(received_at=NOW - timedelta(minutes=7)), tiktok_record(received_at=NOW)])
     store_batch(engine, [tiktok_record(999, data={})])  # unknown: ignored, not part of the backlog
     with transaction(engine) as session:
-        backlog = events.backlog(session)
+        backlog = platform_events.backlog(session)
     assert backlog.pending == 2
     assert backlog.oldest_age(NOW) == timedelta(minutes=7)
 
@@ -144,12 +149,12 @@ def test_prune_keeps_recent_and_pending_events_and_refuses_to_drop_dedup_keys_ea
     )
     store_batch(engine, [old_done, old_pending, recent])
     with transaction(engine) as session:
-        by_id = {e.webhook_log_id: e for e in events.pending(session)}
+        by_id = {e.webhook_log_id: e for e in platform_events.pending(session)}
         done = next(e for e in by_id.values() if e.created_at == NOW - timedelta(days=20))
-        events.mark_processed(session, [done.id])
+        platform_events.mark_processed(session, [done.id])
     with pytest.raises(ValueError, match="at least 14 days"):
-        events.prune(engine, 13, now=NOW)
-    assert events.prune(engine, 14, now=NOW, batch_size=1) == 1
+        platform_events.prune(engine, 13, now=NOW)
+    assert platform_events.prune(engine, 14, now=NOW, batch_size=1) == 1
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM webhook_logs").scalar_one() == 2
         assert connection.exec_driver_sql("SELECT count(*) FROM platform_events").scalar_one() == 2
@@ -176,5 +181,5 @@ def test_w9_a_lost_push_fetched_later_is_the_same_event_as_the_live_push(engine:
     assert store_batch(engine, [lost]) == [StoreOutcome.STORED]
     assert store_batch(engine, [live]) == [StoreOutcome.DUPLICATE]
     with transaction(engine) as session:
-        [event] = events.pending(session)
+        [event] = platform_events.pending(session)
     assert (event.order_id, event.payload["data"]["status"]) == ("LOST0001", "SHIPPED")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from syncstore.errors import InvalidInput
-from syncstore.logging_setup import OUR_LOGGERS, configure_logging
+from syncstore.ops.logging_setup import OUR_LOGGERS, configure_logging
 from syncstore.settings import Settings
 
 
@@ -26,16 +26,16 @@ def restore_logging() -> Iterator[None]:
 def test_the_configured_level_governs_syncstores_loggers(capsys: pytest.CaptureFixture[str]) -> None:
     logging.getLogger().handlers[:] = []  # as in a fresh process (pytest puts its capture handlers back after)
     assert configure_logging(Settings(_env_file=None, log_level="debug")) == logging.DEBUG  # type: ignore[call-arg]
-    assert logging.getLogger("syncstore.dispatch").isEnabledFor(logging.DEBUG)
+    assert logging.getLogger("syncstore.workers.dispatch").isEnabledFor(logging.DEBUG)
     assert logging.getLogger("webhook_receiver.app").isEnabledFor(logging.DEBUG)
-    logging.getLogger("syncstore.dispatch").debug("worker idle")
-    assert "DEBUG syncstore.dispatch: worker idle" in capsys.readouterr().err
+    logging.getLogger("syncstore.workers.dispatch").debug("worker idle")
+    assert "DEBUG syncstore.workers.dispatch: worker idle" in capsys.readouterr().err
     # Libraries stay quiet: SQL statements (with their parameters) are never logged by this.
     assert not logging.getLogger("sqlalchemy.engine.Engine").isEnabledFor(logging.INFO)
 
     assert configure_logging(Settings(_env_file=None, log_level="WARNING")) == logging.WARNING  # type: ignore[call-arg]
-    assert not logging.getLogger("syncstore.sync").isEnabledFor(logging.INFO)
-    logging.getLogger("syncstore.sync").warning("shop paused")
+    assert not logging.getLogger("syncstore.sync.engine").isEnabledFor(logging.INFO)
+    logging.getLogger("syncstore.sync.engine").warning("shop paused")
     err = capsys.readouterr().err
     assert err.count("shop paused") == 1  # one handler, however often it is called
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from syncstore import dispatch
 from syncstore.db.engine import create_engine, transaction
 from syncstore.db.models import Alert
+from syncstore.workers import dispatch
 
 
 class Outage:

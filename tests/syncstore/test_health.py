@@ -6,9 +6,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from syncstore import health
 from syncstore.db import migrate
 from syncstore.db.engine import create_engine
+from syncstore.ops import health
 
 
 def _closed_port() -> int:

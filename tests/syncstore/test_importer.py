@@ -10,15 +10,16 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from syncstore import catalog_csv, importer
-from syncstore.auth import Actor, Role
-from syncstore.catalog_csv import CSV_COLUMNS, export_csv
+from syncstore.catalog import csv_format as catalog_csv
+from syncstore.catalog import importer
+from syncstore.catalog.csv_format import CSV_COLUMNS, export_csv
+from syncstore.catalog.importer import ImportReport, import_csv
 from syncstore.data import sample_catalog_path
 from syncstore.data.generate_sample import render, synthetic_rows
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog, InventoryHistory, MasterProduct, OutboxEvent, ProductVariant
 from syncstore.errors import PermissionDenied
-from syncstore.importer import ImportReport, import_csv
+from syncstore.security.auth import Actor, Role
 
 EDITOR = Actor(user_id=None, label="editor@shop.example", role=Role.EDITOR)
 VIEWER = Actor(user_id=None, label="viewer@shop.example", role=Role.VIEWER)

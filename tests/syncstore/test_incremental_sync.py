@@ -8,8 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from bench.rowcount import counting_engine
-from syncstore import catalog, catalog_reads, reconcile, snapshot, sync
+from syncstore.catalog import commands as catalog
+from syncstore.catalog import reads as catalog_reads
 from syncstore.db.engine import transaction
+from syncstore.plan import reconcile
+from syncstore.sync import engine as sync
+from syncstore.sync import snapshot
 from tests.syncstore.simulated_shops import EDITOR, SHOPEE_SHOP, MarketplaceWorld
 
 

@@ -8,11 +8,14 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.base import OrderLine, OrderStatus, RemoteOrder
-from syncstore import catalog, connections, crypto, inventory
-from syncstore.auth import Actor, Role
+from syncstore.catalog import commands as catalog
 from syncstore.db.engine import create_engine, transaction
 from syncstore.db.models import AuditLog, InventoryHistory, OutboxEvent, PlatformConnection
 from syncstore.errors import InvalidInput, PermissionDenied, VersionConflict
+from syncstore.inventory import ledger as inventory
+from syncstore.security import crypto
+from syncstore.security.auth import Actor, Role
+from syncstore.shops import connections
 
 EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
 VIEWER = Actor(user_id=None, label="viewer@example.com", role=Role.VIEWER)

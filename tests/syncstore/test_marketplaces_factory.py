@@ -6,9 +6,9 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from syncstore import marketplaces
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection, RateLimitTracking
+from syncstore.shops import marketplaces
 from tests.syncstore.simulated_shops import KEYRING, SHOPEE_SHOP, MarketplaceWorld
 
 

@@ -11,10 +11,11 @@ from pydantic import SecretStr
 
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
-from syncstore import connections, crypto, marketplaces
-from syncstore.auth import Actor
 from syncstore.db.engine import create_engine, transaction
+from syncstore.security import crypto
+from syncstore.security.auth import Actor
 from syncstore.settings import Settings
+from syncstore.shops import connections, marketplaces
 
 APP_KEY, APP_SECRET = "sim-app-key", "sim-app-secret-0123456789"
 PARTNER_ID, PARTNER_KEY = 2001887, "sim-partner-key-0123456789"

@@ -16,13 +16,14 @@ from connectors import registry
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.tiktokshop.codes import WEBHOOK_EVENT_TYPES
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
-from syncstore import auth, crypto, oauth
-from syncstore.auth import Actor, Role
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog, PlatformConnection
 from syncstore.errors import PermissionDenied
-from syncstore.marketplaces import MarketplaceNotConfigured
+from syncstore.security import auth, crypto
+from syncstore.security.auth import Actor, Role
 from syncstore.settings import Settings
+from syncstore.shops import oauth
+from syncstore.shops.marketplaces import MarketplaceNotConfigured
 
 PARTNER_ID, PARTNER_KEY = 2001887, "sim-partner-key-0123456789"
 APP_KEY, APP_SECRET, SERVICE_ID = "sim-app-key", "sim-app-secret-0123456789", "sim-service-77"
@@ -217,7 +218,7 @@ def test_an_unconfigured_platform_says_so() -> None:
 
 
 def test_start_authorization_is_a_declared_mutation() -> None:
-    assert auth.MUTATIONS["syncstore.oauth.start_authorization"] is auth.Permission.CONNECTIONS_MANAGE
+    assert auth.MUTATIONS["syncstore.shops.oauth.start_authorization"] is auth.Permission.CONNECTIONS_MANAGE
 
 
 # --- completing -----------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 # The outbox keeps promises O1-O5: events commit with their change, are leased once, retried with backoff.
-"""Tests for syncstore.outbox on real databases (SQLite and PostgreSQL), no mocks.
+"""Tests for syncstore.events.outbox on real databases (SQLite and PostgreSQL), no mocks.
 
 Time is passed in through `now=` wherever a lease or a backoff is checked: no test sleeps to wait
 for a lease or a retry. The concurrent tests (O2, O4 with two live transactions) run on PostgreSQL.
@@ -21,12 +21,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from syncstore import outbox
-from syncstore.auth import Actor, Role
 from syncstore.db.engine import create_engine, transaction
 from syncstore.db.models import AuditLog, MasterProduct, OutboxEvent
 from syncstore.db.types import utcnow
 from syncstore.errors import InvalidInput, NotFoundError, PermissionDenied
+from syncstore.events import outbox
+from syncstore.security.auth import Actor, Role
 from syncstore.settings import get_settings
 
 EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)

@@ -32,28 +32,23 @@ from connectors.base import QuotaExhausted, RequestGate
 from syncstore.db.engine import create_engine, transaction
 from syncstore.db.models import PlatformConnection, RateLimitTracking
 from syncstore.errors import InvalidInput
-from syncstore.ratelimit import (
-    ACQUIRE_LUA,
-    DAY_ENDPOINT,
+from syncstore.ratelimit.database import DatabaseRateLimiter
+from syncstore.ratelimit.failover import DisabledRateLimiter, FailoverRateLimiter, make_rate_limiter
+from syncstore.ratelimit.gate import ShopGate
+from syncstore.ratelimit.limits import (
     DEFAULT_PAUSE_S,
-    WINDOW_ENDPOINT,
     DailyQuotaExhausted,
-    DatabaseRateLimiter,
     Decision,
-    DisabledRateLimiter,
-    FailoverRateLimiter,
     Limits,
     Outcome,
     RateLimiter,
     RateLimitWaitTooLong,
-    RedisRateLimiter,
-    ShopGate,
     day_start_utc_offset,
     limits_for,
-    make_rate_limiter,
     pause_seconds,
-    redis_client,
 )
+from syncstore.ratelimit.redis_limiter import ACQUIRE_LUA, RedisRateLimiter, redis_client
+from syncstore.ratelimit.tracking import DAY_ENDPOINT, WINDOW_ENDPOINT
 from syncstore.settings import Settings
 
 US = 1_000_000

@@ -1,5 +1,5 @@
 # The three-way diff and the sync plan: every case on small literal frames, a convergence property, the loaders.
-"""Tests for syncstore.reconcile.
+"""Tests for syncstore.plan.reconcile.
 
 Field cases run `classify_fields` on one-row frames; listing cases run `plan` on a desired frame
 and a shop snapshot built from a few dicts. The property applies a plan the way a successful sync
@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from syncstore import reconcile
 from syncstore.db.models import (
     MasterProduct,
     PlatformConnection,
@@ -30,7 +29,8 @@ from syncstore.db.models import (
     PlatformOverride,
     ProductVariant,
 )
-from syncstore.reconcile import (
+from syncstore.plan import reconcile
+from syncstore.plan.reconcile import (
     DESIRED_SCHEMA,
     FIELD_NAMES,
     REMOTE_LISTINGS_SCHEMA,
@@ -41,7 +41,7 @@ from syncstore.reconcile import (
     plan,
     summary,
 )
-from syncstore.rules import Rule, RuleActions, RuleConditions, apply_rules
+from syncstore.plan.rules import Rule, RuleActions, RuleConditions, apply_rules
 
 D = Decimal
 SHOP = "shopee-100001"
@@ -447,7 +447,7 @@ def shop_states(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, A
 def apply_plan(
     result: pl.DataFrame, desired: list[dict[str, Any]], skus: list[dict[str, Any]], listings: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """What a fully successful sync of `result` leaves behind (a test model of syncstore.sync).
+    """What a fully successful sync of `result` leaves behind (a test model of syncstore.sync.engine).
 
     Pushed and created fields: remote := desired and base := desired. Adopted fields: the
     marketplace value becomes the platform override (desired := remote, as conflicts.resolve with

@@ -10,11 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.tiktokshop.webhooks import parse_webhook
-from syncstore import events, retention
 from syncstore.db.engine import transaction
 from syncstore.db.models import SyncLog
+from syncstore.events import platform_events
+from syncstore.events.webhooks import EventRecord, record_for, store_batch
+from syncstore.ops import retention
 from syncstore.settings import Settings
-from syncstore.webhooks import EventRecord, record_for, store_batch
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -112,6 +113,6 @@ def test_the_daily_run_also_prunes_old_handled_webhook_events(engine: sa.Engine,
     add_logs(engine, [100])
     store_batch(engine, [webhook_event(NOW - timedelta(days=30), "old"), webhook_event(NOW - timedelta(days=1), "new")])
     with transaction(engine) as session:
-        events.mark_processed(session, [e.id for e in events.pending(session)])
+        platform_events.mark_processed(session, [e.id for e in platform_events.pending(session)])
     report = retention.run(engine, settings, now=NOW)
     assert report.sync_logs.archived == 1 and report.webhook_events_pruned == 1

@@ -8,12 +8,12 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from syncstore import rules
-from syncstore.auth import Actor, Role
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog
 from syncstore.errors import InvalidInput, PermissionDenied, VersionConflict
-from syncstore.rules import Rule, apply_rules
+from syncstore.plan import rules
+from syncstore.plan.rules import Rule, apply_rules
+from syncstore.security.auth import Actor, Role
 
 EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
 VIEWER = Actor(user_id=None, label="viewer@example.com", role=Role.VIEWER)

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from syncstore.auth import Actor
-from syncstore.catalog_csv import CSV_COLUMNS
+from syncstore.catalog.csv_format import CSV_COLUMNS
+from syncstore.catalog.importer import import_csv
 from syncstore.data import sample_catalog_path
 from syncstore.data.generate_sample import render, sample_rows, synthetic_rows
 from syncstore.db.models import AuditLog, InventoryHistory, MasterProduct, OutboxEvent, ProductVariant
-from syncstore.importer import import_csv
+from syncstore.security.auth import Actor
 
 REPO = Path(__file__).resolve().parents[2]
 TOP_CATEGORIES = {"Fashion", "Electronics", "Beauty", "Home & Living"}

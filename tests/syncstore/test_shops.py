@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from syncstore.errors import InvalidInput
-from syncstore.shops import ShopKey
+from syncstore.shops.keys import ShopKey
 
 
 def test_a_key_is_written_and_read_back() -> None:

@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from syncstore import auth
-from syncstore.auth import Actor, Role
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog, User
 from syncstore.db.types import utcnow
 from syncstore.errors import InvalidInput, PermissionDenied
+from syncstore.security import auth
+from syncstore.security.auth import Actor, Role
 
 ADMIN = Actor(user_id=None, label="root@example.com", role=Role.ADMIN)
 PASSWORD = "tall-green-lantern-7"

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from connectors.base import Connector, ItemChange
 from connectors.retry import RetryPolicy
 from connectors.simulator.common import FaultPlan
-from syncstore import snapshot
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection, PlatformListing
+from syncstore.sync import snapshot
 from tests.syncstore.simulated_shops import SHOPEE_SHOP, TIKTOK_SHOP, MarketplaceWorld
 
 SHOPEE_LIST, TIKTOK_LIST = "/api/v2/product/get_item_list", "/product/202309/products/search"

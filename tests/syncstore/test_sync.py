@@ -12,13 +12,17 @@ from hypothesis import strategies as st
 
 from connectors.retry import RetryPolicy
 from connectors.simulator.common import FaultPlan
-from syncstore import catalog, conflicts, inventory, rules, snapshot, sync
-from syncstore.auth import Actor, Role
+from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog, OutboxEvent, PlatformConnection, SyncLog
 from syncstore.errors import InvalidInput, PermissionDenied
+from syncstore.inventory import ledger as inventory
+from syncstore.plan import conflicts, rules
 from syncstore.redaction import REDACTED
-from syncstore.sync_logs import redact
+from syncstore.security.auth import Actor, Role
+from syncstore.sync import engine as sync
+from syncstore.sync import snapshot
+from syncstore.sync.logs import redact
 from tests.syncstore.simulated_shops import EDITOR, MarketplaceWorld
 
 

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 
 from connectors.shopee.webhooks import parse_push
 from connectors.tiktokshop.webhooks import parse_webhook
-from syncstore import events, webhook_log
 from syncstore.db.engine import transaction
 from syncstore.db.models import WebhookLog
 from syncstore.errors import InvalidInput, NotFoundError
-from syncstore.webhooks import EventRecord, StoreOutcome, record_for, store_batch
+from syncstore.events import platform_events, webhook_log
+from syncstore.events.webhooks import EventRecord, StoreOutcome, record_for, store_batch
 
 NOW = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -93,9 +93,9 @@ def test_filters_combine_and_the_total_counts_the_filtered_set(engine: sa.Engine
 
 def test_status_follows_processing_and_counts_per_status(engine: sa.Engine, stored: list[EventRecord]) -> None:
     with transaction(engine) as session:
-        pending = events.pending(session, 10)
-        events.mark_processed(session, [pending[0].id])
-        events.mark_failed(session, pending[1].id, "get_orders: 503 from the platform", max_attempts=1)
+        pending = platform_events.pending(session, 10)
+        platform_events.mark_processed(session, [pending[0].id])
+        platform_events.mark_failed(session, pending[1].id, "get_orders: 503 from the platform", max_attempts=1)
     with transaction(engine) as session:
         failed, failed_total = webhook_log.list_webhooks(session, status="failed")
         counts = webhook_log.status_counts(session)

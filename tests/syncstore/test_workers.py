@@ -1,5 +1,5 @@
 # The events worker's heartbeat, and the worker as the one consumer of both queues (issue 15 item 6).
-"""Heartbeats (`syncstore.workers`) on real databases, and `dispatch.serve_events` draining both queues.
+"""Heartbeats (`syncstore.workers.heartbeats`) on real databases, and `dispatch.serve_events` draining both queues.
 
 Times are passed in through `now=` where freshness is checked; the worker tests wait for an
 outcome (a row, a price shown), never for a length of time.
@@ -16,9 +16,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from syncstore import catalog, dispatch, workers
+from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.models import MasterProduct, WorkerHeartbeat
+from syncstore.workers import dispatch, heartbeats
 from tests.syncstore.simulated_shops import EDITOR, MarketplaceWorld
 from tests.syncstore.test_dispatch import mug, order_on_shopee, world  # noqa: F401  (fixtures)
 
@@ -26,24 +27,24 @@ T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 
 
 def test_a_heartbeat_is_fresh_for_three_intervals_then_stale(engine: sa.Engine) -> None:
-    assert workers.fresh_heartbeat(engine, now=T0) is None
-    workers.beat(engine, "events:host:1", now=T0)
-    workers.beat(engine, "events:host:1", now=T0 + timedelta(seconds=4))  # the same row, refreshed
+    assert heartbeats.fresh_heartbeat(engine, now=T0) is None
+    heartbeats.beat(engine, "events:host:1", now=T0)
+    heartbeats.beat(engine, "events:host:1", now=T0 + timedelta(seconds=4))  # the same row, refreshed
 
-    within = workers.stale_after_s(5.0)
-    seen = workers.fresh_heartbeat(engine, within_s=within, now=T0 + timedelta(seconds=6))
+    within = heartbeats.stale_after_s(5.0)
+    seen = heartbeats.fresh_heartbeat(engine, within_s=within, now=T0 + timedelta(seconds=6))
     assert seen is not None and (seen.worker_id, seen.kind, seen.age_s) == ("events:host:1", "events", 2.0)
-    assert workers.fresh_heartbeat(engine, within_s=within, now=T0 + timedelta(seconds=4 + 15.5)) is None
-    assert workers.fresh_heartbeat(engine, kind="other", within_s=within, now=T0 + timedelta(seconds=6)) is None
+    assert heartbeats.fresh_heartbeat(engine, within_s=within, now=T0 + timedelta(seconds=4 + 15.5)) is None
+    assert heartbeats.fresh_heartbeat(engine, kind="other", within_s=within, now=T0 + timedelta(seconds=6)) is None
     with transaction(engine) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(WorkerHeartbeat)) == 1
 
 
 def test_a_stopping_worker_removes_its_heartbeat(engine: sa.Engine) -> None:
-    workers.beat(engine, "events:host:1", now=T0)
-    workers.beat(engine, "events:host:2", now=T0 + timedelta(seconds=1))
-    workers.forget(engine, "events:host:2")
-    seen = workers.fresh_heartbeat(engine, within_s=15, now=T0 + timedelta(seconds=2))
+    heartbeats.beat(engine, "events:host:1", now=T0)
+    heartbeats.beat(engine, "events:host:2", now=T0 + timedelta(seconds=1))
+    heartbeats.forget(engine, "events:host:2")
+    seen = heartbeats.fresh_heartbeat(engine, within_s=15, now=T0 + timedelta(seconds=2))
     assert seen is not None and seen.worker_id == "events:host:1"
 
 
@@ -88,7 +89,7 @@ def test_the_events_worker_beats_while_it_runs_and_drains_the_outbox_too(
     running_worker: Callable[[], list[int]],
 ) -> None:
     variant_id = mug.variants[0].id
-    wait_for(lambda: workers.fresh_heartbeat(world.engine) is not None, "the worker's heartbeat")
+    wait_for(lambda: heartbeats.fresh_heartbeat(world.engine) is not None, "the worker's heartbeat")
 
     # A catalog edit (an outbox event) and an order (a marketplace event): the worker handles both, no Dagster run.
     with transaction(world.engine) as session:
@@ -105,4 +106,4 @@ def test_the_events_worker_beats_while_it_runs_and_drains_the_outbox_too(
     wait_for(lambda: dispatch.outbox_work(world.engine).count == 0, "an empty outbox")
 
     assert running_worker() == [1]
-    assert workers.fresh_heartbeat(world.engine) is None  # removed on stop: the sensors take over at once
+    assert heartbeats.fresh_heartbeat(world.engine) is None  # removed on stop: the sensors take over at once

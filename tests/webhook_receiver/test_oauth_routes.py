@@ -11,9 +11,10 @@ import pytest
 import sqlalchemy as sa
 from starlette.applications import Starlette
 
-from syncstore import auth, oauth
 from syncstore.db.engine import transaction
+from syncstore.security import auth
 from syncstore.settings import Settings
+from syncstore.shops import oauth
 from tests.syncstore.test_oauth import (
     APP_URL,
     CLI,

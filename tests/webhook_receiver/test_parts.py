@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from connectors.tiktokshop.webhooks import parse_webhook
-from syncstore.webhooks import DatabaseUnavailable, EventRecord, StoreOutcome, record_for
+from syncstore.events.webhooks import DatabaseUnavailable, EventRecord, StoreOutcome, record_for
 from tests.webhook_receiver.helpers import tiktok
 from webhook_receiver.limits import IpLimiter, RejectionLog
 from webhook_receiver.metrics import Histogram, Metrics

@@ -8,7 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from syncstore import events
+from syncstore.events import platform_events
 from tests.webhook_receiver.helpers import (
     FROZEN,
     SOURCE_IP,
@@ -118,7 +118,7 @@ def test_an_unknown_event_type_is_stored_ignored_and_acknowledged(engine: sa.Eng
         ("unknown", "ignored"),
     ]
     with sa.orm.Session(engine) as session:
-        assert events.pending(session) == []
+        assert platform_events.pending(session) == []
 
 
 @pytest.mark.parametrize(
@@ -250,7 +250,7 @@ def test_the_per_ip_limit_answers_429_with_retry_after(engine: sa.Engine, db_url
 def test_rejections_are_logged_at_a_bounded_rate(
     engine: sa.Engine, db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="syncstore.webhooks")
+    caplog.set_level(logging.WARNING, logger="syncstore.events.webhooks")
     with serve(app_for(engine, db_url, webhook_rejections_logged_per_minute=5)) as client:
         for _ in range(40):
             client.post("/webhooks/shopee", b"{}", {"Authorization": "forged"})

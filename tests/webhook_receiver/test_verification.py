@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from connectors.base import EventKind
 from connectors.tiktokshop.webhooks import sign_webhook
-from syncstore.webhook_verification import WebhookKeys, callback_url, check_fresh, verify, verify_and_parse
-from syncstore.webhooks import (
+from syncstore.events.webhook_verification import WebhookKeys, callback_url, check_fresh, verify, verify_and_parse
+from syncstore.events.webhooks import (
     InvalidSignature,
     MalformedEvent,
     PlatformNotConfigured,
@@ -237,8 +237,11 @@ SIGNATURE_WORDS = ("sign", "authori", "digest", "hmac", "mac", "expected", "pres
 def _verification_sources() -> list[tuple[str, ast.AST]]:
     """Every function of the receiver and the verification module, plus the connectors' verify functions."""
     found: list[tuple[str, ast.AST]] = []
-    files = [*sorted((ROOT / "webhook_receiver").glob("*.py")), ROOT / "syncstore" / "webhook_verification.py"]
-    files.append(ROOT / "syncstore" / "webhooks.py")
+    files = [
+        *sorted((ROOT / "webhook_receiver").glob("*.py")),
+        ROOT / "syncstore" / "events" / "webhook_verification.py",
+    ]
+    files.append(ROOT / "syncstore" / "events" / "webhooks.py")
     for path in files:
         found.append((str(path.relative_to(ROOT)), ast.parse(path.read_text(encoding="utf-8"))))
     for name in ("shopee", "tiktokshop"):

@@ -17,11 +17,16 @@ import pytest
 import sqlalchemy as sa
 
 from connectors import registry
-from syncstore import catalog, dispatch, inventory, marketplaces, oauth, snapshot, sync
-from syncstore.auth import Actor, Role
+from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.models import MasterProduct, PlatformConnection
+from syncstore.inventory import ledger as inventory
+from syncstore.security.auth import Actor, Role
 from syncstore.settings import Settings
+from syncstore.shops import marketplaces, oauth
+from syncstore.sync import engine as sync
+from syncstore.sync import snapshot
+from syncstore.workers import dispatch
 from tests.connectors.fake_marketplace.simulator import FakemartSimulator
 from tests.connectors.fake_marketplace.spec import APP_KEY, APP_SECRET, PLATFORM, make_spec
 from tests.syncstore.test_oauth import APP_URL, KEY_SPEC, KEYRING, PUBLIC_URL, make_user, params_of

@@ -21,7 +21,7 @@ from syncstore.plan.changes import (
     UpdateStock,
     change_key,
 )
-from syncstore.sync_inputs import CatalogInputs, ProductExtras, Shop
+from syncstore.plan.inputs import CatalogInputs, ProductExtras, Shop
 from tests.syncstore.test_reconcile import desired_row, listing_row, run_plan, sku_row
 
 D = Decimal

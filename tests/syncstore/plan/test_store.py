@@ -7,11 +7,14 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from syncstore import catalog, snapshot, sync, sync_inputs
+from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.models import SyncLog, SyncPlan
+from syncstore.plan import inputs as sync_inputs
 from syncstore.plan import store
 from syncstore.plan.changes import UpdatePrice
+from syncstore.sync import engine as sync
+from syncstore.sync import snapshot
 from tests.syncstore.simulated_shops import EDITOR, MarketplaceWorld
 
 

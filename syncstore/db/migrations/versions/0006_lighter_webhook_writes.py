@@ -6,7 +6,7 @@ not already guarantee (measured with `python -m bench.webhooks`: PostgreSQL CPU 
 - the foreign key's check runs a query per inserted event and locks the webhook_logs row it points to
   (a second write to that row, and its WAL). The two rows are written by ONE statement (or one
   transaction on SQLite), so the reference cannot dangle when it is created; the only code that
-  deletes webhook_logs rows (`syncstore.events.prune`) deletes their platform_events rows first, in
+  deletes webhook_logs rows (`syncstore.events.platform_events.prune`) deletes their platform_events rows first, in
   the same transaction. The unique index on platform_events.webhook_log_id stays (joins use it).
 - the status index served only the Webhooks page's status filter and counts, which the received_at
   index serves as well (they are always bounded by time or paged by it).

@@ -1,0 +1,442 @@
+# Reads of the master catalog for the app: filtered, paginated product and variant rows, listing status, overrides.
+"""What the app shows of the master catalog; nothing here writes.
+
+Filters and pagination run in SQL (a 100,000-product catalog is never loaded whole) and results
+are plain frozen rows, not ORM objects, except `get_product` and `list_products`, which return
+products with their variants. The commands that change the catalog are in `syncstore.catalog.commands`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from syncstore.db.models import (
+    MasterProduct,
+    PlatformConnection,
+    PlatformListing,
+    PlatformListingSku,
+    PlatformOverride,
+    ProductVariant,
+)
+from syncstore.errors import NotFoundError
+
+
+def get_product(session: Session, product_id: int) -> MasterProduct:
+    """A product with its variants, freshly read (NotFoundError when missing or deleted)."""
+    product = session.scalar(
+        sa.select(MasterProduct)
+        .where(MasterProduct.id == product_id)
+        .options(selectinload(MasterProduct.variants))
+        .execution_options(populate_existing=True)
+    )
+    if product is None or product.status == "deleted":
+        raise NotFoundError(f"product {product_id} not found")
+    return product
+
+
+# --- products, filtered and paginated in SQL --------------------------------------------------
+
+SYNC_STATUSES = ("synced", "pending", "failed", "conflict")
+NOT_LISTED = "not_listed"
+
+
+@dataclass(frozen=True)
+class ProductFilter:
+    search: str | None = None
+    category: str | None = None
+    status: str | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    # A product listed on this platform (any shop of it).
+    platform: str | None = None
+    # One of SYNC_STATUSES (a listing, on `platform` when given, in that state) or NOT_LISTED.
+    sync_status: str | None = None
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    products: Sequence[MasterProduct]
+    total: int
+    page: int
+    page_size: int
+
+
+# Every status but "deleted", as an IN list: SQLite then walks the (status, updated_at) index in order.
+_LISTED_STATUSES = ("active", "inactive")
+
+
+def _product_conditions(filters: ProductFilter, dialect: str = "sqlite") -> sa.ColumnElement[bool]:
+    """The WHERE clause of a product filter (everything runs in SQL; nothing is loaded to filter)."""
+    conditions: list[sa.ColumnElement[bool]] = [MasterProduct.status.in_(_LISTED_STATUSES)]
+    if filters.status:
+        conditions.append(MasterProduct.status == filters.status)
+    if filters.category:
+        conditions.append(MasterProduct.category == filters.category)
+    if filters.min_price is not None:
+        conditions.append(MasterProduct.base_price >= filters.min_price)
+    if filters.max_price is not None:
+        conditions.append(MasterProduct.base_price <= filters.max_price)
+    if filters.search and filters.search.strip():
+        pattern = f"%{_escape_like(filters.search.strip().lower())}%"
+        sku_match = sa.select(ProductVariant.product_id).where(_contains(ProductVariant.sku, pattern, dialect))
+        conditions.append(
+            sa.or_(
+                _contains(MasterProduct.title, pattern, dialect),
+                _contains(MasterProduct.handle, pattern, dialect),
+                MasterProduct.id.in_(sku_match),
+            )
+        )
+    # IN (subquery) rather than a correlated EXISTS: the listings are read once, not once per product.
+    listed = sa.select(PlatformListing.product_id).where(PlatformListing.product_id.is_not(None))
+    if filters.platform:
+        listed = listed.where(PlatformListing.platform == filters.platform)
+    if filters.sync_status == NOT_LISTED:
+        conditions.append(MasterProduct.id.not_in(listed))
+    elif filters.sync_status:
+        conditions.append(MasterProduct.id.in_(listed.where(PlatformListing.sync_status == filters.sync_status)))
+    elif filters.platform:
+        conditions.append(MasterProduct.id.in_(listed))
+    return sa.and_(*conditions)
+
+
+def _contains(column: sa.orm.InstrumentedAttribute[str], pattern: str, dialect: str) -> sa.ColumnElement[bool]:
+    """Case-insensitive LIKE: SQLite's LIKE already ignores (ASCII) case, so it skips lower() and its cost."""
+    if dialect == "sqlite":
+        return column.like(pattern, escape="\\")
+    return sa.func.lower(column).like(pattern, escape="\\")
+
+
+def _escape_like(text: str) -> str:
+    """A search text taken literally by LIKE (a merchant's "50%" is not a wildcard)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_products(
+    session: Session, filters: ProductFilter | None = None, *, page: int = 1, page_size: int = 50
+) -> ProductPage:
+    """One page of products (filtered and paginated in SQL), newest change first."""
+    where = _product_conditions(filters or ProductFilter(), session.get_bind().dialect.name)
+    total = session.scalar(sa.select(sa.func.count()).select_from(MasterProduct).where(where)) or 0
+    page = max(page, 1)
+    rows = session.scalars(
+        sa.select(MasterProduct)
+        .where(where)
+        .options(selectinload(MasterProduct.variants))
+        .order_by(MasterProduct.updated_at.desc(), MasterProduct.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    return ProductPage(products=rows, total=total, page=page, page_size=page_size)
+
+
+def categories(session: Session) -> list[str]:
+    """Every category in use, for filter drop-downs."""
+    query = sa.select(MasterProduct.category).where(MasterProduct.status != "deleted").distinct()
+    return sorted(session.scalars(query))
+
+
+# --- product rows with their listing status ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListingStatus:
+    """How one shop lists a product."""
+
+    connection_id: int
+    platform: str
+    shop_name: str
+    remote_item_id: str
+    remote_status: str
+    sync_status: str
+    last_synced_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    """One line of the products table: no variant or listing objects, just what is shown."""
+
+    id: int
+    handle: str
+    title: str
+    category: str
+    brand: str
+    base_price: Decimal
+    currency: str
+    status: str
+    version: int
+    thumbnail: str | None
+    variant_count: int
+    on_hand: int
+    available: int
+    updated_at: datetime
+    listings: tuple[ListingStatus, ...]
+
+    @property
+    def last_synced_at(self) -> datetime | None:
+        """The latest successful sync of this product to any shop."""
+        times = [listing.last_synced_at for listing in self.listings if listing.last_synced_at is not None]
+        return max(times) if times else None
+
+
+@dataclass(frozen=True)
+class ProductRowPage:
+    rows: Sequence[ProductRow]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.page_size - 1) // self.page_size, 1)
+
+
+def listing_statuses(session: Session, product_ids: Sequence[int]) -> dict[int, list[ListingStatus]]:
+    """The listings of each product, by shop (products with none are absent)."""
+    if not product_ids:
+        return {}
+    query = (
+        sa.select(PlatformListing, PlatformConnection.shop_name)
+        .join(PlatformConnection, PlatformConnection.id == PlatformListing.connection_id)
+        .where(PlatformListing.product_id.in_(product_ids))
+        .order_by(PlatformListing.product_id, PlatformConnection.platform, PlatformConnection.id)
+    )
+    result: dict[int, list[ListingStatus]] = {}
+    for listing, shop_name in session.execute(query):
+        assert listing.product_id is not None  # the WHERE clause
+        result.setdefault(listing.product_id, []).append(
+            ListingStatus(
+                connection_id=listing.connection_id,
+                platform=listing.platform,
+                shop_name=shop_name or listing.platform,
+                remote_item_id=listing.remote_item_id,
+                remote_status=listing.remote_status,
+                sync_status=listing.sync_status,
+                last_synced_at=listing.last_synced_at,
+                last_error=listing.last_error,
+            )
+        )
+    return result
+
+
+def product_rows(
+    session: Session, filters: ProductFilter | None = None, *, page: int = 1, page_size: int = 50
+) -> ProductRowPage:
+    """One page of the products table, filtered and paginated in SQL (three small queries per page)."""
+    where = _product_conditions(filters or ProductFilter(), session.get_bind().dialect.name)
+    total = session.scalar(sa.select(sa.func.count()).select_from(MasterProduct).where(where)) or 0
+    page = min(max(page, 1), max((total + page_size - 1) // page_size, 1))
+    products = session.execute(
+        sa.select(
+            MasterProduct.id,
+            MasterProduct.handle,
+            MasterProduct.title,
+            MasterProduct.category,
+            MasterProduct.brand,
+            MasterProduct.base_price,
+            MasterProduct.currency,
+            MasterProduct.status,
+            MasterProduct.version,
+            MasterProduct.images,
+            MasterProduct.updated_at,
+        )
+        .where(where)
+        .order_by(MasterProduct.updated_at.desc(), MasterProduct.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    ids = [row.id for row in products]
+    stock = {
+        row.product_id: row
+        for row in session.execute(
+            sa.select(
+                ProductVariant.product_id,
+                sa.func.count().label("variants"),
+                sa.func.coalesce(sa.func.sum(ProductVariant.stock), 0).label("on_hand"),
+                sa.func.coalesce(sa.func.sum(ProductVariant.stock - ProductVariant.reserved), 0).label("available"),
+            )
+            .where(ProductVariant.product_id.in_(ids), ProductVariant.is_active)
+            .group_by(ProductVariant.product_id)
+        )
+    }
+    listings = listing_statuses(session, ids)
+    rows = [
+        ProductRow(
+            id=row.id,
+            handle=row.handle,
+            title=row.title,
+            category=row.category,
+            brand=row.brand,
+            base_price=row.base_price,
+            currency=row.currency,
+            status=row.status,
+            version=row.version,
+            thumbnail=row.images[0] if row.images else None,
+            variant_count=int(stock[row.id].variants) if row.id in stock else 0,
+            on_hand=int(stock[row.id].on_hand) if row.id in stock else 0,
+            available=int(stock[row.id].available) if row.id in stock else 0,
+            updated_at=row.updated_at,
+            listings=tuple(listings.get(row.id, ())),
+        )
+        for row in products
+    ]
+    return ProductRowPage(rows=rows, total=total, page=page, page_size=page_size)
+
+
+# --- per-platform overrides ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverrideView:
+    id: int
+    product_id: int
+    variant_id: int | None
+    platform: str
+    field: str
+    value: Any
+    updated_by: str
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: PlatformOverride) -> OverrideView:
+        return cls(
+            row.id, row.product_id, row.variant_id, row.platform, row.field, row.value, row.updated_by, row.updated_at
+        )
+
+
+def list_overrides(session: Session, product_id: int) -> list[OverrideView]:
+    """The per-platform overrides of a product (product level first, then per variant)."""
+    query = (
+        sa.select(PlatformOverride)
+        .where(PlatformOverride.product_id == product_id)
+        .order_by(PlatformOverride.variant_id.is_not(None), PlatformOverride.platform, PlatformOverride.field)
+    )
+    return [OverrideView.from_row(row) for row in session.scalars(query)]
+
+
+# --- variant rows for bulk editing and inventory ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class VariantRow:
+    """One variant with what a bulk edit needs of its product (the version to save against)."""
+
+    variant_id: int
+    product_id: int
+    product_version: int
+    product_title: str
+    sku: str
+    name: str
+    price: Decimal | None
+    base_price: Decimal
+    currency: str
+    stock: int
+    reserved: int
+    is_active: bool
+    low_stock_threshold: int | None = None
+    category: str = ""
+    tags: tuple[str, ...] = ()
+    product_status: str = "active"
+
+    @property
+    def available(self) -> int:
+        return max(self.stock - self.reserved, 0)
+
+    @property
+    def effective_price(self) -> Decimal:
+        return self.price if self.price is not None else self.base_price
+
+
+def variant_rows(
+    session: Session,
+    *,
+    product_ids: Sequence[int] | None = None,
+    filters: ProductFilter | None = None,
+    low_stock_only: bool = False,
+    limit: int = 500,
+) -> list[VariantRow]:
+    """Variants of the given products (or of the products matching `filters`), at most `limit`, by product."""
+    query = (
+        sa.select(ProductVariant, MasterProduct)
+        .join(MasterProduct, MasterProduct.id == ProductVariant.product_id)
+        .order_by(MasterProduct.id, ProductVariant.id)
+        .limit(limit)
+    )
+    if product_ids is not None:
+        query = query.where(MasterProduct.id.in_(list(product_ids)), MasterProduct.status != "deleted")
+    else:
+        query = query.where(_product_conditions(filters or ProductFilter(), session.get_bind().dialect.name))
+    if low_stock_only:
+        query = query.where(
+            ProductVariant.is_active,
+            ProductVariant.low_stock_threshold.is_not(None),
+            ProductVariant.stock - ProductVariant.reserved <= ProductVariant.low_stock_threshold,
+        )
+    return [
+        VariantRow(
+            variant_id=variant.id,
+            product_id=product.id,
+            product_version=product.version,
+            product_title=product.title,
+            sku=variant.sku,
+            name=variant.name,
+            price=variant.price,
+            base_price=product.base_price,
+            currency=product.currency,
+            stock=variant.stock,
+            reserved=variant.reserved,
+            is_active=variant.is_active,
+            low_stock_threshold=variant.low_stock_threshold,
+            category=product.category,
+            tags=tuple(product.tags or ()),
+            product_status=product.status,
+        )
+        for variant, product in session.execute(query)
+    ]
+
+
+@dataclass(frozen=True)
+class ChannelStock:
+    """What one shop was last sent (baseline) and last showed (snapshot) for a variant's stock."""
+
+    variant_id: int
+    connection_id: int
+    platform: str
+    shop_name: str
+    pushed: int | None
+    remote: int | None
+    last_synced_at: datetime | None
+
+
+def channel_stock(session: Session, variant_ids: Sequence[int]) -> dict[int, list[ChannelStock]]:
+    """Per variant, the stock each bound shop was last sent and shows now."""
+    if not variant_ids:
+        return {}
+    query = (
+        sa.select(PlatformListingSku, PlatformConnection.platform, PlatformConnection.shop_name)
+        .join(PlatformConnection, PlatformConnection.id == PlatformListingSku.connection_id)
+        .where(PlatformListingSku.variant_id.in_(list(variant_ids)))
+        .order_by(PlatformListingSku.variant_id, PlatformConnection.id)
+    )
+    result: dict[int, list[ChannelStock]] = {}
+    for sku, platform, shop_name in session.execute(query):
+        assert sku.variant_id is not None  # the WHERE clause
+        result.setdefault(sku.variant_id, []).append(
+            ChannelStock(
+                sku.variant_id,
+                sku.connection_id,
+                platform,
+                shop_name or platform,
+                sku.base_stock,
+                sku.remote_stock,
+                sku.last_synced_at,
+            )
+        )
+    return result
