@@ -1,0 +1,161 @@
+# The Shopee simulator's control shortcuts for tests and the demo: shops, items, seller edits, revocation.
+"""`ControlMixin` seeds shops and items and plays the seller's Seller Centre actions (edits, options, holiday
+mode, revoking the authorization)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from connectors.shopee.simulator.codes import (
+    REGION_CURRENCY,
+    StockSpec,
+)
+from connectors.shopee.simulator.products import ProductsMixin
+from connectors.shopee.simulator.push_routes import PushRoutesMixin
+from connectors.shopee.simulator.requests import stock_map
+from connectors.shopee.simulator.state import SimModel, SimShop
+
+
+class ControlMixin(ProductsMixin, PushRoutesMixin):
+    """Seeding and seller actions of `ShopeeSimulator`."""
+
+    def add_shop(
+        self,
+        shop_id: int,
+        name: str = "Shop",
+        *,
+        currency: str | None = None,
+        region: str = "MY",
+        locations: Sequence[str] = ("",),
+        holiday_mode: bool = False,
+        is_cb: bool = False,
+        is_cnsc: bool = False,
+        strict_arrays: bool = True,
+        module_prefixes: bool = True,
+        price_ratio_check: bool = True,
+    ) -> None:
+        """A shop of the partner (not yet authorized). Options: see the module docstring."""
+        if not locations or (len(locations) > 1 and "" in locations):
+            raise ValueError('locations: one default location "", or named locations only')
+        with self._lock:
+            self.state.shops[shop_id] = SimShop(
+                shop_id=shop_id,
+                name=name,
+                region=region,
+                currency=currency or REGION_CURRENCY.get(region, "MYR"),
+                locations=list(locations),
+                holiday_mode=holiday_mode,
+                is_cb=is_cb,
+                is_cnsc=is_cnsc,
+                strict_arrays=strict_arrays,
+                module_prefixes=module_prefixes,
+                price_ratio_check=price_ratio_check,
+            )
+
+    def set_shop_options(self, shop_id: int, **options: Any) -> None:
+        """Change per-shop behaviour (region, currency, holiday_mode, is_cb, is_cnsc, strict_arrays,
+        module_prefixes, price_ratio_check) of an existing shop."""
+        with self._lock:
+            shop = self.state.shops[shop_id]
+            for name, value in options.items():
+                if name not in SimShop.model_fields or name in ("shop_id", "locations", "authorized", "revoked"):
+                    raise ValueError(f"{name} is not a shop option")
+                setattr(shop, name, value)
+
+    def set_holiday_mode(self, shop_id: int, on: bool = True) -> None:
+        self.set_shop_options(shop_id, holiday_mode=on)
+
+    def add_item(
+        self,
+        shop_id: int,
+        *,
+        name: str = "Sample item",
+        description: str = "",
+        item_sku: str = "",
+        price: Decimal | str = "10.00",
+        stock: StockSpec = 0,
+        models: Sequence[tuple[str, Decimal | str, StockSpec]] = (),
+        tier_name: str = "Variation",
+        images: Sequence[str] = ("https://cf.shopee.sim/file/sample",),
+        weight: Decimal | str = "0.5",
+        dimension: dict[str, int] | None = None,
+        category_id: int = 100001,
+        status: str = "NORMAL",
+        update_time: int | None = None,
+        extended_description: bool = False,
+        promotion_reserved: int = 0,
+        price_locked: bool = False,
+    ) -> int:
+        """An item; `models` as (model_sku, price, stock), one tier whose options are the model SKUs.
+
+        Stock is an int (in the shop's first location) or a mapping location -> stock.
+        """
+        with self._lock:
+            shop = self.state.shops[shop_id]
+            item = self._new_item(
+                shop,
+                name=name,
+                description=description,
+                extended_description=extended_description,
+                item_sku=item_sku,
+                price=Decimal(price),
+                stock=stock,
+                image_ids=list(images),
+                weight=Decimal(weight),
+                dimension=dimension,
+                category_id=category_id,
+                status=status,
+                update_time=update_time,
+                price_locked=price_locked,
+            )
+            if models:
+                item.tier_variation = [{"name": tier_name, "option_list": [{"option": sku} for sku, _, _ in models]}]
+                item.models, item.has_model = {}, True
+                for index, (sku, model_price, model_stock) in enumerate(models):
+                    model_id = self.state.next_model_id
+                    self.state.next_model_id += 1
+                    item.models[model_id] = SimModel(
+                        model_id=model_id,
+                        model_sku=sku,
+                        tier_index=[index],
+                        original_price=Decimal(model_price),
+                        stock=stock_map(model_stock, shop.locations),
+                    )
+            for model in item.models.values():
+                model.reserved = min(promotion_reserved, model.total_stock)
+            return item.item_id
+
+    def revoke_shop(self, shop_id: int) -> None:
+        """The seller cancels the authorization in Seller Centre; a code-2 push follows."""
+        with self._lock:
+            shop = self.state.shops[shop_id]
+            shop.authorized, shop.revoked = False, True
+        self._push(2, shop_id, {"shop_id": shop_id, "success": 1})
+
+    def edit_item(
+        self,
+        item_id: int,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        price: Decimal | str | None = None,
+        stock: int | None = None,
+        model_id: int = 0,
+        location: str | None = None,
+    ) -> None:
+        """A seller edit made in Seller Centre (not an API write: not in the write log); bumps update_time."""
+        with self._lock:
+            item = self.state.items[item_id]
+            model = item.models[model_id]
+            if name is not None:
+                item.name = name
+            if description is not None:
+                item.description = description
+            if price is not None:
+                model.original_price = Decimal(price)
+            if stock is not None:
+                target = location if location is not None else next(iter(model.stock), "")
+                model.stock = {**model.stock, target: stock}
+            item.update_time = max(item.update_time + 1, int(self._now()))
