@@ -123,12 +123,21 @@ class SkuDraft(_Frozen):
     attributes: Mapping[str, str] = Field(default_factory=dict)
 
 
+class AttributeChoice(_Frozen):
+    """The value given to one category attribute: ids of the platform's allowed values, or free text."""
+
+    attribute_id: str
+    value_ids: tuple[str, ...] = ()
+    text: str | None = None
+
+
 class ListingDraft(_Frozen):
     """A listing to create, with its variants."""
 
     title: str
     description: str
     category_id: str
+    # Ids of images already uploaded to this shop's platform (`Connector.upload_image`), never URLs.
     images: tuple[str, ...]
     weight_kg: Decimal
     dimensions: Dimensions | None = None
@@ -136,6 +145,14 @@ class ListingDraft(_Frozen):
     skus: tuple[SkuDraft, ...] = Field(min_length=1)
     # Sent where the platform supports it (TikTok Shop); a retry after a crash creates nothing twice.
     idempotency_key: str
+    # The platform's brand id; None sends the platform's "no brand".
+    brand_id: str | None = None
+    # Values of the category's attributes (every mandatory one, at least).
+    attributes: tuple[AttributeChoice, ...] = ()
+    # Shopee: the shop's logistics channels enabled for this listing (at least one). Ignored elsewhere.
+    logistics_channel_ids: tuple[str, ...] = ()
+    # The Shopee location_id / TikTok Shop warehouse_id that receives the stock (None: the shop's only one).
+    location_id: str | None = None
 
 
 class SkuResult(_Frozen):
@@ -160,6 +177,56 @@ class CreatedListing(_Frozen):
     item_id: str
     # seller SKU -> remote SKU/model id, so the new listing is bound to the master variants.
     sku_ids: Mapping[str, str]
+    # The platform audits it before it goes live (TikTok Shop): "in review" until the audit result.
+    in_review: bool = False
+
+
+# --- publishing: media, categories, logistics -------------------------------------------------
+
+
+class UploadedImage(_Frozen):
+    """An image the platform holds for the shop: `image_id` is what create and edit calls take."""
+
+    image_id: str  # Shopee image_id; TikTok Shop uri
+    url: str = ""
+
+
+class RemoteCategory(_Frozen):
+    category_id: str
+    name: str
+    parent_id: str | None = None
+    is_leaf: bool = True
+
+
+class AttributeValue(_Frozen):
+    value_id: str
+    name: str
+
+
+class RemoteAttribute(_Frozen):
+    """One attribute of a platform category, normalized."""
+
+    attribute_id: str
+    name: str
+    mandatory: bool = False
+    # "text", "number", "date", "single_select" or "multi_select".
+    input_type: str = "text"
+    values: tuple[AttributeValue, ...] = ()
+    # A value outside `values` is accepted (Shopee combo boxes, TikTok Shop customizable attributes).
+    custom_allowed: bool = True
+
+
+class RemoteBrand(_Frozen):
+    brand_id: str
+    name: str
+
+
+class LogisticsChannel(_Frozen):
+    """A Shopee shop's logistics channel (get_channel_list); a listing needs at least one enabled."""
+
+    channel_id: str
+    name: str
+    enabled: bool = True
 
 
 # --- orders and events ----------------------------------------------------------------------
@@ -376,6 +443,26 @@ class Connector(Protocol):
     def update_fields(self, item_id: str, fields: ListingFields) -> None: ...
 
     def create_listing(self, draft: ListingDraft) -> CreatedListing: ...
+
+    def add_variants(self, item_id: str, skus: Sequence[SkuDraft], location_id: str | None = None) -> CreatedListing:
+        """Add SKUs to a listed item (Shopee add_model, TikTok Shop partial edit); answers their ids."""
+        ...
+
+    def upload_image(self, content: bytes, filename: str, content_type: str) -> UploadedImage:
+        """Upload one image for this shop's listings (the platform's media upload call)."""
+        ...
+
+    def list_categories(self) -> list[RemoteCategory]:
+        """The platform's category tree for this shop, flattened (parents before children)."""
+        ...
+
+    def get_category_attributes(self, category_id: str) -> list[RemoteAttribute]: ...
+
+    def list_brands(self, category_id: str) -> list[RemoteBrand]: ...
+
+    def list_logistics_channels(self) -> list[LogisticsChannel]:
+        """The shop's logistics channels ([] where listings take none, as on TikTok Shop)."""
+        ...
 
     def set_active(self, item_ids: Sequence[str], active: bool) -> list[SkuResult]: ...
 

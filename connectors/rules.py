@@ -43,6 +43,14 @@ class PlatformRules:
     # Calls to create a listing without and with variants.
     create_calls_single: int = 1
     create_calls_variants: int = 1
+    # Images as the upload call takes them: larger ones are resized (or refused) before sending.
+    image_max_bytes: int = 10 * 1024 * 1024
+    image_max_side_px: int = 5000
+    image_min_side_px: int = 0
+    # A listing is created with at least one of the shop's logistics channels enabled (Shopee).
+    needs_logistics_channel: bool = False
+    # A listing's attributes, edits and creations are audited before they go live (TikTok Shop).
+    audited: bool = False
 
     @property
     def display_name(self) -> str:
