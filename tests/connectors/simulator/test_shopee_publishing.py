@@ -284,3 +284,17 @@ def test_the_connector_publishes_and_adds_a_variant_under_either_upload_signing(
         [SkuDraft(seller_sku="PH-Blue", price=Decimal("519.00"), stock=1, attributes={"Colour": "Blue"})],
     )
     assert again.sku_ids == added.sku_ids and sim.request_count("/api/v2/product/add_model") == 1
+
+
+def test_a_saved_state_keeps_image_ids_valid_without_their_bytes(sim, token, tmp_path):
+    image_id = upload(sim)
+    path = tmp_path / "shopee.json"
+    sim.save(path)
+    assert image_id in path.read_text() and "data_b64" not in path.read_text()
+    reloaded = ShopeeSimulator.load(path)
+    reloaded.start()
+    try:
+        code, message, _ = answer(signed(reloaded, "POST", ADD_ITEM, token, body=item_body(image_id)))
+        assert code == "", message
+    finally:
+        reloaded.stop()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
@@ -255,3 +256,13 @@ def test_the_connector_publishes_through_the_audit_and_adds_a_variant(
     stock = {sku.seller_sku: {row.location_id: row.quantity for row in sku.stock} for sku in listing.skus}
     assert stock == {"PX-BLK": {second: 4}, "PX-WHT": {second: 2}}
     assert {sku.seller_sku: sku.sku_id for sku in listing.skus}["PX-WHT"] == added.sku_ids["PX-WHT"]
+
+
+def test_a_saved_state_keeps_uris_valid_without_their_bytes(sim: TikTokShopSimulator, tmp_path: Path) -> None:
+    raw = Raw(sim)
+    uri = uploaded_uri(raw)
+    path = tmp_path / "tiktok.json"
+    sim.save(path)
+    assert uri in path.read_text() and "data_b64" not in path.read_text()
+    reloaded = TikTokShopSimulator.load(path)
+    assert uri in reloaded.state.images and reloaded.uploaded_image(uri) == b""
