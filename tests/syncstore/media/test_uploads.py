@@ -150,3 +150,15 @@ def test_images_read_back_from_the_platform_are_the_masters_references(
 def test_a_fetch_failure_raises_a_media_error(engine: sa.Engine, images: ImageServer, shops: tuple[int, int]) -> None:
     with pytest.raises(ImageFetchFailed):
         ensure_uploaded(engine, shops[0], UploadingShop(), [images.add("/x.jpg", b"", status=500)], settings=SETTINGS)
+
+
+def test_an_image_read_back_is_the_baselines_reference_when_two_urls_share_its_content(
+    engine: sa.Engine, images: ImageServer, shops: tuple[int, int]
+) -> None:
+    same = picture((7, 7, 7))
+    first, second = images.add("/first.jpg", same), images.add("/second.jpg", same)
+    store.resolve(engine, first, settings=SETTINGS)
+    [image_id] = ensure_uploaded(engine, shops[0], UploadingShop(), [second], settings=SETTINGS)
+    with transaction(engine) as session:
+        assert refs_for_remote(session, shops[0], [image_id], hints=[second]) == [second]
+        assert refs_for_remote(session, shops[0], [image_id]) == [first]
