@@ -25,9 +25,10 @@ from connectors.base import Connector
 from syncstore.db.engine import transaction
 from syncstore.db.models import MediaFile, MediaSource, MediaUpload
 from syncstore.media import store
+from syncstore.media.errors import ImageRejected
 from syncstore.media.fetch import HttpClient
 from syncstore.media.images import EXTENSIONS, Limits
-from syncstore.media.refs import hash_of_ref, media_ref
+from syncstore.media.refs import hash_of_ref, media_ref, shown
 from syncstore.settings import Settings
 
 
@@ -83,10 +84,31 @@ def ensure_uploaded(
     hashes = [store.resolve(engine, ref, client=client, settings=settings) for ref in refs]
     with transaction(engine) as session:
         ids = uploaded_ids(session, connection_id, hashes)
-    for digest in dict.fromkeys(hashes):
+    for ref, digest in zip(refs, hashes, strict=True):
         if digest not in ids:
-            ids[digest] = _upload(engine, connection_id, connector, digest)
+            try:
+                ids[digest] = _upload(engine, connection_id, connector, digest)
+            except ImageRejected as error:
+                raise ImageRejected(f"{shown(ref)}: {error}") from error
     return [ids[digest] for digest in hashes]
+
+
+def known_sizes(session: Session, refs: Sequence[str]) -> list[tuple[str, int, int]]:
+    """(reference, width, height) of the images already stored (a dry run fetches nothing): what
+    `syncstore.plan.validation.check_image_sizes` checks against a platform's minimum."""
+    digests = {ref: store.known_hash(session, ref) for ref in refs}
+    wanted = sorted({digest for digest in digests.values() if digest is not None})
+    if not wanted:
+        return []
+    sizes = {
+        row.content_hash: (row.width, row.height)
+        for row in session.execute(
+            sa.select(MediaFile.content_hash, MediaFile.width, MediaFile.height).where(
+                MediaFile.content_hash.in_(wanted)
+            )
+        )
+    }
+    return [(ref, *sizes[digest]) for ref, digest in digests.items() if digest in sizes]
 
 
 def refs_for_remote(

@@ -22,7 +22,9 @@ from PIL import Image
 from connectors.base import CreatedListing, InvalidRequest, ListingDraft, UploadedImage
 
 
-def picture(colour: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int] = (64, 48), fmt: str = "JPEG") -> bytes:
+def picture(
+    colour: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int] = (640, 480), fmt: str = "JPEG"
+) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, fmt)
     return out.getvalue()

@@ -25,7 +25,7 @@ def test_an_uploaded_file_is_stored_once_by_its_content(engine: sa.Engine) -> No
     first = store.store_file(engine, data, "shirt.jpg", settings=SETTINGS)
     again = store.store_file(engine, data, "copy-of-shirt.jpg", settings=SETTINGS)
     assert first == again and first.ref == f"media:{first.content_hash}"
-    assert (first.content_type, first.width, first.height, first.size_bytes) == ("image/jpeg", 64, 48, len(data))
+    assert (first.content_type, first.width, first.height, first.size_bytes) == ("image/jpeg", 640, 480, len(data))
     assert stored_count(engine) == 1
     with transaction(engine) as session:
         assert store.read_image(session, first.content_hash) == (data, "image/jpeg")
@@ -131,14 +131,12 @@ def test_an_image_over_a_byte_limit_is_recompressed_below_it(engine: sa.Engine) 
     assert len(content) <= 40_000 < len(heavy)
 
 
-def test_a_small_image_is_enlarged_to_a_platforms_minimum_side(engine: sa.Engine) -> None:
-    original = store.store_file(engine, picture(size=(100, 50)), "tiny.png", settings=SETTINGS)
-    variant = store.sized_for(
-        engine, original.content_hash, Limits(max_bytes=10_000_000, max_side_px=5000, min_side_px=300)
-    )
-    with transaction(engine) as session:
-        info = inspect(store.read_image(session, variant)[0])
-    assert min(info.width, info.height) == 300
+def test_an_image_below_a_platforms_minimum_side_is_refused_not_enlarged(engine: sa.Engine) -> None:
+    original = store.store_file(engine, picture(size=(400, 250)), "small.png", settings=SETTINGS)
+    limits = Limits(max_bytes=10_000_000, max_side_px=5000, min_side_px=300)
+    with pytest.raises(ImageRejected, match="400x250 px; at least 300 px on each side is needed"):
+        store.sized_for(engine, original.content_hash, limits)
+    assert stored_count(engine) == 1
 
 
 def test_an_image_within_the_limits_is_sent_as_it_is(engine: sa.Engine) -> None:

@@ -12,7 +12,7 @@ from syncstore.db.models import MediaUpload
 from syncstore.media import store
 from syncstore.media.errors import ImageFetchFailed
 from syncstore.media.images import inspect
-from syncstore.media.uploads import ensure_uploaded, limits_for, refs_for_remote
+from syncstore.media.uploads import ensure_uploaded, known_sizes, limits_for, refs_for_remote
 from syncstore.plan import handlers
 from syncstore.plan.changes import CreateListing, NewSku
 from syncstore.settings import Settings
@@ -162,3 +162,16 @@ def test_an_image_read_back_is_the_baselines_reference_when_two_urls_share_its_c
     with transaction(engine) as session:
         assert refs_for_remote(session, shops[0], [image_id], hints=[second]) == [second]
         assert refs_for_remote(session, shops[0], [image_id]) == [first]
+
+
+def test_the_sizes_of_stored_images_are_known_without_fetching(
+    engine: sa.Engine, images: ImageServer, shops: tuple[int, int]
+) -> None:
+    url = images.add("/known.jpg", picture(size=(800, 600)))
+    stored = store.store_file(engine, picture(size=(320, 240)), "small.jpg", settings=SETTINGS)
+    store.resolve(engine, url, settings=SETTINGS)
+    never_fetched = images.add("/unknown.jpg", picture())
+    with transaction(engine) as session:
+        sizes = known_sizes(session, [url, stored.ref, never_fetched])
+    assert sizes == [(url, 800, 600), (stored.ref, 320, 240)]
+    assert images.hits["/unknown.jpg"] == 0
