@@ -144,3 +144,12 @@ def test_an_image_within_the_limits_is_sent_as_it_is(engine: sa.Engine) -> None:
     limits = Limits(max_bytes=10_000_000, max_side_px=5000)
     assert store.sized_for(engine, original.content_hash, limits) == original.content_hash
     assert stored_count(engine) == 1
+
+
+def test_the_app_shows_a_url_as_it_is_and_a_stored_image_from_its_bytes(engine: sa.Engine) -> None:
+    data = picture()
+    stored = store.store_file(engine, data, "shirt.jpg", settings=SETTINGS)
+    with transaction(engine) as session:
+        assert store.display_source(session, "https://shop.example/a.jpg") == "https://shop.example/a.jpg"
+        assert store.display_source(session, stored.ref) == data
+        assert store.display_source(session, "media:" + "1" * 64) is None
