@@ -21,15 +21,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from connectors import registry
-from connectors.base import Connector
+from connectors.base import AuthExpired, AuthRevoked, Connector, ConnectorError, QuotaExhausted
 from syncstore.db.engine import transaction
 from syncstore.db.models import MediaFile, MediaSource, MediaUpload
 from syncstore.media import store
-from syncstore.media.errors import ImageRejected
+from syncstore.media.errors import ImageRejected, ImageUploadFailed
 from syncstore.media.fetch import HttpClient
 from syncstore.media.images import EXTENSIONS, Limits
 from syncstore.media.refs import hash_of_ref, media_ref, shown
 from syncstore.settings import Settings
+
+# Connector errors about the shop, not the image: passed on as they are (the sync stops for this shop).
+SHOP_STOPPING = (QuotaExhausted, AuthRevoked, AuthExpired)
 
 
 def limits_for(platform: str) -> Limits:
@@ -78,8 +81,9 @@ def ensure_uploaded(
 ) -> list[str]:
     """The platform image ids of `refs`, in order, uploading to this shop only what it does not have yet.
 
-    Raises `syncstore.media.MediaError` when an image cannot be fetched or used, and the connector's
-    `ConnectorError` when the platform refuses an upload; ids uploaded before the failure stay recorded.
+    Raises `MediaError` when an image cannot be fetched, used or uploaded (`ImageUploadFailed` with the
+    platform's reason), and the connector's own error for a quota or authorization failure, which
+    stops the whole shop; ids uploaded before the failure stay recorded.
     """
     hashes = [store.resolve(engine, ref, client=client, settings=settings) for ref in refs]
     with transaction(engine) as session:
@@ -90,6 +94,10 @@ def ensure_uploaded(
                 ids[digest] = _upload(engine, connection_id, connector, digest)
             except ImageRejected as error:
                 raise ImageRejected(f"{shown(ref)}: {error}") from error
+            except SHOP_STOPPING:
+                raise
+            except ConnectorError as error:
+                raise ImageUploadFailed(f"uploading {shown(ref)}: {error}") from error
     return [ids[digest] for digest in hashes]
 
 

@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from connectors.base import InvalidRequest
+from connectors.base import InvalidRequest, QuotaExhausted, UploadedImage
 from syncstore.db.engine import transaction
 from syncstore.db.models import MediaUpload
 from syncstore.media import store
-from syncstore.media.errors import ImageFetchFailed
+from syncstore.media.errors import ImageFetchFailed, ImageUploadFailed
 from syncstore.media.images import inspect
 from syncstore.media.uploads import ensure_uploaded, known_sizes, limits_for, refs_for_remote
 from syncstore.plan import handlers
@@ -84,7 +84,7 @@ def test_a_failed_upload_keeps_the_ids_uploaded_before_it(
     urls = [images.add(f"/{n}.jpg", picture((n * 40, 0, 0))) for n in range(3)]
     shop = UploadingShop()
     shop.refuse_upload_after = 2
-    with pytest.raises(InvalidRequest, match="image upload refused"):
+    with pytest.raises(ImageUploadFailed, match=r"uploading http://127.0.0.1:\d+/2.jpg: shopee \[error_image\]: image"):
         ensure_uploaded(engine, shops[0], shop, urls, settings=SETTINGS)
     assert len(recorded(engine, shops[0])) == 2
     shop.refuse_upload_after = None
@@ -175,3 +175,20 @@ def test_the_sizes_of_stored_images_are_known_without_fetching(
         sizes = known_sizes(session, [url, stored.ref, never_fetched])
     assert sizes == [(url, 800, 600), (stored.ref, 320, 240)]
     assert images.hits["/unknown.jpg"] == 0
+
+
+def test_a_refused_upload_fails_its_change_and_a_quota_answer_stops_the_shop(
+    engine: sa.Engine, images: ImageServer, shops: tuple[int, int]
+) -> None:
+    change = draft_change((images.add("/c.jpg", picture((3, 3, 3))),))
+    shop = UploadingShop()
+    shop.refuse_upload_after = 0
+    [outcome] = handlers.create_calls([change], image_ids_for(engine, shops[0]))[0].run(shop)  # type: ignore[arg-type]
+    assert not outcome.ok and outcome.error is not None and "image upload refused" in outcome.error
+
+    class OutOfQuota(UploadingShop):
+        def upload_image(self, content: bytes, filename: str, content_type: str) -> UploadedImage:
+            raise QuotaExhausted("daily quota used", platform="shopee")
+
+    with pytest.raises(QuotaExhausted):
+        handlers.create_calls([change], image_ids_for(engine, shops[0]))[0].run(OutOfQuota())  # type: ignore[arg-type]
