@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from connectors import registry
-from connectors.base import AuthExpired, AuthRevoked, Connector, ConnectorError, QuotaExhausted
+from connectors.base import AuthExpired, AuthRevoked, Connector, ConnectorError, QuotaExhausted, UploadedImage
 from syncstore.db.engine import transaction
 from syncstore.db.models import MediaFile, MediaSource, MediaUpload
 from syncstore.media import store
@@ -59,7 +59,10 @@ def _upload(engine: sa.Engine, connection_id: int, connector: Connector, digest:
     with transaction(engine) as session:
         content, content_type = store.read_image(session, variant)
     filename = f"{variant[:16]}.{EXTENSIONS.get(content_type, 'jpg')}"
-    uploaded = connector.upload_image(content, filename, content_type)
+    upload = getattr(connector, "upload_image", None)  # a plug-in connector may predate media uploads
+    if upload is None:
+        raise ImageUploadFailed(f"the {connector.platform} connector cannot upload images")
+    uploaded: UploadedImage = upload(content, filename, content_type)
     with transaction(engine) as session:
         # Another worker may have uploaded the same image to this shop meanwhile: the first id recorded stays.
         existing = uploaded_ids(session, connection_id, [digest]).get(digest)

@@ -192,3 +192,14 @@ def test_a_refused_upload_fails_its_change_and_a_quota_answer_stops_the_shop(
 
     with pytest.raises(QuotaExhausted):
         handlers.create_calls([change], image_ids_for(engine, shops[0]))[0].run(OutOfQuota())  # type: ignore[arg-type]
+
+
+def test_a_connector_without_image_upload_fails_the_change_with_a_reason(
+    engine: sa.Engine, images: ImageServer, shops: tuple[int, int]
+) -> None:
+    class NoUploads:
+        platform = "shopee"
+
+    change = draft_change((images.add("/d.jpg", picture((4, 4, 4))),))
+    [outcome] = handlers.create_calls([change], image_ids_for(engine, shops[0]))[0].run(NoUploads())  # type: ignore[arg-type]
+    assert outcome.error == "images: the shopee connector cannot upload images"
