@@ -25,7 +25,6 @@ from syncstore.sync import snapshot
 from syncstore.sync.logs import redact
 from tests.syncstore.simulated_shops import EDITOR, MarketplaceWorld
 
-
 MAP_IT = "map it on the Categories page (or `syncstore categories map`)"
 
 
