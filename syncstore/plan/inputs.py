@@ -31,7 +31,7 @@ from syncstore.db.models import (
 )
 from syncstore.errors import NotFoundError
 from syncstore.plan import reconcile, rules
-from syncstore.publishing.requirements import CreateRequirements, create_requirements
+from syncstore.plan.requirements import CreateRequirements, create_requirements
 from syncstore.shops.keys import ShopKey
 
 

@@ -1,5 +1,5 @@
 # What creating a listing in one shop needs beyond the catalog, and the dry-run issue for each thing missing.
-"""Create requirements per shop and product (read by the plan, `syncstore.plan.inputs.create_extras`).
+"""Create requirements per shop and product (read by `syncstore.plan.inputs.create_extras`).
 
 For each product the plan would create (or add a variant to) in a shop: the brand and the category
 attribute values to send (the mapping's defaults merged with the product's own values), the shop's
