@@ -1,4 +1,4 @@
-# Publish to shops (syncstore.sync.publish): per shop and product, exactly what would be sent and what is missing; then the scoped sync.
+# Publish to shops: per shop and product, exactly what would be sent and what is missing; then the scoped sync.
 """Publishing chosen products to chosen shops.
 
 `publish_preview(session, product_ids, connection_ids)` plans those products for those shops now
