@@ -79,12 +79,10 @@ def _attribute_issues(
             issues.append((f"attributes.{attribute_id}", f"{label} category {remote_category} has no attribute "
                                                          f"{attribute_id!r} any more: remove the value"))  # fmt: skip
             continue
-        allowed = {value_id for value_id, _ in attribute.values}
-        if any(v not in allowed for v in value.value_ids) or (
-            value.text and attribute.values and not attribute.custom_allowed
-        ):
+        allowed = {value_id for value_id, _ in found.values}
+        if any(v not in allowed for v in value.value_ids) or (value.text and found.values and not found.custom_allowed):
             issues.append((f"attributes.{attribute_id}",
-                           f"{value.describe()!r} is not an allowed value of {attribute.name!r} any more: "
+                           f"{value.describe(found)!r} is not an allowed value of {found.name!r} any more: "
                            "choose another on the Categories page or the product"))  # fmt: skip
     return issues
 

@@ -1,7 +1,7 @@
 # Publish to shops: per shop and product, exactly what would be sent and what is missing; then the scoped sync.
 """Publishing chosen products to chosen shops.
 
-`publish_preview(session, product_ids, connection_ids)` plans those products for those shops now
+`publish_preview(engine, product_ids, connection_ids)` plans those products for those shops now
 (the dry run, `syncstore.sync.engine.dry_run` scoped by product) and answers, per shop and product,
 every change with the exact fields it would send, and every issue that blocks it (what is missing,
 each saying what to do). Nothing is sent and nothing is written.
@@ -26,7 +26,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from connectors.base import ConnectorError
 from syncstore.db.engine import transaction
@@ -99,30 +98,26 @@ def _checked_ids(product_ids: Sequence[int], connection_ids: Sequence[int]) -> t
     return sorted(set(product_ids)), sorted(set(connection_ids))
 
 
-def _engine_of(session: Session) -> sa.Engine:
-    bind = session.get_bind()
-    return bind if isinstance(bind, sa.Engine) else bind.engine
-
-
 def _preview_change(change: PlannedChange) -> PreviewChange:
     missing = tuple(f"{issue.field}: {issue.message}" for issue in change.issues)
     return PreviewChange(change.operation, change.sku, change.request(), missing)
 
 
-def publish_preview(session: Session, product_ids: Sequence[int], connection_ids: Sequence[int]) -> list[ShopPreview]:
+def publish_preview(engine: sa.Engine, product_ids: Sequence[int], connection_ids: Sequence[int]) -> list[ShopPreview]:
     """Per chosen shop and product: the changes a publish would send (exact fields) and what blocks them.
 
-    Reads only (the stored snapshot and the cache); it plans with the session's engine, after what the
-    session has written is committed.
+    Reads only (the stored snapshot and the cache). It takes the engine, like `dry_run`: the plan reads
+    in transactions of its own (a caller's open SQLite write transaction would lock it out).
     """
     products, shop_ids = _checked_ids(product_ids, connection_ids)
-    titles = dict(session.execute(sa.select(MasterProduct.id, MasterProduct.title)
-                                  .where(MasterProduct.id.in_(products))).tuples().all())  # fmt: skip
+    with transaction(engine) as session:
+        query = sa.select(MasterProduct.id, MasterProduct.title).where(MasterProduct.id.in_(products))
+        titles = {pid: title for pid, title in session.execute(query)}
     missing = [product_id for product_id in products if product_id not in titles]
     if missing:
         raise InvalidInput({"product_ids": f"product {missing[0]} not found"})
     previews = []
-    for plan in sync.dry_run(_engine_of(session), product_ids=products, connection_ids=shop_ids):
+    for plan in sync.dry_run(engine, product_ids=products, connection_ids=shop_ids):
         per_product: dict[int, list[PreviewChange]] = {product_id: [] for product_id in products}
         for change in plan.changes:
             if change.product_id in per_product:

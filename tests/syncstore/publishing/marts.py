@@ -272,7 +272,7 @@ class World:
         review = MartShop(REVIEW, "r-1", REVIEW_RULES, locations=[ShopLocation(location_id="R-WH", name="Only")])
         with transaction(engine) as session:
             rows = [PlatformConnection(platform=mart.platform, shop_id=mart.shop_id, shop_name=f"{mart.platform} shop",
-                                       status="connected") for mart in (ship, review)]  # fmt: skip
+                                       region="MY", status="connected") for mart in (ship, review)]  # fmt: skip
             session.add_all(rows)
             session.flush()
             ids = [row.id for row in rows]
