@@ -129,8 +129,12 @@ def attributes(
 
     engine = get_engine()
     connection_id = _shop_with(platform, category_id, shop)
-    found = cache.ensure_category_details(engine, connection_id, marketplaces.connector_for(engine, connection_id),
-                                          category_id, force=refresh)  # fmt: skip
+    with transaction(engine) as session:
+        cached = None if refresh else cache.fresh_attributes(session, connection_id, category_id)
+    found = cached
+    if found is None:
+        connector = marketplaces.connector_for(engine, connection_id)
+        found = cache.ensure_category_details(engine, connection_id, connector, category_id, force=refresh)
     if not found:
         console.print(f"{platform} category {category_id} has no attributes")
         return

@@ -150,6 +150,18 @@ def _refresh(engine: sa.Engine, connection_id: int, connector: Connector, actor:
     return RefreshReport(connection_id, len(fetched), attributes, now)
 
 
+def fresh_attributes(session: Session, connection_id: int, category_id: str) -> list[AttributeView] | None:
+    """The category's cached attributes while younger than MAX_AGE; None when they must be fetched."""
+    fetched = session.scalar(
+        sa.select(RemoteCategoryRow.attributes_fetched_at).where(
+            RemoteCategoryRow.connection_id == connection_id, RemoteCategoryRow.category_id == category_id
+        )
+    )
+    if fetched is None or utcnow() - fetched >= MAX_AGE:
+        return None
+    return category_attributes(session, connection_id, category_id)
+
+
 def ensure_category_details(
     engine: sa.Engine, connection_id: int, connector: Connector, category_id: str, *, force: bool = False
 ) -> list[AttributeView]:
