@@ -1,6 +1,8 @@
 # The category cache, category mappings with default attributes, product attribute values, and per-shop logistics.
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import sqlalchemy as sa
 
@@ -9,7 +11,9 @@ from syncstore.db.models import AuditLog
 from syncstore.errors import InvalidInput, PermissionDenied
 from syncstore.publishing import cache, logistics, mappings
 from syncstore.publishing.attributes import AttributeValue, set_product_attribute_values
-from tests.syncstore.publishing.marts import ADMIN, EDITOR, SHIP, VIEWER, World
+from tests.syncstore.publishing.marts import ADMIN, EDITOR, SHIP, SHIP_RULES, VIEWER, World
+
+SHIP_RULES_WITH_MIN_SIDE = replace(SHIP_RULES, image_min_side_px=500)
 
 
 def refreshed(world: World) -> None:
@@ -108,3 +112,16 @@ def test_logistics_channels_and_warehouses_are_chosen_by_an_admin(world: World) 
         listed = {s.connection_id: s for s in logistics.list_shop_logistics(session)}
         assert listed[world.review_connection].channels == () and not listed[world.review_connection].needs_channel
         assert listed[world.ship_connection].location_id == "WH-B"
+
+
+def test_regional_content_rules_image_size_and_description_html() -> None:
+    from syncstore.plan import validation
+
+    rules = SHIP_RULES_WITH_MIN_SIDE
+    assert validation.check_image_sizes(rules, [("a.jpg", 800, 800), ("b.jpg", 300, 900)]) == [
+        ("images", "b.jpg is 300x900 px; Ship Mart needs at least 500 px on each side: use a larger image")
+    ]
+    assert validation.check_description_format(rules, "<p>ok</p><img src='x.jpg'>") == []  # not a hosted-only mart
+    assert validation.check_description_format(rules, "<script>x()</script>") == [
+        ("description", "<script> is not allowed in a description: remove it")
+    ]
