@@ -74,7 +74,7 @@ class ShopPreview:
     connection_id: int
     platform: str
     shop_name: str
-    connected: bool
+    connected: bool  # a disconnected (expired, revoked) shop is refused by `publish` until reconnected
     products: tuple[ProductPreview, ...]
     api_calls: int
 
@@ -116,6 +116,7 @@ def publish_preview(engine: sa.Engine, product_ids: Sequence[int], connection_id
     missing = [product_id for product_id in products if product_id not in titles]
     if missing:
         raise InvalidInput({"product_ids": f"product {missing[0]} not found"})
+    status = {shop.connection_id: shop.status for shop in load_shops(engine, shop_ids)}
     previews = []
     for plan in sync.dry_run(engine, product_ids=products, connection_ids=shop_ids):
         per_product: dict[int, list[PreviewChange]] = {product_id: [] for product_id in products}
@@ -125,7 +126,7 @@ def publish_preview(engine: sa.Engine, product_ids: Sequence[int], connection_id
         previews.append(
             ShopPreview(
                 plan.connection_id, plan.platform, plan.shop_name,
-                plan.would_succeed or plan.summary.get("invalid", 0) > 0,
+                status[plan.connection_id] == "connected",
                 tuple(ProductPreview(pid, titles[pid], tuple(changes)) for pid, changes in per_product.items()),
                 plan.api_calls,
             )
