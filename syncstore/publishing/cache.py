@@ -107,6 +107,16 @@ def refresh_every_shop(engine: sa.Engine, connectors: Callable[[int], Connector]
     return DailyRefresh(tuple(refreshed), tuple(failed))
 
 
+def ensure_tree(engine: sa.Engine, connection_id: int, connector: Connector) -> bool:
+    """Fetch the shop's tree when none is cached yet (a publish to a shop never refreshed); True if it fetched."""
+    with transaction(engine) as session:
+        query = sa.select(RemoteCategoryRow.id).where(RemoteCategoryRow.connection_id == connection_id).limit(1)
+        if session.scalar(query) is not None:
+            return False
+    _refresh(engine, connection_id, connector, None)
+    return True
+
+
 def _refresh(engine: sa.Engine, connection_id: int, connector: Connector, actor: Actor | None) -> RefreshReport:
     with transaction(engine) as session:
         _connection(session, connection_id)

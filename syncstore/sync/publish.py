@@ -167,8 +167,10 @@ class PublishResult:
 def _prepare(
     engine: sa.Engine, connection_id: int, platform: str, products: Sequence[int], connector_factory: ConnectorFactory
 ) -> None:
-    """Fetch what the plan of a publish needs and the cache lacks: the shop's logistics, its categories' attributes."""
+    """Fetch what the plan of a publish needs and the cache lacks: the shop's logistics, its category tree, and
+    the attributes of the categories the products map to."""
     connector = connector_factory(connection_id)
+    cache.ensure_tree(engine, connection_id, connector)
     with transaction(engine) as session:
         known = logistics.shop_logistics(session, connection_id)
         categories = set(

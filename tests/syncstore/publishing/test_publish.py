@@ -161,3 +161,14 @@ def test_a_variant_added_to_a_listed_product_is_sent_and_bound(world: World) -> 
 
     snapshot.pull(world.engine, world.ship_connection, world.ship)
     assert sync.dry_run(world.engine, product_ids=[shirt.id], connection_ids=[world.ship_connection])[0].changes == ()
+
+
+def test_a_publish_to_a_shop_never_refreshed_fetches_what_it_needs_and_sends_nothing_incomplete(world: World) -> None:
+    shirt = world.product("LIN-1")
+    with transaction(world.engine) as session:
+        mappings.set_category_mapping(EDITOR, session, REVIEW, "Shirts", "101")  # no cache yet: not checked
+    [result] = publishing.publish(EDITOR, world.engine, [shirt.id], [world.review_connection], world.connector)
+    assert ("list_categories", None) in world.review.calls and ("get_category_attributes", "101") in world.review.calls
+    assert result.created == 0 and world.review.created() == []
+    [failure] = result.failures
+    assert failure.startswith(f"product {shirt.id}: not sent: attributes.7003: 'Care label' is mandatory")
