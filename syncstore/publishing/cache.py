@@ -172,6 +172,33 @@ def fresh_attributes(session: Session, connection_id: int, category_id: str) -> 
     return category_attributes(session, connection_id, category_id)
 
 
+def attributes_for_platform(
+    engine: sa.Engine,
+    platform: str,
+    category_id: str,
+    connectors: Callable[[int], Connector],
+    *,
+    force: bool = False,
+) -> list[AttributeView]:
+    """A platform category's attributes, from the cache while fresh, else fetched through the first connected
+    shop of the platform whose cached tree has the category (NotFoundError when none has: refresh first)."""
+    with transaction(engine) as session:
+        shop = session.scalar(
+            sa.select(RemoteCategoryRow.connection_id)
+            .join(PlatformConnection, PlatformConnection.id == RemoteCategoryRow.connection_id)
+            .where(PlatformConnection.platform == platform, PlatformConnection.status == "connected",
+                   RemoteCategoryRow.category_id == category_id)
+            .order_by(RemoteCategoryRow.connection_id)
+            .limit(1)
+        )  # fmt: skip
+        if shop is None:
+            raise NotFoundError(f"no connected {platform} shop has category {category_id}: refresh the categories")
+        cached = None if force else fresh_attributes(session, shop, category_id)
+    if cached is not None:
+        return cached
+    return ensure_category_details(engine, shop, connectors(shop), category_id, force=force)
+
+
 def ensure_category_details(
     engine: sa.Engine, connection_id: int, connector: Connector, category_id: str, *, force: bool = False
 ) -> list[AttributeView]:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog
-from syncstore.errors import InvalidInput, PermissionDenied
+from syncstore.errors import InvalidInput, NotFoundError, PermissionDenied
 from syncstore.publishing import cache, logistics, mappings
 from syncstore.publishing.attributes import AttributeValue, set_product_attribute_values
 from tests.syncstore.publishing.marts import ADMIN, EDITOR, SHIP, SHIP_RULES, VIEWER, World
@@ -125,3 +125,13 @@ def test_regional_content_rules_image_size_and_description_html() -> None:
     assert validation.check_description_format(rules, "<script>x()</script>") == [
         ("description", "<script> is not allowed in a description: remove it")
     ]
+
+
+def test_a_platform_categorys_attributes_come_from_a_shop_that_has_it(world: World) -> None:
+    with pytest.raises(NotFoundError):
+        cache.attributes_for_platform(world.engine, SHIP, "101", world.connector)
+    refreshed(world)
+    found = cache.attributes_for_platform(world.engine, SHIP, "101", world.connector)
+    assert [a.attribute_id for a in found if a.mandatory] == ["7003", "7001"]
+    cache.attributes_for_platform(world.engine, SHIP, "101", world.connector)  # fresh: from the cache
+    assert world.ship.calls.count(("get_category_attributes", "101")) == 1
