@@ -26,6 +26,7 @@ Issue = tuple[str, str]
 @dataclass(frozen=True)
 class CreateRequirements:
     brand_id: str | None
+    brand_name: str | None  # as the shop's cached brand list names it (Shopee sends it beside the id)
     attributes: tuple[ChosenAttribute, ...]
     logistics_channel_ids: tuple[str, ...]
     location_id: str | None
@@ -121,8 +122,12 @@ def create_requirements(
             if remote not in attribute_cache:
                 attribute_cache[remote] = cache.platform_category_attributes(session, platform, remote)
             issues += _attribute_issues(platform, remote, master, attribute_cache[remote], values, tree_cached)
+        brand_name = None
+        if brand is not None and remote is not None:
+            brands = {b.brand_id: b.name for b in cache.category_brands(session, connection_id, remote)}
+            brand_name = brands.get(brand)
         found[product_id] = CreateRequirements(
-            brand, _chosen(values), shop.channel_ids if shop.needs_channel else (), shop.location_id,
+            brand, brand_name, _chosen(values), shop.channel_ids if shop.needs_channel else (), shop.location_id,
             tuple(issues), tuple(location_issues),
         )  # fmt: skip
     return found

@@ -98,9 +98,8 @@ def test_after_the_fixes_publish_sends_defaults_merged_with_the_products_own_val
         {"attribute_id": "7001", "value_ids": ["2"], "text": None},
         {"attribute_id": "7003", "value_ids": [], "text": "Hand wash"},  # the product's own value wins
     ]
-    assert (create.request["brand_id"], create.request["logistics_channel_ids"], create.request["location_id"]) == (
-        "B1", ["2001"], "WH-B",
-    )  # fmt: skip
+    assert (create.request["brand_id"], create.request["brand_name"]) == ("B1", "Acme")
+    assert (create.request["logistics_channel_ids"], create.request["location_id"]) == (["2001"], "WH-B")
     assert shops[REVIEW].products[0].ready and shops[REVIEW].ready == 1
 
     with pytest.raises(PermissionDenied):
