@@ -6,12 +6,13 @@ from dataclasses import replace
 import pytest
 import sqlalchemy as sa
 
+from connectors.base import ConnectorError, RemoteCategory
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog
 from syncstore.errors import InvalidInput, NotFoundError, PermissionDenied
 from syncstore.publishing import cache, logistics, mappings
 from syncstore.publishing.attributes import AttributeValue, set_product_attribute_values
-from tests.syncstore.publishing.marts import ADMIN, EDITOR, SHIP, SHIP_RULES, VIEWER, World
+from tests.syncstore.publishing.marts import ADMIN, EDITOR, SHIP, SHIP_RULES, VIEWER, MartShop, World
 
 SHIP_RULES_WITH_MIN_SIDE = replace(SHIP_RULES, image_min_side_px=500)
 
@@ -135,3 +136,19 @@ def test_a_platform_categorys_attributes_come_from_a_shop_that_has_it(world: Wor
     assert [a.attribute_id for a in found if a.mandatory] == ["7003", "7001"]
     cache.attributes_for_platform(world.engine, SHIP, "101", world.connector)  # fresh: from the cache
     assert world.ship.calls.count(("get_category_attributes", "101")) == 1
+
+
+def test_the_daily_refresh_goes_through_every_shop_and_reports_the_one_that_failed(world: World) -> None:
+    class Unreachable(MartShop):
+        def list_categories(self) -> list[RemoteCategory]:
+            raise ConnectorError("the shop's token expired", platform=self.platform, code="invalid_token")
+
+    broken = Unreachable(world.review.platform, world.review.shop_id, world.review.rules)
+    summary = cache.refresh_every_shop(world.engine, lambda cid: world.ship if cid == world.ship_connection else broken)
+    assert [r.connection_id for r in summary.refreshed] == [world.ship_connection]
+    assert summary.failed == (
+        (world.review_connection, "ConnectorError: reviewmart [invalid_token]: the shop's token expired"),
+    )
+    with transaction(world.engine) as session:
+        actor = session.scalar(sa.select(AuditLog.actor_label).where(AuditLog.action == "categories.refresh"))
+    assert actor == "system:schedule"
