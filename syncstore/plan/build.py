@@ -227,7 +227,8 @@ class _Builder:
             self.creates[row["product_id"]].append(row)
             return
         if (
-            row.get("remote_status") == REVIEW_FAILED
+            self.inputs.resubmit_refused
+            and row.get("remote_status") == REVIEW_FAILED
             and row["listing_id"] is not None
             and row["product_id"] is not None
         ):

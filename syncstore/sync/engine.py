@@ -155,8 +155,12 @@ def sync_shop(
     *,
     product_ids: Sequence[int] | None = None,
     run_id: str | None = None,
+    resubmit_refused: bool = False,
 ) -> SyncReport:
     """Plan, record conflicts, adopt, apply: see the module docstring.
+
+    `resubmit_refused` sends the content of listings the platform's audit refused again, for review
+    (`retry_failed` of a refused audit, and a publish); otherwise a refused listing waits for a fix.
 
     A shop never read before is pulled in full first: planned against an empty snapshot, every
     listing it already has would look missing and be created a second time.
@@ -164,7 +168,7 @@ def sync_shop(
     if _never_pulled(engine, connection_id):
         snapshot.pull(engine, connection_id, connector, full=True)
     [shop] = sync_inputs.shops(engine, [connection_id])
-    planned = store.plan_now(engine, shop, product_ids)
+    planned = store.plan_now(engine, shop, product_ids, resubmit_refused=resubmit_refused)
     return _apply_planned(engine, connector, planned, product_ids, run_id)
 
 
@@ -302,9 +306,11 @@ def retry_failed(
         if row.connection_id is None or row.product_id is None:
             raise InvalidInput({"log": f"log {log_id} names no shop or product any more"})
         connection_id, product_id, attempts = row.connection_id, row.product_id, row.attempts
+        refused_review = row.operation == REVIEW
         audit.record(session, actor, "sync.retry", "sync_log", log_id, after={"force": force})
     run_id = f"retry-{log_id}-{uuid.uuid4().hex[:8]}"
-    sync_shop(engine, connection_id, connectors(connection_id), product_ids=[product_id], run_id=run_id)
+    sync_shop(engine, connection_id, connectors(connection_id), product_ids=[product_id], run_id=run_id,
+              resubmit_refused=refused_review)  # fmt: skip
     with transaction(engine) as session:
         row = session.get_one(SyncLog, log_id)
         if row.status == "failed" and row.attempts == attempts and row.operation == REVIEW:

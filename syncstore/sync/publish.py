@@ -9,7 +9,9 @@ each saying what to do). Nothing is sent and nothing is written.
 `publish(actor, engine, product_ids, connection_ids, connectors, progress=...)` first makes sure what
 the plan needs is known (a shop's logistics channels and locations when never fetched; the attributes
 of the platform categories the products map to), then runs the scoped sync of those products to each
-chosen shop (`sync_shop(..., product_ids=...)`), reporting progress per shop, and answers per shop.
+chosen shop (`sync_shop(..., product_ids=...)`), reporting progress per shop, and answers per shop. A
+listing the platform's audit refused is sent again for review (publishing it again is the merchant's
+"resend"); the scheduled syncs never resend a refused listing on their own.
 
 Choosing shops and the per-platform exclusions: a publish sends to the chosen shops now and to no
 other; it does not record the choice. What decides, durably, whether a product is listed on a
@@ -242,7 +244,7 @@ def publish(
                 raise InvalidInput({"connection_ids": f"shop {shop.shop_name} is {shop.status}: reconnect it first"})
             _prepare(engine, shop.connection_id, shop.platform, products, connectors)
             report = sync.sync_shop(engine, shop.connection_id, connectors(shop.connection_id),
-                                    product_ids=products, run_id=run_id)  # fmt: skip
+                                    product_ids=products, run_id=run_id, resubmit_refused=True)  # fmt: skip
         except (SyncStoreError, ConnectorError) as failure:
             error = str(failure)
         created, in_review, failures = _outcome(engine, shop.connection_id, products, run_id)

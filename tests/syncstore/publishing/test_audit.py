@@ -56,6 +56,9 @@ def test_a_refused_audit_is_a_failed_change_with_the_reason_and_is_resent_after_
     with transaction(world.engine) as session:
         [log], total = list_sync_logs(session, status="failed", product_id=shirt)
     assert total == 1 and log.operation == "review" and "prohibited word" in (log.error_message or "")
+    # The scheduled sync does not resend a refused listing on its own: it waits for a fix and a retry.
+    sync.sync_shop(world.engine, world.review_connection, world.review)
+    assert not [call for call in world.review.calls if call[0] == "update_fields"]
 
     # The merchant fixes the title, then retries the failed change: the listing is sent again, for review.
     with transaction(world.engine) as session:
