@@ -60,4 +60,6 @@ RULES: Final = PlatformRules(
     image_max_bytes=5 * 1024 * 1024, image_max_side_px=5000, image_min_side_px=300,
     # Listings take no logistics channel; creates and most edits are audited (PENDING -> ACTIVATE/FAILED) [doc].
     needs_logistics_channel=False, audited=True,
+    # Description <img> must use TikTok image URLs ("images" row of the reference).
+    description_images_hosted=True,
 )  # fmt: skip

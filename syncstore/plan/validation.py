@@ -18,6 +18,7 @@ for it by SKU (a retry never creates it twice), then adds it, then (with variant
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Final
@@ -83,6 +84,21 @@ def check_images(rules: PlatformRules, images: Sequence[str] | None) -> list[Iss
     return []
 
 
+def check_image_sizes(rules: PlatformRules, sizes: Sequence[tuple[str, int, int]]) -> list[Issue]:
+    """(image, width, height) of each image as fetched: one too small for the platform cannot be sent.
+
+    Larger or heavier ones are not issues: the media step resizes them to `image_max_side_px` /
+    `image_max_bytes` before the upload. Called where the sizes are known (syncstore.media).
+    """
+    minimum = rules.image_min_side_px
+    issues = []
+    for image, width, height in sizes:
+        if minimum and min(width, height) < minimum:
+            issues.append(("images", f"{image} is {width}x{height} px; {rules.display_name} needs at least "
+                                     f"{minimum} px on each side: use a larger image"))  # fmt: skip
+    return issues
+
+
 def check_price(price: Decimal | None, sku: str | None = None, *, decimals: int = 2, region: str = "") -> list[Issue]:
     name = f"price[{sku}]" if sku else "price"
     if price is None:
@@ -120,9 +136,26 @@ def check_stock(rules: PlatformRules, stock: int | None, sku: str | None = None)
     return []
 
 
+_IMG_TAG: Final = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_UNSAFE_TAG: Final = re.compile(r"<\s*(script|iframe|style|object|embed|form)\b", re.IGNORECASE)
+
+
+def check_description_format(rules: PlatformRules, description: Any) -> list[Issue]:
+    """HTML rules: no active content anywhere; `<img>` only where the platform hosts description images."""
+    text = str(description or "")
+    unsafe = _UNSAFE_TAG.search(text)
+    if unsafe:
+        return [("description", f"<{unsafe.group(1).lower()}> is not allowed in a description: remove it")]
+    if rules.description_images_hosted and _IMG_TAG.search(text):
+        return [("description", f"{rules.display_name} shows only its own uploaded images inside a description: "
+                                "remove the <img> tags (put the pictures in the product's images)")]  # fmt: skip
+    return []
+
+
 def check_category(rules: PlatformRules, remote_category_id: str | None, master_category: str | None) -> list[Issue]:
     if not remote_category_id:
-        return [("category", f"category not mapped: map {master_category!r} to a {rules.platform} category")]
+        return [("category", f"category {master_category!r} is not mapped to a {rules.display_name} category: map it "
+                             "on the Categories page (or `syncstore categories map`)")]  # fmt: skip
     if rules.numeric_category and not remote_category_id.isdigit():
         return [("category", f"{rules.platform} category ids are numbers, not {remote_category_id!r}")]
     return []
