@@ -77,11 +77,12 @@ def dimensions_cm(package_dimensions: Mapping[str, Any] | None) -> Dimensions | 
 
 
 def _image_ref(image: Mapping[str, Any]) -> str | None:
-    urls = image.get("urls") or []
-    if urls:
-        return str(urls[0])
+    """The image's `uri`: the id uploads answer and creates take; its `urls` are CDN addresses that change."""
     uri = image.get("uri")
-    return str(uri) if uri else None
+    if uri:
+        return str(uri)
+    urls = image.get("urls") or []
+    return str(urls[0]) if urls else None
 
 
 def _leaf_category(chains: Sequence[Mapping[str, Any]] | None) -> str | None:

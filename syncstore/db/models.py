@@ -744,6 +744,8 @@ class MediaUpload(Base):
     uploaded_at: Mapped[datetime] = _created()
 
     __table_args__ = (sa.UniqueConstraint("connection_id", "content_hash"),)
+
+
 # --- publishing: category cache, attribute values, per-shop logistics (migration 0013) ---------
 
 

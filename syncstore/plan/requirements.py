@@ -39,13 +39,11 @@ def shop_issues(shop: logistics.ShopLogistics) -> tuple[list[Issue], list[Issue]
     channel: list[Issue] = []
     location: list[Issue] = []
     where = f"shop {shop.shop_name or shop.connection_id}"
-    if shop.needs_channel and not shop.channel_ids:
-        if shop.fetched_at is None:
-            channel.append(("logistics", f"no logistics channel chosen for {where}: refresh its channels and enable "
-                                         "at least one on the Connections page"))  # fmt: skip
-        else:
-            channel.append(("logistics", f"no logistics channel chosen for {where}: enable at least one on the "
-                                         "Connections page"))  # fmt: skip
+    # Channels never fetched are no issue yet: a sync fetches them before its first create, and the
+    # channels the platform has enabled are used until an Admin chooses (syncstore.sync.engine).
+    if shop.needs_channel and shop.fetched_at is not None and not shop.channel_ids:
+        channel.append(("logistics", f"no logistics channel chosen for {where}: enable at least one on the "
+                                     "Connections page"))  # fmt: skip
     if shop.needs_location_choice:
         location.append(("location", f"{where} has {len(shop.locations)} warehouses and none is chosen to receive "
                                      "stock: choose one on the Connections page"))  # fmt: skip

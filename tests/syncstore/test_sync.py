@@ -350,6 +350,8 @@ def test_an_order_on_one_shop_lowers_the_stock_on_the_other(world: MarketplaceWo
 def test_a_product_taken_off_sale_is_deactivated_and_listed_again_when_back(world: MarketplaceWorld) -> None:
     shirt = world.product("LIN-1")
     sync_all(world)
+    world.tiktok.pump()  # TikTok Shop's audit of the new listing ends (here at once): it goes live
+    sync_all(world)
     shopee_item, _ = world.remote_item(world.shopee_connection, shirt.variants[0].id)
     tiktok_item, _ = world.remote_item(world.tiktok_connection, shirt.variants[0].id)
 

@@ -6,9 +6,16 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+from demo.images import SampleImageServer
 from tests.syncstore.publishing.marts import World, registered
 
 
 @pytest.fixture
 def world(engine: sa.Engine) -> Iterator[World]:
-    yield from (World.start(engine) for _ in registered())
+    # The products' images are real JPEGs from a local server: a publish fetches and uploads them.
+    images = SampleImageServer()
+    images.start()
+    try:
+        yield from (World.start(engine, image_base=images.base) for _ in registered())
+    finally:
+        images.stop()

@@ -261,9 +261,10 @@ class World:
     review: MartShop
     ship_connection: int
     review_connection: int
+    image_base: str
 
     @classmethod
-    def start(cls, engine: sa.Engine) -> World:
+    def start(cls, engine: sa.Engine, *, image_base: str) -> World:
         ship = MartShop(SHIP, "s-1", SHIP_RULES,
                         channels=[LogisticsChannel(channel_id="2001", name="Standard"),
                                   LogisticsChannel(channel_id="2002", name="Bulky", enabled=False)],
@@ -276,7 +277,7 @@ class World:
             session.add_all(rows)
             session.flush()
             ids = [row.id for row in rows]
-        return cls(engine, ship, review, ids[0], ids[1])
+        return cls(engine, ship, review, ids[0], ids[1], image_base)
 
     @property
     def connection_ids(self) -> list[int]:
@@ -291,7 +292,7 @@ class World:
                  **({"attributes": {"Size": f"S{i}"}} if variants > 1 else {})}
                 for i in range(1, variants + 1)]  # fmt: skip
         data = {"title": title, "category": category, "base_price": "59.90", "weight_kg": "0.3",
-                "images": ["https://img.example.com/p/1.jpg"], "description": description, "variants": rows,
+                "images": [f"{self.image_base}/p/1.jpg"], "description": description, "variants": rows,
                 **fields}  # fmt: skip
         with transaction(self.engine) as session:
             product = catalog.create_product(EDITOR, session, data)

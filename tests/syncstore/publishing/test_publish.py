@@ -17,8 +17,9 @@ from syncstore.sync import publish as publishing
 from tests.syncstore.publishing.marts import ADMIN, EDITOR, REVIEW, SHIP, VIEWER, World
 
 MAP_IT = "map it on the Categories page (or `syncstore categories map`)"
-NO_CHANNEL = ("logistics: no logistics channel chosen for shop shipmart shop: refresh its channels and enable at least "
-              "one on the Connections page")  # fmt: skip
+NO_CHANNEL = (
+    "logistics: no logistics channel chosen for shop shipmart shop: enable at least one on the Connections page"
+)
 
 
 def missing(previews: list[publishing.ShopPreview]) -> dict[tuple[str, int], set[str]]:
@@ -50,7 +51,7 @@ def test_every_missing_thing_is_named_with_what_to_do_and_nothing_is_sent(world:
                 "'Shirts' on the Categories page, or a value on the product")  # fmt: skip
 
     assert found[(SHIP, shirt.id)] == {
-        attribute("Care label", "Ship Mart", "7003"), attribute("Material", "Ship Mart", "7001"), NO_CHANNEL,
+        attribute("Care label", "Ship Mart", "7003"), attribute("Material", "Ship Mart", "7001"),
     }  # fmt: skip
     assert found[(REVIEW, shirt.id)] == {
         attribute("Care label", "Review Mart", "7003"), attribute("Material", "Review Mart", "7001"),
@@ -58,13 +59,17 @@ def test_every_missing_thing_is_named_with_what_to_do_and_nothing_is_sent(world:
         "(put the pictures in the product's images)",
     }  # fmt: skip
     assert found[(SHIP, rake.id)] == {
-        f"category: category 'Garden' is not mapped to a Ship Mart category: {MAP_IT}", NO_CHANNEL,
+        f"category: category 'Garden' is not mapped to a Ship Mart category: {MAP_IT}",
     }  # fmt: skip
     assert found[(REVIEW, rake.id)] == {
         "title: 4 characters; reviewmart needs at least 25 in MY",
         f"category: category 'Garden' is not mapped to a Review Mart category: {MAP_IT}",
     }
+    # Channels never fetched are fetched by the sync before its first create; once fetched, a shop whose
+    # channels are all disabled on the platform cannot take a listing, and the dry run says so.
+    world.ship.channels = [channel.model_copy(update={"enabled": False}) for channel in world.ship.channels]
     logistics.refresh_shop_logistics(ADMIN, world.engine, world.ship_connection, world.ship)
+    assert NO_CHANNEL in missing(preview(world, shirt.id))[(SHIP, shirt.id)]
     assert "location: shop shipmart shop has 2 warehouses and none is chosen to receive stock: choose one on the " \
            "Connections page" in missing(preview(world, shirt.id))[(SHIP, shirt.id)]  # fmt: skip
 
