@@ -44,6 +44,11 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("views/webhooks.py", "Webhooks", ":material/webhook:", "Channels"),
     PageSpec("views/rules.py", "Rules", ":material/rule:", "Settings"),
     PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", "Settings", Permission.USERS_MANAGE),
+    # Publishing (issue 16): create, import/export, categories, publish to shops.
+    PageSpec("views/new_product.py", "New product", ":material/add_box:", "Catalog", Permission.CATALOG_WRITE),
+    PageSpec("views/catalog_csv.py", "Import and export", ":material/upload_file:", "Catalog"),
+    PageSpec("views/categories.py", "Categories", ":material/category:", "Catalog"),
+    PageSpec("views/publish.py", "Publish to shops", ":material/publish:", "Channels", Permission.SYNC_RUN),
 )
 
 

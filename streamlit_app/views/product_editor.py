@@ -421,6 +421,78 @@ def sync_preview(product_id: int) -> None:
                 st.json(ui.json_safe(change.request()), expanded=False)
 
 
+# --- archive or delete -----------------------------------------------------------------------
+
+
+def _on_each_shop(listings: Sequence[ListingStatus], what: str) -> None:
+    if not listings:
+        st.caption("This product is listed on no shop: nothing changes on any marketplace.")
+        return
+    for listing in listings:
+        st.markdown(
+            f"- {ui.badge(ui.platform_label(listing.platform), 'blue')} **{ui.plain(listing.shop_name)}** "
+            f"(listing {ui.code_span(listing.remote_item_id)}, now {ui.plain(listing.remote_status)}): {what}"
+        )
+
+
+def lifecycle_section(product: MasterProduct, listings: Sequence[ListingStatus], base_version: int) -> None:
+    """Archive (inactive) or delete the product, each explained per shop and confirmed first."""
+    if product.status == "deleted":
+        st.info("This product is deleted: it is no longer synced and cannot be restored from the app.")
+        return
+    archived = product.status == "inactive"
+    st.markdown("#### " + ("Restore" if archived else "Archive"))
+    if archived:
+        st.caption("The product is archived. Restoring makes it active: each shop lists it again at the next sync.")
+        _on_each_shop(listings, "listed again (activated) at the next sync")
+        if st.button("Restore (set active)", key="editor_restore"):
+            _set_status(product, base_version, "active", "Restored")
+    else:
+        st.caption(
+            "Archiving keeps the product in the catalog as inactive. At the next sync each shop's listing is "
+            "deactivated (unlisted, kept on the marketplace with its reviews), and listed again when you restore it."
+        )
+        _on_each_shop(listings, "deactivated (unlisted) at the next sync")
+        sure = st.checkbox("I understand: buyers can no longer order it on these shops", key="editor_archive_sure")
+        if st.button("Archive", key="editor_archive", disabled=not sure):
+            _set_status(product, base_version, "inactive", "Archived")
+    st.markdown("#### Delete")
+    st.caption(
+        "Deleting removes the product from the catalog for good: it is no longer shown, synced or exported; its "
+        "history, sync logs and audit stay. At the next sync each shop's listing is deactivated (unlisted, not "
+        "deleted on the marketplace). Its handle and SKUs stay reserved. This cannot be undone from the app."
+    )
+    _on_each_shop(listings, "deactivated (unlisted) at the next sync; SyncStore stops syncing it")
+    typed = st.text_input(f"Type the handle ({product.handle}) to confirm", key="editor_delete_confirm")
+    if st.button("Delete product", type="primary", key="editor_delete", disabled=typed.strip() != product.handle):
+        actor = ui.current_actor()
+        try:
+            with ui.session() as session:
+                catalog.delete_product(actor, session, product.id, expected_version=base_version)
+        except Exception as error:
+            ui.show_error(error)
+            return
+        _reload(product.id)
+        ui.after_write(f"Deleted {product.title}.")
+        st.rerun()
+
+
+def _set_status(product: MasterProduct, base_version: int, status: str, verb: str) -> None:
+    actor = ui.current_actor()
+    try:
+        with ui.session() as session:
+            saved = catalog.update_product(
+                actor, session, product.id, expected_version=base_version, changes={"status": status}
+            )
+            version = saved.version
+    except Exception as error:
+        ui.show_error(error)
+        return
+    st.session_state[_base_version_key(product.id)] = version
+    ui.after_write(f"{verb} {product.title}.")
+    st.rerun()
+
+
 # --- the page --------------------------------------------------------------------------------
 
 
@@ -469,8 +541,8 @@ def main() -> None:
             _reload(product.id)
             st.rerun()
     can_write = ui.can(Permission.CATALOG_WRITE)
-    edit_tab, overrides_tab, preview_tab = st.tabs(
-        ["Details, variants and stock", "Platform overrides", "Preview sync"]
+    edit_tab, overrides_tab, preview_tab, lifecycle_tab = st.tabs(
+        ["Details, variants and stock", "Platform overrides", "Preview sync", "Archive or delete"]
     )
     with edit_tab:
         edit_form(product, base_version, can_write)
@@ -483,6 +555,11 @@ def main() -> None:
         if st.session_state.get(PREVIEW_KEY) == product.id or st.button("Preview sync", key="editor_preview_button"):
             st.session_state[PREVIEW_KEY] = product.id
             sync_preview(product.id)
+    with lifecycle_tab:
+        if can_write:
+            lifecycle_section(product, listings, base_version)
+        else:
+            ui.read_only_note(Permission.CATALOG_WRITE)
 
 
 main()
