@@ -51,6 +51,8 @@ class PlatformRules:
     needs_logistics_channel: bool = False
     # A listing's attributes, edits and creations are audited before they go live (TikTok Shop).
     audited: bool = False
+    # `<img>` tags in a description must point at images uploaded to the platform (TikTok Shop).
+    description_images_hosted: bool = False
 
     @property
     def display_name(self) -> str:

@@ -214,6 +214,10 @@ class CategoryMapping(Base):
     platform: Mapped[str] = mapped_column(sa.String(20))
     master_category: Mapped[str] = mapped_column(sa.String(200))
     remote_category_id: Mapped[str] = mapped_column(sa.String(64))
+    # Default values of the platform category's attributes: attribute_id -> {"value_ids": [...], "text": ...}.
+    default_attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default="{}")
+    # The platform's brand id listings of this category are created with (None: "no brand").
+    brand_id: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
 
@@ -678,3 +682,94 @@ class WorkerHeartbeat(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (sa.Index(None, "kind", "last_seen_at"),)
+
+
+# --- publishing: category cache, attribute values, per-shop logistics (migration 0013) ---------
+
+
+class RemoteCategoryRow(Base):
+    """One category of a shop's platform category tree, as last fetched (refreshed daily and on demand)."""
+
+    __tablename__ = "remote_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(sa.ForeignKey("platform_connections.id", ondelete="CASCADE"))
+    category_id: Mapped[str] = mapped_column(sa.String(64))
+    parent_id: Mapped[str | None] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    is_leaf: Mapped[bool] = mapped_column(default=True)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When this category's attributes and brands were last fetched (fetched lazily, per category used).
+    attributes_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.UniqueConstraint("connection_id", "category_id"),)
+
+
+class RemoteAttributeRow(Base):
+    """One attribute of a platform category in a shop: mandatory flag, input type, allowed values."""
+
+    __tablename__ = "remote_category_attributes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(sa.ForeignKey("platform_connections.id", ondelete="CASCADE"))
+    category_id: Mapped[str] = mapped_column(sa.String(64))
+    attribute_id: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    mandatory: Mapped[bool] = mapped_column(default=False)
+    input_type: Mapped[str] = mapped_column(sa.String(20), default="text")
+    # [{"value_id": ..., "name": ...}]
+    values: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
+    custom_allowed: Mapped[bool] = mapped_column(default=True)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("connection_id", "category_id", "attribute_id"),)
+
+
+class RemoteBrandRow(Base):
+    """A brand a shop may list a platform category under."""
+
+    __tablename__ = "remote_brands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(sa.ForeignKey("platform_connections.id", ondelete="CASCADE"))
+    category_id: Mapped[str] = mapped_column(sa.String(64))
+    brand_id: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("connection_id", "category_id", "brand_id"),)
+
+
+class ProductAttributeValue(Base):
+    """A product's own value for one platform attribute: wins over its category mapping's default."""
+
+    __tablename__ = "product_attribute_values"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("master_products.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(sa.String(20))
+    attribute_id: Mapped[str] = mapped_column(sa.String(64))
+    value_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    text: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (sa.UniqueConstraint("product_id", "platform", "attribute_id"),)
+
+
+class ShopPublishing(Base):
+    """Per shop: the logistics channels and stock location the platform offers, and the Admin's choice."""
+
+    __tablename__ = "shop_publishing"
+
+    connection_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("platform_connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    # As fetched: [{"channel_id", "name", "enabled"}] and [{"location_id", "name", "is_default"}].
+    channels: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    locations: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The Admin's choice: channels new listings are created with, and the location that receives stock.
+    logistics_channel_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    location_id: Mapped[str | None] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime] = _updated()

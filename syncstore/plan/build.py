@@ -42,6 +42,7 @@ from syncstore.plan.inputs import CatalogInputs, Shop, desired
 
 FieldName: TypeAlias = Literal["price", "stock", "title", "description", "images"]
 ITEM_FIELDS: Final[tuple[ContentField, ...]] = ("title", "description", "images")
+REVIEW_FAILED: Final = "review_failed"  # connectors.base.ListingStatus.REVIEW_FAILED
 # A remote value the baseline catches up with: a price, a stock level, a title or description, images.
 BaselineValue: TypeAlias = Decimal | int | str | list[str] | None
 # Lagging baselines: (listing SKU id -> field -> value, listing id -> field -> value).
@@ -61,6 +62,7 @@ class DiffRow(TypedDict):
     remote_sku_id: str | None
     seller_sku: str | None
     auto_bound: bool
+    remote_status: NotRequired[str | None]
     category: NotRequired[str | None]
     currency: NotRequired[str | None]
     desired_price: Decimal | None
@@ -205,6 +207,9 @@ class _Builder:
         self.content: dict[int, tuple[DiffRow, dict[ContentField, DiffRow]]] = {}
         self.status: dict[int, tuple[str, DiffRow]] = {}
         self.item_seen: set[tuple[int, str]] = set()
+        # Listings the platform's audit refused: their content is sent again (after a fix) to be audited again.
+        self.refused: dict[int, DiffRow] = {}
+        self.item_ids: dict[int, str] = {}  # listing id -> remote item id (a new variant's row lacks it)
 
     def _add(self, change: PlannedChange) -> None:
         self.changes.append(_keyed(change, self.shop.connection_id))
@@ -213,12 +218,20 @@ class _Builder:
         action = row["listing_action"]
         if action == "orphan":
             return
+        if row["listing_id"] is not None and row["remote_item_id"] is not None:
+            self.item_ids[row["listing_id"]] = row["remote_item_id"]
         if row["listing_id"] is not None and action != "create":
             self.listing_prices[row["listing_id"]].append(row["desired_price"])
         if action == "create":
             assert row["product_id"] is not None
             self.creates[row["product_id"]].append(row)
             return
+        if (
+            row.get("remote_status") == REVIEW_FAILED
+            and row["listing_id"] is not None
+            and row["product_id"] is not None
+        ):
+            self.refused.setdefault(row["listing_id"], row)
         if row["auto_bound"]:
             self._add(Bind(seller_sku=row["seller_sku"], **_sku_target(row)))
         if action in ("activate", "deactivate") and row["listing_id"] is not None:
@@ -264,6 +277,9 @@ class _Builder:
         )  # fmt: skip
 
     def finish(self) -> list[PlannedChange]:
+        for listing_id, row in self.refused.items():
+            first, fields = self.content.get(listing_id, (row, {}))
+            self.content[listing_id] = (first, {name: fields.get(name, row) for name in ITEM_FIELDS})
         for row, fields in self.content.values():
             self._add(self._content(row, fields))
         for action, row in self.status.values():
@@ -285,6 +301,7 @@ class _Builder:
             issues += sync_validation.check_title(self.limits, title, self.region)
         if "description" in fields:
             issues += sync_validation.check_description(self.limits, description)
+            issues += sync_validation.check_description_format(self.limits, description)
         if "images" in fields:
             issues += sync_validation.check_images(self.limits, images)
         return UpdateContent(
@@ -304,19 +321,38 @@ class _Builder:
                 self.changes[index] = replace(change, issues=change.issues + _issues(ratio_issues))
 
     def _creates(self, product_id: int, rows: list[DiffRow]) -> list[PlannedChange]:
-        message = (
-            "the product is already listed in this shop; adding a variant to a listing is not "
-            "supported yet: add it on the marketplace, it is bound by its seller SKU"
-        )
         changes: list[PlannedChange] = [
-            AddVariant(issues=_issues([("listing", message)]), **_sku_target(row))
-            for row in rows
-            if row["listing_id"] is not None
+            self._add_variant(product_id, row) for row in rows if row["listing_id"] is not None
         ]
         new = [row for row in rows if row["listing_id"] is None]
         if new:
             changes.append(self._new_listing(product_id, new))
         return changes
+
+    def _add_variant(self, product_id: int, row: DiffRow) -> AddVariant:
+        """A variant of a listed product: added to its listing (same price, stock and location checks as a create)."""
+        extras = self.extras.get(product_id)
+        requirements = extras.requirements if extras else None
+        issues = sync_validation.check_price(row["desired_price"], row["sku"], decimals=self.decimals,
+                                             region=self.region)  # fmt: skip
+        issues += sync_validation.check_stock(self.limits, row["desired_stock"], row["sku"])
+        if requirements is not None:
+            issues += list(requirements.location_issues)
+        currency = row.get("currency")
+        if self.currency and currency and currency != self.currency:
+            issues.append(("currency", f"the product is priced in {currency}, the shop sells in {self.currency}"))
+        assert row["variant_id"] is not None and row["sku"] is not None and row["listing_id"] is not None
+        item_id = row["remote_item_id"] or self.item_ids.get(row["listing_id"])
+        if item_id is None:
+            issues.append(("listing", "the listing has no remote item yet: pull the shop, then sync again"))
+        attributes = (extras.attributes if extras else {}).get(row["variant_id"], {})
+        sku = NewSku(variant_id=row["variant_id"], seller_sku=row["sku"], price=row["desired_price"],
+                     stock=row["desired_stock"], attributes=attributes)  # fmt: skip
+        return AddVariant(
+            new_sku=sku, currency=currency or self.currency,
+            location_id=requirements.location_id if requirements else None, issues=_issues(issues),
+            **_Target(**{**_sku_target(row), "remote_item_id": item_id}),
+        )  # fmt: skip
 
     def _new_listing(self, product_id: int, rows: list[DiffRow]) -> CreateListing:
         first, limits, extras = rows[0], self.limits, self.extras.get(product_id)
@@ -336,6 +372,10 @@ class _Builder:
         if self.currency and currency and currency != self.currency:
             issues.append(("currency", f"the product is priced in {currency}, the shop sells in {self.currency}"))
         issues += sync_validation.check_variation_prices(limits, self.region, [row["desired_price"] for row in rows])
+        requirements = extras.requirements if extras else None
+        if requirements is not None:
+            issues += list(requirements.issues)
+        issues += sync_validation.check_description_format(limits, first["desired_description"])
         attributes = _consistent_attributes(rows, extras.attributes if extras else {})
         skus = []
         for row in rows:
@@ -357,6 +397,10 @@ class _Builder:
             weight_kg=extras.weight_kg if extras else None, dimensions=extras.dimensions if extras else None,
             currency=currency, skus=tuple(skus), draft_key=f"ss-{self.shop.connection_id}-{product_id}-{generation}",
             generation=generation, issues=_issues(issues), **_item_target(first),
+            brand_id=requirements.brand_id if requirements else None,
+            attributes=requirements.attributes if requirements else (),
+            logistics_channel_ids=requirements.logistics_channel_ids if requirements else (),
+            location_id=requirements.location_id if requirements else None,
         )  # fmt: skip
 
 

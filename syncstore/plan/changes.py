@@ -4,7 +4,7 @@
 One variant per thing that happens to a shop (`PlannedChange` is their union):
 
 - `CreateListing`: a new listing for a product's unlisted variants (one per product; the draft).
-- `AddVariant`: a variant of a product already listed in the shop (not supported: always invalid).
+- `AddVariant`: a variant of a product already listed in the shop (added to its listing, then bound).
 - `Bind`: a remote SKU whose seller SKU is a master variant's SKU is bound to it (no API call).
 - `UpdatePrice`, `UpdateStock`: one per remote SKU; sent one item per call, batched to the limit.
 - `UpdateContent`: title, description and images of one listing.
@@ -102,6 +102,18 @@ class NewSku:
         }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class ChosenAttribute:
+    """A category attribute's value as sent: allowed value ids, or free text."""
+
+    attribute_id: str
+    value_ids: tuple[str, ...] = ()
+    text: str | None = None
+
+    def request(self) -> JsonObject:
+        return {"attribute_id": self.attribute_id, "value_ids": _strings(self.value_ids), "text": self.text}
+
+
 @dataclass(frozen=True, kw_only=True)
 class CreateListing(Change):
     operation: ClassVar[str] = "create"
@@ -115,6 +127,10 @@ class CreateListing(Change):
     skus: tuple[NewSku, ...]
     draft_key: str  # the platform's idempotency key for the listing
     generation: int  # listings of this product created in this shop so far
+    brand_id: str | None = None  # None: the platform's "no brand"
+    attributes: tuple[ChosenAttribute, ...] = ()  # the mapping's defaults merged with the product's own
+    logistics_channel_ids: tuple[str, ...] = ()  # the shop's chosen channels (where the platform needs them)
+    location_id: str | None = None  # the shop's warehouse/location receiving the stock
 
     @property
     def target(self) -> str:
@@ -126,6 +142,8 @@ class CreateListing(Change):
             "images": _strings(self.images), "weight_kg": money(self.weight_kg),
             "dimensions": dict(self.dimensions) if self.dimensions is not None else None, "currency": self.currency,
             "skus": [sku.request() for sku in self.skus], "idempotency_key": self.draft_key,
+            "brand_id": self.brand_id, "attributes": [a.request() for a in self.attributes],
+            "logistics_channel_ids": _strings(self.logistics_channel_ids), "location_id": self.location_id,
         }  # fmt: skip
 
     def key(self, connection_id: int) -> str:
@@ -136,16 +154,22 @@ class CreateListing(Change):
 
 @dataclass(frozen=True, kw_only=True)
 class AddVariant(Change):
-    """A new variant of a product the shop already lists: not supported (it is bound once added remotely)."""
+    """A new variant of a product the shop already lists: added to the listing, then bound like a create."""
 
     operation: ClassVar[str] = "create"
+    new_sku: NewSku | None = None  # None only in plans stored before variants were sent
+    currency: str | None = None
+    location_id: str | None = None  # the shop's warehouse/location receiving the stock
 
     @property
     def target(self) -> str:
         return f"variant{self.variant_id}"
 
     def request(self) -> JsonObject:
-        return {"listing_id": self.listing_id}
+        request: JsonObject = {"listing_id": self.listing_id, "item_id": self.remote_item_id}
+        if self.new_sku is not None:
+            request.update(sku=self.new_sku.request(), location_id=self.location_id)
+        return request
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,7 +10,7 @@ authorization) is `syncstore.sync.apply`'s; nothing here reads or writes the dat
 
 Grouping follows the platform's limits: one item per price or stock call (the connector packs the
 SKUs), one call per listing's content, one call per kind of status change (the connector packs the
-items), one call per listing to create. Binds make no call.
+items), one call per listing to create, one call per listed item to add variants to. Binds make no call.
 """
 
 from __future__ import annotations
@@ -21,7 +21,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeAlias, TypeVar
 
-from connectors.base import Connector, Dimensions, ListingDraft, ListingFields, SkuDraft, SkuResult, WriteResult
+from connectors.base import (
+    AttributeChoice,
+    Connector,
+    Dimensions,
+    ListingDraft,
+    ListingFields,
+    SkuDraft,
+    SkuResult,
+    WriteResult,
+)
 from syncstore.plan.changes import (
     Activate,
     AddVariant,
@@ -74,10 +83,19 @@ class ListingCreated:
     change: CreateListing
     item_id: str
     sku_ids: Mapping[str, str]  # seller SKU -> remote SKU id
+    in_review: bool = False  # the platform audits it before it goes live
+
+
+@dataclass(frozen=True)
+class VariantAdded:
+    change: AddVariant
+    listing_id: int
+    remote_sku_id: str
+    in_review: bool = False
 
 
 SnapshotWrite: TypeAlias = (
-    SkuPriceWritten | SkuStockWritten | ContentWritten | StatusWritten | SkuBound | ListingCreated
+    SkuPriceWritten | SkuStockWritten | ContentWritten | StatusWritten | SkuBound | ListingCreated | VariantAdded
 )
 
 
@@ -260,6 +278,10 @@ def draft(change: CreateListing) -> ListingDraft | None:
         images=change.images, weight_kg=change.weight_kg,
         dimensions=Dimensions(**{k: Decimal(v) for k, v in box.items()}) if box else None,
         currency=change.currency, skus=tuple(skus), idempotency_key=change.draft_key,
+        brand_id=change.brand_id,
+        attributes=tuple(AttributeChoice(attribute_id=a.attribute_id, value_ids=a.value_ids, text=a.text)
+                         for a in change.attributes),
+        logistics_channel_ids=change.logistics_channel_ids, location_id=change.location_id,
     )  # fmt: skip
 
 
@@ -269,22 +291,48 @@ def _create_call(change: CreateListing) -> Callable[[Connector], list[Outcome]]:
         if listing is None:
             return [_failed(change, "the listing draft is incomplete (title, category, weight, currency, prices)")]
         created = connector.create_listing(listing)
-        response: JsonObject = {"item_id": created.item_id, "sku_ids": dict(created.sku_ids)}
-        write = ListingCreated(change, created.item_id, dict(created.sku_ids))
+        response: JsonObject = {"item_id": created.item_id, "sku_ids": dict(created.sku_ids),
+                                "in_review": created.in_review}  # fmt: skip
+        write = ListingCreated(change, created.item_id, dict(created.sku_ids), created.in_review)
         return [Outcome(change, True, response=response, remote_item_id=created.item_id, write=write)]
 
     return run
 
 
 def add_variant_calls(changes: Sequence[AddVariant]) -> list[Call]:
-    """Adding a variant to an existing listing is not supported: each such change fails, no call."""
-    if not changes:
-        return []
+    """One call per listed item with its new variants (`Connector.add_variants`); each is bound like a create."""
+    per_item: dict[str, list[AddVariant]] = defaultdict(list)
+    for change in changes:
+        per_item[str(change.remote_item_id)].append(change)
+    return [Call(tuple(group), _add_variant_call(item_id, group)) for item_id, group in per_item.items()]
 
-    def run(_connector: Connector) -> list[Outcome]:
-        return [_failed(change, "adding a variant to a listing is not supported") for change in changes]
 
-    return [Call(tuple(changes), run, remote=False)]
+def _add_variant_call(item_id: str, group: Sequence[AddVariant]) -> Callable[[Connector], list[Outcome]]:
+    def run(connector: Connector) -> list[Outcome]:
+        ready = [c for c in group if c.new_sku is not None and c.new_sku.price is not None
+                 and c.new_sku.stock is not None and c.listing_id is not None]  # fmt: skip
+        outcomes = [_failed(c, "the new variant is incomplete (price, stock or listing)") for c in group
+                    if c not in ready]  # fmt: skip
+        if not ready:
+            return outcomes
+        skus = []
+        for change in ready:
+            assert change.new_sku is not None and change.new_sku.price is not None and change.new_sku.stock is not None
+            skus.append(SkuDraft(seller_sku=change.new_sku.seller_sku, price=change.new_sku.price,
+                                 stock=change.new_sku.stock, attributes=change.new_sku.attributes))  # fmt: skip
+        added = connector.add_variants(item_id, skus, ready[0].location_id)
+        for change in ready:
+            assert change.new_sku is not None and change.listing_id is not None
+            sku_id = added.sku_ids.get(change.new_sku.seller_sku)
+            if sku_id is None:
+                outcomes.append(_failed(change, f"{item_id}: the platform did not add {change.new_sku.seller_sku}"))
+                continue
+            response: JsonObject = {"item_id": item_id, "sku_id": sku_id, "in_review": added.in_review}
+            write = VariantAdded(change, change.listing_id, sku_id, added.in_review)
+            outcomes.append(Outcome(change, True, response=response, remote_item_id=item_id, write=write))
+        return outcomes
+
+    return run
 
 
 Handled = TypeVar("Handled", Bind, UpdateContent, UpdatePrice, UpdateStock, Activate, Deactivate, CreateListing,

@@ -4,8 +4,9 @@
 `load_inputs` reads the master side once (variants, overrides, rules, the category map) for every shop
 planned together; `desired` turns it into one shop's desired state (`syncstore.plan.reconcile.desired_state`
 through `syncstore.plan.rules.apply_rules`); `create_extras` reads what a listing draft needs beyond the plan
-frame (weight, parcel box, variant attributes, and how many listings of the product were created in the
-shop before, which keeps the create key of a re-created listing new).
+frame (weight, parcel box, variant attributes, how many listings of the product were created in the
+shop before, which keeps the create key of a re-created listing new, and the publishing requirements:
+brand, category attributes, logistics channels, location, and what of them is missing).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from syncstore.db.models import (
 )
 from syncstore.errors import NotFoundError
 from syncstore.plan import reconcile, rules
+from syncstore.publishing.requirements import CreateRequirements, create_requirements
 from syncstore.shops.keys import ShopKey
 
 
@@ -138,6 +140,8 @@ class ProductExtras:
     dimensions: dict[str, str] | None
     attributes: dict[int, dict[str, str]]
     generation: int  # listings of this product created in this shop so far
+    # Brand, category attributes, logistics and location, and what of them is missing (publishing).
+    requirements: CreateRequirements | None = None
 
 
 def create_extras(engine: sa.Engine, shop: Shop, product_ids: list[int]) -> dict[int, ProductExtras]:
@@ -157,6 +161,13 @@ def create_extras(engine: sa.Engine, shop: Shop, product_ids: list[int]) -> dict
             ).all()
         )
         products = session.scalars(sa.select(MasterProduct).where(MasterProduct.id.in_(product_ids))).all()
+        categories = {
+            (row.platform, row.master_category): row.remote_category_id
+            for row in session.scalars(sa.select(CategoryMapping).where(CategoryMapping.platform == shop.platform))
+        }
+        requirements = create_requirements(
+            session, shop.connection_id, shop.platform, {p.id: p.category for p in products}, categories
+        )
         variant_rows = session.execute(
             sa.select(ProductVariant.id, ProductVariant.product_id, ProductVariant.attributes, ProductVariant.weight_kg)
             .where(ProductVariant.product_id.in_(product_ids))
@@ -180,5 +191,6 @@ def create_extras(engine: sa.Engine, shop: Shop, product_ids: list[int]) -> dict
             dimensions=dimensions,
             attributes=attributes[product.id],
             generation=int(created.get(product.id, 0)),
+            requirements=requirements.get(product.id),
         )
     return extras

@@ -32,7 +32,10 @@ from syncstore.db.models import (
     PlatformListing,
     PlatformListingSku,
     PlatformOverride,
+    ProductAttributeValue,
     ProductVariant,
+    RemoteAttributeRow,
+    ShopPublishing,
     SyncPlan,
     SyncRule,
 )
@@ -73,12 +76,20 @@ class Planned:
     replanned: tuple[int, ...] | None = None  # products planned again by `refresh`; None: as stored or all new
 
 
-def _stamp(session: Session, model: type[MasterProduct | ProductVariant | PlatformOverride | SyncRule
-                                       | CategoryMapping]) -> list[int | str | None]:  # fmt: skip
+Stamped = type[MasterProduct | ProductVariant | PlatformOverride | SyncRule | CategoryMapping | ProductAttributeValue]
+
+
+def _stamp(session: Session, model: Stamped) -> list[int | str | None]:
     count, newest, last_id = session.execute(
         sa.select(sa.func.count(), sa.func.max(model.updated_at), sa.func.max(model.id))
     ).one()
     return [int(count), newest.isoformat() if newest is not None else None, last_id]
+
+
+def _cache_stamp(session: Session) -> list[int | str | None]:
+    """The category attribute cache: a plan's create issues depend on which attributes are known."""
+    count, newest = session.execute(sa.select(sa.func.count(), sa.func.max(RemoteAttributeRow.fetched_at))).one()
+    return [int(count), newest.isoformat() if newest is not None else None, None]
 
 
 def _digest(value: Json) -> str:
@@ -91,13 +102,16 @@ def versions(engine: sa.Engine, connection_id: int) -> PlanVersions:
         inputs: dict[str, list[int | str | None]] = {
             "products": _stamp(session, MasterProduct), "variants": _stamp(session, ProductVariant),
             "overrides": _stamp(session, PlatformOverride), "rules": _stamp(session, SyncRule),
-            "categories": _stamp(session, CategoryMapping),
+            "categories": _stamp(session, CategoryMapping), "attribute_values": _stamp(session, ProductAttributeValue),
+            "category_cache": _cache_stamp(session),
         }  # fmt: skip
         connection = session.get(PlatformConnection, connection_id)
         shop_state: list[Json] = [
             connection.status if connection else None, connection.region if connection else None,
             connection.updated_at.isoformat() if connection else None,
         ]  # fmt: skip
+        publishing = session.get(ShopPublishing, connection_id)
+        shop_state.append(publishing.updated_at.isoformat() if publishing is not None else None)
         for model in (PlatformListing, PlatformListingSku):
             count, newest = session.execute(
                 sa.select(sa.func.count(), sa.func.max(model.updated_at)).where(model.connection_id == connection_id)
@@ -216,7 +230,10 @@ def _edited_products(engine: sa.Engine, then: PlanVersions, now: PlanVersions) -
     """Products edited after `then`'s newest catalog edit, or None when something else changed."""
     if then.snapshot != now.snapshot or then.catalog_stamp is None:
         return None
-    if any(then.inputs.get(table) != now.inputs.get(table) for table in ("rules", "categories")):
+    if any(
+        then.inputs.get(table) != now.inputs.get(table)
+        for table in ("rules", "categories", "attribute_values", "category_cache")
+    ):
         return None
     stamp = then.catalog_stamp
     edited: set[int] = set()

@@ -18,6 +18,7 @@ for it by SKU (a retry never creates it twice), then adds it, then (with variant
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Final
@@ -120,9 +121,26 @@ def check_stock(rules: PlatformRules, stock: int | None, sku: str | None = None)
     return []
 
 
+_IMG_TAG: Final = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_UNSAFE_TAG: Final = re.compile(r"<\s*(script|iframe|style|object|embed|form)\b", re.IGNORECASE)
+
+
+def check_description_format(rules: PlatformRules, description: Any) -> list[Issue]:
+    """HTML rules: no active content anywhere; `<img>` only where the platform hosts description images."""
+    text = str(description or "")
+    unsafe = _UNSAFE_TAG.search(text)
+    if unsafe:
+        return [("description", f"<{unsafe.group(1).lower()}> is not allowed in a description: remove it")]
+    if rules.description_images_hosted and _IMG_TAG.search(text):
+        return [("description", f"{rules.display_name} shows only its own uploaded images inside a description: "
+                                "remove the <img> tags (put the pictures in the product's images)")]  # fmt: skip
+    return []
+
+
 def check_category(rules: PlatformRules, remote_category_id: str | None, master_category: str | None) -> list[Issue]:
     if not remote_category_id:
-        return [("category", f"category not mapped: map {master_category!r} to a {rules.platform} category")]
+        return [("category", f"category {master_category!r} is not mapped to a {rules.display_name} category: map it "
+                             "on the Categories page (or `syncstore categories map`)")]  # fmt: skip
     if rules.numeric_category and not remote_category_id.isdigit():
         return [("category", f"{rules.platform} category ids are numbers, not {remote_category_id!r}")]
     return []

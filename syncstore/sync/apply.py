@@ -47,10 +47,13 @@ from syncstore.plan.handlers import (
     SkuStockWritten,
     SnapshotWrite,
     StatusWritten,
+    VariantAdded,
     calls_for,
 )
 from syncstore.plan.inputs import Shop
+from syncstore.plan.validation import rules_for
 from syncstore.sync import logs as sync_logs
+from syncstore.sync.snapshot import IN_REVIEW
 
 # Errors after which nothing more is sent to this shop in this run.
 STOPPING: Final = (QuotaExhausted, AuthRevoked, AuthExpired)
@@ -144,7 +147,7 @@ def _mark_listing(session: Session, listing_id: int, ok: bool, error: str | None
     if listing is None:
         return
     if ok:
-        if listing.sync_status != "failed" or listing.last_synced_at is None:
+        if listing.sync_status not in ("failed", IN_REVIEW) or listing.last_synced_at is None:
             listing.sync_status = "synced"
         listing.last_synced_at, listing.last_error = utcnow(), None
     else:
@@ -210,6 +213,8 @@ def _write(session: Session, shop: Shop, write: SnapshotWrite) -> None:
             for name in change.fields:
                 setattr(listing, f"remote_{name}", change.value(name))
                 setattr(listing, f"base_{name}", change.value(name))
+            if rules_for(shop.platform).audited:  # an edit is audited again before it goes live
+                listing.remote_status, listing.sync_status = ListingStatus.IN_REVIEW.value, IN_REVIEW
         case StatusWritten(listing_id, active):
             listing = session.get_one(PlatformListing, listing_id)
             listing.remote_status = (ListingStatus.ACTIVE if active else ListingStatus.INACTIVE).value
@@ -222,6 +227,8 @@ def _write(session: Session, shop: Shop, write: SnapshotWrite) -> None:
                 listing.product_id = product_id
         case ListingCreated():
             _created(session, shop, write)
+        case VariantAdded():
+            _variant_added(session, shop, write)
 
 
 def _release_variants(
@@ -254,12 +261,14 @@ def _created(session: Session, shop: Shop, created: ListingCreated) -> None:
         session.add(listing)
     else:
         existing = {sku.remote_sku_id: sku for sku in listing.skus}
-    listing.product_id, listing.remote_status = change.product_id, ListingStatus.ACTIVE.value
+    listing.product_id = change.product_id
+    listing.remote_status = (ListingStatus.IN_REVIEW if created.in_review else ListingStatus.ACTIVE).value
     listing.remote_category_id = change.category_id
     listing.remote_title = listing.base_title = change.title
     listing.remote_description = listing.base_description = change.description
     listing.remote_images = listing.base_images = list(change.images)
-    listing.sync_status, listing.last_synced_at, listing.last_error = "synced", utcnow(), None
+    listing.sync_status = IN_REVIEW if created.in_review else "synced"
+    listing.last_synced_at, listing.last_error = utcnow(), None
     _release_variants(session, shop.connection_id, [sku.variant_id for sku in change.skus], None)
     session.flush()
     for new in change.skus:
@@ -274,3 +283,23 @@ def _created(session: Session, shop: Shop, created: ListingCreated) -> None:
         sku.remote_stock = sku.base_stock = new.stock
         sku.last_synced_at = utcnow()
         session.add(sku)
+
+
+def _variant_added(session: Session, shop: Shop, added: VariantAdded) -> None:
+    """The new SKU in the snapshot, bound to its variant, its baseline what was sent."""
+    change, new = added.change, added.change.new_sku
+    assert new is not None
+    listing = session.get_one(PlatformListing, added.listing_id)
+    _release_variants(session, shop.connection_id, [new.variant_id], None)
+    sku = session.scalar(
+        sa.select(PlatformListingSku).where(
+            PlatformListingSku.listing_id == listing.id, PlatformListingSku.remote_sku_id == added.remote_sku_id
+        )
+    ) or PlatformListingSku(listing_id=listing.id, connection_id=shop.connection_id, remote_sku_id=added.remote_sku_id)
+    sku.variant_id, sku.seller_sku, sku.currency = new.variant_id, new.seller_sku, change.currency
+    sku.remote_price = sku.base_price = new.price
+    sku.remote_stock = sku.base_stock = new.stock
+    sku.last_synced_at = utcnow()
+    session.add(sku)
+    if added.in_review:
+        listing.remote_status, listing.sync_status = ListingStatus.IN_REVIEW.value, IN_REVIEW

@@ -13,7 +13,7 @@
   a master change needs no pull.
 - `push_stock` (`syncstore.sync.stock`): after orders, the stock of some variants to every shop
   listing them, through the rules (buffer, allocation, maximum). No pull, no other field.
-- `retry_failed`, bulk syncs with progress (`sync_jobs`), the category map (`syncstore.sync.categories`),
+- `retry_failed`, bulk syncs with progress (`sync_jobs`), the category map (`syncstore.publishing.mappings`),
   and the sync log reads (`syncstore.sync.logs`) the app shows.
 """
 
@@ -46,17 +46,17 @@ from syncstore.plan import inputs as sync_inputs
 from syncstore.plan.calls import estimate_calls
 from syncstore.plan.changes import Adopt, PlannedChange
 from syncstore.plan.inputs import Shop
-from syncstore.security import audit
-from syncstore.security.auth import Actor, Permission, requires
-from syncstore.sync import logs as sync_logs
-from syncstore.sync import snapshot
-from syncstore.sync.apply import ConnectorFactory, SyncReport, apply, log_entry
-from syncstore.sync.categories import (
+from syncstore.publishing.mappings import (
     CategoryMappingView,
     delete_category_mapping,
     list_category_mappings,
     set_category_mapping,
 )
+from syncstore.security import audit
+from syncstore.security.auth import Actor, Permission, requires
+from syncstore.sync import logs as sync_logs
+from syncstore.sync import snapshot
+from syncstore.sync.apply import ConnectorFactory, SyncReport, apply, log_entry
 from syncstore.sync.logs import SyncLogView, failure_rate, list_sync_logs
 from syncstore.sync.stock import push_stock
 

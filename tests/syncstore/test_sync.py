@@ -25,6 +25,8 @@ from syncstore.sync import snapshot
 from syncstore.sync.logs import redact
 from tests.syncstore.simulated_shops import EDITOR, MarketplaceWorld
 
+MAP_IT = "map it on the Categories page (or `syncstore categories map`)"
+
 
 @pytest.fixture
 def world(engine: sa.Engine) -> Iterator[MarketplaceWorld]:
@@ -137,8 +139,8 @@ def test_invalid_changes_are_reported_and_not_sent(world: MarketplaceWorld) -> N
     }
     assert issues == {
         ("shopee", shirt.id, "title", "131 characters; shopee allows at most 120"),
-        ("shopee", garden.id, "category", "category not mapped: map 'Garden' to a shopee category"),
-        ("tiktokshop", garden.id, "category", "category not mapped: map 'Garden' to a tiktokshop category"),
+        ("shopee", garden.id, "category", f"category 'Garden' is not mapped to a Shopee category: {MAP_IT}"),
+        ("tiktokshop", garden.id, "category", f"category 'Garden' is not mapped to a TikTok Shop category: {MAP_IT}"),
     }
     assert {c.product_id for c in tiktok.changes if c.valid} == {shirt.id}
     assert shopee.api_calls == 0 and tiktok.api_calls == 1  # invalid changes cost nothing

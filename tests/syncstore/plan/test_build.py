@@ -118,11 +118,15 @@ def test_a_draft_lacking_a_weight_or_a_mapped_category_is_refused_before_sending
     assert {issue.field for issue in create.issues} == {"weight_kg", "category"}
 
 
-def test_a_variant_of_a_product_already_listed_is_planned_but_not_supported() -> None:
+def test_a_variant_of_a_product_already_listed_is_added_to_its_listing() -> None:
     desired = [desired_row(), desired_row(variant_id=11, sku="LIN-11")]
     [change] = changes_of(desired, [sku_row()], [listing_row()])[0]
-    assert isinstance(change, AddVariant) and change.operation == "create" and not change.valid
-    assert change.request() == {"listing_id": 100} and change.variant_id == 11
+    assert isinstance(change, AddVariant) and change.operation == "create" and change.valid
+    assert change.variant_id == 11 and change.remote_item_id == "9100"
+    assert change.request() == {
+        "listing_id": 100, "item_id": "9100", "location_id": None,
+        "sku": {"variant_id": 11, "seller_sku": "LIN-11", "price": "10.00", "stock": 5, "attributes": {}},
+    }  # fmt: skip
 
 
 def test_an_unbound_remote_sku_with_the_masters_seller_sku_is_bound() -> None:

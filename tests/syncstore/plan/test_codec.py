@@ -12,18 +12,26 @@ from syncstore.plan.changes import (
     AddVariant,
     Adopt,
     Bind,
+    ChosenAttribute,
     Deactivate,
     PlannedChange,
     UpdateContent,
     UpdateStock,
     ValidationIssue,
 )
-from tests.syncstore.plan.test_handlers import draft_change, price
+from tests.syncstore.plan.test_handlers import draft_change, new_variant, price
 
 D = Decimal
 CHANGES: list[PlannedChange] = [
     draft_change(),
+    draft_change(
+        brand_id="B1",
+        attributes=(ChosenAttribute("100", ("7", "8")), ChosenAttribute("101", (), "Cotton")),
+        logistics_channel_ids=("2001",),
+        location_id="WH-1",
+    ),
     AddVariant(product_id=1, variant_id=11, listing_id=100, issues=(ValidationIssue("listing", "not supported"),)),
+    new_variant(11, "LIN-11"),
     Bind(seller_sku="LIN-10", product_id=1, variant_id=10, listing_id=100, listing_sku_id=1000, remote_sku_id="s1"),
     price(1, "100", "12.50"),
     UpdateStock(stock=3, product_id=1, listing_id=100, listing_sku_id=1, remote_item_id="100", remote_sku_id="s1"),

@@ -12,6 +12,7 @@ from connectors.base import (
     ListingDraft,
     ListingFields,
     QuotaExhausted,
+    SkuDraft,
     SkuResult,
     WriteResult,
 )
@@ -21,6 +22,7 @@ from syncstore.plan.changes import (
     AddVariant,
     Adopt,
     Bind,
+    ChosenAttribute,
     CreateListing,
     Deactivate,
     NewSku,
@@ -28,7 +30,6 @@ from syncstore.plan.changes import (
     UpdateContent,
     UpdatePrice,
     UpdateStock,
-    ValidationIssue,
 )
 from syncstore.plan.handlers import (
     ContentWritten,
@@ -38,6 +39,7 @@ from syncstore.plan.handlers import (
     SkuPriceWritten,
     SkuStockWritten,
     StatusWritten,
+    VariantAdded,
 )
 
 D = Decimal
@@ -74,6 +76,11 @@ class RecordingConnector:
     def set_active(self, item_ids: Sequence[str], active: bool) -> list[SkuResult]:
         self.calls.append(("set_active", (list(item_ids), active)))
         return list(self._results(item_ids))
+
+    def add_variants(self, item_id: str, skus: Sequence[SkuDraft], location_id: str | None = None) -> CreatedListing:
+        self.calls.append(("add_variants", (item_id, [s.seller_sku for s in skus], location_id)))
+        added = {s.seller_sku: f"m-{s.seller_sku}" for s in skus if s.seller_sku not in self.refuse}
+        return CreatedListing(item_id=item_id, sku_ids=added)
 
     def create_listing(self, draft: ListingDraft) -> CreatedListing:
         self.calls.append(("create_listing", draft))
@@ -165,7 +172,7 @@ def test_a_create_sends_the_draft_with_its_key_and_binds_the_new_skus() -> None:
     ]
     assert outcome.ok and outcome.remote_item_id == "9900"
     assert outcome.write == ListingCreated(change, "9900", {"LIN-10": "m-LIN-10"})
-    assert outcome.response == {"item_id": "9900", "sku_ids": {"LIN-10": "m-LIN-10"}}
+    assert outcome.response == {"item_id": "9900", "sku_ids": {"LIN-10": "m-LIN-10"}, "in_review": False}
 
 
 def test_an_incomplete_draft_is_not_sent() -> None:
@@ -184,12 +191,35 @@ def test_a_bind_makes_no_call() -> None:
     assert connector.calls == []
 
 
-def test_adding_a_variant_to_a_listing_fails_without_a_call() -> None:
-    change = AddVariant(product_id=1, variant_id=11, listing_id=100,
-                        issues=(ValidationIssue("listing", "not supported"),))  # fmt: skip
+def new_variant(variant_id: int, sku: str, **values: object) -> AddVariant:
+    fields: dict[str, object] = {
+        "product_id": 1, "variant_id": variant_id, "sku": sku, "listing_id": 100, "remote_item_id": "9100",
+        "new_sku": NewSku(variant_id=variant_id, seller_sku=sku, price=D("11.00"), stock=4, attributes={"Size": "L"}),
+        "currency": "MYR", "location_id": "WH-2",
+    }  # fmt: skip
+    return AddVariant(**{**fields, **values})
+
+
+def test_new_variants_of_one_item_are_added_in_one_call_and_bound() -> None:
+    first, second = new_variant(11, "LIN-11"), new_variant(12, "LIN-12")
+    connector = RecordingConnector(refuse=["LIN-12"])
+    outcomes = run(handlers.add_variant_calls([first, second]), connector)
+    assert connector.calls == [("add_variants", ("9100", ["LIN-11", "LIN-12"], "WH-2"))]
+    assert outcomes[0].ok and outcomes[0].write == VariantAdded(first, 100, "m-LIN-11")
+    assert not outcomes[1].ok and "did not add LIN-12" in (outcomes[1].error or "")
+
+
+def test_a_create_carries_brand_attributes_logistics_and_location() -> None:
+    attributes = (ChosenAttribute("100", ("7",)), ChosenAttribute("101", (), "Cotton"))
+    change = draft_change(brand_id="B1", logistics_channel_ids=("2001",), location_id="WH-1", attributes=attributes)
     connector = RecordingConnector()
-    [outcome] = run(handlers.add_variant_calls([change]), connector)
-    assert not outcome.ok and connector.calls == []
+    run(handlers.create_calls([change]), connector)
+    [(_, draft)] = connector.calls
+    assert isinstance(draft, ListingDraft)
+    assert (draft.brand_id, draft.logistics_channel_ids, draft.location_id) == ("B1", ("2001",), "WH-1")
+    assert [(a.attribute_id, a.value_ids, a.text) for a in draft.attributes] == [
+        ("100", ("7",), None), ("101", (), "Cotton"),
+    ]  # fmt: skip
 
 
 def test_a_refused_call_raises_for_the_runner_to_fail_its_changes() -> None:
