@@ -460,6 +460,11 @@ def worker_events(
     console.print(f"events worker: stopped after {handled} events")
 
 
+from cli.categories import categories_app  # noqa: E402  (appended: `syncstore categories ...`)
+
+app.add_typer(categories_app, name="categories")
+
+
 def main() -> None:
     """Entry point: SyncStore errors become one clear line and exit code 1, never a traceback."""
     try:

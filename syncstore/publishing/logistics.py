@@ -125,6 +125,13 @@ def refresh_shop_logistics(
     actor: Actor | None, engine: sa.Engine, connection_id: int, connector: Connector
 ) -> ShopLogistics:
     """Fetch the shop's logistics channels and locations; a choice no longer offered is dropped."""
+    return fetch_shop_logistics(engine, connection_id, connector, actor=actor)
+
+
+def fetch_shop_logistics(
+    engine: sa.Engine, connection_id: int, connector: Connector, *, actor: Actor | None = None
+) -> ShopLogistics:
+    """What `refresh_shop_logistics` does, for the system (a publish to a shop never fetched); no choice is made."""
     channels = connector.list_logistics_channels()
     locations = connector.list_locations()
     with transaction(engine) as session:
@@ -137,8 +144,12 @@ def refresh_shop_logistics(
         row.logistics_channel_ids = [c for c in row.logistics_channel_ids or [] if c in offered]
         if row.location_id and row.location_id not in {loc.location_id for loc in locations}:
             row.location_id = None
-        audit.record(session, actor, "shop.logistics.refresh", "platform_connection", connection_id,
-                     after={"channels": len(channels), "locations": len(locations)})  # fmt: skip
+        change = {"channels": len(channels), "locations": len(locations)}
+        if actor is None:
+            audit.record_system(session, "publish", "shop.logistics.refresh", "platform_connection", connection_id,
+                                after=change)  # fmt: skip
+        else:
+            audit.record(session, actor, "shop.logistics.refresh", "platform_connection", connection_id, after=change)
         session.flush()
         return shop_logistics(session, connection_id)
 
