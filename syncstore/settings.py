@@ -185,6 +185,22 @@ class Settings(BaseSettings):
         default=None, description="Where newly opened alerts are POSTed as JSON (Slack-style hooks, ops tools)."
     )
 
+    # Media (syncstore.media): product images fetched once, stored by content hash, uploaded per shop.
+    media_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Largest image accepted from a URL or an upload; larger ones are refused (those within it but "
+        "over a platform's limit are resized before upload).",
+    )
+    media_fetch_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="How long fetching one image URL may take (connect, each read, overall)."
+    )
+    demo_image_base: str = Field(
+        default="http://127.0.0.1:8103",
+        description="Where the demo serves its sample images; the sample catalog's placeholder image host "
+        "(https://images.syncstore.example) is replaced by it when the demo seeds.",
+    )
+
     log_level: str = Field(
         default="INFO",
         description="Level of SyncStore's own loggers: DEBUG, INFO, WARNING, ERROR or CRITICAL; libraries stay at "

@@ -8,6 +8,7 @@ are checked later, in the sync dry run, because they differ per channel.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -17,9 +18,13 @@ from pydantic import (
     ConfigDict,
     Field,
     HttpUrl,
+    PlainValidator,
     StringConstraints,
+    TypeAdapter,
     UrlConstraints,
+    ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -53,7 +58,24 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 # The image column holds 1,000 characters; longer links are refused here, not by the database.
-ImageUrl = Annotated[HttpUrl, UrlConstraints(max_length=1000)]
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(Annotated[HttpUrl, UrlConstraints(max_length=1000)])
+_MEDIA_REF = re.compile(r"^media:[0-9a-f]{64}$")
+
+
+def _image_ref(value: object) -> str:
+    """An http(s) URL (normalized as pydantic does), or `media:<sha256>`: an image stored by syncstore.media."""
+    if isinstance(value, str) and value.strip().lower().startswith("media:"):
+        ref = value.strip().lower()
+        if not _MEDIA_REF.match(ref):
+            raise ValueError("a media reference is media: followed by the image's 64-digit SHA-256")
+        return ref
+    try:
+        return str(_HTTP_URL.validate_python(value))
+    except ValidationError as error:
+        raise ValueError(error.errors()[0]["msg"]) from None
+
+
+ImageUrl = Annotated[str, PlainValidator(_image_ref), WithJsonSchema({"type": "string", "maxLength": 1000})]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
 

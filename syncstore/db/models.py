@@ -773,3 +773,65 @@ class ShopPublishing(Base):
     logistics_channel_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
     location_id: Mapped[str | None] = mapped_column(sa.String(64))
     updated_at: Mapped[datetime] = _updated()
+
+
+# --- media (syncstore.media) ------------------------------------------------------------------
+
+
+class MediaFile(Base):
+    """One image's bytes, stored once by the SHA-256 of its content (an original or a resized variant).
+
+    The bytes live in the database (`content`, deferred so listing rows never loads them): one source of
+    truth that every process and host sees, written in the same transaction as its metadata.
+    """
+
+    __tablename__ = "media_files"
+
+    content_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(sa.String(50))
+    width: Mapped[int] = mapped_column()
+    height: Mapped[int] = mapped_column()
+    size_bytes: Mapped[int] = mapped_column("bytes")
+    # The URL it was first fetched from (None for an uploaded file or a resized variant).
+    source_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = _created()
+
+
+class MediaSource(Base):
+    """A URL already fetched and the image it gave: each URL is fetched once (many URLs may give one image)."""
+
+    __tablename__ = "media_sources"
+
+    source_url: Mapped[str] = mapped_column(sa.String(1000), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(sa.ForeignKey("media_files.content_hash", ondelete="CASCADE"))
+    fetched_at: Mapped[datetime] = _created()
+
+
+class MediaVariant(Base):
+    """The resized copy of an image that fits one set of platform limits (`limits_key`)."""
+
+    __tablename__ = "media_variants"
+
+    content_hash: Mapped[str] = mapped_column(
+        sa.ForeignKey("media_files.content_hash", ondelete="CASCADE"), primary_key=True
+    )
+    limits_key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    variant_hash: Mapped[str] = mapped_column(sa.ForeignKey("media_files.content_hash", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = _created()
+
+
+class MediaUpload(Base):
+    """An image uploaded to one shop: the platform's id, reused for every listing of that shop."""
+
+    __tablename__ = "media_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(sa.ForeignKey("platform_connections.id", ondelete="CASCADE"))
+    # The original image's hash (what the master refers to), whatever variant was sent.
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    remote_image_id: Mapped[str] = mapped_column(sa.String(500))
+    remote_url: Mapped[str] = mapped_column(sa.String(1000), default="")
+    uploaded_at: Mapped[datetime] = _created()
+
+    __table_args__ = (sa.UniqueConstraint("connection_id", "content_hash"),)

@@ -31,6 +31,7 @@ from connectors.base import (
     SkuResult,
     WriteResult,
 )
+from syncstore.media.errors import MediaError
 from syncstore.plan.changes import (
     Activate,
     AddVariant,
@@ -118,6 +119,16 @@ class Call:
     remote: bool = True
 
 
+# A listing's image references -> the ids this shop's platform gave them (uploading what it lacks);
+# raises MediaError or ConnectorError. `syncstore.sync.apply` passes `syncstore.media.ensure_uploaded`
+# bound to the shop; without one, references are sent as they are.
+ImageIds: TypeAlias = Callable[[Connector, Sequence[str]], tuple[str, ...]]
+
+
+def _image_ids(images: ImageIds | None, connector: Connector, refs: Sequence[str]) -> tuple[str, ...]:
+    return tuple(refs) if images is None else images(connector, refs)
+
+
 def _failed(change: PlannedChange, error: str, result: SkuResult | None = None) -> Outcome:
     return Outcome(change, False, response=result.model_dump() if result is not None else None, error=error)
 
@@ -143,16 +154,20 @@ def bind_calls(changes: Sequence[Bind]) -> list[Call]:
     return [Call(tuple(changes), run, remote=False)]
 
 
-def content_calls(changes: Sequence[UpdateContent]) -> list[Call]:
-    """Title, description and images of one listing per call."""
-    return [Call((change,), _content_call(change)) for change in changes]
+def content_calls(changes: Sequence[UpdateContent], images: ImageIds | None = None) -> list[Call]:
+    """Title, description and images of one listing per call (images as the shop's uploaded image ids)."""
+    return [Call((change,), _content_call(change, images)) for change in changes]
 
 
-def _content_call(change: UpdateContent) -> Callable[[Connector], list[Outcome]]:
+def _content_call(change: UpdateContent, images: ImageIds | None) -> Callable[[Connector], list[Outcome]]:
     def run(connector: Connector) -> list[Outcome]:
         if change.remote_item_id is None or change.listing_id is None:
             return [_failed(change, "the listing has no remote item")]
-        fields = ListingFields(title=change.title, description=change.description, images=change.images)
+        try:
+            ids = None if change.images is None else _image_ids(images, connector, change.images)
+        except MediaError as error:
+            return [_failed(change, f"images: {error}")]
+        fields = ListingFields(title=change.title, description=change.description, images=ids)
         connector.update_fields(change.remote_item_id, fields)
         written = ContentWritten(change.listing_id, change)
         return [
@@ -258,13 +273,14 @@ def _status_calls(changes: Sequence[Activate] | Sequence[Deactivate], *, active:
     return [Call(tuple(by_item.values()), run)]
 
 
-def create_calls(changes: Sequence[CreateListing]) -> list[Call]:
-    """One call per listing to create, carrying the change's key to the platform."""
-    return [Call((change,), _create_call(change)) for change in changes]
+def create_calls(changes: Sequence[CreateListing], images: ImageIds | None = None) -> list[Call]:
+    """One call per listing to create, carrying the change's key to the platform (and its uploaded image ids)."""
+    return [Call((change,), _create_call(change, images)) for change in changes]
 
 
-def draft(change: CreateListing) -> ListingDraft | None:
-    """The listing draft the platform receives; None when the change lacks what a draft needs."""
+def draft(change: CreateListing, image_ids: Sequence[str] | None = None) -> ListingDraft | None:
+    """The listing draft the platform receives (`image_ids` in place of the change's image references);
+    None when the change lacks what a draft needs."""
     if change.title is None or change.category_id is None or change.weight_kg is None or change.currency is None:
         return None
     skus = []
@@ -275,7 +291,7 @@ def draft(change: CreateListing) -> ListingDraft | None:
     box = change.dimensions
     return ListingDraft(
         title=change.title, description=change.description, category_id=change.category_id,
-        images=change.images, weight_kg=change.weight_kg,
+        images=change.images if image_ids is None else tuple(image_ids), weight_kg=change.weight_kg,
         dimensions=Dimensions(**{k: Decimal(v) for k, v in box.items()}) if box else None,
         currency=change.currency, skus=tuple(skus), idempotency_key=change.draft_key,
         brand_id=change.brand_id,
@@ -285,11 +301,17 @@ def draft(change: CreateListing) -> ListingDraft | None:
     )  # fmt: skip
 
 
-def _create_call(change: CreateListing) -> Callable[[Connector], list[Outcome]]:
+def _create_call(change: CreateListing, images: ImageIds | None) -> Callable[[Connector], list[Outcome]]:
     def run(connector: Connector) -> list[Outcome]:
-        listing = draft(change)
-        if listing is None:
+        if draft(change) is None:
             return [_failed(change, "the listing draft is incomplete (title, category, weight, currency, prices)")]
+        try:
+            ids = _image_ids(images, connector, change.images)
+        except MediaError as error:
+            return [_failed(change, f"images: {error}")]
+        listing = draft(change, ids)
+        if listing is None:  # pragma: no cover - checked above
+            return [_failed(change, "the listing draft is incomplete")]
         created = connector.create_listing(listing)
         response: JsonObject = {"item_id": created.item_id, "sku_ids": dict(created.sku_ids),
                                 "in_review": created.in_review}  # fmt: skip
@@ -343,17 +365,18 @@ def _only(changes: Sequence[PlannedChange], kind: type[Handled]) -> list[Handled
     return [change for change in changes if isinstance(change, kind)]
 
 
-def calls_for(changes: Sequence[PlannedChange]) -> list[Call]:
+def calls_for(changes: Sequence[PlannedChange], images: ImageIds | None = None) -> list[Call]:
     """The calls that apply these changes, each variant by its handler, in the order they are sent:
     binds, content, prices, stock, activations, deactivations, creates. Adopt changes make no call
-    (`syncstore.sync.engine.sync_shop` takes them into the overrides) and are left out."""
+    (`syncstore.sync.engine.sync_shop` takes them into the overrides) and are left out. `images`
+    turns image references into the shop's image ids for content and create calls."""
     return [
         *bind_calls(_only(changes, Bind)),
-        *content_calls(_only(changes, UpdateContent)),
+        *content_calls(_only(changes, UpdateContent), images),
         *price_calls(_only(changes, UpdatePrice)),
         *stock_calls(_only(changes, UpdateStock)),
         *activate_calls(_only(changes, Activate)),
         *deactivate_calls(_only(changes, Deactivate)),
-        *create_calls(_only(changes, CreateListing)),
+        *create_calls(_only(changes, CreateListing), images),
         *add_variant_calls(_only(changes, AddVariant)),
     ]

@@ -35,6 +35,7 @@ from connectors.base import AuthExpired, AuthRevoked, Connector, ConnectorError,
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection, PlatformListing, PlatformListingSku
 from syncstore.db.types import utcnow
+from syncstore.media.uploads import ensure_uploaded
 from syncstore.plan.calls import estimate_calls
 from syncstore.plan.changes import Adopt, PlannedChange
 from syncstore.plan.handlers import (
@@ -171,7 +172,11 @@ def apply(
             for change in invalid:
                 message = "not sent: " + "; ".join(f"{i.field}: {i.message}" for i in change.issues)
                 run.finish(session, Outcome(change, False, error=message))
-    for call in calls_for([c for c in changes if c.valid]):
+
+    def image_ids(shop_connector: Connector, refs: Sequence[str]) -> tuple[str, ...]:
+        return tuple(ensure_uploaded(engine, shop.connection_id, shop_connector, refs))
+
+    for call in calls_for([c for c in changes if c.valid], image_ids):
         run.call(call)
     with transaction(engine) as session:
         connection = session.get(PlatformConnection, shop.connection_id)

@@ -33,6 +33,7 @@ from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection, PlatformListing, PlatformListingSku, SyncLog
 from syncstore.db.types import utcnow
 from syncstore.errors import NotFoundError
+from syncstore.media.uploads import refs_for_remote
 from syncstore.plan import validation as sync_validation
 from syncstore.sync import logs as sync_logs
 
@@ -180,7 +181,8 @@ def _write_listing(row: PlatformListing, connection_id: int, listing: RemoteList
     row.remote_updated_at = listing.updated_at
     row.remote_title = listing.title
     row.remote_description = listing.description
-    row.remote_images = list(listing.images)
+    # Images SyncStore uploaded come back as the platform's ids or URLs: read them as the master's references.
+    row.remote_images = refs_for_remote(session, connection_id, listing.images, row.base_images)
     row.remote_weight_kg = listing.weight_kg
     row.remote_dimensions = (
         {key: str(value) for key, value in listing.dimensions.model_dump().items()} if listing.dimensions else None

@@ -9,7 +9,7 @@ shop_publishing; category_mappings.default_attributes and brand_id.
 - `shop_publishing`: per shop, the logistics channels and locations fetched, and the Admin's choice.
 
 Revision ID: 0013
-Revises: 0011 (the lead chains it after 0012 at merge)
+Revises: 0012 (chained after 0012 when branches pubcore and media were merged into app)
 Create Date: 2026-12-07 15:00:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
