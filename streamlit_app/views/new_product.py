@@ -20,7 +20,7 @@ from streamlit_app import ui
 from streamlit_app.product_form import Option, product_input, variant_labels, variant_rows
 from syncstore.catalog import commands as catalog
 from syncstore.catalog import reads as catalog_reads
-from syncstore.errors import InvalidInput, SyncStoreError
+from syncstore.errors import InvalidInput
 from syncstore.security.auth import Permission
 from syncstore.settings import get_settings
 
@@ -28,10 +28,6 @@ ERRORS_KEY = "new_product_errors"
 CREATED_KEY = "new_product_created"
 NEW_CATEGORY = "New category…"
 IMAGE_TYPES = ("jpg", "jpeg", "png", "webp")
-
-
-class MediaUnavailable(SyncStoreError):
-    """Uploaded image files cannot be stored in this install."""
 
 
 @ui.cached_read()
@@ -132,7 +128,9 @@ def variants_section(errors: Mapping[str, str]) -> tuple[list[dict[str, Any]], l
 
 def _store_uploads(files: Sequence[Any]) -> list[str]:
     """Image references of uploaded files (kept once by content hash in syncstore.media)."""
-    raise MediaUnavailable("uploading image files needs the media store; give image URLs for now")
+    from syncstore.media import store as media
+
+    return [media.store_file(ui.engine(), upload.getvalue(), upload.name).ref for upload in files]
 
 
 def images_section(errors: Mapping[str, str]) -> tuple[list[str], list[Any]]:

@@ -548,6 +548,10 @@ def main() -> None:
         edit_form(product, base_version, can_write)
         if st.button("Stock adjustments with a reason: open Inventory", key="editor_inventory"):
             st.switch_page("views/inventory.py")
+        if ui.can(Permission.SYNC_RUN) and st.button("Publish to shops", key="editor_publish"):
+            st.session_state["publish_product_ids"] = [product.id]
+            st.session_state.pop("publish_preview", None)
+            st.switch_page("views/publish.py")
     with overrides_tab:
         overrides_section(product, overrides, can_write)
     with preview_tab:

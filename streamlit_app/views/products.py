@@ -148,7 +148,7 @@ def _start_sync(product_ids: list[int]) -> None:
 
 def bulk_actions(product_ids: list[int]) -> None:
     st.markdown(f"**{len(product_ids)} selected**")
-    edit_col, bulk_col, sync_col, _ = st.columns([2, 2, 2, 6])
+    edit_col, bulk_col, sync_col, publish_col, _ = st.columns([2, 2, 2, 2, 4])
     if len(product_ids) == 1 and edit_col.button("Open in editor", icon=":material/edit:", key="products_open"):
         ui.open_editor(product_ids[0])
     if ui.can(Permission.CATALOG_WRITE) and bulk_col.button("Bulk edit", icon=":material/table_edit:", key="to_bulk"):
@@ -156,6 +156,11 @@ def bulk_actions(product_ids: list[int]) -> None:
         st.switch_page("views/bulk_edit.py")
     if ui.can(Permission.SYNC_RUN) and sync_col.button("Sync now", icon=":material/sync:", key="products_sync_now"):
         _start_sync(product_ids)
+    if ui.can(Permission.SYNC_RUN) and publish_col.button("Publish to shops", icon=":material/publish:",
+                                                          key="products_publish"):  # fmt: skip
+        st.session_state["publish_product_ids"] = list(product_ids)
+        st.session_state.pop("publish_preview", None)
+        st.switch_page("views/publish.py")
 
 
 def main() -> None:
