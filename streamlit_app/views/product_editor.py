@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 
 from connectors import registry
-from streamlit_app import ui
+from streamlit_app import product_attributes, ui
 from syncstore.catalog import commands as catalog
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import ListingStatus, OverrideView
@@ -541,9 +541,10 @@ def main() -> None:
             _reload(product.id)
             st.rerun()
     can_write = ui.can(Permission.CATALOG_WRITE)
-    edit_tab, overrides_tab, preview_tab, lifecycle_tab = st.tabs(
-        ["Details, variants and stock", "Platform overrides", "Preview sync", "Archive or delete"]
-    )
+    edit_tab, overrides_tab, attributes_tab, preview_tab, lifecycle_tab = st.tabs(
+        ["Details, variants and stock", "Platform overrides", "Platform attributes", "Preview sync",
+         "Archive or delete"]
+    )  # fmt: skip
     with edit_tab:
         edit_form(product, base_version, can_write)
         if st.button("Stock adjustments with a reason: open Inventory", key="editor_inventory"):
@@ -554,6 +555,8 @@ def main() -> None:
             st.switch_page("views/publish.py")
     with overrides_tab:
         overrides_section(product, overrides, can_write)
+    with attributes_tab:
+        product_attributes.section(product, can_write)
     with preview_tab:
         st.caption("What each shop would receive for the saved product. Nothing is sent from here.")
         if st.session_state.get(PREVIEW_KEY) == product.id or st.button("Preview sync", key="editor_preview_button"):

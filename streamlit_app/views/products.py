@@ -127,6 +127,27 @@ def columns() -> dict[str, Any]:
     }
 
 
+ATTENTION = ("failed", "in_review")
+
+
+def attention(rows: Sequence[ProductRow]) -> None:
+    """The failed and in-review listings of this page, with the platform's reason."""
+    found = [(row, listing) for row in rows for listing in row.listings if listing.sync_status in ATTENTION]
+    if not found:
+        return
+    failed = sum(1 for _, listing in found if listing.sync_status == "failed")
+    with st.expander(f"{failed} failed and {len(found) - failed} in-review listings on this page",
+                     icon=":material/report:", expanded=failed > 0):  # fmt: skip
+        for row, listing in found:
+            where = f"{ui.platform_label(listing.platform)} · {listing.shop_name}"
+            label = STATUS_LABELS.get(listing.sync_status, listing.sync_status)
+            reason = listing.last_error or ("waiting for the platform's review" if listing.sync_status == "in_review"
+                                            else "no reason recorded")  # fmt: skip
+            st.markdown(f"{ui.badge(label)} **#{row.id} {ui.plain(row.title)}** on {ui.plain(where)}: "
+                        f"{ui.plain(reason)}")  # fmt: skip
+        st.caption("Fix the product (or its category on the Categories page), then Sync now or Publish to shops.")
+
+
 def _selected_ids(rows: Sequence[ProductRow], selection: object) -> list[int]:
     chosen = getattr(getattr(selection, "selection", None), "rows", None) or []
     return [rows[index].id for index in chosen if 0 <= index < len(rows)]
@@ -196,6 +217,7 @@ def main() -> None:
         key="products_table",
         row_height=48,
     )
+    attention(result.rows)
     if result.pages > 1:
         st.pagination(result.pages, default=result.page, key="products_page")
     chosen = _selected_ids(result.rows, selection)
