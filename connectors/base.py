@@ -147,6 +147,8 @@ class ListingDraft(_Frozen):
     idempotency_key: str
     # The platform's brand id; None sends the platform's "no brand".
     brand_id: str | None = None
+    # The brand's name as the platform lists it (Shopee's add_item sends it beside the id).
+    brand_name: str | None = None
     # Values of the category's attributes (every mandatory one, at least).
     attributes: tuple[AttributeChoice, ...] = ()
     # Shopee: the shop's logistics channels enabled for this listing (at least one). Ignored elsewhere.

@@ -95,7 +95,24 @@ SHOP_LEVEL_CODES: Final = frozenset(
         "invalid_partner_id",
     }
 )
-INVALID_CODES: Final = frozenset({"error_sign", "error_param", "order_list_invalid_time"})
+INVALID_CODES: Final = frozenset(
+    {
+        "error_sign",
+        "error_param",
+        "order_list_invalid_time",
+        # add_item / update_item refusals of what was sent (add_item's error list).
+        "error_invalid_category",
+        "error_invalid_category_attribute",
+        "error_invalid_attribute",
+        "error_less_required_attribute",
+        "error_invalid_brand",
+        "error_less_required_brand",
+        "error_invalid_logistic_info",
+        "error_image_unavailable",
+        "error_model_duplicate_tier_variation_index",
+        "error_model_duplicate_name",
+    }
+)
 NOT_FOUND_CODES: Final = frozenset({"error_item_not_found", "error_item_not_belong_shop", "error_not_found"})
 # Business refusals of one item (promotion locks, holiday mode, price limits...): fail that item only.
 ITEM_REFUSED_CODES: Final = re.compile(

@@ -55,6 +55,7 @@ from connectors.shopee.mapping import (
     tier_plan,
     wire_dimension,
 )
+from connectors.shopee.publishing import ShopeePublishing
 from connectors.shopee.rules import check_variation_ratio, wire_price
 from connectors.shopee.transport import (
     PATH_ADD_ITEM,
@@ -81,7 +82,7 @@ T = TypeVar("T")
 # --- the connector (one shop) ---------------------------------------------------------------
 
 
-class ShopeeConnector:
+class ShopeeConnector(ShopeePublishing):
     """One Shopee shop, through the Open Platform v2 shop calls; satisfies `connectors.base.Connector`."""
 
     platform: Platform = PLATFORM
@@ -110,7 +111,10 @@ class ShopeeConnector:
         self._shop = wire_int_id(credentials.shop_id, "shop_id")
         self._access_token = credentials.access_token
         self._gate, self._refresh, self._policy = gate, refresh, policy
+        # Channels a draft without logistics_channel_ids is created with (none: the draft must name them).
         self._logistic_ids = tuple(logistic_ids)
+        # How upload_image is signed (None: not known yet; see connectors.shopee.publishing).
+        self._upload_as_shop: bool | None = None
         # Partner-level calls (push config, lost pushes) go through the app, on the same signed transport.
         self._app = ShopeeApp(
             partner_id, partner_key, host, client=client, timeout_s=timeout_s, policy=policy, clock=clock
@@ -284,8 +288,11 @@ class ShopeeConnector:
             self._locations = locations_from_wire(payload.get("response"))
         return list(self._locations)
 
-    def _seller_stock(self, quantity: int) -> list[Json]:
-        """`seller_stock` for one model: everything at the default location, 0 at the others."""
+    def _seller_stock(self, quantity: int, location_id: str | None = None) -> list[Json]:
+        """`seller_stock` for one model: everything at `location_id` when given, else at the default
+        location and 0 at the others."""
+        if location_id:
+            return [{"location_id": location_id, "stock": quantity}]
         locations = self.list_locations()
         if not locations:
             return [{"stock": quantity}]
@@ -362,22 +369,39 @@ class ShopeeConnector:
     def create_listing(self, draft: ListingDraft) -> CreatedListing:
         """add_item, then init_tier_variation for a listing with variants (at most 50).
 
+        Sends the uploaded image ids, `logistic_info` from the draft's channels (or the connector's
+        default channels), the category's attributes, the brand (id 0 "no brand" when there is none), the
+        stock at `draft.location_id` when given, and the variations as `standardise_tier_variation` only.
         Safe to repeat: each attempt first looks for the item by its parent item_sku (and, for
         variants, for models already there), so a timeout or a crash never creates a second listing.
         """
         if len(draft.skus) > MODEL_BATCH:
             raise InvalidRequest(f"at most {MODEL_BATCH} SKUs per Shopee listing", platform=PLATFORM)
+        logistics = [wire_int_id(c, "logistic_id") for c in draft.logistics_channel_ids] or list(self._logistic_ids)
+        if not logistics:
+            raise InvalidRequest(
+                "Shopee creates a listing only with at least one of the shop's logistics channels enabled",
+                fields={"logistics_channel_ids": "at least one channel"},
+                platform=PLATFORM,
+            )
+        urls = [image for image in draft.images if "://" in image]
+        if urls:
+            raise InvalidRequest(
+                "Shopee takes uploaded image ids, not URLs: upload the images first",
+                fields={"images": "image ids"},
+                platform=PLATFORM,
+            )
         single = len(draft.skus) == 1 and not draft.skus[0].attributes
         marker = draft.skus[0].seller_sku if single else draft.idempotency_key
         check_variation_ratio([sku.price for sku in draft.skus], self.region)
         price = self._price_of(draft.skus)
         tiers, models = ([], []) if single else tier_plan(draft.skus, price)
         body = add_item_body(draft, marker, price(min(sku.price for sku in draft.skus), "original_price"))
-        body["logistic_info"] = [{"logistic_id": logistic, "enabled": True} for logistic in self._logistic_ids]
+        body["logistic_info"] = [{"logistic_id": logistic, "enabled": True} for logistic in logistics]
         if single:
-            body["seller_stock"] = self._seller_stock(draft.skus[0].stock)
+            body["seller_stock"] = self._seller_stock(draft.skus[0].stock, draft.location_id)
         for model, sku in zip(models, draft.skus, strict=False):
-            model["seller_stock"] = self._seller_stock(sku.stock)
+            model["seller_stock"] = self._seller_stock(sku.stock, draft.location_id)
 
         def add() -> int:
             found = self._find_item(marker)

@@ -24,6 +24,7 @@ from connectors.base import (
     SkuResult,
     StockLocation,
 )
+from connectors.shopee.catalog import attribute_list, brand_body
 from connectors.shopee.codes import LISTING_STATUSES, ORDER_STATUSES, PLATFORM
 from connectors.shopee.errors import is_item_error
 from connectors.shopee.values import Json, as_dict, from_unix, objects, to_decimal, whole_cm, wire_int_id, wire_number
@@ -269,8 +270,8 @@ def tier_plan(
 
 
 def tier_bodies(tiers: Sequence[tuple[str, Sequence[str]]]) -> Json:
-    """The variations as `standardise_tier_variation` (custom variations: ids 0, named) and, alongside,
-    the deprecated `tier_variation` the reference still accepts with it."""
+    """The variations as `standardise_tier_variation` only (custom variations: ids 0, named); the
+    deprecated `tier_variation` is never sent (since 2025-09-12 the request uses the standardised form)."""
     return {
         "standardise_tier_variation": [
             {
@@ -279,13 +280,13 @@ def tier_bodies(tiers: Sequence[tuple[str, Sequence[str]]]) -> Json:
                 "variation_option_list": [{"variation_option_id": 0, "variation_option_name": o} for o in options],
             }
             for name, options in tiers
-        ],
-        "tier_variation": [{"name": name, "option_list": [{"option": o} for o in options]} for name, options in tiers],
+        ]
     }
 
 
 def add_item_body(draft: ListingDraft, item_sku: str, original_price: float | int) -> Json:
-    """add_item without logistic_info and seller_stock (they depend on the shop)."""
+    """add_item without logistic_info and seller_stock (they depend on the shop): uploaded image ids,
+    the category's attributes and the brand ("no brand" id 0 when the draft has none)."""
     body: Json = {
         "item_name": draft.title,
         "description": draft.description,
@@ -294,7 +295,47 @@ def add_item_body(draft: ListingDraft, item_sku: str, original_price: float | in
         "weight": wire_number(draft.weight_kg, "weight", places=None),
         "image": {"image_id_list": list(draft.images)},
         "item_sku": item_sku,
+        "brand": brand_body(draft.brand_id, draft.brand_name),
     }
+    attributes = attribute_list(draft.attributes)
+    if attributes:
+        body["attribute_list"] = attributes
     if draft.dimensions is not None:
         body["dimension"] = wire_dimension(draft.dimensions)
     return body
+
+
+def tier_options(existing: Json, skus: Sequence[SkuDraft]) -> tuple[list[tuple[str, list[str]]], list[list[int]], bool]:
+    """The item's tiers grown by the new SKUs' variation values, each new SKU's tier_index, and whether a
+    tier got a new option (then update_tier_variation must be sent before add_model).
+
+    The SKUs' attribute names must be the item's tier names; an item whose one tier is "Variation" (SKUs
+    without attributes) takes the seller SKU as the option. New options go at the end of their tier.
+    """
+    tiers = [(name, list(options)) for name, options in _tiers(existing)]
+    names = [name for name, _ in tiers]
+    taken = {tuple(index) for index in (m.get("tier_index") for m in objects(existing.get("model"))) if index}
+    indexes: list[list[int]] = []
+    grown = False
+    for sku in skus:
+        if not sku.attributes and names == ["Variation"]:
+            values = [sku.seller_sku]
+        elif set(sku.attributes) == set(names):
+            values = [sku.attributes[name] for name in names]
+        else:
+            raise InvalidRequest(
+                f"{sku.seller_sku}: its attributes {sorted(sku.attributes)} are not the item's variations {names}",
+                fields={"attributes": "variation names"},
+                platform=PLATFORM,
+            )
+        index = []
+        for (_, options), value in zip(tiers, values, strict=True):
+            if value not in options:
+                options.append(value)
+                grown = True
+            index.append(options.index(value))
+        if tuple(index) in taken:
+            raise InvalidRequest(f"{sku.seller_sku}: the item already has these variation values", platform=PLATFORM)
+        taken.add(tuple(index))
+        indexes.append(index)
+    return tiers, indexes, grown

@@ -79,4 +79,9 @@ RULES: Final = PlatformRules(
     stock_max=999_999, skus_per_listing=50, sku_batch=50, status_batch=50, list_page=100, detail_batch=50,
     numeric_category=True, decimal_regions=DECIMAL_PRICE_REGIONS, variation_ratios=VARIATION_PRICE_RATIOS,
     model_call_per_variant_item=True, create_calls_single=2, create_calls_variants=4,
+    # upload_image: JPG/JPEG/PNG, at most 10.0 MB each [doc: v2.media_space.upload_image]; the pixel limits
+    # are [unconfirmed]: no public source gives them (5000 px a side is a safe ceiling, no floor is known).
+    image_max_bytes=10 * 1024 * 1024, image_max_side_px=5000, image_min_side_px=0,
+    # add_item needs logistic_info with at least one of the shop's enabled channels [doc].
+    needs_logistics_channel=True, audited=False,
 )  # fmt: skip

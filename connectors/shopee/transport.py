@@ -50,6 +50,13 @@ PATH_ORDER_LIST: Final = "/api/v2/order/get_order_list"
 PATH_ORDER_DETAIL: Final = "/api/v2/order/get_order_detail"
 PATH_SHOP_INFO: Final = "/api/v2/shop/get_shop_info"
 PATH_WAREHOUSE_DETAIL: Final = "/api/v2/shop/get_warehouse_detail"
+PATH_ADD_MODEL: Final = "/api/v2/product/add_model"
+PATH_UPDATE_TIER_VARIATION: Final = "/api/v2/product/update_tier_variation"
+PATH_CATEGORY: Final = "/api/v2/product/get_category"
+PATH_ATTRIBUTE_TREE: Final = "/api/v2/product/get_attribute_tree"
+PATH_BRAND_LIST: Final = "/api/v2/product/get_brand_list"
+PATH_CHANNEL_LIST: Final = "/api/v2/logistics/get_channel_list"
+PATH_UPLOAD_IMAGE: Final = "/api/v2/media_space/upload_image"
 
 
 # --- the signed transport both ShopeeApp and ShopeeConnector use ------------------------------
@@ -94,16 +101,24 @@ class Wire:
         access_token: str | None = None,
         shop_id: int | None = None,
         token_call: bool = False,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> Json:
-        """One signed request; returns the whole JSON payload (envelope or token fields)."""
+        """One signed request; returns the whole JSON payload (envelope or token fields). With `files` the
+        body is multipart/form-data (file fields, plus `body` as plain form fields)."""
         query = {**self.signed_query(path, access_token, shop_id), **(params or {})}
-        content = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if content is not None else {}
         secrets = (self._partner_key, access_token or "")
         try:
-            response = self._client.request(
-                method, self.host + path, params=query, content=content, headers=headers, timeout=self._timeout_s
-            )
+            if files is not None:
+                form = {key: str(value) for key, value in (body or {}).items()}
+                response = self._client.request(
+                    method, self.host + path, params=query, files=dict(files), data=form, timeout=self._timeout_s
+                )
+            else:
+                content = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
+                headers = {"Content-Type": "application/json"} if content is not None else {}
+                response = self._client.request(
+                    method, self.host + path, params=query, content=content, headers=headers, timeout=self._timeout_s
+                )
         except httpx.TimeoutException as error:
             message = f"{method} {path}: no answer within {self._timeout_s} s ({type(error).__name__})"
             raise Transient(message, platform=PLATFORM, code="timeout") from None

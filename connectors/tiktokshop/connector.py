@@ -39,6 +39,7 @@ from connectors.base import (
 )
 from connectors.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 from connectors.tiktokshop.app import authorized_shops_from_wire
+from connectors.tiktokshop.catalog import product_attributes
 from connectors.tiktokshop.codes import CROSS_BORDER, PLATFORM, PRODUCT_STATUSES, SEARCH_ALL, WEBHOOK_EVENT_TYPES
 from connectors.tiktokshop.errors import SearchCapReached
 from connectors.tiktokshop.limits import ORDER_BATCH, PAGE_SIZE, SEARCH_SPLIT_AT, STATUS_BATCH
@@ -55,6 +56,7 @@ from connectors.tiktokshop.mapping import (
     weight_body,
     when_of,
 )
+from connectors.tiktokshop.publishing import TikTokPublishing
 from connectors.tiktokshop.rules import check_prices, check_quantities
 from connectors.tiktokshop.signing import encode_body
 from connectors.tiktokshop.transport import (
@@ -84,7 +86,7 @@ log = logging.getLogger(__name__)
 # =================================================================================================
 
 
-class TikTokShopConnector:
+class TikTokShopConnector(TikTokPublishing):
     """One TikTok Shop, behind SyncStore's Connector protocol."""
 
     platform: Platform = "tiktokshop"
@@ -143,12 +145,20 @@ class TikTokShopConnector:
         *,
         query: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> dict[str, Any]:
-        raw = encode_body(body) if body is not None else None
+        """One signed call under the retry policy (a refused token is refreshed once). With `files` it is a
+        multipart upload whose form fields are `body`'s (the body is not signed)."""
+        raw = encode_body(body) if body is not None and files is None else None
         cipher = None if path.startswith(NO_CIPHER_PREFIXES) else self._shop_cipher
         refreshed: list[str] = []
 
         def operation() -> dict[str, Any]:
+            if files is not None:
+                form = {key: str(value) for key, value in (body or {}).items()}
+                return self._transport.signed_upload(
+                    self._api_host, path, access_token=self._access_token, files=files, form=form
+                )
             return self._transport.signed(
                 method,
                 self._api_host,
@@ -413,11 +423,24 @@ class TikTokShopConnector:
             self._call("POST", partial_edit_path(item_id), body=body)
 
     def create_listing(self, draft: ListingDraft) -> CreatedListing:
-        """POST /product/202309/products with the draft's idempotency_key: a retry never creates twice."""
+        """POST /product/202309/products with the draft's idempotency_key: a retry never creates twice.
+
+        Sends `main_images[{uri}]` of uploaded images (a URL is refused before sending), `brand_id`,
+        `product_attributes`, and each SKU's inventory at `draft.location_id` (else the default sales
+        warehouse). The product is audited: the answer is in review until the audit result.
+        """
         check_quantities({sku.seller_sku: sku.stock for sku in draft.skus})
         check_prices({sku.seller_sku: sku.price for sku in draft.skus})
-        sales = [location.location_id for location in self.list_locations()]
-        warehouse = self._target_warehouse([], sales)
+        if any("://" in image for image in draft.images):
+            raise InvalidRequest(
+                "TikTok Shop takes the uri of uploaded images, not URLs: upload the images first",
+                fields={"images": "uploaded image uris"},
+                platform=PLATFORM,
+            )
+        warehouse = draft.location_id
+        if not warehouse:
+            sales = [location.location_id for location in self.list_locations()]
+            warehouse = self._target_warehouse([], sales)
 
         def inventory(quantity: int) -> dict[str, Any]:
             return {"warehouse_id": warehouse, "quantity": quantity} if warehouse else {"quantity": quantity}
@@ -439,11 +462,16 @@ class TikTokShopConnector:
             ],
             "idempotency_key": draft.idempotency_key,
         }
+        if draft.brand_id:
+            body["brand_id"] = draft.brand_id
+        attributes = product_attributes(draft.attributes)
+        if attributes:
+            body["product_attributes"] = attributes
         if draft.dimensions is not None:
             body["package_dimensions"] = dimensions_body(draft.dimensions)
         data = self._call("POST", PATH_PRODUCTS, body=body)
         sku_ids = {str(sku["seller_sku"]): str(sku["id"]) for sku in data.get("skus") or [] if sku.get("seller_sku")}
-        return CreatedListing(item_id=str(data["product_id"]), sku_ids=sku_ids)
+        return CreatedListing(item_id=str(data["product_id"]), sku_ids=sku_ids, in_review=True)
 
     def set_active(self, item_ids: Sequence[str], active: bool) -> list[SkuResult]:
         """POST .../activate or .../deactivate, at most 20 product_ids per call; one result per id."""

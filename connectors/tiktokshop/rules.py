@@ -55,4 +55,9 @@ RULES: Final = PlatformRules(
     images_max=9, stock_max=MAX_QUANTITY - 1, skus_per_listing=100, sku_batch=100, status_batch=STATUS_BATCH,
     list_page=100, detail_batch=1, numeric_category=False, description_required=True,
     title_min_length=TITLE_MIN_ELSEWHERE, short_title_regions=SHORT_TITLE_REGIONS,
+    # Images: JPG/JPEG/PNG, at most 5 MB, at least 300 x 300 px [seller guide: Product Media Center]; the
+    # API reference's own upload limits and the largest side are [unconfirmed] (5000 px a side is kept).
+    image_max_bytes=5 * 1024 * 1024, image_max_side_px=5000, image_min_side_px=300,
+    # Listings take no logistics channel; creates and most edits are audited (PENDING -> ACTIVATE/FAILED) [doc].
+    needs_logistics_channel=False, audited=True,
 )  # fmt: skip

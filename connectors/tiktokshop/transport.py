@@ -35,12 +35,19 @@ PATH_DEACTIVATE: Final = "/product/202309/products/deactivate"
 PATH_ORDERS: Final = "/order/202309/orders"
 PATH_ORDER_SEARCH: Final = "/order/202309/orders/search"
 PATH_WAREHOUSES: Final = "/logistics/202309/warehouses"
+PATH_IMAGE_UPLOAD: Final = "/product/202309/images/upload"
+PATH_CATEGORIES: Final = "/product/202309/categories"
+PATH_BRANDS: Final = "/product/202309/brands"
 # Calls that must NOT carry shop_cipher.
 NO_CIPHER_PREFIXES: Final = ("/authorization/", "/seller/", "/product/202309/images/upload", "/product/202309/files/")
 
 
 def product_path(product_id: str) -> str:
     return f"{PATH_PRODUCTS}/{product_id}"
+
+
+def attributes_path(category_id: str) -> str:
+    return f"{PATH_CATEGORIES}/{category_id}/attributes"
 
 
 def inventory_path(product_id: str) -> str:
@@ -87,6 +94,36 @@ class Transport:
         params["sign"] = sign(self._app_secret, path, params, body)
         headers = {"x-tts-access-token": access_token, "content-type": "application/json"}
         return self.send(method, host + path, params, body, headers, secrets=(access_token,))
+
+    def signed_upload(
+        self,
+        host: str,
+        path: str,
+        *,
+        access_token: str,
+        files: Mapping[str, tuple[str, bytes, str]],
+        form: Mapping[str, str],
+    ) -> dict[str, Any]:
+        """A multipart POST: signed over the query only (an upload's body is not signed), no shop_cipher."""
+        params = {"app_key": self._app_key, "timestamp": str(int(self._clock()))}
+        params["sign"] = sign(self._app_secret, path, params, None)
+        try:
+            response = self._client.request(
+                "POST",
+                host + path,
+                params=params,
+                files=dict(files),
+                data=dict(form),
+                headers={"x-tts-access-token": access_token},
+                timeout=self._timeout_s,
+            )
+        except httpx.TimeoutException:
+            raise Transient("request timed out", platform=PLATFORM, code="timeout") from None
+        except httpx.TransportError as error:
+            raise Transient(f"network error ({type(error).__name__})", platform=PLATFORM, code="network") from None
+        return parse_response(
+            response.status_code, response.headers, response.content, secrets=(self._app_secret, access_token)
+        )
 
     def send(
         self,

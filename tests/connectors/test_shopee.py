@@ -88,11 +88,18 @@ KAT_PUSH_SIGN = "8a0a144e1fb026907ea75b823b1679ef8329dcfc2291d9db1ee0d86f5742d06
 # --- fixtures -------------------------------------------------------------------------------
 
 
+# A tiny JPEG (its signature is what the simulator checks) the simulator holds as uploaded by SHOP.
+JPEG = b"\xff\xd8\xff\xe0" + bytes(64)
+IMAGE_ID = "sim-test-image-1"
+CHANNEL = "20011"  # the simulator's default enabled "Standard Delivery" channel
+
+
 @pytest.fixture
 def sim():
     simulator = ShopeeSimulator(PARTNER_ID, PARTNER_KEY)
     simulator.add_shop(SHOP, "Main shop", region="SG")
     simulator.add_shop(OTHER_SHOP, "Other shop", region="SG")
+    simulator.add_image(JPEG, shop_id=SHOP, image_id=IMAGE_ID)
     simulator.start()
     yield simulator
     simulator.stop()
@@ -572,14 +579,14 @@ def test_update_fields_changes_only_the_given_fields(sim, connector):
         str(mug),
         ListingFields(
             title="Big mug",
-            images=("https://img.example/a.jpg",),
+            images=(IMAGE_ID,),
             weight_kg=Decimal("0.45"),
             dimensions=Dimensions(length_cm=Decimal(10), width_cm=Decimal(11), height_cm=Decimal(12)),
         ),
     )
     listing = connector.get_listings([str(mug)])[0]
     assert (listing.title, listing.description) == ("Big mug", "old")
-    assert listing.images == ("https://img.example/a.jpg",)
+    assert listing.images == (f"https://cf.shopee.sim/file/{IMAGE_ID}",)
     assert listing.weight_kg == Decimal("0.45")
     assert listing.dimensions == Dimensions(length_cm=Decimal(10), width_cm=Decimal(11), height_cm=Decimal(12))
     assert listing.updated_at >= datetime.now(UTC) - timedelta(seconds=5)
@@ -598,7 +605,8 @@ def draft(key: str, skus: tuple[SkuDraft, ...]) -> ListingDraft:
         title=f"Listing {key}",
         description="Made by SyncStore",
         category_id="100017",
-        images=("https://img.example/1.jpg",),
+        images=(IMAGE_ID,),
+        logistics_channel_ids=(CHANNEL,),
         weight_kg=Decimal("0.3"),
         dimensions=Dimensions(length_cm=Decimal(20), width_cm=Decimal(15), height_cm=Decimal(5)),
         currency="SGD",

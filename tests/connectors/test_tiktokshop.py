@@ -85,9 +85,16 @@ def sim() -> Iterator[TikTokShopSimulator]:
     simulator.stop()
 
 
+# A tiny JPEG (its signature is what the simulator checks); tests use images the simulator holds as uploaded.
+JPEG = b"\xff\xd8\xff\xe0" + bytes(64)
+UPLOADED = ("tos-test/a.jpg", "tos-test/b.jpg", "tos-test/new.jpg", "tos-test/mug.jpg")
+
+
 @pytest.fixture
 def shop(sim: TikTokShopSimulator) -> Shop:
     cipher = sim.add_shop(SHOP_ID, "Test Shop", region="GB", currency="GBP")
+    for uri in UPLOADED:
+        sim.add_image(JPEG, uri=uri)
     access, refresh = sim.issue_tokens(SHOP_ID)
     return Shop(cipher, access, refresh)
 
@@ -536,7 +543,7 @@ def test_update_fields_uses_partial_edit(sim: TikTokShopSimulator, shop: Shop, c
         product_id,
         ListingFields(
             title="New title",
-            images=("https://img.example.com/new.jpg",),
+            images=("tos-test/new.jpg",),
             weight_kg=Decimal("1.25"),
             dimensions=Dimensions(length_cm=Decimal("30"), width_cm=Decimal("20"), height_cm=Decimal("10")),
         ),
@@ -544,7 +551,7 @@ def test_update_fields_uses_partial_edit(sim: TikTokShopSimulator, shop: Shop, c
     (listing,) = conn.get_listings([product_id])
     assert listing.title == "New title"
     assert listing.description == "<p>keep me</p>"  # not sent, not replaced
-    assert listing.images == ("https://img.example.com/new.jpg",)
+    assert listing.images == ("https://sim-cdn.invalid/tos-test/new.jpg",)
     assert listing.weight_kg == Decimal("1.25")
     assert listing.dimensions == Dimensions(length_cm=Decimal(30), width_cm=Decimal(20), height_cm=Decimal(10))
     assert listing.updated_at > datetime.fromtimestamp(1_600_000_000, UTC)
@@ -557,8 +564,8 @@ def _draft(key: str) -> ListingDraft:
     return ListingDraft(
         title="Ceramic mug",
         description="<p>350 ml</p>",
-        category_id="600200",
-        images=("https://img.example.com/mug.jpg",),
+        category_id="600026",
+        images=("tos-test/mug.jpg",),
         weight_kg=Decimal("0.4"),
         dimensions=Dimensions(length_cm=Decimal("12"), width_cm=Decimal("9"), height_cm=Decimal("10")),
         currency="GBP",

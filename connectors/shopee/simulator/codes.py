@@ -87,6 +87,7 @@ MSG_DAILY_LIMIT: Final = (
 MSG_NOT_WHITELISTED: Final = "Your shop is not in multi-warehouse whitelist."
 
 Json = dict[str, Any]
-SignKind = Literal["shop", "public", "token"]
+# "upload": upload_image, signed as `state.upload_kind` says ("public" or "shop").
+SignKind = Literal["shop", "public", "token", "upload"]
 Envelope = Literal["wrapped", "top"]
 StockSpec = int | Mapping[str, int]

@@ -4,21 +4,26 @@ mode, revoking the authorization)."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from connectors.shopee.simulator.codes import (
     REGION_CURRENCY,
     StockSpec,
 )
-from connectors.shopee.simulator.products import ProductsMixin
 from connectors.shopee.simulator.push_routes import PushRoutesMixin
 from connectors.shopee.simulator.requests import stock_map
-from connectors.shopee.simulator.state import SimModel, SimShop
+from connectors.shopee.simulator.state import SimChannel, SimModel, SimShop
+from connectors.shopee.simulator.variations import VariationsMixin
 
 
-class ControlMixin(ProductsMixin, PushRoutesMixin):
+class ControlMixin(VariationsMixin, PushRoutesMixin):
     """Seeding and seller actions of `ShopeeSimulator`."""
 
     def add_shop(
@@ -35,8 +40,12 @@ class ControlMixin(ProductsMixin, PushRoutesMixin):
         strict_arrays: bool = True,
         module_prefixes: bool = True,
         price_ratio_check: bool = True,
+        logistics_channels: Sequence[tuple[int, str, bool]] | None = None,
     ) -> None:
-        """A shop of the partner (not yet authorized). Options: see the module docstring."""
+        """A shop of the partner (not yet authorized). Options: see the module docstring.
+
+        `logistics_channels`: (channel_id, name, enabled) rows; by default 20011 Standard Delivery and
+        20012 Economy Delivery (enabled) and 20013 Self Collection (disabled)."""
         if not locations or (len(locations) > 1 and "" in locations):
             raise ValueError('locations: one default location "", or named locations only')
         with self._lock:
@@ -53,6 +62,16 @@ class ControlMixin(ProductsMixin, PushRoutesMixin):
                 module_prefixes=module_prefixes,
                 price_ratio_check=price_ratio_check,
             )
+            if logistics_channels is not None:
+                self.set_logistics_channels(shop_id, logistics_channels)
+
+    def set_logistics_channels(self, shop_id: int, channels: Sequence[tuple[int, str, bool]]) -> None:
+        """Replace the shop's logistics channels with (channel_id, name, enabled) rows ([]: none at all)."""
+        with self._lock:
+            self.state.shops[shop_id].logistics_channels = [
+                SimChannel(channel_id=int(channel_id), name=str(name), enabled=bool(enabled))
+                for channel_id, name, enabled in channels
+            ]
 
     def set_shop_options(self, shop_id: int, **options: Any) -> None:
         """Change per-shop behaviour (region, currency, holiday_mode, is_cb, is_cnsc, strict_arrays,
@@ -60,7 +79,8 @@ class ControlMixin(ProductsMixin, PushRoutesMixin):
         with self._lock:
             shop = self.state.shops[shop_id]
             for name, value in options.items():
-                if name not in SimShop.model_fields or name in ("shop_id", "locations", "authorized", "revoked"):
+                fixed = ("shop_id", "locations", "authorized", "revoked", "logistics_channels")
+                if name not in SimShop.model_fields or name in fixed:
                     raise ValueError(f"{name} is not a shop option")
                 setattr(shop, name, value)
 
@@ -159,3 +179,36 @@ class ControlMixin(ProductsMixin, PushRoutesMixin):
                 target = location if location is not None else next(iter(model.stock), "")
                 model.stock = {**model.stock, target: stock}
             item.update_time = max(item.update_time + 1, int(self._now()))
+
+    # -- the control API over HTTP (the demo and browser tests drive a simulator in another process) --
+
+    async def _admin_logistics(self, request: Request) -> Response:
+        """POST /_simulator/shops/{shop_id}/logistics {"channels": [{channel_id, name, enabled}]}."""
+        try:
+            body = json.loads(await request.body())
+            rows = [
+                (int(c["channel_id"]), str(c.get("name", "")), bool(c.get("enabled", True))) for c in body["channels"]
+            ]
+            self.set_logistics_channels(int(request.path_params["shop_id"]), rows)
+        except (ValueError, KeyError, TypeError) as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        return JSONResponse({"ok": True})
+
+    async def _admin_shop_options(self, request: Request) -> Response:
+        """POST /_simulator/shops/{shop_id}/options {option: value} (see `set_shop_options`)."""
+        try:
+            body = json.loads(await request.body())
+            if not isinstance(body, dict):
+                raise TypeError("a JSON object of options")
+            self.set_shop_options(int(request.path_params["shop_id"]), **body)
+        except (ValueError, KeyError, TypeError) as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        return JSONResponse({"ok": True})
+
+    async def _admin_image(self, request: Request) -> Response:
+        """GET /_simulator/images/{image_id}: the bytes of an uploaded image."""
+        with self._lock:
+            image = self.state.images.get(request.path_params["image_id"])
+        if image is None:
+            return JSONResponse({"error": "no such image"}, status_code=404)
+        return Response(base64.b64decode(image.data_b64), media_type=image.content_type)

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from starlette.datastructures import QueryParams
+from starlette.datastructures import QueryParams, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -61,31 +61,57 @@ class GatewayMixin(SimulatorCore):
             if fault is Fault.SERVER_ERROR:
                 error = ApiError("error_server", "System error. Please try again later.", 500)
                 return self._error(envelope, error, path, shop)
-            response = self._handle(kind, envelope, handler, request, await request.body())
+            raw = await request.body()
+            form = await self._multipart(request) if kind == "upload" else None
+            response = self._handle(kind, envelope, handler, request, raw, form)
             if fault is Fault.TIMEOUT:
                 await asyncio.sleep(faults.timeout_hold_s)
             return response
 
         return endpoint
 
+    @staticmethod
+    async def _multipart(request: Request) -> Json | ApiError:
+        """A multipart body as {field: [(filename, bytes)] for files, str for the rest}; an ApiError when it is none."""
+        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+            return ApiError("error_param", "Wrong parameters, detail: the body must be multipart/form-data.")
+        form = await request.form()
+        fields: Json = {}
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                fields.setdefault(name, []).append((value.filename or "", await value.read()))
+            else:
+                fields[name] = value
+        return fields
+
     def _shop_named_in(self, query: QueryParams) -> SimShop | None:
         text = query.get("shop_id", "")
         return self.state.shops.get(int(text)) if digits(text) else None
 
     def _handle(
-        self, kind: SignKind, envelope: Envelope, handler: Callable[[Ctx], Any], request: Request, raw: bytes
+        self,
+        kind: SignKind,
+        envelope: Envelope,
+        handler: Callable[[Ctx], Any],
+        request: Request,
+        raw: bytes,
+        form: Json | ApiError | None = None,
     ) -> Response:
         path = request.url.path
         try:
             with self._lock:
                 now = self._now()
+                if kind == "upload":
+                    kind = "shop" if self.state.upload_kind == "shop" else "public"
                 # Gateway checks (partner, timestamp, sign, token, limits) answer bare common codes.
                 shop = self._verify(kind, path, request.query_params, now)
         except ApiError as error:
             return self._error(envelope, error, path, None)
         try:
             with self._lock:
-                body = parse_body(raw) if request.method == "POST" else {}
+                if isinstance(form, ApiError):
+                    raise form
+                body = form if form is not None else parse_body(raw) if request.method == "POST" else {}
                 ctx = Ctx(shop, request.query_params, body, now)
                 result = handler(ctx)
         except ApiError as error:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from connectors.shopee.simulator.catalog_routes import CatalogRoutesMixin
 from connectors.shopee.simulator.codes import (
     ITEM_STATUSES,
     MAX_BATCH,
@@ -15,7 +16,7 @@ from connectors.shopee.simulator.codes import (
     Json,
     StockSpec,
 )
-from connectors.shopee.simulator.core import SimulatorCore
+from connectors.shopee.simulator.media import MediaMixin
 from connectors.shopee.simulator.requests import (
     ApiError,
     Ctx,
@@ -29,6 +30,8 @@ from connectors.shopee.simulator.requests import (
     query_int,
     region_price,
     repeated_list,
+    standard_tiers,
+    standardise_wire,
     stock_map,
     text_param,
     wire_dimension,
@@ -37,7 +40,7 @@ from connectors.shopee.simulator.requests import (
 from connectors.shopee.simulator.state import SimItem, SimModel, SimShop
 
 
-class ProductsMixin(SimulatorCore):
+class ProductsMixin(MediaMixin, CatalogRoutesMixin):
     """Product endpoints of `ShopeeSimulator`."""
 
     def _own_item(self, shop_id: int, item_id: int, *, live: bool = True) -> SimItem:
@@ -145,7 +148,7 @@ class ProductsMixin(SimulatorCore):
     def _model_list(self, ctx: Ctx) -> Json:
         item = self._own_item(ctx.shop_id, query_int(ctx.query, "item_id"), live=False)
         if not item.has_model:
-            return {"tier_variation": [], "model": []}
+            return {"tier_variation": [], "standardise_tier_variation": [], "model": []}
         currency = ctx.own_shop.currency
         models = [
             {
@@ -159,7 +162,11 @@ class ProductsMixin(SimulatorCore):
             }
             for m in item.models.values()
         ]
-        return {"tier_variation": item.tier_variation, "model": models}
+        return {
+            "tier_variation": item.tier_variation,
+            "standardise_tier_variation": standardise_wire(item.tier_variation),
+            "model": models,
+        }
 
     def _search_item(self, ctx: Ctx) -> Json:
         offset = query_int(ctx.query, "offset", 0)
@@ -205,13 +212,18 @@ class ProductsMixin(SimulatorCore):
         if "item_sku" in body:
             updates["item_sku"] = text_param(body["item_sku"], "item_sku", allow_empty=True)
         if "image" in body:
-            updates["image_ids"] = image_list(body["image"])
+            updates["image_ids"] = self._check_images(ctx, image_list(body["image"]))
         if "weight" in body:
             updates["weight"] = wire_weight(body["weight"])
         if "dimension" in body:
             updates["dimension"] = wire_dimension(body["dimension"])
         if "category_id" in body:
             updates["category_id"] = int_param(body["category_id"], "category_id", minimum=1)
+        if "attribute_list" in body:
+            category = updates.get("category_id", item.category_id)
+            updates["attribute_list"] = self._check_attributes(category, body["attribute_list"])
+        if "brand" in body:
+            updates["brand"] = self._check_brand(body["brand"])
         for name, value in updates.items():
             changed |= getattr(item, name) != value
             setattr(item, name, value)
@@ -235,19 +247,25 @@ class ProductsMixin(SimulatorCore):
         shop = ctx.own_shop
         self._refuse_product_writes(shop)
         price = region_price(body["original_price"], shop, "original_price")
-        if not isinstance(body["logistic_info"], list):
-            raise ApiError("error_param", "logistic_info must be a list.")
+        name = text_param(body["item_name"], "item_name")
+        images = self._check_images(ctx, image_list(body["image"]))
+        category_id = int_param(body["category_id"], "category_id", minimum=1)
+        attributes = self._check_attributes(category_id, body.get("attribute_list"))
+        brand = self._check_brand(body.get("brand"))
+        logistics = self._check_logistics(ctx, body["logistic_info"])
         stock = self._seeded_stock(body.get("seller_stock", [{"stock": 0}]), shop)
         item = self._new_item(
             shop,
-            name=text_param(body["item_name"], "item_name"),
+            name=name,
             description=text_param(body["description"], "description", allow_empty=True),
             item_sku=text_param(body.get("item_sku", ""), "item_sku", allow_empty=True),
-            category_id=int_param(body["category_id"], "category_id", minimum=1),
-            image_ids=image_list(body["image"]),
+            category_id=category_id,
+            image_ids=images,
             weight=wire_weight(body["weight"]),
             dimension=wire_dimension(body["dimension"]) if "dimension" in body else None,
-            logistic_info=body["logistic_info"],
+            logistic_info=logistics,
+            attribute_list=attributes,
+            brand=brand,
             price=price,
             stock=stock,
         )
@@ -259,16 +277,8 @@ class ProductsMixin(SimulatorCore):
         self._refuse_product_writes(shop)
         if item.has_model:
             raise ApiError("error_param", "tier_variation already exists for this item.")
-        # Since 2025-09-12 the documented field is standardise_tier_variation; tier_variation still works.
-        tier_field = "standardise_tier_variation" if "standardise_tier_variation" in ctx.body else "tier_variation"
-        tiers = entries_of(ctx.body.get(tier_field), tier_field, 1, 2)
-        sizes = []
-        for tier in tiers:
-            options = tier.get("option_list", tier.get("variation_option_list"))
-            name = tier.get("name", tier.get("variation_name"))
-            if not isinstance(name, str) or not isinstance(options, list) or not options:
-                raise ApiError("error_param", "tier_variation needs a name and an option_list.")
-            sizes.append(len(options))
+        tiers = standard_tiers(ctx.body)
+        sizes = [len(tier["option_list"]) for tier in tiers]
         rows = entries_of(ctx.body.get("model"), "model", 1, MAX_BATCH)
         models: dict[int, SimModel] = {}
         seen: set[tuple[int, ...]] = set()
@@ -296,7 +306,7 @@ class ProductsMixin(SimulatorCore):
         self._touch(item, ctx.now)
         return {
             "item_id": item.item_id,
-            "tier_variation": tiers,
+            "standardise_tier_variation": standardise_wire(tiers),
             "model": [
                 {"model_id": m.model_id, "model_sku": m.model_sku, "tier_index": m.tier_index} for m in models.values()
             ],

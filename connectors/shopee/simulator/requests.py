@@ -234,3 +234,56 @@ def stock_map(spec: StockSpec, locations: Sequence[str]) -> dict[str, int]:
 
 def product_route(path: str) -> bool:
     return path.startswith("/api/v2/product/")
+
+
+MSG_DEPRECATED_TIERS = (
+    "Wrong parameters, detail: tier_variation is deprecated since 2025-09-12, use standardise_tier_variation."
+)
+
+
+def standard_tiers(body: Json, *, required: bool = True) -> list[Json]:
+    """`standardise_tier_variation` of init/update_tier_variation, stored as [{name, option_list[{option}]}].
+
+    The deprecated `tier_variation` field is refused (the reference: since 2025-09-12 the request uses
+    `standardise_tier_variation`). Custom variations have variation_id 0 and a name; options likewise.
+    """
+    if "tier_variation" in body:
+        raise ApiError("error_param", MSG_DEPRECATED_TIERS)
+    if "standardise_tier_variation" not in body and not required:
+        return []
+    tiers = entries_of(body.get("standardise_tier_variation"), "standardise_tier_variation", 1, 2)
+    stored: list[Json] = []
+    for tier in tiers:
+        name, options = tier.get("variation_name"), tier.get("variation_option_list")
+        if isinstance(tier.get("variation_id"), bool) or not isinstance(tier.get("variation_id"), int):
+            raise param_error("standardise_tier_variation.variation_id is required.")
+        if not isinstance(name, str) or not name.strip() or not isinstance(options, list) or not options:
+            raise param_error("standardise_tier_variation needs a variation_name and a variation_option_list.")
+        names = []
+        for option in options:
+            text = option.get("variation_option_name") if isinstance(option, dict) else None
+            if not isinstance(option, dict) or not isinstance(option.get("variation_option_id"), int):
+                raise param_error("variation_option_list entries need variation_option_id.")
+            if not isinstance(text, str) or not text.strip():
+                raise param_error("variation_option_list entries need variation_option_name.")
+            names.append(text)
+        if len(set(names)) != len(names):
+            raise ApiError("error_model_duplicate_name", "Item tier_variation have duplicate name.")
+        stored.append({"name": name, "option_list": [{"option": text} for text in names]})
+    return stored
+
+
+def standardise_wire(tiers: list[Json]) -> list[Json]:
+    """Stored tiers as get_model_list's `standardise_tier_variation` (custom variations: ids 0)."""
+    return [
+        {
+            "variation_id": 0,
+            "variation_name": tier.get("name", ""),
+            "variation_group_id": 0,
+            "variation_option_list": [
+                {"variation_option_id": 0, "variation_option_name": option.get("option", ""), "image_id": ""}
+                for option in tier.get("option_list", [])
+            ],
+        }
+        for tier in tiers
+    ]

@@ -118,6 +118,13 @@ class ShopeeSimulator(
             ("POST", "/api/v2/product/update_item", "shop", "wrapped", self._update_item),
             ("POST", "/api/v2/product/add_item", "shop", "wrapped", self._add_item),
             ("POST", "/api/v2/product/init_tier_variation", "shop", "wrapped", self._init_tier_variation),
+            ("POST", "/api/v2/product/add_model", "shop", "wrapped", self._add_model),
+            ("POST", "/api/v2/product/update_tier_variation", "shop", "wrapped", self._update_tier_variation),
+            ("GET", "/api/v2/product/get_category", "shop", "wrapped", self._get_category),
+            ("GET", "/api/v2/product/get_attribute_tree", "shop", "wrapped", self._get_attribute_tree),
+            ("GET", "/api/v2/product/get_brand_list", "shop", "wrapped", self._get_brand_list),
+            ("GET", "/api/v2/logistics/get_channel_list", "shop", "wrapped", self._get_channel_list),
+            ("POST", "/api/v2/media_space/upload_image", "upload", "wrapped", self._upload_image),
             ("POST", "/api/v2/product/unlist_item", "shop", "wrapped", self._unlist_item),
             ("POST", "/api/v2/product/delete_item", "shop", "wrapped", self._delete_item),
             ("GET", "/api/v2/order/get_order_list", "shop", "wrapped", self._order_list),
@@ -128,6 +135,9 @@ class ShopeeSimulator(
             for method, path, kind, envelope, handler in api
         ]
         routes.append(Route("/api/v2/shop/auth_partner", self._auth_partner, methods=["GET"]))
+        routes.append(Route("/_simulator/shops/{shop_id}/logistics", self._admin_logistics, methods=["POST"]))
+        routes.append(Route("/_simulator/shops/{shop_id}/options", self._admin_shop_options, methods=["POST"]))
+        routes.append(Route("/_simulator/images/{image_id}", self._admin_image, methods=["GET"]))
         return Starlette(routes=routes)
 
     def request_count(self, path: str | None = None) -> int:

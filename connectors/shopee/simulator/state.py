@@ -12,6 +12,33 @@ from connectors.shopee.simulator.codes import DELETED_STATUSES, Json
 # --- state ----------------------------------------------------------------------------------
 
 
+class SimChannel(BaseModel):
+    """A logistics channel of a shop (get_channel_list); add_item needs one that is enabled."""
+
+    channel_id: int
+    name: str
+    enabled: bool = True
+
+
+def default_channels() -> list[SimChannel]:
+    return [
+        SimChannel(channel_id=20011, name="Standard Delivery", enabled=True),
+        SimChannel(channel_id=20012, name="Economy Delivery", enabled=True),
+        SimChannel(channel_id=20013, name="Self Collection", enabled=False),
+    ]
+
+
+class SimImage(BaseModel):
+    """An uploaded image: its bytes (base64), and the shop that uploaded it (None: a public-signed upload)."""
+
+    image_id: str
+    shop_id: int | None = None
+    sha256: str
+    size: int
+    content_type: str
+    data_b64: str
+
+
 class SimShop(BaseModel):
     shop_id: int
     name: str
@@ -28,6 +55,7 @@ class SimShop(BaseModel):
     strict_arrays: bool = True
     module_prefixes: bool = True
     price_ratio_check: bool = True
+    logistics_channels: list[SimChannel] = Field(default_factory=default_channels)
 
     @property
     def multi_location(self) -> bool:
@@ -62,6 +90,8 @@ class SimItem(BaseModel):
     weight: Decimal = Decimal("0.5")
     dimension: dict[str, int] | None = None
     logistic_info: list[Json] = Field(default_factory=list)
+    attribute_list: list[Json] = Field(default_factory=list)
+    brand: Json = Field(default_factory=lambda: {"brand_id": 0, "original_brand_name": "NoBrand"})
     create_time: int
     update_time: int
     has_model: bool = False
@@ -124,3 +154,8 @@ class SimState(BaseModel):
     next_item_id: int = 800_000_001
     next_model_id: int = 900_000_001
     next_order_no: int = 1
+    # Uploaded images by image_id; how upload_image is signed ("public", as Shopee's API reference types it,
+    # or "shop"; the reference leaves it unconfirmed, so both are seedable).
+    images: dict[str, SimImage] = Field(default_factory=dict)
+    upload_kind: str = "public"
+    next_image_no: int = 1

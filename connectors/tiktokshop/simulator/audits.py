@@ -12,6 +12,7 @@ from connectors.tiktokshop.simulator.core import Outgoing, SimulatorCore
 from connectors.tiktokshop.simulator.state import (
     SimProduct,
     SimShop,
+    SimSku,
 )
 
 
@@ -51,6 +52,11 @@ class AuditsMixin(SimulatorCore):
         for key in ("title", "description", "main_images", "package_weight", "package_dimensions"):
             if key in edit:
                 setattr(product, key, edit[key])
+        if "keep" in edit:
+            kept = [sku for sku in product.skus if sku.id in edit["keep"]]
+            product.skus = kept + [SimSku(**row) for row in edit.get("new_skus", [])]
+            for fresh in product.skus[len(kept) :]:
+                self.write_log.record(shop.id, product.id, fresh.id, "stock", None, fresh.available)
         for sku_id, change in edit.get("skus", {}).items():
             sku = product.sku(sku_id)
             if sku is None:

@@ -4,6 +4,7 @@ authorization) and serves the demo's `/_simulator/...` control endpoints."""
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import secrets
@@ -307,3 +308,55 @@ class ControlMixin(OrdersMixin, WebhooksMixin):
         except (ValueError, KeyError, TypeError) as error:
             return JSONResponse({"error": str(error)}, status_code=400)
         return JSONResponse({"ok": True})
+
+    def set_warehouses(self, shop_id: str, warehouses: int | Sequence[Mapping[str, Any]]) -> list[SimWarehouse]:
+        """Replace the shop's warehouses: a count of sales warehouses (the first the default, plus a return
+        warehouse) or explicit rows; with several sales warehouses stock writes must name one (12019028)."""
+        with self._lock:
+            shop = self.state.shops[shop_id]
+            rows = self._warehouse_rows(None, warehouses)
+            default = next((w for w in rows if w.is_default and w.type == SALES_WAREHOUSE), None)
+            if default is None:
+                raise ValueError("a shop needs a default sales warehouse")
+            shop.warehouses, shop.warehouse_id = rows, default.id
+            return list(rows)
+
+    # --- the control API over HTTP (the demo and browser tests drive a simulator in another process) ---
+
+    async def _admin_warehouses(self, request: Request) -> Response:
+        """POST /_simulator/shops/{shop_id}/warehouses {"count": N} or {"warehouses": [rows]}."""
+        try:
+            body = json.loads(await request.body())
+            spec = int(body["count"]) if "count" in body else list(body["warehouses"])
+            rows = self.set_warehouses(request.path_params["shop_id"], spec)
+        except (ValueError, KeyError, TypeError) as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        return JSONResponse({"warehouses": [{"id": w.id, "name": w.name, "type": w.type} for w in rows]})
+
+    async def _admin_shop_options(self, request: Request) -> Response:
+        """POST /_simulator/shops/{shop_id}/options {option: value} (any `ShopOptions` field)."""
+        try:
+            body = json.loads(await request.body())
+            if not isinstance(body, dict):
+                raise TypeError("a JSON object of options")
+            self.set_shop_options(request.path_params["shop_id"], **body)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        return JSONResponse({"ok": True})
+
+    async def _admin_fail_audit(self, request: Request) -> Response:
+        """POST /_simulator/products/{product_id}/fail_next_audit {"reason": ...}: its next audit fails."""
+        try:
+            body = json.loads(await request.body())
+            self.fail_next_audit(str(body["reason"]), product_id=request.path_params["product_id"])
+        except (ValueError, KeyError, TypeError) as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        return JSONResponse({"ok": True})
+
+    async def _admin_image(self, request: Request) -> Response:
+        """GET /_simulator/images/{uri}: the bytes of an uploaded image."""
+        with self._lock:
+            image = self.state.images.get(request.path_params["uri"])
+        if image is None:
+            return JSONResponse({"error": "no such image"}, status_code=404)
+        return Response(base64.b64decode(image["data_b64"]), media_type=str(image["content_type"]))

@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -86,10 +87,16 @@ class GatewayMixin(AuditsMixin, WebhooksMixin):
             await asyncio.sleep(self.faults.timeout_hold_s)
         return response
 
-    def _api(self, handler: Handler, *, cipher: bool = True) -> Callable[[Request], Awaitable[Response]]:
+    def _api(
+        self, handler: Handler, *, cipher: bool = True, multipart: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """An API endpoint; `multipart`: an upload, whose body is form fields and is not signed."""
+
         async def endpoint(request: Request) -> Response:
+            form = await self._form(request) if multipart else None
+
             def run(raw: bytes) -> Mapping[str, Any]:
-                ctx = self._authenticate(request, raw, cipher=cipher)
+                ctx = self._authenticate(request, raw, cipher=cipher, form=form)
                 try:
                     return handler(ctx)
                 except SimError as error:
@@ -108,10 +115,25 @@ class GatewayMixin(AuditsMixin, WebhooksMixin):
 
         return endpoint
 
-    def _authenticate(self, request: Request, raw: bytes, *, cipher: bool) -> Ctx:
+    @staticmethod
+    async def _form(request: Request) -> dict[str, Any] | None:
+        """A multipart body as {field: [(filename, bytes)] for files, str for the rest}; None when it is none."""
+        await request.body()  # cached first: the form is parsed from it
+        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+            return None
+        fields: dict[str, Any] = {}
+        for name, value in (await request.form()).multi_items():
+            if isinstance(value, UploadFile):
+                fields.setdefault(name, []).append((value.filename or "", await value.read()))
+            else:
+                fields[name] = value
+        return fields
+
+    def _authenticate(self, request: Request, raw: bytes, *, cipher: bool, form: dict[str, Any] | None = None) -> Ctx:
         query = dict(request.query_params)
         self._check_envelope(request, query)
-        body = raw if request.method != "GET" and raw else None
+        # An upload's multipart body is not signed.
+        body = raw if request.method != "GET" and raw and form is None else None
         expected = request_sign(self.state.app_secret, request.url.path, query, body)
         empty_values = any(value == "" for key, value in query.items() if key not in NOT_SIGNED)
         if empty_values or not hmac.compare_digest(query["sign"].encode(), expected.encode()):
@@ -120,7 +142,8 @@ class GatewayMixin(AuditsMixin, WebhooksMixin):
         shop = self._cipher_shop(query, seller_id, token_code, cipher=cipher)
         if shop is not None:
             self._meter(shop)
-        return Ctx(shop, seller_id, query, self._json_body(request, body), dict(request.path_params))
+        parsed = form if form is not None else self._json_body(request, body)
+        return Ctx(shop, seller_id, query, parsed, dict(request.path_params))
 
     def _check_envelope(self, request: Request, query: Mapping[str, str]) -> None:
         if query.get("app_key") != self.state.app_key:

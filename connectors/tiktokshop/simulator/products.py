@@ -10,9 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.tiktokshop.simulator.audits import AuditsMixin
+from connectors.tiktokshop.simulator.catalog_routes import CatalogRoutesMixin
 from connectors.tiktokshop.simulator.codes import (
     E_CURRENCY,
-    E_IMAGE_URI,
     E_SEARCH_CAP,
     E_SKU_NOT_IN_PRODUCT,
     LOOSE_TITLE_REGIONS,
@@ -22,6 +22,7 @@ from connectors.tiktokshop.simulator.codes import (
 )
 from connectors.tiktokshop.simulator.core import Outgoing
 from connectors.tiktokshop.simulator.inventory import InventoryMixin
+from connectors.tiktokshop.simulator.media import MediaMixin
 from connectors.tiktokshop.simulator.requests import (
     Ctx,
     SimError,
@@ -39,7 +40,7 @@ from connectors.tiktokshop.simulator.state import (
 )
 
 
-class ProductsMixin(AuditsMixin, InventoryMixin):
+class ProductsMixin(AuditsMixin, InventoryMixin, CatalogRoutesMixin, MediaMixin):
     """Product endpoints of `TikTokShopSimulator`."""
 
     def _warehouses(self, ctx: Ctx) -> Mapping[str, Any]:
@@ -118,7 +119,10 @@ class ProductsMixin(AuditsMixin, InventoryMixin):
             "category_chains": chains,
             "main_images": images,
             "audit": {"status": audit},
+            "product_attributes": [dict(row) for row in product.product_attributes],
         }
+        if product.brand_id:
+            wire["brand"] = {"id": product.brand_id}
         if product.status == "FAILED":
             wire["audit_failed_reasons"] = [dict(reason) for reason in product.audit_failed_reasons]
         if product.package_weight:
@@ -137,14 +141,15 @@ class ProductsMixin(AuditsMixin, InventoryMixin):
             raise param("title", f"must be {low} to 255 characters in region {shop.region}")
         return value
 
-    def _images(self, shop: SimShop, value: Any) -> list[str]:
+    def _images(self, shop: SimShop, value: Any, seller_id: str) -> list[str]:
+        """main_images[{uri}]: uris of uploaded images (unless the shop's `refuse_image_urls` is off)."""
         if not isinstance(value, list) or not 1 <= len(value) <= 9:
             raise param("main_images", "between 1 and 9 images")
         uris = [image.get("uri") if isinstance(image, dict) else None for image in value]
         if not all(isinstance(uri, str) and uri for uri in uris):
             raise param("main_images", "every image needs a uri")
-        if shop.options.refuse_image_urls and any(str(uri).startswith(("http://", "https://")) for uri in uris):
-            raise business_error(E_IMAGE_URI, "The image URI does not exist in TikTok Shop.")
+        if shop.options.refuse_image_urls:
+            self._check_image_uris(seller_id, [str(uri) for uri in uris])
         return [str(uri) for uri in uris]
 
     def _partial_edit(self, ctx: Ctx) -> Mapping[str, Any]:
@@ -158,16 +163,28 @@ class ProductsMixin(AuditsMixin, InventoryMixin):
                 raise param("description", "must be a non-empty string")
             edit["description"] = body["description"]
         if "main_images" in body:
-            edit["main_images"] = self._images(shop, body["main_images"])
+            edit["main_images"] = self._images(shop, body["main_images"], ctx.seller_id)
         if "package_weight" in body:
             edit["package_weight"] = wire_weight(body["package_weight"])
         if "package_dimensions" in body:
             edit["package_dimensions"] = wire_dimensions(body["package_dimensions"])
+        answered = [{"id": s.id, "seller_sku": s.seller_sku} for s in product.skus]
         if "skus" in body:
-            edit["skus"] = self._edited_skus(shop, product, self._skus_param(ctx))
+            entries = self._skus_param(ctx)
+            edit["skus"] = self._edited_skus(shop, product, [e for e in entries if e.get("id") not in (None, "")])
+            # The property is replaced: SKUs left out are removed, SKUs without an id are added.
+            edit["keep"] = [str(e["id"]) for e in entries if e.get("id") not in (None, "")]
+            new = [e for e in entries if e.get("id") in (None, "")]
+            taken = {s.seller_sku for s in product.skus if s.id in edit["keep"]}
+            if any(e.get("seller_sku") in taken for e in new):
+                raise param("skus.seller_sku", "a new SKU repeats the seller_sku of a SKU of the product")
+            added = self._new_skus(shop, new, require_warehouse=True)
+            edit["new_skus"] = [asdict(sku) for sku in added]
+            answered = [{"id": s.id, "seller_sku": s.seller_sku} for s in product.skus if s.id in edit["keep"]]
+            answered += [{"id": s.id, "seller_sku": s.seller_sku} for s in added]
         self._start_audit(shop, product, {**(product.pending_edit or {}), **edit})
         product.update_time = max(self.now(), product.update_time)
-        return {"product_id": product.id, "skus": [{"id": s.id, "seller_sku": s.seller_sku} for s in product.skus]}
+        return {"product_id": product.id, "skus": answered}
 
     def _edited_skus(self, shop: SimShop, product: SimProduct, skus: list[dict[str, Any]]) -> dict[str, Any]:
         edited: dict[str, Any] = {}
@@ -200,7 +217,10 @@ class ProductsMixin(AuditsMixin, InventoryMixin):
         for name in ("description", "category_id"):
             if not isinstance(body.get(name), str) or not body[name]:
                 raise param(name, "required")
-        images = self._images(shop, body.get("main_images"))
+        category = self._check_category(body["category_id"])
+        images = self._images(shop, body.get("main_images"), ctx.seller_id)
+        attributes = self._check_product_attributes(category, body.get("product_attributes"))
+        brand_id = self._check_brand(body.get("brand_id"))
         weight = wire_weight(body.get("package_weight"))
         dimensions = wire_dimensions(body["package_dimensions"]) if "package_dimensions" in body else None
         skus = self._new_skus(shop, self._skus_param(ctx))
@@ -208,6 +228,7 @@ class ProductsMixin(AuditsMixin, InventoryMixin):
         product = SimProduct(
             self.state.new_id(), shop.id, title, body["description"], body["category_id"],
             images, weight, dimensions, now, now, skus,
+            brand_id=brand_id, product_attributes=attributes,
         )  # fmt: skip
         self._start_audit(shop, product, None)
         self.state.products[product.id] = product
@@ -219,7 +240,9 @@ class ProductsMixin(AuditsMixin, InventoryMixin):
         self._outbox.append(Outgoing(shop.id, 16, {"product_id": product.id, "update_time": now}))
         return self._created(product)
 
-    def _new_skus(self, shop: SimShop, entries: list[dict[str, Any]]) -> list[SimSku]:
+    def _new_skus(
+        self, shop: SimShop, entries: list[dict[str, Any]], *, require_warehouse: bool = False
+    ) -> list[SimSku]:
         skus: list[SimSku] = []
         seen: set[str] = set()
         for i, entry in enumerate(entries):
@@ -231,7 +254,9 @@ class ProductsMixin(AuditsMixin, InventoryMixin):
             amount = decimal_text(price.get("amount"), f"skus[{i}].price.amount")
             if price.get("currency") != shop.currency:
                 raise business_error(E_CURRENCY, "The provided currency is not available for this shop/region.")
-            inventory = self._inventory_rows(shop, entry.get("inventory"), f"skus[{i}].inventory")
+            inventory = self._inventory_rows(
+                shop, entry.get("inventory"), f"skus[{i}].inventory", require_warehouse=require_warehouse
+            )
             attributes = [
                 {
                     "id": "100000",

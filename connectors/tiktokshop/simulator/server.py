@@ -25,6 +25,8 @@ from connectors.tiktokshop.simulator.auth_routes import AuthRoutesMixin
 from connectors.tiktokshop.simulator.codes import (
     ACTIVATE_PATH,
     AUTHORIZE_PATH,
+    BRANDS_PATH,
+    CATEGORIES_PATH,
     DEACTIVATE_PATH,
     DEMO_APP_KEY,
     DEMO_APP_SECRET,
@@ -32,6 +34,7 @@ from connectors.tiktokshop.simulator.codes import (
     DEMO_SHOP_ID,
     E_INVALID_METHOD,
     E_INVALID_PATH,
+    IMAGE_UPLOAD_PATH,
     ORDER_SEARCH_PATH,
     ORDERS_PATH,
     PRODUCT_SEARCH_PATH,
@@ -175,6 +178,10 @@ class TikTokShopSimulator(
             Route(WEBHOOKS_PATH, api(self._get_webhooks), methods=["GET"]),
             Route(WEBHOOKS_PATH, api(self._delete_webhook), methods=["DELETE"]),
             Route(WAREHOUSES_PATH, api(self._warehouses), methods=["GET"]),
+            Route(IMAGE_UPLOAD_PATH, api(self._upload_image, cipher=False, multipart=True), methods=["POST"]),
+            Route(CATEGORIES_PATH, api(self._categories), methods=["GET"]),
+            Route(CATEGORIES_PATH + "/{category_id}/attributes", api(self._category_attributes), methods=["GET"]),
+            Route(BRANDS_PATH, api(self._brands), methods=["GET"]),
             Route(PRODUCT_SEARCH_PATH, api(self._search), methods=["POST"]),
             Route(ACTIVATE_PATH, api(self._activate), methods=["POST"]),
             Route(DEACTIVATE_PATH, api(self._deactivate), methods=["POST"]),
@@ -196,6 +203,10 @@ class TikTokShopSimulator(
         admin = [
             Route("/_simulator/orders", self._admin_place_order, methods=["POST"]),
             Route("/_simulator/orders/{order_id}/status", self._admin_order_status, methods=["POST"]),
+            Route("/_simulator/shops/{shop_id}/warehouses", self._admin_warehouses, methods=["POST"]),
+            Route("/_simulator/shops/{shop_id}/options", self._admin_shop_options, methods=["POST"]),
+            Route("/_simulator/products/{product_id}/fail_next_audit", self._admin_fail_audit, methods=["POST"]),
+            Route("/_simulator/images/{uri:path}", self._admin_image, methods=["GET"]),
             Route("/{path:path}", self._unknown_path, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         ]
         return Starlette(routes=[*fixed, *routes, *admin])

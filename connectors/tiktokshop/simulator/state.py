@@ -26,7 +26,8 @@ class ShopOptions:
     search_result_cap: int = SEARCH_CAP
     total_count_cap: int = SEARCH_CAP
     refused_event_types: list[str] = field(default_factory=list)
-    refuse_image_urls: bool = False
+    # main_images must be uris of uploaded images (URLs and unknown uris answer 12052722).
+    refuse_image_urls: bool = True
     fail_next_audit: str | None = None  # the reason the next audit in this shop fails with
 
 
@@ -78,6 +79,8 @@ class SimProduct:
     pending_edit: dict[str, Any] | None = None
     audit_failed_reasons: list[dict[str, Any]] = field(default_factory=list)
     fail_next_audit: str | None = None
+    brand_id: str = ""
+    product_attributes: list[dict[str, Any]] = field(default_factory=list)
 
     def sku(self, sku_id: str) -> SimSku | None:
         return next((sku for sku in self.skus if sku.id == sku_id), None)
@@ -152,6 +155,8 @@ class SimState:
     auth_codes: dict[str, SimAuthCode] = field(default_factory=dict)
     webhooks: dict[str, dict[str, str]] = field(default_factory=dict)  # shop -> event_type name -> url
     idempotency: dict[str, str] = field(default_factory=dict)  # "<shop>:<key>" -> product_id
+    # Uploaded images by uri: {seller_id, sha256, size, content_type, data_b64}.
+    images: dict[str, dict[str, Any]] = field(default_factory=dict)
     next_id: int = 1_729_000_000_000_000_000
 
     def new_id(self) -> str:
@@ -186,5 +191,6 @@ class SimState:
             auth_codes={key: SimAuthCode(**row) for key, row in raw.get("auth_codes", {}).items()},
             webhooks={key: dict(value) for key, value in raw.get("webhooks", {}).items()},
             idempotency=dict(raw.get("idempotency", {})),
+            images={key: dict(value) for key, value in raw.get("images", {}).items()},
             next_id=int(raw.get("next_id", 1_729_000_000_000_000_000)),
         )

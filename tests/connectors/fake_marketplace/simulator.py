@@ -66,6 +66,7 @@ class FakemartSimulator:
         self.refresh_tokens: set[str] = set()
         self.webhook_url: str | None = None
         self.writes: list[tuple[str, str, dict[str, Any]]] = []  # (kind, item id, body)
+        self.images: dict[str, bytes] = {}  # uploaded image id -> bytes
         self._ids = itertools.count(9001)
         self.transport = httpx.MockTransport(self._handle)
 
@@ -120,6 +121,12 @@ class FakemartSimulator:
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
         path, method = request.url.path, request.method
+        if path == "/images" and method == "POST":  # the upload: the raw bytes are the body
+            if request.headers.get("authorization", "") not in {f"Bearer {t}" for t in self.access_tokens}:
+                return httpx.Response(401, json={"error": "invalid_token"})
+            image_id = f"fm-img-{len(self.images) + 1}"
+            self.images[image_id] = request.content
+            return httpx.Response(200, json={"image_id": image_id, "url": f"https://img.fakemart.example/{image_id}"})
         body = json.loads(request.content) if request.content else {}
         if path == "/oauth/token" and method == "POST":
             return self._token(body)
@@ -144,6 +151,8 @@ class FakemartSimulator:
                 elif item_id in self.items:
                     self.items[item_id].active = bool(body["active"])
             return httpx.Response(200, json={"ok": body["ids"]})
+        if path.startswith("/items/") and path.endswith("/skus") and method == "POST":
+            return self._add_skus(path.split("/")[2], body)
         if path.startswith("/items/") and path.rsplit("/", 1)[1] in ("price", "stock", "fields"):
             return self._write(path.split("/")[2], path.rsplit("/", 1)[1], body)
         if path == "/orders/get":
@@ -204,6 +213,18 @@ class FakemartSimulator:
         return httpx.Response(
             200, json={"item_id": item.item_id, "skus": {s.seller_sku: s.sku_id for s in item.skus.values()}}
         )
+
+    def _add_skus(self, item_id: str, body: dict[str, Any]) -> httpx.Response:
+        item = self.items.get(item_id)
+        if item is None:
+            return httpx.Response(404, json={"error": "no_such_item"})
+        self.writes.append(("add_skus", item_id, body))
+        for row in body["skus"]:
+            if not any(s.seller_sku == row["seller_sku"] for s in item.skus.values()):
+                sku_id = str(next(self._ids))
+                item.skus[sku_id] = Sku(sku_id, row["seller_sku"], Decimal(row["price"]), int(row["stock"]))
+        item.updated_at = datetime.now(UTC)
+        return httpx.Response(200, json={"skus": {s.seller_sku: s.sku_id for s in item.skus.values()}})
 
     def _item(self, item: Item) -> dict[str, Any]:
         return {

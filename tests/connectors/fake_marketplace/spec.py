@@ -30,21 +30,27 @@ from connectors.base import (
     ListingDraft,
     ListingFields,
     ListingStatus,
+    LogisticsChannel,
     MarketplaceEvent,
     OrderLine,
     OrderStatus,
     PlatformSpec,
     RefreshCallback,
+    RemoteAttribute,
+    RemoteBrand,
+    RemoteCategory,
     RemoteListing,
     RemoteOrder,
     RemoteSku,
     RequestGate,
     ShopCredentials,
     ShopProfile,
+    SkuDraft,
     SkuResult,
     StockLocation,
     Subscription,
     TokenGrant,
+    UploadedImage,
     WriteResult,
 )
 from connectors.rules import PlatformRules
@@ -168,6 +174,32 @@ class FakemartConnector:
              "skus": [{"seller_sku": s.seller_sku, "price": str(s.price), "stock": s.stock} for s in draft.skus]},
         )  # fmt: skip
         return CreatedListing(item_id=answer["item_id"], sku_ids=answer["skus"])
+
+    def add_variants(self, item_id: str, skus: Sequence[SkuDraft], location_id: str | None = None) -> CreatedListing:
+        rows = [{"seller_sku": s.seller_sku, "price": str(s.price), "stock": s.stock} for s in skus]
+        known = self._call("POST", f"/items/{item_id}/skus", {"skus": rows})["skus"]
+        return CreatedListing(item_id=item_id, sku_ids={s.seller_sku: known[s.seller_sku] for s in skus})
+
+    def upload_image(self, content: bytes, filename: str, content_type: str) -> UploadedImage:
+        response = self._client.post("/images", content=content, headers={"content-type": content_type})
+        answer = _checked(response)
+        return UploadedImage(image_id=answer["image_id"], url=answer["url"])
+
+    def list_categories(self) -> list[RemoteCategory]:
+        """A fixed two-level tree: fakemart has no category API."""
+        return [
+            RemoteCategory(category_id="fm-root", name="Everything", is_leaf=False),
+            RemoteCategory(category_id="fm-cat-1", name="Things", parent_id="fm-root"),
+        ]
+
+    def get_category_attributes(self, category_id: str) -> list[RemoteAttribute]:
+        return [RemoteAttribute(attribute_id="fm-colour", name="Colour", mandatory=False)]
+
+    def list_brands(self, category_id: str) -> list[RemoteBrand]:
+        return []
+
+    def list_logistics_channels(self) -> list[LogisticsChannel]:
+        return []
 
     def set_active(self, item_ids: Sequence[str], active: bool) -> list[SkuResult]:
         done = self._call("POST", "/items/status", {"ids": list(item_ids), "active": active})["ok"]

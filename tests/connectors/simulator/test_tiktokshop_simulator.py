@@ -81,6 +81,7 @@ class Raw:
         self.sim = sim
         self.cipher = sim.add_shop(shop_id, "Raw Shop", **shop)
         self.access, self.refresh = sim.issue_tokens(shop_id)
+        sim.add_image(b"\xff\xd8\xff\xe0" + bytes(16), uri="tos-img-1")  # the image create_body names
         self.client = httpx.Client()
 
     def call(
