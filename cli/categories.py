@@ -3,8 +3,9 @@
 
 Commands run as the operator (`Actor.command_line()`, Admin), audited like the app. A platform
 category's attributes are fetched from the first connected shop of the platform that has it in its
-cached tree (`refresh` first). `map ... --attr ID=VALUE` takes an allowed value by id or name (several
-joined with "|"), or free text where the attribute takes it; the values are checked before saving.
+cached tree (`refresh` first); not-found and refusals are one clear line (exit 1). `map ... --attr
+ID=VALUE` takes an allowed value by id or name (several joined with "|"), or free text where the
+attribute takes it; the values are checked before saving.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from connectors.base import Connector
 from syncstore.db.engine import get_engine, transaction
-from syncstore.db.models import PlatformConnection, RemoteCategoryRow
+from syncstore.db.models import PlatformConnection
 from syncstore.errors import InvalidInput
 from syncstore.publishing import cache, mappings
 from syncstore.publishing.attributes import AttributeValue
@@ -45,22 +47,6 @@ def _shops(platform: str | None = None, shop: int | None = None) -> list[tuple[i
         if platform is not None:
             query = query.where(PlatformConnection.platform == platform)
         return [(int(i), str(p), str(n)) for i, p, n in session.execute(query).all()]
-
-
-def _shop_with(platform: str, category_id: str, shop: int | None) -> int:
-    """The shop whose cached tree has the category (the given one, or the first connected one)."""
-    candidates = [shop_id for shop_id, _, _ in _shops(platform, shop)]
-    with transaction(get_engine()) as session:
-        found = session.scalar(
-            sa.select(RemoteCategoryRow.connection_id)
-            .where(RemoteCategoryRow.connection_id.in_(candidates), RemoteCategoryRow.category_id == category_id)
-            .order_by(RemoteCategoryRow.connection_id)
-            .limit(1)
-        )
-    if found is None:
-        raise _fail(f"no connected {platform} shop has category {category_id}: run `syncstore categories refresh` "
-                    f"and `syncstore categories list {platform} --search ...`")  # fmt: skip
-    return int(found)
 
 
 @categories_app.command("refresh")
@@ -121,16 +107,17 @@ def _attribute_table(attributes: list[cache.AttributeView]) -> Table:
 def attributes(
     platform: str,
     category_id: str,
-    shop: Annotated[int | None, typer.Option(help="Fetch from this connection id")] = None,
     refresh: Annotated[bool, typer.Option(help="Fetch again even when cached today")] = False,
 ) -> None:
-    """A platform category's attributes (fetched when not cached): mandatory ones first."""
+    """A platform category's attributes (fetched when not cached today): mandatory ones first."""
     from syncstore.shops import marketplaces
 
     engine = get_engine()
-    connection_id = _shop_with(platform, category_id, shop)
-    found = cache.ensure_category_details(engine, connection_id, marketplaces.connector_for(engine, connection_id),
-                                          category_id, force=refresh)  # fmt: skip
+
+    def connectors(shop: int) -> Connector:
+        return marketplaces.connector_for(engine, shop)
+
+    found = cache.attributes_for_platform(engine, platform, category_id, connectors, force=refresh)
     if not found:
         console.print(f"{platform} category {category_id} has no attributes")
         return
@@ -173,9 +160,8 @@ def map_category(
     if given and known is None:
         from syncstore.shops import marketplaces
 
-        connection_id = _shop_with(platform, category_id, None)
-        known = cache.ensure_category_details(engine, connection_id, marketplaces.connector_for(engine, connection_id),
-                                              category_id)  # fmt: skip
+        known = cache.attributes_for_platform(engine, platform, category_id,
+                                              lambda shop: marketplaces.connector_for(engine, shop))  # fmt: skip
     defaults = _parse_values(given, known) if given else None
     try:
         with transaction(engine) as session:

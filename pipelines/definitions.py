@@ -7,6 +7,7 @@ from assets.catalog import master_catalog
 from assets.checks import CHECKS
 from assets.resources import default_resources
 from assets.shops import catalog_diff, listing_sync, shop_snapshot
+from pipelines.categories import category_refresh_daily, refresh_categories
 from pipelines.jobs import JOBS
 from pipelines.schedules import SCHEDULES
 from pipelines.sensors import SENSORS
@@ -17,8 +18,8 @@ configure_logging()
 defs = dg.Definitions(
     assets=[master_catalog, shop_snapshot, catalog_diff, listing_sync],
     asset_checks=CHECKS,
-    jobs=JOBS,
-    schedules=SCHEDULES,
+    jobs=[*JOBS, refresh_categories],
+    schedules=[*SCHEDULES, category_refresh_daily],
     sensors=SENSORS,
     resources=default_resources(),
     executor=dg.in_process_executor,

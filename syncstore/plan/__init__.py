@@ -6,6 +6,7 @@
 - `reconcile`: the three-way diff (desired vs snapshot vs last-synced baseline);
 - `validation`: the platform rules a change must meet;
 - `conflicts`: fields changed on both sides since the last sync, kept for a person to decide;
+- `requirements`: what a create needs beyond the catalog (attributes, brand, logistics, location), and issues;
 - `build`: diff rows -> changes and conflicts;
 - `changes`: the variants, their JSON view and idempotency key;
 - `calls`: API call estimates;

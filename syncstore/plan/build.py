@@ -227,7 +227,8 @@ class _Builder:
             self.creates[row["product_id"]].append(row)
             return
         if (
-            row.get("remote_status") == REVIEW_FAILED
+            self.inputs.resubmit_refused
+            and row.get("remote_status") == REVIEW_FAILED
             and row["listing_id"] is not None
             and row["product_id"] is not None
         ):
@@ -398,6 +399,7 @@ class _Builder:
             currency=currency, skus=tuple(skus), draft_key=f"ss-{self.shop.connection_id}-{product_id}-{generation}",
             generation=generation, issues=_issues(issues), **_item_target(first),
             brand_id=requirements.brand_id if requirements else None,
+            brand_name=requirements.brand_name if requirements else None,
             attributes=requirements.attributes if requirements else (),
             logistics_channel_ids=requirements.logistics_channel_ids if requirements else (),
             location_id=requirements.location_id if requirements else None,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from syncstore.plan import validation as sync_validation
 from syncstore.plan.changes import (
     Activate,
+    AddVariant,
     CreateListing,
     Deactivate,
     PlannedChange,
@@ -27,6 +28,7 @@ def estimate_calls(platform: str, changes: Sequence[PlannedChange]) -> int:
     calls += sum(1 for c in valid if isinstance(c, UpdateContent))
     for status in (Activate, Deactivate):
         calls += sync_validation.status_calls(limits, sum(1 for c in valid if isinstance(c, status)))
+    calls += len({c.remote_item_id for c in valid if isinstance(c, AddVariant)})  # one call per item
     for change in valid:
         if isinstance(change, CreateListing):
             single = len(change.skus) == 1 and not change.skus[0].attributes

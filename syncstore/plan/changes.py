@@ -128,6 +128,7 @@ class CreateListing(Change):
     draft_key: str  # the platform's idempotency key for the listing
     generation: int  # listings of this product created in this shop so far
     brand_id: str | None = None  # None: the platform's "no brand"
+    brand_name: str | None = None  # the brand's name in the shop's brand list, when known
     attributes: tuple[ChosenAttribute, ...] = ()  # the mapping's defaults merged with the product's own
     logistics_channel_ids: tuple[str, ...] = ()  # the shop's chosen channels (where the platform needs them)
     location_id: str | None = None  # the shop's warehouse/location receiving the stock
@@ -142,7 +143,8 @@ class CreateListing(Change):
             "images": _strings(self.images), "weight_kg": money(self.weight_kg),
             "dimensions": dict(self.dimensions) if self.dimensions is not None else None, "currency": self.currency,
             "skus": [sku.request() for sku in self.skus], "idempotency_key": self.draft_key,
-            "brand_id": self.brand_id, "attributes": [a.request() for a in self.attributes],
+            "brand_id": self.brand_id, "brand_name": self.brand_name,
+            "attributes": [a.request() for a in self.attributes],
             "logistics_channel_ids": _strings(self.logistics_channel_ids), "location_id": self.location_id,
         }  # fmt: skip
 

@@ -31,7 +31,7 @@ from syncstore.db.models import (
 )
 from syncstore.errors import NotFoundError
 from syncstore.plan import reconcile, rules
-from syncstore.publishing.requirements import CreateRequirements, create_requirements
+from syncstore.plan.requirements import CreateRequirements, create_requirements
 from syncstore.shops.keys import ShopKey
 
 
@@ -58,6 +58,8 @@ class CatalogInputs:
     rules: list[rules.Rule]
     categories: dict[tuple[str, str], str]
     product_ids: list[int] | None
+    # Listings the platform's audit refused are sent again, for review (a retry or a publish after a fix).
+    resubmit_refused: bool = False
 
 
 def shops(engine: sa.Engine, connection_ids: Sequence[int] | None = None) -> list[Shop]:
@@ -77,7 +79,11 @@ def shops(engine: sa.Engine, connection_ids: Sequence[int] | None = None) -> lis
 
 
 def load_inputs(
-    engine: sa.Engine, *, product_ids: Sequence[int] | None = None, variant_ids: Sequence[int] | None = None
+    engine: sa.Engine,
+    *,
+    product_ids: Sequence[int] | None = None,
+    variant_ids: Sequence[int] | None = None,
+    resubmit_refused: bool = False,
 ) -> CatalogInputs:
     with transaction(engine) as session:
         rule_list = rules.list_rules(session)
@@ -95,6 +101,7 @@ def load_inputs(
         rules=rule_list,
         categories=categories,
         product_ids=list(product_ids) if product_ids is not None else None,
+        resubmit_refused=resubmit_refused,
     )
 
 

@@ -190,9 +190,12 @@ def current(engine: sa.Engine, shop: Shop) -> StoredPlan | None:
     return stored if stored is not None and stored.versions.catalog == now.catalog else None
 
 
-def plan_now(engine: sa.Engine, shop: Shop, product_ids: Sequence[int] | None = None) -> Planned:
-    """A fresh plan of the shop (or of some products in it)."""
-    planning = build.plan_shop(engine, shop, sync_inputs.load_inputs(engine, product_ids=product_ids))
+def plan_now(
+    engine: sa.Engine, shop: Shop, product_ids: Sequence[int] | None = None, *, resubmit_refused: bool = False
+) -> Planned:
+    """A fresh plan of the shop (or of some products in it); `resubmit_refused` sends refused listings again."""
+    inputs = sync_inputs.load_inputs(engine, product_ids=product_ids, resubmit_refused=resubmit_refused)
+    planning = build.plan_shop(engine, shop, inputs)
     return Planned(shop, planning.changes, planning.conflicts, build.agreed_baselines(planning.frame),
                    planning.summary)  # fmt: skip
 

@@ -84,6 +84,21 @@ def check_images(rules: PlatformRules, images: Sequence[str] | None) -> list[Iss
     return []
 
 
+def check_image_sizes(rules: PlatformRules, sizes: Sequence[tuple[str, int, int]]) -> list[Issue]:
+    """(image, width, height) of each image as fetched: one too small for the platform cannot be sent.
+
+    Larger or heavier ones are not issues: the media step resizes them to `image_max_side_px` /
+    `image_max_bytes` before the upload. Called where the sizes are known (syncstore.media).
+    """
+    minimum = rules.image_min_side_px
+    issues = []
+    for image, width, height in sizes:
+        if minimum and min(width, height) < minimum:
+            issues.append(("images", f"{image} is {width}x{height} px; {rules.display_name} needs at least "
+                                     f"{minimum} px on each side: use a larger image"))  # fmt: skip
+    return issues
+
+
 def check_price(price: Decimal | None, sku: str | None = None, *, decimals: int = 2, region: str = "") -> list[Issue]:
     name = f"price[{sku}]" if sku else "price"
     if price is None:

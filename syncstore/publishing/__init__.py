@@ -5,7 +5,8 @@
 - `mappings`: master category -> platform category per platform, with default attribute values and a brand.
 - `attributes`: checking attribute values against the cache; a product's own values per platform.
 - `logistics`: per shop, the logistics channels and stock locations offered, and the Admin's choice.
-- `requirements`: what the plan reads for a create (merged attributes, channels, location) and the
-  dry-run issues of what is still missing.
-- `publish`: `publish_preview` and `publish` (a scoped sync of chosen products to chosen shops).
+
+The plan reads them (`syncstore.plan.requirements`: what a create is sent with, and the dry-run issue
+of everything missing); `syncstore.sync.publish` has `publish_preview` and `publish`. This package
+imports neither (the core packages import each other without a cycle).
 """

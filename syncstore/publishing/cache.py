@@ -5,11 +5,12 @@
 of categories that vanished go with them). Attributes and brands are fetched lazily, per category
 used (`ensure_category_details`), and again once older than `MAX_AGE`. Reads (`list_remote_categories`,
 `category_attributes`, `category_brands`) serve the app, the CLI and the validation of mappings.
+`refresh_every_shop` is the daily refresh (`pipelines.categories`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -17,7 +18,7 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from connectors.base import Connector, RemoteAttribute, RemoteBrand
+from connectors.base import Connector, ConnectorError, RemoteAttribute, RemoteBrand
 from syncstore.db.engine import transaction
 from syncstore.db.models import (
     PlatformConnection,
@@ -26,7 +27,7 @@ from syncstore.db.models import (
     RemoteCategoryRow,
 )
 from syncstore.db.types import utcnow
-from syncstore.errors import NotFoundError
+from syncstore.errors import NotFoundError, SyncStoreError
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
 
@@ -83,6 +84,40 @@ def refresh_categories(
     actor: Actor | None, engine: sa.Engine, connection_id: int, connector: Connector
 ) -> RefreshReport:
     """Fetch the shop's category tree (and the attributes of categories already used) into the cache."""
+    return _refresh(engine, connection_id, connector, actor)
+
+
+@dataclass(frozen=True)
+class DailyRefresh:
+    refreshed: tuple[RefreshReport, ...]
+    failed: tuple[tuple[int, str], ...]  # (connection id, reason)
+
+
+def refresh_every_shop(engine: sa.Engine, connectors: Callable[[int], Connector]) -> DailyRefresh:
+    """The daily refresh (a Dagster schedule): every connected shop's tree; one shop's failure stops no other."""
+    with transaction(engine) as session:
+        query = sa.select(PlatformConnection.id).where(PlatformConnection.status == "connected")
+        shop_ids = list(session.scalars(query.order_by(PlatformConnection.id)))
+    refreshed, failed = [], []
+    for connection_id in shop_ids:
+        try:
+            refreshed.append(_refresh(engine, connection_id, connectors(connection_id), None))
+        except (ConnectorError, SyncStoreError) as error:
+            failed.append((connection_id, f"{type(error).__name__}: {error}"))
+    return DailyRefresh(tuple(refreshed), tuple(failed))
+
+
+def ensure_tree(engine: sa.Engine, connection_id: int, connector: Connector) -> bool:
+    """Fetch the shop's tree when none is cached yet (a publish to a shop never refreshed); True if it fetched."""
+    with transaction(engine) as session:
+        query = sa.select(RemoteCategoryRow.id).where(RemoteCategoryRow.connection_id == connection_id).limit(1)
+        if session.scalar(query) is not None:
+            return False
+    _refresh(engine, connection_id, connector, None)
+    return True
+
+
+def _refresh(engine: sa.Engine, connection_id: int, connector: Connector, actor: Actor | None) -> RefreshReport:
     with transaction(engine) as session:
         _connection(session, connection_id)
     fetched = connector.list_categories()
@@ -115,10 +150,53 @@ def refresh_categories(
                     sa.delete(model).where(model.connection_id == connection_id, model.category_id.in_(chunk))
                 )
         used = [cid for cid, row in existing.items() if cid in seen and row.attributes_fetched_at is not None]
-        audit.record(session, actor, "categories.refresh", "platform_connection", connection_id,
-                     after={"categories": len(fetched), "removed": len(gone)})  # fmt: skip
+        change = {"categories": len(fetched), "removed": len(gone)}
+        if actor is None:
+            audit.record_system(session, "schedule", "categories.refresh", "platform_connection", connection_id,
+                                after=change)  # fmt: skip
+        else:
+            audit.record(session, actor, "categories.refresh", "platform_connection", connection_id, after=change)
     attributes = sum(len(ensure_category_details(engine, connection_id, connector, cid, force=True)) for cid in used)
     return RefreshReport(connection_id, len(fetched), attributes, now)
+
+
+def fresh_attributes(session: Session, connection_id: int, category_id: str) -> list[AttributeView] | None:
+    """The category's cached attributes while younger than MAX_AGE; None when they must be fetched."""
+    fetched = session.scalar(
+        sa.select(RemoteCategoryRow.attributes_fetched_at).where(
+            RemoteCategoryRow.connection_id == connection_id, RemoteCategoryRow.category_id == category_id
+        )
+    )
+    if fetched is None or utcnow() - fetched >= MAX_AGE:
+        return None
+    return category_attributes(session, connection_id, category_id)
+
+
+def attributes_for_platform(
+    engine: sa.Engine,
+    platform: str,
+    category_id: str,
+    connectors: Callable[[int], Connector],
+    *,
+    force: bool = False,
+) -> list[AttributeView]:
+    """A platform category's attributes, from the cache while fresh, else fetched through the first connected
+    shop of the platform whose cached tree has the category (NotFoundError when none has: refresh first)."""
+    with transaction(engine) as session:
+        shop = session.scalar(
+            sa.select(RemoteCategoryRow.connection_id)
+            .join(PlatformConnection, PlatformConnection.id == RemoteCategoryRow.connection_id)
+            .where(PlatformConnection.platform == platform, PlatformConnection.status == "connected",
+                   RemoteCategoryRow.category_id == category_id)
+            .order_by(RemoteCategoryRow.connection_id)
+            .limit(1)
+        )  # fmt: skip
+        if shop is None:
+            raise NotFoundError(f"no connected {platform} shop has category {category_id}: refresh the categories")
+        cached = None if force else fresh_attributes(session, shop, category_id)
+    if cached is not None:
+        return cached
+    return ensure_category_details(engine, shop, connectors(shop), category_id, force=force)
 
 
 def ensure_category_details(

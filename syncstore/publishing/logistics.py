@@ -19,12 +19,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from connectors import registry
 from connectors.base import Connector
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection, ShopPublishing
 from syncstore.db.types import utcnow
 from syncstore.errors import InvalidInput, NotFoundError
-from syncstore.plan import validation as sync_validation
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
 
@@ -74,6 +74,10 @@ class ShopLogistics:
         return len(self.locations) > 1 and not self.chosen_location_id
 
 
+def _needs_channel(platform: str) -> bool:
+    return registry.is_platform(platform) and registry.spec(platform).rules.needs_logistics_channel
+
+
 def _view(connection: PlatformConnection, row: ShopPublishing | None) -> ShopLogistics:
     channels = tuple(Channel(str(c.get("channel_id", "")), str(c.get("name", "")), bool(c.get("enabled", True)))
                      for c in (row.channels if row else []))  # fmt: skip
@@ -84,7 +88,7 @@ def _view(connection: PlatformConnection, row: ShopPublishing | None) -> ShopLog
     return ShopLogistics(
         connection.id, connection.platform, connection.shop_name, channels, locations,
         tuple(row.logistics_channel_ids or ()) if row else (), row.location_id if row else None,
-        row.fetched_at if row else None, sync_validation.rules_for(connection.platform).needs_logistics_channel,
+        row.fetched_at if row else None, _needs_channel(connection.platform),
     )  # fmt: skip
 
 

@@ -84,6 +84,8 @@ __all__ = [
 ]  # fmt: skip
 
 BULK_CHUNK: Final = 50
+# The sync log operation of a platform's audit result (`syncstore.sync.snapshot`): a refusal is a failed change.
+REVIEW: Final = "review"
 # A pending log row older than this, which the current plan does not contain, was left by a run that died.
 STALE_PENDING: Final = timedelta(minutes=15)
 
@@ -153,8 +155,12 @@ def sync_shop(
     *,
     product_ids: Sequence[int] | None = None,
     run_id: str | None = None,
+    resubmit_refused: bool = False,
 ) -> SyncReport:
     """Plan, record conflicts, adopt, apply: see the module docstring.
+
+    `resubmit_refused` sends the content of listings the platform's audit refused again, for review
+    (`retry_failed` of a refused audit, and a publish); otherwise a refused listing waits for a fix.
 
     A shop never read before is pulled in full first: planned against an empty snapshot, every
     listing it already has would look missing and be created a second time.
@@ -162,7 +168,7 @@ def sync_shop(
     if _never_pulled(engine, connection_id):
         snapshot.pull(engine, connection_id, connector, full=True)
     [shop] = sync_inputs.shops(engine, [connection_id])
-    planned = store.plan_now(engine, shop, product_ids)
+    planned = store.plan_now(engine, shop, product_ids, resubmit_refused=resubmit_refused)
     return _apply_planned(engine, connector, planned, product_ids, run_id)
 
 
@@ -288,7 +294,8 @@ def retry_failed(
     """Plan the log's product on its shop again and send what is still needed (the same change reuses its row).
 
     Refuses a log that is not `failed` unless `force`. When the change is no longer needed (in sync
-    now, or replaced by a newer value) the failed row is marked `superseded`.
+    now, or replaced by a newer value) the failed row is marked `superseded`. A refused audit (`review`)
+    is retried by sending the listing's content again for review (after the merchant fixed it).
     """
     with transaction(engine) as session:
         row = session.get(SyncLog, log_id)
@@ -299,17 +306,33 @@ def retry_failed(
         if row.connection_id is None or row.product_id is None:
             raise InvalidInput({"log": f"log {log_id} names no shop or product any more"})
         connection_id, product_id, attempts = row.connection_id, row.product_id, row.attempts
+        refused_review = row.operation == REVIEW
         audit.record(session, actor, "sync.retry", "sync_log", log_id, after={"force": force})
-    sync_shop(engine, connection_id, connectors(connection_id), product_ids=[product_id],
-              run_id=f"retry-{log_id}-{uuid.uuid4().hex[:8]}")  # fmt: skip
+    run_id = f"retry-{log_id}-{uuid.uuid4().hex[:8]}"
+    sync_shop(engine, connection_id, connectors(connection_id), product_ids=[product_id], run_id=run_id,
+              resubmit_refused=refused_review)  # fmt: skip
     with transaction(engine) as session:
         row = session.get_one(SyncLog, log_id)
-        if row.status == "failed" and row.attempts == attempts:
+        if row.status == "failed" and row.attempts == attempts and row.operation == REVIEW:
+            # A refused audit is not a change of its own: the plan sent the listing again (run_id's logs).
+            resent = _run_succeeded(session, run_id, connection_id, product_id)
+            row.status = "superseded"
+            row.error_message = (f"sent again for review in run {run_id}" if resent
+                                 else "nothing to send again: the listing is as the platform refused it")  # fmt: skip
+        elif row.status == "failed" and row.attempts == attempts:
             row.status, row.error_message = "superseded", "no longer needed: in sync now, or a newer change replaced it"
         session.flush()
         view = sync_logs.get_log(session, log_id)
     assert view is not None
     return view
+
+
+def _run_succeeded(session: Session, run_id: str, connection_id: int, product_id: int) -> bool:
+    query = sa.select(sa.func.count()).where(
+        SyncLog.run_id == run_id, SyncLog.connection_id == connection_id, SyncLog.product_id == product_id,
+        SyncLog.status == "success",
+    )  # fmt: skip
+    return (session.scalar(query) or 0) > 0
 
 
 # --- bulk sync ------------------------------------------------------------------------------

@@ -123,6 +123,7 @@ def test_a_variant_of_a_product_already_listed_is_added_to_its_listing() -> None
     [change] = changes_of(desired, [sku_row()], [listing_row()])[0]
     assert isinstance(change, AddVariant) and change.operation == "create" and change.valid
     assert change.variant_id == 11 and change.remote_item_id == "9100"
+    assert estimate_calls("shopee", [change]) == 1
     assert change.request() == {
         "listing_id": 100, "item_id": "9100", "location_id": None,
         "sku": {"variant_id": 11, "seller_sku": "LIN-11", "price": "10.00", "stock": 5, "attributes": {}},

@@ -1,5 +1,5 @@
 # What creating a listing in one shop needs beyond the catalog, and the dry-run issue for each thing missing.
-"""Create requirements per shop and product (read by the plan, `syncstore.plan.inputs.create_extras`).
+"""Create requirements per shop and product (read by `syncstore.plan.inputs.create_extras`).
 
 For each product the plan would create (or add a variant to) in a shop: the brand and the category
 attribute values to send (the mapping's defaults merged with the product's own values), the shop's
@@ -26,6 +26,7 @@ Issue = tuple[str, str]
 @dataclass(frozen=True)
 class CreateRequirements:
     brand_id: str | None
+    brand_name: str | None  # as the shop's cached brand list names it (Shopee sends it beside the id)
     attributes: tuple[ChosenAttribute, ...]
     logistics_channel_ids: tuple[str, ...]
     location_id: str | None
@@ -79,12 +80,10 @@ def _attribute_issues(
             issues.append((f"attributes.{attribute_id}", f"{label} category {remote_category} has no attribute "
                                                          f"{attribute_id!r} any more: remove the value"))  # fmt: skip
             continue
-        allowed = {value_id for value_id, _ in attribute.values}
-        if any(v not in allowed for v in value.value_ids) or (
-            value.text and attribute.values and not attribute.custom_allowed
-        ):
+        allowed = {value_id for value_id, _ in found.values}
+        if any(v not in allowed for v in value.value_ids) or (value.text and found.values and not found.custom_allowed):
             issues.append((f"attributes.{attribute_id}",
-                           f"{value.describe()!r} is not an allowed value of {attribute.name!r} any more: "
+                           f"{value.describe(found)!r} is not an allowed value of {found.name!r} any more: "
                            "choose another on the Categories page or the product"))  # fmt: skip
     return issues
 
@@ -123,8 +122,12 @@ def create_requirements(
             if remote not in attribute_cache:
                 attribute_cache[remote] = cache.platform_category_attributes(session, platform, remote)
             issues += _attribute_issues(platform, remote, master, attribute_cache[remote], values, tree_cached)
+        brand_name = None
+        if brand is not None and remote is not None:
+            brands = {b.brand_id: b.name for b in cache.category_brands(session, connection_id, remote)}
+            brand_name = brands.get(brand)
         found[product_id] = CreateRequirements(
-            brand, _chosen(values), shop.channel_ids if shop.needs_channel else (), shop.location_id,
+            brand, brand_name, _chosen(values), shop.channel_ids if shop.needs_channel else (), shop.location_id,
             tuple(issues), tuple(location_issues),
         )  # fmt: skip
     return found

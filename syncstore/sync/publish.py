@@ -1,7 +1,7 @@
 # Publish to shops: per shop and product, exactly what would be sent and what is missing; then the scoped sync.
 """Publishing chosen products to chosen shops.
 
-`publish_preview(session, product_ids, connection_ids)` plans those products for those shops now
+`publish_preview(engine, product_ids, connection_ids)` plans those products for those shops now
 (the dry run, `syncstore.sync.engine.dry_run` scoped by product) and answers, per shop and product,
 every change with the exact fields it would send, and every issue that blocks it (what is missing,
 each saying what to do). Nothing is sent and nothing is written.
@@ -9,7 +9,9 @@ each saying what to do). Nothing is sent and nothing is written.
 `publish(actor, engine, product_ids, connection_ids, connectors, progress=...)` first makes sure what
 the plan needs is known (a shop's logistics channels and locations when never fetched; the attributes
 of the platform categories the products map to), then runs the scoped sync of those products to each
-chosen shop (`sync_shop(..., product_ids=...)`), reporting progress per shop, and answers per shop.
+chosen shop (`sync_shop(..., product_ids=...)`), reporting progress per shop, and answers per shop. A
+listing the platform's audit refused is sent again for review (publishing it again is the merchant's
+"resend"); the scheduled syncs never resend a refused listing on their own.
 
 Choosing shops and the per-platform exclusions: a publish sends to the chosen shops now and to no
 other; it does not record the choice. What decides, durably, whether a product is listed on a
@@ -26,7 +28,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from connectors.base import ConnectorError
 from syncstore.db.engine import transaction
@@ -75,7 +76,7 @@ class ShopPreview:
     connection_id: int
     platform: str
     shop_name: str
-    connected: bool
+    connected: bool  # a disconnected (expired, revoked) shop is refused by `publish` until reconnected
     products: tuple[ProductPreview, ...]
     api_calls: int
 
@@ -99,30 +100,27 @@ def _checked_ids(product_ids: Sequence[int], connection_ids: Sequence[int]) -> t
     return sorted(set(product_ids)), sorted(set(connection_ids))
 
 
-def _engine_of(session: Session) -> sa.Engine:
-    bind = session.get_bind()
-    return bind if isinstance(bind, sa.Engine) else bind.engine
-
-
 def _preview_change(change: PlannedChange) -> PreviewChange:
     missing = tuple(f"{issue.field}: {issue.message}" for issue in change.issues)
     return PreviewChange(change.operation, change.sku, change.request(), missing)
 
 
-def publish_preview(session: Session, product_ids: Sequence[int], connection_ids: Sequence[int]) -> list[ShopPreview]:
+def publish_preview(engine: sa.Engine, product_ids: Sequence[int], connection_ids: Sequence[int]) -> list[ShopPreview]:
     """Per chosen shop and product: the changes a publish would send (exact fields) and what blocks them.
 
-    Reads only (the stored snapshot and the cache); it plans with the session's engine, after what the
-    session has written is committed.
+    Reads only (the stored snapshot and the cache). It takes the engine, like `dry_run`: the plan reads
+    in transactions of its own (a caller's open SQLite write transaction would lock it out).
     """
     products, shop_ids = _checked_ids(product_ids, connection_ids)
-    titles = dict(session.execute(sa.select(MasterProduct.id, MasterProduct.title)
-                                  .where(MasterProduct.id.in_(products))).tuples().all())  # fmt: skip
+    with transaction(engine) as session:
+        query = sa.select(MasterProduct.id, MasterProduct.title).where(MasterProduct.id.in_(products))
+        titles = {pid: title for pid, title in session.execute(query)}
     missing = [product_id for product_id in products if product_id not in titles]
     if missing:
         raise InvalidInput({"product_ids": f"product {missing[0]} not found"})
+    status = {shop.connection_id: shop.status for shop in load_shops(engine, shop_ids)}
     previews = []
-    for plan in sync.dry_run(_engine_of(session), product_ids=products, connection_ids=shop_ids):
+    for plan in sync.dry_run(engine, product_ids=products, connection_ids=shop_ids):
         per_product: dict[int, list[PreviewChange]] = {product_id: [] for product_id in products}
         for change in plan.changes:
             if change.product_id in per_product:
@@ -130,7 +128,7 @@ def publish_preview(session: Session, product_ids: Sequence[int], connection_ids
         previews.append(
             ShopPreview(
                 plan.connection_id, plan.platform, plan.shop_name,
-                plan.would_succeed or plan.summary.get("invalid", 0) > 0,
+                status[plan.connection_id] == "connected",
                 tuple(ProductPreview(pid, titles[pid], tuple(changes)) for pid, changes in per_product.items()),
                 plan.api_calls,
             )
@@ -171,8 +169,10 @@ class PublishResult:
 def _prepare(
     engine: sa.Engine, connection_id: int, platform: str, products: Sequence[int], connector_factory: ConnectorFactory
 ) -> None:
-    """Fetch what the plan of a publish needs and the cache lacks: the shop's logistics, its categories' attributes."""
+    """Fetch what the plan of a publish needs and the cache lacks: the shop's logistics, its category tree, and
+    the attributes of the categories the products map to."""
     connector = connector_factory(connection_id)
+    cache.ensure_tree(engine, connection_id, connector)
     with transaction(engine) as session:
         known = logistics.shop_logistics(session, connection_id)
         categories = set(
@@ -244,7 +244,7 @@ def publish(
                 raise InvalidInput({"connection_ids": f"shop {shop.shop_name} is {shop.status}: reconnect it first"})
             _prepare(engine, shop.connection_id, shop.platform, products, connectors)
             report = sync.sync_shop(engine, shop.connection_id, connectors(shop.connection_id),
-                                    product_ids=products, run_id=run_id)  # fmt: skip
+                                    product_ids=products, run_id=run_id, resubmit_refused=True)  # fmt: skip
         except (SyncStoreError, ConnectorError) as failure:
             error = str(failure)
         created, in_review, failures = _outcome(engine, shop.connection_id, products, run_id)
