@@ -3,7 +3,7 @@
 
 Products come from the Products selection, the Product editor or the New product page
 (`st.session_state["publish_product_ids"]`), or are searched here. "Check what will be sent"
-runs `syncstore.publishing.publish.publish_preview`: per shop and product, every change with the
+runs `syncstore.sync.publish.publish_preview`: per shop and product, every change with the
 exact fields it sends, and every thing still missing, each saying what to do (map the category,
 set a mandatory attribute, choose a logistics channel or warehouse). "Publish" runs
 `publish.publish` shop by shop with a progress bar, then shows per shop what was created, what
@@ -17,11 +17,12 @@ from typing import Any
 
 import streamlit as st
 
-from streamlit_app import ui
+from streamlit_app import shop_calls, ui
 from syncstore.catalog import reads as catalog_reads
-from syncstore.publishing import publish as publishing
+from syncstore.publishing import logistics
 from syncstore.security.auth import Permission
 from syncstore.shops import connections, marketplaces
+from syncstore.sync import publish as publishing
 
 PRODUCTS_KEY = "publish_product_ids"
 PREVIEW_KEY = "publish_preview"
@@ -79,10 +80,27 @@ def choose_shops() -> list[int]:
     return [int(s) for s in picked]
 
 
-def _preview(product_ids: list[int], shop_ids: list[int]) -> None:
-    try:
+def _fetch_logistics_once(shop_ids: list[int]) -> None:
+    """A shop whose channels and warehouses were never read: read them now (as a publish would), so the
+    preview says what the shop really offers; nothing is chosen (Admins choose on Connections)."""
+    actor = ui.current_actor()
+    for shop_id in shop_ids:
         with ui.session() as session:
-            previews = publishing.publish_preview(session, product_ids, shop_ids)
+            known = logistics.shop_logistics(session, shop_id)
+        if known.fetched_at is not None:
+            continue
+        try:
+            with shop_calls.connector(shop_id) as connector:
+                logistics.fetch_shop_logistics(ui.engine(), shop_id, connector, actor=actor)
+        except Exception as error:  # the preview then says what is missing; named, never the payload
+            st.warning(f"{ui.plain(known.shop_name)}: its logistics channels and warehouses could not be read "
+                       f"({type(error).__name__}).")  # fmt: skip
+
+
+def _preview(product_ids: list[int], shop_ids: list[int]) -> None:
+    _fetch_logistics_once(shop_ids)
+    try:
+        previews = publishing.publish_preview(ui.engine(), product_ids, shop_ids)
     except Exception as error:
         ui.show_error(error)
         return
@@ -99,7 +117,7 @@ def show_preview(previews: Sequence[publishing.ShopPreview]) -> bool:
             if not shop.connected:
                 st.warning("This shop cannot be reached now (see Connections); nothing would be sent to it.")
             for product in shop.products:
-                icon = "🟢" if product.ready else "🔴"
+                icon = ":green[:material/check_circle:]" if product.ready else ":red[:material/block:]"
                 st.markdown(f"{icon} **#{product.product_id} {ui.plain(product.title)}**: {ui.plain(product.summary)}")
                 for missing in product.missing:
                     st.error(ui.plain(missing), icon=":material/block:")
