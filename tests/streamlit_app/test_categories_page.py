@@ -10,6 +10,7 @@ from syncstore.db.engine import transaction
 from syncstore.db.models import MasterProduct, PlatformConnection, RemoteCategoryRow
 from syncstore.db.types import utcnow
 from syncstore.publishing import cache, mappings
+from syncstore.security.auth import Role
 from tests.streamlit_app.conftest import AppAs, SeededDatabase, frame_with
 
 REMOTE = "100777"
@@ -90,3 +91,31 @@ def test_a_mapping_without_the_mandatory_value_blocks_the_products(
     assert frame["status"][row] == "1 mandatory without default"
     assert frame["blocked products"][row] == frame["products"][row]
     assert any("no value for Material" in m.value for m in at.markdown)
+
+
+def test_a_product_overrides_a_category_default_in_the_editor(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    from syncstore.publishing.attributes import AttributeValue, product_values
+
+    category = seed_tree(sqlite_seeded_db)
+    engine = sqlite_seeded_db.engine()
+    with transaction(engine) as session:
+        editor = sqlite_seeded_db.actors[Role.EDITOR]
+        mappings.set_category_mapping(editor, session, "shopee", category, REMOTE,
+                                      defaults={"9001": AttributeValue(("1",))})  # fmt: skip
+        product_id = session.scalar(sa.select(MasterProduct.id).where(MasterProduct.category == category).limit(1))
+    engine.dispose()
+    at = sqlite_app_as("editor", "product_editor", query_params={"product": str(product_id)})
+    assert not at.exception, at.exception
+    key = f"attrs_{product_id}_shopee-9001-one"
+    assert "Category default: Porcelain" in (at.selectbox(key=key).help or "")
+    at.selectbox(key=key).select("2")
+    at.button(key=f"FormSubmitter:attrs_{product_id}_shopee-Save Shopee attributes").click().run()
+    assert not at.exception, at.exception
+    engine = sqlite_seeded_db.engine()
+    with transaction(engine) as session:
+        own = product_values(session, [product_id], "shopee")[product_id]
+    engine.dispose()
+    assert own["9001"].value_ids == ("2",)
+    assert any("not mapped" in i.value for i in at.info)  # TikTok Shop: the category has no mapping there
