@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from connectors import registry
-from streamlit_app import ui
+from streamlit_app import thumbnails, ui
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import ProductFilter, ProductRow, ProductRowPage
 from syncstore.security.auth import Permission
@@ -96,7 +96,7 @@ def table(rows: Sequence[ProductRow]) -> dict[str, list[Any]]:
     """The page as columns (st.dataframe takes a dict of lists; no pandas frame needed)."""
     return {
         "id": [row.id for row in rows],
-        "image": [row.thumbnail for row in rows],
+        "image": [thumbnails.src(row.thumbnail) for row in rows],
         "title": [row.title for row in rows],
         "handle": [row.handle for row in rows],
         "category": [row.category for row in rows],

@@ -104,3 +104,32 @@ def test_a_viewer_cannot_open_the_page(sqlite_app_as: AppAs) -> None:
     titles = [page.title for page in app_module.visible_pages(at.session_state["actor"])]
     assert "New product" not in titles
     assert "Import and export" in titles
+
+
+def test_an_uploaded_image_is_stored_once_and_shown_as_a_thumbnail(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    import io
+
+    from PIL import Image
+
+    from tests.streamlit_app.conftest import frame_with
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 600), (200, 30, 30)).save(buffer, format="PNG")
+    at = sqlite_app_as("editor", "new_product")
+    widget(at, "new_title").input("Red poster with an uploaded image")
+    widget(at, "new_category_choice").select("New category…").run()
+    widget(at, "new_category_name").input("Posters")
+    widget(at, "new_base_price").input("15.00")
+    widget(at, "new_sku_prefix").input("POSTER")
+    at.file_uploader(key="new_image_files").set_value(("poster.png", buffer.getvalue(), "image/png")).run()
+    assert not at.exception, at.exception
+    click(at, "Create product")
+    assert not at.exception, at.exception
+    product = product_by_title(sqlite_seeded_db, "Red poster with an uploaded image")
+    assert product is not None and len(product.images) == 1 and product.images[0].startswith("media:")
+    products = sqlite_app_as("viewer", "products")
+    products.text_input(key="products_search").input("Red poster").run()
+    thumbnail = frame_with(products, "image")["image"][0]
+    assert thumbnail.startswith("data:image/") and len(thumbnail) < 40_000
