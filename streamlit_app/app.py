@@ -253,7 +253,8 @@ def main() -> None:
     account = st.Page(change_password_page, title="Change password", icon=":material/password:", url_path="password")
     sections.setdefault("Account", []).append(account)
     sidebar(actor)
-    st.navigation(sections).run()
+    # Every page listed (no "View more"): the publishing pages made the list longer than the default cut-off.
+    st.navigation(sections, expanded=True).run()
 
 
 # Streamlit runs this file as __main__; importing it (tests, tools) only defines the pages.
