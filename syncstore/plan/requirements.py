@@ -121,7 +121,12 @@ def create_requirements(
             values = merged(mapping_defaults, own.get(product_id, {}))
             if remote not in attribute_cache:
                 attribute_cache[remote] = cache.platform_category_attributes(session, platform, remote)
-            issues += _attribute_issues(platform, remote, master, attribute_cache[remote], values, tree_cached)
+            if tree_cached and cache.category_name(session, platform, remote) is None:
+                label = sync_validation.rules_for(platform).display_name
+                issues.append(("category", f"{label} category {remote} no longer exists: map {master!r} again on "
+                                           "the Categories page"))  # fmt: skip
+            else:
+                issues += _attribute_issues(platform, remote, master, attribute_cache[remote], values, tree_cached)
         brand_name = None
         if brand is not None and remote is not None:
             brands = {b.brand_id: b.name for b in cache.category_brands(session, connection_id, remote)}

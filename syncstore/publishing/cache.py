@@ -113,11 +113,13 @@ def ensure_tree(engine: sa.Engine, connection_id: int, connector: Connector) -> 
         query = sa.select(RemoteCategoryRow.id).where(RemoteCategoryRow.connection_id == connection_id).limit(1)
         if session.scalar(query) is not None:
             return False
-    _refresh(engine, connection_id, connector, None)
+    _refresh(engine, connection_id, connector, None, process="publish")
     return True
 
 
-def _refresh(engine: sa.Engine, connection_id: int, connector: Connector, actor: Actor | None) -> RefreshReport:
+def _refresh(
+    engine: sa.Engine, connection_id: int, connector: Connector, actor: Actor | None, *, process: str = "schedule"
+) -> RefreshReport:
     with transaction(engine) as session:
         _connection(session, connection_id)
     fetched = connector.list_categories()
@@ -152,7 +154,7 @@ def _refresh(engine: sa.Engine, connection_id: int, connector: Connector, actor:
         used = [cid for cid, row in existing.items() if cid in seen and row.attributes_fetched_at is not None]
         change = {"categories": len(fetched), "removed": len(gone)}
         if actor is None:
-            audit.record_system(session, "schedule", "categories.refresh", "platform_connection", connection_id,
+            audit.record_system(session, process, "categories.refresh", "platform_connection", connection_id,
                                 after=change)  # fmt: skip
         else:
             audit.record(session, actor, "categories.refresh", "platform_connection", connection_id, after=change)

@@ -171,3 +171,14 @@ def test_a_publish_to_a_shop_never_refreshed_fetches_what_it_needs_and_sends_not
     assert result.created == 0 and world.review.created() == []
     [failure] = result.failures
     assert failure.startswith(f"product {shirt.id}: not sent: attributes.7003: 'Care label' is mandatory")
+
+
+def test_a_mapping_to_a_category_the_platform_removed_says_to_map_again(world: World) -> None:
+    shirt = world.product("LIN-1")
+    with transaction(world.engine) as session:
+        mappings.set_category_mapping(EDITOR, session, REVIEW, "Shirts", "555")  # before any refresh: accepted
+    cache.refresh_categories(EDITOR, world.engine, world.review_connection, world.review)
+    [review] = publishing.publish_preview(world.engine, [shirt.id], [world.review_connection])
+    assert review.products[0].missing == (
+        "category: Review Mart category 555 no longer exists: map 'Shirts' again on the Categories page",
+    )
