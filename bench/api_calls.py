@@ -40,6 +40,7 @@ from connectors.shopee.codes import PLATFORM as SHOPEE
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.tiktokshop.codes import PLATFORM as TIKTOKSHOP
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
+from demo.images import SampleImageServer
 from syncstore.db import migrate
 from syncstore.db.engine import create_engine, transaction
 from syncstore.db.models import MasterProduct, PlatformListing, PlatformListingSku, ProductVariant
@@ -88,15 +89,16 @@ class Marketplaces:
         self.tiktok.stop()
 
 
-def seed_catalog(engine: sa.Engine, products: int) -> None:
-    """N products x 3 variants, inserted in bulk (the catalog commands' audit trail is not what is measured)."""
+def seed_catalog(engine: sa.Engine, products: int, image_url: str = "https://img.example.com/bench/cover.jpg") -> None:
+    """N products x 3 variants, inserted in bulk (the catalog commands' audit trail is not what is measured),
+    all with the one cover `image_url` (fetched once, uploaded once per shop by the full sync)."""
     now = datetime.now(UTC)
     for start in range(0, products, INSERT_CHUNK):
         numbers = range(start, min(start + INSERT_CHUNK, products))
         rows = [
             {"handle": f"bench-{n}", "title": f"Bench product {n}", "description": f"<p>Product {n}</p>",
              "category": "Fashion", "brand": "", "base_price": Decimal("19.90") + n % 50, "currency": "MYR",
-             "weight_kg": Decimal("0.400"), "images": [f"https://img.example.com/bench/{n}.jpg"], "tags": [],
+             "weight_kg": Decimal("0.400"), "images": [image_url], "tags": [],
              "status": "active", "version": 1, "created_at": now, "updated_at": now}
             for n in numbers
         ]  # fmt: skip
@@ -188,8 +190,9 @@ def run(products: int, seed: int, database_url: str | None) -> dict[str, Any]:
     migrate.upgrade(engine)
     keyring = crypto.Keyring.parse(crypto.generate_key("bench"))
     markets = Marketplaces()
+    images = SampleImageServer()
     try:
-        seed_catalog(engine, products)
+        seed_catalog(engine, products, f"{images.start()}/bench/cover.jpg")
         shop_ids = connect_shops(engine, markets, keyring)
         connector: Callable[[int], Any] = lambda cid: marketplaces.connector_for(  # noqa: E731
             engine, cid, settings=markets.settings, keyring=keyring
@@ -222,6 +225,7 @@ def run(products: int, seed: int, database_url: str | None) -> dict[str, Any]:
         in_sync = all(not plan.changes for plan in sync.dry_run(engine))
     finally:
         markets.stop()
+        images.stop()
         engine.dispose()
         scratch.cleanup()
     total = sum(calls.values())

@@ -27,8 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     serving = [part for part in Part if listens(part)]
     for part in serving:
         parser.add_argument(f"--{part.value}-port", type=int, default=getattr(defaults, part.value), metavar="PORT")
+    parser.add_argument("--images-port", type=int, default=defaults.images, metavar="PORT", help="Sample images")
     args = parser.parse_args(argv)
-    ports = Ports(**{part.value: getattr(args, f"{part.value}_port") for part in serving})
+    ports = Ports(images=args.images_port, **{part.value: getattr(args, f"{part.value}_port") for part in serving})
     config = DemoConfig.from_environment(
         ports=ports,
         parts=frozenset(ALL_PARTS - {Part(name) for name in args.without}),

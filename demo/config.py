@@ -58,6 +58,8 @@ class Ports:
     receiver: int = 8100
     dagster: int = 3000
     streamlit: int = 8501
+    # The sample images (demo.images), served from a thread of the supervisor.
+    images: int = 8103
 
 
 def demo_rate_limits() -> dict[str, str]:
@@ -123,6 +125,11 @@ class DemoConfig:
         return f"http://{LOOPBACK}:{getattr(self.ports, part.value)}"
 
     @property
+    def image_base(self) -> str:
+        """Where the sample catalog's images are served (its placeholder image host is replaced by this)."""
+        return f"http://{LOOPBACK}:{self.ports.images}"
+
+    @property
     def receiver_url(self) -> str:
         return self.url(Part.RECEIVER)
 
@@ -148,6 +155,7 @@ class DemoConfig:
             "SYNCSTORE_TIKTOKSHOP_AUTHORIZE_HOST": self.url(Part.TIKTOKSHOP),
             "SYNCSTORE_PUBLIC_URL": self.receiver_url,
             "SYNCSTORE_APP_URL": self.app_url,
+            "SYNCSTORE_DEMO_IMAGE_BASE": self.image_base,
             **demo_rate_limits(),
         }
         if self.redis_url:
@@ -184,6 +192,7 @@ class DemoConfig:
             tiktokshop_authorize_host=env["SYNCSTORE_TIKTOKSHOP_AUTHORIZE_HOST"],
             public_url=self.receiver_url,
             app_url=self.app_url,
+            demo_image_base=self.image_base,
         )
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 import sqlalchemy as sa
 
+from demo.images import catalog_with_local_images
 from demo.processes import DemoError
 from syncstore.catalog.importer import import_csv
 from syncstore.data import sample_catalog_path
@@ -46,13 +48,18 @@ class AdminLogin:
     created_now: bool
 
 
-def prepare(engine: sa.Engine) -> CatalogState:
-    """Migrate, then import the sample catalog unless products exist already."""
+def prepare(engine: sa.Engine, image_base: str | None = None) -> CatalogState:
+    """Migrate, then import the sample catalog unless products exist already; with `image_base`, its
+    image URLs point at the demo's image server (`demo.images`) instead of the placeholder host."""
     migrate.upgrade(engine)
     with transaction(engine) as session:
         existing = session.scalar(sa.select(sa.func.count()).select_from(MasterProduct)) or 0
     if existing == 0:
-        report = import_csv(Actor.command_line(), engine, sample_catalog_path(), strict=True)
+        with tempfile.TemporaryDirectory(prefix="syncstore-demo-catalog-") as scratch:
+            path = sample_catalog_path()
+            if image_base:
+                path = catalog_with_local_images(path, Path(scratch) / path.name, image_base)
+            report = import_csv(Actor.command_line(), engine, path, strict=True)
         if report.errors:
             raise DemoError(f"the sample catalog has {len(report.errors)} invalid rows: {report.errors[:3]}")
     with transaction(engine) as session:

@@ -28,6 +28,7 @@ from typing import Final
 
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
+from demo.images import local_url
 
 SHOPEE_SHOP_ID: Final = 100001
 SHOPEE_SHOP_NAME: Final = "Kedai Demo (Shopee)"
@@ -85,8 +86,9 @@ class ShopSeed:
     orphans: tuple[str, ...]  # seller SKUs the master does not know
 
 
-def read_catalog(path: Path) -> list[CatalogProduct]:
-    """The products of a catalog CSV (syncstore/catalog/csv_format.py format), in file order."""
+def read_catalog(path: Path, image_base: str | None = None) -> list[CatalogProduct]:
+    """The products of a catalog CSV (syncstore/catalog/csv_format.py format), in file order; with
+    `image_base`, placeholder image URLs point at the demo's image server (as the master's do)."""
     products: dict[str, CatalogProduct] = {}
     base_prices: dict[str, Decimal] = {}
     with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -99,7 +101,11 @@ def read_catalog(path: Path) -> list[CatalogProduct]:
                     handle=key,
                     title=row["title"].strip(),
                     description=row["description"].strip(),
-                    images=tuple(url.strip() for url in row["images"].split("|") if url.strip()),
+                    images=tuple(
+                        local_url(url.strip(), image_base) if image_base else url.strip()
+                        for url in row["images"].split("|")
+                        if url.strip()
+                    ),
                     weight_kg=Decimal(row["weight_kg"].strip() or "0.5"),
                     dimensions_cm=dims if all(dims) else None,
                     active=(row.get("status") or "active").strip().lower() != "inactive",

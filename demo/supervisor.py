@@ -42,6 +42,7 @@ from demo import database, first_sync, seeding
 from demo.config import LOOPBACK, DemoConfig, Part, listens
 from demo.connect import Connected, connect_shop
 from demo.control import MarketplaceControl
+from demo.images import SampleImageServer
 from demo.processes import Child, DemoError
 from syncstore.data import sample_catalog_path
 from syncstore.db.engine import create_engine
@@ -104,6 +105,7 @@ class Supervisor:
         self.settings = config.settings()
         self.engine: sa.Engine = create_engine(config.resolved_database_url)
         self.children: dict[Part, Child] = {}
+        self.images: SampleImageServer | None = None
         self.status = DemoStatus()
         self._started_at = time.monotonic()
 
@@ -131,7 +133,8 @@ class Supervisor:
         if self.settings.encryption_keys is None:
             self.report(f"platform tokens are encrypted with the local key file {self.settings.resolved_key_file}")
 
-        catalog = database.prepare(self.engine)
+        self._serve_images()
+        catalog = database.prepare(self.engine, image_base=config.image_base)
         self.report(
             f"database {self.engine.url.render_as_string(hide_password=True)}: {catalog.products} products, "
             f"{catalog.variants} variants" + (" (sample catalog imported)" if catalog.imported_now else "")
@@ -168,6 +171,18 @@ class Supervisor:
             self._after_first_sync()
         return self.status
 
+    def _serve_images(self) -> None:
+        """The sample images, from a thread of this process: listings created by any child upload them."""
+        if self.images is not None:
+            return
+        try:
+            self.images = SampleImageServer(self.config.ports.images, LOOPBACK)
+        except OSError as error:
+            raise DemoError(f"ports in use by another program: images port {self.config.ports.images} "
+                            f"(--images-port): {error.strerror}") from None  # fmt: skip
+        self.images.start()
+        self.status.urls["images"] = self.config.image_base
+
     def _seed_marketplaces(self) -> set[str]:
         """Write each missing simulator state file; the platforms seeded now."""
         from connectors.shopee.simulator.server import ShopeeSimulator
@@ -180,7 +195,7 @@ class Supervisor:
             path = self.config.state_file(part.value)
             if part not in self.config.parts or path.exists():
                 continue
-            products = products or seeding.read_catalog(sample_catalog_path())
+            products = products or seeding.read_catalog(sample_catalog_path(), image_base=self.config.image_base)
             if part is Part.SHOPEE:
                 shopee = ShopeeSimulator()
                 shop = seeding.seed_shopee(shopee, products)
@@ -433,6 +448,9 @@ class Supervisor:
                 with contextlib.suppress(Exception):  # a broken instance must not keep the children alive
                     first_sync.wait_for_runs(self.config.dagster_home, RUNS_DRAIN_S)
             killed += child.stop(grace_s)
+        if self.images is not None:
+            self.images.stop()
+            self.images = None
         self.engine.dispose()
         return killed
 
@@ -448,6 +466,8 @@ class Supervisor:
             Part.TIKTOKSHOP: "TikTok Shop simulator",
         }
         lines += [f"  {names[part]:<22} {urls[part.value]}" for part in names if part.value in urls]
+        if "images" in urls:
+            lines += [f"  {'sample images':<22} {urls['images']}"]
         password = status.admin_password or f"(set when it was created; see {self.config.data_path / 'demo-admin.txt'})"
         lines += [f"  sign in as             {status.admin_email} / {password}"]
         lines += [f"  logs                   {self.config.logs_dir}/", "Press Ctrl-C to stop everything.", ""]

@@ -18,5 +18,10 @@ class ImageFetchFailed(MediaError):
     """The image URL could not be fetched (network error, timeout, an HTTP error status)."""
 
 
+class ImageUploadFailed(MediaError):
+    """The platform refused an image upload (its reason in the message); quota and authorization errors are
+    raised as the connector's own, since they stop the whole shop."""
+
+
 class ImageNotFound(MediaError):
     """A `media:<hash>` reference names no stored image."""

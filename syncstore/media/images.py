@@ -4,9 +4,10 @@
 `inspect` reads the type and size of an image from its bytes (never from a file name or a header)
 and refuses anything but JPEG, PNG and WebP. `fit` returns a copy that fits a platform's upload
 limits (`connectors.rules.PlatformRules.image_max_bytes`, `image_max_side_px`, `image_min_side_px`),
-or None when the original already fits: first scaled so its longest side is within the limit (and
-its shortest side at least the minimum), then, while still too heavy, re-encoded as JPEG at lower
-quality and finally scaled down further.
+or None when the original already fits: first scaled so its longest side is within the limit, then,
+while still too heavy, re-encoded as JPEG at lower quality and finally scaled down further. An image
+whose shortest side is below the platform's minimum is refused, never enlarged (a blown-up image is
+what the minimum exists to keep out); `syncstore.plan.validation` says so in the dry run.
 """
 
 from __future__ import annotations
@@ -80,13 +81,16 @@ def fits(info: ImageInfo, size: int, limits: Limits) -> bool:
 
 
 def _scale_for(width: int, height: int, limits: Limits) -> float:
-    scale = 1.0
-    longest, shortest = max(width, height), min(width, height)
-    if longest > limits.max_side_px:
-        scale = limits.max_side_px / longest
-    elif limits.min_side_px and shortest < limits.min_side_px:
-        scale = min(limits.min_side_px / shortest, limits.max_side_px / longest)
-    return scale
+    longest = max(width, height)
+    return limits.max_side_px / longest if longest > limits.max_side_px else 1.0
+
+
+def too_small(info: ImageInfo, limits: Limits) -> str | None:
+    """Why an image is too small for these limits, or None."""
+    if limits.min_side_px and min(info.width, info.height) < limits.min_side_px:
+        return (f"the image is {info.width}x{info.height} px; at least {limits.min_side_px} px on each side "
+                "is needed: use a larger image")  # fmt: skip
+    return None
 
 
 def _resized(image: Image.Image, scale: float) -> Image.Image:
@@ -115,6 +119,8 @@ def _encode(image: Image.Image, fmt: str, quality: int) -> bytes:
 def fit(content: bytes, limits: Limits) -> tuple[bytes, ImageInfo] | None:
     """A copy of the image within `limits`, or None when it fits already; ImageRejected when nothing fits."""
     info = inspect(content)
+    if (reason := too_small(info, limits)) is not None:
+        raise ImageRejected(reason)
     if fits(info, len(content), limits):
         return None
     image = _open(content)
@@ -127,7 +133,7 @@ def fit(content: bytes, limits: Limits) -> tuple[bytes, ImageInfo] | None:
         if attempts < len(_QUALITIES):
             data = _encode(image, "JPEG", _QUALITIES[attempts])
             continue
-        if min(image.width, image.height) * _SHRINK < max(limits.min_side_px, 16):
+        if min(image.width, image.height) * _SHRINK < max(limits.min_side_px, 16):  # pragma: no cover
             raise ImageRejected(f"the image cannot be made smaller than {limits.max_bytes} bytes")
         image = _resized(image, _SHRINK)
         data = _encode(image, "JPEG", _QUALITIES[-1])

@@ -126,6 +126,18 @@ def read_image(session: Session, digest: str) -> tuple[bytes, str]:
     return bytes(row.content), row.content_type
 
 
+def display_source(session: Session, ref: str) -> str | bytes | None:
+    """What the app shows for a product image: a URL as it is (the browser loads it), a stored image's
+    bytes; None for a `media:` reference to nothing stored."""
+    digest = hash_of_ref(ref)
+    if digest is None:
+        return ref
+    try:
+        return read_image(session, digest)[0]
+    except ImageNotFound:
+        return None
+
+
 def known_hash(session: Session, ref: str) -> str | None:
     """The content hash a reference stands for, if it is known without fetching anything."""
     digest = hash_of_ref(ref)

@@ -21,14 +21,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from connectors import registry
-from connectors.base import Connector
+from connectors.base import AuthExpired, AuthRevoked, Connector, ConnectorError, QuotaExhausted, UploadedImage
 from syncstore.db.engine import transaction
 from syncstore.db.models import MediaFile, MediaSource, MediaUpload
 from syncstore.media import store
+from syncstore.media.errors import ImageRejected, ImageUploadFailed
 from syncstore.media.fetch import HttpClient
 from syncstore.media.images import EXTENSIONS, Limits
-from syncstore.media.refs import hash_of_ref, media_ref
+from syncstore.media.refs import hash_of_ref, media_ref, shown
 from syncstore.settings import Settings
+
+# Connector errors about the shop, not the image: passed on as they are (the sync stops for this shop).
+SHOP_STOPPING = (QuotaExhausted, AuthRevoked, AuthExpired)
 
 
 def limits_for(platform: str) -> Limits:
@@ -55,7 +59,10 @@ def _upload(engine: sa.Engine, connection_id: int, connector: Connector, digest:
     with transaction(engine) as session:
         content, content_type = store.read_image(session, variant)
     filename = f"{variant[:16]}.{EXTENSIONS.get(content_type, 'jpg')}"
-    uploaded = connector.upload_image(content, filename, content_type)
+    upload = getattr(connector, "upload_image", None)  # a plug-in connector may predate media uploads
+    if upload is None:
+        raise ImageUploadFailed(f"the {connector.platform} connector cannot upload images")
+    uploaded: UploadedImage = upload(content, filename, content_type)
     with transaction(engine) as session:
         # Another worker may have uploaded the same image to this shop meanwhile: the first id recorded stays.
         existing = uploaded_ids(session, connection_id, [digest]).get(digest)
@@ -77,16 +84,42 @@ def ensure_uploaded(
 ) -> list[str]:
     """The platform image ids of `refs`, in order, uploading to this shop only what it does not have yet.
 
-    Raises `syncstore.media.MediaError` when an image cannot be fetched or used, and the connector's
-    `ConnectorError` when the platform refuses an upload; ids uploaded before the failure stay recorded.
+    Raises `MediaError` when an image cannot be fetched, used or uploaded (`ImageUploadFailed` with the
+    platform's reason), and the connector's own error for a quota or authorization failure, which
+    stops the whole shop; ids uploaded before the failure stay recorded.
     """
     hashes = [store.resolve(engine, ref, client=client, settings=settings) for ref in refs]
     with transaction(engine) as session:
         ids = uploaded_ids(session, connection_id, hashes)
-    for digest in dict.fromkeys(hashes):
+    for ref, digest in zip(refs, hashes, strict=True):
         if digest not in ids:
-            ids[digest] = _upload(engine, connection_id, connector, digest)
+            try:
+                ids[digest] = _upload(engine, connection_id, connector, digest)
+            except ImageRejected as error:
+                raise ImageRejected(f"{shown(ref)}: {error}") from error
+            except SHOP_STOPPING:
+                raise
+            except ConnectorError as error:
+                raise ImageUploadFailed(f"uploading {shown(ref)}: {error}") from error
     return [ids[digest] for digest in hashes]
+
+
+def known_sizes(session: Session, refs: Sequence[str]) -> list[tuple[str, int, int]]:
+    """(reference, width, height) of the images already stored (a dry run fetches nothing): what
+    `syncstore.plan.validation.check_image_sizes` checks against a platform's minimum."""
+    digests = {ref: store.known_hash(session, ref) for ref in refs}
+    wanted = sorted({digest for digest in digests.values() if digest is not None})
+    if not wanted:
+        return []
+    sizes = {
+        row.content_hash: (row.width, row.height)
+        for row in session.execute(
+            sa.select(MediaFile.content_hash, MediaFile.width, MediaFile.height).where(
+                MediaFile.content_hash.in_(wanted)
+            )
+        )
+    }
+    return [(ref, *sizes[digest]) for ref, digest in digests.items() if digest in sizes]
 
 
 def refs_for_remote(
@@ -95,45 +128,75 @@ def refs_for_remote(
     """A listing's platform images as master references: an image uploaded by SyncStore becomes the
     reference in `hints` (the listing's baseline) with the same content, else the URL it was fetched
     from, else `media:<hash>`; an image SyncStore never uploaded is kept as the platform gave it."""
-    if not remote_images:
-        return []
-    wanted = sorted(set(remote_images))
-    rows = session.execute(
-        sa.select(MediaUpload.content_hash, MediaUpload.remote_image_id, MediaUpload.remote_url).where(
-            MediaUpload.connection_id == connection_id,
-            sa.or_(MediaUpload.remote_image_id.in_(wanted), MediaUpload.remote_url.in_(wanted)),
+    [refs] = refs_for_remote_batch(session, connection_id, [(remote_images, hints or ())])
+    return refs
+
+
+def refs_for_remote_batch(
+    session: Session, connection_id: int, listings: Sequence[tuple[Sequence[str], Sequence[str]]]
+) -> list[list[str]]:
+    """`refs_for_remote` for a batch of (remote images, hints) pairs, in at most four queries."""
+    by_remote = _uploaded_by_remote(session, connection_id, sorted({i for images, _ in listings for i in images}))
+    if not by_remote:
+        return [list(images) for images, _hints in listings]
+    hinted = _hinted(session, sorted({ref for _images, hints in listings for ref in hints}))
+    sources = _source_refs(session, sorted(set(by_remote.values())))
+    result = []
+    for images, hints in listings:
+        ref_of: dict[str, str] = {}
+        for ref in hints:
+            if (digest := hinted.get(ref)) is not None:
+                ref_of.setdefault(digest, ref)
+        result.append([ref_of.get(by_remote[i]) or sources[by_remote[i]] if i in by_remote else i for i in images])
+    return result
+
+
+def _chunks(values: Sequence[str], size: int = 400) -> list[Sequence[str]]:
+    return [values[start : start + size] for start in range(0, len(values), size)]
+
+
+def _uploaded_by_remote(session: Session, connection_id: int, remote: Sequence[str]) -> dict[str, str]:
+    """Platform image id or URL -> the content hash SyncStore uploaded to this shop under it."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(remote):
+        rows = session.execute(
+            sa.select(MediaUpload.content_hash, MediaUpload.remote_image_id, MediaUpload.remote_url).where(
+                MediaUpload.connection_id == connection_id,
+                sa.or_(MediaUpload.remote_image_id.in_(chunk), MediaUpload.remote_url.in_(chunk)),
+            )
         )
-    ).all()
-    if not rows:
-        return list(remote_images)
-    by_remote: dict[str, str] = {}
-    for row in rows:
-        by_remote[row.remote_image_id] = row.content_hash
-        if row.remote_url:
-            by_remote[row.remote_url] = row.content_hash
-    ref_of = _hinted(session, hints or ())
-    missing = {h for h in by_remote.values() if h not in ref_of}
-    if missing:
-        sources = session.execute(
-            sa.select(MediaFile.content_hash, MediaFile.source_url).where(MediaFile.content_hash.in_(sorted(missing)))
+        for row in rows:
+            found[row.remote_image_id] = row.content_hash
+            if row.remote_url:
+                found[row.remote_url] = row.content_hash
+    return found
+
+
+def _source_refs(session: Session, hashes: Sequence[str]) -> dict[str, str]:
+    """content hash -> the URL it was first fetched from, else its `media:` reference."""
+    refs = {digest: media_ref(digest) for digest in hashes}
+    for chunk in _chunks(hashes):
+        rows = session.execute(
+            sa.select(MediaFile.content_hash, MediaFile.source_url).where(MediaFile.content_hash.in_(chunk))
         )
-        for digest, url in sources:
-            ref_of.setdefault(digest, url or media_ref(digest))
-    return [ref_of.get(by_remote[image], image) if image in by_remote else image for image in remote_images]
+        for digest, url in rows:
+            if url:
+                refs[digest] = url
+    return refs
 
 
 def _hinted(session: Session, hints: Sequence[str]) -> dict[str, str]:
-    """content hash -> the hint reference that stands for it (media refs directly, URLs through media_sources)."""
+    """hint reference -> the content hash it stands for (media refs directly, URLs through media_sources)."""
     found: dict[str, str] = {}
     urls = [ref for ref in hints if hash_of_ref(ref) is None]
     for ref in hints:
         digest = hash_of_ref(ref)
         if digest is not None:
-            found.setdefault(digest, ref)
-    if urls:
+            found[ref] = digest
+    for chunk in _chunks(urls):
         rows = session.execute(
-            sa.select(MediaSource.source_url, MediaSource.content_hash).where(MediaSource.source_url.in_(urls))
+            sa.select(MediaSource.source_url, MediaSource.content_hash).where(MediaSource.source_url.in_(chunk))
         )
         for url, digest in rows:
-            found.setdefault(digest, url)
+            found[url] = digest
     return found

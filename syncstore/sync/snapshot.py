@@ -33,7 +33,7 @@ from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection, PlatformListing, PlatformListingSku, SyncLog
 from syncstore.db.types import utcnow
 from syncstore.errors import NotFoundError
-from syncstore.media.uploads import refs_for_remote
+from syncstore.media.uploads import refs_for_remote_batch
 from syncstore.plan import validation as sync_validation
 from syncstore.sync import logs as sync_logs
 
@@ -136,14 +136,23 @@ def store(
             .options(selectinload(PlatformListing.skus))
         )
     }
-    for listing in listings:
+    # Images SyncStore uploaded come back as the platform's ids or URLs: read them as the master's references.
+    images = refs_for_remote_batch(
+        session,
+        connection_id,
+        [
+            (listing.images, (row.base_images or []) if (row := existing.get(listing.item_id)) else [])
+            for listing in listings
+        ],
+    )
+    for listing, listing_images in zip(listings, images, strict=True):
         row = existing.get(listing.item_id)
         if row is None:
             row = PlatformListing(
                 connection_id=connection_id, platform=platform, remote_item_id=listing.item_id, sync_status="pending"
             )
             session.add(row)
-        _write_listing(row, connection_id, listing, session)
+        _write_listing(row, connection_id, listing, session, listing_images)
     for item_id in missing:
         if (row := existing.get(item_id)) is not None:
             row.remote_status = ListingStatus.DELETED.value
@@ -174,15 +183,16 @@ def _record_review(session: Session, row: PlatformListing, connection_id: int, l
         row.sync_status = "synced" if listing.status is ListingStatus.ACTIVE else "pending"
 
 
-def _write_listing(row: PlatformListing, connection_id: int, listing: RemoteListing, session: Session) -> None:
+def _write_listing(
+    row: PlatformListing, connection_id: int, listing: RemoteListing, session: Session, images: list[str]
+) -> None:
     _record_review(session, row, connection_id, listing)
     row.remote_status = listing.status.value
     row.remote_category_id = listing.category_id
     row.remote_updated_at = listing.updated_at
     row.remote_title = listing.title
     row.remote_description = listing.description
-    # Images SyncStore uploaded come back as the platform's ids or URLs: read them as the master's references.
-    row.remote_images = refs_for_remote(session, connection_id, listing.images, row.base_images)
+    row.remote_images = images
     row.remote_weight_kg = listing.weight_kg
     row.remote_dimensions = (
         {key: str(value) for key, value in listing.dimensions.model_dump().items()} if listing.dimensions else None

@@ -76,6 +76,15 @@ def test_api_calls_benchmark_compares_calls_with_the_batch_minimum() -> None:
     assert figures["incremental_list_calls"] is not None
 
 
+def test_publish_benchmark_lists_every_product_uploading_each_image_once_per_shop() -> None:
+    figures = run_bench("bench.publish", "--products", "12")
+    assert figures["products"] == 12 and figures["expected"] > 0
+    assert (figures["published"], figures["refused"]) == (figures["expected"], 0), figures["refusals"]
+    assert figures["unique_images"] > 0 and figures["upload_ratio"] == 1.0
+    assert figures["api_calls"] >= figures["minimum_calls"] > 0
+    assert (figures["second_run_uploads"], figures["second_run_creates"]) == (0, 0)
+
+
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_webhook_ceiling_benchmark_runs_every_server_with_the_same_load() -> None:

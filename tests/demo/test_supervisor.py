@@ -1,6 +1,7 @@
 # The demo supervisor: shops connected through the real authorization pages, children watched, nothing left behind.
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -9,15 +10,17 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 
 from connectors.simulator.common import free_port
 from demo.config import DemoConfig, Part, Ports, listens
 from demo.processes import DemoError, group_members
 from demo.supervisor import Supervisor
 from syncstore.db.engine import transaction
-from syncstore.db.models import AuditLog, PlatformEvent
+from syncstore.db.models import AuditLog, MasterProduct, PlatformEvent
 from syncstore.security.crypto import load_keyring
 from syncstore.shops import connections
 
@@ -26,7 +29,12 @@ BASIC = frozenset({Part.SHOPEE, Part.TIKTOKSHOP, Part.RECEIVER})
 
 def free_ports() -> Ports:
     return Ports(
-        shopee=free_port(), tiktokshop=free_port(), receiver=free_port(), dagster=free_port(), streamlit=free_port()
+        shopee=free_port(),
+        tiktokshop=free_port(),
+        receiver=free_port(),
+        dagster=free_port(),
+        streamlit=free_port(),
+        images=free_port(),
     )
 
 
@@ -108,6 +116,16 @@ def test_marketplace_orders_reach_the_receiver_as_events(supervisor: Supervisor)
     )
 
 
+def test_the_catalog_and_both_shops_show_the_sample_images_the_demo_serves(supervisor: Supervisor) -> None:
+    base = supervisor.config.image_base
+    with transaction(supervisor.engine) as session:
+        images = [url for product in session.scalars(sa.select(MasterProduct)) for url in product.images]
+    assert images and all(url.startswith(f"{base}/") for url in images)
+    answer = httpx.get(images[0], timeout=10)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(answer.content)).size == (600, 600)
+
+
 def test_a_child_that_dies_stops_the_demo_with_its_name(supervisor: Supervisor) -> None:
     supervisor.check_children()  # all running
     os.kill(supervisor.children[Part.SHOPEE].pid, signal.SIGKILL)
@@ -149,6 +167,7 @@ def test_ctrl_c_stops_the_demo_command_and_everything_it_started(tmp_path: Path)
     env["SYNCSTORE_DATA_DIR"] = str(data_dir)
     command = [sys.executable, "-m", "demo", "--without", "dagster", "--without", "streamlit", "--orders-every", "0"]
     command += [f"--{part.value}-port={getattr(ports, part.value)}" for part in Part if listens(part)]
+    command += [f"--images-port={ports.images}"]
     demo = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
     try:
@@ -159,6 +178,7 @@ def test_ctrl_c_stops_the_demo_command_and_everything_it_started(tmp_path: Path)
                 break
         assert any("sign in as" in line and "admin@syncstore.example" in line for line in output), output
         assert any(f"http://127.0.0.1:{ports.receiver}" in line for line in output)
+        assert any("sample images" in line and f"http://127.0.0.1:{ports.images}" in line for line in output)
         assert processes_with(str(data_dir))  # the children run
         demo.send_signal(signal.SIGINT)
         rest, _ = demo.communicate(timeout=60)

@@ -13,6 +13,7 @@ from connectors.retry import RetryPolicy
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.simulator.common import FaultPlan
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
+from demo.images import SampleImageServer
 from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.types import utcnow
@@ -59,6 +60,8 @@ def synced(seeded_db: SeededDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterat
     shopee = ShopeeSimulator(PARTNER_ID, PARTNER_KEY)
     tiktok = TikTokShopSimulator(app_key=APP_KEY, app_secret=APP_SECRET)
     shopee_url, tiktok_url = shopee.start(), tiktok.start()
+    images = SampleImageServer()
+    image_base = images.start()
     env = {
         "SHOPEE_PARTNER_ID": str(PARTNER_ID), "SHOPEE_PARTNER_KEY": PARTNER_KEY, "SHOPEE_HOST": shopee_url,
         "TIKTOKSHOP_APP_KEY": APP_KEY, "TIKTOKSHOP_APP_SECRET": APP_SECRET, "TIKTOKSHOP_API_HOST": tiktok_url,
@@ -90,7 +93,7 @@ def synced(seeded_db: SeededDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterat
             product = catalog.create_product(
                 editor, session,
                 {"title": "Linen shirt", "category": CATEGORY, "base_price": "59.90", "weight_kg": "0.3",
-                 "images": ["https://img.example.com/p/1.jpg"], "description": "<p>Soft linen</p>",
+                 "images": [f"{image_base}/linen-shirt/1.jpg"], "description": "<p>Soft linen</p>",
                  "variants": [{"sku": "LIN-UI-1", "name": "M", "price": "59.90", "stock": 10}]},
             )  # fmt: skip
         run_id = str(uuid.uuid4())
@@ -108,6 +111,7 @@ def synced(seeded_db: SeededDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterat
     finally:
         shopee.stop()
         tiktok.stop()
+        images.stop()
         get_settings.cache_clear()
 
 

@@ -22,6 +22,7 @@ from connectors.retry import DEFAULT_POLICY, RetryPolicy
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.simulator.common import FaultPlan
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
+from demo.images import SampleImageServer
 from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.models import MasterProduct, PlatformListing, PlatformListingSku
@@ -55,6 +56,8 @@ class MarketplaceWorld:
     policy: RetryPolicy = DEFAULT_POLICY
     # A client with a short timeout lets a simulated "timeout" fault really time out.
     client: httpx.Client | None = None
+    # Serves the products' images (real JPEGs the create uploads), started with the world.
+    images: SampleImageServer | None = None
 
     @classmethod
     def start(cls, engine: sa.Engine, *, faults: FaultPlan | None = None, currency: str = "MYR") -> MarketplaceWorld:
@@ -83,9 +86,11 @@ class MarketplaceWorld:
             )  # fmt: skip
             sync.set_category_mapping(EDITOR, session, "shopee", "Fashion", SHOPEE_CATEGORY)
             sync.set_category_mapping(EDITOR, session, "tiktokshop", "Fashion", TIKTOK_CATEGORY)
+        images = SampleImageServer()
+        images.start()
         return cls(
             engine, shopee, tiktok, settings, first.id, second.id,
-            tokens=(*shopee_tokens, *tiktok_tokens, PARTNER_KEY, APP_SECRET),
+            tokens=(*shopee_tokens, *tiktok_tokens, PARTNER_KEY, APP_SECRET), images=images,
         )  # fmt: skip
 
     def stop(self) -> None:
@@ -93,6 +98,13 @@ class MarketplaceWorld:
             self.client.close()
         self.shopee.stop()
         self.tiktok.stop()
+        if self.images is not None:
+            self.images.stop()
+
+    def image_url(self, path: str = "p/1.jpg") -> str:
+        """A real image of the world's image server (a product's cover by default)."""
+        assert self.images is not None
+        return f"{self.images.base}/{path}"
 
     @property
     def connection_ids(self) -> tuple[int, int]:
@@ -110,7 +122,7 @@ class MarketplaceWorld:
         rows = [{"sku": sku if variants == 1 else f"{sku}-{i}", "name": f"V{i}", "price": price, "stock": stock}
                 for i in range(1, variants + 1)]  # fmt: skip
         data = {"title": title, "category": category, "base_price": price, "weight_kg": "0.3",
-                "images": ["https://img.example.com/p/1.jpg"], "description": "<p>Soft linen</p>",
+                "images": [self.image_url()], "description": "<p>Soft linen</p>",
                 "variants": rows, **fields}  # fmt: skip
         with transaction(self.engine) as session:
             product = catalog.create_product(EDITOR, session, data)

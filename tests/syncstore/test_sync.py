@@ -175,7 +175,7 @@ def test_a_price_change_breaking_the_variation_ratio_is_not_sent(world: Marketpl
         product = catalog.create_product(
             EDITOR, session,
             {"title": "Linen shirt", "category": "Fashion", "base_price": "10.00", "weight_kg": "0.3",
-             "images": ["https://img.example/1.jpg"],
+             "images": [world.image_url()],
              "variants": [{"sku": "R-S", "name": "S", "stock": 5, "attributes": {"Size": "S"}},
                           {"sku": "R-M", "name": "M", "stock": 5, "attributes": {"Size": "M"}}]},
         )  # fmt: skip

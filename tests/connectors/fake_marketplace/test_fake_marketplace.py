@@ -58,7 +58,8 @@ def settings(db_url: str) -> Settings:
 def master_product(engine: sa.Engine) -> MasterProduct:
     data = {
         "title": "Linen shirt", "category": "Fashion", "base_price": "12.50", "weight_kg": "0.3",
-        "images": ["https://img.example.com/p/1.jpg"], "description": "<p>Soft linen</p>",
+        # The image the marketplace already shows: no image to upload (Fake Mart has no media upload).
+        "images": ["https://img.example.com/fm.jpg"], "description": "<p>Soft linen</p>",
         "variants": [{"sku": "FM-LINEN-1", "name": "One size", "price": "12.50", "stock": 7}],
     }  # fmt: skip
     with transaction(engine) as session:
