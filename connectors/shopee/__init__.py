@@ -60,8 +60,14 @@ Decisions worth knowing (see also the docstrings of the methods):
 - `add_item` has no idempotency key on Shopee. `create_listing` therefore looks the listing up first
   (`search_item` by `item_sku`, confirmed through `get_item_base_info`) on every attempt: a retry after
   a timeout, or a rerun after a crash, finds the item created before instead of adding a second one.
-  Variations go out as `standardise_tier_variation` (custom variations: variation_id 0) together with
-  the deprecated `tier_variation`, which the reference still allows alongside.
+  Variations go out as `standardise_tier_variation` only (custom variations: variation_id 0); the
+  deprecated `tier_variation` is never sent.
+- Publishing (`connectors.shopee.publishing`): images are uploaded with media_space/upload_image (signed
+  as a public call, and as a shop call when Shopee asks for the token: the reading is [unconfirmed]);
+  add_item sends the uploaded image ids (a URL is refused before sending), `logistic_info` from the
+  draft's channels (none: refused before sending), `attribute_list`, `brand` (0 "NoBrand" without one)
+  and the stock at the draft's location. add_variants appends new options with update_tier_variation,
+  then add_model; SKUs the item already has (by model_sku) are not added again.
 - Descriptions: an item with `description_type: extended` has an empty `description`; its text is the
   text parts of `description_info.extended_description.field_list`, joined by newlines.
 - Push event ids: the push's `msg_id` when it has one (live pushes); else sha256 over the canonical

@@ -39,6 +39,15 @@ Error mapping (the envelope `code` first, the HTTP status second; the reference'
 Errors carry the platform code and request_id; messages are scrubbed of the access token, refresh token,
 auth code and app secret, and transport exceptions are not chained (their text may hold the URL).
 
+Publishing (`connectors.tiktokshop.publishing`): images are uploaded to /product/202309/images/upload
+(multipart `data`, `use_case` MAIN_IMAGE, no shop_cipher, the body not signed) and create sends their
+`uri` in `main_images` (a URL is refused before sending), with `brand_id`, `product_attributes` and each
+SKU's inventory at the draft's warehouse (else the default sales warehouse); the created product is in
+review (audit). Categories, attributes (`is_requried`, sic; sales properties left out) and brands are
+read from /product/202309/categories, /categories/{id}/attributes and /brands; listings take no logistics
+channel. add_variants sends partial_edit with every existing SKU plus the new ones (the property is
+replaced), each with `inventory[{warehouse_id, quantity}]`; the product goes into review.
+
 Choices (the reference leaves these open):
 - Search: a window is split in halves by update time BEFORE 10,000 results are reached, whatever
   `total_count` says (it may be capped): when `total_count` >= 9,900, when paging would go past 9,900

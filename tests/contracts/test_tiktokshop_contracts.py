@@ -24,7 +24,9 @@ import httpx
 import pytest
 
 from connectors.base import (
+    AttributeChoice,
     Dimensions,
+    InvalidRequest,
     ListingDraft,
     ListingFields,
     ListingStatus,
@@ -69,6 +71,10 @@ CALLS = (
     "orders_get",
     "orders_search",
     "warehouses",
+    "image_upload",
+    "categories",
+    "category_attributes",
+    "brands",
 )
 
 
@@ -145,12 +151,23 @@ class FakePlatform:
         for key, value in wire["query"]["fixed"].items():
             assert query[key] == value, f"{name}: {key}={query[key]!r}"
         headers = {key.lower() for key in request.headers}
+        multipart = wire.get("multipart")
         if wire["signed"]:
             assert request.headers["x-tts-access-token"] == ACCESS
-            assert request.headers["content-type"] == wire["headers"]["content-type"]
-            assert hmac.compare_digest(query["sign"], expected_sign(request.url.path, query, request.content))
+            signed_body = b"" if multipart else request.content  # an upload's body is not signed
+            if not multipart:
+                assert request.headers["content-type"] == wire["headers"]["content-type"]
+            assert hmac.compare_digest(query["sign"], expected_sign(request.url.path, query, signed_body))
         else:
             assert "x-tts-access-token" not in headers
+        if multipart:
+            assert request.headers["content-type"].startswith("multipart/form-data")
+            content = request.read()
+            for field in multipart["files"]:
+                assert f'name="{field}"; filename='.encode() in content, f"{name}: no file field {field}"
+            for field, value in multipart["fields"].items():
+                assert f'name="{field}"\r\n\r\n{value}\r\n'.encode() in content, f"{name}: {field} != {value}"
+            return
         body = wire["body"]
         if body is None:
             assert request.content == b"", f"{name}: a body where none is documented"
@@ -219,8 +236,11 @@ def test_one_fixture_per_call_and_each_is_complete() -> None:
             fixture["request"]
         )
         assert fixture["response"]["code"] == 0 and "request_id" in fixture["response"]
-        # shop_cipher is left out on /authorization/* and on the token endpoints, sent everywhere else.
-        no_cipher = fixture["request"]["path"].startswith("/authorization/") or not fixture["request"]["signed"]
+        # shop_cipher is left out on /authorization/*, the image upload and the token endpoints, sent elsewhere.
+        no_cipher = (
+            fixture["request"]["path"].startswith(("/authorization/", "/product/202309/images/upload"))
+            or not fixture["request"]["signed"]
+        )
         assert fixture["request"]["shop_cipher"] is not no_cipher
 
 
@@ -487,3 +507,122 @@ def test_every_call_has_been_exercised() -> None:
     source = Path(__file__).read_text(encoding="utf-8")
     unused = [name for name in CALLS if source.count(f'"{name}"') < 2]
     assert unused == []
+
+
+# --- publishing: images, categories, attributes, brands, create with everything, SKUs added -------
+
+
+def test_image_upload_is_multipart_data_main_image_without_cipher(platform: FakePlatform) -> None:
+    with connector(platform) as conn:
+        uploaded = conn.upload_image(b"\xff\xd8\xff\xe0 jpeg", "front.jpg", "image/jpeg")
+    assert uploaded.image_id == "tos-maliva-i-o3syd03w52-us/c668cdf70b7f483c94dbe"
+    assert uploaded.url.startswith("https://p16-oec-va.ibyteimg.com/")
+    (request,) = platform.requests("image_upload")
+    assert "shop_cipher" not in request.url.params
+    assert b"\xff\xd8\xff\xe0 jpeg" in request.read()
+
+
+def test_categories_come_parents_first_with_leaf_flags(platform: FakePlatform) -> None:
+    with connector(platform) as conn:
+        categories = conn.list_categories()
+    assert platform.names() == ["categories"]
+    assert [(c.category_id, c.parent_id, c.is_leaf, c.name) for c in categories] == [
+        ("600900", None, False, "Fashion"),
+        ("600020", "600900", True, "T-Shirts"),
+    ]
+
+
+def test_category_attributes_read_is_requried_values_and_customizable(platform: FakePlatform) -> None:
+    with connector(platform) as conn:
+        attributes = {a.name: a for a in conn.get_category_attributes("600020")}
+    (request,) = platform.requests("category_attributes")
+    assert request.url.path == "/product/202309/categories/600020/attributes"
+    assert "Color" not in attributes, "sales properties are the SKUs' variations, not product attributes"
+    storage = attributes["Storage Capacity"]
+    assert (storage.mandatory, storage.input_type, storage.custom_allowed) == (True, "single_select", False)
+    assert [(v.value_id, v.name) for v in storage.values] == [("501", "64GB"), ("502", "128GB")]
+    assert (attributes["Material"].mandatory, attributes["Material"].custom_allowed) == (False, True)
+    assert attributes["Skin Type"].input_type == "multi_select"
+    assert (attributes["Model Name"].input_type, attributes["Model Name"].mandatory) == ("text", True)
+
+
+def test_brands_are_paged_for_the_category(platform: FakePlatform) -> None:
+    with connector(platform) as conn:
+        brands = conn.list_brands("600020")
+    (request,) = platform.requests("brands")
+    assert request.url.params["category_id"] == "600020"
+    assert [(b.brand_id, b.name) for b in brands] == [("7082427311584347905", "Amparo")]
+    assert conn.list_logistics_channels() == []
+
+
+def test_create_sends_uris_brand_attributes_and_the_chosen_warehouse_and_is_in_review(platform: FakePlatform) -> None:
+    draft = ListingDraft(
+        title="Stoneware mug, red glaze, 350 ml",
+        description="<p>A mug</p>",
+        category_id="600456",
+        images=("tos-maliva-i-o3syd03w52-us/mug",),
+        weight_kg=Decimal("0.5"),
+        currency="GBP",
+        skus=(SkuDraft(seller_sku="MUG-RED", price=Decimal("12.00"), stock=5, attributes={"Colour": "Red"}),),
+        idempotency_key="create-mug-red-2",
+        brand_id="7082427311584347905",
+        attributes=(
+            AttributeChoice(attribute_id="100005", value_ids=("502",)),
+            AttributeChoice(attribute_id="100011", text="Classic"),
+        ),
+        location_id="7068517275539719943",
+    )
+    with connector(platform) as conn:
+        created = conn.create_listing(draft)
+    assert created.in_review
+    assert platform.names() == ["create"], "the draft's warehouse needs no warehouse lookup"
+    sent = body_of(platform.requests("create")[0])
+    assert sent["main_images"] == [{"uri": "tos-maliva-i-o3syd03w52-us/mug"}]
+    assert sent["brand_id"] == "7082427311584347905"
+    assert sent["product_attributes"] == [
+        {"id": "100005", "values": [{"id": "502"}]},
+        {"id": "100011", "values": [{"name": "Classic"}]},
+    ]
+    assert sent["skus"][0]["inventory"] == [{"warehouse_id": "7068517275539719943", "quantity": 5}]
+
+
+def test_create_with_an_image_url_is_refused_before_sending(platform: FakePlatform) -> None:
+    draft = ListingDraft(
+        title="Stoneware mug, red glaze, 350 ml",
+        description="<p>A mug</p>",
+        category_id="600456",
+        images=("https://img.example.com/mug.jpg",),
+        weight_kg=Decimal("0.5"),
+        currency="GBP",
+        skus=(SkuDraft(seller_sku="MUG-RED", price=Decimal("12.00"), stock=5),),
+        idempotency_key="create-mug-red-3",
+    )
+    with connector(platform) as conn, pytest.raises(InvalidRequest) as caught:
+        conn.create_listing(draft)
+    assert "images" in caught.value.fields
+    assert platform.calls == []
+
+
+def test_add_variants_resends_every_sku_plus_the_new_one_with_a_warehouse(platform: FakePlatform) -> None:
+    detail = platform.fixtures["product_detail"]["response"]
+
+    def edited(request: httpx.Request) -> dict[str, Any]:
+        skus = body_of(request)["skus"]
+        answer = [{"id": s.get("id") or "1729592969712208888", "seller_sku": s["seller_sku"]} for s in skus]
+        return {"code": 0, "message": "Success", "request_id": "r", "data": {"product_id": PRODUCT_ID, "skus": answer}}
+
+    platform.overrides["partial_edit"] = edited
+    new = SkuDraft(seller_sku="SHIRT-XL", price=Decimal("23.00"), stock=4, attributes={"Size": "XL"})
+    with connector(platform) as conn:
+        created = conn.add_variants(PRODUCT_ID, [new], location_id="7068517275539719942")
+    assert created.in_review and created.sku_ids == {"SHIRT-XL": "1729592969712208888"}
+    sent = body_of(platform.requests("partial_edit")[0])["skus"]
+    existing = detail["data"]["skus"]
+    assert [s.get("id") for s in sent] == [s["id"] for s in existing] + [None]
+    assert sent[-1] == {
+        "seller_sku": "SHIRT-XL",
+        "sales_attributes": [{"name": "Size", "value_name": "XL"}],
+        "price": {"amount": "23.00", "currency": existing[0]["price"]["currency"]},
+        "inventory": [{"warehouse_id": "7068517275539719942", "quantity": 4}],
+    }
+    assert all(row["warehouse_id"] for s in sent for row in s["inventory"])

@@ -72,10 +72,31 @@ Fault injection (`FaultPlan`, replaceable at runtime through `sim.faults`): THRO
 `error_rate_limit` with `Retry-After: 1`; SERVER_ERROR answers HTTP 500 `error_server` before anything
 is applied; TIMEOUT applies the request, then holds the answer `timeout_hold_s`.
 
-Simplifications (documented, not relied upon): image ids are not checked against an upload;
-`logistic_info` may be empty; `search_item` matches SKU exactly and names by substring; unknown ids
-in get_item_base_info are left out with a `warning`; lost pushes and order-list cursors live in
-memory only; no test push is sent by set_app_push_config; no code-8 push is sent on promotion changes.
+Publishing (issue 16):
+- `media_space/upload_image` (multipart field `image`, JPG/JPEG/PNG, at most 10 MB) stores the bytes and
+  hands out an image_id; its signing is [unconfirmed], `state.upload_kind` picks "public" (default, the
+  API reference's type) or "shop" (`set_upload_kind`). add_item / update_item refuse an image URL or an id
+  that was never uploaded (by this shop, or public) with `error_param` "Image not exist.".
+- A seeded catalog (`connectors.simulator.catalog`) for every shop: `get_category` (ids 100000 + n; the
+  demo's 100001..100027 are leaves without mandatory attributes, 100101..100108 have mandatory ones),
+  `get_attribute_tree`, `get_brand_list` (brand 0 is "NoBrand"). add_item refuses a category that is no
+  leaf (`error_invalid_category`), a missing mandatory attribute (`error_invalid_attribute` "Mandatory
+  attribute information required: <names>"), an attribute of another category, a value outside a fixed
+  list, an unknown brand (`error_invalid_brand`).
+- Logistics: `logistics/get_channel_list` lists the shop's channels (default 20011 Standard Delivery and
+  20012 Economy Delivery enabled, 20013 Self Collection disabled; `add_shop(logistics_channels=...)`,
+  `set_logistics_channels`, or POST /_simulator/shops/{id}/logistics). add_item needs `logistic_info`
+  with at least one enabled channel of the shop (`error_param` "Invalid logistic info, ...").
+- Variations: init_tier_variation and update_tier_variation take `standardise_tier_variation` only; the
+  deprecated `tier_variation` is refused (`error_param`). add_model adds models to an item with
+  variations; update_tier_variation appends options (existing models keep their tier_index).
+- Control over HTTP: POST /_simulator/shops/{id}/logistics, POST /_simulator/shops/{id}/options,
+  GET /_simulator/images/{image_id} (the uploaded bytes).
+
+Simplifications (documented, not relied upon): `search_item` matches SKU exactly and names by substring;
+unknown ids in get_item_base_info are left out with a `warning`; lost pushes and order-list cursors live in
+memory only; no test push is sent by set_app_push_config; no code-8 push is sent on promotion changes;
+child attributes of attribute values are not modelled.
 
 The simulator lives beside the connector it checks and imports nothing from it (nor from
 `connectors.base` or `connectors.retry`): `codes`, `state`, `requests`, `pushes`, `server` (the app and its

@@ -209,6 +209,6 @@ class ControlMixin(VariationsMixin, PushRoutesMixin):
         """GET /_simulator/images/{image_id}: the bytes of an uploaded image."""
         with self._lock:
             image = self.state.images.get(request.path_params["image_id"])
-        if image is None:
+        if image is None or not image.data_b64:
             return JSONResponse({"error": "no such image"}, status_code=404)
         return Response(base64.b64decode(image.data_b64), media_type=image.content_type)

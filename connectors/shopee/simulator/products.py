@@ -107,6 +107,8 @@ class ProductsMixin(MediaMixin, CatalogRoutesMixin):
             # Shopee sends the weight as a string (kg).
             "weight": str(item.weight),
             "logistic_info": item.logistic_info,
+            "attribute_list": item.attribute_list,
+            "brand": item.brand,
         }
         if item.extended_description:
             fields = [{"field_type": "text", "text": item.description}]

@@ -36,7 +36,8 @@ class SimImage(BaseModel):
     sha256: str
     size: int
     content_type: str
-    data_b64: str
+    # The bytes, in memory only: a saved state keeps the ids valid and stays small.
+    data_b64: str = Field(default="", exclude=True)
 
 
 class SimShop(BaseModel):

@@ -53,8 +53,22 @@ Per-shop behaviour, all seedable through `add_shop(...)` keywords or `set_shop_o
   random ids mapped server side (bound to the query; a token reused with another query -> 98001004);
 - `refused_event_types`: webhook registration of these types is refused (98001004) as for unknown types,
   without affecting the others; `invalid_token_code`; `business_error_http_status`;
-- `refuse_image_urls`: main_images uris that are URLs are refused (12052722); off by default because
-  the simulator has no image upload.
+- `refuse_image_urls` (default on): `main_images` must be uris of uploaded images; a URL or a uri never
+  uploaded by the seller answers 12052722 "The image URI does not exist in TikTok Shop." (off: any uri).
+
+Publishing (issue 16): POST /product/202309/images/upload (multipart `data` + `use_case`, no shop_cipher,
+the body unsigned; JPG/JPEG/PNG up to 5 MB) stores the bytes and answers `{uri, url, width, height}`. A
+seeded catalog (`connectors.simulator.catalog`): GET /product/202309/categories (ids 600000 + n; the
+demo's 600001..600027 are leaves without mandatory attributes, 600101..600108 have mandatory ones),
+/categories/{id}/attributes (`is_requried`, sic; values; is_customizable; sales properties Color and Size)
+and /brands (page_token). Create refuses a category that is no leaf, a missing mandatory attribute, an
+attribute of another category, a value of a non-customizable attribute outside its list, an unknown brand
+(all 98001004 naming the parameter), and stock without `warehouse_id` in a multi-warehouse shop
+(12019028). Partial edit with `skus` replaces the property: SKUs with an id are kept (and edited), SKUs
+without one are added (each with `inventory[{warehouse_id, quantity}]`), SKUs left out are removed, all
+when the audit passes; the answer lists the SKU ids at once. Control over HTTP:
+POST /_simulator/shops/{id}/warehouses {count | warehouses}, /_simulator/shops/{id}/options,
+/_simulator/products/{id}/fail_next_audit {reason}; GET /_simulator/images/{uri}.
 
 Orders: `place_order` lists ONE line item per unit (no quantity), each with id, product_id, sku_id,
 seller_sku, sale_price, currency and its own `display_status`; placing lowers the SKU's available
@@ -80,7 +94,7 @@ Faults (`FaultPlan`, `sim.faults`): THROTTLE -> 429 + 36009002 + Retry-After: 1;
 36009003 before anything is applied; TIMEOUT -> applied, then the answer is held. `rate_limit_per_minute`
 (per shop) and `daily_quota` both answer 429 + 36009002: the platform documents no quota code.
 
-Simplifications (deliberate): image uris may be URLs (see `refuse_image_urls`); line cancellation is
+Simplifications (deliberate): line cancellation is
 immediate (no buyer request flow); SKU-level statuses are not modelled (the product's status decides).
 
 The simulator lives beside the connector it checks and imports nothing from it (nor from

@@ -357,6 +357,6 @@ class ControlMixin(OrdersMixin, WebhooksMixin):
         """GET /_simulator/images/{uri}: the bytes of an uploaded image."""
         with self._lock:
             image = self.state.images.get(request.path_params["uri"])
-        if image is None:
+        if image is None or not image.get("data_b64"):
             return JSONResponse({"error": "no such image"}, status_code=404)
         return Response(base64.b64decode(image["data_b64"]), media_type=str(image["content_type"]))

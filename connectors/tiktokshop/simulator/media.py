@@ -63,8 +63,9 @@ class MediaMixin(SimulatorCore):
             return uri
 
     def uploaded_image(self, uri: str) -> bytes:
+        """The bytes of an uploaded image (b"" after a reload: bytes are not saved)."""
         with self._lock:
-            return base64.b64decode(self.state.images[uri]["data_b64"])
+            return base64.b64decode(self.state.images[uri].get("data_b64", ""))
 
     def _check_image_uris(self, seller_id: str, uris: list[str]) -> None:
         for uri in uris:

@@ -155,7 +155,7 @@ class SimState:
     auth_codes: dict[str, SimAuthCode] = field(default_factory=dict)
     webhooks: dict[str, dict[str, str]] = field(default_factory=dict)  # shop -> event_type name -> url
     idempotency: dict[str, str] = field(default_factory=dict)  # "<shop>:<key>" -> product_id
-    # Uploaded images by uri: {seller_id, sha256, size, content_type, data_b64}.
+    # Uploaded images by uri: {seller_id, sha256, size, content_type, data_b64 (in memory only)}.
     images: dict[str, dict[str, Any]] = field(default_factory=dict)
     next_id: int = 1_729_000_000_000_000_000
 
@@ -164,7 +164,11 @@ class SimState:
         return str(self.next_id)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Everything but the uploaded images' bytes (kept in memory only: a state file stays small; the
+        uris stay valid after a reload)."""
+        raw = asdict(self)
+        raw["images"] = {uri: {k: v for k, v in image.items() if k != "data_b64"} for uri, image in self.images.items()}
+        return raw
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> SimState:
