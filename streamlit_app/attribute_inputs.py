@@ -23,7 +23,9 @@ NONE = ""
 
 
 def label(attribute: AttributeView) -> str:
-    return f"{attribute.name}{' *' if attribute.mandatory else ''}"
+    """The widget label: the platform's attribute name as text (labels render Markdown), * when mandatory."""
+    mark = " \\*" if attribute.mandatory else ""
+    return ui.plain(attribute.name) + mark
 
 
 def _one(attribute: AttributeView, current: AttributeValue | None, key: str, hint: str) -> AttributeValue | None:
@@ -40,7 +42,7 @@ def _one(attribute: AttributeView, current: AttributeValue | None, key: str, hin
         picked_one = st.selectbox(label(attribute), options, index=index, key=f"{key}-one", help=hint,
                                   format_func=lambda v: names.get(v, "— none —"))  # fmt: skip
         if attribute.custom_allowed:
-            other = st.text_input(f"{attribute.name}: or another value", text, key=f"{key}-custom")
+            other = st.text_input(f"{ui.plain(attribute.name)}: or another value", text, key=f"{key}-custom")
             if other.strip():
                 return AttributeValue((), other.strip())
         return AttributeValue((picked_one,)) if picked_one else None

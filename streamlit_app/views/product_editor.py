@@ -463,7 +463,7 @@ def lifecycle_section(product: MasterProduct, listings: Sequence[ListingStatus],
         "deleted on the marketplace). Its handle and SKUs stay reserved. This cannot be undone from the app."
     )
     _on_each_shop(listings, "deactivated (unlisted) at the next sync; SyncStore stops syncing it")
-    typed = st.text_input(f"Type the handle ({product.handle}) to confirm", key="editor_delete_confirm")
+    typed = st.text_input(f"Type the handle ({ui.plain(product.handle)}) to confirm", key="editor_delete_confirm")
     if st.button("Delete product", type="primary", key="editor_delete", disabled=typed.strip() != product.handle):
         actor = ui.current_actor()
         try:
