@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 
 from connectors import registry
-from streamlit_app import product_attributes, ui
+from streamlit_app import product_attributes, thumbnails, ui
 from syncstore.catalog import commands as catalog
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import ListingStatus, OverrideView
@@ -144,8 +144,19 @@ def master_fields(product: MasterProduct, suffix: str, disabled: bool, errors: M
         key=f"images{suffix}", disabled=disabled,
     )  # fmt: skip
     values["images"] = [line.strip() for line in images.splitlines() if line.strip()]
+    image_previews(list(product.images))
     _field_error(errors, *sorted(k for k in errors if k == "images" or k.startswith("images.")))
     return values
+
+
+def image_previews(refs: Sequence[str]) -> None:
+    """Small previews of the saved images (URLs as they are, uploaded files from the media store)."""
+    shown = [(ref, src) for ref in refs[:8] if (src := thumbnails.src(ref))]
+    if not shown:
+        return
+    for column, (ref, src) in zip(st.columns(8), shown, strict=False):
+        with column:
+            st.image(src, width=72, caption="cover" if ref == refs[0] else None)
 
 
 def _attribute_names(product: MasterProduct) -> list[str]:
