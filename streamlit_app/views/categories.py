@@ -161,6 +161,23 @@ def _brands(platform: str, remote_id: str) -> dict[str, str]:
         return {b.brand_id: b.name for b in cache.category_brands(session, shops[0][0], remote_id)}
 
 
+@ui.cached_read()
+def _paths(url: str, platform: str) -> dict[str, str]:
+    """Every cached category of the platform as its path ("Fashion > Watches"), by id."""
+    with ui.session() as session:
+        tree = cache.list_remote_categories(session, platform=platform, limit=100_000)
+    by_id = {c.category_id: c for c in tree}
+    paths: dict[str, str] = {}
+    for category in tree:
+        names, node, seen = [category.name], category, {category.category_id}
+        while node.parent_id and node.parent_id in by_id and node.parent_id not in seen:
+            node = by_id[node.parent_id]
+            seen.add(node.category_id)
+            names.append(node.name)
+        paths[category.category_id] = " > ".join(reversed(names))
+    return paths
+
+
 def choose_remote(platform: str, state: CategoryState) -> str | None:
     """The platform category chosen: searched by name in the cached tree (leaves only)."""
     current = state.mapping.remote_category_id if state.mapping else None
@@ -169,7 +186,8 @@ def choose_remote(platform: str, state: CategoryState) -> str | None:
     with ui.session() as session:
         found = cache.list_remote_categories(session, platform=platform, search=search, leaves_only=True, limit=100)
         current_name = cache.category_name(session, platform, current) if current else None
-    options = {c.category_id: c.name for c in found}
+    paths = _paths(ui.database_url(), platform)
+    options = {c.category_id: paths.get(c.category_id, c.name) for c in found}
     if current and current not in options:
         options = {current: current_name or current, **options}
     if not options:
