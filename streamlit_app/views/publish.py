@@ -124,9 +124,31 @@ def show_preview(previews: Sequence[publishing.ShopPreview]) -> bool:
                 sendable = sendable or bool(product.changes and product.ready)
                 for change in product.changes:
                     target = change.sku or "listing"
-                    with st.popover(f"{change.operation} · {target}: what is sent"):
+                    summary_col, detail_col = st.columns([5, 2])
+                    summary_col.caption(ui.plain(request_summary(change.request)))
+                    with detail_col.popover(f"{change.operation} · {target}: what is sent"):
                         st.json(ui.json_safe(change.request), expanded=True)
     return sendable
+
+
+SUMMARY_SKIP = frozenset({"title", "description", "draft_key", "idempotency_key"})
+
+
+def request_summary(request: Any) -> str:
+    """One line of what a request sends: scalars as "field value", lists and objects as counts."""
+    if not isinstance(request, dict):
+        return str(request)[:200]
+    parts: list[str] = []
+    for field, value in request.items():
+        if field in SUMMARY_SKIP or value in (None, "", [], {}):
+            continue
+        if isinstance(value, list):
+            parts.append(f"{len(value)} {field}")
+        elif isinstance(value, dict):
+            parts.append(f"{field} ({len(value)} fields)")
+        else:
+            parts.append(f"{field} {value}")
+    return " · ".join(parts)[:400]
 
 
 def _publish(product_ids: list[int], shop_ids: list[int]) -> None:
