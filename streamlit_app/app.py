@@ -44,6 +44,11 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("views/webhooks.py", "Webhooks", ":material/webhook:", "Channels"),
     PageSpec("views/rules.py", "Rules", ":material/rule:", "Settings"),
     PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", "Settings", Permission.USERS_MANAGE),
+    # Publishing (issue 16): create, import/export, categories, publish to shops.
+    PageSpec("views/new_product.py", "New product", ":material/add_box:", "Catalog", Permission.CATALOG_WRITE),
+    PageSpec("views/catalog_csv.py", "Import and export", ":material/upload_file:", "Catalog"),
+    PageSpec("views/categories.py", "Categories", ":material/category:", "Catalog"),
+    PageSpec("views/publish.py", "Publish to shops", ":material/publish:", "Channels", Permission.SYNC_RUN),
 )
 
 
@@ -248,7 +253,8 @@ def main() -> None:
     account = st.Page(change_password_page, title="Change password", icon=":material/password:", url_path="password")
     sections.setdefault("Account", []).append(account)
     sidebar(actor)
-    st.navigation(sections).run()
+    # Every page listed (no "View more"): the publishing pages made the list longer than the default cut-off.
+    st.navigation(sections, expanded=True).run()
 
 
 # Streamlit runs this file as __main__; importing it (tests, tools) only defines the pages.

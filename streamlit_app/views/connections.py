@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 import streamlit as st
 
 from connectors.base import ConnectorError
-from streamlit_app import ui
+from streamlit_app import shop_logistics, ui
 from syncstore.errors import SyncStoreError
 from syncstore.security.auth import Actor, Permission
 from syncstore.shops import connections, marketplaces, oauth
@@ -293,6 +293,7 @@ def main() -> None:
             with column, st.container(border=True):
                 st.subheader(ui.plain(card.title))
                 _details(card)
+                shop_logistics.section(card.id, manage)
                 if manage:
                     _actions(actor, card)
     if manage:

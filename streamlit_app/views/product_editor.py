@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 
 from connectors import registry
-from streamlit_app import ui
+from streamlit_app import product_attributes, thumbnails, ui
 from syncstore.catalog import commands as catalog
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import ListingStatus, OverrideView
@@ -144,8 +144,19 @@ def master_fields(product: MasterProduct, suffix: str, disabled: bool, errors: M
         key=f"images{suffix}", disabled=disabled,
     )  # fmt: skip
     values["images"] = [line.strip() for line in images.splitlines() if line.strip()]
+    image_previews(list(product.images))
     _field_error(errors, *sorted(k for k in errors if k == "images" or k.startswith("images.")))
     return values
+
+
+def image_previews(refs: Sequence[str]) -> None:
+    """Small previews of the saved images (URLs as they are, uploaded files from the media store)."""
+    shown = [(ref, src) for ref in refs[:8] if (src := thumbnails.src(ref))]
+    if not shown:
+        return
+    for column, (ref, src) in zip(st.columns(8), shown, strict=False):
+        with column:
+            st.image(src, width=72, caption="cover" if ref == refs[0] else None)
 
 
 def _attribute_names(product: MasterProduct) -> list[str]:
@@ -421,6 +432,78 @@ def sync_preview(product_id: int) -> None:
                 st.json(ui.json_safe(change.request()), expanded=False)
 
 
+# --- archive or delete -----------------------------------------------------------------------
+
+
+def _on_each_shop(listings: Sequence[ListingStatus], what: str) -> None:
+    if not listings:
+        st.caption("This product is listed on no shop: nothing changes on any marketplace.")
+        return
+    for listing in listings:
+        st.markdown(
+            f"- {ui.badge(ui.platform_label(listing.platform), 'blue')} **{ui.plain(listing.shop_name)}** "
+            f"(listing {ui.code_span(listing.remote_item_id)}, now {ui.plain(listing.remote_status)}): {what}"
+        )
+
+
+def lifecycle_section(product: MasterProduct, listings: Sequence[ListingStatus], base_version: int) -> None:
+    """Archive (inactive) or delete the product, each explained per shop and confirmed first."""
+    if product.status == "deleted":
+        st.info("This product is deleted: it is no longer synced and cannot be restored from the app.")
+        return
+    archived = product.status == "inactive"
+    st.markdown("#### " + ("Restore" if archived else "Archive"))
+    if archived:
+        st.caption("The product is archived. Restoring makes it active: each shop lists it again at the next sync.")
+        _on_each_shop(listings, "listed again (activated) at the next sync")
+        if st.button("Restore (set active)", key="editor_restore"):
+            _set_status(product, base_version, "active", "Restored")
+    else:
+        st.caption(
+            "Archiving keeps the product in the catalog as inactive. At the next sync each shop's listing is "
+            "deactivated (unlisted, kept on the marketplace with its reviews), and listed again when you restore it."
+        )
+        _on_each_shop(listings, "deactivated (unlisted) at the next sync")
+        sure = st.checkbox("I understand: buyers can no longer order it on these shops", key="editor_archive_sure")
+        if st.button("Archive", key="editor_archive", disabled=not sure):
+            _set_status(product, base_version, "inactive", "Archived")
+    st.markdown("#### Delete")
+    st.caption(
+        "Deleting removes the product from the catalog for good: it is no longer shown, synced or exported; its "
+        "history, sync logs and audit stay. At the next sync each shop's listing is deactivated (unlisted, not "
+        "deleted on the marketplace). Its handle and SKUs stay reserved. This cannot be undone from the app."
+    )
+    _on_each_shop(listings, "deactivated (unlisted) at the next sync; SyncStore stops syncing it")
+    typed = st.text_input(f"Type the handle ({ui.plain(product.handle)}) to confirm", key="editor_delete_confirm")
+    if st.button("Delete product", type="primary", key="editor_delete", disabled=typed.strip() != product.handle):
+        actor = ui.current_actor()
+        try:
+            with ui.session() as session:
+                catalog.delete_product(actor, session, product.id, expected_version=base_version)
+        except Exception as error:
+            ui.show_error(error)
+            return
+        _reload(product.id)
+        ui.after_write(f"Deleted {product.title}.")
+        st.rerun()
+
+
+def _set_status(product: MasterProduct, base_version: int, status: str, verb: str) -> None:
+    actor = ui.current_actor()
+    try:
+        with ui.session() as session:
+            saved = catalog.update_product(
+                actor, session, product.id, expected_version=base_version, changes={"status": status}
+            )
+            version = saved.version
+    except Exception as error:
+        ui.show_error(error)
+        return
+    st.session_state[_base_version_key(product.id)] = version
+    ui.after_write(f"{verb} {product.title}.")
+    st.rerun()
+
+
 # --- the page --------------------------------------------------------------------------------
 
 
@@ -469,20 +552,32 @@ def main() -> None:
             _reload(product.id)
             st.rerun()
     can_write = ui.can(Permission.CATALOG_WRITE)
-    edit_tab, overrides_tab, preview_tab = st.tabs(
-        ["Details, variants and stock", "Platform overrides", "Preview sync"]
-    )
+    edit_tab, overrides_tab, attributes_tab, preview_tab, lifecycle_tab = st.tabs(
+        ["Details, variants and stock", "Platform overrides", "Platform attributes", "Preview sync",
+         "Archive or delete"]
+    )  # fmt: skip
     with edit_tab:
         edit_form(product, base_version, can_write)
         if st.button("Stock adjustments with a reason: open Inventory", key="editor_inventory"):
             st.switch_page("views/inventory.py")
+        if ui.can(Permission.SYNC_RUN) and st.button("Publish to shops", key="editor_publish"):
+            st.session_state["publish_product_ids"] = [product.id]
+            st.session_state.pop("publish_preview", None)
+            st.switch_page("views/publish.py")
     with overrides_tab:
         overrides_section(product, overrides, can_write)
+    with attributes_tab:
+        product_attributes.section(product, can_write)
     with preview_tab:
         st.caption("What each shop would receive for the saved product. Nothing is sent from here.")
         if st.session_state.get(PREVIEW_KEY) == product.id or st.button("Preview sync", key="editor_preview_button"):
             st.session_state[PREVIEW_KEY] = product.id
             sync_preview(product.id)
+    with lifecycle_tab:
+        if can_write:
+            lifecycle_section(product, listings, base_version)
+        else:
+            ui.read_only_note(Permission.CATALOG_WRITE)
 
 
 main()

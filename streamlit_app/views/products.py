@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from connectors import registry
-from streamlit_app import ui
+from streamlit_app import thumbnails, ui
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import ProductFilter, ProductRow, ProductRowPage
 from syncstore.security.auth import Permission
@@ -96,7 +96,7 @@ def table(rows: Sequence[ProductRow]) -> dict[str, list[Any]]:
     """The page as columns (st.dataframe takes a dict of lists; no pandas frame needed)."""
     return {
         "id": [row.id for row in rows],
-        "image": [row.thumbnail for row in rows],
+        "image": [thumbnails.src(row.thumbnail) for row in rows],
         "title": [row.title for row in rows],
         "handle": [row.handle for row in rows],
         "category": [row.category for row in rows],
@@ -127,6 +127,27 @@ def columns() -> dict[str, Any]:
     }
 
 
+ATTENTION = ("failed", "in_review")
+
+
+def attention(rows: Sequence[ProductRow]) -> None:
+    """The failed and in-review listings of this page, with the platform's reason."""
+    found = [(row, listing) for row in rows for listing in row.listings if listing.sync_status in ATTENTION]
+    if not found:
+        return
+    failed = sum(1 for _, listing in found if listing.sync_status == "failed")
+    with st.expander(f"{failed} failed and {len(found) - failed} in-review listings on this page",
+                     icon=":material/report:", expanded=failed > 0):  # fmt: skip
+        for row, listing in found:
+            where = f"{ui.platform_label(listing.platform)} · {listing.shop_name}"
+            label = STATUS_LABELS.get(listing.sync_status, listing.sync_status)
+            reason = listing.last_error or ("waiting for the platform's review" if listing.sync_status == "in_review"
+                                            else "no reason recorded")  # fmt: skip
+            st.markdown(f"{ui.badge(label)} **#{row.id} {ui.plain(row.title)}** on {ui.plain(where)}: "
+                        f"{ui.plain(reason)}")  # fmt: skip
+        st.caption("Fix the product (or its category on the Categories page), then Sync now or Publish to shops.")
+
+
 def _selected_ids(rows: Sequence[ProductRow], selection: object) -> list[int]:
     chosen = getattr(getattr(selection, "selection", None), "rows", None) or []
     return [rows[index].id for index in chosen if 0 <= index < len(rows)]
@@ -148,7 +169,7 @@ def _start_sync(product_ids: list[int]) -> None:
 
 def bulk_actions(product_ids: list[int]) -> None:
     st.markdown(f"**{len(product_ids)} selected**")
-    edit_col, bulk_col, sync_col, _ = st.columns([2, 2, 2, 6])
+    edit_col, bulk_col, sync_col, publish_col, _ = st.columns([2, 2, 2, 2, 4])
     if len(product_ids) == 1 and edit_col.button("Open in editor", icon=":material/edit:", key="products_open"):
         ui.open_editor(product_ids[0])
     if ui.can(Permission.CATALOG_WRITE) and bulk_col.button("Bulk edit", icon=":material/table_edit:", key="to_bulk"):
@@ -156,6 +177,11 @@ def bulk_actions(product_ids: list[int]) -> None:
         st.switch_page("views/bulk_edit.py")
     if ui.can(Permission.SYNC_RUN) and sync_col.button("Sync now", icon=":material/sync:", key="products_sync_now"):
         _start_sync(product_ids)
+    if ui.can(Permission.SYNC_RUN) and publish_col.button("Publish to shops", icon=":material/publish:",
+                                                          key="products_publish"):  # fmt: skip
+        st.session_state["publish_product_ids"] = list(product_ids)
+        st.session_state.pop("publish_preview", None)
+        st.switch_page("views/publish.py")
 
 
 def main() -> None:
@@ -191,6 +217,7 @@ def main() -> None:
         key="products_table",
         row_height=48,
     )
+    attention(result.rows)
     if result.pages > 1:
         st.pagination(result.pages, default=result.page, key="products_page")
     chosen = _selected_ids(result.rows, selection)

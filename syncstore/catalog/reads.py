@@ -440,3 +440,16 @@ def channel_stock(session: Session, variant_ids: Sequence[int]) -> dict[int, lis
             )
         )
     return result
+
+
+def products_by_category(session: Session) -> dict[str, list[tuple[int, str]]]:
+    """(id, title) of every product that is not deleted, by master category (for the Categories page)."""
+    query = (
+        sa.select(MasterProduct.category, MasterProduct.id, MasterProduct.title)
+        .where(MasterProduct.status != "deleted")
+        .order_by(MasterProduct.category, MasterProduct.id)
+    )
+    found: dict[str, list[tuple[int, str]]] = {}
+    for category, product_id, title in session.execute(query):
+        found.setdefault(category or "", []).append((product_id, title))
+    return found

@@ -18,6 +18,10 @@ EVERY_PAGE = {
     "viewer": ["Products", "Product editor", "Inventory", "Connections", "Sync activity", "Conflicts", "Webhooks",
                "Rules"],
 }  # fmt: skip
+# Publishing (issue 16): New product and Publish need catalog.write / sync.run; the others everyone sees.
+EVERY_PAGE["admin"] += ["New product", "Import and export", "Categories", "Publish to shops"]
+EVERY_PAGE["editor"] += ["New product", "Import and export", "Categories", "Publish to shops"]
+EVERY_PAGE["viewer"] += ["Import and export", "Categories"]
 
 
 CORE_PAGES = {"Products", "Product editor", "Bulk edit", "Inventory", "Rules", "Admin"}

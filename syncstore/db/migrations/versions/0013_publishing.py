@@ -9,7 +9,7 @@ shop_publishing; category_mappings.default_attributes and brand_id.
 - `shop_publishing`: per shop, the logistics channels and locations fetched, and the Admin's choice.
 
 Revision ID: 0013
-Revises: 0011 (the lead chains it after 0012 at merge)
+Revises: 0012 (chained after 0012 when branches pubcore and media were merged into app)
 Create Date: 2026-12-07 15:00:00
 """
 

@@ -1,0 +1,185 @@
+# The Import and export page: the catalog CSV (the CLI's format and row-level errors) from the browser.
+"""Import and export.
+
+Export: the whole catalog as the CSV of `syncstore catalog export` (everyone may download it).
+Import (Editors and Admins): upload a CSV, "Check the file" lists every problem by line and
+column (the same `RowError`s as `syncstore catalog import`) and what would be created; then
+"Import". Strict mode imports nothing when any row is bad; otherwise the products with a bad row
+are skipped and the rest imported. "Update existing products" (`syncstore.catalog.csv_update`)
+turns rows whose handle is already in the catalog into updates, shown as old -> new before
+anything is written, and applied only if those products are still at the version shown.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import TextIO, cast
+
+import streamlit as st
+
+from streamlit_app import ui
+from syncstore.catalog import csv_update
+from syncstore.catalog.csv_format import CSV_COLUMNS, export_csv
+from syncstore.catalog.importer import ImportReport, RowError, import_csv
+from syncstore.errors import SyncStoreError
+from syncstore.security.auth import Permission
+
+CHECK_KEY = "csv_check"
+RESULT_KEY = "csv_result"
+
+
+def export_section() -> None:
+    st.subheader("Export")
+    st.caption("Every product, one row per variant, in the import format (text cells safe to open in a spreadsheet).")
+    if st.button("Prepare the export", icon=":material/download:", key="csv_export_prepare"):
+        buffer = io.StringIO()
+        try:
+            with ui.session() as session:
+                count = export_csv(session, buffer)
+        except Exception as error:
+            ui.show_error(error)
+            return
+        st.session_state["csv_export"] = (buffer.getvalue(), count)
+    prepared = st.session_state.get("csv_export")
+    if prepared:
+        text, count = prepared
+        st.download_button(f"Download catalog.csv ({count} rows)", text.encode("utf-8"), file_name="catalog.csv",
+                           mime="text/csv", key="csv_export_download", icon=":material/file_download:")  # fmt: skip
+
+
+def errors_table(errors: Sequence[RowError]) -> None:
+    st.error(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} in the file:", icon=":material/error:")
+    st.dataframe(
+        {"line": [e.line or None for e in errors], "column": [e.field for e in errors],
+         "problem": [e.message for e in errors]},
+        hide_index=True, width="stretch", key="csv_errors",
+        column_config={"line": st.column_config.NumberColumn("Line", format="%d")},
+    )  # fmt: skip
+    for error in errors[:20]:  # also as text, so they can be read and copied without the table
+        st.markdown(f"- {ui.plain(str(error))}")
+
+
+class _NamedBytes(io.BytesIO):
+    """An uploaded file's bytes with its name (the report names the file as the CLI does)."""
+
+    def __init__(self, data: bytes, name: str) -> None:
+        super().__init__(data)
+        self.name = name
+
+
+def _import(data: bytes, name: str, *, strict: bool, dry_run: bool) -> ImportReport:
+    # import_csv reads bytes as well as text (it decodes them, spotting .xlsx and UTF-16 files as the CLI does).
+    source = cast(TextIO, _NamedBytes(data, name))
+    return import_csv(ui.current_actor(), ui.engine(), source, strict=strict, dry_run=dry_run)
+
+
+def check(data: bytes, name: str, *, strict: bool, update: bool) -> None:
+    """Read the file against the catalog, write nothing; the result is kept for the next run."""
+    try:
+        if update:
+            with ui.session() as session:
+                preview = csv_update.preview_csv_import(session, data, name)
+            st.session_state[CHECK_KEY] = {"update": True, "preview": preview, "name": name, "strict": strict}
+        else:
+            report = _import(data, name, strict=strict, dry_run=True)
+            st.session_state[CHECK_KEY] = {"update": False, "report": report, "name": name, "strict": strict}
+    except Exception as error:
+        ui.show_error(error)
+
+
+def show_check(checked: dict[str, object], strict: bool) -> bool:
+    """Show what the import would do; returns whether "Import" may be offered."""
+    if checked.get("update"):
+        preview = checked["preview"]
+        assert isinstance(preview, csv_update.CsvImportPreview)
+        st.info(ui.plain(csv_update.summary(preview, applied=False)), icon=":material/fact_check:")
+        if preview.errors:
+            errors_table(preview.errors)
+        if preview.updates:
+            st.markdown(f"**Changes to {len(preview.updates)} existing products (old -> new)**")
+            st.dataframe(csv_update.change_rows(preview.updates), hide_index=True, width="stretch", key="csv_changes")
+        return not (strict and preview.errors) and bool(preview.creates or preview.updates)
+    report = checked["report"]
+    assert isinstance(report, ImportReport)
+    st.info(ui.plain(report.summary()), icon=":material/fact_check:")
+    if report.errors:
+        errors_table(report.errors)
+    return not (strict and report.errors) and report.products_created > 0
+
+
+def apply(data: bytes, name: str, checked: dict[str, object], strict: bool) -> None:
+    try:
+        if checked.get("update"):
+            preview = checked["preview"]
+            assert isinstance(preview, csv_update.CsvImportPreview)
+            done = csv_update.apply_csv_import(ui.current_actor(), ui.engine(), data, source=name, strict=strict,
+                                               expected_versions=preview.versions)  # fmt: skip
+            message = csv_update.summary(done, applied=True)
+        else:
+            with st.status("Importing…", expanded=False) as status:
+                report = _import(data, name, strict=strict, dry_run=False)
+                status.update(label=report.summary(), state="complete" if report.committed else "error")
+            if not report.committed:
+                st.session_state[RESULT_KEY] = ("error", report.summary(), list(report.errors))
+                return
+            message = report.summary()
+    except SyncStoreError as error:
+        st.session_state[RESULT_KEY] = ("error", str(error), [])
+        return
+    except Exception as error:
+        ui.show_error(error)
+        return
+    st.session_state.pop(CHECK_KEY, None)
+    st.session_state[RESULT_KEY] = ("success", message, [])
+    ui.after_write(message)
+
+
+def import_section() -> None:
+    st.subheader("Import")
+    if not ui.can(Permission.CATALOG_WRITE):
+        ui.read_only_note(Permission.CATALOG_WRITE)
+        return
+    st.caption("Columns: " + ", ".join(CSV_COLUMNS) + ". Rows sharing a handle are one product.")
+    upload = st.file_uploader("Catalog CSV", type=["csv"], key="csv_upload")
+    strict_col, update_col = st.columns(2)
+    strict = strict_col.toggle("Strict: import nothing if any row is bad", value=True, key="csv_strict")
+    update = update_col.toggle("Update existing products (same handle)", value=False, key="csv_update")
+    result = st.session_state.get(RESULT_KEY)
+    if result:
+        kind, message, errors = result
+        (st.success if kind == "success" else st.error)(ui.plain(message))
+        if errors:
+            errors_table(errors)
+    if upload is None:
+        st.session_state.pop(CHECK_KEY, None)
+        return
+    data, name = upload.getvalue(), upload.name
+    if st.button("Check the file", icon=":material/fact_check:", key="csv_check_button"):
+        st.session_state.pop(RESULT_KEY, None)
+        check(data, name, strict=strict, update=update)
+    checked = st.session_state.get(CHECK_KEY)
+    if not checked or checked.get("name") != name or checked.get("update") != update:
+        st.caption("Check the file first: nothing is written until you import.")
+        return
+    if not show_check(checked, strict):
+        st.warning(
+            "Nothing to import: strict mode imports nothing until every row is fixed."
+            if strict else "Nothing to import: no product in the file can be imported.",
+            icon=":material/block:",
+        )  # fmt: skip
+        return
+    if st.button("Import", type="primary", icon=":material/upload:", key="csv_apply"):
+        apply(data, name, checked, strict)
+        st.rerun()
+
+
+def main() -> None:
+    ui.current_actor()
+    st.title("Import and export")
+    import_section()
+    st.divider()
+    export_section()
+
+
+main()

@@ -1,0 +1,286 @@
+# The Categories page: per platform, map each master category to a platform category with attribute defaults and brand.
+"""Categories.
+
+Per platform (labels from the registry): every master category with its products, the platform
+category it maps to, and what still blocks its products (no mapping, attributes not fetched, a
+mandatory attribute without a default that a product does not set itself). Choosing a category
+opens its mapping: the platform category searched by name in the cached tree
+(`syncstore.publishing.cache`), default values of its attributes (mandatory first, allowed values
+as choices) and a brand; saved through `syncstore.publishing.mappings.set_category_mapping`, which
+checks every value. "Refresh from shop" fetches the platform's tree again (daily on its own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import streamlit as st
+
+from streamlit_app import shop_calls, ui
+from streamlit_app.attribute_inputs import attribute_inputs, show_field_errors
+from syncstore.catalog import reads as catalog_reads
+from syncstore.errors import InvalidInput, SyncStoreError
+from syncstore.publishing import cache, mappings
+from syncstore.publishing.attributes import AttributeValue, product_values
+from syncstore.publishing.mappings import CategoryMappingView
+from syncstore.security.auth import Permission
+from syncstore.shops import connections
+
+ERRORS_KEY = "categories_errors"
+NO_BRAND = ""
+
+
+@dataclass(frozen=True)
+class CategoryState:
+    """One master category on one platform: its mapping and which of its products cannot be listed."""
+
+    category: str
+    products: tuple[tuple[int, str], ...]
+    mapping: CategoryMappingView | None
+    missing: tuple[str, ...]  # mandatory attributes without a default (names)
+    blocked: tuple[tuple[int, str], ...]  # products that set none of `missing` themselves / not mapped
+    attributes_known: bool
+
+    @property
+    def status(self) -> str:
+        if self.mapping is None:
+            return "not mapped"
+        if not self.attributes_known:
+            return "attributes not fetched"
+        if self.missing:
+            return f"{len(self.missing)} mandatory without default"
+        return "ready"
+
+
+def _shops(platform: str) -> list[tuple[int, str]]:
+    with ui.session() as session:
+        return [(c.id, c.shop_name or c.shop_id) for c in connections.list_connections(session)
+                if c.platform == platform]  # fmt: skip
+
+
+def category_states(platform: str) -> list[CategoryState]:
+    """Every master category's state on `platform` (read fresh: it changes with every mapping saved)."""
+    with ui.session() as session:
+        by_category = catalog_reads.products_by_category(session)
+        mapped = {m.master_category: m for m in mappings.list_category_mappings(session, platform)}
+        all_ids = [pid for products in by_category.values() for pid, _ in products]
+        own = product_values(session, all_ids, platform)
+        states: list[CategoryState] = []
+        for category, products in sorted(by_category.items()):
+            mapping = mapped.get(category)
+            if mapping is None:
+                states.append(CategoryState(category, tuple(products), None, (), tuple(products), False))
+                continue
+            attributes = cache.platform_category_attributes(session, platform, mapping.remote_category_id)
+            mandatory = [a for a in attributes or [] if a.mandatory and a.attribute_id not in mapping.defaults]
+            blocked = tuple(
+                (pid, title) for pid, title in products
+                if any(a.attribute_id not in own.get(pid, {}) for a in mandatory)
+            )  # fmt: skip
+            states.append(CategoryState(category, tuple(products), mapping, tuple(a.name for a in mandatory),
+                                        blocked, attributes is not None))  # fmt: skip
+    return states
+
+
+def refresh_from_shop(platform: str) -> None:
+    """Fetch the category tree of every shop of the platform again."""
+    actor = ui.current_actor()
+    shops = _shops(platform)
+    if not shops:
+        st.warning(f"No {ui.platform_label(platform)} shop is connected: connect one on the Connections page.")
+        return
+    with st.status(f"Fetching the {ui.platform_label(platform)} category tree…") as status:
+        for connection_id, name in shops:
+            try:
+                with shop_calls.connector(connection_id) as connector:
+                    report = cache.refresh_categories(actor, ui.engine(), connection_id, connector)
+                st.write(f"{ui.plain(name)}: {report.categories} categories")
+            except SyncStoreError as error:
+                ui.show_error(error)
+                status.update(state="error")
+                return
+            except Exception as error:  # a platform or network error: named, never its payload
+                st.error(f"{ui.plain(name)}: the category tree could not be fetched ({type(error).__name__}).")
+                status.update(state="error")
+                return
+        status.update(label="Category tree refreshed.", state="complete")
+    ui.after_write()
+
+
+def overview(states: Sequence[CategoryState]) -> None:
+    st.dataframe(
+        {
+            "category": [s.category for s in states],
+            "products": [len(s.products) for s in states],
+            "platform category": [
+                "" if s.mapping is None
+                else f"{s.mapping.remote_category_name or ''} ({s.mapping.remote_category_id})".strip()
+                for s in states
+            ],
+            "status": [s.status for s in states],
+            "blocked products": [len(s.blocked) for s in states],
+        },
+        hide_index=True, width="stretch",
+    )  # fmt: skip
+    blocked = [s for s in states if s.blocked]
+    if blocked:
+        total = sum(len(s.blocked) for s in blocked)
+        with st.expander(f"{total} products cannot be listed yet", icon=":material/block:"):
+            for state in blocked:
+                reason = "category not mapped" if state.mapping is None else "no value for " + ", ".join(state.missing)
+                titles = ", ".join(f"#{pid} {title}" for pid, title in state.blocked[:10])
+                more = f" and {len(state.blocked) - 10} more" if len(state.blocked) > 10 else ""
+                st.markdown(f"- **{ui.plain(state.category)}** ({ui.plain(reason)}): {ui.plain(titles + more)}")
+
+
+def _ensure_attributes(platform: str, remote_id: str) -> list[cache.AttributeView] | None:
+    """The platform category's attributes, fetched from the first shop when not cached yet."""
+    with ui.session() as session:
+        known = cache.platform_category_attributes(session, platform, remote_id)
+    if known is not None:
+        return known
+    shops = _shops(platform)
+    if not shops:
+        return None
+    try:
+        with shop_calls.connector(shops[0][0]) as connector:
+            return cache.ensure_category_details(ui.engine(), shops[0][0], connector, remote_id)
+    except SyncStoreError as error:
+        ui.show_error(error)
+    except Exception as error:
+        st.error(f"The attributes could not be fetched ({type(error).__name__}); try again.")
+    return None
+
+
+def _brands(platform: str, remote_id: str) -> dict[str, str]:
+    shops = _shops(platform)
+    if not shops:
+        return {}
+    with ui.session() as session:
+        return {b.brand_id: b.name for b in cache.category_brands(session, shops[0][0], remote_id)}
+
+
+@ui.cached_read()
+def _paths(url: str, platform: str) -> dict[str, str]:
+    """Every cached category of the platform as its path ("Fashion > Watches"), by id."""
+    with ui.session() as session:
+        tree = cache.list_remote_categories(session, platform=platform, limit=100_000)
+    by_id = {c.category_id: c for c in tree}
+    paths: dict[str, str] = {}
+    for category in tree:
+        names, node, seen = [category.name], category, {category.category_id}
+        while node.parent_id and node.parent_id in by_id and node.parent_id not in seen:
+            node = by_id[node.parent_id]
+            seen.add(node.category_id)
+            names.append(node.name)
+        paths[category.category_id] = " > ".join(reversed(names))
+    return paths
+
+
+def choose_remote(platform: str, state: CategoryState) -> str | None:
+    """The platform category chosen: searched by name in the cached tree (leaves only)."""
+    current = state.mapping.remote_category_id if state.mapping else None
+    search = st.text_input("Search the platform's categories", key=f"cat_search_{platform}_{state.category}",
+                           placeholder="e.g. mug, shirt")  # fmt: skip
+    with ui.session() as session:
+        found = cache.list_remote_categories(session, platform=platform, search=search, leaves_only=True, limit=100)
+        current_name = cache.category_name(session, platform, current) if current else None
+    paths = _paths(ui.database_url(), platform)
+    options = {c.category_id: paths.get(c.category_id, c.name) for c in found}
+    if current and current not in options:
+        options = {current: current_name or current, **options}
+    if not options:
+        st.info("No platform category matches (or the tree is not fetched yet: use Refresh from shop).")
+        return None
+    ids = list(options)
+    return st.selectbox("Platform category", ids, index=ids.index(current) if current in ids else 0,
+                        format_func=lambda cid: f"{options[cid]} ({cid})",
+                        key=f"cat_remote_{platform}_{state.category}")  # fmt: skip
+
+
+def mapping_editor(platform: str, state: CategoryState, can_write: bool) -> None:
+    st.subheader(ui.plain(state.category))
+    st.caption(f"{len(state.products)} products · {ui.platform_label(platform)}: {state.status}")
+    if not can_write:
+        ui.read_only_note(Permission.CATALOG_WRITE)
+        return
+    remote = choose_remote(platform, state)
+    if remote is None:
+        return
+    attributes = _ensure_attributes(platform, remote) or []
+    same = state.mapping is not None and state.mapping.remote_category_id == remote
+    current: Mapping[str, AttributeValue] = state.mapping.defaults if same and state.mapping else {}
+    key = f"cat_{platform}_{state.category}_{remote}"
+    defaults: dict[str, AttributeValue | None] = {}
+    if attributes:
+        st.markdown("**Default attribute values** (mandatory ones marked *; a product may set its own)")
+        defaults = attribute_inputs(attributes, current, key=key)
+    else:
+        st.caption("This platform category has no attributes (or they could not be fetched).")
+    brands = _brands(platform, remote)
+    brand_ids = [NO_BRAND, *brands]
+    current_brand = (state.mapping.brand_id if same and state.mapping else None) or NO_BRAND
+    brand = st.selectbox("Brand", brand_ids, index=brand_ids.index(current_brand) if current_brand in brand_ids else 0,
+                         format_func=lambda b: brands.get(b, "No brand"), key=f"{key}_brand")  # fmt: skip
+    errors = st.session_state.get(ERRORS_KEY) or {}
+    if errors.get("key") == key:
+        show_field_errors(errors["errors"], attributes)
+    save_col, delete_col, _ = st.columns([2, 2, 6])
+    if save_col.button("Save mapping", type="primary", key=f"{key}_save"):
+        chosen = {attribute_id: value for attribute_id, value in defaults.items() if value is not None}
+        save(platform, state.category, remote, chosen, brand or None, key)
+    if state.mapping is not None and delete_col.button("Remove mapping", key=f"{key}_delete"):
+        mapping_id = state.mapping.id
+        ui.write(lambda actor, session: mappings.delete_category_mapping(actor, session, mapping_id),
+                 "Mapping removed.")  # fmt: skip
+
+
+def save(platform: str, category: str, remote: str, defaults: dict[str, AttributeValue], brand: str | None,
+         key: str) -> None:  # fmt: skip
+    actor = ui.current_actor()
+    try:
+        with ui.session() as session:
+            mappings.set_category_mapping(actor, session, platform, category, remote, defaults=defaults,
+                                          brand_id=brand)  # fmt: skip
+    except InvalidInput as error:
+        st.session_state[ERRORS_KEY] = {"key": key, "errors": dict(error.errors)}
+        st.rerun()
+    except Exception as error:
+        ui.show_error(error)
+        return
+    st.session_state.pop(ERRORS_KEY, None)
+    ui.after_write(f"{category} mapped.")
+    st.rerun()
+
+
+def main() -> None:
+    ui.current_actor()
+    st.title("Categories")
+    st.caption("A product can be listed on a platform once its category is mapped and every mandatory attribute "
+               "has a value (a default here, or the product's own in the Product editor).")  # fmt: skip
+    platforms = list(ui.platform_names())
+    platform_col, refresh_col = st.columns([3, 1])
+    platform = platform_col.segmented_control("Platform", platforms, default=platforms[0],
+                                              format_func=ui.platform_label, key="categories_platform")  # fmt: skip
+    platform = platform or platforms[0]
+    can_write = ui.can(Permission.CATALOG_WRITE)
+    if can_write and refresh_col.button("Refresh from shop", icon=":material/refresh:", key="categories_refresh"):
+        refresh_from_shop(platform)
+    try:
+        states = category_states(platform)
+    except Exception as error:
+        ui.show_error(error)
+        return
+    if not states:
+        st.info("The catalog has no product yet.")
+        return
+    overview(states)
+    names = [s.category for s in states]
+    chosen = st.selectbox("Map a category", names, index=None, placeholder="Choose a master category",
+                          key=f"categories_pick_{platform}")  # fmt: skip
+    if chosen is not None:
+        mapping_editor(platform, states[names.index(chosen)], can_write)
+
+
+main()
