@@ -185,6 +185,12 @@ class Settings(BaseSettings):
         default=None, description="Where newly opened alerts are POSTed as JSON (Slack-style hooks, ops tools)."
     )
 
+    api_rate_limit: int = Field(
+        default=100, ge=0, description="Public API requests per key per minute before 429 (0: no limit)."
+    )
+    api_max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger API request bodies get 413.")
+    api_url: str = Field(default="http://127.0.0.1:8200", description="The public HTTP API's base URL.")
+
     log_level: str = Field(
         default="INFO",
         description="Level of SyncStore's own loggers: DEBUG, INFO, WARNING, ERROR or CRITICAL; libraries stay at "

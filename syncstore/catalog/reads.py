@@ -440,3 +440,14 @@ def channel_stock(session: Session, variant_ids: Sequence[int]) -> dict[int, lis
             )
         )
     return result
+
+
+def products_after(
+    session: Session, filters: ProductFilter | None = None, *, after_id: int | None = None, limit: int = 50
+) -> Sequence[MasterProduct]:
+    """Up to `limit` products (with variants) matching `filters`, by id, after `after_id`: keyset pages for the API."""
+    where = _product_conditions(filters or ProductFilter(), session.get_bind().dialect.name)
+    query = sa.select(MasterProduct).where(where).options(selectinload(MasterProduct.variants))
+    if after_id is not None:
+        query = query.where(MasterProduct.id > after_id)
+    return session.scalars(query.order_by(MasterProduct.id).limit(limit)).all()
