@@ -147,9 +147,10 @@ def _variant_product(request: Request, variant_id: Id) -> int:
 
 @router.get("/variants/{variant_id}", response_model=VariantOut, responses=responses(404, 422))
 def get_variant(request: Request, variant_id: Id, who: Caller = READ) -> VariantOut:
+    product_id = _variant_product(request, variant_id)
     with transaction(engine(request)) as session:
         variant = session.get(ProductVariant, variant_id)
-        if variant is None or variant.product_id != _variant_product(request, variant_id):
+        if variant is None or variant.product_id != product_id:
             raise NotFoundError(f"variant {variant_id} not found")
         return VariantOut.model_validate(variant)
 
