@@ -7,6 +7,7 @@ The schema is at `/openapi.json`, the docs at `/docs`. Every error response is d
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,6 +37,9 @@ def _problem_openapi(app: FastAPI) -> dict[str, Any]:
     ref = {"$ref": "#/components/schemas/Problem"}
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
+            if "requestBody" in operation:  # a body that is not JSON (400) or too large (413)
+                for status in ("400", "413"):
+                    operation["responses"].setdefault(status, {"description": HTTPStatus(int(status)).phrase})
             for status, answer in operation.get("responses", {}).items():
                 if status[0] in "45":
                     answer["content"] = {problems.MEDIA_TYPE: {"schema": ref}}

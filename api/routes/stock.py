@@ -110,8 +110,10 @@ def adjust_stock(
     """
 
     def work(session: Session) -> BaseModel:
-        level = ledger.adjust_stock(who.actor, session, variant_id, set_to=body.set_to, delta=body.delta,
-                                    reason=body.reason, note=body.note, expected_on_hand=body.expected_on_hand)  # fmt: skip
+        level = ledger.adjust_stock(
+            who.actor, session, variant_id, set_to=body.set_to, delta=body.delta, reason=body.reason,
+            note=body.note, expected_on_hand=body.expected_on_hand,
+        )  # fmt: skip
         return _stock(session, level, False)
 
     fingerprint = idempotency.fingerprint("POST", f"/v1/stock/{variant_id}/adjustments", body)

@@ -125,8 +125,8 @@ def create_key(
                  role=key_role.value, expires_at=expires_at)  # fmt: skip
     session.add(row)
     session.flush()
-    audit.record(session, creator, "api_key.create", "api_key", row.id,
-                 after={"prefix": prefix, "name": clean_name, "role": key_role.value, "expires_at": expires_at})  # fmt: skip
+    after = {"prefix": prefix, "name": clean_name, "role": key_role.value, "expires_at": expires_at}
+    audit.record(session, creator, "api_key.create", "api_key", row.id, after=after)
     return NewKey(_view(row, creator.label), secret)
 
 

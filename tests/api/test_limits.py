@@ -47,8 +47,8 @@ def test_the_rate_limit_on_redis_is_shared_by_every_app(sqlite_engine: sa.Engine
 
 def test_a_large_body_is_413(sqlite_engine: sa.Engine) -> None:
     client, keys = _client(sqlite_engine, api_rate_limit=0, api_max_body_bytes=2048)
-    response = client.post("/v1/rules", content=b"{" + b" " * 4096 + b"}",
-                           headers={"Authorization": f"Bearer {keys['editor']}", "Content-Type": "application/json"})  # fmt: skip
+    headers = {"Authorization": f"Bearer {keys['editor']}", "Content-Type": "application/json"}
+    response = client.post("/v1/rules", content=b"{" + b" " * 4096 + b"}", headers=headers)
     assert response.status_code == 413 and response.json()["status"] == 413
 
 

@@ -12,7 +12,8 @@ from tests.api.conftest import Api
 def test_list_products_pages_with_a_cursor_and_filters(api: Api) -> None:
     headers = api.as_("viewer")
     for n in range(3):
-        body = {"title": f"Cap {n}", "category": "Hats", "base_price": "10", "variants": [{"sku": f"CAP-{n}", "name": "One"}]}
+        variants = [{"sku": f"CAP-{n}", "name": "One"}]
+        body = {"title": f"Cap {n}", "category": "Hats", "base_price": "10", "variants": variants}
         assert api.client.post("/v1/products", json=body, headers=api.as_("editor")).status_code == 201
     first = api.client.get("/v1/products", params={"category": "Hats", "limit": 2}, headers=headers).json()
     assert [p["title"] for p in first["items"]] == ["Cap 0", "Cap 1"] and first["next_cursor"]
@@ -99,8 +100,8 @@ def test_variants_overrides_and_rules(api: Api) -> None:
     added = api.client.post(f"/v1/products/{api.product_id}/variants", json={"sku": "LIN-L", "name": "L"},
                             headers={**editor, "If-Match": etag})  # fmt: skip
     assert added.status_code == 200 and len(added.json()["variants"]) == 3
-    override = api.client.put(f"/v1/products/{api.product_id}/overrides",
-                              json={"platform": "shopee", "field": "title", "value": "Linen shirt (MY)"}, headers=editor)  # fmt: skip
+    value = {"platform": "shopee", "field": "title", "value": "Linen shirt (MY)"}
+    override = api.client.put(f"/v1/products/{api.product_id}/overrides", json=value, headers=editor)
     assert override.status_code == 200
     assert api.client.delete(f"/v1/overrides/{override.json()['id']}", headers=editor).status_code == 204
     rule = api.client.post("/v1/rules", json={"name": "Buffer", "actions": {"buffer_stock": 2}}, headers=editor)
