@@ -1,28 +1,13 @@
-# Serves the API with uvicorn: `syncstore api run --port N --workers K`.
-"""The API server. Workers are separate processes (uvicorn's --workers), each building its own app."""
+# The uvicorn entry point of the API: `syncstore api run` serves `api.server:app_factory` (one app per worker).
+"""The API server: uvicorn builds the app in each worker process (its own database pool and limiter)."""
 
 from __future__ import annotations
 
-import uvicorn
-
-from syncstore.settings import get_settings
+from fastapi import FastAPI
 
 
-def app_factory() -> object:
-    """uvicorn's factory (each worker process builds its app and its own database pool)."""
+def app_factory() -> FastAPI:
+    """uvicorn's factory (`uvicorn api.server:app_factory --factory`)."""
     from api.app import create_app
 
     return create_app()
-
-
-def run(host: str = "127.0.0.1", port: int = 8200, workers: int = 1) -> None:
-    uvicorn.run(
-        "api.server:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=get_settings().log_level.lower(),
-        proxy_headers=False,
-        server_header=False,
-    )
