@@ -44,6 +44,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("views/webhooks.py", "Webhooks", ":material/webhook:", "Channels"),
     PageSpec("views/rules.py", "Rules", ":material/rule:", "Settings"),
     PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", "Settings", Permission.USERS_MANAGE),
+    PageSpec("views/api_keys.py", "API keys", ":material/key:", "Settings"),
 )
 
 
