@@ -48,7 +48,7 @@ def _revoke(keys: list[ApiKeyView], scope: str) -> None:
         key=f"api_keys_revoke_{scope}",
     )  # fmt: skip
     if chosen is not None and button.button("Revoke", key=f"api_keys_revoke_button_{scope}"):
-        ui.write(lambda actor, s: api_keys.revoke_key(actor, s, chosen), f"Key {active[chosen].name} revoked.")
+        ui.write(lambda actor, s: api_keys.revoke_key(s, actor, chosen), f"Key {active[chosen].name} revoked.")
 
 
 def _create(own_role: Role) -> None:
@@ -65,7 +65,7 @@ def _create(own_role: Role) -> None:
     actor = ui.current_actor()
     try:
         with ui.session() as session:
-            created = api_keys.create_key(actor, session, name=name, role=role, expires_at=expires_at)
+            created = api_keys.create_key(session, actor, name=name, role=role, expires_at=expires_at)
     except Exception as error:
         ui.show_error(error)
         return

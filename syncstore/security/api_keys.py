@@ -94,14 +94,18 @@ def _signed_in(actor: Actor | None) -> Actor:
 
 
 def create_key(
-    actor: Actor | None,
     session: Session,
+    actor: Actor | None,
     *,
     name: str,
     role: Role | str | None = None,
     expires_at: datetime | None = None,
 ) -> NewKey:
-    """Create a key for `actor` (any signed-in user), with their role or a lower one."""
+    """Create a key for `actor` (any signed-in user), with their role or a lower one.
+
+    Like `auth.change_password`, this is a person's own business, not a role's permission (a Viewer
+    may have read-only keys): the session comes first and the actor is checked here.
+    """
     creator = _signed_in(actor)
     errors: dict[str, str] = {}
     clean_name = name.strip()
@@ -138,7 +142,7 @@ def list_keys(session: Session, *, user_id: int | None = None) -> list[ApiKeyVie
     return [_view(row, email) for row, email in session.execute(query)]
 
 
-def revoke_key(actor: Actor | None, session: Session, key_id: int) -> ApiKeyView:
+def revoke_key(session: Session, actor: Actor | None, key_id: int) -> ApiKeyView:
     """Revoke a key at once: its owner may, and an Admin may revoke anyone's."""
     revoker = _signed_in(actor)
     found = session.execute(

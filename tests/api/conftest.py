@@ -46,7 +46,7 @@ def make_keys(engine: sa.Engine) -> dict[str, str]:
         for role in ("admin", "editor", "viewer"):
             user = create_user(Actor.command_line(), session, email=f"{role}@example.com", role=role, password=None)
             actor = Actor.from_user(user)
-            keys[role] = api_keys.create_key(actor, session, name=f"{role} key").secret
+            keys[role] = api_keys.create_key(session, actor, name=f"{role} key").secret
     return keys
 
 

@@ -38,10 +38,10 @@ def test_a_key_is_stored_only_as_a_digest(api: Api) -> None:
 def test_a_key_cannot_carry_more_than_its_creators_role(api: Api) -> None:
     editor = _actor(api.engine, "editor@example.com")
     with transaction(api.engine) as session, pytest.raises(InvalidInput) as error:
-        api_keys.create_key(editor, session, name="too much", role="admin")
+        api_keys.create_key(session, editor, name="too much", role="admin")
     assert "role" in error.value.errors
     with transaction(api.engine) as session:
-        viewer_key = api_keys.create_key(editor, session, name="read only", role="viewer").secret
+        viewer_key = api_keys.create_key(session, editor, name="read only", role="viewer").secret
     denied = api.client.post(f"/v1/stock/{api.variant_ids[0]}/adjustments", json={"delta": 1},
                              headers={"Authorization": f"Bearer {viewer_key}"})  # fmt: skip
     assert denied.status_code == 403
@@ -59,7 +59,7 @@ def test_a_demoted_users_keys_shrink_with_them(api: Api) -> None:
 def test_revoked_and_expired_keys_are_refused_and_last_use_is_kept(api: Api) -> None:
     editor = _actor(api.engine, "editor@example.com")
     with transaction(api.engine) as session:
-        created = api_keys.create_key(editor, session, name="short", expires_at=utcnow() + timedelta(hours=1))
+        created = api_keys.create_key(session, editor, name="short", expires_at=utcnow() + timedelta(hours=1))
     headers = {"Authorization": f"Bearer {created.secret}"}
     assert api.client.get("/v1/rules", headers=headers).status_code == 200
     with transaction(api.engine) as session:
@@ -70,9 +70,9 @@ def test_revoked_and_expired_keys_are_refused_and_last_use_is_kept(api: Api) -> 
     with transaction(api.engine) as session:
         key_id = api_keys.list_keys(session, user_id=editor.user_id)[-1].id
         with pytest.raises(PermissionDenied):
-            api_keys.revoke_key(viewer, session, key_id)
+            api_keys.revoke_key(session, viewer, key_id)
     with transaction(api.engine) as session:
-        api_keys.revoke_key(editor, session, key_id)
+        api_keys.revoke_key(session, editor, key_id)
     assert api.client.get("/v1/rules", headers=api.as_("editor")).status_code == 401
     with api.engine.connect() as conn:
         actions = set(conn.scalars(sa.select(AuditLog.action).where(AuditLog.entity_type == "api_key")))
