@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=False),
-        sa.Column("body", _JSON, nullable=True),
+        sa.Column("body", _JSON, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_idempotency")),
         sa.UniqueConstraint("owner", "key", name=op.f("uq_api_idempotency_owner_key")),
