@@ -26,7 +26,12 @@ BASIC = frozenset({Part.SHOPEE, Part.TIKTOKSHOP, Part.RECEIVER})
 
 def free_ports() -> Ports:
     return Ports(
-        shopee=free_port(), tiktokshop=free_port(), receiver=free_port(), dagster=free_port(), streamlit=free_port()
+        shopee=free_port(),
+        tiktokshop=free_port(),
+        receiver=free_port(),
+        dagster=free_port(),
+        streamlit=free_port(),
+        api=free_port(),
     )
 
 
