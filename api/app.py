@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api import limits, problems
+from api.deps import KeyCache
 from api.middleware import BodyLimit
 from api.routes import channels, products, rules, stock, sync
 from syncstore.db.engine import get_engine
@@ -58,6 +59,7 @@ def create_app(engine: sa.Engine | None = None, settings: Settings | None = None
     app = FastAPI(title="SyncStore API", version="1.0.0", description=DESCRIPTION)
     app.state.engine = engine or get_engine()
     app.state.limiter = limits.make_limiter(settings.api_rate_limit, settings.redis_url)
+    app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
     problems.install(app)
     for module in (products, stock, rules, channels, sync):
         app.include_router(module.router, prefix="/v1")

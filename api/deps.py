@@ -9,16 +9,24 @@ wrong, expired or revoked key: 401 (the same answer for each, so nothing is lear
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from api.limits import Limiter
+from api.limits import Limiter, MemoryLimiter, NoLimit
 from api.problems import ApiProblem
 from syncstore.db.engine import transaction
+from syncstore.db.models import ApiKey
+from syncstore.db.types import utcnow
 from syncstore.security import api_keys
 from syncstore.security.auth import Actor, Permission, can
 
@@ -46,6 +54,19 @@ def engine(request: Request) -> sa.Engine:
     return value
 
 
+@contextmanager
+def reading(request: Request) -> Iterator[Session]:
+    """A session for reads only. On PostgreSQL it runs in autocommit (no BEGIN/COMMIT round trips; each
+    statement sees committed data); SQLite keeps its transaction (it serializes anyway)."""
+    bound = engine(request)
+    if bound.dialect.name != "postgresql":
+        with transaction(bound) as session:
+            yield session
+        return
+    with bound.connect() as connection, Session(bind=connection.execution_options(isolation_level="AUTOCOMMIT")) as s:
+        yield s
+
+
 def _limiter(request: Request) -> Limiter:
     value: Limiter = request.app.state.limiter
     return value
@@ -54,28 +75,81 @@ def _limiter(request: Request) -> Limiter:
 _UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="syncstore"'}
 
 
-def caller(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ApiProblem(401, "send an API key: Authorization: Bearer ssk_...", headers=_UNAUTHORIZED)
+class KeyCache:
+    """Keys recently checked against the database, by digest, for `ttl_s` seconds (0: no cache).
+
+    A revoked key, or its owner's new role, takes effect within `ttl_s` (SYNCSTORE_API_KEY_CACHE_SECONDS);
+    an expired key is refused at once. Saves a database round trip on almost every request.
+    """
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[str, tuple[float, Caller, datetime | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> Caller | None:
+        if self.ttl_s <= 0:
+            return None
+        with self._lock:
+            entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        until, who, expires_at = entry
+        if time.monotonic() > until or (expires_at is not None and expires_at <= utcnow()):
+            return None
+        return who
+
+    def put(self, digest: str, who: Caller, expires_at: datetime | None) -> None:
+        if self.ttl_s <= 0:
+            return
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[digest] = (time.monotonic() + self.ttl_s, who, expires_at)
+
+
+def _look_up(request: Request, presented: str, digest: str) -> Caller:
+    cache: KeyCache = request.app.state.key_cache
     with transaction(engine(request)) as session:
-        found = api_keys.actor_for_key(session, credentials.credentials)
+        found = api_keys.actor_for_key(session, presented)
+        expires_at = (
+            None if found is None else session.scalar(sa.select(ApiKey.expires_at).where(ApiKey.id == found[1]))
+        )
     if found is None:
         raise ApiProblem(401, "the API key is unknown, expired or revoked", headers=_UNAUTHORIZED)
-    actor, key_id = found
-    verdict = _limiter(request).hit(f"key:{key_id}")
+    who = Caller(*found)
+    cache.put(digest, who, expires_at)
+    return who
+
+
+async def caller(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+    """The caller of this request (async: a cached key costs no thread hop; the database is read in a thread)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiProblem(401, "send an API key: Authorization: Bearer ssk_...", headers=_UNAUTHORIZED)
+    digest = api_keys.digest(credentials.credentials)
+    cache: KeyCache = request.app.state.key_cache
+    who = cache.get(digest)
+    if who is None:
+        who = await run_in_threadpool(_look_up, request, credentials.credentials, digest)
+    limiter = _limiter(request)
+    verdict = (
+        limiter.hit(f"key:{who.key_id}")
+        if isinstance(limiter, MemoryLimiter | NoLimit)
+        else (await run_in_threadpool(limiter.hit, f"key:{who.key_id}"))
+    )
     if not verdict.allowed:
         raise ApiProblem(
             429,
             f"rate limit reached for this key; retry in {verdict.retry_after_s} s",
             headers={"Retry-After": str(verdict.retry_after_s)},
         )
-    return Caller(actor, key_id)
+    return who
 
 
-def writer(permission: Permission) -> Callable[..., Caller]:
+def writer(permission: Permission) -> Callable[..., Awaitable[Caller]]:
     """A dependency: the caller, who must hold `permission` (403 otherwise)."""
 
-    def check(who: Caller = Depends(caller)) -> Caller:
+    async def check(who: Caller = Depends(caller)) -> Caller:
         if not can(who.actor, permission):
             raise ApiProblem(403, f"{who.actor.role.value} may not {permission.value}")
         if who.actor.must_change_password:

@@ -190,6 +190,9 @@ class Settings(BaseSettings):
     )
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger API request bodies get 413.")
     api_url: str = Field(default="http://127.0.0.1:8200", description="The public HTTP API's base URL.")
+    api_key_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long an API process trusts a checked key (revocation applies within it)."
+    )
 
     log_level: str = Field(
         default="INFO",

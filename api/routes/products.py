@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api import etags, idempotency, pagination
-from api.deps import Caller, caller, engine, writer
+from api import etags, fast_json, idempotency, pagination
+from api.deps import Caller, caller, engine, reading, writer
 from api.ids import Id
 from api.problems import ApiProblem, responses
 from api.schemas import OverrideIn, OverrideOut, ProductOut, VariantOut
@@ -51,15 +51,16 @@ def list_products(
     ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = pagination.DEFAULT_LIMIT,
-) -> pagination.Page[ProductOut]:
+) -> Response:
     """Products matching every filter given, by id, one page at a time (the Products page's filters)."""
     filters = reads.ProductFilter(search=search, category=category, status=status, min_price=min_price,
                                   max_price=max_price, platform=platform, sync_status=sync_status)  # fmt: skip
     after = pagination.decode(cursor)
-    with transaction(engine(request)) as session:
+    with reading(request) as session:
         rows = reads.products_after(session, filters, after_id=after, limit=limit + 1)
-        items = [_out(p) for p in rows[:limit]]
-    return pagination.Page(items=items, next_cursor=pagination.next_cursor([p.id for p in rows], limit))
+    # Plain rows straight to JSON (the same shape as ProductOut, which documents it): a page is read, never changed.
+    page = {"items": rows[:limit], "next_cursor": pagination.next_cursor([p["id"] for p in rows], limit)}
+    return fast_json.response(page)
 
 
 @router.post("/products", status_code=201, response_model=ProductOut, responses=responses(403, 409, 422))

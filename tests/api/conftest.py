@@ -55,7 +55,7 @@ def build(engine: sa.Engine, **settings: object) -> Api:
     with transaction(engine) as session:
         product = commands.create_product(Actor.command_line(), session, PRODUCT)
         product_id, variant_ids = product.id, [v.id for v in product.variants]
-    app = create_app(engine, Settings(api_rate_limit=0, **settings))  # type: ignore[arg-type]
+    app = create_app(engine, Settings(api_rate_limit=0, api_key_cache_seconds=0, **settings))  # type: ignore[arg-type]
     return Api(TestClient(app, raise_server_exceptions=False), engine, keys, product_id, variant_ids)
 
 

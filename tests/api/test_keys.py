@@ -31,7 +31,7 @@ def test_a_key_is_stored_only_as_a_digest(api: Api) -> None:
         rows = conn.execute(sa.select(ApiKey.prefix, ApiKey.key_hash)).all()
     stored = " ".join(f"{p} {h}" for p, h in rows)
     for key in api.keys.values():
-        assert key not in stored and key.split("_")[2] not in stored
+        assert key not in stored and key.split("_", 2)[2] not in stored
         assert api_keys.digest(key) in stored
 
 
@@ -101,3 +101,24 @@ def test_the_api_keys_page_shows_a_new_key_once(sqlite_engine: sa.Engine, monkey
         assert [k.name for k in api_keys.list_keys(session, user_id=actor.user_id)] == ["warehouse"]
     at.run()
     assert [c.value for c in at.code] == []  # shown once
+
+
+def test_a_cached_key_is_revoked_within_the_cache_time(sqlite_engine: sa.Engine) -> None:
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from syncstore.settings import Settings
+    from tests.api.conftest import make_keys
+
+    keys = make_keys(sqlite_engine)
+    client = TestClient(create_app(sqlite_engine, Settings(api_rate_limit=0, api_key_cache_seconds=0.5)))
+    headers = {"Authorization": f"Bearer {keys['editor']}"}
+    assert client.get("/v1/rules", headers=headers).status_code == 200
+    editor = _actor(sqlite_engine, "editor@example.com")
+    with transaction(sqlite_engine) as session:
+        key_id = session.scalar(sa.select(ApiKey.id).where(ApiKey.name == "editor key"))
+        api_keys.revoke_key(session, editor, key_id)
+    time.sleep(0.6)
+    assert client.get("/v1/rules", headers=headers).status_code == 401
