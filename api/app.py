@@ -37,7 +37,9 @@ def _problem_openapi(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     ref = {"$ref": "#/components/schemas/Problem"}
     for operations in schema.get("paths", {}).values():
-        for operation in operations.values():
+        for method, operation in operations.items():
+            if method != "get":  # a write the core refuses for a state it is in (e.g. a shop no longer connected)
+                operation["responses"].setdefault("409", {"description": HTTPStatus.CONFLICT.phrase})
             if "requestBody" in operation:  # a body that is not JSON (400) or too large (413)
                 for status in ("400", "413"):
                     operation["responses"].setdefault(status, {"description": HTTPStatus(int(status)).phrase})

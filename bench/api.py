@@ -60,7 +60,7 @@ WRITE_EVERY = 10  # one write in ten requests
 def noop_app() -> FastAPI:
     """The comparison: a FastAPI endpoint that returns a constant (uvicorn factory)."""
     app = FastAPI()
-    constant = {"items": [], "next_cursor": None}
+    constant: dict[str, Any] = {"items": [], "next_cursor": None}
 
     @app.get("/v1/products")
     def products() -> dict[str, Any]:

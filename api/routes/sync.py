@@ -50,7 +50,7 @@ def _checked_ids(values: list[int] | None, name: str) -> list[int] | None:
     return values
 
 
-@router.post("/sync/dry-run", response_model=DryRunOut, responses=responses(422))
+@router.post("/sync/dry-run", response_model=DryRunOut, responses=responses(404, 422))
 def dry_run(request: Request, body: DryRunIn, who: Caller = Depends(caller)) -> DryRunOut:
     """What a sync would do to each shop (or the shops given), for the products given or all: no call, no write."""
     plans = sync.dry_run(engine(request), product_ids=_checked_ids(body.product_ids, "product_ids"),
@@ -64,7 +64,7 @@ def _job(session: Session, job_id: int) -> JobOut:
                   failed=progress.failed, started_at=progress.started_at, finished_at=progress.finished_at)  # fmt: skip
 
 
-@router.post("/sync/jobs", status_code=202, response_model=JobOut, responses=responses(403, 422))
+@router.post("/sync/jobs", status_code=202, response_model=JobOut, responses=responses(403, 404, 422))
 def start_sync(
     request: Request,
     body: SyncStartIn,
