@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from api import limits, problems
 from api.deps import KeyCache
 from api.middleware import BodyLimit
+from api.oidc import OidcVerifier
 from api.routes import channels, products, rules, stock, sync
 from syncstore.db.engine import get_engine
 from syncstore.settings import Settings, get_settings
@@ -62,6 +63,8 @@ def create_app(engine: sa.Engine | None = None, settings: Settings | None = None
     app.state.engine = engine or get_engine()
     app.state.limiter = limits.make_limiter(settings.api_rate_limit, settings.redis_url)
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
+    metadata_url, audience = settings.api_oidc_metadata_url, settings.api_oidc_audience
+    app.state.oidc = OidcVerifier(metadata_url, audience) if metadata_url and audience else None
     problems.install(app)
     for module in (products, stock, rules, channels, sync):
         app.include_router(module.router, prefix="/v1")

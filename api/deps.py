@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.limits import Limiter, MemoryLimiter, NoLimit
+from api.oidc import OidcVerifier, looks_like_jwt
 from api.problems import ApiProblem
 from syncstore.db.engine import transaction
 from syncstore.db.models import ApiKey
 from syncstore.db.types import utcnow
-from syncstore.security import api_keys
+from syncstore.security import api_keys, auth
 from syncstore.security.auth import Actor, Permission, can
 
 bearer = HTTPBearer(
@@ -42,11 +43,8 @@ class Caller:
     """Who is calling: the Actor the key acts as, and the key (for idempotency and rate limits)."""
 
     actor: Actor
-    key_id: int
-
-    @property
-    def owner(self) -> str:
-        return f"key:{self.key_id}"
+    # Whose allowance and idempotency keys these are: `key:<API key id>` or `oidc:<user id>`.
+    owner: str
 
 
 def engine(request: Request) -> sa.Engine:
@@ -108,8 +106,27 @@ class KeyCache:
             self._entries[digest] = (time.monotonic() + self.ttl_s, who, expires_at)
 
 
+def _oidc_caller(request: Request, token: str) -> tuple[Caller, datetime] | None:
+    verifier: OidcVerifier | None = request.app.state.oidc
+    identity = verifier.verify(token) if verifier is not None else None
+    if identity is None:
+        return None
+    with transaction(engine(request)) as session:
+        actor = auth.actor_for_email(session, identity.email)
+    if actor is None or actor.user_id is None:
+        return None
+    actor = replace(actor, label=f"{actor.label} (oidc)"[:320])
+    return Caller(actor, f"oidc:{actor.user_id}"), identity.expires_at
+
+
 def _look_up(request: Request, presented: str, digest: str) -> Caller:
     cache: KeyCache = request.app.state.key_cache
+    if looks_like_jwt(presented):
+        found_token = _oidc_caller(request, presented)
+        if found_token is None:
+            raise ApiProblem(401, "the bearer token is not valid here", headers=_UNAUTHORIZED)
+        cache.put(digest, *found_token)
+        return found_token[0]
     with transaction(engine(request)) as session:
         found = api_keys.actor_for_key(session, presented)
         expires_at = (
@@ -117,7 +134,7 @@ def _look_up(request: Request, presented: str, digest: str) -> Caller:
         )
     if found is None:
         raise ApiProblem(401, "the API key is unknown, expired or revoked", headers=_UNAUTHORIZED)
-    who = Caller(*found)
+    who = Caller(found[0], f"key:{found[1]}")
     cache.put(digest, who, expires_at)
     return who
 
@@ -133,9 +150,9 @@ async def caller(request: Request, credentials: HTTPAuthorizationCredentials | N
         who = await run_in_threadpool(_look_up, request, credentials.credentials, digest)
     limiter = _limiter(request)
     verdict = (
-        limiter.hit(f"key:{who.key_id}")
+        limiter.hit(who.owner)
         if isinstance(limiter, MemoryLimiter | NoLimit)
-        else (await run_in_threadpool(limiter.hit, f"key:{who.key_id}"))
+        else (await run_in_threadpool(limiter.hit, who.owner))
     )
     if not verdict.allowed:
         raise ApiProblem(
