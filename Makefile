@@ -49,7 +49,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy cli syncstore connectors assets pipelines webhook_receiver streamlit_app bench demo
+	$(BIN)/mypy cli syncstore connectors assets pipelines webhook_receiver streamlit_app bench demo api
 
 unit: $(STAMP)
 	$(BIN)/pytest

@@ -414,6 +414,34 @@ def receiver_run(
     os.execv(sys.executable, command)  # noqa: S606 (our own interpreter, an argument list: no shell)
 
 
+# --- the public HTTP API ---------------------------------------------------------------------
+
+api_app = typer.Typer(help="The public HTTP API: products, stock and sync for other systems.", no_args_is_help=True)
+app.add_typer(api_app, name="api")
+
+
+@api_app.command("run")
+def api_run(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")] = 8200,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    log_level: Annotated[ReceiverLogLevel, typer.Option(help="uvicorn's log level")] = ReceiverLogLevel.INFO,
+) -> None:
+    """Serve the API with uvicorn until stopped: schema /openapi.json, docs /docs (run `syncstore db upgrade` first).
+
+    Keys are created in the app (API keys page). This process becomes the uvicorn server (exec); with
+    --workers above 1 the workers are its children: stop them all by process group.
+    """
+    command = [
+        sys.executable, "-m", "uvicorn", "api.server:app_factory", "--factory", "--host", host, "--port", str(port),
+        "--workers", str(workers), "--log-level", log_level.value, "--no-access-log", "--no-server-header",
+        "--timeout-graceful-shutdown", "10",
+    ]  # fmt: skip
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)  # noqa: S606 (our own interpreter, an argument list: no shell)
+
+
 # --- long-running workers --------------------------------------------------------------------
 
 worker_app = typer.Typer(help="Long-running workers beside Dagster.", no_args_is_help=True)

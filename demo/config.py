@@ -41,6 +41,8 @@ class Part(enum.StrEnum):
     STREAMLIT = "streamlit"
     # The events worker (`syncstore worker events`): orders move stock within a second (no port).
     WORKER = "worker"
+    # The public HTTP API (`syncstore api run`).
+    API = "api"
 
 
 ALL_PARTS: Final = frozenset(Part)
@@ -60,6 +62,7 @@ class Ports:
     streamlit: int = 8501
     # The sample images (demo.images), served from a thread of the supervisor.
     images: int = 8103
+    api: int = 8200
 
 
 def demo_rate_limits() -> dict[str, str]:
@@ -143,6 +146,7 @@ class DemoConfig:
         """The SYNCSTORE_* variables of this demo (database, Redis, key file, marketplace apps, URLs)."""
         env = {
             "SYNCSTORE_DATA_DIR": str(self.data_path),
+            "SYNCSTORE_API_URL": self.url(Part.API),
             "SYNCSTORE_DATABASE_URL": self.resolved_database_url,
             "SYNCSTORE_SHOPEE_PARTNER_ID": str(DEFAULT_PARTNER_ID),
             "SYNCSTORE_SHOPEE_PARTNER_KEY": DEFAULT_PARTNER_KEY,

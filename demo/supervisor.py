@@ -56,6 +56,7 @@ READY_TIMEOUT_S: Final = {
     Part.RECEIVER: 60.0,
     Part.DAGSTER: 240.0,
     Part.STREAMLIT: 120.0,
+    Part.API: 60.0,
 }
 # How long stopping waits for Dagster runs in flight to finish.
 RUNS_DRAIN_S: Final = 20.0
@@ -149,7 +150,7 @@ class Supervisor:
         self._mark("prepared")
 
         self._check_ports()
-        self._start_children((Part.SHOPEE, Part.TIKTOKSHOP, Part.RECEIVER, Part.STREAMLIT))
+        self._start_children((Part.SHOPEE, Part.TIKTOKSHOP, Part.RECEIVER, Part.STREAMLIT, Part.API))
         for part in (Part.SHOPEE, Part.TIKTOKSHOP, Part.RECEIVER):
             self._wait_ready(part)
         self._mark("marketplaces_and_receiver_ready")
@@ -158,7 +159,7 @@ class Supervisor:
         self._mark("shops_connected")
         # Dagster starts once new shops have been read: its first push must not find them empty.
         self._start_children((Part.DAGSTER, Part.WORKER))
-        for part in (Part.DAGSTER, Part.STREAMLIT):
+        for part in (Part.DAGSTER, Part.STREAMLIT, Part.API):
             self._wait_ready(part)
         self._mark("all_ready")
         if Part.DAGSTER in config.parts:
@@ -244,6 +245,8 @@ class Supervisor:
             "warning",
         ]
         commands[Part.WORKER] = [python, "-m", "cli.main", "worker", "events"]
+        commands[Part.API] = [python, "-m", "cli.main", "api", "run", "--host", "127.0.0.1", "--port",
+                              str(config.ports.api), "--log-level", "warning"]  # fmt: skip
         commands[Part.DAGSTER] = [
             python,
             "-m",
@@ -320,6 +323,7 @@ class Supervisor:
             Part.RECEIVER: f"{base}/healthz",
             Part.DAGSTER: f"{base}/server_info",
             Part.STREAMLIT: f"{base}/_stcore/health",
+            Part.API: f"{base}/healthz",
         }[part]
 
     def _wait_ready(self, part: Part) -> None:
@@ -440,7 +444,7 @@ class Supervisor:
         killed: list[int] = []
         for started in self.children.values():
             started.stopping = True  # what they say while stopping is in their logs, not on the console
-        for part in (Part.STREAMLIT, Part.RECEIVER, Part.WORKER, Part.DAGSTER, Part.SHOPEE, Part.TIKTOKSHOP):
+        for part in (Part.STREAMLIT, Part.API, Part.RECEIVER, Part.WORKER, Part.DAGSTER, Part.SHOPEE, Part.TIKTOKSHOP):
             child = self.children.get(part)
             if child is None:
                 continue
@@ -462,10 +466,13 @@ class Supervisor:
             Part.STREAMLIT: "app (Streamlit)",
             Part.DAGSTER: "Dagster UI",
             Part.RECEIVER: "webhook receiver",
+            Part.API: "public API (docs)",
             Part.SHOPEE: "Shopee simulator",
             Part.TIKTOKSHOP: "TikTok Shop simulator",
         }
-        lines += [f"  {names[part]:<22} {urls[part.value]}" for part in names if part.value in urls]
+        pages = {Part.API: "/docs"}  # the API's interactive docs (the schema: /openapi.json)
+        shown = [part for part in names if part.value in urls]
+        lines += [f"  {names[part]:<22} {urls[part.value]}{pages.get(part, '')}" for part in shown]
         if "images" in urls:
             lines += [f"  {'sample images':<22} {urls['images']}"]
         password = status.admin_password or f"(set when it was created; see {self.config.data_path / 'demo-admin.txt'})"

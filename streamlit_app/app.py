@@ -49,6 +49,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("views/catalog_csv.py", "Import and export", ":material/upload_file:", "Catalog"),
     PageSpec("views/categories.py", "Categories", ":material/category:", "Catalog"),
     PageSpec("views/publish.py", "Publish to shops", ":material/publish:", "Channels", Permission.SYNC_RUN),
+    PageSpec("views/api_keys.py", "API keys", ":material/key:", "Settings"),
 )
 
 

@@ -200,6 +200,20 @@ class Settings(BaseSettings):
         description="Where the demo serves its sample images; the sample catalog's placeholder image host "
         "(https://images.syncstore.example) is replaced by it when the demo seeds.",
     )
+    api_rate_limit: int = Field(
+        default=100, ge=0, description="Public API requests per key per minute before 429 (0: no limit)."
+    )
+    api_max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger API request bodies get 413.")
+    api_url: str = Field(default="http://127.0.0.1:8200", description="The public HTTP API's base URL.")
+    api_oidc_metadata_url: str | None = Field(
+        default=None,
+        description="The OIDC provider's discovery document (the app's server_metadata_url); set with "
+        "SYNCSTORE_API_OIDC_AUDIENCE, the API also accepts that provider's ID tokens as bearer tokens.",
+    )
+    api_oidc_audience: str | None = Field(default=None, description="The client id the tokens must be issued for.")
+    api_key_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long an API process trusts a checked key (revocation applies within it)."
+    )
 
     log_level: str = Field(
         default="INFO",

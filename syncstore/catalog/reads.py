@@ -453,3 +453,39 @@ def products_by_category(session: Session) -> dict[str, list[tuple[int, str]]]:
     for category, product_id, title in session.execute(query):
         found.setdefault(category or "", []).append((product_id, title))
     return found
+
+
+# The columns of a product and of a variant as the public API shows them (`products_after`).
+PRODUCT_COLUMNS = (
+    "id", "handle", "title", "description", "category", "brand", "base_price", "currency", "weight_kg",
+    "length_cm", "width_cm", "height_cm", "images", "tags", "status", "version", "created_at", "updated_at",
+)  # fmt: skip
+VARIANT_COLUMNS = (
+    "id", "product_id", "sku", "name", "price", "stock", "reserved", "attributes", "barcode", "image_url",
+    "weight_kg", "low_stock_threshold", "is_active",
+)  # fmt: skip
+
+
+def products_after(
+    session: Session, filters: ProductFilter | None = None, *, after_id: int | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Up to `limit` products matching `filters`, by id, after `after_id`, as plain dicts with their `variants`.
+
+    Keyset pages for the API: two indexed queries, no ORM objects (a page is read, never changed).
+    """
+    where = _product_conditions(filters or ProductFilter(), session.get_bind().dialect.name)
+    query = sa.select(*(getattr(MasterProduct, c) for c in PRODUCT_COLUMNS)).where(where)
+    if after_id is not None:
+        query = query.where(MasterProduct.id > after_id)
+    products = [dict(row._mapping) for row in session.execute(query.order_by(MasterProduct.id).limit(limit))]
+    by_id: dict[int, list[dict[str, Any]]] = {p["id"]: [] for p in products}
+    for p in products:
+        p["variants"] = by_id[p["id"]]
+    if by_id:
+        variants = sa.select(*(getattr(ProductVariant, c) for c in VARIANT_COLUMNS)).where(
+            ProductVariant.product_id.in_(list(by_id))
+        )
+        for row in session.execute(variants.order_by(ProductVariant.id)):
+            variant = dict(row._mapping)
+            by_id[variant.pop("product_id")].append(variant)
+    return products

@@ -835,3 +835,50 @@ class ShopPublishing(Base):
     logistics_channel_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
     location_id: Mapped[str | None] = mapped_column(sa.String(64))
     updated_at: Mapped[datetime] = _updated()
+# --- the public HTTP API (issue 19) ---------------------------------------------------------
+
+
+class ApiKey(Base):
+    """An API key a user created: only its SHA-256 digest is kept (the key is shown once).
+
+    `prefix` is the key's public id (`ssk_<prefix>_<secret>`), used to find the row; the digest of
+    the whole key is then compared in constant time. A key acts with `role` (the creator's role
+    or a lower one) on the creator's behalf.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prefix: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    created_at: Mapped[datetime] = _created()
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(sa.String(320))
+
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('admin', 'editor', 'viewer')", name="role"),
+        sa.Index(None, "user_id"),
+    )
+
+
+class ApiIdempotency(Base):
+    """The first answer to a write sent with an `Idempotency-Key`: a replay gets it back, with one effect."""
+
+    __tablename__ = "api_idempotency"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # Who sent it (API key id or user) and the key they chose: keys of different callers never meet.
+    owner: Mapped[str] = mapped_column(sa.String(64))
+    key: Mapped[str] = mapped_column(sa.String(200))
+    # SHA-256 of method, path and body: the same key with another request is refused (422).
+    request_hash: Mapped[str] = mapped_column(sa.String(64))
+    status_code: Mapped[int] = mapped_column()
+    body: Mapped[Any] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = _created()
+
+    __table_args__ = (sa.UniqueConstraint("owner", "key"), sa.Index(None, "created_at"))

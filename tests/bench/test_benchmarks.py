@@ -133,3 +133,11 @@ def test_webhook_ceiling_counts_only_the_postgresql_backends_it_started() -> Non
     # The no-op server never touches PostgreSQL: the other client's CPU is not its.
     assert noop["cpu_us_per_event"]["postgres"] < 5
     assert receiver["cpu_us_per_event"]["postgres"] > 5
+
+
+def test_api_benchmark_compares_the_api_with_a_constant_endpoint() -> None:
+    figures = run_bench("bench.api", "--products", "300", "--seconds", "2", "--clients", "4", "--workers", "1")
+    assert figures["products"] == 300 and figures["errors"] == 0
+    assert figures["reads"] > 0 and figures["writes"] > 0
+    assert figures["p99_ms"] >= figures["p50_ms"] > 0 and figures["write_p99_ms"] > 0
+    assert figures["requests_per_s"] > 0 and figures["noop_per_s"] > 0 and figures["ratio"] > 0

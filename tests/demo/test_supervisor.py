@@ -35,6 +35,7 @@ def free_ports() -> Ports:
         dagster=free_port(),
         streamlit=free_port(),
         images=free_port(),
+        api=free_port(),
     )
 
 

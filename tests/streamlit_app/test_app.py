@@ -12,11 +12,11 @@ from tests.streamlit_app.conftest import APP_PATH, PASSWORD, RUN_TIMEOUT, AppAs,
 
 EVERY_PAGE = {
     "admin": ["Products", "Product editor", "Bulk edit", "Inventory", "Connections", "Sync activity", "Conflicts",
-              "Webhooks", "Rules", "Admin"],
+              "Webhooks", "Rules", "Admin", "API keys"],
     "editor": ["Products", "Product editor", "Bulk edit", "Inventory", "Connections", "Sync activity", "Conflicts",
-               "Webhooks", "Rules"],
+               "Webhooks", "Rules", "API keys"],
     "viewer": ["Products", "Product editor", "Inventory", "Connections", "Sync activity", "Conflicts", "Webhooks",
-               "Rules"],
+               "Rules", "API keys"],
 }  # fmt: skip
 # Publishing (issue 16): New product and Publish need catalog.write / sync.run; the others everyone sees.
 EVERY_PAGE["admin"] += ["New product", "Import and export", "Categories", "Publish to shops"]

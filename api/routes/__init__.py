@@ -1,0 +1,2 @@
+# The API's routers, one module per resource.
+"""Each module defines one `router`; `api.app` mounts them all under `/v1`."""
