@@ -392,8 +392,8 @@ class LazadaConnector:
             named = set(_detail_by_sku(refused.detail)) & set(sku_ids)
             rest = [sku_id for sku_id in sku_ids if sku_id not in named]
             if retry and named and rest:
-                failed = _refused([sku_id for sku_id in sku_ids if sku_id in named], refused, refused.detail)
-                return failed + self._sku_write(path, rest, skus, retry=False)
+                refused_rows = _refused([sku_id for sku_id in sku_ids if sku_id in named], refused, refused.detail)
+                return refused_rows + self._sku_write(path, rest, skus, retry=False)
             return _refused(sku_ids, refused, refused.detail)
         except ItemRefused as refused:
             return _refused(sku_ids, refused)

@@ -91,6 +91,9 @@ def _sku_stock(sku: Mapping[str, Any]) -> tuple[StockLocation, ...]:
         for row in rows
         if isinstance(row, dict)
     ]
+    if len(located) == 1 and located[0].location_id == DEFAULT_WAREHOUSE:
+        # One seller warehouse, the default: the shop's one implicit location.
+        return (StockLocation(location_id="", quantity=located[0].quantity),)
     if located:
         return tuple(located)
     return (StockLocation(location_id="", quantity=max(int(sku.get("quantity") or 0), 0)),)
