@@ -13,7 +13,7 @@ from connectors.lazada.simulator.server import LazadaSimulator
 from connectors.retry import RetryPolicy
 
 APP_KEY = "112233"
-APP_SECRET = "lazada-test-secret"  # noqa: S105 - a test value
+APP_SECRET = "lazada-test-secret"
 SELLER = "1000123456"
 
 
