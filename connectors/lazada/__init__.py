@@ -63,9 +63,10 @@ Choices (the reference leaves these open):
   pending; pending/packed/ready_to_ship -> paid; shipped -> shipped; delivered -> completed); all units
   canceled -> cancelled.
 - Pushes: verified on the raw body (hex case ignored), any age accepted; type 0 -> order status
-  (`trade_order_id`), 1 -> audit (QC), 3/4/5 -> product change, 6 -> stock, 8 -> token expiring, 13 ->
-  seller status. There is no push subscription API (the URL is set in the App Console: `register_webhook`
-  answers []) and no lost-message API (`fetch_missed_events` answers []; order polling is the backstop).
+  (`trade_order_id`), 1 -> audit (QC), 3/4/5 -> product change, 6 -> stock, 8 -> token expiring, 13 with
+  status `close` -> the authorization is gone (Lazada has no revocation push; `normal` is UNKNOWN).
+  There is no push subscription API (the URL is set in the App Console: `register_webhook` answers [])
+  and no lost-message API (`fetch_missed_events` answers []; order polling is the backstop).
 - Rate limits: the limiter's per-minute / per-day figures from `SYNCSTORE_RATELIMIT_LAZADA_*`; the quota
   day is UTC+8 (Lazada's ventures are UTC+7 / UTC+8; no reset time is documented).
 """
@@ -77,7 +78,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from connectors.base import Connector, MarketplaceEvent, PlatformSpec, RefreshCallback, RequestGate, ShopCredentials
-from connectors.lazada.codes import PLATFORM, PUSH_TOKEN_EXPIRING
+from connectors.lazada.codes import PLATFORM, PUSH_SELLER_STATUS, PUSH_TOKEN_EXPIRING
 from connectors.lazada.connector import LazadaConnector
 from connectors.lazada.oauth import LazadaOAuth
 from connectors.lazada.rules import RULES
@@ -163,7 +164,7 @@ SPEC: Final = PlatformSpec(
     webhook_settings="SYNCSTORE_LAZADA_APP_KEY, _APP_SECRET",
     verify_webhook=verify_webhook,
     parse_webhook=parse_webhook,
-    revoked_event_types=frozenset(),
+    revoked_event_types=frozenset({PUSH_SELLER_STATUS}),
     expiring_event_types=frozenset({PUSH_TOKEN_EXPIRING}),
     webhook_keys=webhook_keys,
     rules=RULES,

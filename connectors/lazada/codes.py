@@ -107,3 +107,6 @@ PUSH_TYPES: Final[dict[int, EventKind]] = {
     13: EventKind.AUTHORIZATION,
 }
 PUSH_TOKEN_EXPIRING: Final = "8"  # noqa: S105 - a message type
+# Seller status `close`: the store is closed, its connection cannot work (Lazada has no revocation push; a
+# lapsed authorization simply stops the pushes). Status `normal` is parsed as UNKNOWN.
+PUSH_SELLER_STATUS: Final = "13"

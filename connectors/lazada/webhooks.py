@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from connectors.base import EventKind, MarketplaceEvent
-from connectors.lazada.codes import PLATFORM, PUSH_TYPES
+from connectors.lazada.codes import PLATFORM, PUSH_SELLER_STATUS, PUSH_TYPES
 from connectors.lazada.signing import sign_push
 
 # Timestamps above this are milliseconds (the order push), below it seconds (the others).
@@ -89,6 +89,8 @@ def parse_webhook(raw_body: bytes | str) -> MarketplaceEvent:
     if not isinstance(data, dict):
         raise WebhookPayloadError("lazada push: 'data' is not an object")
     kind = PUSH_TYPES.get(message_type, EventKind.UNKNOWN)
+    if str(message_type) == PUSH_SELLER_STATUS and str(data.get("status") or "").lower() != "close":
+        kind = EventKind.UNKNOWN  # a seller back to "normal" asks nothing of SyncStore
     order_id: str | None = None
     if kind is EventKind.ORDER_STATUS:
         if data.get("trade_order_id") in (None, ""):

@@ -93,6 +93,10 @@ def test_push_known_answer_and_verification() -> None:
     assert not verify_webhook("123456", "3412gyo124goi3124", PUSH_BODY, "é" * 64)
 
 
+def push(message_type: int, data: dict[str, object]) -> bytes:
+    return json.dumps({"seller_id": "1", "message_type": message_type, "data": data, "timestamp": 1700000000}).encode()
+
+
 def test_push_parsing() -> None:
     event = parse_webhook(PUSH_BODY)
     assert event.kind is EventKind.ORDER_STATUS and event.order_id == "260422900198363"
@@ -123,6 +127,8 @@ def test_push_parsing() -> None:
         json.dumps({"seller_id": "1", "message_type": 8, "data": {"app_key": "k"}, "timestamp": 1})
     )
     assert expiring.kind is EventKind.AUTHORIZATION and expiring.raw_type == "8"
+    assert parse_webhook(push(13, {"status": "close"})).kind is EventKind.AUTHORIZATION
+    assert parse_webhook(push(13, {"status": "normal"})).kind is EventKind.UNKNOWN
     unknown = parse_webhook(json.dumps({"message_type": 12, "data": {"status": "x"}, "site": "lazada_sg"}))
     assert unknown.kind is EventKind.UNKNOWN and unknown.shop_id is None
     for bad in (b"not json", b"[]", b'{"data":{}}', b'{"message_type":0,"data":{}}', b'{"message_type":0,"data":[]}'):
