@@ -52,7 +52,8 @@ Choices (the reference leaves these open):
   never SellerSku. Status: Active -> active, InActive/Suspended -> inactive, Deleted -> deleted,
   Pending QC -> in review, Rejected (or subStatus Reject) -> review failed with `rejectReason`.
 - Content edits: `/product/update` with only the given fields (package sizes on every SKU). Create:
-  `/product/create` (leaf category, Lazada-hosted image URLs from `/image/upload`, `brand_id` or
+  `/product/create` (leaf category, Lazada-hosted image URLs: uploaded with `/image/upload`, and any other
+  URL migrated with `/image/migrate` first, on create and on edits; `brand_id` or
   "No Brand", category attributes by name); `item_status` "Pending QC" -> `in_review`. New variants:
   `/product/create` with `AssociatedSku`. Deactivate: `/product/deactivate` (`apiRequestBody`, ItemId);
   activate: `/product/update` SKU `Status` active; delete: `/product/remove` `SkuId_<item>_<sku>`.

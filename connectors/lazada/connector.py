@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -67,13 +68,14 @@ from connectors.lazada.mapping import (
     when_ms,
     when_text,
 )
-from connectors.lazada.payloads import decimal_str, package_fields, request, sellable_sku
+from connectors.lazada.payloads import decimal_str, package_fields, request, sellable_sku, to_xml
 from connectors.lazada.rules import check_prices, check_quantities
 from connectors.lazada.transport import (
     PATH_BRANDS,
     PATH_CATEGORY_ATTRIBUTES,
     PATH_CATEGORY_TREE,
     PATH_DEACTIVATE,
+    PATH_IMAGE_MIGRATE,
     PATH_IMAGE_UPLOAD,
     PATH_ITEM,
     PATH_ORDER,
@@ -96,6 +98,8 @@ from connectors.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 log = logging.getLogger(__name__)
 
 LANGUAGE = "en_US"
+# Lazada's image CDN: uploaded and migrated images come back on it.
+LAZADA_IMAGE_DOMAIN = "slatic.net"
 
 
 class LazadaConnector:
@@ -415,7 +419,7 @@ class LazadaConnector:
         if any(value is not None for value in attributes.values()):
             product["Attributes"] = attributes
         if fields.images is not None:
-            product["Images"] = {"Image": list(fields.images)}
+            product["Images"] = {"Image": self._hosted(fields.images)}
         package = package_fields(fields.weight_kg, fields.dimensions)
         if package:
             listing = listing_from_wire(self.shop_id, self._detail(item_id))
@@ -433,6 +437,21 @@ class LazadaConnector:
         if not url:
             raise ConnectorError("the image upload answered no url", platform=PLATFORM)
         return UploadedImage(image_id=url, url=url)
+
+    def _hosted(self, images: Sequence[str]) -> list[str]:
+        """Lazada takes only its own image URLs: any other URL is migrated first (`/image/migrate`)."""
+        hosted: list[str] = []
+        for image in images:
+            if lazada_hosted(image):
+                hosted.append(image)
+                continue
+            payload = to_xml({"Request": {"Image": {"Url": image}}})
+            data = self._call(PATH_IMAGE_MIGRATE, {"payload": payload}).get("data") or {}
+            url = str((data.get("image") or {}).get("url") or "")
+            if not url:
+                raise ConnectorError("the image migration answered no url", platform=PLATFORM)
+            hosted.append(url)
+        return hosted
 
     def _sku_payload(self, sku: SkuDraft, draft_package: Mapping[str, Any]) -> dict[str, Any]:
         return {
@@ -454,7 +473,7 @@ class LazadaConnector:
         package = package_fields(draft.weight_kg, draft.dimensions)
         product = {
             "PrimaryCategory": check_id(draft.category_id, "category_id"),
-            "Images": {"Image": list(draft.images)},
+            "Images": {"Image": self._hosted(draft.images)},
             "Attributes": attributes,
             "Skus": {"Sku": [self._sku_payload(sku, package) for sku in draft.skus]},
         }
@@ -550,6 +569,12 @@ class LazadaConnector:
     def fetch_missed_events(self) -> list[MarketplaceEvent]:
         """Lazada has no lost-push API: `list_changed_orders` is the polling backstop."""
         return []
+
+
+def lazada_hosted(url: str) -> bool:
+    """An image Lazada serves itself (its CDN, `*.slatic.net`), usable as is in a product."""
+    host = urlsplit(url).hostname or ""
+    return host == LAZADA_IMAGE_DOMAIN or host.endswith("." + LAZADA_IMAGE_DOMAIN)
 
 
 def _words(error: ConnectorError) -> str:

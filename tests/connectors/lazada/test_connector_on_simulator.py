@@ -126,12 +126,11 @@ def test_content_edit_create_with_upload_and_qc(sim: LazadaSimulator, connector:
 
 
 def test_qc_rejection_is_review_failed_with_the_reason(sim: LazadaSimulator, connector: LazadaConnector) -> None:
-    image = connector.upload_image(PNG, "a.png", "image/png")
     draft = ListingDraft(
         title="Shirt",
         description="cotton",
         category_id="20001",
-        images=(image.image_id,),
+        images=("https://img.example.com/p/1.jpg?w=800&h=800",),  # not Lazada's: migrated first
         weight_kg=Decimal("0.2"),
         currency="MYR",
         skus=(SkuDraft(seller_sku="SH-1", price=Decimal("20"), stock=1),),
@@ -144,6 +143,7 @@ def test_qc_rejection_is_review_failed_with_the_reason(sim: LazadaSimulator, con
     sim.pump()
     (listing,) = connector.get_listings([created.item_id])
     assert listing.status is ListingStatus.REVIEW_FAILED and "Blurry main image" in listing.review_message
+    assert sim.requests("/image/migrate") == 1 and listing.images[0].startswith("https://sg-test-11.slatic.net/")
 
 
 def test_deactivate_activate_and_delete(sim: LazadaSimulator, connector: LazadaConnector) -> None:
