@@ -41,6 +41,7 @@ from connectors.base import (
     SkuDraft,
     SkuResult,
     Subscription,
+    Transient,
     UploadedImage,
     WriteResult,
 )
@@ -98,6 +99,7 @@ from connectors.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
 log = logging.getLogger(__name__)
 
 LANGUAGE = "en_US"
+ONE_ATTEMPT = RetryPolicy(max_attempts=1)
 # Lazada's image CDN: uploaded and migrated images come back on it.
 LAZADA_IMAGE_DOMAIN = "slatic.net"
 
@@ -159,7 +161,9 @@ class LazadaConnector:
         params: Mapping[str, str] | None = None,
         *,
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        retry: bool = True,
     ) -> dict[str, Any]:
+        """One call under the retry policy (`retry=False`: one attempt, the token still refreshed once)."""
         refreshed: list[str] = []
 
         def operation() -> dict[str, Any]:
@@ -177,7 +181,7 @@ class LazadaConnector:
                 gate=self._gate,
                 refresh=refresh_once if self._refresh is not None else None,
                 on_new_token=self._use_token,
-                policy=self._policy,
+                policy=self._policy if retry else ONE_ATTEMPT,
             )
         except AuthExpired as error:
             if not refreshed:
@@ -477,7 +481,50 @@ class LazadaConnector:
             "Attributes": attributes,
             "Skus": {"Sku": [self._sku_payload(sku, package) for sku in draft.skus]},
         }
-        return _created(self._data(PATH_PRODUCT_CREATE, {"payload": request(product)}))
+        return self._create(product, [sku.seller_sku for sku in draft.skus])
+
+    def _create(self, product: Mapping[str, Any], seller_skus: Sequence[str]) -> CreatedListing:
+        """POST /product/create. Lazada takes no idempotency key: after a create whose outcome is unknown
+        (a timeout, a 5xx) the products with these SellerSkus created since are looked up first, and one
+        found is the answer, so a retry never lists twice."""
+        payload = request(product)
+        started = datetime.now(UTC) - timedelta(minutes=5)
+        uncertain: list[bool] = []
+
+        def operation() -> CreatedListing:
+            if uncertain:
+                found = self._created_since(started, seller_skus)
+                if found is not None:
+                    return found
+            try:
+                return _created(self._call(PATH_PRODUCT_CREATE, {"payload": payload}, retry=False).get("data"))
+            except Transient:
+                uncertain.append(True)
+                raise
+
+        return call_with_retries(operation, policy=self._policy)
+
+    def _created_since(self, since: datetime, seller_skus: Sequence[str]) -> CreatedListing | None:
+        """The product created since `since` holding every one of these SellerSkus, if there is one."""
+        params = {
+            "filter": "all",
+            "create_after": iso(since),
+            "sku_seller_list": json_list(list(seller_skus)),
+            "limit": str(PRODUCT_PAGE),
+            "offset": "0",
+        }
+        data = self._data(PATH_PRODUCTS, params) or {}
+        wanted = set(seller_skus)
+        for product in data.get("products") or []:
+            skus = {str(sku.get("SellerSku")): str(sku.get("SkuId")) for sku in product.get("skus") or []}
+            if wanted <= set(skus):
+                log.info(
+                    "lazada seller %s: a create that timed out had listed item %s", self.shop_id, product.get("item_id")
+                )
+                in_review = str(product.get("status") or "").lower() == PENDING_QC.lower()
+                sku_ids = {seller_sku: skus[seller_sku] for seller_sku in wanted}
+                return CreatedListing(item_id=str(product.get("item_id")), sku_ids=sku_ids, in_review=in_review)
+        return None
 
     def add_variants(self, item_id: str, skus: Sequence[SkuDraft], location_id: str | None = None) -> CreatedListing:
         """POST /product/create with `AssociatedSku` (one of the item's SKUs): the new SKUs join that item."""

@@ -152,9 +152,12 @@ class ProductsMixin(SimulatorCore):
             for key in ("update_after", "update_before", "create_after", "create_before")
             if key in params
         }
+        wanted = self._seller_sku_filter(params.get("sku_seller_list"))
         rows = []
         for product in self.state.products.values():
             if product.seller_id != ctx.shop.seller_id:
+                continue
+            if wanted is not None and not wanted & {sku.seller_sku for sku in product.skus}:
                 continue
             if name == "all" and product.status == "Deleted":
                 continue
@@ -177,6 +180,19 @@ class ProductsMixin(SimulatorCore):
         page = rows[offset : offset + limit]
         country = ctx.shop.country
         return ok({"total_products": len(rows), "products": [product_wire(product, country) for product in page]})
+
+    @staticmethod
+    def _seller_sku_filter(raw: str | None) -> set[str] | None:
+        """`sku_seller_list`: a JSON array of at most 100 whole-word SellerSkus."""
+        if raw is None:
+            return None
+        try:
+            values = json.loads(raw)
+        except ValueError:
+            raise SimError(E_FORMAT, "sku_seller_list must be a JSON array") from None
+        if not isinstance(values, list) or len(values) > 100:
+            raise SimError(E_FORMAT, "sku_seller_list must be a JSON array of at most 100 SellerSkus")
+        return {str(value) for value in values}
 
     def h_item_get(self, ctx: Ctx) -> Response:
         if "item_id" not in ctx.params and "seller_sku" in ctx.params:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from connectors.base import (
@@ -16,12 +17,14 @@ from connectors.base import (
     ListingFields,
     ListingStatus,
     OrderStatus,
+    ShopCredentials,
     SkuDraft,
     Transient,
 )
 from connectors.lazada.connector import LazadaConnector
 from connectors.lazada.simulator.server import LazadaSimulator
-from tests.connectors.lazada.conftest import SELLER
+from connectors.retry import RetryPolicy
+from tests.connectors.lazada.conftest import APP_KEY, APP_SECRET, SELLER
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
 
@@ -189,3 +192,47 @@ def test_big_sale_is_transient_and_a_dead_token_is_auth_expired(
     sim.revoke(SELLER)
     with pytest.raises(AuthExpired):
         connector.get_listings([product.item_id])
+
+
+class _LoseFirstCreateAnswer(httpx.BaseTransport):
+    """Delivers every request; the answer of the first /product/create is lost (a read timeout)."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.HTTPTransport()
+        self.lost = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._inner.handle_request(request)
+        if request.url.path.endswith("/product/create") and not self.lost:
+            response.read()
+            self.lost += 1
+            raise httpx.ReadTimeout("answer lost", request=request)
+        return response
+
+
+def test_a_create_whose_answer_was_lost_is_not_listed_twice(sim: LazadaSimulator) -> None:
+    transport = _LoseFirstCreateAnswer()
+    access, _ = sim.token_for(SELLER)
+    with LazadaConnector(
+        app_key=APP_KEY,
+        app_secret=APP_SECRET,
+        api_host=sim.url,
+        credentials=ShopCredentials(shop_id=SELLER, access_token=access),
+        client=httpx.Client(transport=transport),
+        policy=RetryPolicy(max_attempts=3, base_delay_s=0.01),
+    ) as connector:
+        image = connector.upload_image(PNG, "a.png", "image/png")
+        draft = ListingDraft(
+            title="Batik scarf",
+            description="silk",
+            category_id="20001",
+            images=(image.image_id,),
+            weight_kg=Decimal("0.1"),
+            currency="MYR",
+            skus=(SkuDraft(seller_sku="SCARF-1", price=Decimal("30"), stock=4),),
+            idempotency_key="k-3",
+        )
+        created = connector.create_listing(draft)
+    assert transport.lost == 1
+    assert len(sim.state.products) == 1 and set(created.sku_ids) == {"SCARF-1"}
+    assert created.item_id in sim.state.products
