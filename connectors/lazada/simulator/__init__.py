@@ -7,7 +7,8 @@ connector (nor from `connectors.base` or `connectors.retry`), so a misreading th
 Gateway (every `/rest/<api>` call, API and auth hosts alike; errors answer HTTP 200 with
 `{type, code, message, request_id}`):
 - unknown API -> `InvalidApiPath`; a GET on a POST-only API (or the reverse) -> `UnsupportedHTTPMethod`;
-- query and form parameters are merged (file parts of a multipart body are never signed);
+- query and form parameters are merged (file parts of a multipart body are never signed); a JSON object
+  body's members are merged too ([unconfirmed]: one client sends business parameters that way);
 - `app_key`, `timestamp`, `sign_method`, `sign` missing -> `MissingParameter`; unknown app key ->
   `InvalidAppKey`; `sign_method` other than sha256 -> `InvalidParameter`;
 - `timestamp` is epoch MILLISECONDS (or `2017-11-11T12:00:00Z`) within 7200 s of WALL time, else

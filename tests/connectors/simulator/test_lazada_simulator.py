@@ -81,6 +81,20 @@ def test_gateway_refuses_bad_signatures_timestamps_and_tokens(sim: LazadaSimulat
     failure = _call(sim, "/seller/get", {"access_token": "nope"})
     assert set(failure) >= {"type", "code", "message", "request_id"}
     assert _call(sim, "/product/create", {"access_token": access}, method="GET")["code"] == "UnsupportedHTTPMethod"
+    # System parameters in the query, business ones as a JSON body: the union is signed.
+    system = {
+        "app_key": KEY,
+        "timestamp": str(int(time.time() * 1000)),
+        "sign_method": "sha256",
+        "access_token": access,
+    }
+    product = sim.add_product(SELLER, "Json", [("J-1", "1", 1)])
+    system["sign"] = _sign("/product/item/get", {**system, "item_id": product.item_id})
+    via_json = httpx.post(f"{sim.url}/rest/product/item/get", params=system, json={"item_id": product.item_id})
+    assert via_json.json()["code"] == "UnsupportedHTTPMethod"  # item/get is GET only
+    system["sign"] = _sign("/product/stock/sellable/update", {**system, "payload": "<Request/>"})
+    posted = httpx.post(f"{sim.url}/rest/product/stock/sellable/update", params=system, json={"payload": "<Request/>"})
+    assert posted.json()["code"] == "30"  # signature accepted; the empty request refused
 
 
 def test_xml_payloads_and_whole_call_refusals(sim: LazadaSimulator) -> None:
