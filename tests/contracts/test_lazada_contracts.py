@@ -18,6 +18,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from email.parser import BytesParser
+from email.policy import HTTP
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -26,7 +28,15 @@ from urllib.parse import parse_qs, parse_qsl, urlparse
 import httpx
 from pydantic import SecretStr
 
-from connectors.base import ListingStatus, OrderStatus, ShopCredentials
+from connectors.base import (
+    AttributeChoice,
+    Dimensions,
+    ListingDraft,
+    ListingStatus,
+    OrderStatus,
+    ShopCredentials,
+    SkuDraft,
+)
 from connectors.lazada.connector import LazadaConnector
 from connectors.lazada.oauth import LazadaOAuth
 from connectors.lazada.transport import api_host_for
@@ -58,6 +68,7 @@ class FakeLazada:
     ) -> None:
         self.routes, self.now = routes, now
         self.seen: list[tuple[str, str, dict[str, str]]] = []
+        self.files: dict[str, bytes] = {}
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         url = urlparse(str(request.url))
@@ -65,9 +76,14 @@ class FakeLazada:
         assert url.path.startswith("/rest/")
         path = url.path.removeprefix("/rest")
         params = dict(parse_qsl(url.query, keep_blank_values=True))
-        if request.method == "POST":
+        files: dict[str, bytes] = {}
+        if request.method == "POST" and request.headers["content-type"].startswith("multipart/form-data"):
+            fields, files = multipart_fields(request.headers["content-type"], request.read())
+            params.update(fields)
+        elif request.method == "POST":
             assert request.headers["content-type"].startswith("application/x-www-form-urlencoded")
             params.update(dict(parse_qsl(request.content.decode(), keep_blank_values=True)))
+        self.files = files
         route = self.routes[path]
         spec = fixture(route) if isinstance(route, str) else None
         auth = path.startswith("/auth/token/")
@@ -89,6 +105,22 @@ class FakeLazada:
         self.seen.append((request.method, path, params))
         body = spec["response"] if spec is not None else route(params)  # type: ignore[operator]
         return httpx.Response(200, json=body)
+
+
+def multipart_fields(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
+    """(text fields, file parts) of a multipart/form-data body."""
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+    fields: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    for part in message.iter_parts():
+        name = str(part.get_param("name", header="content-disposition"))
+        content = part.get_payload(decode=True)
+        assert isinstance(content, bytes)
+        if part.get_filename():
+            files[name] = content
+        else:
+            fields[name] = content.decode()
+    return fields, files
 
 
 def make(routes: dict[str, Any]) -> tuple[LazadaConnector, FakeLazada]:
@@ -217,3 +249,76 @@ def test_orders_by_update_time_one_row_per_unit() -> None:
     (line,) = order.lines
     assert (line.item_id, line.sku_id, line.quantity, line.cancelled_quantity) == ("234234234", "234", 3, 1)
     assert order.updated_at == datetime(2018, 2, 10, 1, 13, 21, tzinfo=UTC)
+
+
+def _children(element: ET.Element | None) -> dict[str, str | None]:
+    assert element is not None
+    return {child.tag: child.text for child in element}
+
+
+def test_create_sends_the_documented_payload_and_reads_pending_qc() -> None:
+    connector, fake = make({"/product/create": "product_create", "/image/upload": "image_upload"})
+    image = connector.upload_image(b"\x89PNG...", "front.png", "image/png")
+    assert image.image_id == "https://sg-live-02.slatic.net/p/abc123.jpg"
+    assert fake.files == {"image": b"\x89PNG..."}  # the file part is sent, and not signed
+    draft = ListingDraft(
+        title="Red tee",
+        description="<p>Cotton & more</p>",
+        category_id="10002019",
+        images=(image.image_id,),
+        weight_kg=Decimal("0.25"),
+        dimensions=Dimensions(length_cm=Decimal("30"), width_cm=Decimal("20"), height_cm=Decimal("2")),
+        currency="SGD",
+        skus=(SkuDraft(seller_sku="TEE-RED-M", price=Decimal("19.90"), stock=7, attributes={"color_family": "Red"}),),
+        idempotency_key="draft-1",
+        attributes=(AttributeChoice(attribute_id="color_family", value_ids=("Red",)),),
+    )
+    created = connector.create_listing(draft)
+    assert (created.item_id, dict(created.sku_ids), created.in_review) == ("3023000213", {"TEE-RED-M": "5001"}, True)
+    product = payload_of(fake.seen[-1][2]).find("./Product")
+    assert product is not None
+    assert product.findtext("PrimaryCategory") == "10002019"
+    assert [image.text for image in product.findall("./Images/Image")] == [image.image_id]
+    attributes = _children(product.find("Attributes"))
+    assert attributes == {
+        "name": "Red tee",
+        "description": "<p>Cotton & more</p>",
+        "brand": "No Brand",
+        "color_family": "Red",
+    }
+    sku = product.find("./Skus/Sku")
+    assert sku is not None
+    assert {key: value for key, value in _children(sku).items() if key != "saleProp"} == {
+        "SellerSku": "TEE-RED-M", "quantity": "7", "price": "19.90", "package_weight": "0.25",
+        "package_length": "30.00", "package_width": "20.00", "package_height": "2.00",
+    }  # fmt: skip
+    assert _children(sku.find("saleProp")) == {"color_family": "Red"}
+
+
+def test_categories_and_attributes() -> None:
+    connector, fake = make({"/category/tree/get": "category_tree", "/category/attributes/get": "category_attributes"})
+    categories = connector.list_categories()
+    assert [(c.category_id, c.parent_id, c.is_leaf) for c in categories] == [
+        ("3", None, False),
+        ("10002019", "3", True),
+    ]
+    attributes = connector.get_category_attributes("10002019")
+    assert fake.seen[-1][2]["primary_category_id"] == "10002019"
+    name, color = attributes
+    assert (name.attribute_id, name.mandatory, name.input_type) == ("name", True, "text")
+    assert (color.attribute_id, color.input_type, [v.value_id for v in color.values]) == (
+        "color_family", "multi_select", ["Red", "Blue"],
+    )  # fmt: skip
+
+
+def test_deactivate_and_remove_use_item_and_sku_ids() -> None:
+    product = fixture("products_get")["response"]["data"]["products"][0]
+    detail = {"code": "0", "request_id": "r", "data": product}
+    connector, fake = make(
+        {"/product/deactivate": "deactivate", "/product/remove": "remove", "/product/item/get": lambda p: detail}
+    )
+    assert [row.ok for row in connector.set_active(["234234234"], False)] == [True]
+    body = ET.fromstring(fake.seen[-1][2]["apiRequestBody"])  # noqa: S314 - our own connector's XML
+    assert body.findtext("./Product/ItemId") == "234234234" and body.find("./Product/SellerSku") is None
+    assert [row.ok for row in connector.delete_listings(["234234234"])] == [True]
+    assert json.loads(fake.seen[-1][2]["sku_id_list"]) == ["SkuId_234234234_234"]
