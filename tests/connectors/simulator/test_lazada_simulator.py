@@ -209,3 +209,54 @@ def test_pushes_are_signed_and_retried_every_30_minutes_on_the_simulated_clock(s
         assert push["data"]["order_status"] == "pending"
     finally:
         server.shutdown()
+
+
+def test_list_limits_dates_and_filters_are_checked(sim: LazadaSimulator) -> None:
+    access, _ = sim.token_for(SELLER)
+    window = {"update_after": "2020-01-01T00:00:00+08:00", "access_token": access}
+    assert _call(sim, "/products/get", {**window, "limit": "51"})["code"] == "19"
+    assert _call(sim, "/products/get", {**window, "offset": "10001"})["code"] == "14"
+    assert _call(sim, "/products/get", {**window, "update_before": "yesterday"})["code"] == "17"
+    assert _call(sim, "/orders/get", {"access_token": access})["code"] == "MissingParameter"
+    assert _call(sim, "/orders/get", {**window, "limit": "101"})["code"] == "19"
+    assert _call(sim, "/orders/get", {**window, "status": "lost_in_space"})["code"] == "36"
+    assert _call(sim, "/orders/get", {**window, "offset": "5001"})["code"] == "14"
+    assert (
+        _call(sim, "/orders/items/get", {"access_token": access, "order_ids": json.dumps(list(range(51)))})["code"]
+        == "56"
+    )
+    assert _call(sim, "/no/such/api", {"access_token": access})["code"] == "InvalidApiPath"
+
+
+def test_warehouse_forms_big_sales_and_the_inventory_rate_limit(sim: LazadaSimulator) -> None:
+    access, _ = sim.token_for(SELLER)
+    product = sim.add_product(SELLER, "Bag", [("BAG-1", "10", 5)])
+    (sku,) = product.skus
+    head = f"<Request><Product><Skus><Sku><ItemId>{product.item_id}</ItemId><SkuId>{sku.sku_id}</SkuId>"
+    multi = head + (
+        "<MultiWarehouseInventories><MultiWarehouseInventory><WarehouseCode>dropshipping</WarehouseCode>"
+        "<SellableQuantity>3</SellableQuantity></MultiWarehouseInventory></MultiWarehouseInventories>"
+        "</Sku></Skus></Product></Request>"
+    )
+    single = head + "<SellableQuantity>3</SellableQuantity></Sku></Skus></Product></Request>"
+
+    def stock(text: str) -> dict[str, Any]:
+        return _call(sim, "/product/stock/sellable/update", {"access_token": access, "payload": text}, method="POST")
+
+    refused = stock(multi)  # a single-warehouse seller must not use the multi-warehouse form
+    assert refused["code"] == "500" and "single-warehouse" in refused["detail"][0]["message"]
+    sim.state.sellers[SELLER].warehouses = ["dropshipping", "wh-2"]
+    assert stock(single)["code"] == "500"  # ... and a multi-warehouse seller must
+    assert stock(multi)["code"] == "0" and sku.sellable["dropshipping"] == 3
+
+    sim.big_sale()
+    assert stock(multi)["code"] == "998"
+    assert _call(sim, "/seller/get", {"access_token": access})["code"] == "0"  # reads stay on
+    sim.big_sale_over()
+
+    sim.inventory_calls_per_s = 2
+    time.sleep(1.05)  # a fresh second: the calls above counted in theirs
+    codes = [stock(multi)["code"] for _ in range(6)]
+    assert "ApiCallLimit" in codes and codes[0] == "0"
+    limited = next(answer for answer in (stock(multi) for _ in range(3)) if answer["code"] == "ApiCallLimit")
+    assert "1 seconds" in limited["message"]
