@@ -274,7 +274,7 @@ def grant_from_token(envelope: Mapping[str, Any], now: datetime) -> TokenGrant:
         access_token_expires_at=now + timedelta(seconds=_seconds(envelope.get("expires_in"))),
         refresh_token_expires_at=now + timedelta(seconds=refresh_in) if refresh_in > 0 else None,
         shop_id=str(first["seller_id"]) if first.get("seller_id") is not None else None,
-        shop_name=str(envelope.get("account") or "") or None,
+        shop_name=None,  # `account` is the seller's login e-mail: not a shop name to show
         region=str(first.get("country") or envelope.get("country") or "").upper() or None,
     )
 
@@ -282,11 +282,8 @@ def grant_from_token(envelope: Mapping[str, Any], now: datetime) -> TokenGrant:
 def granted_shops(envelope: Mapping[str, Any]) -> list[GrantedShop]:
     """One shop per `country_user_info` entry (a cross-border seller has one per venture)."""
     return [
-        GrantedShop(
-            shop_id=str(row["seller_id"]),
-            name=str(row.get("short_code") or ""),
-            region=str(row.get("country") or "").upper(),
-        )
+        # The name is left to the shop profile (`/seller/get`), read with the new token.
+        GrantedShop(shop_id=str(row["seller_id"]), region=str(row.get("country") or "").upper())
         for row in _countries(envelope)
         if row.get("seller_id") is not None
     ]

@@ -72,6 +72,7 @@ def test_a_lazada_seller_is_connected_through_the_registry(engine: sa.Engine, si
 
     [row] = stored(engine)
     assert (row.platform, row.shop_id, row.status, row.region) == ("lazada", SELLER, "connected", "MY")
+    assert row.shop_name == "Kedai Batik"  # the seller's name from /seller/get, never the login e-mail
     assert decrypt(row, "access_token") in sim.state.access_tokens
     assert decrypt(row, "refresh_token") in sim.state.refresh_tokens
     assert row.last_error is None  # Lazada has no push subscription API: nothing to refuse
