@@ -35,7 +35,8 @@ category else 4134; images must be Lazada-hosted (`/image/upload`, `/image/migra
 category attributes else 4110 with detail; duplicate SellerSku 4108; `AssociatedSku` adds SKUs to an
 item). A new product is "Pending QC" until `qc_delay_s` simulated seconds have passed, then Active, or
 InActive with subStatus Reject and `rejectReason` after `fail_next_qc`; push type 1 reports it.
-`/product/update` (SkuId required per SKU; name, description, images, package, SKU Status),
+`/product/update` (SkuId required per SKU; name, description, images, package, SKU Status; a product with
+campaign-locked stock answers 501 THD_IC_ERR_F_IC_ABILITY_PG_001),
 `/product/deactivate` (`apiRequestBody`, ItemId; E0004 already inactive; SellerSku key 4193),
 `/product/remove` (`sku_id_list` of `SkuId_<item>_<sku>`, <= 50). Pushes 3/4/5 on create/edit/delete.
 

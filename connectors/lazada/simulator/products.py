@@ -326,6 +326,9 @@ class ProductsMixin(SimulatorCore):
         request = parse_payload(required(ctx.params, "payload"))
         product_in = mapping_of(request.get("Product"))
         product = self.own_product(ctx.shop, required(product_in, "ItemId"))
+        if any(sku.campaign_lock for sku in product.skus):
+            detail = [{"field": "ItemId", "message": "THD_IC_ERR_F_IC_ABILITY_PG_001: the product is in a campaign"}]
+            raise SimError("501", "The product is in a campaign and cannot be edited", detail=detail)
         rows = skus_of(product_in)
         for row in rows:
             if not row.get("SkuId"):

@@ -13,6 +13,7 @@ import pytest
 from connectors.base import (
     AttributeChoice,
     AuthExpired,
+    ItemRefused,
     ListingDraft,
     ListingFields,
     ListingStatus,
@@ -59,9 +60,12 @@ def test_stock_is_sellable_stock_and_a_campaign_lock_fails_only_that_sku(
     assert not by_sku[locked.sku_id].ok and by_sku[locked.sku_id].error_code == "4170"
     assert "campaign" in (by_sku[locked.sku_id].message or "")
     assert free.total_sellable == 6 and locked.total_sellable == 10
-    # Raising stock under a campaign is allowed.
+    # Raising stock under a campaign is allowed; editing the product is not (this item fails, the shop goes on).
     assert connector.update_stock(product.item_id, {locked.sku_id: 12}).failed == ()
     assert locked.total_sellable == 12
+    with pytest.raises(ItemRefused) as refused:
+        connector.update_fields(product.item_id, ListingFields(title="New"))
+    assert refused.value.code == "501" and "campaign" in str(refused.value)
 
 
 def test_stock_writes_are_batched_by_twenty(sim: LazadaSimulator, connector: LazadaConnector) -> None:
