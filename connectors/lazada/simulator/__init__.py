@@ -23,7 +23,9 @@ Gateway (every `/rest/<api>` call, API and auth hosts alike; errors answer HTTP 
   the answer is held.
 
 OAuth: `/oauth/authorize?response_type=code&client_id=&redirect_uri=&state=` auto-approves the first
-account (or `authorize_account`) and redirects with a single-use code valid 30 minutes. Token answers are
+account (or `authorize_account`) and redirects with a single-use code valid 30 minutes; with
+`auto_approve=False` it shows the seller a login page with one link per seller
+(`/oauth/authorize/approve?shop_id=`). Token answers are
 top level; `country_user_info` (create) / `country_user_info_list` (refresh) list one entry per seller of
 the account. Refresh rotates both tokens, the old refresh token dies, the refresh end stays where the
 original authorization put it. `IllegalRefreshToken`, `InvalidCode`.

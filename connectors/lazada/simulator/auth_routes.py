@@ -6,13 +6,21 @@ create names the countries `country_user_info`, refresh `country_user_info_list`
 from __future__ import annotations
 
 import secrets
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from connectors.lazada.simulator.codes import ACCESS_TTL_S, CODE_TTL_S, E_CODE, E_REFRESH_TOKEN, REFRESH_TTL_S
+from connectors.lazada.simulator.codes import (
+    ACCESS_TTL_S,
+    AUTHORIZE_PATH,
+    CODE_TTL_S,
+    E_CODE,
+    E_REFRESH_TOKEN,
+    REFRESH_TTL_S,
+)
 from connectors.lazada.simulator.orders import OrdersMixin
 from connectors.lazada.simulator.requests import Ctx, SimError, ok, required
 from connectors.lazada.simulator.state import SimCode, SimRefresh, SimToken
@@ -33,17 +41,43 @@ class AuthRoutesMixin(OrdersMixin):
         if not redirect or (self.redirect_url and redirect != self.redirect_url):
             return HTMLResponse("<h1>redirect_uri does not match the app's callback</h1>", status_code=400)
         if not self.auto_approve:
-            return HTMLResponse("<h1>Lazada seller login (simulated)</h1><p>Approval is manual in this run.</p>")
+            return self._login_page(redirect, query.get("state") or "")
         with self._lock:
             accounts = self.state.accounts()
             account = self.authorize_account or next(iter(accounts), None)
             if account is None:
                 return HTMLResponse("<h1>No seller to log in</h1>", status_code=400)
-            code = f"0_{self.state.app_key}_{secrets.token_urlsafe(18)}"
-            self.state.codes[code] = SimCode(account=account, expires_at=self.clock.now() + CODE_TTL_S)
+        return self._redirect_with_code(account, redirect, query.get("state") or "")
+
+    def _login_page(self, redirect: str, state: str) -> Response:
+        """The seller picks a country shop and logs in: one link per seller (`?shop_id=`)."""
+        with self._lock:
+            sellers = list(self.state.sellers.values())
+
+        def link(seller_id: str) -> str:
+            query = urlencode({"shop_id": seller_id, "redirect_uri": redirect, "state": state})
+            return escape(f"{AUTHORIZE_PATH}/approve?{query}")
+
+        links = "".join(
+            f'<li><a href="{link(seller.seller_id)}">{escape(seller.name)} ({seller.country.upper()})</a></li>'
+            for seller in sellers
+        )
+        return HTMLResponse(f"<h1>Lazada Seller Center: authorize the app</h1><ul>{links}</ul>")
+
+    async def authorize_approve(self, request: Request) -> Response:
+        """The seller's click on the login page: a code for that seller's account."""
+        query = request.query_params
+        redirect = query.get("redirect_uri") or ""
+        seller = self.state.sellers.get(query.get("shop_id") or "")
+        if seller is None or not redirect or (self.redirect_url and redirect != self.redirect_url):
+            return HTMLResponse("<h1>Unknown seller or redirect_uri</h1>", status_code=400)
+        return self._redirect_with_code(seller.account or seller.seller_id, redirect, query.get("state") or "")
+
+    def _redirect_with_code(self, account: str, redirect: str, state: str) -> Response:
+        code = self.issue_code(account)
         back = {"code": code}
-        if query.get("state"):
-            back["state"] = query["state"]
+        if state:
+            back["state"] = state
         separator = "&" if "?" in redirect else "?"
         return RedirectResponse(f"{redirect}{separator}{urlencode(back)}", status_code=302)
 

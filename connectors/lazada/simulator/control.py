@@ -85,6 +85,16 @@ class ControlMixin(AuthRoutesMixin):
             self.state.products[product.item_id] = product
             return product
 
+    def edit_product(self, item_id: str, *, title: str | None = None, description: str | None = None) -> None:
+        """The seller edits the product in Seller Center (push type 4)."""
+        with self._lock:
+            product = self.state.products[item_id]
+            if title is not None:
+                product.name = title
+            if description is not None:
+                product.description = description
+            self.touch(product)
+
     def lock_campaign_stock(self, item_id: str, sku_id: str, quantity: int) -> None:
         """A campaign locks `quantity` of the SKU's sellable stock: lowering it answers 4170."""
         with self._lock:

@@ -106,6 +106,7 @@ class LazadaSimulator(GatewayMixin, ControlMixin):
         self.app = Starlette(
             routes=[
                 Route(AUTHORIZE_PATH, self.authorize_page, methods=["GET"]),
+                Route(AUTHORIZE_PATH + "/approve", self.authorize_approve, methods=["GET"]),
                 Route(REST + "/{api:path}", self.rest, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
                 Route("/_simulator/push_url", self.admin_push_url, methods=["POST"]),
                 Route("/_simulator/orders", self.admin_place_order, methods=["POST"]),

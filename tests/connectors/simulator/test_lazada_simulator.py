@@ -260,3 +260,20 @@ def test_warehouse_forms_big_sales_and_the_inventory_rate_limit(sim: LazadaSimul
     assert "ApiCallLimit" in codes and codes[0] == "0"
     limited = next(answer for answer in (stock(multi) for _ in range(3)) if answer["code"] == "ApiCallLimit")
     assert "1 seconds" in limited["message"]
+
+
+def test_without_auto_approval_the_seller_picks_a_shop_on_the_login_page(sim: LazadaSimulator) -> None:
+    sim.auto_approve, sim.redirect_url = False, "https://app.example/cb"
+    sim.add_seller("2000000002", "Second shop", country="th")
+    page = httpx.get(
+        f"{sim.url}/oauth/authorize",
+        params={"response_type": "code", "redirect_uri": "https://app.example/cb", "client_id": KEY, "state": "s2"},
+    )
+    assert page.status_code == 200 and "Second shop (TH)" in page.text
+    href = page.text.split('href="')[2].split('"')[0].replace("&amp;", "&")
+    assert "shop_id=2000000002" in href
+    approved = httpx.get(f"{sim.url}{href}")
+    assert approved.status_code == 302
+    code = httpx.URL(approved.headers["location"]).params["code"]
+    created = _call(sim, "/auth/token/create", {"code": code})
+    assert [row["seller_id"] for row in created["country_user_info"]] == ["2000000002"]
