@@ -54,7 +54,9 @@ Choices (the reference leaves these open):
 - Content edits: `/product/update` with only the given fields (package sizes on every SKU). Create:
   `/product/create` (leaf category, Lazada-hosted image URLs: uploaded with `/image/upload`, and any other
   URL migrated with `/image/migrate` first, on create and on edits; `brand_id` or
-  "No Brand", category attributes by name); `item_status` "Pending QC" -> `in_review`. New variants:
+  "No Brand", category attributes by name); `item_status` "Pending QC" -> `in_review`. Lazada takes no
+  idempotency key: after a create whose outcome is unknown (timeout, 5xx) the products created since with
+  the draft's SellerSkus are looked up (`/products/get` `sku_seller_list`) before it is sent again. New variants:
   `/product/create` with `AssociatedSku`. Deactivate: `/product/deactivate` (`apiRequestBody`, ItemId);
   activate: `/product/update` SKU `Status` active; delete: `/product/remove` `SkuId_<item>_<sku>`.
 - Orders: `/orders/get` by update time (sort updated_at ASC, pages of 100; at offset 5,000 the window
