@@ -63,8 +63,8 @@ Choices (the reference leaves these open):
   moves to the newest update seen), items by `/orders/items/get` (<= 50 orders). Lazada lists ONE row per
   unit with a status per row: rows are grouped by (item, SKU) into one OrderLine, quantity = rows,
   cancelled_quantity = canceled rows. The order's status is its least advanced live unit's (unpaid ->
-  pending; pending/packed/ready_to_ship -> paid; shipped -> shipped; delivered -> completed); all units
-  canceled -> cancelled.
+  pending; pending/packed -> paid; ready_to_ship (where Lazada consumes the stock)/shipped -> shipped;
+  delivered -> completed); all units canceled -> cancelled.
 - Pushes: verified on the raw body (hex case ignored), any age accepted; type 0 -> order status
   (`trade_order_id`), 1 -> audit (QC), 3/4/5 -> product change, 6 -> stock, 8 -> token expiring, 13 with
   status `close` -> the authorization is gone (Lazada has no revocation push; `normal` is UNKNOWN).

@@ -78,7 +78,8 @@ ITEM_STATUS: Final = {
     "topack": OrderStatus.PAID,
     "packed": OrderStatus.PAID,
     "toship": OrderStatus.PAID,
-    "ready_to_ship": OrderStatus.PAID,
+    # Lazada consumes the unit's stock at ready-to-ship (occupy is released there): shipped for the ledger.
+    "ready_to_ship": OrderStatus.SHIPPED,
     "shipping": OrderStatus.SHIPPED,
     "shipped": OrderStatus.SHIPPED,
     "delivered": OrderStatus.COMPLETED,
