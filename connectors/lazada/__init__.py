@@ -3,7 +3,8 @@
 
 This package's one export is `SPEC` (the `PlatformSpec` `connectors.registry` lists); its modules hold
 one role each: `signing`, `transport` (country hosts, paths), `errors`, `codes`, `limits`, `rules`,
-`payloads` (XML), `mapping`, `app` (authorization link and tokens), `oauth`, `webhooks`, `connector`, and
+`payloads` (XML), `mapping`, `app` (authorization link and tokens), `oauth`, `webhooks`, `client` (one
+seller's signed, retried calls), `publishing` (content, images, create, catalog), `connector`, and
 the simulator beside them (`connectors.lazada.simulator`, which imports none of them).
 
 Request shape (reference/lazada.md section 2): `app_key`, `timestamp` (epoch MILLISECONDS, fresh for every
