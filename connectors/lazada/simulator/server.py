@@ -31,13 +31,14 @@ from connectors.lazada.simulator.codes import (
 from connectors.lazada.simulator.control import ControlMixin
 from connectors.lazada.simulator.gateway import GatewayMixin
 from connectors.lazada.simulator.requests import Ctx
+from connectors.lazada.simulator.shop_routes import ShopRoutesMixin
 from connectors.lazada.simulator.state import SimState
 from connectors.simulator.common import FaultPlan, RetryingSender, ServerThread, SimClock, Ticker, WriteLog
 
 log = logging.getLogger(__name__)
 
 
-class LazadaSimulator(GatewayMixin, ControlMixin):
+class LazadaSimulator(GatewayMixin, ControlMixin, ShopRoutesMixin):
     """Lazada in a box: state, HTTP app, fault injection, push delivery with retries, test shortcuts."""
 
     def __init__(
