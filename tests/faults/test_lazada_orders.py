@@ -1,6 +1,7 @@
-# W9 for Lazada, and its order flow through the core: a live push reserves stock; pushes lost while the receiver
-# is down (12 retries every 30 minutes, no recovery API) come back with one poll of /orders/get, once.
-"""One Lazada seller, a webhook receiver on loopback, one compressible clock. Orders list one row per unit
+# W9 for Lazada through the core: a live push reserves stock; pushes lost while the receiver is down come back once.
+"""Lost pushes (12 retries every 30 minutes, no recovery API) come back with one poll of /orders/get.
+
+One Lazada seller, a webhook receiver on loopback, one compressible clock. Orders list one row per unit
 with a status per unit; a partially cancelled order reserves only its live units."""
 
 from __future__ import annotations

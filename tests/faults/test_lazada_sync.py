@@ -1,5 +1,4 @@
-# J3 and J5 for Lazada: the core's sync against the Lazada simulator converges under faults, and a campaign lock
-# fails only its item.
+# J3 and J5 for Lazada: the core's sync converges under faults, and a campaign lock fails only its item.
 """One Lazada seller connected to the core (through the registry only): products created with migrated images,
 stock and price pushed; 20 % of calls failing (ApiCallLimit, ServiceTimeout, lost answers) still converges with
 no listing made twice; a campaign stock lock (4170) fails that item with Lazada's words, no token refresh."""
