@@ -37,6 +37,8 @@ from connectors.simulator.common import FaultPlan, RetryingSender, ServerThread,
 
 log = logging.getLogger(__name__)
 
+AUTOSAVE_S = 3.0
+
 
 class LazadaSimulator(GatewayMixin, ControlMixin, ShopRoutesMixin):
     """Lazada in a box: state, HTTP app, fault injection, push delivery with retries, test shortcuts."""
@@ -182,6 +184,8 @@ def run(
     if push_url:
         simulator.set_push_url(push_url)
     ticker = Ticker(simulator._tick_s, simulator.pump).start()
+    # Saved every few seconds too: uvicorn re-raises SIGTERM after its shutdown, so `finally` may not run.
+    autosave = Ticker(AUTOSAVE_S, lambda: simulator.save(state_file)).start() if state_file is not None else None
     if order_interval_s:
         simulator.start_order_generator(order_interval_s)
     log.info("Lazada simulator on http://%s:%d (app_key %s)", host, port, simulator.state.app_key)
@@ -189,4 +193,6 @@ def run(
         uvicorn.run(simulator.app, host=host, port=port, log_level="info")
     finally:
         ticker.stop()
+        if autosave is not None:
+            autosave.stop()
         simulator.stop()
