@@ -122,8 +122,13 @@ class LazadaSimulator(GatewayMixin, ControlMixin, ShopRoutesMixin):
 
     def start(self, port: int | None = None) -> str:
         self._server = ServerThread(self.app, port).start()
-        self._pump_ticker = Ticker(self._tick_s, self.pump).start()
+        self.start_ticking()
         return self._server.url
+
+    def start_ticking(self) -> None:
+        """End QC checks and send pushes and their retries in the background (when `app` is served elsewhere)."""
+        if self._pump_ticker is None:
+            self._pump_ticker = Ticker(self._tick_s, self.pump).start()
 
     @property
     def url(self) -> str:
@@ -183,7 +188,7 @@ def run(
         simulator.add_seller(DEMO_SELLER_ID, "Demo Lazada Shop", country=DEMO_COUNTRY)
     if push_url:
         simulator.set_push_url(push_url)
-    ticker = Ticker(simulator._tick_s, simulator.pump).start()
+    simulator.start_ticking()
     # Saved every few seconds too: uvicorn re-raises SIGTERM after its shutdown, so `finally` may not run.
     autosave = Ticker(AUTOSAVE_S, lambda: simulator.save(state_file)).start() if state_file is not None else None
     if order_interval_s:
@@ -192,7 +197,6 @@ def run(
     try:
         uvicorn.run(simulator.app, host=host, port=port, log_level="info")
     finally:
-        ticker.stop()
         if autosave is not None:
             autosave.stop()
         simulator.stop()
