@@ -15,11 +15,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from connectors import shopee, tiktokshop
+from connectors import lazada, shopee, tiktokshop
 from connectors.base import PlatformSpec
 
 _lock = threading.Lock()
-_specs: dict[str, PlatformSpec] = {s.name: s for s in (shopee.SPEC, tiktokshop.SPEC)}
+_specs: dict[str, PlatformSpec] = {s.name: s for s in (shopee.SPEC, tiktokshop.SPEC, lazada.SPEC)}
 
 
 class UnknownPlatform(LookupError):

@@ -24,6 +24,8 @@ from typing import Final
 
 from pydantic import SecretStr
 
+from connectors.lazada.simulator.codes import DEMO_APP_KEY as LAZADA_APP_KEY
+from connectors.lazada.simulator.codes import DEMO_APP_SECRET as LAZADA_APP_SECRET
 from connectors.shopee.simulator.codes import DEFAULT_PARTNER_ID, DEFAULT_PARTNER_KEY
 from connectors.tiktokshop.simulator.codes import DEMO_APP_KEY, DEMO_APP_SECRET, DEMO_SERVICE_ID
 from syncstore.settings import Settings
@@ -36,6 +38,7 @@ class Part(enum.StrEnum):
 
     SHOPEE = "shopee"
     TIKTOKSHOP = "tiktokshop"
+    LAZADA = "lazada"
     RECEIVER = "receiver"
     DAGSTER = "dagster"
     STREAMLIT = "streamlit"
@@ -57,11 +60,12 @@ def listens(part: Part) -> bool:
 class Ports:
     shopee: int = 8101
     tiktokshop: int = 8102
+    lazada: int = 8103
     receiver: int = 8100
     dagster: int = 3000
     streamlit: int = 8501
     # The sample images (demo.images), served from a thread of the supervisor.
-    images: int = 8103
+    images: int = 8104
     api: int = 8200
 
 
@@ -70,6 +74,7 @@ def demo_rate_limits() -> dict[str, str]:
     return {
         "SYNCSTORE_RATELIMIT_SHOPEE_PER_MINUTE": "3000",
         "SYNCSTORE_RATELIMIT_TIKTOKSHOP_PER_MINUTE": "3000",
+        "SYNCSTORE_RATELIMIT_LAZADA_PER_MINUTE": "3000",
         "SYNCSTORE_RATELIMIT_BURST": "200",
     }
 
@@ -81,7 +86,7 @@ class DemoConfig:
     redis_url: str | None = None
     ports: Ports = field(default_factory=Ports)
     parts: frozenset[Part] = ALL_PARTS
-    # Random buyers on both marketplaces once the shops are connected (None: no generator).
+    # Random buyers on every marketplace once the shops are connected (None: no generator).
     orders_every_s: float | None = 15.0
     # Seller edits made after the first sync, so the Conflicts page has something to show.
     conflicting_edits: int = 3
@@ -157,6 +162,11 @@ class DemoConfig:
             "SYNCSTORE_TIKTOKSHOP_API_HOST": self.url(Part.TIKTOKSHOP),
             "SYNCSTORE_TIKTOKSHOP_AUTH_HOST": self.url(Part.TIKTOKSHOP),
             "SYNCSTORE_TIKTOKSHOP_AUTHORIZE_HOST": self.url(Part.TIKTOKSHOP),
+            "SYNCSTORE_LAZADA_APP_KEY": LAZADA_APP_KEY,
+            "SYNCSTORE_LAZADA_APP_SECRET": LAZADA_APP_SECRET,
+            "SYNCSTORE_LAZADA_API_HOST": self.url(Part.LAZADA),
+            "SYNCSTORE_LAZADA_AUTH_HOST": self.url(Part.LAZADA),
+            "SYNCSTORE_LAZADA_AUTHORIZE_HOST": self.url(Part.LAZADA),
             "SYNCSTORE_PUBLIC_URL": self.receiver_url,
             "SYNCSTORE_APP_URL": self.app_url,
             "SYNCSTORE_DEMO_IMAGE_BASE": self.image_base,
@@ -194,6 +204,11 @@ class DemoConfig:
             tiktokshop_api_host=env["SYNCSTORE_TIKTOKSHOP_API_HOST"],
             tiktokshop_auth_host=env["SYNCSTORE_TIKTOKSHOP_AUTH_HOST"],
             tiktokshop_authorize_host=env["SYNCSTORE_TIKTOKSHOP_AUTHORIZE_HOST"],
+            lazada_app_key=LAZADA_APP_KEY,
+            lazada_app_secret=SecretStr(LAZADA_APP_SECRET),
+            lazada_api_host=env["SYNCSTORE_LAZADA_API_HOST"],
+            lazada_auth_host=env["SYNCSTORE_LAZADA_AUTH_HOST"],
+            lazada_authorize_host=env["SYNCSTORE_LAZADA_AUTHORIZE_HOST"],
             public_url=self.receiver_url,
             app_url=self.app_url,
             demo_image_base=self.image_base,

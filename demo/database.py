@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from demo.images import catalog_with_local_images
 from demo.processes import DemoError
+from demo.seeding import LAZADA_CATEGORY_ID
 from syncstore.catalog.importer import import_csv
 from syncstore.data import sample_catalog_path
 from syncstore.db import migrate
@@ -126,6 +127,12 @@ def map_categories(engine: sa.Engine) -> int:
                 if category not in mapped:
                     sync.set_category_mapping(Actor.command_line(), session, platform, category, str(first + index))
                     added += 1
+        # The Lazada simulator checks categories: every master category goes to its one leaf for the demo.
+        mapped = {m.master_category for m in sync.list_category_mappings(session, "lazada")}
+        for category in categories:
+            if category not in mapped:
+                sync.set_category_mapping(Actor.command_line(), session, "lazada", category, LAZADA_CATEGORY_ID)
+                added += 1
     return added
 
 

@@ -7,7 +7,7 @@ benchmarks serve them locally instead: `SampleImageServer` answers `GET /<handle
 `sample_image(path)`, a 600x600 JPEG in a colour taken from the path's hash with the product handle
 and the image's name written on it (deterministic: the same path always gives the same bytes), and
 `catalog_with_local_images` writes a copy of the catalog CSV whose image URLs point at the server
-(`SYNCSTORE_DEMO_IMAGE_BASE`, http://127.0.0.1:8103 by default). So the app shows thumbnails and an
+(`SYNCSTORE_DEMO_IMAGE_BASE`, http://127.0.0.1:8104 by default). So the app shows thumbnails and an
 upload to a marketplace carries real bytes, with no internet.
 """
 

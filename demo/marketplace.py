@@ -1,5 +1,5 @@
 # One demo marketplace process: a simulator serving its seeded state, plus a small control API for the demo's buyers.
-"""`python -m demo.marketplace --platform shopee|tiktokshop --port N --state-file F [--redirect-url U]`.
+"""`python -m demo.marketplace --platform shopee|tiktokshop|lazada --port N --state-file F [--redirect-url U]`.
 
 Serves the platform simulator (connectors/simulator) on 127.0.0.1 from a state file written by
 `demo.seeding` (loaded again on a restart, so tokens and listings survive; saved every few seconds
@@ -40,6 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from connectors.lazada.simulator.server import LazadaSimulator
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.simulator.common import Ticker, WriteLog
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
@@ -51,6 +52,10 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+# Listing statuses under which buyers can order (Shopee, TikTok Shop, Lazada).
+LISTED = ("NORMAL", "ACTIVATE", "Active")
 
 
 class ControlError(ValueError):
@@ -89,7 +94,7 @@ class Marketplace(Protocol):
 def _find(views: list[SkuView], sku: str) -> SkuView:
     wanted = sku.strip().casefold()
     for view in views:
-        if view.sku.casefold() == wanted and view.status in ("NORMAL", "ACTIVATE"):
+        if view.sku.casefold() == wanted and view.status in LISTED:
             return view
     raise ControlError(f"no listed SKU {sku!r} in this shop")
 
@@ -202,6 +207,61 @@ class TikTokShopMarketplace:
         self.sim.stop()  # saves to its state file
 
 
+class LazadaMarketplace:
+    platform = "lazada"
+
+    def __init__(self, sim: LazadaSimulator, state_file: Path) -> None:
+        self.sim, self.state_file = sim, state_file
+        self.shop_id = min(sim.state.sellers)
+        self.write_log = sim.write_log
+
+    def skus(self) -> list[SkuView]:
+        with self.sim._lock:
+            products = [p for p in self.sim.state.products.values() if p.seller_id == self.shop_id]
+            return [
+                SkuView(
+                    sku=sku.seller_sku,
+                    item_id=product.item_id,
+                    sku_id=sku.sku_id,
+                    title=product.name,
+                    price=str(Decimal(sku.price)),
+                    available=sku.total_sellable,
+                    reserved=sku.withhold + sku.occupy,
+                    status=product.status if sku.status == "active" else sku.status,
+                )
+                for product in products
+                if product.status != "Deleted"
+                for sku in product.skus
+                if sku.status != "deleted"
+            ]
+
+    def place_order(self, sku: str, quantity: int) -> str:
+        view = _find(self.skus(), sku)
+        return self.sim.place_order(self.shop_id, [(view.item_id, view.sku_id, quantity)])
+
+    def set_order_status(self, order_id: str, status: str) -> None:
+        """`status` for every unit of the order (Lazada keeps a status per unit)."""
+        if order_id not in self.sim.state.orders:
+            raise ControlError(f"no order {order_id}")
+        self.sim.set_item_status(order_id, status)
+
+    def edit_title(self, sku: str, title: str) -> None:
+        self.sim.edit_product(_find(self.skus(), sku).item_id, title=title)
+
+    def open_orders(self) -> list[str]:
+        with self.sim._lock:
+            return [o.order_id for o in self.sim.state.orders.values() if any(u.status == "pending" for u in o.items)]
+
+    def next_status(self, order_id: str, rng: random.Random) -> str | None:
+        return "canceled" if rng.random() < 0.15 else "ready_to_ship"
+
+    def save(self) -> None:
+        self.sim.save(self.state_file)
+
+    def stop(self) -> None:
+        self.sim.stop()  # saves to its state file
+
+
 class OrderGenerator:
     """Random buyers: each tick places a 1-2 unit order on an in-stock SKU or moves an open order on."""
 
@@ -228,7 +288,7 @@ class OrderGenerator:
             if status is not None:
                 self.market.set_order_status(order_id, status)
             return
-        in_stock = [v for v in self.market.skus() if v.available > 0 and v.status in ("NORMAL", "ACTIVATE")]
+        in_stock = [v for v in self.market.skus() if v.available > 0 and v.status in LISTED]
         if in_stock:
             view = self.rng.choice(in_stock)
             with contextlib.suppress(ValueError):  # sold out between the pick and the order
@@ -337,16 +397,20 @@ def load_marketplace(platform: str, state_file: Path, redirect_url: str | None) 
     if platform == "shopee":
         shopee = ShopeeSimulator.load(state_file, auto_approve=False)
         return ShopeeMarketplace(shopee, state_file), shopee.app
+    if platform == "lazada":
+        lazada = LazadaSimulator.load(state_file, redirect_url=redirect_url, auto_approve=False)
+        lazada.start_ticking()
+        return LazadaMarketplace(lazada, state_file), lazada.app
     tiktok = TikTokShopSimulator.load(state_file, redirect_url=redirect_url, auto_approve=False)
     return TikTokShopMarketplace(tiktok, state_file), tiktok.app
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m demo.marketplace", description=__doc__.splitlines()[0])
-    parser.add_argument("--platform", choices=("shopee", "tiktokshop"), required=True)
+    parser.add_argument("--platform", choices=("shopee", "tiktokshop", "lazada"), required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--state-file", type=Path, required=True)
-    parser.add_argument("--redirect-url", default=None, help="TikTok Shop: the app's registered OAuth redirect")
+    parser.add_argument("--redirect-url", default=None, help="TikTok Shop, Lazada: the app's registered OAuth redirect")
     parser.add_argument("--orders-every", type=float, default=0.0, help="Random buyers every N seconds (0: none)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

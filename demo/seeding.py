@@ -1,7 +1,7 @@
 # The demo's marketplace shops: built from the sample catalog, with deliberate drift, saved as simulator state files.
-"""Seed the two simulators' shops from the sample catalog.
+"""Seed the simulators' shops (Shopee, TikTok Shop, Lazada) from the sample catalog.
 
-A merchant who installs SyncStore already sells on both marketplaces, so the shops start full: each
+A merchant who installs SyncStore already sells on every marketplace, so the shops start full: each
 lists the sample catalog under the master's SKUs (they auto-bind on the first sync) with the
 master's titles, descriptions, images, prices and stock, except for deliberate drift that the first
 sync has something to show for:
@@ -26,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
+from connectors.lazada.simulator.server import LazadaSimulator
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 from demo.images import local_url
@@ -45,6 +46,13 @@ TIKTOKSHOP_WAREHOUSES: Final = 2
 TIKTOKSHOP_TAX_RATE: Final = Decimal("0.10")
 # TikTok Shop audits creates and edits before they show (simulated seconds).
 TIKTOKSHOP_AUDIT_DELAY_S: Final = 5.0
+# A Malaysian Lazada seller with one (the default) warehouse; its products go through QC (simulated seconds).
+LAZADA_SELLER_ID: Final = "1000000001"
+LAZADA_SHOP_NAME: Final = "Kedai Demo (Lazada)"
+LAZADA_COUNTRY: Final = "my"
+LAZADA_QC_DELAY_S: Final = 5.0
+# The simulator's leaf category the demo maps every master category to.
+LAZADA_CATEGORY_ID: Final = "20001"
 # How much drift each shop starts with (enough to see, small enough to settle in seconds).
 UNLISTED_PER_SHOP: Final = 3
 STOCK_DRIFT_PER_SHOP: Final = 8
@@ -226,6 +234,44 @@ def seed_tiktokshop(sim: TikTokShopSimulator, products: Sequence[CatalogProduct]
     return ShopSeed(
         platform="tiktokshop",
         shop_id=TIKTOKSHOP_SHOP_ID,
+        listed_products=len(listed),
+        listed_skus=sum(len(p.variants) for p in listed),
+        unlisted=tuple(sorted(drift.unlisted)),
+        stock_drift=tuple(sorted(drift.stock)),
+        price_drift=tuple(sorted(drift.price)),
+        orphans=orphans,
+    )
+
+
+def seed_lazada(sim: LazadaSimulator, products: Sequence[CatalogProduct], *, push_url: str, seed: int = 13) -> ShopSeed:
+    """A Malaysian seller listing the catalog (a product per master product, a SKU per variant), with drift.
+
+    Lazada has no API to register pushes: the App Console's one push URL per app key is set here.
+    """
+    drift = _plan_drift(products, random.Random(seed))
+    sim.add_seller(LAZADA_SELLER_ID, LAZADA_SHOP_NAME, country=LAZADA_COUNTRY)
+    sim.qc_delay_s = LAZADA_QC_DELAY_S
+    sim.set_push_url(push_url)
+    listed = [p for p in products if p.active and p.handle not in drift.unlisted]
+    for product in listed:
+        listing = sim.add_product(
+            LAZADA_SELLER_ID,
+            product.title,
+            [(v.sku, drift.price.get(v.sku, v.price), drift.stock.get(v.sku, v.stock)) for v in product.variants],
+            category_id=LAZADA_CATEGORY_ID,
+            description=product.description,
+        )
+        # The listing shows the master's images (SyncStore compares image lists as they are).
+        listing.images = list(product.images)
+        for listed_sku, variant in zip(listing.skus, product.variants, strict=True):
+            listed_sku.sale_prop = dict(variant.options)
+    orphans = tuple(f"LAZADA-ONLY-{n}" for n in range(1, ORPHANS_PER_SHOP + 1))
+    for orphan in orphans:
+        title = f"Flash sale bundle {orphan[-1]}"
+        sim.add_product(LAZADA_SELLER_ID, title, [(orphan, "18.00", 5)], category_id=LAZADA_CATEGORY_ID)
+    return ShopSeed(
+        platform="lazada",
+        shop_id=LAZADA_SELLER_ID,
         listed_products=len(listed),
         listed_skus=sum(len(p.variants) for p in listed),
         unlisted=tuple(sorted(drift.unlisted)),

@@ -7,14 +7,14 @@
    the local encryption key file is written when no SYNCSTORE_ENCRYPTION_KEYS is set;
 2. the marketplaces: each simulator's shop seeded from the sample catalog with drift
    (`demo.seeding`) unless its state file exists;
-3. the processes: both simulators (`demo.marketplace`), the webhook receiver (`syncstore receiver
+3. the processes: the three simulators (`demo.marketplace`), the webhook receiver (`syncstore receiver
    run`) and the Streamlit app (headless);
 4. the shops connected through the real authorization flow (`demo.connect`), unless connected,
    and each new shop's listings read (a snapshot pull) before anything can be pushed to it; then
    Dagster (`dagster dev`, DAGSTER_HOME under the data directory with a low-latency
    `dagster.yaml`), which is asked for a first reconcile of every shop, and the events worker
    (`syncstore worker events`: orders move stock within a second, not a sensor tick and a run later);
-5. once Dagster has synced both shops: a few seller title edits on TikTok Shop (conflicts to
+5. once Dagster has synced every shop: a few seller title edits on TikTok Shop (conflicts to
    review), then the simulators' random buyers.
 
 `stop()` stops the children in reverse order, each by process group (SIGTERM, then SIGKILL after
@@ -48,16 +48,19 @@ from syncstore.data import sample_catalog_path
 from syncstore.db.engine import create_engine
 from syncstore.security.auth import Actor
 from syncstore.security.crypto import Keyring, ensure_local_key_file, load_keyring
-from syncstore.shops.oauth import callback_url
+from syncstore.shops.oauth import callback_url, webhook_url
 
 READY_TIMEOUT_S: Final = {
     Part.SHOPEE: 60.0,
     Part.TIKTOKSHOP: 60.0,
+    Part.LAZADA: 60.0,
     Part.RECEIVER: 60.0,
     Part.DAGSTER: 240.0,
     Part.STREAMLIT: 120.0,
     Part.API: 60.0,
 }
+# The marketplace simulators the demo runs, in start order.
+MARKETPLACES: Final = (Part.SHOPEE, Part.TIKTOKSHOP, Part.LAZADA)
 # How long stopping waits for Dagster runs in flight to finish.
 RUNS_DRAIN_S: Final = 20.0
 # Dagster instance settings for the demo (DAGSTER_HOME/dagster.yaml), for low latency on one machine:
@@ -150,8 +153,8 @@ class Supervisor:
         self._mark("prepared")
 
         self._check_ports()
-        self._start_children((Part.SHOPEE, Part.TIKTOKSHOP, Part.RECEIVER, Part.STREAMLIT, Part.API))
-        for part in (Part.SHOPEE, Part.TIKTOKSHOP, Part.RECEIVER):
+        self._start_children((*MARKETPLACES, Part.RECEIVER, Part.STREAMLIT, Part.API))
+        for part in (*MARKETPLACES, Part.RECEIVER):
             self._wait_ready(part)
         self._mark("marketplaces_and_receiver_ready")
 
@@ -186,13 +189,16 @@ class Supervisor:
 
     def _seed_marketplaces(self) -> set[str]:
         """Write each missing simulator state file; the platforms seeded now."""
+        from connectors.lazada.simulator.codes import DEMO_APP_KEY as LAZADA_APP_KEY
+        from connectors.lazada.simulator.codes import DEMO_APP_SECRET as LAZADA_APP_SECRET
+        from connectors.lazada.simulator.server import LazadaSimulator
         from connectors.shopee.simulator.server import ShopeeSimulator
         from connectors.tiktokshop.simulator.codes import DEMO_APP_KEY, DEMO_APP_SECRET, DEMO_SERVICE_ID
         from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 
         seeded: set[str] = set()
         products = None
-        for part in (Part.SHOPEE, Part.TIKTOKSHOP):
+        for part in MARKETPLACES:
             path = self.config.state_file(part.value)
             if part not in self.config.parts or path.exists():
                 continue
@@ -201,6 +207,10 @@ class Supervisor:
                 shopee = ShopeeSimulator()
                 shop = seeding.seed_shopee(shopee, products)
                 shopee.save(path)
+            elif part is Part.LAZADA:
+                lazada = LazadaSimulator(app_key=LAZADA_APP_KEY, app_secret=LAZADA_APP_SECRET)
+                shop = seeding.seed_lazada(lazada, products, push_url=webhook_url(self.settings, "lazada"))
+                lazada.save(path)
             else:
                 tiktok = TikTokShopSimulator(
                     app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET, service_id=DEMO_SERVICE_ID
@@ -218,7 +228,7 @@ class Supervisor:
     def _commands(self) -> dict[Part, list[str]]:
         config, python = self.config, sys.executable
         commands: dict[Part, list[str]] = {}
-        for part in (Part.SHOPEE, Part.TIKTOKSHOP):
+        for part in MARKETPLACES:
             commands[part] = [
                 python,
                 "-m",
@@ -231,6 +241,7 @@ class Supervisor:
                 str(config.state_file(part.value)),
             ]
         commands[Part.TIKTOKSHOP] += ["--redirect-url", callback_url(self.settings, "tiktokshop")]
+        commands[Part.LAZADA] += ["--redirect-url", callback_url(self.settings, "lazada")]
         commands[Part.RECEIVER] = [
             python,
             "-m",
@@ -320,6 +331,7 @@ class Supervisor:
         return {
             Part.SHOPEE: f"{base}/_demo/health",
             Part.TIKTOKSHOP: f"{base}/_demo/health",
+            Part.LAZADA: f"{base}/_demo/health",
             Part.RECEIVER: f"{base}/healthz",
             Part.DAGSTER: f"{base}/server_info",
             Part.STREAMLIT: f"{base}/_stcore/health",
@@ -337,7 +349,11 @@ class Supervisor:
         if Part.RECEIVER not in self.config.parts:
             return
         already = database.connected_shops(self.engine)
-        shops = ((Part.SHOPEE, str(seeding.SHOPEE_SHOP_ID)), (Part.TIKTOKSHOP, seeding.TIKTOKSHOP_SHOP_ID))
+        shops = (
+            (Part.SHOPEE, str(seeding.SHOPEE_SHOP_ID)),
+            (Part.TIKTOKSHOP, seeding.TIKTOKSHOP_SHOP_ID),
+            (Part.LAZADA, seeding.LAZADA_SELLER_ID),
+        )
         for part, shop_id in shops:
             if part not in self.config.parts:
                 continue
@@ -396,7 +412,7 @@ class Supervisor:
             waiting = [p.shop_key for p in plans if p.connection_id not in pulled]
             if plans and not waiting and not any(pending.values()):
                 self.report(
-                    f"both shops in sync ({time.monotonic() - started:.0f} s after the first reconcile was asked for)"
+                    f"every shop in sync ({time.monotonic() - started:.0f} s after the first reconcile was asked for)"
                 )
                 return time.monotonic() - started
             states = [
@@ -420,11 +436,11 @@ class Supervisor:
                     tiktok.edit_title(shop_sku.sku, f"{shop_sku.title} [LIVE DEAL]")
             self.report(f"{config.conflicting_edits} titles edited on TikTok Shop by the seller: conflicts to review")
         if config.orders_every_s:
-            for part in (Part.SHOPEE, Part.TIKTOKSHOP):
+            for part in MARKETPLACES:
                 if part in config.parts:
                     with self.marketplace(part) as market:
                         market.order_generator(config.orders_every_s)
-            self.report(f"random buyers order on both marketplaces every {config.orders_every_s:g} s")
+            self.report(f"random buyers order on every marketplace every {config.orders_every_s:g} s")
 
     # --- watching and stopping -------------------------------------------------------------------
 
@@ -444,7 +460,7 @@ class Supervisor:
         killed: list[int] = []
         for started in self.children.values():
             started.stopping = True  # what they say while stopping is in their logs, not on the console
-        for part in (Part.STREAMLIT, Part.API, Part.RECEIVER, Part.WORKER, Part.DAGSTER, Part.SHOPEE, Part.TIKTOKSHOP):
+        for part in (Part.STREAMLIT, Part.API, Part.RECEIVER, Part.WORKER, Part.DAGSTER, *MARKETPLACES):
             child = self.children.get(part)
             if child is None:
                 continue
@@ -469,6 +485,7 @@ class Supervisor:
             Part.API: "public API (docs)",
             Part.SHOPEE: "Shopee simulator",
             Part.TIKTOKSHOP: "TikTok Shop simulator",
+            Part.LAZADA: "Lazada simulator",
         }
         pages = {Part.API: "/docs"}  # the API's interactive docs (the schema: /openapi.json)
         shown = [part for part in names if part.value in urls]

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     ratelimit_tiktokshop_per_day: int = Field(
         default=50_000, ge=1, description="TikTok Shop requests per shop per day (the day starts 00:00 UTC)."
     )
+    ratelimit_lazada_per_minute: int = Field(
+        default=120, ge=1, description="Lazada requests per seller per minute (inventory APIs allow 50 per second)."
+    )
+    ratelimit_lazada_per_day: int = Field(
+        default=50_000, ge=1, description="Lazada requests per seller per day (the day starts 00:00 UTC+8)."
+    )
     ratelimit_burst: int = Field(
         default=0,
         ge=0,
@@ -112,6 +118,16 @@ class Settings(BaseSettings):
     tiktokshop_auth_host: str = Field(default="http://127.0.0.1:8102", description="TikTok Shop token host.")
     tiktokshop_authorize_host: str = Field(
         default="http://127.0.0.1:8102", description="Where sellers authorize the app."
+    )
+    lazada_app_key: str | None = Field(default=None, description="Lazada Open Platform app key.")
+    lazada_app_secret: SecretStr | None = Field(default=None, description="Lazada app secret (signs every call).")
+    lazada_api_host: str = Field(
+        default="http://127.0.0.1:8103",
+        description="Lazada API host; empty: each shop's country host (api.lazada.<country>/rest).",
+    )
+    lazada_auth_host: str = Field(default="http://127.0.0.1:8103", description="Lazada token host.")
+    lazada_authorize_host: str = Field(
+        default="http://127.0.0.1:8103", description="Where Lazada sellers authorize the app."
     )
 
     # The webhook receiver and OAuth callbacks (webhook_receiver/).
@@ -196,7 +212,7 @@ class Settings(BaseSettings):
         default=15.0, gt=0, description="How long fetching one image URL may take (connect, each read, overall)."
     )
     demo_image_base: str = Field(
-        default="http://127.0.0.1:8103",
+        default="http://127.0.0.1:8104",
         description="Where the demo serves its sample images; the sample catalog's placeholder image host "
         "(https://images.syncstore.example) is replaced by it when the demo seeds.",
     )

@@ -84,7 +84,7 @@ def test_only_the_connectors_and_the_alert_hook_speak_http() -> None:
 
 
 # The platform packages (connectors/<platform>/, each exporting its SPEC from its __init__).
-PLATFORM_PACKAGES = ("shopee", "tiktokshop")
+PLATFORM_PACKAGES = ("shopee", "tiktokshop", "lazada")
 SPEC_MODULES = {f"connectors/{platform}/__init__.py" for platform in PLATFORM_PACKAGES}
 
 

@@ -21,8 +21,8 @@ from connectors.base import (
 
 
 def test_the_shipped_platforms_are_registered_in_display_order() -> None:
-    assert registry.names() == ("shopee", "tiktokshop")
-    assert [spec.name for spec in registry.platforms()] == ["shopee", "tiktokshop"]
+    assert registry.names() == ("shopee", "tiktokshop", "lazada")
+    assert [spec.name for spec in registry.platforms()] == ["shopee", "tiktokshop", "lazada"]
 
 
 @pytest.mark.parametrize("spec", registry.platforms(), ids=lambda spec: spec.name)
@@ -124,7 +124,7 @@ def fake_platform() -> Iterator[PlatformSpec]:
 
 
 def test_a_registered_platform_is_listed_looked_up_and_labelled(fake_platform: PlatformSpec) -> None:
-    assert registry.names() == ("shopee", "tiktokshop", "fakemart")
+    assert registry.names() == ("shopee", "tiktokshop", "lazada", "fakemart")
     assert registry.spec("fakemart") is fake_platform
     assert registry.label("fakemart") == "Fake Mart"
     assert registry.is_platform("fakemart")
@@ -133,11 +133,11 @@ def test_a_registered_platform_is_listed_looked_up_and_labelled(fake_platform: P
 def test_unregistering_takes_the_platform_away_again() -> None:
     unregister = registry.register(FAKE)
     unregister()
-    assert registry.names() == ("shopee", "tiktokshop")
+    assert registry.names() == ("shopee", "tiktokshop", "lazada")
     with pytest.raises(registry.UnknownPlatform):
         registry.spec("fakemart")
     unregister()  # a second call changes nothing
-    assert registry.names() == ("shopee", "tiktokshop")
+    assert registry.names() == ("shopee", "tiktokshop", "lazada")
 
 
 def test_a_taken_name_cannot_be_registered_twice(fake_platform: PlatformSpec) -> None:

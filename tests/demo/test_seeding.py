@@ -67,3 +67,23 @@ def test_the_demo_shops_are_the_realistic_kind_the_reference_describes() -> None
     assert tiktok.state.shops[seeding.TIKTOKSHOP_SHOP_ID].options.seller_type == "CROSS_BORDER"
     skus = [sku for product in tiktok.state.products.values() for sku in product.skus]
     assert skus and all(Decimal(sku.sale_price) > Decimal(sku.tax_exclusive_price) for sku in skus)
+
+
+def test_the_lazada_shop_lists_the_master_with_only_the_planned_drift() -> None:
+    from connectors.lazada.simulator.server import LazadaSimulator
+
+    master = _master()
+    sim = LazadaSimulator()
+    shop = seeding.seed_lazada(sim, seeding.read_catalog(sample_catalog_path()), push_url="http://r/webhooks/lazada")
+    remote = {
+        sku.seller_sku: (Decimal(sku.price), sku.total_sellable) for p in sim.state.products.values() for sku in p.skus
+    }
+    assert set(shop.orphans) == set(remote) - set(master)
+    stock_differs = {sku for sku in master.keys() & remote.keys() if master[sku][1] != remote[sku][1]}
+    price_differs = {sku for sku in master.keys() & remote.keys() if master[sku][0] != remote[sku][0]}
+    assert stock_differs <= set(shop.stock_drift) and len(stock_differs) >= seeding.STOCK_DRIFT_PER_SHOP - 2
+    assert price_differs == set(shop.price_drift)
+    assert len(remote) - len(shop.orphans) == shop.listed_skus
+    # Lazada has no push subscription API: the App Console's URL is part of the seeded state.
+    assert sim.state.push_url == "http://r/webhooks/lazada"
+    assert {p.category_id for p in sim.state.products.values()} == {seeding.LAZADA_CATEGORY_ID}

@@ -227,7 +227,7 @@ def test_overrides_are_validated_audited_and_announced(engine: sa.Engine) -> Non
         ("shopee", "price", "19.90", variant_id),
     ]
     bad = [
-        ({"platform": "lazada", "field": "price", "value": "1"}, "platform"),
+        ({"platform": "nowhere", "field": "price", "value": "1"}, "platform"),
         ({"platform": "shopee", "field": "stock", "value": "1"}, "field"),
         ({"platform": "shopee", "field": "title", "value": "x", "variant_id": variant_id}, "field"),
         ({"platform": "shopee", "field": "price", "value": "-1"}, "price"),

@@ -154,7 +154,7 @@ def test_invalid_input_is_refused_before_anything_is_written(engine: sa.Engine) 
     keyring = Keyring.parse(KEY_A)
     with pytest.raises(InvalidInput) as caught, transaction(engine) as session:
         save_connection(
-            ADMIN, session, platform="lazada", shop_id="", access_token="", refresh_token="r",
+            ADMIN, session, platform="nowhere", shop_id="", access_token="", refresh_token="r",
             access_token_expires_at=datetime(2026, 1, 1), refresh_token_expires_at=None, keyring=keyring,
         )  # fmt: skip
     assert set(caught.value.errors) == {"platform", "shop_id", "access_token", "access_token_expires_at"}

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from connectors.lazada.signing import sign_push as sign_lazada_push
 from connectors.shopee.signing import sign_push
 from connectors.tiktokshop.webhooks import sign_webhook
 from tests.webhook_receiver.helpers import (
@@ -26,7 +27,8 @@ from tests.webhook_receiver.helpers import (
 from webhook_receiver.app import create_app
 
 MAX_BODY = 4096
-PATHS = ("/webhooks/shopee", "/webhooks/tiktokshop")
+PATHS = ("/webhooks/shopee", "/webhooks/tiktokshop", "/webhooks/lazada")
+LAZADA_KEY, LAZADA_SECRET = "fuzz-lazada-key", "fuzz-lazada-secret"
 
 json_leaves = st.one_of(
     st.none(),
@@ -91,6 +93,24 @@ def tiktok_like(draw: st.DrawFn) -> dict[str, Any]:
     return draw(oddities(base))
 
 
+@st.composite
+def lazada_like(draw: st.DrawFn) -> dict[str, Any]:
+    base = {
+        "seller_id": draw(ids),
+        "message_type": draw(st.sampled_from([0, 0, 1, 3, 4, 5, 6, 8, 13, 99])),
+        "timestamp": draw(st.one_of(timestamps, fresh.map(lambda seconds: seconds * 1000))),
+        "site": draw(st.sampled_from(["lazada_vn", "lazada-sg", "LAZADA_SG", "", "x"])),
+        "data": {
+            "trade_order_id": draw(ids),
+            "trade_order_line_id": draw(ids),
+            "order_status": draw(st.text(max_size=12)),
+            "item_id": draw(ids),
+            "status": draw(st.sampled_from(["close", "normal", "APPROVED"])),
+        },
+    }
+    return draw(oddities(base))
+
+
 def encode(payload: Any, style: str) -> bytes:
     if style == "compact":
         return json.dumps(payload, separators=(",", ":")).encode()
@@ -102,6 +122,8 @@ def encode(payload: Any, style: str) -> bytes:
 def sign(path: str, body: bytes) -> str:
     if path.endswith("shopee"):
         return sign_push(SHOPEE_URL, body, PARTNER_KEY)
+    if path.endswith("lazada"):
+        return sign_lazada_push(LAZADA_KEY, LAZADA_SECRET, body)
     return sign_webhook(APP_KEY, APP_SECRET, body)
 
 
@@ -141,11 +163,15 @@ def run_fuzz(client: Client) -> None:
         which=st.sampled_from(PATHS),
         shopee_payload=shopee_like(),
         tiktok_payload=tiktok_like(),
+        lazada_payload=lazada_like(),
         style=st.sampled_from(["compact", "ascii", "unicode"]),
         raw=st.one_of(st.none(), st.none(), st.none(), st.binary(max_size=200), st.just(b"[" * 3000)),
     )
-    def signed(which: str, shopee_payload: Any, tiktok_payload: Any, style: str, raw: bytes | None) -> None:
-        payload = shopee_payload if which.endswith("shopee") else tiktok_payload
+    def signed(
+        which: str, shopee_payload: Any, tiktok_payload: Any, lazada_payload: Any, style: str, raw: bytes | None
+    ) -> None:
+        payloads = {"shopee": shopee_payload, "tiktokshop": tiktok_payload, "lazada": lazada_payload}
+        payload = payloads[which.rsplit("/", 1)[1]]
         body = raw if raw is not None else encode(payload, style)
         response = client.post(which, body, {"Authorization": sign(which, body)})
         check(response.status_code, which, response.content)
@@ -155,7 +181,10 @@ def run_fuzz(client: Client) -> None:
 
 
 def test_w5_fuzzed_requests_never_get_a_5xx(engine: sa.Engine, db_url: str) -> None:
-    app = create_app(settings(db_url, webhook_max_body_bytes=MAX_BODY), engine, clock=lambda: FROZEN)
+    configured = settings(
+        db_url, webhook_max_body_bytes=MAX_BODY, lazada_app_key=LAZADA_KEY, lazada_app_secret=LAZADA_SECRET
+    )
+    app = create_app(configured, engine, clock=lambda: FROZEN)
     with serve(app) as client:
         run_fuzz(client)
         metrics = client.get("/metrics").text
