@@ -835,6 +835,8 @@ class ShopPublishing(Base):
     logistics_channel_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
     location_id: Mapped[str | None] = mapped_column(sa.String(64))
     updated_at: Mapped[datetime] = _updated()
+
+
 # --- the public HTTP API (issue 19) ---------------------------------------------------------
 
 

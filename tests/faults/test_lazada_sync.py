@@ -19,6 +19,7 @@ from connectors.base import Connector, ConnectorError
 from connectors.lazada.simulator.server import LazadaSimulator
 from connectors.retry import RetryPolicy
 from connectors.simulator.common import FaultPlan
+from demo.images import SampleImageServer
 from syncstore.db.engine import transaction
 from syncstore.db.models import MasterProduct, PlatformConnection, PlatformListing, PlatformListingSku, SyncLog
 from syncstore.inventory import ledger as inventory
@@ -30,6 +31,18 @@ from tests.syncstore.simulated_shops import ADMIN, EDITOR, KEYRING
 
 APP_KEY, APP_SECRET, SELLER = "100888", "lazada-sync-secret-7", "1000555777"
 LEAF = "20001"  # the simulator's T-Shirts leaf category
+
+
+_images: list[SampleImageServer] = []
+
+
+def sample_image_url(path: str = "p/1.jpg") -> str:
+    """A real JPEG from a local image server (started once per test process): creates upload its bytes."""
+    if not _images:
+        server = SampleImageServer()
+        server.start()
+        _images.append(server)
+    return f"{_images[0].base}/{path}"
 
 
 @dataclass
@@ -52,7 +65,7 @@ class LazadaWorld:
 
         data = {
             "title": title, "category": "Fashion", "base_price": price, "weight_kg": "0.3",
-            "images": ["https://img.example.com/p/1.jpg"], "description": "<p>Soft linen</p>",
+            "images": [sample_image_url()], "description": "<p>Soft linen</p>",
             "variants": [{"sku": sku, "name": "V1", "price": price, "stock": stock}],
         }  # fmt: skip
         with transaction(self.engine) as session:
@@ -131,7 +144,7 @@ def test_j5_a_campaign_lock_fails_only_its_item_without_a_token_refresh(world: L
     first = sync.sync_shop(world.engine, world.connection_id, world.connector())
     assert first.failed == 0 and first.succeeded >= 2, first
     assert world.shown(fine.variants[0].id) == ("Linen shirt", Decimal("59.90"), 10)
-    assert world.sim.requests("/image/migrate") >= 1  # the master's image URL was migrated to Lazada
+    assert world.sim.requests("/image/upload") >= 1  # the master's image was uploaded to Lazada (once)
 
     item_id, sku_id = world.remote(locked.variants[0].id)
     world.sim.lock_campaign_stock(item_id, sku_id, 5)
@@ -185,11 +198,6 @@ def test_j3_sync_converges_under_faults_without_duplicate_listings(engine: sa.En
         one.sim.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (issue 16): images are compared as the master's URLs, but Lazada re-hosts every image it takes "
-    "(/image/migrate, /image/upload), so a listing SyncStore created shows an images conflict on the next pull",
-)
 def test_a_listing_created_on_lazada_is_in_sync_after_the_next_pull(world: LazadaWorld) -> None:
     world.product("LZ-IMG")
     assert sync.sync_shop(world.engine, world.connection_id, world.connector()).failed == 0
