@@ -24,6 +24,7 @@ from syncstore.plan import build, store
 from syncstore.plan import inputs as sync_inputs
 from syncstore.plan.calls import estimate_calls
 from syncstore.plan.changes import PlannedChange
+from syncstore.publishing import logistics
 from syncstore.sync import engine as sync
 from syncstore.sync import logs as sync_logs
 from syncstore.sync import snapshot
@@ -52,7 +53,10 @@ def shop_snapshot(
     engine = database.get_engine()
     connection_id = connection_id_for(engine, context.partition_key)
     full = config.full or context.run.tags.get(FULL_PULL_TAG, "").lower() == "true"
-    report = snapshot.pull(engine, connection_id, marketplaces.connectors()(connection_id), full=full)
+    connector = marketplaces.connectors()(connection_id)
+    report = snapshot.pull(engine, connection_id, connector, full=full)
+    # The plan downstream creates listings with the shop's logistics channels and location: known from here on.
+    logistics.ensure_fetched(engine, connection_id, connector)
     return dg.MaterializeResult(
         metadata={
             "connection_id": dg.MetadataValue.int(connection_id),
@@ -69,6 +73,10 @@ def plan_for(engine: sa.Engine, connection_id: int) -> build.ShopPlanning:
     """The shop's plan as the sync would make it now (master + overrides + rules against snapshot and baseline)."""
     [shop] = sync_inputs.shops(engine, [connection_id])
     return build.plan_shop(engine, shop, sync_inputs.load_inputs(engine))
+
+
+# A request is shown in its own key order (title and SKUs first), cut at this many characters.
+REQUEST_WIDTH = 600
 
 
 def _cell(value: Any, width: int = 60) -> str:
@@ -147,7 +155,7 @@ def changes_table(changes: Sequence[PlannedChange], limit: int = PREVIEW_ROWS) -
         problems = "; ".join(f"{i.field}: {i.message}" for i in change.issues)
         lines.append(
             f"| {change.operation} | {_cell(change.product_id)} | {_cell(change.sku)} "
-            f"| {_cell(json.dumps(change.request(), sort_keys=True), 300)} | {_cell(problems)} |"
+            f"| {_cell(json.dumps(change.request()), REQUEST_WIDTH)} | {_cell(problems)} |"
         )
     if len(changes) > limit:
         lines.append(f"\n{len(changes) - limit} more changes.")
@@ -164,7 +172,7 @@ def pushed_table(engine: sa.Engine, connection_id: int, run_id: str, limit: int 
     for log in reversed(logs):
         lines.append(
             f"| {log.operation} | {_cell(log.product_id)} | {_cell(log.variant_id)} | {log.status} "
-            f"| {_cell(json.dumps(log.request_data, sort_keys=True), 300)} | {_cell(log.error_message)} |"
+            f"| {_cell(json.dumps(log.request_data), REQUEST_WIDTH)} | {_cell(log.error_message)} |"
         )
     if total > limit:
         lines.append(f"\n{total - limit} more rows in Sync activity (run {run_id}).")

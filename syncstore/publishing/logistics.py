@@ -11,6 +11,7 @@ location; a shop with several locations and no choice gets a dry-run issue.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,13 +21,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from connectors import registry
-from connectors.base import Connector
+from connectors.base import Connector, ConnectorError
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection, ShopPublishing
 from syncstore.db.types import utcnow
 from syncstore.errors import InvalidInput, NotFoundError
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,20 @@ def fetch_shop_logistics(
             audit.record(session, actor, "shop.logistics.refresh", "platform_connection", connection_id, after=change)
         session.flush()
         return shop_logistics(session, connection_id)
+
+
+def ensure_fetched(engine: sa.Engine, connection_id: int, connector: Connector) -> None:
+    """Fetch a shop's channels and locations once, before its first plan: until an Admin chooses, a
+    listing is created with the channels the platform has enabled and the shop's only (or default)
+    location, instead of every create waiting for a visit to the Connections page. A failed fetch is
+    logged: the plan then names what is missing, and the sync's own calls report a shop-wide failure."""
+    with transaction(engine) as session:
+        if shop_logistics(session, connection_id).fetched_at is not None:
+            return
+    try:
+        fetch_shop_logistics(engine, connection_id, connector)
+    except ConnectorError as error:
+        log.warning("shop %s: logistics not fetched: %s", connection_id, error)
 
 
 @requires(Permission.CONNECTIONS_MANAGE)

@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,8 +60,6 @@ from syncstore.sync import snapshot
 from syncstore.sync.apply import ConnectorFactory, SyncReport, apply, log_entry
 from syncstore.sync.logs import SyncLogView, failure_rate, list_sync_logs
 from syncstore.sync.stock import push_stock
-
-log = logging.getLogger(__name__)
 
 __all__ = [
     "BulkProgress",
@@ -171,7 +168,7 @@ def sync_shop(
     """
     if _never_pulled(engine, connection_id):
         snapshot.pull(engine, connection_id, connector, full=True)
-    _ensure_logistics(engine, connection_id, connector)
+    logistics.ensure_fetched(engine, connection_id, connector)
     [shop] = sync_inputs.shops(engine, [connection_id])
     planned = store.plan_now(engine, shop, product_ids, resubmit_refused=resubmit_refused)
     return _apply_planned(engine, connector, planned, product_ids, run_id)
@@ -199,7 +196,7 @@ def sync_planned(
     """
     if _never_pulled(engine, connection_id):
         snapshot.pull(engine, connection_id, connector, full=True)
-    _ensure_logistics(engine, connection_id, connector)
+    logistics.ensure_fetched(engine, connection_id, connector)
     [shop] = sync_inputs.shops(engine, [connection_id])
     planned, at = store.refresh(engine, shop)
     if planned.plan_id is not None and planned.replanned is None:
@@ -245,21 +242,6 @@ def _apply_planned(
         failed=outcome.failed, invalid=outcome.invalid, conflicts=len(planned.conflicts), adopted=len(adopts),
         api_calls=outcome.api_calls,
     )  # fmt: skip
-
-
-def _ensure_logistics(engine: sa.Engine, connection_id: int, connector: Connector) -> None:
-    """A shop's logistics channels and locations are fetched before its first sync: until an Admin
-    chooses, a listing is created with the channels the platform has enabled and the shop's only
-    (or default) location, instead of every create waiting for a visit to the Connections page."""
-    with transaction(engine) as session:
-        fetched = logistics.shop_logistics(session, connection_id).fetched_at is not None
-    if fetched:
-        return
-    try:
-        logistics.fetch_shop_logistics(engine, connection_id, connector)
-    except ConnectorError as error:
-        # The plan then names what is missing; the sync's own calls report a shop-wide failure.
-        log.warning("shop %s: logistics not fetched: %s", connection_id, error)
 
 
 def _never_pulled(engine: sa.Engine, connection_id: int) -> bool:
