@@ -347,7 +347,9 @@ def test_product_detail(platform: FakePlatform) -> None:
     assert (listing.status, listing.raw_status) == (ListingStatus.REVIEW_FAILED, "FAILED")
     assert "Title contains prohibited words" in listing.review_message
     assert "Remove the brand name of another seller" in listing.review_message
-    assert listing.category_id == "600123" and listing.images == ("https://p16-oec-va.ibyteimg.com/abc~tplv.jpeg",)
+    assert listing.category_id == "600123" and listing.images == (
+        "tos-maliva-i-o3syd03w52-us/abc",
+    )  # the uri, not a CDN URL
     assert listing.weight_kg == Decimal("0.90718474")
     assert listing.dimensions == Dimensions(
         length_cm=Decimal("25.40"), width_cm=Decimal("12.70"), height_cm=Decimal("2.54")
