@@ -67,14 +67,18 @@ class ShopLogistics:
 
     @property
     def location_id(self) -> str | None:
-        """The chosen location, else the shop's only or default one; None when several and none chosen."""
+        """The chosen location, else the shop's only one, else the one the platform marks as the default;
+        None when there are several, none is chosen and none is the default."""
         if self.chosen_location_id:
             return self.chosen_location_id
-        return self.locations[0].location_id if len(self.locations) == 1 else None
+        if len(self.locations) == 1:
+            return self.locations[0].location_id
+        defaults = [location.location_id for location in self.locations if location.is_default]
+        return defaults[0] if len(defaults) == 1 else None
 
     @property
     def needs_location_choice(self) -> bool:
-        return len(self.locations) > 1 and not self.chosen_location_id
+        return len(self.locations) > 1 and self.location_id is None
 
 
 def _needs_channel(platform: str) -> bool:

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.simulator.common import ServerThread, SimClock, free_port
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
+from demo.images import SampleImageServer
 from syncstore.db.engine import transaction
 from syncstore.db.models import InventoryHistory, PlatformConnection
 from syncstore.inventory import ledger as inventory
@@ -116,9 +117,11 @@ def _start(engine: sa.Engine) -> Setup:
         )  # fmt: skip
         sync.set_category_mapping(EDITOR, session, "shopee", "Fashion", SHOPEE_CATEGORY)
         sync.set_category_mapping(EDITOR, session, "tiktokshop", "Fashion", TIKTOK_CATEGORY)
+    images = SampleImageServer()  # the products' images: real JPEGs a create uploads
+    images.start()
     world = MarketplaceWorld(
         engine, shopee, tiktok, settings, first.id, second.id,
-        tokens=(*shopee_tokens, *tiktok_tokens, PARTNER_KEY, APP_SECRET),
+        tokens=(*shopee_tokens, *tiktok_tokens, PARTNER_KEY, APP_SECRET), images=images,
     )  # fmt: skip
     receiver = Receiver(settings, engine, clock, port)
     receiver.start()

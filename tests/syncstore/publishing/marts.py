@@ -268,7 +268,7 @@ class World:
         ship = MartShop(SHIP, "s-1", SHIP_RULES,
                         channels=[LogisticsChannel(channel_id="2001", name="Standard"),
                                   LogisticsChannel(channel_id="2002", name="Bulky", enabled=False)],
-                        locations=[ShopLocation(location_id="WH-A", name="Main", is_default=True),
+                        locations=[ShopLocation(location_id="WH-A", name="Main"),
                                    ShopLocation(location_id="WH-B", name="Overflow")])  # fmt: skip
         review = MartShop(REVIEW, "r-1", REVIEW_RULES, locations=[ShopLocation(location_id="R-WH", name="Only")])
         with transaction(engine) as session:
