@@ -71,6 +71,8 @@ def demo_system(postgres_url: str) -> Iterator[Supervisor]:
             receiver=free_port(),
             dagster=free_port(),
             streamlit=free_port(),
+            images=free_port(),
+            api=free_port(),
         ),
         parts=frozenset({Part.SHOPEE, Part.TIKTOKSHOP, Part.LAZADA, Part.RECEIVER, Part.DAGSTER, Part.WORKER}),
         orders_every_s=None,
