@@ -3,9 +3,10 @@
 
 Fresh simulators (Shopee, TikTok Shop and Lazada, one empty shop each, served in this process, rate
 limits off; Lazada's new products pass QC at once) and the demo's sample images served locally
-(`demo.images`). The first `--products` products of the sample catalog are imported (their image URLs pointed at the local image server), every
-master category is mapped the way the demo maps it, and each shop is synced once: every product is
-created with its images fetched once, stored by hash and uploaded once per shop.
+(`demo.images`). The first `--products` products of the sample catalog are imported (their image
+URLs pointed at the local image server), every master category is mapped the way the demo maps it,
+and each shop is synced once: every product is created with its images fetched once, stored by hash
+and uploaded once per shop.
 
 - `published`: listings the simulators hold afterwards; `expected`: active products x shops;
   `refused`: create changes that failed or were not sent (invalid), with `refusals` (the first reasons);
