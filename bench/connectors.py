@@ -6,7 +6,9 @@ off), seeded with one shop and one product. The same N stock updates are sent tw
 the other on one connection: through the connector (retry policy, signing, envelope parsing,
 typed results) and through a bare loop that only signs with the platform's `sign` function and
 posts the bytes. `ratio` = connector rate / bare rate; near 1 means the connector adds little.
-Prints one JSON object.
+Lazada's simulator limits the inventory APIs to 50 calls per seller per second (the documented
+limit); here it is served with that limit off (`serve_lazada`), like the other two, so the figure
+is the connector's cost and not the limit's. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -23,8 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 
 from connectors.base import ShopCredentials
+from connectors.lazada import connector as lazada_connector
+from connectors.lazada import signing as lazada_signing
+from connectors.lazada.codes import PLATFORM as LAZADA
+from connectors.lazada.simulator import codes as lazada_sim_codes
+from connectors.lazada.simulator import server as lazada_sim_server
 from connectors.shopee import connector as shopee_connector
 from connectors.shopee import signing as shopee_signing
 from connectors.shopee.codes import PLATFORM as SHOPEE
@@ -38,13 +46,32 @@ from connectors.tiktokshop.simulator import codes as tiktokshop_sim_codes
 from connectors.tiktokshop.simulator import server as tiktokshop_sim_server
 
 
+def serve_lazada(port: int, state_file: str) -> None:
+    """Lazada's simulator on `port`, serving `state_file`, without its inventory call limit (a process of its own)."""
+    simulator = lazada_sim_server.LazadaSimulator.load(Path(state_file), inventory_calls_per_s=10**9)
+    simulator.state_file = None  # the bench's state is thrown away
+    simulator.start_ticking()
+    try:
+        uvicorn.run(simulator.app, host="127.0.0.1", port=port, log_level="warning")
+    finally:
+        simulator.stop()
+
+
+def simulator_command(platform: str, port: int, state_file: Path) -> list[str]:
+    """The command serving one platform's simulator: `syncstore simulator run`, or `serve_lazada` for Lazada."""
+    if platform == LAZADA:
+        code = f"from bench.connectors import serve_lazada; serve_lazada({port}, {str(state_file)!r})"
+        return [sys.executable, "-c", code]
+    command = [sys.executable, "-m", "cli.main", "simulator", "run", "--platform", platform, "--port", str(port)]
+    return [*command, "--state-file", str(state_file)]
+
+
 @contextmanager
 def simulator_process(platform: str, state_file: Path) -> Iterator[str]:
     """A simulator in its own process (so its CPU is not this process's), serving `state_file`."""
     port = free_port()
-    command = [sys.executable, "-m", "cli.main", "simulator", "run", "--platform", platform, "--port", str(port)]
     process = subprocess.Popen(
-        [*command, "--state-file", str(state_file)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        simulator_command(platform, port, state_file), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -176,6 +203,52 @@ def bench_tiktokshop(requests: int, workdir: Path) -> dict[str, Any]:
         return compare(requests, through_connector, bare)
 
 
+def bench_lazada(requests: int, workdir: Path) -> dict[str, Any]:
+    app_key, secret = lazada_sim_codes.DEMO_APP_KEY, lazada_sim_codes.DEMO_APP_SECRET
+    sim = lazada_sim_server.LazadaSimulator(app_key=app_key, app_secret=secret)
+    seller = lazada_sim_codes.DEMO_SELLER_ID
+    sim.add_seller(seller, "Bench shop", country=lazada_sim_codes.DEMO_COUNTRY)
+    product = sim.add_product(seller, "Bench product", [("BENCH-1", "19.90", 10)])
+    item_id, sku_id = product.item_id, product.skus[0].sku_id
+    access, _ = sim.token_for(seller)
+    state = workdir / "lazada.json"
+    sim.save(state)
+    with simulator_process(LAZADA, state) as url, httpx.Client() as client:
+        connector = lazada_connector.LazadaConnector(
+            app_key=app_key,
+            app_secret=secret,
+            api_host=url,
+            credentials=ShopCredentials(shop_id=seller, access_token=access),
+            region=lazada_sim_codes.DEMO_COUNTRY.upper(),
+            client=client,
+        )
+
+        def through_connector(index: int) -> None:
+            result = connector.update_stock(item_id, {sku_id: 100 + index % 50})
+            assert not result.failed
+
+        def bare(index: int) -> None:
+            path = "/product/stock/sellable/update"
+            payload = (
+                f"<Request><Product><Skus><Sku><ItemId>{item_id}</ItemId><SkuId>{sku_id}</SkuId>"
+                f"<SellableQuantity>{100 + index % 50}</SellableQuantity></Sku></Skus></Product></Request>"
+            )
+            params = {
+                "app_key": app_key,
+                "timestamp": str(int(time.time() * 1000)),
+                "sign_method": "sha256",
+                "payload": payload,
+                "access_token": access,
+            }
+            params["sign"] = lazada_signing.sign(secret, path, params)
+            response = client.post(url + "/rest" + path, data=params)
+            assert response.json()["code"] == "0"
+
+        through_connector(0)
+        bare(0)
+        return compare(requests, through_connector, bare)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=500, help="stock updates per path and platform")
@@ -186,6 +259,7 @@ def main() -> None:
             "requests": args.requests,
             SHOPEE: bench_shopee(args.requests, workdir),
             TIKTOKSHOP: bench_tiktokshop(args.requests, workdir),
+            LAZADA: bench_lazada(args.requests, workdir),
         }
     print(json.dumps(result))
 

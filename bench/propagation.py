@@ -3,26 +3,28 @@
 
 `python -m bench.propagation --orders 50 [--seed 7] [--gap-min 0.5 --gap-max 4]`
 
-Starts the demo's processes with the demo's settings (`demo.supervisor`: both simulators, the
-webhook receiver and Dagster; no Streamlit) in a scratch data directory, on the embedded defaults
-(SQLite, no Redis) unless SYNCSTORE_DATABASE_URL / SYNCSTORE_REDIS_URL are set, and waits until
-both shops are connected and in sync. Then it places `--orders` one-unit orders at random times
-(gaps drawn uniformly between --gap-min and --gap-max seconds), each on a random marketplace and a
-different SKU listed on both. An order's propagation time runs from its creation on one simulator
-to the first stock write for that SKU landing on the OTHER simulator (read from that simulator's
-write log, same machine clock). An order whose stock never reaches the other side within
+Starts the demo's processes with the demo's settings (`demo.supervisor`: the three simulators
+(Shopee, TikTok Shop, Lazada), the webhook receiver, the events worker and Dagster; no Streamlit)
+in a scratch data directory, on the embedded defaults (SQLite, no Redis) unless
+SYNCSTORE_DATABASE_URL / SYNCSTORE_REDIS_URL are set, and waits until every shop is connected and
+in sync. Then it places `--orders` one-unit orders at random times (gaps drawn uniformly between
+--gap-min and --gap-max seconds), each on a random marketplace and a different SKU listed on all
+three. An order's propagation time runs from its creation on one simulator to the moment the first
+stock write for that SKU has landed on EVERY other simulator (the slowest of the two, read from
+their write logs, same machine clock). An order whose stock never reaches every other shop within
 `--deadline` seconds of the last order is `lost`.
 
 `pushes_per_order` counts the stock writes that reached the simulators for the ordered SKUs (from
 their write logs, `/_demo/writes`, after `--settle` seconds of quiet once every order landed), per
-order and per shop whose stock had to change: 1.0 is one push per order per shop. The marketplace
-an order was placed on already shows its stock, so SyncStore's write there changes nothing and the
-log does not list it; a second write of another value there (a stale push, then the right one)
-would be counted.
+order and per shop whose stock had to change (the two other shops): 1.0 is one push per order per
+shop. The marketplace an order was placed on already shows its stock, so SyncStore's write there
+changes nothing and the log does not list it; a second write of another value there (a stale push,
+then the right one) would be counted. `per_platform` gives, for orders placed on each marketplace,
+how many there were and their median propagation time.
 
 Targets on this machine with the demo's settings: `lost` 0, `p95_s` at most 1 and
 `pushes_per_order` 1.0. Prints ONE JSON object on stdout: {"orders", "p50_s", "p95_s", "max_s",
-"lost", "pushes_per_order", ...}; progress goes to stderr.
+"lost", "pushes_per_order", "per_platform", ...}; progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -45,12 +47,15 @@ from demo.config import DemoConfig, Part, Ports
 from demo.control import MarketplaceControl
 from demo.supervisor import Supervisor
 
+# The marketplaces the demo runs, each a simulator process.
+MARKETPLACES: tuple[Part, ...] = (Part.SHOPEE, Part.TIKTOKSHOP, Part.LAZADA)
+
 
 @dataclass(frozen=True)
 class Placed:
     sku: str
     on: Part
-    other: Part
+    others: tuple[Part, ...]
     created_at: float
 
 
@@ -58,11 +63,14 @@ def _log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _candidate_skus(shopee: MarketplaceControl, tiktok: MarketplaceControl) -> list[str]:
-    """SKUs listed on both shops with the same (synced) available stock, enough for an order."""
-    a, b = shopee.skus(), tiktok.skus()
+def _candidate_skus(controls: dict[Part, MarketplaceControl]) -> list[str]:
+    """SKUs listed on every shop with the same (synced) available stock, enough for an order."""
+    listed = [control.skus() for control in controls.values()]
+    common = set.intersection(*(set(skus) for skus in listed))
     return sorted(
-        sku for sku in a.keys() & b.keys() if "-ONLY-" not in sku and a[sku].available == b[sku].available >= 3
+        sku
+        for sku in common
+        if "-ONLY-" not in sku and len({skus[sku].available for skus in listed}) == 1 and listed[0][sku].available >= 3
     )
 
 
@@ -72,24 +80,28 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def _landed(placed: list[Placed], controls: dict[Part, MarketplaceControl], since: float) -> dict[int, float]:
-    """Order index -> seconds until the first stock write for its SKU landed on the other marketplace."""
+    """Order index -> seconds until a stock write for its SKU had landed on every other marketplace."""
     writes = {part: control.writes(since=since, field="stock") for part, control in controls.items()}
     result: dict[int, float] = {}
     for index, order in enumerate(placed):
-        times = [w.at for w in writes[order.other] if w.sku == order.sku and w.at >= order.created_at]
-        if times:
-            result[index] = min(times) - order.created_at
+        firsts = []
+        for other in order.others:
+            times = [w.at for w in writes[other] if w.sku == order.sku and w.at >= order.created_at]
+            if times:
+                firsts.append(min(times))
+        if firsts and len(firsts) == len(order.others):
+            result[index] = max(firsts) - order.created_at
     return result
 
 
 def _pushes_per_order(placed: list[Placed], controls: dict[Part, MarketplaceControl], since: float) -> float | None:
-    """Stock writes that landed for the ordered SKUs, on either marketplace, per order (one shop must change each)."""
+    """Stock writes that landed for the ordered SKUs, on any marketplace, per order and shop that had to change."""
     if not placed:
         return None
     writes = {part: control.writes(since=since, field="stock") for part, control in controls.items()}
     ordered = {order.sku for order in placed}
     landed = sum(1 for part_writes in writes.values() for write in part_writes if write.sku in ordered)
-    return round(landed / len(placed), 2)
+    return round(landed / sum(len(order.others) for order in placed), 2)
 
 
 def measure(
@@ -103,23 +115,20 @@ def measure(
     settle_s: float = 5.0,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
-    controls = {
-        Part.SHOPEE: supervisor.marketplace(Part.SHOPEE),
-        Part.TIKTOKSHOP: supervisor.marketplace(Part.TIKTOKSHOP),
-    }
+    controls = {part: supervisor.marketplace(part) for part in MARKETPLACES}
     try:
-        skus = _candidate_skus(controls[Part.SHOPEE], controls[Part.TIKTOKSHOP])
+        skus = _candidate_skus(controls)
         if len(skus) < orders:
-            raise SystemExit(f"only {len(skus)} synced SKUs on both shops; ask for fewer orders")
+            raise SystemExit(f"only {len(skus)} synced SKUs on every shop; ask for fewer orders")
         chosen = rng.sample(skus, orders)
         started = time.time()
         placed: list[Placed] = []
         for index, sku in enumerate(chosen):
             time.sleep(rng.uniform(gap_min, gap_max))
             supervisor.check_children()
-            on, other = (Part.SHOPEE, Part.TIKTOKSHOP) if rng.random() < 0.5 else (Part.TIKTOKSHOP, Part.SHOPEE)
+            on = rng.choice(MARKETPLACES)
             order = controls[on].place_order(sku, 1)
-            placed.append(Placed(sku, on, other, order.created_at))
+            placed.append(Placed(sku, on, tuple(part for part in MARKETPLACES if part is not on), order.created_at))
             _log(f"order {index + 1}/{orders} on {on.value}: {sku}")
         end = time.monotonic() + deadline_s
         landed = _landed(placed, controls, started)
@@ -140,9 +149,22 @@ def measure(
         "max_s": round(max(seconds), 2) if seconds else None,
         "lost": len(placed) - len(landed),
         "pushes_per_order": pushes,
-        "from_shopee": sum(1 for p in placed if p.on is Part.SHOPEE),
-        "from_tiktokshop": sum(1 for p in placed if p.on is Part.TIKTOKSHOP),
+        "per_platform": _per_platform(placed, landed),
     }
+
+
+def _per_platform(placed: list[Placed], landed: dict[int, float]) -> dict[str, dict[str, Any]]:
+    """For the orders placed on each marketplace: how many, how many landed, their median propagation."""
+    result: dict[str, dict[str, Any]] = {}
+    for part in MARKETPLACES:
+        indexes = [index for index, order in enumerate(placed) if order.on is part]
+        seconds = [landed[index] for index in indexes if index in landed]
+        result[part.value] = {
+            "orders": len(indexes),
+            "lost": len(indexes) - len(seconds),
+            "p50_s": round(statistics.median(seconds), 2) if seconds else None,
+        }
+    return result
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -161,9 +183,16 @@ def main(argv: list[str] | None = None) -> None:
         database_url=os.environ.get("SYNCSTORE_DATABASE_URL") or None,
         redis_url=os.environ.get("SYNCSTORE_REDIS_URL") or None,
         ports=Ports(
-            shopee=free_port(), tiktokshop=free_port(), receiver=free_port(), dagster=free_port(), streamlit=free_port()
+            shopee=free_port(),
+            tiktokshop=free_port(),
+            lazada=free_port(),
+            receiver=free_port(),
+            dagster=free_port(),
+            streamlit=free_port(),
+            images=free_port(),
+            api=free_port(),
         ),
-        parts=frozenset({Part.SHOPEE, Part.TIKTOKSHOP, Part.RECEIVER, Part.DAGSTER, Part.WORKER}),
+        parts=frozenset({*MARKETPLACES, Part.RECEIVER, Part.DAGSTER, Part.WORKER}),
         orders_every_s=None,
         conflicting_edits=0,
     )

@@ -1,11 +1,12 @@
-# Benchmark: the sample catalog published to two empty shops, images uploaded once per shop, nothing repeated.
+# Benchmark: the sample catalog published to three empty shops, images uploaded once per shop, nothing repeated.
 """`python -m bench.publish --products 200 [--database-url URL]`
 
-Fresh simulators (Shopee and TikTok Shop, one empty shop each, served in this process, rate limits
-off) and the demo's sample images served locally (`demo.images`). The first `--products` products
-of the sample catalog are imported (their image URLs pointed at the local image server), every
-master category is mapped the way the demo maps it, and each shop is synced once: every product is
-created with its images fetched once, stored by hash and uploaded once per shop.
+Fresh simulators (Shopee, TikTok Shop and Lazada, one empty shop each, served in this process, rate
+limits off; Lazada's new products pass QC at once) and the demo's sample images served locally
+(`demo.images`). The first `--products` products of the sample catalog are imported (their image
+URLs pointed at the local image server), every master category is mapped the way the demo maps it,
+and each shop is synced once: every product is created with its images fetched once, stored by hash
+and uploaded once per shop.
 
 - `published`: listings the simulators hold afterwards; `expected`: active products x shops;
   `refused`: create changes that failed or were not sent (invalid), with `refusals` (the first reasons);
@@ -14,7 +15,7 @@ created with its images fetched once, stored by hash and uploaded once per shop.
 - `api_calls`: requests the simulators received during the publish; `minimum_calls`: per shop, the
   create calls the platform needs for each listing plus one upload per unique image;
 - `seconds`: the publish's wall time;
-- then, after the snapshot overlap, both shops are read back and synced again:
+- then, after the snapshot overlap, every shop is read back and synced again:
   `second_run_uploads` and `second_run_creates` (targets 0) and `second_run_changes` (changes planned).
 
 The database is a throwaway SQLite file unless `--database-url` names an empty one. Prints ONE JSON object.
@@ -35,7 +36,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.api_calls import Marketplaces, connect_shops
+from bench.api_calls import ALL_PLATFORMS, Marketplaces, connect_shops
 from connectors.base import Connector, UploadedImage
 from demo.database import map_categories
 from demo.images import SampleImageServer, catalog_with_local_images
@@ -139,7 +140,7 @@ def run(products: int, database_url: str | None) -> dict[str, Any]:
     migrate.upgrade(engine)
     images = SampleImageServer()
     base = images.start()
-    markets = Marketplaces()
+    markets = Marketplaces(ALL_PLATFORMS)
     keyring = crypto.Keyring.parse(crypto.generate_key("bench"))
     try:
         catalog = first_products(sample_catalog_path(), Path(scratch.name) / "first.csv", products)
@@ -164,7 +165,7 @@ def run(products: int, database_url: str | None) -> dict[str, Any]:
         seconds = time.monotonic() - started
         api_calls = sum(markets.requests(platform) for platform in shop_ids) - before
         uploads = sum(connector.uploads for connector in connectors.values())
-        published = len(markets.shopee.state.items) + len(markets.tiktok.state.products)
+        published = markets.listings()
         refused = refusals(engine, "bench-publish")
 
         listed = active_products(engine)
@@ -182,7 +183,7 @@ def run(products: int, database_url: str | None) -> dict[str, Any]:
         for platform, cid in shop_ids.items():
             sync.sync_shop(engine, cid, connectors[platform], run_id="bench-publish-again")
         second_uploads = sum(connector.uploads for connector in connectors.values()) - uploads_before
-        second_creates = len(markets.shopee.state.items) + len(markets.tiktok.state.products) - published
+        second_creates = markets.listings() - published
     finally:
         markets.stop()
         images.stop()

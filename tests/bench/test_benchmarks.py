@@ -32,7 +32,7 @@ def test_catalog_import_benchmark_reports_rows_and_seconds() -> None:
 def test_connector_benchmark_compares_with_a_bare_loop() -> None:
     figures = run_bench("bench.connectors", "--requests", "20")
     assert figures["requests"] == 20
-    for platform in ("shopee", "tiktokshop"):
+    for platform in ("shopee", "tiktokshop", "lazada"):
         platform_figures = figures[platform]
         assert isinstance(platform_figures, dict)
         assert set(platform_figures) == {"connector_per_s", "bare_httpx_per_s", "ratio"}
@@ -57,6 +57,9 @@ def test_propagation_benchmark_moves_stock_with_one_push_per_order_per_shop() ->
     )  # fmt: skip
     assert figures["orders"] == 4 and figures["lost"] == 0
     assert figures["pushes_per_order"] == 1.0
+    per_platform = figures["per_platform"]
+    assert isinstance(per_platform, dict) and set(per_platform) == {"shopee", "tiktokshop", "lazada"}
+    assert sum(one["orders"] for one in per_platform.values()) == 4
 
 
 def test_edit_latency_benchmark_reads_as_much_per_edit_in_a_bigger_catalog() -> None:
@@ -74,6 +77,9 @@ def test_api_calls_benchmark_compares_calls_with_the_batch_minimum() -> None:
     figures = run_bench("bench.api_calls", "--products", "200")
     assert figures["calls"] >= figures["minimum"] > 0
     assert figures["incremental_list_calls"] is not None
+    per_shop = figures["per_shop"]
+    assert isinstance(per_shop, dict) and set(per_shop) == {"shopee", "tiktokshop", "lazada"}
+    assert all(shop["full_sync_failed"] == 0 and shop["change_failed"] == 0 for shop in per_shop.values())
 
 
 def test_publish_benchmark_lists_every_product_uploading_each_image_once_per_shop() -> None:

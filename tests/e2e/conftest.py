@@ -1,8 +1,8 @@
 # The whole system for the e2e tests: the demo's processes on PostgreSQL and Redis, started once per module.
-"""`demo_system`: the demo supervisor with both simulators, the webhook receiver and Dagster (no
-Streamlit: the tests act through syncstore functions and the simulators), on the session's
-PostgreSQL database (emptied first) and Redis, free ports and a temporary DAGSTER_HOME. It waits
-until both shops are connected through their authorization pages and in sync, and stops every
+"""`demo_system`: the demo supervisor with the three simulators (Shopee, TikTok Shop, Lazada), the
+webhook receiver and Dagster (no Streamlit: the tests act through syncstore functions and the
+simulators), on the session's PostgreSQL database (emptied first) and Redis, free ports and a
+temporary DAGSTER_HOME. It waits until every shop is connected and in sync, and stops every
 process (by process group) at the end, even when a test fails.
 """
 
@@ -65,9 +65,16 @@ def demo_system(postgres_url: str) -> Iterator[Supervisor]:
         database_url=postgres_url,
         redis_url=REDIS_URL,
         ports=Ports(
-            shopee=free_port(), tiktokshop=free_port(), receiver=free_port(), dagster=free_port(), streamlit=free_port()
+            shopee=free_port(),
+            tiktokshop=free_port(),
+            lazada=free_port(),
+            receiver=free_port(),
+            dagster=free_port(),
+            streamlit=free_port(),
+            images=free_port(),
+            api=free_port(),
         ),
-        parts=frozenset({Part.SHOPEE, Part.TIKTOKSHOP, Part.RECEIVER, Part.DAGSTER, Part.WORKER}),
+        parts=frozenset({Part.SHOPEE, Part.TIKTOKSHOP, Part.LAZADA, Part.RECEIVER, Part.DAGSTER, Part.WORKER}),
         orders_every_s=None,
         conflicting_edits=0,
         console_lines=False,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import TypeVar
 
@@ -207,3 +207,45 @@ def test_the_dagster_ui_shows_the_asset_lineage_of_both_shops(demo_system: Super
         Path(extra).mkdir(parents=True, exist_ok=True)
         for name in ("dagster-assets.png", "dagster-runs.png"):
             shutil.copyfile(artifacts / name, Path(extra) / name)
+
+
+def skus_on_all_three(*controls: MarketplaceControl, start: int, count: int) -> list[str]:
+    """SKUs every shop lists with the same available stock (synced), at least 10 of it; sorted, a slice."""
+    listed = [control.skus() for control in controls]
+    common = set.intersection(*(set(skus) for skus in listed))
+    synced = sorted(
+        sku
+        for sku in common
+        if "-ONLY-" not in sku and len({skus[sku].available for skus in listed}) == 1 and listed[0][sku].available >= 10
+    )
+    assert len(synced) >= start + count, "the shops hold too few SKUs synced on all three"
+    return synced[start : start + count]
+
+
+@pytest.fixture
+def lazada(demo_system: Supervisor) -> Iterator[MarketplaceControl]:
+    with demo_system.marketplace(Part.LAZADA) as control:
+        yield control
+
+
+def test_an_order_on_lazada_lowers_the_stock_on_shopee_and_tiktokshop(
+    demo_system: Supervisor, shops, lazada: MarketplaceControl, redis_url: str
+) -> None:
+    shopee, tiktok = shops
+    (sku,) = skus_on_all_three(lazada, shopee, tiktok, start=20, count=1)
+    before = lazada.sku(sku).available
+    lazada.place_order(sku, 2)  # one order row per unit on Lazada: two pushes
+    assert lazada.sku(sku).available == before - 2
+    eventually(lambda: shopee.sku(sku).available == before - 2, f"Shopee stock of {sku} down by 2", demo_system)
+    eventually(lambda: tiktok.sku(sku).available == before - 2, f"TikTok Shop stock of {sku} down by 2", demo_system)
+
+
+def test_an_order_on_shopee_lowers_the_stock_on_lazada(
+    demo_system: Supervisor, shops, lazada: MarketplaceControl, redis_url: str
+) -> None:
+    shopee, tiktok = shops
+    (sku,) = skus_on_all_three(lazada, shopee, tiktok, start=25, count=1)
+    before = lazada.sku(sku).available
+    shopee.place_order(sku, 3)
+    eventually(lambda: lazada.sku(sku).available == before - 3, f"Lazada stock of {sku} down by 3", demo_system)
+    eventually(lambda: tiktok.sku(sku).available == before - 3, f"TikTok Shop stock of {sku} down by 3", demo_system)
