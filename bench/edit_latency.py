@@ -200,7 +200,14 @@ def measure(
         database_url=database_url,
         redis_url=redis_url,
         ports=Ports(
-            shopee=free_port(), tiktokshop=free_port(), receiver=free_port(), dagster=free_port(), streamlit=free_port()
+            shopee=free_port(),
+            tiktokshop=free_port(),
+            lazada=free_port(),
+            receiver=free_port(),
+            dagster=free_port(),
+            streamlit=free_port(),
+            images=free_port(),
+            api=free_port(),
         ),
         parts=frozenset({Part.SHOPEE, Part.TIKTOKSHOP, Part.RECEIVER, Part.DAGSTER, Part.WORKER}),
         orders_every_s=None,

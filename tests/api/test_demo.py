@@ -14,8 +14,8 @@ from demo.supervisor import Supervisor
 
 
 def test_the_demo_serves_the_api_and_names_it_in_the_banner(tmp_path: Path) -> None:
-    ports = Ports(shopee=free_port(), tiktokshop=free_port(), receiver=free_port(), dagster=free_port(),
-                  streamlit=free_port(), api=free_port())  # fmt: skip
+    ports = Ports(shopee=free_port(), tiktokshop=free_port(), lazada=free_port(), receiver=free_port(),
+                  dagster=free_port(), streamlit=free_port(), images=free_port(), api=free_port())  # fmt: skip
     parts = frozenset({Part.SHOPEE, Part.TIKTOKSHOP, Part.RECEIVER, Part.API})
     config = DemoConfig(data_dir=tmp_path / "data", ports=ports, parts=parts, orders_every_s=None, console_lines=False)
     supervisor = Supervisor(config, report=lambda line: None)

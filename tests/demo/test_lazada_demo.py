@@ -22,7 +22,7 @@ from syncstore.db.models import PlatformEvent
 def supervisor(tmp_path: Path) -> Iterator[Supervisor]:
     ports = Ports(
         shopee=free_port(), tiktokshop=free_port(), lazada=free_port(), receiver=free_port(), dagster=free_port(),
-        streamlit=free_port(),
+        streamlit=free_port(), images=free_port(), api=free_port(),
     )  # fmt: skip
     config = DemoConfig(
         data_dir=tmp_path / "data",

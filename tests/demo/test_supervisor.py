@@ -36,6 +36,7 @@ def free_ports() -> Ports:
         streamlit=free_port(),
         images=free_port(),
         api=free_port(),
+        lazada=free_port(),
     )
 
 

@@ -41,7 +41,7 @@ def offer(db: SeededDatabase, connection_id: int) -> None:
                 connection_id=connection_id, fetched_at=utcnow(), logistics_channel_ids=[],
                 channels=[{"channel_id": "2000", "name": "Standard Delivery", "enabled": True},
                           {"channel_id": "2001", "name": "Economy", "enabled": False}],
-                locations=[{"location_id": "WH-1", "name": "Kuala Lumpur", "is_default": True},
+                locations=[{"location_id": "WH-1", "name": "Kuala Lumpur", "is_default": False},
                            {"location_id": "WH-2", "name": "Penang", "is_default": False}],
             ))  # fmt: skip
     finally:
