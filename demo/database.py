@@ -18,6 +18,7 @@ from typing import Final
 
 import sqlalchemy as sa
 
+from demo.config import Part
 from demo.images import catalog_with_local_images
 from demo.processes import DemoError
 from demo.seeding import LAZADA_CATEGORY_ID
@@ -106,8 +107,14 @@ def demo_admin(engine: sa.Engine, credentials_file: Path) -> AdminLogin:
         )
 
 
-# The simulators accept any category id; these stand for "the platform's leaf category" in the demo.
-_FIRST_CATEGORY_ID: Final = {"shopee": 100001, "tiktokshop": 600001}
+# The demo's simulator category of the master category at `index` (sorted), per platform: the Shopee and
+# TikTok Shop simulators have one leaf per master category from these ids on; Lazada's has one demo leaf.
+_FIRST_CATEGORY_ID: Final = {Part.SHOPEE.value: 100001, Part.TIKTOKSHOP.value: 600001}
+
+
+def _demo_category(platform: str, index: int) -> str:
+    first = _FIRST_CATEGORY_ID.get(platform)
+    return LAZADA_CATEGORY_ID if first is None else str(first + index)
 
 
 def map_categories(engine: sa.Engine) -> int:
@@ -121,18 +128,14 @@ def map_categories(engine: sa.Engine) -> int:
     added = 0
     with transaction(engine) as session:
         categories = sorted(set(session.scalars(sa.select(MasterProduct.category).distinct())))
-        for platform, first in _FIRST_CATEGORY_ID.items():
+        for platform in (Part.SHOPEE.value, Part.TIKTOKSHOP.value, Part.LAZADA.value):
             mapped = {m.master_category for m in sync.list_category_mappings(session, platform)}
             for index, category in enumerate(categories):
                 if category not in mapped:
-                    sync.set_category_mapping(Actor.command_line(), session, platform, category, str(first + index))
+                    sync.set_category_mapping(
+                        Actor.command_line(), session, platform, category, _demo_category(platform, index)
+                    )
                     added += 1
-        # The Lazada simulator checks categories: every master category goes to its one leaf for the demo.
-        mapped = {m.master_category for m in sync.list_category_mappings(session, "lazada")}
-        for category in categories:
-            if category not in mapped:
-                sync.set_category_mapping(Actor.command_line(), session, "lazada", category, LAZADA_CATEGORY_ID)
-                added += 1
     return added
 
 

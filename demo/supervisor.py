@@ -209,7 +209,7 @@ class Supervisor:
                 shopee.save(path)
             elif part is Part.LAZADA:
                 lazada = LazadaSimulator(app_key=LAZADA_APP_KEY, app_secret=LAZADA_APP_SECRET)
-                shop = seeding.seed_lazada(lazada, products, push_url=webhook_url(self.settings, "lazada"))
+                shop = seeding.seed_lazada(lazada, products, push_url=webhook_url(self.settings, Part.LAZADA.value))
                 lazada.save(path)
             else:
                 tiktok = TikTokShopSimulator(
@@ -240,8 +240,8 @@ class Supervisor:
                 "--state-file",
                 str(config.state_file(part.value)),
             ]
-        commands[Part.TIKTOKSHOP] += ["--redirect-url", callback_url(self.settings, "tiktokshop")]
-        commands[Part.LAZADA] += ["--redirect-url", callback_url(self.settings, "lazada")]
+        commands[Part.TIKTOKSHOP] += ["--redirect-url", callback_url(self.settings, Part.TIKTOKSHOP.value)]
+        commands[Part.LAZADA] += ["--redirect-url", callback_url(self.settings, Part.LAZADA.value)]
         commands[Part.RECEIVER] = [
             python,
             "-m",
