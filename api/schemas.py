@@ -276,18 +276,36 @@ class SyncLogOut(BaseModel):
     synced_at: datetime | None
 
 
+class OrderLineOut(_Out):
+    """One line of an order and the master variant it bound to (null: unbound)."""
+
+    line_id: str
+    item_id: str
+    sku_id: str
+    seller_sku: str | None
+    quantity: int
+    cancelled_quantity: int
+    variant_id: int | None
+    master_sku: str | None
+
+
 class OrderOut(_Out):
-    """A marketplace order event as received (the ledger applies each order transition once)."""
+    """A marketplace order as last seen, from a webhook or a poll (the ledger applies each order transition once)."""
 
     id: int
     platform: str
     shop_id: str | None
     order_id: str | None
-    event_type: str
-    status: str
-    occurred_at: datetime | None
-    created_at: datetime
-    processed_at: datetime | None
+    event_type: str = Field(description='Always "order_status" (kept from the event list this replaced).')
+    status: str = Field(description="Normalized: pending, paid, shipped, completed, cancelled or other.")
+    occurred_at: datetime | None = Field(description="The platform's update time of this status.")
+    created_at: datetime = Field(description="When SyncStore first saw the order.")
+    processed_at: datetime | None = Field(description="When SyncStore last saw the order.")
+    connection_id: int
+    shop_name: str
+    raw_status: str = Field(description="The platform's own status.")
+    units: int
+    lines: list[OrderLineOut]
 
 
 class AlertOut(_Out):

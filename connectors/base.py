@@ -610,6 +610,8 @@ class PlatformSpec:
     webhook_signature_header: str = "authorization"
     # The platform's local simulator, when it has one (started by `syncstore simulator run` and the demo).
     run_simulator: SimulatorRunner | None = None
+    # The order's page in the platform's seller centre, from the shop's region and the order id (None: no link).
+    seller_order_url: Callable[[str, str], str] | None = None
 
     def __post_init__(self) -> None:
         # The rules name their platform (messages say it): the lenient defaults take the spec's name.

@@ -42,6 +42,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("views/sync_activity.py", "Sync activity", ":material/sync:", "Channels"),
     PageSpec("views/conflicts.py", "Conflicts", ":material/call_split:", "Channels"),
     PageSpec("views/webhooks.py", "Webhooks", ":material/webhook:", "Channels"),
+    PageSpec("views/orders.py", "Orders", ":material/receipt_long:", "Channels"),
     PageSpec("views/rules.py", "Rules", ":material/rule:", "Settings"),
     PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", "Settings", Permission.USERS_MANAGE),
     # Publishing (issue 16): create, import/export, categories, publish to shops.

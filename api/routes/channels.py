@@ -13,10 +13,11 @@ from api import pagination
 from api.deps import Caller, caller, engine, writer
 from api.ids import MAX_ID, Id
 from api.problems import responses
-from api.schemas import AlertOut, ConflictOut, ConflictResolveIn, ListingOut, OrderOut
+from api.schemas import AlertOut, ConflictOut, ConflictResolveIn, ListingOut, OrderLineOut, OrderOut
 from syncstore.db.engine import transaction
-from syncstore.db.models import Alert, PlatformEvent, PlatformListing, ProductConflict
+from syncstore.db.models import Alert, PlatformListing, ProductConflict
 from syncstore.errors import NotFoundError
+from syncstore.orders import reads as order_reads
 from syncstore.plan import conflicts
 from syncstore.security.auth import Permission
 
@@ -127,22 +128,31 @@ def list_orders(
     who: Caller = READ,
     platform: Annotated[str | None, Query(max_length=20)] = None,
     order_id: Annotated[str | None, Query(max_length=64)] = None,
+    connection_id: OptionalId = None,
+    status: Annotated[str | None, Query(pattern=f"^({'|'.join(order_reads.STATUSES)})$")] = None,
     cursor: Cursor = None,
     limit: Limit = pagination.DEFAULT_LIMIT,
 ) -> pagination.Page[OrderOut]:
-    """Order events received from the marketplaces (webhooks and polling), oldest first."""
-    after = pagination.decode(cursor)
-    query = sa.select(PlatformEvent).where(PlatformEvent.kind == "order_status").order_by(PlatformEvent.id)
-    if after is not None:
-        query = query.where(PlatformEvent.id > after)
-    if platform is not None:
-        query = query.where(PlatformEvent.platform == platform)
-    if order_id is not None:
-        query = query.where(PlatformEvent.order_id == order_id)
+    """Orders seen from the marketplaces (webhooks and polling), with their lines, oldest first."""
+    chosen = order_reads.OrderFilters(connection_id=connection_id, platform=platform, order_id=order_id, status=status)
     with transaction(engine(request)) as session:
-        rows = session.scalars(query.limit(limit + 1)).all()
-        items = [OrderOut.model_validate(row) for row in rows[:limit]]
-    return pagination.Page(items=items, next_cursor=pagination.next_cursor([r.id for r in rows], limit))
+        page = order_reads.list_orders(
+            session, chosen, limit=limit, after_id=pagination.decode(cursor), oldest_first=True
+        )
+    items = [_order_out(order) for order in page.orders]
+    return pagination.Page(
+        items=items, next_cursor=None if page.next_after_id is None else pagination.encode(page.next_after_id)
+    )
+
+
+def _order_out(order: order_reads.OrderView) -> OrderOut:
+    return OrderOut(
+        id=order.id, platform=order.platform, shop_id=order.shop_id, order_id=order.order_id,
+        event_type="order_status", status=order.status, occurred_at=order.updated_at,
+        created_at=order.first_seen_at, processed_at=order.last_seen_at, connection_id=order.connection_id,
+        shop_name=order.shop_name, raw_status=order.raw_status, units=order.units,
+        lines=[OrderLineOut.model_validate(line) for line in order.lines],
+    )  # fmt: skip
 
 
 @router.get("/alerts", tags=["alerts"], response_model=pagination.Page[AlertOut], responses=responses(422))

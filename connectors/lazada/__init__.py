@@ -80,13 +80,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
 
 from connectors.base import Connector, MarketplaceEvent, PlatformSpec, RefreshCallback, RequestGate, ShopCredentials
 from connectors.lazada.codes import PLATFORM, PUSH_SELLER_STATUS, PUSH_TOKEN_EXPIRING
 from connectors.lazada.connector import LazadaConnector
 from connectors.lazada.oauth import LazadaOAuth
 from connectors.lazada.rules import RULES
-from connectors.lazada.transport import api_host_for
+from connectors.lazada.transport import COUNTRY_HOSTS, api_host_for
 from connectors.lazada.webhooks import parse_webhook as _parse
 from connectors.lazada.webhooks import verify_webhook as _verify
 from connectors.retry import DEFAULT_POLICY
@@ -155,6 +156,16 @@ def rate_limits(settings: Any) -> tuple[int, int]:
     return settings.ratelimit_lazada_per_minute, settings.ratelimit_lazada_per_day
 
 
+def seller_order_url(region: str, order_id: str) -> str:
+    """The order's detail page in Lazada Seller Center of the shop's country (Malaysia's when it is not one).
+
+    [unconfirmed] Not in the references: the Seller Center host is the country's API host with `sellercenter`
+    for `api` (section 1), the path the order detail page the seller UI shows (`/apps/order/detail`).
+    """
+    host = COUNTRY_HOSTS.get(region.upper(), COUNTRY_HOSTS["MY"]).removesuffix("/rest")
+    return f"{host.replace('://api.', '://sellercenter.', 1)}/apps/order/detail?tradeOrderId={quote(order_id, safe='')}"
+
+
 SPEC: Final = PlatformSpec(
     name=PLATFORM,
     label="Lazada",
@@ -176,4 +187,5 @@ SPEC: Final = PlatformSpec(
     day_start_utc_offset=timedelta(hours=8),
     webhook_signature_header="authorization",
     run_simulator=run_simulator,
+    seller_order_url=seller_order_url,
 )

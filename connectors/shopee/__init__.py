@@ -84,6 +84,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
 
 from connectors.base import Connector, MarketplaceEvent, PlatformSpec, RefreshCallback, RequestGate, ShopCredentials
 from connectors.retry import DEFAULT_POLICY
@@ -158,6 +159,21 @@ def rate_limits(settings: Any) -> tuple[int, int]:
     return settings.ratelimit_shopee_per_minute, settings.ratelimit_shopee_per_day
 
 
+# Seller Centre hosts per shop region. [unconfirmed] The references document no order-page URL: this is the
+# Seller Centre's order list searched by the order number (order_sn), as seen in the seller UI.
+_SELLER_HOSTS: Final = {
+    "MY": "seller.shopee.com.my", "SG": "seller.shopee.sg", "ID": "seller.shopee.co.id", "TH": "seller.shopee.co.th",
+    "PH": "seller.shopee.ph", "VN": "seller.shopee.vn", "TW": "seller.shopee.tw", "BR": "seller.shopee.com.br",
+    "MX": "seller.shopee.com.mx", "CO": "seller.shopee.com.co", "CL": "seller.shopee.cl",
+}  # fmt: skip
+
+
+def seller_order_url(region: str, order_id: str) -> str:
+    """The order in Shopee's Seller Centre of the shop's region (Singapore's when the region is unknown)."""
+    host = _SELLER_HOSTS.get(region.upper(), "seller.shopee.sg")
+    return f"https://{host}/portal/sale/order?keyword={quote(order_id, safe='')}"
+
+
 SPEC: Final = PlatformSpec(
     name=PLATFORM,
     label="Shopee",
@@ -181,4 +197,5 @@ SPEC: Final = PlatformSpec(
     rate_limits=rate_limits,
     day_start_utc_offset=timedelta(hours=8),  # the quota day starts 00:00 UTC+8
     run_simulator=run_simulator,
+    seller_order_url=seller_order_url,
 )

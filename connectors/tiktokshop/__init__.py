@@ -93,6 +93,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
 
 from connectors.base import Connector, MarketplaceEvent, PlatformSpec, RefreshCallback, RequestGate, ShopCredentials
 from connectors.retry import DEFAULT_POLICY
@@ -167,6 +168,16 @@ def rate_limits(settings: Any) -> tuple[int, int]:
     return settings.ratelimit_tiktokshop_per_minute, settings.ratelimit_tiktokshop_per_day
 
 
+def seller_order_url(region: str, order_id: str) -> str:
+    """The order's detail page in the TikTok Shop Seller Center of the shop's region.
+
+    [unconfirmed] Not in the references: the Seller Center's order detail address as the seller UI shows it
+    (`seller-<region>.tiktok.com/order/detail?order_no=<order id>`).
+    """
+    prefix = f"seller-{region.lower()}" if region.isalpha() else "seller"
+    return f"https://{prefix}.tiktok.com/order/detail?order_no={quote(order_id, safe='')}"
+
+
 SPEC: Final = PlatformSpec(
     name=PLATFORM,
     label="TikTok Shop",
@@ -187,4 +198,5 @@ SPEC: Final = PlatformSpec(
     rate_limits=rate_limits,
     day_start_utc_offset=timedelta(0),  # no reset time is known: the UTC day
     run_simulator=run_simulator,
+    seller_order_url=seller_order_url,
 )

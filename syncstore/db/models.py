@@ -6,7 +6,7 @@ Shops: platform_connections -> platform_listings (a remote item bound to a maste
 -> platform_listing_skus (a remote SKU/model bound to a master variant). Each listing row keeps
 the remote value and the last-synced baseline per field, which is what the three-way diff reads.
 Work: outbox_events, sync_plans, sync_logs, sync_jobs, product_conflicts, webhook_logs -> platform_events,
-inventory_history, rate_limit_tracking, sync_rules. People: users, audit_logs.
+inventory_history, rate_limit_tracking, sync_rules. Orders: orders -> order_lines. People: users, audit_logs.
 """
 
 from __future__ import annotations
@@ -884,3 +884,80 @@ class ApiIdempotency(Base):
     created_at: Mapped[datetime] = _created()
 
     __table_args__ = (sa.UniqueConstraint("owner", "key"), sa.Index(None, "created_at"))
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+
+class Order(Base):
+    """A marketplace order as last seen (webhook or poll): its normalized status and its lines.
+
+    The ledger (`inventory_history`) holds what the order did to the stock, under keys starting with
+    `order_ref` (`<platform>:<shop_id>:<order_id>:`).
+    """
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(sa.ForeignKey("platform_connections.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(sa.String(20))
+    shop_id: Mapped[str] = mapped_column(sa.String(64))
+    order_id: Mapped[str] = mapped_column(sa.String(64))
+    # connectors.base.OrderStatus values: pending | paid | shipped | completed | cancelled | other
+    status: Mapped[str] = mapped_column(sa.String(20))
+    raw_status: Mapped[str] = mapped_column(sa.String(64), default="")
+    # The platform's update time of the status held here: an older sighting never replaces it.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_seen_at: Mapped[datetime] = _created()
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    line_count: Mapped[int] = mapped_column(default=0)
+    units: Mapped[int] = mapped_column(default=0)
+
+    lines: Mapped[list[OrderLineRow]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLineRow.id"
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("connection_id", "order_id"),
+        sa.Index(None, "first_seen_at", "id"),
+        sa.Index(None, "status", "first_seen_at"),
+        sa.Index(None, "order_id"),
+    )
+
+    @property
+    def order_ref(self) -> str:
+        """The prefix of this order's ledger idempotency keys."""
+        return f"{self.platform}:{self.shop_id}:{self.order_id}:"
+
+
+class OrderLineRow(Base):
+    """One line of an order and the master variant it bound to (None: bound to none when last seen)."""
+
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_row_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"))
+    line_id: Mapped[str] = mapped_column(sa.String(64))
+    item_id: Mapped[str] = mapped_column(sa.String(64))
+    sku_id: Mapped[str] = mapped_column(sa.String(64))
+    seller_sku: Mapped[str | None] = mapped_column(sa.String(100))
+    quantity: Mapped[int] = mapped_column()
+    cancelled_quantity: Mapped[int] = mapped_column(default=0)
+    variant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product_variants.id", ondelete="SET NULL"))
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+    __table_args__ = (
+        sa.UniqueConstraint("order_row_id", "line_id"),
+        sa.Index(None, "variant_id"),
+        sa.Index(None, "seller_sku"),
+    )
+
+
+# An order's ledger rows are found by their key prefix (`Order.order_ref`): on PostgreSQL a LIKE 'prefix%'
+# uses a btree only with the pattern operator class (any collation); SQLite reads the unique index by range.
+LEDGER_KEY_PREFIX_INDEX = sa.Index(
+    "ix_inventory_history_idempotency_key_prefix",
+    InventoryHistory.idempotency_key,
+    postgresql_ops={"idempotency_key": "varchar_pattern_ops"},
+).ddl_if(dialect="postgresql")

@@ -74,6 +74,7 @@ from syncstore.db.types import utcnow
 from syncstore.events import outbox, platform_events
 from syncstore.inventory import ledger as inventory
 from syncstore.ops import alerts
+from syncstore.orders import record as order_record
 from syncstore.settings import get_settings
 from syncstore.sync import engine as sync
 from syncstore.sync import snapshot
@@ -225,6 +226,7 @@ def _apply_orders(
             with transaction(engine) as session:
                 connection = session.get_one(PlatformConnection, connection_id)
                 effect = inventory.apply_order(session, connection, order)
+                order_record.record_order(session, connection, order, effect)
                 platform_events.mark_processed(session, [event.id for event in order_events])
                 # This pass pushes the stock itself: the announcement commits held, no other consumer pushes it.
                 held = (

@@ -36,6 +36,7 @@ from syncstore.db.models import PlatformConnection
 from syncstore.db.types import utcnow
 from syncstore.events import outbox, webhooks
 from syncstore.inventory import ledger as inventory
+from syncstore.orders import record as order_record
 from syncstore.settings import Settings, get_settings
 from syncstore.sync import engine as sync
 
@@ -112,6 +113,7 @@ def poll_shop_orders(
             with transaction(engine) as session:
                 connection = session.get_one(PlatformConnection, connection_id)
                 effect = inventory.apply_order(session, connection, order)
+                order_record.record_order(session, connection, order, effect)
                 if effect.announcement_id is not None and hold_as is not None:
                     report.held += outbox.hold(session, [effect.announcement_id], worker_id=hold_as)
             report.orders += 1

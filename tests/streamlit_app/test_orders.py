@@ -1,0 +1,96 @@
+# The Orders page: orders of every shop with their bound SKUs, filters, the detail's ledger effects and link.
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from connectors.base import OrderStatus
+from syncstore.db.engine import transaction
+from syncstore.db.models import PlatformConnection, ProductVariant
+from tests.streamlit_app.conftest import AppAs, SeededDatabase, frame_with
+from tests.syncstore.orders.seen import T0, line, remote_order, see
+
+NOT_BACKFILLED = "orders placed before are not backfilled"
+
+
+def place_orders(db: SeededDatabase) -> tuple[str, str]:
+    """Shopee order 2412SH (paid, a bound SKU and an unknown one), then TikTok order 5770TT (shipped). Their SKUs."""
+    engine = db.engine()
+    with transaction(engine) as session:
+        shops = {c.platform: (c.id, c.shop_id) for c in session.scalars(sa.select(PlatformConnection))}
+        first, second = session.scalars(sa.select(ProductVariant.sku).order_by(ProductVariant.id).limit(2)).all()
+    shopee_id, shopee_shop = shops["shopee"]
+    tiktok_id, tiktok_shop = shops["tiktokshop"]
+    see(
+        engine,
+        shopee_id,
+        remote_order(
+            ("shopee", shopee_shop), "2412SH", OrderStatus.PAID, line("1", first.lower(), 2), line("2", "NOT-A-SKU", 1)
+        ),
+    )
+    see(
+        engine,
+        tiktok_id,
+        remote_order(
+            ("tiktokshop", tiktok_shop),
+            "5770TT",
+            OrderStatus.SHIPPED,
+            line("1", second, 1),
+            updated_at=T0 + timedelta(hours=1),
+        ),
+    )
+    engine.dispose()
+    return first, second
+
+
+def test_with_no_order_yet_the_page_says_orders_are_recorded_from_now_on(app_as: AppAs) -> None:
+    at = app_as("viewer", "orders")
+    assert not at.exception
+    assert any(NOT_BACKFILLED in info.value for info in at.info)
+
+
+def test_a_viewer_sees_every_shop_s_orders_newest_first_with_their_master_skus(
+    app_as: AppAs, seeded_db: SeededDatabase
+) -> None:
+    first, second = place_orders(seeded_db)
+    at = app_as("viewer", "orders")
+    assert not at.exception
+    table = frame_with(at, "Lines")
+    assert list(table["Lines"].iloc[0]) == [f"{second} x1 → {second}"]
+    assert list(table["Order"]) == ["5770TT", "2412SH"]
+    assert list(table["Shop"]) == ["Demo TikTok MY", "Demo Shopee MY"]
+    assert list(table["Platform"]) == ["TikTok Shop", "Shopee"]
+    assert [list(status) for status in table["Status"]] == [["shipped"], ["paid"]]
+    assert list(table["Lines"].iloc[1]) == [f"{first.lower()} x2 → {first}", "NOT-A-SKU x1 → unbound"]
+
+
+def test_the_detail_shows_the_ledger_effects_per_line_and_links_to_the_seller_centre(
+    app_as: AppAs, seeded_db: SeededDatabase
+) -> None:
+    first, _ = place_orders(seeded_db)
+    at = app_as("viewer", "orders")
+    pick = at.selectbox(key="ord_pick")
+    pick.select(next(option for option in pick.options if option.startswith("2412SH"))).run()
+    assert not at.exception
+    effects = frame_with(at, "Transition")
+    assert [(r["Line"], r["Transition"], r["SKU"], r["On hand"], r["Reserved"]) for _, r in effects.iterrows()] == [
+        ("1", "reserve", first, 0, 2)
+    ]
+    lines = frame_with(at, "Master SKU")
+    assert list(lines["Master SKU"]) == [first, "unbound"]
+    [link] = at.link_button  # type: ignore[attr-defined]
+    assert link.proto.url.startswith("https://seller.shopee.com.my/") and "2412SH" in link.proto.url
+
+
+def test_filters_narrow_the_list_and_say_when_nothing_matches(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    _, second = place_orders(seeded_db)
+    at = app_as("viewer", "orders")
+    at.text_input(key="ord_search").input(second).run()
+    assert list(frame_with(at, "Lines")["Order"]) == ["5770TT"]
+    at.text_input(key="ord_search").input("").run()
+    at.selectbox(key="ord_status").select("paid").run()
+    assert list(frame_with(at, "Lines")["Order"]) == ["2412SH"]
+    at.selectbox(key="ord_status").select("cancelled").run()
+    assert not at.exception
+    assert [info.value for info in at.info] == ["No order matches these filters."]
