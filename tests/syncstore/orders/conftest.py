@@ -41,7 +41,12 @@ def shops(engine: sa.Engine) -> Shops:
         mug = catalog.create_product(
             EDITOR,
             session,
-            {"title": "Mug", "category": "Home", "base_price": "9.90", "variants": [{"sku": "MUG-1", "stock": 5}]},
+            {
+                "title": "Mug",
+                "category": "Home",
+                "base_price": "9.90",
+                "variants": [{"sku": "MUG-1", "name": "One", "stock": 5}],
+            },
         )
         made = [
             connections.save_connection(

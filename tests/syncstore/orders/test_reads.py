@@ -24,7 +24,7 @@ TIKTOK = ("tiktokshop", "7001")
 def seen(engine: sa.Engine, shops: Shops) -> None:
     """Five orders, seen in this order: S-1 paid, S-2 cancelled (unbound line), T-1 shipped, S-3 paid, T-2 pending."""
     see(engine, shops.shopee, remote_order(SHOPEE, "S-1", OrderStatus.PAID, line("1", "TEE-S", 2)))
-    see(engine, shops.shopee, remote_order(SHOPEE, "S-2", OrderStatus.CANCELLED, line("1", "ghost-1", 1)))
+    see(engine, shops.shopee, remote_order(SHOPEE, "S-2", OrderStatus.CANCELLED, line("1", "phantom9", 1)))
     see(
         engine,
         shops.tiktok,
@@ -51,7 +51,7 @@ def test_every_shop_s_orders_newest_first_with_shop_names_and_bound_skus(engine:
         "Kedai A",
     )
     assert [(ln.seller_sku, ln.master_sku) for ln in by_number["T-1"].lines] == [("MUG-1", "MUG-1"), ("TEE-M", "TEE-M")]
-    assert [(ln.seller_sku, ln.master_sku) for ln in by_number["S-2"].lines] == [("ghost-1", None)]
+    assert [(ln.seller_sku, ln.master_sku) for ln in by_number["S-2"].lines] == [("phantom9", None)]
 
 
 def test_filters_by_shop_status_search_and_time(engine: sa.Engine, shops: Shops, seen: None) -> None:
@@ -60,7 +60,7 @@ def test_filters_by_shop_status_search_and_time(engine: sa.Engine, shops: Shops,
     assert numbers(engine, OrderFilters(connection_id=shops.shopee, status="paid")) == ["S-3", "S-1"]
     assert numbers(engine, OrderFilters(search="t-")) == ["T-2", "T-1"]  # part of the number, any case
     assert numbers(engine, OrderFilters(search="tee-m")) == ["S-3", "T-1"]  # a master / seller SKU
-    assert numbers(engine, OrderFilters(search="GHOST")) == ["S-2"]  # an unbound line's seller SKU
+    assert numbers(engine, OrderFilters(search="PHANTOM")) == ["S-2"]  # an unbound line's seller SKU
     assert numbers(engine, OrderFilters(search="%")) == []  # LIKE wildcards are matched literally
     assert numbers(engine, OrderFilters(platform="tiktokshop", order_id="T-1")) == ["T-1"]
     now = utcnow()

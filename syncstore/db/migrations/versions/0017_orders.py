@@ -5,8 +5,9 @@
   its normalized and raw status, the platform's update time of that status, when SyncStore first and last
   saw it, and its line and unit counts.
 - `order_lines`: one row per order line, unique per order and line id, with the master variant it bound to.
-- On PostgreSQL, `inventory_history.idempotency_key` gets a `varchar_pattern_ops` index so that an order's
-  ledger rows (`LIKE '<platform>:<shop>:<order>:%'`) are an index range scan whatever the collation.
+- `inventory_history.idempotency_key` gets a `varchar_pattern_ops` index on PostgreSQL so that an order's
+  ledger rows (`LIKE '<platform>:<shop>:<order>:%'`) are an index range scan whatever the collation; on
+  SQLite the same index is partial and empty (`WHERE 0`): SQLite reads those rows by range on the unique index.
 
 Revision ID: 0017
 Revises: 0014
@@ -79,18 +80,18 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_order_lines_variant_id"), "order_lines", ["variant_id"], unique=False)
     op.create_index(op.f("ix_order_lines_seller_sku"), "order_lines", ["seller_sku"], unique=False)
-    if op.get_bind().dialect.name == "postgresql":
-        op.create_index(
-            _PREFIX_INDEX,
-            "inventory_history",
-            ["idempotency_key"],
-            postgresql_ops={"idempotency_key": "varchar_pattern_ops"},
-        )
+    # PostgreSQL: LIKE '<prefix>%' as an index range whatever the collation. SQLite: empty (reads by range).
+    op.create_index(
+        _PREFIX_INDEX,
+        "inventory_history",
+        ["idempotency_key"],
+        postgresql_ops={"idempotency_key": "varchar_pattern_ops"},
+        sqlite_where=sa.text("0"),
+    )
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.drop_index(_PREFIX_INDEX, table_name="inventory_history")
+    op.drop_index(_PREFIX_INDEX, table_name="inventory_history")
     op.drop_index(op.f("ix_order_lines_seller_sku"), table_name="order_lines")
     op.drop_index(op.f("ix_order_lines_variant_id"), table_name="order_lines")
     op.drop_table("order_lines")
