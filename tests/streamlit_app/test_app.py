@@ -22,6 +22,9 @@ EVERY_PAGE = {
 EVERY_PAGE["admin"] += ["New product", "Import and export", "Categories", "Publish to shops"]
 EVERY_PAGE["editor"] += ["New product", "Import and export", "Categories", "Publish to shops"]
 EVERY_PAGE["viewer"] += ["Import and export", "Categories"]
+# Orders (issue 17 item 6): every role reads it.
+for _pages in EVERY_PAGE.values():
+    _pages.append("Orders")
 
 
 CORE_PAGES = {"Products", "Product editor", "Bulk edit", "Inventory", "Rules", "Admin"}
