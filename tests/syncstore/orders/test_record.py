@@ -1,12 +1,13 @@
 # Recording orders: one row per order and line however often it is seen, bound SKUs, and status in platform-time order.
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
 
-from connectors.base import OrderStatus
-from syncstore.db.engine import transaction
+from connectors.base import OrderStatus, RemoteOrder
+from syncstore.db.engine import create_engine, transaction
 from syncstore.db.models import Order, OrderLineRow
 from tests.syncstore.orders.conftest import Shops
 from tests.syncstore.orders.seen import T0, line, remote_order, see, stored
@@ -121,3 +122,33 @@ def test_the_same_order_number_in_two_shops_is_two_orders(engine: sa.Engine, sho
 
     assert stored(engine, shops.shopee, "42").status == "paid"
     assert stored(engine, shops.tiktok, "42").status == "cancelled"
+
+
+def test_a_webhook_and_polls_recording_one_new_order_at_once_all_land_and_the_newest_status_wins(
+    db_url: str, engine: sa.Engine, shops: Shops
+) -> None:
+    # An unbound line: the ledger locks no variant, so nothing but the order row orders these transactions.
+    sightings = [
+        remote_order(SHOPEE, "RACE-1", status, line("1", "NOT-IN-CATALOG", 1), updated_at=T0 + timedelta(minutes=n))
+        for n, status in enumerate((OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.PENDING, OrderStatus.PAID))
+    ]
+    barrier, errors = threading.Barrier(len(sightings)), []
+
+    def deliver(sighting: RemoteOrder) -> None:
+        own = create_engine(db_url)
+        barrier.wait()
+        try:
+            see(own, shops.shopee, sighting)
+        except Exception as error:  # shown by the assertion
+            errors.append(repr(error))
+        finally:
+            own.dispose()
+
+    threads = [threading.Thread(target=deliver, args=(sighting,)) for sighting in sightings]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    row = stored(engine, shops.shopee, "RACE-1")
+    assert (row.status, row.updated_at, row.line_count) == ("paid", T0 + timedelta(minutes=3), 1)
