@@ -94,3 +94,19 @@ def test_filters_narrow_the_list_and_say_when_nothing_matches(app_as: AppAs, see
     at.selectbox(key="ord_status").select("cancelled").run()
     assert not at.exception
     assert [info.value for info in at.info] == ["No order matches these filters."]
+
+
+def test_many_orders_are_paged_newest_first(sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase) -> None:
+    engine = sqlite_seeded_db.engine()
+    with transaction(engine) as session:
+        shop = session.scalars(sa.select(PlatformConnection).where(PlatformConnection.platform == "shopee")).one()
+        connection_id, shop_id = shop.id, shop.shop_id
+    for n in range(55):
+        see(engine, connection_id, remote_order(("shopee", shop_id), f"N{n:03}", OrderStatus.PAID, line("1", "X-9")))
+    engine.dispose()
+    at = sqlite_app_as("viewer", "orders")
+    assert list(frame_with(at, "Lines")["Order"])[:2] == ["N054", "N053"]
+    assert any("Orders 1 to 50 of 55" in c.value for c in at.caption)
+    at.pagination[0].select(2).run()
+    assert not at.exception
+    assert list(frame_with(at, "Lines")["Order"]) == ["N004", "N003", "N002", "N001", "N000"]
