@@ -89,10 +89,10 @@ def _table(orders: list[OrderView]) -> None:
                 "Platform": ui.platform_label(order.platform),
                 "Shop": order.shop_name,
                 "Status": [order.status],
-                "Lines": [line_label(line) for line in order.lines],
-                "Units": order.units,
-                "Updated (platform)": order.updated_at,
                 "First seen": order.first_seen_at,
+                "Updated (platform)": order.updated_at,
+                "Units": order.units,
+                "Lines": [line_label(line) for line in order.lines],
             }
             for order in orders
         ],
