@@ -53,7 +53,8 @@ def record_order(session: Session, connection: PlatformConnection, order: Remote
         if kept is None:
             kept = OrderLineRow(line_id=line.line_id)
             row.lines.append(kept)
-        kept.item_id, kept.sku_id, kept.seller_sku = line.item_id, line.sku_id, line.seller_sku and line.seller_sku[:100]
+        kept.item_id, kept.sku_id = line.item_id, line.sku_id
+        kept.seller_sku = line.seller_sku[:100] if line.seller_sku else line.seller_sku
         kept.quantity, kept.cancelled_quantity = line.quantity, line.cancelled_quantity
         kept.variant_id = bound.get(line.line_id)
     row.line_count = len(row.lines)

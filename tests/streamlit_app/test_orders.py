@@ -3,11 +3,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import sqlalchemy as sa
 
+from connectors import registry
 from connectors.base import OrderStatus
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection, ProductVariant
+from syncstore.security.auth import Actor
+from syncstore.shops import connections
+from tests.connectors.fake_marketplace.spec import PLATFORM as FAKEMART
+from tests.connectors.fake_marketplace.spec import make_spec
 from tests.streamlit_app.conftest import AppAs, SeededDatabase, frame_with
 from tests.syncstore.orders.seen import T0, line, remote_order, see
 
@@ -110,3 +116,25 @@ def test_many_orders_are_paged_newest_first(sqlite_app_as: AppAs, sqlite_seeded_
     at.pagination[0].select(2).run()
     assert not at.exception
     assert list(frame_with(at, "Lines")["Order"]) == ["N004", "N003", "N002", "N001", "N000"]
+
+
+def test_a_platform_without_a_seller_centre_link_shows_none(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    unregister = registry.register(make_spec(httpx.MockTransport(lambda request: httpx.Response(404))))
+    try:
+        engine = sqlite_seeded_db.engine()
+        with transaction(engine) as session:
+            shop = connections.save_connection(
+                Actor.command_line(), session, platform=FAKEMART, shop_id="fm-1", shop_name="Fake shop",
+                access_token="a", refresh_token="r", access_token_expires_at=None, refresh_token_expires_at=None,
+            )  # fmt: skip
+            connection_id = shop.id
+        see(engine, connection_id, remote_order((FAKEMART, "fm-1"), "FM-77", OrderStatus.PAID, line("1", "X-1")))
+        engine.dispose()
+        at = sqlite_app_as("viewer", "orders")
+        assert not at.exception
+        assert list(at.link_button) == []  # type: ignore[attr-defined]
+        assert any("Fake Mart offers no link to its orders." in c.value for c in at.caption)
+    finally:
+        unregister()
