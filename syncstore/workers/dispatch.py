@@ -73,6 +73,7 @@ from syncstore.db.models import (
 from syncstore.db.types import utcnow
 from syncstore.events import outbox, platform_events
 from syncstore.inventory import ledger as inventory
+from syncstore.inventory import low_stock
 from syncstore.ops import alerts
 from syncstore.settings import get_settings
 from syncstore.sync import engine as sync
@@ -360,6 +361,7 @@ def process_events(
     for connection_id, order_events in orders.items():
         _apply_orders(engine, connection_id, order_events, connectors, tally, holder)
     tally.shops |= _push_stock(engine, tally.variants, connectors, run_id, tally.announcements)
+    low_stock.after_stock_change(engine, tally.variants)
     for connection_id, item_events in items.items():
         _apply_item_changes(engine, connection_id, item_events, connectors, run_id, tally)
     for connection_id, event in authorizations:
@@ -628,6 +630,8 @@ def push_outbox(
             failed += 1
     if errors:
         logger.warning("%d outbox event(s) failed; first: %s", len(errors), next(iter(errors.values())))
+    # Stock changes and catalog edits naming variants: their low-stock alerts open or resolve.
+    low_stock.after_stock_change(engine, {v for event in claimed for v in _int_list(event.payload.get("variant_ids"))})
     return DispatchReport(
         claimed=len(claimed), completed=completed, failed=failed,
         shops=len(set(shop_outcome) | stock_shops), variants=len(work.stock_variants),
