@@ -4,8 +4,8 @@
 import dagster as dg
 
 from assets.catalog import master_catalog
-from assets.inventory import low_stock_digest
 from assets.checks import CHECKS
+from assets.inventory import low_stock_digest
 from assets.resources import default_resources
 from assets.shops import catalog_diff, listing_sync, shop_snapshot
 from pipelines.categories import category_refresh_daily, refresh_categories

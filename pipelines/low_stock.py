@@ -26,6 +26,9 @@ def digest_cron(hour: int) -> str:
 
 
 low_stock_digest_daily: Final = dg.ScheduleDefinition(
-    name="low_stock_digest_daily", job=low_stock_digest_job, cron_schedule=digest_cron(get_settings().low_stock_digest_hour),
-    execution_timezone=get_settings().low_stock_digest_timezone, default_status=dg.DefaultScheduleStatus.RUNNING,
-)  # fmt: skip
+    name="low_stock_digest_daily",
+    job=low_stock_digest_job,
+    cron_schedule=digest_cron(get_settings().low_stock_digest_hour),
+    execution_timezone=get_settings().low_stock_digest_timezone,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)

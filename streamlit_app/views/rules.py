@@ -62,9 +62,7 @@ def _summary(rule: Rule) -> tuple[str, str]:
     """The rule's conditions and actions as shown; the stock formula is said in words, in the order it applies."""
     conditions = {k: v for k, v in rule.conditions.model_dump(mode="json", exclude_defaults=True).items()}
     actions = {
-        k: v
-        for k, v in rule.actions.model_dump(mode="json", exclude_defaults=True).items()
-        if k not in STOCK_FIELDS
+        k: v for k, v in rule.actions.model_dump(mode="json", exclude_defaults=True).items() if k not in STOCK_FIELDS
     }
     stock = rule.actions.stock_summary()
     said = [f"{k}={v}" for k, v in actions.items()] + ([f"stock: {stock}"] if stock else [])
@@ -323,9 +321,7 @@ def preview(draft: Rule | None, found: Sequence[Rule], search: str | None) -> No
         width="stretch",
         key="rules_preview",
     )
-    st.markdown(
-        "**Stock per shop**: available → listed with this rule; (now N) when the saved rules list N; – not listed"
-    )
+    st.markdown("**Stock per shop**: available → listed with this rule; (now N) when the saved rules list N")
     st.dataframe(stock_per_shop(saved, desired), hide_index=True, width="stretch", key="rules_preview_stock")
     if draft is not None and draft.actions.virtual_quantity is not None:
         st.warning(
@@ -338,11 +334,13 @@ def stock_per_shop(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
     """One row per variant: SKU, then per shop "available → listed", and "(now N)" when the saved rules list N.
 
     `before` and `after` are `reconcile.desired_state` frames (same variants and shops) under the
-    saved rules and with the draft in effect; an excluded row reads "–".
+    saved rules and with the draft in effect; an excluded row lists "not listed".
     """
 
     def listed(frame: pl.DataFrame, name: str) -> pl.DataFrame:
-        value = pl.when(pl.col("excluded")).then(pl.lit("–")).otherwise(pl.col("desired_stock").cast(pl.String))
+        value = (
+            pl.when(pl.col("excluded")).then(pl.lit("not listed")).otherwise(pl.col("desired_stock").cast(pl.String))
+        )
         return frame.select("variant_id", "sku", "shop_key", "available", value.alias(name))
 
     joined = listed(after, "after").join(

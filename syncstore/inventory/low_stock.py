@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-import httpx
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -39,7 +38,7 @@ from syncstore.db.engine import transaction
 from syncstore.db.models import Alert, ProductVariant
 from syncstore.db.types import utcnow
 from syncstore.ops import alerts
-from syncstore.settings import Settings, get_settings
+from syncstore.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -251,25 +250,19 @@ def digest(engine: sa.Engine, *, settings: Settings | None = None, now: datetime
         done = session.scalar(sa.select(Alert).where(Alert.alert_key == f"{DIGEST_KIND}:{day}"))
         if done is not None:
             return Digest(day, list(done.details.get("variants", [])), done.notified_at is not None, already_sent=True)
-    result = Digest(day, rows, posted=False)
-    url = (settings or get_settings()).alert_webhook_url
-    if url and rows:
-        body = {"kind": DIGEST_KIND, "subject": day, "severity": "warning", "message": result.message,
-                "details": {"variants": rows}}  # fmt: skip
-        try:
-            with httpx.Client(timeout=10.0) as client:
-                client.post(url, json=body).raise_for_status()
-            result = Digest(day, rows, posted=True)
-        except httpx.HTTPError as error:
-            # Not recorded: the next run tries again.
-            log.warning("low-stock digest webhook failed: %s", type(error).__name__)
-            return result
+    unsent = Digest(day, rows, posted=False)
+    posted = (
+        alerts.post_summary(DIGEST_KIND, day, unsent.message, {"variants": rows}, settings=settings) if rows else None
+    )
+    if posted is False:
+        return unsent  # not recorded: the next run tries again
+    result = Digest(day, rows, posted=bool(posted))
     _record(engine, result)
     return result
 
 
 def _record(engine: sa.Engine, result: Digest) -> None:
-    """The digest as a resolved alert row (kind `low_stock_digest`, subject the day): the record and the once-a-day key."""
+    """The digest as a resolved alert row (kind `low_stock_digest`, subject the day): its record, once a day."""
     now = utcnow()
     with transaction(engine) as session:
         session.add(

@@ -163,7 +163,9 @@ def test_the_digest_posts_one_summary_a_day_and_records_it(engine: sa.Engine, ho
     again = low_stock.digest(engine, settings=settings, now=next_day)
     assert again.already_sent and len(received) == 1  # a second run the same day sends nothing
     with transaction(engine) as session:
-        record = session.scalars(sa.select(Alert).where(Alert.kind == "low_stock_digest", Alert.subject == "2026-12-08")).one()
+        record = session.scalars(
+            sa.select(Alert).where(Alert.kind == "low_stock_digest", Alert.subject == "2026-12-08")
+        ).one()
         assert record.status == "resolved" and record.notified_at is not None
         assert [a for a in alerts.open_alerts(session) if a.kind == "low_stock_digest"] == []
 

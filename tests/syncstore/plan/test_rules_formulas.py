@@ -184,8 +184,12 @@ def test_the_protected_shop_must_be_connected(engine: sa.Engine) -> None:
         [stored] = rules.list_rules(session)
     assert stored.actions.protect_shop_key == "shopee-100001" and stored.actions.protect_below == 2
     with pytest.raises(InvalidInput), transaction(engine) as session:  # an edit is checked the same way
-        rules.update_rule(EDITOR, session, created.id, {**data, "actions": {"protect_below": 2,
-                                                                          "protect_shop_key": "tiktokshop-7001"}})
+        rules.update_rule(
+            EDITOR,
+            session,
+            created.id,
+            {**data, "actions": {"protect_below": 2, "protect_shop_key": "tiktokshop-7001"}},
+        )
 
 
 def test_rules_saved_before_the_formulas_still_load(engine: sa.Engine) -> None:
