@@ -153,6 +153,21 @@ def hook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     server.stop()
 
 
+@pytest.fixture
+def hook_in_settings(
+    hook: tuple[str, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[list[dict[str, Any]]]:
+    """`hook` set as SYNCSTORE_ALERT_WEBHOOK_URL for code that reads the settings itself: the bodies it receives."""
+    from syncstore.settings import get_settings
+
+    url, received = hook
+    monkeypatch.setenv("SYNCSTORE_ALERT_WEBHOOK_URL", url)
+    get_settings.cache_clear()
+    yield received
+    monkeypatch.undo()
+    get_settings.cache_clear()  # the next read sees the environment as it was
+
+
 # --- CI guard: a skipped PostgreSQL or Redis test fails the run under CI=true ----------------
 
 _service_outcomes: dict[str, dict[str, int]] = {m: {"passed": 0, "skipped": 0} for m in SERVICE_MARKERS}

@@ -1,7 +1,6 @@
 # The daily low-stock digest: the schedule fires at the configured hour; the asset sweeps, posts once and records.
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
@@ -14,17 +13,8 @@ from pipelines import low_stock as pipeline
 from pipelines.definitions import defs
 from syncstore.db.engine import transaction
 from syncstore.db.models import Alert
-from syncstore.settings import Settings, get_settings
-from tests.syncstore.inventory.test_low_stock import Hook, variant
-
-
-@pytest.fixture
-def webhook_setting(hook: Hook, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
-    url, received = hook
-    monkeypatch.setenv("SYNCSTORE_ALERT_WEBHOOK_URL", url)
-    get_settings.cache_clear()
-    yield received
-    get_settings.cache_clear()  # the next read sees the environment monkeypatch restores
+from syncstore.settings import Settings
+from tests.syncstore.inventory.test_low_stock import variant
 
 
 def materialize(engine: sa.Engine) -> dict[str, Any]:
@@ -37,7 +27,7 @@ def materialize(engine: sa.Engine) -> dict[str, Any]:
 
 
 def test_the_daily_run_sweeps_every_variant_and_posts_one_digest(
-    engine: sa.Engine, webhook_setting: list[dict[str, Any]]
+    engine: sa.Engine, hook_in_settings: list[dict[str, Any]]
 ) -> None:
     # Low since before the worker evaluated anything (a threshold set, no stock change since): the sweep finds it.
     variant(engine, "LOW-1", 1, threshold=2)
@@ -45,10 +35,10 @@ def test_the_daily_run_sweeps_every_variant_and_posts_one_digest(
     first = materialize(engine)
     assert (first["open_low_stock"], first["opened_by_sweep"], first["posted"]) == (1, 1, True)
     assert "LOW-1" in first["variants"] and "OK-1" not in first["variants"]
-    kinds = [body["kind"] for body in webhook_setting]
+    kinds = [body["kind"] for body in hook_in_settings]
     assert kinds == ["low_stock", "low_stock_digest"]  # the opening, then the day's summary
     again = materialize(engine)
-    assert again["already_sent_today"] and len(webhook_setting) == 2
+    assert again["already_sent_today"] and len(hook_in_settings) == 2
     with transaction(engine) as session:
         assert session.scalars(sa.select(Alert.kind).where(Alert.kind == "low_stock_digest")).all() == [
             "low_stock_digest"

@@ -17,7 +17,11 @@ from syncstore.inventory import low_stock
 from syncstore.ops import alerts
 from syncstore.security.auth import Actor, Role
 from syncstore.settings import Settings
+from syncstore.sync import engine as sync
+from syncstore.sync import snapshot
 from syncstore.workers import dispatch
+from tests.syncstore.simulated_shops import MarketplaceWorld
+from tests.syncstore.test_dispatch import order_on_shopee
 
 EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
 Hook = tuple[str, list[dict[str, Any]]]  # the `hook` fixture (tests/conftest.py): URL, bodies received
@@ -179,3 +183,26 @@ def test_an_unreachable_hook_leaves_the_digest_to_the_next_run(engine: sa.Engine
     url, received = hook
     assert low_stock.digest(engine, settings=Settings(alert_webhook_url=url), now=day).posted
     assert len(received) == 1
+
+
+def test_orders_open_the_alert_once_through_the_events_worker(
+    engine: sa.Engine, hook_in_settings: list[dict[str, Any]]
+) -> None:
+    """Orders on Shopee lower the stock past the threshold: one alert, one notification, however many orders."""
+    world = MarketplaceWorld.start(engine)
+    try:
+        product = world.product("MUG-1", title="Mug", price="12.50", stock=10)
+        for connection_id in world.connection_ids:
+            snapshot.pull(engine, connection_id, world.connector(connection_id))
+            sync.sync_shop(engine, connection_id, world.connector(connection_id))
+        mug = product.variants[0].id
+        with transaction(engine) as session:
+            inventory.set_low_stock_threshold(EDITOR, session, mug, 5)
+        for quantity in (3, 3, 1):  # available 7 (above), then 4 (opens), then 3 (still open)
+            order_on_shopee(world, mug, quantity)
+            dispatch.process_events(engine, world.connector)
+    finally:
+        world.stop()
+    [alert] = low_alerts(engine)
+    assert alert.status == "open" and alert.details["available"] == 3
+    assert [(body["kind"], body["details"]["available"]) for body in hook_in_settings] == [("low_stock", 4)]
