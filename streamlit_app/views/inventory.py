@@ -18,6 +18,7 @@ from streamlit_app import low_stock_panel, ui
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import ChannelStock, VariantRow
 from syncstore.inventory import ledger as inventory
+from syncstore.inventory import low_stock
 from syncstore.security.auth import Permission
 
 MAX_ROWS = 200
@@ -163,6 +164,7 @@ def adjust_form(row: VariantRow) -> None:
             new_threshold = None if threshold is None else int(threshold)
             if new_threshold != row.low_stock_threshold:
                 inventory.set_low_stock_threshold(actor, session, row.variant_id, new_threshold)
+                low_stock.evaluate(session, [row.variant_id])  # its alert opens or resolves with the new threshold
     except Exception as error:
         ui.show_error(error)
         st.session_state[seen_key] = row.stock  # the next run shows the current value

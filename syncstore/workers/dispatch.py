@@ -41,6 +41,10 @@
     when every shop it concerns synced without a failed change, otherwise `outbox.fail` backs it
     off (and marks it failed after its last attempt).
 
+After the stock of the orders applied, and after the outbox events naming variants, those variants'
+low-stock alerts are judged (`syncstore.inventory.low_stock.after_stock_change`: opened and notified
+once, or resolved; an error there is logged and never fails the pass).
+
 Errors recorded here come from connectors and syncstore, whose messages carry no secret.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from syncstore.db.engine import transaction
-from syncstore.db.models import ProductVariant
+from syncstore.db.models import Alert, ProductVariant
 from syncstore.inventory import ledger as inventory
 from syncstore.inventory import low_stock
 from syncstore.security.auth import Role
@@ -52,3 +52,22 @@ def test_the_alerts_list_shows_them_too(app_as: AppAs, seeded_db: SeededDatabase
 def test_nothing_low_says_so(app_as: AppAs) -> None:
     at = app_as("viewer", "inventory")
     assert any("No variant is at or under its low-stock threshold." in s.value for s in at.success)
+
+
+def test_setting_a_threshold_over_the_stock_opens_the_alert_at_once(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        variant = session.scalars(sa.select(ProductVariant).order_by(ProductVariant.id)).first()
+        assert variant is not None
+    at = app_as("editor", "inventory")
+    at.text_input(key="inventory_search").input(variant.sku).run()
+    [threshold] = [w for w in at.number_input if w.label == "Low-stock threshold (empty: no alert)"]
+    threshold.set_value(variant.stock + 5)
+    at.button[[b.label for b in at.button].index("Apply")].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with transaction(engine) as session:
+        [alert] = session.scalars(sa.select(Alert).where(Alert.kind == "low_stock")).all()
+    engine.dispose()
+    assert alert.status == "open" and alert.details["sku"] == variant.sku
+    table = frame_with(at, "Alert since")
+    assert table[table["SKU"] == variant.sku].iloc[0]["Alert since"] != "—"
