@@ -83,7 +83,7 @@ class Level:
 
 @dataclass
 class Evaluation:
-    """What one evaluation did: SKUs whose alert opened now, was refreshed, or was resolved."""
+    """What one evaluation did: SKUs whose alert opened now, was updated with new quantities, or was resolved."""
 
     opened: list[str] = field(default_factory=list)
     refreshed: list[str] = field(default_factory=list)
@@ -130,6 +130,8 @@ def _judge(session: Session, variant_ids: Sequence[int] | None) -> tuple[Evaluat
     for level in levels:
         key = subject(level.variant_id)
         if level.is_low:
+            if key in open_now and open_now[key].details == level.details():
+                continue  # open and unchanged: nothing to write
             alert, is_new = alerts.raise_alert(session, KIND, key, level.message(), details=level.details())
             (result.opened if is_new else result.refreshed).append(level.sku)
             if is_new:

@@ -425,9 +425,11 @@ def update_rule(
     raises VersionConflict and nothing is written (S2).
     """
     rule_input = _validated(data)
-    _check_protected_shop(session, rule_input)
     row = _locked(session, rule_id)
     _checked(row, expected_updated_at)
+    if rule_input.actions.protect_shop_key != (row.actions or {}).get("protect_shop_key"):
+        # A new protected shop must be connected; one kept as saved still stands (e.g. when the rule is moved).
+        _check_protected_shop(session, rule_input)
     before = Rule.from_row(row).model_dump(mode="json")
     previous = row.updated_at
     _store(row, rule_input)

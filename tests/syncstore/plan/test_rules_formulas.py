@@ -190,6 +190,12 @@ def test_the_protected_shop_must_be_connected(engine: sa.Engine) -> None:
             created.id,
             {**data, "actions": {"protect_below": 2, "protect_shop_key": "tiktokshop-7001"}},
         )
+    # The protected shop is disconnected later: the rule still loads and can be moved or renamed, not re-pointed.
+    with transaction(engine) as session:
+        session.execute(sa.update(PlatformConnection).values(status="disconnected"))
+    with transaction(engine) as session:
+        moved = rules.update_rule(EDITOR, session, created.id, {**data, "priority": 5})
+    assert moved.priority == 5 and moved.actions.protect_shop_key == "shopee-100001"
 
 
 def test_rules_saved_before_the_formulas_still_load(engine: sa.Engine) -> None:
