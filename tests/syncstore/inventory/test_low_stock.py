@@ -19,8 +19,8 @@ from syncstore.security.auth import Actor, Role
 from syncstore.settings import Settings
 from syncstore.sync import engine as sync
 from syncstore.sync import snapshot
-from syncstore.workers import dispatch
-from tests.syncstore.simulated_shops import MarketplaceWorld
+from syncstore.workers import dispatch, recovery
+from tests.syncstore.simulated_shops import SHOPEE_SHOP, MarketplaceWorld
 from tests.syncstore.test_dispatch import order_on_shopee
 
 EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
@@ -185,19 +185,25 @@ def test_an_unreachable_hook_leaves_the_digest_to_the_next_run(engine: sa.Engine
     assert len(received) == 1
 
 
+def listed_mug(engine: sa.Engine, threshold: int) -> tuple[MarketplaceWorld, int]:
+    """Both simulated shops with a mug listed and in sync (10 on hand, this threshold): the world and its variant."""
+    world = MarketplaceWorld.start(engine)
+    product = world.product("MUG-1", title="Mug", price="12.50", stock=10)
+    for connection_id in world.connection_ids:
+        snapshot.pull(engine, connection_id, world.connector(connection_id))
+        sync.sync_shop(engine, connection_id, world.connector(connection_id))
+    mug = product.variants[0].id
+    with transaction(engine) as session:
+        inventory.set_low_stock_threshold(EDITOR, session, mug, threshold)
+    return world, mug
+
+
 def test_orders_open_the_alert_once_through_the_events_worker(
     engine: sa.Engine, hook_in_settings: list[dict[str, Any]]
 ) -> None:
     """Orders on Shopee lower the stock past the threshold: one alert, one notification, however many orders."""
-    world = MarketplaceWorld.start(engine)
+    world, mug = listed_mug(engine, 5)
     try:
-        product = world.product("MUG-1", title="Mug", price="12.50", stock=10)
-        for connection_id in world.connection_ids:
-            snapshot.pull(engine, connection_id, world.connector(connection_id))
-            sync.sync_shop(engine, connection_id, world.connector(connection_id))
-        mug = product.variants[0].id
-        with transaction(engine) as session:
-            inventory.set_low_stock_threshold(EDITOR, session, mug, 5)
         for quantity in (3, 3, 1):  # available 7 (above), then 4 (opens), then 3 (still open)
             order_on_shopee(world, mug, quantity)
             dispatch.process_events(engine, world.connector)
@@ -206,3 +212,18 @@ def test_orders_open_the_alert_once_through_the_events_worker(
     [alert] = low_alerts(engine)
     assert alert.status == "open" and alert.details["available"] == 3
     assert [(body["kind"], body["details"]["available"]) for body in hook_in_settings] == [("low_stock", 4)]
+
+
+def test_an_order_found_by_the_order_poll_opens_the_alert(
+    engine: sa.Engine, hook_in_settings: list[dict[str, Any]]
+) -> None:
+    world, mug = listed_mug(engine, 8)
+    try:
+        item_id, model_id = world.remote_item(world.shopee_connection, mug)
+        world.shopee.place_order(SHOPEE_SHOP, int(item_id), int(model_id), 2)  # its webhook is lost
+        recovery.recover(engine, world.connector, run_id="poll")
+    finally:
+        world.stop()
+    [alert] = low_alerts(engine)
+    assert alert.status == "open" and alert.details["available"] == 8
+    assert [body["kind"] for body in hook_in_settings] == ["low_stock"]
