@@ -195,3 +195,21 @@ def test_a_virtual_quantity_warns_and_refuses_a_formula_beside_it(app_as: AppAs,
     assert any("can sell more than you hold" in w.value for w in at.warning)
     per_shop = frame_with(at, "tiktokshop-7001")
     assert all(cell.split(" → ")[1].startswith("50") for cell in per_shop["tiktokshop-7001"])
+
+
+def test_allocation_over_100_percent_and_a_minimum_in_the_preview(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    at = app_as("editor", "rules")
+    at.text_input(key="rule_0_name").input("Slow shops list more")
+    at.text_input(key="rule_0_alloc").input("250")
+    at.number_input(key="rule_0_minq").set_value(3)
+    at.text_input(key="rules_sample").input("KS-TEE00001")
+    button(at, "Preview on sample products").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    cells = [cell for column in ("shopee-1001", "tiktokshop-7001") for cell in frame_with(at, column)[column]]
+    assert cells
+    for cell in cells:
+        available, listed = cell.split(" (now")[0].split(" → ")
+        expected = 0 if int(available) < 3 else int(available) * 5 // 2
+        assert int(listed) == expected, cell
+    # The form explains the order of the steps.
+    assert any("keep back → list % of the rest → list 0 under the minimum" in c.value for c in at.caption)
