@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -92,6 +92,7 @@ def test_a_rule_restricted_to_other_shops_leaves_the_others_alone() -> None:
     assert result["stock_rule"].to_list() == ["#1 p", "#1 p", None]
 
 
+@settings(deadline=None, max_examples=80)  # a shared machine: no timing in tests
 @given(
     available=st.integers(-50, 10_000),
     buffer=st.none() | st.integers(0, 500),
