@@ -5,10 +5,12 @@ import dagster as dg
 
 from assets.catalog import master_catalog
 from assets.checks import CHECKS
+from assets.inventory import low_stock_digest
 from assets.resources import default_resources
 from assets.shops import catalog_diff, listing_sync, shop_snapshot
 from pipelines.categories import category_refresh_daily, refresh_categories
 from pipelines.jobs import JOBS
+from pipelines.low_stock import low_stock_digest_daily, low_stock_digest_job
 from pipelines.schedules import SCHEDULES
 from pipelines.sensors import SENSORS
 from syncstore.ops.logging_setup import configure_logging
@@ -16,10 +18,10 @@ from syncstore.ops.logging_setup import configure_logging
 configure_logging()
 
 defs = dg.Definitions(
-    assets=[master_catalog, shop_snapshot, catalog_diff, listing_sync],
+    assets=[master_catalog, shop_snapshot, catalog_diff, listing_sync, low_stock_digest],
     asset_checks=CHECKS,
-    jobs=[*JOBS, refresh_categories],
-    schedules=[*SCHEDULES, category_refresh_daily],
+    jobs=[*JOBS, refresh_categories, low_stock_digest_job],
+    schedules=[*SCHEDULES, category_refresh_daily, low_stock_digest_daily],
     sensors=SENSORS,
     resources=default_resources(),
     executor=dg.in_process_executor,

@@ -9,6 +9,7 @@ and `SYNCSTORE_ENCRYPTION_KEYS`.
 from __future__ import annotations
 
 import ipaddress
+import zoneinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -200,6 +201,12 @@ class Settings(BaseSettings):
     alert_webhook_url: str | None = Field(
         default=None, description="Where newly opened alerts are POSTed as JSON (Slack-style hooks, ops tools)."
     )
+    low_stock_digest_hour: int = Field(
+        default=8, ge=0, le=23, description="Hour of the day the low-stock digest is POSTed to the alert webhook."
+    )
+    low_stock_digest_timezone: str = Field(
+        default="UTC", description="Time zone of low_stock_digest_hour (an IANA name, e.g. Asia/Kuala_Lumpur)."
+    )
 
     # Media (syncstore.media): product images fetched once, stored by content hash, uploaded per shop.
     media_max_bytes: int = Field(
@@ -262,6 +269,15 @@ class Settings(BaseSettings):
                         f"SYNCSTORE_TRUSTED_PROXIES: {str(part)[:60]!r} is not an IP address or CIDR"
                     ) from None
         return parts
+
+    @field_validator("low_stock_digest_timezone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"SYNCSTORE_LOW_STOCK_DIGEST_TIMEZONE: {value[:60]!r} is not a time zone") from None
+        return value
 
     @property
     def resolved_database_url(self) -> str:

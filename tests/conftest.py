@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -129,6 +130,42 @@ def redis_url() -> Iterator[str]:
     finally:
         client.close()
     yield REDIS_TEST_URL
+
+
+@pytest.fixture
+def hook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A real HTTP receiver on loopback standing in for the alert webhook: (its URL, the JSON bodies POSTed)."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from connectors.simulator.common import ServerThread
+
+    received: list[dict[str, Any]] = []
+
+    async def collect(request: Request) -> Response:
+        received.append(await request.json())
+        return Response(status_code=204)
+
+    server = ServerThread(Starlette(routes=[Route("/hook", collect, methods=["POST"])])).start()
+    yield f"{server.url}/hook", received
+    server.stop()
+
+
+@pytest.fixture
+def hook_in_settings(
+    hook: tuple[str, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[list[dict[str, Any]]]:
+    """`hook` set as SYNCSTORE_ALERT_WEBHOOK_URL for code that reads the settings itself: the bodies it receives."""
+    from syncstore.settings import get_settings
+
+    url, received = hook
+    monkeypatch.setenv("SYNCSTORE_ALERT_WEBHOOK_URL", url)
+    get_settings.cache_clear()
+    yield received
+    monkeypatch.undo()
+    get_settings.cache_clear()  # the next read sees the environment as it was
 
 
 # --- CI guard: a skipped PostgreSQL or Redis test fails the run under CI=true ----------------

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
-from streamlit_app import ui
+from streamlit_app import low_stock_panel, ui
 from syncstore.ops import alerts
 from syncstore.security import audit, auth
 from syncstore.security.auth import Permission, Role, UserView
@@ -174,12 +174,14 @@ def alerts_section() -> None:
                 f"(at least {alerts.FAILURE_RATE_MIN_SAMPLES})",
                 f"over {alerts.QUOTA_THRESHOLD:.0%} of a shop's daily quota",
                 f"an event pending for {int(alerts.WEBHOOK_DELAY.total_seconds() // 60)} minutes",
-                "per variant threshold, set on the Inventory page",
+                "per variant threshold, set on the Inventory page; daily digest at "
+                f"{settings.low_stock_digest_hour:02d}:00 {settings.low_stock_digest_timezone}",
             ],
         },
         hide_index=True,
         width="stretch",
     )
+    low_stock_panel.show("admin")
     with ui.session() as session:
         open_alerts = alerts.open_alerts(session)
     if not open_alerts:

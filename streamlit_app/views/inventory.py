@@ -14,11 +14,11 @@ from typing import Any
 
 import streamlit as st
 
-from streamlit_app import ui
+from streamlit_app import low_stock_panel, ui
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import ChannelStock, VariantRow
 from syncstore.inventory import ledger as inventory
-from syncstore.ops import alerts
+from syncstore.inventory import low_stock
 from syncstore.security.auth import Permission
 
 MAX_ROWS = 200
@@ -61,28 +61,6 @@ def levels_table(rows: Sequence[VariantRow], channels: dict[int, list[ChannelSto
 
 def _is_low(row: VariantRow) -> bool:
     return row.is_active and row.low_stock_threshold is not None and row.available <= row.low_stock_threshold
-
-
-def low_stock_alerts() -> None:
-    with ui.session() as session:
-        low = inventory.low_stock(session)
-        open_low = [alert for alert in alerts.open_alerts(session) if alert.kind == "low_stock"]
-    if not low and not open_low:
-        st.success("No variant is at or under its low-stock threshold.")
-        return
-    if low:
-        st.warning(f"{len(low)} variant{'s are' if len(low) != 1 else ' is'} at or under the low-stock threshold.")
-        st.dataframe(
-            {
-                "SKU": [level.sku for level in low[:100]],
-                "Available": [level.available for level in low[:100]],
-                "Threshold": [level.low_stock_threshold for level in low[:100]],
-            },
-            hide_index=True,
-            key="inventory_low",
-        )
-    for alert in open_low:
-        st.error(f"{ui.plain(alert.message)} (since {ui.when(alert.first_seen_at)})")
 
 
 def variant_detail(row: VariantRow, channels: Sequence[ChannelStock]) -> None:
@@ -186,6 +164,7 @@ def adjust_form(row: VariantRow) -> None:
             new_threshold = None if threshold is None else int(threshold)
             if new_threshold != row.low_stock_threshold:
                 inventory.set_low_stock_threshold(actor, session, row.variant_id, new_threshold)
+                low_stock.evaluate(session, [row.variant_id])  # its alert opens or resolves with the new threshold
     except Exception as error:
         ui.show_error(error)
         st.session_state[seen_key] = row.stock  # the next run shows the current value
@@ -215,7 +194,7 @@ def main() -> None:
     if flash:
         st.success(ui.plain(flash))
     with st.expander("Low-stock alerts", expanded=True):
-        low_stock_alerts()
+        low_stock_panel.show("inventory")
     search_col, low_col = st.columns([4, 1])
     search = search_col.text_input("Find variants", placeholder="title, handle or SKU", key="inventory_search")
     low_only = low_col.toggle("Low stock only", key="inventory_low_only")

@@ -34,6 +34,15 @@ SAMPLE_SIZE = 20
 ROUNDINGS = {"": "none", "0.90": "end in .90", "0.99": "end in .99", "100": "nearest 100", "1000": "nearest 1,000"}
 ORDER_SEEN_KEY = "rules_order_seen"
 ADOPTABLE = ["title", "description", "images", "price"]
+STOCK_FIELDS = frozenset(
+    {"buffer_stock", "allocation_percent", "min_available", "max_quantity", "protect_below", "protect_shop_key",
+     "virtual_quantity"}
+)  # fmt: skip
+STOCK_HELP = (
+    "Stock formula, in this order: keep back → list % of the rest → list 0 under the minimum → at most → "
+    "sell-out protection (at or under N available, all of it to one shop, 0 to the others). "
+    "“Always list” replaces all of them."
+)
 
 
 def _platform_choice(platform: str) -> str:
@@ -50,12 +59,14 @@ def _load() -> tuple[list[Rule], list[str], list[str]]:
 
 
 def _summary(rule: Rule) -> tuple[str, str]:
+    """The rule's conditions and actions as shown; the stock formula is said in words, in the order it applies."""
     conditions = {k: v for k, v in rule.conditions.model_dump(mode="json", exclude_defaults=True).items()}
-    actions = {k: v for k, v in rule.actions.model_dump(mode="json", exclude_defaults=True).items()}
-    return (
-        ", ".join(f"{k}={v}" for k, v in conditions.items()) or "every variant",
-        ", ".join(f"{k}={v}" for k, v in actions.items()) or "nothing",
-    )
+    actions = {
+        k: v for k, v in rule.actions.model_dump(mode="json", exclude_defaults=True).items() if k not in STOCK_FIELDS
+    }
+    stock = rule.actions.stock_summary()
+    said = [f"{k}={v}" for k, v in actions.items()] + ([f"stock: {stock}"] if stock else [])
+    return ", ".join(f"{k}={v}" for k, v in conditions.items()) or "every variant", ", ".join(said) or "nothing"
 
 
 def rules_table(found: Sequence[Rule]) -> None:
@@ -190,11 +201,34 @@ def rule_form(
         )  # fmt: skip
         floor = a4.text_input("Price at least", _text(act.min_price), key=f"{key}_amin")
         ceiling = a5.text_input("Price at most", _text(act.max_price), key=f"{key}_amax")
+        st.caption(STOCK_HELP)
         s1, s2, s3, s4 = st.columns(4)
         buffer = s1.number_input("Keep back (units)", 0, None, act.buffer_stock, key=f"{key}_buffer")
-        allocation = s2.text_input("List % of the rest", _text(act.allocation_percent), key=f"{key}_alloc")
-        max_quantity = s3.number_input("List at most", 0, None, act.max_quantity, key=f"{key}_maxq")
-        exclude = s4.checkbox("Do not list", act.exclude, key=f"{key}_exclude")
+        allocation = s2.text_input(
+            "List % of the rest", _text(act.allocation_percent), key=f"{key}_alloc",
+            help=f"0 to {rules.MAX_ALLOCATION_PERCENT} %; over 100 lists more than you hold (rounded down).",
+        )  # fmt: skip
+        minimum = s3.number_input(
+            "List 0 when available is under", 1, None, act.min_available, key=f"{key}_minq",
+            help="Below this many available units, the shop shows 0.",
+        )  # fmt: skip
+        max_quantity = s4.number_input("List at most", 0, None, act.max_quantity, key=f"{key}_maxq")
+        p1, p2, p3, p4 = st.columns(4)
+        protect_below = p1.number_input(
+            "Sell-out protection: at or under", 0, None, act.protect_below, key=f"{key}_protect_below",
+            help="When available is at or under this, all of it goes to the protected shop and 0 to the others.",
+        )  # fmt: skip
+        shop_choices = ["", *sorted({*shops, *([act.protect_shop_key] if act.protect_shop_key else [])})]
+        protect_shop = p2.selectbox(
+            "…only to shop", shop_choices, index=shop_choices.index(act.protect_shop_key or ""),
+            format_func=lambda k: k or "no protection", key=f"{key}_protect_shop",
+        )  # fmt: skip
+        virtual = p3.number_input(
+            "Always list (virtual quantity)", 0, None, act.virtual_quantity, key=f"{key}_virtual",
+            help="Made to order or dropship: every matching shop shows exactly this, whatever the stock.",
+        )  # fmt: skip
+        exclude = p4.checkbox("Do not list", act.exclude, key=f"{key}_exclude")
+        st.caption("⚠️ A virtual quantity can oversell: shops keep selling after the stock is gone.")
         adopt = st.multiselect(
             "Adopt marketplace edits of (instead of a conflict)", ADOPTABLE, list(act.adopt_fields), key=f"{key}_adopt"
         )
@@ -213,7 +247,9 @@ def rule_form(
             "price_markup_percent": _decimal(markup_percent), "price_markup_fixed": _decimal(markup_fixed),
             "price_rounding": rounding or None, "min_price": _decimal(floor), "max_price": _decimal(ceiling),
             "buffer_stock": _int(buffer), "allocation_percent": _decimal(allocation),
-            "max_quantity": _int(max_quantity), "exclude": exclude, "adopt_fields": adopt,
+            "max_quantity": _int(max_quantity), "min_available": _int(minimum),
+            "protect_below": _int(protect_below), "protect_shop_key": protect_shop or None,
+            "virtual_quantity": _int(virtual), "exclude": exclude, "adopt_fields": adopt,
         },
     }  # fmt: skip
     return data, "save" if save else "preview" if preview else None
@@ -260,9 +296,9 @@ def preview(draft: Rule | None, found: Sequence[Rule], search: str | None) -> No
     product_ids = {v.product_id for v in samples}
     overrides = reconcile.load_overrides(engine).filter(pl.col("product_id").is_in(list(product_ids)))
     in_effect = [r for r in found if draft is None or r.id != draft.id] + ([draft] if draft else [])
-    desired = reconcile.desired_state(
-        _variants_frame(samples), overrides, shops, functools.partial(rules.apply_rules, rules=in_effect)
-    )
+    variants = _variants_frame(samples)
+    desired = reconcile.desired_state(variants, overrides, shops, functools.partial(rules.apply_rules, rules=in_effect))
+    saved = reconcile.desired_state(variants, overrides, shops, functools.partial(rules.apply_rules, rules=found))
     master = {v.variant_id: v for v in samples}
     st.dataframe(
         desired.select(
@@ -285,6 +321,38 @@ def preview(draft: Rule | None, found: Sequence[Rule], search: str | None) -> No
         width="stretch",
         key="rules_preview",
     )
+    st.markdown("**Stock per shop**: available → listed with this rule; (now N) when the saved rules list N")
+    st.dataframe(stock_per_shop(saved, desired), hide_index=True, width="stretch", key="rules_preview_stock")
+    if draft is not None and draft.actions.virtual_quantity is not None:
+        st.warning(
+            f"{ui.plain(draft.name)} lists {draft.actions.virtual_quantity} whatever the stock: "
+            "the matching shops can sell more than you hold."
+        )
+
+
+def stock_per_shop(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
+    """One row per variant: SKU, then per shop "available → listed", and "(now N)" when the saved rules list N.
+
+    `before` and `after` are `reconcile.desired_state` frames (same variants and shops) under the
+    saved rules and with the draft in effect; an excluded row lists "not listed".
+    """
+
+    def listed(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+        value = (
+            pl.when(pl.col("excluded")).then(pl.lit("not listed")).otherwise(pl.col("desired_stock").cast(pl.String))
+        )
+        return frame.select("variant_id", "sku", "shop_key", "available", value.alias(name))
+
+    joined = listed(after, "after").join(
+        listed(before, "before").select("variant_id", "shop_key", "before"), on=["variant_id", "shop_key"], how="left"
+    )
+    cell = pl.format("{} → {}", pl.col("available").clip(lower_bound=0), pl.col("after")) + pl.when(
+        pl.col("before") == pl.col("after")
+    ).then(pl.lit("")).otherwise(pl.format(" (now {})", pl.col("before")))
+    wide = joined.with_columns(cell.alias("cell")).pivot(
+        on="shop_key", index=["variant_id", "sku"], values="cell", sort_columns=True
+    )
+    return wide.sort("sku").drop("variant_id").rename({"sku": "SKU"})
 
 
 # --- writing ---------------------------------------------------------------------------------

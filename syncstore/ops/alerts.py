@@ -218,6 +218,26 @@ def notify(engine: sa.Engine, alerts: Sequence[Alert], settings: Settings | None
     return len(sent)
 
 
+def post_summary(
+    kind: str, subject: str, message: str, details: dict[str, Any], *, settings: Settings | None = None
+) -> bool | None:
+    """POST one summary that is not an alert (e.g. the daily low-stock digest) to the alert webhook.
+
+    True when the hook took it, False when it failed (logged, never raised), None when no hook is configured.
+    """
+    url = (settings or get_settings()).alert_webhook_url
+    if not url:
+        return None
+    body = {"kind": kind, "subject": subject, "severity": "info", "message": message, "details": details}
+    try:
+        with httpx.Client(timeout=10.0) as client:
+            client.post(url, json=body).raise_for_status()
+    except httpx.HTTPError as error:
+        log.warning("alert webhook failed for the %s of %s: %s", kind, subject, type(error).__name__)
+        return False
+    return True
+
+
 def is_database_error(error: BaseException | None, text: str = "") -> bool:
     """Whether an error (or an error's class name in `text`, e.g. from a failed run) is the database failing."""
     if isinstance(error, SQLAlchemyError):

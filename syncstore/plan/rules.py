@@ -5,7 +5,21 @@ A rule has conditions (platform, shops, category, SKU pattern, price range, tags
 
 - price: markup in percent, then a fixed markup, then rounding (to .90 / .99, or to the nearest
   100 / 1,000 for currencies without cents), then a minimum and a maximum;
-- stock: a buffer kept back, an allocation percent of what is left, a maximum listed quantity;
+- stock: a formula over the row's `available` (on hand - reserved; per shop when availability
+  differs per shop), in this order:
+
+  1. `buffer_stock`: N units kept back (never below 0);
+  2. `allocation_percent`: that share of what is left, 0 to 1000 % (over 100 % lists more than is
+     held, for shops that sell slowly), rounded down to a whole unit;
+  3. `min_available`: when the row's `available` is below N, push 0 (no listing of the last units);
+  4. `max_quantity`: list at most N;
+  5. sell-out protection (`protect_below` with `protect_shop_key`): when `available` is at or below
+     N, the chosen shop gets all of `available` and every other shop the rule matches gets 0, so
+     the last units sell on one channel only;
+  6. `virtual_quantity`: push exactly N whatever the stock (made to order, dropship). It replaces
+     every step above, so it cannot be combined with them, and it can oversell.
+
+  A negative result is pushed as 0;
 - `exclude`: the variant is not listed on the matching channels;
 - `adopt_fields`: for these fields the marketplace's value is adopted instead of raising a conflict.
 
@@ -22,7 +36,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import polars as pl
 import sqlalchemy as sa
@@ -30,15 +44,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.orm import Session
 
 from connectors import registry
-from syncstore.db.models import SyncRule
+from syncstore.db.models import PlatformConnection, SyncRule
 from syncstore.db.types import utcnow
 from syncstore.errors import InvalidInput, NotFoundError, VersionConflict, field_errors
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
+from syncstore.shops.keys import ShopKey
 
 PRICE = pl.Decimal(12, 2)
 AdoptableField = Literal["title", "description", "images", "price"]
 Rounding = Literal["0.90", "0.99", "100", "1000"]
+MAX_ALLOCATION_PERCENT: Final = 1000
+MAX_VIRTUAL_QUANTITY: Final = 1_000_000
 
 
 class _Strict(BaseModel):
@@ -63,8 +80,16 @@ class RuleActions(_Strict):
     min_price: Decimal | None = Field(default=None, gt=0, decimal_places=2)
     max_price: Decimal | None = Field(default=None, gt=0, decimal_places=2)
     buffer_stock: int | None = Field(default=None, ge=0)
-    allocation_percent: Decimal | None = Field(default=None, ge=0, le=100, decimal_places=2)
+    allocation_percent: Decimal | None = Field(default=None, ge=0, le=MAX_ALLOCATION_PERCENT, decimal_places=2)
     max_quantity: int | None = Field(default=None, ge=0)
+    min_available: int | None = Field(default=None, ge=1, description="Below N available, push 0.")
+    protect_below: int | None = Field(
+        default=None, ge=0, description="At or below N available, push it all to protect_shop_key, 0 elsewhere."
+    )
+    protect_shop_key: str | None = Field(default=None, max_length=120, description='e.g. "shopee-100001"')
+    virtual_quantity: int | None = Field(
+        default=None, ge=0, le=MAX_VIRTUAL_QUANTITY, description="Push exactly N whatever the stock (can oversell)."
+    )
     exclude: bool = False
     adopt_fields: list[AdoptableField] = Field(default_factory=list)
 
@@ -72,7 +97,18 @@ class RuleActions(_Strict):
     def _range(self) -> RuleActions:
         if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
             raise ValueError("min_price must not be above max_price")
+        if (self.protect_below is None) != (self.protect_shop_key is None):
+            raise ValueError("sell-out protection needs both a quantity (protect_below) and a shop (protect_shop_key)")
+        if self.virtual_quantity is not None and any(v is not None for v in self._formula_steps):
+            raise ValueError(
+                "virtual_quantity replaces the stock formula: leave buffer, allocation, minimum, maximum and "
+                "sell-out protection empty"
+            )
         return self
+
+    @property
+    def _formula_steps(self) -> tuple[object, ...]:
+        return (self.buffer_stock, self.allocation_percent, self.min_available, self.max_quantity, self.protect_below)
 
     @property
     def sets_price(self) -> bool:
@@ -89,7 +125,24 @@ class RuleActions(_Strict):
 
     @property
     def sets_stock(self) -> bool:
-        return any(v is not None for v in (self.buffer_stock, self.allocation_percent, self.max_quantity))
+        return self.virtual_quantity is not None or any(v is not None for v in self._formula_steps)
+
+    def stock_summary(self) -> str:
+        """The stock formula in words, in the order it applies ("" when the rule sets no stock)."""
+        if self.virtual_quantity is not None:
+            return f"always list {self.virtual_quantity} whatever the stock (can oversell)"
+        steps: list[str] = []
+        if self.buffer_stock is not None:
+            steps.append(f"keep {self.buffer_stock} back")
+        if self.allocation_percent is not None:
+            steps.append(f"list {self.allocation_percent.normalize():f} % of the rest")
+        if self.min_available is not None:
+            steps.append(f"list 0 when under {self.min_available} available")
+        if self.max_quantity is not None:
+            steps.append(f"at most {self.max_quantity}")
+        if self.protect_below is not None:
+            steps.append(f"at {self.protect_below} available or less, all of it to {self.protect_shop_key} only")
+        return ", then ".join(steps)
 
 
 class RuleInput(_Strict):
@@ -107,6 +160,22 @@ class RuleInput(_Strict):
         if platform is not None and not registry.is_platform(platform):
             raise ValueError(f"must be one of {', '.join(registry.names())}")
         return platform
+
+    @model_validator(mode="after")
+    def _protected_shop_matches(self) -> RuleInput:
+        """The protected shop must be one the rule matches, else "push only to it" means nothing."""
+        key = self.actions.protect_shop_key
+        if key is None:
+            return self
+        try:
+            shop = ShopKey.parse(key)
+        except InvalidInput:
+            raise ValueError(f"protect_shop_key {key!r} is not a shop key like shopee-100001") from None
+        if self.platform is not None and shop.platform != self.platform:
+            raise ValueError(f"protect_shop_key {key} is not a {self.platform} shop, the rule's platform")
+        if self.conditions.shop_keys and key not in self.conditions.shop_keys:
+            raise ValueError(f"protect_shop_key {key} must be one of the rule's shops")
+        return self
 
 
 class Rule(RuleInput):
@@ -193,13 +262,22 @@ def _price_cents(actions: RuleActions, cents: pl.Expr) -> pl.Expr:
     return cents
 
 
-def _stock(actions: RuleActions, stock: pl.Expr) -> pl.Expr:
+def _stock(actions: RuleActions, available: pl.Expr) -> pl.Expr:
+    """The stock formula (module docstring, steps 1 to 6) over one (shop, variant) row's `available` (>= 0)."""
+    if actions.virtual_quantity is not None:
+        return pl.lit(actions.virtual_quantity, dtype=pl.Int64)
+    stock = available
     if actions.buffer_stock is not None:
         stock = pl.max_horizontal(stock - actions.buffer_stock, pl.lit(0))
     if actions.allocation_percent is not None:
         stock = (stock * _cents(actions.allocation_percent)) // 10_000
+    if actions.min_available is not None:
+        stock = pl.when(available < actions.min_available).then(pl.lit(0, dtype=pl.Int64)).otherwise(stock)
     if actions.max_quantity is not None:
         stock = pl.min_horizontal(stock, pl.lit(actions.max_quantity))
+    if actions.protect_below is not None:
+        protected = pl.when(pl.col("shop_key") == actions.protect_shop_key).then(available).otherwise(pl.lit(0))
+        stock = pl.when(available <= actions.protect_below).then(protected).otherwise(stock)
     return pl.max_horizontal(stock, pl.lit(0))
 
 
@@ -272,6 +350,23 @@ def _validated(data: RuleInput | Mapping[str, Any]) -> RuleInput:
         raise InvalidInput(field_errors(error)) from None
 
 
+def _check_protected_shop(session: Session, data: RuleInput) -> None:
+    """InvalidInput unless the sell-out protection names a connected shop."""
+    key = data.actions.protect_shop_key
+    if key is None:
+        return
+    shop = ShopKey.parse(key)
+    connected = session.scalar(
+        sa.select(PlatformConnection.id).where(
+            PlatformConnection.platform == shop.platform,
+            PlatformConnection.shop_id == shop.shop_id,
+            PlatformConnection.status == "connected",
+        )
+    )
+    if connected is None:
+        raise InvalidInput({"actions.protect_shop_key": f"{key} is not a connected shop"})
+
+
 def _store(row: SyncRule, data: RuleInput) -> None:
     row.name, row.description, row.platform = data.name, data.description, data.platform
     row.priority, row.is_active = data.priority, data.is_active
@@ -283,6 +378,7 @@ def _store(row: SyncRule, data: RuleInput) -> None:
 def create_rule(actor: Actor | None, session: Session, data: RuleInput | Mapping[str, Any]) -> Rule:
     """Add a sync rule (it applies from the next plan on)."""
     rule_input = _validated(data)
+    _check_protected_shop(session, rule_input)
     row = SyncRule()
     _store(row, rule_input)
     session.add(row)
@@ -331,6 +427,9 @@ def update_rule(
     rule_input = _validated(data)
     row = _locked(session, rule_id)
     _checked(row, expected_updated_at)
+    if rule_input.actions.protect_shop_key != (row.actions or {}).get("protect_shop_key"):
+        # A new protected shop must be connected; one kept as saved still stands (e.g. when the rule is moved).
+        _check_protected_shop(session, rule_input)
     before = Rule.from_row(row).model_dump(mode="json")
     previous = row.updated_at
     _store(row, rule_input)

@@ -41,6 +41,10 @@
     when every shop it concerns synced without a failed change, otherwise `outbox.fail` backs it
     off (and marks it failed after its last attempt).
 
+After the stock of the orders applied, and after the outbox events naming variants, those variants'
+low-stock alerts are judged (`syncstore.inventory.low_stock.after_stock_change`: opened and notified
+once, or resolved; an error there is logged and never fails the pass).
+
 Errors recorded here come from connectors and syncstore, whose messages carry no secret.
 """
 
@@ -73,6 +77,7 @@ from syncstore.db.models import (
 from syncstore.db.types import utcnow
 from syncstore.events import outbox, platform_events
 from syncstore.inventory import ledger as inventory
+from syncstore.inventory import low_stock
 from syncstore.ops import alerts
 from syncstore.orders import record as order_record
 from syncstore.settings import get_settings
@@ -362,6 +367,7 @@ def process_events(
     for connection_id, order_events in orders.items():
         _apply_orders(engine, connection_id, order_events, connectors, tally, holder)
     tally.shops |= _push_stock(engine, tally.variants, connectors, run_id, tally.announcements)
+    low_stock.after_stock_change(engine, tally.variants)
     for connection_id, item_events in items.items():
         _apply_item_changes(engine, connection_id, item_events, connectors, run_id, tally)
     for connection_id, event in authorizations:
@@ -630,6 +636,8 @@ def push_outbox(
             failed += 1
     if errors:
         logger.warning("%d outbox event(s) failed; first: %s", len(errors), next(iter(errors.values())))
+    # Stock changes and catalog edits naming variants: their low-stock alerts open or resolve.
+    low_stock.after_stock_change(engine, {v for event in claimed for v in _int_list(event.payload.get("variant_ids"))})
     return DispatchReport(
         claimed=len(claimed), completed=completed, failed=failed,
         shops=len(set(shop_outcome) | stock_shops), variants=len(work.stock_variants),

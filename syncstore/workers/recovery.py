@@ -36,6 +36,7 @@ from syncstore.db.models import PlatformConnection
 from syncstore.db.types import utcnow
 from syncstore.events import outbox, webhooks
 from syncstore.inventory import ledger as inventory
+from syncstore.inventory import low_stock
 from syncstore.orders import record as order_record
 from syncstore.settings import Settings, get_settings
 from syncstore.sync import engine as sync
@@ -212,6 +213,7 @@ def recover(
         outbox.settle(engine, held, f"stock push: {', '.join(failed)}" if failed else None)
     else:
         outbox.settle(engine, held, None)
+    low_stock.after_stock_change(engine, moved)
     return report
 
 

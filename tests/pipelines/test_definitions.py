@@ -18,14 +18,14 @@ def test_the_definitions_validate_and_hold_every_job_sensor_and_schedule() -> No
     repo = defs.get_repository_def()
     assert {job.name for job in repo.get_all_jobs()} >= {
         "push_changes", "apply_events", "recover_orders", "reconcile", "refresh_tokens", "retention",
-        "refresh_categories",
+        "refresh_categories", "low_stock_digest_job",
     }  # fmt: skip
     assert {sensor.name for sensor in repo.sensor_defs} == {
         "outbox_sensor", "events_sensor", "shop_partitions", "run_failure_alert", "alerts_sensor",
     }  # fmt: skip
     assert {schedule.name for schedule in repo.schedule_defs} == {
         "reconcile_every_15_minutes", "full_reconcile_nightly", "token_refresh_hourly", "retention_daily",
-        "catalog_overview_hourly", "recover_orders_schedule", "category_refresh_daily",
+        "catalog_overview_hourly", "recover_orders_schedule", "category_refresh_daily", "low_stock_digest_daily",
     }  # fmt: skip
     recover = repo.get_schedule_def("recover_orders_schedule")
     assert recover.cron_schedule == "*/2 * * * *"  # W9: every 2 minutes by default

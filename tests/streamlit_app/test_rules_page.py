@@ -146,3 +146,70 @@ def test_saving_a_rule_someone_changed_since_is_refused(app_as: AppAs, seeded_db
     button(at, "Save rule").click().run()
     assert not at.error, [e.value for e in at.error]
     assert "Mine" in [r.name for r in saved_rules(seeded_db)]
+
+
+# --- issue 17 item 4: stock formulas and the preview per shop ------------------------------------
+
+
+def test_sell_out_protection_is_previewed_per_shop_then_saved(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    at = app_as("editor", "rules")
+    at.text_input(key="rule_0_name").input("Last units on Shopee")
+    at.number_input(key="rule_0_protect_below").set_value(1_000_000)  # every sample is "nearly sold out"
+    at.selectbox(key="rule_0_protect_shop").select("shopee-1001")
+    at.text_input(key="rules_sample").input("KS-TEE00001-BLACK-S")
+    button(at, "Preview on sample products").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    per_shop = frame_with(at, "shopee-1001")
+    row = per_shop[per_shop["SKU"] == "KS-TEE00001-BLACK-S"].iloc[0]
+    available = int(str(row["shopee-1001"]).split(" → ")[0])
+    assert available > 0
+    # Shopee gets all of it; TikTok Shop 0, where the saved rules (none) list everything today.
+    assert row["shopee-1001"] == f"{available} → {available}"
+    assert row["tiktokshop-7001"] == f"{available} → 0 (now {available})"
+    assert saved_rules(seeded_db) == []
+    at.text_input(key="rule_0_name").input("Last units on Shopee")
+    at.number_input(key="rule_0_protect_below").set_value(1_000_000)
+    at.selectbox(key="rule_0_protect_shop").select("shopee-1001")
+    button(at, "Save rule").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    [rule] = saved_rules(seeded_db)
+    assert (rule.actions.protect_below, rule.actions.protect_shop_key) == (1_000_000, "shopee-1001")
+    then = frame_with(at, "Then")["Then"].tolist()
+    assert then == ["stock: at 1000000 available or less, all of it to shopee-1001 only"]
+
+
+def test_a_virtual_quantity_warns_and_refuses_a_formula_beside_it(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    at = app_as("editor", "rules")
+    at.text_input(key="rule_0_name").input("Made to order")
+    at.number_input(key="rule_0_virtual").set_value(50)
+    at.text_input(key="rule_0_alloc").input("300")
+    at.text_input(key="rules_sample").input("KS-TEE00001-BLACK-S")
+    button(at, "Preview on sample products").click().run()
+    assert not at.exception
+    assert "replaces the stock formula" in " ".join(e.value for e in at.error)
+    at.text_input(key="rule_0_name").input("Made to order")
+    at.number_input(key="rule_0_virtual").set_value(50)
+    at.text_input(key="rule_0_alloc").input("")
+    button(at, "Preview on sample products").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("can sell more than you hold" in w.value for w in at.warning)
+    per_shop = frame_with(at, "tiktokshop-7001")
+    assert all(cell.split(" → ")[1].startswith("50") for cell in per_shop["tiktokshop-7001"])
+
+
+def test_allocation_over_100_percent_and_a_minimum_in_the_preview(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    at = app_as("editor", "rules")
+    at.text_input(key="rule_0_name").input("Slow shops list more")
+    at.text_input(key="rule_0_alloc").input("250")
+    at.number_input(key="rule_0_minq").set_value(3)
+    at.text_input(key="rules_sample").input("KS-TEE00001")
+    button(at, "Preview on sample products").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    cells = [cell for column in ("shopee-1001", "tiktokshop-7001") for cell in frame_with(at, column)[column]]
+    assert cells
+    for cell in cells:
+        available, listed = cell.split(" (now")[0].split(" → ")
+        expected = 0 if int(available) < 3 else int(available) * 5 // 2
+        assert int(listed) == expected, cell
+    # The form explains the order of the steps.
+    assert any("keep back → list % of the rest → list 0 under the minimum" in c.value for c in at.caption)

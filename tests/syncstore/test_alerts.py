@@ -1,36 +1,18 @@
 # Alerts open when a condition is met, refresh while it lasts, resolve when it clears, and reach the webhook once.
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from connectors.simulator.common import ServerThread, free_port
+from connectors.simulator.common import free_port
 from syncstore.db.engine import transaction
 from syncstore.db.models import Alert, PlatformConnection, PlatformEvent, SyncLog, WebhookLog
 from syncstore.db.types import utcnow
 from syncstore.ops import alerts
 from syncstore.settings import Settings
-
-
-@pytest.fixture
-def hook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    received: list[dict[str, Any]] = []
-
-    async def collect(request: Request) -> Response:
-        received.append(await request.json())
-        return Response(status_code=204)
-
-    server = ServerThread(Starlette(routes=[Route("/hook", collect, methods=["POST"])])).start()
-    yield f"{server.url}/hook", received
-    server.stop()
 
 
 def shop(engine: sa.Engine, *, used: int = 0) -> int:
