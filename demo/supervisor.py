@@ -15,7 +15,8 @@
    `dagster.yaml`), which is asked for a first reconcile of every shop, and the events worker
    (`syncstore worker events`: orders move stock within a second, not a sensor tick and a run later);
 5. once Dagster has synced every shop: a few seller title edits on TikTok Shop (conflicts to
-   review), then the simulators' random buyers.
+   review; once per seeded shop, marked in the audit log, so a restart does not edit them again),
+   then the simulators' random buyers.
 
 `stop()` stops the children in reverse order, each by process group (SIGTERM, then SIGKILL after
 a grace period), and returns the pids it had to kill. `run_forever()` is `make demo`: start,
@@ -84,6 +85,9 @@ run_coordinator:
   class: DefaultRunCoordinator
 """
 
+# What the demo's seller appends to a few TikTok Shop titles after the first sync.
+LIVE_DEAL: Final = "[LIVE DEAL]"
+
 Report = Callable[[str], None]
 
 
@@ -111,6 +115,7 @@ class Supervisor:
         self.children: dict[Part, Child] = {}
         self.images: SampleImageServer | None = None
         self.status = DemoStatus()
+        self._seeded: set[str] = set()  # the marketplaces whose shop was seeded on this run
         self._started_at = time.monotonic()
 
     # --- controls for tests and the benchmark ---------------------------------------------------
@@ -150,6 +155,7 @@ class Supervisor:
         admin = database.demo_admin(self.engine, config.data_path / "demo-admin.txt")
         self.status.admin_email, self.status.admin_password = admin.email, admin.password
         seeded = self._seed_marketplaces()
+        self._seeded = seeded
         self._mark("prepared")
 
         self._check_ports()
@@ -277,7 +283,7 @@ class Supervisor:
             "-m",
             "streamlit",
             "run",
-            str(config.project_dir / "streamlit_app" / "app.py"),
+            str(config.project_dir / "streamlit_app" / "syncstore_app.py"),
             "--server.headless",
             "true",
             "--server.address",
@@ -429,18 +435,29 @@ class Supervisor:
     def _after_first_sync(self) -> None:
         config = self.config
         if config.conflicting_edits and Part.TIKTOKSHOP in config.parts:
-            with self.marketplace(Part.TIKTOKSHOP) as tiktok:
-                listed = [s for s in tiktok.skus().values() if s.status == "ACTIVATE" and "-ONLY-" not in s.sku]
-                by_item = {s.item_id: s for s in sorted(listed, key=lambda s: s.sku, reverse=True)}
-                for shop_sku in list(by_item.values())[: config.conflicting_edits]:
-                    tiktok.edit_title(shop_sku.sku, f"{shop_sku.title} [LIVE DEAL]")
-            self.report(f"{config.conflicting_edits} titles edited on TikTok Shop by the seller: conflicts to review")
+            self._seller_edits(config.conflicting_edits)
         if config.orders_every_s:
             for part in MARKETPLACES:
                 if part in config.parts:
                     with self.marketplace(part) as market:
                         market.order_generator(config.orders_every_s)
             self.report(f"random buyers order on every marketplace every {config.orders_every_s:g} s")
+
+    def _seller_edits(self, count: int) -> None:
+        """The seller's title edits on TikTok Shop (conflicts to review), once per seeded shop: a restart
+        continues where the demo stopped instead of editing the titles again and reopening resolved conflicts."""
+        platform, shop_id = Part.TIKTOKSHOP.value, seeding.TIKTOKSHOP_SHOP_ID
+        if platform not in self._seeded and database.seller_edits_made(self.engine, platform, shop_id):
+            self.report("the seller's title edits on TikTok Shop were made on an earlier run: not made again")
+            return
+        with self.marketplace(Part.TIKTOKSHOP) as tiktok:
+            listed = [s for s in tiktok.skus().values() if s.status == "ACTIVATE" and "-ONLY-" not in s.sku]
+            by_item = {s.item_id: s for s in sorted(listed, key=lambda s: s.sku, reverse=True)}
+            edited = list(by_item.values())[:count]
+            for shop_sku in edited:
+                tiktok.edit_title(shop_sku.sku, f"{shop_sku.title} {LIVE_DEAL}")
+        database.record_seller_edits(self.engine, platform, shop_id, [s.sku for s in edited])
+        self.report(f"{len(edited)} titles edited on TikTok Shop by the seller: conflicts to review")
 
     # --- watching and stopping -------------------------------------------------------------------
 
