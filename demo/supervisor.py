@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import signal
 import socket
 import sys
@@ -47,6 +48,7 @@ from demo.images import SampleImageServer
 from demo.processes import Child, DemoError
 from syncstore.data import sample_catalog_path
 from syncstore.db.engine import create_engine
+from syncstore.security import crypto
 from syncstore.security.auth import Actor
 from syncstore.security.crypto import Keyring, ensure_local_key_file, load_keyring
 from syncstore.shops.oauth import callback_url, webhook_url
@@ -65,11 +67,11 @@ MARKETPLACES: Final = (Part.SHOPEE, Part.TIKTOKSHOP, Part.LAZADA)
 # How long stopping waits for Dagster runs in flight to finish.
 RUNS_DRAIN_S: Final = 20.0
 # Dagster instance settings for the demo (DAGSTER_HOME/dagster.yaml), for low latency on one machine:
-# sensors and schedules evaluated in threads, and runs launched by the daemon the moment a sensor
-# asks (the default run coordinator: no queue to wait in; the sensors request one run per queue at
-# a time, and the work they hand out is claimed with row locks). Runs keep the default launcher (a
-# process per run): Dagster's in-memory launcher deadlocks in its logging setup when runs start in
-# parallel threads. Production keeps deploy/dagster.yaml's queue with one run per shop.
+# sensors and schedules evaluated in threads, and runs queued and dequeued every second by the
+# daemon's threads, with production's limits (one run per shop, one per work queue). The queued
+# coordinator, not the default one, also keeps the Launch and backfill dialogs free of Dagster's
+# warning about launching without a queue. Runs keep the default launcher (a process per run):
+# Dagster's in-memory launcher deadlocks in its logging setup when runs start in parallel threads.
 DAGSTER_YAML: Final = """\
 # Written by the SyncStore demo (demo/supervisor.py): a local instance tuned for low latency.
 telemetry:
@@ -82,7 +84,20 @@ schedules:
   num_workers: 2
 run_coordinator:
   module: dagster.core.run_coordinator
-  class: DefaultRunCoordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 6
+    dequeue_interval_seconds: 1
+    dequeue_use_threads: true
+    tag_concurrency_limits:
+      - key: syncstore/shop
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+      - key: syncstore/queue
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
 """
 
 # What the demo's seller appends to a few TikTok Shop titles after the first sync.
@@ -138,7 +153,8 @@ class Supervisor:
         if self.settings.encryption_keys is None:
             # The demo opts in to a local key file, also on PostgreSQL (production refuses without a keyring).
             ensure_local_key_file(self.settings.resolved_key_file)
-        keyring = load_keyring(self.settings)
+        with _key_file_notice_reported():
+            keyring = load_keyring(self.settings)
         if self.settings.encryption_keys is None:
             self.report(f"platform tokens are encrypted with the local key file {self.settings.resolved_key_file}")
 
@@ -545,6 +561,25 @@ class Supervisor:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class _KeyFileNotice(logging.Filter):
+    """Drops the keyring's "encrypted with the local key file" warning: the supervisor reports it once itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "local key file" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _key_file_notice_reported() -> Iterator[None]:
+    """While the supervisor loads its keyring, the keyring's own key-file warning is not printed a second time."""
+    crypto_logger = logging.getLogger(crypto.__name__)
+    notice = _KeyFileNotice()
+    crypto_logger.addFilter(notice)
+    try:
+        yield
+    finally:
+        crypto_logger.removeFilter(notice)
 
 
 @contextlib.contextmanager
