@@ -1,6 +1,7 @@
 # The demo restarted: it continues where it stopped (no second seller edit), and its console carries no warning.
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 
@@ -53,9 +54,12 @@ def test_a_restart_does_not_edit_the_seller_titles_again(config: DemoConfig) -> 
 
 
 def test_the_key_file_notice_is_printed_once(config: DemoConfig, capfd: pytest.CaptureFixture[str]) -> None:
+    # The receiver stores the shop's tokens (so loads the keyring) and its warnings are echoed on the console.
+    config = dataclasses.replace(config, parts=ONLY_TIKTOK | {Part.RECEIVER}, console_lines=True)
     lines: list[str] = []
     with Supervisor(config, report=lines.append) as supervisor:
         supervisor.start(wait_in_sync=False)
+        assert supervisor.status.connected  # the receiver took the shop's tokens
     printed = capfd.readouterr()
     console = "\n".join([*lines, printed.out, printed.err])
     assert console.count("local key file") == 1, console
