@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from syncstore.db.engine import create_engine
 from tests.demo.test_supervisor import eventually, free_ports
 
 ONLY_TIKTOK = frozenset({Part.TIKTOKSHOP})
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -94,3 +97,13 @@ def test_the_demo_instance_queues_runs_so_the_launch_dialog_shows_no_run_launche
             for limit in instance.run_coordinator.get_run_queue_config().tag_concurrency_limits
         }
         assert limits == {"syncstore/shop": 1, "syncstore/queue": 1}
+
+
+def test_loading_the_dagster_definitions_warns_nothing() -> None:
+    """What `dagster dev` does with the code location; its warnings would be echoed on the demo's console."""
+    code = "import pipelines.definitions as d; d.defs.get_repository_def()"
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Warning" not in done.stderr, done.stderr[-2000:]
