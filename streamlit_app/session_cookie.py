@@ -14,9 +14,12 @@ patched into Streamlit's server would depend on its private internals).
 The flow: a successful sign-in creates a server-side session (`syncstore.security.sessions.start`)
 with a one-time ticket (one minute). The signed-in page posts that ticket once to
 `POST /_syncstore/session` (`hand_over_html`); the route redeems it for a fresh random token and
-answers `Set-Cookie: syncstore_session=<token>; HttpOnly; SameSite=Strict; Path=/; Max-Age=...`
+answers `Set-Cookie: syncstore_session=<token>; HttpOnly; SameSite=Lax; Path=/; Max-Age=...`
 (`Secure` when `SYNCSTORE_SESSION_COOKIE_SECURE` is true, or unset and `SYNCSTORE_APP_URL` is https).
-JavaScript never sees the cookie value, only the single-use ticket. On a reload the websocket's
+SameSite=Lax, not Strict: the return from a marketplace's authorization page is a navigation that
+began on another site, and Lax still keeps the cookie off every cross-site request but a top-level
+GET (which only loads the page; the websocket that acts is same-site). JavaScript never sees the
+cookie value, only the single-use ticket. On a reload the websocket's
 handshake carries the cookie, `st.context.cookies` reads it and `sessions.resolve` finds the user.
 `POST /_syncstore/session/end` clears the cookie after a sign-out; the server-side revocation has
 already ended the session, so a cookie left behind signs no one in. Both routes refuse a request
@@ -105,7 +108,7 @@ async def set_cookie(request: Request) -> Response:
     token, max_age = redeemed
     response = JSONResponse({"ok": True}, headers=_HEADERS)
     response.set_cookie(
-        COOKIE_NAME, token, max_age=max_age, path="/", secure=cookie_secure(settings), httponly=True, samesite="strict"
+        COOKIE_NAME, token, max_age=max_age, path="/", secure=cookie_secure(settings), httponly=True, samesite="lax"
     )
     return response
 
@@ -116,7 +119,7 @@ async def clear_cookie(request: Request) -> Response:
         return _refused(403, "cross_site")
     response = JSONResponse({"ok": True}, headers=_HEADERS)
     secure = cookie_secure(get_settings())
-    response.delete_cookie(COOKIE_NAME, path="/", secure=secure, httponly=True, samesite="strict")
+    response.delete_cookie(COOKIE_NAME, path="/", secure=secure, httponly=True, samesite="lax")
     return response
 
 
