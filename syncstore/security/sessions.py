@@ -63,6 +63,7 @@ def start(session: Session, actor: Actor, *, hours: float, source: str = "", now
     if hours <= 0:
         raise InvalidInput({"hours": "a session must last longer than 0 hours"})
     now = now or utcnow()
+    prune(session, actor.user_id, now=now)
     ticket = secrets.token_urlsafe(_TOKEN_BYTES)
     row = UserSession(
         user_id=actor.user_id,
@@ -147,10 +148,12 @@ def revoke_user_sessions(session: Session, user_id: int, *, now: datetime | None
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def prune(session: Session, *, now: datetime | None = None) -> int:
-    """Delete sessions that ended or expired over a day ago; how many."""
+def prune(session: Session, user_id: int, *, now: datetime | None = None) -> int:
+    """Delete a user's sessions that ended or expired over a day ago (each sign-in does); how many."""
     cutoff = (now or utcnow()) - timedelta(days=1)
     result = session.execute(
-        sa.delete(UserSession).where(sa.or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff))
+        sa.delete(UserSession).where(
+            UserSession.user_id == user_id, sa.or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff)
+        )
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -74,6 +74,11 @@ def test_expired_tickets_and_sessions_sign_no_one_in(engine: sa.Engine) -> None:
         assert sessions.resolve(session, token, now=utcnow() + timedelta(hours=1, seconds=1)) is None
     with pytest.raises(InvalidInput), transaction(engine) as session:
         sessions.start(session, Actor.command_line(), hours=1)
+    # A sign-in a day after they ended removes the rows of the expired sessions; the live one stays.
+    with transaction(engine) as session:
+        fresh = sessions.start(session, actor, hours=1, now=utcnow() + timedelta(days=1, hours=13))
+        left = session.scalars(sa.select(UserSession.id).where(UserSession.user_id == actor.user_id)).all()
+    assert left == [fresh.session_id]
 
 
 def test_sign_out_ends_that_session_only_and_is_audited(engine: sa.Engine) -> None:
