@@ -4,7 +4,8 @@
 `prepare` migrates and imports the sample catalog when the catalog is empty. `demo_admin` creates
 the demo Admin the first time (a random password) and writes the credentials to
 `<data_dir>/demo-admin.txt` (mode 0600) so a later `make demo` can print them again; on a database
-that already has users it reuses that admin.
+that already has users it reuses that admin. `seller_edits_made` / `record_seller_edits` keep, in the
+audit log, that the demo's seller title edits were made, so a restart does not make them again.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from syncstore.catalog.importer import import_csv
 from syncstore.data import sample_catalog_path
 from syncstore.db import migrate
 from syncstore.db.engine import transaction
-from syncstore.db.models import MasterProduct, PlatformListing, ProductVariant, User
-from syncstore.security import auth
+from syncstore.db.models import AuditLog, MasterProduct, PlatformListing, ProductVariant, User
+from syncstore.security import audit, auth
 from syncstore.security.auth import Actor, Role
 from syncstore.shops import connections
 
@@ -159,3 +160,24 @@ def pulled_shops(engine: sa.Engine) -> set[int]:
     """Connection ids whose snapshot holds at least one listing (the shop has been pulled)."""
     with transaction(engine) as session:
         return set(session.scalars(sa.select(PlatformListing.connection_id).distinct()))
+
+
+# The audit action that marks the demo's seller title edits as made (the marker a restart looks for).
+SELLER_EDITS_ACTION: Final = "demo.seller_edits"
+
+
+def seller_edits_made(engine: sa.Engine, platform: str, shop_id: str) -> bool:
+    """Whether the demo already made its seller title edits on this shop (a restart must not make them again)."""
+    with transaction(engine) as session:
+        found = session.scalar(
+            sa.select(AuditLog.id)
+            .where(AuditLog.action == SELLER_EDITS_ACTION, AuditLog.entity_id == f"{platform}-{shop_id}")
+            .limit(1)
+        )
+    return found is not None
+
+
+def record_seller_edits(engine: sa.Engine, platform: str, shop_id: str, skus: list[str]) -> None:
+    """Mark the seller title edits as made, in the audit log (what the demo did to the shop, and when)."""
+    with transaction(engine) as session:
+        audit.record_system(session, "demo", SELLER_EDITS_ACTION, "shop", f"{platform}-{shop_id}", after={"skus": skus})

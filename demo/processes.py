@@ -30,6 +30,8 @@ import httpx
 from syncstore.errors import SyncStoreError
 
 _NOTEWORTHY: Final = re.compile(r"\b(ERROR|CRITICAL|WARNING|Traceback|Error:|Exception)\b")
+# Warnings every child logs that the supervisor has already said once on the console (kept in the logs).
+_SAID_ONCE: Final = re.compile(r"encrypted with the local key file")
 _PR_SET_PDEATHSIG: Final = 1
 TAIL_LINES: Final = 40
 
@@ -125,7 +127,7 @@ class Child:
                 log.flush()
                 line = raw.decode("utf-8", "replace").rstrip()
                 self.tail.append(line)
-                if self.console and not self.stopping and _NOTEWORTHY.search(line):
+                if self.console and not self.stopping and _NOTEWORTHY.search(line) and not _SAID_ONCE.search(line):
                     self._echo(f"[{self.name}] {line}")
 
     @property

@@ -15,7 +15,8 @@
    `dagster.yaml`), which is asked for a first reconcile of every shop, and the events worker
    (`syncstore worker events`: orders move stock within a second, not a sensor tick and a run later);
 5. once Dagster has synced every shop: a few seller title edits on TikTok Shop (conflicts to
-   review), then the simulators' random buyers.
+   review; once per seeded shop, marked in the audit log, so a restart does not edit them again),
+   then the simulators' random buyers.
 
 `stop()` stops the children in reverse order, each by process group (SIGTERM, then SIGKILL after
 a grace period), and returns the pids it had to kill. `run_forever()` is `make demo`: start,
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import signal
 import socket
 import sys
@@ -46,6 +48,7 @@ from demo.images import SampleImageServer
 from demo.processes import Child, DemoError
 from syncstore.data import sample_catalog_path
 from syncstore.db.engine import create_engine
+from syncstore.security import crypto
 from syncstore.security.auth import Actor
 from syncstore.security.crypto import Keyring, ensure_local_key_file, load_keyring
 from syncstore.shops.oauth import callback_url, webhook_url
@@ -64,11 +67,11 @@ MARKETPLACES: Final = (Part.SHOPEE, Part.TIKTOKSHOP, Part.LAZADA)
 # How long stopping waits for Dagster runs in flight to finish.
 RUNS_DRAIN_S: Final = 20.0
 # Dagster instance settings for the demo (DAGSTER_HOME/dagster.yaml), for low latency on one machine:
-# sensors and schedules evaluated in threads, and runs launched by the daemon the moment a sensor
-# asks (the default run coordinator: no queue to wait in; the sensors request one run per queue at
-# a time, and the work they hand out is claimed with row locks). Runs keep the default launcher (a
-# process per run): Dagster's in-memory launcher deadlocks in its logging setup when runs start in
-# parallel threads. Production keeps deploy/dagster.yaml's queue with one run per shop.
+# sensors and schedules evaluated in threads, and runs queued and dequeued every second by the
+# daemon's threads, with production's limits (one run per shop, one per work queue). The queued
+# coordinator, not the default one, also keeps the Launch and backfill dialogs free of Dagster's
+# warning about launching without a queue. Runs keep the default launcher (a process per run):
+# Dagster's in-memory launcher deadlocks in its logging setup when runs start in parallel threads.
 DAGSTER_YAML: Final = """\
 # Written by the SyncStore demo (demo/supervisor.py): a local instance tuned for low latency.
 telemetry:
@@ -81,8 +84,24 @@ schedules:
   num_workers: 2
 run_coordinator:
   module: dagster.core.run_coordinator
-  class: DefaultRunCoordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 6
+    dequeue_interval_seconds: 1
+    dequeue_use_threads: true
+    tag_concurrency_limits:
+      - key: syncstore/shop
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+      - key: syncstore/queue
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
 """
+
+# What the demo's seller appends to a few TikTok Shop titles after the first sync.
+LIVE_DEAL: Final = "[LIVE DEAL]"
 
 Report = Callable[[str], None]
 
@@ -111,6 +130,7 @@ class Supervisor:
         self.children: dict[Part, Child] = {}
         self.images: SampleImageServer | None = None
         self.status = DemoStatus()
+        self._seeded: set[str] = set()  # the marketplaces whose shop was seeded on this run
         self._started_at = time.monotonic()
 
     # --- controls for tests and the benchmark ---------------------------------------------------
@@ -133,7 +153,8 @@ class Supervisor:
         if self.settings.encryption_keys is None:
             # The demo opts in to a local key file, also on PostgreSQL (production refuses without a keyring).
             ensure_local_key_file(self.settings.resolved_key_file)
-        keyring = load_keyring(self.settings)
+        with _key_file_notice_reported():
+            keyring = load_keyring(self.settings)
         if self.settings.encryption_keys is None:
             self.report(f"platform tokens are encrypted with the local key file {self.settings.resolved_key_file}")
 
@@ -150,6 +171,7 @@ class Supervisor:
         admin = database.demo_admin(self.engine, config.data_path / "demo-admin.txt")
         self.status.admin_email, self.status.admin_password = admin.email, admin.password
         seeded = self._seed_marketplaces()
+        self._seeded = seeded
         self._mark("prepared")
 
         self._check_ports()
@@ -277,7 +299,7 @@ class Supervisor:
             "-m",
             "streamlit",
             "run",
-            str(config.project_dir / "streamlit_app" / "app.py"),
+            str(config.project_dir / "streamlit_app" / "syncstore_app.py"),
             "--server.headless",
             "true",
             "--server.address",
@@ -429,18 +451,29 @@ class Supervisor:
     def _after_first_sync(self) -> None:
         config = self.config
         if config.conflicting_edits and Part.TIKTOKSHOP in config.parts:
-            with self.marketplace(Part.TIKTOKSHOP) as tiktok:
-                listed = [s for s in tiktok.skus().values() if s.status == "ACTIVATE" and "-ONLY-" not in s.sku]
-                by_item = {s.item_id: s for s in sorted(listed, key=lambda s: s.sku, reverse=True)}
-                for shop_sku in list(by_item.values())[: config.conflicting_edits]:
-                    tiktok.edit_title(shop_sku.sku, f"{shop_sku.title} [LIVE DEAL]")
-            self.report(f"{config.conflicting_edits} titles edited on TikTok Shop by the seller: conflicts to review")
+            self._seller_edits(config.conflicting_edits)
         if config.orders_every_s:
             for part in MARKETPLACES:
                 if part in config.parts:
                     with self.marketplace(part) as market:
                         market.order_generator(config.orders_every_s)
             self.report(f"random buyers order on every marketplace every {config.orders_every_s:g} s")
+
+    def _seller_edits(self, count: int) -> None:
+        """The seller's title edits on TikTok Shop (conflicts to review), once per seeded shop: a restart
+        continues where the demo stopped instead of editing the titles again and reopening resolved conflicts."""
+        platform, shop_id = Part.TIKTOKSHOP.value, seeding.TIKTOKSHOP_SHOP_ID
+        if platform not in self._seeded and database.seller_edits_made(self.engine, platform, shop_id):
+            self.report("the seller's title edits on TikTok Shop were made on an earlier run: not made again")
+            return
+        with self.marketplace(Part.TIKTOKSHOP) as tiktok:
+            listed = [s for s in tiktok.skus().values() if s.status == "ACTIVATE" and "-ONLY-" not in s.sku]
+            by_item = {s.item_id: s for s in sorted(listed, key=lambda s: s.sku, reverse=True)}
+            edited = list(by_item.values())[:count]
+            for shop_sku in edited:
+                tiktok.edit_title(shop_sku.sku, f"{shop_sku.title} {LIVE_DEAL}")
+        database.record_seller_edits(self.engine, platform, shop_id, [s.sku for s in edited])
+        self.report(f"{len(edited)} titles edited on TikTok Shop by the seller: conflicts to review")
 
     # --- watching and stopping -------------------------------------------------------------------
 
@@ -528,6 +561,25 @@ class Supervisor:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class _KeyFileNotice(logging.Filter):
+    """Drops the keyring's "encrypted with the local key file" warning: the supervisor reports it once itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "local key file" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _key_file_notice_reported() -> Iterator[None]:
+    """While the supervisor loads its keyring, the keyring's own key-file warning is not printed a second time."""
+    crypto_logger = logging.getLogger(crypto.__name__)
+    notice = _KeyFileNotice()
+    crypto_logger.addFilter(notice)
+    try:
+        yield
+    finally:
+        crypto_logger.removeFilter(notice)
 
 
 @contextlib.contextmanager

@@ -1,6 +1,8 @@
 # The one Dagster Definitions object that workspace.yaml loads: assets, checks, jobs, schedules, sensors, resources.
 """SyncStore's Dagster code location (see ARCHITECTURE.md, "Dagster shape")."""
 
+import warnings
+
 import dagster as dg
 
 from assets.catalog import master_catalog
@@ -16,6 +18,11 @@ from pipelines.sensors import SENSORS
 from syncstore.ops.logging_setup import configure_logging
 
 configure_logging()
+# Dagster itself passes its beta `owners` parameter when it attaches resources to a sensor's jobs
+# (SensorDefinition.with_attributes), whatever the sensor declares: silenced by its exact message only.
+warnings.filterwarnings(
+    "ignore", message=r"Parameter `owners` of initializer `SensorDefinition", category=dg.BetaWarning
+)
 
 defs = dg.Definitions(
     assets=[master_catalog, shop_snapshot, catalog_diff, listing_sync, low_stock_digest],

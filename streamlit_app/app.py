@@ -4,6 +4,14 @@
 Sign-in: local users (argon2 hashes in the users table) always; OIDC through `st.login` when
 `.streamlit/secrets.toml` has an `[auth]` section, the e-mail then mapped to a SyncStore user.
 Hiding pages is a convenience: every write is checked again by syncstore's permission check.
+
+Sessions: a password sign-in starts a server-side session (`syncstore.security.sessions`) whose
+HttpOnly cookie is set through the app's own session route (`streamlit_app.session_cookie`, served
+by `streamlit_app/syncstore_app.py`). A reload, or a page link opened in a new tab, finds the user
+again from that cookie; every interaction re-checks the session, so a sign-out elsewhere or a
+deactivation signs the tab out at once. A link opened while signed out shows the sign-in form at
+that link and, once signed in, the page it names (with its query, e.g. an OAuth callback's
+`?connected=` on Connections).
 """
 
 from __future__ import annotations
@@ -15,11 +23,18 @@ from pathlib import Path
 
 import streamlit as st
 
-from streamlit_app import ui
-from syncstore.security import auth
+from streamlit_app import session_cookie, ui
+from syncstore.security import auth, sessions
 from syncstore.security.auth import Actor, Permission
+from syncstore.settings import get_settings
 
 logger = logging.getLogger(__name__)
+
+# st.session_state keys: this tab's server-side session, a ticket still to hand to the cookie route,
+# and a cookie to clear after a sign-out.
+SESSION_ID_KEY = "app_session_id"
+TICKET_KEY = "app_session_ticket"
+CLEAR_COOKIE_KEY = "app_session_clear_cookie"
 
 
 @dataclass(frozen=True)
@@ -115,6 +130,55 @@ def _sign_in_with_password(email: str, password: str) -> auth.SignInResult:
         return auth.sign_in(session, email, password, source=client_address())
 
 
+def _start_session(actor: Actor) -> None:
+    """A server-side session for `actor`; its ticket is handed to the cookie route on the next run."""
+    try:
+        with ui.session() as session:
+            started = sessions.start(session, actor, hours=get_settings().session_hours, source=client_address())
+    except Exception:  # no session table or database trouble: this tab stays signed in, a reload will ask again
+        logger.exception("could not start an app session")
+        return
+    st.session_state[SESSION_ID_KEY] = started.session_id
+    st.session_state[TICKET_KEY] = started.ticket
+
+
+def _cookie_token() -> str | None:
+    """The session cookie's value as the browser sent it with this tab's connection, if any."""
+    try:
+        value = st.context.cookies.get(session_cookie.COOKIE_NAME)
+    except Exception:  # no browser connection (a script run)
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def _restore_from_cookie() -> Actor | None:
+    """The user of the session cookie, when it names a live session (a reload or a new tab)."""
+    token = _cookie_token()
+    if token is None:
+        return None
+    try:
+        with ui.session() as session:
+            resolved = sessions.resolve(session, token)
+    except Exception as error:  # the database is down: say so instead of showing the sign-in form
+        logger.exception("could not restore the session")
+        ui.show_error(error)
+        st.stop()
+    if resolved is None:
+        return None
+    st.session_state[SESSION_ID_KEY] = resolved.session_id
+    ui.sign_in(resolved.actor)
+    return resolved.actor
+
+
+def _hand_over_cookie() -> None:
+    """Render, once, what makes the browser fetch its session cookie (or delete it after a sign-out)."""
+    ticket = st.session_state.pop(TICKET_KEY, None)
+    if isinstance(ticket, str):
+        st.html(session_cookie.hand_over_html(ticket), unsafe_allow_javascript=True)
+    if st.session_state.pop(CLEAR_COOKIE_KEY, False):
+        st.html(session_cookie.clear_html(), unsafe_allow_javascript=True)
+
+
 def login_page() -> None:
     """The sign-in form (and the SSO button when OIDC is configured)."""
     st.title("SyncStore")
@@ -154,6 +218,7 @@ def login_page() -> None:
             st.error(result.message or auth.WRONG_CREDENTIALS)
             return
         ui.sign_in(result.actor)
+        _start_session(result.actor)
         st.rerun()
 
 
@@ -195,6 +260,16 @@ def change_password_page() -> None:
 
 def _sign_out() -> None:
     was_oidc = _oidc_logged_in()
+    actor = ui.signed_in_actor()
+    session_id = st.session_state.pop(SESSION_ID_KEY, None)
+    st.session_state.pop(TICKET_KEY, None)
+    if actor is not None and isinstance(session_id, int):
+        try:
+            with ui.session() as session:
+                sessions.end(session, actor, session_id)
+        except Exception:  # the tab signs out anyway; the session then ends when it expires
+            logger.exception("could not end the app session")
+        st.session_state[CLEAR_COOKIE_KEY] = True
     ui.sign_out()
     if was_oidc:
         st.logout()
@@ -206,10 +281,31 @@ def sidebar(actor: Actor) -> None:
         st.button("Sign out", on_click=_sign_out, icon=":material/logout:")
 
 
+def _session_still_live(actor: Actor, session_id: int) -> Actor | None:
+    """This tab's session re-checked: ended (signed out elsewhere, user deactivated) or expired signs it out."""
+    try:
+        with ui.session() as session:
+            resolved = sessions.check(session, session_id)
+    except Exception as error:  # the database is down: say so, keep the session
+        logger.exception("could not re-check the app session")
+        ui.show_error(error)
+        st.stop()
+    if resolved is None or resolved.actor.user_id != actor.user_id:
+        st.session_state.pop(SESSION_ID_KEY, None)
+        ui.sign_out()
+        return None
+    if resolved.actor != actor:
+        ui.sign_in(resolved.actor)
+    return resolved.actor
+
+
 def _still_valid(actor: Actor | None) -> Actor | None:
     """The signed-in actor as the users table says now: a deactivated user is signed out, a new role applies."""
     if actor is None or actor.user_id is None:
         return actor
+    session_id = st.session_state.get(SESSION_ID_KEY)
+    if isinstance(session_id, int):
+        return _session_still_live(actor, session_id)
     try:
         with ui.session() as session:
             current = auth.actor_for_email(session, actor.label)
@@ -225,9 +321,20 @@ def _still_valid(actor: Actor | None) -> Actor | None:
     return current
 
 
+def sign_in_pages() -> list[st.Page]:
+    """The sign-in form at the app's root and at every page's link, so a link opened signed out (a new
+    tab, an OAuth callback's return) shows the form, not "Page not found", and then the page it names."""
+    pages = [st.Page(login_page, title="Sign in", icon=":material/login:", default=True)]
+    for path in sorted({Path(spec.script).stem for spec in PAGES} | {"password"}):
+        pages.append(st.Page(login_page, title="Sign in", icon=":material/login:", url_path=path))
+    return pages
+
+
 def main() -> None:
     st.set_page_config(page_title="SyncStore", page_icon=":material/sync_alt:", layout="wide")
     actor = _still_valid(ui.signed_in_actor())
+    if actor is None:
+        actor = _restore_from_cookie()
     if actor is None and _oidc_logged_in():
         try:
             actor = _actor_from_oidc()
@@ -236,8 +343,9 @@ def main() -> None:
             ui.show_error(error)
         if actor is not None:
             ui.sign_in(actor)
+    _hand_over_cookie()
     if actor is None:
-        st.navigation([st.Page(login_page, title="Sign in", icon=":material/login:")], position="hidden").run()
+        st.navigation(sign_in_pages(), position="hidden").run()
         return
     if actor.must_change_password:
         sidebar(actor)

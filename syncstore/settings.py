@@ -140,6 +140,16 @@ class Settings(BaseSettings):
     app_url: str = Field(
         default="http://127.0.0.1:8501", description="The Streamlit app's base URL (OAuth callbacks return there)."
     )
+    # The app's sign-in sessions (syncstore/security/sessions.py, streamlit_app/session_cookie.py).
+    session_hours: float = Field(
+        default=12,
+        gt=0,
+        le=24 * 30,
+        description="How long an app sign-in lasts (a reload keeps it) before the user signs in again.",
+    )
+    session_cookie_secure: bool | None = Field(
+        default=None, description="Send the session cookie over HTTPS only; unset: when SYNCSTORE_APP_URL is https."
+    )
     dagster_url: str = Field(
         default="http://127.0.0.1:3000", description="The Dagster UI's base URL (the app links sync runs there)."
     )

@@ -6,7 +6,8 @@ Shops: platform_connections -> platform_listings (a remote item bound to a maste
 -> platform_listing_skus (a remote SKU/model bound to a master variant). Each listing row keeps
 the remote value and the last-synced baseline per field, which is what the three-way diff reads.
 Work: outbox_events, sync_plans, sync_logs, sync_jobs, product_conflicts, webhook_logs -> platform_events,
-inventory_history, rate_limit_tracking, sync_rules. Orders: orders -> order_lines. People: users, audit_logs.
+inventory_history, rate_limit_tracking, sync_rules. Orders: orders -> order_lines.
+People: users, user_sessions, audit_logs.
 """
 
 from __future__ import annotations
@@ -82,6 +83,30 @@ class SignInThrottle(Base):
         sa.UniqueConstraint("scope", "key"),
         sa.CheckConstraint("scope IN ('account', 'source')", name="scope"),
     )
+
+
+class UserSession(Base):
+    """A browser's sign-in to the app: only SHA-256 digests of its cookie value and hand-over ticket are kept.
+
+    The ticket (a minute, once) is what the signed-in page hands to the app's session route, which
+    answers with the HttpOnly cookie; the cookie's digest is `token_hash`. Sign-out and deactivating
+    the user set `revoked_at`: the cookie then signs no one in.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    ticket_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    ticket_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = _created()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(sa.String(320), default="")
+
+    __table_args__ = (sa.Index(None, "user_id"),)
 
 
 class AuditLog(Base):

@@ -249,7 +249,12 @@ def deactivate_user(actor: Actor | None, session: Session, user_id: int) -> User
     before = _user_view(user)
     user.is_active = False
     session.flush()
-    audit.record(session, actor, "user.deactivate", "user", user.id, before=before, after=_user_view(user))
+    # Signed-in browsers of the user are signed out at once (their next reload or click shows the sign-in).
+    from syncstore.security.sessions import revoke_user_sessions
+
+    ended = revoke_user_sessions(session, user.id)
+    audit.record(session, actor, "user.deactivate", "user", user.id, before=before,
+                 after={**_user_view(user), "sessions_ended": ended})  # fmt: skip
     return user
 
 

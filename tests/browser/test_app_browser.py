@@ -1,7 +1,7 @@
 # Browser smoke test: `streamlit run` on loopback, driven in Debian's Chromium with Playwright, as a merchant would.
 """The app in a real browser.
 
-Starts `streamlit run streamlit_app/app.py` on 127.0.0.1 against a seeded SQLite database
+Starts `streamlit run streamlit_app/syncstore_app.py` on 127.0.0.1 against a seeded SQLite database
 (sample catalog, one user per role, two shops), then, in headless Chromium: signs in, filters
 the products, opens a product, edits its price, previews the sync plan, saves, and visits every
 page as an admin. A PNG of each page goes to test-artifacts/browser/ (and to
@@ -69,7 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     }
     log = (workdir / "streamlit.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app" / "app.py"),
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app" / "syncstore_app.py"),
          "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
          "--server.fileWatcherType", "none", "--global.developmentMode", "false", "--client.toolbarMode", "minimal"],
         cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,

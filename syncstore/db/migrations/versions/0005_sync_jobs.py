@@ -40,12 +40,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sync_jobs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sync_jobs_status_created_at"), ["status", "created_at"], unique=False)
-    with op.batch_alter_table("platform_overrides", schema=None) as batch_op:
+    # resolve_fks=False: SQLite's rebuild of platform_overrides needs its own columns, not the tables its
+    # foreign keys name (reflecting product_variants would warn about its lower(sku) expression index).
+    with op.batch_alter_table("platform_overrides", schema=None, reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.add_column(sa.Column("from_platform", sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("platform_overrides", schema=None) as batch_op:
+    with op.batch_alter_table("platform_overrides", schema=None, reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.drop_column("from_platform")
     with op.batch_alter_table("sync_jobs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sync_jobs_status_created_at"))
