@@ -5,7 +5,7 @@ One row per signed-in browser: the user, SHA-256 digests of the HttpOnly cookie 
 one-time hand-over ticket, created, expires, last seen and revoked times, and the browser's address.
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0017
 Create Date: 2026-12-07 18:30:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | None = "0014"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
