@@ -30,6 +30,7 @@ from syncstore.db.models import (
     SyncLog,
 )
 from syncstore.errors import NotFoundError
+from syncstore.inventory import availability
 from syncstore.plan import reconcile, rules
 from syncstore.plan.requirements import CreateRequirements, create_requirements
 from syncstore.shops.keys import ShopKey
@@ -60,6 +61,10 @@ class CatalogInputs:
     product_ids: list[int] | None
     # Listings the platform's audit refused are sent again, for review (a retry or a publish after a fix).
     resubmit_refused: bool = False
+    # Per-location stock, bundle components and shop sources, and from them each shop's own available
+    # quantity (connection_id, variant_id, available), computed once for every shop.
+    stock: availability.StockFrames | None = None
+    shop_available: pl.DataFrame | None = None
 
 
 def shops(engine: sa.Engine, connection_ids: Sequence[int] | None = None) -> list[Shop]:
@@ -95,6 +100,9 @@ def load_inputs(
     # A scoped plan reads the overrides of its products only (rows in proportion to the change).
     scoped = product_ids is not None or variant_ids is not None
     override_products = variants["product_id"].unique().to_list() if scoped else None
+    stock = availability.load_stock(engine, variants["variant_id"].to_list() if scoped else None)
+    with engine.connect() as connection:
+        connection_ids = list(connection.scalars(sa.select(PlatformConnection.id)))
     return CatalogInputs(
         variants=variants,
         overrides=reconcile.load_overrides(engine, product_ids=override_products),
@@ -102,6 +110,8 @@ def load_inputs(
         categories=categories,
         product_ids=list(product_ids) if product_ids is not None else None,
         resubmit_refused=resubmit_refused,
+        stock=stock,
+        shop_available=availability.shop_quantities(stock, connection_ids),
     )
 
 
@@ -112,13 +122,43 @@ def desired(inputs: CatalogInputs, shop: Shop) -> pl.DataFrame:
     available quantity (on hand minus every unshipped order's reservation, on every channel) after
     the channel's rules. Units of the channel's own orders are never added back: Shopee takes an
     order out of its sellable stock when it is placed, as every other marketplace does.
+
+    The available quantity is the SHOP's (`syncstore.inventory.availability`): the stock of the
+    locations it sells, and for a bundle the minimum over its components; so the full sync, the dry
+    run and the stock push agree.
     """
+    return desired_for(inputs, [shop])
+
+
+def desired_for(inputs: CatalogInputs, shops_: Sequence[Shop]) -> pl.DataFrame:
+    """`desired` of several shops in one pass (rows of every shop, sorted by shop_key and variant)."""
     shops_frame = pl.DataFrame(
-        {"connection_id": [shop.connection_id], "platform": [shop.platform], "shop_id": [shop.shop_id]}
-    ).with_columns(shop_key=pl.lit(shop.shop_key))
-    return reconcile.desired_state(
-        inputs.variants, inputs.overrides, shops_frame, partial(rules.apply_rules, rules=inputs.rules)
+        {
+            "connection_id": [shop.connection_id for shop in shops_],
+            "platform": [shop.platform for shop in shops_],
+            "shop_id": [shop.shop_id for shop in shops_],
+            "shop_key": [shop.shop_key for shop in shops_],
+        },
+        schema=dict(reconcile.SHOPS_SCHEMA),
     )
+    return reconcile.desired_state(
+        inputs.variants, inputs.overrides, shops_frame, partial(_shop_rules, inputs, [s.connection_id for s in shops_])
+    )
+
+
+def _shop_rules(inputs: CatalogInputs, connection_ids: Sequence[int], frame: pl.DataFrame) -> pl.DataFrame:
+    """The rules, on each (shop, variant) row's own available quantity (its shop's locations; bundles computed)."""
+    if inputs.stock is not None:
+        computed = inputs.shop_available
+        known = set(computed["connection_id"].unique().to_list()) if computed is not None else set()
+        if computed is None or not set(connection_ids) <= known:
+            computed = availability.shop_quantities(inputs.stock, connection_ids)
+        frame = (
+            frame.join(computed.rename({"available": "shop_available"}), on=["connection_id", "variant_id"], how="left")
+            .with_columns(pl.coalesce("shop_available", "available").alias("available"))
+            .drop("shop_available")
+        )
+    return rules.apply_rules(frame, rules=inputs.rules)
 
 
 def shop_currency(engine: sa.Engine, connection_id: int, listing_sku_ids: Sequence[int] = ()) -> str | None:
