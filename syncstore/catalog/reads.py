@@ -492,7 +492,6 @@ def products_after(
     return products
 
 
-
 @dataclass(frozen=True)
 class JsonPage:
     """A page of `products_after` as JSON text (an array of products with their variants)."""
@@ -522,13 +521,13 @@ def _json_object(table: sa.Table, names: Sequence[str], *extra: tuple[str, Any])
 
 
 @functools.cache
-def _products_json_statement() -> sa.Select[tuple[str]]:
+def _products_json_statement() -> sa.Select[str]:
     """The products of `:ids` with their variants as one JSON array, by id (built once: it is large)."""
     from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
     product, variant = MasterProduct.__table__, ProductVariant.__table__
     assert isinstance(product, sa.Table) and isinstance(variant, sa.Table)
-    empty = sa.literal_column("'[]'")
+    empty: sa.ColumnElement[str] = sa.literal_column("'[]'")
     variant_json = _json_object(variant, [c for c in VARIANT_COLUMNS if c != "product_id"])
     variants = (
         sa.select(sa.func.coalesce(sa.func.json_agg(aggregate_order_by(variant_json, variant.c.id)), empty))
