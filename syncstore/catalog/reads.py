@@ -522,8 +522,8 @@ def _json_object(table: sa.Table, names: Sequence[str], *extra: tuple[str, Any])
 
 @functools.cache
 def _products_json_statement() -> sa.Select[str]:
-    """The products of `:ids` with their variants as one JSON array, by id (built once: it is large)."""
-    from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+    """Products with their variants as one JSON array, by id; the caller adds which (built once: it is large)."""
+    from sqlalchemy.dialects.postgresql import aggregate_order_by
 
     product, variant = MasterProduct.__table__, ProductVariant.__table__
     assert isinstance(product, sa.Table) and isinstance(variant, sa.Table)
@@ -535,9 +535,8 @@ def _products_json_statement() -> sa.Select[str]:
         .scalar_subquery()
     )
     document = _json_object(product, PRODUCT_COLUMNS, ("variants", variants))
-    ids = sa.bindparam("ids", type_=ARRAY(sa.Integer))
     items = sa.cast(sa.func.json_agg(aggregate_order_by(document, product.c.id)), sa.Text)
-    return sa.select(sa.func.coalesce(items, empty)).where(product.c.id == sa.func.any(ids))
+    return sa.select(sa.func.coalesce(items, empty))
 
 
 def products_after_json(
@@ -545,16 +544,20 @@ def products_after_json(
 ) -> JsonPage:
     """PostgreSQL only: `products_after`'s page (same rows, order and values) as JSON the database builds.
 
-    The page's ids come from the same filtered keyset query; then one statement turns those rows into
-    JSON text, so no Python object is made per row or field (the API's busiest read passes it through).
+    One statement, one round trip: the filtered keyset query (`limit` + 1 ids, to know whether more
+    follow) feeds a prebuilt statement that writes those products as JSON text, so no Python object
+    is made per row or field (the API's busiest read passes the text through).
     """
     where = _product_conditions(filters or ProductFilter(), "postgresql")
     query = sa.select(MasterProduct.id).where(where)
     if after_id is not None:
         query = query.where(MasterProduct.id > after_id)
-    connection = session.connection()  # Core: these rows are never ORM objects
-    ids = list(connection.scalars(query.order_by(MasterProduct.id).limit(limit + 1)))
-    if not ids:
-        return JsonPage(items="[]", more_after=None)
-    items = connection.scalar(_products_json_statement(), {"ids": ids[:limit]})
-    return JsonPage(items=items or "[]", more_after=ids[limit - 1] if len(ids) > limit else None)
+    page = query.order_by(MasterProduct.id).limit(limit + 1).cte("page")
+    shown = sa.select(page.c.id).order_by(page.c.id).limit(limit)
+    statement = (
+        _products_json_statement()
+        .where(MasterProduct.id.in_(shown))
+        .add_columns(sa.select(sa.func.count()).select_from(page).scalar_subquery(), sa.func.max(MasterProduct.id))
+    )
+    items, found, last_id = session.connection().execute(statement).one()  # Core: never ORM objects
+    return JsonPage(items=items, more_after=last_id if found > limit else None)
