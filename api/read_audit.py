@@ -6,8 +6,9 @@ the app's actions), a read here. A read must not become a write on the request's
 clients paging products would then queue on the audit table), so `ReadAudit.add` only appends to
 an in-process buffer; a background thread writes what was buffered as `api.read` audit rows, each
 with its request's own time, in one transaction every `interval_s` (or at once when
-`batch` are waiting), and at shutdown. Should the database refuse, the rows stay buffered for the
-next try (at most `limit`; beyond it the oldest are dropped and the loss is logged).
+`batch` are waiting), and at shutdown; it ends when it finds nothing to write and the next read
+starts it again. Should the database refuse, the rows stay buffered for the next try (at most
+`limit`; beyond it the oldest are dropped and the loss is logged).
 """
 
 from __future__ import annotations
@@ -55,8 +56,7 @@ class ReadAudit:
         if len(self._reads) == self._reads.maxlen:
             logger.warning("API read audit: buffer full; the oldest buffered read is dropped")
         self._reads.append(Read(actor, path, query[:1000], utcnow()))
-        if self._thread is None:
-            self._start()
+        self._start()
         if len(self._reads) >= self.batch:
             self._wake.set()
 
@@ -67,10 +67,15 @@ class ReadAudit:
                 self._thread.start()
 
     def _run(self) -> None:
+        """Write every `interval_s` while reads come; end when a pass finds nothing (the next read restarts it)."""
         while not self._stop.is_set():
             self._wake.wait(self.interval_s)
             self._wake.clear()
             self.flush()
+            with self._started:
+                if not self._reads:
+                    self._thread = None
+                    return
 
     def flush(self) -> int:
         """Write every buffered read as an audit row, in one transaction; how many were written."""

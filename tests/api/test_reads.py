@@ -73,3 +73,20 @@ def test_every_read_is_audited_with_its_caller_and_time(api: Api) -> None:
     ]
     assert all(r.actor_id is not None and r.created_at >= before.replace(microsecond=0) for r in rows)
     assert len(read_rows(api)) == 2  # flushed again: nothing is written twice
+
+
+def test_reads_the_database_refused_are_written_on_the_next_try(api: Api) -> None:
+    from syncstore.db.engine import create_engine
+    from syncstore.security.auth import Actor
+
+    audit = ReadAudit(create_engine("postgresql+psycopg://postgres@127.0.0.1:1/none"), interval_s=3600)
+    audit.add(Actor.command_line(), "/v1/alerts", "")
+    assert audit.flush() == 0  # refused: kept
+    audit.engine = api.engine
+    assert audit.flush() == 1 and audit.flush() == 0
+    audit.close()
+    with transaction(api.engine) as session:
+        assert session.scalar(sa.select(AuditLog.after).where(AuditLog.action == ACTION)) == {
+            "path": "/v1/alerts",
+            "query": "",
+        }
