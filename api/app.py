@@ -7,9 +7,12 @@ The schema is at `/openapi.json`, the docs at `/docs`. Every error response is d
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Final
 
+import anyio.to_thread
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -18,8 +21,9 @@ from api import limits, problems
 from api.deps import KeyCache
 from api.middleware import BodyLimit
 from api.oidc import OidcVerifier
+from api.read_audit import ReadAudit
 from api.routes import channels, products, rules, stock, sync
-from syncstore.db.engine import get_engine
+from syncstore.db.engine import create_engine
 from syncstore.settings import Settings, get_settings
 
 DESCRIPTION = """The SyncStore public API: products, stock, rules, listings, conflicts, sync, orders and alerts.
@@ -29,6 +33,23 @@ role (Viewer: read only; Editor; Admin). Lists use cursor pages (`cursor`, `next
 `If-Match` with the ETag you read (412 if it changed). Writes accept an `Idempotency-Key`. Errors are
 RFC 9457 problem documents. Limit: SYNCSTORE_API_RATE_LIMIT requests per minute per key (429 + Retry-After).
 """
+
+# Requests a worker process runs at once (its threads) and the database connections it keeps open.
+# A few per core keep the CPU busy while others wait on PostgreSQL; more only queue behind the GIL,
+# and a pool smaller than the threads would open and close a connection per request beyond it.
+CONCURRENCY: Final = 8
+# Room for a request that holds a connection and asks for a second one; never used in a steady state.
+POOL_OVERFLOW: Final = 4
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = CONCURRENCY
+    try:
+        yield
+    finally:
+        reads: ReadAudit = app.state.read_audit
+        await anyio.to_thread.run_sync(reads.close)
 
 
 def _problem_openapi(app: FastAPI) -> dict[str, Any]:
@@ -57,10 +78,17 @@ def _problem_openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+def _engine(url: str) -> sa.Engine:
+    if sa.engine.make_url(url).get_backend_name() == "sqlite":
+        return create_engine(url)
+    return create_engine(url, pool_size=CONCURRENCY, max_overflow=POOL_OVERFLOW)
+
+
 def create_app(engine: sa.Engine | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="SyncStore API", version="1.0.0", description=DESCRIPTION)
-    app.state.engine = engine or get_engine()
+    app = FastAPI(title="SyncStore API", version="1.0.0", description=DESCRIPTION, lifespan=_lifespan)
+    app.state.engine = engine or _engine(settings.resolved_database_url)
+    app.state.read_audit = ReadAudit(app.state.engine)
     app.state.limiter = limits.make_limiter(settings.api_rate_limit, settings.redis_url)
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
     metadata_url, audience = settings.api_oidc_metadata_url, settings.api_oidc_audience

@@ -5,6 +5,7 @@
 (`syncstore.security.api_keys`), and spends one request of the key's rate allowance; no key, a
 wrong, expired or revoked key: 401 (the same answer for each, so nothing is learned by guessing).
 `writer(permission)` adds the permission check for writes (403), the same check the core repeats.
+A read by a known caller is handed to the app's `ReadAudit` (an audit row, written in batches).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from api.limits import Limiter, MemoryLimiter, NoLimit
 from api.oidc import OidcVerifier, looks_like_jwt
 from api.problems import ApiProblem
+from api.read_audit import ReadAudit
 from syncstore.db.engine import transaction
 from syncstore.db.models import ApiKey
 from syncstore.db.types import utcnow
@@ -70,6 +72,7 @@ def _limiter(request: Request) -> Limiter:
     return value
 
 
+_READS = frozenset({"GET", "HEAD"})
 _UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="syncstore"'}
 
 
@@ -160,6 +163,9 @@ async def caller(request: Request, credentials: HTTPAuthorizationCredentials | N
             f"rate limit reached for this key; retry in {verdict.retry_after_s} s",
             headers={"Retry-After": str(verdict.retry_after_s)},
         )
+    if request.method in _READS:  # writes are audited by the core function they call
+        reads: ReadAudit = request.app.state.read_audit
+        reads.add(who.actor, request.scope["path"], request.scope["query_string"].decode("latin-1"))
     return who
 
 

@@ -78,7 +78,8 @@ def refresh_expiring_tokens(context: dg.OpExecutionContext, database: DatabaseRe
 
 @dg.op(out=dg.Out(dg.Nothing))
 def apply_retention(context: dg.OpExecutionContext, database: DatabaseResource) -> dg.Output[None]:
-    """Archive sync logs older than 90 days to Parquet (then delete them) and prune old webhook events."""
+    """Archive sync logs older than 90 days to Parquet (then delete them); prune old webhook events and API
+    idempotency keys."""
     report = retention.run(database.get_engine())
     return dg.Output(
         None,
@@ -87,6 +88,7 @@ def apply_retention(context: dg.OpExecutionContext, database: DatabaseResource) 
             "sync_logs_deleted": dg.MetadataValue.int(report.sync_logs.deleted),
             "archive_files": dg.MetadataValue.json([str(path) for path in report.sync_logs.files]),
             "webhook_events_pruned": dg.MetadataValue.int(report.webhook_events_pruned),
+            "api_idempotency_pruned": dg.MetadataValue.int(report.api_idempotency_pruned),
         },
     )
 

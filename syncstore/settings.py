@@ -247,6 +247,12 @@ class Settings(BaseSettings):
     api_key_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long an API process trusts a checked key (revocation applies within it)."
     )
+    api_idempotency_days: int = Field(
+        default=1,
+        ge=1,
+        description="Days the API keeps a write's Idempotency-Key and first answer (a retry within them replays it); "
+        "the daily retention job deletes older ones.",
+    )
 
     log_level: str = Field(
         default="INFO",

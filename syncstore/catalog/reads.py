@@ -8,6 +8,7 @@ products with their variants. The commands that change the catalog are in `syncs
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -489,3 +490,74 @@ def products_after(
             variant = dict(row._mapping)
             by_id[variant.pop("product_id")].append(variant)
     return products
+
+
+@dataclass(frozen=True)
+class JsonPage:
+    """A page of `products_after` as JSON text (an array of products with their variants)."""
+
+    items: str
+    # The last id of the page when more rows follow (the cursor to continue after); None on the last page.
+    more_after: int | None
+
+
+def _json_value(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """A column as the API writes it: decimals as decimal strings, UTC times in ISO 8601 with `Z`
+    (microseconds only when not zero, as Python's isoformat), everything else as the database's JSON."""
+    kind = getattr(column.type, "impl", column.type)
+    if isinstance(kind, sa.Numeric):
+        return sa.cast(column, sa.Text)
+    if isinstance(kind, sa.DateTime):
+        text = sa.func.to_char(sa.func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        return sa.func.replace(text, ".000000Z", "Z")
+    return column
+
+
+def _json_object(table: sa.Table, names: Sequence[str], *extra: tuple[str, Any]) -> sa.ColumnElement[Any]:
+    args: list[Any] = []
+    for name, value in [*((n, _json_value(table.c[n])) for n in names), *extra]:
+        args += [sa.literal_column(f"'{name}'"), value]
+    return sa.func.json_build_object(*args)
+
+
+@functools.cache
+def _products_json_statement() -> sa.Select[str]:
+    """Products with their variants as one JSON array, by id; the caller adds which (built once: it is large)."""
+    from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+    product, variant = MasterProduct.__table__, ProductVariant.__table__
+    assert isinstance(product, sa.Table) and isinstance(variant, sa.Table)
+    empty: sa.ColumnElement[str] = sa.literal_column("'[]'")
+    variant_json = _json_object(variant, [c for c in VARIANT_COLUMNS if c != "product_id"])
+    variants = (
+        sa.select(sa.func.coalesce(sa.func.json_agg(aggregate_order_by(variant_json, variant.c.id)), empty))
+        .where(variant.c.product_id == product.c.id)
+        .scalar_subquery()
+    )
+    document = _json_object(product, PRODUCT_COLUMNS, ("variants", variants))
+    items = sa.cast(sa.func.json_agg(aggregate_order_by(document, product.c.id)), sa.Text)
+    return sa.select(sa.func.coalesce(items, empty))
+
+
+def products_after_json(
+    session: Session, filters: ProductFilter | None = None, *, after_id: int | None = None, limit: int = 50
+) -> JsonPage:
+    """PostgreSQL only: `products_after`'s page (same rows, order and values) as JSON the database builds.
+
+    One statement, one round trip: the filtered keyset query (`limit` + 1 ids, to know whether more
+    follow) feeds a prebuilt statement that writes those products as JSON text, so no Python object
+    is made per row or field (the API's busiest read passes the text through).
+    """
+    where = _product_conditions(filters or ProductFilter(), "postgresql")
+    query = sa.select(MasterProduct.id).where(where)
+    if after_id is not None:
+        query = query.where(MasterProduct.id > after_id)
+    page = query.order_by(MasterProduct.id).limit(limit + 1).cte("page")
+    shown = sa.select(page.c.id).order_by(page.c.id).limit(limit)
+    statement = (
+        _products_json_statement()
+        .where(MasterProduct.id.in_(shown))
+        .add_columns(sa.select(sa.func.count()).select_from(page).scalar_subquery(), sa.func.max(MasterProduct.id))
+    )
+    items, found, last_id = session.connection().execute(statement).one()  # Core: never ORM objects
+    return JsonPage(items=items, more_after=last_id if found > limit else None)

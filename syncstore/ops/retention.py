@@ -1,4 +1,4 @@
-# Housekeeping: sync logs older than 90 days archived to Parquet and then deleted; old webhook events pruned.
+# Housekeeping: old sync logs archived to Parquet then deleted; old webhook events and API idempotency keys pruned.
 """Retention.
 
 `archive_sync_logs` moves `sync_logs` rows created more than `SYNC_LOG_RETENTION_DAYS` (90) days
@@ -16,7 +16,9 @@ should a batch boundary move, an id can sit in two files: readers deduplicate on
 times are UTC.
 
 `run` is the daily job: archive the sync logs, then `events.prune` (webhook events past their
-retention, never pending ones).
+retention, never pending ones), then `prune_api_idempotency` (the public API's stored first answers
+to writes sent with an `Idempotency-Key`, older than `SYNCSTORE_API_IDEMPOTENCY_DAYS`, 1 by default:
+a retry after that runs as a new write).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any, Final
 import polars as pl
 import sqlalchemy as sa
 
-from syncstore.db.models import SyncLog
+from syncstore.db.models import ApiIdempotency, SyncLog
 from syncstore.db.types import utcnow
 from syncstore.errors import SyncStoreError
 from syncstore.events import platform_events
@@ -81,6 +83,7 @@ class ArchiveReport:
 class RetentionReport:
     sync_logs: ArchiveReport
     webhook_events_pruned: int
+    api_idempotency_pruned: int
 
 
 def archive_dir(settings: Settings | None = None) -> Path:
@@ -173,8 +176,40 @@ def read_archive(settings: Settings | None = None) -> pl.DataFrame:
     return frame.unique("id", keep="last").sort("id")
 
 
+def prune_api_idempotency(
+    engine: sa.Engine, older_than_days: int, *, now: datetime | None = None, batch_size: int = 5000
+) -> int:
+    """Delete the API's stored Idempotency-Key answers created more than `older_than_days` ago.
+
+    In batches of `batch_size` ids (short transactions beside a live API); returns the rows deleted.
+    """
+    if older_than_days < 1:
+        raise ValueError("older_than_days must be at least 1")
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    cutoff = (now or utcnow()) - timedelta(days=older_than_days)
+    deleted = 0
+    while True:
+        with engine.begin() as connection:
+            ids = list(
+                connection.scalars(
+                    sa.select(ApiIdempotency.id)
+                    .where(ApiIdempotency.created_at < cutoff)
+                    .order_by(ApiIdempotency.id)
+                    .limit(batch_size)
+                )
+            )
+            if ids:
+                connection.execute(sa.delete(ApiIdempotency).where(ApiIdempotency.id.in_(ids)))
+        deleted += len(ids)
+        if len(ids) < batch_size:
+            return deleted
+
+
 def run(engine: sa.Engine, settings: Settings | None = None, *, now: datetime | None = None) -> RetentionReport:
-    """The daily housekeeping: archive old sync logs, then prune webhook events past their retention."""
+    """The daily housekeeping: archive old sync logs, prune webhook events and API idempotency keys past retention."""
+    settings = settings or get_settings()
     archive = archive_sync_logs(engine, settings, now=now)
-    pruned = platform_events.prune(engine, (settings or get_settings()).webhook_retention_days, now=now)
-    return RetentionReport(sync_logs=archive, webhook_events_pruned=pruned)
+    pruned = platform_events.prune(engine, settings.webhook_retention_days, now=now)
+    keys = prune_api_idempotency(engine, settings.api_idempotency_days, now=now)
+    return RetentionReport(sync_logs=archive, webhook_events_pruned=pruned, api_idempotency_pruned=keys)

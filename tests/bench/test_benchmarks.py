@@ -153,3 +153,4 @@ def test_api_benchmark_compares_the_api_with_a_constant_endpoint() -> None:
     assert figures["reads"] > 0 and figures["writes"] > 0
     assert figures["p99_ms"] >= figures["p50_ms"] > 0 and figures["write_p99_ms"] > 0
     assert figures["requests_per_s"] > 0 and figures["noop_per_s"] > 0 and figures["ratio"] > 0
+    assert figures["noop_p99_ms"] >= figures["noop_p50_ms"] > 0

@@ -13,7 +13,7 @@ from assets.resources import DatabaseResource
 from pipelines.jobs import apply_events, push_changes, recover_orders, refresh_tokens, retention_job
 from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
-from syncstore.db.models import OutboxEvent, SyncLog
+from syncstore.db.models import ApiIdempotency, OutboxEvent, SyncLog
 from syncstore.db.types import utcnow
 from syncstore.events import platform_events
 from syncstore.sync import engine as sync
@@ -73,8 +73,11 @@ def test_housekeeping_jobs_run_on_an_empty_system(engine: sa.Engine) -> None:
     with transaction(engine) as session:
         session.add(SyncLog(platform="shopee", operation="update_stock", status="success",
                             created_at=utcnow() - timedelta(days=120)))  # fmt: skip
+        session.add(ApiIdempotency(owner="key:1", key="k", request_hash="0" * 64, status_code=201, body={},
+                                   created_at=utcnow() - timedelta(days=2)))  # fmt: skip
     retention = retention_job.execute_in_process(resources={"database": database})
     assert retention.success and op_metadata(retention, "apply_retention")["sync_logs_archived"] == 1
+    assert op_metadata(retention, "apply_retention")["api_idempotency_pruned"] == 1
     refresh = refresh_tokens.execute_in_process(resources={"database": database})
     assert refresh.success and op_metadata(refresh, "refresh_expiring_tokens")["refreshed"] == 0
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from connectors.tiktokshop.webhooks import parse_webhook
 from syncstore.db.engine import transaction
-from syncstore.db.models import SyncLog
+from syncstore.db.models import ApiIdempotency, SyncLog
 from syncstore.events import platform_events
 from syncstore.events.webhooks import EventRecord, record_for, store_batch
 from syncstore.ops import retention
@@ -116,3 +116,34 @@ def test_the_daily_run_also_prunes_old_handled_webhook_events(engine: sa.Engine,
         platform_events.mark_processed(session, [e.id for e in platform_events.pending(session)])
     report = retention.run(engine, settings, now=NOW)
     assert report.sync_logs.archived == 1 and report.webhook_events_pruned == 1
+
+
+def add_idempotency_keys(engine: sa.Engine, ages_hours: list[int]) -> list[str]:
+    with transaction(engine) as session:
+        session.add_all(
+            ApiIdempotency(owner="key:1", key=f"k-{age}h", request_hash="0" * 64, status_code=201,
+                           body={"id": i}, created_at=NOW - timedelta(hours=age))
+            for i, age in enumerate(ages_hours)
+        )  # fmt: skip
+    return [f"k-{age}h" for age in ages_hours]
+
+
+def remaining_keys(engine: sa.Engine) -> set[str]:
+    with transaction(engine) as session:
+        return set(session.scalars(sa.select(ApiIdempotency.key)))
+
+
+def test_api_idempotency_keys_past_their_retention_are_pruned_in_batches(engine: sa.Engine) -> None:
+    keys = add_idempotency_keys(engine, [200, 49, 25, 23, 1])
+    assert retention.prune_api_idempotency(engine, 1, now=NOW, batch_size=2) == 3
+    assert remaining_keys(engine) == set(keys[3:])
+    assert retention.prune_api_idempotency(engine, 1, now=NOW) == 0
+    with pytest.raises(ValueError):
+        retention.prune_api_idempotency(engine, 0, now=NOW)
+
+
+def test_the_daily_run_prunes_api_idempotency_keys_by_the_setting(engine: sa.Engine, tmp_path: Path) -> None:
+    keys = add_idempotency_keys(engine, [80, 47, 2])
+    report = retention.run(engine, Settings(data_dir=tmp_path, api_idempotency_days=2), now=NOW)
+    assert report.api_idempotency_pruned == 1 and remaining_keys(engine) == set(keys[1:])
+    assert Settings(data_dir=tmp_path).api_idempotency_days == 1
