@@ -1,0 +1,235 @@
+# SKU mapping on SQLite and PostgreSQL: the Listings read, bind/unbind/exclude, previews, import from a listing, shop affixes.
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from syncstore.catalog import bindings
+from syncstore.catalog.bindings import BindingFilter
+from syncstore.catalog.commands import create_product
+from syncstore.catalog.sku_keys import sku_key
+from syncstore.db.engine import transaction
+from syncstore.db.models import (
+    AuditLog,
+    OutboxEvent,
+    PlatformConnection,
+    PlatformListing,
+    PlatformListingSku,
+    ProductVariant,
+)
+from syncstore.errors import InvalidInput, PermissionDenied, VersionConflict
+from syncstore.security.auth import Actor, Role
+
+EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
+VIEWER = Actor(user_id=None, label="viewer@example.com", role=Role.VIEWER)
+
+
+@dataclass(frozen=True)
+class Shop:
+    shopee: int
+    tiktok: int
+    variants: dict[str, int]  # master SKU -> variant id
+    skus: dict[str, int]  # seller SKU (shopee) -> listing SKU id
+
+
+def _shop(session: sa.orm.Session, platform: str, shop_id: str, name: str) -> PlatformConnection:
+    shop = PlatformConnection(platform=platform, shop_id=shop_id, shop_name=name, status="connected")
+    session.add(shop)
+    session.flush()
+    return shop
+
+
+def add_listing(
+    session: sa.orm.Session, shop: PlatformConnection, item: str, title: str, skus: list[tuple[str | None, str, int]]
+) -> list[PlatformListingSku]:
+    """An orphan listing; skus are (seller SKU, price, stock)."""
+    listing = PlatformListing(connection_id=shop.id, platform=shop.platform, remote_item_id=item,
+                              remote_status="active", remote_title=title, remote_description=f"{title} description",
+                              remote_images=["https://img.example.com/a.jpg", "shopee-image-id-1"])  # fmt: skip
+    session.add(listing)
+    session.flush()
+    rows = []
+    for index, (seller, price, stock) in enumerate(skus):
+        row = PlatformListingSku(
+            listing_id=listing.id, connection_id=shop.id, remote_sku_id=f"{item}-{index}", seller_sku=seller,
+            sku_key=sku_key(seller, shop.sku_prefix, shop.sku_suffix), currency="MYR",
+            remote_price=Decimal(price), remote_stock=stock,
+        )  # fmt: skip
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+@pytest.fixture
+def world(engine: sa.Engine) -> Shop:
+    cli = Actor.command_line()
+    with transaction(engine) as session:
+        product = create_product(cli, session, {
+            "title": "Linen shirt", "category": "Shirts", "base_price": "12.90", "currency": "MYR",
+            "variants": [{"sku": "LIN-S", "name": "S", "stock": 12}, {"sku": "LIN-M", "name": "M", "stock": 4}],
+        })  # fmt: skip
+        shopee = _shop(session, "shopee", "1001", "My Shopee")
+        tiktok = _shop(session, "tiktokshop", "7001", "My TikTok")
+        skus = add_listing(session, shopee, "9001", "Old linen shirt", [("lin s", "10.00", 7), ("OTHER-1", "5.00", 1)])
+        add_listing(session, tiktok, "8001", "Mug", [("MUG-1", "3.00", 2)])
+        variants = {v.sku: v.id for v in product.variants}
+        return Shop(shopee.id, tiktok.id, variants, {s.seller_sku or "": s.id for s in skus})
+
+
+def page(engine: sa.Engine, **filters: object) -> bindings.BindingPage:
+    with transaction(engine) as session:
+        return bindings.list_bindings(session, BindingFilter(**filters))  # type: ignore[arg-type]
+
+
+def test_the_listings_read_shows_every_shops_skus_with_state_counts_and_filters(engine: sa.Engine, world: Shop) -> None:
+    everything = page(engine)
+    assert everything.total == 3 and everything.counts == {"bound": 0, "orphan": 3, "excluded": 0}
+    assert [row.seller_sku for row in page(engine, shop_name="My Shopee").rows] == ["lin s", "OTHER-1"]
+    assert [row.seller_sku for row in page(engine, search="mug").rows] == ["MUG-1"]
+    assert [row.seller_sku for row in page(engine, search="other").rows] == ["OTHER-1"]
+    suggested = page(engine, search="lin s").rows[0]
+    assert suggested.suggestion == "LIN-S" and suggested.reason == "matches master SKU LIN-S: bound at the next sync"
+    assert page(engine, search="other").rows[0].reason == "no master SKU has the key 'other1'"
+    with transaction(engine) as session:
+        second = bindings.list_bindings(session, BindingFilter(), limit=2, offset=2)
+    assert [row.seller_sku for row in second.rows] == ["MUG-1"] and second.total == 3
+
+
+def test_binding_an_orphan_is_audited_announced_and_the_state_follows(engine: sa.Engine, world: Shop) -> None:
+    sku_id = world.skus["OTHER-1"]
+    with transaction(engine) as session:
+        bindings.bind_sku(EDITOR, session, sku_id, "lin-m", expected_version=0)
+    bound = page(engine, state="bound")
+    assert [(row.seller_sku, row.master_sku, row.version) for row in bound.rows] == [("OTHER-1", "LIN-M", 1)]
+    assert bound.counts == {"bound": 1, "orphan": 2, "excluded": 0}
+    with transaction(engine) as session:
+        audit = session.scalars(sa.select(AuditLog).where(AuditLog.action == "listing_sku.bind")).one()
+        assert (audit.actor_label, audit.after["master_sku"]) == ("editor@example.com", "LIN-M")
+        event = session.scalars(
+            sa.select(OutboxEvent).where(OutboxEvent.payload["reason"].as_string() == "sku_bound")
+        ).one()
+        assert event.event_type == "product.updated" and event.payload["variant_ids"] == [world.variants["LIN-M"]]
+        listing = session.scalars(sa.select(PlatformListing).where(PlatformListing.remote_item_id == "9001")).one()
+        assert listing.product_id is not None
+
+
+def test_a_variant_bound_in_the_shop_is_refused_naming_the_other_sku(engine: sa.Engine, world: Shop) -> None:
+    with transaction(engine) as session:
+        bindings.bind_sku(EDITOR, session, world.skus["OTHER-1"], "LIN-S", expected_version=0)
+    with pytest.raises(InvalidInput, match="already bound in this shop to seller SKU OTHER-1"):
+        with transaction(engine) as session:
+            bindings.bind_sku(EDITOR, session, world.skus["lin s"], "LIN-S", expected_version=0)
+    with pytest.raises(InvalidInput, match="no master SKU 'NOPE'"):
+        with transaction(engine) as session:
+            bindings.bind_sku(EDITOR, session, world.skus["lin s"], "NOPE", expected_version=0)
+    assert page(engine, state="bound").total == 1
+
+
+def test_two_people_acting_on_one_sku_cannot_both_win(engine: sa.Engine, world: Shop) -> None:
+    sku_id = world.skus["lin s"]
+    with transaction(engine) as session:
+        bindings.set_excluded(EDITOR, session, sku_id, True, expected_version=0)
+    with pytest.raises(VersionConflict):
+        with transaction(engine) as session:
+            bindings.bind_sku(EDITOR, session, sku_id, "LIN-S", expected_version=0)
+    assert page(engine, state="excluded").total == 1 and page(engine, state="bound").total == 0
+
+
+def test_unbind_exclude_and_include(engine: sa.Engine, world: Shop) -> None:
+    sku_id = world.skus["lin s"]
+    with transaction(engine) as session:
+        bindings.bind_sku(EDITOR, session, sku_id, "LIN-S", expected_version=0)
+    with transaction(engine) as session:
+        bindings.set_excluded(EDITOR, session, sku_id, True, expected_version=1)  # unbinds it too
+    [row] = page(engine, state="excluded").rows
+    assert (row.seller_sku, row.variant_id, row.version) == ("lin s", None, 2)
+    with pytest.raises(InvalidInput, match="excluded; include it first"):
+        with transaction(engine) as session:
+            bindings.bind_sku(EDITOR, session, sku_id, "LIN-S", expected_version=2)
+    with transaction(engine) as session:
+        bindings.set_excluded(EDITOR, session, sku_id, False, expected_version=2)
+        bindings.bind_sku(EDITOR, session, sku_id, "LIN-S", expected_version=3)
+        bindings.unbind_sku(EDITOR, session, sku_id, expected_version=4)
+        listing = session.get_one(PlatformListing, session.get_one(PlatformListingSku, sku_id).listing_id)
+        assert listing.product_id is None  # no SKU of it is bound any more
+    assert page(engine).counts == {"bound": 0, "orphan": 3, "excluded": 0}
+    with transaction(engine) as session:
+        actions = session.scalars(sa.select(AuditLog.action).where(AuditLog.entity_type == "listing_sku")).all()
+    assert sorted(actions) == sorted(["listing_sku.bind", "listing_sku.exclude", "listing_sku.include",
+                                      "listing_sku.bind", "listing_sku.unbind"])  # fmt: skip
+
+
+def test_a_viewer_may_read_but_not_bind(engine: sa.Engine, world: Shop) -> None:
+    with pytest.raises(PermissionDenied):
+        with transaction(engine) as session:
+            bindings.bind_sku(VIEWER, session, world.skus["lin s"], "LIN-S", expected_version=0)
+    assert page(engine).counts["orphan"] == 3
+
+
+def test_the_preview_shows_what_binding_would_push(engine: sa.Engine, world: Shop) -> None:
+    preview = bindings.preview_bind(engine, world.skus["lin s"], "LIN-S")
+    assert preview.text() == (
+        "shop My Shopee, SKU lin s: stock 7 -> 12, price 10.00 -> 12.90, title Old linen shirt -> Linen shirt"
+    )
+    with transaction(engine) as session:
+        bindings.bind_sku(EDITOR, session, world.skus["OTHER-1"], "LIN-S", expected_version=0)
+    with pytest.raises(InvalidInput, match="already bound in this shop"):
+        bindings.preview_bind(engine, world.skus["lin s"], "LIN-S")
+
+
+def test_a_master_product_is_created_from_a_listing_and_bound(engine: sa.Engine, world: Shop) -> None:
+    with transaction(engine) as session:
+        shop = session.get_one(PlatformConnection, world.tiktok)
+        add_listing(
+            session, shop, "8002", "Tea set", [("LIN-S", "20.00", 3), (None, "25.50", 0), ("TEA-2", "20.00", 9)]
+        )
+        listing_id = session.scalars(
+            sa.select(PlatformListing.id).where(PlatformListing.remote_item_id == "8002")
+        ).one()
+    with transaction(engine) as session:
+        imported = bindings.create_product_from_listing(EDITOR, session, listing_id)
+    assert [sku for _, sku in imported.bound] == ["TIK-8002-8002-0", "TIK-8002-8002-1", "TEA-2"]
+    assert imported.notes[:2] == [
+        "seller SKU LIN-S is already a master SKU: master SKU TIK-8002-8002-0 generated",
+        "seller SKU (none) is empty: master SKU TIK-8002-8002-1 generated",
+    ]
+    assert "image shopee-image-id-1 is not a URL: left out" in imported.notes
+    with transaction(engine) as session:
+        variants = session.scalars(
+            sa.select(ProductVariant)
+            .where(ProductVariant.product_id == imported.product_id)
+            .order_by(ProductVariant.id)
+        ).all()
+        assert [(v.sku, v.price, v.stock) for v in variants] == [
+            ("TIK-8002-8002-0", None, 3), ("TIK-8002-8002-1", Decimal("25.50"), 0), ("TEA-2", None, 9),
+        ]  # fmt: skip
+        assert variants[0].product.title == "Tea set" and variants[0].product.base_price == Decimal("20.00")
+        assert variants[0].product.images == ["https://img.example.com/a.jpg"]
+    assert page(engine, shop_name="My TikTok", state="bound").total == 3
+
+
+def test_a_shop_prefix_and_suffix_recompute_its_keys(engine: sa.Engine, world: Shop) -> None:
+    with transaction(engine) as session:
+        shop = session.get_one(PlatformConnection, world.shopee)
+        add_listing(session, shop, "9002", "Prefixed", [("SHP-LIN-M-x", "12.90", 4)])
+    assert page(engine, search="shp").rows[0].reason == "no master SKU has the key 'shplinmx'"
+    with transaction(engine) as session:
+        rewritten = bindings.set_shop_affixes(EDITOR, session, world.shopee, prefix="shp-", suffix="-X")
+    assert rewritten == 1  # the other keys have no such prefix or suffix
+    [row] = page(engine, search="shp").rows
+    assert (row.sku_key, row.suggestion) == ("linm", "LIN-M")
+    with pytest.raises(PermissionDenied):
+        with transaction(engine) as session:
+            bindings.set_shop_affixes(VIEWER, session, world.shopee, prefix="", suffix="")
+
+
+def test_two_orphans_with_one_key_are_shown_ambiguous(engine: sa.Engine, world: Shop) -> None:
+    with transaction(engine) as session:
+        shop = session.get_one(PlatformConnection, world.shopee)
+        add_listing(session, shop, "9003", "Again", [("LIN-S", "12.90", 4)])
+    reasons = {row.reason for row in page(engine, search="lin").rows if row.sku_key == "lins"}
+    assert reasons == {"ambiguous: 2 SKUs of this shop share the key 'lins'"}
