@@ -47,7 +47,7 @@ def filter_bar(shops: Sequence[ShopOption]) -> BindingFilter:
     search = search_col.text_input("Search", placeholder="title or seller SKU", key="listings_search")
     return BindingFilter(
         shop_name=None if shop == ALL else shop,
-        state=None if state == ALL else state,
+        state=next((s for s in bindings.STATES if s == state), None),
         search=search.strip() or None,
     )
 
@@ -67,7 +67,8 @@ def table(rows: Sequence[BindingRow]) -> dict[str, list[Any]]:
 
 
 def _label(row: BindingRow) -> str:
-    return f"#{row.listing_sku_id} · {row.seller_sku or '(no seller SKU)'} · {row.title or row.remote_item_id} · {row.shop_name}"
+    seller = row.seller_sku or "(no seller SKU)"
+    return f"#{row.listing_sku_id} · {seller} · {row.title or row.remote_item_id} · {row.shop_name}"
 
 
 def bind_form(row: BindingRow) -> None:
@@ -81,9 +82,9 @@ def bind_form(row: BindingRow) -> None:
             st.session_state.pop(PREVIEW_KEY, None)
         else:
             st.session_state[PREVIEW_KEY] = (row.listing_sku_id, master.strip().lower(), preview.text())
-    shown = st.session_state.get(PREVIEW_KEY)
+    shown: tuple[int, str, str] | None = st.session_state.get(PREVIEW_KEY)
     ready = shown is not None and shown[:2] == (row.listing_sku_id, master.strip().lower())
-    if ready:
+    if shown is not None and ready:
         st.info(f"Binding would push: {shown[2]}")
     if bind_col.button("Bind", type="primary", icon=":material/link:", disabled=not ready, key="listings_bind"):
         st.session_state.pop(PREVIEW_KEY, None)

@@ -128,8 +128,8 @@ def preview_csv(session: Session, text: str) -> BulkPreview:
     lines: list[CsvLine] = []
     for row in rows:
 
-        def refuse(reason: str, shop: str = row.shop) -> None:
-            lines.append(CsvLine(row.line, row.seller_sku, row.master_sku, shop, "refused", reason))
+        def refuse(reason: str, shop: str | None = None, row: _Row = row) -> None:
+            lines.append(CsvLine(row.line, row.seller_sku, row.master_sku, shop or row.shop, "refused", reason))
 
         variant = masters.get(row.master_sku.lower())
         if not row.seller_sku or not row.master_sku:

@@ -164,7 +164,7 @@ def list_bindings(
         raise InvalidInput({"state": f"must be one of {', '.join(STATES)}"})
     limit = max(1, min(limit, MAX_PAGE))
     clauses = _filters(session, filters)
-    counts = dict.fromkeys(STATES, 0)
+    counts: dict[str, int] = dict.fromkeys(STATES, 0)
     state = _state_expr().label("state")
     count_query = (
         sa.select(state, sa.func.count())
@@ -196,7 +196,8 @@ def list_bindings(
         reason, suggestion = reasons.get(sku.id, (None, None))
         rows.append(
             BindingRow(
-                listing_sku_id=sku.id, connection_id=shop.id, shop_name=shop.shop_name or f"{shop.platform}-{shop.shop_id}",
+                listing_sku_id=sku.id, connection_id=shop.id,
+                shop_name=shop.shop_name or f"{shop.platform}-{shop.shop_id}",
                 platform=shop.platform, listing_id=listing.id, remote_item_id=listing.remote_item_id,
                 title=listing.remote_title, remote_sku_id=sku.remote_sku_id, seller_sku=sku.seller_sku,
                 sku_key=sku.sku_key, price=sku.remote_price, currency=sku.currency, stock=sku.remote_stock,
@@ -236,7 +237,8 @@ def orphan_reasons(session: Session, orphans: Sequence[PlatformListingSku]) -> d
         .group_by(PlatformListingSku.connection_id, PlatformListingSku.sku_key)
     )
     for connection_id, key, count in session.execute(query):
-        shared[(connection_id, key)] = int(count)
+        if key is not None:
+            shared[(connection_id, key)] = int(count)
     masters: dict[str, list[str]] = {}
     for sku_text in session.scalars(sa.select(ProductVariant.sku).where(_master_key().in_(wanted))):
         if (key := normalize(sku_text)) is not None:
@@ -289,7 +291,8 @@ def bind_refusal(session: Session, sku: PlatformListingSku, variant: ProductVari
         return f"seller SKU {sku.seller_sku or '(none)'} is already bound to {variant.sku}"
     if sku.variant_id is not None:
         current = session.get(ProductVariant, sku.variant_id)
-        return f"seller SKU {sku.seller_sku or '(none)'} is bound to {current.sku if current else sku.variant_id}; unbind it first"
+        bound_to = current.sku if current else sku.variant_id
+        return f"seller SKU {sku.seller_sku or '(none)'} is bound to {bound_to}; unbind it first"
     other = session.execute(
         sa.select(PlatformListingSku.seller_sku, PlatformListingSku.remote_sku_id, PlatformListing.remote_item_id)
         .join(PlatformListing, PlatformListing.id == PlatformListingSku.listing_id)
@@ -419,7 +422,8 @@ def set_excluded(
     if sku.binding_excluded == excluded:
         raise InvalidInput(
             {
-                "listing_sku": f"seller SKU {sku.seller_sku or '(none)'} is already {'excluded' if excluded else 'included'}"
+                "listing_sku": f"seller SKU {sku.seller_sku or '(none)'} is already "
+                f"{'excluded' if excluded else 'included'}"
             }
         )
     before = _binding(sku, _master_sku(session, sku))
@@ -621,7 +625,7 @@ def create_product_from_listing(actor: Actor | None, session: Session, listing_i
         "variants": [
             {
                 "sku": master, "name": (sku.seller_sku or f"Option {index + 1}")[:255],
-                "price": sku.remote_price if sku.remote_price not in (None, base_price) and sku.remote_price > 0 else None,
+                "price": None if sku.remote_price in (None, base_price) else sku.remote_price,
                 "stock": max(sku.remote_stock or 0, 0),
             }
             for index, (sku, master) in enumerate(zip(skus, master_skus, strict=True))

@@ -31,8 +31,9 @@ Per listing (`plan`), for each (shop, variant) and each remote SKU of the shop:
   suffix stripped; the stored `sku_key`, else computed from the seller SKU) equals the variant's
   SKU key is bound instead (`bind`, `auto_bound`). A key shared by several unbound remote SKUs of
   the shop, or by several open variants, binds nothing: those SKUs stay orphans with an
-  `orphan_reason` saying so. A SKU a person excluded (`binding_excluded`) is left out entirely. `listing_id` of a `create` row names the shop's listing of
-  the same product when there is one (add a SKU to it), else null (a new listing).
+  `orphan_reason` saying so. A SKU a person excluded (`binding_excluded`) is left out entirely.
+  `listing_id` of a `create` row names the shop's listing of the same product when there is one
+  (add a SKU to it), else null (a new listing).
 - `bind`: bind the remote SKU to the variant; field actions apply as for any bound row (with no
   baseline yet, every differing field is pushed). `auto_bound` is the signal to bind, whatever the
   listing action: a matched SKU can also be `activate`d or `deactivate`d in the same plan.

@@ -1,4 +1,4 @@
-# SKU mapping on SQLite and PostgreSQL: the Listings read, bind/unbind/exclude, previews, import from a listing, shop affixes.
+# SKU mapping on SQLite and PostgreSQL: the Listings read, bind/unbind/exclude, preview, import, shop affixes.
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -108,7 +108,8 @@ def test_binding_an_orphan_is_audited_announced_and_the_state_follows(engine: sa
     assert bound.counts == {"bound": 1, "orphan": 2, "excluded": 0}
     with transaction(engine) as session:
         audit = session.scalars(sa.select(AuditLog).where(AuditLog.action == "listing_sku.bind")).one()
-        assert (audit.actor_label, audit.after["master_sku"]) == ("editor@example.com", "LIN-M")
+        assert audit.after is not None and audit.after["master_sku"] == "LIN-M"
+        assert audit.actor_label == "editor@example.com"
         event = session.scalars(
             sa.select(OutboxEvent).where(OutboxEvent.payload["reason"].as_string() == "sku_bound")
         ).one()
@@ -120,12 +121,10 @@ def test_binding_an_orphan_is_audited_announced_and_the_state_follows(engine: sa
 def test_a_variant_bound_in_the_shop_is_refused_naming_the_other_sku(engine: sa.Engine, world: Shop) -> None:
     with transaction(engine) as session:
         bindings.bind_sku(EDITOR, session, world.skus["OTHER-1"], "LIN-S", expected_version=0)
-    with pytest.raises(InvalidInput, match="already bound in this shop to seller SKU OTHER-1"):
-        with transaction(engine) as session:
-            bindings.bind_sku(EDITOR, session, world.skus["lin s"], "LIN-S", expected_version=0)
-    with pytest.raises(InvalidInput, match="no master SKU 'NOPE'"):
-        with transaction(engine) as session:
-            bindings.bind_sku(EDITOR, session, world.skus["lin s"], "NOPE", expected_version=0)
+    with pytest.raises(InvalidInput, match="in this shop to seller SKU OTHER-1"), transaction(engine) as session:
+        bindings.bind_sku(EDITOR, session, world.skus["lin s"], "LIN-S", expected_version=0)
+    with pytest.raises(InvalidInput, match="no master SKU 'NOPE'"), transaction(engine) as session:
+        bindings.bind_sku(EDITOR, session, world.skus["lin s"], "NOPE", expected_version=0)
     assert page(engine, state="bound").total == 1
 
 
@@ -133,9 +132,8 @@ def test_two_people_acting_on_one_sku_cannot_both_win(engine: sa.Engine, world: 
     sku_id = world.skus["lin s"]
     with transaction(engine) as session:
         bindings.set_excluded(EDITOR, session, sku_id, True, expected_version=0)
-    with pytest.raises(VersionConflict):
-        with transaction(engine) as session:
-            bindings.bind_sku(EDITOR, session, sku_id, "LIN-S", expected_version=0)
+    with pytest.raises(VersionConflict), transaction(engine) as session:
+        bindings.bind_sku(EDITOR, session, sku_id, "LIN-S", expected_version=0)
     assert page(engine, state="excluded").total == 1 and page(engine, state="bound").total == 0
 
 
@@ -147,9 +145,8 @@ def test_unbind_exclude_and_include(engine: sa.Engine, world: Shop) -> None:
         bindings.set_excluded(EDITOR, session, sku_id, True, expected_version=1)  # unbinds it too
     [row] = page(engine, state="excluded").rows
     assert (row.seller_sku, row.variant_id, row.version) == ("lin s", None, 2)
-    with pytest.raises(InvalidInput, match="excluded; include it first"):
-        with transaction(engine) as session:
-            bindings.bind_sku(EDITOR, session, sku_id, "LIN-S", expected_version=2)
+    with pytest.raises(InvalidInput, match="excluded; include it first"), transaction(engine) as session:
+        bindings.bind_sku(EDITOR, session, sku_id, "LIN-S", expected_version=2)
     with transaction(engine) as session:
         bindings.set_excluded(EDITOR, session, sku_id, False, expected_version=2)
         bindings.bind_sku(EDITOR, session, sku_id, "LIN-S", expected_version=3)
@@ -164,9 +161,8 @@ def test_unbind_exclude_and_include(engine: sa.Engine, world: Shop) -> None:
 
 
 def test_a_viewer_may_read_but_not_bind(engine: sa.Engine, world: Shop) -> None:
-    with pytest.raises(PermissionDenied):
-        with transaction(engine) as session:
-            bindings.bind_sku(VIEWER, session, world.skus["lin s"], "LIN-S", expected_version=0)
+    with pytest.raises(PermissionDenied), transaction(engine) as session:
+        bindings.bind_sku(VIEWER, session, world.skus["lin s"], "LIN-S", expected_version=0)
     assert page(engine).counts["orphan"] == 3
 
 
@@ -222,9 +218,8 @@ def test_a_shop_prefix_and_suffix_recompute_its_keys(engine: sa.Engine, world: S
     assert rewritten == 1  # the other keys have no such prefix or suffix
     [row] = page(engine, search="shp").rows
     assert (row.sku_key, row.suggestion) == ("linm", "LIN-M")
-    with pytest.raises(PermissionDenied):
-        with transaction(engine) as session:
-            bindings.set_shop_affixes(VIEWER, session, world.shopee, prefix="", suffix="")
+    with pytest.raises(PermissionDenied), transaction(engine) as session:
+        bindings.set_shop_affixes(VIEWER, session, world.shopee, prefix="", suffix="")
 
 
 def test_two_orphans_with_one_key_are_shown_ambiguous(engine: sa.Engine, world: Shop) -> None:

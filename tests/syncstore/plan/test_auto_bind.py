@@ -1,4 +1,4 @@
-# Auto-binding beyond the exact match: SKU keys in the plan, shop prefixes/suffixes, ambiguity, exclusion, the scoped loader.
+# Auto-binding beyond the exact match: SKU keys, shop prefix/suffix, ambiguity, exclusion, the scoped loader.
 from __future__ import annotations
 
 from datetime import UTC, datetime
