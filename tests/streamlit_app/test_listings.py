@@ -78,7 +78,7 @@ def test_the_shop_filter_is_by_name(app_as: AppAs, seeded_db: SeededDatabase) ->
 def test_an_editor_previews_then_binds_an_orphan(app_as: AppAs, seeded_db: SeededDatabase) -> None:
     sku_id, variant = add_orphan(seeded_db)
     at = orphans(app_as("editor", "listings"))
-    assert [b for b in at.button if b.label == "Bind"][0].disabled  # preview first
+    assert next(b for b in at.button if b.label == "Bind").disabled  # preview first
     at.text_input(key=f"listings_master_{sku_id}").input(variant.sku.lower()).run()
     at.button(key="listings_preview_button").click().run()
     assert not at.exception
