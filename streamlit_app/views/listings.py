@@ -110,8 +110,8 @@ def _act(action: Callable[[Actor, Session], object], message: str) -> None:
 
 
 def actions(row: BindingRow) -> None:
-    st.markdown(f"**{ui.plain(_label(row))}**: {STATE_LABELS[row.state]}"
-                + (f" → **{ui.plain(row.master_sku)}**" if row.master_sku else ""))  # fmt: skip
+    bound_to = f" → **{ui.plain(row.master_sku)}**" if row.master_sku else ""
+    st.markdown(f"**{ui.plain(_label(row))}**: {STATE_LABELS[row.state]}{bound_to} · shop stock {row.stock}")
     if row.reason:
         st.caption(ui.plain(row.reason))
     if not ui.can(Permission.CATALOG_WRITE):
