@@ -1,4 +1,4 @@
-# Browser test of issue 17 item 1: an Editor binds an orphan Shopee listing to a master SKU and the shop's stock follows.
+# Browser test of issue 17 item 1: an Editor binds an orphan Shopee listing to a master SKU; the stock follows.
 """SKU mapping in a real browser.
 
 Reuses the publishing browser test's running system (both simulators in this process, the app on
@@ -28,7 +28,8 @@ from syncstore.security.auth import Actor
 from syncstore.shops import marketplaces
 from syncstore.sync import snapshot
 from syncstore.workers import dispatch
-from tests.browser.test_publishing_browser import (  # noqa: F401  (browser and system are fixtures)
+from tests.browser import test_publishing_browser as publishing
+from tests.browser.test_publishing_browser import (
     WAIT_MS,
     System,
     _choose,
@@ -38,10 +39,11 @@ from tests.browser.test_publishing_browser import (  # noqa: F401  (browser and 
     _shot,
     _sign_in,
     _type,
-    browser,
-    system,
 )
 
+# The publishing test's fixtures, reused: its running system (simulators + app) and its Chromium.
+system = publishing.system
+browser = publishing.browser
 SELLER_SKU, MASTER_SKU = "OLD-MUG-7", "ENAMEL-MUG"
 PUSH_DEADLINE_S = 60
 
