@@ -54,8 +54,8 @@ def add_listing(
     return rows
 
 
-@pytest.fixture
-def world(engine: sa.Engine) -> Shop:
+def seed_world(engine: sa.Engine) -> Shop:
+    """A product (LIN-S stock 12, LIN-M stock 4); two shops; orphans "lin s", "OTHER-1" (Shopee), "MUG-1" (TikTok)."""
     cli = Actor.command_line()
     with transaction(engine) as session:
         product = create_product(cli, session, {
@@ -68,3 +68,8 @@ def world(engine: sa.Engine) -> Shop:
         add_listing(session, tiktok, "8001", "Mug", [("MUG-1", "3.00", 2)])
         variants = {v.sku: v.id for v in product.variants}
         return Shop(shopee.id, tiktok.id, variants, {s.seller_sku or "": s.id for s in skus})
+
+
+@pytest.fixture
+def world(engine: sa.Engine) -> Shop:
+    return seed_world(engine)
