@@ -18,7 +18,7 @@ from api import limits, problems
 from api.deps import KeyCache
 from api.middleware import BodyLimit
 from api.oidc import OidcVerifier
-from api.routes import channels, products, rules, stock, sync
+from api.routes import bindings, channels, products, rules, stock, sync
 from syncstore.db.engine import get_engine
 from syncstore.settings import Settings, get_settings
 
@@ -66,7 +66,7 @@ def create_app(engine: sa.Engine | None = None, settings: Settings | None = None
     metadata_url, audience = settings.api_oidc_metadata_url, settings.api_oidc_audience
     app.state.oidc = OidcVerifier(metadata_url, audience) if metadata_url and audience else None
     problems.install(app)
-    for module in (products, stock, rules, channels, sync):
+    for module in (products, stock, rules, channels, bindings, sync):
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/healthz", include_in_schema=False)

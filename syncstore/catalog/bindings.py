@@ -177,17 +177,29 @@ def list_bindings(
         counts[str(name)] = int(count)
     where = [*clauses, _state_clause(filters.state)] if filters.state else clauses
     total = counts[filters.state] if filters.state else sum(counts.values())
-    query = (
+    query = _rows_query().where(*where).order_by(PlatformListingSku.id).limit(limit).offset(max(0, offset))
+    rows = _rows(session, session.execute(query).all())
+    return BindingPage(rows, total, counts)
+
+
+def binding_row(session: Session, listing_sku_id: int) -> BindingRow:
+    """One remote SKU with its binding, as `list_bindings` shows it."""
+    found = session.execute(_rows_query().where(PlatformListingSku.id == listing_sku_id)).all()
+    if not found:
+        raise NotFoundError(f"listing SKU {listing_sku_id} not found")
+    return _rows(session, found)[0]
+
+
+def _rows_query() -> sa.Select[Any]:
+    return (
         sa.select(PlatformListingSku, PlatformListing, PlatformConnection, ProductVariant.sku)
         .join(PlatformListing, PlatformListing.id == PlatformListingSku.listing_id)
         .join(PlatformConnection, PlatformConnection.id == PlatformListingSku.connection_id)
         .outerjoin(ProductVariant, ProductVariant.id == PlatformListingSku.variant_id)
-        .where(*where)
-        .order_by(PlatformListingSku.id)
-        .limit(limit)
-        .offset(max(0, offset))
     )
-    found = session.execute(query).all()
+
+
+def _rows(session: Session, found: Sequence[Any]) -> list[BindingRow]:
     orphans = [sku for sku, *_ in found if sku.variant_id is None and not sku.binding_excluded]
     reasons = orphan_reasons(session, orphans)
     rows = []
@@ -205,7 +217,7 @@ def list_bindings(
                 reason=reason, suggestion=suggestion,
             )
         )  # fmt: skip
-    return BindingPage(rows, total, counts)
+    return rows
 
 
 def _master_key() -> sa.ColumnElement[str]:
