@@ -22,6 +22,9 @@ EVERY_PAGE = {
 EVERY_PAGE["admin"] += ["New product", "Import and export", "Categories", "Publish to shops"]
 EVERY_PAGE["editor"] += ["New product", "Import and export", "Categories", "Publish to shops"]
 EVERY_PAGE["viewer"] += ["Import and export", "Categories"]
+# SKU mapping (issue 17): everyone reads the Listings page (actions need catalog.write).
+for pages in EVERY_PAGE.values():
+    pages.append("Listings")
 
 
 CORE_PAGES = {"Products", "Product editor", "Bulk edit", "Inventory", "Rules", "Admin"}
