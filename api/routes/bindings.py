@@ -15,6 +15,7 @@ from api.problems import responses
 from syncstore.catalog import bindings
 from syncstore.catalog.bindings import BindingFilter, BindingRow
 from syncstore.db.engine import transaction
+from syncstore.plan import binding_preview
 from syncstore.security.auth import Permission
 
 router = APIRouter(tags=["listings"], responses=responses(401, 429))
@@ -110,7 +111,7 @@ def preview_binding(
     who: Caller = READ,
 ) -> BindPreviewOut:
     """What binding the SKU to `master_sku` would push to the shop (422 with the reason when it would be refused)."""
-    preview = bindings.preview_bind(engine(request), listing_sku_id, master_sku)
+    preview = binding_preview.preview_bind(engine(request), listing_sku_id, master_sku)
     return BindPreviewOut(
         text=preview.text(),
         changes=[FieldChangeOut(name=c.name, before=c.before, after=c.after) for c in preview.changes],

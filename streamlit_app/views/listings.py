@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from streamlit_app import ui
 from syncstore.catalog import binding_csv, bindings
 from syncstore.catalog.bindings import BindingFilter, BindingPage, BindingRow, ShopOption
+from syncstore.plan import binding_preview
 from syncstore.security.auth import Actor, Permission
 
 PAGE_SIZE = 50
@@ -76,7 +77,7 @@ def bind_form(row: BindingRow) -> None:
     preview_col, bind_col = st.columns(2)
     if preview_col.button("Preview binding", icon=":material/preview:", key="listings_preview_button"):
         try:
-            preview = bindings.preview_bind(ui.engine(), row.listing_sku_id, master)
+            preview = binding_preview.preview_bind(ui.engine(), row.listing_sku_id, master)
         except Exception as error:
             ui.show_error(error)
             st.session_state.pop(PREVIEW_KEY, None)

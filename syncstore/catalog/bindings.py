@@ -15,8 +15,8 @@ transaction and is optimistic: it names the `binding_version` it read and a stal
 VersionConflict before anything is written):
 - `bind_sku`: bind an orphan SKU to a master SKU (refused, naming the other SKU, when the variant is
   already bound in that shop), then announce `product.updated` so the worker pushes the master's
-  stock (and the other fields that differ) to the SKU within seconds. `preview_bind` shows first
-  what would change, from the plan's own desired state (`syncstore.plan.inputs.desired`).
+  stock (and the other fields that differ) to the SKU within seconds. `syncstore.plan.binding_preview`
+  shows first what would change (it sits above the plan; this module sits below it).
 - `unbind_sku`: the SKU becomes an orphan (its baselines are cleared). Note: an orphan whose key is
   a master SKU's key is bound again by the next plan; exclude it to keep it apart.
 - `set_excluded`: exclude (unbinding a bound SKU) or include a SKU.
@@ -39,11 +39,9 @@ from sqlalchemy.orm import Session
 from syncstore.catalog.commands import create_product
 from syncstore.catalog.schema import ImageUrl, Sku
 from syncstore.catalog.sku_keys import normalize, sku_key
-from syncstore.db.engine import transaction
 from syncstore.db.models import MasterProduct, PlatformConnection, PlatformListing, PlatformListingSku, ProductVariant
 from syncstore.errors import InvalidInput, NotFoundError, VersionConflict
 from syncstore.events import outbox
-from syncstore.plan import inputs as plan_inputs
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
 
@@ -190,7 +188,7 @@ def binding_row(session: Session, listing_sku_id: int) -> BindingRow:
     return _rows(session, found)[0]
 
 
-def _rows_query() -> sa.Select[Any]:
+def _rows_query() -> sa.Select[PlatformListingSku, PlatformListing, PlatformConnection, str]:
     return (
         sa.select(PlatformListingSku, PlatformListing, PlatformConnection, ProductVariant.sku)
         .join(PlatformListing, PlatformListing.id == PlatformListingSku.listing_id)
@@ -238,19 +236,19 @@ def orphan_reasons(session: Session, orphans: Sequence[PlatformListingSku]) -> d
     if not wanted:
         return {sku.id: ("no seller SKU to match", None) for sku in orphans}
     shared: dict[tuple[int, str], int] = {}
-    query = (
-        sa.select(PlatformListingSku.connection_id, PlatformListingSku.sku_key, sa.func.count())
-        .where(
-            PlatformListingSku.connection_id.in_(sorted({sku.connection_id for sku in orphans})),
-            PlatformListingSku.sku_key.in_(wanted),
-            PlatformListingSku.variant_id.is_(None),
-            PlatformListingSku.binding_excluded.is_(False),
-        )
-        .group_by(PlatformListingSku.connection_id, PlatformListingSku.sku_key)
+    # By (connection_id, sku_key) only, so the index on them is the one used; orphans are counted here.
+    query = sa.select(
+        PlatformListingSku.connection_id,
+        PlatformListingSku.sku_key,
+        PlatformListingSku.variant_id,
+        PlatformListingSku.binding_excluded,
+    ).where(
+        PlatformListingSku.connection_id.in_(sorted({sku.connection_id for sku in orphans})),
+        PlatformListingSku.sku_key.in_(wanted),
     )
-    for connection_id, key, count in session.execute(query):
-        if key is not None:
-            shared[(connection_id, key)] = int(count)
+    for connection_id, key, variant_id, excluded in session.execute(query):
+        if key is not None and variant_id is None and not excluded:
+            shared[(connection_id, key)] = shared.get((connection_id, key), 0) + 1
     masters: dict[str, list[str]] = {}
     for sku_text in session.scalars(sa.select(ProductVariant.sku).where(_master_key().in_(wanted))):
         if (key := normalize(sku_text)) is not None:
@@ -277,7 +275,7 @@ def orphan_reasons(session: Session, orphans: Sequence[PlatformListingSku]) -> d
 # --- checks shared by the commands and the previews -----------------------------------------
 
 
-def _listing_sku(session: Session, listing_sku_id: int) -> PlatformListingSku:
+def listing_sku(session: Session, listing_sku_id: int) -> PlatformListingSku:
     sku = session.get(PlatformListingSku, listing_sku_id)
     if sku is None:
         raise NotFoundError(f"listing SKU {listing_sku_id} not found")
@@ -383,7 +381,7 @@ def bind_sku(
     actor: Actor | None, session: Session, listing_sku_id: int, master_sku: str, *, expected_version: int
 ) -> PlatformListingSku:
     """Bind an orphan remote SKU to a master SKU; the worker then pushes the master's values to it."""
-    sku = _listing_sku(session, listing_sku_id)
+    sku = listing_sku(session, listing_sku_id)
     bind_checked(actor, session, sku, find_variant(session, master_sku), expected_version)
     return sku
 
@@ -413,7 +411,7 @@ def unbind_sku(
     actor: Actor | None, session: Session, listing_sku_id: int, *, expected_version: int
 ) -> PlatformListingSku:
     """Unbind a remote SKU: it becomes an orphan and nothing is pushed to it any more."""
-    sku = _listing_sku(session, listing_sku_id)
+    sku = listing_sku(session, listing_sku_id)
     _expect(sku, expected_version)
     if sku.variant_id is None:
         raise InvalidInput({"listing_sku": f"seller SKU {sku.seller_sku or '(none)'} is not bound"})
@@ -429,7 +427,7 @@ def set_excluded(
     actor: Actor | None, session: Session, listing_sku_id: int, excluded: bool, *, expected_version: int
 ) -> PlatformListingSku:
     """Exclude a remote SKU from the plan (unbinding it when bound), or include it again."""
-    sku = _listing_sku(session, listing_sku_id)
+    sku = listing_sku(session, listing_sku_id)
     _expect(sku, expected_version)
     if sku.binding_excluded == excluded:
         raise InvalidInput(
@@ -486,71 +484,6 @@ def set_shop_affixes(actor: Actor | None, session: Session, connection_id: int, 
                  after={"prefix": prefix, "suffix": suffix, "keys_rewritten": len(changed)})  # fmt: skip
     session.flush()
     return len(changed)
-
-
-# --- what a binding would change ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    name: str
-    before: str
-    after: str
-
-
-@dataclass(frozen=True)
-class BindPreview:
-    shop_name: str
-    seller_sku: str
-    master_sku: str
-    changes: tuple[FieldChange, ...]
-    note: str | None = None  # e.g. a rule excludes the shop: nothing would be pushed
-
-    def text(self) -> str:
-        """ "shop X, SKU Y: stock 7 -> 12, price 10.00 -> 12.90"."""
-        what = ", ".join(f"{c.name} {c.before} -> {c.after}" for c in self.changes) or "nothing changes"
-        tail = f" ({self.note})" if self.note else ""
-        return f"shop {self.shop_name}, SKU {self.seller_sku}: {what}{tail}"
-
-
-def _shown(value: object) -> str:
-    if value is None:
-        return "(none)"
-    text = str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def preview_bind(engine: sa.Engine, listing_sku_id: int, master_sku: str) -> BindPreview:
-    """What binding would push to the SKU, from the plan's desired state; InvalidInput when refused."""
-    with transaction(engine) as session:
-        sku = _listing_sku(session, listing_sku_id)
-        variant = find_variant(session, master_sku)
-        refusal = bind_refusal(session, sku, variant)
-        if refusal is not None:
-            raise InvalidInput({"master_sku": refusal})
-        listing = session.get_one(PlatformListing, sku.listing_id)
-        remote = {"stock": sku.remote_stock, "price": sku.remote_price, "title": listing.remote_title}
-        item_fields = listing.product_id in (None, variant.product_id)
-        seller, variant_id, connection_id, master = (
-            sku.seller_sku or "(none)",
-            variant.id,
-            sku.connection_id,
-            variant.sku,
-        )
-    [shop] = plan_inputs.shops(engine, [connection_id])
-    catalog = plan_inputs.load_inputs(engine, variant_ids=[variant_id])
-    desired = plan_inputs.desired(catalog, shop).row(0, named=True)
-    changes = []
-    for name in ("stock", "price", "title") if item_fields else ("stock", "price"):
-        after = desired[f"desired_{name}"]
-        if after is not None and after != remote[name]:
-            changes.append(FieldChange(name, _shown(remote[name]), _shown(after)))
-    note = None
-    if desired["excluded"]:
-        note = "a sync rule excludes this shop: the listing would be deactivated"
-    elif not desired["active"]:
-        note = "the master variant is inactive: the listing would be deactivated"
-    return BindPreview(shop.shop_name or shop.shop_key, seller, master, tuple(changes), note)
 
 
 # --- a master product from a listing --------------------------------------------------------

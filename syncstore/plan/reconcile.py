@@ -654,7 +654,7 @@ def load_remote_listings(
             _json_text(PlatformListing.base_images).label("base_images"),
         )
         .join(PlatformConnection, PlatformConnection.id == PlatformListing.connection_id)
-        .where(PlatformListing.connection_id == connection_id)
+        .where(_in_shop(PlatformListing.connection_id, connection_id, scope is not None))
         .order_by(PlatformListing.id)
     )
     if scope is not None:
@@ -686,7 +686,7 @@ def load_remote_skus(
             PlatformListingSku.base_stock,
         )
         .join(PlatformConnection, PlatformConnection.id == PlatformListingSku.connection_id)
-        .where(PlatformListingSku.connection_id == connection_id)
+        .where(_in_shop(PlatformListingSku.connection_id, connection_id, scope is not None))
         .order_by(PlatformListingSku.id)
     )
     if scope is not None:
@@ -698,6 +698,29 @@ def load_remote_skus(
     }
     frame = _read(engine, query, schema)
     return frame.with_columns(_shop_key()).select(list(REMOTE_SKUS_SCHEMA))
+
+
+def _unbound_matching(
+    engine: sa.Engine, connection_id: int, keys: Sequence[str], spellings: Sequence[str]
+) -> list[int]:
+    """Ids of the shop's unbound SKUs whose key is one of `keys` (or, with no stored key, whose seller SKU
+    is one of `spellings`): read through the (connection_id, sku_key) and (connection_id, seller_sku)
+    indexes, the binding state filtered here so no other index tempts the planner."""
+    by_key = sa.select(PlatformListingSku.id, PlatformListingSku.variant_id, PlatformListingSku.sku_key).where(
+        PlatformListingSku.connection_id == connection_id, PlatformListingSku.sku_key.in_(list(keys))
+    )
+    by_spelling = sa.select(PlatformListingSku.id, PlatformListingSku.variant_id, PlatformListingSku.sku_key).where(
+        PlatformListingSku.connection_id == connection_id, PlatformListingSku.seller_sku.in_(list(spellings))
+    )
+    with engine.connect() as conn:
+        rows = [*conn.execute(by_key), *conn.execute(by_spelling)] if keys or spellings else []
+    found = {row.id for row in rows if row.variant_id is None and (row.sku_key is None or row.sku_key in keys)}
+    return sorted(found)
+
+
+def _in_shop(column: InstrumentedAttribute[int], connection_id: int, scoped: bool) -> sa.ColumnElement[bool]:
+    """The shop filter; in a scoped load `+ 0` keeps it off the indexes so the scope's own ones are used."""
+    return (column + 0 == connection_id) if scoped else (column == connection_id)
 
 
 def load_remote(
@@ -719,6 +742,7 @@ def load_remote(
         skus = conn.scalars(sa.select(ProductVariant.sku).where(ProductVariant.product_id.in_(products))).all()
     spellings = sorted({form for sku in skus for form in (sku, sku.strip(), sku.lower(), sku.upper())})
     keys = sorted({key for sku in skus if (key := normalize(sku)) is not None})
+    candidates = _unbound_matching(engine, connection_id, keys, spellings)
     listing_ids = sa.select(PlatformListing.id).where(
         PlatformListing.connection_id == connection_id, PlatformListing.product_id.in_(products)
     )
@@ -728,10 +752,7 @@ def load_remote(
         scope=sa.or_(
             PlatformListingSku.variant_id.in_(variant_ids),
             PlatformListingSku.listing_id.in_(listing_ids),
-            PlatformListingSku.variant_id.is_(None) & PlatformListingSku.sku_key.in_(keys),
-            PlatformListingSku.variant_id.is_(None)
-            & PlatformListingSku.sku_key.is_(None)
-            & PlatformListingSku.seller_sku.in_(spellings),
+            PlatformListingSku.id.in_(candidates),
         ),
     )
     sku_listings = remote_skus["listing_id"].unique().to_list()

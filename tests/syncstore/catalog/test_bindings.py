@@ -107,17 +107,6 @@ def test_a_viewer_may_read_but_not_bind(engine: sa.Engine, world: Shop) -> None:
     assert page(engine).counts["orphan"] == 3
 
 
-def test_the_preview_shows_what_binding_would_push(engine: sa.Engine, world: Shop) -> None:
-    preview = bindings.preview_bind(engine, world.skus["lin s"], "LIN-S")
-    assert preview.text() == (
-        "shop My Shopee, SKU lin s: stock 7 -> 12, price 10.00 -> 12.90, title Old linen shirt -> Linen shirt"
-    )
-    with transaction(engine) as session:
-        bindings.bind_sku(EDITOR, session, world.skus["OTHER-1"], "LIN-S", expected_version=0)
-    with pytest.raises(InvalidInput, match="already bound in this shop"):
-        bindings.preview_bind(engine, world.skus["lin s"], "LIN-S")
-
-
 def test_a_master_product_is_created_from_a_listing_and_bound(engine: sa.Engine, world: Shop) -> None:
     with transaction(engine) as session:
         shop = session.get_one(PlatformConnection, world.tiktok)
