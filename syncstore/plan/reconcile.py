@@ -709,8 +709,12 @@ def _unbound_matching(
     by_key = sa.select(PlatformListingSku.id, PlatformListingSku.variant_id, PlatformListingSku.sku_key).where(
         PlatformListingSku.connection_id == connection_id, PlatformListingSku.sku_key.in_(list(keys))
     )
+    # Rows with no stored key yet (a SKU the sync created, before the next pull); coalesce, not IS NULL,
+    # so the (connection_id, seller_sku) index is the one used.
     by_spelling = sa.select(PlatformListingSku.id, PlatformListingSku.variant_id, PlatformListingSku.sku_key).where(
-        PlatformListingSku.connection_id == connection_id, PlatformListingSku.seller_sku.in_(list(spellings))
+        PlatformListingSku.connection_id == connection_id,
+        PlatformListingSku.seller_sku.in_(list(spellings)),
+        sa.func.coalesce(PlatformListingSku.sku_key, "") == "",
     )
     with engine.connect() as conn:
         rows = [*conn.execute(by_key), *conn.execute(by_spelling)] if keys or spellings else []
