@@ -549,6 +549,7 @@ def create_product_from_listing(actor: Actor | None, session: Session, listing_i
     skus = [sku for sku in listing.skus if sku.variant_id is None and not sku.binding_excluded]
     if not skus:
         raise InvalidInput({"listing": "the listing has no orphan SKU to import (every SKU is bound or excluded)"})
+    versions = {sku.id: sku.binding_version for sku in skus}
     prices = [sku.remote_price for sku in skus if sku.remote_price is not None and sku.remote_price > 0]
     if not prices:
         raise InvalidInput({"price": "no SKU of the listing has a price to import"})
@@ -581,7 +582,8 @@ def create_product_from_listing(actor: Actor | None, session: Session, listing_i
     bound = []
     for sku, master in zip(skus, master_skus, strict=True):
         variant = by_sku[master.lower()]
-        sku.variant_id, sku.binding_version = variant.id, sku.binding_version + 1
+        _claim(session, sku, versions[sku.id])  # a second import of the same listing meanwhile: VersionConflict
+        sku.variant_id = variant.id
         # The master was made from these values: they are the agreed baseline, nothing to push.
         sku.base_price, sku.base_stock = sku.remote_price, sku.remote_stock
         bound.append((sku.id, variant.sku))

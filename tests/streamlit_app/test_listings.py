@@ -131,3 +131,12 @@ def test_an_editor_sets_a_shop_prefix_and_the_orphan_is_matched(app_as: AppAs, s
     assert any("Saved the SKU rules of Demo Shopee MY" in s.value for s in at.success)
     orphans(at)
     assert list(frame_with(at, "Seller SKU")["Why"]) == ["no master SKU has the key 'mug7'"]
+
+
+def test_an_editor_creates_a_master_product_from_an_orphan_listing(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    sku_id, _ = add_orphan(seeded_db)
+    at = orphans(app_as("editor", "listings"))
+    at.button(key="listings_create").click().run()
+    assert not at.exception
+    assert any("with 1 SKUs, all bound: OLD-MUG-7" in s.value for s in at.success), [s.value for s in at.success]
+    assert binding_of(seeded_db, sku_id) is not None
