@@ -22,7 +22,7 @@ from api.deps import KeyCache
 from api.middleware import BodyLimit
 from api.oidc import OidcVerifier
 from api.read_audit import ReadAudit
-from api.routes import channels, products, rules, stock, sync
+from api.routes import bindings, channels, products, rules, stock, sync
 from syncstore.db.engine import create_engine
 from syncstore.settings import Settings, get_settings
 
@@ -94,7 +94,7 @@ def create_app(engine: sa.Engine | None = None, settings: Settings | None = None
     metadata_url, audience = settings.api_oidc_metadata_url, settings.api_oidc_audience
     app.state.oidc = OidcVerifier(metadata_url, audience) if metadata_url and audience else None
     problems.install(app)
-    for module in (products, stock, rules, channels, sync):
+    for module in (products, stock, rules, channels, bindings, sync):
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/healthz", include_in_schema=False)

@@ -333,6 +333,32 @@ def catalog_export(
     errors.print(f"exported {written} rows")
 
 
+@catalog_app.command("bind-skus")
+def catalog_bind_skus(
+    file: Annotated[Path, typer.Argument(help="CSV file: seller_sku,master_sku[,shop] per line")],
+    apply: Annotated[bool, typer.Option(help="Bind (all lines or none); without it, only the preview")] = False,
+) -> None:
+    """Bind shop SKUs to master SKUs from a CSV file: a preview per line, then (with --apply) all or nothing."""
+    from syncstore.catalog import binding_csv
+
+    text = file.read_text(encoding="utf-8-sig")
+    try:
+        with transaction(get_engine()) as session:
+            if apply:
+                preview = binding_csv.apply_csv(Actor.command_line(), session, text)
+            else:
+                preview = binding_csv.preview_csv(session, text)
+    except SyncStoreError as error:
+        raise _fail(str(error)) from None
+    for line in preview.lines:
+        console.print(f"line {line.line}: {line.seller_sku} -> {line.master_sku} [{line.shop}] "
+                      f"{line.outcome}: {line.reason}", markup=False)  # fmt: skip
+    verb = "bound" if apply else "would bind"
+    errors.print(f"{verb} {len(preview.to_bind)}, refused {len(preview.refused)}")
+    if preview.refused:
+        raise typer.Exit(code=1)
+
+
 # --- simulators ----------------------------------------------------------------------------
 
 

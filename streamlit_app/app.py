@@ -53,6 +53,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("views/product_editor.py", "Product editor", ":material/edit_note:", "Catalog"),
     PageSpec("views/bulk_edit.py", "Bulk edit", ":material/table_edit:", "Catalog", Permission.CATALOG_WRITE),
     PageSpec("views/inventory.py", "Inventory", ":material/warehouse:", "Catalog"),
+    PageSpec("views/listings.py", "Listings", ":material/link:", "Channels"),
     PageSpec("views/connections.py", "Connections", ":material/storefront:", "Channels"),
     PageSpec("views/sync_activity.py", "Sync activity", ":material/sync:", "Channels"),
     PageSpec("views/conflicts.py", "Conflicts", ":material/call_split:", "Channels"),

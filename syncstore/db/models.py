@@ -298,6 +298,9 @@ class PlatformConnection(Base):
     # [{topic, ok, message}] per push code / webhook event type, from the last registration.
     webhook_subscriptions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     cross_border: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Stripped from the shop's seller SKUs before auto-binding matches them (syncstore.catalog.sku_keys).
+    sku_prefix: Mapped[str] = mapped_column(sa.String(50), default="", server_default="")
+    sku_suffix: Mapped[str] = mapped_column(sa.String(50), default="", server_default="")
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = _created()
@@ -366,6 +369,12 @@ class PlatformListingSku(Base):
     # Shopee model_id (0 for an item without models) or TikTok SKU id.
     remote_sku_id: Mapped[str] = mapped_column(sa.String(64))
     seller_sku: Mapped[str | None] = mapped_column(sa.String(100))
+    # The seller SKU as auto-binding matches it (syncstore.catalog.sku_keys.sku_key, shop prefix/suffix stripped).
+    sku_key: Mapped[str | None] = mapped_column(sa.String(100))
+    # A person excluded the SKU: the plan ignores it and never binds it.
+    binding_excluded: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Bumped by every manual bind, unbind, exclude and include (optimistic locking).
+    binding_version: Mapped[int] = mapped_column(default=0, server_default="0")
     currency: Mapped[str | None] = mapped_column(sa.String(3))
     remote_price: Mapped[Decimal | None] = mapped_column(Money)
     base_price: Mapped[Decimal | None] = mapped_column(Money)
@@ -382,6 +391,7 @@ class PlatformListingSku(Base):
         sa.UniqueConstraint("connection_id", "variant_id"),
         sa.Index(None, "variant_id"),
         sa.Index(None, "connection_id", "seller_sku"),
+        sa.Index(None, "connection_id", "sku_key"),
     )
 
 

@@ -27,10 +27,13 @@ given, images as ordered lists (the first image is the cover).
 Per listing (`plan`), for each (shop, variant) and each remote SKU of the shop:
 
 - `create`: a variant the shop should list with no remote SKU bound. An unbound remote SKU whose
-  seller SKU equals the variant's SKU (case-insensitive, surrounding blanks ignored) is bound
-  instead (`bind`, `auto_bound`); with several candidates the lowest (listing_id, remote_sku_id)
-  is bound and the others stay orphans. `listing_id` of a `create` row names the shop's listing of
-  the same product when there is one (add a SKU to it), else null (a new listing).
+  key (`syncstore.catalog.sku_keys`: case, white space and dashes ignored, the shop's prefix and
+  suffix stripped; the stored `sku_key`, else computed from the seller SKU) equals the variant's
+  SKU key is bound instead (`bind`, `auto_bound`). A key shared by several unbound remote SKUs of
+  the shop, or by several open variants, binds nothing: those SKUs stay orphans with an
+  `orphan_reason` saying so. A SKU a person excluded (`binding_excluded`) is left out entirely.
+  `listing_id` of a `create` row names the shop's listing of the same product when there is one
+  (add a SKU to it), else null (a new listing).
 - `bind`: bind the remote SKU to the variant; field actions apply as for any bound row (with no
   baseline yet, every differing field is pushed). `auto_bound` is the signal to bind, whatever the
   listing action: a matched SKU can also be `activate`d or `deactivate`d in the same plan.
@@ -60,6 +63,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute
 
+from syncstore.catalog.sku_keys import key_expr, normalize
 from syncstore.db.models import (
     MasterProduct,
     PlatformConnection,
@@ -151,6 +155,8 @@ REMOTE_SKUS_SCHEMA: Final[Mapping[str, pl.DataType]] = {
     "variant_id": pl.Int64(),  # null: unbound
     "remote_sku_id": pl.String(),
     "seller_sku": pl.String(),
+    "sku_key": pl.String(),  # null: computed from seller_sku
+    "binding_excluded": pl.Boolean(),  # a person excluded the SKU: ignored by the plan
     "remote_price": MONEY,
     "base_price": MONEY,
     "remote_stock": pl.Int64(),
@@ -432,28 +438,11 @@ def plan(desired: pl.DataFrame, remote_skus: pl.DataFrame, remote_listings: pl.D
     remote_listings = _conform(remote_listings, REMOTE_LISTINGS_SCHEMA, _REMOTE_LISTING_KEYS, "remote_listings")
 
     live = remote_listings.filter(pl.col("remote_status").fill_null("") != "deleted")
-    skus = remote_skus.join(live.drop("connection_id"), on=["shop_key", "listing_id"], how="inner")
+    skus = remote_skus.filter(~pl.col("binding_excluded").fill_null(False))
+    skus = skus.join(live.drop("connection_id"), on=["shop_key", "listing_id"], how="inner")
     bound = skus.filter(pl.col("variant_id").is_not_null()).with_columns(auto_bound=pl.lit(False))
     unbound = skus.filter(pl.col("variant_id").is_null())
-
-    # Auto-bind: an unbound remote SKU whose seller SKU is an unbound variant's SKU, ignoring case.
-    sku_key = pl.col("sku").str.strip_chars().str.to_lowercase().alias("_sku_key")
-    open_variants = desired.select("shop_key", "variant_id", sku_key).join(
-        bound.select("shop_key", "variant_id"), on=["shop_key", "variant_id"], how="anti"
-    )
-    candidates = (
-        unbound.with_columns(_sku_key=pl.col("seller_sku").str.strip_chars().str.to_lowercase())
-        .filter(pl.col("_sku_key").is_not_null() & (pl.col("_sku_key") != ""))
-        .sort("shop_key", "listing_id", "remote_sku_id")
-        .unique(["shop_key", "_sku_key"], keep="first", maintain_order=True)
-    )
-    matched = (
-        candidates.drop("variant_id")
-        .join(open_variants, on=["shop_key", "_sku_key"], how="inner")
-        .drop("_sku_key")
-        .with_columns(auto_bound=pl.lit(True))
-    )
-    orphans = unbound.join(matched.select("shop_key", "listing_sku_id"), on=["shop_key", "listing_sku_id"], how="anti")
+    matched, orphans = _auto_bind(desired, bound, unbound)
     remote = pl.concat([bound, matched.select(bound.columns)], how="vertical")
 
     joined = desired.join(remote.drop("connection_id", "platform"), on=["shop_key", "variant_id"], how="left")
@@ -479,7 +468,7 @@ def plan(desired: pl.DataFrame, remote_skus: pl.DataFrame, remote_listings: pl.D
     )
     joined = joined.filter(pl.col("listing_action").is_not_null()).drop("_product_listing_id")
 
-    orphan_rows = orphans.drop("_sku_key", strict=False).with_columns(
+    orphan_rows = orphans.with_columns(
         listing_action=pl.lit("orphan", dtype=ListingAction),
         auto_bound=pl.lit(False),
         variant_id=pl.lit(None, dtype=pl.Int64),
@@ -496,6 +485,42 @@ def plan(desired: pl.DataFrame, remote_skus: pl.DataFrame, remote_listings: pl.D
     front += ["adopt_fields", "price_rule", "stock_rule"]
     rest = [c for c in result.columns if c not in front and c != "listing_product_id"]
     return result.select(*front, *rest).sort("shop_key", "variant_id", "listing_sku_id", nulls_last=True)
+
+
+def _auto_bind(desired: pl.DataFrame, bound: pl.DataFrame, unbound: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(matched, orphans): unbound remote SKUs whose key is exactly one open variant's key, and the rest.
+
+    A key held by several unbound remote SKUs of a shop (or several open variants) binds none of
+    them; those orphans carry an `orphan_reason`.
+    """
+    open_variants = (
+        desired.select("shop_key", "variant_id", key_expr(pl.col("sku")).alias("_sku_key"))
+        .join(bound.select("shop_key", "variant_id"), on=["shop_key", "variant_id"], how="anti")
+        .filter(pl.col("_sku_key").is_not_null())
+        .with_columns(_variants=pl.len().over("shop_key", "_sku_key"))
+    )
+    keyed = unbound.with_columns(_sku_key=pl.coalesce(pl.col("sku_key"), key_expr(pl.col("seller_sku")))).with_columns(
+        _remotes=pl.when(pl.col("_sku_key").is_not_null()).then(pl.len().over("shop_key", "_sku_key")).otherwise(0)
+    )
+    joined = keyed.drop("variant_id").join(open_variants, on=["shop_key", "_sku_key"], how="left")
+    unique = (pl.col("_remotes") == 1) & (pl.col("_variants") == 1)
+    matched = joined.filter(pl.col("variant_id").is_not_null() & unique).with_columns(auto_bound=pl.lit(True))
+    reason = (
+        pl.when(pl.col("_remotes") > 1)
+        .then(pl.format("ambiguous: {} SKUs of this shop share the key '{}'", pl.col("_remotes"), pl.col("_sku_key")))
+        .when(pl.col("_variants") > 1)
+        .then(pl.format("ambiguous: {} master SKUs share the key '{}'", pl.col("_variants"), pl.col("_sku_key")))
+        .otherwise(None)
+    )
+    orphans = (
+        keyed.join(matched.select("shop_key", "listing_sku_id"), on=["shop_key", "listing_sku_id"], how="anti")
+        .join(
+            open_variants.select("shop_key", "_sku_key", "_variants").unique(), on=["shop_key", "_sku_key"], how="left"
+        )
+        .with_columns(orphan_reason=reason)
+        .drop("_sku_key", "_remotes", "_variants")
+    )
+    return matched.drop("_sku_key", "_remotes", "_variants"), orphans
 
 
 def summary(plan_frame: pl.DataFrame) -> dict[str, int]:
@@ -629,7 +654,7 @@ def load_remote_listings(
             _json_text(PlatformListing.base_images).label("base_images"),
         )
         .join(PlatformConnection, PlatformConnection.id == PlatformListing.connection_id)
-        .where(PlatformListing.connection_id == connection_id)
+        .where(_in_shop(PlatformListing.connection_id, connection_id, scope is not None))
         .order_by(PlatformListing.id)
     )
     if scope is not None:
@@ -653,13 +678,15 @@ def load_remote_skus(
             PlatformListingSku.variant_id,
             PlatformListingSku.remote_sku_id,
             PlatformListingSku.seller_sku,
+            PlatformListingSku.sku_key,
+            PlatformListingSku.binding_excluded,
             PlatformListingSku.remote_price,
             PlatformListingSku.base_price,
             PlatformListingSku.remote_stock,
             PlatformListingSku.base_stock,
         )
         .join(PlatformConnection, PlatformConnection.id == PlatformListingSku.connection_id)
-        .where(PlatformListingSku.connection_id == connection_id)
+        .where(_in_shop(PlatformListingSku.connection_id, connection_id, scope is not None))
         .order_by(PlatformListingSku.id)
     )
     if scope is not None:
@@ -673,6 +700,33 @@ def load_remote_skus(
     return frame.with_columns(_shop_key()).select(list(REMOTE_SKUS_SCHEMA))
 
 
+def _unbound_matching(
+    engine: sa.Engine, connection_id: int, keys: Sequence[str], spellings: Sequence[str]
+) -> list[int]:
+    """Ids of the shop's unbound SKUs whose key is one of `keys` (or, with no stored key, whose seller SKU
+    is one of `spellings`): read through the (connection_id, sku_key) and (connection_id, seller_sku)
+    indexes, the binding state filtered here so no other index tempts the planner."""
+    by_key = sa.select(PlatformListingSku.id, PlatformListingSku.variant_id, PlatformListingSku.sku_key).where(
+        PlatformListingSku.connection_id == connection_id, PlatformListingSku.sku_key.in_(list(keys))
+    )
+    # Rows with no stored key yet (a SKU the sync created, before the next pull); coalesce, not IS NULL,
+    # so the (connection_id, seller_sku) index is the one used.
+    by_spelling = sa.select(PlatformListingSku.id, PlatformListingSku.variant_id, PlatformListingSku.sku_key).where(
+        PlatformListingSku.connection_id == connection_id,
+        PlatformListingSku.seller_sku.in_(list(spellings)),
+        sa.func.coalesce(PlatformListingSku.sku_key, "") == "",
+    )
+    with engine.connect() as conn:
+        rows = [*conn.execute(by_key), *conn.execute(by_spelling)] if keys or spellings else []
+    found = {row.id for row in rows if row.variant_id is None and (row.sku_key is None or row.sku_key in keys)}
+    return sorted(found)
+
+
+def _in_shop(column: InstrumentedAttribute[int], connection_id: int, scoped: bool) -> sa.ColumnElement[bool]:
+    """The shop filter; in a scoped load `+ 0` keeps it off the indexes so the scope's own ones are used."""
+    return (column + 0 == connection_id) if scoped else (column == connection_id)
+
+
 def load_remote(
     engine: sa.Engine, connection_id: int, *, product_ids: Sequence[int] | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -680,8 +734,9 @@ def load_remote(
 
     With `product_ids`, only what a plan of those products can touch, read through indexes (rows in
     proportion to the products, not to the shop): the SKUs bound to their variants, the unbound SKUs
-    whose seller SKU spells one of their SKUs (auto-binding; the scheduled full plan also matches
-    other spellings), every SKU of their listings, and those listings.
+    whose `sku_key` is one of their SKUs' keys (auto-binding, through the (connection_id, sku_key)
+    index; a row with no stored key is matched by its seller SKU's spellings), every SKU of their
+    listings, and those listings.
     """
     if product_ids is None:
         return load_remote_skus(engine, connection_id), load_remote_listings(engine, connection_id)
@@ -690,6 +745,8 @@ def load_remote(
     with engine.connect() as conn:
         skus = conn.scalars(sa.select(ProductVariant.sku).where(ProductVariant.product_id.in_(products))).all()
     spellings = sorted({form for sku in skus for form in (sku, sku.strip(), sku.lower(), sku.upper())})
+    keys = sorted({key for sku in skus if (key := normalize(sku)) is not None})
+    candidates = _unbound_matching(engine, connection_id, keys, spellings)
     listing_ids = sa.select(PlatformListing.id).where(
         PlatformListing.connection_id == connection_id, PlatformListing.product_id.in_(products)
     )
@@ -699,7 +756,7 @@ def load_remote(
         scope=sa.or_(
             PlatformListingSku.variant_id.in_(variant_ids),
             PlatformListingSku.listing_id.in_(listing_ids),
-            PlatformListingSku.variant_id.is_(None) & PlatformListingSku.seller_sku.in_(spellings),
+            PlatformListingSku.id.in_(candidates),
         ),
     )
     sku_listings = remote_skus["listing_id"].unique().to_list()

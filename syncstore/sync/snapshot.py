@@ -14,7 +14,8 @@ which only a successful push or a settled conflict moves). `remote_status` holds
   platform no longer returns are marked `deleted`.
 - The cursor moves to `now` only after the whole pull was stored: a failed pull is simply repeated.
 
-New remote items and SKUs arrive unbound (no product or variant): the sync binds them by seller SKU.
+New remote items and SKUs arrive unbound (no product or variant): the sync binds them by seller SKU
+(by its `sku_key`, written here with the shop's prefix and suffix stripped).
 A SKU that vanished from its item is removed; an item the detail call no longer returns is `deleted`.
 """
 
@@ -29,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from connectors.base import Connector, ListingStatus, RemoteListing
+from syncstore.catalog.sku_keys import sku_key
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection, PlatformListing, PlatformListingSku, SyncLog
 from syncstore.db.types import utcnow
@@ -145,6 +147,8 @@ def store(
             for listing in listings
         ],
     )
+    shop = _connection(session, connection_id)
+    affixes = (shop.sku_prefix, shop.sku_suffix)
     for listing, listing_images in zip(listings, images, strict=True):
         row = existing.get(listing.item_id)
         if row is None:
@@ -152,7 +156,7 @@ def store(
                 connection_id=connection_id, platform=platform, remote_item_id=listing.item_id, sync_status="pending"
             )
             session.add(row)
-        _write_listing(row, connection_id, listing, session, listing_images)
+        _write_listing(row, connection_id, listing, session, listing_images, affixes)
     for item_id in missing:
         if (row := existing.get(item_id)) is not None:
             row.remote_status = ListingStatus.DELETED.value
@@ -184,7 +188,12 @@ def _record_review(session: Session, row: PlatformListing, connection_id: int, l
 
 
 def _write_listing(
-    row: PlatformListing, connection_id: int, listing: RemoteListing, session: Session, images: list[str]
+    row: PlatformListing,
+    connection_id: int,
+    listing: RemoteListing,
+    session: Session,
+    images: list[str],
+    affixes: tuple[str, str],
 ) -> None:
     _record_review(session, row, connection_id, listing)
     row.remote_status = listing.status.value
@@ -206,6 +215,7 @@ def _write_listing(
             sku = PlatformListingSku(connection_id=connection_id, remote_sku_id=remote.sku_id)
             row.skus.append(sku)
         sku.seller_sku = remote.seller_sku
+        sku.sku_key = sku_key(remote.seller_sku, *affixes)  # what auto-binding matches (indexed per shop)
         sku.currency = remote.currency
         sku.remote_price = remote.price
         sku.remote_stock = remote.total_stock

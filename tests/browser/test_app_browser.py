@@ -202,7 +202,7 @@ def test_an_editor_filters_edits_a_price_previews_and_saves(server: tuple[str, s
 
 PAGES = ["Products", "Product editor", "Bulk edit", "Inventory", "Connections", "Sync activity", "Conflicts",
          "Webhooks", "Rules", "Admin", "New product", "Import and export", "Categories",
-         "Publish to shops"]  # fmt: skip
+         "Publish to shops", "Listings"]  # fmt: skip
 
 
 def test_every_page_opens_for_an_admin(server: tuple[str, str], browser: object) -> None:

@@ -63,6 +63,7 @@ class System:
     base: str
     database_url: str
     markets: Marketplaces
+    keys: str = ""  # the app's encryption keys, for a connector in the test process
 
 
 def _free_port() -> int:
@@ -153,7 +154,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
                 log.flush()
                 pytest.fail(f"streamlit did not start:\n{(workdir / 'streamlit.log').read_text()[-3000:]}")
             time.sleep(0.5)
-        yield System(base, database_url, markets)
+        yield System(base, database_url, markets, keys)
     finally:
         if process is not None:
             process.terminate()

@@ -22,9 +22,9 @@ EVERY_PAGE = {
 EVERY_PAGE["admin"] += ["New product", "Import and export", "Categories", "Publish to shops"]
 EVERY_PAGE["editor"] += ["New product", "Import and export", "Categories", "Publish to shops"]
 EVERY_PAGE["viewer"] += ["Import and export", "Categories"]
-# Orders (issue 17 item 6): every role reads it.
+# Issue 17: every role reads Orders and the Listings page (SKU mapping; its actions need catalog.write).
 for _pages in EVERY_PAGE.values():
-    _pages.append("Orders")
+    _pages += ["Orders", "Listings"]
 
 
 CORE_PAGES = {"Products", "Product editor", "Bulk edit", "Inventory", "Rules", "Admin"}

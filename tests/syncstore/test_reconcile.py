@@ -223,14 +223,16 @@ def test_plan_binds_by_seller_sku_case_insensitive() -> None:
     assert result.height == 1  # no create, no orphan
 
 
-def test_plan_binds_one_of_duplicate_seller_skus_and_keeps_the_rest_orphans() -> None:
+def test_plan_binds_none_of_duplicate_seller_skus_they_stay_ambiguous_orphans() -> None:
     skus = [
         sku_row(listing_sku_id=1001, listing_id=101, variant_id=None, seller_sku="LIN-10"),
         sku_row(listing_sku_id=1000, listing_id=100, variant_id=None, seller_sku="Lin-10"),
     ]
     listings = [listing_row(listing_product_id=None), listing_row(listing_id=101, remote_item_id="9101")]
     result = run_plan([desired_row()], skus, listings)
-    assert result.select("listing_action", "listing_sku_id").rows() == [("bind", 1000), ("orphan", 1001)]
+    orphans = result.filter(pl.col("listing_action") == "orphan")
+    assert sorted(orphans["listing_sku_id"].to_list()) == [1000, 1001]
+    assert set(orphans["orphan_reason"].to_list()) == {"ambiguous: 2 SKUs of this shop share the key 'lin10'"}
 
 
 def test_plan_does_not_bind_a_variant_that_is_already_bound() -> None:
