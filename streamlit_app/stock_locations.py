@@ -180,8 +180,14 @@ def sources_section(locations: Sequence[Location]) -> None:
                     format_func=active.__getitem__, placeholder=ALL_LOCATIONS, key=f"sources_{shop.connection_id}",
                 )  # fmt: skip
                 if st.form_submit_button("Save sources"):
-                    ui.write(lambda actor, session, c=shop.connection_id, p=list(picked):
-                             stock_locations.set_shop_sources(actor, session, c, [int(i) for i in p]),
-                             f"{shop.shop_name} now sells {', '.join(active[i] for i in picked) or ALL_LOCATIONS}.")  # fmt: skip
+                    _save_sources(shop, [int(i) for i in picked], active)
     if not manage:
         ui.read_only_note(Permission.INVENTORY_ADJUST)
+
+
+def _save_sources(shop: ShopLogistics, location_ids: list[int], names: dict[int, str]) -> None:
+    sells = ", ".join(names[i] for i in location_ids) or ALL_LOCATIONS
+    ui.write(
+        lambda actor, session: stock_locations.set_shop_sources(actor, session, shop.connection_id, location_ids),
+        f"{shop.shop_name} now sells {sells}.",
+    )

@@ -204,7 +204,11 @@ def variants_table(
         "name": st.column_config.TextColumn("Name", required=True),
         "price": st.column_config.TextColumn("Price (empty: base price)"),
         "stock": st.column_config.NumberColumn(
-            "On hand", min_value=0, step=1, format="%d", disabled=all_bundles,
+            "On hand",
+            min_value=0,
+            step=1,
+            format="%d",
+            disabled=all_bundles,
             help="Empty for a bundle: its available quantity is computed from its components (Bundle tab)",
         ),
         "reserved": st.column_config.NumberColumn("Reserved", disabled=True, format="%d"),
@@ -437,7 +441,7 @@ def bundle_section(product: MasterProduct, can_write: bool) -> None:
     for index, (sku, quantity) in enumerate(draft):
         sku_col, quantity_col, available_col, remove_col = st.columns([3, 1, 2, 1])
         sku_col.markdown(ui.code_span(sku))
-        quantity_col.markdown(f"× {quantity}")
+        quantity_col.markdown(f"quantity {quantity}")
         known = by_sku.get(str(sku).lower())
         available_col.caption("" if known is None else f"{available.get(known, 0)} available")
         if remove_col.button("Remove", key=f"bundle_remove_{variant_id}_{index}"):

@@ -95,7 +95,9 @@ EXPORT_PAGE = 500
 
 def format_bundle(components: Iterable[tuple[str, int]]) -> str:
     """A bundle cell: ``SKU-A*2;SKU-B`` (a quantity of 1 is not written)."""
-    return BUNDLE_SEPARATOR.join(sku if quantity == 1 else f"{sku}{BUNDLE_TIMES}{quantity}" for sku, quantity in components)
+    return BUNDLE_SEPARATOR.join(
+        sku if quantity == 1 else f"{sku}{BUNDLE_TIMES}{quantity}" for sku, quantity in components
+    )
 
 
 def parse_bundle(cell: str) -> list[tuple[str, int]]:

@@ -19,9 +19,10 @@ per row): products, variants, a stock-ledger row per variant with stock (reason
 ``import``), one ``product.created`` outbox event per product, and one ``catalog.import`` audit
 row. Bundles (the ``bundle`` column) are then set through `syncstore.inventory.bundles.set_components`,
 in the same transaction, after the file's bundle cells were checked against the file and the catalog
-(unknown SKU, self-reference, a component that is itself a bundle), each error on its line. One transaction rather than one per chunk, in both modes: a crash or a concurrent edit
-half way leaves nothing behind, so the merchant fixes the cause and re-runs the same file (after
-a partial commit, the re-run would report every already-imported SKU as a duplicate), and the
+(unknown SKU, self-reference, a component that is itself a bundle), each error on its line.
+One transaction rather than one per chunk, in both modes: a crash or a concurrent edit half
+way leaves nothing behind, so the merchant fixes the cause and re-runs the same file (after a
+partial commit, the re-run would report every already-imported SKU as a duplicate), and the
 audit row and counts always describe what was actually committed. At 10,000 rows the transaction
 lasts about a second, so holding SQLite's write lock that long is harmless.
 """
@@ -553,16 +554,13 @@ def _catalog_skus(session: Session, skus: Sequence[str]) -> dict[str, int]:
     return found
 
 
-def check_bundles(
-    session: Session, products: Sequence[_Product], errors: list[RowError], *, catalog_bundles: frozenset[str] = frozenset()
-) -> None:
+def check_bundles(session: Session, products: Sequence[_Product], errors: list[RowError]) -> None:
     """Check the bundle cells of the products to write against the file and the catalog; bad rows are reported.
 
     A component must be a SKU of a product written by this import or of the catalog; it may not be
     the row's own SKU, nor a bundle (in the file or in the catalog: bundles do not nest), and a
     SKU that is a component of a catalog bundle may not be made a bundle. A product whose component is in a skipped
-    product is skipped too (repeated until nothing changes). `catalog_bundles` adds lower-cased
-    SKUs to treat as bundles of the catalog (the caller's own knowledge).
+    product is skipped too (repeated until nothing changes).
     """
     while True:
         good = [p for p in products if not p.bad]
@@ -577,7 +575,7 @@ def check_bundles(
         catalog_bundle_ids = set(parts)
         components_of_catalog = set(bundles.bundles_containing(session, list(catalog.values())))
         catalog_sku = {variant_id: sku for sku, variant_id in catalog.items()}
-        known_bundles = bundle_skus | {catalog_sku[v] for v in catalog_bundle_ids} | set(catalog_bundles)
+        known_bundles = bundle_skus | {catalog_sku[v] for v in catalog_bundle_ids}
         # A catalog component cannot become a bundle; a file row using a bundle is the one in error.
         used_as_component = {catalog_sku[v] for v in components_of_catalog if v in catalog_sku}
         changed = False

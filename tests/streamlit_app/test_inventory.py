@@ -281,7 +281,7 @@ def test_an_editor_chooses_the_locations_a_shop_sells(app_as: AppAs, seeded_db: 
     engine.dispose()
     at.multiselect(key=f"sources_{shopee}").select(back_room)
     # The shops are listed by connection: Shopee's form first.
-    [b for b in at.button if b.label == "Save sources"][0].click().run()
+    next(b for b in at.button if b.label == "Save sources").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     engine = seeded_db.engine()
     with transaction(engine) as session:

@@ -19,7 +19,9 @@ def _components(engine: sa.Engine, sku: str) -> list[tuple[str, int]]:
     with transaction(engine) as session:
         variant_id = session.scalar(sa.select(ProductVariant.id).where(ProductVariant.sku == sku))
         assert variant_id is not None
-        return sorted((part.sku, part.quantity) for part in bundles.components(session, [variant_id]).get(variant_id, []))
+        return sorted(
+            (part.sku, part.quantity) for part in bundles.components(session, [variant_id]).get(variant_id, [])
+        )
 
 
 def _seed(engine: sa.Engine) -> None:

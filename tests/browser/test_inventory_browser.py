@@ -1,0 +1,273 @@
+# Browser tests of issue 17: a bundle sold on Shopee lowers its components on TikTok Shop; a transfer moves its shops.
+"""Bundles and locations in a real browser, against the running demo.
+
+The demo supervisor (`demo.supervisor`) starts the Shopee, TikTok Shop and Lazada simulators (each
+seeded with the sample catalog), the webhook receiver, the events worker (so an order or a stock
+change is pushed within seconds) and `streamlit run`, on free ports over a fresh SQLite database,
+and waits until every shop is in sync. The test adds an Editor; headless Debian Chromium
+(Playwright) then acts as that Editor:
+
+(a) in the Product editor, makes a SKU a bundle of two other SKUs (2 of the first, 1 of the
+    second); a buyer orders the bundle on the Shopee simulator (its order push reaches the
+    receiver), and TikTok Shop's stock of each component drops by the units the bundle holds;
+(b) with a second location "Back room" where Shopee sells only the main warehouse and TikTok Shop
+    only the back room (Lazada sells every location), transfers 5 of a SKU from the main
+    warehouse to the back room on the Inventory page: Shopee's quantity drops 5, TikTok Shop's
+    rises 5, and Lazada's is unchanged.
+
+No timing is asserted: every wait is "eventually", generously. Needs /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from connectors.simulator.common import free_port
+from demo.config import DemoConfig, Part, Ports
+from demo.control import MarketplaceControl
+from demo.supervisor import Supervisor
+from syncstore.db.engine import create_engine, transaction
+from syncstore.db.models import PlatformConnection, ProductVariant
+from syncstore.inventory import availability
+from syncstore.inventory import locations as stock_locations
+from syncstore.security import auth
+from syncstore.security.auth import Actor, Role
+from tests.browser.test_publishing_browser import (
+    CHROMIUM,
+    EDITOR,
+    WAIT_MS,
+    _click_until,
+    _idle,
+    _open,
+    _shot,
+    _sign_in,
+    browser,  # noqa: F401 (the fixture, shared)
+)
+from tests.conftest import IN_CI
+from tests.e2e.test_whole_system import common_skus, eventually, skus_on_all_three
+from tests.streamlit_app.conftest import PASSWORD
+
+pytestmark = pytest.mark.slow
+
+ADMIN = Actor(user_id=None, label="browser-test-admin", role=Role.ADMIN)
+BACK_ROOM = "Back room"
+
+
+class _Terminated(KeyboardInterrupt):
+    pass
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervisor]:
+    """The demo (three simulators, receiver, worker, app) on free ports and SQLite, in sync; an Editor added."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install -y chromium"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    ports = Ports(**{name: free_port() for name in Ports.__dataclass_fields__})
+    config = DemoConfig(
+        data_dir=Path(tmp_path_factory.mktemp("inventory-browser")),
+        ports=ports,
+        parts=frozenset({Part.SHOPEE, Part.TIKTOKSHOP, Part.LAZADA, Part.RECEIVER, Part.WORKER, Part.STREAMLIT}),
+        orders_every_s=None,
+        conflicting_edits=0,
+        console_lines=False,
+    )
+
+    def unwind(signum: int, frame: object) -> None:
+        raise _Terminated(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, unwind)  # a CI timeout must still stop the children
+    supervisor = Supervisor(config, report=lambda line: print(f"[demo] {line}", flush=True))
+    try:
+        supervisor.start(wait_in_sync=True)
+        engine = create_engine(config.resolved_database_url)
+        try:
+            with transaction(engine) as session:
+                auth.create_user(Actor.command_line(), session, email=EDITOR, role=Role.EDITOR, password=PASSWORD,
+                                 name="Editor")  # fmt: skip
+        finally:
+            engine.dispose()
+        yield supervisor
+    finally:
+        supervisor.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _engine(demo: Supervisor) -> sa.Engine:
+    return create_engine(demo.config.resolved_database_url)
+
+
+def _variant_id(demo: Supervisor, sku: str) -> int:
+    engine = _engine(demo)
+    try:
+        with transaction(engine) as session:
+            return int(session.scalars(sa.select(ProductVariant.id).where(ProductVariant.sku == sku)).one())
+    finally:
+        engine.dispose()
+
+
+def _connection(demo: Supervisor, platform: str) -> int:
+    engine = _engine(demo)
+    try:
+        with transaction(engine) as session:
+            return int(
+                session.scalars(sa.select(PlatformConnection.id).where(PlatformConnection.platform == platform)).one()
+            )
+    finally:
+        engine.dispose()
+
+
+def _wanted(demo: Supervisor, variant_id: int, connection_id: int) -> int:
+    """The quantity SyncStore sends this shop for this variant (its sources, bundles computed)."""
+    engine = _engine(demo)
+    try:
+        frame = availability.channel_available(engine, [variant_id], [connection_id])
+        return int(frame["available"].sum())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def shops(demo: Supervisor) -> Iterator[dict[Part, MarketplaceControl]]:
+    controls = {part: demo.marketplace(part) for part in (Part.SHOPEE, Part.TIKTOKSHOP, Part.LAZADA)}
+    yield controls
+    for control in controls.values():
+        control.close()
+
+
+def _find_variants(page: Any, sku: str) -> None:
+    search = page.get_by_role("textbox", name="Find variants")
+    search.fill(sku)
+    search.press("Enter")
+    _idle(page)
+
+
+def _open_product(page: Any, sku: str) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, "Product editor")
+    finder = page.get_by_role("textbox", name="Find a product")
+    finder.fill(sku)
+    finder.press("Enter")
+    _idle(page)
+    page.get_by_role("button", name="Edit this product").click()
+    expect(page.get_by_role("tab", name="Bundle")).to_be_visible(timeout=WAIT_MS)
+    _idle(page)
+
+
+def _make_bundle(page: Any, bundle: str, components: list[tuple[str, int]]) -> None:
+    from playwright.sync_api import expect
+
+    _open_product(page, bundle)
+    page.get_by_role("tab", name="Bundle").click()
+    _idle(page)
+    variant = page.get_by_role("combobox", name="Variant")
+    variant.click()
+    page.get_by_role("option", name=bundle, exact=True).click()
+    _idle(page)
+    for sku, quantity in components:
+        page.get_by_role("textbox", name="Component SKU").fill(sku)
+        quantity_box = page.get_by_role("spinbutton", name="Quantity")
+        quantity_box.fill(str(quantity))
+        page.get_by_role("button", name="Add component").click()
+        _idle(page)
+        expect(page.get_by_text(sku, exact=True).first).to_be_visible(timeout=WAIT_MS)
+    _click_until(page, "Save bundle", page.get_by_text(re.compile(r"Available as a bundle: \d+")))
+
+
+def test_a_bundle_sold_on_shopee_lowers_its_components_on_tiktok_shop(
+    demo: Supervisor,
+    shops: dict[Part, MarketplaceControl],
+    browser: Any,  # noqa: F811
+) -> None:
+    shopee, tiktok = shops[Part.SHOPEE], shops[Part.TIKTOKSHOP]
+    bundle, first, second = common_skus(shopee, tiktok, start=0, count=3)
+    page = browser.new_page(viewport={"width": 1440, "height": 1100})
+    try:
+        _sign_in(page, demo.config.app_url)
+        _make_bundle(page, bundle, [(first, 2), (second, 1)])
+        _shot(page, "inventory-01-bundle")
+    except Exception:
+        _shot(page, "inventory-bundle-failed")
+        raise
+    finally:
+        page.close()
+    bundle_id, shopee_id = _variant_id(demo, bundle), _connection(demo, "shopee")
+    # The bundle's own quantity on Shopee becomes the one its components make.
+    eventually(lambda: shopee.sku(bundle).available == _wanted(demo, bundle_id, shopee_id) > 0,
+               f"Shopee shows what the components of {bundle} make", demo)  # fmt: skip
+    before = {sku: tiktok.sku(sku).available for sku in (first, second)}
+    shopee.place_order(bundle, 1)
+    eventually(
+        lambda: tiktok.sku(first).available == before[first] - 2 and tiktok.sku(second).available == before[second] - 1,
+        f"TikTok Shop's stock of {first} down by 2 and of {second} down by 1",
+        demo,
+    )
+
+
+def test_a_transfer_moves_only_the_shops_fed_by_those_locations(
+    demo: Supervisor,
+    shops: dict[Part, MarketplaceControl],
+    browser: Any,  # noqa: F811
+) -> None:
+    from playwright.sync_api import expect
+
+    shopee, tiktok, lazada = shops[Part.SHOPEE], shops[Part.TIKTOKSHOP], shops[Part.LAZADA]
+    (sku,) = skus_on_all_three(shopee, tiktok, lazada, start=10, count=1)
+    variant_id = _variant_id(demo, sku)
+    ids = {part: _connection(demo, part.value) for part in (Part.SHOPEE, Part.TIKTOKSHOP, Part.LAZADA)}
+    engine = _engine(demo)
+    try:
+        with transaction(engine) as session:
+            back_room = stock_locations.create_location(ADMIN, session, BACK_ROOM).id
+            main = next(loc.id for loc in stock_locations.list_locations(session) if loc.is_default)
+            stock_locations.set_shop_sources(ADMIN, session, ids[Part.SHOPEE], [main])
+            stock_locations.set_shop_sources(ADMIN, session, ids[Part.TIKTOKSHOP], [back_room])
+    finally:
+        engine.dispose()
+
+    def settled() -> bool:
+        return (
+            shopee.sku(sku).available == _wanted(demo, variant_id, ids[Part.SHOPEE])
+            and tiktok.sku(sku).available == _wanted(demo, variant_id, ids[Part.TIKTOKSHOP])
+            and lazada.sku(sku).available == _wanted(demo, variant_id, ids[Part.LAZADA])
+        )
+
+    eventually(settled, f"every shop shows the stock of {sku} its locations hold", demo)
+    before = {part: control.sku(sku).available for part, control in shops.items()}
+    assert before[Part.SHOPEE] >= 5 and before[Part.TIKTOKSHOP] == 0
+
+    page = browser.new_page(viewport={"width": 1440, "height": 1100})
+    try:
+        _sign_in(page, demo.config.app_url)
+        _open(page, "Inventory")
+        _find_variants(page, sku)
+        expect(page.get_by_role("button", name="Transfer")).to_be_visible(timeout=WAIT_MS)
+        quantity = page.get_by_role("spinbutton", name="Quantity")
+        quantity.fill("5")
+        page.get_by_role("textbox", name="Transfer note (kept in the ledger)").fill("restock the back room")
+        _click_until(page, "Transfer", page.get_by_text(re.compile(rf"Moved 5 of {re.escape(sku)} from")), attempts=1)
+        _shot(page, "inventory-02-transfer")
+    except Exception:
+        _shot(page, "inventory-transfer-failed")
+        raise
+    finally:
+        page.close()
+    eventually(
+        lambda: (
+            shopee.sku(sku).available == before[Part.SHOPEE] - 5
+            and tiktok.sku(sku).available == before[Part.TIKTOKSHOP] + 5
+        ),
+        f"Shopee's {sku} down by 5 and TikTok Shop's up by 5",
+        demo,
+    )
+    assert lazada.sku(sku).available == before[Part.LAZADA], "a shop selling every location is unchanged"
