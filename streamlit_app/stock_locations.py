@@ -4,8 +4,9 @@
 - `locations_section`: every location (default first), add and rename one, deactivate an empty one.
 - `levels_by_location`: one variant's on hand, reserved and available at each active location.
 - `transfer_form`: move a quantity of one variant between two locations, with a note; shows the result.
-- `sources_section`: per shop, the locations whose stock it sells (none chosen: all of them), and the
-  platform location / warehouse its stock goes to (chosen on Connections; shown read-only here).
+- `sources_section`: per shop, the locations whose stock it sells (none chosen: all of them; an
+  Admin chooses, as for the shop's other settings), and the platform location / warehouse its stock
+  goes to (chosen on Connections; shown read-only here).
 
 Everything goes through syncstore (roles are enforced there); the buttons are shown only to a role
 that holds the permission.
@@ -164,7 +165,7 @@ def sources_section(locations: Sequence[Location]) -> None:
         st.info("No shop is connected yet.")
         return
     active = {location.id: location.name for location in locations if location.is_active}
-    manage = ui.can(Permission.INVENTORY_ADJUST)
+    manage = ui.can(Permission.CONNECTIONS_MANAGE)
     st.caption("A shop sells the stock of the locations chosen for it; none chosen: every active location.")
     for shop in shops:
         chosen = sorted(sources.get(shop.connection_id, frozenset()))
@@ -182,7 +183,7 @@ def sources_section(locations: Sequence[Location]) -> None:
                 if st.form_submit_button("Save sources"):
                     _save_sources(shop, [int(i) for i in picked], active)
     if not manage:
-        ui.read_only_note(Permission.INVENTORY_ADJUST)
+        ui.read_only_note(Permission.CONNECTIONS_MANAGE)
 
 
 def _save_sources(shop: ShopLogistics, location_ids: list[int], names: dict[int, str]) -> None:

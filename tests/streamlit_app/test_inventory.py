@@ -270,9 +270,12 @@ def test_an_adjustment_at_a_chosen_location_changes_only_that_location(
     assert "at Back room 0 → 7" in said, said
 
 
-def test_an_editor_chooses_the_locations_a_shop_sells(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+def test_an_admin_chooses_the_locations_a_shop_sells(app_as: AppAs, seeded_db: SeededDatabase) -> None:
     back_room = add_location(seeded_db, "Back room")
-    at = app_as("editor", "inventory")
+    editor = app_as("editor", "inventory")
+    assert "Save sources" not in [b.label for b in editor.button]
+    assert any("may not connections.manage" in c.value for c in editor.caption)
+    at = app_as("admin", "inventory")
     captions = " ".join(c.value for c in at.caption)
     assert captions.count("Sells: all locations") == 2, captions
     engine = seeded_db.engine()
