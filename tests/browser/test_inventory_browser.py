@@ -21,7 +21,7 @@ No timing is asserted: every wait is "eventually", generously. Needs /usr/bin/ch
 from __future__ import annotations
 
 import re
-import signal
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,12 +33,13 @@ from connectors.simulator.common import free_port
 from demo.config import DemoConfig, Part, Ports
 from demo.control import MarketplaceControl
 from demo.supervisor import Supervisor
-from syncstore.db.engine import create_engine, transaction
+from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection, ProductVariant
 from syncstore.inventory import availability
 from syncstore.inventory import locations as stock_locations
 from syncstore.security import auth
 from syncstore.security.auth import Actor, Role
+from tests.browser.test_hardening_browser import _open_product
 from tests.browser.test_publishing_browser import (
     CHROMIUM,
     EDITOR,
@@ -51,6 +52,7 @@ from tests.browser.test_publishing_browser import (
     browser,  # noqa: F401 (the fixture, shared)
 )
 from tests.conftest import IN_CI
+from tests.e2e.conftest import running_demo
 from tests.e2e.test_whole_system import common_skus, eventually, skus_on_all_three
 from tests.streamlit_app.conftest import PASSWORD
 
@@ -60,80 +62,44 @@ ADMIN = Actor(user_id=None, label="browser-test-admin", role=Role.ADMIN)
 BACK_ROOM = "Back room"
 
 
-class _Terminated(KeyboardInterrupt):
-    pass
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervisor]:
+def demo() -> Iterator[Supervisor]:
     """The demo (three simulators, receiver, worker, app) on free ports and SQLite, in sync; an Editor added."""
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: apt-get install -y chromium"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    ports = Ports(**{name: free_port() for name in Ports.__dataclass_fields__})
     config = DemoConfig(
-        data_dir=Path(tmp_path_factory.mktemp("inventory-browser")),
-        ports=ports,
+        data_dir=Path(tempfile.mkdtemp(prefix="syncstore-inventory-browser-")),  # kept: its logs/ explain a failure
+        ports=Ports(**{name: free_port() for name in Ports.__dataclass_fields__}),
         parts=frozenset({Part.SHOPEE, Part.TIKTOKSHOP, Part.LAZADA, Part.RECEIVER, Part.WORKER, Part.STREAMLIT}),
         orders_every_s=None,
         conflicting_edits=0,
         console_lines=False,
     )
-
-    def unwind(signum: int, frame: object) -> None:
-        raise _Terminated(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, unwind)  # a CI timeout must still stop the children
-    supervisor = Supervisor(config, report=lambda line: print(f"[demo] {line}", flush=True))
-    try:
-        supervisor.start(wait_in_sync=True)
-        engine = create_engine(config.resolved_database_url)
-        try:
-            with transaction(engine) as session:
-                auth.create_user(Actor.command_line(), session, email=EDITOR, role=Role.EDITOR, password=PASSWORD,
-                                 name="Editor")  # fmt: skip
-        finally:
-            engine.dispose()
+    with running_demo(config) as supervisor:
+        with transaction(supervisor.engine) as session:
+            auth.create_user(Actor.command_line(), session, email=EDITOR, role=Role.EDITOR, password=PASSWORD,
+                             name="Editor")  # fmt: skip
         yield supervisor
-    finally:
-        supervisor.stop()
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _engine(demo: Supervisor) -> sa.Engine:
-    return create_engine(demo.config.resolved_database_url)
 
 
 def _variant_id(demo: Supervisor, sku: str) -> int:
-    engine = _engine(demo)
-    try:
-        with transaction(engine) as session:
-            return int(session.scalars(sa.select(ProductVariant.id).where(ProductVariant.sku == sku)).one())
-    finally:
-        engine.dispose()
+    with transaction(demo.engine) as session:
+        return int(session.scalars(sa.select(ProductVariant.id).where(ProductVariant.sku == sku)).one())
 
 
 def _connection(demo: Supervisor, platform: str) -> int:
-    engine = _engine(demo)
-    try:
-        with transaction(engine) as session:
-            return int(
-                session.scalars(sa.select(PlatformConnection.id).where(PlatformConnection.platform == platform)).one()
-            )
-    finally:
-        engine.dispose()
+    with transaction(demo.engine) as session:
+        query = sa.select(PlatformConnection.id).where(PlatformConnection.platform == platform)
+        return int(session.scalars(query).one())
 
 
 def _wanted(demo: Supervisor, variant_id: int, connection_id: int) -> int:
     """The quantity SyncStore sends this shop for this variant (its sources, bundles computed)."""
-    engine = _engine(demo)
-    try:
-        frame = availability.channel_available(engine, [variant_id], [connection_id])
-        return int(frame["available"].sum())
-    finally:
-        engine.dispose()
+    frame = availability.channel_available(demo.engine, [variant_id], [connection_id])
+    return int(frame["available"].sum())
 
 
 @pytest.fixture
@@ -148,19 +114,6 @@ def _find_variants(page: Any, sku: str) -> None:
     search = page.get_by_role("textbox", name="Find variants")
     search.fill(sku)
     search.press("Enter")
-    _idle(page)
-
-
-def _open_product(page: Any, sku: str) -> None:
-    from playwright.sync_api import expect
-
-    _open(page, "Product editor")
-    finder = page.get_by_role("textbox", name="Find a product")
-    finder.fill(sku)
-    finder.press("Enter")
-    _idle(page)
-    page.get_by_role("button", name="Edit this product").click()
-    expect(page.get_by_role("tab", name="Bundle")).to_be_visible(timeout=WAIT_MS)
     _idle(page)
 
 
@@ -225,15 +178,11 @@ def test_a_transfer_moves_only_the_shops_fed_by_those_locations(
     (sku,) = skus_on_all_three(shopee, tiktok, lazada, start=10, count=1)
     variant_id = _variant_id(demo, sku)
     ids = {part: _connection(demo, part.value) for part in (Part.SHOPEE, Part.TIKTOKSHOP, Part.LAZADA)}
-    engine = _engine(demo)
-    try:
-        with transaction(engine) as session:
-            back_room = stock_locations.create_location(ADMIN, session, BACK_ROOM).id
-            main = next(loc.id for loc in stock_locations.list_locations(session) if loc.is_default)
-            stock_locations.set_shop_sources(ADMIN, session, ids[Part.SHOPEE], [main])
-            stock_locations.set_shop_sources(ADMIN, session, ids[Part.TIKTOKSHOP], [back_room])
-    finally:
-        engine.dispose()
+    with transaction(demo.engine) as session:
+        back_room = stock_locations.create_location(ADMIN, session, BACK_ROOM).id
+        main = next(loc.id for loc in stock_locations.list_locations(session) if loc.is_default)
+        stock_locations.set_shop_sources(ADMIN, session, ids[Part.SHOPEE], [main])
+        stock_locations.set_shop_sources(ADMIN, session, ids[Part.TIKTOKSHOP], [back_room])
 
     def settled() -> bool:
         return (
