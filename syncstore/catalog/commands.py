@@ -28,10 +28,11 @@ from syncstore.catalog.schema import (
     VariantInput,
     VariantPatch,
 )
-from syncstore.db.models import InventoryHistory, MasterProduct, PlatformOverride, ProductVariant
+from syncstore.db.models import InventoryHistory, LocationStock, MasterProduct, PlatformOverride, ProductVariant
 from syncstore.db.types import utcnow
 from syncstore.errors import InvalidInput, NotFoundError, VersionConflict, field_errors
 from syncstore.events import outbox
+from syncstore.inventory import ledger
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
 from syncstore.settings import get_settings
@@ -103,20 +104,52 @@ def _sku_owners(session: Session, skus: Sequence[str], exclude_variant_ids: Sequ
 
 
 def _ledger(session: Session, actor: Actor | None, variant: ProductVariant, previous: int, reason: str) -> None:
+    """The ledger row of a stock edit: the default location's on hand (the total minus the other locations)."""
     if previous == variant.stock:
         return
+    default_id = ledger.default_location_id(session)
+    at = ledger.location_quantities(session, variant, default_id)
+    on_hand, reserved = at[default_id]
     session.add(
         InventoryHistory(
             product_id=variant.product_id,
             variant_id=variant.id,
-            previous_quantity=previous,
-            new_quantity=variant.stock,
-            previous_reserved=variant.reserved,
-            new_reserved=variant.reserved,
+            previous_quantity=on_hand - (variant.stock - previous),
+            new_quantity=on_hand,
+            previous_reserved=reserved,
+            new_reserved=reserved,
             change_reason=reason,
             changed_by=actor.label if actor else "",
+            location_id=default_id,
         )
     )
+
+
+def _check_located_stock(session: Session, patches: Sequence[VariantPatch]) -> dict[str, str]:
+    """A variant's stock set here is the DEFAULT location's on hand plus what the other locations hold.
+
+    A total below what the other locations hold is refused, naming the number.
+    """
+    wanted = {
+        p.id: p.stock for p in patches if p.id is not None and "stock" in p.model_fields_set and p.stock is not None
+    }
+    if not wanted:
+        return {}
+    held = dict(
+        session.execute(
+            sa.select(LocationStock.variant_id, sa.func.sum(LocationStock.on_hand))
+            .where(LocationStock.variant_id.in_(list(wanted)))
+            .group_by(LocationStock.variant_id)
+        ).all()
+    )
+    short = [(v, stock, int(held[v])) for v, stock in wanted.items() if held.get(v) and stock < held[v]]
+    if not short:
+        return {}
+    problems = [
+        f"variant {v}: {stock} is below the {others} held at other locations (set at least {others}, or transfer them)"
+        for v, stock, others in short
+    ]
+    return {"stock": "; ".join(problems)}
 
 
 def _announce(
@@ -259,6 +292,7 @@ def update_product(
     for field, value in product_fields.items():
         if value is None and field in _REQUIRED_PRODUCT_FIELDS:
             errors[field] = "cannot be empty"
+    errors.update(_check_located_stock(session, patch.variants or []))
     if errors:
         raise InvalidInput(errors)
 

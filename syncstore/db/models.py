@@ -612,6 +612,8 @@ class InventoryHistory(Base):
     changed_by: Mapped[str] = mapped_column(sa.String(320), default="")
     note: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = _created()
+    # The location whose quantities changed (previous/new are that location's); NULL on old rows = default.
+    location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stock_locations.id", ondelete="SET NULL"))
 
     __table_args__ = (sa.Index(None, "variant_id", "created_at"), sa.Index(None, "created_at"))
 
@@ -835,6 +837,76 @@ class ShopPublishing(Base):
     logistics_channel_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
     location_id: Mapped[str | None] = mapped_column(sa.String(64))
     updated_at: Mapped[datetime] = _updated()
+
+
+# --- locations and bundles (issue 17) -------------------------------------------------------
+
+
+class StockLocation(Base):
+    """A place stock is kept (a warehouse, a shop floor). Exactly one is the default."""
+
+    __tablename__ = "stock_locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    is_default: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = _created()
+
+    __table_args__ = (
+        sa.Index(
+            "uq_stock_locations_default", "is_default", unique=True,
+            sqlite_where=sa.text("is_default"), postgresql_where=sa.text("is_default"),
+        ),
+    )  # fmt: skip
+
+
+class LocationStock(Base):
+    """On hand and reserved of a variant at a NON-default location (the default's = totals minus these)."""
+
+    __tablename__ = "location_stock"
+
+    variant_id: Mapped[int] = mapped_column(sa.ForeignKey("product_variants.id", ondelete="CASCADE"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey("stock_locations.id", ondelete="CASCADE"), primary_key=True)
+    on_hand: Mapped[int] = mapped_column(default=0)
+    reserved: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        sa.CheckConstraint("on_hand >= 0", name="on_hand_non_negative"),
+        sa.CheckConstraint("reserved >= 0", name="reserved_non_negative"),
+        sa.Index(None, "location_id"),
+    )
+
+
+class ShopStockSource(Base):
+    """A location whose stock a shop sells; a shop with no rows sells every active location."""
+
+    __tablename__ = "shop_stock_sources"
+
+    connection_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("platform_connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey("stock_locations.id", ondelete="CASCADE"), primary_key=True)
+
+
+class BundleComponent(Base):
+    """A bundle variant is made of `quantity` units of each component variant (no nesting)."""
+
+    __tablename__ = "bundle_components"
+
+    bundle_variant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("product_variants.id", ondelete="CASCADE"), primary_key=True
+    )
+    component_variant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("product_variants.id", ondelete="CASCADE"), primary_key=True
+    )
+    quantity: Mapped[int] = mapped_column()
+
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("bundle_variant_id <> component_variant_id", name="not_self"),
+        sa.Index(None, "component_variant_id"),
+    )
 
 
 # --- the public HTTP API (issue 19) ---------------------------------------------------------

@@ -1,15 +1,22 @@
-# The stock ledger: on hand, reserved and available per variant; order transitions applied exactly once.
+# The stock ledger: on hand, reserved and available per variant and location; order transitions applied exactly once.
 """Inventory.
 
 Every change of a variant's on-hand or reserved quantity writes one `inventory_history` row
-(the ledger) in the same transaction, with its reason: `order` (a new order reserves),
-`cancellation` (releases), `shipment` (consumes: on hand and reserved both drop), `manual`,
-`import`, `reconcile`. available = on hand - reserved.
+(the ledger) per location changed, in the same transaction, with its reason: `order` (a new order
+reserves), `cancellation` (releases), `shipment` (consumes: on hand and reserved both drop),
+`transfer` (between locations), `manual`, `import`, `reconcile`, and the other person reasons of
+`MANUAL_REASONS`. available = on hand - reserved. A ledger row's quantities are those of its
+location (`location_id`; NULL on rows older than locations means the default location).
+
+Locations: `product_variants.stock` / `.reserved` are the TOTALS over every location; the default
+location is implicit (totals minus the `location_stock` rows, which exist for the other locations
+only), so a merchant with one location has no rows and nothing changes for any reader of totals.
 
 Order transitions carry an idempotency key `<platform>:<shop>:<order>:<line>:<transition>`,
 unique in the ledger, so a webhook delivered twice, or an order fetched again by a snapshot,
-has one effect. Each change announces `inventory.changed` in the outbox, which pushes the new
-available quantity to every channel.
+has one effect. A line for a bundle moves each component (line units x component quantity) with
+the key suffixed `:v<component id>`. Each change announces `inventory.changed` in the outbox,
+which pushes the new available quantity to every channel (and to the bundles containing it).
 """
 
 from __future__ import annotations
@@ -20,21 +27,27 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from connectors.base import OrderStatus, RemoteOrder
+from connectors.base import OrderLine, OrderStatus, RemoteOrder
 from syncstore.db.models import (
+    BundleComponent,
     InventoryHistory,
+    LocationStock,
     OutboxEvent,
     PlatformConnection,
     PlatformListing,
     PlatformListingSku,
     ProductVariant,
+    ShopStockSource,
+    StockLocation,
 )
 from syncstore.errors import InvalidInput, NotFoundError, VersionConflict
 from syncstore.events import outbox
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
 
-MANUAL_REASONS = ("manual", "import", "reconcile")
+# Reasons a person (or an import) gives for changing on hand; "manual", "import" and "reconcile" are used by code.
+MANUAL_REASONS = ("manual", "import", "reconcile", "count", "received", "damaged", "lost", "returned")
+DEFAULT_LOCATION_NAME = "Main warehouse"
 
 
 @dataclass(frozen=True)
@@ -105,14 +118,57 @@ def last_changed_by(session: Session, variant_id: int) -> str | None:
     return session.scalar(query) or None
 
 
-def _locked_variant(session: Session, variant_id: int) -> ProductVariant:
+def locked_variant(session: Session, variant_id: int) -> ProductVariant:
     variant = session.get(ProductVariant, variant_id, with_for_update=True, populate_existing=True)
     if variant is None:
         raise NotFoundError(f"variant {variant_id} not found")
     return variant
 
 
-def _change(
+def default_location_id(session: Session) -> int:
+    """The default location's id (created, as the migration does, when a wiped database has none)."""
+    found = session.scalar(sa.select(StockLocation.id).where(StockLocation.is_default))
+    if found is not None:
+        return found
+    insert = _insert_ignore(session).values(name=DEFAULT_LOCATION_NAME, is_default=True, is_active=True,
+                                            created_at=sa.func.now())  # fmt: skip
+    session.execute(insert)
+    found = session.scalar(sa.select(StockLocation.id).where(StockLocation.is_default))
+    if found is None:  # a location of that name exists but is not the default: make it the default
+        session.execute(
+            sa.update(StockLocation).where(StockLocation.name == DEFAULT_LOCATION_NAME).values(is_default=True)
+        )
+        found = session.scalar(sa.select(StockLocation.id).where(StockLocation.is_default))
+    return int(found)  # type: ignore[arg-type]
+
+
+def _insert_ignore(session: Session) -> sa.Insert:
+    """INSERT ... ON CONFLICT DO NOTHING into stock_locations, on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(StockLocation).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(StockLocation).on_conflict_do_nothing()
+
+
+def location_quantities(session: Session, variant: ProductVariant, default_id: int) -> dict[int, tuple[int, int]]:
+    """(on hand, reserved) per location holding a row, the default computed from the totals."""
+    rows = session.execute(
+        sa.select(LocationStock.location_id, LocationStock.on_hand, LocationStock.reserved).where(
+            LocationStock.variant_id == variant.id
+        )
+    ).all()
+    found = {location_id: (on_hand, reserved) for location_id, on_hand, reserved in rows if location_id != default_id}
+    found[default_id] = (
+        variant.stock - sum(q[0] for q in found.values()),
+        variant.reserved - sum(q[1] for q in found.values()),
+    )
+    return found
+
+
+def change(
     session: Session,
     variant: ProductVariant,
     *,
@@ -120,31 +176,73 @@ def _change(
     reserved: int,
     reason: str,
     changed_by: str,
+    location_id: int | None = None,
     key: str | None = None,
     note: str | None = None,
     connection: PlatformConnection | None = None,
 ) -> None:
-    """Write the new quantities and their ledger row (the caller holds the row lock)."""
+    """Write a location's new quantities, the variant's totals and one ledger row (the caller holds the row lock).
+
+    `location_id` None is the default location.
+    """
+    default_id = default_location_id(session)
+    location_id = default_id if location_id is None else location_id
+    previous_on_hand, previous_reserved = location_quantities(session, variant, default_id).get(location_id, (0, 0))
     session.add(
         InventoryHistory(
             product_id=variant.product_id,
             variant_id=variant.id,
             connection_id=connection.id if connection else None,
             platform=connection.platform if connection else None,
-            previous_quantity=variant.stock,
+            previous_quantity=previous_on_hand,
             new_quantity=on_hand,
-            previous_reserved=variant.reserved,
+            previous_reserved=previous_reserved,
             new_reserved=reserved,
             change_reason=reason,
             idempotency_key=key,
             changed_by=changed_by,
             note=note,
+            location_id=location_id,
         )
     )
-    variant.stock, variant.reserved = on_hand, reserved
+    if location_id != default_id:
+        row = session.get(LocationStock, (variant.id, location_id), with_for_update=True, populate_existing=True)
+        if row is None:
+            row = LocationStock(variant_id=variant.id, location_id=location_id, on_hand=0, reserved=0)
+            session.add(row)
+        row.on_hand, row.reserved = on_hand, reserved
+    variant.stock += on_hand - previous_on_hand
+    variant.reserved += reserved - previous_reserved
+    session.flush()
 
 
-def _announce(session: Session, variant_ids: Sequence[int], cause: str) -> OutboxEvent:
+def source_locations(session: Session, connection_id: int) -> list[int]:
+    """The active locations a shop sells (its chosen sources, or every active location), default first."""
+    default_id = default_location_id(session)
+    query = sa.select(StockLocation.id).where(StockLocation.is_active).order_by(StockLocation.id)
+    chosen = set(
+        session.scalars(sa.select(ShopStockSource.location_id).where(ShopStockSource.connection_id == connection_id))
+    )
+    active = [location_id for location_id in session.scalars(query) if not chosen or location_id in chosen]
+    return sorted(active, key=lambda location_id: location_id != default_id)
+
+
+def bundle_parts(session: Session, variant_ids: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
+    """(component id, quantity) per bundle among `variant_ids`, components by id; plain variants absent."""
+    parts: dict[int, list[tuple[int, int]]] = {}
+    if not variant_ids:
+        return parts
+    query = (
+        sa.select(BundleComponent.bundle_variant_id, BundleComponent.component_variant_id, BundleComponent.quantity)
+        .where(BundleComponent.bundle_variant_id.in_(list(variant_ids)))
+        .order_by(BundleComponent.bundle_variant_id, BundleComponent.component_variant_id)
+    )
+    for bundle_id, component_id, quantity in session.execute(query):
+        parts.setdefault(bundle_id, []).append((component_id, quantity))
+    return parts
+
+
+def announce(session: Session, variant_ids: Sequence[int], cause: str) -> OutboxEvent:
     return outbox.publish(
         session,
         aggregate_type="inventory",
@@ -165,11 +263,14 @@ def adjust_stock(
     reason: str = "manual",
     note: str | None = None,
     expected_on_hand: int | None = None,
+    location_id: int | None = None,
 ) -> StockLevel:
-    """Set or change a variant's on-hand quantity, with a reason; the new stock reaches every channel.
+    """Set or change a variant's on-hand quantity at a location, with a reason; the new stock reaches every channel.
 
-    `expected_on_hand`: the quantity the person saw; when the variant no longer has it (someone or
-    an order changed it since), VersionConflict is raised and nothing is written (S2).
+    `location_id` None is the default location; `set_to`, `delta` and `expected_on_hand` are that
+    location's on hand. `expected_on_hand`: the quantity the person saw; when the location no longer
+    has it (someone or an order changed it since), VersionConflict is raised and nothing is written (S2).
+    Returns the variant's totals.
     """
     errors: dict[str, str] = {}
     if (set_to is None) == (delta is None):
@@ -178,21 +279,27 @@ def adjust_stock(
         errors["reason"] = f"must be one of {', '.join(MANUAL_REASONS)}"
     if errors:
         raise InvalidInput(errors)
-    variant = _locked_variant(session, variant_id)
-    if expected_on_hand is not None and variant.stock != expected_on_hand:
-        raise VersionConflict("variant", variant.id, expected_on_hand, variant.stock)
-    new_on_hand = set_to if set_to is not None else variant.stock + (delta or 0)
+    variant = locked_variant(session, variant_id)
+    default_id = default_location_id(session)
+    location_id = default_id if location_id is None else location_id
+    location = session.get(StockLocation, location_id)
+    if location is None or not location.is_active:
+        raise InvalidInput({"location_id": f"location {location_id} does not exist or is not active"})
+    on_hand_there, reserved_there = location_quantities(session, variant, default_id).get(location_id, (0, 0))
+    if expected_on_hand is not None and on_hand_there != expected_on_hand:
+        raise VersionConflict("variant", variant.id, expected_on_hand, on_hand_there)
+    new_on_hand = set_to if set_to is not None else on_hand_there + (delta or 0)
     if new_on_hand < 0:
-        raise InvalidInput({"quantity": f"on hand cannot go below 0 (it is {variant.stock})"})
+        raise InvalidInput({"quantity": f"on hand cannot go below 0 (it is {on_hand_there} at {location.name})"})
     before = _level(variant)
-    _change(session, variant, on_hand=new_on_hand, reserved=variant.reserved, reason=reason,
+    change(session, variant, on_hand=new_on_hand, reserved=reserved_there, reason=reason, location_id=location_id,
             changed_by=actor.label if actor else "", note=note)  # fmt: skip
-    session.flush()
-    _announce(session, [variant.id], reason)
+    announce(session, [variant.id], reason)
     audit.record(
         session, actor, "inventory.adjust", "variant", variant.id,
-        before={"on_hand": before.on_hand, "reserved": before.reserved},
-        after={"on_hand": variant.stock, "reserved": variant.reserved, "reason": reason, "note": note},
+        before={"on_hand": before.on_hand, "reserved": before.reserved, "location_on_hand": on_hand_there},
+        after={"on_hand": variant.stock, "reserved": variant.reserved, "reason": reason, "note": note,
+               "location_id": location_id, "location_on_hand": new_on_hand},
     )  # fmt: skip
     return _level(variant)
 
@@ -203,7 +310,7 @@ def set_low_stock_threshold(
 ) -> StockLevel:
     if threshold is not None and threshold < 0:
         raise InvalidInput({"low_stock_threshold": "must be 0 or more (or empty for no alert)"})
-    variant = _locked_variant(session, variant_id)
+    variant = locked_variant(session, variant_id)
     before = variant.low_stock_threshold
     variant.low_stock_threshold = threshold
     session.flush()
@@ -265,6 +372,101 @@ def _applied_keys(session: Session, keys: Sequence[str]) -> set[str]:
     return {key for key in session.scalars(query) if key is not None}
 
 
+@dataclass(frozen=True)
+class _Target:
+    """A variant an order line moves: the line's own variant, or each component of a bundle."""
+
+    variant_id: int
+    per_unit: int  # units of this variant per unit of the line
+    suffix: str  # "" for a plain line (today's keys), ":v<component id>" for a bundle's component
+
+
+def _targets(session: Session, variant_ids: Sequence[int]) -> dict[int, list[_Target]]:
+    parts = bundle_parts(session, variant_ids)
+    return {
+        v: [_Target(c, q, f":v{c}") for c, q in parts[v]] if v in parts else [_Target(v, 1, "")] for v in variant_ids
+    }
+
+
+def _reserve_location(session: Session, variant: ProductVariant, connection_id: int, default_id: int) -> int:
+    """Among the shop's source locations, the one with the most available for the variant (default on ties)."""
+    quantities = location_quantities(session, variant, default_id)
+    best, best_available = default_id, None
+    for location_id in source_locations(session, connection_id):
+        on_hand, reserved = quantities.get(location_id, (0, 0))
+        if best_available is None or on_hand - reserved > best_available:
+            best, best_available = location_id, on_hand - reserved
+    return best
+
+
+def _reserve_locations(session: Session, keys: Sequence[str]) -> dict[str, int | None]:
+    query = sa.select(InventoryHistory.idempotency_key, InventoryHistory.location_id).where(
+        InventoryHistory.idempotency_key.in_(list(keys))
+    )
+    return {key: location_id for key, location_id in session.execute(query) if key is not None}
+
+
+@dataclass
+class _Moved:
+    applied: list[str]
+    already: list[str]
+
+
+def _apply_line(
+    session: Session,
+    connection: PlatformConnection,
+    order: RemoteOrder,
+    line: OrderLine,
+    target: _Target,
+    variant: ProductVariant,
+    line_prefix: str,
+    default_id: int,
+    transitions: tuple[str, ...],
+) -> _Moved:
+    """The transitions of one line on one variant (its own, or one component of a bundle), each once."""
+    moved = _Moved([], [])
+    keys = {t: f"{line_prefix}:{t}{target.suffix}" for t in ("reserve", "release", "consume")}
+    partial_keys = {n: f"{line_prefix}:cancel-units:{n}{target.suffix}" for n in range(1, line.quantity + 1)}
+    done = _applied_keys(session, [*keys.values(), *partial_keys.values()])
+    released = max((n for n, key in partial_keys.items() if key in done), default=0)
+    location_id = _reserve_locations(session, [keys["reserve"]]).get(keys["reserve"]) or default_id
+    steps = list(transitions)
+    if line.cancelled_quantity and order.status is not OrderStatus.CANCELLED and "reserve" in steps:
+        steps.insert(steps.index("reserve") + 1, "cancel-units")
+    for transition in steps:
+        if transition == "cancel-units":
+            cancelled = min(line.cancelled_quantity, line.quantity)
+            if cancelled <= released or keys["consume"] in done:
+                continue  # nothing new cancelled, or the units already left the warehouse
+            key, units = partial_keys[cancelled], cancelled - released
+        else:
+            key = keys[transition]
+            units = line.quantity if transition == "reserve" else line.quantity - released
+        if key in done:
+            moved.already.append(key)
+            continue
+        if transition == "release" and (keys["reserve"] not in done or keys["consume"] in done):
+            continue  # nothing was reserved, or it already left the warehouse
+        units *= target.per_unit
+        if transition == "reserve":
+            location_id = _reserve_location(session, variant, connection.id, default_id)
+        on_hand, reserved = location_quantities(session, variant, default_id).get(location_id, (0, 0))
+        if transition == "reserve":
+            reserved += units
+        elif transition in ("release", "cancel-units"):
+            reserved -= units
+        else:
+            on_hand, reserved = on_hand - units, reserved - units
+        change(session, variant, on_hand=max(on_hand, 0), reserved=max(reserved, 0), location_id=location_id,
+                reason=_REASONS[transition], changed_by=f"system:{connection.platform}", key=key,
+                connection=connection)  # fmt: skip
+        done.add(key)
+        if transition == "cancel-units":
+            released = min(line.cancelled_quantity, line.quantity)
+        moved.applied.append(key)
+    return moved
+
+
 def apply_order(session: Session, connection: PlatformConnection, order: RemoteOrder) -> OrderEffect:
     """Reserve, release or consume stock for an order's lines, each transition exactly once.
 
@@ -272,6 +474,11 @@ def apply_order(session: Session, connection: PlatformConnection, order: RemoteO
     the order goes on (`cancelled_quantity`, a partial cancellation) are released once, as they
     grow (key `cancel-units:<n>`: n units released so far). A full cancellation releases what is
     still reserved; a shipment consumes what was not cancelled.
+
+    A line for a bundle moves each component instead (line units x component quantity; keys end in
+    `:v<component id>`). The reserve takes the location, among the shop's source locations, with
+    the most available (the default on ties); release, cancel-units and consume use the location
+    the reserve recorded. Variants are locked in id order, so concurrent orders cannot deadlock.
 
     A system action (driven by webhooks, order polls and snapshots). The caller's transaction
     commits the ledger rows, the new quantities and one `inventory.changed` outbox event together.
@@ -282,53 +489,32 @@ def apply_order(session: Session, connection: PlatformConnection, order: RemoteO
     changed: set[int] = set()
     transitions = _TRANSITIONS[order.status]
     prefix = f"{connection.platform}:{connection.shop_id}:{order.order_id}"
+    line_variants: dict[str, int] = {}
     for line in order.lines:
         variant_id = _variant_for_line(session, connection.id, line.item_id, line.sku_id, line.seller_sku)
         if variant_id is None:
             unknown.append(line.line_id)
+        else:
+            line_variants[line.line_id] = variant_id
+    targets = _targets(session, sorted(set(line_variants.values())))
+    # Lock first, then read what was applied: a concurrent worker's commit is then visible.
+    locked = {v: locked_variant(session, v) for v in sorted({t.variant_id for ts in targets.values() for t in ts})}
+    default_id = default_location_id(session) if locked else 0
+    for line in order.lines:
+        if line.line_id not in line_variants:
             continue
-        keys = {t: f"{prefix}:{line.line_id}:{t}" for t in ("reserve", "release", "consume")}
-        partial_keys = {n: f"{prefix}:{line.line_id}:cancel-units:{n}" for n in range(1, line.quantity + 1)}
-        # Lock first, then read what was applied: a concurrent worker's commit is then visible.
-        variant = _locked_variant(session, variant_id)
-        done = _applied_keys(session, [*keys.values(), *partial_keys.values()])
-        released = max((n for n, key in partial_keys.items() if key in done), default=0)
-        steps = list(transitions)
-        if line.cancelled_quantity and order.status is not OrderStatus.CANCELLED and "reserve" in steps:
-            steps.insert(steps.index("reserve") + 1, "cancel-units")
-        for transition in steps:
-            if transition == "cancel-units":
-                cancelled = min(line.cancelled_quantity, line.quantity)
-                if cancelled <= released or keys["consume"] in done:
-                    continue  # nothing new cancelled, or the units already left the warehouse
-                key, units = partial_keys[cancelled], cancelled - released
-            else:
-                key = keys[transition]
-                units = line.quantity if transition == "reserve" else line.quantity - released
-            if key in done:
-                already.append(key)
-                continue
-            if transition == "release" and (keys["reserve"] not in done or keys["consume"] in done):
-                continue  # nothing was reserved, or it already left the warehouse
-            on_hand, reserved = variant.stock, variant.reserved
-            if transition == "reserve":
-                reserved += units
-            elif transition in ("release", "cancel-units"):
-                reserved -= units
-            else:
-                on_hand, reserved = on_hand - units, reserved - units
-            _change(session, variant, on_hand=max(on_hand, 0), reserved=max(reserved, 0),
-                    reason=_REASONS[transition], changed_by=f"system:{connection.platform}", key=key,
-                    connection=connection)  # fmt: skip
-            done.add(key)
-            if transition == "cancel-units":
-                released = min(line.cancelled_quantity, line.quantity)
-            applied.append(key)
-            changed.add(variant.id)
+        for target in targets[line_variants[line.line_id]]:
+            variant = locked[target.variant_id]
+            moved = _apply_line(session, connection, order, line, target, variant, f"{prefix}:{line.line_id}",
+                                default_id, transitions)  # fmt: skip
+            applied.extend(moved.applied)
+            already.extend(moved.already)
+            if moved.applied:
+                changed.add(variant.id)
     session.flush()
     announcement_id = None
     if changed:
-        announcement = _announce(session, sorted(changed), f"order {order.order_id}")
+        announcement = announce(session, sorted(changed), f"order {order.order_id}")
         session.flush()
         announcement_id = announcement.id
     return OrderEffect(

@@ -30,6 +30,7 @@ from syncstore.db.models import (
     SyncLog,
 )
 from syncstore.errors import NotFoundError
+from syncstore.inventory import availability
 from syncstore.plan import reconcile, rules
 from syncstore.plan.requirements import CreateRequirements, create_requirements
 from syncstore.shops.keys import ShopKey
@@ -60,6 +61,8 @@ class CatalogInputs:
     product_ids: list[int] | None
     # Listings the platform's audit refused are sent again, for review (a retry or a publish after a fix).
     resubmit_refused: bool = False
+    # Per-location stock, bundle components and shop sources: each shop's own available quantity.
+    stock: availability.StockFrames | None = None
 
 
 def shops(engine: sa.Engine, connection_ids: Sequence[int] | None = None) -> list[Shop]:
@@ -95,6 +98,7 @@ def load_inputs(
     # A scoped plan reads the overrides of its products only (rows in proportion to the change).
     scoped = product_ids is not None or variant_ids is not None
     override_products = variants["product_id"].unique().to_list() if scoped else None
+    stock = availability.load_stock(engine, variants["variant_id"].to_list() if scoped else None)
     return CatalogInputs(
         variants=variants,
         overrides=reconcile.load_overrides(engine, product_ids=override_products),
@@ -102,6 +106,7 @@ def load_inputs(
         categories=categories,
         product_ids=list(product_ids) if product_ids is not None else None,
         resubmit_refused=resubmit_refused,
+        stock=stock,
     )
 
 
@@ -112,12 +117,26 @@ def desired(inputs: CatalogInputs, shop: Shop) -> pl.DataFrame:
     available quantity (on hand minus every unshipped order's reservation, on every channel) after
     the channel's rules. Units of the channel's own orders are never added back: Shopee takes an
     order out of its sellable stock when it is placed, as every other marketplace does.
+
+    The available quantity is the SHOP's (`syncstore.inventory.availability`): the stock of the
+    locations it sells, and for a bundle the minimum over its components; so the full sync, the dry
+    run and the stock push agree.
     """
+    variants = inputs.variants
+    if inputs.stock is not None:
+        shop_available = availability.shop_quantities(inputs.stock, [shop.connection_id]).select(
+            "variant_id", pl.col("available").alias("shop_available")
+        )
+        variants = (
+            variants.join(shop_available, on="variant_id", how="left")
+            .with_columns(pl.coalesce("shop_available", "available").alias("available"))
+            .drop("shop_available")
+        )
     shops_frame = pl.DataFrame(
         {"connection_id": [shop.connection_id], "platform": [shop.platform], "shop_id": [shop.shop_id]}
     ).with_columns(shop_key=pl.lit(shop.shop_key))
     return reconcile.desired_state(
-        inputs.variants, inputs.overrides, shops_frame, partial(rules.apply_rules, rules=inputs.rules)
+        variants, inputs.overrides, shops_frame, partial(rules.apply_rules, rules=inputs.rules)
     )
 
 

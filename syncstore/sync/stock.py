@@ -6,6 +6,11 @@ Stock only, no snapshot pull: for each connected shop that lists the variants, t
 shop's own unshipped orders hold) is sent where the stored snapshot shows another number. The change
 and its idempotency key are the ones a full sync would plan for the same value, so a push and a
 sync of the same stock share one log row.
+
+The variants pushed are the ones given plus every bundle containing one of them (a component's
+move changes its bundles; a bundle's sale moves its components, which are what is announced, so
+this expansion also reaches the sibling bundles). Each shop's quantity is its own channel
+quantity (`syncstore.inventory.availability`: its source locations, bundles from components).
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ import polars as pl
 import sqlalchemy as sa
 
 from connectors.base import ConnectorError
+from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformListing, PlatformListingSku
 from syncstore.errors import SyncStoreError
+from syncstore.inventory import bundles
 from syncstore.plan import inputs as sync_inputs
 from syncstore.plan import validation as sync_validation
 from syncstore.plan.changes import PlannedChange, UpdateStock, ValidationIssue
@@ -33,6 +40,7 @@ def push_stock(
     """The channel quantity of these variants to every connected shop listing them (no pull)."""
     if not variant_ids:
         return []
+    variant_ids = with_bundles(engine, variant_ids)
     inputs = sync_inputs.load_inputs(engine, variant_ids=variant_ids)
     if inputs.variants.is_empty():
         return []
@@ -47,6 +55,13 @@ def push_stock(
         changes: list[PlannedChange] = [_stock_change(shop, cast(_StockRow, row)) for row in rows.iter_rows(named=True)]
         reports.append(_apply_or_fail(engine, shop, connectors, changes, run_id))
     return reports
+
+
+def with_bundles(engine: sa.Engine, variant_ids: Sequence[int]) -> list[int]:
+    """The variants and every bundle containing one of them (indexed lookup), sorted."""
+    with transaction(engine) as session:
+        containing = bundles.bundles_containing(session, variant_ids)
+    return sorted({*variant_ids, *(b for ids in containing.values() for b in ids)})
 
 
 def _bound_skus(engine: sa.Engine, connection_id: int, variant_ids: Sequence[int]) -> pl.DataFrame:
