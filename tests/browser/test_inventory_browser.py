@@ -127,13 +127,21 @@ def _make_bundle(page: Any, bundle: str, components: list[tuple[str, int]]) -> N
     variant.click()
     page.get_by_role("option", name=bundle, exact=True).click()
     _idle(page)
+    expect(page.get_by_text(f"{bundle} is a plain variant")).to_be_visible(timeout=WAIT_MS)
     for sku, quantity in components:
-        page.get_by_role("textbox", name="Component SKU").fill(sku)
-        quantity_box = page.get_by_role("spinbutton", name="Quantity")
-        quantity_box.fill(str(quantity))
-        page.get_by_role("button", name="Add component").click()
-        _idle(page)
-        expect(page.get_by_text(sku, exact=True).first).to_be_visible(timeout=WAIT_MS)
+        for attempt in range(3):  # typing that lands while the page reruns can be dropped: type again
+            _idle(page)
+            page.get_by_role("textbox", name="Component SKU").fill(sku)
+            page.get_by_role("spinbutton", name="Quantity").fill(str(quantity))
+            page.get_by_role("button", name="Add component").click()
+            _idle(page)
+            try:
+                expect(page.get_by_text(f"quantity {quantity}").first).to_be_visible(timeout=8_000)
+                expect(page.get_by_text(sku, exact=True).first).to_be_visible(timeout=8_000)
+                break
+            except AssertionError:
+                if attempt == 2:
+                    raise
     _click_until(page, "Save bundle", page.get_by_text(re.compile(r"Available as a bundle: \d+")))
 
 
