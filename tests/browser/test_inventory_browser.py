@@ -3,8 +3,8 @@
 
 The demo supervisor (`demo.supervisor`) starts the Shopee, TikTok Shop and Lazada simulators (each
 seeded with the sample catalog), the webhook receiver, the events worker (so an order or a stock
-change is pushed within seconds) and `streamlit run`, on free ports over a fresh SQLite database,
-and waits until every shop is in sync. The test adds an Editor; headless Debian Chromium
+change is pushed within seconds) and `streamlit run`, on free ports over the session's PostgreSQL
+database (emptied first), and waits until every shop is in sync. The test adds an Editor; headless Debian Chromium
 (Playwright) then acts as that Editor:
 
 (a) in the Product editor, makes a SKU a bundle of two other SKUs (2 of the first, 1 of the
@@ -52,26 +52,32 @@ from tests.browser.test_publishing_browser import (
     browser,  # noqa: F401 (the fixture, shared)
 )
 from tests.conftest import IN_CI
-from tests.e2e.conftest import running_demo
+from tests.e2e.conftest import empty_database, running_demo
 from tests.e2e.test_whole_system import common_skus, eventually, skus_on_all_three
 from tests.streamlit_app.conftest import PASSWORD
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 ADMIN = Actor(user_id=None, label="browser-test-admin", role=Role.ADMIN)
 BACK_ROOM = "Back room"
 
 
 @pytest.fixture(scope="module")
-def demo() -> Iterator[Supervisor]:
-    """The demo (three simulators, receiver, worker, app) on free ports and SQLite, in sync; an Editor added."""
+def demo(postgres_url: str) -> Iterator[Supervisor]:
+    """The demo (three simulators, receiver, worker, app) on free ports and PostgreSQL, in sync; an Editor added.
+
+    PostgreSQL, as in the e2e tests: on SQLite every transaction takes the one write lock, and on a
+    loaded machine the app's sign-in can outwait its busy timeout while the worker pushes.
+    """
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: apt-get install -y chromium"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+    empty_database(postgres_url)
     config = DemoConfig(
         data_dir=Path(tempfile.mkdtemp(prefix="syncstore-inventory-browser-")),  # kept: its logs/ explain a failure
+        database_url=postgres_url,
         ports=Ports(**{name: free_port() for name in Ports.__dataclass_fields__}),
         parts=frozenset({Part.SHOPEE, Part.TIKTOKSHOP, Part.LAZADA, Part.RECEIVER, Part.WORKER, Part.STREAMLIT}),
         orders_every_s=None,

@@ -27,7 +27,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 REDIS_URL = os.environ.get("SYNCSTORE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def _empty(database_url: str) -> None:
+def empty_database(database_url: str) -> None:
     engine = sa.create_engine(database_url)
     try:
         with engine.begin() as conn:
@@ -59,7 +59,7 @@ class _Terminated(KeyboardInterrupt):
 @pytest.fixture(scope="module")
 def demo_system(postgres_url: str) -> Iterator[Supervisor]:
     _redis_or_skip()
-    _empty(postgres_url)
+    empty_database(postgres_url)
     data_dir = Path(tempfile.mkdtemp(prefix="syncstore-e2e-"))
     config = DemoConfig(
         data_dir=data_dir,
