@@ -101,7 +101,7 @@ def levels_by_location(levels: Sequence[LocationLevel], locations: Sequence[Loca
     )
 
 
-def transfer_form(variant_id: int, sku: str, levels: Sequence[LocationLevel], locations: Sequence[Location]) -> None:
+def transfer_form(variant_id: int, sku: str, locations: Sequence[Location]) -> None:
     """Move stock of one variant from one location to another; the result stays shown after the rerun."""
     active = [location for location in locations if location.is_active]
     result = st.session_state.get(TRANSFER_RESULT_KEY)
@@ -111,13 +111,11 @@ def transfer_form(variant_id: int, sku: str, levels: Sequence[LocationLevel], lo
         st.caption("Transfers need two locations: add one on the Locations tab.")
         return
     names = {location.id: location.name for location in active}
-    available = {level.location_id: level.available for level in levels}
     ids = list(names)
     with st.form(f"transfer_{variant_id}"):
         st.markdown("**Transfer between locations**")
         from_col, to_col, quantity_col = st.columns(3)
-        source = from_col.selectbox("From", ids, format_func=lambda i: f"{names[i]} ({available.get(i, 0)} available)",
-                                    key=f"transfer_from_{variant_id}")  # fmt: skip
+        source = from_col.selectbox("From", ids, format_func=names.__getitem__, key=f"transfer_from_{variant_id}")
         target = to_col.selectbox("To", ids, index=1, format_func=names.__getitem__, key=f"transfer_to_{variant_id}")
         quantity = quantity_col.number_input("Quantity", min_value=1, value=1, step=1,
                                              key=f"transfer_quantity_{variant_id}")  # fmt: skip

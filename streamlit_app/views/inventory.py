@@ -141,7 +141,7 @@ def variant_detail(row: VariantRow, channels: Sequence[ChannelStock], locations:
     history_chart(row.variant_id)
     if ui.can(Permission.INVENTORY_ADJUST):
         adjust_form(row, levels, locations)
-        stock_locations.transfer_form(row.variant_id, row.sku, levels, locations)
+        stock_locations.transfer_form(row.variant_id, row.sku, locations)
     else:
         ui.read_only_note(Permission.INVENTORY_ADJUST)
 

@@ -51,7 +51,7 @@ def _page(url: str, filters: ProductFilter, page: int, page_size: int) -> Produc
 def _bundle_available(url: str, product_ids: tuple[int, ...]) -> dict[int, int]:
     """Per product of the page holding a bundle: its available with each bundle's computed from its components."""
     with ui.session() as session:
-        variants = catalog_reads.variant_rows(session, product_ids=list(product_ids))
+        variants = catalog_reads.variant_rows(session, product_ids=list(product_ids), limit=100 * len(product_ids))
         bundle_ids = set(bundles.components(session, [v.variant_id for v in variants]))
         computed = availability.available_totals(session, list(bundle_ids)) if bundle_ids else {}
     totals: dict[int, int] = {}
