@@ -31,9 +31,7 @@ FLASH_KEY = "inventory_flash"
 EXACT_KEY = "inventory_exact_search"
 
 
-def _load(
-    search: str | None, low_only: bool
-) -> tuple[list[VariantRow], dict[int, list[ChannelStock]], dict[int, int]]:
+def _load(search: str | None, low_only: bool) -> tuple[list[VariantRow], dict[int, list[ChannelStock]], dict[int, int]]:
     """The variants shown, what each shop was sent, and the computed available of the bundles among them."""
     with ui.session() as session:
         rows = catalog_reads.variant_rows(
