@@ -10,7 +10,8 @@ components of the bundles among them), never a Python loop per row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import polars as pl
@@ -47,11 +48,18 @@ class StockFrames:
     active: pl.Series  # active location ids
 
 
-def _read(bind: sa.Engine | Session, query: sa.Selectable, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+@contextmanager
+def _connection(bind: sa.Engine | Session) -> Iterator[sa.Connection]:
+    """The session's connection (its transaction), or one connection of the engine for every read."""
     if isinstance(bind, Session):
-        return pl.read_database(query, bind.connection(), schema_overrides=dict(schema))
-    with bind.connect() as connection:
-        return pl.read_database(query, connection, schema_overrides=dict(schema))
+        yield bind.connection()
+    else:
+        with bind.connect() as connection:
+            yield connection
+
+
+def _read(connection: sa.Connection, query: sa.Selectable, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    return pl.read_database(query, connection, schema_overrides=dict(schema))
 
 
 def load_stock(bind: sa.Engine | Session, variant_ids: Sequence[int] | None) -> StockFrames:
@@ -60,34 +68,42 @@ def load_stock(bind: sa.Engine | Session, variant_ids: Sequence[int] | None) -> 
     parts_query = sa.select(
         BundleComponent.bundle_variant_id, BundleComponent.component_variant_id, BundleComponent.quantity
     )
-    if ids is not None:
-        parts_query = parts_query.where(BundleComponent.bundle_variant_id.in_(ids))
-    parts = _read(bind, parts_query, _PARTS)
     totals_query = sa.select(
         ProductVariant.id.label("variant_id"), ProductVariant.stock.label("on_hand"), ProductVariant.reserved
     )
-    rows_query = sa.select(LocationStock.variant_id, LocationStock.location_id, LocationStock.on_hand,
-                           LocationStock.reserved)  # fmt: skip
-    if ids is not None:
-        needed = sorted(set(ids) | set(parts["component_variant_id"].to_list()))
-        totals_query = totals_query.where(ProductVariant.id.in_(needed))
-        rows_query = rows_query.where(LocationStock.variant_id.in_(needed))
-    totals = _read(bind, totals_query, {k: v for k, v in _LEVELS.items() if k != "location_id"})
-    rows = _read(bind, rows_query, _LEVELS)
-    locations = _read(
-        bind, sa.select(StockLocation.id.label("location_id"), StockLocation.is_default, StockLocation.is_active),
-        {"location_id": pl.Int64(), "is_default": pl.Boolean(), "is_active": pl.Boolean()},
-    )  # fmt: skip
-    chosen = _read(bind, sa.select(ShopStockSource.connection_id, ShopStockSource.location_id), _SOURCES)
+    rows_query = sa.select(
+        LocationStock.variant_id, LocationStock.location_id, LocationStock.on_hand, LocationStock.reserved
+    )
+    locations_query = sa.select(
+        StockLocation.id.label("location_id"), StockLocation.is_default, StockLocation.is_active
+    )
+    with _connection(bind) as connection:
+        if ids is not None:
+            parts_query = parts_query.where(BundleComponent.bundle_variant_id.in_(ids))
+        parts = _read(connection, parts_query, _PARTS)
+        if ids is not None:
+            needed = sorted(set(ids) | set(parts["component_variant_id"].to_list()))
+            totals_query = totals_query.where(ProductVariant.id.in_(needed))
+            rows_query = rows_query.where(LocationStock.variant_id.in_(needed))
+        totals = _read(connection, totals_query, {k: v for k, v in _LEVELS.items() if k != "location_id"})
+        rows = _read(connection, rows_query, _LEVELS)
+        locations = _read(
+            connection,
+            locations_query,
+            {"location_id": pl.Int64(), "is_default": pl.Boolean(), "is_active": pl.Boolean()},
+        )
+        chosen = _read(connection, sa.select(ShopStockSource.connection_id, ShopStockSource.location_id), _SOURCES)
     default = locations.filter(pl.col("is_default"))["location_id"]
     # A database wiped of its locations still has the implicit default (id 0 here) holding the totals.
     default_id = int(default[0]) if len(default) else 0
     active = pl.concat([locations.filter(pl.col("is_active"))["location_id"], pl.Series([default_id])]).unique()
-    others = rows.filter(pl.col("location_id") != default_id)
-    held = others.group_by("variant_id").agg(pl.col("on_hand").sum().alias("held"),
-                                             pl.col("reserved").sum().alias("held_r"))  # fmt: skip
+    others = rows.lazy().filter(pl.col("location_id") != default_id)
+    held = others.group_by("variant_id").agg(
+        pl.col("on_hand").sum().alias("held"), pl.col("reserved").sum().alias("held_r")
+    )
     default_levels = (
-        totals.join(held, on="variant_id", how="left")
+        totals.lazy()
+        .join(held, on="variant_id", how="left")
         .with_columns(
             location_id=pl.lit(default_id, dtype=pl.Int64),
             on_hand=pl.col("on_hand") - pl.col("held").fill_null(0),
@@ -95,41 +111,45 @@ def load_stock(bind: sa.Engine | Session, variant_ids: Sequence[int] | None) -> 
         )
         .select(list(_LEVELS))
     )
-    levels = pl.concat([default_levels, others.select(list(_LEVELS))])
-    levels = levels.filter(pl.col("location_id").is_in(active.implode()))
+    levels = pl.concat([default_levels, others.select(list(_LEVELS))]).filter(
+        pl.col("location_id").is_in(active.implode())
+    )
     asked = pl.Series("variant_id", ids, dtype=pl.Int64) if ids is not None else totals["variant_id"]
-    return StockFrames(asked, levels, parts, chosen, active)
+    return StockFrames(asked, levels.collect(), parts, chosen, active)
 
 
-def _sources(frames: StockFrames, connection_ids: Sequence[int]) -> pl.DataFrame:
-    """connection_id, location_id: each shop's active source locations."""
-    shops = pl.DataFrame({"connection_id": list(connection_ids)}, schema={"connection_id": pl.Int64()})
-    active = pl.DataFrame({"location_id": frames.active}, schema={"location_id": pl.Int64()})
-    chosen = frames.chosen.join(shops, on="connection_id").join(active, on="location_id")
-    every = shops.join(frames.chosen.select("connection_id").unique(), on="connection_id", how="anti").join(
+def _sources(frames: StockFrames, shops: pl.LazyFrame) -> pl.LazyFrame:
+    """connection_id, location_id: each shop's active source locations (all of them when it chose none)."""
+    active = pl.LazyFrame({"location_id": frames.active}, schema={"location_id": pl.Int64()})
+    chosen = frames.chosen.lazy()
+    picked = chosen.join(shops, on="connection_id").join(active, on="location_id")
+    every = shops.join(chosen.select("connection_id").unique(), on="connection_id", how="anti").join(
         active, how="cross"
     )
-    return pl.concat([chosen.select(list(_SOURCES)), every.select(list(_SOURCES))])
+    return pl.concat([picked.select(list(_SOURCES)), every.select(list(_SOURCES))])
 
 
 def shop_quantities(frames: StockFrames, connection_ids: Sequence[int]) -> pl.DataFrame:
     """connection_id, variant_id, available (Int64) for every shop given and every variant asked for."""
-    sources = _sources(frames, connection_ids)
+    shops = pl.LazyFrame({"connection_id": list(connection_ids)}, schema={"connection_id": pl.Int64()})
     per_shop = (
-        frames.levels.join(sources, on="location_id")
+        frames.levels.lazy()
+        .join(_sources(frames, shops), on="location_id")
         .group_by("connection_id", "variant_id")
         .agg((pl.col("on_hand") - pl.col("reserved")).clip(lower_bound=0).sum().alias("available"))
     )
-    shops = pl.DataFrame({"connection_id": list(connection_ids)}, schema={"connection_id": pl.Int64()})
-    components = frames.parts.select(pl.col("component_variant_id").alias("variant_id"))
-    variants = pl.concat([frames.variant_ids.to_frame(), components]).unique()
+    parts = frames.parts.lazy()
+    components = parts.select(pl.col("component_variant_id").alias("variant_id"))
+    asked = frames.variant_ids.to_frame().lazy()
     base = (
-        variants.join(shops, how="cross")
+        pl.concat([asked, components])
+        .unique()
+        .join(shops, how="cross")
         .join(per_shop, on=["connection_id", "variant_id"], how="left")
         .with_columns(pl.col("available").fill_null(0))
     )
     bundles = (
-        frames.parts.join(shops, how="cross")
+        parts.join(shops, how="cross")
         .join(
             base.rename({"variant_id": "component_variant_id", "available": "component"}),
             on=["connection_id", "component_variant_id"],
@@ -139,9 +159,9 @@ def shop_quantities(frames: StockFrames, connection_ids: Sequence[int]) -> pl.Da
         .agg((pl.col("component").fill_null(0) // pl.col("quantity")).min().alias("bundle_available"))
         .rename({"bundle_variant_id": "variant_id"})
     )
-    asked = frames.variant_ids.to_frame().join(shops, how="cross")
     return (
-        asked.join(base, on=["connection_id", "variant_id"], how="left")
+        asked.join(shops, how="cross")
+        .join(base, on=["connection_id", "variant_id"], how="left")
         .join(bundles, on=["connection_id", "variant_id"], how="left")
         .select(
             "connection_id",
@@ -149,6 +169,7 @@ def shop_quantities(frames: StockFrames, connection_ids: Sequence[int]) -> pl.Da
             pl.coalesce("bundle_available", "available", pl.lit(0)).cast(pl.Int64).alias("available"),
         )
         .sort("connection_id", "variant_id")
+        .collect()
     )
 
 

@@ -61,8 +61,10 @@ class CatalogInputs:
     product_ids: list[int] | None
     # Listings the platform's audit refused are sent again, for review (a retry or a publish after a fix).
     resubmit_refused: bool = False
-    # Per-location stock, bundle components and shop sources: each shop's own available quantity.
+    # Per-location stock, bundle components and shop sources, and from them each shop's own available
+    # quantity (connection_id, variant_id, available), computed once for every shop.
     stock: availability.StockFrames | None = None
+    shop_available: pl.DataFrame | None = None
 
 
 def shops(engine: sa.Engine, connection_ids: Sequence[int] | None = None) -> list[Shop]:
@@ -99,6 +101,8 @@ def load_inputs(
     scoped = product_ids is not None or variant_ids is not None
     override_products = variants["product_id"].unique().to_list() if scoped else None
     stock = availability.load_stock(engine, variants["variant_id"].to_list() if scoped else None)
+    with engine.connect() as connection:
+        connection_ids = list(connection.scalars(sa.select(PlatformConnection.id)))
     return CatalogInputs(
         variants=variants,
         overrides=reconcile.load_overrides(engine, product_ids=override_products),
@@ -107,6 +111,7 @@ def load_inputs(
         product_ids=list(product_ids) if product_ids is not None else None,
         resubmit_refused=resubmit_refused,
         stock=stock,
+        shop_available=availability.shop_quantities(stock, connection_ids),
     )
 
 
@@ -124,7 +129,10 @@ def desired(inputs: CatalogInputs, shop: Shop) -> pl.DataFrame:
     """
     variants = inputs.variants
     if inputs.stock is not None:
-        shop_available = availability.shop_quantities(inputs.stock, [shop.connection_id]).select(
+        computed = inputs.shop_available
+        if computed is None or computed.is_empty() or shop.connection_id not in computed["connection_id"]:
+            computed = availability.shop_quantities(inputs.stock, [shop.connection_id])
+        shop_available = computed.filter(pl.col("connection_id") == shop.connection_id).select(
             "variant_id", pl.col("available").alias("shop_available")
         )
         variants = (

@@ -37,24 +37,37 @@ from syncstore.sync.apply import ConnectorFactory, SyncReport, apply, fail_unsen
 def push_stock(
     engine: sa.Engine, variant_ids: Sequence[int], connectors: ConnectorFactory, *, run_id: str | None = None
 ) -> list[SyncReport]:
-    """The channel quantity of these variants to every connected shop listing them (no pull)."""
+    """The channel quantity of these variants (and of the bundles containing them) to every shop listing them."""
+    reports = []
+    for shop, rows in channel_stock(engine, variant_ids):
+        rows = rows.filter(pl.col("remote_stock").is_null() | (pl.col("remote_stock") != pl.col("desired_stock")))
+        changes: list[PlannedChange] = [_stock_change(shop, cast(_StockRow, row)) for row in rows.iter_rows(named=True)]
+        reports.append(_apply_or_fail(engine, shop, connectors, changes, run_id))
+    return reports
+
+
+def channel_stock(engine: sa.Engine, variant_ids: Sequence[int]) -> list[tuple[Shop, pl.DataFrame]]:
+    """Per connected shop listing any of the variants (or of the bundles containing them): its bound SKUs
+    with the channel quantity a full sync would plan (`desired_stock`), changed or not.
+
+    Reads rows in proportion to the variants (never the whole catalog).
+    """
     if not variant_ids:
         return []
     variant_ids = with_bundles(engine, variant_ids)
     inputs = sync_inputs.load_inputs(engine, variant_ids=variant_ids)
     if inputs.variants.is_empty():
         return []
-    reports = []
+    found = []
     for shop in sync_inputs.shops(engine):
         bound = _bound_skus(engine, shop.connection_id, variant_ids)
         if bound.is_empty():
             continue
         wanted = sync_inputs.desired(inputs, shop).filter(pl.col("active") & ~pl.col("excluded"))
-        rows = bound.join(wanted.select("variant_id", "product_id", "sku", "desired_stock"), on="variant_id")
-        rows = rows.filter(pl.col("remote_stock").is_null() | (pl.col("remote_stock") != pl.col("desired_stock")))
-        changes: list[PlannedChange] = [_stock_change(shop, cast(_StockRow, row)) for row in rows.iter_rows(named=True)]
-        reports.append(_apply_or_fail(engine, shop, connectors, changes, run_id))
-    return reports
+        found.append(
+            (shop, bound.join(wanted.select("variant_id", "product_id", "sku", "desired_stock"), on="variant_id"))
+        )
+    return found
 
 
 def with_bundles(engine: sa.Engine, variant_ids: Sequence[int]) -> list[int]:

@@ -62,6 +62,12 @@ def test_propagation_benchmark_moves_stock_with_one_push_per_order_per_shop() ->
     assert sum(one["orders"] for one in per_platform.values()) == 4
 
 
+def test_stock_fanout_benchmark_recomputes_only_the_component_and_its_bundles() -> None:
+    figures = run_bench("bench.stock_fanout", "--variants", "2000", "--bundles", "100", "--orders", "5")
+    assert figures["affected_rows"] == 51 * 3 and figures["orders"] == 5
+    assert figures["ratio"] == 1.0 and isinstance(figures["p95_ms"], float | int)
+
+
 def test_edit_latency_benchmark_reads_as_much_per_edit_in_a_bigger_catalog() -> None:
     figures = run_bench(
         "bench.edit_latency", "--only", "sqlite", "--products", "3000", "--small", "1000", "--edits", "3",
