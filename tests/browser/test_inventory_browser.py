@@ -148,7 +148,7 @@ def _make_bundle(page: Any, bundle: str, components: list[tuple[str, int]]) -> N
             except AssertionError:
                 if attempt == 2:
                     raise
-    _click_until(page, "Save bundle", page.get_by_text(re.compile(r"Available as a bundle: \d+")))
+    _click_until(page, "Save bundle", page.get_by_text(re.compile(r"Available as a bundle: \d+")).first)
 
 
 def test_a_bundle_sold_on_shopee_lowers_its_components_on_tiktok_shop(
@@ -218,7 +218,9 @@ def test_a_transfer_moves_only_the_shops_fed_by_those_locations(
         quantity = page.get_by_role("spinbutton", name="Quantity")
         quantity.fill("5")
         page.get_by_role("textbox", name="Transfer note (kept in the ledger)").fill("restock the back room")
-        _click_until(page, "Transfer", page.get_by_text(re.compile(rf"Moved 5 of {re.escape(sku)} from")), attempts=1)
+        _click_until(
+            page, "Transfer", page.get_by_text(re.compile(rf"Moved 5 of {re.escape(sku)} from")).first, attempts=1
+        )
         _shot(page, "inventory-02-transfer")
     except Exception:
         _shot(page, "inventory-transfer-failed")
