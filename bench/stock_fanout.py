@@ -43,6 +43,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from connectors import registry
 from connectors.base import OrderLine, OrderStatus, RemoteOrder
 from syncstore.db import migrate
 from syncstore.db.engine import create_engine, transaction
@@ -117,7 +118,7 @@ def build(engine: sa.Engine, variants: int, bundles: int, shops: int, seed: int)
                                .values(stock=ProductVariant.stock + q))  # fmt: skip
         shop_ids = []
         for index in range(shops):
-            platform = ("shopee", "tiktokshop", "lazada")[index % 3]
+            platform = registry.names()[index % len(registry.names())]
             shop_id = connection.execute(sa.insert(PlatformConnection).values(
                 platform=platform, shop_id=f"bench-{index}", shop_name=f"Bench {index}", status="connected",
                 created_at=now, updated_at=now)).inserted_primary_key  # fmt: skip

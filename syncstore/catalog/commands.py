@@ -32,7 +32,7 @@ from syncstore.db.models import InventoryHistory, LocationStock, MasterProduct, 
 from syncstore.db.types import utcnow
 from syncstore.errors import InvalidInput, NotFoundError, VersionConflict, field_errors
 from syncstore.events import outbox
-from syncstore.inventory import ledger
+from syncstore.inventory import bundles, ledger
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
 from syncstore.settings import get_settings
@@ -150,6 +150,14 @@ def _check_located_stock(session: Session, patches: Sequence[VariantPatch]) -> d
         for v, stock, others in short
     ]
     return {"stock": "; ".join(problems)}
+
+
+def _announce_bundles(session: Session, variant_ids: Sequence[int]) -> None:
+    """A component's stock edit changes the bundles containing it (other products): announce them to the push."""
+    containing = bundles.bundles_containing(session, variant_ids)
+    bundle_ids = sorted({b for ids in containing.values() for b in ids})
+    if bundle_ids:
+        ledger.announce(session, bundle_ids, "component stock edited")
 
 
 def _announce(
@@ -321,6 +329,7 @@ def update_product(
     for variant in product.variants:
         if variant.id in stock_before:
             _ledger(session, actor, variant, stock_before[variant.id], "manual")
+    _announce_bundles(session, [v.id for v in product.variants if stock_before.get(v.id, v.stock) != v.stock])
 
     _announce(session, product, "product.updated", touched, version=product.version, fields=sorted(product_fields))
     audit.record(

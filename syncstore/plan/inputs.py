@@ -127,25 +127,38 @@ def desired(inputs: CatalogInputs, shop: Shop) -> pl.DataFrame:
     locations it sells, and for a bundle the minimum over its components; so the full sync, the dry
     run and the stock push agree.
     """
-    variants = inputs.variants
+    return desired_for(inputs, [shop])
+
+
+def desired_for(inputs: CatalogInputs, shops_: Sequence[Shop]) -> pl.DataFrame:
+    """`desired` of several shops in one pass (rows of every shop, sorted by shop_key and variant)."""
+    shops_frame = pl.DataFrame(
+        {
+            "connection_id": [shop.connection_id for shop in shops_],
+            "platform": [shop.platform for shop in shops_],
+            "shop_id": [shop.shop_id for shop in shops_],
+            "shop_key": [shop.shop_key for shop in shops_],
+        },
+        schema=dict(reconcile.SHOPS_SCHEMA),
+    )
+    return reconcile.desired_state(
+        inputs.variants, inputs.overrides, shops_frame, partial(_shop_rules, inputs, [s.connection_id for s in shops_])
+    )
+
+
+def _shop_rules(inputs: CatalogInputs, connection_ids: Sequence[int], frame: pl.DataFrame) -> pl.DataFrame:
+    """The rules, on each (shop, variant) row's own available quantity (its shop's locations; bundles computed)."""
     if inputs.stock is not None:
         computed = inputs.shop_available
-        if computed is None or computed.is_empty() or shop.connection_id not in computed["connection_id"]:
-            computed = availability.shop_quantities(inputs.stock, [shop.connection_id])
-        shop_available = computed.filter(pl.col("connection_id") == shop.connection_id).select(
-            "variant_id", pl.col("available").alias("shop_available")
-        )
-        variants = (
-            variants.join(shop_available, on="variant_id", how="left")
+        known = set(computed["connection_id"].unique().to_list()) if computed is not None else set()
+        if computed is None or not set(connection_ids) <= known:
+            computed = availability.shop_quantities(inputs.stock, connection_ids)
+        frame = (
+            frame.join(computed.rename({"available": "shop_available"}), on=["connection_id", "variant_id"], how="left")
             .with_columns(pl.coalesce("shop_available", "available").alias("available"))
             .drop("shop_available")
         )
-    shops_frame = pl.DataFrame(
-        {"connection_id": [shop.connection_id], "platform": [shop.platform], "shop_id": [shop.shop_id]}
-    ).with_columns(shop_key=pl.lit(shop.shop_key))
-    return reconcile.desired_state(
-        variants, inputs.overrides, shops_frame, partial(rules.apply_rules, rules=inputs.rules)
-    )
+    return rules.apply_rules(frame, rules=inputs.rules)
 
 
 def shop_currency(engine: sa.Engine, connection_id: int, listing_sku_ids: Sequence[int] = ()) -> str | None:

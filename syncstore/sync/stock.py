@@ -58,16 +58,16 @@ def channel_stock(engine: sa.Engine, variant_ids: Sequence[int]) -> list[tuple[S
     inputs = sync_inputs.load_inputs(engine, variant_ids=variant_ids)
     if inputs.variants.is_empty():
         return []
-    found = []
-    for shop in sync_inputs.shops(engine):
-        bound = _bound_skus(engine, shop.connection_id, variant_ids)
-        if bound.is_empty():
-            continue
-        wanted = sync_inputs.desired(inputs, shop).filter(pl.col("active") & ~pl.col("excluded"))
-        found.append(
-            (shop, bound.join(wanted.select("variant_id", "product_id", "sku", "desired_stock"), on="variant_id"))
-        )
-    return found
+    bound = _bound_skus(engine, variant_ids)
+    listing = [shop for shop in sync_inputs.shops(engine) if shop.connection_id in set(bound["connection_id"])]
+    if not listing:
+        return []
+    wanted = sync_inputs.desired_for(inputs, listing).filter(pl.col("active") & ~pl.col("excluded"))
+    wanted = wanted.select("connection_id", "variant_id", "product_id", "sku", "desired_stock")
+    rows = bound.join(wanted, on=["connection_id", "variant_id"])
+    return [
+        (shop, rows.filter(pl.col("connection_id") == shop.connection_id).drop("connection_id")) for shop in listing
+    ]
 
 
 def with_bundles(engine: sa.Engine, variant_ids: Sequence[int]) -> list[int]:
@@ -77,21 +77,23 @@ def with_bundles(engine: sa.Engine, variant_ids: Sequence[int]) -> list[int]:
     return sorted({*variant_ids, *(b for ids in containing.values() for b in ids)})
 
 
-def _bound_skus(engine: sa.Engine, connection_id: int, variant_ids: Sequence[int]) -> pl.DataFrame:
+def _bound_skus(engine: sa.Engine, variant_ids: Sequence[int]) -> pl.DataFrame:
+    """The SKUs bound to these variants in every shop (deleted listings left out)."""
     query = (
         sa.select(
+            PlatformListingSku.connection_id,
             PlatformListingSku.id.label("listing_sku_id"), PlatformListingSku.listing_id,
             PlatformListingSku.variant_id, PlatformListingSku.remote_sku_id, PlatformListingSku.remote_stock,
             PlatformListing.remote_item_id,
         )
         .join(PlatformListing, PlatformListing.id == PlatformListingSku.listing_id)
         .where(
-            PlatformListingSku.connection_id == connection_id,
             PlatformListingSku.variant_id.in_(list(variant_ids)),
             PlatformListing.remote_status != "deleted",
         )
     )  # fmt: skip
     schema = {
+        "connection_id": pl.Int64(),
         "listing_sku_id": pl.Int64(), "listing_id": pl.Int64(), "variant_id": pl.Int64(), "remote_sku_id": pl.String(),
         "remote_stock": pl.Int64(), "remote_item_id": pl.String(),
     }  # fmt: skip

@@ -5,6 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.base import OrderStatus
+from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog, InventoryHistory, OutboxEvent
 from syncstore.errors import InvalidInput, PermissionDenied
@@ -135,3 +136,21 @@ def test_a_partial_cancel_of_a_bundle_line_releases_its_components_once(store: S
 def test_a_plain_line_keeps_its_old_key(store: Store) -> None:
     effect = apply(store.engine, store.shopee, order("K-1", OrderStatus.PAID, ("CUP", 1)))
     assert effect.applied == ("shopee:100001:K-1:CUP:reserve",)
+
+
+def test_an_editor_stock_edit_of_a_component_announces_its_bundles(store: Store) -> None:
+    make_kit(store)
+    with transaction(store.engine) as session:
+        product_id = session.scalar(sa.text("select product_id from product_variants where sku = 'CUP'"))
+        version = session.scalar(sa.text(f"select version from master_products where id = {product_id}"))
+        before = session.scalar(sa.select(sa.func.max(OutboxEvent.id)))
+    with transaction(store.engine) as session:
+        catalog.update_product(EDITOR, session, product_id, expected_version=version,
+                               changes={"variants": [{"id": store.variants["CUP"], "stock": 30}]})  # fmt: skip
+    with transaction(store.engine) as session:
+        events = session.scalars(sa.select(OutboxEvent).where(OutboxEvent.id > before).order_by(OutboxEvent.id)).all()
+        assert availability.available_totals(session, [store.variants["KIT"]]) == {store.variants["KIT"]: 9}
+    assert [(e.event_type, e.payload.get("variant_ids")) for e in events] == [
+        ("inventory.changed", [store.variants["KIT"]]),
+        ("product.updated", [store.variants["CUP"]]),
+    ]
