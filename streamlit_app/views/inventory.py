@@ -56,8 +56,9 @@ def levels_table(
         "SKU": [row.sku for row in rows],
         "Product": [row.product_title for row in rows],
         "Bundle": ["bundle" if row.variant_id in bundle_available else "" for row in rows],
-        "On hand": [row.stock for row in rows],
-        "Reserved": [row.reserved for row in rows],
+        # A bundle has no stock of its own: blank on hand and reserved, its available computed.
+        "On hand": [None if row.variant_id in bundle_available else row.stock for row in rows],
+        "Reserved": [None if row.variant_id in bundle_available else row.reserved for row in rows],
         "Available": [bundle_available.get(row.variant_id, row.available) for row in rows],
         "Low stock at": [row.low_stock_threshold for row in rows],
         "Low": ["⚠️ low" if _is_low(row) else "" for row in rows],

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
@@ -312,5 +313,6 @@ def test_a_bundle_shows_its_computed_available_and_no_adjust_form(app_as: AppAs,
     table = frame_with(at, "Bundle")
     row = table[table["SKU"] == "URB-TEE00012-SAND-M"].iloc[0]
     assert (row["Bundle"], row["Available"]) == ("bundle", 3)
+    assert pd.isna(row["On hand"]) and pd.isna(row["Reserved"]), "a bundle shows no stock of its own"
     assert {m.label: m.value for m in at.metric}["Available as a bundle"] == "3"
     assert "Apply" not in [b.label for b in at.button], "a bundle has no stock of its own to adjust"
