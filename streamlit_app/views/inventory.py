@@ -1,10 +1,12 @@
-# The Inventory page: on hand, reserved, available and what each channel was sent; low stock; history; adjustments.
+# The Inventory page: levels per location, what each channel was sent, low stock, history, adjustments, transfers.
 """Inventory.
 
 Quantities come from the master ledger (`product_variants`, `inventory_history`); what each shop
 was last sent is the stock baseline of its bound SKU. Adjustments go through
-`syncstore.inventory.ledger.adjust_stock` with a reason, which records the ledger row and announces
-the change to every channel.
+`syncstore.inventory.ledger.adjust_stock` with a reason and a location, which records the ledger
+row and announces the change to every channel. The locations, transfers between them and the
+locations each shop sells are drawn by `streamlit_app.stock_locations`. A bundle has no stock of
+its own: its available quantity is computed from its components (`syncstore.inventory.availability`).
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from typing import Any
 
 import streamlit as st
 
-from streamlit_app import low_stock_panel, ui
+from streamlit_app import low_stock_panel, stock_locations, ui
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import ChannelStock, VariantRow
+from syncstore.inventory import availability, bundles
 from syncstore.inventory import ledger as inventory
 from syncstore.inventory import low_stock
+from syncstore.inventory.locations import Location, LocationLevel
 from syncstore.security.auth import Permission
 
 MAX_ROWS = 200
@@ -27,27 +31,35 @@ FLASH_KEY = "inventory_flash"
 EXACT_KEY = "inventory_exact_search"
 
 
-def _load(search: str | None, low_only: bool) -> tuple[list[VariantRow], dict[int, list[ChannelStock]]]:
+def _load(search: str | None, low_only: bool) -> tuple[list[VariantRow], dict[int, list[ChannelStock]], dict[int, int]]:
+    """The variants shown, what each shop was sent, and the computed available of the bundles among them."""
     with ui.session() as session:
         rows = catalog_reads.variant_rows(
             session, filters=catalog_reads.ProductFilter(search=search), low_stock_only=low_only, limit=MAX_ROWS
         )
-        channels = catalog_reads.channel_stock(session, [row.variant_id for row in rows])
-    return rows, channels
+        variant_ids = [row.variant_id for row in rows]
+        channels = catalog_reads.channel_stock(session, variant_ids)
+        bundle_ids = list(bundles.components(session, variant_ids))
+        bundle_available = availability.available_totals(session, bundle_ids) if bundle_ids else {}
+    return rows, channels, bundle_available
 
 
 def _channel_label(channel: ChannelStock) -> str:
     return f"{ui.platform_label(channel.platform)} · {channel.shop_name}"
 
 
-def levels_table(rows: Sequence[VariantRow], channels: dict[int, list[ChannelStock]]) -> None:
+def levels_table(
+    rows: Sequence[VariantRow], channels: dict[int, list[ChannelStock]], bundle_available: dict[int, int]
+) -> None:
     shops = sorted({_channel_label(c) for listed in channels.values() for c in listed})
     data: dict[str, list[Any]] = {
         "SKU": [row.sku for row in rows],
         "Product": [row.product_title for row in rows],
-        "On hand": [row.stock for row in rows],
-        "Reserved": [row.reserved for row in rows],
-        "Available": [row.available for row in rows],
+        "Bundle": ["bundle" if row.variant_id in bundle_available else "" for row in rows],
+        # A bundle has no stock of its own: blank on hand and reserved, its available computed.
+        "On hand": [None if row.variant_id in bundle_available else row.stock for row in rows],
+        "Reserved": [None if row.variant_id in bundle_available else row.reserved for row in rows],
+        "Available": [bundle_available.get(row.variant_id, row.available) for row in rows],
         "Low stock at": [row.low_stock_threshold for row in rows],
         "Low": ["⚠️ low" if _is_low(row) else "" for row in rows],
     }
@@ -63,13 +75,20 @@ def _is_low(row: VariantRow) -> bool:
     return row.is_active and row.low_stock_threshold is not None and row.available <= row.low_stock_threshold
 
 
-def variant_detail(row: VariantRow, channels: Sequence[ChannelStock]) -> None:
+def bundle_detail(row: VariantRow, channels: Sequence[ChannelStock], available: int) -> None:
+    """A bundle: its available comes from its components; it has no stock of its own to adjust or move."""
     st.subheader(ui.plain(f"{row.sku} · {row.product_title}"))
-    on_hand, reserved, available, threshold = st.columns(4)
-    on_hand.metric("On hand", row.stock)
-    reserved.metric("Reserved", row.reserved)
-    available.metric("Available", row.available)
-    threshold.metric("Low stock at", "—" if row.low_stock_threshold is None else row.low_stock_threshold)
+    st.markdown(ui.badge("bundle", "violet"))
+    st.metric("Available as a bundle", available)
+    st.caption(
+        "A bundle has no stock of its own: its available quantity is the least, over its components, of the "
+        "component's available divided by its quantity. Adjust or move the components; edit the bundle in the "
+        "Product editor."
+    )
+    channel_table(channels)
+
+
+def channel_table(channels: Sequence[ChannelStock]) -> None:
     if channels:
         st.dataframe(
             {
@@ -83,9 +102,23 @@ def variant_detail(row: VariantRow, channels: Sequence[ChannelStock]) -> None:
         )
     else:
         st.caption("Not listed on any shop yet.")
+
+
+def variant_detail(row: VariantRow, channels: Sequence[ChannelStock], locations: Sequence[Location]) -> None:
+    st.subheader(ui.plain(f"{row.sku} · {row.product_title}"))
+    on_hand, reserved, available, threshold = st.columns(4)
+    on_hand.metric("On hand", row.stock)
+    reserved.metric("Reserved", row.reserved)
+    available.metric("Available", row.available)
+    threshold.metric("Low stock at", "—" if row.low_stock_threshold is None else row.low_stock_threshold)
+    levels = stock_locations.load_levels(row.variant_id)
+    if len(levels) > 1:
+        stock_locations.levels_by_location(levels, locations)
+    channel_table(channels)
     history_chart(row.variant_id)
     if ui.can(Permission.INVENTORY_ADJUST):
-        adjust_form(row)
+        adjust_form(row, levels, locations)
+        stock_locations.transfer_form(row.variant_id, row.sku, locations)
     else:
         ui.read_only_note(Permission.INVENTORY_ADJUST)
 
@@ -120,20 +153,34 @@ def history_chart(variant_id: int) -> None:
         )
 
 
-def _seen_key(variant_id: int) -> str:
-    return f"adjust_seen_{variant_id}"
+def _seen_key(variant_id: int, location_id: int | None) -> str:
+    return f"adjust_seen_{variant_id}_{location_id}"
 
 
-def adjust_form(row: VariantRow) -> None:
-    """Set or change one variant's on hand, conditional on the quantity the person saw (S2).
+def _location_choice(levels: Sequence[LocationLevel], locations: Sequence[Location]) -> tuple[int | None, int]:
+    """The location adjusted (None: the default, with one location only) and its on hand now."""
+    if len(levels) < 2:
+        return None, levels[0].on_hand if levels else 0
+    names = {location.id: stock_locations.location_label(location) for location in locations}
+    on_hand = {level.location_id: level.on_hand for level in levels}
+    chosen = st.selectbox("Location", list(on_hand), format_func=lambda i: names.get(i, str(i)), key="adjust_location")
+    return (None, 0) if chosen is None else (int(chosen), on_hand[int(chosen)])
 
-    Every widget is keyed by the variant (and the quantity is keyed by the on-hand value shown),
-    so choosing another variant, or the stock moving, always shows that variant's current value.
+
+def adjust_form(row: VariantRow, levels: Sequence[LocationLevel], locations: Sequence[Location]) -> None:
+    """Set or change one variant's on hand at one location, conditional on the quantity the person saw (S2).
+
+    Every widget is keyed by the variant and location (and the quantity by the on-hand value shown),
+    so choosing another variant or location, or the stock moving, always shows its current value.
+    With one location there is no picker and the quantity is the variant's on hand.
     """
     st.markdown("**Adjust stock**")
-    seen_key = _seen_key(row.variant_id)
+    location_id, current = _location_choice(levels, locations)
+    if location_id is None:
+        current = row.stock
+    seen_key = _seen_key(row.variant_id, location_id)
     # The on hand shown when this form was last drawn: what the person's change is based on.
-    seen = st.session_state.setdefault(seen_key, row.stock)
+    seen = st.session_state.setdefault(seen_key, current)
     mode = st.radio("Change", [SET_TO, CHANGE_BY], horizontal=True, key="adjust_mode")
     set_mode = mode == SET_TO
     with st.form(f"adjust_{row.variant_id}"):
@@ -141,7 +188,7 @@ def adjust_form(row: VariantRow) -> None:
         quantity = quantity_col.number_input(
             "New on hand" if set_mode else "Change by (negative removes)",
             value=seen if set_mode else 0, step=1,
-            key=f"adjust_quantity_{row.variant_id}_{'set' if set_mode else 'change'}_{seen}",
+            key=f"adjust_quantity_{row.variant_id}_{location_id}_{'set' if set_mode else 'change'}_{seen}",
         )  # fmt: skip
         reason = reason_col.selectbox("Reason", list(inventory.MANUAL_REASONS), key="adjust_reason")
         note = st.text_input("Note (why; kept in the ledger)", key=f"adjust_note_{row.variant_id}")
@@ -151,8 +198,8 @@ def adjust_form(row: VariantRow) -> None:
         )  # fmt: skip
         submitted = st.form_submit_button("Apply", type="primary")
     if not submitted:
-        if seen != row.stock:  # the stock moved since the form was drawn: draw it with the current value
-            st.session_state[seen_key] = row.stock
+        if seen != current:  # the stock moved since the form was drawn: draw it with the current value
+            st.session_state[seen_key] = current
             st.rerun()
         return
     actor = ui.current_actor()
@@ -160,20 +207,31 @@ def adjust_form(row: VariantRow) -> None:
         with ui.session() as session:
             change = {"set_to": int(quantity)} if set_mode else {"delta": int(quantity)}
             level = inventory.adjust_stock(actor, session, row.variant_id, reason=str(reason), note=note or None,
-                                           expected_on_hand=int(seen), **change)  # fmt: skip
+                                           expected_on_hand=int(seen), location_id=location_id, **change)  # fmt: skip
             new_threshold = None if threshold is None else int(threshold)
             if new_threshold != row.low_stock_threshold:
                 inventory.set_low_stock_threshold(actor, session, row.variant_id, new_threshold)
                 low_stock.evaluate(session, [row.variant_id])  # its alert opens or resolves with the new threshold
     except Exception as error:
         ui.show_error(error)
-        st.session_state[seen_key] = row.stock  # the next run shows the current value
+        st.session_state[seen_key] = current  # the next run shows the current value
         return
-    message = f"{row.sku}: on hand {seen} → {level.on_hand}, available {level.available}."
-    st.session_state[seen_key] = level.on_hand
+    where = "" if location_id is None else f" at {_location_name(locations, location_id)}"
+    now = level.on_hand if location_id is None else _location_on_hand(row.variant_id, location_id)
+    message = f"{row.sku}: on hand{where} {seen} → {now}, available {level.available}."
+    st.session_state[seen_key] = now
     st.session_state[FLASH_KEY] = message
     ui.after_write(message)
     st.rerun()
+
+
+def _location_name(locations: Sequence[Location], location_id: int) -> str:
+    return next((location.name for location in locations if location.id == location_id), str(location_id))
+
+
+def _location_on_hand(variant_id: int, location_id: int) -> int:
+    levels = stock_locations.load_levels(variant_id)
+    return next((level.on_hand for level in levels if level.location_id == location_id), 0)
 
 
 def _exact_sku_choice(search: str, rows: Sequence[VariantRow]) -> None:
@@ -187,19 +245,14 @@ def _exact_sku_choice(search: str, rows: Sequence[VariantRow]) -> None:
         st.session_state.pop("inventory_variant", None)
 
 
-def main() -> None:
-    ui.current_actor()
-    st.title("Inventory")
-    flash = st.session_state.pop(FLASH_KEY, None)
-    if flash:
-        st.success(ui.plain(flash))
+def levels_tab(locations: Sequence[Location]) -> None:
     with st.expander("Low-stock alerts", expanded=True):
         low_stock_panel.show("inventory")
     search_col, low_col = st.columns([4, 1])
     search = search_col.text_input("Find variants", placeholder="title, handle or SKU", key="inventory_search")
     low_only = low_col.toggle("Low stock only", key="inventory_low_only")
     try:
-        rows, channels = _load(search.strip() or None, low_only)
+        rows, channels, bundle_available = _load(search.strip() or None, low_only)
     except Exception as error:
         ui.show_error(error)
         return
@@ -209,7 +262,7 @@ def main() -> None:
     st.caption(
         f"{len(rows)} variants" + (f" (the first {MAX_ROWS}; search to narrow)" if len(rows) == MAX_ROWS else "")
     )
-    levels_table(rows, channels)
+    levels_table(rows, channels, bundle_available)
     _exact_sku_choice(search, rows)
     by_id = {row.variant_id: row for row in rows}
     chosen = st.selectbox(
@@ -218,8 +271,32 @@ def main() -> None:
         format_func=lambda v: f"{by_id[v].sku} · {by_id[v].product_title}",
         key="inventory_variant",
     )
-    if chosen is not None:
-        variant_detail(by_id[chosen], channels.get(chosen, []))
+    if chosen is None:
+        return
+    if chosen in bundle_available:
+        bundle_detail(by_id[chosen], channels.get(chosen, []), bundle_available[chosen])
+    else:
+        variant_detail(by_id[chosen], channels.get(chosen, []), locations)
+
+
+def main() -> None:
+    ui.current_actor()
+    st.title("Inventory")
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash:
+        st.success(ui.plain(flash))
+    try:
+        locations = stock_locations.load_locations()
+    except Exception as error:
+        ui.show_error(error)
+        return
+    levels, places, sources = st.tabs(["Stock levels", "Locations", "Shop sources"])
+    with levels:
+        levels_tab(locations)
+    with places:
+        stock_locations.locations_section(locations)
+    with sources:
+        stock_locations.sources_section(locations)
 
 
 main()

@@ -1,4 +1,4 @@
-# The Product editor page: master fields, variants and stock, platform overrides, and the sync preview.
+# The Product editor page: master fields, variants and stock, bundles, platform overrides, and the sync preview.
 """Product editor.
 
 The product travels in `?product=<id>` (and `st.session_state["product_id"]`). The form saves
@@ -6,6 +6,9 @@ only the fields that changed, naming the version it was opened at: someone else'
 between is a VersionConflict, shown with a way to reload, and nothing is written. "Preview sync"
 shows `syncstore.sync.engine.dry_run` per shop: what each marketplace would receive, the problems it
 would refuse, and the API calls it would take.
+
+The Bundle tab makes a variant a bundle of other SKUs with quantities (`syncstore.inventory.bundles`):
+its available quantity is then computed from its components, so its own On hand is not edited here.
 """
 
 from __future__ import annotations
@@ -23,12 +26,15 @@ from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import ListingStatus, OverrideView
 from syncstore.db.models import MasterProduct
 from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict
+from syncstore.inventory import availability, bundles
+from syncstore.inventory.bundles import Component
 from syncstore.security.auth import Permission
 
 ERRORS_KEY = "editor_errors"
 CONFLICT_KEY = "editor_conflict"
 PREVIEW_KEY = "editor_preview"
 DEFAULT_ATTRIBUTES = ("size", "colour")
+BUNDLE_ERRORS_KEY = "bundle_errors"
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -166,7 +172,10 @@ def _attribute_names(product: MasterProduct) -> list[str]:
     return names or list(DEFAULT_ATTRIBUTES)
 
 
-def _variant_rows(product: MasterProduct, attributes: Sequence[str]) -> list[dict[str, Any]]:
+def _variant_rows(
+    product: MasterProduct, attributes: Sequence[str], bundle_ids: frozenset[int] = frozenset()
+) -> list[dict[str, Any]]:
+    """One row per variant; a bundle's On hand is empty (it is computed from its components, not edited)."""
     return [
         {
             "id": variant.id,
@@ -174,7 +183,7 @@ def _variant_rows(product: MasterProduct, attributes: Sequence[str]) -> list[dic
             "name": variant.name,
             **{f"attr:{name}": variant.attributes.get(name, "") for name in attributes},
             "price": _text(variant.price),
-            "stock": variant.stock,
+            "stock": None if variant.id in bundle_ids else variant.stock,
             "reserved": variant.reserved,
             "low stock at": variant.low_stock_threshold,
             "barcode": variant.barcode or "",
@@ -184,22 +193,37 @@ def _variant_rows(product: MasterProduct, attributes: Sequence[str]) -> list[dic
     ]
 
 
-def variants_table(product: MasterProduct, suffix: str, disabled: bool) -> tuple[list[dict[str, Any]], list[str]]:
+def variants_table(
+    product: MasterProduct, suffix: str, disabled: bool, bundle_ids: frozenset[int] = frozenset()
+) -> tuple[list[dict[str, Any]], list[str]]:
     attributes = _attribute_names(product)
+    all_bundles = bool(product.variants) and all(variant.id in bundle_ids for variant in product.variants)
     columns: dict[str, Any] = {
         "id": st.column_config.NumberColumn("ID", disabled=True, format="%d"),
         "sku": st.column_config.TextColumn("SKU", required=True),
         "name": st.column_config.TextColumn("Name", required=True),
         "price": st.column_config.TextColumn("Price (empty: base price)"),
-        "stock": st.column_config.NumberColumn("On hand", min_value=0, step=1, format="%d"),
+        "stock": st.column_config.NumberColumn(
+            "On hand",
+            min_value=0,
+            step=1,
+            format="%d",
+            disabled=all_bundles,
+            help="Empty for a bundle: its available quantity is computed from its components (Bundle tab)",
+        ),
         "reserved": st.column_config.NumberColumn("Reserved", disabled=True, format="%d"),
         "low stock at": st.column_config.NumberColumn("Low stock at", min_value=0, step=1, format="%d"),
         "barcode": st.column_config.TextColumn("Barcode"),
         "active": st.column_config.CheckboxColumn("Active", help="Untick to deactivate (it leaves every shop)"),
         **{f"attr:{name}": st.column_config.TextColumn(name.title()) for name in attributes},
     }
+    if bundle_ids:
+        skus = ", ".join(variant.sku for variant in product.variants if variant.id in bundle_ids)
+        st.caption(f"Bundle{'s' if len(bundle_ids) > 1 else ''} {ui.plain(skus)}: no stock of its own (On hand is "
+                   "ignored and not saved); its available quantity is computed from its components, see the "
+                   "Bundle tab.")  # fmt: skip
     edited = st.data_editor(
-        _variant_rows(product, attributes),
+        _variant_rows(product, attributes, bundle_ids),
         column_config=columns,
         num_rows="fixed" if disabled else "add",
         disabled=disabled,
@@ -246,7 +270,11 @@ def _variant_patch(
 
 
 def build_changes(
-    product: MasterProduct, values: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], attributes: Sequence[str]
+    product: MasterProduct,
+    values: Mapping[str, Any],
+    rows: Sequence[Mapping[str, Any]],
+    attributes: Sequence[str],
+    bundle_ids: frozenset[int] = frozenset(),
 ) -> tuple[dict[str, Any], list[str]]:
     """The patch for catalog.update_product, and a label per variant patch (for its errors)."""
     current = {
@@ -262,13 +290,15 @@ def build_changes(
         if field in {"base_price", "weight_kg", "length_cm", "width_cm", "height_cm"}:
             value = _decimal_or_none(str(value))
         changes[field] = value
-    originals = {row["id"]: row for row in _variant_rows(product, attributes)}
+    originals = {row["id"]: row for row in _variant_rows(product, attributes, bundle_ids)}
     patches: list[dict[str, Any]] = []
     labels: list[str] = []
     for number, row in enumerate(rows, start=1):
         raw_id = _number(row.get("id"))
         original = originals.get(raw_id) if raw_id is not None else None
         patch = _variant_patch(row, attributes, original)
+        if raw_id in bundle_ids:
+            patch.pop("stock", None)  # a bundle has no stock of its own
         if original is not None and not patch:
             continue
         if raw_id is not None:
@@ -319,7 +349,9 @@ def save(product: MasterProduct, base_version: int, changes: Mapping[str, Any], 
     st.rerun()
 
 
-def edit_form(product: MasterProduct, base_version: int, can_write: bool) -> None:
+def edit_form(
+    product: MasterProduct, base_version: int, can_write: bool, bundle_ids: frozenset[int] = frozenset()
+) -> None:
     suffix = f"-{product.id}-{base_version}"
     saved_errors = st.session_state.get(ERRORS_KEY) or {}
     if saved_errors.get("product_id") != product.id:
@@ -331,21 +363,122 @@ def edit_form(product: MasterProduct, base_version: int, can_write: bool) -> Non
         ui.read_only_note(Permission.CATALOG_WRITE)
         master_fields(product, suffix, True, {})
         st.subheader("Variants and stock")
-        variants_table(product, suffix, True)
+        variants_table(product, suffix, True, bundle_ids)
         return
     with st.form(f"product_form{suffix}", border=False):
         values = master_fields(product, suffix, False, errors)
         st.subheader("Variants and stock")
         st.caption("Edit cells, add a row for a new variant, untick Active to deactivate one.")
-        rows, attributes = variants_table(product, suffix, False)
+        rows, attributes = variants_table(product, suffix, False, bundle_ids)
         _variant_errors(errors, saved_errors.get("labels", []))
         submitted = st.form_submit_button("Save", type="primary", icon=":material/save:")
     if submitted:
-        changes, labels = build_changes(product, values, rows, attributes)
+        changes, labels = build_changes(product, values, rows, attributes, bundle_ids)
         if not changes:
             st.info("Nothing changed.")
             return
         save(product, base_version, changes, labels)
+
+
+# --- bundles ---------------------------------------------------------------------------------
+
+
+def bundle_limit(parts: Sequence[Component], available: Mapping[int, int]) -> tuple[int, str | None]:
+    """How many bundles the components make (the least of available // quantity) and the SKU that limits it."""
+    if not parts:
+        return 0, None
+    made = {part.sku: max(available.get(part.variant_id, 0), 0) // part.quantity for part in parts}
+    limiting = min(made, key=made.__getitem__)
+    return made[limiting], limiting
+
+
+def _bundle_ids(product: MasterProduct) -> frozenset[int]:
+    with ui.session() as session:
+        return frozenset(bundles.components(session, [variant.id for variant in product.variants]))
+
+
+def _draft_key(variant_id: int) -> str:
+    return f"bundle_draft_{variant_id}"
+
+
+def _saved_bundle(variant_id: int) -> tuple[list[Component], dict[int, int], list[int]]:
+    """The variant's components, the available of each (and of the bundle), and the bundles it is part of."""
+    with ui.session() as session:
+        parts = bundles.components(session, [variant_id]).get(variant_id, [])
+        available = availability.available_totals(session, [variant_id, *(part.variant_id for part in parts)])
+        containing = bundles.bundles_containing(session, [variant_id]).get(variant_id, [])
+    return parts, available, containing
+
+
+def bundle_section(product: MasterProduct, can_write: bool) -> None:
+    """Make a variant a bundle of other SKUs: add by SKU with a quantity, remove, save (checked by syncstore)."""
+    variants = {variant.id: variant.sku for variant in product.variants}
+    if not variants:
+        st.caption("This product has no variant.")
+        return
+    variant_id = int(st.selectbox("Variant", list(variants), format_func=variants.__getitem__, key="bundle_variant")
+                     or next(iter(variants)))  # fmt: skip
+    parts, available, containing = _saved_bundle(variant_id)
+    if parts:
+        made, limiting = bundle_limit(parts, available)
+        st.markdown(f"{ui.badge('bundle', 'violet')} Available as a bundle: **{made}** "
+                    f"(limited by {ui.plain(limiting)})")  # fmt: skip
+        st.caption("A bundle has no stock of its own: selling one reserves and ships its components.")
+    else:
+        st.caption(f"{ui.plain(variants[variant_id])} is a plain variant. Add components to make it a bundle.")
+    if containing:
+        st.info(f"{ui.plain(variants[variant_id])} is a component of {len(containing)} bundle(s): "
+                "it cannot itself be a bundle.")  # fmt: skip
+    if not can_write:
+        if parts:
+            st.dataframe({"Component": [p.sku for p in parts], "Quantity": [p.quantity for p in parts]},
+                         hide_index=True, key="bundle_components")  # fmt: skip
+        ui.read_only_note(Permission.CATALOG_WRITE)
+        return
+    key = _draft_key(variant_id)
+    draft: list[list[Any]] = st.session_state.setdefault(key, [[part.sku, part.quantity] for part in parts])
+    by_sku = {part.sku.lower(): part.variant_id for part in parts}
+    for index, (sku, quantity) in enumerate(draft):
+        sku_col, quantity_col, available_col, remove_col = st.columns([3, 1, 2, 1])
+        sku_col.markdown(ui.code_span(sku))
+        quantity_col.markdown(f"quantity {quantity}")
+        known = by_sku.get(str(sku).lower())
+        available_col.caption("" if known is None else f"{available.get(known, 0)} available")
+        if remove_col.button("Remove", key=f"bundle_remove_{variant_id}_{index}"):
+            draft.pop(index)
+            st.rerun()
+    with st.form(f"bundle_add_{variant_id}", clear_on_submit=True):
+        sku_col, quantity_col = st.columns([3, 1])
+        new_sku = sku_col.text_input("Component SKU", key=f"bundle_sku_{variant_id}")
+        new_quantity = quantity_col.number_input("Quantity", min_value=1, value=1, step=1,
+                                                 key=f"bundle_quantity_{variant_id}")  # fmt: skip
+        if st.form_submit_button("Add component") and new_sku.strip():
+            others = [entry for entry in draft if str(entry[0]).lower() != new_sku.strip().lower()]
+            st.session_state[key] = [*others, [new_sku.strip(), int(new_quantity)]]
+            st.rerun()
+    errors = st.session_state.get(BUNDLE_ERRORS_KEY) or {}
+    if errors.get("variant_id") == variant_id:
+        for field, message in errors["errors"].items():
+            st.error(f"Not saved: **{ui.plain(field)}**: {ui.plain(message)}", icon=":material/error:")
+    if st.button("Save bundle", type="primary", key=f"bundle_save_{variant_id}"):
+        _save_bundle(variant_id, [(str(sku), int(quantity)) for sku, quantity in draft])
+
+
+def _save_bundle(variant_id: int, draft: Sequence[tuple[str, int]]) -> None:
+    actor = ui.current_actor()
+    try:
+        with ui.session() as session:
+            saved = bundles.set_components(actor, session, variant_id, list(draft))
+    except InvalidInput as error:
+        st.session_state[BUNDLE_ERRORS_KEY] = {"variant_id": variant_id, "errors": dict(error.errors)}
+        st.rerun()
+    except Exception as error:
+        ui.show_error(error)
+        return
+    st.session_state.pop(BUNDLE_ERRORS_KEY, None)
+    st.session_state.pop(_draft_key(variant_id), None)
+    ui.after_write(f"Bundle saved: {len(saved)} components." if saved else "It is a plain variant again.")
+    st.rerun()
 
 
 # --- overrides -------------------------------------------------------------------------------
@@ -552,18 +685,21 @@ def main() -> None:
             _reload(product.id)
             st.rerun()
     can_write = ui.can(Permission.CATALOG_WRITE)
-    edit_tab, overrides_tab, attributes_tab, preview_tab, lifecycle_tab = st.tabs(
-        ["Details, variants and stock", "Platform overrides", "Platform attributes", "Preview sync",
+    bundle_ids = _bundle_ids(product)
+    edit_tab, bundle_tab, overrides_tab, attributes_tab, preview_tab, lifecycle_tab = st.tabs(
+        ["Details, variants and stock", "Bundle", "Platform overrides", "Platform attributes", "Preview sync",
          "Archive or delete"]
     )  # fmt: skip
     with edit_tab:
-        edit_form(product, base_version, can_write)
+        edit_form(product, base_version, can_write, bundle_ids)
         if st.button("Stock adjustments with a reason: open Inventory", key="editor_inventory"):
             st.switch_page("views/inventory.py")
         if ui.can(Permission.SYNC_RUN) and st.button("Publish to shops", key="editor_publish"):
             st.session_state["publish_product_ids"] = [product.id]
             st.session_state.pop("publish_preview", None)
             st.switch_page("views/publish.py")
+    with bundle_tab:
+        bundle_section(product, can_write)
     with overrides_tab:
         overrides_section(product, overrides, can_write)
     with attributes_tab:

@@ -18,6 +18,7 @@ from connectors import registry
 from streamlit_app import thumbnails, ui
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import ProductFilter, ProductRow, ProductRowPage
+from syncstore.inventory import availability, bundles
 from syncstore.security.auth import Permission
 
 PAGE_SIZES = (25, 50, 100)
@@ -44,6 +45,21 @@ def _categories(url: str) -> list[str]:
 def _page(url: str, filters: ProductFilter, page: int, page_size: int) -> ProductRowPage:
     with ui.session() as session:
         return catalog_reads.product_rows(session, filters, page=page, page_size=page_size)
+
+
+@ui.cached_read()
+def _bundle_available(url: str, product_ids: tuple[int, ...]) -> dict[int, int]:
+    """Per product of the page holding a bundle: its available with each bundle's computed from its components."""
+    with ui.session() as session:
+        variants = catalog_reads.variant_rows(session, product_ids=list(product_ids), limit=100 * len(product_ids))
+        bundle_ids = set(bundles.components(session, [v.variant_id for v in variants]))
+        computed = availability.available_totals(session, list(bundle_ids)) if bundle_ids else {}
+    totals: dict[int, int] = {}
+    for product_id in {v.product_id for v in variants if v.variant_id in bundle_ids}:
+        own = [v for v in variants if v.product_id == product_id and v.is_active]
+        totals[product_id] = sum(computed.get(v.variant_id, 0) if v.variant_id in bundle_ids else v.available
+                                 for v in own)  # fmt: skip
+    return totals
 
 
 def _price(label: str, key: str) -> Decimal | None:
@@ -92,17 +108,21 @@ def _platform_cell(row: ProductRow, platform: str) -> str:
     )
 
 
-def table(rows: Sequence[ProductRow]) -> dict[str, list[Any]]:
-    """The page as columns (st.dataframe takes a dict of lists; no pandas frame needed)."""
+def table(rows: Sequence[ProductRow], bundle_available: dict[int, int] | None = None) -> dict[str, list[Any]]:
+    """The page as columns (st.dataframe takes a dict of lists; no pandas frame needed).
+
+    A product holding a bundle is marked "📦 bundle" and its available is the computed one.
+    """
+    computed = bundle_available or {}
     return {
         "id": [row.id for row in rows],
         "image": [thumbnails.src(row.thumbnail) for row in rows],
-        "title": [row.title for row in rows],
+        "title": [("📦 bundle · " if row.id in computed else "") + row.title for row in rows],
         "handle": [row.handle for row in rows],
         "category": [row.category for row in rows],
         "price": [ui.money(row.base_price, row.currency) for row in rows],
         "variants": [row.variant_count for row in rows],
-        "available": [row.available for row in rows],
+        "available": [computed.get(row.id, row.available) for row in rows],
         # One column per registered platform, keyed by its name (labelled by `columns()`).
         **{platform: [_platform_cell(row, platform) for row in rows] for platform in ui.platform_names()},
         "last synced": [ui.when(row.last_synced_at) for row in rows],
@@ -208,8 +228,13 @@ def main() -> None:
     if not result.rows:
         st.info("No product matches these filters." if result.total == 0 else "This page is empty.")
         return
+    try:
+        bundle_available = _bundle_available(ui.database_url(), tuple(row.id for row in result.rows))
+    except Exception as error:
+        ui.show_error(error)
+        bundle_available = {}
     selection = st.dataframe(
-        table(result.rows),
+        table(result.rows, bundle_available),
         column_config=columns(),
         hide_index=True,
         on_select="rerun",

@@ -7,7 +7,7 @@ order is free)::
 
     handle,title,description,category,brand,base_price,currency,weight_kg,length_cm,width_cm,
     height_cm,images,tags,status,sku,variant_name,option1_name,option1_value,option2_name,
-    option2_value,variant_price,stock,barcode,variant_image
+    option2_value,variant_price,stock,barcode,variant_image,bundle
 
 - ``handle`` (required on every row): the product's stable key. Rows sharing a handle form one
   product, in file order; they need not be adjacent.
@@ -22,6 +22,11 @@ order is free)::
   up to two options (``optionN_name`` with ``optionN_value``; they become the variant's
   attributes), ``variant_price`` (blank: the product's base price), ``stock`` (blank: 0),
   ``barcode`` and ``variant_image`` (a URL).
+- ``bundle`` (blank: a plain variant): the variant is a bundle of other SKUs, written
+  ``SKU-A*2;SKU-B`` (2 of SKU-A and 1 of SKU-B; ``*1`` may be left out). The components are SKUs
+  of the catalog or of the same file; a component may not itself be a bundle, nor the bundle
+  itself. A bundle's ``stock`` is ignored: its available quantity is computed from its components.
+  In an import that updates products, a blank cell leaves the variant's components as they are.
 - Money and measures are decimal text ("19.90", "0.25"), never floats.
 
 Formula cells (OWASP "CSV injection"): a spreadsheet runs a cell that begins with ``=``, ``+``,
@@ -55,6 +60,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from syncstore.db.models import MasterProduct, ProductVariant
+from syncstore.inventory import bundles
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +68,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "handle", "title", "description", "category", "brand", "base_price", "currency", "weight_kg",
     "length_cm", "width_cm", "height_cm", "images", "tags", "status", "sku", "variant_name",
     "option1_name", "option1_value", "option2_name", "option2_value", "variant_price", "stock",
-    "barcode", "variant_image",
+    "barcode", "variant_image", "bundle",
 )  # fmt: skip
 REQUIRED_COLUMNS: tuple[str, ...] = ("handle", "title", "category", "base_price", "sku")
 # Columns that describe the product (taken from its first row); the rest describe the variant.
@@ -72,6 +78,7 @@ OPTION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("option2_name", "option2_value"),
 )
 LIST_SEPARATOR = "|"
+BUNDLE_SEPARATOR, BUNDLE_TIMES = ";", "*"
 DEFAULT_VARIANT_NAME = "Default"
 
 # Columns holding numbers; every other column is text and is neutralised on export (see above).
@@ -84,6 +91,35 @@ _TEXT_INDEXES: tuple[int, ...] = tuple(i for i, column in enumerate(CSV_COLUMNS)
 
 # Products per page when exporting.
 EXPORT_PAGE = 500
+
+
+def format_bundle(components: Iterable[tuple[str, int]]) -> str:
+    """A bundle cell: ``SKU-A*2;SKU-B`` (a quantity of 1 is not written)."""
+    return BUNDLE_SEPARATOR.join(
+        sku if quantity == 1 else f"{sku}{BUNDLE_TIMES}{quantity}" for sku, quantity in components
+    )
+
+
+def parse_bundle(cell: str) -> list[tuple[str, int]]:
+    """The components of a bundle cell, in order; ValueError with a message a merchant can act on.
+
+    ``"SKU-A*2; SKU-B"`` -> ``[("SKU-A", 2), ("SKU-B", 1)]``; blank -> ``[]``. A SKU given twice,
+    an empty part, or a quantity that is not a whole number of at least 1 is an error.
+    """
+    components: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    for part in cell.split(BUNDLE_SEPARATOR) if cell.strip() else []:
+        sku, _, quantity_text = part.strip().rpartition(BUNDLE_TIMES) if BUNDLE_TIMES in part else (part, "", "1")
+        sku, quantity_text = sku.strip(), quantity_text.strip()
+        if not sku:
+            raise ValueError(f"{part.strip()!r} names no SKU; write components as SKU-A*2;SKU-B")
+        if not quantity_text.isdigit() or int(quantity_text) < 1:
+            raise ValueError(f"the quantity of {sku} must be a whole number of at least 1 (got {quantity_text!r})")
+        if sku.lower() in seen:
+            raise ValueError(f"component {sku} is given twice")
+        seen.add(sku.lower())
+        components.append((sku, int(quantity_text)))
+    return components
 
 
 def _money(value: Decimal | None) -> str:
@@ -104,7 +140,7 @@ _PRODUCT_EXPORT = (
     MasterProduct.images, MasterProduct.tags, MasterProduct.status,
 )  # fmt: skip
 _VARIANT_EXPORT = (
-    ProductVariant.product_id, ProductVariant.sku, ProductVariant.name, ProductVariant.attributes,
+    ProductVariant.id, ProductVariant.product_id, ProductVariant.sku, ProductVariant.name, ProductVariant.attributes,
     ProductVariant.price, ProductVariant.stock, ProductVariant.barcode, ProductVariant.image_url,
 )  # fmt: skip
 
@@ -129,6 +165,7 @@ def _export_rows(session: Session) -> Iterator[list[str]]:
             .order_by(ProductVariant.product_id, ProductVariant.id)
         ):
             by_product.setdefault(variant.product_id, []).append(variant)
+        parts = bundles.components(session, [v.id for listed in by_product.values() for v in listed])
         for p in page:
             product_cells = [
                 p.handle, p.title, p.description, p.category, p.brand, _money(p.base_price), p.currency,
@@ -156,6 +193,7 @@ def _export_rows(session: Session) -> Iterator[list[str]]:
                     str(variant.stock),
                     variant.barcode or "",
                     variant.image_url or "",
+                    format_bundle((part.sku, part.quantity) for part in parts.get(variant.id, [])),
                 ]
 
 
@@ -200,6 +238,7 @@ def export_csv(session: Session, target: TextIO) -> int:
 
     Streams a page of products at a time. Every row repeats its product's columns (so the file
     can be sorted or filtered in a spreadsheet and still import). Returns the rows written.
+    A bundle's components go in the ``bundle`` column.
     Not in the format, so not exported: a variant's weight, low-stock threshold, active flag and
     any attribute beyond the second.
     """

@@ -10,7 +10,9 @@ catalog is UPDATED instead of reported:
 - a row whose SKU is one of the product's variants updates that variant (price, stock, name,
   options, barcode, image: again only the cells given); a new SKU adds a variant; the product's
   variants the file does not mention are left as they are; a SKU of ANOTHER product is an error;
-- a deleted product's handle cannot be reused (an error, as in the create-only import).
+- a deleted product's handle cannot be reused (an error, as in the create-only import);
+- a ``bundle`` cell sets that variant's components (old -> new in the preview; checked like the
+  create-only import's, each error on its line); a blank cell leaves them as they are.
 
 `preview_csv_import` reads the file and the catalog and writes nothing: every error by line, the
 products to create, and per product to update each field as old -> new with the version read.
@@ -31,9 +33,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from syncstore.catalog import commands
-from syncstore.catalog.csv_format import PRODUCT_COLUMNS
+from syncstore.catalog.csv_format import PRODUCT_COLUMNS, format_bundle, parse_bundle
 from syncstore.catalog.importer import (
     RowError,
+    _catalog_skus,
     _check_catalog,
     _decode,
     _FileProblem,
@@ -44,11 +47,14 @@ from syncstore.catalog.importer import (
     _split,
     _validate,
     _write_chunk,
+    check_bundles,
+    write_bundles,
 )
 from syncstore.db.engine import session_factory
 from syncstore.db.models import MasterProduct, ProductVariant
 from syncstore.db.types import utcnow
 from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict
+from syncstore.inventory import bundles
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
 
@@ -82,6 +88,8 @@ class ProductUpdate:
     line: int
     changes: list[FieldChange] = field(default_factory=list)
     patch: dict[str, Any] = field(default_factory=dict)
+    # SKU -> its new bundle components (set after the patch, so a new variant exists by then).
+    bundle_changes: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -178,6 +186,23 @@ def _variant_patches(
     return ok
 
 
+def _bundle_changes(entry: _Product, product: MasterProduct, session: Session, update: ProductUpdate) -> None:
+    """The bundle cells of an updated product that differ from its variants' components now."""
+    rows = [row for row in entry.rows if row.cells["bundle"]]
+    if not rows:
+        return
+    own = {v.sku.lower(): v.id for v in product.variants}
+    current = bundles.components(session, list(own.values()))
+    for row in rows:
+        sku = row.cells["sku"]
+        wanted = parse_bundle(row.cells["bundle"])
+        variant_id = own.get(sku.lower())
+        now = [(part.sku, part.quantity) for part in current.get(variant_id, [])] if variant_id is not None else []
+        if {(s.lower(), q) for s, q in now} != {(s.lower(), q) for s, q in wanted}:
+            update.bundle_changes[sku] = wanted
+            update.changes.append(FieldChange(f"SKU {sku} bundle", format_bundle(now), format_bundle(wanted)))
+
+
 def _read(data: bytes | str) -> str:
     return _decode(data) if isinstance(data, bytes) else data.removeprefix("\ufeff")
 
@@ -206,6 +231,7 @@ def _plan(session: Session, data: bytes | str, source: str) -> tuple[CsvImportPr
             .where(sa.func.lower(ProductVariant.sku).in_(skus))
         )
         owners = {sku: handle for sku, handle in session.execute(query)}
+    planned: list[tuple[_Product, ProductUpdate]] = []
     for entry in updating:
         product = existing[entry.handle]
         if not entry.rows:
@@ -215,9 +241,14 @@ def _plan(session: Session, data: bytes | str, source: str) -> tuple[CsvImportPr
         _product_patch(entry, product, update)
         if not _variant_patches(entry, product, foreign, update, errors):
             entry.bad = True
+        if not entry.bad:
+            _bundle_changes(entry, product, session, update)
+        planned.append((entry, update))
+    check_bundles(session, [*updating, *creating], errors)
+    for entry, update in planned:
         if entry.bad:
             preview.skipped.append(entry.handle)
-        elif update.patch:
+        elif update.patch or update.bundle_changes:
             preview.updates.append(update)
         else:
             preview.unchanged.append(entry.handle)
@@ -261,8 +292,11 @@ def apply_csv_import(
         for update in preview.updates:
             wanted = (expected_versions or {}).get(update.handle, update.version)
             try:
-                commands.update_product(actor, session, update.product_id, expected_version=wanted,
-                                        changes=update.patch)  # fmt: skip
+                if update.patch:
+                    commands.update_product(actor, session, update.product_id, expected_version=wanted,
+                                            changes=update.patch)  # fmt: skip
+                elif wanted != update.version:
+                    raise VersionConflict("product", update.product_id, wanted, update.version)
             except VersionConflict as error:
                 raise ImportNotApplied(
                     f"nothing was imported: product {update.handle} changed since the preview "
@@ -274,12 +308,27 @@ def apply_csv_import(
                 ) from None
         if new_products:
             _write_chunk(session, actor, new_products, source, utcnow())
+        _set_bundles(actor, session, preview.updates, new_products)
         audit.record(session, actor, "catalog.import", "catalog", None, after={
             "file": source, "rows": preview.rows, "products_created": len(preview.creates),
             "variants_created": preview.new_variants, "products_updated": len(preview.updates),
             "skipped_products": len(preview.skipped), "errors": len(preview.errors), "strict": strict,
         })  # fmt: skip
     return preview
+
+
+def _set_bundles(
+    actor: Actor | None, session: Session, updates: Sequence[ProductUpdate], new_products: Sequence[_Product]
+) -> None:
+    """The bundle components of the updated and the new products (after their variants are written)."""
+    changed = {sku: components for update in updates for sku, components in update.bundle_changes.items()}
+    ids = _catalog_skus(session, [sku.lower() for sku in changed])
+    try:
+        for sku, components in changed.items():
+            bundles.set_components(actor, session, ids[sku.lower()], components)
+        write_bundles(session, actor, new_products)
+    except InvalidInput as error:
+        raise ImportNotApplied("nothing was imported: " + "; ".join(error.errors.values())) from None
 
 
 def summary(preview: CsvImportPreview, *, applied: bool) -> str:

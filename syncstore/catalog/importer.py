@@ -17,9 +17,12 @@ The whole import is ONE transaction, written in chunks of bulk INSERTs (one exec
 table and chunk; new ids are read back by their unique keys, one indexed query per chunk, never
 per row): products, variants, a stock-ledger row per variant with stock (reason
 ``import``), one ``product.created`` outbox event per product, and one ``catalog.import`` audit
-row. One transaction rather than one per chunk, in both modes: a crash or a concurrent edit
-half way leaves nothing behind, so the merchant fixes the cause and re-runs the same file (after
-a partial commit, the re-run would report every already-imported SKU as a duplicate), and the
+row. Bundles (the ``bundle`` column) are then set through `syncstore.inventory.bundles.set_components`,
+in the same transaction, after the file's bundle cells were checked against the file and the catalog
+(unknown SKU, self-reference, a component that is itself a bundle), each error on its line.
+One transaction rather than one per chunk, in both modes: a crash or a concurrent edit half
+way leaves nothing behind, so the merchant fixes the cause and re-runs the same file (after a
+partial commit, the re-run would report every already-imported SKU as a duplicate), and the
 audit row and counts always describe what was actually committed. At 10,000 rows the transaction
 lasts about a second, so holding SQLite's write lock that long is harmless.
 """
@@ -49,12 +52,15 @@ from syncstore.catalog.csv_format import (
     OPTION_COLUMNS,
     PRODUCT_COLUMNS,
     REQUIRED_COLUMNS,
+    parse_bundle,
     restore,
 )
 from syncstore.catalog.schema import ProductInput
 from syncstore.db.engine import session_factory
 from syncstore.db.models import InventoryHistory, MasterProduct, OutboxEvent, ProductVariant
 from syncstore.db.types import utcnow
+from syncstore.errors import InvalidInput
+from syncstore.inventory import bundles
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
 from syncstore.settings import get_settings
@@ -463,6 +469,10 @@ def _validate(rows: Sequence[_Row], errors: list[RowError]) -> list[_Product]:
             if _options(row, option_errors) is None:
                 for option_error in option_errors:
                     report(product, option_error)
+            try:
+                parse_bundle(row.cells["bundle"])
+            except ValueError as error:
+                report(product, RowError(row.line, "bundle", str(error)))
         try:
             product.data = ProductInput.model_validate(_product_input(product))
         except ValidationError as error:
@@ -520,6 +530,91 @@ def _check_catalog(session: Session, products: Sequence[_Product], errors: list[
                 )
             )
             product.bad = True
+
+
+def _bundle_rows(products: Sequence[_Product]) -> list[tuple[_Product, _Row, list[tuple[str, int]]]]:
+    """The rows of `products` that make a bundle, with their components (cells already checked)."""
+    found = []
+    for product in products:
+        for row in product.rows:
+            components = parse_bundle(row.cells["bundle"]) if row.cells["bundle"] else []
+            if components:
+                found.append((product, row, components))
+    return found
+
+
+def _catalog_skus(session: Session, skus: Sequence[str]) -> dict[str, int]:
+    """Lower-cased SKU -> variant id, for the SKUs the catalog holds."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(set(skus)), LOOKUP_CHUNK):
+        query = sa.select(sa.func.lower(ProductVariant.sku), ProductVariant.id).where(
+            sa.func.lower(ProductVariant.sku).in_(chunk)
+        )
+        found.update({sku: variant_id for sku, variant_id in session.execute(query)})
+    return found
+
+
+def check_bundles(session: Session, products: Sequence[_Product], errors: list[RowError]) -> None:
+    """Check the bundle cells of the products to write against the file and the catalog; bad rows are reported.
+
+    A component must be a SKU of a product written by this import or of the catalog; it may not be
+    the row's own SKU, nor a bundle (in the file or in the catalog: bundles do not nest), and a
+    SKU that is a component of a catalog bundle may not be made a bundle. A product whose component is in a skipped
+    product is skipped too (repeated until nothing changes).
+    """
+    while True:
+        good = [p for p in products if not p.bad]
+        rows = _bundle_rows(good)
+        if not rows:
+            return
+        in_file = {row.cells["sku"].lower() for p in good for row in p.rows if row.cells["sku"]}
+        bundle_skus = {row.cells["sku"].lower() for _, row, _ in rows}
+        wanted = [sku.lower() for _, _, components in rows for sku, _ in components] + sorted(bundle_skus)
+        catalog = _catalog_skus(session, wanted)
+        parts = bundles.components(session, list(catalog.values()))
+        catalog_bundle_ids = set(parts)
+        components_of_catalog = set(bundles.bundles_containing(session, list(catalog.values())))
+        catalog_sku = {variant_id: sku for sku, variant_id in catalog.items()}
+        known_bundles = bundle_skus | {catalog_sku[v] for v in catalog_bundle_ids}
+        # A catalog component cannot become a bundle; a file row using a bundle is the one in error.
+        used_as_component = {catalog_sku[v] for v in components_of_catalog if v in catalog_sku}
+        changed = False
+        for product, row, components in rows:
+            sku = row.cells["sku"]
+            problems = []
+            for component, _ in components:
+                key = component.lower()
+                if key == sku.lower():
+                    problems.append(f"{sku} cannot be a component of itself")
+                elif key not in in_file and key not in catalog:
+                    problems.append(f"unknown SKU {component} (not in the catalog nor in this file)")
+                elif key in known_bundles:
+                    problems.append(f"{component} is itself a bundle; bundles cannot contain bundles")
+            if sku.lower() in used_as_component:
+                problems.append(f"{sku} is a component of another bundle, so it cannot be a bundle itself")
+            for problem in problems:
+                errors.append(RowError(row.line, "bundle", problem))
+            if problems:
+                product.bad = changed = True
+        if not changed:
+            return
+
+
+def write_bundles(session: Session, actor: Actor | None, products: Sequence[_Product]) -> int:
+    """Set the components of every bundle row of `products` (already written); returns the bundles set.
+
+    The cells were checked by `check_bundles`; a refusal here (a concurrent change) raises
+    InvalidInput naming the line, and the caller's transaction rolls back.
+    """
+    rows = _bundle_rows(products)
+    ids = _catalog_skus(session, [row.cells["sku"].lower() for _, row, _ in rows])
+    for _, row, components in rows:
+        try:
+            bundles.set_components(actor, session, ids[row.cells["sku"].lower()], components)
+        except InvalidInput as error:
+            detail = "; ".join(error.errors.values()) or str(error)
+            raise InvalidInput({"bundle": f"line {row.line}: {detail}"}) from None
+    return len(rows)
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -694,6 +789,7 @@ def import_csv(
     try:
         with session_factory(engine)() as session, session.begin():
             _check_catalog(session, products, errors)
+            check_bundles(session, products, errors)
             good = [p for p in products if not p.bad]
             report.errors = sorted(errors, key=_line_order)
             report.skipped_products = [p.handle for p in products if p.bad]
@@ -710,6 +806,7 @@ def import_csv(
                 done += sum(len(p.rows) for p in chunk)
                 if progress is not None:
                     progress(done, report.rows)
+            write_bundles(session, actor, good)
             audit.record(
                 session,
                 actor,
@@ -726,6 +823,11 @@ def import_csv(
                     "strict": strict,
                 },
             )
+    except InvalidInput as error:  # a bundle refused although checked: the catalog changed meanwhile
+        detail = "; ".join(error.errors.values()) or str(error)
+        report.errors.append(RowError(0, "file", f"nothing was imported: {detail}; check the file and import again"))
+        report.products_created = report.variants_created = 0
+        return report
     except (sa.exc.IntegrityError, sa.exc.DataError) as error:
         # Validation ran first, so this is a concurrent edit (a SKU or handle created meanwhile)
         # or a value the schema allows but a column does not; the transaction rolled back.

@@ -587,6 +587,7 @@ def _product_rows(rng: random.Random, kind: Kind, counters: _Counters, handle_su
                 str(stock),
                 barcode,
                 variant_image,
+                "",  # bundle: the sample has none
             ]
         )
         assert len(rows[-1]) == len(CSV_COLUMNS)

@@ -8,6 +8,7 @@ process (by process group) at the end, even when a test fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import tempfile
@@ -26,7 +27,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 REDIS_URL = os.environ.get("SYNCSTORE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def _empty(database_url: str) -> None:
+def empty_database(database_url: str) -> None:
     engine = sa.create_engine(database_url)
     try:
         with engine.begin() as conn:
@@ -58,7 +59,7 @@ class _Terminated(KeyboardInterrupt):
 @pytest.fixture(scope="module")
 def demo_system(postgres_url: str) -> Iterator[Supervisor]:
     _redis_or_skip()
-    _empty(postgres_url)
+    empty_database(postgres_url)
     data_dir = Path(tempfile.mkdtemp(prefix="syncstore-e2e-"))
     config = DemoConfig(
         data_dir=data_dir,
@@ -80,10 +81,18 @@ def demo_system(postgres_url: str) -> Iterator[Supervisor]:
         console_lines=False,
     )
 
+    with running_demo(config) as supervisor:
+        yield supervisor
+
+
+@contextlib.contextmanager
+def running_demo(config: DemoConfig) -> Iterator[Supervisor]:
+    """The demo started and in sync; every child is stopped at the end, even on SIGTERM (a CI timeout)."""
+
     def unwind(signum: int, frame: object) -> None:
         raise _Terminated(f"signal {signum}")
 
-    previous = signal.signal(signal.SIGTERM, unwind)  # a CI timeout must still stop the children
+    previous = signal.signal(signal.SIGTERM, unwind)
     supervisor = Supervisor(config, report=lambda line: print(f"[demo] {line}", flush=True))
     try:
         supervisor.start(wait_in_sync=True)

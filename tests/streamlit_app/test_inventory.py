@@ -1,15 +1,19 @@
-# The Inventory page: levels and what each shop was sent, low-stock alerts, history, adjustments by role.
+# The Inventory page: levels, what each shop was sent, low stock, history, adjustments, locations, transfers, bundles.
 from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from syncstore.db.engine import transaction
 from syncstore.db.models import InventoryHistory, OutboxEvent, ProductVariant
+from syncstore.inventory import bundles
 from syncstore.inventory import ledger as inventory
+from syncstore.inventory import locations as stock_locations
 from syncstore.security.auth import Role
+from syncstore.shops import connections
 from tests.streamlit_app.conftest import AppAs, SeededDatabase, frame_with
 
 
@@ -165,3 +169,150 @@ def test_an_adjustment_over_a_change_made_since_is_refused(app_as: AppAs, seeded
     apply(at)
     assert not at.error, [e.value for e in at.error]
     assert variant_by_sku(seeded_db, variant.sku).stock == 50
+
+
+# --- issue 17: locations, transfers, shop sources and bundles ------------------------------------
+
+
+def add_location(db: SeededDatabase, name: str) -> int:
+    engine = db.engine()
+    with transaction(engine) as session:
+        location = stock_locations.create_location(db.actors[Role.ADMIN], session, name)
+    engine.dispose()
+    return location.id
+
+
+def location_id(db: SeededDatabase, name: str) -> int:
+    engine = db.engine()
+    with transaction(engine) as session:
+        found = next(location.id for location in stock_locations.list_locations(session) if location.name == name)
+    engine.dispose()
+    return found
+
+
+def levels_at(db: SeededDatabase, variant_id: int) -> dict[str, tuple[int, int]]:
+    """Location name -> (on hand, reserved) of one variant."""
+    engine = db.engine()
+    with transaction(engine) as session:
+        names = {location.id: location.name for location in stock_locations.list_locations(session)}
+        levels = stock_locations.location_levels(session, [variant_id])
+    engine.dispose()
+    return {names[level.location_id]: (level.on_hand, level.reserved) for level in levels}
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    return at.button[[b.label for b in at.button].index(label)].click().run()
+
+
+def test_an_editor_adds_and_renames_a_location_and_a_viewer_only_sees_them(
+    app_as: AppAs, seeded_db: SeededDatabase
+) -> None:
+    at = app_as("editor", "inventory")
+    at.text_input(key="location_new_name").input("Back room")
+    click(at, "Add location")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert list(frame_with(at, "Default")["Location"]) == ["Main warehouse", "Back room"]
+    at.selectbox(key="location_rename_id").select(location_id(seeded_db, "Back room"))
+    at.text_input(key="location_rename_name").input("Shop floor")
+    click(at, "Rename")
+    assert not at.error, [e.value for e in at.error]
+    assert list(frame_with(at, "Default")["Location"]) == ["Main warehouse", "Shop floor"]
+    # A duplicate name is refused with the field's message; nothing is added.
+    at.text_input(key="location_new_name").input("Shop floor")
+    click(at, "Add location")
+    assert any("name" in e.value for e in at.error), [e.value for e in at.error]
+    viewer = app_as("viewer", "inventory")
+    assert "Add location" not in [b.label for b in viewer.button]
+    assert list(frame_with(viewer, "Default")["Location"]) == ["Main warehouse", "Shop floor"]
+
+
+def test_a_transfer_moves_stock_between_locations_and_shows_the_result(
+    app_as: AppAs, seeded_db: SeededDatabase
+) -> None:
+    variant = variant_by_sku(seeded_db, "KS-TEE00001-BLACK-L")  # 23 on hand
+    back_room = add_location(seeded_db, "Back room")
+    at = show(app_as("editor", "inventory"), variant.sku)
+    levels = frame_with(at, "Available here")
+    assert list(levels["Location"]) == ["Main warehouse (default)", "Back room"]
+    assert list(levels["On hand"]) == [variant.stock, 0]
+    labelled(at.selectbox, "To").select(back_room)
+    labelled(at.number_input, "Quantity").set_value(5)
+    labelled(at.text_input, "Transfer note (kept in the ledger)").input("restock the back room")
+    click(at, "Transfer")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    said = " ".join(s.value for s in at.success).replace("\\", "")
+    assert f"Moved 5 of {variant.sku} from Main warehouse to Back room" in said, said
+    assert levels_at(seeded_db, variant.id) == {"Main warehouse": (variant.stock - 5, 0), "Back room": (5, 0)}
+    assert variant_by_sku(seeded_db, variant.sku).stock == variant.stock, "the total is unchanged"
+    assert list(frame_with(at, "Available here")["On hand"]) == [variant.stock - 5, 5]
+    # More than the source holds: refused, nothing moves.
+    labelled(at.selectbox, "From").select(back_room)
+    labelled(at.selectbox, "To").select(location_id(seeded_db, "Main warehouse"))
+    labelled(at.number_input, "Quantity").set_value(6)
+    click(at, "Transfer")
+    assert at.error, "an impossible transfer is an error on the page"
+    assert levels_at(seeded_db, variant.id) == {"Main warehouse": (variant.stock - 5, 0), "Back room": (5, 0)}
+
+
+def test_an_adjustment_at_a_chosen_location_changes_only_that_location(
+    app_as: AppAs, seeded_db: SeededDatabase
+) -> None:
+    variant = variant_by_sku(seeded_db, "KS-TEE00002-BLACK-L")  # 9 on hand
+    back_room = add_location(seeded_db, "Back room")
+    at = show(app_as("editor", "inventory"), variant.sku)
+    at.selectbox(key="adjust_location").select(back_room).run()
+    assert on_hand_field(at).value == 0
+    on_hand_field(at).set_value(7)
+    apply(at)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert levels_at(seeded_db, variant.id) == {"Main warehouse": (variant.stock, 0), "Back room": (7, 0)}
+    assert variant_by_sku(seeded_db, variant.sku).stock == variant.stock + 7
+    said = " ".join(s.value for s in at.success).replace("\\", "")
+    assert "at Back room 0 → 7" in said, said
+
+
+def test_an_admin_chooses_the_locations_a_shop_sells(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    back_room = add_location(seeded_db, "Back room")
+    editor = app_as("editor", "inventory")
+    assert "Save sources" not in [b.label for b in editor.button]
+    assert any("may not connections.manage" in c.value for c in editor.caption)
+    at = app_as("admin", "inventory")
+    captions = " ".join(c.value for c in at.caption)
+    assert captions.count("Sells: all locations") == 2, captions
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        shopee = next(c.id for c in connections.list_connections(session) if c.platform == "shopee")
+    engine.dispose()
+    at.multiselect(key=f"sources_{shopee}").select(back_room)
+    # The shops are listed by connection: Shopee's form first.
+    next(b for b in at.button if b.label == "Save sources").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        assert stock_locations.shop_sources(session).get(shopee) == frozenset({back_room})
+    engine.dispose()
+    captions = " ".join(c.value for c in at.caption)
+    assert "Sells: Back room" in captions and captions.count("Sells: all locations") == 1, captions
+    assert "change it on Connections" in captions or "on Connections" in captions
+
+
+def make_bundle(db: SeededDatabase, sku: str, components: list[tuple[str, int]]) -> int:
+    bundle = variant_by_sku(db, sku)
+    engine = db.engine()
+    with transaction(engine) as session:
+        bundles.set_components(db.actors[Role.ADMIN], session, bundle.id, components)
+    engine.dispose()
+    return bundle.id
+
+
+def test_a_bundle_shows_its_computed_available_and_no_adjust_form(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    # KS-TEE00001-BLACK-M has 3, KS-TEE00001-BLACK-L 23: 2 of L and 1 of M make min(3, 11) = 3.
+    make_bundle(seeded_db, "URB-TEE00012-SAND-M", [("KS-TEE00001-BLACK-M", 1), ("KS-TEE00001-BLACK-L", 2)])
+    at = show(app_as("editor", "inventory"), "URB-TEE00012-SAND-M")
+    assert not at.exception
+    table = frame_with(at, "Bundle")
+    row = table[table["SKU"] == "URB-TEE00012-SAND-M"].iloc[0]
+    assert (row["Bundle"], row["Available"]) == ("bundle", 3)
+    assert pd.isna(row["On hand"]) and pd.isna(row["Reserved"]), "a bundle shows no stock of its own"
+    assert {m.label: m.value for m in at.metric}["Available as a bundle"] == "3"
+    assert "Apply" not in [b.label for b in at.button], "a bundle has no stock of its own to adjust"

@@ -11,6 +11,7 @@ from syncstore.catalog import commands as catalog
 from syncstore.catalog import reads as catalog_reads
 from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog, MasterProduct, PlatformOverride, ProductVariant
+from syncstore.inventory import bundles
 from syncstore.security.auth import Role
 from tests.streamlit_app.conftest import AppAs, SeededDatabase
 
@@ -215,3 +216,102 @@ def test_an_unknown_product_is_reported(app_as: AppAs) -> None:
     at = open_editor(app_as, "editor", product_id=999_999)
     assert not at.exception
     assert "product 999999 not found" in " ".join(e.value for e in at.error)
+
+
+# --- issue 17: bundles -----------------------------------------------------------------------------
+
+BUNDLE_PRODUCT_HANDLE = "urbanloom-pocket-tee-2"  # three variants: URB-TEE00012-SAND-M, -L, -XL
+BUNDLE_SKU = "URB-TEE00012-SAND-M"
+
+
+def product_id_of(db: SeededDatabase, handle: str) -> int:
+    engine = db.engine()
+    try:
+        with transaction(engine) as session:
+            found = session.scalar(sa.select(MasterProduct.id).where(MasterProduct.handle == handle))
+            assert found is not None
+            return found
+    finally:
+        engine.dispose()
+
+
+def saved_components(db: SeededDatabase, sku: str) -> list[tuple[str, int]]:
+    engine = db.engine()
+    try:
+        with transaction(engine) as session:
+            variant_id = session.scalar(sa.select(ProductVariant.id).where(ProductVariant.sku == sku))
+            assert variant_id is not None
+            return [(p.sku, p.quantity) for p in bundles.components(session, [variant_id]).get(variant_id, [])]
+    finally:
+        engine.dispose()
+
+
+def add_component(at: AppTest, variant_id: int, sku: str, quantity: int) -> AppTest:
+    at.text_input(key=f"bundle_sku_{variant_id}").input(sku)
+    at.number_input(key=f"bundle_quantity_{variant_id}").set_value(quantity)
+    return at.button[[b.label for b in at.button].index("Add component")].click().run()
+
+
+def open_bundle(app_as: AppAs, db: SeededDatabase, role: str = "editor") -> tuple[AppTest, int]:
+    at = open_editor(app_as, role, product_id_of(db, BUNDLE_PRODUCT_HANDLE))
+    engine = db.engine()
+    with transaction(engine) as session:
+        variant_id = session.scalar(sa.select(ProductVariant.id).where(ProductVariant.sku == BUNDLE_SKU))
+    engine.dispose()
+    assert variant_id is not None
+    at.selectbox(key="bundle_variant").select(variant_id).run()
+    return at, variant_id
+
+
+def test_an_editor_makes_a_variant_a_bundle_and_sees_what_limits_it(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    at, variant_id = open_bundle(app_as, seeded_db)
+    assert "is a plain variant" in texts(at)
+    add_component(at, variant_id, "ks-tee00001-black-m", 1)  # 3 on hand
+    add_component(at, variant_id, "KS-TEE00001-BLACK-L", 2)  # 23 on hand: 11 bundles
+    add_component(at, variant_id, "KS-TEE00001-BLACK-S", 1)
+    at.button(key=f"bundle_remove_{variant_id}_2").click().run()  # changed my mind: not the S
+    at.button(key=f"bundle_save_{variant_id}").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert sorted(saved_components(seeded_db, BUNDLE_SKU)) == [("KS-TEE00001-BLACK-L", 2), ("KS-TEE00001-BLACK-M", 1)]
+    shown = texts(at).replace("\\", "")
+    assert "Available as a bundle: **3** (limited by KS-TEE00001-BLACK-M)" in shown, shown
+    # The bundle's own On hand is explained, and not saved.
+    assert f"Bundle {BUNDLE_SKU}: no stock of its own" in shown
+    # The Products page marks the product and shows the computed available.
+    products = app_as("viewer", "products")
+    products.text_input(key="products_search").input(BUNDLE_SKU).run()
+    (row,) = products.dataframe(key="products_table").value.to_dict("records")
+    assert str(row["title"]).startswith("📦 bundle · ")
+    others = [v for v in product(seeded_db, product_id_of(seeded_db, BUNDLE_PRODUCT_HANDLE)).variants
+              if v.sku != BUNDLE_SKU and v.is_active]  # fmt: skip
+    assert row["available"] == 3 + sum(v.stock - v.reserved for v in others)
+
+
+def test_a_bad_component_is_refused_with_its_reason_and_nothing_is_saved(
+    app_as: AppAs, seeded_db: SeededDatabase
+) -> None:
+    at, variant_id = open_bundle(app_as, seeded_db)
+    add_component(at, variant_id, "NO-SUCH-SKU", 1)
+    at.button(key=f"bundle_save_{variant_id}").click().run()
+    assert not at.exception
+    said = " ".join(e.value for e in at.error).replace("\\", "")
+    assert "Not saved" in said and "NO-SUCH-SKU" in said, said
+    assert saved_components(seeded_db, BUNDLE_SKU) == []
+    # Itself as its own component: refused too.
+    at.button(key=f"bundle_remove_{variant_id}_0").click().run()
+    add_component(at, variant_id, BUNDLE_SKU, 1)
+    at.button(key=f"bundle_save_{variant_id}").click().run()
+    assert at.error and saved_components(seeded_db, BUNDLE_SKU) == []
+
+
+def test_a_viewer_sees_a_bundle_read_only(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        variant_id = session.scalar(sa.select(ProductVariant.id).where(ProductVariant.sku == BUNDLE_SKU))
+        assert variant_id is not None
+        bundles.set_components(seeded_db.actors[Role.ADMIN], session, variant_id, [("KS-TEE00001-BLACK-L", 2)])
+    engine.dispose()
+    at, _ = open_bundle(app_as, seeded_db, "viewer")
+    assert not at.exception
+    assert "Save bundle" not in [b.label for b in at.button]
+    assert "Available as a bundle: **11** (limited by KS-TEE00001-BLACK-L)" in texts(at).replace("\\", "")

@@ -245,7 +245,7 @@ def test_option_and_structure_problems_are_reported(engine: sa.Engine) -> None:
             product("c", "C-1", option1_name="Size", option1_value="S", option2_name="size", option2_value="M"),  # 4
             {"handle": "", "sku": "LOST-1"},  # 5: no handle
         )
-        + "d,Title,,Cat,,10.00,,,,,,,,,D-1,,,,,,,1,,,surplus\n"
+        + "d,Title,,Cat,,10.00,,,,,,,,,D-1,,,,,,,1,,,,surplus\n"
     )  # 6: a comma too many
     report = import_csv(EDITOR, engine, io.StringIO(text))
     assert where(report) == {
