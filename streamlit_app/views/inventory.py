@@ -19,9 +19,8 @@ import streamlit as st
 from streamlit_app import low_stock_panel, stock_locations, ui
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import ChannelStock, VariantRow
-from syncstore.inventory import availability, bundles
+from syncstore.inventory import availability, bundles, low_stock
 from syncstore.inventory import ledger as inventory
-from syncstore.inventory import low_stock
 from syncstore.inventory.locations import Location, LocationLevel
 from syncstore.security.auth import Permission
 
