@@ -95,6 +95,37 @@ class StockOut(BaseModel):
     low_stock_threshold: int | None
     is_low: bool
     channels: list[ChannelStockOut] = Field(default_factory=list)
+    locations: list[LocationStockOut] = Field(
+        default_factory=list, description="Per stock location (on GET /v1/stock/{variant_id})."
+    )
+
+
+class LocationStockOut(BaseModel):
+    """A variant's stock at one location (the default location holds what no other location does)."""
+
+    location_id: int
+    name: str
+    is_default: bool
+    on_hand: int
+    reserved: int
+    available: int
+
+
+class LocationOut(BaseModel):
+    id: int
+    name: str
+    is_default: bool
+    is_active: bool
+
+
+class TransferIn(BaseModel):
+    """Move on-hand stock between two locations (totals unchanged; only shops fed by them change)."""
+
+    model_config = ConfigDict(extra="forbid")
+    from_location_id: int = Field(ge=1)
+    to_location_id: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=9_999_999)
+    note: str | None = Field(default=None, max_length=500)
 
 
 class ChannelStockOut(BaseModel):
@@ -112,10 +143,11 @@ class StockAdjustIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     set_to: int | None = Field(default=None, ge=0, le=9_999_999)
     delta: int | None = Field(default=None, ge=-9_999_999, le=9_999_999)
-    reason: Literal["manual", "import", "reconcile"] = "manual"
+    reason: Literal["manual", "import", "reconcile", "count", "received", "damaged", "lost", "returned"] = "manual"
     note: str | None = Field(default=None, max_length=500)
+    location_id: int | None = Field(default=None, ge=1, description="The location (default: the default location).")
     expected_on_hand: int | None = Field(
-        default=None, ge=0, description="The on-hand quantity you saw: 412 if it changed since."
+        default=None, ge=0, description="The on-hand quantity you saw (at that location): 412 if it changed since."
     )
 
 

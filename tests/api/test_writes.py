@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from syncstore.db.engine import transaction
 from syncstore.db.models import AuditLog, InventoryHistory
+from syncstore.inventory import locations as stock_locations
+from syncstore.security.auth import Actor
 from tests.api.conftest import Api
 
 
@@ -120,3 +123,37 @@ def test_no_response_carries_a_key(api: Api) -> None:
         response = api.client.get("/v1/products", headers=api.as_(role))
         assert key not in response.text and key.split("_", 2)[2] not in response.text
     assert "ssk_" not in api.client.get("/openapi.json").text.replace("ssk_...", "")
+
+
+def test_stock_per_location_and_a_transfer_between_locations(api: Api) -> None:
+    editor, variant = api.as_("editor"), api.variant_ids[0]
+    locations = api.client.get("/v1/locations", headers=api.as_("viewer")).json()
+    main = locations[0]
+    assert main["is_default"] and len(locations) == 1
+    with transaction(api.engine) as session:
+        back_room = stock_locations.create_location(Actor.command_line(), session, "Back room").id
+    before = api.client.get(f"/v1/stock/{variant}", headers=editor).json()
+    assert [(row["name"], row["on_hand"]) for row in before["locations"]] == [(main["name"], 10), ("Back room", 0)]
+
+    url = f"/v1/stock/{variant}/transfers"
+    body = {"from_location_id": main["id"], "to_location_id": back_room, "quantity": 4, "note": "shelf"}
+    headers = {**editor, "Idempotency-Key": "move-0001"}
+    first = api.client.post(url, json=body, headers=headers)
+    again = api.client.post(url, json=body, headers=headers)
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()
+    after = {row["name"]: row["on_hand"] for row in first.json()["locations"]}
+    assert after == {main["name"]: 6, "Back room": 4} and first.json()["on_hand"] == 10
+
+    too_many = api.client.post(url, json={**body, "quantity": 50}, headers=editor)
+    assert too_many.status_code == 422 and too_many.headers["content-type"] == "application/problem+json"
+    adjusted = api.client.post(
+        f"/v1/stock/{variant}/adjustments",
+        json={"delta": -1, "reason": "damaged", "location_id": back_room},
+        headers=editor,
+    )
+    assert adjusted.status_code == 200 and adjusted.json()["on_hand"] == 9
+    final = {
+        row["name"]: row["on_hand"]
+        for row in api.client.get(f"/v1/stock/{variant}", headers=editor).json()["locations"]
+    }
+    assert final == {main["name"]: 6, "Back room": 3}
