@@ -236,7 +236,7 @@ def test_a_viewer_gets_no_edit_controls(server: tuple[str, str], browser: object
         page.get_by_role("link", name="Inventory").click()
         expect(page.get_by_role("heading", name="Inventory")).to_be_visible(timeout=WAIT_MS)
         _idle(page)
-        expect(page.get_by_text(re.compile("Read only: your role \\(viewer\\)"))).to_be_visible(timeout=WAIT_MS)
+        expect(page.get_by_text(re.compile("Read only: your role \\(viewer\\)")).first).to_be_visible(timeout=WAIT_MS)
         expect(page.get_by_role("button", name="Apply")).to_have_count(0)
     finally:
         page.close()
