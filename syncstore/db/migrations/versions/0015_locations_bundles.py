@@ -93,7 +93,7 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_bundle_components_component_variant_id"), "bundle_components", ["component_variant_id"], unique=False
     )
-    with op.batch_alter_table("inventory_history", schema=None) as batch_op:
+    with op.batch_alter_table("inventory_history", schema=None, reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.add_column(sa.Column("location_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_inventory_history_location_id_stock_locations"), "stock_locations", ["location_id"], ["id"],
@@ -112,7 +112,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("inventory_history", schema=None) as batch_op:
+    with op.batch_alter_table("inventory_history", schema=None, reflect_kwargs={"resolve_fks": False}) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_inventory_history_location_id_stock_locations"), type_="foreignkey")
         batch_op.drop_column("location_id")
     op.drop_index(op.f("ix_bundle_components_component_variant_id"), table_name="bundle_components")

@@ -30,10 +30,10 @@ _IGNORED = re.compile(r"[\s\-]+")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("platform_connections") as batch:
+    with op.batch_alter_table("platform_connections", reflect_kwargs={"resolve_fks": False}) as batch:
         batch.add_column(sa.Column("sku_prefix", sa.String(length=50), nullable=False, server_default=""))
         batch.add_column(sa.Column("sku_suffix", sa.String(length=50), nullable=False, server_default=""))
-    with op.batch_alter_table("platform_listing_skus") as batch:
+    with op.batch_alter_table("platform_listing_skus", reflect_kwargs={"resolve_fks": False}) as batch:
         batch.add_column(sa.Column("sku_key", sa.String(length=100), nullable=True))
         batch.add_column(sa.Column("binding_excluded", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.add_column(sa.Column("binding_version", sa.Integer(), nullable=False, server_default="0"))
@@ -68,10 +68,10 @@ def _backfill_keys() -> None:
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_platform_listing_skus_connection_id_sku_key"), table_name="platform_listing_skus")
-    with op.batch_alter_table("platform_listing_skus") as batch:
+    with op.batch_alter_table("platform_listing_skus", reflect_kwargs={"resolve_fks": False}) as batch:
         batch.drop_column("binding_version")
         batch.drop_column("binding_excluded")
         batch.drop_column("sku_key")
-    with op.batch_alter_table("platform_connections") as batch:
+    with op.batch_alter_table("platform_connections", reflect_kwargs={"resolve_fks": False}) as batch:
         batch.drop_column("sku_suffix")
         batch.drop_column("sku_prefix")
