@@ -353,6 +353,7 @@ def _attach(session: Session, sku: PlatformListingSku, variant: ProductVariant) 
         listing.product_id = variant.product_id
 
 
+@requires(Permission.CATALOG_WRITE)
 def bind_checked(
     actor: Actor | None, session: Session, sku: PlatformListingSku, variant: ProductVariant, version: int
 ) -> None:
