@@ -185,7 +185,11 @@ def test_ctrl_c_stops_the_demo_command_and_everything_it_started(tmp_path: Path)
         demo.send_signal(signal.SIGINT)
         try:
             # Each child has a 15 s grace to stop; under a loaded CI machine the whole stop has taken over 60 s.
-            rest, _ = demo.communicate(timeout=180)
+            # Wait for the demo itself, not for EOF on its output: a process that kept the pipe would hang
+            # `communicate`; the check below names any process left running instead.
+            demo.wait(timeout=180)
+            os.set_blocking(demo.stdout.fileno(), False)
+            rest = demo.stdout.read() or ""
         except subprocess.TimeoutExpired:
             logs = sorted((data_dir / "logs").glob("*.log")) if (data_dir / "logs").exists() else []
             tails = {log.name: log.read_text(errors="replace").splitlines()[-15:] for log in logs}
@@ -194,5 +198,6 @@ def test_ctrl_c_stops_the_demo_command_and_everything_it_started(tmp_path: Path)
         if demo.poll() is None:
             demo.kill()
     assert demo.returncode == 0, "".join(output) + rest
+    assert processes_with(str(data_dir)) == [], "".join(output) + rest
     assert "no demo process left running" in rest
     assert processes_with(str(data_dir)) == []
