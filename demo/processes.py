@@ -41,12 +41,23 @@ class DemoError(SyncStoreError):
 
 
 def _die_with_parent() -> None:
-    """In the child before exec: a new session, and SIGTERM when the supervisor's thread dies (Linux)."""
+    """In the child before exec: a new session, and SIGTERM when the supervisor's thread dies (Linux).
+
+    SIGTERM and SIGINT are put back to their defaults and unblocked: an ignored or blocked signal is
+    inherited across exec, and a child that ignored the supervisor's SIGTERM would cost its whole grace.
+    """
     os.setsid()
+    _default_stop_signals()
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _default_stop_signals() -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 
 
 def group_members(pgid: int) -> list[int]:

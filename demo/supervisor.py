@@ -533,6 +533,9 @@ class Supervisor:
     def run_forever(self) -> int:
         """`make demo`: start, print the banner, watch the children until Ctrl-C or SIGTERM; the exit code."""
         code = 0
+        # Ctrl-C stops the demo even when it was started with SIGINT ignored or blocked (both are inherited).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
         with _sigterm_as_interrupt():
             try:
                 self.start()
