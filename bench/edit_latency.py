@@ -48,7 +48,6 @@ import sqlalchemy as sa
 
 from bench import catalog_fill
 from bench.rowcount import RowCounter, counting_engine
-from connectors.simulator.common import free_port
 from demo.config import DemoConfig, Part, Ports
 from demo.control import MarketplaceControl
 from demo.supervisor import Supervisor
@@ -199,16 +198,7 @@ def measure(
         data_dir=data_dir,
         database_url=database_url,
         redis_url=redis_url,
-        ports=Ports(
-            shopee=free_port(),
-            tiktokshop=free_port(),
-            lazada=free_port(),
-            receiver=free_port(),
-            dagster=free_port(),
-            streamlit=free_port(),
-            images=free_port(),
-            api=free_port(),
-        ),
+        ports=Ports.free(),
         parts=frozenset({Part.SHOPEE, Part.TIKTOKSHOP, Part.RECEIVER, Part.DAGSTER, Part.WORKER}),
         orders_every_s=None,
         conflicting_edits=0,

@@ -42,7 +42,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connectors.simulator.common import free_port
 from demo.config import DemoConfig, Part, Ports
 from demo.control import MarketplaceControl
 from demo.supervisor import Supervisor
@@ -182,16 +181,7 @@ def main(argv: list[str] | None = None) -> None:
         data_dir=data_dir,
         database_url=os.environ.get("SYNCSTORE_DATABASE_URL") or None,
         redis_url=os.environ.get("SYNCSTORE_REDIS_URL") or None,
-        ports=Ports(
-            shopee=free_port(),
-            tiktokshop=free_port(),
-            lazada=free_port(),
-            receiver=free_port(),
-            dagster=free_port(),
-            streamlit=free_port(),
-            images=free_port(),
-            api=free_port(),
-        ),
+        ports=Ports.free(),
         parts=frozenset({*MARKETPLACES, Part.RECEIVER, Part.DAGSTER, Part.WORKER}),
         orders_every_s=None,
         conflicting_edits=0,

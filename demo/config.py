@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Final
 
@@ -27,6 +27,7 @@ from pydantic import SecretStr
 from connectors.lazada.simulator.codes import DEMO_APP_KEY as LAZADA_APP_KEY
 from connectors.lazada.simulator.codes import DEMO_APP_SECRET as LAZADA_APP_SECRET
 from connectors.shopee.simulator.codes import DEFAULT_PARTNER_ID, DEFAULT_PARTNER_KEY
+from connectors.simulator.common import free_port
 from connectors.tiktokshop.simulator.codes import DEMO_APP_KEY, DEMO_APP_SECRET, DEMO_SERVICE_ID
 from syncstore.settings import Settings
 
@@ -67,6 +68,11 @@ class Ports:
     # The sample images (demo.images), served from a thread of the supervisor.
     images: int = 8104
     api: int = 8200
+
+    @classmethod
+    def free(cls) -> Ports:
+        """A free loopback port for every part (tests and benchmarks run beside a demo on the defaults)."""
+        return cls(**{port.name: free_port() for port in fields(cls)})
 
 
 def demo_rate_limits() -> dict[str, str]:

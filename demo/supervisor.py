@@ -40,6 +40,7 @@ from typing import Final
 
 import sqlalchemy as sa
 
+from connectors import registry
 from demo import database, first_sync, seeding
 from demo.config import LOOPBACK, DemoConfig, Part, listens
 from demo.connect import Connected, connect_shop
@@ -464,7 +465,8 @@ class Supervisor:
         continues where the demo stopped instead of editing the titles again and reopening resolved conflicts."""
         platform, shop_id = Part.TIKTOKSHOP.value, seeding.TIKTOKSHOP_SHOP_ID
         if platform not in self._seeded and database.seller_edits_made(self.engine, platform, shop_id):
-            self.report("the seller's title edits on TikTok Shop were made on an earlier run: not made again")
+            label = registry.label(platform)
+            self.report(f"the seller's title edits on {label} were made on an earlier run: not made again")
             return
         with self.marketplace(Part.TIKTOKSHOP) as tiktok:
             listed = [s for s in tiktok.skus().values() if s.status == "ACTIVATE" and "-ONLY-" not in s.sku]
@@ -473,7 +475,7 @@ class Supervisor:
             for shop_sku in edited:
                 tiktok.edit_title(shop_sku.sku, f"{shop_sku.title} {LIVE_DEAL}")
         database.record_seller_edits(self.engine, platform, shop_id, [s.sku for s in edited])
-        self.report(f"{len(edited)} titles edited on TikTok Shop by the seller: conflicts to review")
+        self.report(f"{len(edited)} titles edited on {registry.label(platform)} by the seller: conflicts to review")
 
     # --- watching and stopping -------------------------------------------------------------------
 
@@ -516,9 +518,7 @@ class Supervisor:
             Part.DAGSTER: "Dagster UI",
             Part.RECEIVER: "webhook receiver",
             Part.API: "public API (docs)",
-            Part.SHOPEE: "Shopee simulator",
-            Part.TIKTOKSHOP: "TikTok Shop simulator",
-            Part.LAZADA: "Lazada simulator",
+            **{part: f"{registry.label(part.value)} simulator" for part in Part if registry.is_platform(part.value)},
         }
         pages = {Part.API: "/docs"}  # the API's interactive docs (the schema: /openapi.json)
         shown = [part for part in names if part.value in urls]

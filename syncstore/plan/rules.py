@@ -65,7 +65,7 @@ class _Strict(BaseModel):
 class RuleConditions(_Strict):
     """Which variants a rule applies to; every condition given must hold (empty lists match all)."""
 
-    shop_keys: list[str] = Field(default_factory=list, description='e.g. "shopee-100001"')
+    shop_keys: list[str] = Field(default_factory=list, description="A shop key, <platform>-<shop id>.")
     categories: list[str] = Field(default_factory=list, description="A category or its parent path.")
     sku_pattern: str | None = Field(default=None, max_length=100, description="Glob, e.g. LIN-*; any case.")
     min_price: Decimal | None = Field(default=None, ge=0, decimal_places=2)
@@ -86,7 +86,7 @@ class RuleActions(_Strict):
     protect_below: int | None = Field(
         default=None, ge=0, description="At or below N available, push it all to protect_shop_key, 0 elsewhere."
     )
-    protect_shop_key: str | None = Field(default=None, max_length=120, description='e.g. "shopee-100001"')
+    protect_shop_key: str | None = Field(default=None, max_length=120, description="A shop key, <platform>-<shop id>.")
     virtual_quantity: int | None = Field(
         default=None, ge=0, le=MAX_VIRTUAL_QUANTITY, description="Push exactly N whatever the stock (can oversell)."
     )
@@ -170,7 +170,7 @@ class RuleInput(_Strict):
         try:
             shop = ShopKey.parse(key)
         except InvalidInput:
-            raise ValueError(f"protect_shop_key {key!r} is not a shop key like shopee-100001") from None
+            raise ValueError(f"protect_shop_key {key!r} is not a shop key (<platform>-<shop id>)") from None
         if self.platform is not None and shop.platform != self.platform:
             raise ValueError(f"protect_shop_key {key} is not a {self.platform} shop, the rule's platform")
         if self.conditions.shop_keys and key not in self.conditions.shop_keys:
