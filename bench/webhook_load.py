@@ -29,7 +29,6 @@ import math
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -46,6 +45,7 @@ import httpx
 from connectors.shopee import codes as shopee_codes
 from connectors.shopee import signing as shopee_signing
 from connectors.shopee import webhooks as shopee_webhooks
+from connectors.simulator.common import free_port
 from connectors.tiktokshop import codes as tiktokshop_codes
 from connectors.tiktokshop import webhooks as tiktokshop_webhooks
 
@@ -420,12 +420,6 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 # --- the parent side: processes around the load ----------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def receiver_environment(

@@ -336,10 +336,30 @@ class Ticker:
         self._thread.join(timeout=5)
 
 
+# Listening ports are chosen below the kernel's ephemeral range (32768-60999 on Linux): a port the
+# kernel handed us from that range can be taken by any outgoing connection (PostgreSQL, Redis, HTTP)
+# before the server that was meant to listen on it binds.
+_LISTEN_PORTS = range(20000, 32000)
+_handed_out: set[int] = set()
+_handed_out_lock = threading.Lock()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port nothing listens on, outside the ephemeral range, never returned twice by this process."""
+    rng = random.Random()  # seeded from the OS: parallel processes pick different ports
+    with _handed_out_lock:
+        for _ in range(200):
+            port = rng.choice(_LISTEN_PORTS)
+            if port in _handed_out:
+                continue
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _handed_out.add(port)
+            return port
+    raise OSError(f"no free loopback port in {_LISTEN_PORTS.start}-{_LISTEN_PORTS.stop - 1}")
 
 
 class ServerThread:

@@ -15,7 +15,6 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from connectors.simulator.common import free_port
 from demo.config import DemoConfig, Part, Ports, listens
 from demo.processes import DemoError, group_members
 from demo.supervisor import Supervisor
@@ -28,16 +27,7 @@ BASIC = frozenset({Part.SHOPEE, Part.TIKTOKSHOP, Part.RECEIVER})
 
 
 def free_ports() -> Ports:
-    return Ports(
-        shopee=free_port(),
-        tiktokshop=free_port(),
-        receiver=free_port(),
-        dagster=free_port(),
-        streamlit=free_port(),
-        images=free_port(),
-        api=free_port(),
-        lazada=free_port(),
-    )
+    return Ports.free()
 
 
 def eventually(check, timeout_s: float = 60.0, what: str = "the condition"):

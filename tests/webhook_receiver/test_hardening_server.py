@@ -22,6 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from connectors.shopee.signing import sign_push
+from connectors.simulator.common import free_port
 from tests.webhook_receiver.helpers import APP_KEY, APP_SECRET, PARTNER_KEY, compact
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,12 +30,6 @@ FILE_LIMIT = 256
 HEADER_TIMEOUT_S = 1.0
 BODY_TIMEOUT_S = 1.0
 WAIT_S = 60.0  # the longest any wait below may take before the test fails (a deadline, never a timing assertion)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

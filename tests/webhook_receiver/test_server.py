@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,10 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.shopee.signing import sign_push
+from connectors.simulator.common import free_port
 from tests.webhook_receiver.helpers import APP_KEY, APP_SECRET, METRICS_TOKEN, PARTNER_KEY, compact, count, tiktok
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
