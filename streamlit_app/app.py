@@ -23,8 +23,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from streamlit_app import session_cookie, ui
-from syncstore.security import auth, sessions
+from streamlit_app import i18n, session_cookie, ui
+from streamlit_app.i18n import N_, t, tv
+from syncstore.security import auth, preferences, sessions
 from syncstore.security.auth import Actor, Permission
 from syncstore.settings import get_settings
 
@@ -49,28 +50,33 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("views/products.py", "Products", ":material/inventory_2:", "Catalog"),
-    PageSpec("views/product_editor.py", "Product editor", ":material/edit_note:", "Catalog"),
-    PageSpec("views/bulk_edit.py", "Bulk edit", ":material/table_edit:", "Catalog", Permission.CATALOG_WRITE),
-    PageSpec("views/inventory.py", "Inventory", ":material/warehouse:", "Catalog"),
-    PageSpec("views/listings.py", "Listings", ":material/link:", "Channels"),
-    PageSpec("views/connections.py", "Connections", ":material/storefront:", "Channels"),
-    PageSpec("views/sync_activity.py", "Sync activity", ":material/sync:", "Channels"),
-    PageSpec("views/conflicts.py", "Conflicts", ":material/call_split:", "Channels"),
-    PageSpec("views/webhooks.py", "Webhooks", ":material/webhook:", "Channels"),
-    PageSpec("views/orders.py", "Orders", ":material/receipt_long:", "Channels"),
-    PageSpec("views/rules.py", "Rules", ":material/rule:", "Settings"),
-    PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", "Settings", Permission.USERS_MANAGE),
+    PageSpec("views/products.py", N_("Products"), ":material/inventory_2:", N_("Catalog")),
+    PageSpec("views/product_editor.py", N_("Product editor"), ":material/edit_note:", N_("Catalog")),
+    PageSpec("views/bulk_edit.py", N_("Bulk edit"), ":material/table_edit:", N_("Catalog"), Permission.CATALOG_WRITE),
+    PageSpec("views/inventory.py", N_("Inventory"), ":material/warehouse:", N_("Catalog")),
+    PageSpec("views/listings.py", N_("Listings"), ":material/link:", N_("Channels")),
+    PageSpec("views/connections.py", N_("Connections"), ":material/storefront:", N_("Channels")),
+    PageSpec("views/sync_activity.py", N_("Sync activity"), ":material/sync:", N_("Channels")),
+    PageSpec("views/conflicts.py", N_("Conflicts"), ":material/call_split:", N_("Channels")),
+    PageSpec("views/webhooks.py", N_("Webhooks"), ":material/webhook:", N_("Channels")),
+    PageSpec("views/orders.py", N_("Orders"), ":material/receipt_long:", N_("Channels")),
+    PageSpec("views/rules.py", N_("Rules"), ":material/rule:", N_("Settings")),
+    PageSpec("views/admin.py", N_("Admin"), ":material/admin_panel_settings:", N_("Settings"), Permission.USERS_MANAGE),
     # Publishing (issue 16): create, import/export, categories, publish to shops.
-    PageSpec("views/new_product.py", "New product", ":material/add_box:", "Catalog", Permission.CATALOG_WRITE),
-    PageSpec("views/catalog_csv.py", "Import and export", ":material/upload_file:", "Catalog"),
-    PageSpec("views/categories.py", "Categories", ":material/category:", "Catalog"),
-    PageSpec("views/publish.py", "Publish to shops", ":material/publish:", "Channels", Permission.SYNC_RUN),
-    PageSpec("views/api_keys.py", "API keys", ":material/key:", "Settings"),
+    PageSpec("views/new_product.py", N_("New product"), ":material/add_box:", N_("Catalog"), Permission.CATALOG_WRITE),
+    PageSpec("views/catalog_csv.py", N_("Import and export"), ":material/upload_file:", N_("Catalog")),
+    PageSpec("views/categories.py", N_("Categories"), ":material/category:", N_("Catalog")),
+    PageSpec("views/publish.py", N_("Publish to shops"), ":material/publish:", N_("Channels"), Permission.SYNC_RUN),
+    PageSpec("views/api_keys.py", N_("API keys"), ":material/key:", N_("Settings")),
+    PageSpec("views/preferences.py", N_("Language and time zone"), ":material/language:", N_("Account")),
 )
 
 
 APP_DIR = Path(__file__).resolve().parent
+# The page a signed-in user lands on.
+LANDING_PAGE = "views/products.py"
+# Whose preferences (language, time zone) this tab has loaded.
+PREFERENCES_FOR_KEY = "app_preferences_for"
 
 
 def visible_pages(actor: Actor) -> list[PageSpec]:
@@ -272,8 +278,32 @@ def _sign_out() -> None:
             logger.exception("could not end the app session")
         st.session_state[CLEAR_COOKIE_KEY] = True
     ui.sign_out()
+    _forget_preferences()
     if was_oidc:
         st.logout()
+
+
+def load_preferences(actor: Actor, *, force: bool = False) -> None:
+    """Put the user's language and time zone into this tab (once per sign-in, or after they change)."""
+    if actor.user_id is None or (not force and st.session_state.get(PREFERENCES_FOR_KEY) == actor.user_id):
+        return
+    try:
+        with ui.session() as session:
+            chosen = preferences.get(session, actor.user_id)
+    except Exception:  # the page still works in the browser's language
+        logger.exception("could not read the user's preferences")
+        return
+    for key, value in ((i18n.LANGUAGE_KEY, chosen.language), (i18n.TIME_ZONE_KEY, chosen.time_zone)):
+        if value:
+            st.session_state[key] = value
+        else:
+            st.session_state.pop(key, None)
+    st.session_state[PREFERENCES_FOR_KEY] = actor.user_id
+
+
+def _forget_preferences() -> None:
+    for key in (i18n.LANGUAGE_KEY, i18n.TIME_ZONE_KEY, PREFERENCES_FOR_KEY):
+        st.session_state.pop(key, None)
 
 
 def sidebar(actor: Actor) -> None:
@@ -345,6 +375,8 @@ def main() -> None:
         if actor is not None:
             ui.sign_in(actor)
     _hand_over_cookie()
+    if actor is not None:
+        load_preferences(actor)
     if actor is None:
         st.navigation(sign_in_pages(), position="hidden").run()
         return
@@ -358,11 +390,11 @@ def main() -> None:
 
     sections: dict[str, list[st.Page]] = {}
     for spec in visible_pages(actor):
-        sections.setdefault(spec.section, []).append(
-            st.Page(spec.script, title=spec.title, icon=spec.icon, default=spec.script == "views/products.py")
+        sections.setdefault(tv(spec.section), []).append(
+            st.Page(spec.script, title=tv(spec.title), icon=spec.icon, default=spec.script == LANDING_PAGE)
         )
-    account = st.Page(change_password_page, title="Change password", icon=":material/password:", url_path="password")
-    sections.setdefault("Account", []).append(account)
+    account = st.Page(change_password_page, title=t("Change password"), icon=":material/password:", url_path="password")
+    sections.setdefault(t("Account"), []).append(account)
     sidebar(actor)
     # Every page listed (no "View more"): the publishing pages made the list longer than the default cut-off.
     st.navigation(sections, expanded=True).run()

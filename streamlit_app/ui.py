@@ -27,6 +27,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from connectors import registry
+from streamlit_app.i18n import N_, current_time_zone, t, tn, tv
 from syncstore.db.engine import create_engine, transaction
 from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict
 from syncstore.inventory import ledger as inventory
@@ -91,7 +92,7 @@ def current_actor() -> Actor:
     """The signed-in actor; a page run without one shows a note and stops."""
     actor = signed_in_actor()
     if actor is None:
-        st.info("Sign in to use SyncStore.")
+        st.info(t("Sign in to use SyncStore."))
         st.stop()
     return actor
 
@@ -101,11 +102,32 @@ def can(permission: Permission) -> bool:
     return auth.can(signed_in_actor(), permission)
 
 
+# What each permission lets someone do, in words (for "may not ...").
+PERMISSION_WORDS: Mapping[Permission, str] = {
+    Permission.CATALOG_WRITE: N_("edit the catalog"),
+    Permission.INVENTORY_ADJUST: N_("adjust stock"),
+    Permission.SYNC_RUN: N_("run syncs"),
+    Permission.CONFLICTS_RESOLVE: N_("resolve conflicts"),
+    Permission.RULES_WRITE: N_("change rules"),
+    Permission.CONNECTIONS_MANAGE: N_("manage shop connections"),
+    Permission.USERS_MANAGE: N_("manage users"),
+    Permission.KEYS_MANAGE: N_("manage API keys"),
+    Permission.SETTINGS_MANAGE: N_("change settings"),
+}
+ROLE_WORDS = (N_("admin"), N_("editor"), N_("viewer"))
+
+
 def read_only_note(permission: Permission) -> None:
     """Say why the page shows no edit controls."""
     actor = signed_in_actor()
-    role = actor.role.value if actor else "anonymous"
-    st.caption(f"Read only: your role ({role}) may not {permission.value}.")
+    role = tv(actor.role.value) if actor else t("anonymous")
+    st.caption(
+        t(
+            "Read only: your role ({role}) may not {permission}.",
+            role=role,
+            permission=tv(PERMISSION_WORDS.get(permission, permission.value)),
+        )
+    )
 
 
 # What can start Markdown or HTML inside a line (CommonMark, GitHub's extensions, Streamlit's own):
@@ -151,7 +173,7 @@ def changed_by(entity: str, entity_id: int) -> str:
     except Exception:
         log.exception("could not read who changed %s %s", entity, entity_id)
         who = None
-    return who or "someone else"
+    return who or t("someone else")
 
 
 def show_error(error: BaseException) -> None:
@@ -167,8 +189,12 @@ def show_error(error: BaseException) -> None:
         who = changed_by(error.entity, error.entity_id)
         st.error(
             plain(
-                f"This {error.entity} was changed by {who} since you opened it; nothing was saved. "
-                "Reload it and apply your change again."
+                t(
+                    "This {entity} was changed by {who} since you opened it; nothing was saved. "
+                    "Reload it and apply your change again.",
+                    entity=tv(error.entity),
+                    who=who,
+                )
             )
         )
     elif isinstance(error, SyncStoreError):
@@ -176,7 +202,9 @@ def show_error(error: BaseException) -> None:
     else:
         # Unexpected: the type only, never its text (it may carry a URL or a secret).
         log.error("unexpected error on a page", exc_info=error)
-        st.error(f"Something went wrong ({type(error).__name__}); nothing was changed. See the server log.")
+        st.error(
+            t("Something went wrong ({kind}); nothing was changed. See the server log.", kind=type(error).__name__)
+        )
 
 
 def field_errors(error: BaseException | None) -> dict[str, str]:
@@ -212,26 +240,26 @@ def cached_read(ttl: int = READ_TTL_SECONDS) -> Callable[[Callable[P, R]], Calla
 # --- showing values --------------------------------------------------------------------------
 
 STATUS_COLOURS: Mapping[str, str] = {
-    "synced": "green",
-    "active": "green",
-    "succeeded": "green",
-    "success": "green",
-    "connected": "green",
-    "pending": "orange",
-    "in_review": "blue",
-    "in review": "blue",
-    "queued": "orange",
-    "running": "blue",
-    "conflict": "violet",
-    "open": "orange",
-    "failed": "red",
-    "error": "red",
-    "invalid": "red",
-    "expired": "red",
-    "disconnected": "gray",
-    "inactive": "gray",
-    "deleted": "gray",
-    "not listed": "gray",
+    N_("synced"): "green",
+    N_("active"): "green",
+    N_("succeeded"): "green",
+    N_("success"): "green",
+    N_("connected"): "green",
+    N_("pending"): "orange",
+    N_("in_review"): "blue",
+    N_("in review"): "blue",
+    N_("queued"): "orange",
+    N_("running"): "blue",
+    N_("conflict"): "violet",
+    N_("open"): "orange",
+    N_("failed"): "red",
+    N_("error"): "red",
+    N_("invalid"): "red",
+    N_("expired"): "red",
+    N_("disconnected"): "gray",
+    N_("inactive"): "gray",
+    N_("deleted"): "gray",
+    N_("not listed"): "gray",
 }
 
 
@@ -248,7 +276,8 @@ def platform_names() -> tuple[str, ...]:
 def badge(text: str, colour: str | None = None) -> str:
     """Markdown for a coloured badge, e.g. st.markdown(ui.badge("synced"))."""
     chosen = colour or STATUS_COLOURS.get(text.lower(), "gray")
-    safe = plain(text.replace("[", "(").replace("]", ")"))
+    shown = tv(text)  # a status or role word in the user's language; other text as it is
+    safe = plain(shown.replace("[", "(").replace("]", ")"))
     return f":{chosen}-badge[{safe}]"
 
 
@@ -260,32 +289,45 @@ def money(amount: Decimal | None, currency: str | None = None) -> str:
     return f"{currency} {text}" if currency else text
 
 
-def when(moment: datetime | None) -> str:
-    """A UTC time for display, with how long ago it was."""
+def local_time(moment: datetime | None) -> str:
+    """A stored (UTC) time in the user's time zone, e.g. "2026-12-08 05:40 +08" (the zone's abbreviation)."""
     if moment is None:
-        return "never"
+        return t("never")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(current_time_zone())
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
+
+
+def ago(moment: datetime) -> str:
+    """How long ago `moment` was, in words ("3 min ago")."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     seconds = int((datetime.now(UTC) - moment).total_seconds())
     if seconds < 0:
-        ago = "just now"
-    elif seconds < 90:
-        ago = f"{seconds}s ago"
-    elif seconds < 5400:
-        ago = f"{seconds // 60} min ago"
-    elif seconds < 172_800:
-        ago = f"{seconds // 3600} h ago"
-    else:
-        ago = f"{seconds // 86_400} days ago"
-    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({ago})"
+        return t("just now")
+    if seconds < 90:
+        return tn("{n} second ago", "{n} seconds ago", seconds)
+    if seconds < 5400:
+        return tn("{n} minute ago", "{n} minutes ago", seconds // 60)
+    if seconds < 172_800:
+        return tn("{n} hour ago", "{n} hours ago", seconds // 3600)
+    return tn("{n} day ago", "{n} days ago", seconds // 86_400)
+
+
+def when(moment: datetime | None) -> str:
+    """A time for display in the user's time zone, with how long ago it was."""
+    if moment is None:
+        return t("never")
+    return f"{local_time(moment)} ({ago(moment)})"
 
 
 def redact_url(url: str | None) -> str:
     """Scheme and host only: a webhook URL's path and query often hold its secret."""
     if not url:
-        return "not set"
+        return t("not set")
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}/…" if parts.scheme and parts.hostname else "set (hidden)"
+    return f"{parts.scheme}://{parts.hostname}/…" if parts.scheme and parts.hostname else t("set (hidden)")
 
 
 def selected_product_id() -> int | None:
@@ -339,14 +381,26 @@ def _show_progress(progress: Any) -> None:
     # `done` counts every processed (product, shop) pair; `failed` is the part of them that failed.
     total, done, failed = max(int(progress.total), 0), int(progress.done), int(progress.failed)
     fraction = min(done / total, 1.0) if total else (1.0 if progress.finished_at else 0.0)
-    text = f"Bulk sync job {progress.job_id}: {progress.status} · {done} of {total} product-shop pairs processed"
+    text = t(
+        "Bulk sync job {job}: {status} · {done} of {total} product-shop pairs processed",
+        job=progress.job_id,
+        status=tv(str(progress.status)),
+        done=done,
+        total=total,
+    )
     if failed:
-        text += f" · {failed} failed"
+        text += " · " + t("{failed} failed", failed=failed)
     st.progress(fraction, text=text)
     if progress.finished_at is not None:
         (st.warning if failed or progress.status == "failed" else st.success)(
-            f"Job {progress.job_id} {progress.status} {when(progress.finished_at)}: "
-            f"{done - failed} synced, {failed} failed. Details on the Sync activity page."
+            t(
+                "Job {job} {status} {when}: {synced} synced, {failed} failed. Details on the Sync activity page.",
+                job=progress.job_id,
+                status=tv(str(progress.status)),
+                when=when(progress.finished_at),
+                synced=done - failed,
+                failed=failed,
+            )
         )
 
 

@@ -59,6 +59,9 @@ class User(Base):
     # Set by an Admin's password reset: the app lets the user do nothing before choosing a new one.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The app's language ("en", "ms") and IANA time zone; NULL follows the browser.
+    language: Mapped[str | None] = mapped_column(sa.String(10))
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
 

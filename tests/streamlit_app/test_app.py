@@ -25,6 +25,9 @@ EVERY_PAGE["viewer"] += ["Import and export", "Categories"]
 # Issue 17: every role reads Orders and the Listings page (SKU mapping; its actions need catalog.write).
 for _pages in EVERY_PAGE.values():
     _pages += ["Orders", "Listings"]
+# Issue 18: everyone chooses their own language and time zone.
+for _pages in EVERY_PAGE.values():
+    _pages += ["Language and time zone"]
 
 
 CORE_PAGES = {"Products", "Product editor", "Bulk edit", "Inventory", "Rules", "Admin"}
