@@ -441,8 +441,7 @@ def todo(fragment: Path, paths: Iterable[Path], language: str = "ms") -> int:
             if use.msgid not in catalogue.plural:
                 singular, plural = use.msgid
                 entries.append(
-                    f"msgid {_po_string(singular)}\nmsgid_plural {_po_string(plural)}\n"
-                    'msgstr[0] ""\nmsgstr[1] ""\n'
+                    f'msgid {_po_string(singular)}\nmsgid_plural {_po_string(plural)}\nmsgstr[0] ""\nmsgstr[1] ""\n'
                 )
         elif use.msgid not in catalogue.simple:
             entries.append(f'msgid {_po_string(use.msgid)}\nmsgstr ""\n')
