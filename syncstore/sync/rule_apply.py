@@ -13,7 +13,7 @@ runs chunk by chunk with recorded progress, within seconds, through the same pla
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
