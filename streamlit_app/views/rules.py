@@ -19,7 +19,6 @@ from typing import Any
 import polars as pl
 import streamlit as st
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
 from streamlit_app import rule_words, ui
 from streamlit_app.i18n import t, tn
@@ -112,7 +111,9 @@ def _as_input(rule: Rule, **changes: Any) -> dict[str, Any]:
     return data
 
 
-def move(found: Sequence[Rule], rule_id: int, direction: int, shown: Mapping[int, datetime | None]) -> None:
+def move(
+    found: Sequence[Rule], rule_id: int, direction: int, shown: Mapping[int, datetime | None], shops: Shops
+) -> None:
     """Move an active rule one place up (-1) or down (+1) by giving it a priority past its neighbour's.
 
     Conditional on both rules being as shown (S2): a move computed from an order someone changed since is refused.
@@ -125,15 +126,18 @@ def move(found: Sequence[Rule], rule_id: int, direction: int, shown: Mapping[int
     neighbour = active[target]
     priority = neighbour.priority + (1 if direction < 0 else -1)
     moved = _as_input(active[index], priority=priority)
+    try:
+        applied = rule_apply.update_and_apply(
+            ui.current_actor(), ui.engine(), rule_id, moved, expected_updated_at=shown.get(rule_id),
+            unchanged={neighbour.id: shown.get(neighbour.id)},
+        )  # fmt: skip
+    except Exception as error:
+        ui.show_error(error)
+        return
+    _done(t("Rule moved."), applied, shops)
 
-    def act(actor: Actor, session: Session) -> object:
-        rules.check_version(session, neighbour.id, shown.get(neighbour.id))
-        return rules.update_rule(actor, session, rule_id, moved, expected_updated_at=shown.get(rule_id))
 
-    ui.write(act, t("Rule moved."))
-
-
-def ordering(found: Sequence[Rule]) -> None:
+def ordering(found: Sequence[Rule], shops: Shops) -> None:
     active = rules.ordered(found)
     # The rules as the buttons were drawn last run: a click acts on what the person saw.
     shown: dict[int, datetime | None] = dict(st.session_state.get(ORDER_SEEN_KEY) or {})
@@ -148,9 +152,9 @@ def ordering(found: Sequence[Rule]) -> None:
               priority=rule.priority)
         )  # fmt: skip
         if position > 0 and up_col.button("↑", key=f"rule_up_{rule.id}", help=t("Apply earlier")):
-            move(found, rule.id, -1, shown)
+            move(found, rule.id, -1, shown, shops)
         if position < len(active) - 1 and down_col.button("↓", key=f"rule_down_{rule.id}", help=t("Apply later")):
-            move(found, rule.id, +1, shown)
+            move(found, rule.id, +1, shown, shops)
 
 
 # --- the form --------------------------------------------------------------------------------
@@ -466,7 +470,7 @@ def main() -> None:
     rules_table(found, shops)
     can_write = ui.can(Permission.RULES_WRITE)
     if can_write:
-        ordering(found)
+        ordering(found, shops)
     else:
         ui.read_only_note(Permission.RULES_WRITE)
     by_id = {rule.id: rule for rule in found}

@@ -131,10 +131,17 @@ def update_and_apply(
     data: RuleInput | Mapping[str, Any],
     *,
     expected_updated_at: datetime | None = None,
+    unchanged: Mapping[int, datetime | None] | None = None,
 ) -> Applied:
-    """Save a rule and queue the listings it matched before or matches now, in the same transaction."""
+    """Save a rule and queue the listings it matched before or matches now, in the same transaction.
+
+    `unchanged`: other rules (id -> updated_at as shown) the save depends on, e.g. the neighbour of a
+    moved rule; any saved since raises VersionConflict and nothing is written.
+    """
     found = scope(engine, _saved(engine, rule_id), data)
     with transaction(engine) as session:
+        for other_id, other_seen in (unchanged or {}).items():
+            rules.check_version(session, other_id, other_seen)
         rule = rules.update_rule(actor, session, rule_id, data, expected_updated_at=expected_updated_at)
         return Applied(rule, found, queue(actor, session, found))
 
