@@ -261,7 +261,7 @@ def runs_section() -> None:
         ],
         hide_index=True,
         width="stretch",
-        column_config={"Dagster": st.column_config.LinkColumn("Dagster", display_text=t("Open run"))},
+        column_config={"Dagster": st.column_config.LinkColumn(t("Dagster run"), display_text=t("Open run"))},
     )  # fmt: skip
 
 
@@ -303,7 +303,7 @@ def _log_table(logs: Sequence[SyncLogView]) -> None:
         ],
         hide_index=True,
         width="stretch",
-        column_config={"Dagster": st.column_config.LinkColumn("Dagster", display_text=t("Open run"))},
+        column_config={"Dagster": st.column_config.LinkColumn(t("Dagster run"), display_text=t("Open run"))},
     )  # fmt: skip
 
 
