@@ -13,7 +13,7 @@ runs chunk by chunk with recorded progress, within seconds, through the same pla
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from syncstore.db.engine import transaction
-from syncstore.db.models import PlatformListingSku, SyncRule
+from syncstore.db.models import MasterProduct, PlatformListingSku, ProductVariant, SyncRule
 from syncstore.plan import reconcile, rules
 from syncstore.plan.rules import Rule, RuleInput
 from syncstore.security.auth import Actor
@@ -63,6 +63,49 @@ def scope(engine: sa.Engine, *changed: RuleInput | Mapping[str, Any] | None) -> 
     if shops.is_empty():
         return RuleScope((), ())
     connection_ids = shops["connection_id"].to_list()
+    if any(rule.conditions.min_price is not None or rule.conditions.max_price is not None for rule in matching):
+        pairs = _through_overrides(engine, shops, matching)
+    else:  # no condition depends on a price override: the listed pairs' own columns decide
+        # The match as a column first: a predicate that is only literals (a rule with no condition) does not broadcast.
+        matched = pl.any_horizontal([rules.matches(rule) for rule in matching])
+        joined = _listed(engine, connection_ids, matching).join(shops, on="connection_id")
+        pairs = joined.with_columns(matched.alias(AFFECTED)).filter(pl.col(AFFECTED))
+    return RuleScope(
+        tuple(sorted(pairs["product_id"].unique().to_list())), tuple(sorted(pairs["connection_id"].unique().to_list()))
+    )
+
+
+def _listed(engine: sa.Engine, connection_ids: Sequence[int], matching: Sequence[RuleInput]) -> pl.DataFrame:
+    """Every (shop, variant) pair listed in these shops, with only the variant columns the rules' conditions read."""
+    columns: list[Any] = [PlatformListingSku.connection_id, ProductVariant.id.label("variant_id"),
+                          ProductVariant.product_id]  # fmt: skip
+    schema: dict[str, Any] = {"connection_id": pl.Int64, "variant_id": pl.Int64, "product_id": pl.Int64}
+    if any(rule.conditions.sku_pattern for rule in matching):
+        columns.append(ProductVariant.sku)
+        schema["sku"] = pl.String
+    if any(rule.conditions.categories for rule in matching):
+        columns.append(MasterProduct.category)
+        schema["category"] = pl.String
+    tags = any(rule.conditions.tags for rule in matching)
+    if tags:
+        columns.append(sa.cast(MasterProduct.tags, sa.Text).label("tags"))
+        schema["tags"] = pl.String
+    query = (
+        sa.select(*columns)
+        .join(ProductVariant, ProductVariant.id == PlatformListingSku.variant_id)
+        .join(MasterProduct, MasterProduct.id == ProductVariant.product_id)
+        .where(PlatformListingSku.connection_id.in_(list(connection_ids)))
+    )
+    with engine.connect() as connection:
+        frame = pl.read_database(query, connection, schema_overrides=schema)
+    if tags:
+        frame = frame.with_columns(pl.col("tags").str.json_decode(reconcile.TEXT_LIST).fill_null([]))
+    return frame
+
+
+def _through_overrides(engine: sa.Engine, shops: pl.DataFrame, matching: Sequence[RuleInput]) -> pl.DataFrame:
+    """The matched listed pairs when a condition reads the price: the price each shop's overrides make it."""
+    connection_ids = shops["connection_id"].to_list()
     with engine.connect() as connection:
         listed = pl.DataFrame(
             connection.execute(
@@ -73,24 +116,18 @@ def scope(engine: sa.Engine, *changed: RuleInput | Mapping[str, Any] | None) -> 
             schema={"connection_id": pl.Int64, "variant_id": pl.Int64},
             orient="row",
         )
-    if listed.is_empty():
-        return RuleScope((), ())
     variants = reconcile.load_variants(engine).filter(pl.col("variant_id").is_in(listed["variant_id"].implode()))
-    products = variants["product_id"].unique().to_list()
-    overrides = reconcile.load_overrides(engine, product_ids=products)
+    overrides = reconcile.load_overrides(engine, product_ids=variants["product_id"].unique().to_list())
 
     def mark(frame: pl.DataFrame) -> pl.DataFrame:
         matched = pl.any_horizontal([rules.matches(rule) for rule in matching])
         return reconcile.no_rules(frame.with_columns(matched.alias(AFFECTED)))
 
     desired = reconcile.desired_state(variants, overrides, shops, mark)
-    pairs = desired.filter(pl.col(AFFECTED)).join(
+    return desired.filter(pl.col(AFFECTED)).join(
         listed.with_columns(pl.col("connection_id").cast(desired.schema["connection_id"])),
         on=["connection_id", "variant_id"],
         how="semi",
-    )
-    return RuleScope(
-        tuple(sorted(pairs["product_id"].unique().to_list())), tuple(sorted(pairs["connection_id"].unique().to_list()))
     )
 
 

@@ -40,10 +40,21 @@ SHOPEE_MARKUP = {
 
 def test_a_saved_rule_reaches_its_shop_in_the_same_worker_cycle_and_only_its_listings(world: MarketplaceWorld) -> None:
     shirt = world.product("LIN-1", price="59.90")
-    mug = world.product("MUG-1", title="Mug", price="12.50")
+    mug = world.product("MUG-1", title="Mug", price="12.50", tags=["kitchen"])
     _in_sync(world)
     [shirt_variant] = [v.id for v in shirt.variants]
     [mug_variant] = [v.id for v in mug.variants]
+
+    # Conditions on the price (after each shop's overrides) and on tags find the same listings the sync would.
+    both = (world.shopee_connection, world.tiktok_connection)
+    assert rule_apply.scope(world.engine, {"name": "dear", "conditions": {"min_price": "50"}}) == (
+        rule_apply.RuleScope((shirt.id,), both)
+    )
+    assert rule_apply.scope(world.engine, {"name": "mugs", "conditions": {"tags": ["kitchen"]}}) == (
+        rule_apply.RuleScope((mug.id,), both)
+    )
+    everything = rule_apply.RuleScope(tuple(sorted((shirt.id, mug.id))), both)
+    assert rule_apply.scope(world.engine, {"name": "every listing", "actions": {"buffer_stock": 1}}) == everything
 
     applied = rule_apply.create_and_apply(EDITOR, world.engine, SHOPEE_MARKUP)
     # Only the shirt matches, and only in the Shopee shop.
