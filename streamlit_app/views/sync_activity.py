@@ -218,6 +218,9 @@ def plan_section(actor: Actor) -> None:
         message, job_id = applying
         st.success(ui.plain(message))
         ui.job_progress(job_id)
+        if st.button(t("Dismiss"), key="apply_dismiss"):
+            st.session_state.pop(APPLY_KEY, None)
+            st.rerun()
     if st.button(t("Preview the next sync"), key="preview_plan", icon=":material/preview:"):
         try:
             st.session_state[PLAN_KEY] = sync.dry_run(ui.engine())
