@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,9 +19,9 @@ from typing import Any
 import polars as pl
 import streamlit as st
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
-from streamlit_app import ui
+from streamlit_app import rule_words, ui
+from streamlit_app.i18n import t, tn
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import VariantRow
 from syncstore.errors import InvalidInput
@@ -28,60 +29,73 @@ from syncstore.plan import reconcile, rules
 from syncstore.plan.rules import Rule
 from syncstore.security.auth import Actor, Permission
 from syncstore.shops import connections
+from syncstore.sync import rule_apply
 
 NEW = 0
 SAMPLE_SIZE = 20
-ROUNDINGS = {"": "none", "0.90": "end in .90", "0.99": "end in .99", "100": "nearest 100", "1000": "nearest 1,000"}
+ROUNDINGS = ("", "0.90", "0.99", "100", "1000")
+APPLIED_KEY = "rules_applied"
 ORDER_SEEN_KEY = "rules_order_seen"
 ADOPTABLE = ["title", "description", "images", "price"]
-STOCK_FIELDS = frozenset(
-    {"buffer_stock", "allocation_percent", "min_available", "max_quantity", "protect_below", "protect_shop_key",
-     "virtual_quantity"}
-)  # fmt: skip
-STOCK_HELP = (
-    "Stock formula, in this order: keep back → list % of the rest → list 0 under the minimum → at most → "
-    "sell-out protection (at or under N available, all of it to one shop, 0 to the others). "
-    "“Always list” replaces all of them."
-)
 
 
 def _platform_choice(platform: str) -> str:
     """A rule's platform as shown: "" is every platform."""
-    return ui.platform_label(platform) if platform else "All platforms"
+    return ui.platform_label(platform) if platform else t("All platforms")
 
 
-def _load() -> tuple[list[Rule], list[str], list[str]]:
+def _rounding_choice(rounding: str) -> str:
+    return rule_words.rounding_words(rounding or None)
+
+
+def stock_help() -> str:
+    return t(
+        "Stock formula, in this order: keep back → list % of the rest → list 0 under the minimum → at most → "
+        "sell-out protection (at or under N available, all of it to one shop, 0 to the others). "
+        "“Always list” replaces all of them."
+    )
+
+
+@dataclass(frozen=True)
+class Shops:
+    """Connected shops by key: the name people know (`names`) and the label a picker shows (`labels`)."""
+
+    names: dict[str, str]
+    labels: dict[str, str]
+    by_id: dict[int, str]
+
+    def label(self, key: str) -> str:
+        return self.labels.get(key) or key
+
+    def listing(self, keys: Sequence[int]) -> str:
+        return ", ".join(self.by_id.get(i, str(i)) for i in keys)
+
+
+def _load() -> tuple[list[Rule], list[str], Shops]:
     with ui.session() as session:
         found = rules.list_rules(session)
         categories = catalog_reads.categories(session)
-        shops = [f"{c.platform}-{c.shop_id}" for c in connections.list_connections(session)]
-    return found, categories, shops
-
-
-def _summary(rule: Rule) -> tuple[str, str]:
-    """The rule's conditions and actions as shown; the stock formula is said in words, in the order it applies."""
-    conditions = {k: v for k, v in rule.conditions.model_dump(mode="json", exclude_defaults=True).items()}
-    actions = {
-        k: v for k, v in rule.actions.model_dump(mode="json", exclude_defaults=True).items() if k not in STOCK_FIELDS
+        rows = connections.list_connections(session)
+    names = {f"{c.platform}-{c.shop_id}": c.shop_name or c.shop_id for c in rows}
+    labels = {
+        f"{c.platform}-{c.shop_id}": f"{ui.platform_label(c.platform)} · {c.shop_name or c.shop_id}" for c in rows
     }
-    stock = rule.actions.stock_summary()
-    said = [f"{k}={v}" for k, v in actions.items()] + ([f"stock: {stock}"] if stock else [])
-    return ", ".join(f"{k}={v}" for k, v in conditions.items()) or "every variant", ", ".join(said) or "nothing"
+    by_id = {c.id: c.shop_name or c.shop_id for c in rows}
+    return found, categories, Shops(names, labels, by_id)
 
 
-def rules_table(found: Sequence[Rule]) -> None:
+def rules_table(found: Sequence[Rule], shops: Shops) -> None:
     if not found:
-        st.info("No sync rule yet: every shop gets the master price and all available stock.")
+        st.info(t("No sync rule yet: every shop gets the master price and all available stock."))
         return
     st.dataframe(
         {
-            "Order": list(range(1, len(found) + 1)),
-            "Rule": [rule.label for rule in found],
-            "Platform": [_platform_choice(rule.platform or "") for rule in found],
-            "Priority": [rule.priority for rule in found],
-            "Active": [rule.is_active for rule in found],
-            "When": [_summary(rule)[0] for rule in found],
-            "Then": [_summary(rule)[1] for rule in found],
+            t("Order"): list(range(1, len(found) + 1)),
+            t("Rule"): [rule.label for rule in found],
+            t("Status"): [t("active") if rule.is_active else t("inactive") for rule in found],
+            t("Priority"): [rule.priority for rule in found],
+            t("When"): [rule_words.when(rule, shops.names) for rule in found],
+            t("Then"): [rule_words.then(rule, shops.names) for rule in found],
         },
         hide_index=True,
         width="stretch",
@@ -97,7 +111,9 @@ def _as_input(rule: Rule, **changes: Any) -> dict[str, Any]:
     return data
 
 
-def move(found: Sequence[Rule], rule_id: int, direction: int, shown: Mapping[int, datetime | None]) -> None:
+def move(
+    found: Sequence[Rule], rule_id: int, direction: int, shown: Mapping[int, datetime | None], shops: Shops
+) -> None:
     """Move an active rule one place up (-1) or down (+1) by giving it a priority past its neighbour's.
 
     Conditional on both rules being as shown (S2): a move computed from an order someone changed since is refused.
@@ -110,29 +126,35 @@ def move(found: Sequence[Rule], rule_id: int, direction: int, shown: Mapping[int
     neighbour = active[target]
     priority = neighbour.priority + (1 if direction < 0 else -1)
     moved = _as_input(active[index], priority=priority)
+    try:
+        applied = rule_apply.update_and_apply(
+            ui.current_actor(), ui.engine(), rule_id, moved, expected_updated_at=shown.get(rule_id),
+            unchanged={neighbour.id: shown.get(neighbour.id)},
+        )  # fmt: skip
+    except Exception as error:
+        ui.show_error(error)
+        return
+    _done(t("Rule moved."), applied, shops)
 
-    def act(actor: Actor, session: Session) -> object:
-        rules.check_version(session, neighbour.id, shown.get(neighbour.id))
-        return rules.update_rule(actor, session, rule_id, moved, expected_updated_at=shown.get(rule_id))
 
-    ui.write(act, "Rule moved.")
-
-
-def ordering(found: Sequence[Rule]) -> None:
+def ordering(found: Sequence[Rule], shops: Shops) -> None:
     active = rules.ordered(found)
     # The rules as the buttons were drawn last run: a click acts on what the person saw.
     shown: dict[int, datetime | None] = dict(st.session_state.get(ORDER_SEEN_KEY) or {})
     st.session_state[ORDER_SEEN_KEY] = {rule.id: rule.updated_at for rule in found}
     if len(active) < 2:
         return
-    st.caption("Order of the active rules (the first matching rule wins):")
+    st.caption(t("Order of the active rules (the first matching rule wins):"))
     for position, rule in enumerate(active):
         name_col, up_col, down_col = st.columns([8, 1, 1])
-        name_col.markdown(f"{position + 1}. **{ui.plain(rule.name)}** (priority {rule.priority})")
-        if position > 0 and up_col.button("↑", key=f"rule_up_{rule.id}", help="Apply earlier"):
-            move(found, rule.id, -1, shown)
-        if position < len(active) - 1 and down_col.button("↓", key=f"rule_down_{rule.id}", help="Apply later"):
-            move(found, rule.id, +1, shown)
+        name_col.markdown(
+            t("{position}. **{name}** (priority {priority})", position=position + 1, name=ui.plain(rule.name),
+              priority=rule.priority)
+        )  # fmt: skip
+        if position > 0 and up_col.button("↑", key=f"rule_up_{rule.id}", help=t("Apply earlier")):
+            move(found, rule.id, -1, shown, shops)
+        if position < len(active) - 1 and down_col.button("↓", key=f"rule_down_{rule.id}", help=t("Apply later")):
+            move(found, rule.id, +1, shown, shops)
 
 
 # --- the form --------------------------------------------------------------------------------
@@ -160,7 +182,7 @@ def form_key(rule: Rule | None, seen: datetime | None) -> str:
 
 
 def rule_form(
-    rule: Rule | None, categories: Sequence[str], shops: Sequence[str], seen: datetime | None = None
+    rule: Rule | None, categories: Sequence[str], shops: Shops, seen: datetime | None = None
 ) -> tuple[dict[str, Any], str | None]:
     """The form; returns the entered rule and which button was pressed ("preview", "save" or None)."""
     current = rule or Rule.model_construct(
@@ -172,69 +194,77 @@ def rule_form(
     choices = ["", *ui.platform_names()]
     with st.form(f"{key}_form"):
         name_col, platform_col, priority_col, active_col = st.columns([4, 2, 1, 1])
-        name = name_col.text_input("Name", current.name, key=f"{key}_name")
+        name = name_col.text_input(t("Name"), current.name, key=f"{key}_name")
         platform = platform_col.selectbox(
-            "Platform", choices, index=choices.index(current.platform or ""),
+            t("Platform"), choices, index=choices.index(current.platform or ""),
             format_func=_platform_choice, key=f"{key}_platform",
         )  # fmt: skip
-        priority = priority_col.number_input("Priority", -1000, 1000, current.priority, key=f"{key}_priority")
-        active = active_col.checkbox("Active", current.is_active, key=f"{key}_active")
-        description = st.text_input("Description", current.description, key=f"{key}_description")
-        st.markdown("**When** (every condition given must hold)")
+        priority = priority_col.number_input(t("Priority"), -1000, 1000, current.priority, key=f"{key}_priority")
+        active = active_col.checkbox(t("Active"), current.is_active, key=f"{key}_active")
+        description = st.text_input(t("Description"), current.description, key=f"{key}_description")
+        st.markdown(t("**When** (every condition given must hold)"))
         c1, c2, c3 = st.columns(3)
         chosen_categories = c1.multiselect(
-            "Categories", sorted({*categories, *cond.categories}), cond.categories, key=f"{key}_categories"
+            t("Categories"), sorted({*categories, *cond.categories}), cond.categories, key=f"{key}_categories"
         )
-        chosen_shops = c2.multiselect("Shops", sorted({*shops, *cond.shop_keys}), cond.shop_keys, key=f"{key}_shops")
-        sku_pattern = c3.text_input("SKU pattern (e.g. KS-*)", cond.sku_pattern or "", key=f"{key}_sku")
-        c4, c5, c6 = st.columns(3)
-        min_price = c4.text_input("Master price from", _text(cond.min_price), key=f"{key}_cmin")
-        max_price = c5.text_input("Master price up to", _text(cond.max_price), key=f"{key}_cmax")
-        tags = c6.text_input("Any of these tags (comma separated)", ", ".join(cond.tags), key=f"{key}_tags")
-        st.markdown("**Then**")
-        a1, a2, a3, a4, a5 = st.columns(5)
-        markup_percent = a1.text_input("Markup %", _text(act.price_markup_percent), key=f"{key}_pct")
-        markup_fixed = a2.text_input("Markup amount", _text(act.price_markup_fixed), key=f"{key}_fixed")
-        rounding = a3.selectbox(
-            "Rounding", list(ROUNDINGS), index=list(ROUNDINGS).index(act.price_rounding or ""),
-            format_func=ROUNDINGS.__getitem__, key=f"{key}_rounding",
+        chosen_shops = c2.multiselect(
+            t("Shops"), sorted({*shops.labels, *cond.shop_keys}), cond.shop_keys, format_func=shops.label,
+            key=f"{key}_shops",
         )  # fmt: skip
-        floor = a4.text_input("Price at least", _text(act.min_price), key=f"{key}_amin")
-        ceiling = a5.text_input("Price at most", _text(act.max_price), key=f"{key}_amax")
-        st.caption(STOCK_HELP)
+        sku_pattern = c3.text_input(t("SKU pattern (e.g. KS-*)"), cond.sku_pattern or "", key=f"{key}_sku")
+        c4, c5, c6 = st.columns(3)
+        min_price = c4.text_input(t("Master price from"), _text(cond.min_price), key=f"{key}_cmin")
+        max_price = c5.text_input(t("Master price up to"), _text(cond.max_price), key=f"{key}_cmax")
+        tags = c6.text_input(t("Any of these tags (comma separated)"), ", ".join(cond.tags), key=f"{key}_tags")
+        st.markdown(t("**Then**"))
+        a1, a2, a3, a4, a5 = st.columns(5)
+        markup_percent = a1.text_input(t("Markup %"), _text(act.price_markup_percent), key=f"{key}_pct")
+        markup_fixed = a2.text_input(t("Markup amount"), _text(act.price_markup_fixed), key=f"{key}_fixed")
+        rounding = a3.selectbox(
+            t("Rounding"), ROUNDINGS, index=ROUNDINGS.index(act.price_rounding or ""),
+            format_func=_rounding_choice, key=f"{key}_rounding",
+        )  # fmt: skip
+        floor = a4.text_input(t("Price at least"), _text(act.min_price), key=f"{key}_amin")
+        ceiling = a5.text_input(t("Price at most"), _text(act.max_price), key=f"{key}_amax")
+        st.caption(stock_help())
         s1, s2, s3, s4 = st.columns(4)
-        buffer = s1.number_input("Keep back (units)", 0, None, act.buffer_stock, key=f"{key}_buffer")
+        buffer = s1.number_input(t("Keep back (units)"), 0, None, act.buffer_stock, key=f"{key}_buffer")
         allocation = s2.text_input(
-            "List % of the rest", _text(act.allocation_percent), key=f"{key}_alloc",
-            help=f"0 to {rules.MAX_ALLOCATION_PERCENT} %; over 100 lists more than you hold (rounded down).",
+            t("List % of the rest"), _text(act.allocation_percent), key=f"{key}_alloc",
+            help=t("0 to {limit} %; over 100 lists more than you hold (rounded down).",
+                   limit=rules.MAX_ALLOCATION_PERCENT),
         )  # fmt: skip
         minimum = s3.number_input(
-            "List 0 when available is under", 1, None, act.min_available, key=f"{key}_minq",
-            help="Below this many available units, the shop shows 0.",
+            t("List 0 when available is under"), 1, None, act.min_available, key=f"{key}_minq",
+            help=t("Below this many available units, the shop shows 0."),
         )  # fmt: skip
-        max_quantity = s4.number_input("List at most", 0, None, act.max_quantity, key=f"{key}_maxq")
+        max_quantity = s4.number_input(t("List at most"), 0, None, act.max_quantity, key=f"{key}_maxq")
         p1, p2, p3, p4 = st.columns(4)
         protect_below = p1.number_input(
-            "Sell-out protection: at or under", 0, None, act.protect_below, key=f"{key}_protect_below",
-            help="When available is at or under this, all of it goes to the protected shop and 0 to the others.",
+            t("Sell-out protection: at or under"), 0, None, act.protect_below, key=f"{key}_protect_below",
+            help=t("When available is at or under this, all of it goes to the protected shop and 0 to the others."),
         )  # fmt: skip
-        shop_choices = ["", *sorted({*shops, *([act.protect_shop_key] if act.protect_shop_key else [])})]
+        shop_choices = ["", *sorted({*shops.labels, *([act.protect_shop_key] if act.protect_shop_key else [])})]
         protect_shop = p2.selectbox(
-            "…only to shop", shop_choices, index=shop_choices.index(act.protect_shop_key or ""),
-            format_func=lambda k: k or "no protection", key=f"{key}_protect_shop",
+            t("…only to shop"), shop_choices, index=shop_choices.index(act.protect_shop_key or ""),
+            format_func=lambda k: shops.label(k) if k else t("no protection"), key=f"{key}_protect_shop",
         )  # fmt: skip
         virtual = p3.number_input(
-            "Always list (virtual quantity)", 0, None, act.virtual_quantity, key=f"{key}_virtual",
-            help="Made to order or dropship: every matching shop shows exactly this, whatever the stock.",
+            t("Always list (virtual quantity)"), 0, None, act.virtual_quantity, key=f"{key}_virtual",
+            help=t("Made to order or dropship: every matching shop shows exactly this, whatever the stock."),
         )  # fmt: skip
-        exclude = p4.checkbox("Do not list", act.exclude, key=f"{key}_exclude")
-        st.caption("⚠️ A virtual quantity can oversell: shops keep selling after the stock is gone.")
+        exclude = p4.checkbox(t("Do not list"), act.exclude, key=f"{key}_exclude")
+        st.caption(
+            ui.badge(t("can oversell"), "orange") + " "
+            + t("A virtual quantity can oversell: shops keep selling after the stock is gone.")
+        )  # fmt: skip
         adopt = st.multiselect(
-            "Adopt marketplace edits of (instead of a conflict)", ADOPTABLE, list(act.adopt_fields), key=f"{key}_adopt"
-        )
+            t("Adopt marketplace edits of (instead of a conflict)"), ADOPTABLE, list(act.adopt_fields),
+            format_func=rule_words.field_words, key=f"{key}_adopt",
+        )  # fmt: skip
         preview_col, save_col = st.columns(2)
-        preview = preview_col.form_submit_button("Preview on sample products", icon=":material/visibility:")
-        save = save_col.form_submit_button("Save rule", type="primary", icon=":material/save:")
+        preview = preview_col.form_submit_button(t("Preview on sample products"), icon=":material/visibility:")
+        save = save_col.form_submit_button(t("Save rule"), type="primary", icon=":material/save:")
     data = {
         "name": name.strip(), "description": description, "platform": platform or None, "priority": int(priority),
         "is_active": active,
@@ -282,56 +312,71 @@ def _variants_frame(samples: Sequence[VariantRow]) -> pl.DataFrame:
     )
 
 
-def preview(draft: Rule | None, found: Sequence[Rule], search: str | None) -> None:
+def preview(draft: Rule | None, found: Sequence[Rule], search: str | None, shops: Shops) -> None:
     """Desired price and stock per shop for sample variants, with the draft rule in place of its saved self."""
     engine = ui.engine()
     with ui.session() as session:
         samples = catalog_reads.variant_rows(
             session, filters=catalog_reads.ProductFilter(search=search), limit=SAMPLE_SIZE
         )
-    shops = reconcile.load_shops(engine)
-    if not samples or shops.is_empty():
-        st.info("Nothing to preview: " + ("no variant matches." if not samples else "no shop is connected."))
+    shop_frame = reconcile.load_shops(engine)
+    if not samples:
+        st.info(t("Nothing to preview: no variant matches."))
+        return
+    if shop_frame.is_empty():
+        st.info(t("Nothing to preview: no shop is connected."))
         return
     product_ids = {v.product_id for v in samples}
     overrides = reconcile.load_overrides(engine).filter(pl.col("product_id").is_in(list(product_ids)))
     in_effect = [r for r in found if draft is None or r.id != draft.id] + ([draft] if draft else [])
     variants = _variants_frame(samples)
-    desired = reconcile.desired_state(variants, overrides, shops, functools.partial(rules.apply_rules, rules=in_effect))
-    saved = reconcile.desired_state(variants, overrides, shops, functools.partial(rules.apply_rules, rules=found))
+    desired = reconcile.desired_state(
+        variants, overrides, shop_frame, functools.partial(rules.apply_rules, rules=in_effect)
+    )
+    saved = reconcile.desired_state(variants, overrides, shop_frame, functools.partial(rules.apply_rules, rules=found))
     master = {v.variant_id: v for v in samples}
     st.dataframe(
         desired.select(
-            pl.col("sku").alias("SKU"),
-            pl.col("shop_key").alias("Shop"),
+            pl.col("sku").alias(t("SKU")),
+            pl.col("shop_key").replace_strict(shops.labels, default=pl.col("shop_key")).alias(t("Shop")),
             pl.col("variant_id")
             .replace_strict({k: str(v.effective_price) for k, v in master.items()}, return_dtype=pl.String)
-            .alias("Master price"),
-            pl.col("desired_price").cast(pl.String).alias("Listed price"),
-            pl.col("price_rule").alias("Price rule"),
+            .alias(t("Master price")),
+            pl.col("desired_price").cast(pl.String).alias(t("Listed price")),
+            pl.col("price_rule").alias(t("Price rule")),
             pl.col("variant_id")
             .replace_strict({k: v.available for k, v in master.items()}, return_dtype=pl.Int64)
-            .alias("Available"),
-            pl.col("desired_stock").alias("Listed stock"),
-            pl.col("stock_rule").alias("Stock rule"),
-            pl.col("excluded").alias("Not listed"),
-            pl.col("adopt_fields").list.join(", ").alias("Adopts"),
+            .alias(t("Available")),
+            pl.col("desired_stock").alias(t("Listed stock")),
+            pl.col("stock_rule").alias(t("Stock rule")),
+            pl.col("excluded").alias(t("Not listed")),
+            pl.col("adopt_fields")
+            .list.eval(
+                pl.element().replace_strict({f: rule_words.field_words(f) for f in ADOPTABLE}, default=pl.element())
+            )
+            .list.join(", ")
+            .alias(t("Adopts")),
         ),
         hide_index=True,
         width="stretch",
         key="rules_preview",
     )
-    st.markdown("**Stock per shop**: available → listed with this rule; (now N) when the saved rules list N")
-    st.dataframe(stock_per_shop(saved, desired), hide_index=True, width="stretch", key="rules_preview_stock")
+    st.markdown(t("**Stock per shop**: available → listed with this rule; (now N) when the saved rules list N"))
+    per_shop = stock_per_shop(saved, desired)
+    per_shop = per_shop.rename({c: shops.label(c) for c in per_shop.columns if c != "SKU"} | {"SKU": t("SKU")})
+    st.dataframe(per_shop, hide_index=True, width="stretch", key="rules_preview_stock")
     if draft is not None and draft.actions.virtual_quantity is not None:
         st.warning(
-            f"{ui.plain(draft.name)} lists {draft.actions.virtual_quantity} whatever the stock: "
-            "the matching shops can sell more than you hold."
+            t(
+                "{name} lists {n} whatever the stock: the matching shops can sell more than you hold.",
+                name=ui.plain(draft.name),
+                n=draft.actions.virtual_quantity,
+            )
         )
 
 
 def stock_per_shop(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
-    """One row per variant: SKU, then per shop "available → listed", and "(now N)" when the saved rules list N.
+    """One row per variant: SKU, then per shop key "available → listed", and "(now N)" when the saved rules list N.
 
     `before` and `after` are `reconcile.desired_state` frames (same variants and shops) under the
     saved rules and with the draft in effect; an excluded row lists "not listed".
@@ -339,16 +384,17 @@ def stock_per_shop(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
 
     def listed(frame: pl.DataFrame, name: str) -> pl.DataFrame:
         value = (
-            pl.when(pl.col("excluded")).then(pl.lit("not listed")).otherwise(pl.col("desired_stock").cast(pl.String))
+            pl.when(pl.col("excluded")).then(pl.lit(t("not listed"))).otherwise(pl.col("desired_stock").cast(pl.String))
         )
         return frame.select("variant_id", "sku", "shop_key", "available", value.alias(name))
 
     joined = listed(after, "after").join(
         listed(before, "before").select("variant_id", "shop_key", "before"), on=["variant_id", "shop_key"], how="left"
     )
+    now = pl.format(" " + t("(now {n})", n="{}"), pl.col("before"))
     cell = pl.format("{} → {}", pl.col("available").clip(lower_bound=0), pl.col("after")) + pl.when(
         pl.col("before") == pl.col("after")
-    ).then(pl.lit("")).otherwise(pl.format(" (now {})", pl.col("before")))
+    ).then(pl.lit("")).otherwise(now)
     wide = joined.with_columns(cell.alias("cell")).pivot(
         on="shop_key", index=["variant_id", "sku"], values="cell", sort_columns=True
     )
@@ -358,14 +404,73 @@ def stock_per_shop(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
 # --- writing ---------------------------------------------------------------------------------
 
 
+def _applying(verb: str, applied: rule_apply.Applied, shops: Shops) -> str:
+    """What a save did, in words: the rule, and the listings it is being applied to now."""
+    if applied.job_id is None:
+        return t("{saved} No listed product is affected: nothing to send.", saved=verb)
+    products = tn("{n} product", "{n} products", len(applied.scope.product_ids))
+    where = shops.listing(applied.scope.connection_ids)
+    return t("{saved} Applying it now to {products} in {shops}.", saved=verb, products=products, shops=where)
+
+
+def save(actor: Actor, rule: Rule | None, data: dict[str, Any], seen: datetime | None, shops: Shops) -> None:
+    """Save (or create) the rule and queue its affected listings at once; the page then shows the progress."""
+    engine = ui.engine()
+    try:
+        if rule is None:
+            applied = rule_apply.create_and_apply(actor, engine, data)
+            verb = t("Rule {name} created.", name=data["name"])
+        else:
+            # Saved or refused, the next run draws the rule as it then is.
+            st.session_state.pop(_seen_key(rule.id), None)
+            applied = rule_apply.update_and_apply(actor, engine, rule.id, data, expected_updated_at=seen)
+            verb = t("Rule {name} saved.", name=data["name"])
+    except Exception as error:
+        ui.show_error(error)
+        return
+    _done(verb, applied, shops)
+
+
+def delete(actor: Actor, rule: Rule, seen: datetime | None, shops: Shops) -> None:
+    st.session_state.pop(_seen_key(rule.id), None)
+    try:
+        applied = rule_apply.delete_and_apply(actor, ui.engine(), rule.id, expected_updated_at=seen)
+    except Exception as error:
+        ui.show_error(error)
+        return
+    _done(t("Rule {name} deleted.", name=rule.name), applied, shops)
+
+
+def _done(verb: str, applied: rule_apply.Applied, shops: Shops) -> None:
+    message = _applying(verb, applied, shops)
+    st.session_state[APPLIED_KEY] = (message, applied.job_id)
+    ui.after_write(verb)
+    st.rerun()
+
+
+def applied_section() -> None:
+    """The last save's message and the progress of applying it (until the person dismisses it)."""
+    shown = st.session_state.get(APPLIED_KEY)
+    if not shown:
+        return
+    message, job_id = shown
+    st.success(ui.plain(message))
+    if job_id is not None:
+        ui.job_progress(job_id)
+    if st.button(t("Dismiss"), key="rules_applied_dismiss"):
+        st.session_state.pop(APPLIED_KEY, None)
+        st.rerun()
+
+
 def main() -> None:
-    ui.current_actor()
-    st.title("Rules")
+    actor = ui.current_actor()
+    st.title(t("Rules"))
     found, categories, shops = _load()
-    rules_table(found)
+    applied_section()
+    rules_table(found, shops)
     can_write = ui.can(Permission.RULES_WRITE)
     if can_write:
-        ordering(found)
+        ordering(found, shops)
     else:
         ui.read_only_note(Permission.RULES_WRITE)
     by_id = {rule.id: rule for rule in found}
@@ -373,17 +478,21 @@ def main() -> None:
     if not options:
         return
     chosen = st.selectbox(
-        "Edit" if can_write else "Show", options, key="rules_pick",
-        format_func=lambda i: "New rule" if i == NEW else by_id[i].label,
+        t("Edit") if can_write else t("Show"), options, key="rules_pick",
+        format_func=lambda i: t("New rule") if i == NEW else by_id[i].label,
     )  # fmt: skip
     rule = by_id.get(chosen) if chosen is not None else None
-    search = st.text_input("Sample products for the preview", placeholder="title, handle or SKU", key="rules_sample")
+    search = st.text_input(
+        t("Sample products for the preview"), placeholder=t("title, handle or SKU"), key="rules_sample"
+    )
     if not can_write:
         if rule is not None:
-            st.json(rule.model_dump(mode="json"))
-        if st.button("Preview the saved rules", key="rules_preview_saved"):
-            preview(None, found, search or None)
+            st.markdown(ui.plain(rule_words.sentence(rule, shops.names)))
+        if st.button(t("Preview the saved rules"), key="rules_preview_saved"):
+            preview(None, found, search or None, shops)
         return
+    if rule is not None:
+        st.caption(ui.plain(rule_words.sentence(rule, shops.names)))
     seen = _seen_version(rule)
     data, pressed = rule_form(rule, categories, shops, seen)
     if pressed == "preview":
@@ -393,25 +502,14 @@ def main() -> None:
             ui.show_error(InvalidInput.from_exception(error))
         else:
             draft = Rule(id=rule.id if rule else max(by_id, default=0) + 1, **checked.model_dump())
-            preview(draft, found, search or None)
+            st.markdown(t("**This rule**: {words}", words=ui.plain(rule_words.sentence(draft, shops.names))))
+            preview(draft, found, search or None, shops)
     elif pressed == "save":
-        if rule is None:
-            ui.write(lambda actor, session: rules.create_rule(actor, session, data), f"Rule {data['name']} created.")
-        else:
-            # Saved or refused, the next run draws the rule as it then is.
-            st.session_state.pop(_seen_key(rule.id), None)
-            ui.write(
-                lambda actor, session: rules.update_rule(actor, session, rule.id, data, expected_updated_at=seen),
-                f"Rule {rule.name} saved.",
-            )
+        save(actor, rule, data, seen, shops)
     if rule is not None:
-        confirm = st.checkbox(f"Yes, delete {ui.plain(rule.label)}", key=f"rule_delete_confirm_{rule.id}")
-        if st.button("Delete rule", disabled=not confirm, key=f"rule_delete_{rule.id}"):
-            st.session_state.pop(_seen_key(rule.id), None)
-            ui.write(
-                lambda actor, session: rules.delete_rule(actor, session, rule.id, expected_updated_at=seen),
-                f"Rule {rule.name} deleted.",
-            )
+        confirm = st.checkbox(t("Yes, delete {rule}", rule=ui.plain(rule.label)), key=f"rule_delete_confirm_{rule.id}")
+        if st.button(t("Delete rule"), disabled=not confirm, key=f"rule_delete_{rule.id}"):
+            delete(actor, rule, seen, shops)
 
 
 def _seen_key(rule_id: int) -> str:

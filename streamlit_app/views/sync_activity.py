@@ -22,31 +22,35 @@ from typing import Any, Final
 import streamlit as st
 
 from streamlit_app import ui
+from streamlit_app.i18n import N_, t, tn, tv
 from syncstore.errors import SyncStoreError
 from syncstore.events import outbox
 from syncstore.security.auth import Actor, Permission
 from syncstore.settings import get_settings
 from syncstore.shops import connections, marketplaces
 from syncstore.sync import engine as sync
+from syncstore.sync import runs as sync_runs
 from syncstore.sync.engine import ShopPlan, SyncLogView
 
 PAGE_SIZE: Final = 50
-RECENT_RUN_LOGS: Final = 500
 HEALTH_REFRESH_SECONDS: Final = 10
 PLAN_KEY: Final = "sync_activity_plan"
 FLASH_KEY: Final = "sync_activity_flash"
-STATUSES: Final = ("success", "failed", "pending", "superseded")
+APPLY_KEY: Final = "sync_activity_apply_job"
+STATUSES: Final = (N_("success"), N_("failed"), N_("pending"), N_("superseded"))
 OPERATIONS: Final = (
-    "create", "bind", "update_price", "update_stock", "update_fields", "activate", "deactivate", "delete", "adopt",
+    N_("create"), N_("bind"), N_("update_price"), N_("update_stock"), N_("update_fields"), N_("activate"),
+    N_("deactivate"), N_("delete"), N_("adopt"), N_("review"),
 )  # fmt: skip
+OUTBOX_STATUSES: Final = (N_("pending"), N_("done"), N_("failed"))
 SINCE_CHOICES: Final = {
-    "Any time": None,
-    "Last hour": timedelta(hours=1),
-    "Last 24 hours": timedelta(hours=24),
-    "Last 7 days": timedelta(days=7),
-    "Last 30 days": timedelta(days=30),
+    N_("Any time"): None,
+    N_("Last hour"): timedelta(hours=1),
+    N_("Last 24 hours"): timedelta(hours=24),
+    N_("Last 7 days"): timedelta(days=7),
+    N_("Last 30 days"): timedelta(days=30),
 }
-TIME_FORMAT: Final = "YYYY-MM-DD HH:mm:ss z"
+STATUS_BADGES: Final = {"success": "green", "failed": "red", "pending": "orange", "superseded": "gray"}
 
 
 @dataclass(frozen=True)
@@ -59,16 +63,6 @@ class LogFilters:
 
     def key(self) -> str:
         return f"{self.connection_id}-{self.status}-{self.operation}-{self.product_id}-{self.since}"
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    run_id: str
-    shops: str
-    changes: int
-    failed: int
-    started_at: datetime
-    finished_at: datetime
 
 
 def dagster_url() -> str:
@@ -94,6 +88,10 @@ def _shops() -> dict[int, str]:
         }
 
 
+def status_badge(status: str) -> str:
+    return ui.badge(status, STATUS_BADGES.get(status))
+
+
 # --- health -----------------------------------------------------------------------------------
 
 
@@ -109,11 +107,11 @@ def health() -> None:
         return
     columns = st.columns(1 + len(counts))
     columns[0].metric(
-        "Failed changes, last 24 h", "—" if rate is None else f"{rate:.1%}",
-        help="Failed / (succeeded + failed) among changes sent in the last 24 hours.",
+        t("Failed changes, last 24 h"), "—" if rate is None else f"{rate:.1%}",
+        help=t("Failed / (succeeded + failed) among changes sent in the last 24 hours."),
     )  # fmt: skip
     for column, (status, count) in zip(columns[1:], counts.items(), strict=True):
-        column.metric(f"Outbox: {status}", f"{count:,}")
+        column.metric(t("Outbox: {status}", status=tv(status)), f"{count:,}")
 
 
 # --- plan -------------------------------------------------------------------------------------
@@ -121,21 +119,26 @@ def health() -> None:
 
 def _plan_summary(plan: ShopPlan) -> str:
     by_operation = Counter(change.operation for change in plan.changes)
-    counts = ", ".join(f"{count} {operation}" for operation, count in sorted(by_operation.items()))
+    counts = ", ".join(f"{count} {tv(operation)}" for operation, count in sorted(by_operation.items()))
     invalid = sum(1 for change in plan.changes if change.issues)
-    verdict = ui.badge("would succeed", "green") if plan.would_succeed else ui.badge("would fail", "red")
-    problems = f" · {invalid} with problems (not sent)" if invalid else ""
+    verdict = ui.badge(t("would succeed"), "green") if plan.would_succeed else ui.badge(t("would fail"), "red")
+    parts = [
+        t("{verdict} {changes} ({counts})", verdict=verdict,
+          changes=tn("{n} change", "{n} changes", len(plan.changes)), counts=counts or t("nothing to do")),
+    ]  # fmt: skip
+    if invalid:
+        parts.append(tn("{n} with problems (not sent)", "{n} with problems (not sent)", invalid))
+    parts.append(tn("{n} API call", "{n} API calls", plan.api_calls))
+    parts.append(tn("{n} conflict", "{n} conflicts", plan.conflicts))
     # The plan catalog_diff stored (and listing_sync applies) while it is current; else planned now.
-    source = f" · stored plan #{plan.plan_id}" if plan.plan_id is not None else ""
-    return (
-        f"{verdict} {len(plan.changes)} changes ({counts or 'nothing to do'}){problems} · {plan.api_calls} API calls"
-        f" · {plan.conflicts} conflicts{source}"
-    )
+    if plan.plan_id is not None:
+        parts.append(t("stored plan #{plan}", plan=plan.plan_id))
+    return " · ".join(parts)
 
 
 def _show_plan(plans: Sequence[ShopPlan]) -> None:
     if not plans:
-        st.info("No connected shop: nothing would be synced.")
+        st.info(t("No connected shop: nothing would be synced."))
         return
     for plan in plans:
         with st.expander(ui.plain(f"{ui.platform_label(plan.platform)} · {plan.shop_name}"), expanded=True):
@@ -145,101 +148,145 @@ def _show_plan(plans: Sequence[ShopPlan]) -> None:
             st.dataframe(
                 [
                     {
-                        "Operation": change.operation, "Product": change.product_id, "SKU": change.sku,
-                        "Remote item": change.remote_item_id,
-                        "Problems": "; ".join(f"{i.field}: {i.message}" for i in change.issues),
+                        t("Operation"): tv(change.operation), t("Product"): change.product_id, t("SKU"): change.sku,
+                        t("Remote item"): change.remote_item_id,
+                        t("Problems"): "; ".join(f"{i.field}: {i.message}" for i in change.issues),
                     }
                     for change in plan.changes
                 ],
                 hide_index=True,
                 width="stretch",
             )  # fmt: skip
-            names = {i: f"{i + 1}. {change.operation} {change.sku or ''}" for i, change in enumerate(plan.changes)}
+            names = {i: f"{i + 1}. {tv(change.operation)} {change.sku or ''}" for i, change in enumerate(plan.changes)}
             index: int = st.selectbox(
-                "Payload of change", options=list(names), format_func=names.__getitem__,
+                t("Payload of change"), options=list(names), format_func=names.__getitem__,
                 key=f"plan_change_{plan.connection_id}",
             )  # fmt: skip
             st.json(ui.json_safe(plan.changes[index].request()), expanded=False)
 
 
-def plan_section() -> None:
-    st.subheader("Next sync (dry run)")
-    st.caption("What a sync would send to each shop now, from the stored snapshot: no API call, nothing written.")
-    if st.button("Preview the next sync", key="preview_plan", icon=":material/preview:"):
+@dataclass(frozen=True)
+class PendingWork:
+    """What "Apply now" sends: the products of the previewed changes, to the shops they are planned for."""
+
+    product_ids: tuple[int, ...]
+    connection_ids: tuple[int, ...]
+    changes: int
+    shop_names: tuple[str, ...]
+
+
+def pending_work(plans: Sequence[ShopPlan]) -> PendingWork:
+    """The previewed changes that can be applied now (valid, of a product, in a shop that is connected)."""
+    products: set[int] = set()
+    shops: dict[int, str] = {}
+    changes = 0
+    for plan in plans:
+        applicable = [c for c in plan.changes if c.product_id is not None and not c.issues]
+        if not applicable:
+            continue
+        changes += len(applicable)
+        products.update(c.product_id for c in applicable if c.product_id is not None)
+        shops[plan.connection_id] = plan.shop_name
+    return PendingWork(tuple(sorted(products)), tuple(sorted(shops)), changes, tuple(shops.values()))
+
+
+def apply_now(actor: Actor, work: PendingWork) -> None:
+    """Queue the previewed changes as one bulk sync job; the worker sends them within seconds."""
+    try:
+        with ui.session() as session:
+            job_id = sync.start_bulk_sync(actor, session, list(work.product_ids), list(work.connection_ids))
+    except SyncStoreError as error:
+        ui.show_error(error)
+        return
+    message = t(
+        "Applying {changes} for {products} in {shops} now.",
+        changes=tn("{n} change", "{n} changes", work.changes),
+        products=tn("{n} product", "{n} products", len(work.product_ids)),
+        shops=", ".join(work.shop_names),
+    )
+    st.session_state[APPLY_KEY] = (message, job_id)
+    st.session_state.pop(PLAN_KEY, None)  # the preview is what was; the progress shows what happens now
+    ui.after_write(message)
+    st.rerun()
+
+
+def plan_section(actor: Actor) -> None:
+    st.subheader(t("Next sync (dry run)"))
+    st.caption(t("What a sync would send to each shop now, from the stored snapshot: no API call, nothing written."))
+    applying = st.session_state.get(APPLY_KEY)
+    if applying is not None:
+        message, job_id = applying
+        st.success(ui.plain(message))
+        ui.job_progress(job_id)
+        if st.button(t("Dismiss"), key="apply_dismiss"):
+            st.session_state.pop(APPLY_KEY, None)
+            st.rerun()
+    if st.button(t("Preview the next sync"), key="preview_plan", icon=":material/preview:"):
         try:
             st.session_state[PLAN_KEY] = sync.dry_run(ui.engine())
         except SyncStoreError as error:
             ui.show_error(error)
     plans = st.session_state.get(PLAN_KEY)
-    if plans is not None:
-        _show_plan(plans)
+    if plans is None:
+        return
+    work = pending_work(plans)
+    if work.changes and ui.can(Permission.SYNC_RUN):
+        label = t(
+            "Apply now: {changes} for {products}",
+            changes=tn("{n} change", "{n} changes", work.changes),
+            products=tn("{n} product", "{n} products", len(work.product_ids)),
+        )
+        if st.button(label, key="apply_plan", type="primary", icon=":material/send:"):
+            apply_now(actor, work)
+    elif work.changes:
+        ui.read_only_note(Permission.SYNC_RUN)
+    _show_plan(plans)
 
 
 # --- runs -------------------------------------------------------------------------------------
 
 
-def recent_runs(logs: Sequence[SyncLogView]) -> list[RunSummary]:
-    """Runs in the order of their latest change, newest first."""
-    grouped: dict[str, list[SyncLogView]] = {}
-    for log in logs:
-        if log.run_id:
-            grouped.setdefault(log.run_id, []).append(log)
-    runs = [
-        RunSummary(
-            run_id=run_id,
-            shops=", ".join(sorted({log.shop_name or log.platform for log in entries})),
-            changes=len(entries),
-            failed=sum(log.status == "failed" for log in entries),
-            started_at=min(log.created_at for log in entries),
-            finished_at=max(log.synced_at or log.created_at for log in entries),
-        )
-        for run_id, entries in grouped.items()
-    ]
-    return sorted(runs, key=lambda run: run.finished_at, reverse=True)
-
-
 def runs_section() -> None:
-    st.subheader("Recent runs")
+    st.subheader(t("Recent runs"))
     with ui.session() as session:
-        logs, _ = sync.list_sync_logs(session, limit=RECENT_RUN_LOGS)
-    runs = recent_runs(logs)
+        runs = sync_runs.recent_runs(session)
     if not runs:
-        st.caption("No sync has run yet.")
+        st.caption(t("No sync has run yet."))
         return
     st.dataframe(
         [
             {
-                "Run": run.run_id, "Shops": run.shops, "Changes": run.changes, "Failed": run.failed,
-                "Started": run.started_at, "Last change": run.finished_at, "Dagster": dagster_run_link(run.run_id),
+                t("Run"): run.run_id, t("Shops"): ", ".join(run.shops), t("Changes"): run.changes,
+                t("Succeeded"): run.succeeded, t("Failed"): run.failed, t("Started"): ui.local_time(run.started_at),
+                t("Last change"): ui.local_time(run.finished_at), "Dagster": dagster_run_link(run.run_id),
             }
-            for run in runs[:20]
+            for run in runs
         ],
         hide_index=True,
         width="stretch",
-        column_config={
-            "Dagster": st.column_config.LinkColumn("Dagster", display_text="Open run"),
-            "Started": st.column_config.DatetimeColumn(format=TIME_FORMAT),
-            "Last change": st.column_config.DatetimeColumn(format=TIME_FORMAT),
-        },
+        column_config={"Dagster": st.column_config.LinkColumn(t("Dagster run"), display_text=t("Open run"))},
     )  # fmt: skip
 
 
 # --- the log ----------------------------------------------------------------------------------
 
 
+def _any(value: str | None) -> str:
+    return t("Any") if value is None else tv(value)
+
+
 def log_filters(shops: dict[int, str]) -> LogFilters:
     shop, status, operation, product, since = st.columns(5)
     connection_id = shop.selectbox(
-        "Shop", options=[None, *shops], format_func=lambda i: "All shops" if i is None else shops[i], key="log_shop"
-    )
-    chosen_status = status.selectbox(
-        "Status", options=[None, *STATUSES], format_func=lambda s: "Any" if s is None else s, key="log_status"
-    )
+        t("Shop"), options=[None, *shops], format_func=lambda i: t("All shops") if i is None else shops[i],
+        key="log_shop",
+    )  # fmt: skip
+    chosen_status = status.selectbox(t("Status"), options=[None, *STATUSES], format_func=_any, key="log_status")
     chosen_operation = operation.selectbox(
-        "Operation", options=[None, *OPERATIONS], format_func=lambda s: "Any" if s is None else s, key="log_operation"
+        t("Operation"), options=[None, *OPERATIONS], format_func=_any, key="log_operation"
     )
-    product_id = product.number_input("Product id", min_value=1, value=None, step=1, key="log_product")
-    since_label = since.selectbox("Since", options=list(SINCE_CHOICES), index=0, key="log_since")
+    product_id = product.number_input(t("Product id"), min_value=1, value=None, step=1, key="log_product")
+    since_label = since.selectbox(t("Since"), options=list(SINCE_CHOICES), index=0, format_func=tv, key="log_since")
     return LogFilters(
         connection_id=connection_id, status=chosen_status, operation=chosen_operation,
         product_id=int(product_id) if product_id is not None else None, since=SINCE_CHOICES[since_label],
@@ -250,19 +297,16 @@ def _log_table(logs: Sequence[SyncLogView]) -> None:
     st.dataframe(
         [
             {
-                "Log": log.id, "When": log.created_at, "Shop": log.shop_name or log.platform, "Product": log.product_id,
-                "Variant": log.variant_id, "Operation": log.operation, "Status": log.status,
-                "Attempts": log.attempts, "ms": log.duration_ms, "Error": log.error_message or "",
-                "Dagster": dagster_run_link(log.run_id),
+                t("Log"): log.id, t("When"): ui.local_time(log.created_at), t("Shop"): log.shop_name or log.platform,
+                t("Product"): log.product_id, t("Variant"): log.variant_id, t("Operation"): tv(log.operation),
+                t("Status"): tv(log.status), t("Attempts"): log.attempts, "ms": log.duration_ms,
+                t("Error"): log.error_message or "", "Dagster": dagster_run_link(log.run_id),
             }
             for log in logs
         ],
         hide_index=True,
         width="stretch",
-        column_config={
-            "Dagster": st.column_config.LinkColumn("Dagster", display_text="Open run"),
-            "When": st.column_config.DatetimeColumn(format=TIME_FORMAT),
-        },
+        column_config={"Dagster": st.column_config.LinkColumn(t("Dagster run"), display_text=t("Open run"))},
     )  # fmt: skip
 
 
@@ -280,11 +324,18 @@ def retry(actor: Actor, log: SyncLogView) -> None:
             connectors.close()
     ui.after_write()
     if result.status == "success":
-        flash = ("success", f"Retried: log {log.id} succeeded on attempt {result.attempts}.")
+        flash = (
+            "success",
+            t("Retried: log {log} succeeded on attempt {attempt}.", log=log.id, attempt=result.attempts),
+        )
     elif result.status == "superseded":
-        flash = ("info", f"Log {log.id} is no longer needed: {result.error_message}")
+        flash = ("info", t("Log {log} is no longer needed: {reason}", log=log.id, reason=result.error_message or ""))
     else:
-        flash = ("error", f"Retried, and log {log.id} is {result.status} again: {result.error_message or 'no message'}")
+        flash = (
+            "error",
+            t("Retried, and log {log} is {status} again: {reason}", log=log.id, status=tv(result.status),
+              reason=result.error_message or t("no message")),
+        )  # fmt: skip
     # Shown after the rerun, above the log as it is now.
     st.session_state[FLASH_KEY] = flash
     st.rerun()
@@ -297,45 +348,55 @@ def show_flash() -> None:
         {"success": st.success, "info": st.info}.get(kind, st.error)(ui.plain(text))
 
 
+def _payload(title: str, value: Any, missing: str) -> None:
+    """A request or response as JSON; a change never sent (or not answered) says so instead."""
+    st.markdown(f"**{title}**")
+    if value is None or value == {} or value == []:
+        st.markdown(ui.badge(missing, "gray"))
+    else:
+        st.json(ui.json_safe(value), expanded=2)
+
+
 def log_detail(actor: Actor, logs: Sequence[SyncLogView]) -> None:
     by_id = {log.id: log for log in logs}
     # The newest failed entry first: that is usually the one to look at (and retry).
     first_failed = next((i for i, log in enumerate(logs) if log.status == "failed"), 0)
     chosen = st.selectbox(
-        "Entry", options=list(by_id), index=first_failed, key="log_entry",
-        format_func=lambda i: f"#{i} · {by_id[i].status} · {by_id[i].operation} · {by_id[i].shop_name}",
+        t("Entry"), options=list(by_id), index=first_failed, key="log_entry",
+        format_func=lambda i: f"#{i} · {tv(by_id[i].status)} · {tv(by_id[i].operation)} · {by_id[i].shop_name}",
     )  # fmt: skip
     log = by_id[chosen]
     st.markdown(
-        f"{ui.badge(log.status)} **{ui.plain(log.operation)}** on {ui.plain(log.shop_name or log.platform)} · "
-        f"product {log.product_id}"
-        f" · attempt {log.attempts} · {ui.when(log.created_at)}"
-    )
+        t(
+            "{status} **{operation}** on {shop} · product {product} · attempt {attempt} · {when}",
+            status=status_badge(log.status), operation=ui.plain(tv(log.operation)),
+            shop=ui.plain(log.shop_name or log.platform), product=log.product_id, attempt=log.attempts,
+            when=ui.when(log.created_at),
+        )
+    )  # fmt: skip
     if log.error_message:
         st.error(ui.plain(log.error_message))
     link = dagster_run_link(log.run_id)
     if link:
-        st.link_button("Open the Dagster run", link, icon=":material/open_in_new:")
+        st.link_button(t("Open the Dagster run"), link, icon=":material/open_in_new:")
     elif log.run_id:
-        st.caption(f"Run {ui.plain(log.run_id)}")
+        st.caption(t("Run {run}", run=ui.plain(log.run_id)))
     request, response = st.columns(2)
     with request:
-        st.markdown("**Request**")
-        st.json(ui.json_safe(log.request_data), expanded=2)
+        _payload(t("Request"), log.request_data, t("not sent"))
     with response:
-        st.markdown("**Response**")
-        st.json(ui.json_safe(log.response_data), expanded=2)
+        _payload(t("Response"), log.response_data, t("not sent") if log.status != "success" else t("no answer"))
     if log.status != "failed":
         return
     if ui.can(Permission.SYNC_RUN):
-        if st.button("Retry", key=f"retry_{log.id}", type="primary", icon=":material/replay:"):
+        if st.button(t("Retry"), key=f"retry_{log.id}", type="primary", icon=":material/replay:"):
             retry(actor, log)
     else:
         ui.read_only_note(Permission.SYNC_RUN)
 
 
 def log_section(actor: Actor) -> None:
-    st.subheader("Sync log")
+    st.subheader(t("Sync log"))
     show_flash()
     shops = _shops()
     filters = log_filters(shops)
@@ -351,20 +412,23 @@ def log_section(actor: Actor) -> None:
     with ui.session() as session:
         logs, total = sync.list_sync_logs(session, **query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     if not logs:
-        st.info("No sync log entry matches these filters.")
+        st.info(t("No sync log entry matches these filters."))
         return
     first = (page - 1) * PAGE_SIZE + 1
-    st.caption(f"Entries {first:,} to {first + len(logs) - 1:,} of {total:,}, newest first.")
+    st.caption(
+        tn("Entry {first} to {last} of {n}, newest first.", "Entries {first} to {last} of {n}, newest first.", total,
+           first=f"{first:,}", last=f"{first + len(logs) - 1:,}")
+    )  # fmt: skip
     _log_table(logs)
     log_detail(actor, logs)
 
 
 def main() -> None:
     actor = ui.current_actor()
-    st.title("Sync activity")
+    st.title(t("Sync activity"))
     try:
         health()
-        plan_section()
+        plan_section(actor)
         runs_section()
         log_section(actor)
     except SyncStoreError as error:

@@ -458,6 +458,7 @@ class SyncLog(Base):
         sa.Index(None, "status", "created_at"),
         sa.Index(None, "product_id"),
         sa.Index(None, "idempotency_key"),
+        sa.Index(None, "run_id"),
     )
 
 

@@ -215,12 +215,23 @@ def _glob_regex(pattern: str) -> str:
     return f"(?i)^{body}$"
 
 
-def _matches(rule: Rule) -> pl.Expr:
-    conditions, checks = rule.conditions, [pl.lit(True)]
+def shop_matches(rule: RuleInput) -> pl.Expr:
+    """Whether a shop row (columns platform, shop_key) is one the rule can match."""
+    checks = [pl.lit(True)]
     if rule.platform:
         checks.append(pl.col("platform") == rule.platform)
-    if conditions.shop_keys:
-        checks.append(pl.col("shop_key").is_in(conditions.shop_keys))
+    if rule.conditions.shop_keys:
+        checks.append(pl.col("shop_key").is_in(rule.conditions.shop_keys))
+    return pl.all_horizontal(checks)
+
+
+def matches(rule: RuleInput) -> pl.Expr:
+    """Whether a (shop, variant) row of `apply_rules`'s input matches the rule's platform and conditions."""
+    return _matches(rule)
+
+
+def _matches(rule: RuleInput) -> pl.Expr:
+    conditions, checks = rule.conditions, [shop_matches(rule)]
     if conditions.categories:
         category = pl.col("category")
         checks.append(
@@ -341,7 +352,8 @@ def list_rules(session: Session) -> list[Rule]:
     return sorted((Rule.from_row(row) for row in rows), key=lambda r: (not r.is_active, -r.priority, r.id))
 
 
-def _validated(data: RuleInput | Mapping[str, Any]) -> RuleInput:
+def validated(data: RuleInput | Mapping[str, Any]) -> RuleInput:
+    """The rule input checked; InvalidInput naming the fields when it is not valid."""
     if isinstance(data, RuleInput):
         return data
     try:
@@ -377,7 +389,7 @@ def _store(row: SyncRule, data: RuleInput) -> None:
 @requires(Permission.RULES_WRITE)
 def create_rule(actor: Actor | None, session: Session, data: RuleInput | Mapping[str, Any]) -> Rule:
     """Add a sync rule (it applies from the next plan on)."""
-    rule_input = _validated(data)
+    rule_input = validated(data)
     _check_protected_shop(session, rule_input)
     row = SyncRule()
     _store(row, rule_input)
@@ -424,7 +436,7 @@ def update_rule(
     `expected_updated_at`: the `updated_at` of the rule as the person opened it; a rule saved since
     raises VersionConflict and nothing is written (S2).
     """
-    rule_input = _validated(data)
+    rule_input = validated(data)
     row = _locked(session, rule_id)
     _checked(row, expected_updated_at)
     if rule_input.actions.protect_shop_key != (row.actions or {}).get("protect_shop_key"):

@@ -5,10 +5,12 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from syncstore.db.engine import transaction
-from syncstore.db.models import AuditLog
+from syncstore.db.models import AuditLog, PlatformConnection, ProductVariant, SyncJob
 from syncstore.plan import rules
 from syncstore.security.auth import Actor, Role
 from tests.streamlit_app.conftest import AppAs, SeededDatabase, frame_with
+
+SHOPEE, TIKTOK = "Shopee · Demo Shopee MY", "TikTok Shop · Demo TikTok MY"
 
 
 def saved_rules(db: SeededDatabase) -> list[rules.Rule]:
@@ -49,8 +51,8 @@ def test_an_editor_previews_then_saves_a_rule(app_as: AppAs, seeded_db: SeededDa
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert saved_rules(seeded_db) == []  # a preview writes nothing
     preview = frame_with(at, "Listed price")
-    shopee = preview[preview["Shop"] == "shopee-1001"].iloc[0]
-    tiktok = preview[preview["Shop"] == "tiktokshop-7001"].iloc[0]
+    shopee = preview[preview["Shop"] == "Shopee · Demo Shopee MY"].iloc[0]
+    tiktok = preview[preview["Shop"] == "TikTok Shop · Demo TikTok MY"].iloc[0]
     # 69.00 + 10 % = 75.90 -> ends in .90 already; stock keeps 2 back, on Shopee only.
     assert (shopee["Master price"], shopee["Listed price"], shopee["Price rule"]) == (
         "69.00",
@@ -159,13 +161,13 @@ def test_sell_out_protection_is_previewed_per_shop_then_saved(app_as: AppAs, see
     at.text_input(key="rules_sample").input("KS-TEE00001-BLACK-S")
     button(at, "Preview on sample products").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    per_shop = frame_with(at, "shopee-1001")
+    per_shop = frame_with(at, SHOPEE)
     row = per_shop[per_shop["SKU"] == "KS-TEE00001-BLACK-S"].iloc[0]
-    available = int(str(row["shopee-1001"]).split(" → ")[0])
+    available = int(str(row[SHOPEE]).split(" → ")[0])
     assert available > 0
     # Shopee gets all of it; TikTok Shop 0, where the saved rules (none) list everything today.
-    assert row["shopee-1001"] == f"{available} → {available}"
-    assert row["tiktokshop-7001"] == f"{available} → 0 (now {available})"
+    assert row[SHOPEE] == f"{available} → {available}"
+    assert row[TIKTOK] == f"{available} → 0 (now {available})"
     assert saved_rules(seeded_db) == []
     at.text_input(key="rule_0_name").input("Last units on Shopee")
     at.number_input(key="rule_0_protect_below").set_value(1_000_000)
@@ -175,7 +177,8 @@ def test_sell_out_protection_is_previewed_per_shop_then_saved(app_as: AppAs, see
     [rule] = saved_rules(seeded_db)
     assert (rule.actions.protect_below, rule.actions.protect_shop_key) == (1_000_000, "shopee-1001")
     then = frame_with(at, "Then")["Then"].tolist()
-    assert then == ["stock: at 1000000 available or less, all of it to shopee-1001 only"]
+    # In words, with the shop's name (never its key).
+    assert then == ["stock: at 1000000 available or less, all of it to Demo Shopee MY only"]
 
 
 def test_a_virtual_quantity_warns_and_refuses_a_formula_beside_it(app_as: AppAs, seeded_db: SeededDatabase) -> None:
@@ -193,8 +196,8 @@ def test_a_virtual_quantity_warns_and_refuses_a_formula_beside_it(app_as: AppAs,
     button(at, "Preview on sample products").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("can sell more than you hold" in w.value for w in at.warning)
-    per_shop = frame_with(at, "tiktokshop-7001")
-    assert all(cell.split(" → ")[1].startswith("50") for cell in per_shop["tiktokshop-7001"])
+    per_shop = frame_with(at, TIKTOK)
+    assert all(cell.split(" → ")[1].startswith("50") for cell in per_shop[TIKTOK])
 
 
 def test_allocation_over_100_percent_and_a_minimum_in_the_preview(app_as: AppAs, seeded_db: SeededDatabase) -> None:
@@ -205,7 +208,7 @@ def test_allocation_over_100_percent_and_a_minimum_in_the_preview(app_as: AppAs,
     at.text_input(key="rules_sample").input("KS-TEE00001")
     button(at, "Preview on sample products").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    cells = [cell for column in ("shopee-1001", "tiktokshop-7001") for cell in frame_with(at, column)[column]]
+    cells = [cell for column in (SHOPEE, TIKTOK) for cell in frame_with(at, column)[column]]
     assert cells
     for cell in cells:
         available, listed = cell.split(" (now")[0].split(" → ")
@@ -213,3 +216,52 @@ def test_allocation_over_100_percent_and_a_minimum_in_the_preview(app_as: AppAs,
         assert int(listed) == expected, cell
     # The form explains the order of the steps.
     assert any("keep back → list % of the rest → list 0 under the minimum" in c.value for c in at.caption)
+
+
+# --- issue 18 items 3 and 6: a saved rule applies at once, and rules read in words ----------------
+
+
+def test_saving_a_rule_says_what_it_applies_and_queues_exactly_those_listings(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    at = sqlite_app_as("editor", "rules")
+    at.text_input(key="rule_0_name").input("Shopee tees")
+    at.selectbox(key="rule_0_platform").select("shopee")
+    at.multiselect(key="rule_0_shops").select("shopee-1001")
+    at.text_input(key="rule_0_sku").input("KS-TEE00001-*")
+    at.text_input(key="rule_0_pct").input("10")
+    at.selectbox(key="rule_0_rounding").select("0.90")
+    button(at, "Save rule").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+
+    engine = sqlite_seeded_db.engine()
+    with transaction(engine) as session:
+        [job] = session.scalars(sa.select(SyncJob)).all()
+        tee = session.scalars(
+            sa.select(ProductVariant.product_id).where(ProductVariant.sku.like("KS-TEE00001-%")).distinct()
+        ).all()
+        shopee = session.scalars(sa.select(PlatformConnection.id).where(PlatformConnection.platform == "shopee")).one()
+    engine.dispose()
+    # Only the listed tee, only in the rule's shop: not the whole catalog, not the TikTok shop.
+    assert (job.product_ids, job.connection_ids, job.status) == (list(tee), [shopee], "queued")
+    said = " ".join(s.value for s in at.success)
+    assert "Rule Shopee tees created. Applying it now to 1 product in Demo Shopee MY." in said, said
+    # The progress of the job, which the worker runs within seconds.
+    assert any(f"Bulk sync job {job.id}: queued" in p.proto.text for p in at.get("progress")), "no progress bar"
+    # The rule in words, with the shop's name.
+    assert frame_with(at, "When")["When"].tolist() == ["Shopee shop Demo Shopee MY, SKU KS-TEE00001-*"]
+    assert frame_with(at, "Then")["Then"].tolist() == ["+10 %, ends in .90"]
+
+
+def test_a_rule_matching_no_listing_says_nothing_is_sent(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    at = sqlite_app_as("editor", "rules")
+    at.text_input(key="rule_0_name").input("Nothing")
+    at.text_input(key="rule_0_sku").input("NO-SUCH-*")
+    at.text_input(key="rule_0_pct").input("5")
+    button(at, "Save rule").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    said = " ".join(s.value for s in at.success)
+    assert "Rule Nothing created. No listed product is affected: nothing to send." in said, said
+    assert not at.get("progress")

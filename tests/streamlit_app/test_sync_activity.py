@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from connectors.retry import RetryPolicy
 from connectors.shopee.simulator.server import ShopeeSimulator
@@ -16,6 +17,7 @@ from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 from demo.images import SampleImageServer
 from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
+from syncstore.db.models import SyncJob, SyncLog
 from syncstore.db.types import utcnow
 from syncstore.errors import PermissionDenied
 from syncstore.plan import inputs as sync_inputs
@@ -242,3 +244,74 @@ def test_each_shop_card_shows_its_own_failure_rate(app_as: AppAs, synced: Synced
     assert sum(":red[100.0%]" in card for card in cards) == 1  # Linen Lane on Shopee
     assert sum("last 24 h: 0.0%" in card for card in cards) == 1  # Linen Lane on TikTok Shop
     assert sum("none sent" in card for card in cards) == 2  # the seeded shops
+
+
+# --- issue 18: Apply now, runs counted in full, "not sent", badges and plurals ------------------------
+
+
+def _add_logs(db: SeededDatabase, rows: list[dict[str, object]]) -> None:
+    engine = db.engine()
+    with transaction(engine) as session:
+        session.execute(sa.insert(SyncLog), rows)
+    engine.dispose()
+
+
+def test_recent_runs_count_every_change_of_a_run(app_as: AppAs, seeded_db: SeededDatabase, synced: Synced) -> None:
+    at_row = {"platform": "tiktokshop", "connection_id": synced.tiktok_connection, "operation": "update_stock",
+              "status": "success", "run_id": synced.run_id, "created_at": utcnow(), "synced_at": utcnow()}  # fmt: skip
+    _add_logs(seeded_db, [dict(at_row) for _ in range(700)])
+    at = app_as("viewer", "sync_activity")
+    assert not at.exception
+    # 2 changes from the sync + 700: all of them, where the page used to stop at the last 500 log rows.
+    assert column(at, "Changes", table=0) == [702]
+    assert column(at, "Failed", table=0) == [1]
+    assert column(at, "Shops", table=0) == ["Linen Lane, Linen Lane TT"]
+
+
+def test_a_log_entry_never_answered_says_not_sent(app_as: AppAs, seeded_db: SeededDatabase, synced: Synced) -> None:
+    _add_logs(seeded_db, [{"platform": "shopee", "connection_id": synced.shopee_connection, "operation": "update_price",
+                           "status": "pending", "run_id": "by-hand", "created_at": utcnow(), "request_data": None,
+                           "response_data": None}])  # fmt: skip
+    at = app_as("viewer", "sync_activity")
+    pending = [i for i in at.selectbox(key="log_entry").options if "pending" in i]
+    assert pending, at.selectbox(key="log_entry").options
+    at.selectbox(key="log_entry").select_index(at.selectbox(key="log_entry").options.index(pending[0])).run()
+    assert not at.exception and not at.error
+    assert sum("not sent" in m.value for m in at.markdown) == 2  # request and response, no JSON viewer
+    assert not at.json
+    assert any(":orange-badge[pending]" in m.value for m in at.markdown)
+
+
+def test_apply_now_queues_the_previewed_changes_and_shows_progress(
+    app_as: AppAs, seeded_db: SeededDatabase, synced: Synced
+) -> None:
+    viewer = app_as("viewer", "sync_activity")
+    viewer.button(key="preview_plan").click().run()
+    assert "apply_plan" not in [b.key for b in viewer.button]  # viewers see the plan, cannot send it
+
+    at = app_as("editor", "sync_activity")
+    at.button(key="preview_plan").click().run()
+    apply = at.button(key="apply_plan")
+    engine = seeded_db.engine()
+    planned = [
+        (plan.connection_id, c.operation)
+        for plan in sync.dry_run(engine)
+        for c in plan.changes
+        if c.product_id == synced.product_id and not c.issues
+    ]
+    engine.dispose()
+    # The failed create on Shopee is still pending (and on a seeded shop); changes with problems are not offered.
+    shops = sorted({shop for shop, _ in planned})
+    assert synced.shopee_connection in shops and synced.tiktok_connection not in shops, planned
+    assert apply.label == f"Apply now: {len(planned)} changes for 1 product"
+    apply.click().run()
+    assert not at.exception  # (the log's failed entry below shows its own error)
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        [job] = session.scalars(sa.select(SyncJob)).all()
+    engine.dispose()
+    assert (job.product_ids, job.connection_ids, job.status) == ([synced.product_id], shops, "queued")
+    assert any(f"Applying {len(planned)} changes for 1 product in " in s.value and "Linen Lane" in s.value
+               for s in at.success)  # fmt: skip
+    assert any(f"Bulk sync job {job.id}: queued" in p.proto.text for p in at.get("progress"))
+    assert not at.expander  # the stale preview is gone; the progress stands for it
