@@ -237,7 +237,10 @@ def _check_version(session: Session, product_id: int, expected_version: int | No
     return current
 
 
-def _write_override(session: Session, conflict: ProductConflict, value: Any, *, from_platform: bool = True) -> None:
+def _write_override(
+    session: Session, conflict: ProductConflict, value: Any, *, author: str, from_platform: bool = True
+) -> None:
+    """The platform's override of the conflict's field, made (or last changed) by `author`."""
     variant_id = conflict.variant_id if conflict.field in SKU_FIELDS else None
     override = session.scalar(
         sa.select(PlatformOverride).where(
@@ -253,11 +256,11 @@ def _write_override(session: Session, conflict: ProductConflict, value: Any, *, 
         session.add(
             PlatformOverride(
                 product_id=conflict.product_id, variant_id=variant_id, platform=conflict.platform,
-                field=conflict.field, value=stored, from_platform=from_platform,
+                field=conflict.field, value=stored, from_platform=from_platform, updated_by=author,
             )
         )  # fmt: skip
     else:
-        override.value, override.from_platform = stored, from_platform
+        override.value, override.from_platform, override.updated_by = stored, from_platform, author
 
 
 @requires(Permission.CONFLICTS_RESOLVE)
@@ -294,7 +297,7 @@ def resolve(
         final: Any = manual
     elif chosen is Strategy.USE_PLATFORM:
         final = conflict.platform_value
-        _write_override(session, conflict, final)
+        _write_override(session, conflict, final, author=actor.label if actor else "")
     else:
         final = conflict.master_value
     _move_baseline_to_remote(session, conflict)

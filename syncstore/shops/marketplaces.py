@@ -195,13 +195,36 @@ def refresh_access_token(
 
 @requires(Permission.CONNECTIONS_MANAGE)
 def refresh_connection(actor: Actor | None, engine: sa.Engine, connection_id: int) -> None:
-    """Refresh a shop's access token now, on a person's request (the app's Refresh button)."""
-    refresh_access_token(engine, connection_id, stale_access_token=None)
+    """Refresh a shop's access token now, on a person's request (the app's Refresh button).
+
+    The shop's name and region are read again from the platform with the new token (Shopee's
+    get_shop_info), so a shop renamed in its seller centre, or stored nameless, shows its real name.
+    """
+    access_token = refresh_access_token(engine, connection_id, stale_access_token=None)
+    profile = _profile_after_refresh(engine, connection_id, access_token)
     with transaction(engine) as session:
         connection = session.get(PlatformConnection, connection_id)
         if connection is not None:
-            after = {"platform": connection.platform, "shop_id": connection.shop_id}
+            if profile is not None and profile.name.strip():
+                connection.shop_name = profile.name.strip()[:255]
+            if profile is not None and profile.region.strip() and not connection.region:
+                connection.region = profile.region.strip().upper()[:10]
+            after = {"platform": connection.platform, "shop_id": connection.shop_id, "shop_name": connection.shop_name}
             audit.record(session, actor, "connection.refresh_token", "platform_connections", connection_id, after=after)
+
+
+def _profile_after_refresh(engine: sa.Engine, connection_id: int, access_token: str) -> ShopProfile | None:
+    """What the platform now says of the shop, or None when it cannot say (the refresh itself stands)."""
+    with transaction(engine) as session:
+        connection = session.get(PlatformConnection, connection_id)
+        if connection is None:
+            return None
+        platform, shop_id, cipher = connection.platform, connection.shop_id, connection.shop_cipher
+    try:
+        return shop_profile(platform, shop_id, access_token, shop_cipher=cipher)
+    except (ConnectorError, SyncStoreError, httpx.HTTPError) as error:
+        logger.warning("reading the %s shop profile of %s after a refresh failed: %s", platform, shop_id, error)
+        return None
 
 
 @dataclass(frozen=True)
