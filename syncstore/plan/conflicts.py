@@ -173,6 +173,41 @@ def pending_count(session: Session, *, connection_id: int | None = None) -> int:
     return session.scalar(query) or 0
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """A settled conflict and, when it was settled with `use_platform`, who made the override it left."""
+
+    conflict: ProductConflict
+    override_by: str | None = None
+
+
+def recently_resolved(session: Session, *, connection_id: int | None = None, limit: int = 20) -> list[Resolved]:
+    """The last settled conflicts, newest first; a `use_platform` one names the author of its override."""
+    query = sa.select(ProductConflict).where(ProductConflict.status == "resolved")
+    if connection_id is not None:
+        query = query.where(ProductConflict.connection_id == connection_id)
+    rows = session.scalars(
+        query.order_by(ProductConflict.resolved_at.desc(), ProductConflict.id.desc()).limit(limit)
+    ).all()
+    found: list[Resolved] = []
+    for row in rows:
+        by = None
+        if (row.resolution or {}).get("strategy") == Strategy.USE_PLATFORM.value and row.product_id is not None:
+            variant_id = row.variant_id if row.field in SKU_FIELDS else None
+            by = session.scalar(
+                sa.select(PlatformOverride.updated_by).where(
+                    PlatformOverride.product_id == row.product_id,
+                    PlatformOverride.variant_id.is_(None)
+                    if variant_id is None
+                    else PlatformOverride.variant_id == variant_id,
+                    PlatformOverride.platform == row.platform,
+                    PlatformOverride.field == row.field,
+                )
+            )
+        found.append(Resolved(row, by))
+    return found
+
+
 _EXPECTED = {
     "price": "a price such as 19.90",
     "title": "a title of 1 to 255 characters",
