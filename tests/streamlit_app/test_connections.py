@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 from syncstore.db.engine import create_engine, transaction
-from syncstore.db.models import AuditLog, PlatformConnection
+from syncstore.db.models import AuditLog, PlatformConnection, ShopPublishing
 from syncstore.db.types import utcnow
 from syncstore.errors import PermissionDenied
 from syncstore.security.auth import Actor, Role
@@ -277,3 +277,26 @@ def test_a_refused_refresh_is_shown_not_raised(
     assert not at.exception
     assert any("refused the token refresh" in e.value for e in at.error)
     assert "refresh-1001" not in " ".join(e.value for e in at.error)
+
+
+def test_logistics_say_used_or_not_with_coloured_badges_not_emoji(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    shopee = connection_rows(sqlite_seeded_db)["1001"]
+    engine = sqlite_seeded_db.engine()
+    with transaction(engine) as session:
+        session.add(ShopPublishing(
+            connection_id=shopee.id, fetched_at=utcnow(), logistics_channel_ids=[],
+            channels=[{"channel_id": "2000", "name": "Standard Delivery", "enabled": True},
+                      {"channel_id": "2001", "name": "Economy", "enabled": False}],
+            locations=[{"location_id": "WH-1", "name": "Kuala Lumpur", "is_default": True}],
+        ))  # fmt: skip
+    engine.dispose()
+    at = sqlite_app_as("editor", "connections")
+    assert not at.exception
+    text = card_text(at)
+    assert "✅" not in text and "▫️" not in text
+    # Without a choice the enabled channel and the default warehouse are used.
+    assert ":green-badge[used] Standard Delivery" in text
+    assert ":gray-badge[not used] Economy" in text and "disabled on the platform" in text
+    assert ":green-badge[used] Kuala Lumpur" in text
