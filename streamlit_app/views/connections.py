@@ -160,7 +160,7 @@ def _quota_bar(card: ShopCard) -> None:
         ),
     )
     if share >= 0.8:
-        st.caption(":orange[" + t("Close to the daily quota: syncs of this shop may wait until it resets.") + "]")
+        st.warning(t("Close to the daily quota: syncs of this shop may wait until it resets."), icon=":material/speed:")
 
 
 def _span(seconds: float) -> str:
