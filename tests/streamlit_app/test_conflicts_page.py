@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from streamlit_app import i18n
 from syncstore.catalog import commands as catalog
 from syncstore.catalog import reads as catalog_reads
 from syncstore.db.engine import transaction
@@ -323,3 +324,24 @@ def test_a_manual_value_over_an_edit_made_since_is_refused(
     at.form_submit_button[0].click().run()
     assert not at.error, [e.value for e in at.error]
     assert recorded.title not in pending(seeded_db)
+
+
+def test_in_malay_the_button_and_its_message_share_one_name(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The user's language (AppTest also formats options outside the page's run, so it is set for both).
+    monkeypatch.setattr(i18n, "_session_value", lambda key: "ms" if key == i18n.LANGUAGE_KEY else None)
+    engine = sqlite_seeded_db.engine()
+    with transaction(engine) as session:
+        listing = session.scalars(sa.select(PlatformListing).where(PlatformListing.platform == "shopee")).first()
+        assert listing is not None
+        conflicts.record(session, [_found(listing, "title", "Kemeja", "Kemeja (suntingan)", "Lama", None)])
+        conflict_id = conflicts.list_conflicts(session)[0].id
+    engine.dispose()
+    at = sqlite_app_as("editor", "conflicts")
+    assert not at.exception
+    button = at.button(key=f"use_platform_{conflict_id}")
+    assert button.label == "Guna platform"
+    button.click().run()
+    said = " ".join(s.value for s in at.success)
+    assert f"Konflik {conflict_id} diselesaikan dengan “Guna platform”" in said, said
