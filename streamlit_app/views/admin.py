@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 from streamlit_app import low_stock_panel, ui
 from streamlit_app.conflict_words import audit_description
 from streamlit_app.i18n import N_, t, tn, tv
+from streamlit_app.shop_names import shop_title
 from syncstore.ops import alerts
 from syncstore.security import audit, auth
 from syncstore.security.auth import Actor, Permission, Role, UserView
 from syncstore.settings import Settings
+from syncstore.shops import connections
 
 AUDIT_PAGE_SIZE: Final = 50
 ALL: Final = "All"
@@ -30,6 +32,8 @@ DEACTIVATE_KEY: Final = "admin_deactivating"
 NEW_USER_KEYS: Final = ("new_user_email", "new_user_name", "new_user_password")
 SEVERITY_COLOURS: Final = {N_("critical"): "red", N_("warning"): "orange"}
 SIGN_IN_WORDS: Final = (N_("password"), N_("single sign-on"))
+# Audit entity types that are a connected shop (its row id is the entity id).
+CONNECTION_ENTITIES: Final = frozenset({"platform_connection", "platform_connections"})
 
 
 def _clear_saved_inputs() -> None:
@@ -183,6 +187,13 @@ def add_user() -> None:
 # --- audit log -------------------------------------------------------------------------------
 
 
+def _entity(entity_type: str, entity_id: str | None, shops: dict[str, str]) -> str:
+    """What an entry is about: a shop by its name, anything else by its type and id."""
+    if entity_type in CONNECTION_ENTITIES and entity_id in shops:
+        return shops[entity_id]
+    return f"{entity_type} {entity_id or ''}".strip()
+
+
 def _or_all(value: str) -> str:
     return t("All") if value == ALL else value
 
@@ -209,6 +220,10 @@ def audit_section() -> None:
         since=since,
     )
     with ui.session() as session:
+        shops = {
+            str(row.id): shop_title(row.platform, row.shop_name, row.shop_id)
+            for row in connections.list_connections(session)
+        }
         total = audit.list_audit(session, filters, limit=1).total
         pages = max((total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE, 1)
         page = int(st.session_state.get("audit_page", 1))
@@ -228,7 +243,7 @@ def audit_section() -> None:
             t("Who"): [row.actor_label for row in found.rows],
             t("Action"): [row.action for row in found.rows],
             t("What"): [audit_description(row.action, row.after) for row in found.rows],
-            t("Entity"): [f"{row.entity_type} {row.entity_id or ''}".strip() for row in found.rows],
+            t("Entity"): [_entity(row.entity_type, row.entity_id, shops) for row in found.rows],
             t("Id"): [row.id for row in found.rows],
         },
         hide_index=True,

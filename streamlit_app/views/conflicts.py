@@ -21,6 +21,7 @@ import streamlit as st
 from streamlit_app import ui
 from streamlit_app.conflict_words import field_label, strategy_label
 from streamlit_app.i18n import t, tn
+from streamlit_app.shop_names import shop_title
 from syncstore.catalog import reads as catalog_reads
 from syncstore.errors import InvalidInput, NotFoundError
 from syncstore.plan import conflicts
@@ -76,7 +77,7 @@ def shown(value: Any) -> str:
 def _shops() -> dict[int, str]:
     with ui.session() as session:
         return {
-            row.id: f"{ui.platform_label(row.platform)} · {row.shop_name.strip() or row.shop_id}"
+            row.id: shop_title(row.platform, row.shop_name, row.shop_id)
             for row in connections.list_connections(session)
         }
 

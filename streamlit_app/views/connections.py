@@ -19,6 +19,7 @@ import streamlit as st
 from connectors.base import ConnectorError
 from streamlit_app import shop_logistics, ui
 from streamlit_app.i18n import N_, t, tn, tv
+from streamlit_app.shop_names import shop_title
 from syncstore.errors import SyncStoreError
 from syncstore.security.auth import Actor, Permission
 from syncstore.shops import connections, marketplaces, oauth
@@ -94,11 +95,7 @@ class ShopCard:
 
     @property
     def title(self) -> str:
-        """ "Shopee · Kedai Demo"; a shop whose name is not known yet is "Shopee shop 1001", never an empty name."""
-        name = self.shop_name.strip()
-        if name:
-            return f"{ui.platform_label(self.platform)} · {name}"
-        return t("{platform} shop {shop_id}", platform=ui.platform_label(self.platform), shop_id=self.shop_id)
+        return shop_title(self.platform, self.shop_name, self.shop_id)
 
 
 def platform_name(platform: str) -> str:

@@ -6,11 +6,14 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from syncstore.db.engine import transaction
-from syncstore.db.models import User
+from syncstore.db.models import PlatformConnection, PlatformListing, User
 from syncstore.db.types import utcnow
 from syncstore.ops import alerts
+from syncstore.plan import conflicts
+from syncstore.plan.conflicts import FoundConflict
 from syncstore.security import auth
 from syncstore.security.auth import Role
+from syncstore.shops import connections
 from tests.streamlit_app.conftest import AppAs, SeededDatabase, frame_with
 
 
@@ -159,3 +162,26 @@ def test_an_admin_unlocks_a_locked_account_and_resets_a_password(app_as: AppAs, 
         result = auth.sign_in(session, "editor@example.com", "temporary-pass-4567", source="10.9.9.9")
     engine.dispose()
     assert result.actor is not None and result.must_change_password
+
+
+def test_the_audit_log_names_shops_and_conflict_decisions_in_words(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    admin = seeded_db.actors[Role.ADMIN]
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        shopee = session.scalars(sa.select(PlatformConnection).where(PlatformConnection.shop_id == "1001")).one()
+        listing = session.scalars(sa.select(PlatformListing).where(PlatformListing.connection_id == shopee.id)).first()
+        assert listing is not None
+        conflicts.record(session, [FoundConflict(
+            connection_id=shopee.id, listing_id=listing.id, product_id=listing.product_id, variant_id=None,
+            platform="shopee", field="title", master_value="A", platform_value="B", base_value="C",
+        )])  # fmt: skip
+        conflict_id = conflicts.list_conflicts(session)[0].id
+        conflicts.resolve(admin, session, conflict_id, "use_platform")
+        connections.disconnect(admin, session, shopee.id)
+    engine.dispose()
+    at = app_as("admin", "admin")
+    log = frame_with(at, "What")
+    resolved = log[log["Action"] == "conflict.resolve"].iloc[0]
+    assert resolved["What"] == "Conflict resolved: Use marketplace"
+    disconnected = log[log["Action"] == "connection.disconnect"].iloc[0]
+    assert disconnected["Entity"] == "Shopee · Demo Shopee MY"
