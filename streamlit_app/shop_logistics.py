@@ -13,11 +13,18 @@ from __future__ import annotations
 import streamlit as st
 
 from streamlit_app import shop_calls, ui
+from streamlit_app.i18n import N_, t, tn
 from syncstore.errors import SyncStoreError
 from syncstore.publishing import logistics
 from syncstore.publishing.logistics import ShopLogistics
 
 NO_CHOICE = ""
+# Whether a channel or warehouse serves new listings: a badge, not an emoji.
+USED, NOT_USED = N_("used"), N_("not used")
+
+
+def _used(flag: bool) -> str:
+    return ui.badge(USED, "green") if flag else ui.badge(NOT_USED, "gray")
 
 
 def _refresh(connection_id: int) -> None:
@@ -28,52 +35,63 @@ def _refresh(connection_id: int) -> None:
         ui.show_error(error)
         return
     except Exception as error:  # the platform's or the network's: named, never its payload
-        st.error(f"The shop's channels and warehouses could not be fetched ({type(error).__name__}).")
+        st.error(t("The shop's channels and warehouses could not be fetched ({kind}).", kind=type(error).__name__))
         return
-    ui.after_write("Logistics channels and warehouses fetched.")
+    ui.after_write(t("Logistics channels and warehouses fetched."))
     st.rerun()
 
 
 def _summary(shop: ShopLogistics) -> None:
     if shop.fetched_at is None:
-        st.caption("Not fetched from the shop yet (a publish fetches them, or use the button).")
+        st.caption(t("Not fetched from the shop yet (a publish fetches them, or use the button)."))
         return
-    st.caption(f"Fetched {ui.when(shop.fetched_at)}.")
+    st.caption(t("Fetched {when}.", when=ui.when(shop.fetched_at)))
     if shop.channels:
         used = set(shop.channel_ids)
-        st.markdown("**Logistics channels**  \n" + "  \n".join(
-            f"{'✅' if c.channel_id in used else '▫️'} {ui.plain(c.name)} ({ui.code_span(c.channel_id)})"
-            + ("" if c.enabled else " · disabled on the platform") for c in shop.channels))  # fmt: skip
+        lines = [
+            f"{_used(c.channel_id in used)} {ui.plain(c.name)} ({ui.code_span(c.channel_id)})"
+            + ("" if c.enabled else " · " + t("disabled on the platform"))
+            for c in shop.channels
+        ]
+        st.markdown("**" + t("Logistics channels") + "**  \n" + "  \n".join(lines))
     elif shop.needs_channel:
-        st.warning("The platform offers this shop no logistics channel: enable one in the seller centre.")
+        st.warning(t("The platform offers this shop no logistics channel: enable one in the seller centre."))
     if shop.locations:
-        st.markdown("**Warehouses / stock locations**  \n" + "  \n".join(
-            f"{'✅' if loc.location_id == shop.location_id else '▫️'} {ui.plain(loc.name)} "
-            f"({ui.code_span(loc.location_id)})" + (" · default" if loc.is_default else "")
-            for loc in shop.locations))  # fmt: skip
+        lines = [
+            f"{_used(loc.location_id == shop.location_id)} {ui.plain(loc.name)} ({ui.code_span(loc.location_id)})"
+            + (" · " + t("default") if loc.is_default else "")
+            for loc in shop.locations
+        ]
+        st.markdown("**" + t("Warehouses / stock locations") + "**  \n" + "  \n".join(lines))
     if shop.needs_location_choice:
-        st.warning(f"{len(shop.locations)} warehouses and none chosen: choose the one that receives stock.")
+        st.warning(
+            tn(
+                "{n} warehouse and none chosen: choose the one that receives stock.",
+                "{n} warehouses and none chosen: choose the one that receives stock.",
+                len(shop.locations),
+            )
+        )
 
 
 def _choose(shop: ShopLogistics) -> None:
     key = f"logistics_{shop.connection_id}"
     with st.form(key):
         channel_names = {c.channel_id: c.name for c in shop.channels}
-        channels = st.multiselect("Enabled channels for new listings", list(channel_names),
+        channels = st.multiselect(t("Enabled channels for new listings"), list(channel_names),
                                   default=[c for c in shop.chosen_channel_ids if c in channel_names],
                                   format_func=lambda c: f"{channel_names[c]} ({c})", key=f"{key}_channels",
                                   disabled=not shop.channels)  # fmt: skip
         location_names = {loc.location_id: loc.name for loc in shop.locations}
         options = [NO_CHOICE, *location_names]
         current = shop.chosen_location_id or NO_CHOICE
-        location = st.selectbox("Warehouse that receives stock", options,
+        location = st.selectbox(t("Warehouse that receives stock"), options,
                                 index=options.index(current) if current in options else 0,
-                                format_func=lambda v: location_names.get(v, "— the shop's default —"),
+                                format_func=lambda v: location_names.get(v, t("— the shop's default —")),
                                 key=f"{key}_location", disabled=not shop.locations)  # fmt: skip
-        if st.form_submit_button("Save the choice"):
+        if st.form_submit_button(t("Save the choice")):
             ui.write(lambda actor, session: logistics.set_shop_logistics(
                 actor, session, shop.connection_id, channel_ids=list(channels), location_id=location or ""),
-                "Logistics choice saved.")  # fmt: skip
+                t("Logistics choice saved."))  # fmt: skip
 
 
 def section(connection_id: int, manage: bool) -> None:
@@ -84,11 +102,11 @@ def section(connection_id: int, manage: bool) -> None:
     except SyncStoreError as error:
         ui.show_error(error)
         return
-    with st.expander("Logistics and warehouses", icon=":material/local_shipping:"):
+    with st.expander(t("Logistics and warehouses"), icon=":material/local_shipping:"):
         _summary(shop)
         if not manage:
             return
-        if st.button("Fetch from the shop", key=f"logistics_refresh_{connection_id}", icon=":material/refresh:"):
+        if st.button(t("Fetch from the shop"), key=f"logistics_refresh_{connection_id}", icon=":material/refresh:"):
             _refresh(connection_id)
         if shop.channels or shop.locations:
             _choose(shop)

@@ -173,6 +173,41 @@ def pending_count(session: Session, *, connection_id: int | None = None) -> int:
     return session.scalar(query) or 0
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """A settled conflict and, when it was settled with `use_platform`, who made the override it left."""
+
+    conflict: ProductConflict
+    override_by: str | None = None
+
+
+def recently_resolved(session: Session, *, connection_id: int | None = None, limit: int = 20) -> list[Resolved]:
+    """The last settled conflicts, newest first; a `use_platform` one names the author of its override."""
+    query = sa.select(ProductConflict).where(ProductConflict.status == "resolved")
+    if connection_id is not None:
+        query = query.where(ProductConflict.connection_id == connection_id)
+    rows = session.scalars(
+        query.order_by(ProductConflict.resolved_at.desc(), ProductConflict.id.desc()).limit(limit)
+    ).all()
+    found: list[Resolved] = []
+    for row in rows:
+        by = None
+        if (row.resolution or {}).get("strategy") == Strategy.USE_PLATFORM.value and row.product_id is not None:
+            variant_id = row.variant_id if row.field in SKU_FIELDS else None
+            by = session.scalar(
+                sa.select(PlatformOverride.updated_by).where(
+                    PlatformOverride.product_id == row.product_id,
+                    PlatformOverride.variant_id.is_(None)
+                    if variant_id is None
+                    else PlatformOverride.variant_id == variant_id,
+                    PlatformOverride.platform == row.platform,
+                    PlatformOverride.field == row.field,
+                )
+            )
+        found.append(Resolved(row, by))
+    return found
+
+
 _EXPECTED = {
     "price": "a price such as 19.90",
     "title": "a title of 1 to 255 characters",
@@ -237,7 +272,10 @@ def _check_version(session: Session, product_id: int, expected_version: int | No
     return current
 
 
-def _write_override(session: Session, conflict: ProductConflict, value: Any, *, from_platform: bool = True) -> None:
+def _write_override(
+    session: Session, conflict: ProductConflict, value: Any, *, author: str, from_platform: bool = True
+) -> None:
+    """The platform's override of the conflict's field, made (or last changed) by `author`."""
     variant_id = conflict.variant_id if conflict.field in SKU_FIELDS else None
     override = session.scalar(
         sa.select(PlatformOverride).where(
@@ -253,11 +291,11 @@ def _write_override(session: Session, conflict: ProductConflict, value: Any, *, 
         session.add(
             PlatformOverride(
                 product_id=conflict.product_id, variant_id=variant_id, platform=conflict.platform,
-                field=conflict.field, value=stored, from_platform=from_platform,
+                field=conflict.field, value=stored, from_platform=from_platform, updated_by=author,
             )
         )  # fmt: skip
     else:
-        override.value, override.from_platform = stored, from_platform
+        override.value, override.from_platform, override.updated_by = stored, from_platform, author
 
 
 @requires(Permission.CONFLICTS_RESOLVE)
@@ -294,7 +332,7 @@ def resolve(
         final: Any = manual
     elif chosen is Strategy.USE_PLATFORM:
         final = conflict.platform_value
-        _write_override(session, conflict, final)
+        _write_override(session, conflict, final, author=actor.label if actor else "")
     else:
         final = conflict.master_value
     _move_baseline_to_remote(session, conflict)

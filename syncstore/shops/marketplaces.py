@@ -195,13 +195,45 @@ def refresh_access_token(
 
 @requires(Permission.CONNECTIONS_MANAGE)
 def refresh_connection(actor: Actor | None, engine: sa.Engine, connection_id: int) -> None:
-    """Refresh a shop's access token now, on a person's request (the app's Refresh button)."""
-    refresh_access_token(engine, connection_id, stale_access_token=None)
+    """Refresh a shop's access token now, on a person's request (the app's Refresh button).
+
+    The shop's name and region are read again from the platform with the new token (Shopee's
+    get_shop_info), so a shop renamed in its seller centre, or stored nameless, shows its real name.
+    """
+    access_token = refresh_access_token(engine, connection_id, stale_access_token=None)
+    profile = _profile_after_refresh(engine, connection_id, access_token)
     with transaction(engine) as session:
         connection = session.get(PlatformConnection, connection_id)
         if connection is not None:
-            after = {"platform": connection.platform, "shop_id": connection.shop_id}
+            _apply_profile(connection, profile)
+            after = {"platform": connection.platform, "shop_id": connection.shop_id, "shop_name": connection.shop_name}
             audit.record(session, actor, "connection.refresh_token", "platform_connections", connection_id, after=after)
+
+
+def _apply_profile(connection: PlatformConnection, profile: ShopProfile | None) -> None:
+    """Keep the platform's current name of the shop (and its region when none was known)."""
+    if profile is None:
+        return
+    if profile.name.strip():
+        connection.shop_name = profile.name.strip()[:255]
+    if profile.region.strip() and not connection.region:
+        connection.region = profile.region.strip().upper()[:10]
+
+
+def _profile_after_refresh(
+    engine: sa.Engine, connection_id: int, access_token: str, settings: Settings | None = None
+) -> ShopProfile | None:
+    """What the platform now says of the shop, or None when it cannot say (the refresh itself stands)."""
+    with transaction(engine) as session:
+        connection = session.get(PlatformConnection, connection_id)
+        if connection is None:
+            return None
+        platform, shop_id, cipher = connection.platform, connection.shop_id, connection.shop_cipher
+    try:
+        return shop_profile(platform, shop_id, access_token, shop_cipher=cipher, settings=settings)
+    except (ConnectorError, SyncStoreError, httpx.HTTPError) as error:
+        logger.warning("reading the %s shop profile of %s after a refresh failed: %s", platform, shop_id, error)
+        return None
 
 
 @dataclass(frozen=True)
@@ -256,14 +288,30 @@ def refresh_expiring(
                 continue
             current = connections.read_tokens(session, connection_id, keyring).access_token
         try:
-            refresh_access_token(engine, connection_id, stale_access_token=current, settings=settings, keyring=keyring)
+            fresh_token = refresh_access_token(
+                engine, connection_id, stale_access_token=current, settings=settings, keyring=keyring
+            )
         except AuthRevoked:
             revoked.append(connection_id)
         except (ConnectorError, SyncStoreError, httpx.HTTPError) as error:
             failed.append((connection_id, f"{type(error).__name__}: {error}"))
         else:
             refreshed.append(connection_id)
+            _rename_if_nameless(engine, connection_id, fresh_token, settings)
     return RefreshSummary(tuple(refreshed), tuple(fresh), tuple(revoked), tuple(failed))
+
+
+def _rename_if_nameless(engine: sa.Engine, connection_id: int, access_token: str, settings: Settings | None) -> None:
+    """A scheduled refresh reads the profile only of a shop stored without a name (one call, not one per refresh)."""
+    with transaction(engine) as session:
+        connection = session.get(PlatformConnection, connection_id)
+        if connection is None or connection.shop_name.strip():
+            return
+    profile = _profile_after_refresh(engine, connection_id, access_token, settings)
+    with transaction(engine) as session:
+        connection = session.get(PlatformConnection, connection_id)
+        if connection is not None:
+            _apply_profile(connection, profile)
 
 
 def connector_for(

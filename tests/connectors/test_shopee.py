@@ -378,6 +378,16 @@ def test_connector_satisfies_the_protocol(connector):
     assert connector.platform == "shopee"
 
 
+def test_shop_profile_is_the_shops_real_name_and_region_from_get_shop_info(sim, connector):
+    profile = connector.get_shop_profile()
+    assert (profile.shop_id, profile.name, profile.region) == (str(SHOP), "Main shop", "SG")
+    assert not profile.cross_border
+    # Renamed in the seller centre: the next read says so (the connector keeps no copy of its own).
+    sim.set_shop_options(SHOP, name="Kedai Batik Sinar")
+    assert connector.get_shop_profile().name == "Kedai Batik Sinar"
+    assert sim.request_count("/api/v2/shop/get_shop_info") == 2
+
+
 def test_list_changed_items_pages_through_more_than_100_items(sim, connector):
     now = int(time.time())
     recent = {sim.add_item(SHOP, name=f"Item {n}", update_time=now - 60) for n in range(230)}

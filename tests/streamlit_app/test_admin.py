@@ -6,11 +6,14 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from syncstore.db.engine import transaction
-from syncstore.db.models import User
+from syncstore.db.models import PlatformConnection, PlatformListing, User
 from syncstore.db.types import utcnow
 from syncstore.ops import alerts
+from syncstore.plan import conflicts
+from syncstore.plan.conflicts import FoundConflict
 from syncstore.security import auth
 from syncstore.security.auth import Role
+from syncstore.shops import connections
 from tests.streamlit_app.conftest import AppAs, SeededDatabase, frame_with
 
 
@@ -46,6 +49,12 @@ def test_an_admin_adds_a_user_changes_the_role_and_deactivates(app_as: AppAs, se
     assert not at.exception and not at.error, errors(at)
     added = user(seeded_db, "new.person@example.com")
     assert added is not None and added.role == "viewer"
+    # Saved: the form is empty again for the next person (no password left in it).
+    assert [at.text_input(key=k).value for k in ("new_user_email", "new_user_name", "new_user_password")] == [
+        "",
+        "",
+        "",
+    ]
 
     at.selectbox(key="admin_user").select(added.id).run()
     at.selectbox(key=f"admin_role_{added.id}").select("editor").run()
@@ -53,8 +62,20 @@ def test_an_admin_adds_a_user_changes_the_role_and_deactivates(app_as: AppAs, se
     at.selectbox(key="admin_user").select(added.id).run()
     at.button(key="admin_deactivate").click().run()
     assert not at.error, errors(at)
+    # Nothing yet: a dialog names the user and asks first; Cancel leaves them active.
+    still = user(seeded_db, "new.person@example.com")
+    assert still is not None and still.is_active
+    assert any("New Person (new.person@example.com)" in m.value for m in at.markdown)
+    at.button(key="cancel_deactivate").click().run()
+    still = user(seeded_db, "new.person@example.com")
+    assert still is not None and still.is_active
+    at.button(key="admin_deactivate").click().run()
+    assert at.button(key="confirm_deactivate").label == "Deactivate new.person@example.com"
+    at.button(key="confirm_deactivate").click().run()
+    assert not at.exception and not at.error, errors(at)
     changed = user(seeded_db, "new.person@example.com")
     assert changed is not None and (changed.role, changed.is_active) == ("editor", False)
+    assert list(frame_with(at, "Status")["Status"]) == ["active", "active", "inactive", "active"]
 
     # The audit log shows who did it, filtered by action.
     at.selectbox(key="audit_action").select("user.set_role").run()
@@ -81,6 +102,8 @@ def test_bad_new_users_are_named_not_raised(app_as: AppAs) -> None:
     at.button[[b.label for b in at.button].index("Add user")].click().run()
     assert not at.exception
     assert "email" in errors(at) and "password" in errors(at)
+    # Refused: what was typed stays, to be corrected.
+    assert at.text_input(key="new_user_email").value == "not an e-mail"
 
 
 def test_alert_settings_are_redacted_and_open_alerts_listed(
@@ -130,6 +153,8 @@ def test_an_admin_unlocks_a_locked_account_and_resets_a_password(app_as: AppAs, 
     at.text_input(key=f"admin_temporary_{editor.user_id}").input("temporary-pass-4567").run()
     at.button(key="admin_reset_password").click().run()
     assert not at.exception
+    # Saved: the temporary password is not left in the field.
+    assert at.text_input(key=f"admin_temporary_{editor.user_id}").value == ""
     stored = user(seeded_db, "editor@example.com")
     assert stored is not None and stored.must_change_password
     engine = seeded_db.engine()
@@ -137,3 +162,26 @@ def test_an_admin_unlocks_a_locked_account_and_resets_a_password(app_as: AppAs, 
         result = auth.sign_in(session, "editor@example.com", "temporary-pass-4567", source="10.9.9.9")
     engine.dispose()
     assert result.actor is not None and result.must_change_password
+
+
+def test_the_audit_log_names_shops_and_conflict_decisions_in_words(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    admin = seeded_db.actors[Role.ADMIN]
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        shopee = session.scalars(sa.select(PlatformConnection).where(PlatformConnection.shop_id == "1001")).one()
+        listing = session.scalars(sa.select(PlatformListing).where(PlatformListing.connection_id == shopee.id)).first()
+        assert listing is not None
+        conflicts.record(session, [FoundConflict(
+            connection_id=shopee.id, listing_id=listing.id, product_id=listing.product_id, variant_id=None,
+            platform="shopee", field="title", master_value="A", platform_value="B", base_value="C",
+        )])  # fmt: skip
+        conflict_id = conflicts.list_conflicts(session)[0].id
+        conflicts.resolve(admin, session, conflict_id, "use_platform")
+        connections.disconnect(admin, session, shopee.id)
+    engine.dispose()
+    at = app_as("admin", "admin")
+    log = frame_with(at, "What")
+    resolved = log[log["Action"] == "conflict.resolve"].iloc[0]
+    assert resolved["What"] == "Conflict resolved: Use marketplace"
+    disconnected = log[log["Action"] == "connection.disconnect"].iloc[0]
+    assert disconnected["Entity"] == "Shopee · Demo Shopee MY"

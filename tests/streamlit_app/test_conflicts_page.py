@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from streamlit_app import i18n
 from syncstore.catalog import commands as catalog
 from syncstore.catalog import reads as catalog_reads
 from syncstore.db.engine import transaction
@@ -89,6 +90,11 @@ def listed(at: object) -> list[int]:
     return [int(option.split(" ", 1)[0].lstrip("#")) for option in options]
 
 
+def recent_decisions(at: object):  # a pandas DataFrame
+    """The page's list of recent decisions (the table with a "Decision" column)."""
+    return next(d.value for d in at.dataframe if "Decision" in d.value.columns)  # type: ignore[attr-defined]
+
+
 def choose(at: object, conflict_id: int) -> None:
     at.selectbox(key="selected").set_value(conflict_id).run()  # type: ignore[attr-defined]
 
@@ -138,6 +144,43 @@ def test_an_editor_keeps_the_marketplace_price_for_that_platform(
     assert recorded.price not in pending(seeded_db)
 
 
+def test_use_marketplace_is_named_alike_in_button_and_message_and_the_override_names_its_author(
+    app_as: AppAs, seeded_db: SeededDatabase, recorded: Recorded
+) -> None:
+    at = app_as("editor", "conflicts")
+    choose(at, recorded.price)
+    button = at.button(key=f"use_platform_{recorded.price}")
+    assert button.label == "Use marketplace"
+    button.click().run()
+    assert not at.exception
+    said = " ".join(s.value for s in at.success)
+    assert f"Conflict {recorded.price} resolved with “Use marketplace”" in said, said
+    assert "use platform" not in said.lower() and "use_platform" not in said
+    editor = seeded_db.actors[Role.EDITOR].label
+    assert f"made by {editor}" in said
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        override = session.scalars(sa.select(PlatformOverride)).one()
+    engine.dispose()
+    assert override.updated_by == editor
+    # The page lists the decision under its button's name, with who made the override.
+    recent = recent_decisions(at)
+    row = recent[recent["Conflict"] == recorded.price].iloc[0]
+    assert (row["Decision"], row["Decided by"], row["Override made by"]) == ("Use marketplace", editor, editor)
+
+
+def test_use_master_is_named_alike_in_button_and_message(app_as: AppAs, recorded: Recorded) -> None:
+    at = app_as("admin", "conflicts")
+    choose(at, recorded.title)
+    button = at.button(key=f"use_master_{recorded.title}")
+    assert button.label == "Use master"
+    button.click().run()
+    said = " ".join(s.value for s in at.success)
+    assert f"Conflict {recorded.title} resolved with “Use master”" in said and "use_master" not in said, said
+    recent = recent_decisions(at)
+    assert list(recent["Decision"]) == ["Use master"] and list(recent["Override made by"]) == ["—"]
+
+
 def test_a_manual_value_is_written_to_the_master(app_as: AppAs, seeded_db: SeededDatabase, recorded: Recorded) -> None:
     at = app_as("admin", "conflicts")
     choose(at, recorded.title)
@@ -171,7 +214,8 @@ def test_bulk_resolve_settles_every_chosen_conflict(
     at.radio(key="bulk_strategy").set_value(conflicts.Strategy.USE_PLATFORM).run()
     at.button(key="bulk_resolve").click().run()
     assert not at.exception
-    assert any("2 conflicts resolved" in s.value for s in at.success)
+    assert any("2 conflicts resolved with “Use marketplace”." in s.value for s in at.success)
+    assert at.radio(key="bulk_strategy").options == ["Use master", "Use marketplace"]
     assert pending(seeded_db) == {recorded.price}
     engine = seeded_db.engine()
     with transaction(engine) as session:
@@ -280,3 +324,24 @@ def test_a_manual_value_over_an_edit_made_since_is_refused(
     at.form_submit_button[0].click().run()
     assert not at.error, [e.value for e in at.error]
     assert recorded.title not in pending(seeded_db)
+
+
+def test_in_malay_the_button_and_its_message_share_one_name(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The user's language (AppTest also formats options outside the page's run, so it is set for both).
+    monkeypatch.setattr(i18n, "_session_value", lambda key: "ms" if key == i18n.LANGUAGE_KEY else None)
+    engine = sqlite_seeded_db.engine()
+    with transaction(engine) as session:
+        listing = session.scalars(sa.select(PlatformListing).where(PlatformListing.platform == "shopee")).first()
+        assert listing is not None
+        conflicts.record(session, [_found(listing, "title", "Kemeja", "Kemeja (suntingan)", "Lama", None)])
+        conflict_id = conflicts.list_conflicts(session)[0].id
+    engine.dispose()
+    at = sqlite_app_as("editor", "conflicts")
+    assert not at.exception
+    button = at.button(key=f"use_platform_{conflict_id}")
+    assert button.label == "Guna platform"
+    button.click().run()
+    said = " ".join(s.value for s in at.success)
+    assert f"Konflik {conflict_id} diselesaikan dengan “Guna platform”" in said, said

@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from connectors.shopee.simulator.server import ShopeeSimulator
 from connectors.tiktokshop.simulator.server import TikTokShopSimulator
 from syncstore.db.engine import create_engine, transaction
-from syncstore.db.models import AuditLog, PlatformConnection
+from syncstore.db.models import AuditLog, PlatformConnection, ShopPublishing
 from syncstore.db.types import utcnow
 from syncstore.errors import PermissionDenied
 from syncstore.security.auth import Actor, Role
@@ -34,6 +34,10 @@ DISCONNECT_KEY = "connections_disconnecting"
 
 def shop_titles(at: object) -> list[str]:
     return [s.value for s in at.subheader if "·" in s.value]  # type: ignore[attr-defined]
+
+
+def shop_titles_all(at: object) -> list[str]:
+    return [s.value for s in at.subheader]  # type: ignore[attr-defined]
 
 
 def connection_rows(db: SeededDatabase) -> dict[str, PlatformConnection]:
@@ -93,7 +97,7 @@ def test_every_role_sees_each_shop_and_only_admins_get_actions(app_as: AppAs, ro
     assert shop_titles(at) == ["Shopee · Demo Shopee MY", "TikTok Shop · Demo TikTok MY"]
     text = " ".join(m.value for m in at.markdown)
     assert "connected" in text and "`1001`" in text
-    assert re.search(r"Access token expires: \S+ \S+ UTC \(in \d+ h\)", text)  # seeded to expire in 4 h
+    assert re.search(r"Access token expires: \S+ \S+ UTC \(in 4 hours\)", text)  # seeded to expire in 4 h
     assert "Failed changes, last 24 h: none sent" in text
     assert [p.value for p in at.progress] == [0, 0]  # no API call made today yet
     if role == "admin":
@@ -149,7 +153,7 @@ def test_a_forced_disconnect_by_a_non_admin_changes_nothing(
     ("query", "kind", "expected"),
     [
         ({"connected": "shopee:100001"}, "success", "Connected Shopee shop 100001."),
-        ({"connected": "tiktokshop:7001,7002"}, "success", "Connected TikTok Shop shops 7001, 7002."),
+        ({"connected": "tiktokshop:7001,7002"}, "success", "Connected TikTok Shop shops Demo TikTok MY, 7002."),
         ({"connected": "shopee:100001", "warning": "webhooks"}, "warning", "webhooks could not be registered"),
         ({"error": "expired_state"}, "error", "longer than 10 minutes"),
         ({"error": "permission_denied"}, "error", "Only an Admin can connect shops"),
@@ -198,14 +202,53 @@ def test_an_admin_connects_a_shop_through_the_real_authorization_flow(
 
     at = sqlite_app_as("admin", "connections", query_params=params)
     assert not at.exception
-    assert any(f"Connected Shopee shop {NEW_SHOPEE_SHOP}" in s.value for s in at.success)
+    # The message names the shop as Shopee does (its get_shop_info), not by its number.
+    assert any("Connected Shopee shop Batik House." in s.value for s in at.success)
     # Shopee's token answer names no shop, so the card names it by its id.
     # The shop's name comes from Shopee's get_shop_info, read with the new token at connection.
     assert "Shopee · Batik House" in shop_titles(at)
     assert connection_rows(sqlite_seeded_db)[str(NEW_SHOPEE_SHOP)].status == "connected"
 
 
-def test_an_admin_refreshes_a_token_at_the_platform(
+def card_text(at: object) -> str:
+    return " ".join(m.value for m in at.markdown)  # type: ignore[attr-defined]
+
+
+def test_an_admin_refreshes_a_token_and_the_card_shows_the_new_expiry_and_real_name_at_once(
+    markets: Markets, sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    access, refresh = markets.shopee.issue_tokens(NEW_SHOPEE_SHOP)
+    engine = sqlite_seeded_db.engine()
+    with transaction(engine) as session:
+        # Stored nameless (its profile could not be read at connection), with 5 minutes of token left.
+        stored = connections.save_connection(
+            Actor.command_line(), session, platform="shopee", shop_id=str(NEW_SHOPEE_SHOP), shop_name="",
+            access_token=access, refresh_token=refresh, access_token_expires_at=utcnow() + timedelta(minutes=5),
+            refresh_token_expires_at=utcnow() + timedelta(days=30),
+        )  # fmt: skip
+    at = sqlite_app_as("admin", "connections")
+    assert f"Shopee shop {NEW_SHOPEE_SHOP}" in shop_titles_all(at)
+    assert not any(title.rstrip().endswith(("·", ":")) for title in shop_titles_all(at))
+    assert "Access token expires" in card_text(at) and "(in 5 minutes)" in card_text(at)
+    at.button(key=f"refresh_{stored.id}").click().run()
+    assert not at.exception
+    # The same run that confirms the refresh shows the card as it now is: no stale read.
+    assert any(f"Token of Shopee shop {NEW_SHOPEE_SHOP} refreshed." in s.value for s in at.success)
+    assert "Shopee · Batik House" in shop_titles(at)
+    assert "(in 5 minutes)" not in card_text(at) and "(in 4 hours)" in card_text(at)
+    with transaction(engine) as session:
+        tokens = connections.read_tokens(session, stored.id)
+        name = session.get(PlatformConnection, stored.id).shop_name  # type: ignore[union-attr]
+    engine.dispose()
+    assert name == "Batik House"
+    assert tokens.access_token != access and tokens.refresh_token != refresh
+    assert tokens.access_token_expires_at is not None and tokens.access_token_expires_at > utcnow() + timedelta(hours=1)
+    # Nothing of either token pair appears on the page.
+    page = " ".join(str(element.value) for element in at.main if hasattr(element, "value"))
+    assert access not in page and tokens.access_token not in page
+
+
+def test_a_shop_renamed_on_shopee_shows_its_new_name_after_a_refresh(
     markets: Markets, sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
 ) -> None:
     access, refresh = markets.shopee.issue_tokens(NEW_SHOPEE_SHOP)
@@ -213,21 +256,15 @@ def test_an_admin_refreshes_a_token_at_the_platform(
     with transaction(engine) as session:
         stored = connections.save_connection(
             Actor.command_line(), session, platform="shopee", shop_id=str(NEW_SHOPEE_SHOP), shop_name="Batik House",
-            access_token=access, refresh_token=refresh, access_token_expires_at=utcnow() + timedelta(minutes=5),
+            access_token=access, refresh_token=refresh, access_token_expires_at=utcnow() + timedelta(hours=1),
             refresh_token_expires_at=utcnow() + timedelta(days=30),
         )  # fmt: skip
+    engine.dispose()
+    markets.shopee.set_shop_options(NEW_SHOPEE_SHOP, name="Batik House Sinar")
     at = sqlite_app_as("admin", "connections")
     at.button(key=f"refresh_{stored.id}").click().run()
     assert not at.exception
-    assert any("Token of Shopee · Batik House refreshed" in s.value for s in at.success)
-    with transaction(engine) as session:
-        tokens = connections.read_tokens(session, stored.id)
-    engine.dispose()
-    assert tokens.access_token != access and tokens.refresh_token != refresh
-    assert tokens.access_token_expires_at is not None and tokens.access_token_expires_at > utcnow() + timedelta(hours=1)
-    # Nothing of either token pair appears on the page.
-    page = " ".join(str(element.value) for element in at.main if hasattr(element, "value"))
-    assert access not in page and tokens.access_token not in page
+    assert "Shopee · Batik House Sinar" in shop_titles(at)
 
 
 def test_a_refused_refresh_is_shown_not_raised(
@@ -240,3 +277,26 @@ def test_a_refused_refresh_is_shown_not_raised(
     assert not at.exception
     assert any("refused the token refresh" in e.value for e in at.error)
     assert "refresh-1001" not in " ".join(e.value for e in at.error)
+
+
+def test_logistics_say_used_or_not_with_coloured_badges_not_emoji(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    shopee = connection_rows(sqlite_seeded_db)["1001"]
+    engine = sqlite_seeded_db.engine()
+    with transaction(engine) as session:
+        session.add(ShopPublishing(
+            connection_id=shopee.id, fetched_at=utcnow(), logistics_channel_ids=[],
+            channels=[{"channel_id": "2000", "name": "Standard Delivery", "enabled": True},
+                      {"channel_id": "2001", "name": "Economy", "enabled": False}],
+            locations=[{"location_id": "WH-1", "name": "Kuala Lumpur", "is_default": True}],
+        ))  # fmt: skip
+    engine.dispose()
+    at = sqlite_app_as("editor", "connections")
+    assert not at.exception
+    text = card_text(at)
+    assert "✅" not in text and "▫️" not in text
+    # Without a choice the enabled channel and the default warehouse are used.
+    assert ":green-badge[used] Standard Delivery" in text
+    assert ":gray-badge[not used] Economy" in text and "disabled on the platform" in text
+    assert ":green-badge[used] Kuala Lumpur" in text

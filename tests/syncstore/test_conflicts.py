@@ -113,6 +113,28 @@ def test_use_platform_writes_an_override_for_that_platform_only(engine: sa.Engin
     assert sku.base_price == Decimal("58.00")
 
 
+def test_an_override_made_by_use_platform_names_who_made_it(engine: sa.Engine, listing: dict[str, int]) -> None:
+    with transaction(engine) as session:
+        conflicts.record(session, [found(listing, "price", Decimal("58.00"))])
+        [conflict] = conflicts.list_conflicts(session)
+        conflicts.resolve(EDITOR, session, conflict.id, "use_platform")
+    with transaction(engine) as session:
+        override = session.scalars(sa.select(PlatformOverride)).one()
+        [recent] = conflicts.recently_resolved(session)
+    assert override.updated_by == "editor@example.com"
+    assert (recent.conflict.id, recent.conflict.resolved_by, recent.override_by) == (
+        conflict.id, "editor@example.com", "editor@example.com",
+    )  # fmt: skip
+    # The same field conflicting again and kept by another person: the override names the latest author.
+    admin = Actor(user_id=None, label="admin@example.com", role=Role.ADMIN)
+    with transaction(engine) as session:
+        conflicts.record(session, [found(listing, "price", Decimal("57.00"))])
+        [again] = conflicts.list_conflicts(session)
+        conflicts.resolve(admin, session, again.id, "use_platform")
+    with transaction(engine) as session:
+        assert session.scalars(sa.select(PlatformOverride)).one().updated_by == "admin@example.com"
+
+
 def test_a_manual_value_goes_to_the_master_and_is_checked(engine: sa.Engine, listing: dict[str, int]) -> None:
     with transaction(engine) as session:
         conflicts.record(session, [found(listing)])

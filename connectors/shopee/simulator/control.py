@@ -74,7 +74,7 @@ class ControlMixin(VariationsMixin, PushRoutesMixin):
             ]
 
     def set_shop_options(self, shop_id: int, **options: Any) -> None:
-        """Change per-shop behaviour (region, currency, holiday_mode, is_cb, is_cnsc, strict_arrays,
+        """Change per-shop behaviour (name, region, currency, holiday_mode, is_cb, is_cnsc, strict_arrays,
         module_prefixes, price_ratio_check) of an existing shop."""
         with self._lock:
             shop = self.state.shops[shop_id]

@@ -281,6 +281,15 @@ def test_a_promotion_price_lock_refuses_update_price(sim, api):
 # --- shop and warehouses --------------------------------------------------------------------
 
 
+def test_shop_info_names_the_shop_as_the_seller_last_named_it(sim, api):
+    assert api.shop(SHOP, "GET", SHOP_INFO).json()["shop_name"] == "Local MY shop"
+    sim.set_shop_options(SHOP, name="Kedai Demo (Shopee)")
+    renamed = api.shop(SHOP, "GET", SHOP_INFO).json()
+    assert (renamed["error"], renamed["shop_name"]) == ("", "Kedai Demo (Shopee)")
+    # Each shop answers with its own name, never another's.
+    assert api.shop(CNSC_SHOP, "GET", SHOP_INFO).json()["shop_name"] == "Cross-border shop"
+
+
 def test_shop_info_answers_at_top_level_with_region_and_cross_border_flags(sim, api):
     local = api.shop(SHOP, "GET", SHOP_INFO).json()
     assert "response" not in local and local["error"] == ""
