@@ -91,8 +91,9 @@ def locations_section(locations: Sequence[Location]) -> None:
             _save("location_add", lambda actor, session: stock_locations.create_location(actor, session, name.strip()),
                   t("Location {name} added.", name=name.strip()))  # fmt: skip
     by_id = {location.id: location for location in locations}
+    labels = {location.id: location_label(location) for location in locations}
     with rename_col, st.form("location_rename"):
-        chosen = st.selectbox(t("Location"), list(by_id), format_func=lambda i: location_label(by_id[i]),
+        chosen = st.selectbox(t("Location"), list(by_id), format_func=labels.__getitem__,
                               key=fresh_forms.key("location_rename", "id"))  # fmt: skip
         new_name = st.text_input(t("Rename to"), max_chars=100, key=fresh_forms.key("location_rename", "name"))
         rename, deactivate = st.columns(2)

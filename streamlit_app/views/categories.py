@@ -247,11 +247,12 @@ def mapping_editor(platform: str, state: CategoryState, can_write: bool) -> None
     else:
         st.caption(t("This platform category has no attributes (or they could not be fetched)."))
     brands = _brands(platform, remote)
-    brand_ids = [NO_BRAND, *brands]
+    brand_labels = {NO_BRAND: t("No brand"), **brands}
+    brand_ids = list(brand_labels)
     current_brand = (state.mapping.brand_id if same and state.mapping else None) or NO_BRAND
     brand = st.selectbox(t("Brand"), brand_ids,
                          index=brand_ids.index(current_brand) if current_brand in brand_ids else 0,
-                         format_func=lambda b: brands.get(b, t("No brand")), key=f"{key}_brand")  # fmt: skip
+                         format_func=brand_labels.__getitem__, key=f"{key}_brand")  # fmt: skip
     errors = st.session_state.get(ERRORS_KEY) or {}
     if errors.get("key") == key:
         show_field_errors(errors["errors"], attributes)

@@ -163,9 +163,12 @@ def adjust_form(row: VariantRow, levels: Sequence[LocationLevel], locations: Seq
     seen_key = _seen_key(row.variant_id, location_id)
     # The on hand shown when this form was last drawn: what the person's change is based on.
     seen = st.session_state.setdefault(seen_key, current)
-    mode = st.radio(t("Change"), list(MODES), format_func=lambda m: tv(MODES[m]), horizontal=True, key="adjust_mode")
+    # Labels are worked out now, in the user's language (a format_func may be called after this run).
+    modes = {mode: tv(words) for mode, words in MODES.items()}
+    mode = st.radio(t("Change"), list(modes), format_func=modes.__getitem__, horizontal=True, key="adjust_mode")
     set_mode = mode == SET_TO
     form = f"adjust_{row.variant_id}"
+    reasons = {reason: stock_reasons.option_label(reason) for reason in stock_reasons.offered()}
     with st.form(form):
         quantity_col, reason_col = st.columns(2)
         quantity = quantity_col.number_input(
@@ -173,8 +176,8 @@ def adjust_form(row: VariantRow, levels: Sequence[LocationLevel], locations: Seq
             value=seen if set_mode else 0, step=1,
             key=fresh_forms.key(form, f"adjust_quantity_{location_id}_{'set' if set_mode else 'change'}_{seen}"),
         )  # fmt: skip
-        reason = reason_col.selectbox(t("Reason"), stock_reasons.offered(),
-                                      format_func=stock_reasons.option_label,
+        reason = reason_col.selectbox(t("Reason"), list(reasons),
+                                      format_func=reasons.__getitem__,
                                       key=fresh_forms.key(form, "adjust_reason"))  # fmt: skip
         note = st.text_input(t("Note (why; kept in the ledger; needed for “Other”)"),
                              key=fresh_forms.key(form, "adjust_note"))  # fmt: skip

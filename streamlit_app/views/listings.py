@@ -56,11 +56,13 @@ def state_badge(state: str) -> str:
 
 def filter_bar(shops: Sequence[ShopOption]) -> BindingFilter:
     shop_col, state_col, search_col = st.columns([3, 2, 4])
-    labels = {shop.connection_id: shop_label(shop) for shop in sorted(shops, key=shop_label)}
-    shop = shop_col.selectbox(t("Shop"), [None, *labels], key="listings_shop",
-                              format_func=lambda c: t("Every shop") if c is None else labels[c])  # fmt: skip
-    state = state_col.selectbox(t("State"), [None, *bindings.STATES], key="listings_state",
-                                format_func=lambda s: t("Any state") if s is None else tv(STATE_WORDS[s]))  # fmt: skip
+    # Labels are worked out now, in the user's language (a format_func may be called after this run).
+    labels: dict[int | None, str] = {None: t("Every shop")}
+    labels.update({shop.connection_id: shop_label(shop) for shop in sorted(shops, key=shop_label)})
+    shop = shop_col.selectbox(t("Shop"), list(labels), key="listings_shop", format_func=labels.__getitem__)
+    states: dict[str | None, str] = {None: t("Any state")}
+    states.update({state: tv(STATE_WORDS[state]) for state in bindings.STATES})
+    state = state_col.selectbox(t("State"), list(states), key="listings_state", format_func=states.__getitem__)
     search = search_col.text_input(t("Search"), placeholder=t("title or seller SKU"), key="listings_search")
     return BindingFilter(
         connection_id=None if shop is None else int(shop),
@@ -233,7 +235,8 @@ def shop_rules(shops: Sequence[ShopOption]) -> None:
             st.caption(t("No shop connected yet."))
             return
         by_id = {shop.connection_id: shop for shop in shops}
-        chosen_id = st.selectbox(t("Shop"), list(by_id), format_func=lambda i: shop_label(by_id[i]),
+        rule_shops = {i: shop_label(shop) for i, shop in by_id.items()}
+        chosen_id = st.selectbox(t("Shop"), list(by_id), format_func=rule_shops.__getitem__,
                                  key="listings_rules_shop")  # fmt: skip
         chosen = by_id[chosen_id]
         if not ui.can(Permission.CATALOG_WRITE):

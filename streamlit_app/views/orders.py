@@ -77,8 +77,9 @@ def _zone_name() -> str:
 
 
 def _seen_window() -> tuple[datetime | None, datetime | None]:
-    choice = st.selectbox(t("First seen"), options=list(SEEN_CHOICES), key="ord_seen",
-                          format_func=lambda c: tv(SEEN_CHOICES[c][0]))  # fmt: skip
+    # Labels are worked out now, in the user's language (a format_func may be called after this run).
+    choices = {choice: tv(words) for choice, (words, _) in SEEN_CHOICES.items()}
+    choice = st.selectbox(t("First seen"), options=list(choices), key="ord_seen", format_func=choices.__getitem__)
     if choice != BETWEEN:
         span = SEEN_CHOICES[str(choice)][1]
         return (datetime.now(UTC) - span if span is not None else None), None
@@ -95,16 +96,15 @@ def _seen_window() -> tuple[datetime | None, datetime | None]:
 
 def filters() -> OrderFilters:
     with ui.session() as session:
-        shops = {cid: f"{ui.platform_label(platform)} · {name}" for cid, platform, name in reads.shop_choices(session)}
+        choices = reads.shop_choices(session)
+    shops: dict[int | None, str] = {None: t("Every shop")}
+    shops.update({cid: f"{ui.platform_label(platform)} · {name}" for cid, platform, name in choices})
+    statuses: dict[str | None, str] = {None: t("Any status")}
+    statuses.update({status: status_words(status) for status in reads.STATUSES})
     shop_col, status_col, seen_col, search_col = st.columns(4)
-    shop = shop_col.selectbox(
-        t("Shop"), options=[None, *shops], key="ord_shop",
-        format_func=lambda c: t("Every shop") if c is None else shops[c],
-    )  # fmt: skip
-    status = status_col.selectbox(
-        t("Status"), options=[None, *reads.STATUSES], key="ord_status",
-        format_func=lambda s: t("Any status") if s is None else status_words(s),
-    )  # fmt: skip
+    shop = shop_col.selectbox(t("Shop"), options=list(shops), key="ord_shop", format_func=shops.__getitem__)
+    status = status_col.selectbox(t("Status"), options=list(statuses), key="ord_status",
+                                  format_func=statuses.__getitem__)  # fmt: skip
     with seen_col:
         since, until = _seen_window()
     search = search_col.text_input(t("Order number or SKU"), key="ord_search", max_chars=100).strip() or None
@@ -176,11 +176,12 @@ def _detail_header(detail: OrderDetail) -> None:
 def order_detail(orders: list[OrderView]) -> None:
     st.subheader(t("Order"))
     by_id = {order.id: order for order in orders}
+    labels = {i: f"{o.order_id} · {o.shop_name} · {status_words(o.status)}" for i, o in by_id.items()}
     chosen = st.selectbox(
         t("Order"),
         options=list(by_id),
         key="ord_pick",
-        format_func=lambda i: f"{by_id[i].order_id} · {by_id[i].shop_name} · {status_words(by_id[i].status)}",
+        format_func=labels.__getitem__,
     )
     with ui.session() as session:
         detail = reads.get_order(session, chosen)

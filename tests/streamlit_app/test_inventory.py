@@ -470,3 +470,20 @@ def test_a_single_change_still_draws_a_line(sqlite_app_as: AppAs, sqlite_seeded_
     rows = chart_rows(show(sqlite_app_as("viewer", "inventory"), variant.sku))
     # The import wrote the first row; the count the second; "now" closes the line: never a lone point.
     assert len(rows) >= 2 and rows["on_hand"].iloc[-1] == 7 and rows["time"].is_monotonic_increasing
+
+
+def test_a_malay_speaking_merchant_reads_the_page_and_its_reasons_in_malay(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    variant = first_listed_variant(sqlite_seeded_db)
+    engine = sqlite_seeded_db.engine()
+    with transaction(engine) as session:
+        preferences.change(session, sqlite_seeded_db.actors[Role.EDITOR], "ms", None)
+    engine.dispose()
+    at = show(sqlite_app_as("editor", "inventory"), variant.sku)
+    assert not at.exception
+    assert [title.value for title in at.title] == ["Inventori"]
+    box = labelled(at.selectbox, "Sebab")
+    assert box.options == ["Kiraan stok", "Rosak", "Dipulangkan", "Ditemui", "Lain-lain (nyatakan sebab dalam catatan)"]
+    assert any(c.value == "1 varian" or c.value.endswith(" varian") for c in at.caption)
+    assert "Guna" in [b.label for b in at.button]
