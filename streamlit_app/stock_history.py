@@ -3,8 +3,9 @@
 
 The ledger (`syncstore.inventory.ledger.history`) has one row per change per location, with the
 location's on hand after it. `history_frame` turns it into points a chart can draw: one series per
-location, each change a step, and a last point "now" at the location's current on hand, so a single
-change still draws a line (a lone point drew an empty chart with one millisecond tick, ".851").
+location starting from the quantity before its first change (a day back at least), each change a
+step, and a last point "now" at the location's current on hand, so a single recent change still
+draws a line (a lone point drew an empty chart with one millisecond tick, ".851").
 Times are wall-clock times in the user's time zone, drawn on a UTC scale so the browser's own zone
 never shifts them.
 """
@@ -12,7 +13,7 @@ never shifts them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import altair as alt
 import polars as pl
@@ -24,49 +25,55 @@ from syncstore.db.models import InventoryHistory
 from syncstore.inventory import ledger as inventory
 
 HISTORY_LIMIT = 200
+# The time axis spans at least this much, so a change made a moment ago is a line, not a sliver.
+MIN_SPAN = timedelta(days=1)
 CHART_KEY = "inventory_history_chart"
 
 
 def _wall_clock(moment: datetime) -> datetime:
     """`moment` as a naive time in the user's zone (drawn on a UTC scale, so shown as it is)."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(current_time_zone()).replace(tzinfo=None)
+    return _aware(moment).astimezone(current_time_zone()).replace(tzinfo=None)
 
 
 def history_frame(
     ledger: Sequence[InventoryHistory], location_names: Mapping[int, str], default_id: int, now: datetime
 ) -> pl.DataFrame:
-    """Points of on hand over time, oldest first, one series per location, with a final point at `now`.
+    """Points of on hand over time, oldest first, one series per location.
 
-    Columns: time (datetime64, the user's wall clock), location (its name), on_hand (int64),
-    when (the time as text, for the tooltip).
+    Each series starts with the quantity before its first change shown (at a day before now at the
+    latest, so a recent change is a visible step), then one point per change, and ends at `now` at
+    the location's current on hand. Columns: time (datetime, the user's wall clock), location (its
+    name), on_hand (int64), when (the time as text, for the tooltip).
     """
-    times: list[datetime] = []
-    places: list[str] = []
-    quantities: list[int] = []
+    start = _wall_clock(min([now - MIN_SPAN, *(entry.created_at for entry in ledger)], key=_aware))
+    points: list[tuple[datetime, str, int]] = []
     latest: dict[str, int] = {}
     for entry in ledger:
         place = location_names.get(entry.location_id or default_id, str(entry.location_id or default_id))
-        times.append(_wall_clock(entry.created_at))
-        places.append(place)
-        quantities.append(int(entry.new_quantity))
+        if place not in latest:
+            points.append((start, place, int(entry.previous_quantity)))
+        points.append((_wall_clock(entry.created_at), place, int(entry.new_quantity)))
         latest[place] = int(entry.new_quantity)
-    for place, quantity in latest.items():
-        times.append(_wall_clock(now))
-        places.append(place)
-        quantities.append(quantity)
+    points += [(_wall_clock(now), place, quantity) for place, quantity in latest.items()]
+    points.sort(key=lambda point: point[0])
     return pl.DataFrame(
         {
-            "time": pl.Series(times, dtype=pl.Datetime("us")),
-            "location": pl.Series(places, dtype=pl.String),
-            "on_hand": pl.Series(quantities, dtype=pl.Int64),
-            "when": pl.Series([f"{moment:%Y-%m-%d %H:%M}" for moment in times], dtype=pl.String),
+            "time": pl.Series([p[0] for p in points], dtype=pl.Datetime("us")),
+            "location": pl.Series([p[1] for p in points], dtype=pl.String),
+            "on_hand": pl.Series([p[2] for p in points], dtype=pl.Int64),
+            "when": pl.Series([f"{p[0]:%Y-%m-%d %H:%M}" for p in points], dtype=pl.String),
         }
     )
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def history_chart(frame: pl.DataFrame) -> alt.Chart:
+    """A stepped line per location (the frame spans a day at least); the quantity axis starts at 0."""
     zone = datetime.now(current_time_zone()).tzname() or ""
+    top = int(frame["on_hand"].max() or 0)  # type: ignore[arg-type]
     chart: alt.Chart = (
         alt.Chart(frame)
         .mark_line(interpolate="step-after", point=True)
@@ -75,9 +82,14 @@ def history_chart(frame: pl.DataFrame) -> alt.Chart:
                 "time:T",
                 title=t("Time ({zone})", zone=zone),
                 scale=alt.Scale(type="utc"),
-                axis=alt.Axis(format="%d %b %H:%M", labelAngle=0),
+                axis=alt.Axis(format="%d %b %H:%M", labelAngle=0, tickCount=6),
             ),
-            y=alt.Y("on_hand:Q", title=t("On hand"), axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y(
+                "on_hand:Q",
+                title=t("On hand"),
+                scale=alt.Scale(domain=[0, max(top + max(top // 10, 1), 1)], nice=True),
+                axis=alt.Axis(tickMinStep=1, format="d"),
+            ),
             color=alt.Color("location:N", title=t("Location")),
             tooltip=[
                 alt.Tooltip("when:N", title=t("When")),

@@ -448,12 +448,15 @@ def test_the_history_chart_gets_on_hand_per_location_over_time_in_the_users_zone
     assert str(rows["on_hand"].dtype) == "int64" and str(rows["time"].dtype).startswith("datetime64")
     main = rows[rows["location"] == "Main warehouse"]
     back = rows[rows["location"] == "Back room"]
-    assert list(main["on_hand"]) == [23, 20, 15, 15], "the import, each change, then the level now"
-    assert list(back["on_hand"]) == [5, 5]
+    assert list(main["on_hand"]) == [0, 23, 20, 15, 15], "before, the import, each change, then the level now"
+    assert list(back["on_hand"]) == [0, 5, 5]
+    assert main["time"].iloc[0] == back["time"].iloc[0], "every series starts at the same time"
     # Wall-clock times in Kuala Lumpur (UTC+8, no summer time), on a UTC scale so the browser never shifts them.
     first = times[0] if times[0].tzinfo else times[0].replace(tzinfo=UTC)
     kl = timedelta(hours=8)
-    assert main["time"].iloc[0].to_pydatetime() == first.replace(tzinfo=None) + kl
+    assert main["time"].iloc[1].to_pydatetime() == first.replace(tzinfo=None) + kl
+    span = (main["time"].iloc[-1] - main["time"].iloc[0]).total_seconds()
+    assert 86_000 < span < 87_000, "a recent history still spans a day"
     now_kl = datetime.now(UTC).replace(tzinfo=None) + kl
     assert abs((main["time"].iloc[-1].to_pydatetime() - now_kl).total_seconds()) < 120, "the last point is now"
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
@@ -468,8 +471,8 @@ def test_a_single_change_still_draws_a_line(sqlite_app_as: AppAs, sqlite_seeded_
         inventory.adjust_stock(sqlite_seeded_db.actors[Role.ADMIN], session, variant.id, set_to=7, reason="count")
     engine.dispose()
     rows = chart_rows(show(sqlite_app_as("viewer", "inventory"), variant.sku))
-    # The import wrote the first row; the count the second; "now" closes the line: never a lone point.
-    assert len(rows) >= 2 and rows["on_hand"].iloc[-1] == 7 and rows["time"].is_monotonic_increasing
+    # Before the import, the import, the count, and "now" closes the line: never a lone point.
+    assert list(rows["on_hand"]) == [0, variant.stock, 7, 7] and rows["time"].is_monotonic_increasing
 
 
 def test_a_malay_speaking_merchant_reads_the_page_and_its_reasons_in_malay(
