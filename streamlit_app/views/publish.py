@@ -72,7 +72,8 @@ def choose_products() -> list[int]:
 
 def choose_shops() -> list[int]:
     with ui.session() as session:
-        shops = [(c.id, c.platform, c.shop_name or c.shop_id, c.status) for c in connections.list_connections(session)]
+        shops = [(c.id, c.platform, c.shop_name or t("shop {id}", id=c.shop_id), c.status)
+                 for c in connections.list_connections(session)]  # fmt: skip
     if not shops:
         st.info(t("No shop is connected: connect one on the Connections page."))
         return []
