@@ -19,6 +19,7 @@ from typing import TextIO, cast
 import streamlit as st
 
 from streamlit_app import ui
+from streamlit_app.i18n import t, tn
 from syncstore.catalog import csv_update
 from syncstore.catalog.csv_format import CSV_COLUMNS, export_csv
 from syncstore.catalog.importer import ImportReport, RowError, import_csv
@@ -30,9 +31,11 @@ RESULT_KEY = "csv_result"
 
 
 def export_section() -> None:
-    st.subheader("Export")
-    st.caption("Every product, one row per variant, in the import format (text cells safe to open in a spreadsheet).")
-    if st.button("Prepare the export", icon=":material/download:", key="csv_export_prepare"):
+    st.subheader(t("Export"))
+    st.caption(
+        t("Every product, one row per variant, in the import format (text cells safe to open in a spreadsheet).")
+    )
+    if st.button(t("Prepare the export"), icon=":material/download:", key="csv_export_prepare"):
         buffer = io.StringIO()
         try:
             with ui.session() as session:
@@ -44,17 +47,20 @@ def export_section() -> None:
     prepared = st.session_state.get("csv_export")
     if prepared:
         text, count = prepared
-        st.download_button(f"Download catalog.csv ({count} rows)", text.encode("utf-8"), file_name="catalog.csv",
+        st.download_button(tn("Download catalog.csv ({n} row)", "Download catalog.csv ({n} rows)", count),
+                           text.encode("utf-8"), file_name="catalog.csv",
                            mime="text/csv", key="csv_export_download", icon=":material/file_download:")  # fmt: skip
 
 
 def errors_table(errors: Sequence[RowError]) -> None:
-    st.error(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} in the file:", icon=":material/error:")
+    st.error(tn("{n} problem in the file:", "{n} problems in the file:", len(errors)), icon=":material/error:")
     st.dataframe(
         {"line": [e.line or None for e in errors], "column": [e.field for e in errors],
          "problem": [e.message for e in errors]},
         hide_index=True, width="stretch", key="csv_errors",
-        column_config={"line": st.column_config.NumberColumn("Line", format="%d")},
+        column_config={"line": st.column_config.NumberColumn(t("Line"), format="%d"),
+                       "column": st.column_config.TextColumn(t("Column")),
+                       "problem": st.column_config.TextColumn(t("Problem"))},
     )  # fmt: skip
     for error in errors[:20]:  # also as text, so they can be read and copied without the table
         st.markdown(f"- {ui.plain(str(error))}")
@@ -97,7 +103,12 @@ def show_check(checked: dict[str, object], strict: bool) -> bool:
         if preview.errors:
             errors_table(preview.errors)
         if preview.updates:
-            st.markdown(f"**Changes to {len(preview.updates)} existing products (old -> new)**")
+            changes = tn(
+                "Changes to {n} existing product (old -> new)",
+                "Changes to {n} existing products (old -> new)",
+                len(preview.updates),
+            )
+            st.markdown(f"**{ui.plain(changes)}**")
             st.dataframe(csv_update.change_rows(preview.updates), hide_index=True, width="stretch", key="csv_changes")
         return not (strict and preview.errors) and bool(preview.creates or preview.updates)
     report = checked["report"]
@@ -117,7 +128,7 @@ def apply(data: bytes, name: str, checked: dict[str, object], strict: bool) -> N
                                                expected_versions=preview.versions)  # fmt: skip
             message = csv_update.summary(done, applied=True)
         else:
-            with st.status("Importing…", expanded=False) as status:
+            with st.status(t("Importing…"), expanded=False) as status:
                 report = _import(data, name, strict=strict, dry_run=False)
                 status.update(label=report.summary(), state="complete" if report.committed else "error")
             if not report.committed:
@@ -136,15 +147,15 @@ def apply(data: bytes, name: str, checked: dict[str, object], strict: bool) -> N
 
 
 def import_section() -> None:
-    st.subheader("Import")
+    st.subheader(t("Import"))
     if not ui.can(Permission.CATALOG_WRITE):
         ui.read_only_note(Permission.CATALOG_WRITE)
         return
-    st.caption("Columns: " + ", ".join(CSV_COLUMNS) + ". Rows sharing a handle are one product.")
-    upload = st.file_uploader("Catalog CSV", type=["csv"], key="csv_upload")
+    st.caption(t("Columns: {columns}. Rows sharing a handle are one product.", columns=", ".join(CSV_COLUMNS)))
+    upload = st.file_uploader(t("Catalog CSV"), type=["csv"], key="csv_upload")
     strict_col, update_col = st.columns(2)
-    strict = strict_col.toggle("Strict: import nothing if any row is bad", value=True, key="csv_strict")
-    update = update_col.toggle("Update existing products (same handle)", value=False, key="csv_update")
+    strict = strict_col.toggle(t("Strict: import nothing if any row is bad"), value=True, key="csv_strict")
+    update = update_col.toggle(t("Update existing products (same handle)"), value=False, key="csv_update")
     result = st.session_state.get(RESULT_KEY)
     if result:
         kind, message, errors = result
@@ -155,28 +166,28 @@ def import_section() -> None:
         st.session_state.pop(CHECK_KEY, None)
         return
     data, name = upload.getvalue(), upload.name
-    if st.button("Check the file", icon=":material/fact_check:", key="csv_check_button"):
+    if st.button(t("Check the file"), icon=":material/fact_check:", key="csv_check_button"):
         st.session_state.pop(RESULT_KEY, None)
         check(data, name, strict=strict, update=update)
     checked = st.session_state.get(CHECK_KEY)
     if not checked or checked.get("name") != name or checked.get("update") != update:
-        st.caption("Check the file first: nothing is written until you import.")
+        st.caption(t("Check the file first: nothing is written until you import."))
         return
     if not show_check(checked, strict):
         st.warning(
-            "Nothing to import: strict mode imports nothing until every row is fixed."
-            if strict else "Nothing to import: no product in the file can be imported.",
+            t("Nothing to import: strict mode imports nothing until every row is fixed.")
+            if strict else t("Nothing to import: no product in the file can be imported."),
             icon=":material/block:",
         )  # fmt: skip
         return
-    if st.button("Import", type="primary", icon=":material/upload:", key="csv_apply"):
+    if st.button(t("Import"), type="primary", icon=":material/upload:", key="csv_apply"):
         apply(data, name, checked, strict)
         st.rerun()
 
 
 def main() -> None:
     ui.current_actor()
-    st.title("Import and export")
+    st.title(t("Import and export"))
     import_section()
     st.divider()
     export_section()

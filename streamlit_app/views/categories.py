@@ -19,6 +19,7 @@ import streamlit as st
 
 from streamlit_app import shop_calls, ui
 from streamlit_app.attribute_inputs import attribute_inputs, show_field_errors
+from streamlit_app.i18n import t, tn
 from syncstore.catalog import reads as catalog_reads
 from syncstore.errors import InvalidInput, SyncStoreError
 from syncstore.publishing import cache, mappings
@@ -44,13 +45,21 @@ class CategoryState:
 
     @property
     def status(self) -> str:
+        """The state in words, in the user's language."""
         if self.mapping is None:
-            return "not mapped"
+            return t("not mapped")
         if not self.attributes_known:
-            return "attributes not fetched"
+            return t("attributes not fetched")
         if self.missing:
-            return f"{len(self.missing)} mandatory without default"
-        return "ready"
+            return tn("{n} mandatory without default", "{n} mandatory without default", len(self.missing))
+        return t("ready")
+
+    @property
+    def colour(self) -> str:
+        """The colour of the state's badge: green ready, orange something to do, gray not mapped."""
+        if self.mapping is None:
+            return "gray"
+        return "green" if self.attributes_known and not self.missing else "orange"
 
 
 def _shops(platform: str) -> list[tuple[int, str]]:
@@ -88,23 +97,27 @@ def refresh_from_shop(platform: str) -> None:
     actor = ui.current_actor()
     shops = _shops(platform)
     if not shops:
-        st.warning(f"No {ui.platform_label(platform)} shop is connected: connect one on the Connections page.")
+        st.warning(
+            t("No {platform} shop is connected: connect one on the Connections page.",
+              platform=ui.platform_label(platform))
+        )  # fmt: skip
         return
-    with st.status(f"Fetching the {ui.platform_label(platform)} category tree…") as status:
+    with st.status(t("Fetching the {platform} category tree…", platform=ui.platform_label(platform))) as status:
         for connection_id, name in shops:
             try:
                 with shop_calls.connector(connection_id) as connector:
                     report = cache.refresh_categories(actor, ui.engine(), connection_id, connector)
-                st.write(f"{ui.plain(name)}: {report.categories} categories")
+                st.write(ui.plain(tn("{shop}: {n} category", "{shop}: {n} categories", report.categories, shop=name)))
             except SyncStoreError as error:
                 ui.show_error(error)
                 status.update(state="error")
                 return
             except Exception as error:  # a platform or network error: named, never its payload
-                st.error(f"{ui.plain(name)}: the category tree could not be fetched ({type(error).__name__}).")
+                st.error(ui.plain(t("{shop}: the category tree could not be fetched ({kind}).", shop=name,
+                                    kind=type(error).__name__)))  # fmt: skip
                 status.update(state="error")
                 return
-        status.update(label="Category tree refreshed.", state="complete")
+        status.update(label=t("Category tree refreshed."), state="complete")
     ui.after_write()
 
 
@@ -122,15 +135,24 @@ def overview(states: Sequence[CategoryState]) -> None:
             "blocked products": [len(s.blocked) for s in states],
         },
         hide_index=True, width="stretch",
+        column_config={
+            "category": st.column_config.TextColumn(t("Category")),
+            "products": st.column_config.NumberColumn(t("Products")),
+            "platform category": st.column_config.TextColumn(t("Platform category")),
+            "status": st.column_config.TextColumn(t("Status")),
+            "blocked products": st.column_config.NumberColumn(t("Blocked products")),
+        },
     )  # fmt: skip
     blocked = [s for s in states if s.blocked]
     if blocked:
         total = sum(len(s.blocked) for s in blocked)
-        with st.expander(f"{total} products cannot be listed yet", icon=":material/block:"):
+        with st.expander(tn("{n} product cannot be listed yet", "{n} products cannot be listed yet", total),
+                         icon=":material/block:"):  # fmt: skip
             for state in blocked:
-                reason = "category not mapped" if state.mapping is None else "no value for " + ", ".join(state.missing)
+                reason = (t("category not mapped") if state.mapping is None
+                          else t("no value for {attributes}", attributes=", ".join(state.missing)))  # fmt: skip
                 titles = ", ".join(f"#{pid} {title}" for pid, title in state.blocked[:10])
-                more = f" and {len(state.blocked) - 10} more" if len(state.blocked) > 10 else ""
+                more = " " + t("and {n} more", n=len(state.blocked) - 10) if len(state.blocked) > 10 else ""
                 st.markdown(f"- **{ui.plain(state.category)}** ({ui.plain(reason)}): {ui.plain(titles + more)}")
 
 
@@ -149,7 +171,7 @@ def _ensure_attributes(platform: str, remote_id: str) -> list[cache.AttributeVie
     except SyncStoreError as error:
         ui.show_error(error)
     except Exception as error:
-        st.error(f"The attributes could not be fetched ({type(error).__name__}); try again.")
+        st.error(t("The attributes could not be fetched ({kind}); try again.", kind=type(error).__name__))
     return None
 
 
@@ -181,8 +203,8 @@ def _paths(url: str, platform: str) -> dict[str, str]:
 def choose_remote(platform: str, state: CategoryState) -> str | None:
     """The platform category chosen: searched by name in the cached tree (leaves only)."""
     current = state.mapping.remote_category_id if state.mapping else None
-    search = st.text_input("Search the platform's categories", key=f"cat_search_{platform}_{state.category}",
-                           placeholder="e.g. mug, shirt")  # fmt: skip
+    search = st.text_input(t("Search the platform's categories"), key=f"cat_search_{platform}_{state.category}",
+                           placeholder=t("e.g. mug, shirt"))  # fmt: skip
     with ui.session() as session:
         found = cache.list_remote_categories(session, platform=platform, search=search, leaves_only=True, limit=100)
         current_name = cache.category_name(session, platform, current) if current else None
@@ -191,17 +213,20 @@ def choose_remote(platform: str, state: CategoryState) -> str | None:
     if current and current not in options:
         options = {current: current_name or current, **options}
     if not options:
-        st.info("No platform category matches (or the tree is not fetched yet: use Refresh from shop).")
+        st.info(t("No platform category matches (or the tree is not fetched yet: use Refresh from shop)."))
         return None
     ids = list(options)
-    return st.selectbox("Platform category", ids, index=ids.index(current) if current in ids else 0,
+    return st.selectbox(t("Platform category"), ids, index=ids.index(current) if current in ids else 0,
                         format_func=lambda cid: f"{options[cid]} ({cid})",
                         key=f"cat_remote_{platform}_{state.category}")  # fmt: skip
 
 
 def mapping_editor(platform: str, state: CategoryState, can_write: bool) -> None:
     st.subheader(ui.plain(state.category))
-    st.caption(f"{len(state.products)} products · {ui.platform_label(platform)}: {state.status}")
+    products = tn("{n} product", "{n} products", len(state.products))
+    st.markdown(
+        f"{ui.badge(state.status, state.colour)} {ui.plain(products)} · {ui.plain(ui.platform_label(platform))}"
+    )
     if not can_write:
         ui.read_only_note(Permission.CATALOG_WRITE)
         return
@@ -214,26 +239,31 @@ def mapping_editor(platform: str, state: CategoryState, can_write: bool) -> None
     key = f"cat_{platform}_{state.category}_{remote}"
     defaults: dict[str, AttributeValue | None] = {}
     if attributes:
-        st.markdown("**Default attribute values** (mandatory ones marked *; a product may set its own)")
+        st.markdown(
+            "**" + t("Default attribute values") + "** "
+            + ui.plain(t("(mandatory ones marked *; a product may set its own)"))
+        )  # fmt: skip
         defaults = attribute_inputs(attributes, current, key=key)
     else:
-        st.caption("This platform category has no attributes (or they could not be fetched).")
+        st.caption(t("This platform category has no attributes (or they could not be fetched)."))
     brands = _brands(platform, remote)
-    brand_ids = [NO_BRAND, *brands]
+    brand_labels = {NO_BRAND: t("No brand"), **brands}
+    brand_ids = list(brand_labels)
     current_brand = (state.mapping.brand_id if same and state.mapping else None) or NO_BRAND
-    brand = st.selectbox("Brand", brand_ids, index=brand_ids.index(current_brand) if current_brand in brand_ids else 0,
-                         format_func=lambda b: brands.get(b, "No brand"), key=f"{key}_brand")  # fmt: skip
+    brand = st.selectbox(t("Brand"), brand_ids,
+                         index=brand_ids.index(current_brand) if current_brand in brand_ids else 0,
+                         format_func=brand_labels.__getitem__, key=f"{key}_brand")  # fmt: skip
     errors = st.session_state.get(ERRORS_KEY) or {}
     if errors.get("key") == key:
         show_field_errors(errors["errors"], attributes)
     save_col, delete_col, _ = st.columns([2, 2, 6])
-    if save_col.button("Save mapping", type="primary", key=f"{key}_save"):
+    if save_col.button(t("Save mapping"), type="primary", key=f"{key}_save"):
         chosen = {attribute_id: value for attribute_id, value in defaults.items() if value is not None}
         save(platform, state.category, remote, chosen, brand or None, key)
-    if state.mapping is not None and delete_col.button("Remove mapping", key=f"{key}_delete"):
+    if state.mapping is not None and delete_col.button(t("Remove mapping"), key=f"{key}_delete"):
         mapping_id = state.mapping.id
         ui.write(lambda actor, session: mappings.delete_category_mapping(actor, session, mapping_id),
-                 "Mapping removed.")  # fmt: skip
+                 t("Mapping removed."))  # fmt: skip
 
 
 def save(platform: str, category: str, remote: str, defaults: dict[str, AttributeValue], brand: str | None,
@@ -250,22 +280,22 @@ def save(platform: str, category: str, remote: str, defaults: dict[str, Attribut
         ui.show_error(error)
         return
     st.session_state.pop(ERRORS_KEY, None)
-    ui.after_write(f"{category} mapped.")
+    ui.after_write(t("{category} mapped.", category=category))
     st.rerun()
 
 
 def main() -> None:
     ui.current_actor()
-    st.title("Categories")
-    st.caption("A product can be listed on a platform once its category is mapped and every mandatory attribute "
-               "has a value (a default here, or the product's own in the Product editor).")  # fmt: skip
+    st.title(t("Categories"))
+    st.caption(t("A product can be listed on a platform once its category is mapped and every mandatory attribute "
+                 "has a value (a default here, or the product's own in the Product editor)."))  # fmt: skip
     platforms = list(ui.platform_names())
     platform_col, refresh_col = st.columns([3, 1])
-    platform = platform_col.segmented_control("Platform", platforms, default=platforms[0],
+    platform = platform_col.segmented_control(t("Platform"), platforms, default=platforms[0],
                                               format_func=ui.platform_label, key="categories_platform")  # fmt: skip
     platform = platform or platforms[0]
     can_write = ui.can(Permission.CATALOG_WRITE)
-    if can_write and refresh_col.button("Refresh from shop", icon=":material/refresh:", key="categories_refresh"):
+    if can_write and refresh_col.button(t("Refresh from shop"), icon=":material/refresh:", key="categories_refresh"):
         refresh_from_shop(platform)
     try:
         states = category_states(platform)
@@ -273,11 +303,11 @@ def main() -> None:
         ui.show_error(error)
         return
     if not states:
-        st.info("The catalog has no product yet.")
+        st.info(t("The catalog has no product yet."))
         return
     overview(states)
     names = [s.category for s in states]
-    chosen = st.selectbox("Map a category", names, index=None, placeholder="Choose a master category",
+    chosen = st.selectbox(t("Map a category"), names, index=None, placeholder=t("Choose a master category"),
                           key=f"categories_pick_{platform}")  # fmt: skip
     if chosen is not None:
         mapping_editor(platform, states[names.index(chosen)], can_write)

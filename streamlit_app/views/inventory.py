@@ -3,20 +3,24 @@
 
 Quantities come from the master ledger (`product_variants`, `inventory_history`); what each shop
 was last sent is the stock baseline of its bound SKU. Adjustments go through
-`syncstore.inventory.ledger.adjust_stock` with a reason and a location, which records the ledger
-row and announces the change to every channel. The locations, transfers between them and the
-locations each shop sells are drawn by `streamlit_app.stock_locations`. A bundle has no stock of
-its own: its available quantity is computed from its components (`syncstore.inventory.availability`).
+`syncstore.inventory.ledger.adjust_stock` with a reason a person gives (`PERSON_REASONS`: stock count,
+damaged, returned, found, other with a note) and a location, which records the ledger row and
+announces the change to every channel; the system's own reasons (orders, transfers, imports, syncs)
+are never offered. The locations, transfers between them and the locations each shop sells are
+drawn by `streamlit_app.stock_locations`, the history chart and ledger by `streamlit_app.stock_history`.
+A bundle has no stock of its own: its available quantity is computed from its components
+(`syncstore.inventory.availability`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import streamlit as st
 
-from streamlit_app import low_stock_panel, stock_locations, ui
+from streamlit_app import fresh_forms, low_stock_panel, stock_history, stock_locations, stock_reasons, ui
+from streamlit_app.i18n import N_, t, tn, tv
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import ChannelStock, VariantRow
 from syncstore.inventory import availability, bundles, low_stock
@@ -25,7 +29,8 @@ from syncstore.inventory.locations import Location, LocationLevel
 from syncstore.security.auth import Permission
 
 MAX_ROWS = 200
-SET_TO, CHANGE_BY = "Set on hand to", "Add or remove"
+SET_TO, CHANGE_BY = "set", "change"
+MODES: Mapping[str, str] = {SET_TO: N_("Set on hand to"), CHANGE_BY: N_("Add or remove")}
 FLASH_KEY = "inventory_flash"
 EXACT_KEY = "inventory_exact_search"
 
@@ -52,18 +57,18 @@ def levels_table(
 ) -> None:
     shops = sorted({_channel_label(c) for listed in channels.values() for c in listed})
     data: dict[str, list[Any]] = {
-        "SKU": [row.sku for row in rows],
-        "Product": [row.product_title for row in rows],
-        "Bundle": ["bundle" if row.variant_id in bundle_available else "" for row in rows],
+        t("SKU"): [row.sku for row in rows],
+        t("Product"): [row.product_title for row in rows],
+        t("Bundle"): [t("bundle") if row.variant_id in bundle_available else "" for row in rows],
         # A bundle has no stock of its own: blank on hand and reserved, its available computed.
-        "On hand": [None if row.variant_id in bundle_available else row.stock for row in rows],
-        "Reserved": [None if row.variant_id in bundle_available else row.reserved for row in rows],
-        "Available": [bundle_available.get(row.variant_id, row.available) for row in rows],
-        "Low stock at": [row.low_stock_threshold for row in rows],
-        "Low": ["⚠️ low" if _is_low(row) else "" for row in rows],
+        t("On hand"): [None if row.variant_id in bundle_available else row.stock for row in rows],
+        t("Reserved"): [None if row.variant_id in bundle_available else row.reserved for row in rows],
+        t("Available"): [bundle_available.get(row.variant_id, row.available) for row in rows],
+        t("Low stock at"): [row.low_stock_threshold for row in rows],
+        t("Low"): [t("low stock") if _is_low(row) else "" for row in rows],
     }
     for shop in shops:
-        data[f"Sent to {shop}"] = [
+        data[t("Sent to {shop}", shop=shop)] = [
             next((c.pushed for c in channels.get(row.variant_id, []) if _channel_label(c) == shop), None)
             for row in rows
         ]
@@ -77,12 +82,14 @@ def _is_low(row: VariantRow) -> bool:
 def bundle_detail(row: VariantRow, channels: Sequence[ChannelStock], available: int) -> None:
     """A bundle: its available comes from its components; it has no stock of its own to adjust or move."""
     st.subheader(ui.plain(f"{row.sku} · {row.product_title}"))
-    st.markdown(ui.badge("bundle", "violet"))
-    st.metric("Available as a bundle", available)
+    st.markdown(ui.badge(t("bundle"), "violet"))
+    st.metric(t("Available as a bundle"), available)
     st.caption(
-        "A bundle has no stock of its own: its available quantity is the least, over its components, of the "
-        "component's available divided by its quantity. Adjust or move the components; edit the bundle in the "
-        "Product editor."
+        t(
+            "A bundle has no stock of its own: its available quantity is the least, over its components, of the "
+            "component's available divided by its quantity. Adjust or move the components; edit the bundle in the "
+            "Product editor."
+        )
     )
     channel_table(channels)
 
@@ -91,65 +98,39 @@ def channel_table(channels: Sequence[ChannelStock]) -> None:
     if channels:
         st.dataframe(
             {
-                "Shop": [_channel_label(c) for c in channels],
-                "Last sent": [c.pushed for c in channels],
-                "Shop shows": [c.remote for c in channels],
-                "Last synced": [ui.when(c.last_synced_at) for c in channels],
+                t("Shop"): [_channel_label(c) for c in channels],
+                t("Last sent"): [c.pushed for c in channels],
+                t("Shop shows"): [c.remote for c in channels],
+                t("Last synced"): [ui.when(c.last_synced_at) for c in channels],
             },
             hide_index=True,
             key="inventory_channels",
         )
     else:
-        st.caption("Not listed on any shop yet.")
+        st.caption(t("Not listed on any shop yet."))
 
 
 def variant_detail(row: VariantRow, channels: Sequence[ChannelStock], locations: Sequence[Location]) -> None:
     st.subheader(ui.plain(f"{row.sku} · {row.product_title}"))
+    badges = [ui.badge(t("active"), "green") if row.is_active else ui.badge(t("inactive"), "gray")]
+    if _is_low(row):
+        badges.append(ui.badge(t("low stock"), "orange"))
+    st.markdown(" ".join(badges))
     on_hand, reserved, available, threshold = st.columns(4)
-    on_hand.metric("On hand", row.stock)
-    reserved.metric("Reserved", row.reserved)
-    available.metric("Available", row.available)
-    threshold.metric("Low stock at", "—" if row.low_stock_threshold is None else row.low_stock_threshold)
+    on_hand.metric(t("On hand"), row.stock)
+    reserved.metric(t("Reserved"), row.reserved)
+    available.metric(t("Available"), row.available)
+    threshold.metric(t("Low stock at"), "—" if row.low_stock_threshold is None else row.low_stock_threshold)
     levels = stock_locations.load_levels(row.variant_id)
     if len(levels) > 1:
         stock_locations.levels_by_location(levels, locations)
     channel_table(channels)
-    history_chart(row.variant_id)
+    stock_history.show(row.variant_id, {location.id: location.name for location in locations})
     if ui.can(Permission.INVENTORY_ADJUST):
         adjust_form(row, levels, locations)
         stock_locations.transfer_form(row.variant_id, row.sku, locations)
     else:
         ui.read_only_note(Permission.INVENTORY_ADJUST)
-
-
-def history_chart(variant_id: int) -> None:
-    with ui.session() as session:
-        ledger = list(reversed(inventory.history(session, variant_id, limit=200)))
-    if not ledger:
-        st.caption("No stock history yet.")
-        return
-    st.line_chart(
-        {
-            "time": [entry.created_at for entry in ledger],
-            "on hand": [entry.new_quantity for entry in ledger],
-            "reserved": [entry.new_reserved for entry in ledger],
-        },
-        x="time",
-        y=["on hand", "reserved"],
-    )
-    with st.expander(f"Ledger ({len(ledger)} changes)"):
-        st.dataframe(
-            {
-                "When": [ui.when(e.created_at) for e in reversed(ledger)],
-                "On hand": [f"{e.previous_quantity} → {e.new_quantity}" for e in reversed(ledger)],
-                "Reserved": [f"{e.previous_reserved} → {e.new_reserved}" for e in reversed(ledger)],
-                "Reason": [e.change_reason for e in reversed(ledger)],
-                "By": [e.changed_by for e in reversed(ledger)],
-                "Note": [e.note or "" for e in reversed(ledger)],
-            },
-            hide_index=True,
-            key="inventory_ledger",
-        )
 
 
 def _seen_key(variant_id: int, location_id: int | None) -> str:
@@ -162,7 +143,8 @@ def _location_choice(levels: Sequence[LocationLevel], locations: Sequence[Locati
         return None, levels[0].on_hand if levels else 0
     names = {location.id: stock_locations.location_label(location) for location in locations}
     on_hand = {level.location_id: level.on_hand for level in levels}
-    chosen = st.selectbox("Location", list(on_hand), format_func=lambda i: names.get(i, str(i)), key="adjust_location")
+    chosen = st.selectbox(t("Location"), list(on_hand), format_func=lambda i: names.get(i, str(i)),
+                          key="adjust_location")  # fmt: skip
     return (None, 0) if chosen is None else (int(chosen), on_hand[int(chosen)])
 
 
@@ -171,42 +153,55 @@ def adjust_form(row: VariantRow, levels: Sequence[LocationLevel], locations: Seq
 
     Every widget is keyed by the variant and location (and the quantity by the on-hand value shown),
     so choosing another variant or location, or the stock moving, always shows its current value.
-    With one location there is no picker and the quantity is the variant's on hand.
+    With one location there is no picker and the quantity is the variant's on hand. After a save the
+    form is drawn empty again (`fresh_forms`); a refused save keeps what was typed.
     """
-    st.markdown("**Adjust stock**")
+    st.markdown(f"**{t('Adjust stock')}**")
     location_id, current = _location_choice(levels, locations)
     if location_id is None:
         current = row.stock
     seen_key = _seen_key(row.variant_id, location_id)
     # The on hand shown when this form was last drawn: what the person's change is based on.
     seen = st.session_state.setdefault(seen_key, current)
-    mode = st.radio("Change", [SET_TO, CHANGE_BY], horizontal=True, key="adjust_mode")
+    # Labels are worked out now, in the user's language (a format_func may be called after this run).
+    modes = {mode: tv(words) for mode, words in MODES.items()}
+    mode = st.radio(t("Change"), list(modes), format_func=modes.__getitem__, horizontal=True, key="adjust_mode")
     set_mode = mode == SET_TO
-    with st.form(f"adjust_{row.variant_id}"):
+    form = f"adjust_{row.variant_id}"
+    reasons = {reason: stock_reasons.option_label(reason) for reason in stock_reasons.offered()}
+    with st.form(form):
         quantity_col, reason_col = st.columns(2)
         quantity = quantity_col.number_input(
-            "New on hand" if set_mode else "Change by (negative removes)",
+            t("New on hand") if set_mode else t("Change by (negative removes)"),
             value=seen if set_mode else 0, step=1,
-            key=f"adjust_quantity_{row.variant_id}_{location_id}_{'set' if set_mode else 'change'}_{seen}",
+            key=fresh_forms.key(form, f"adjust_quantity_{location_id}_{'set' if set_mode else 'change'}_{seen}"),
         )  # fmt: skip
-        reason = reason_col.selectbox("Reason", list(inventory.MANUAL_REASONS), key="adjust_reason")
-        note = st.text_input("Note (why; kept in the ledger)", key=f"adjust_note_{row.variant_id}")
+        reason = reason_col.selectbox(t("Reason"), list(reasons),
+                                      format_func=reasons.__getitem__,
+                                      key=fresh_forms.key(form, "adjust_reason"))  # fmt: skip
+        note = st.text_input(t("Note (why; kept in the ledger; needed for “Other”)"),
+                             key=fresh_forms.key(form, "adjust_note"))  # fmt: skip
         threshold = st.number_input(
-            "Low-stock threshold (empty: no alert)", min_value=0, value=row.low_stock_threshold, step=1,
-            key=f"adjust_threshold_{row.variant_id}",
+            t("Low-stock threshold (empty: no alert)"), min_value=0, value=row.low_stock_threshold, step=1,
+            key=fresh_forms.key(form, "adjust_threshold"),
         )  # fmt: skip
-        submitted = st.form_submit_button("Apply", type="primary")
+        submitted = st.form_submit_button(t("Apply"), type="primary")
     if not submitted:
         if seen != current:  # the stock moved since the form was drawn: draw it with the current value
             st.session_state[seen_key] = current
             st.rerun()
         return
+    refusal = stock_reasons.refused_reason(reason, note)
+    if refusal:
+        st.error(refusal)
+        return
     actor = ui.current_actor()
     try:
         with ui.session() as session:
             change = {"set_to": int(quantity)} if set_mode else {"delta": int(quantity)}
-            level = inventory.adjust_stock(actor, session, row.variant_id, reason=str(reason), note=note or None,
-                                           expected_on_hand=int(seen), location_id=location_id, **change)  # fmt: skip
+            level = inventory.adjust_stock(actor, session, row.variant_id, reason=str(reason),
+                                           note=note.strip() or None, expected_on_hand=int(seen),
+                                           location_id=location_id, **change)  # fmt: skip
             new_threshold = None if threshold is None else int(threshold)
             if new_threshold != row.low_stock_threshold:
                 inventory.set_low_stock_threshold(actor, session, row.variant_id, new_threshold)
@@ -215,11 +210,17 @@ def adjust_form(row: VariantRow, levels: Sequence[LocationLevel], locations: Seq
         ui.show_error(error)
         st.session_state[seen_key] = current  # the next run shows the current value
         return
-    where = "" if location_id is None else f" at {_location_name(locations, location_id)}"
     now = level.on_hand if location_id is None else _location_on_hand(row.variant_id, location_id)
-    message = f"{row.sku}: on hand{where} {seen} → {now}, available {level.available}."
+    if location_id is None:
+        message = t("{sku}: on hand {before} → {after}, available {available}.", sku=row.sku, before=seen,
+                    after=now, available=level.available)  # fmt: skip
+    else:
+        message = t("{sku}: on hand at {location} {before} → {after}, available {available}.", sku=row.sku,
+                    location=_location_name(locations, location_id), before=seen, after=now,
+                    available=level.available)  # fmt: skip
     st.session_state[seen_key] = now
     st.session_state[FLASH_KEY] = message
+    fresh_forms.renew(form)
     ui.after_write(message)
     st.rerun()
 
@@ -245,27 +246,29 @@ def _exact_sku_choice(search: str, rows: Sequence[VariantRow]) -> None:
 
 
 def levels_tab(locations: Sequence[Location]) -> None:
-    with st.expander("Low-stock alerts", expanded=True):
+    with st.expander(t("Low-stock alerts"), expanded=True):
         low_stock_panel.show("inventory")
     search_col, low_col = st.columns([4, 1])
-    search = search_col.text_input("Find variants", placeholder="title, handle or SKU", key="inventory_search")
-    low_only = low_col.toggle("Low stock only", key="inventory_low_only")
+    search = search_col.text_input(t("Find variants"), placeholder=t("title, handle or SKU"), key="inventory_search")
+    low_only = low_col.toggle(t("Low stock only"), key="inventory_low_only")
     try:
         rows, channels, bundle_available = _load(search.strip() or None, low_only)
     except Exception as error:
         ui.show_error(error)
         return
     if not rows:
-        st.info("No variant matches.")
+        st.info(t("No variant matches."))
         return
-    st.caption(
-        f"{len(rows)} variants" + (f" (the first {MAX_ROWS}; search to narrow)" if len(rows) == MAX_ROWS else "")
-    )
+    if len(rows) == MAX_ROWS:
+        st.caption(tn("The first {n} variant; search to narrow.", "The first {n} variants; search to narrow.",
+                      MAX_ROWS))  # fmt: skip
+    else:
+        st.caption(tn("{n} variant", "{n} variants", len(rows)))
     levels_table(rows, channels, bundle_available)
     _exact_sku_choice(search, rows)
     by_id = {row.variant_id: row for row in rows}
     chosen = st.selectbox(
-        "Variant",
+        t("Variant"),
         list(by_id),
         format_func=lambda v: f"{by_id[v].sku} · {by_id[v].product_title}",
         key="inventory_variant",
@@ -280,7 +283,7 @@ def levels_tab(locations: Sequence[Location]) -> None:
 
 def main() -> None:
     ui.current_actor()
-    st.title("Inventory")
+    st.title(t("Inventory"))
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash:
         st.success(ui.plain(flash))
@@ -289,7 +292,7 @@ def main() -> None:
     except Exception as error:
         ui.show_error(error)
         return
-    levels, places, sources = st.tabs(["Stock levels", "Locations", "Shop sources"])
+    levels, places, sources = st.tabs([t("Stock levels"), t("Locations"), t("Shop sources")])
     with levels:
         levels_tab(locations)
     with places:

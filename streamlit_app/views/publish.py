@@ -18,6 +18,7 @@ from typing import Any
 import streamlit as st
 
 from streamlit_app import shop_calls, ui
+from streamlit_app.i18n import N_, t, tn, tv
 from syncstore.catalog import reads as catalog_reads
 from syncstore.publishing import logistics
 from syncstore.security.auth import Permission
@@ -27,6 +28,8 @@ from syncstore.sync import publish as publishing
 PRODUCTS_KEY = "publish_product_ids"
 PREVIEW_KEY = "publish_preview"
 RESULTS_KEY = "publish_results"
+# A shop connection's status, in words, when it is not connected.
+CONNECTION_WORDS = (N_("connected"), N_("disconnected"), N_("expired"), N_("error"))
 
 
 def _titles(product_ids: Sequence[int]) -> dict[int, str]:
@@ -36,30 +39,31 @@ def _titles(product_ids: Sequence[int]) -> dict[int, str]:
 
 def choose_products() -> list[int]:
     chosen: list[int] = [int(p) for p in st.session_state.get(PRODUCTS_KEY) or []]
-    search = st.text_input("Add products", placeholder="title, handle or SKU", key="publish_search")
+    search = st.text_input(t("Add products"), placeholder=t("title, handle or SKU"), key="publish_search")
     if search.strip():
         with ui.session() as session:
             found = catalog_reads.product_rows(session, catalog_reads.ProductFilter(search=search), page_size=20).rows
         options = {row.id: f"{row.title} ({row.handle})" for row in found if row.id not in chosen}
         if options:
-            pick = st.selectbox("Found", list(options), format_func=options.__getitem__, key="publish_found")
-            if st.button("Add", key="publish_add") and pick is not None:
+            pick = st.selectbox(t("Found"), list(options), format_func=options.__getitem__, key="publish_found")
+            if st.button(t("Add"), key="publish_add") and pick is not None:
                 chosen.append(int(pick))
                 st.session_state[PRODUCTS_KEY] = chosen
                 st.session_state.pop(PREVIEW_KEY, None)
                 st.rerun()
         else:
-            st.caption("No other product matches.")
+            st.caption(t("No other product matches."))
     if not chosen:
-        st.info("Choose products: select them on the Products page and press Publish to shops, or add them here.")
+        st.info(t("Choose products: select them on the Products page and press Publish to shops, or add them here."))
         return []
     try:
         titles = _titles(chosen)
     except Exception as error:
         ui.show_error(error)
         return []
-    st.markdown("**Products**: " + ", ".join(f"#{pid} {ui.plain(titles.get(pid, '?'))}" for pid in chosen))
-    if st.button("Clear the products", key="publish_clear"):
+    heading = tn("{n} product", "{n} products", len(chosen))
+    st.markdown(f"**{ui.plain(heading)}**: " + ", ".join(f"#{pid} {ui.plain(titles.get(pid, '?'))}" for pid in chosen))
+    if st.button(t("Clear the products"), key="publish_clear"):
         st.session_state.pop(PRODUCTS_KEY, None)
         st.session_state.pop(PREVIEW_KEY, None)
         st.rerun()
@@ -68,14 +72,15 @@ def choose_products() -> list[int]:
 
 def choose_shops() -> list[int]:
     with ui.session() as session:
-        shops = [(c.id, c.platform, c.shop_name or c.shop_id, c.status) for c in connections.list_connections(session)]
+        shops = [(c.id, c.platform, c.shop_name or t("shop {id}", id=c.shop_id), c.status)
+                 for c in connections.list_connections(session)]  # fmt: skip
     if not shops:
-        st.info("No shop is connected: connect one on the Connections page.")
+        st.info(t("No shop is connected: connect one on the Connections page."))
         return []
-    labels = {sid: f"{ui.platform_label(platform)} · {name}" + ("" if status == "connected" else f" ({status})")
+    labels = {sid: f"{ui.platform_label(platform)} · {name}" + ("" if status == "connected" else f" ({tv(status)})")
               for sid, platform, name, status in shops}  # fmt: skip
     default = [sid for sid, _, _, status in shops if status == "connected"]
-    picked = st.multiselect("Shops", list(labels), default=default, format_func=labels.__getitem__,
+    picked = st.multiselect(t("Shops"), list(labels), default=default, format_func=labels.__getitem__,
                             key="publish_shops")  # fmt: skip
     return [int(s) for s in picked]
 
@@ -93,8 +98,8 @@ def _fetch_logistics_once(shop_ids: list[int]) -> None:
             with shop_calls.connector(shop_id) as connector:
                 logistics.fetch_shop_logistics(ui.engine(), shop_id, connector, actor=actor)
         except Exception as error:  # the preview then says what is missing; named, never the payload
-            st.warning(f"{ui.plain(known.shop_name)}: its logistics channels and warehouses could not be read "
-                       f"({type(error).__name__}).")  # fmt: skip
+            st.warning(ui.plain(t("{shop}: its logistics channels and warehouses could not be read ({kind}).",
+                                  shop=known.shop_name, kind=type(error).__name__)))  # fmt: skip
 
 
 def _preview(product_ids: list[int], shop_ids: list[int]) -> None:
@@ -111,11 +116,12 @@ def show_preview(previews: Sequence[publishing.ShopPreview]) -> bool:
     """Per shop: what each product sends and what is missing; returns whether anything can be sent."""
     sendable = False
     for shop in previews:
-        header = (f"{ui.platform_label(shop.platform)} · {ui.plain(shop.shop_name)}: {shop.ready} ready, "
-                  f"{shop.blocked} blocked, {shop.api_calls} API calls")  # fmt: skip
+        counts = t("{ready} ready, {blocked} blocked", ready=shop.ready, blocked=shop.blocked)
+        calls = tn("{n} API call", "{n} API calls", shop.api_calls)
+        header = f"{ui.platform_label(shop.platform)} · {ui.plain(shop.shop_name)}: {counts}, {calls}"
         with st.expander(header, expanded=True, icon=":material/storefront:"):
             if not shop.connected:
-                st.warning("This shop cannot be reached now (see Connections); nothing would be sent to it.")
+                st.warning(t("This shop cannot be reached now (see Connections); nothing would be sent to it."))
             for product in shop.products:
                 icon = ":green[:material/check_circle:]" if product.ready else ":red[:material/block:]"
                 st.markdown(f"{icon} **#{product.product_id} {ui.plain(product.title)}**: {ui.plain(product.summary)}")
@@ -123,10 +129,11 @@ def show_preview(previews: Sequence[publishing.ShopPreview]) -> bool:
                     st.error(ui.plain(missing), icon=":material/block:")
                 sendable = sendable or bool(product.changes and product.ready)
                 for change in product.changes:
-                    target = change.sku or "listing"
+                    target = change.sku or t("listing")
                     summary_col, detail_col = st.columns([5, 2])
                     summary_col.caption(ui.plain(request_summary(change.request)))
-                    with detail_col.popover(f"{change.operation} · {target}: what is sent"):
+                    with detail_col.popover(t("{operation} · {target}: what is sent", operation=change.operation,
+                                              target=target)):  # fmt: skip
                         st.json(ui.json_safe(change.request), expanded=True)
     return sendable
 
@@ -153,19 +160,21 @@ def request_summary(request: Any) -> str:
 
 def _publish(product_ids: list[int], shop_ids: list[int]) -> None:
     actor = ui.current_actor()
-    bar = st.progress(0.0, text="Publishing…")
+    bar = st.progress(0.0, text=t("Publishing…"))
 
     def progress(step: publishing.ShopProgress) -> None:
         done = step.index if step.done else step.index - 1
-        verb = "done" if step.done else "sending"
-        bar.progress(done / max(step.total, 1), text=f"{step.shop_name}: {verb} ({done} of {step.total} shops)")
+        verb = t("done") if step.done else t("sending")
+        text = tn("{shop}: {verb} ({done} of {n} shop)", "{shop}: {verb} ({done} of {n} shops)", step.total,
+                  shop=step.shop_name, verb=verb, done=done)  # fmt: skip
+        bar.progress(done / max(step.total, 1), text=text)
 
     factory = marketplaces.connector_factory(ui.engine())
     try:
-        with st.status("Publishing to the chosen shops…", expanded=True) as status:
+        with st.status(t("Publishing to the chosen shops…"), expanded=True) as status:
             results = publishing.publish(actor, ui.engine(), product_ids, shop_ids, factory, progress=progress)
             failed = any(not r.ok for r in results)
-            status.update(label="Published." if not failed else "Published, with failures.",
+            status.update(label=t("Published.") if not failed else t("Published, with failures."),
                           state="error" if failed else "complete")  # fmt: skip
     except Exception as error:
         ui.show_error(error)
@@ -174,7 +183,7 @@ def _publish(product_ids: list[int], shop_ids: list[int]) -> None:
         factory.close()
     st.session_state[RESULTS_KEY] = [_result_row(r) for r in results]
     st.session_state.pop(PREVIEW_KEY, None)
-    ui.after_write("Publish finished.")
+    ui.after_write(t("Publish finished."))
     st.rerun()
 
 
@@ -185,23 +194,25 @@ def _result_row(result: publishing.PublishResult) -> dict[str, Any]:
 
 
 def show_results(rows: Sequence[dict[str, Any]]) -> None:
-    st.subheader("Results")
+    st.subheader(t("Results"))
     for row in rows:
-        line = f"**{ui.plain(row['shop'])}**: {row['created']} created"
+        line = f"**{ui.plain(row['shop'])}**: " + t("{n} created", n=row["created"])
         if row["in_review"]:
-            line += f", {row['in_review']} in review (the platform audits them; Products shows when they are live)"
+            line += ", " + t(
+                "{n} in review (the platform audits them; Products shows when they are live)", n=row["in_review"]
+            )
         (st.success if row["ok"] else st.warning)(line)
         if row["error"]:
             st.error(ui.plain(row["error"]))
         for failure in row["failures"]:
             st.error(ui.plain(failure), icon=":material/error:")
     if any(not row["ok"] for row in rows):
-        st.caption("Failed listings: Products page, sync status 'failed'; fix what they say and publish again.")
+        st.caption(t("Failed listings: Products page, sync status 'failed'; fix what they say and publish again."))
 
 
 def main() -> None:
     ui.current_actor()
-    st.title("Publish to shops")
+    st.title(t("Publish to shops"))
     if not ui.can(Permission.SYNC_RUN):
         ui.read_only_note(Permission.SYNC_RUN)
         return
@@ -213,17 +224,17 @@ def main() -> None:
     shop_ids = choose_shops()
     if not product_ids or not shop_ids:
         return
-    if st.button("Check what will be sent", icon=":material/fact_check:", key="publish_check"):
+    if st.button(t("Check what will be sent"), icon=":material/fact_check:", key="publish_check"):
         st.session_state.pop(RESULTS_KEY, None)
         _preview(product_ids, shop_ids)
     checked = st.session_state.get(PREVIEW_KEY)
     if not checked or checked["key"] != (tuple(product_ids), tuple(shop_ids)):
-        st.caption("Check first: nothing is sent until you publish.")
+        st.caption(t("Check first: nothing is sent until you publish."))
         return
     if not show_preview(checked["previews"]):
-        st.warning("Nothing can be sent yet: fix what is missing above (or everything is already in sync).")
+        st.warning(t("Nothing can be sent yet: fix what is missing above (or everything is already in sync)."))
         return
-    if st.button("Publish", type="primary", icon=":material/publish:", key="publish_go"):
+    if st.button(t("Publish"), type="primary", icon=":material/publish:", key="publish_go"):
         _publish(product_ids, shop_ids)
 
 

@@ -45,8 +45,12 @@ from syncstore.events import outbox
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
 
-# Reasons a person (or an import) gives for changing on hand; "manual", "import" and "reconcile" are used by code.
-MANUAL_REASONS = ("manual", "import", "reconcile", "count", "received", "damaged", "lost", "returned")
+# The reasons a person chooses in the app to change on hand; "other" needs a note saying why.
+PERSON_REASONS = ("count", "damaged", "returned", "found", "other")
+# The reasons the system writes itself (orders, transfers, imports, syncs): never offered to a person.
+SYSTEM_REASONS = ("order", "cancellation", "shipment", "transfer", "import", "reconcile", "sync", "manual")
+# Every reason `adjust_stock` accepts (the API's vocabulary): the person reasons and the earlier ones, kept.
+MANUAL_REASONS = ("manual", "import", "reconcile", "count", "received", "damaged", "lost", "returned", "found", "other")
 DEFAULT_LOCATION_NAME = "Main warehouse"
 
 
@@ -277,6 +281,8 @@ def adjust_stock(
         errors["quantity"] = "give either a new quantity or a change, not both"
     if reason not in MANUAL_REASONS:
         errors["reason"] = f"must be one of {', '.join(MANUAL_REASONS)}"
+    elif reason == "other" and not (note or "").strip():
+        errors["note"] = "say why in the note when the reason is other"
     if errors:
         raise InvalidInput(errors)
     variant = locked_variant(session, variant_id)

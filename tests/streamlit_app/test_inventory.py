@@ -7,14 +7,18 @@ import pandas as pd
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from streamlit_app import stock_reasons
 from syncstore.db.engine import transaction
 from syncstore.db.models import InventoryHistory, OutboxEvent, ProductVariant
 from syncstore.inventory import bundles
 from syncstore.inventory import ledger as inventory
 from syncstore.inventory import locations as stock_locations
+from syncstore.security import preferences
 from syncstore.security.auth import Role
 from syncstore.shops import connections
 from tests.streamlit_app.conftest import AppAs, SeededDatabase, frame_with
+
+NOTE = "Note (why; kept in the ledger; needed for “Other”)"
 
 
 def first_listed_variant(db: SeededDatabase) -> ProductVariant:
@@ -32,6 +36,13 @@ def labelled(widgets: Any, label: str) -> Any:
     """The one widget of a kind with this label (the adjust form keys its widgets by variant)."""
     found = [w for w in widgets if w.label == label]
     assert len(found) == 1, [w.label for w in widgets]
+    return found[0]
+
+
+def keyed(widgets: Any, prefix: str) -> Any:
+    """The one widget of a kind whose key starts with `prefix` (forms renew their keys after a save)."""
+    found = [w for w in widgets if (w.key or "").startswith(prefix)]
+    assert len(found) == 1, [w.key for w in widgets]
     return found[0]
 
 
@@ -58,16 +69,16 @@ def test_levels_and_the_stock_each_shop_was_sent(app_as: AppAs, seeded_db: Seede
 def test_a_viewer_cannot_adjust(app_as: AppAs, seeded_db: SeededDatabase) -> None:
     at = show(app_as("viewer", "inventory"), first_listed_variant(seeded_db).sku)
     assert "Apply" not in [b.label for b in at.button]
-    assert any("may not inventory.adjust" in c.value for c in at.caption)
+    assert any("may not adjust stock" in c.value for c in at.caption)
 
 
 def test_an_editor_adjusts_with_a_reason_and_sets_a_threshold(app_as: AppAs, seeded_db: SeededDatabase) -> None:
     variant = first_listed_variant(seeded_db)
     at = show(app_as("editor", "inventory"), variant.sku)
-    at.radio(key="adjust_mode").set_value("Add or remove").run()
+    at.radio(key="adjust_mode").set_value("change").run()
     labelled(at.number_input, "Change by (negative removes)").set_value(-3)
-    at.selectbox(key="adjust_reason").select("reconcile")
-    labelled(at.text_input, "Note (why; kept in the ledger)").input("cycle count")
+    labelled(at.selectbox, "Reason").select("damaged")
+    labelled(at.text_input, NOTE).input("dropped in the stockroom")
     labelled(at.number_input, "Low-stock threshold (empty: no alert)").set_value(variant.stock)
     at.button[[b.label for b in at.button].index("Apply")].click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -76,20 +87,20 @@ def test_an_editor_adjusts_with_a_reason_and_sets_a_threshold(app_as: AppAs, see
         stored = session.get_one(ProductVariant, variant.id)
         assert (stored.stock, stored.low_stock_threshold) == (variant.stock - 3, variant.stock)
         entry = session.scalars(sa.select(InventoryHistory).order_by(InventoryHistory.id.desc())).first()
-        assert entry is not None and (entry.change_reason, entry.note) == ("reconcile", "cycle count")
+        assert entry is not None and (entry.change_reason, entry.note) == ("damaged", "dropped in the stockroom")
         assert session.scalars(sa.select(OutboxEvent).where(OutboxEvent.event_type == "inventory.changed")).first()
     engine.dispose()
     # Now under its threshold: the page says so.
     assert any("at or under the low-stock threshold" in w.value for w in at.warning)
     at.toggle(key="inventory_low_only").set_value(True).run()
     assert list(frame_with(at, "Low")["SKU"]) == [variant.sku]
-    assert at.get("arrow_line_chart") or at.get("vega_lite_chart"), "the history chart is drawn"
+    assert at.get("vega_lite_chart"), "the history chart is drawn"
 
 
 def test_an_impossible_adjustment_is_an_error_on_the_page(app_as: AppAs, seeded_db: SeededDatabase) -> None:
     variant = first_listed_variant(seeded_db)
     at = show(app_as("editor", "inventory"), variant.sku)
-    at.radio(key="adjust_mode").set_value("Add or remove").run()
+    at.radio(key="adjust_mode").set_value("change").run()
     labelled(at.number_input, "Change by (negative removes)").set_value(-(variant.stock + 1))
     at.button[[b.label for b in at.button].index("Apply")].click().run()
     assert not at.exception
@@ -208,19 +219,22 @@ def test_an_editor_adds_and_renames_a_location_and_a_viewer_only_sees_them(
     app_as: AppAs, seeded_db: SeededDatabase
 ) -> None:
     at = app_as("editor", "inventory")
-    at.text_input(key="location_new_name").input("Back room")
+    labelled(at.text_input, "New location name").input("Back room")
     click(at, "Add location")
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert list(frame_with(at, "Default")["Location"]) == ["Main warehouse", "Back room"]
-    at.selectbox(key="location_rename_id").select(location_id(seeded_db, "Back room"))
-    at.text_input(key="location_rename_name").input("Shop floor")
+    assert labelled(at.text_input, "New location name").value == "", "the form is empty again after a save"
+    keyed(at.selectbox, "location_rename_id").select(location_id(seeded_db, "Back room"))
+    labelled(at.text_input, "Rename to").input("Shop floor")
     click(at, "Rename")
     assert not at.error, [e.value for e in at.error]
     assert list(frame_with(at, "Default")["Location"]) == ["Main warehouse", "Shop floor"]
-    # A duplicate name is refused with the field's message; nothing is added.
-    at.text_input(key="location_new_name").input("Shop floor")
+    assert labelled(at.text_input, "Rename to").value == "", "the rename form is empty again after a save"
+    # A duplicate name is refused with the field's message; nothing is added, and the name typed stays.
+    labelled(at.text_input, "New location name").input("Shop floor")
     click(at, "Add location")
     assert any("name" in e.value for e in at.error), [e.value for e in at.error]
+    assert labelled(at.text_input, "New location name").value == "Shop floor"
     viewer = app_as("viewer", "inventory")
     assert "Add location" not in [b.label for b in viewer.button]
     assert list(frame_with(viewer, "Default")["Location"]) == ["Main warehouse", "Shop floor"]
@@ -275,7 +289,7 @@ def test_an_admin_chooses_the_locations_a_shop_sells(app_as: AppAs, seeded_db: S
     back_room = add_location(seeded_db, "Back room")
     editor = app_as("editor", "inventory")
     assert "Save sources" not in [b.label for b in editor.button]
-    assert any("may not connections.manage" in c.value for c in editor.caption)
+    assert any("may not manage shop connections" in c.value for c in editor.caption)
     at = app_as("admin", "inventory")
     captions = " ".join(c.value for c in at.caption)
     assert captions.count("Sells: all locations") == 2, captions
@@ -316,3 +330,163 @@ def test_a_bundle_shows_its_computed_available_and_no_adjust_form(app_as: AppAs,
     assert pd.isna(row["On hand"]) and pd.isna(row["Reserved"]), "a bundle shows no stock of its own"
     assert {m.label: m.value for m in at.metric}["Available as a bundle"] == "3"
     assert "Apply" not in [b.label for b in at.button], "a bundle has no stock of its own to adjust"
+
+
+# --- issue 18 item 6: reasons a person uses, a history chart that draws, forms that clear ----------
+
+
+def reason_box(at: AppTest) -> Any:
+    return labelled(at.selectbox, "Reason")
+
+
+def test_the_form_offers_the_reasons_a_person_uses_and_never_the_systems(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    variant = first_listed_variant(sqlite_seeded_db)
+    at = show(sqlite_app_as("editor", "inventory"), variant.sku)
+    box = reason_box(at)
+    assert box.options == ["Stock count", "Damaged", "Returned", "Found", "Other (say why in the note)"]
+    assert not {"order", "transfer", "import", "reconcile", "sync", "manual"} & set(box.options)
+    # The form's own check refuses a system reason (Streamlit refuses an option not offered before it).
+    for system in inventory.SYSTEM_REASONS:
+        assert "Choose one of the reasons offered" in (stock_reasons.refused_reason(system, "a note") or "")
+    assert stock_reasons.refused_reason("count", "") is None
+
+
+def test_other_needs_a_note_and_found_stock_is_recorded_as_found(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    variant = first_listed_variant(sqlite_seeded_db)
+    at = show(sqlite_app_as("editor", "inventory"), variant.sku)
+    reason_box(at).select("other")
+    on_hand_field(at).set_value(variant.stock + 1)
+    apply(at)
+    assert any("Say why in the note" in e.value for e in at.error), [e.value for e in at.error]
+    assert variant_by_sku(sqlite_seeded_db, variant.sku).stock == variant.stock, "nothing was written"
+    assert labelled(at.text_input, NOTE).value == "" and reason_box(at).value == "other", "what was chosen stays"
+    labelled(at.text_input, NOTE).input("sample from the supplier")
+    apply(at)
+    assert not at.error, [e.value for e in at.error]
+    reason_box(at).select("found")
+    on_hand_field(at).set_value(variant.stock + 3)
+    apply(at)
+    assert not at.error, [e.value for e in at.error]
+    engine = sqlite_seeded_db.engine()
+    with transaction(engine) as session:
+        reasons = session.execute(
+            sa.select(InventoryHistory.change_reason, InventoryHistory.note)
+            .where(InventoryHistory.variant_id == variant.id)
+            .order_by(InventoryHistory.id)
+        ).all()
+    engine.dispose()
+    assert [tuple(r) for r in reasons[-2:]] == [("other", "sample from the supplier"), ("found", None)]
+    ledger = frame_with(at, "Reason")
+    assert list(ledger["Reason"][:2]) == ["found", "other reason"], "the ledger says the reason in words"
+
+
+def test_the_form_is_empty_again_after_a_save(sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase) -> None:
+    variant = first_listed_variant(sqlite_seeded_db)
+    at = show(sqlite_app_as("editor", "inventory"), variant.sku)
+    reason_box(at).select("damaged")
+    labelled(at.text_input, NOTE).input("crushed box")
+    on_hand_field(at).set_value(variant.stock - 1)
+    apply(at)
+    assert not at.error, [e.value for e in at.error]
+    assert labelled(at.text_input, NOTE).value == "", "the note is cleared"
+    assert reason_box(at).value == "count", "the reason is back to the first one"
+    assert on_hand_field(at).value == variant.stock - 1, "the quantity shows the new on hand"
+
+
+def test_a_transfer_form_is_empty_again_after_a_transfer(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    variant = variant_by_sku(sqlite_seeded_db, "KS-TEE00001-BLACK-L")  # 23 on hand
+    back_room = add_location(sqlite_seeded_db, "Back room")
+    at = show(sqlite_app_as("editor", "inventory"), variant.sku)
+    labelled(at.selectbox, "To").select(back_room)
+    labelled(at.number_input, "Quantity").set_value(5)
+    labelled(at.text_input, "Transfer note (kept in the ledger)").input("restock the back room")
+    click(at, "Transfer")
+    assert not at.error, [e.value for e in at.error]
+    assert labelled(at.text_input, "Transfer note (kept in the ledger)").value == ""
+    assert labelled(at.number_input, "Quantity").value == 1
+
+
+def chart_rows(at: AppTest) -> pd.DataFrame:
+    import pyarrow as pa
+
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1, "one history chart"
+    proto = charts[0].proto
+    frames = [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in proto.datasets]
+    assert len(frames) == 1
+    return frames[0]
+
+
+def test_the_history_chart_gets_on_hand_per_location_over_time_in_the_users_zone(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    variant = variant_by_sku(sqlite_seeded_db, "KS-TEE00001-BLACK-L")  # 23 on hand
+    back_room = add_location(sqlite_seeded_db, "Back room")
+    engine = sqlite_seeded_db.engine()
+    admin = sqlite_seeded_db.actors[Role.ADMIN]
+    main_warehouse = location_id(sqlite_seeded_db, "Main warehouse")
+    with transaction(engine) as session:
+        inventory.adjust_stock(admin, session, variant.id, set_to=20, reason="count")
+        stock_locations.transfer_stock(admin, session, variant.id, from_location_id=main_warehouse,
+                                       to_location_id=back_room, quantity=5)  # fmt: skip
+        preferences.change(session, sqlite_seeded_db.actors[Role.EDITOR], None, "Asia/Kuala_Lumpur")
+        times = list(session.scalars(sa.select(InventoryHistory.created_at).where(
+            InventoryHistory.variant_id == variant.id).order_by(InventoryHistory.id)))  # fmt: skip
+    engine.dispose()
+    at = show(sqlite_app_as("editor", "inventory"), variant.sku)
+    assert not at.exception
+    rows = chart_rows(at)
+    assert str(rows["on_hand"].dtype) == "int64" and str(rows["time"].dtype).startswith("datetime64")
+    main = rows[rows["location"] == "Main warehouse"]
+    back = rows[rows["location"] == "Back room"]
+    assert list(main["on_hand"]) == [0, 23, 20, 15, 15], "before, the import, each change, then the level now"
+    assert list(back["on_hand"]) == [0, 5, 5]
+    assert main["time"].iloc[0] == back["time"].iloc[0], "every series starts at the same time"
+    # Wall-clock times in Kuala Lumpur (UTC+8, no summer time), on a UTC scale so the browser never shifts them.
+    first = times[0] if times[0].tzinfo else times[0].replace(tzinfo=UTC)
+    kl = timedelta(hours=8)
+    assert main["time"].iloc[1].to_pydatetime() == first.replace(tzinfo=None) + kl
+    span = (main["time"].iloc[-1] - main["time"].iloc[0]).total_seconds()
+    assert 86_000 < span < 87_000, "a recent history still spans a day"
+    now_kl = datetime.now(UTC).replace(tzinfo=None) + kl
+    assert abs((main["time"].iloc[-1].to_pydatetime() - now_kl).total_seconds()) < 120, "the last point is now"
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert spec["encoding"]["x"]["scale"]["type"] == "utc" and spec["encoding"]["x"]["type"] == "temporal"
+    assert spec["mark"]["interpolate"] == "step-after"
+
+
+def test_a_single_change_still_draws_a_line(sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase) -> None:
+    variant = first_listed_variant(sqlite_seeded_db)
+    engine = sqlite_seeded_db.engine()
+    with transaction(engine) as session:
+        inventory.adjust_stock(sqlite_seeded_db.actors[Role.ADMIN], session, variant.id, set_to=7, reason="count")
+    engine.dispose()
+    rows = chart_rows(show(sqlite_app_as("viewer", "inventory"), variant.sku))
+    # Before the import, the import, the count, and "now" closes the line: never a lone point.
+    assert list(rows["on_hand"]) == [0, variant.stock, 7, 7] and rows["time"].is_monotonic_increasing
+
+
+def test_a_malay_speaking_merchant_reads_the_page_and_its_reasons_in_malay(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    variant = first_listed_variant(sqlite_seeded_db)
+    engine = sqlite_seeded_db.engine()
+    with transaction(engine) as session:
+        preferences.change(session, sqlite_seeded_db.actors[Role.EDITOR], "ms", None)
+    engine.dispose()
+    at = show(sqlite_app_as("editor", "inventory"), variant.sku)
+    assert not at.exception
+    assert [title.value for title in at.title] == ["Inventori"]
+    box = labelled(at.selectbox, "Sebab")
+    assert box.options == ["Kiraan stok", "Rosak", "Dipulangkan", "Ditemui", "Lain-lain (nyatakan sebab dalam catatan)"]
+    assert any(c.value == "1 varian" or c.value.endswith(" varian") for c in at.caption)
+    assert "Guna" in [b.label for b in at.button]

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from syncstore.catalog.sku_keys import sku_key
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection, PlatformListing, PlatformListingSku, ProductVariant
+from syncstore.shops import connections
 from tests.streamlit_app.conftest import AppAs, SeededDatabase, frame_with
 
 SELLER = "OLD-MUG-7"
@@ -64,14 +65,20 @@ def test_a_viewer_sees_states_and_counts_but_no_actions(app_as: AppAs, seeded_db
     assert list(table["Seller SKU"]) == [SELLER]
     assert list(table["Why"]) == ["no master SKU has the key 'oldmug7'"]
     assert "Bind" not in [b.label for b in at.button] and "Preview binding" not in [b.label for b in at.button]
-    assert any("may not catalog.write" in c.value for c in at.caption)
+    assert any("may not edit the catalog" in c.value for c in at.caption)
 
 
-def test_the_shop_filter_is_by_name(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+def test_the_shop_filter_offers_shops_by_platform_and_name(app_as: AppAs, seeded_db: SeededDatabase) -> None:
     add_orphan(seeded_db)
     at = app_as("viewer", "listings")
-    at.selectbox(key="listings_shop").select("Demo TikTok MY").run()
-    assert set(frame_with(at, "Seller SKU")["Shop"]) == {"Demo TikTok MY"}
+    picker = at.selectbox(key="listings_shop")
+    assert picker.options == ["Every shop", "Shopee · Demo Shopee MY", "TikTok Shop · Demo TikTok MY"]
+    engine = seeded_db.engine()
+    with transaction(engine) as session:
+        tiktok = next(c.id for c in connections.list_connections(session) if c.platform == "tiktokshop")
+    engine.dispose()
+    picker.select(tiktok).run()
+    assert set(frame_with(at, "Seller SKU")["Shop"]) == {"TikTok Shop · Demo TikTok MY"}
     assert {m.label: m.value for m in at.metric}["Orphans"] == "0"
 
 
@@ -82,7 +89,7 @@ def test_an_editor_previews_then_binds_an_orphan(app_as: AppAs, seeded_db: Seede
     at.text_input(key=f"listings_master_{sku_id}").input(variant.sku.lower()).run()
     at.button(key="listings_preview_button").click().run()
     assert not at.exception
-    preview = " ".join(i.value for i in at.info)
+    preview = " ".join(i.value for i in at.info).replace("\\", "")
     assert f"shop Demo Shopee MY, SKU {SELLER}: stock 7 -> {variant.stock}" in preview
     at.button(key="listings_bind").click().run()
     assert not at.exception
@@ -112,7 +119,7 @@ def test_bulk_csv_previews_refuses_strictly_then_applies(app_as: AppAs, seeded_d
     lines = frame_with(at, "Outcome")
     assert list(lines["Outcome"]) == ["bind", "refused"]
     assert list(lines["Why"])[1] == "no master SKU X"
-    assert any("1 line(s) refused" in e.value for e in at.error)
+    assert any("1 line refused" in e.value for e in at.error)
     assert "listings_csv_apply" not in [b.key for b in at.button]
     at.text_area(key="listings_csv_text").input(f"{SELLER},{variant.sku},Demo Shopee MY\n").run()
     at.button(key="listings_csv_preview_button").click().run()
@@ -128,7 +135,7 @@ def test_an_editor_sets_a_shop_prefix_and_the_orphan_is_matched(app_as: AppAs, s
     at.text_input(key=f"listings_prefix_{shop_id}").input("OLD-")
     at.button[[b.label for b in at.button].index("Save rules")].click().run()
     assert not at.exception
-    assert any("Saved the SKU rules of Demo Shopee MY" in s.value for s in at.success)
+    assert any("Saved the SKU rules of Shopee · Demo Shopee MY" in s.value for s in at.success)
     orphans(at)
     assert list(frame_with(at, "Seller SKU")["Why"]) == ["no master SKU has the key 'mug7'"]
 
@@ -138,5 +145,14 @@ def test_an_editor_creates_a_master_product_from_an_orphan_listing(app_as: AppAs
     at = orphans(app_as("editor", "listings"))
     at.button(key="listings_create").click().run()
     assert not at.exception
-    assert any("with 1 SKUs, all bound: OLD-MUG-7" in s.value for s in at.success), [s.value for s in at.success]
+    assert any("with 1 SKU, bound: OLD-MUG-7" in s.value for s in at.success), [s.value for s in at.success]
     assert binding_of(seeded_db, sku_id) is not None
+
+
+def test_the_chosen_skus_state_is_a_coloured_badge_not_an_emoji(app_as: AppAs, seeded_db: SeededDatabase) -> None:
+    add_orphan(seeded_db)
+    at = orphans(app_as("viewer", "listings"))
+    said = " ".join(m.value for m in at.markdown)
+    assert ":orange-badge[orphan]" in said, said
+    assert not any(mark in said for mark in ("🟢", "🟠", "⚪"))
+    assert list(frame_with(at, "Seller SKU")["State"]) == ["orphan"]

@@ -138,3 +138,27 @@ def test_a_platform_without_a_seller_centre_link_shows_none(
         assert any("Fake Mart offers no link to its orders." in c.value for c in at.caption)
     finally:
         unregister()
+
+
+def test_status_is_a_coloured_badge_and_times_are_in_the_users_zone(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    import json
+
+    from syncstore.db.engine import transaction
+    from syncstore.security import preferences
+    from syncstore.security.auth import Role
+
+    place_orders(sqlite_seeded_db)
+    engine = sqlite_seeded_db.engine()
+    with transaction(engine) as session:
+        preferences.change(session, sqlite_seeded_db.actors[Role.VIEWER], None, "Asia/Kuala_Lumpur")
+    engine.dispose()
+    at = sqlite_app_as("viewer", "orders")
+    assert not at.exception
+    said = " ".join(m.value for m in at.markdown)
+    assert ":violet-badge[shipped]" in said, said  # the newest order, chosen first
+    assert any("Times are in your time zone (Asia/Kuala_Lumpur)" in c.value for c in at.caption)
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["First seen"]["type_config"]["timezone"] == "Asia/Kuala_Lumpur", config["First seen"]
+    assert "paid" in at.selectbox(key="ord_status").options and "Any status" in at.selectbox(key="ord_status").options
