@@ -21,6 +21,7 @@ from api import limits, problems
 from api.deps import KeyCache
 from api.middleware import BodyLimit
 from api.oidc import OidcVerifier
+from api.pg_async import AsyncReads, conninfo
 from api.read_audit import ReadAudit
 from api.routes import bindings, channels, products, rules, stock, sync
 from syncstore.db.engine import create_engine
@@ -89,6 +90,8 @@ def create_app(engine: sa.Engine | None = None, settings: Settings | None = None
     app = FastAPI(title="SyncStore API", version="1.0.0", description=DESCRIPTION, lifespan=_lifespan)
     app.state.engine = engine or _engine(settings.resolved_database_url)
     app.state.read_audit = ReadAudit(app.state.engine)
+    dsn = conninfo(app.state.engine)
+    app.state.async_reads = AsyncReads(dsn, size=CONCURRENCY) if dsn else None
     app.state.limiter = limits.make_limiter(settings.api_rate_limit, settings.redis_url)
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
     metadata_url, audience = settings.api_oidc_metadata_url, settings.api_oidc_audience
