@@ -58,15 +58,28 @@ class ProductQuery(BaseModel):
 async def list_products(request: Request, query: Annotated[ProductQuery, Query()], who: Caller = READ) -> Response:
     """Products matching every filter given, by id, one page at a time (the Products page's filters)."""
     limit = query.limit
-    filters = reads.ProductFilter(**query.model_dump(exclude={"cursor", "limit"}))
+    filters = product_filter(query)
     after = pagination.decode(query.cursor)
     async_reads: AsyncReads | None = request.app.state.async_reads
     if async_reads is not None:  # PostgreSQL writes the JSON, read on the event loop (the busiest read)
-        page = reads.products_page_sql(filters, after_id=after, limit=limit)
-        items, found, last_id = await async_reads.one(page.sql, page.params)
-        more = pagination.encode(last_id) if found > limit else None
-        return fast_json.page_response(items, more)
+        return await postgres_page(async_reads, filters, after, limit)
     return await run_in_threadpool(_products_page, request, filters, after, limit)
+
+
+def product_filter(query: ProductQuery) -> reads.ProductFilter:
+    return reads.ProductFilter(
+        search=query.search, category=query.category, status=query.status, min_price=query.min_price,
+        max_price=query.max_price, platform=query.platform, sync_status=query.sync_status,
+    )  # fmt: skip
+
+
+async def postgres_page(
+    async_reads: AsyncReads, filters: reads.ProductFilter, after: int | None, limit: int
+) -> Response:
+    """A product page on PostgreSQL: one prepared statement that writes the JSON, awaited on the event loop."""
+    page = reads.products_page_sql(filters, after_id=after, limit=limit)
+    items, found, last_id = await async_reads.one(page.sql, page.params)
+    return fast_json.page_response(items, pagination.encode(last_id) if found > limit else None)
 
 
 def _products_page(request: Request, filters: reads.ProductFilter, after: int | None, limit: int) -> Response:
