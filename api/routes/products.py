@@ -78,7 +78,7 @@ async def postgres_page(
 ) -> Response:
     """A product page on PostgreSQL: one prepared statement that writes the JSON, awaited on the event loop."""
     page = reads.products_page_sql(filters, after_id=after, limit=limit)
-    items, found, last_id = await async_reads.one(page.sql, page.params)
+    items, last_id, found = await async_reads.one(page.sql, page.params)
     return fast_json.page_response(items, pagination.encode(last_id) if found > limit else None)
 
 
