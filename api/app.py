@@ -19,8 +19,10 @@ from fastapi.openapi.utils import get_openapi
 
 from api import limits, problems
 from api.deps import KeyCache
+from api.fast_path import ProductListFastPath
 from api.middleware import BodyLimit
 from api.oidc import OidcVerifier
+from api.pg_async import AsyncReads, conninfo
 from api.read_audit import ReadAudit
 from api.routes import bindings, channels, products, rules, stock, sync
 from syncstore.db.engine import create_engine
@@ -40,6 +42,8 @@ RFC 9457 problem documents. Limit: SYNCSTORE_API_RATE_LIMIT requests per minute 
 CONCURRENCY: Final = 8
 # Room for a request that holds a connection and asks for a second one; never used in a steady state.
 POOL_OVERFLOW: Final = 4
+# Database connections older than this are closed when they come back to the pool (seconds).
+POOL_RECYCLE_S: Final = 1800
 
 
 @asynccontextmanager
@@ -81,7 +85,11 @@ def _problem_openapi(app: FastAPI) -> dict[str, Any]:
 def _engine(url: str) -> sa.Engine:
     if sa.engine.make_url(url).get_backend_name() == "sqlite":
         return create_engine(url)
-    return create_engine(url, pool_size=CONCURRENCY, max_overflow=POOL_OVERFLOW)
+    # No pre-ping (a round trip per checkout): a connection the server dropped fails one request, and
+    # SQLAlchemy then discards the whole pool; idle connections are replaced after POOL_RECYCLE_S.
+    return create_engine(
+        url, pool_size=CONCURRENCY, max_overflow=POOL_OVERFLOW, pool_pre_ping=False, pool_recycle=POOL_RECYCLE_S
+    )
 
 
 def create_app(engine: sa.Engine | None = None, settings: Settings | None = None) -> FastAPI:
@@ -89,6 +97,8 @@ def create_app(engine: sa.Engine | None = None, settings: Settings | None = None
     app = FastAPI(title="SyncStore API", version="1.0.0", description=DESCRIPTION, lifespan=_lifespan)
     app.state.engine = engine or _engine(settings.resolved_database_url)
     app.state.read_audit = ReadAudit(app.state.engine)
+    dsn = conninfo(app.state.engine)
+    app.state.async_reads = AsyncReads(dsn, size=CONCURRENCY, recycle_s=POOL_RECYCLE_S) if dsn else None
     app.state.limiter = limits.make_limiter(settings.api_rate_limit, settings.redis_url)
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
     metadata_url, audience = settings.api_oidc_metadata_url, settings.api_oidc_audience
@@ -103,4 +113,5 @@ def create_app(engine: sa.Engine | None = None, settings: Settings | None = None
 
     app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(ProductListFastPath)  # outermost of ours: the busiest read skips the rest
     return app

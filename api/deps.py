@@ -151,6 +151,12 @@ async def caller(request: Request, credentials: HTTPAuthorizationCredentials | N
     who = cache.get(digest)
     if who is None:
         who = await run_in_threadpool(_look_up, request, credentials.credentials, digest)
+    await admit(request, who)
+    return who
+
+
+async def admit(request: Request, who: Caller) -> None:
+    """Spend one request of the caller's allowance (429 when it is spent) and audit a read."""
     limiter = _limiter(request)
     verdict = (
         limiter.hit(who.owner)
@@ -166,7 +172,6 @@ async def caller(request: Request, credentials: HTTPAuthorizationCredentials | N
     if request.method in _READS:  # writes are audited by the core function they call
         reads: ReadAudit = request.app.state.read_audit
         reads.add(who.actor, request.scope["path"], request.scope["query_string"].decode("latin-1"))
-    return who
 
 
 def writer(permission: Permission) -> Callable[..., Awaitable[Caller]]:

@@ -70,13 +70,12 @@ def run(
     headers: Callable[[BaseModel], dict[str, str]] | None = None,
 ) -> JSONResponse:
     """Run `work` in one transaction and answer its result; with a key, at most once per caller and key."""
-    if key is not None:
-        with transaction(engine) as session:
-            row = _stored(session, who.owner, key)
-            if row is not None:
-                return _replay(row, request_hash)
     try:
         with transaction(engine) as session:
+            if key is not None:  # in the same transaction as the effect: one checkout, one BEGIN/COMMIT
+                row = _stored(session, who.owner, key)
+                if row is not None:
+                    return _replay(row, request_hash)
             result = work(session)
             body = result.model_dump(mode="json")
             if key is not None:

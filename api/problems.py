@@ -9,6 +9,7 @@ Every error the API returns, its own or the framework's (404, 405, 413, 422, 429
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -127,15 +128,31 @@ async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
     return problem_response(request, 500, "an unexpected error; it was logged")
 
 
+# Which handler answers which error (the most specific class in the error's MRO wins, as in Starlette).
+_HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
+    RequestValidationError: _on_validation,
+    StarletteHTTPException: _on_http,
+    ApiProblem: _on_api_problem,
+    SyncStoreError: _on_core,
+    DataError: _on_out_of_range,
+    OverflowError: _on_out_of_range,
+    Exception: _on_unexpected,
+}
+
+
 def install(app: FastAPI) -> None:
     """Make every error of `app` a problem document."""
-    app.add_exception_handler(RequestValidationError, _on_validation)
-    app.add_exception_handler(StarletteHTTPException, _on_http)
-    app.add_exception_handler(ApiProblem, _on_api_problem)
-    app.add_exception_handler(SyncStoreError, _on_core)
-    app.add_exception_handler(DataError, _on_out_of_range)
-    app.add_exception_handler(OverflowError, _on_out_of_range)
-    app.add_exception_handler(Exception, _on_unexpected)
+    for kind, handler in _HANDLERS.items():
+        app.add_exception_handler(kind, handler)
+
+
+async def answer(request: Request, error: Exception) -> JSONResponse:
+    """The problem document `install`'s handlers answer for `error` (for code that runs outside the routes)."""
+    for kind in type(error).__mro__:
+        handler = _HANDLERS.get(kind)
+        if handler is not None:
+            return await handler(request, error)
+    return await _on_unexpected(request, error)
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -4,9 +4,10 @@
 Every API request is audited: a write by the core function it calls (in its own transaction, as
 the app's actions), a read here. A read must not become a write on the request's path (64
 clients paging products would then queue on the audit table), so `ReadAudit.add` only appends to
-an in-process buffer; a background thread writes what was buffered as `api.read` audit rows, each
-with its request's own time, in one transaction every `interval_s` (or at once when
-`batch` are waiting), and at shutdown; it ends when it finds nothing to write and the next read
+an in-process buffer; a background thread writes what was buffered as `api.read` audit rows (the
+columns `audit.record` fills, as one multi-row INSERT: no ORM object per read), each with its
+request's own time, in one transaction every `interval_s` (or at once when `batch` are waiting),
+and at shutdown; it ends when it finds nothing to write and the next read
 starts it again. Should the database refuse, the rows stay buffered for the next try (at most
 `limit`; beyond it the oldest are dropped and the loss is logged).
 """
@@ -22,8 +23,8 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from syncstore.db.engine import transaction
+from syncstore.db.models import AuditLog
 from syncstore.db.types import utcnow
-from syncstore.security import audit
 from syncstore.security.auth import Actor
 
 logger = logging.getLogger(__name__)
@@ -84,11 +85,14 @@ class ReadAudit:
             if not taken:
                 return 0
             try:
-                with transaction(self.engine) as session:
-                    for read in taken:
-                        row = audit.record(session, read.actor, ACTION, "api", None,
-                                           after={"path": read.path, "query": read.query})  # fmt: skip
-                        row.created_at = read.at
+                rows = [
+                    {"actor_id": read.actor.user_id, "actor_label": read.actor.label, "action": ACTION,
+                     "entity_type": "api", "entity_id": None, "before": None,
+                     "after": {"path": read.path, "query": read.query}, "created_at": read.at}
+                    for read in taken
+                ]  # fmt: skip
+                with transaction(self.engine) as session:  # one multi-row INSERT, no ORM object per read
+                    session.connection().execute(sa.insert(AuditLog), rows)
             except sa.exc.SQLAlchemyError as error:
                 logger.warning("API read audit: %d rows not written yet (%s)", len(taken), type(error).__name__)
                 self._reads.extendleft(reversed(taken))

@@ -74,18 +74,21 @@ _LISTED_STATUSES = ("active", "inactive")
 
 
 def _product_conditions(filters: ProductFilter, dialect: str = "sqlite") -> sa.ColumnElement[bool]:
-    """The WHERE clause of a product filter (everything runs in SQL; nothing is loaded to filter)."""
+    """The WHERE clause of a product filter (everything runs in SQL; nothing is loaded to filter).
+
+    Its values are named parameters (`pf_<field>`): the SQL depends only on which filters are set,
+    so the API can compile it once per shape (`products_page_sql`)."""
     conditions: list[sa.ColumnElement[bool]] = [MasterProduct.status.in_(_LISTED_STATUSES)]
     if filters.status:
-        conditions.append(MasterProduct.status == filters.status)
+        conditions.append(MasterProduct.status == sa.bindparam("pf_status", filters.status))
     if filters.category:
-        conditions.append(MasterProduct.category == filters.category)
+        conditions.append(MasterProduct.category == sa.bindparam("pf_category", filters.category))
     if filters.min_price is not None:
-        conditions.append(MasterProduct.base_price >= filters.min_price)
+        conditions.append(MasterProduct.base_price >= sa.bindparam("pf_min_price", filters.min_price))
     if filters.max_price is not None:
-        conditions.append(MasterProduct.base_price <= filters.max_price)
+        conditions.append(MasterProduct.base_price <= sa.bindparam("pf_max_price", filters.max_price))
     if filters.search and filters.search.strip():
-        pattern = f"%{_escape_like(filters.search.strip().lower())}%"
+        pattern = sa.bindparam("pf_search", _search_pattern(filters.search), type_=sa.String)
         sku_match = sa.select(ProductVariant.product_id).where(_contains(ProductVariant.sku, pattern, dialect))
         conditions.append(
             sa.or_(
@@ -97,17 +100,24 @@ def _product_conditions(filters: ProductFilter, dialect: str = "sqlite") -> sa.C
     # IN (subquery) rather than a correlated EXISTS: the listings are read once, not once per product.
     listed = sa.select(PlatformListing.product_id).where(PlatformListing.product_id.is_not(None))
     if filters.platform:
-        listed = listed.where(PlatformListing.platform == filters.platform)
+        listed = listed.where(PlatformListing.platform == sa.bindparam("pf_platform", filters.platform))
     if filters.sync_status == NOT_LISTED:
         conditions.append(MasterProduct.id.not_in(listed))
     elif filters.sync_status:
-        conditions.append(MasterProduct.id.in_(listed.where(PlatformListing.sync_status == filters.sync_status)))
+        state: sa.BindParameter[str] = sa.bindparam("pf_sync_status", filters.sync_status)
+        conditions.append(MasterProduct.id.in_(listed.where(PlatformListing.sync_status == state)))
     elif filters.platform:
         conditions.append(MasterProduct.id.in_(listed))
     return sa.and_(*conditions)
 
 
-def _contains(column: sa.orm.InstrumentedAttribute[str], pattern: str, dialect: str) -> sa.ColumnElement[bool]:
+def _search_pattern(search: str) -> str:
+    return f"%{_escape_like(search.strip().lower())}%"
+
+
+def _contains(
+    column: sa.orm.InstrumentedAttribute[str], pattern: sa.BindParameter[str], dialect: str
+) -> sa.ColumnElement[bool]:
     """Case-insensitive LIKE: SQLite's LIKE already ignores (ASCII) case, so it skips lower() and its cost."""
     if dialect == "sqlite":
         return column.like(pattern, escape="\\")
@@ -513,30 +523,93 @@ def _json_value(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     return column
 
 
-def _json_object(table: sa.Table, names: Sequence[str], *extra: tuple[str, Any]) -> sa.ColumnElement[Any]:
-    args: list[Any] = []
-    for name, value in [*((n, _json_value(table.c[n])) for n in names), *extra]:
-        args += [sa.literal_column(f"'{name}'"), value]
-    return sa.func.json_build_object(*args)
+def _products_json_statement(which: sa.ColumnElement[bool]) -> sa.Select[str, Any]:
+    """The products `which` selects, with their variants, as one JSON array by id; and their largest id.
 
-
-@functools.cache
-def _products_json_statement() -> sa.Select[str]:
-    """Products with their variants as one JSON array, by id; the caller adds which (built once: it is large)."""
+    Each product and each variant is a row of a subquery turned into JSON whole (`json_agg` of the
+    row): cheaper in PostgreSQL than `json_build_object`'s name/value pairs (about 1.15 against 1.4 ms of
+    database CPU for a page of 50 products with two variants each)."""
     from sqlalchemy.dialects.postgresql import aggregate_order_by
 
     product, variant = MasterProduct.__table__, ProductVariant.__table__
     assert isinstance(product, sa.Table) and isinstance(variant, sa.Table)
     empty: sa.ColumnElement[str] = sa.literal_column("'[]'")
-    variant_json = _json_object(variant, [c for c in VARIANT_COLUMNS if c != "product_id"])
-    variants = (
-        sa.select(sa.func.coalesce(sa.func.json_agg(aggregate_order_by(variant_json, variant.c.id)), empty))
+    variant_rows = (
+        sa.select(*(_json_value(variant.c[n]).label(n) for n in VARIANT_COLUMNS if n != "product_id"))
         .where(variant.c.product_id == product.c.id)
-        .scalar_subquery()
+        .correlate(product)
+        .subquery("v")
     )
-    document = _json_object(product, PRODUCT_COLUMNS, ("variants", variants))
-    items = sa.cast(sa.func.json_agg(aggregate_order_by(document, product.c.id)), sa.Text)
-    return sa.select(sa.func.coalesce(items, empty))
+    variants = sa.select(
+        sa.func.coalesce(sa.func.json_agg(aggregate_order_by(variant_rows.table_valued(), variant_rows.c.id)), empty)
+    ).scalar_subquery()
+    products = (
+        sa.select(*(_json_value(product.c[n]).label(n) for n in PRODUCT_COLUMNS), variants.label("variants"))
+        .where(which)
+        .subquery("p")
+    )
+    items = sa.cast(sa.func.json_agg(aggregate_order_by(products.table_valued(), products.c.id)), sa.Text)
+    return sa.select(sa.func.coalesce(items, empty), sa.func.max(products.c.id))
+
+
+@dataclass(frozen=True)
+class PageSql:
+    """`products_after`'s page as one PostgreSQL statement (psycopg's `%(name)s` parameters) and its values.
+
+    The statement answers one row: the page's items as JSON text, the page's last id and how many ids
+    the keyset query found (`limit` + 1 means more follow)."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+def _filter_shape(filters: ProductFilter) -> tuple[bool | str, ...]:
+    """What decides the SQL of `_product_conditions` (which filters are set), not their values."""
+    sync = "" if not filters.sync_status else (NOT_LISTED if filters.sync_status == NOT_LISTED else "listed")
+    return (bool(filters.status), bool(filters.category), filters.min_price is not None,
+            filters.max_price is not None, bool(filters.search and filters.search.strip()),
+            bool(filters.platform), sync)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=256)
+def _page_sql(shape: tuple[bool | str, ...], after: bool) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """The page statement for one filter shape, compiled once: its SQL and its constant parameters."""
+    from sqlalchemy.dialects.postgresql import psycopg
+
+    status, category, min_price, max_price, search, platform, sync = shape
+    like = ProductFilter(
+        status="x" if status else None, category="x" if category else None,
+        min_price=Decimal(0) if min_price else None, max_price=Decimal(0) if max_price else None,
+        search="x" if search else None, platform="x" if platform else None,
+        sync_status=(NOT_LISTED if sync == NOT_LISTED else "synced") if sync else None,
+    )  # fmt: skip
+    query = sa.select(MasterProduct.id).where(_product_conditions(like, "postgresql"))
+    if after:
+        query = query.where(MasterProduct.id > sa.bindparam("pg_after", 0, type_=sa.BigInteger))
+    page = query.order_by(MasterProduct.id).limit(sa.bindparam("pg_rows", 1, type_=sa.Integer)).cte("page")
+    shown = sa.select(page.c.id).order_by(page.c.id).limit(sa.bindparam("pg_limit", 1, type_=sa.Integer))
+    statement = _products_json_statement(MasterProduct.id.in_(shown)).add_columns(
+        sa.select(sa.func.count()).select_from(page).scalar_subquery()
+    )
+    dialect = psycopg.dialect()  # type: ignore[no-untyped-call]
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    constants = tuple((k, v) for k, v in compiled.params.items() if not k.startswith(("pf_", "pg_")))
+    return compiled.string, constants
+
+
+def products_page_sql(filters: ProductFilter | None, *, after_id: int | None, limit: int) -> PageSql:
+    """The statement of `products_after_json` for these filters and page: compiled once per filter shape
+    (no SQLAlchemy work per request), the values bound as parameters."""
+    filters = filters or ProductFilter()
+    sql, constants = _page_sql(_filter_shape(filters), after_id is not None)
+    params: dict[str, Any] = dict(constants)
+    values = {"pf_status": filters.status, "pf_category": filters.category, "pf_min_price": filters.min_price,
+              "pf_max_price": filters.max_price, "pf_platform": filters.platform, "pf_sync_status": filters.sync_status,
+              "pg_after": after_id, "pg_rows": limit + 1, "pg_limit": limit}  # fmt: skip
+    if filters.search and filters.search.strip():
+        values["pf_search"] = _search_pattern(filters.search)
+    params.update((k, v) for k, v in values.items() if f"%({k})s" in sql)
+    return PageSql(sql, params)
 
 
 def products_after_json(
@@ -548,16 +621,6 @@ def products_after_json(
     follow) feeds a prebuilt statement that writes those products as JSON text, so no Python object
     is made per row or field (the API's busiest read passes the text through).
     """
-    where = _product_conditions(filters or ProductFilter(), "postgresql")
-    query = sa.select(MasterProduct.id).where(where)
-    if after_id is not None:
-        query = query.where(MasterProduct.id > after_id)
-    page = query.order_by(MasterProduct.id).limit(limit + 1).cte("page")
-    shown = sa.select(page.c.id).order_by(page.c.id).limit(limit)
-    statement = (
-        _products_json_statement()
-        .where(MasterProduct.id.in_(shown))
-        .add_columns(sa.select(sa.func.count()).select_from(page).scalar_subquery(), sa.func.max(MasterProduct.id))
-    )
-    items, found, last_id = session.connection().execute(statement).one()  # Core: never ORM objects
+    page = products_page_sql(filters, after_id=after_id, limit=limit)
+    items, last_id, found = session.connection().exec_driver_sql(page.sql, page.params).one()
     return JsonPage(items=items, more_after=last_id if found > limit else None)
