@@ -45,6 +45,7 @@ from sqlalchemy.engine import make_url
 
 from bench import webhook_load as load
 from bench.webhooks import add_load_arguments, run_load, scratch_database
+from connectors.simulator.common import free_port
 
 COMMIT_MS_VARIABLE: Final = "SYNCSTORE_BENCH_STANDIN_COMMIT_MS"
 STANDIN_APP: Final = "bench.webhook_ceiling:standin_app"
@@ -224,7 +225,7 @@ class _Totals:
 def _servers(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
     """Every server of the comparison, started: (the environment clients sign with, name -> base URL)."""
     with scratch_database(args.postgres_url) as database_url:
-        port = load.free_port()
+        port = free_port()
         env = load.receiver_environment(database_url, args.redis_url, port, workdir / "data")
         load.run_migrations(env)
         # Every server verifies with the receiver's settings (its public URL included), so one client
@@ -232,10 +233,10 @@ def _servers(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[dict[str
         processes = {
             "receiver": load.ReceiverProcess(env, port, args.workers, workdir / "receiver.log"),
             "free_database": StandInProcess(
-                {**env, COMMIT_MS_VARIABLE: str(args.commit_ms)}, load.free_port(), args.workers, workdir / "free.log"
+                {**env, COMMIT_MS_VARIABLE: str(args.commit_ms)}, free_port(), args.workers, workdir / "free.log"
             ),
             "no_database": StandInProcess(
-                {**env, COMMIT_MS_VARIABLE: "0"}, load.free_port(), args.workers, workdir / "none.log"
+                {**env, COMMIT_MS_VARIABLE: "0"}, free_port(), args.workers, workdir / "none.log"
             ),
         }
         started: list[load.ReceiverProcess] = []

@@ -45,6 +45,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench import webhook_load as load
+from connectors.simulator.common import free_port
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -111,7 +112,7 @@ def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     blocks = [args.events // args.rounds + (1 if i < args.events % args.rounds else 0) for i in range(args.rounds)]
     runs: dict[str, list[load.LoadReport]] = {"receiver": [], "noop": []}
     with scratch_database(args.postgres_url) as database_url:
-        port = load.free_port()
+        port = free_port()
         env = load.receiver_environment(database_url, args.redis_url, port, workdir / "data")
         load.run_migrations(env)
         receiver = load.ReceiverProcess(env, port, args.workers, workdir / "receiver.log")
