@@ -23,7 +23,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from streamlit_app import i18n, session_cookie, ui
+from streamlit_app import attention, i18n, session_cookie, ui
 from streamlit_app.i18n import N_, t, tv
 from syncstore.security import auth, preferences, sessions
 from syncstore.security.auth import Actor, Permission
@@ -50,6 +50,8 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
+    # The landing page, above the sections (an empty section header lists it first, with no heading).
+    PageSpec("views/overview.py", N_("Overview"), ":material/dashboard:", ""),
     PageSpec("views/products.py", N_("Products"), ":material/inventory_2:", N_("Catalog")),
     PageSpec("views/product_editor.py", N_("Product editor"), ":material/edit_note:", N_("Catalog")),
     PageSpec("views/bulk_edit.py", N_("Bulk edit"), ":material/table_edit:", N_("Catalog"), Permission.CATALOG_WRITE),
@@ -74,7 +76,7 @@ PAGES: tuple[PageSpec, ...] = (
 
 APP_DIR = Path(__file__).resolve().parent
 # The page a signed-in user lands on.
-LANDING_PAGE = "views/products.py"
+LANDING_PAGE = "views/overview.py"
 # Whose preferences (language, time zone) this tab has loaded.
 PREFERENCES_FOR_KEY = "app_preferences_for"
 
@@ -389,9 +391,11 @@ def main() -> None:
         return
 
     sections: dict[str, list[st.Page]] = {}
+    counts = attention.counts_or_none()  # the menu's badges: what needs action on each page
     for spec in visible_pages(actor):
-        sections.setdefault(tv(spec.section), []).append(
-            st.Page(spec.script, title=tv(spec.title), icon=spec.icon, default=spec.script == LANDING_PAGE)
+        title = attention.nav_title(spec.script, tv(spec.title), counts)
+        sections.setdefault(tv(spec.section) if spec.section else "", []).append(
+            st.Page(spec.script, title=title, icon=spec.icon, default=spec.script == LANDING_PAGE)
         )
     account = st.Page(change_password_page, title=t("Change password"), icon=":material/password:", url_path="password")
     sections.setdefault(t("Account"), []).append(account)

@@ -55,9 +55,14 @@ def test_shop_health_counts_failures_of_the_last_day_per_shop(engine: sa.Engine)
     with transaction(engine) as session:
         shopee = _shop(
             session, "shopee", "1001", "Kedai Demo", api_quota_used=8_500, api_quota_limit=10_000,
-            access_token_expires_at=NOW + timedelta(hours=2), last_synced_at=NOW - timedelta(minutes=5),
+            access_token_expires_at=NOW + timedelta(hours=2), refresh_token_expires_at=NOW + timedelta(days=2),
+            last_synced_at=NOW - timedelta(minutes=5),
         )  # fmt: skip
-        tiktok = _shop(session, "tiktokshop", "7001", "Amir TikTok", access_token_expires_at=NOW + timedelta(days=3))
+        tiktok = _shop(
+            session, "tiktokshop", "7001", "Amir TikTok", access_token_expires_at=NOW - timedelta(hours=1),
+            refresh_token_expires_at=NOW + timedelta(days=30),
+        )  # fmt: skip
+        _shop(session, "shopee", "1002", "Lapsed", access_token_expires_at=NOW - timedelta(hours=1))
         for status in ("success", "success", "success", "failed"):
             _log(session, shopee, status, NOW - timedelta(hours=1))
         _log(session, shopee, "failed", NOW - timedelta(hours=30))  # older than a day: not counted
@@ -65,12 +70,14 @@ def test_shop_health_counts_failures_of_the_last_day_per_shop(engine: sa.Engine)
         _log(session, tiktok, "success", NOW - timedelta(hours=2))
     with transaction(engine) as session:
         shops = {shop.shop_name: shop for shop in overview.shop_health(session, now=NOW)}
-    assert list(shops) == ["Amir TikTok", "Kedai Demo"]
+    assert list(shops) == ["Amir TikTok", "Kedai Demo", "Lapsed"]
     demo, amir = shops["Kedai Demo"], shops["Amir TikTok"]
     assert (demo.sent, demo.failed, demo.failure_rate) == (4, 1, 0.25)
     assert (amir.sent, amir.failed, amir.failure_rate) == (1, 0, 0.0)
-    assert demo.quota_high and demo.token_expiring(NOW) and not demo.healthy(NOW)
-    assert not amir.quota_high and not amir.token_expiring(NOW) and amir.healthy(NOW)
+    assert demo.quota_high and demo.token_trouble(NOW) and not demo.healthy(NOW)  # authorization ends in 2 days
+    # An expired access token with a good refresh token is renewed by the workers: no trouble.
+    assert not amir.quota_high and not amir.token_trouble(NOW) and amir.healthy(NOW)
+    assert shops["Lapsed"].token_trouble(NOW) and shops["Lapsed"].failure_rate is None
     assert demo.last_synced_at == NOW - timedelta(minutes=5)
 
 
