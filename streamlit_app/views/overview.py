@@ -69,14 +69,14 @@ def _activity(url: str, hour: datetime) -> list[overview.HourActivity]:
 
 def _cards(counts: overview.Attention) -> list[CountCard]:
     return [
-        CountCard(t("Pending conflicts"), counts.pending_conflicts, "views/conflicts.py", t("Resolve conflicts"),
+        CountCard(t("Pending conflicts"), counts.pending_conflicts, "views/conflicts.py", t("Resolve"),
                   ":material/call_split:"),
-        CountCard(t("Failed changes"), counts.failed_changes, "views/sync_activity.py", t("See sync activity"),
+        CountCard(t("Failed changes"), counts.failed_changes, "views/sync_activity.py", t("Review and retry"),
                   ":material/sync_problem:"),
-        CountCard(t("Listings in review"), counts.listings_in_review, "views/products.py", t("See products"),
+        CountCard(t("Listings in review"), counts.listings_in_review, "views/products.py", t("Check their status"),
                   ":material/hourglass_top:"),
         CountCard(t("Orphan SKUs"), counts.orphan_skus, "views/listings.py", t("Bind SKUs"), ":material/link_off:"),
-        CountCard(t("Low-stock variants"), counts.low_stock_variants, "views/inventory.py", t("See inventory"),
+        CountCard(t("Low-stock variants"), counts.low_stock_variants, "views/inventory.py", t("See stock levels"),
                   ":material/production_quantity_limits:"),
         CountCard(t("Open alerts"), counts.open_alerts, "views/admin.py", t("See alerts"),
                   ":material/notifications_active:", visible_to_all=False),
@@ -88,8 +88,9 @@ def needs_attention(counts: overview.Attention) -> None:
     cards = _cards(counts)
     if not any(card.value for card in cards):
         st.success(t("Nothing needs your attention."), icon=":material/check_circle:")
-    columns = st.columns(len(cards))
-    for column, card in zip(columns, cards, strict=True):
+    per_row = 3
+    columns = [column for _ in range(0, len(cards), per_row) for column in st.columns(per_row)]
+    for column, card in zip(columns, cards, strict=False):
         with column.container(border=True):
             st.metric(card.label, f"{card.value:,}")
             if card.visible_to_all or ui.can(Permission.USERS_MANAGE):
@@ -105,11 +106,11 @@ def today_section(figures: overview.Today) -> None:
     with stock.container(border=True):
         st.metric(t("Stock moved"), tn("{n} unit", "{n} units", figures.units_moved, n=f"{figures.units_moved:,}"))
         st.caption(tn("{n} stock change", "{n} stock changes", figures.stock_changes, n=f"{figures.stock_changes:,}"))
-        st.page_link("views/inventory.py", label=t("See inventory"), icon=":material/warehouse:")
+        st.page_link("views/inventory.py", label=t("See stock levels"), icon=":material/warehouse:")
     with orders.container(border=True):
         st.metric(t("Orders seen"), tn("{n} order", "{n} orders", figures.orders, n=f"{figures.orders:,}"))
         st.caption(tn("{n} unit ordered", "{n} units ordered", figures.order_units, n=f"{figures.order_units:,}"))
-        st.page_link("views/orders.py", label=t("See orders"), icon=":material/receipt_long:")
+        st.page_link("views/orders.py", label=t("See the order list"), icon=":material/receipt_long:")
 
 
 def _token_text(shop: overview.ShopHealth, now: datetime) -> str:
@@ -177,16 +178,14 @@ def shops_section(shops: Sequence[overview.ShopHealth]) -> None:
         return
     now = utcnow()
     healthy = sum(shop.healthy(now) for shop in shops)
-    st.caption(
-        tn("Healthy: {healthy} of {n} shop", "Healthy: {healthy} of {n} shops", len(shops), healthy=healthy)
-    )
+    st.caption(tn("Healthy: {healthy} of {n} shop", "Healthy: {healthy} of {n} shops", len(shops), healthy=healthy))
     per_row = 3
     for start in range(0, len(shops), per_row):
         columns = st.columns(per_row)
         for column, shop in zip(columns, shops[start : start + per_row], strict=False):
             with column:
                 shop_card(shop, now)
-    st.page_link("views/connections.py", label=t("Manage connections"), icon=":material/storefront:")
+    st.page_link("views/connections.py", label=t("Manage shops"), icon=":material/storefront:")
 
 
 def activity_frame(hours: Sequence[overview.HourActivity]) -> pl.DataFrame:
@@ -219,7 +218,7 @@ def activity_section(hours: Sequence[overview.HourActivity]) -> None:
         .mark_bar()
         .encode(
             x=alt.X("hour:O", sort=order, title=t("Hour")),
-            y=alt.Y("sum(changes):Q", title=t("Changes")),
+            y=alt.Y("sum(changes):Q", title=t("Changes"), axis=alt.Axis(format="d", tickMinStep=1)),
             color=alt.Color(
                 "status:N",
                 title=t("Status"),
@@ -233,7 +232,7 @@ def activity_section(hours: Sequence[overview.HourActivity]) -> None:
         )
     )
     st.altair_chart(chart, width="stretch")
-    st.page_link("views/sync_activity.py", label=t("See sync activity"), icon=":material/sync:")
+    st.page_link("views/sync_activity.py", label=t("See the change log"), icon=":material/sync:")
 
 
 def main() -> None:

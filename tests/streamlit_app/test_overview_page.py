@@ -98,7 +98,7 @@ def test_the_counts_that_need_action_link_to_their_pages(
     assert shown["Open alerts"] == "1"
     assert "Nothing needs your attention." not in [s.value for s in at.success]
     targets = links(at)
-    assert targets["Resolve conflicts"].endswith("conflicts")
+    assert targets["Resolve"].endswith("conflicts")
     assert targets["Bind SKUs"].endswith("listings")
     assert targets["See alerts"].endswith("admin")
 
