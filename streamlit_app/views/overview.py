@@ -34,7 +34,15 @@ ACTIVITY_STATUSES: tuple[tuple[str, str], ...] = (
     (N_("pending"), "#ffa421"),
     (N_("superseded"), "#a3a8b8"),
 )
-TOKEN_WORDS = (N_("expired"), N_("disconnected"), N_("error"))
+# The pages the Overview links to.
+CONFLICTS_PAGE = "views/conflicts.py"
+SYNC_ACTIVITY_PAGE = "views/sync_activity.py"
+PRODUCTS_PAGE = "views/products.py"
+LISTINGS_PAGE = "views/listings.py"
+INVENTORY_PAGE = "views/inventory.py"
+ADMIN_PAGE = "views/admin.py"
+ORDERS_PAGE = "views/orders.py"
+CONNECTIONS_PAGE = "views/connections.py"
 
 
 @dataclass(frozen=True)
@@ -69,16 +77,16 @@ def _activity(url: str, hour: datetime) -> list[overview.HourActivity]:
 
 def _cards(counts: overview.Attention) -> list[CountCard]:
     return [
-        CountCard(t("Pending conflicts"), counts.pending_conflicts, "views/conflicts.py", t("Resolve"),
+        CountCard(t("Pending conflicts"), counts.pending_conflicts, CONFLICTS_PAGE, t("Resolve"),
                   ":material/call_split:"),
-        CountCard(t("Failed changes"), counts.failed_changes, "views/sync_activity.py", t("Review and retry"),
+        CountCard(t("Failed changes"), counts.failed_changes, SYNC_ACTIVITY_PAGE, t("Review and retry"),
                   ":material/sync_problem:"),
-        CountCard(t("Listings in review"), counts.listings_in_review, "views/products.py", t("Check their status"),
+        CountCard(t("Listings in review"), counts.listings_in_review, PRODUCTS_PAGE, t("Check their status"),
                   ":material/hourglass_top:"),
-        CountCard(t("Orphan SKUs"), counts.orphan_skus, "views/listings.py", t("Bind SKUs"), ":material/link_off:"),
-        CountCard(t("Low-stock variants"), counts.low_stock_variants, "views/inventory.py", t("See stock levels"),
+        CountCard(t("Orphan SKUs"), counts.orphan_skus, LISTINGS_PAGE, t("Bind SKUs"), ":material/link_off:"),
+        CountCard(t("Low-stock variants"), counts.low_stock_variants, INVENTORY_PAGE, t("See stock levels"),
                   ":material/production_quantity_limits:"),
-        CountCard(t("Open alerts"), counts.open_alerts, "views/admin.py", t("See alerts"),
+        CountCard(t("Open alerts"), counts.open_alerts, ADMIN_PAGE, t("See alerts"),
                   ":material/notifications_active:", visible_to_all=False),
     ]  # fmt: skip
 
@@ -106,11 +114,11 @@ def today_section(figures: overview.Today) -> None:
     with stock.container(border=True):
         st.metric(t("Stock moved"), tn("{n} unit", "{n} units", figures.units_moved, n=f"{figures.units_moved:,}"))
         st.caption(tn("{n} stock change", "{n} stock changes", figures.stock_changes, n=f"{figures.stock_changes:,}"))
-        st.page_link("views/inventory.py", label=t("See stock levels"), icon=":material/warehouse:")
+        st.page_link(INVENTORY_PAGE, label=t("See stock levels"), icon=":material/warehouse:")
     with orders.container(border=True):
         st.metric(t("Orders seen"), tn("{n} order", "{n} orders", figures.orders, n=f"{figures.orders:,}"))
         st.caption(tn("{n} unit ordered", "{n} units ordered", figures.order_units, n=f"{figures.order_units:,}"))
-        st.page_link("views/orders.py", label=t("See the order list"), icon=":material/receipt_long:")
+        st.page_link(ORDERS_PAGE, label=t("See the order list"), icon=":material/receipt_long:")
 
 
 def _token_text(shop: overview.ShopHealth, now: datetime) -> str:
@@ -174,7 +182,7 @@ def shops_section(shops: Sequence[overview.ShopHealth]) -> None:
     st.subheader(t("Shops"))
     if not shops:
         st.info(t("No shop is connected yet."))
-        st.page_link("views/connections.py", label=t("Connect a shop"), icon=":material/storefront:")
+        st.page_link(CONNECTIONS_PAGE, label=t("Connect a shop"), icon=":material/storefront:")
         return
     now = utcnow()
     healthy = sum(shop.healthy(now) for shop in shops)
@@ -185,7 +193,7 @@ def shops_section(shops: Sequence[overview.ShopHealth]) -> None:
         for column, shop in zip(columns, shops[start : start + per_row], strict=False):
             with column:
                 shop_card(shop, now)
-    st.page_link("views/connections.py", label=t("Manage shops"), icon=":material/storefront:")
+    st.page_link(CONNECTIONS_PAGE, label=t("Manage shops"), icon=":material/storefront:")
 
 
 def activity_frame(hours: Sequence[overview.HourActivity]) -> pl.DataFrame:
@@ -232,7 +240,7 @@ def activity_section(hours: Sequence[overview.HourActivity]) -> None:
         )
     )
     st.altair_chart(chart, width="stretch")
-    st.page_link("views/sync_activity.py", label=t("See the change log"), icon=":material/sync:")
+    st.page_link(SYNC_ACTIVITY_PAGE, label=t("See the change log"), icon=":material/sync:")
 
 
 def main() -> None:
