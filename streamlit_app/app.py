@@ -5,6 +5,9 @@ Sign-in: local users (argon2 hashes in the users table) always; OIDC through `st
 `.streamlit/secrets.toml` has an `[auth]` section, the e-mail then mapped to a SyncStore user.
 Hiding pages is a convenience: every write is checked again by syncstore's permission check.
 
+A signed-in user lands on the Overview (`views/overview.py`); the menu titles of the pages with
+something needing action carry its count, e.g. "Conflicts (3)" (`streamlit_app.attention`).
+
 Sessions: a password sign-in starts a server-side session (`syncstore.security.sessions`) whose
 HttpOnly cookie is set through the app's own session route (`streamlit_app.session_cookie`, served
 by `streamlit_app/syncstore_app.py`). A reload, or a page link opened in a new tab, finds the user

@@ -206,3 +206,17 @@ def test_each_shop_shows_its_health(sqlite_seeded_db: SeededDatabase, sqlite_app
     assert any(second_name in m.value for m in at.markdown)
     bars = [p.proto.text for p in at.get("progress")]
     assert "API calls today: 9,000 of 10,000 (90%)" in bars
+
+
+def test_the_overview_speaks_the_users_language(sqlite_seeded_db: SeededDatabase, sqlite_app_as: AppAs) -> None:
+    engine = sqlite_seeded_db.engine()
+    try:
+        with transaction(engine) as session:
+            session.execute(sa.update(User).where(User.email == "viewer@example.com").values(language="ms"))
+    finally:
+        engine.dispose()
+    at = sqlite_app_as("viewer")
+    assert not at.exception
+    assert at.title[0].value == "Gambaran keseluruhan"
+    assert "Konflik belum selesai" in metrics(at)
+    assert "Sihat: 2 daripada 2 kedai" in [c.value for c in at.caption]
