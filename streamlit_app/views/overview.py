@@ -55,6 +55,7 @@ class CountCard:
     link: str
     icon: str
     visible_to_all: bool = True
+    help: str | None = None
 
 
 @ui.cached_read()
@@ -80,7 +81,8 @@ def _cards(counts: overview.Attention) -> list[CountCard]:
         CountCard(t("Pending conflicts"), counts.pending_conflicts, CONFLICTS_PAGE, t("Resolve"),
                   ":material/call_split:"),
         CountCard(t("Failed changes"), counts.failed_changes, SYNC_ACTIVITY_PAGE, t("Review and retry"),
-                  ":material/sync_problem:"),
+                  ":material/sync_problem:", help=t("Changes sent in the last 24 hours that failed and were not "
+                                                     "retried since.")),
         CountCard(t("Listings in review"), counts.listings_in_review, PRODUCTS_PAGE, t("Check their status"),
                   ":material/hourglass_top:"),
         CountCard(t("Orphan SKUs"), counts.orphan_skus, LISTINGS_PAGE, t("Bind SKUs"), ":material/link_off:"),
@@ -100,7 +102,7 @@ def needs_attention(counts: overview.Attention) -> None:
     columns = [column for _ in range(0, len(cards), per_row) for column in st.columns(per_row)]
     for column, card in zip(columns, cards, strict=False):
         with column.container(border=True):
-            st.metric(card.label, f"{card.value:,}")
+            st.metric(card.label, f"{card.value:,}", help=card.help)
             if card.visible_to_all or ui.can(Permission.USERS_MANAGE):
                 st.page_link(card.page, label=card.link, icon=card.icon)
             else:

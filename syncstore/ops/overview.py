@@ -5,8 +5,8 @@ One query per figure, each on an index, so the page stays cheap on a big catalog
 
 - `shop_health`: every shop (the connections table is small) and its failure rate over the last 24 h
   (`sync_logs` by status and time);
-- `attention`: pending conflicts, failed changes (sync log entries still failed, neither retried nor
-  replaced), listings waiting for a platform's review, orphan SKUs (remote SKUs bound to no variant,
+- `attention`: pending conflicts, failed changes (sync log entries of the last 24 hours still failed,
+  neither retried nor replaced), listings waiting for a platform's review, orphan SKUs (remote SKUs bound to no variant,
   not excluded), low-stock variants (at or under their threshold, as `syncstore.inventory.low_stock`
   judges them) and open alerts;
 - `today`: stock moved (ledger rows and units, on hand) and orders first seen since a given start
@@ -42,8 +42,8 @@ from syncstore.sync.logs import STATUSES as LOG_STATUSES
 from syncstore.sync.snapshot import IN_REVIEW
 
 FAILURE_WINDOW: Final = timedelta(hours=24)
-# An access token expiring sooner than this is worth a warning (the workers refresh it before then).
-TOKEN_WARNING: Final = timedelta(hours=24)
+# A shop whose refresh token (its authorization) ends sooner than this must be authorized again soon.
+REAUTHORIZE_WARNING: Final = timedelta(days=7)
 ACTIVITY_HOURS: Final = 24
 
 
@@ -79,18 +79,26 @@ class ShopHealth:
     def quota_high(self) -> bool:
         return self.quota_share >= QUOTA_THRESHOLD
 
-    def token_expiring(self, now: datetime | None = None) -> bool:
-        """The access token has expired or expires within TOKEN_WARNING."""
-        expires = self.access_token_expires_at
-        return expires is not None and expires - (now or utcnow()) < TOKEN_WARNING
+    def token_trouble(self, now: datetime | None = None) -> bool:
+        """The shop must be authorized again soon: its refresh token expires within REAUTHORIZE_WARNING,
+        or its access token has expired with no refresh token left to renew it.
+
+        An access token that merely expires soon is no trouble: the workers renew it with the refresh token.
+        """
+        moment = now or utcnow()
+        refresh = self.refresh_token_expires_at
+        if refresh is not None and refresh - moment < REAUTHORIZE_WARNING:
+            return True
+        access = self.access_token_expires_at
+        return access is not None and access <= moment and refresh is None
 
     def healthy(self, now: datetime | None = None) -> bool:
-        """Connected, its token good, not throttled, under its quota, and no failing changes."""
+        """Connected, its authorization good, not throttled, under its quota, and no failed change in 24 h."""
         moment = now or utcnow()
         paused = self.paused_until is not None and self.paused_until > moment
         return (
             self.status == "connected"
-            and not self.token_expiring(moment)
+            and not self.token_trouble(moment)
             and not paused
             and not self.quota_high
             and not self.failed
@@ -143,9 +151,13 @@ def pending_conflicts(session: Session) -> int:
     return int(session.scalar(sa.select(sa.func.count()).where(ProductConflict.status == "pending")) or 0)
 
 
-def failed_changes(session: Session) -> int:
-    """Sync log entries still failed (a retry that worked, or a newer change, moves them on)."""
-    return int(session.scalar(sa.select(sa.func.count()).where(SyncLog.status == "failed")) or 0)
+def failed_changes(session: Session, *, now: datetime | None = None) -> int:
+    """Changes of the last 24 hours whose entry is still failed (a retry that worked, or a change no longer
+    needed, moves it on). Older failures stay on Sync activity; the window keeps the count about now."""
+    since = (now or utcnow()) - FAILURE_WINDOW
+    return int(
+        session.scalar(sa.select(sa.func.count()).where(SyncLog.status == "failed", SyncLog.created_at >= since)) or 0
+    )
 
 
 def _shop_ids(session: Session) -> list[int]:

@@ -123,7 +123,8 @@ def test_attention_counts_only_what_needs_action(engine: sa.Engine) -> None:
             ]
         )
         for status in ("failed", "failed", "failed", "superseded", "success"):
-            _log(session, shop, status, utcnow() - timedelta(days=2))
+            _log(session, shop, status, utcnow() - timedelta(hours=2))
+        _log(session, shop, "failed", utcnow() - timedelta(days=2))  # older than a day: on Sync activity only
     with transaction(engine) as session:
         counts = overview.attention(session)
     assert counts == overview.Attention(
