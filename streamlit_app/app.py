@@ -5,6 +5,9 @@ Sign-in: local users (argon2 hashes in the users table) always; OIDC through `st
 `.streamlit/secrets.toml` has an `[auth]` section, the e-mail then mapped to a SyncStore user.
 Hiding pages is a convenience: every write is checked again by syncstore's permission check.
 
+A signed-in user lands on the Overview (`views/overview.py`); the menu titles of the pages with
+something needing action carry its count, e.g. "Conflicts (3)" (`streamlit_app.attention`).
+
 Sessions: a password sign-in starts a server-side session (`syncstore.security.sessions`) whose
 HttpOnly cookie is set through the app's own session route (`streamlit_app.session_cookie`, served
 by `streamlit_app/syncstore_app.py`). A reload, or a page link opened in a new tab, finds the user
@@ -23,7 +26,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from streamlit_app import i18n, session_cookie, ui
+from streamlit_app import attention, i18n, session_cookie, ui
 from streamlit_app.i18n import N_, t, tv
 from syncstore.security import auth, preferences, sessions
 from syncstore.security.auth import Actor, Permission
@@ -50,6 +53,8 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
+    # The landing page, above the sections (an empty section header lists it first, with no heading).
+    PageSpec("views/overview.py", N_("Overview"), ":material/dashboard:", ""),
     PageSpec("views/products.py", N_("Products"), ":material/inventory_2:", N_("Catalog")),
     PageSpec("views/product_editor.py", N_("Product editor"), ":material/edit_note:", N_("Catalog")),
     PageSpec("views/bulk_edit.py", N_("Bulk edit"), ":material/table_edit:", N_("Catalog"), Permission.CATALOG_WRITE),
@@ -73,8 +78,10 @@ PAGES: tuple[PageSpec, ...] = (
 
 
 APP_DIR = Path(__file__).resolve().parent
+# The product's name, the same in every language.
+APP_NAME = "SyncStore"
 # The page a signed-in user lands on.
-LANDING_PAGE = "views/products.py"
+LANDING_PAGE = "views/overview.py"
 # Whose preferences (language, time zone) this tab has loaded.
 PREFERENCES_FOR_KEY = "app_preferences_for"
 
@@ -188,32 +195,38 @@ def _hand_over_cookie() -> None:
 
 def login_page() -> None:
     """The sign-in form (and the SSO button when OIDC is configured)."""
-    st.title("SyncStore")
-    st.caption("Catalog and inventory sync for Shopee and TikTok Shop.")
+    st.title(APP_NAME)
+    st.caption(t("Catalog and inventory sync for your marketplace shops."))
     if _oidc_logged_in():
         email = st.user.get("email", "")
         if not _oidc_email_verified():
             st.error(
-                f"Your single sign-on provider has not verified the e-mail {ui.plain(email)}, so SyncStore cannot "
-                "trust it. Verify the address with your provider, then sign in again."
+                t(
+                    "Your single sign-on provider has not verified the e-mail {email}, so SyncStore cannot "
+                    "trust it. Verify the address with your provider, then sign in again.",
+                    email=ui.plain(email),
+                )
             )
         else:
             st.error(
-                f"{ui.plain(email)} signed in with single sign-on but is not a SyncStore user. Ask an admin to add you."
+                t(
+                    "{email} signed in with single sign-on but is not a SyncStore user. Ask an admin to add you.",
+                    email=ui.plain(email),
+                )
             )
-        if st.button("Sign out of single sign-on"):
+        if st.button(t("Sign out of single sign-on")):
             st.logout()
         return
     if oidc_configured():
         if importlib.util.find_spec("authlib") is None:
-            st.warning("Single sign-on is configured but Authlib is not installed: pip install Authlib.")
+            st.warning(t("Single sign-on is configured but Authlib is not installed: pip install Authlib."))
         else:
-            st.button("Sign in with single sign-on", type="primary", on_click=st.login)
+            st.button(t("Sign in with single sign-on"), type="primary", on_click=st.login)
         st.divider()
     with st.form("sign-in"):
-        email = st.text_input("E-mail", key="login_email")
-        password = st.text_input("Password", type="password", key="login_password")
-        submitted = st.form_submit_button("Sign in", type="primary")
+        email = st.text_input(t("E-mail"), key="login_email")
+        password = st.text_input(t("Password"), type="password", key="login_password")
+        submitted = st.form_submit_button(t("Sign in"), type="primary")
     if submitted:
         try:
             result = _sign_in_with_password(email, password)
@@ -232,22 +245,22 @@ def login_page() -> None:
 def change_password_page() -> None:
     """The only page of a user whose password an Admin reset: choose a new one before anything else."""
     actor = ui.current_actor()
-    st.title("Choose a new password")
+    st.title(t("Choose a new password"))
     if actor.must_change_password:
-        st.warning("An admin reset your password. Choose a new one to continue.")
+        st.warning(t("An admin reset your password. Choose a new one to continue."))
     with st.form("change-password", clear_on_submit=True):
-        current = st.text_input("Current password", type="password", key="current_password")
+        current = st.text_input(t("Current password"), type="password", key="current_password")
         new = st.text_input(
-            f"New password (at least {auth.PASSWORD_MIN_LENGTH} characters, not a common one)",
+            t("New password (at least {count} characters, not a common one)", count=auth.PASSWORD_MIN_LENGTH),
             type="password",
             key="new_password",
         )
-        again = st.text_input("New password again", type="password", key="new_password_again")
-        submitted = st.form_submit_button("Change password", type="primary")
+        again = st.text_input(t("New password again"), type="password", key="new_password_again")
+        submitted = st.form_submit_button(t("Change password"), type="primary")
     if not submitted:
         return
     if new != again:
-        st.error("The two new passwords differ.")
+        st.error(t("The two new passwords differ."))
         return
     try:
         with ui.session() as session:
@@ -261,7 +274,7 @@ def change_password_page() -> None:
         return
     if refreshed is not None:
         ui.sign_in(refreshed)
-    st.toast("Password changed.")
+    st.toast(t("Password changed."))
     st.rerun()
 
 
@@ -309,7 +322,7 @@ def _forget_preferences() -> None:
 def sidebar(actor: Actor) -> None:
     with st.sidebar:
         st.markdown(f"**{ui.plain(actor.label)}**  \n{ui.badge(actor.role.value, 'blue')}")
-        st.button("Sign out", on_click=_sign_out, icon=":material/logout:")
+        st.button(t("Sign out"), on_click=_sign_out, icon=":material/logout:")
 
 
 def _session_still_live(actor: Actor, session_id: int) -> Actor | None:
@@ -355,14 +368,15 @@ def _still_valid(actor: Actor | None) -> Actor | None:
 def sign_in_pages() -> list[st.Page]:
     """The sign-in form at the app's root and at every page's link, so a link opened signed out (a new
     tab, an OAuth callback's return) shows the form, not "Page not found", and then the page it names."""
-    pages = [st.Page(login_page, title="Sign in", icon=":material/login:", default=True)]
+    title = t("Sign in")
+    pages = [st.Page(login_page, title=title, icon=":material/login:", default=True)]
     for path in sorted({Path(spec.script).stem for spec in PAGES} | {"password"}):
-        pages.append(st.Page(login_page, title="Sign in", icon=":material/login:", url_path=path))
+        pages.append(st.Page(login_page, title=title, icon=":material/login:", url_path=path))
     return pages
 
 
 def main() -> None:
-    st.set_page_config(page_title="SyncStore", page_icon=":material/sync_alt:", layout="wide")
+    st.set_page_config(page_title=APP_NAME, page_icon=":material/sync_alt:", layout="wide")
     actor = _still_valid(ui.signed_in_actor())
     if actor is None:
         actor = _restore_from_cookie()
@@ -383,15 +397,17 @@ def main() -> None:
     if actor.must_change_password:
         sidebar(actor)
         st.navigation(
-            [st.Page(change_password_page, title="Choose a new password", icon=":material/password:")],
+            [st.Page(change_password_page, title=t("Choose a new password"), icon=":material/password:")],
             position="hidden",
         ).run()
         return
 
     sections: dict[str, list[st.Page]] = {}
+    counts = attention.counts_or_none()  # the menu's badges: what needs action on each page
     for spec in visible_pages(actor):
-        sections.setdefault(tv(spec.section), []).append(
-            st.Page(spec.script, title=tv(spec.title), icon=spec.icon, default=spec.script == LANDING_PAGE)
+        title = attention.nav_title(spec.script, tv(spec.title), counts)
+        sections.setdefault(tv(spec.section) if spec.section else "", []).append(
+            st.Page(spec.script, title=title, icon=spec.icon, default=spec.script == LANDING_PAGE)
         )
     account = st.Page(change_password_page, title=t("Change password"), icon=":material/password:", url_path="password")
     sections.setdefault(t("Account"), []).append(account)

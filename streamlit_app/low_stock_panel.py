@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from streamlit_app import ui
+from streamlit_app.i18n import t, tn
 from syncstore.inventory import low_stock
 
 SHOWN = 100
@@ -21,20 +22,25 @@ def show(key: str) -> None:
     with ui.session() as session:
         rows = low_stock.overview(session, limit=SHOWN)
     if not rows:
-        st.success("No variant is at or under its low-stock threshold.")
+        st.success(t("No variant is at or under its low-stock threshold."))
         return
     open_alerts = sum(1 for row in rows if row.since is not None)
     count = f"{len(rows)}{'+' if len(rows) == SHOWN else ''}"
     st.warning(
-        f"{count} variant{'s are' if len(rows) != 1 else ' is'} at or under the low-stock threshold "
-        f"({open_alerts} open low-stock alert{'s' if open_alerts != 1 else ''})."
+        tn(
+            "{n} variant is at or under the low-stock threshold ({alerts}).",
+            "{n} variants are at or under the low-stock threshold ({alerts}).",
+            len(rows),
+            n=count,
+            alerts=tn("{n} open low-stock alert", "{n} open low-stock alerts", open_alerts),
+        )
     )
     st.dataframe(
         {
-            "SKU": [row.sku for row in rows],
-            "Available": [row.available for row in rows],
-            "Threshold": [row.threshold for row in rows],
-            "Alert since": [ui.when(row.since) if row.since else "—" for row in rows],
+            t("SKU"): [row.sku for row in rows],
+            t("Available"): [row.available for row in rows],
+            t("Threshold"): [row.threshold for row in rows],
+            t("Alert since"): [ui.when(row.since) if row.since else "—" for row in rows],
         },
         hide_index=True,
         key=f"{key}_low_stock",

@@ -13,4 +13,7 @@ import streamlit as st
 
 from streamlit_app.session_cookie import routes
 
-app = st.App("app.py", routes=routes)
+# The app's pages and sign-in (a script path, beside this file).
+APP_SCRIPT = "app.py"
+
+app = st.App(APP_SCRIPT, routes=routes)

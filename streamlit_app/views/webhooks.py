@@ -17,23 +17,29 @@ import streamlit as st
 
 from connectors import registry
 from streamlit_app import ui
+from streamlit_app.i18n import N_, t, tn, tv
 from syncstore.errors import SyncStoreError
 from syncstore.events import webhook_log
 from syncstore.events.webhook_log import WebhookEntry
 
 PAGE_SIZE: Final = 50
 STATUS_HELP: Final = {
-    "received": "stored, waiting to be applied",
-    "processed": "applied",
-    "ignored": "nothing to do (unknown type, or a shop no longer connected)",
-    "failed": "could not be applied after every attempt",
+    "received": N_("stored, waiting to be applied"),
+    "processed": N_("applied"),
+    "ignored": N_("nothing to do (unknown type, or a shop no longer connected)"),
+    "failed": N_("could not be applied after every attempt"),
 }
+# The webhook statuses as words (shown with tv()).
+STATUS_WORDS: Final = (
+    N_("Received"), N_("Processed"), N_("Ignored"), N_("Failed"), N_("received"), N_("processed"), N_("ignored"),
+)  # fmt: skip
+# Options are the English words (stable widget values); people read them through tv().
 TIME_CHOICES: Final = {
-    "Last hour": timedelta(hours=1),
-    "Last 24 hours": timedelta(hours=24),
-    "Last 7 days": timedelta(days=7),
-    "Any time": None,
-    "Between dates": None,
+    N_("Last hour"): timedelta(hours=1),
+    N_("Last 24 hours"): timedelta(hours=24),
+    N_("Last 7 days"): timedelta(days=7),
+    N_("Any time"): None,
+    N_("Between dates"): None,
 }
 
 
@@ -52,16 +58,16 @@ class EventFilters:
 
 
 def _any(label: str | None) -> str:
-    return "Any" if label is None else label
+    return t("Any") if label is None else label
 
 
 def _time_window() -> tuple[datetime | None, datetime | None]:
-    choice = st.selectbox("Received", options=list(TIME_CHOICES), index=1, key="wh_time")
+    choice = st.selectbox(t("Received"), options=list(TIME_CHOICES), index=1, key="wh_time", format_func=tv)
     if choice != "Between dates":
         span = TIME_CHOICES[choice]
         return (datetime.now(UTC) - span if span is not None else None), None
     today = datetime.now(UTC).date()
-    chosen = st.date_input("From / to (UTC)", value=(today - timedelta(days=7), today), key="wh_dates")
+    chosen = st.date_input(t("From / to (UTC)"), value=(today - timedelta(days=7), today), key="wh_dates")
     days = [day for day in (chosen if isinstance(chosen, tuple) else (chosen,)) if isinstance(day, date)]
     if not days:
         return None, None
@@ -73,14 +79,16 @@ def _time_window() -> tuple[datetime | None, datetime | None]:
 def filters() -> EventFilters:
     platform_col, type_col, kind_col, status_col, time_col = st.columns(5)
     platform = platform_col.selectbox(
-        "Platform", options=[None, *registry.names()], key="wh_platform",
-        format_func=lambda p: "Any" if p is None else ui.platform_label(p),
+        t("Platform"), options=[None, *registry.names()], key="wh_platform",
+        format_func=lambda p: t("Any") if p is None else ui.platform_label(p),
     )  # fmt: skip
     with ui.session() as session:
         types = webhook_log.event_types(session, platform)
-    event_type = type_col.selectbox("Event type", options=[None, *types], format_func=_any, key="wh_type")
-    kind = kind_col.selectbox("Kind", options=[None, *webhook_log.KINDS], format_func=_any, key="wh_kind")
-    status = status_col.selectbox("Status", options=[None, *webhook_log.STATUSES], format_func=_any, key="wh_status")
+    event_type = type_col.selectbox(t("Event type"), options=[None, *types], format_func=_any, key="wh_type")
+    kind = kind_col.selectbox(t("Kind"), options=[None, *webhook_log.KINDS], format_func=_any, key="wh_kind")
+    status = status_col.selectbox(
+        t("Status"), options=[None, *webhook_log.STATUSES], format_func=lambda s: _any(s and tv(s)), key="wh_status"
+    )
     with time_col:
         since, until = _time_window()
     return EventFilters(platform, event_type, kind, status, since, until)
@@ -90,49 +98,64 @@ def status_counts(since: datetime | None) -> None:
     with ui.session() as session:
         counts = webhook_log.status_counts(session, since=since)
     for column, (status, count) in zip(st.columns(len(counts)), counts.items(), strict=True):
-        column.metric(status.title(), f"{count:,}", help=STATUS_HELP.get(status))
+        help_text = STATUS_HELP.get(status)
+        column.metric(tv(status.title()), f"{count:,}", help=tv(help_text) if help_text else None)
 
 
 def _table(entries: list[WebhookEntry]) -> None:
     st.dataframe(
         [
             {
-                "Event": entry.id, "Received": entry.received_at, "Platform": ui.platform_label(entry.platform),
-                "Type": entry.event_type, "Kind": entry.kind, "Shop": entry.shop_id, "Order": entry.order_id,
-                "Item": entry.item_id, "Status": entry.status, "Attempts": entry.attempts,
-                "Error": entry.error_message or "",
+                t("Event"): entry.id, t("Received"): entry.received_at,
+                t("Platform"): ui.platform_label(entry.platform), t("Type"): entry.event_type, t("Kind"): entry.kind,
+                t("Shop"): entry.shop_id, t("Order"): entry.order_id, t("Item"): entry.item_id,
+                t("Status"): tv(entry.status), t("Attempts"): entry.attempts, t("Error"): entry.error_message or "",
             }
             for entry in entries
         ],
         hide_index=True,
         width="stretch",
-        column_config={"Received": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss z")},
+        column_config={t("Received"): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss z")},
     )  # fmt: skip
 
 
 def payload_viewer(entries: list[WebhookEntry]) -> None:
-    st.subheader("Payload")
+    st.subheader(t("Payload"))
     by_id = {entry.id: entry for entry in entries}
     chosen = st.selectbox(
-        "Event", options=list(by_id), key="wh_event",
-        format_func=lambda i: f"#{i} · {by_id[i].platform} {by_id[i].event_type} · {by_id[i].status}",
+        t("Event"), options=list(by_id), key="wh_event",
+        format_func=lambda i: f"#{i} · {by_id[i].platform} {by_id[i].event_type} · {tv(by_id[i].status)}",
     )  # fmt: skip
     with ui.session() as session:
         detail = webhook_log.get_webhook(session, chosen)
     entry = detail.entry
     st.markdown(
-        f"{ui.badge(entry.status)} **{ui.plain(entry.kind or entry.event_type)}** from "
-        f"{ui.plain(ui.platform_label(entry.platform))} shop {ui.code_span(entry.shop_id or '?')} · "
-        f"event id {ui.code_span(entry.event_id)} · received {ui.when(entry.received_at)}"
+        t(
+            "{status} **{kind}** from {platform} shop {shop} · event id {event} · received {when}",
+            status=ui.badge(entry.status),
+            kind=ui.plain(entry.kind or entry.event_type),
+            platform=ui.plain(ui.platform_label(entry.platform)),
+            shop=ui.code_span(entry.shop_id or "?"),
+            event=ui.code_span(entry.event_id),
+            when=ui.when(entry.received_at),
+        )
     )
     if entry.error_message:
         st.error(ui.plain(entry.error_message))
     st.json(ui.json_safe(detail.payload), expanded=True)
-    signature = "present (verified on receipt, not shown)" if detail.signature_present else "none stored"
-    st.caption(f"Body {detail.body_bytes:,} bytes · signature {signature}")
+    signature = t("present (verified on receipt, not shown)") if detail.signature_present else t("none stored")
+    st.caption(
+        tn(
+            "Body {n} byte · signature {signature}",
+            "Body {n} bytes · signature {signature}",
+            detail.body_bytes,
+            n=f"{detail.body_bytes:,}",
+            signature=signature,
+        )
+    )
     if detail.headers:
         st.dataframe(
-            [{"Header": name, "Value": value} for name, value in detail.headers.items()], hide_index=True
+            [{t("Header"): name, t("Value"): value} for name, value in detail.headers.items()], hide_index=True
         )  # fmt: skip
 
 
@@ -146,8 +169,8 @@ def _page(chosen: EventFilters, *, limit: int, offset: int) -> tuple[list[Webhoo
 
 def main() -> None:
     ui.current_actor()
-    st.title("Webhooks")
-    st.caption("Events the marketplaces sent: stored before they are acknowledged, then applied by the pipelines.")
+    st.title(t("Webhooks"))
+    st.caption(t("Events the marketplaces sent: stored before they are acknowledged, then applied by the pipelines."))
     try:
         chosen = filters()
         status_counts(chosen.since)
@@ -156,10 +179,17 @@ def main() -> None:
         page = st.pagination(pages, key=f"wh_page_{chosen.key()}") if pages > 1 else 1
         entries, total = _page(chosen, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         if not entries:
-            st.info("No webhook event matches these filters.")
+            st.info(t("No webhook event matches these filters."))
             return
         first = (page - 1) * PAGE_SIZE + 1
-        st.caption(f"Events {first:,} to {first + len(entries) - 1:,} of {total:,}, newest first.")
+        st.caption(
+            t(
+                "Events {first} to {last} of {total}, newest first.",
+                first=f"{first:,}",
+                last=f"{first + len(entries) - 1:,}",
+                total=f"{total:,}",
+            )
+        )
         _table(entries)
         payload_viewer(entries)
     except SyncStoreError as error:

@@ -25,9 +25,9 @@ EVERY_PAGE["viewer"] += ["Import and export", "Categories"]
 # Issue 17: every role reads Orders and the Listings page (SKU mapping; its actions need catalog.write).
 for _pages in EVERY_PAGE.values():
     _pages += ["Orders", "Listings"]
-# Issue 18: everyone chooses their own language and time zone.
+# Issue 18: everyone chooses their own language and time zone, and lands on the Overview.
 for _pages in EVERY_PAGE.values():
-    _pages += ["Language and time zone"]
+    _pages += ["Language and time zone", "Overview"]
 
 
 CORE_PAGES = {"Products", "Product editor", "Bulk edit", "Inventory", "Rules", "Admin"}
@@ -65,7 +65,7 @@ def test_a_local_user_signs_in_and_out(seeded_db: SeededDatabase) -> None:
     at.text_input(key="login_password").input(PASSWORD)
     at.button[[b.label for b in at.button].index("Sign in")].click().run()
     assert not at.exception
-    assert at.title[0].value == "Products"
+    assert at.title[0].value == "Overview"  # the landing page
     assert "editor@example.com" in " ".join(m.value for m in at.sidebar.markdown)
     at.sidebar.button[0].click().run()
     assert at.title[0].value == "SyncStore"
@@ -99,7 +99,7 @@ def test_an_oidc_identity_maps_to_its_syncstore_user_by_email(seeded_db: SeededD
     at.user = {"email": "viewer@example.com", "email_verified": True, "is_logged_in": True}
     at.run()
     assert not at.exception
-    assert at.title[0].value == "Products"
+    assert at.title[0].value == "Overview"  # the landing page
     assert at.session_state["actor"].role.value == "viewer"
 
 
@@ -218,7 +218,7 @@ def test_an_admin_reset_forces_a_new_password_before_any_page(seeded_db: SeededD
     at.text_input(key="new_password_again").input("my own fresh passphrase")
     at.button[[b.label for b in at.button].index("Change password")].click().run()
     assert not at.exception
-    assert at.title[0].value == "Products"
+    assert at.title[0].value == "Overview"  # the landing page
     assert not at.session_state["actor"].must_change_password
 
 
