@@ -225,6 +225,7 @@ class Use:
 _NOT_TEXT_CALLS = frozenset(
     {
         "Page",
+        "page_link",
         "switch_page",
         "form",
         "container",

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, expect
 
-from tests.browser.test_app_browser import WAIT_MS, _idle, _screenshot, _sign_in, browser, server
+from tests.browser.test_app_browser import WAIT_MS, _idle, _menu_link, _screenshot, _sign_in, browser, server
 
 pytestmark = pytest.mark.slow
 __all__ = ["browser", "server"]  # the imported fixtures, used by name
@@ -36,7 +36,7 @@ def test_the_history_chart_draws_a_line_with_readable_time_ticks(server: tuple[s
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     try:
         _sign_in(page, base, "editor@example.com")
-        page.get_by_role("link", name="Inventory", exact=True).click()
+        _menu_link(page, "Inventory").click()
         expect(page.get_by_role("heading", name="Inventory", exact=True)).to_be_visible(timeout=WAIT_MS)
         search = page.get_by_role("textbox", name="Find variants")
         search.fill(SKU)

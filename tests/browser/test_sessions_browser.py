@@ -75,7 +75,7 @@ def test_a_reload_and_a_new_tab_keep_the_user_signed_in_until_sign_out(
         assert value not in stored and any(stored)
 
         page.reload()
-        _signed_in_on(page, "Products")
+        _signed_in_on(page, "Overview")
 
         tab = context.new_page()
         tab.goto(f"{base}/connections")
