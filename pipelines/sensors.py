@@ -36,7 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from assets.partitions import connected_shops
 from assets.resources import DatabaseResource
-from pipelines import shops
+from pipelines import reload, shops
 from pipelines.jobs import apply_events, push_changes
 from syncstore.ops import alerts
 from syncstore.settings import get_settings
@@ -117,7 +117,7 @@ def reconcile_partitions(
     context: dg.SensorEvaluationContext,
     engine: sa.Engine,
     loaded: Collection[str],
-    reload: Callable[[], None],
+    request_reload: Callable[[], None],
     now: float | None = None,
 ) -> dg.SkipReason:
     """Ask for a reload when the connected shops differ from the loaded partitions (once per difference per
@@ -141,8 +141,8 @@ def reconcile_partitions(
         return dg.SkipReason(f"{change}; a reload of the code location was requested, waiting for it")
     context.update_cursor(json.dumps({"wanted": wanted, "at": at}))
     try:
-        reload()
-    except shops.ReloadFailed as error:
+        request_reload()
+    except reload.ReloadFailed as error:
         context.log.warning("%s; the code location could not be reloaded: %s", change, error)
         return dg.SkipReason(f"{change}; the reload failed ({error}), trying again in {RELOAD_RETRY_S:.0f} s")
     return dg.SkipReason(f"{change}; the code location was reloaded with the connected shops")
@@ -154,7 +154,7 @@ def shop_partitions(context: dg.SensorEvaluationContext, database: DatabaseResou
     connected shops of `platform_connections` (pipelines.shops)."""
     dagster_url = get_settings().dagster_url
     return reconcile_partitions(
-        context, database.get_engine(), shops.LOADED_SHOPS, lambda: shops.reload_code_location(dagster_url)
+        context, database.get_engine(), shops.LOADED_SHOPS, lambda: reload.reload_code_location(dagster_url)
     )
 
 
