@@ -34,12 +34,15 @@ class DatabaseResource(dg.ConfigurableResource["DatabaseResource"]):
 
 
 class RedisResource(dg.ConfigurableResource["RedisResource"]):
-    """Redis (rate limiter, webhook nonces, short caches)."""
+    """Redis (rate limiter, webhook nonces, short caches). `url` empty: the configured one (SYNCSTORE_REDIS_URL)."""
 
-    url: str
+    url: str = ""
 
     def client(self) -> "redis.Redis[bytes]":
-        return redis.Redis.from_url(self.url)
+        url = self.url or get_settings().redis_url
+        if not url:
+            raise ValueError("no Redis URL: set SYNCSTORE_REDIS_URL")
+        return redis.Redis.from_url(url)
 
 
 class MarketplacesResource(dg.ConfigurableResource["MarketplacesResource"]):
@@ -72,13 +75,18 @@ class MarketplacesResource(dg.ConfigurableResource["MarketplacesResource"]):
 
 
 def default_resources(settings: Settings | None = None) -> dict[str, Any]:
-    """The resources of the code location, from SyncStore's settings."""
+    """The resources of the code location, from SyncStore's settings.
+
+    Without `settings` (the code location) the URLs stay empty and each resource reads the process's
+    settings when it runs: a URL given here would be shown, password included, as the resource's
+    default config in Dagster's Launchpad."""
+    given = settings is not None
     settings = settings or get_settings()
-    database = DatabaseResource(url=settings.database_url or "")
+    database = DatabaseResource(url=(settings.database_url or "") if given else "")
     resources: dict[str, Any] = {
         "database": database,
-        "marketplaces": MarketplacesResource(database=database, redis_url=settings.redis_url or ""),
+        "marketplaces": MarketplacesResource(database=database, redis_url=(settings.redis_url or "") if given else ""),
     }
     if settings.redis_url:
-        resources["redis"] = RedisResource(url=settings.redis_url)
+        resources["redis"] = RedisResource(url=settings.redis_url if given else "")
     return resources

@@ -158,6 +158,8 @@ class DemoConfig:
         env = {
             "SYNCSTORE_DATA_DIR": str(self.data_path),
             "SYNCSTORE_API_URL": self.url(Part.API),
+            # The app links runs here, and the shop_partitions sensor asks this webserver to reload the code location.
+            "SYNCSTORE_DAGSTER_URL": self.url(Part.DAGSTER),
             "SYNCSTORE_DATABASE_URL": self.resolved_database_url,
             "SYNCSTORE_SHOPEE_PARTNER_ID": str(DEFAULT_PARTNER_ID),
             "SYNCSTORE_SHOPEE_PARTNER_KEY": DEFAULT_PARTNER_KEY,

@@ -2,10 +2,11 @@
 """Kick off the first sync of the demo shops.
 
 Dagster reconciles every shop on a 15-minute schedule; a shop connected a moment ago should not
-wait for it. The demo adds the shops' partitions to the instance (what the `shop_partitions`
-sensor does within 30 s) and submits one `reconcile` run per shop through the Dagster webserver's
-GraphQL API, tagged like the schedule's runs, so the runs, their assets and their logs show in
-the Dagster UI like any other.
+wait for it. The shops are connected before Dagster starts, so the code location loads with their
+partitions (`pipelines.shops`; if one is missing, the code location is reloaded first, as the
+`shop_partitions` sensor would within 30 s). The demo submits one `reconcile` run per shop through
+the Dagster webserver's GraphQL API, tagged like the schedule's runs, so the runs, their assets and
+their logs show in the Dagster UI like any other.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import httpx
 from dagster_graphql import DagsterGraphQLClient
 
 from demo.processes import DemoError
+from pipelines.reload import ReloadFailed, reload_code_location
 
 RECONCILE_JOB: Final = "reconcile"
-SHOPS_PARTITIONS: Final = "shops"
 SHOP_TAG: Final = "syncstore/shop"  # the tag deploy/dagster.yaml limits to one run per shop
 LOCATION: Final = "syncstore"  # workspace.yaml's location_name
 _LOCATIONS_QUERY: Final = """
@@ -89,20 +90,29 @@ def wait_for_runs(dagster_home: Path, timeout_s: float) -> int:
             time.sleep(0.5)
 
 
+_PARTITIONS_QUERY: Final = """
+query Keys {
+  assetNodes(assetKeys: [{path: ["shop_snapshot"]}]) { partitionKeys }
+}
+"""
+
+
+def _partition_keys(host: str, port: int) -> list[str]:
+    """The `shops` partition keys the webserver's code location has (those of `shop_snapshot`)."""
+    answer = httpx.post(f"http://{host}:{port}/graphql", json={"query": _PARTITIONS_QUERY}, timeout=30).json()
+    nodes = (answer.get("data") or {}).get("assetNodes") or []
+    return [key for node in nodes for key in node.get("partitionKeys") or []]
+
+
 def request_first_sync(dagster_home: Path, host: str, port: int, shops: Iterable[tuple[str, str]]) -> list[str]:
-    """Add the shops' partitions and submit one reconcile run per shop; the run ids."""
+    """Submit one reconcile run per shop (reloading the code location first if it lacks a shop); the run ids."""
     keys = sorted(shop_key(platform, shop_id) for platform, shop_id in shops)
     wait_for_code_location(host, port)
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        for key in keys:
-            if instance.has_dynamic_partition(SHOPS_PARTITIONS, key):
-                continue
-            try:
-                instance.add_dynamic_partitions(SHOPS_PARTITIONS, [key])
-            except Exception:
-                # The shop_partitions sensor may add it at the same moment (a unique violation): fine.
-                if not instance.has_dynamic_partition(SHOPS_PARTITIONS, key):
-                    raise
+    if not set(keys) <= set(_partition_keys(host, port)):
+        try:
+            reload_code_location(f"http://{host}:{port}", LOCATION)
+        except ReloadFailed as error:
+            raise DemoError(f"Dagster has no partition for a connected shop and did not reload: {error}") from error
     client = DagsterGraphQLClient(host, port_number=port, timeout=60)
     return [
         client.submit_job_execution(

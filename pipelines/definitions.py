@@ -8,6 +8,7 @@ import dagster as dg
 from assets.catalog import master_catalog
 from assets.checks import CHECKS
 from assets.inventory import low_stock_digest
+from assets.partitions import with_shop_partitions
 from assets.resources import default_resources
 from assets.shops import catalog_diff, listing_sync, shop_snapshot
 from pipelines.categories import category_refresh_daily, refresh_categories
@@ -15,6 +16,7 @@ from pipelines.jobs import JOBS
 from pipelines.low_stock import low_stock_digest_daily, low_stock_digest_job
 from pipelines.schedules import SCHEDULES
 from pipelines.sensors import SENSORS
+from pipelines.shops import SHOP_PARTITIONS
 from syncstore.ops.logging_setup import configure_logging
 
 configure_logging()
@@ -24,8 +26,11 @@ warnings.filterwarnings(
     "ignore", message=r"Parameter `owners` of initializer `SensorDefinition", category=dg.BetaWarning
 )
 
+# The per-shop assets are partitioned by the shops connected when the code location loaded (pipelines.shops).
+SHOP_ASSETS = with_shop_partitions([shop_snapshot, catalog_diff, listing_sync], SHOP_PARTITIONS)
+
 defs = dg.Definitions(
-    assets=[master_catalog, shop_snapshot, catalog_diff, listing_sync, low_stock_digest],
+    assets=[master_catalog, *SHOP_ASSETS, low_stock_digest],
     asset_checks=CHECKS,
     jobs=[*JOBS, refresh_categories, low_stock_digest_job],
     schedules=[*SCHEDULES, category_refresh_daily, low_stock_digest_daily],

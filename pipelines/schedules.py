@@ -1,17 +1,20 @@
 # Schedules: reconcile every shop every 15 minutes (full pass nightly), refresh tokens hourly, retention daily.
 """Schedules (RUNNING by default); `catalog_overview_hourly` refreshes `master_catalog` and its backlog check.
 
-The reconcile schedules fan out: one `reconcile` run per `shops` partition, tagged with the shop so
+The reconcile schedules fan out: one `reconcile` run per `shops` partition still connected, tagged with the shop so
 `deploy/dagster.yaml` keeps one run per shop at a time; run keys carry the tick time.
 """
 
+from collections.abc import Collection
 from typing import Final
 
 import dagster as dg
+import sqlalchemy as sa
 
-from assets.partitions import SHOP_TAG, SHOPS
+from assets.partitions import SHOP_TAG, connected_shops
 from assets.resources import DatabaseResource
 from assets.shops import FULL_PULL_TAG
+from pipelines import shops
 from pipelines.jobs import catalog_overview, reconcile, recover_orders, refresh_tokens, retention_job
 from syncstore.settings import get_settings
 from syncstore.workers import heartbeats
@@ -19,9 +22,15 @@ from syncstore.workers import heartbeats
 RUNNING: Final = dg.DefaultScheduleStatus.RUNNING
 
 
-def shop_runs(context: dg.ScheduleEvaluationContext, *, full: bool) -> list[dg.RunRequest] | dg.SkipReason:
-    """One reconcile run request per shop partition (a full snapshot pull when `full`)."""
-    keys = context.instance.get_dynamic_partitions(SHOPS.name or "shops")
+def shop_runs(
+    context: dg.ScheduleEvaluationContext, engine: sa.Engine, loaded: Collection[str], *, full: bool
+) -> list[dg.RunRequest] | dg.SkipReason:
+    """One reconcile run request per shop partition that is still connected (a full snapshot pull when `full`).
+
+    `loaded` are the code location's partitions: a shop connected since it loaded waits for the reload the
+    `shop_partitions` sensor asks for (Dagster refuses a run for a key it does not know)."""
+    connected = connected_shops(engine)
+    keys = sorted(key for key in loaded if key in connected)
     if not keys:
         return dg.SkipReason("no shop is connected")
     tick = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else "now"
@@ -38,15 +47,19 @@ def shop_runs(context: dg.ScheduleEvaluationContext, *, full: bool) -> list[dg.R
 
 
 @dg.schedule(job=reconcile, cron_schedule="*/15 * * * *", default_status=RUNNING)
-def reconcile_every_15_minutes(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
+def reconcile_every_15_minutes(
+    context: dg.ScheduleEvaluationContext, database: DatabaseResource
+) -> list[dg.RunRequest] | dg.SkipReason:
     """Incremental reconcile of every shop: items changed since the last pull, diffed and synced."""
-    return shop_runs(context, full=False)
+    return shop_runs(context, database.get_engine(), shops.LOADED_SHOPS, full=False)
 
 
 @dg.schedule(job=reconcile, cron_schedule="0 3 * * *", execution_timezone="UTC", default_status=RUNNING)
-def full_reconcile_nightly(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
+def full_reconcile_nightly(
+    context: dg.ScheduleEvaluationContext, database: DatabaseResource
+) -> list[dg.RunRequest] | dg.SkipReason:
     """Full reconcile of every shop at 03:00 UTC: every item pulled, vanished listings marked deleted."""
-    return shop_runs(context, full=True)
+    return shop_runs(context, database.get_engine(), shops.LOADED_SHOPS, full=True)
 
 
 token_refresh_hourly = dg.ScheduleDefinition(

@@ -1,4 +1,4 @@
-# Sensors: start push and event runs when work waits, keep shop partitions in step, turn failures into alerts.
+# Sensors: start push and event runs when work waits, reload the code location for new shops, turn failures into alerts.
 """Sensors (all RUNNING by default: the demo expects them on).
 
 `outbox_sensor` and `events_sensor` are the FALLBACK consumers of the two queues. In production
@@ -17,7 +17,8 @@ run starts.
 Latency: from an event's arrival to its run's start Dagster takes the sensor loop (0 to 5 s) plus a
 run process start (about 6.5 s on a 2-core machine): the worker moves stock within a second.
 
-`shop_partitions` adds and removes `shops` partitions as shops are connected and disconnected.
+`shop_partitions` has the code location reloaded when a shop is connected or disconnected, so the
+static `shops` partitions are the connected shops again (`pipelines.shops`).
 `run_failure_alert` records a `run_failed` alert (or `database_error`, when the database is what
 failed) for every failed run; `alerts_sensor` evaluates the threshold alerts every minute, and records
 a database outage as a `database_error` alert once the database answers again.
@@ -25,7 +26,7 @@ a database outage as a `database_error` alert once the database answers again.
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Final
 
@@ -33,10 +34,12 @@ import dagster as dg
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from assets.partitions import SHOPS, connected_shops
+from assets.partitions import connected_shops
 from assets.resources import DatabaseResource
+from pipelines import reload, shops
 from pipelines.jobs import apply_events, push_changes
 from syncstore.ops import alerts
+from syncstore.settings import get_settings
 from syncstore.workers import dispatch, heartbeats
 
 # Dagster's sensor daemon evaluates sensors at most every 5 s (MIN_INTERVAL_LOOP_TIME): a smaller interval gains
@@ -46,6 +49,8 @@ EVENTS_INTERVAL_S: Final = 5
 PARTITIONS_INTERVAL_S: Final = 30
 ALERTS_INTERVAL_S: Final = 60
 STALE_AFTER_S: Final = 120.0
+# A reload asked for the same set of connected shops is asked again only after this long.
+RELOAD_RETRY_S: Final = 300.0
 # Runs of a job in these states will take the work waiting now: no second run is requested behind them.
 ACTIVE_RUN_STATUSES: Final = [
     dg.DagsterRunStatus.QUEUED,
@@ -108,17 +113,49 @@ def events_sensor(context: dg.SensorEvaluationContext, database: DatabaseResourc
     return _fallback(context, database.get_engine(), dispatch.event_work, "events", apply_events)
 
 
+def reconcile_partitions(
+    context: dg.SensorEvaluationContext,
+    engine: sa.Engine,
+    loaded: Collection[str],
+    request_reload: Callable[[], None],
+    now: float | None = None,
+) -> dg.SkipReason:
+    """Ask for a reload when the connected shops differ from the loaded partitions (once per difference per
+    `RELOAD_RETRY_S`); delete the dynamic `shops` partitions left from before issue 18."""
+    legacy = shops.legacy_dynamic_shops(context.instance)
+    for key in legacy:
+        context.instance.delete_dynamic_partition(shops.LEGACY_DYNAMIC_SHOPS, key)
+    if legacy:
+        context.log.info("deleted %d dynamic shops partition(s) left from before issue 18", len(legacy))
+    wanted = sorted(connected_shops(engine))
+    if set(wanted) == set(loaded):
+        return dg.SkipReason(f"the partitions are the {len(wanted)} connected shop(s)")
+    added, removed = sorted(set(wanted) - set(loaded)), sorted(set(loaded) - set(wanted))
+    change = "; ".join(
+        part for part in (f"connected: {', '.join(added)}" if added else "",
+                          f"no longer connected: {', '.join(removed)}" if removed else "") if part
+    )  # fmt: skip
+    at = time.time() if now is None else now
+    state = json.loads(context.cursor) if context.cursor else {}
+    if state.get("wanted") == wanted and at - float(state.get("at", 0)) < RELOAD_RETRY_S:
+        return dg.SkipReason(f"{change}; a reload of the code location was requested, waiting for it")
+    context.update_cursor(json.dumps({"wanted": wanted, "at": at}))
+    try:
+        request_reload()
+    except reload.ReloadFailed as error:
+        context.log.warning("%s; the code location could not be reloaded: %s", change, error)
+        return dg.SkipReason(f"{change}; the reload failed ({error}), trying again in {RELOAD_RETRY_S:.0f} s")
+    return dg.SkipReason(f"{change}; the code location was reloaded with the connected shops")
+
+
 @dg.sensor(minimum_interval_seconds=PARTITIONS_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING)
-def shop_partitions(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SensorResult:
-    """Keeps the `shops` partitions equal to the connected shops of `platform_connections`."""
-    wanted = set(connected_shops(database.get_engine()))
-    existing = set(context.instance.get_dynamic_partitions(SHOPS.name or "shops"))
-    requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
-    if wanted - existing:
-        requests.append(SHOPS.build_add_request(sorted(wanted - existing)))
-    if existing - wanted:
-        requests.append(SHOPS.build_delete_request(sorted(existing - wanted)))
-    return dg.SensorResult(dynamic_partitions_requests=requests)
+def shop_partitions(context: dg.SensorEvaluationContext, database: DatabaseResource) -> dg.SkipReason:
+    """Reloads the code location when a shop is connected or disconnected: the `shops` partitions are the
+    connected shops of `platform_connections` (pipelines.shops)."""
+    dagster_url = get_settings().dagster_url
+    return reconcile_partitions(
+        context, database.get_engine(), shops.LOADED_SHOPS, lambda: reload.reload_code_location(dagster_url)
+    )
 
 
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING)

@@ -104,11 +104,13 @@ def _fetch_and_store(
     listings = skus = calls = 0
     for start in range(0, len(item_ids), DETAIL_CHUNK):
         chunk = item_ids[start : start + DETAIL_CHUNK]
+        fetched_at = utcnow()
         fetched = connector.get_listings(chunk)
         with_models = sum(1 for listing in fetched if _has_models(listing))
         calls += sync_validation.detail_calls(rules, len(chunk), with_models)
         with transaction(engine) as session:
-            store(session, connection_id, platform, fetched, missing=set(chunk) - {f.item_id for f in fetched})
+            store(session, connection_id, platform, fetched, missing=set(chunk) - {f.item_id for f in fetched},
+                  fetched_at=fetched_at)  # fmt: skip
         listings += len(fetched)
         skus += sum(len(listing.skus) for listing in fetched)
     return listings, skus, calls
@@ -125,8 +127,15 @@ def store(
     listings: Sequence[RemoteListing],
     *,
     missing: set[str] | frozenset[str] = frozenset(),
+    fetched_at: datetime | None = None,
 ) -> None:
-    """Write remote listings (and their SKUs) into the snapshot; `missing` items are marked deleted."""
+    """Write remote listings (and their SKUs) into the snapshot; `missing` items are marked deleted.
+
+    `fetched_at`: when the listings were read from the platform. A listing a push reached since (its
+    or one of its SKUs' `last_synced_at` is later) is left as the push wrote it: the values read are
+    older than the push, and storing them would bring the marketplace's old value back as an edit
+    (a resolved conflict reopened, a pushed title "changed" back). The push moved the item's update
+    time past this pull's window start, so the next pull reads it again."""
     ids = [listing.item_id for listing in listings] + sorted(missing)
     if not ids:
         return
@@ -151,6 +160,8 @@ def store(
     affixes = (shop.sku_prefix, shop.sku_suffix)
     for listing, listing_images in zip(listings, images, strict=True):
         row = existing.get(listing.item_id)
+        if row is not None and fetched_at is not None and _pushed_since(row, fetched_at):
+            continue
         if row is None:
             row = PlatformListing(
                 connection_id=connection_id, platform=platform, remote_item_id=listing.item_id, sync_status="pending"
@@ -164,6 +175,12 @@ def store(
 
 
 IN_REVIEW: Final = "in_review"
+
+
+def _pushed_since(row: PlatformListing, moment: datetime) -> bool:
+    """Whether a push reached the listing (or one of its SKUs) after `moment`."""
+    times = [row.last_synced_at, *(sku.last_synced_at for sku in row.skus)]
+    return any(at is not None and at >= moment for at in times)
 
 
 def _record_review(session: Session, row: PlatformListing, connection_id: int, listing: RemoteListing) -> None:

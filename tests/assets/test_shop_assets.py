@@ -11,8 +11,10 @@ import sqlalchemy as sa
 
 from assets.catalog import master_catalog
 from assets.checks import CHECKS
+from assets.partitions import shop_partitions, with_shop_partitions
 from assets.resources import DatabaseResource, MarketplacesResource
-from assets.shops import catalog_diff, listing_sync, shop_snapshot
+from assets.shops import catalog_diff, listing_sync
+from assets.shops import shop_snapshot as declared_snapshot
 from syncstore.settings import Settings
 from syncstore.shops.marketplaces import CachedConnectors
 from tests.syncstore.simulated_shops import (
@@ -27,7 +29,11 @@ from tests.syncstore.simulated_shops import (
 )
 
 SHOP_KEYS = (f"shopee-{SHOPEE_SHOP}", f"tiktokshop-{TIKTOK_SHOP}")
-SHOP_ASSETS = [shop_snapshot, catalog_diff, listing_sync]
+# Partitioned as the code location does it (pipelines.shops), plus a key no shop has.
+SHOP_ASSETS = with_shop_partitions(
+    [declared_snapshot, catalog_diff, listing_sync], shop_partitions([*SHOP_KEYS, "shopee-404"])
+)
+shop_snapshot = SHOP_ASSETS[0]
 
 
 class SimulatedMarketplaces(MarketplacesResource):
@@ -56,7 +62,6 @@ def world(engine: sa.Engine) -> Iterator[MarketplaceWorld]:
 @pytest.fixture
 def instance() -> Iterator[dg.DagsterInstance]:
     with dg.DagsterInstance.ephemeral() as ephemeral:
-        ephemeral.add_dynamic_partitions("shops", list(SHOP_KEYS))
         yield ephemeral
 
 
@@ -134,7 +139,6 @@ def test_the_nightly_full_pull_is_chosen_by_run_config_or_tag(
 def test_a_shop_that_is_not_connected_fails_its_run_clearly(
     world: MarketplaceWorld, instance: dg.DagsterInstance
 ) -> None:
-    instance.add_dynamic_partitions("shops", ["shopee-404"])
     result = dg.materialize(
         [shop_snapshot], partition_key="shopee-404", instance=instance, resources=resources(world),
         raise_on_error=False,

@@ -1,4 +1,4 @@
-# Sensors with an ephemeral Dagster instance: runs only for waiting work and never twice for it; partitions; alerts.
+# Sensors with an ephemeral Dagster instance: runs only for waiting work and never twice for it; reloads; alerts.
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from assets.resources import DatabaseResource
 from connectors.shopee.webhooks import parse_push
-from pipelines import sensors
+from pipelines import reload, sensors, shops
 from pipelines.jobs import push_changes
 from syncstore.db.engine import transaction
 from syncstore.db.models import Alert, OutboxEvent
@@ -19,6 +19,7 @@ from syncstore.events import outbox, platform_events
 from syncstore.events.webhooks import record_for, store_batch
 from syncstore.security import crypto
 from syncstore.security.auth import Actor
+from syncstore.settings import get_settings
 from syncstore.shops import connections
 from syncstore.workers import heartbeats
 from tests.syncstore.test_hardening_outage import database_alerts, outage_of
@@ -110,30 +111,87 @@ def connect(engine: sa.Engine, platform: str, shop_id: str) -> int:
         return row.id
 
 
-def apply_partition_requests(instance: dg.DagsterInstance, result: dg.SensorExecutionData) -> None:
-    for request in result.dynamic_partitions_requests or []:
-        if isinstance(request, dg.AddDynamicPartitionsRequest):
-            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-        else:
-            for key in request.partition_keys:
-                instance.delete_dynamic_partition(request.partitions_def_name, key)
+class Reloads:
+    """Stands in for the webserver's reload (the real one: tests/browser/test_dagster_launch_browser.py)."""
+
+    def __init__(self, error: str | None = None) -> None:
+        self.count = 0
+        self.error = error
+
+    def __call__(self) -> None:
+        self.count += 1
+        if self.error:
+            raise reload.ReloadFailed(self.error)
 
 
-def test_shop_partitions_follow_the_connected_shops(
-    engine: sa.Engine, instance: dg.DagsterInstance, database: DatabaseResource
-) -> None:
+def partitions_tick(
+    instance: dg.DagsterInstance, engine: sa.Engine, loaded: list[str], reloads: Reloads, cursor: str | None, at: float
+) -> tuple[str, str | None]:
+    """One evaluation of the shop_partitions logic: its skip message and the cursor it leaves."""
+    context = dg.build_sensor_context(instance=instance, cursor=cursor)
+    skip = sensors.reconcile_partitions(context, engine, loaded, reloads, now=at)
+    return skip.skip_message or "", context.cursor
+
+
+def test_a_connected_shop_has_the_code_location_reloaded_once(engine: sa.Engine, instance: dg.DagsterInstance) -> None:
     shopee = connect(engine, "shopee", "7001")
     connect(engine, "tiktokshop", "7494000000000000777")
-    result = evaluate(sensors.shop_partitions, instance, database)
-    apply_partition_requests(instance, result)
-    assert sorted(instance.get_dynamic_partitions("shops")) == ["shopee-7001", "tiktokshop-7494000000000000777"]
-    assert evaluate(sensors.shop_partitions, instance, database).dynamic_partitions_requests == []
+    reloads = Reloads()
 
+    # Loaded before the TikTok shop was connected: one reload, not one per tick while it happens.
+    message, cursor = partitions_tick(instance, engine, ["shopee-7001"], reloads, None, at=1000.0)
+    assert reloads.count == 1
+    assert "connected: tiktokshop-7494000000000000777" in message and "reloaded" in message
+    message, cursor = partitions_tick(instance, engine, ["shopee-7001"], reloads, cursor, at=1030.0)
+    assert reloads.count == 1 and "waiting" in message
+
+    # Reloaded: the partitions are the connected shops, nothing to do.
+    loaded = ["shopee-7001", "tiktokshop-7494000000000000777"]
+    message, cursor = partitions_tick(instance, engine, loaded, reloads, cursor, at=1060.0)
+    assert reloads.count == 1 and message == "the partitions are the 2 connected shop(s)"
+
+    # A disconnected shop's partition goes with the next reload.
     with transaction(engine) as session:
         connections.disconnect(Actor.command_line(), session, shopee)
+    message, _ = partitions_tick(instance, engine, loaded, reloads, cursor, at=1090.0)
+    assert reloads.count == 2 and "no longer connected: shopee-7001" in message
+
+
+def test_a_failed_reload_is_reported_and_tried_again_later(engine: sa.Engine, instance: dg.DagsterInstance) -> None:
+    connect(engine, "shopee", "7001")
+    reloads = Reloads(error="the Dagster webserver at http://127.0.0.1:9 did not answer")
+
+    message, cursor = partitions_tick(instance, engine, [], reloads, None, at=1000.0)
+    assert reloads.count == 1 and "the reload failed (the Dagster webserver at http://127.0.0.1:9" in message
+    partitions_tick(instance, engine, [], reloads, cursor, at=1000.0 + sensors.RELOAD_RETRY_S - 1)
+    assert reloads.count == 1
+    partitions_tick(instance, engine, [], reloads, cursor, at=1000.0 + sensors.RELOAD_RETRY_S + 1)
+    assert reloads.count == 2
+
+
+def test_the_dynamic_shop_partitions_of_an_older_deployment_are_removed(
+    engine: sa.Engine, instance: dg.DagsterInstance
+) -> None:
+    connect(engine, "shopee", "7001")
+    instance.add_dynamic_partitions("shops", ["shopee-7001", "shopee-bogus"])
+    reloads = Reloads()
+
+    message, _ = partitions_tick(instance, engine, ["shopee-7001"], reloads, None, at=1000.0)
+    assert instance.get_dynamic_partitions("shops") == []
+    assert reloads.count == 0 and message == "the partitions are the 1 connected shop(s)"
+
+
+def test_the_shop_partitions_sensor_asks_the_configured_webserver(
+    engine: sa.Engine, instance: dg.DagsterInstance, database: DatabaseResource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(reload, "reload_code_location", lambda url: asked.append(url))
+    monkeypatch.setattr(shops, "LOADED_SHOPS", ())
+    connect(engine, "shopee", "7001")
+
     result = evaluate(sensors.shop_partitions, instance, database)
-    apply_partition_requests(instance, result)
-    assert instance.get_dynamic_partitions("shops") == ["tiktokshop-7494000000000000777"]
+    assert asked == [get_settings().dagster_url]
+    assert result.run_requests == [] and "connected: shopee-7001" in (result.skip_message or "")
 
 
 @dg.op

@@ -166,3 +166,42 @@ def test_a_full_pull_leaves_alone_a_listing_created_while_it_ran(world: Marketpl
 
     snapshot.pull(world.engine, world.shopee_connection, cast(Connector, CreatedMeanwhile()), full=True)
     assert listings(world.engine, world.shopee_connection)["424242"].remote_status == "active"
+
+
+def test_a_pull_that_read_a_listing_before_a_push_keeps_what_the_push_wrote(world: MarketplaceWorld) -> None:
+    # The e2e race: a reconcile's pull reads the seller's title, the events worker pushes the master's title
+    # (resolving a conflict), then the pull stores what it read: the old title would come back as a seller
+    # edit and reopen the conflict. The push's values stay; the next pull reads the item again.
+    item = world.shopee.add_item(SHOPEE_SHOP, name="Seller's title", item_sku="MUG", update_time=AN_HOUR_AGO)
+    connector = world.connector(world.shopee_connection)
+    snapshot.pull(world.engine, world.shopee_connection, connector)
+
+    class PushedMeanwhile:
+        """The shop's connector, while the events worker pushes the master's title right after the read."""
+
+        platform = "shopee"
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(connector, name)
+
+        def get_listings(self, item_ids: list[str]) -> Any:
+            read = connector.get_listings(item_ids)
+            world.shopee.edit_item(item, name="Master title")  # the platform takes the push...
+            with transaction(world.engine) as session:  # ...and the push writes the snapshot and the baseline
+                row = session.scalars(
+                    sa.select(PlatformListing).where(PlatformListing.remote_item_id == str(item))
+                ).one()
+                row.remote_title = row.base_title = "Master title"
+                row.last_synced_at = datetime.now(UTC)
+            return read
+
+    world.shopee.edit_item(item, name="Seller's title (edited)")
+    snapshot.pull(world.engine, world.shopee_connection, cast(Connector, PushedMeanwhile()))
+    row = listings(world.engine, world.shopee_connection)[str(item)]
+    assert (row.remote_title, row.base_title) == ("Master title", "Master title")
+
+    # Nothing pushed during this one: what it reads is stored, the push's item included.
+    world.shopee.edit_item(item, name="A later seller edit")
+    # (Edits in one second move the simulator's update time a second on each: the window ends a little later.)
+    snapshot.pull(world.engine, world.shopee_connection, connector, now=datetime.now(UTC) + timedelta(seconds=5))
+    assert listings(world.engine, world.shopee_connection)[str(item)].remote_title == "A later seller edit"
