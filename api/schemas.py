@@ -143,7 +143,9 @@ class StockAdjustIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     set_to: int | None = Field(default=None, ge=0, le=9_999_999)
     delta: int | None = Field(default=None, ge=-9_999_999, le=9_999_999)
-    reason: Literal["manual", "import", "reconcile", "count", "received", "damaged", "lost", "returned"] = "manual"
+    reason: Literal[
+        "manual", "import", "reconcile", "count", "received", "damaged", "lost", "returned", "found", "other"
+    ] = Field(default="manual", description="Why the stock changed; `other` needs a `note`.")
     note: str | None = Field(default=None, max_length=500)
     location_id: int | None = Field(default=None, ge=1, description="The location (default: the default location).")
     expected_on_hand: int | None = Field(

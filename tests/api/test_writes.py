@@ -97,6 +97,18 @@ def test_expected_on_hand_that_changed_is_412(api: Api) -> None:
     assert api.client.get(url.removesuffix("/adjustments"), headers=api.as_("viewer")).json()["on_hand"] == 5
 
 
+def test_the_reasons_people_use_are_accepted_and_other_needs_a_note(api: Api) -> None:
+    url = f"/v1/stock/{api.variant_ids[1]}/adjustments"
+    found = api.client.post(url, json={"delta": 2, "reason": "found"}, headers=api.as_("editor"))
+    assert found.status_code == 200
+    unexplained = api.client.post(url, json={"delta": -1, "reason": "other"}, headers=api.as_("editor"))
+    assert unexplained.status_code == 422
+    assert "note" in unexplained.text
+    explained = api.client.post(url, json={"delta": -1, "reason": "other", "note": "gift"}, headers=api.as_("editor"))
+    assert explained.status_code == 200
+    assert api.client.get(url.removesuffix("/adjustments"), headers=api.as_("viewer")).json()["on_hand"] == 6
+
+
 def test_variants_overrides_and_rules(api: Api) -> None:
     editor = api.as_("editor")
     etag = api.client.get(f"/v1/products/{api.product_id}", headers=editor).headers["etag"]
