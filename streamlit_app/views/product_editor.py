@@ -28,6 +28,8 @@ from syncstore.db.models import MasterProduct
 from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict
 from syncstore.inventory import availability, bundles
 from syncstore.inventory.bundles import Component
+from syncstore.plan import edit_preview
+from syncstore.plan.edit_preview import EditPreview, FieldChange
 from syncstore.security.auth import Permission
 
 ERRORS_KEY = "editor_errors"
@@ -35,6 +37,7 @@ CONFLICT_KEY = "editor_conflict"
 PREVIEW_KEY = "editor_preview"
 DEFAULT_ATTRIBUTES = ("size", "colour")
 BUNDLE_ERRORS_KEY = "bundle_errors"
+PICKER_LIMIT = 20
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -69,21 +72,43 @@ def _reload(product_id: int) -> None:
 # --- choosing a product ----------------------------------------------------------------------
 
 
-def product_picker() -> None:
-    st.info("Choose a product to edit, or open one from the Products page.")
+def product_picker(current: int | None = None) -> None:
+    """Find a product by title, handle or SKU (searched in SQL, 20 at most shown) and open it."""
+    if current is None:
+        st.info("Choose a product to edit, or open one from the Products page.")
     search = st.text_input("Find a product", placeholder="title, handle or SKU", key="editor_find")
+    if current is not None and not search.strip():
+        return
     with ui.session() as session:
-        found = catalog_reads.product_rows(
-            session, catalog_reads.ProductFilter(search=search or None), page_size=20
-        ).rows
+        found = catalog_reads.find_products(session, search, limit=PICKER_LIMIT)
     if not found:
         st.caption("No product matches.")
         return
-    options = {row.id: f"{row.title} ({row.handle})" for row in found}
-    chosen = st.selectbox("Product", list(options), format_func=options.__getitem__, key="editor_pick")
-    if st.button("Edit this product", type="primary", key="editor_open") and chosen is not None:
-        ui.select_product(int(chosen))
-        st.rerun()
+    options = {row.id: f"{row.title} ({row.handle})" + (f" · {row.sku}" if row.sku else "") for row in found}
+    pick_col, open_col = st.columns([4, 1], vertical_alignment="bottom")
+    chosen = pick_col.selectbox("Product", list(options), format_func=options.__getitem__, key="editor_pick")
+    if open_col.button("Edit this product", type="primary", key="editor_open") and chosen is not None:
+        _open(int(chosen))
+
+
+def _open(product_id: int) -> None:
+    st.session_state.pop(PREVIEW_KEY, None)
+    st.session_state.pop("editor_pick", None)
+    ui.select_product(product_id)
+    st.rerun()
+
+
+def neighbours(product_id: int) -> None:
+    """Previous and next product (by number), for going through the catalog one product at a time."""
+    with ui.session() as session:
+        previous, following = catalog_reads.neighbour_ids(session, product_id)
+    back_col, next_col, _ = st.columns([1, 1, 4])
+    if back_col.button("Previous product", icon=":material/chevron_left:", key="editor_previous",
+                       disabled=previous is None, width="stretch") and previous is not None:  # fmt: skip
+        _open(previous)
+    if next_col.button("Next product", icon=":material/chevron_right:", key="editor_next",
+                       disabled=following is None, width="stretch") and following is not None:  # fmt: skip
+        _open(following)
 
 
 # --- the form --------------------------------------------------------------------------------
@@ -344,7 +369,7 @@ def save(product: MasterProduct, base_version: int, changes: Mapping[str, Any], 
         return
     st.session_state.pop(ERRORS_KEY, None)
     st.session_state[_base_version_key(product.id)] = new_version
-    st.session_state[PREVIEW_KEY] = product.id
+    _remember_preview(product.id, new_version, {})  # the preview refreshes: what the saved product sends
     ui.after_write(f"Saved {product.title} (version {new_version}).")
     st.rerun()
 
@@ -371,9 +396,15 @@ def edit_form(
         st.caption("Edit cells, add a row for a new variant, untick Active to deactivate one.")
         rows, attributes = variants_table(product, suffix, False, bundle_ids)
         _variant_errors(errors, saved_errors.get("labels", []))
-        submitted = st.form_submit_button("Save", type="primary", icon=":material/save:")
-    if submitted:
+        save_col, preview_col, _ = st.columns([1, 2, 5])
+        submitted = save_col.form_submit_button("Save", type="primary", icon=":material/save:")
+        previewed = preview_col.form_submit_button("Preview these edits", icon=":material/preview:",
+                                                   help="What each shop would get if you saved now; nothing is saved")  # fmt: skip
+    if submitted or previewed:
         changes, labels = build_changes(product, values, rows, attributes, bundle_ids)
+        if previewed:
+            _remember_preview(product.id, base_version, changes)
+            return
         if not changes:
             st.info("Nothing changed.")
             return
@@ -532,37 +563,85 @@ def _remove_override(override_id: int) -> None:
 # --- the sync preview ------------------------------------------------------------------------
 
 
-def sync_preview(product_id: int) -> None:
-    from syncstore.sync import engine as sync
+def _pending_edits(product_id: int, version: int) -> dict[str, Any] | None:
+    """The edits "Preview these edits" recorded for this product at this version ({} = the saved product)."""
+    pending = st.session_state.get(PREVIEW_KEY)
+    if isinstance(pending, dict) and pending.get("product_id") == product_id and pending.get("version") == version:
+        return dict(pending.get("changes") or {})
+    return None
 
+
+def _remember_preview(product_id: int, version: int, changes: Mapping[str, Any]) -> None:
+    st.session_state[PREVIEW_KEY] = {"product_id": product_id, "version": version, "changes": dict(changes)}
+
+
+def compute_preview(product_id: int, changes: Mapping[str, Any]) -> EditPreview | None:
+    """What each shop would get if `changes` were saved (None, with the reason shown, when it cannot be planned)."""
     try:
-        plans = sync.dry_run(ui.engine(), product_ids=[product_id])
-    except Exception as error:
+        return edit_preview.preview_edit(ui.engine(), product_id, changes)
+    except Exception as error:  # shown, never raised: the editor stays usable
         ui.show_error(error)
-        return
-    if not plans:
+        return None
+
+
+def _line_rows(lines: Sequence[FieldChange]) -> dict[str, list[str]]:
+    return {
+        "sku": [line.sku or "whole listing" for line in lines],
+        "field": [line.field for line in lines],
+        "before": [_shown(line.before) for line in lines],
+        "after": [_shown(line.after) for line in lines],
+    }
+
+
+def _shown(value: str) -> str:
+    """A value for a table cell: empty as a dash, long text cut to a readable length."""
+    if not value:
+        return "—"
+    return value if len(value) <= 80 else value[:77] + "..."
+
+
+def _line_columns(before: str, after: str) -> dict[str, Any]:
+    return {
+        "sku": st.column_config.TextColumn("SKU", width="medium"),
+        "field": st.column_config.TextColumn("Field", width="small"),
+        "before": st.column_config.TextColumn(before, width="large"),
+        "after": st.column_config.TextColumn(after, width="large"),
+    }
+
+
+def render_preview(preview: EditPreview, unsaved: bool, where: str) -> None:
+    """The preview as a person reads it: your edits, then per shop each field as it is there and as it would be."""
+    if unsaved and preview.master:
+        st.markdown("**Your unsaved edits**")
+        st.dataframe(_line_rows(preview.master), column_config=_line_columns("Saved", "Entered"), hide_index=True,
+                     key=f"preview_master_{where}")  # fmt: skip
+    elif unsaved:
+        st.caption("No edits yet: this is what the saved product would send.")
+    for note in preview.ignored:
+        st.warning(f"Not in this preview: {ui.plain(note)}", icon=":material/info:")
+    if not preview.shops:
         st.info("No shop is connected: nothing would be sent. Connect a shop on the Connections page.")
         return
-    for plan in plans:
-        verdict = "would succeed" if plan.would_succeed else "would be refused in part"
-        with st.expander(
-            f"{ui.platform_label(plan.platform)} · {ui.plain(plan.shop_name)}: "
-            f"{len(plan.changes)} changes, "
-            f"{plan.api_calls} API calls, {verdict}",
-            expanded=True,
-        ):
-            changes_col, calls_col, conflicts_col = st.columns(3)
-            changes_col.metric("Changes", len(plan.changes))
-            calls_col.metric("API calls", plan.api_calls)
-            conflicts_col.metric("Conflicts", plan.conflicts)
-            if not plan.changes:
+    for shop in preview.shops:
+        changes = len(shop.lines) + len(shop.actions)
+        label = (f"{ui.platform_label(shop.platform)} · {ui.plain(shop.shop_name)}: {changes} changes, "
+                 f"{shop.api_calls} API calls")  # fmt: skip
+        with st.expander(label, expanded=True):
+            if shop.in_sync:
                 st.success("In sync: nothing to send to this shop.")
-            for change in plan.changes:
-                target = change.sku or change.remote_item_id or "product"
-                st.markdown(f"{ui.badge(change.operation, 'blue')} **{ui.plain(target)}**")
-                for issue in change.issues:
-                    st.error(f"**{ui.plain(issue.field)}**: {ui.plain(issue.message)}", icon=":material/block:")
-                st.json(ui.json_safe(change.request()), expanded=False)
+            for action, target in shop.actions:
+                st.markdown(f"{ui.badge(ACTION_WORDS.get(action, action), 'blue')} {ui.plain(target or '')}")
+            if shop.lines:
+                st.dataframe(_line_rows(shop.lines), column_config=_line_columns("On the shop now", "Would become"),
+                             hide_index=True, key=f"preview_{shop.connection_id}_{where}")  # fmt: skip
+            for target, field, message in shop.issues:
+                st.error(f"Would be refused: {ui.plain(target)}, **{ui.plain(field)}**: {ui.plain(message)}",
+                         icon=":material/block:")  # fmt: skip
+            if shop.conflicts:
+                st.warning(f"{shop.conflicts} conflicts: changed on the marketplace too; see the Conflicts page.")
+
+
+ACTION_WORDS = {"create": "new listing", "activate": "list again", "deactivate": "unlist", "bind": "link SKU"}
 
 
 # --- archive or delete -----------------------------------------------------------------------
@@ -678,6 +757,9 @@ def main() -> None:
         return
     base_version = _base_version(product)
     header(product, listings, base_version)
+    neighbours(product.id)
+    with st.expander("Open another product", icon=":material/search:"):
+        product_picker(product_id)
     conflict = st.session_state.get(CONFLICT_KEY) or {}
     if conflict.get("product_id") == product.id:
         st.error(f"Not saved: {ui.plain(conflict['message'])}", icon=":material/sync_problem:")
@@ -692,6 +774,11 @@ def main() -> None:
     )  # fmt: skip
     with edit_tab:
         edit_form(product, base_version, can_write, bundle_ids)
+        pending = _pending_edits(product.id, base_version)
+        preview = compute_preview(product.id, pending) if pending is not None else None
+        if preview is not None and pending:
+            st.subheader("Preview: what a save would send")
+            render_preview(preview, True, "form")
         if st.button("Stock adjustments with a reason: open Inventory", key="editor_inventory"):
             st.switch_page("views/inventory.py")
         if ui.can(Permission.SYNC_RUN) and st.button("Publish to shops", key="editor_publish"):
@@ -705,10 +792,13 @@ def main() -> None:
     with attributes_tab:
         product_attributes.section(product, can_write)
     with preview_tab:
-        st.caption("What each shop would receive for the saved product. Nothing is sent from here.")
-        if st.session_state.get(PREVIEW_KEY) == product.id or st.button("Preview sync", key="editor_preview_button"):
-            st.session_state[PREVIEW_KEY] = product.id
-            sync_preview(product.id)
+        st.caption("What each shop would receive: your unsaved edits once you press \"Preview these edits\" under "
+                   "the form, otherwise the saved product. Nothing is sent from here.")  # fmt: skip
+        if preview is None and st.button("Preview sync", key="editor_preview_button"):
+            _remember_preview(product.id, base_version, {})
+            preview = compute_preview(product.id, {})
+        if preview is not None:
+            render_preview(preview, bool(pending), "tab")
     with lifecycle_tab:
         if can_write:
             lifecycle_section(product, listings, base_version)
