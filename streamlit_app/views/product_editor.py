@@ -38,6 +38,7 @@ PREVIEW_KEY = "editor_preview"
 DEFAULT_ATTRIBUTES = ("size", "colour")
 BUNDLE_ERRORS_KEY = "bundle_errors"
 PICKER_LIMIT = 20
+PREVIEW_HELP = "What each shop would get if you saved now; nothing is saved"
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -398,8 +399,7 @@ def edit_form(
         _variant_errors(errors, saved_errors.get("labels", []))
         save_col, preview_col, _ = st.columns([1, 2, 5])
         submitted = save_col.form_submit_button("Save", type="primary", icon=":material/save:")
-        previewed = preview_col.form_submit_button("Preview these edits", icon=":material/preview:",
-                                                   help="What each shop would get if you saved now; nothing is saved")  # fmt: skip
+        previewed = preview_col.form_submit_button("Preview these edits", icon=":material/preview:", help=PREVIEW_HELP)
     if submitted or previewed:
         changes, labels = build_changes(product, values, rows, attributes, bundle_ids)
         if previewed:

@@ -332,12 +332,8 @@ def find_products(session: Session, search: str | None, *, limit: int = 20) -> l
 def neighbour_ids(session: Session, product_id: int) -> tuple[int | None, int | None]:
     """The product numbered just before and just after `product_id` (deleted ones skipped)."""
     listed = MasterProduct.status.in_(_LISTED_STATUSES)
-    previous = session.scalar(
-        sa.select(sa.func.max(MasterProduct.id)).where(MasterProduct.id < product_id, listed)
-    )
-    following = session.scalar(
-        sa.select(sa.func.min(MasterProduct.id)).where(MasterProduct.id > product_id, listed)
-    )
+    previous = session.scalar(sa.select(sa.func.max(MasterProduct.id)).where(MasterProduct.id < product_id, listed))
+    following = session.scalar(sa.select(sa.func.min(MasterProduct.id)).where(MasterProduct.id > product_id, listed))
     return previous, following
 
 

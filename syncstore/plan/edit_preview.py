@@ -276,4 +276,3 @@ def preview_edit(engine: sa.Engine, product_id: int, changes: Mapping[str, Any] 
     inputs = _edit_stock(engine, inputs, saved_stock, edited)
     shops = tuple(_shop_preview(engine, shop, inputs) for shop in sync_inputs.shops(engine))
     return EditPreview(product_id, tuple(edited.master), shops, tuple(edited.ignored))
-

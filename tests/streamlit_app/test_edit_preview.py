@@ -20,7 +20,9 @@ def test_an_unsaved_price_and_title_show_old_and_new_per_shop(sqlite_seeded_db: 
             skus = [v.sku for v in product.variants if v.price is None]
         saved = preview_edit(engine, LISTED)
         assert [shop.in_sync for shop in saved.shops] == [True, True], "the seeded listings are in sync"
-        preview = preview_edit(engine, LISTED, {"base_price": "12.90", "title": "A longer new title for the preview test"})
+        preview = preview_edit(
+            engine, LISTED, {"base_price": "12.90", "title": "A longer new title for the preview test"}
+        )
         assert FieldChange("base price", f"{base:.2f}", "12.90") in preview.master
         assert {shop.shop_name for shop in preview.shops} == {"Demo Shopee MY", "Demo TikTok MY"}
         for shop in preview.shops:

@@ -346,7 +346,9 @@ def test_preview_shows_the_unsaved_edits_per_shop_and_saves_nothing(sqlite_app_a
     assert "version 1" in texts(at)
 
 
-def test_the_picker_searches_by_sku_and_next_and_previous_move(sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase) -> None:
+def test_the_picker_searches_by_sku_and_next_and_previous_move(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
     at = open_editor(sqlite_app_as, "editor", product_id=2)
     assert at.button(key="editor_previous").disabled is False
     _click(at, "Next product")
