@@ -166,7 +166,7 @@ def columns(rows: Sequence[ProductRow]) -> dict[str, Any]:
     options, colours = _channel_options(rows)
     return {
         "image": st.column_config.ImageColumn(t("Image"), width=56),
-        "title": st.column_config.TextColumn(t("Title"), width=300),
+        "title": st.column_config.TextColumn(t("Title"), width=260),
         "price": st.column_config.TextColumn(t("Base price"), width=110),
         "available": st.column_config.NumberColumn(
             t("Stock"), width=70, format="%d", help=t("Available to sell: on hand minus reserved")
