@@ -310,7 +310,7 @@ def find_products(session: Session, search: str | None, *, limit: int = 20) -> l
     dialect = session.get_bind().dialect.name
     text = (search or "").strip()
     where = _product_conditions(ProductFilter(search=text or None), dialect)
-    sku = sa.null()
+    sku: sa.ColumnElement[Any] = sa.null()
     if text:
         pattern = f"%{_escape_like(text.lower())}%"
         sku = (
