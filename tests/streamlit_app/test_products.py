@@ -1,6 +1,7 @@
 # The Products page: filters and pagination in SQL, listing status per shop, bulk actions by role.
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
@@ -146,3 +147,24 @@ def test_the_table_shows_few_narrow_columns_with_coloured_status(sqlite_app_as: 
     assert '"multiselect"' in config and '"red"' in config and '"green"' in config, "status pills are coloured"
     assert "🟢" not in config and "🔴" not in str(rows(at)), "no emoji for status"
     assert list(table.proto.column_order) == ["image", "title", "price", "available", "channels", "last synced"]
+
+
+def test_products_and_the_editor_preview_read_in_bahasa_malaysia(
+    sqlite_app_as: AppAs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit_app import i18n
+
+    monkeypatch.setattr(i18n, "_session_value", lambda key: "ms" if key == i18n.LANGUAGE_KEY else None)
+    at = sqlite_app_as("viewer", "products")
+    assert not at.exception, at.exception
+    at.selectbox(key="products_platform").select("shopee").run()
+    assert "5 produk · halaman 1 daripada 1 · ditapis" in captions(at)
+    cells = [tuple(row["channels"]) for row in rows(at)]
+    assert ("Demo Shopee MY: gagal", "Demo TikTok MY: gagal") in cells
+    assert ("Demo Shopee MY: disegerakkan", "Demo TikTok MY: disegerakkan") in cells
+    assert i18n.t("failed") != "failed"
+    editor = sqlite_app_as("editor", "product_editor", query_params={"product": "1"})
+    editor.button(key="editor_preview_button").click().run()
+    assert not editor.exception, editor.exception
+    assert "Pratonton penyegerakan" in [button.label for button in editor.button]
+    assert any("perubahan" in label and "panggilan API" in label for label in (e.label for e in editor.expander))
