@@ -3,9 +3,12 @@
 
 The product travels in `?product=<id>` (and `st.session_state["product_id"]`). The form saves
 only the fields that changed, naming the version it was opened at: someone else's save in
-between is a VersionConflict, shown with a way to reload, and nothing is written. "Preview sync"
-shows `syncstore.sync.engine.dry_run` per shop: what each marketplace would receive, the problems it
-would refuse, and the API calls it would take.
+between is a VersionConflict, shown with a way to reload, and nothing is written. "Preview these
+edits" (a second button of the form) previews the UNSAVED form without saving it
+(`syncstore.plan.edit_preview.preview_edit`): per shop, each field as the shop has it now and as it
+would become, the listing actions, the changes the platform would refuse and the API calls; after a
+save the preview shows the saved product. Previous/Next walk the catalog by product number, and
+"Open another product" searches title, handle and SKU in SQL (20 matches at most).
 
 The Bundle tab makes a variant a bundle of other SKUs with quantities (`syncstore.inventory.bundles`):
 its available quantity is then computed from its components, so its own On hand is not edited here.
@@ -593,6 +596,8 @@ def _remove_override(override_id: int) -> None:
 def _pending_edits(product_id: int, version: int) -> dict[str, Any] | None:
     """The edits "Preview these edits" recorded for this product at this version ({} = the saved product)."""
     pending = st.session_state.get(PREVIEW_KEY)
+    if pending == product_id:  # a product id alone (bench/app.py, links): the saved product's preview
+        return {}
     if isinstance(pending, dict) and pending.get("product_id") == product_id and pending.get("version") == version:
         return dict(pending.get("changes") or {})
     return None
