@@ -385,14 +385,18 @@ def save(product: MasterProduct, base_version: int, changes: Mapping[str, Any], 
         return
     st.session_state.pop(ERRORS_KEY, None)
     st.session_state[_base_version_key(product.id)] = new_version
-    _remember_preview(product.id, new_version, {})  # the preview refreshes: what the saved product sends
+    st.session_state[PREVIEW_KEY] = product.id  # the preview refreshes: what the saved product sends
     ui.after_write(t("Saved {title} (version {version}).", title=product.title, version=new_version))
     st.rerun()
 
 
 def edit_form(
     product: MasterProduct, base_version: int, can_write: bool, bundle_ids: frozenset[int] = frozenset()
-) -> None:
+) -> dict[str, Any]:
+    """The fields and variants; returns the edits as they stand now (not saved), {} when there are none.
+
+    No st.form: the entered values are live, so the sync preview always shows the form as it is now.
+    """
     suffix = f"-{product.id}-{base_version}"
     saved_errors = st.session_state.get(ERRORS_KEY) or {}
     if saved_errors.get("product_id") != product.id:
@@ -406,28 +410,24 @@ def edit_form(
         master_fields(product, suffix, True, {})
         st.subheader(t("Variants and stock"))
         variants_table(product, suffix, True, bundle_ids)
-        return
-    with st.form(f"product_form{suffix}", border=False):
-        values = master_fields(product, suffix, False, errors)
-        st.subheader(t("Variants and stock"))
-        st.caption(t("Edit cells, add a row for a new variant, untick Active to deactivate one."))
-        rows, attributes = variants_table(product, suffix, False, bundle_ids)
-        _variant_errors(errors, saved_errors.get("labels", []))
-        save_col, preview_col, _ = st.columns([1, 2, 5])
-        submitted = save_col.form_submit_button(t("Save"), type="primary", icon=":material/save:")
-        previewed = preview_col.form_submit_button(
-            t("Preview these edits"), icon=":material/preview:",
-            help=t("What each shop would get if you saved now; nothing is saved"),
-        )  # fmt: skip
-    if submitted or previewed:
-        changes, labels = build_changes(product, values, rows, attributes, bundle_ids)
-        if previewed:
-            _remember_preview(product.id, base_version, changes)
-            return
+        return {}
+    values = master_fields(product, suffix, False, errors)
+    st.subheader(t("Variants and stock"))
+    st.caption(t("Edit cells, add a row for a new variant, untick Active to deactivate one."))
+    rows, attributes = variants_table(product, suffix, False, bundle_ids)
+    _variant_errors(errors, saved_errors.get("labels", []))
+    changes, labels = build_changes(product, values, rows, attributes, bundle_ids)
+    save_col, preview_col, _ = st.columns([1, 2, 5])
+    submitted = save_col.button(t("Save"), type="primary", icon=":material/save:", key="editor_save")
+    if preview_col.button(t("Preview these edits"), icon=":material/preview:", key="editor_preview_edits",
+                          help=t("What each shop would get if you saved now; nothing is saved")):  # fmt: skip
+        st.session_state[PREVIEW_KEY] = product.id
+    if submitted:
         if not changes:
             st.info(t("Nothing changed."))
-            return
-        save(product, base_version, changes, labels)
+        else:
+            save(product, base_version, changes, labels)
+    return changes
 
 
 # --- bundles ---------------------------------------------------------------------------------
@@ -593,18 +593,9 @@ def _remove_override(override_id: int) -> None:
 # --- the sync preview ------------------------------------------------------------------------
 
 
-def _pending_edits(product_id: int, version: int) -> dict[str, Any] | None:
-    """The edits "Preview these edits" recorded for this product at this version ({} = the saved product)."""
-    pending = st.session_state.get(PREVIEW_KEY)
-    if pending == product_id:  # a product id alone (bench/app.py, links): the saved product's preview
-        return {}
-    if isinstance(pending, dict) and pending.get("product_id") == product_id and pending.get("version") == version:
-        return dict(pending.get("changes") or {})
-    return None
-
-
-def _remember_preview(product_id: int, version: int, changes: Mapping[str, Any]) -> None:
-    st.session_state[PREVIEW_KEY] = {"product_id": product_id, "version": version, "changes": dict(changes)}
+def _previewing(product_id: int) -> bool:
+    """Whether the sync preview is on for this product (it then follows every edit and save)."""
+    return st.session_state.get(PREVIEW_KEY) == product_id
 
 
 def compute_preview(product_id: int, changes: Mapping[str, Any]) -> EditPreview | None:
@@ -817,11 +808,10 @@ def main() -> None:
          t("Preview sync"), t("Archive or delete")]
     )  # fmt: skip
     with edit_tab:
-        edit_form(product, base_version, can_write, bundle_ids)
-        pending = _pending_edits(product.id, base_version)
-        preview = compute_preview(product.id, pending) if pending is not None else None
-        if preview is not None and pending:
-            st.subheader(t("Preview: what a save would send"))
+        changes = edit_form(product, base_version, can_write, bundle_ids)
+        preview = compute_preview(product.id, changes) if _previewing(product.id) else None
+        if preview is not None:
+            st.subheader(t("Sync preview: what a save would send"))
             render_preview(preview, True, "form")
         if st.button(t("Stock adjustments with a reason: open Inventory"), key="editor_inventory"):
             st.switch_page("views/inventory.py")
@@ -836,13 +826,13 @@ def main() -> None:
     with attributes_tab:
         product_attributes.section(product, can_write)
     with preview_tab:
-        st.caption(t("What each shop would receive: your unsaved edits once you press \"Preview these edits\" "
-                     "under the form, otherwise the saved product. Nothing is sent from here."))  # fmt: skip
+        st.caption(t("What each shop would receive if you saved the form as it is now (your unsaved edits "
+                     "included). Nothing is saved or sent from here."))  # fmt: skip
         if preview is None and st.button(t("Preview sync"), key="editor_preview_button"):
-            _remember_preview(product.id, base_version, {})
-            preview = compute_preview(product.id, {})
+            st.session_state[PREVIEW_KEY] = product.id
+            preview = compute_preview(product.id, changes)
         if preview is not None:
-            render_preview(preview, bool(pending), "tab")
+            render_preview(preview, True, "tab")
     with lifecycle_tab:
         if can_write:
             lifecycle_section(product, listings, base_version)

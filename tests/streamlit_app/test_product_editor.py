@@ -366,3 +366,23 @@ def test_the_picker_searches_by_sku_and_next_and_previous_move(
     assert len(options) == 1 and sku in options[0]
     at.button(key="editor_open").click().run()
     assert at.subheader[0].value == product(sqlite_seeded_db, 7).title
+
+
+def test_the_preview_tab_shows_the_form_as_it_is_now_and_follows_a_save(sqlite_app_as: AppAs) -> None:
+    at = open_editor(sqlite_app_as, "editor")
+    base = field(at, "base_price").value
+    field(at, "base_price").input("12.90").run()  # typed, not saved; then the Preview sync tab's button
+    at.button(key="editor_preview_button").click().run()
+    assert not at.exception, at.exception
+
+    def prices(at: AppTest) -> set[tuple[str, str]]:
+        return {(before, after) for frame in at.dataframe if "after" in frame.value
+                for name, before, after in zip(frame.value["field"], frame.value["before"], frame.value["after"],
+                                               strict=True) if name == "price"}  # fmt: skip
+
+    assert (base, "12.90") in prices(at)
+    field(at, "base_price").input("13.50").run()  # the preview follows the form
+    assert (base, "13.50") in prices(at) and (base, "12.90") not in prices(at)
+    _click(at, "Save")
+    assert "version 2" in texts(at)
+    assert "No edits yet: this is what the saved product would send." in texts(at)
