@@ -607,9 +607,9 @@ def compute_preview(product_id: int, changes: Mapping[str, Any]) -> EditPreview 
         return None
 
 
-def _line_rows(lines: Sequence[FieldChange]) -> dict[str, list[str]]:
+def _line_rows(lines: Sequence[FieldChange], whole: str) -> dict[str, list[str]]:
     return {
-        "sku": [line.sku or t("whole listing") for line in lines],
+        "sku": [line.sku or whole for line in lines],
         "field": [tv(line.field) for line in lines],
         "before": [_shown(line.before) for line in lines],
         "after": [_shown(line.after) for line in lines],
@@ -636,7 +636,8 @@ def render_preview(preview: EditPreview, unsaved: bool, where: str) -> None:
     """The preview as a person reads it: your edits, then per shop each field as it is there and as it would be."""
     if unsaved and preview.master:
         st.markdown("**" + t("Your unsaved edits") + "**")
-        st.dataframe(_line_rows(preview.master), column_config=_line_columns(t("Saved"), t("Entered")), hide_index=True,
+        columns = _line_columns(t("Saved"), t("Entered"))
+        st.dataframe(_line_rows(preview.master, t("whole product")), column_config=columns, hide_index=True,
                      key=f"preview_master_{where}")  # fmt: skip
     elif unsaved:
         st.caption(t("No edits yet: this is what the saved product would send."))
@@ -657,7 +658,7 @@ def render_preview(preview: EditPreview, unsaved: bool, where: str) -> None:
                 st.markdown(ui.badge(tv(ACTION_WORDS.get(action, action)), "blue") + " " + ui.plain(target or ""))
             if shop.lines:
                 columns = _line_columns(t("On the shop now"), t("Would become"))
-                st.dataframe(_line_rows(shop.lines), column_config=columns, hide_index=True,
+                st.dataframe(_line_rows(shop.lines, t("whole listing")), column_config=columns, hide_index=True,
                              key=f"preview_{shop.connection_id}_{where}")  # fmt: skip
             for target, field, message in shop.issues:
                 st.error(t("Would be refused: {target}, **{field}**: {message}", target=ui.plain(target),

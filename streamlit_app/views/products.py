@@ -165,15 +165,15 @@ def columns(rows: Sequence[ProductRow]) -> dict[str, Any]:
     """The shown columns' headers and widths; the channel pills coloured by status."""
     options, colours = _channel_options(rows)
     return {
-        "image": st.column_config.ImageColumn(t("Image"), width=56),
-        "title": st.column_config.TextColumn(t("Title"), width=260),
-        "price": st.column_config.TextColumn(t("Base price"), width=110),
+        "image": st.column_config.ImageColumn(t("Image"), width=48),
+        "title": st.column_config.TextColumn(t("Title"), width=220),
+        "price": st.column_config.TextColumn(t("Base price"), width=100),
         "available": st.column_config.NumberColumn(
-            t("Stock"), width=70, format="%d", help=t("Available to sell: on hand minus reserved")
+            t("Stock"), width=60, format="%d", help=t("Available to sell: on hand minus reserved")
         ),
         "channels": st.column_config.MultiselectColumn(
             t("Channel status"),
-            width=300,
+            width=370,
             options=options,
             color=colours,
             help=t("Each shop's listing of the product: synced, pending, in review, failed or conflict"),
@@ -192,9 +192,12 @@ def attention(rows: Sequence[ProductRow]) -> None:
         return
     failed = sum(1 for _, listing in found if listing.sync_status == "failed")
     in_review = len(found) - failed
-    title = t("On this page: {failed} and {in_review}",
-              failed=tn("{n} failed listing", "{n} failed listings", failed),
-              in_review=tn("{n} listing in review", "{n} listings in review", in_review))  # fmt: skip
+    failed_text = tn("{n} failed listing", "{n} failed listings", failed)
+    review_text = tn("{n} listing in review", "{n} listings in review", in_review)
+    if failed and in_review:
+        title = t("On this page: {failed} and {in_review}", failed=failed_text, in_review=review_text)
+    else:
+        title = t("On this page: {listings}", listings=failed_text if failed else review_text)
     with st.expander(title, icon=":material/report:", expanded=failed > 0):
         for row, listing in found:
             where = f"{ui.platform_label(listing.platform)} · {listing.shop_name}"
