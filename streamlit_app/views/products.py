@@ -192,12 +192,7 @@ def attention(rows: Sequence[ProductRow]) -> None:
         return
     failed = sum(1 for _, listing in found if listing.sync_status == "failed")
     in_review = len(found) - failed
-    failed_text = tn("{n} failed listing", "{n} failed listings", failed)
-    review_text = tn("{n} listing in review", "{n} listings in review", in_review)
-    if failed and in_review:
-        title = t("On this page: {failed} and {in_review}", failed=failed_text, in_review=review_text)
-    else:
-        title = t("On this page: {listings}", listings=failed_text if failed else review_text)
+    title = t("Listings on this page: {failed} failed and {in_review} in review", failed=failed, in_review=in_review)
     with st.expander(title, icon=":material/report:", expanded=failed > 0):
         for row, listing in found:
             where = f"{ui.platform_label(listing.platform)} · {listing.shop_name}"

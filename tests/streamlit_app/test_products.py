@@ -132,11 +132,11 @@ def test_pending_and_in_review_listings_are_shown_and_found(
     assert [list(row["channels"]) for row in rows(at)] == [["Demo Shopee MY: pending", "Demo TikTok MY: synced"]]
     at.selectbox(key="products_sync").select("not_listed").run()
     assert "249 products" in captions(at)
-    # The failed and in-review listings are named with a plural that fits.
+    # The failed and in-review listings of the page are counted.
     at.selectbox(key="products_sync").select("All").run()
     at.selectbox(key="products_platform").select("tiktokshop").run()
     labels = [e.label for e in at.expander]
-    assert "On this page: 2 failed listings and 1 listing in review" in labels
+    assert "Listings on this page: 2 failed and 1 in review" in labels
 
 
 def test_the_table_shows_few_narrow_columns_with_coloured_status(sqlite_app_as: AppAs) -> None:
