@@ -4,11 +4,12 @@
 The product travels in `?product=<id>` (and `st.session_state["product_id"]`). The form saves
 only the fields that changed, naming the version it was opened at: someone else's save in
 between is a VersionConflict, shown with a way to reload, and nothing is written. "Preview these
-edits" (a second button of the form) previews the UNSAVED form without saving it
+edits" (next to Save; the Preview sync tab too) previews the UNSAVED form without saving it
 (`syncstore.plan.edit_preview.preview_edit`): per shop, each field as the shop has it now and as it
 would become, the listing actions, the changes the platform would refuse and the API calls; after a
-save the preview shows the saved product. Previous/Next walk the catalog by product number, and
-"Open another product" searches title, handle and SKU in SQL (20 matches at most).
+save the preview shows the saved product (`streamlit_app.sync_preview`). Previous/Next walk the
+catalog by product number, and "Open another product" searches title, handle and SKU in SQL
+(`streamlit_app.product_picker`).
 
 The Bundle tab makes a variant a bundle of other SKUs with quantities (`syncstore.inventory.bundles`):
 its available quantity is then computed from its components, so its own On hand is not edited here.
@@ -23,8 +24,8 @@ from typing import Any
 import streamlit as st
 
 from connectors import registry
-from streamlit_app import product_attributes, thumbnails, ui
-from streamlit_app.i18n import N_, t, tn, tv
+from streamlit_app import product_attributes, product_picker, sync_preview, thumbnails, ui
+from streamlit_app.i18n import t, tn, tv
 from syncstore.catalog import commands as catalog
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import ListingStatus, OverrideView
@@ -32,21 +33,12 @@ from syncstore.db.models import MasterProduct
 from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict
 from syncstore.inventory import availability, bundles
 from syncstore.inventory.bundles import Component
-from syncstore.plan import edit_preview
-from syncstore.plan.edit_preview import EditPreview, FieldChange
 from syncstore.security.auth import Permission
 
 ERRORS_KEY = "editor_errors"
 CONFLICT_KEY = "editor_conflict"
-PREVIEW_KEY = "editor_preview"
 DEFAULT_ATTRIBUTES = ("size", "colour")
 BUNDLE_ERRORS_KEY = "bundle_errors"
-PICKER_LIMIT = 20
-# The fields a preview line names and the listing actions it shows, translated when shown.
-FIELD_WORDS = (N_("price"), N_("stock"), N_("title"), N_("description"), N_("images"), N_("base price"),
-               N_("on hand"), N_("SKU"), N_("active"), N_("category"), N_("status"), N_("yes"), N_("no"))  # fmt: skip
-ACTION_WORDS = {"create": N_("new listing"), "activate": N_("list again"), "deactivate": N_("unlist"),
-                "bind": N_("link SKU")}  # fmt: skip
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -76,48 +68,6 @@ def _reload(product_id: int) -> None:
     st.session_state.pop(_base_version_key(product_id), None)
     st.session_state.pop(ERRORS_KEY, None)
     st.session_state.pop(CONFLICT_KEY, None)
-
-
-# --- choosing a product ----------------------------------------------------------------------
-
-
-def product_picker(current: int | None = None) -> None:
-    """Find a product by title, handle or SKU (searched in SQL, 20 at most shown) and open it."""
-    if current is None:
-        st.info(t("Choose a product to edit, or open one from the Products page."))
-    search = st.text_input(t("Find a product"), placeholder=t("title, handle or SKU"), key="editor_find")
-    if current is not None and not search.strip():
-        return
-    with ui.session() as session:
-        found = catalog_reads.find_products(session, search, limit=PICKER_LIMIT)
-    if not found:
-        st.caption(t("No product matches."))
-        return
-    options = {row.id: f"{row.title} ({row.handle})" + (f" · {row.sku}" if row.sku else "") for row in found}
-    pick_col, open_col = st.columns([4, 1], vertical_alignment="bottom")
-    chosen = pick_col.selectbox(t("Product"), list(options), format_func=options.__getitem__, key="editor_pick")
-    if open_col.button(t("Edit this product"), type="primary", key="editor_open") and chosen is not None:
-        _open(int(chosen))
-
-
-def _open(product_id: int) -> None:
-    st.session_state.pop(PREVIEW_KEY, None)
-    st.session_state.pop("editor_pick", None)
-    ui.select_product(product_id)
-    st.rerun()
-
-
-def neighbours(product_id: int) -> None:
-    """Previous and next product (by number), for going through the catalog one product at a time."""
-    with ui.session() as session:
-        previous, following = catalog_reads.neighbour_ids(session, product_id)
-    back_col, next_col, _ = st.columns([1, 1, 4])
-    if back_col.button(t("Previous product"), icon=":material/chevron_left:", key="editor_previous",
-                       disabled=previous is None, width="stretch") and previous is not None:  # fmt: skip
-        _open(previous)
-    if next_col.button(t("Next product"), icon=":material/chevron_right:", key="editor_next",
-                       disabled=following is None, width="stretch") and following is not None:  # fmt: skip
-        _open(following)
 
 
 # --- the form --------------------------------------------------------------------------------
@@ -385,7 +335,7 @@ def save(product: MasterProduct, base_version: int, changes: Mapping[str, Any], 
         return
     st.session_state.pop(ERRORS_KEY, None)
     st.session_state[_base_version_key(product.id)] = new_version
-    st.session_state[PREVIEW_KEY] = product.id  # the preview refreshes: what the saved product sends
+    st.session_state[sync_preview.PREVIEW_KEY] = product.id  # the preview refreshes: what the saved product sends
     ui.after_write(t("Saved {title} (version {version}).", title=product.title, version=new_version))
     st.rerun()
 
@@ -421,7 +371,7 @@ def edit_form(
     submitted = save_col.button(t("Save"), type="primary", icon=":material/save:", key="editor_save")
     if preview_col.button(t("Preview these edits"), icon=":material/preview:", key="editor_preview_edits",
                           help=t("What each shop would get if you saved now; nothing is saved")):  # fmt: skip
-        st.session_state[PREVIEW_KEY] = product.id
+        st.session_state[sync_preview.PREVIEW_KEY] = product.id
     if submitted:
         if not changes:
             st.info(t("Nothing changed."))
@@ -590,85 +540,6 @@ def _remove_override(override_id: int) -> None:
     ui.write(lambda actor, session: catalog.delete_override(actor, session, override_id), t("Override removed."))
 
 
-# --- the sync preview ------------------------------------------------------------------------
-
-
-def _previewing(product_id: int) -> bool:
-    """Whether the sync preview is on for this product (it then follows every edit and save)."""
-    return st.session_state.get(PREVIEW_KEY) == product_id
-
-
-def compute_preview(product_id: int, changes: Mapping[str, Any]) -> EditPreview | None:
-    """What each shop would get if `changes` were saved (None, with the reason shown, when it cannot be planned)."""
-    try:
-        return edit_preview.preview_edit(ui.engine(), product_id, changes)
-    except Exception as error:  # shown, never raised: the editor stays usable
-        ui.show_error(error)
-        return None
-
-
-def _line_rows(lines: Sequence[FieldChange], whole: str) -> dict[str, list[str]]:
-    return {
-        "sku": [line.sku or whole for line in lines],
-        "field": [tv(line.field) for line in lines],
-        "before": [_shown(line.before) for line in lines],
-        "after": [_shown(line.after) for line in lines],
-    }
-
-
-def _shown(value: str) -> str:
-    """A value for a table cell: empty as a dash, long text cut to a readable length."""
-    if not value:
-        return "—"
-    return value if len(value) <= 80 else value[:77] + "..."
-
-
-def _line_columns(before: str, after: str) -> dict[str, Any]:
-    return {
-        "sku": st.column_config.TextColumn(t("SKU"), width="medium"),
-        "field": st.column_config.TextColumn(t("Field"), width="small"),
-        "before": st.column_config.TextColumn(before, width="large"),
-        "after": st.column_config.TextColumn(after, width="large"),
-    }
-
-
-def render_preview(preview: EditPreview, unsaved: bool, where: str) -> None:
-    """The preview as a person reads it: your edits, then per shop each field as it is there and as it would be."""
-    if unsaved and preview.master:
-        st.markdown("**" + t("Your unsaved edits") + "**")
-        columns = _line_columns(t("Saved"), t("Entered"))
-        st.dataframe(_line_rows(preview.master, t("whole product")), column_config=columns, hide_index=True,
-                     key=f"preview_master_{where}")  # fmt: skip
-    elif unsaved:
-        st.caption(t("No edits yet: this is what the saved product would send."))
-    for note in preview.ignored:
-        st.warning(t("Not in this preview: {note}", note=ui.plain(note)), icon=":material/info:")
-    if not preview.shops:
-        st.info(t("No shop is connected: nothing would be sent. Connect a shop on the Connections page."))
-        return
-    for shop in preview.shops:
-        changes = len(shop.lines) + len(shop.actions)
-        label = t("{platform} · {shop}: {changes}, {calls}", platform=ui.platform_label(shop.platform),
-                  shop=ui.plain(shop.shop_name), changes=tn("{n} change", "{n} changes", changes),
-                  calls=tn("{n} API call", "{n} API calls", shop.api_calls))  # fmt: skip
-        with st.expander(label, expanded=True):
-            if shop.in_sync:
-                st.success(t("In sync: nothing to send to this shop."))
-            for action, target in shop.actions:
-                st.markdown(ui.badge(tv(ACTION_WORDS.get(action, action)), "blue") + " " + ui.plain(target or ""))
-            if shop.lines:
-                columns = _line_columns(t("On the shop now"), t("Would become"))
-                st.dataframe(_line_rows(shop.lines, t("whole listing")), column_config=columns, hide_index=True,
-                             key=f"preview_{shop.connection_id}_{where}")  # fmt: skip
-            for target, field, message in shop.issues:
-                st.error(t("Would be refused: {target}, **{field}**: {message}", target=ui.plain(target),
-                           field=ui.plain(field), message=ui.plain(message)), icon=":material/block:")  # fmt: skip
-            if shop.conflicts:
-                st.warning(tn("{n} conflict: changed on the marketplace too; see the Conflicts page.",
-                              "{n} conflicts: changed on the marketplace too; see the Conflicts page.",
-                              shop.conflicts))  # fmt: skip
-
-
 # --- archive or delete -----------------------------------------------------------------------
 
 
@@ -782,20 +653,20 @@ def main() -> None:
     product_id = ui.selected_product_id()
     if product_id is None:
         st.title(t("Product editor"))
-        product_picker()
+        product_picker.picker()
         return
     try:
         product, listings, overrides = _load(product_id)
     except SyncStoreError as error:  # not found, or the database is down: shown, never raised
         st.title(t("Product editor"))
         ui.show_error(error)
-        product_picker()
+        product_picker.picker()
         return
     base_version = _base_version(product)
     header(product, listings, base_version)
-    neighbours(product.id)
+    product_picker.neighbours(product.id)
     with st.expander(t("Open another product"), icon=":material/search:"):
-        product_picker(product_id)
+        product_picker.picker(product_id)
     conflict = st.session_state.get(CONFLICT_KEY) or {}
     if conflict.get("product_id") == product.id:
         st.error(t("Not saved: {reason}", reason=ui.plain(conflict["message"])), icon=":material/sync_problem:")
@@ -810,10 +681,10 @@ def main() -> None:
     )  # fmt: skip
     with edit_tab:
         changes = edit_form(product, base_version, can_write, bundle_ids)
-        preview = compute_preview(product.id, changes) if _previewing(product.id) else None
+        preview = sync_preview.compute(product.id, changes) if sync_preview.is_on(product.id) else None
         if preview is not None:
             st.subheader(t("Sync preview: what a save would send"))
-            render_preview(preview, True, "form")
+            sync_preview.render(preview, True, "form")
         if st.button(t("Stock adjustments with a reason: open Inventory"), key="editor_inventory"):
             st.switch_page("views/inventory.py")
         if ui.can(Permission.SYNC_RUN) and st.button(t("Publish to shops"), key="editor_publish"):
@@ -830,10 +701,10 @@ def main() -> None:
         st.caption(t("What each shop would receive if you saved the form as it is now (your unsaved edits "
                      "included). Nothing is saved or sent from here."))  # fmt: skip
         if preview is None and st.button(t("Preview sync"), key="editor_preview_button"):
-            st.session_state[PREVIEW_KEY] = product.id
-            preview = compute_preview(product.id, changes)
+            st.session_state[sync_preview.PREVIEW_KEY] = product.id
+            preview = sync_preview.compute(product.id, changes)
         if preview is not None:
-            render_preview(preview, True, "tab")
+            sync_preview.render(preview, True, "tab")
     with lifecycle_tab:
         if can_write:
             lifecycle_section(product, listings, base_version)
