@@ -99,7 +99,7 @@ def render(preview: EditPreview, unsaved: bool, where: str) -> None:
                              key=f"preview_{shop.connection_id}_{where}")  # fmt: skip
             for target, field, message in shop.issues:
                 st.error(t("Would be refused: {target}, **{field}**: {message}", target=ui.plain(target),
-                           field=ui.plain(field), message=ui.plain(message)), icon=":material/block:")  # fmt: skip
+                           field=ui.plain(tv(field)), message=ui.plain(message)), icon=":material/block:")  # fmt: skip
             if shop.conflicts:
                 st.warning(tn("{n} conflict: changed on the marketplace too; see the Conflicts page.",
                               "{n} conflicts: changed on the marketplace too; see the Conflicts page.",

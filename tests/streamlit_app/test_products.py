@@ -1,6 +1,8 @@
 # The Products page: filters and pagination in SQL, listing status per shop, bulk actions by role.
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
@@ -10,10 +12,10 @@ from syncstore.db.models import PlatformListing
 from tests.streamlit_app.conftest import AppAs, SeededDatabase
 
 
-def rows(at: AppTest) -> list[dict[str, object]]:
+def rows(at: AppTest) -> list[dict[str, Any]]:
     if not at.dataframe:
         return []
-    return at.dataframe(key="products_table").value.to_dict("records")
+    return cast(list[dict[str, Any]], at.dataframe(key="products_table").value.to_dict("records"))
 
 
 def captions(at: AppTest) -> str:
