@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import streamlit as st
 
 from streamlit_app import ui
+from streamlit_app.i18n import t
 from syncstore.publishing.attributes import AttributeValue
 from syncstore.publishing.cache import AttributeView
 
@@ -40,9 +41,11 @@ def _one(attribute: AttributeView, current: AttributeValue | None, key: str, hin
         options = [NONE, *names]
         index = options.index(chosen_ids[0]) if chosen_ids and chosen_ids[0] in names else 0
         picked_one = st.selectbox(label(attribute), options, index=index, key=f"{key}-one", help=hint,
-                                  format_func=lambda v: names.get(v, "— none —"))  # fmt: skip
+                                  format_func=lambda v: names.get(v, t("— none —")))  # fmt: skip
         if attribute.custom_allowed:
-            other = st.text_input(f"{ui.plain(attribute.name)}: or another value", text, key=f"{key}-custom")
+            other = st.text_input(
+                t("{name}: or another value", name=ui.plain(attribute.name)), text, key=f"{key}-custom"
+            )
             if other.strip():
                 return AttributeValue((), other.strip())
         return AttributeValue((picked_one,)) if picked_one else None
@@ -74,4 +77,5 @@ def show_field_errors(errors: Mapping[str, str], attributes: Sequence[AttributeV
     names = {a.attribute_id: a.name for a in attributes}
     for field, message in errors.items():
         attribute_id = field.removeprefix("attributes.")
-        st.error(f"**{ui.plain(names.get(attribute_id, field))}**: {ui.plain(message)}", icon=":material/error:")
+        st.error(t("**{name}**: {message}", name=ui.plain(names.get(attribute_id, field)), message=ui.plain(message)),
+                 icon=":material/error:")  # fmt: skip

@@ -13,6 +13,7 @@ import streamlit as st
 
 from streamlit_app import ui
 from streamlit_app.attribute_inputs import attribute_inputs, show_field_errors
+from streamlit_app.i18n import t
 from syncstore.db.models import MasterProduct
 from syncstore.errors import InvalidInput
 from syncstore.publishing import mappings
@@ -29,14 +30,17 @@ def _platform(product: MasterProduct, platform: str, can_write: bool) -> None:
         attributes = mappings.attributes_for_product(session, product.id, platform)
         own = product_values(session, [product.id], platform).get(product.id, {})
     if mapping is None:
-        st.info(f"{label}: the category {ui.plain(product.category)} is not mapped; map it on the Categories page.")
+        st.info(t("{platform}: the category {category} is not mapped; map it on the Categories page.", platform=label,
+                  category=ui.plain(product.category)))  # fmt: skip
         return
     if not attributes:
-        st.caption(f"{label}: category {ui.code_span(mapping.remote_category_id)} has no attributes to set "
-                   "(or they are not fetched yet: open the category on the Categories page).")  # fmt: skip
+        st.caption(t("{platform}: category {category} has no attributes to set (or they are not fetched yet: open "
+                     "the category on the Categories page).", platform=label,
+                     category=ui.code_span(mapping.remote_category_id)))  # fmt: skip
         return
     names = {a.attribute_id: a for a in attributes}
-    hints = {aid: f"Category default: {value.describe(names.get(aid))}" for aid, value in mapping.defaults.items()}
+    hints = {aid: t("Category default: {value}", value=value.describe(names.get(aid)))
+             for aid, value in mapping.defaults.items()}  # fmt: skip
     key = f"attrs_{product.id}_{platform}"
     if not can_write:
         for attribute in attributes:
@@ -44,12 +48,13 @@ def _platform(product: MasterProduct, platform: str, can_write: bool) -> None:
             st.markdown(f"**{ui.plain(attribute.name)}**: {ui.plain(value.describe(attribute) if value else '—')}")
         return
     with st.form(key):
-        st.caption(f"{label} · category {ui.code_span(mapping.remote_category_id)}: empty means the category default.")
+        st.caption(t("{platform} · category {category}: empty means the category default.", platform=label,
+                     category=ui.code_span(mapping.remote_category_id)))  # fmt: skip
         values = attribute_inputs(attributes, own, key=key, hints=hints)
         errors = st.session_state.get(ERRORS_KEY) or {}
         if errors.get("key") == key:
             show_field_errors(errors["errors"], attributes)
-        if st.form_submit_button(f"Save {label} attributes"):
+        if st.form_submit_button(t("Save {platform} attributes", platform=label)):
             _save(product.id, platform, values, attributes, key)
 
 
@@ -71,7 +76,7 @@ def _save(
         ui.show_error(error)
         return
     st.session_state.pop(ERRORS_KEY, None)
-    ui.after_write("Attributes saved.")
+    ui.after_write(t("Attributes saved."))
     st.rerun()
 
 

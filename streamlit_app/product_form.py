@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from streamlit_app.i18n import t
+
 MAX_OPTIONS = 2
 MAX_VARIANTS = 200
 _SKU_UNSAFE = re.compile(r"[^A-Za-z0-9]+")
@@ -95,4 +97,5 @@ def product_input(
 
 def variant_labels(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """A label per variant row, for showing `variants.<n>.<field>` errors ("row 2 (TEE-RED)")."""
-    return [f"row {n} ({'' if _blank(row.get('sku')) else row['sku']})" for n, row in enumerate(rows, start=1)]
+    return [t("row {number} ({sku})", number=n, sku="" if _blank(row.get("sku")) else row["sku"])
+            for n, row in enumerate(rows, start=1)]  # fmt: skip

@@ -20,6 +20,7 @@ from typing import Any
 import streamlit as st
 
 from streamlit_app import ui
+from streamlit_app.i18n import t, tn
 from syncstore.catalog import commands as catalog
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import VariantRow
@@ -39,7 +40,7 @@ class BulkSaveRefused(SyncStoreError):
 
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = errors
-        super().__init__(f"nothing was saved: {len(errors)} problem{'s' if len(errors) != 1 else ''}")
+        super().__init__(tn("nothing was saved: {n} problem", "nothing was saved: {n} problems", len(errors)))
 
 
 def _load(product_ids: Sequence[int] | None, search: str | None) -> list[VariantRow]:
@@ -66,15 +67,17 @@ def _table(rows: Sequence[VariantRow]) -> list[dict[str, Any]]:
     ]
 
 
-COLUMNS = {
-    "variant": st.column_config.NumberColumn("Variant", disabled=True, format="%d"),
-    "product": st.column_config.TextColumn("Product", disabled=True, width="large"),
-    "sku": st.column_config.TextColumn("SKU", disabled=True),
-    "price": st.column_config.TextColumn("Price", required=True),
-    "stock": st.column_config.NumberColumn("On hand", min_value=0, step=1, format="%d", required=True),
-    "reserved": st.column_config.NumberColumn("Reserved", disabled=True, format="%d"),
-    "active": st.column_config.CheckboxColumn("Active", disabled=True),
-}
+def columns() -> dict[str, Any]:
+    """The table's columns, labelled in the user's language."""
+    return {
+        "variant": st.column_config.NumberColumn(t("Variant"), disabled=True, format="%d"),
+        "product": st.column_config.TextColumn(t("Product"), disabled=True, width="large"),
+        "sku": st.column_config.TextColumn(t("SKU"), disabled=True),
+        "price": st.column_config.TextColumn(t("Price"), required=True),
+        "stock": st.column_config.NumberColumn(t("On hand"), min_value=0, step=1, format="%d", required=True),
+        "reserved": st.column_config.NumberColumn(t("Reserved"), disabled=True, format="%d"),
+        "active": st.column_config.CheckboxColumn(t("Active"), disabled=True),
+    }
 
 
 def changes_by_product(
@@ -131,7 +134,7 @@ def save_all(rows: Sequence[VariantRow], patches: Mapping[int, list[dict[str, An
                     continue
                 except VersionConflict:
                     title = next(row.product_title for row in rows if row.product_id == product_id)
-                    changed.append((f"product {product_id} ({title})", "product", product_id))
+                    changed.append((t("product {id} ({title})", id=product_id, title=title), "product", product_id))
                     continue
                 for entry in variants:
                     if "stock" not in entry:
@@ -143,22 +146,23 @@ def save_all(rows: Sequence[VariantRow], patches: Mapping[int, list[dict[str, An
                     except InvalidInput as error:
                         errors.update({f"{row.sku} stock": message for message in error.errors.values()})
                     except VersionConflict:
-                        changed.append((f"{row.sku} on hand", "variant", row.variant_id))
+                        changed.append((t("{sku} on hand", sku=row.sku), "variant", row.variant_id))
             if errors or changed:
                 raise BulkSaveRefused(errors)  # rolls the whole transaction back
     except BulkSaveRefused as refused:
         for where, entity, entity_id in changed:
-            refused.errors[where] = (
-                f"changed by {ui.changed_by(entity, entity_id)} since you opened it; reload and apply your change again"
+            refused.errors[where] = t(
+                "changed by {who} since you opened it; reload and apply your change again",
+                who=ui.changed_by(entity, entity_id),
             )
         raise BulkSaveRefused(refused.errors) from None
     return sum(len(v) for v in patches.values())
 
 
 def _show_refusal(error: BulkSaveRefused) -> None:
-    st.error(f"Not saved: {ui.plain(str(error))}. Fix these and save again.")
+    st.error(t("Not saved: {reason}. Fix these and save again.", reason=ui.plain(str(error))))
     for where, message in error.errors.items():
-        st.error(f"**{ui.plain(where)}**: {ui.plain(message)}")
+        st.error(t("**{where}**: {message}", where=ui.plain(where), message=ui.plain(message)))
 
 
 def _loaded_rows(product_ids: Sequence[int], search: str | None) -> list[VariantRow]:
@@ -189,57 +193,60 @@ def start_sync(product_ids: Sequence[int]) -> None:
         ui.show_error(error)
         return
     st.session_state[JOB_KEY] = job_id
-    ui.after_write(f"Bulk sync queued (job {job_id}).")
+    ui.after_write(t("Bulk sync queued (job {job}).", job=job_id))
 
 
 def main() -> None:
     ui.current_actor()
-    st.title("Bulk edit")
+    st.title(t("Bulk edit"))
     if not ui.can(Permission.CATALOG_WRITE):
         ui.read_only_note(Permission.CATALOG_WRITE)
         return
     selected: list[int] = list(st.session_state.get(SELECTION_KEY) or [])
     search: str | None = None
     if selected:
-        st.caption(f"{len(selected)} products selected on the Products page.")
-        if st.button("Choose other products", key="bulk_clear"):
+        st.caption(tn("{n} product selected on the Products page.", "{n} products selected on the Products page.",
+                      len(selected)))  # fmt: skip
+        if st.button(t("Choose other products"), key="bulk_clear"):
             st.session_state.pop(SELECTION_KEY, None)
             st.rerun()
     else:
-        search = st.text_input("Products matching", placeholder="title, handle or SKU", key="bulk_search") or None
+        search = (st.text_input(t("Products matching"), placeholder=t("title, handle or SKU"), key="bulk_search")
+                  or None)  # fmt: skip
         if not search:
-            st.info("Select products on the Products page, or search for them here.")
+            st.info(t("Select products on the Products page, or search for them here."))
     rows = _loaded_rows(selected, search) if selected or search else []
     if selected or search:
         if not rows:
-            st.info("No variant matches.")
+            st.info(t("No variant matches."))
         else:
             if len(rows) == MAX_VARIANTS:
-                st.warning(f"Showing the first {MAX_VARIANTS} variants; narrow the search to edit the others.")
+                st.warning(t("Showing the first {n} variants; narrow the search to edit the others.", n=MAX_VARIANTS))
             _editor(rows)
     job_id = st.session_state.get(JOB_KEY)
     if isinstance(job_id, int):
-        st.subheader("Bulk sync")
+        st.subheader(t("Bulk sync"))
         ui.job_progress(job_id)
 
 
 def _editor(rows: Sequence[VariantRow]) -> None:
     product_ids = sorted({row.product_id for row in rows})
     st.caption(
-        f"{len(rows)} variants of {len(product_ids)} products, as loaded. Edit price and stock, then save; "
-        "a value someone else changed since is refused, never overwritten."
-    )
-    st.button("Reload the current values", key="bulk_reload", on_click=_reload, icon=":material/refresh:")
+        t("{variants} of {products}, as loaded. Edit price and stock, then save; a value someone else changed since "
+          "is refused, never overwritten.", variants=tn("{n} variant", "{n} variants", len(rows)),
+          products=tn("{n} product", "{n} products", len(product_ids)))
+    )  # fmt: skip
+    st.button(t("Reload the current values"), key="bulk_reload", on_click=_reload, icon=":material/refresh:")
     with st.form("bulk_form", border=False):
         edited = st.data_editor(
-            _table(rows), column_config=COLUMNS, hide_index=True, num_rows="fixed", key="bulk_table",
+            _table(rows), column_config=columns(), hide_index=True, num_rows="fixed", key="bulk_table",
             width="stretch",
         )  # fmt: skip
-        submitted = st.form_submit_button("Save changes", type="primary", icon=":material/save:")
+        submitted = st.form_submit_button(t("Save changes"), type="primary", icon=":material/save:")
     if submitted:
         patches = changes_by_product(rows, list(edited))
         if not patches:
-            st.info("Nothing changed.")
+            st.info(t("Nothing changed."))
         else:
             try:
                 saved = save_all(rows, patches)
@@ -248,14 +255,18 @@ def _editor(rows: Sequence[VariantRow]) -> None:
             except Exception as error:
                 ui.show_error(error)
             else:
-                st.session_state[RESULT_KEY] = f"Saved {saved} variants of {len(patches)} products."
+                st.session_state[RESULT_KEY] = t("Saved {variants} of {products}.",
+                                                 variants=tn("{n} variant", "{n} variants", saved),
+                                                 products=tn("{n} product", "{n} products", len(patches)))  # fmt: skip
                 ui.after_write(st.session_state[RESULT_KEY])
                 _reload()
                 st.rerun()
     if RESULT_KEY in st.session_state:
         st.success(st.session_state.pop(RESULT_KEY))
     if ui.can(Permission.SYNC_RUN) and st.button(
-        f"Sync these {len(product_ids)} products to every shop", icon=":material/sync:", key="bulk_sync"
+        tn("Sync this product to every shop", "Sync these {n} products to every shop", len(product_ids)),
+        icon=":material/sync:",
+        key="bulk_sync",
     ):
         start_sync(product_ids)
 

@@ -3,9 +3,13 @@
 
 The product travels in `?product=<id>` (and `st.session_state["product_id"]`). The form saves
 only the fields that changed, naming the version it was opened at: someone else's save in
-between is a VersionConflict, shown with a way to reload, and nothing is written. "Preview sync"
-shows `syncstore.sync.engine.dry_run` per shop: what each marketplace would receive, the problems it
-would refuse, and the API calls it would take.
+between is a VersionConflict, shown with a way to reload, and nothing is written. "Preview these
+edits" (next to Save; the Preview sync tab too) previews the UNSAVED form without saving it
+(`syncstore.plan.edit_preview.preview_edit`): per shop, each field as the shop has it now and as it
+would become, the listing actions, the changes the platform would refuse and the API calls; after a
+save the preview shows the saved product (`streamlit_app.sync_preview`). Previous/Next walk the
+catalog by product number, and "Open another product" searches title, handle and SKU in SQL
+(`streamlit_app.product_picker`).
 
 The Bundle tab makes a variant a bundle of other SKUs with quantities (`syncstore.inventory.bundles`):
 its available quantity is then computed from its components, so its own On hand is not edited here.
@@ -20,7 +24,8 @@ from typing import Any
 import streamlit as st
 
 from connectors import registry
-from streamlit_app import product_attributes, thumbnails, ui
+from streamlit_app import product_attributes, product_picker, sync_preview, thumbnails, ui
+from streamlit_app.i18n import t, tn, tv
 from syncstore.catalog import commands as catalog
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import ListingStatus, OverrideView
@@ -32,7 +37,6 @@ from syncstore.security.auth import Permission
 
 ERRORS_KEY = "editor_errors"
 CONFLICT_KEY = "editor_conflict"
-PREVIEW_KEY = "editor_preview"
 DEFAULT_ATTRIBUTES = ("size", "colour")
 BUNDLE_ERRORS_KEY = "bundle_errors"
 
@@ -66,26 +70,6 @@ def _reload(product_id: int) -> None:
     st.session_state.pop(CONFLICT_KEY, None)
 
 
-# --- choosing a product ----------------------------------------------------------------------
-
-
-def product_picker() -> None:
-    st.info("Choose a product to edit, or open one from the Products page.")
-    search = st.text_input("Find a product", placeholder="title, handle or SKU", key="editor_find")
-    with ui.session() as session:
-        found = catalog_reads.product_rows(
-            session, catalog_reads.ProductFilter(search=search or None), page_size=20
-        ).rows
-    if not found:
-        st.caption("No product matches.")
-        return
-    options = {row.id: f"{row.title} ({row.handle})" for row in found}
-    chosen = st.selectbox("Product", list(options), format_func=options.__getitem__, key="editor_pick")
-    if st.button("Edit this product", type="primary", key="editor_open") and chosen is not None:
-        ui.select_product(int(chosen))
-        st.rerun()
-
-
 # --- the form --------------------------------------------------------------------------------
 
 
@@ -108,36 +92,39 @@ def _decimal_or_none(text: str) -> Decimal | str | None:
 def master_fields(product: MasterProduct, suffix: str, disabled: bool, errors: Mapping[str, str]) -> dict[str, Any]:
     """The master-field widgets; returns the values as entered."""
     values: dict[str, Any] = {}
-    values["title"] = st.text_input("Title", product.title, key=f"title{suffix}", disabled=disabled)
+    values["title"] = st.text_input(t("Title"), product.title, key=f"title{suffix}", disabled=disabled)
     _field_error(errors, "title")
     values["description"] = st.text_area(
-        "Description", product.description, height=140, key=f"description{suffix}", disabled=disabled
+        t("Description"), product.description, height=140, key=f"description{suffix}", disabled=disabled
     )
     _field_error(errors, "description")
     left, middle, right = st.columns(3)
     with left:
-        values["category"] = st.text_input("Category", product.category, key=f"category{suffix}", disabled=disabled)
+        values["category"] = st.text_input(t("Category"), product.category, key=f"category{suffix}", disabled=disabled)
         _field_error(errors, "category")
     with middle:
-        values["brand"] = st.text_input("Brand", product.brand, key=f"brand{suffix}", disabled=disabled)
+        values["brand"] = st.text_input(t("Brand"), product.brand, key=f"brand{suffix}", disabled=disabled)
         _field_error(errors, "brand")
     with right:
         status_options = ["active", "inactive"]
+        index = status_options.index(product.status) if product.status in status_options else 0
         values["status"] = st.selectbox(
-            "Status", status_options, index=status_options.index(product.status) if product.status in status_options
-            else 0, key=f"status{suffix}", disabled=disabled,
-        )  # fmt: skip
+            t("Status"), status_options, format_func=tv, index=index, key=f"status{suffix}", disabled=disabled
+        )
     price_col, weight_col, length_col, width_col, height_col = st.columns(5)
     with price_col:
         values["base_price"] = st.text_input(
-            f"Base price ({product.currency})", _text(product.base_price), key=f"base_price{suffix}", disabled=disabled
+            t("Base price ({currency})", currency=product.currency),
+            _text(product.base_price),
+            key=f"base_price{suffix}",
+            disabled=disabled,
         )
         _field_error(errors, "base_price")
     for column, field, label in (
-        (weight_col, "weight_kg", "Weight (kg)"),
-        (length_col, "length_cm", "Length (cm)"),
-        (width_col, "width_cm", "Width (cm)"),
-        (height_col, "height_cm", "Height (cm)"),
+        (weight_col, "weight_kg", t("Weight (kg)")),
+        (length_col, "length_cm", t("Length (cm)")),
+        (width_col, "width_cm", t("Width (cm)")),
+        (height_col, "height_cm", t("Height (cm)")),
     ):
         with column:
             values[field] = st.text_input(
@@ -146,7 +133,7 @@ def master_fields(product: MasterProduct, suffix: str, disabled: bool, errors: M
             _field_error(errors, field)
     _field_error(errors, "dimensions")
     images = st.text_area(
-        "Images (one URL per line; the first is the cover)", "\n".join(product.images), height=100,
+        t("Images (one URL per line; the first is the cover)"), "\n".join(product.images), height=100,
         key=f"images{suffix}", disabled=disabled,
     )  # fmt: skip
     values["images"] = [line.strip() for line in images.splitlines() if line.strip()]
@@ -162,7 +149,7 @@ def image_previews(refs: Sequence[str]) -> None:
         return
     for column, (ref, src) in zip(st.columns(8), shown, strict=False):
         with column:
-            st.image(src, width=72, caption="cover" if ref == refs[0] else None)
+            st.image(src, width=72, caption=t("cover") if ref == refs[0] else None)
 
 
 def _attribute_names(product: MasterProduct) -> list[str]:
@@ -199,29 +186,31 @@ def variants_table(
     attributes = _attribute_names(product)
     all_bundles = bool(product.variants) and all(variant.id in bundle_ids for variant in product.variants)
     columns: dict[str, Any] = {
-        "id": st.column_config.NumberColumn("ID", disabled=True, format="%d"),
-        "sku": st.column_config.TextColumn("SKU", required=True),
-        "name": st.column_config.TextColumn("Name", required=True),
-        "price": st.column_config.TextColumn("Price (empty: base price)"),
+        "id": st.column_config.NumberColumn(t("ID"), disabled=True, format="%d"),
+        "sku": st.column_config.TextColumn(t("SKU"), required=True),
+        "name": st.column_config.TextColumn(t("Name"), required=True),
+        "price": st.column_config.TextColumn(t("Price (empty: base price)")),
         "stock": st.column_config.NumberColumn(
-            "On hand",
+            t("On hand"),
             min_value=0,
             step=1,
             format="%d",
             disabled=all_bundles,
-            help="Empty for a bundle: its available quantity is computed from its components (Bundle tab)",
+            help=t("Empty for a bundle: its available quantity is computed from its components (Bundle tab)"),
         ),
-        "reserved": st.column_config.NumberColumn("Reserved", disabled=True, format="%d"),
-        "low stock at": st.column_config.NumberColumn("Low stock at", min_value=0, step=1, format="%d"),
-        "barcode": st.column_config.TextColumn("Barcode"),
-        "active": st.column_config.CheckboxColumn("Active", help="Untick to deactivate (it leaves every shop)"),
+        "reserved": st.column_config.NumberColumn(t("Reserved"), disabled=True, format="%d"),
+        "low stock at": st.column_config.NumberColumn(t("Low stock at"), min_value=0, step=1, format="%d"),
+        "barcode": st.column_config.TextColumn(t("Barcode")),
+        "active": st.column_config.CheckboxColumn(t("Active"), help=t("Untick to deactivate (it leaves every shop)")),
         **{f"attr:{name}": st.column_config.TextColumn(name.title()) for name in attributes},
     }
     if bundle_ids:
         skus = ", ".join(variant.sku for variant in product.variants if variant.id in bundle_ids)
-        st.caption(f"Bundle{'s' if len(bundle_ids) > 1 else ''} {ui.plain(skus)}: no stock of its own (On hand is "
-                   "ignored and not saved); its available quantity is computed from its components, see the "
-                   "Bundle tab.")  # fmt: skip
+        st.caption(tn("Bundle {skus}: no stock of its own (On hand is ignored and not saved); its available "
+                      "quantity is computed from its components, see the Bundle tab.",
+                      "Bundles {skus}: no stock of their own (On hand is ignored and not saved); their available "
+                      "quantity is computed from their components, see the Bundle tab.",
+                      len(bundle_ids), skus=ui.plain(skus)))  # fmt: skip
     edited = st.data_editor(
         _variant_rows(product, attributes, bundle_ids),
         column_config=columns,
@@ -304,7 +293,7 @@ def build_changes(
         if raw_id is not None:
             patch["id"] = raw_id
         patches.append(patch)
-        labels.append(f"row {number} ({row.get('sku') or 'new variant'})")
+        labels.append(t("row {number} ({sku})", number=number, sku=row.get("sku") or t("new variant")))
     if patches:
         changes["variants"] = patches
     return changes, labels
@@ -316,9 +305,10 @@ def _variant_errors(errors: Mapping[str, str], labels: Sequence[str]) -> None:
             continue
         parts = key.split(".")
         index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-        label = labels[index] if index is not None and index < len(labels) else "variants"
-        field = ".".join(parts[2:]) or "variant"
-        st.error(f"Variant {ui.plain(label)}, **{ui.plain(field)}**: {ui.plain(message)}", icon=":material/error:")
+        label = labels[index] if index is not None and index < len(labels) else t("variants")
+        field = ".".join(parts[2:]) or t("variant")
+        st.error(t("Variant {row}, **{field}**: {message}", row=ui.plain(label), field=ui.plain(field),
+                   message=ui.plain(message)), icon=":material/error:")  # fmt: skip
 
 
 def save(product: MasterProduct, base_version: int, changes: Mapping[str, Any], labels: Sequence[str]) -> None:
@@ -333,10 +323,11 @@ def save(product: MasterProduct, base_version: int, changes: Mapping[str, Any], 
         st.rerun()
     except VersionConflict as error:
         who = ui.changed_by("product", product.id)
-        message = (
-            f"this product was changed by {who} since you opened it (you opened version {error.expected}, "
-            f"it is now at version {error.current}); reload it and apply your change again"
-        )
+        message = t(
+            "this product was changed by {who} since you opened it (you opened version {expected}, it is now at "
+            "version {current}); reload it and apply your change again",
+            who=who, expected=error.expected, current=error.current,
+        )  # fmt: skip
         st.session_state[CONFLICT_KEY] = {"product_id": product.id, "message": message}
         st.rerun()
     except Exception as error:
@@ -344,40 +335,49 @@ def save(product: MasterProduct, base_version: int, changes: Mapping[str, Any], 
         return
     st.session_state.pop(ERRORS_KEY, None)
     st.session_state[_base_version_key(product.id)] = new_version
-    st.session_state[PREVIEW_KEY] = product.id
-    ui.after_write(f"Saved {product.title} (version {new_version}).")
+    st.session_state[sync_preview.PREVIEW_KEY] = product.id  # the preview refreshes: what the saved product sends
+    ui.after_write(t("Saved {title} (version {version}).", title=product.title, version=new_version))
     st.rerun()
 
 
 def edit_form(
     product: MasterProduct, base_version: int, can_write: bool, bundle_ids: frozenset[int] = frozenset()
-) -> None:
+) -> dict[str, Any]:
+    """The fields and variants; returns the edits as they stand now (not saved), {} when there are none.
+
+    No st.form: the entered values are live, so the sync preview always shows the form as it is now.
+    """
     suffix = f"-{product.id}-{base_version}"
     saved_errors = st.session_state.get(ERRORS_KEY) or {}
     if saved_errors.get("product_id") != product.id:
         saved_errors = {}
     errors: dict[str, str] = saved_errors.get("errors", {})
     if errors:
-        st.error(f"Not saved: {len(errors)} problem{'s' if len(errors) != 1 else ''} to fix (marked below).")
+        st.error(tn("Not saved: {n} problem to fix (marked below).", "Not saved: {n} problems to fix (marked below).",
+                    len(errors)))  # fmt: skip
     if not can_write:
         ui.read_only_note(Permission.CATALOG_WRITE)
         master_fields(product, suffix, True, {})
-        st.subheader("Variants and stock")
+        st.subheader(t("Variants and stock"))
         variants_table(product, suffix, True, bundle_ids)
-        return
-    with st.form(f"product_form{suffix}", border=False):
-        values = master_fields(product, suffix, False, errors)
-        st.subheader("Variants and stock")
-        st.caption("Edit cells, add a row for a new variant, untick Active to deactivate one.")
-        rows, attributes = variants_table(product, suffix, False, bundle_ids)
-        _variant_errors(errors, saved_errors.get("labels", []))
-        submitted = st.form_submit_button("Save", type="primary", icon=":material/save:")
+        return {}
+    values = master_fields(product, suffix, False, errors)
+    st.subheader(t("Variants and stock"))
+    st.caption(t("Edit cells, add a row for a new variant, untick Active to deactivate one."))
+    rows, attributes = variants_table(product, suffix, False, bundle_ids)
+    _variant_errors(errors, saved_errors.get("labels", []))
+    changes, labels = build_changes(product, values, rows, attributes, bundle_ids)
+    save_col, preview_col, _ = st.columns([1, 2, 5])
+    submitted = save_col.button(t("Save"), type="primary", icon=":material/save:", key="editor_save")
+    if preview_col.button(t("Preview these edits"), icon=":material/preview:", key="editor_preview_edits",
+                          help=t("What each shop would get if you saved now; nothing is saved")):  # fmt: skip
+        st.session_state[sync_preview.PREVIEW_KEY] = product.id
     if submitted:
-        changes, labels = build_changes(product, values, rows, attributes, bundle_ids)
         if not changes:
-            st.info("Nothing changed.")
-            return
-        save(product, base_version, changes, labels)
+            st.info(t("Nothing changed."))
+        else:
+            save(product, base_version, changes, labels)
+    return changes
 
 
 # --- bundles ---------------------------------------------------------------------------------
@@ -414,24 +414,27 @@ def bundle_section(product: MasterProduct, can_write: bool) -> None:
     """Make a variant a bundle of other SKUs: add by SKU with a quantity, remove, save (checked by syncstore)."""
     variants = {variant.id: variant.sku for variant in product.variants}
     if not variants:
-        st.caption("This product has no variant.")
+        st.caption(t("This product has no variant."))
         return
-    variant_id = int(st.selectbox("Variant", list(variants), format_func=variants.__getitem__, key="bundle_variant")
+    variant_id = int(st.selectbox(t("Variant"), list(variants), format_func=variants.__getitem__, key="bundle_variant")
                      or next(iter(variants)))  # fmt: skip
     parts, available, containing = _saved_bundle(variant_id)
     if parts:
         made, limiting = bundle_limit(parts, available)
-        st.markdown(f"{ui.badge('bundle', 'violet')} Available as a bundle: **{made}** "
-                    f"(limited by {ui.plain(limiting)})")  # fmt: skip
-        st.caption("A bundle has no stock of its own: selling one reserves and ships its components.")
+        st.markdown(t("{badge} Available as a bundle: **{made}** (limited by {sku})", badge=ui.badge(t("bundle"),
+                      "violet"), made=made, sku=ui.plain(limiting)))  # fmt: skip
+        st.caption(t("A bundle has no stock of its own: selling one reserves and ships its components."))
     else:
-        st.caption(f"{ui.plain(variants[variant_id])} is a plain variant. Add components to make it a bundle.")
+        st.caption(
+            t("{sku} is a plain variant. Add components to make it a bundle.", sku=ui.plain(variants[variant_id]))
+        )
     if containing:
-        st.info(f"{ui.plain(variants[variant_id])} is a component of {len(containing)} bundle(s): "
-                "it cannot itself be a bundle.")  # fmt: skip
+        st.info(tn("{sku} is a component of {n} bundle: it cannot itself be a bundle.",
+                   "{sku} is a component of {n} bundles: it cannot itself be a bundle.", len(containing),
+                   sku=ui.plain(variants[variant_id])))  # fmt: skip
     if not can_write:
         if parts:
-            st.dataframe({"Component": [p.sku for p in parts], "Quantity": [p.quantity for p in parts]},
+            st.dataframe({t("Component"): [p.sku for p in parts], t("Quantity"): [p.quantity for p in parts]},
                          hide_index=True, key="bundle_components")  # fmt: skip
         ui.read_only_note(Permission.CATALOG_WRITE)
         return
@@ -441,26 +444,27 @@ def bundle_section(product: MasterProduct, can_write: bool) -> None:
     for index, (sku, quantity) in enumerate(draft):
         sku_col, quantity_col, available_col, remove_col = st.columns([3, 1, 2, 1])
         sku_col.markdown(ui.code_span(sku))
-        quantity_col.markdown(f"quantity {quantity}")
+        quantity_col.markdown(t("quantity {quantity}", quantity=quantity))
         known = by_sku.get(str(sku).lower())
-        available_col.caption("" if known is None else f"{available.get(known, 0)} available")
-        if remove_col.button("Remove", key=f"bundle_remove_{variant_id}_{index}"):
+        available_col.caption("" if known is None else t("{n} available", n=available.get(known, 0)))
+        if remove_col.button(t("Remove"), key=f"bundle_remove_{variant_id}_{index}"):
             draft.pop(index)
             st.rerun()
     with st.form(f"bundle_add_{variant_id}", clear_on_submit=True):
         sku_col, quantity_col = st.columns([3, 1])
-        new_sku = sku_col.text_input("Component SKU", key=f"bundle_sku_{variant_id}")
-        new_quantity = quantity_col.number_input("Quantity", min_value=1, value=1, step=1,
+        new_sku = sku_col.text_input(t("Component SKU"), key=f"bundle_sku_{variant_id}")
+        new_quantity = quantity_col.number_input(t("Quantity"), min_value=1, value=1, step=1,
                                                  key=f"bundle_quantity_{variant_id}")  # fmt: skip
-        if st.form_submit_button("Add component") and new_sku.strip():
+        if st.form_submit_button(t("Add component")) and new_sku.strip():
             others = [entry for entry in draft if str(entry[0]).lower() != new_sku.strip().lower()]
             st.session_state[key] = [*others, [new_sku.strip(), int(new_quantity)]]
             st.rerun()
     errors = st.session_state.get(BUNDLE_ERRORS_KEY) or {}
     if errors.get("variant_id") == variant_id:
         for field, message in errors["errors"].items():
-            st.error(f"Not saved: **{ui.plain(field)}**: {ui.plain(message)}", icon=":material/error:")
-    if st.button("Save bundle", type="primary", key=f"bundle_save_{variant_id}"):
+            st.error(t("Not saved: **{field}**: {message}", field=ui.plain(field), message=ui.plain(message)),
+                     icon=":material/error:")  # fmt: skip
+    if st.button(t("Save bundle"), type="primary", key=f"bundle_save_{variant_id}"):
         _save_bundle(variant_id, [(str(sku), int(quantity)) for sku, quantity in draft])
 
 
@@ -477,7 +481,8 @@ def _save_bundle(variant_id: int, draft: Sequence[tuple[str, int]]) -> None:
         return
     st.session_state.pop(BUNDLE_ERRORS_KEY, None)
     st.session_state.pop(_draft_key(variant_id), None)
-    ui.after_write(f"Bundle saved: {len(saved)} components." if saved else "It is a plain variant again.")
+    ui.after_write(tn("Bundle saved: {n} component.", "Bundle saved: {n} components.", len(saved)) if saved
+                   else t("It is a plain variant again."))  # fmt: skip
     st.rerun()
 
 
@@ -485,84 +490,54 @@ def _save_bundle(variant_id: int, draft: Sequence[tuple[str, int]]) -> None:
 
 
 def overrides_section(product: MasterProduct, overrides: Sequence[OverrideView], can_write: bool) -> None:
-    st.caption("A platform override replaces the master value on every shop of that platform.")
+    st.caption(t("A platform override replaces the master value on every shop of that platform."))
     skus = {variant.id: variant.sku for variant in product.variants}
     if overrides:
         for override in overrides:
             scope = (
-                f"variant {skus.get(override.variant_id, override.variant_id)}" if override.variant_id else "product"
+                t("variant {sku}", sku=skus.get(override.variant_id, override.variant_id))
+                if override.variant_id
+                else t("product")
             )
             text_col, button_col = st.columns([6, 1])
             text_col.markdown(
-                f"{ui.badge(ui.platform_label(override.platform), 'blue')} "
-                f"**{ui.plain(override.field)}** ({ui.plain(scope)}) = {ui.code_span(override.value)} · "
-                f"by {ui.plain(override.updated_by or 'unknown')}"
-            )
-            if can_write and button_col.button("Remove", key=f"override_delete_{override.id}"):
+                t("{badge} **{field}** ({scope}) = {value} · by {who}",
+                  badge=ui.badge(ui.platform_label(override.platform), "blue"), field=ui.plain(tv(override.field)),
+                  scope=ui.plain(scope), value=ui.code_span(override.value),
+                  who=ui.plain(override.updated_by or t("unknown")))
+            )  # fmt: skip
+            if can_write and button_col.button(t("Remove"), key=f"override_delete_{override.id}"):
                 _remove_override(override.id)
     else:
-        st.caption("No overrides: every shop gets the master values.")
+        st.caption(t("No overrides: every shop gets the master values."))
     if not can_write:
         return
+    value_key = f"override_value_{product.id}"
     with st.form(f"override_form_{product.id}"):
         platform_col, field_col, scope_col = st.columns(3)
         platforms: list[str] = list(registry.names())
-        platform = platform_col.selectbox("Platform", platforms, format_func=ui.platform_label)
-        field = field_col.selectbox("Field", list(catalog.OVERRIDE_FIELDS))
+        platform = platform_col.selectbox(t("Platform"), platforms, format_func=ui.platform_label)
+        field = field_col.selectbox(t("Field"), list(catalog.OVERRIDE_FIELDS), format_func=tv)
         scope_options: list[int | None] = [None, *skus]
         variant_id = scope_col.selectbox(
-            "Applies to", scope_options, format_func=lambda v: "whole product" if v is None else f"variant {skus[v]}"
+            t("Applies to"),
+            scope_options,
+            format_func=lambda v: t("whole product") if v is None else t("variant {sku}", sku=skus[v]),
         )
-        value = st.text_area("Value (images: one URL per line)", key=f"override_value_{product.id}")
-        if st.form_submit_button("Set override"):
+        value = st.text_area(t("Value (images: one URL per line)"), key=value_key)
+        if st.form_submit_button(t("Set override")):
             parsed: Any = [line.strip() for line in value.splitlines() if line.strip()] if field == "images" else value
-            ui.write(
-                lambda actor, session: catalog.set_override(
-                    actor, session, product.id, platform=str(platform), field=str(field), value=parsed,
-                    variant_id=variant_id,
-                ),
-                "Override saved.",
-            )  # fmt: skip
+
+            def set_override(actor: Any, session: Any) -> None:
+                catalog.set_override(actor, session, product.id, platform=str(platform), field=str(field),
+                                     value=parsed, variant_id=variant_id)  # fmt: skip
+                st.session_state.pop(value_key, None)  # saved: the form is empty for the next one
+
+            ui.write(set_override, t("Override saved."))
 
 
 def _remove_override(override_id: int) -> None:
-    ui.write(lambda actor, session: catalog.delete_override(actor, session, override_id), "Override removed.")
-
-
-# --- the sync preview ------------------------------------------------------------------------
-
-
-def sync_preview(product_id: int) -> None:
-    from syncstore.sync import engine as sync
-
-    try:
-        plans = sync.dry_run(ui.engine(), product_ids=[product_id])
-    except Exception as error:
-        ui.show_error(error)
-        return
-    if not plans:
-        st.info("No shop is connected: nothing would be sent. Connect a shop on the Connections page.")
-        return
-    for plan in plans:
-        verdict = "would succeed" if plan.would_succeed else "would be refused in part"
-        with st.expander(
-            f"{ui.platform_label(plan.platform)} · {ui.plain(plan.shop_name)}: "
-            f"{len(plan.changes)} changes, "
-            f"{plan.api_calls} API calls, {verdict}",
-            expanded=True,
-        ):
-            changes_col, calls_col, conflicts_col = st.columns(3)
-            changes_col.metric("Changes", len(plan.changes))
-            calls_col.metric("API calls", plan.api_calls)
-            conflicts_col.metric("Conflicts", plan.conflicts)
-            if not plan.changes:
-                st.success("In sync: nothing to send to this shop.")
-            for change in plan.changes:
-                target = change.sku or change.remote_item_id or "product"
-                st.markdown(f"{ui.badge(change.operation, 'blue')} **{ui.plain(target)}**")
-                for issue in change.issues:
-                    st.error(f"**{ui.plain(issue.field)}**: {ui.plain(issue.message)}", icon=":material/block:")
-                st.json(ui.json_safe(change.request()), expanded=False)
+    ui.write(lambda actor, session: catalog.delete_override(actor, session, override_id), t("Override removed."))
 
 
 # --- archive or delete -----------------------------------------------------------------------
@@ -570,45 +545,54 @@ def sync_preview(product_id: int) -> None:
 
 def _on_each_shop(listings: Sequence[ListingStatus], what: str) -> None:
     if not listings:
-        st.caption("This product is listed on no shop: nothing changes on any marketplace.")
+        st.caption(t("This product is listed on no shop: nothing changes on any marketplace."))
         return
     for listing in listings:
         st.markdown(
-            f"- {ui.badge(ui.platform_label(listing.platform), 'blue')} **{ui.plain(listing.shop_name)}** "
-            f"(listing {ui.code_span(listing.remote_item_id)}, now {ui.plain(listing.remote_status)}): {what}"
+            "- "
+            + t(
+                "{badge} **{shop}** (listing {item}, now {status}): {what}",
+                badge=ui.badge(ui.platform_label(listing.platform), "blue"),
+                shop=ui.plain(listing.shop_name),
+                item=ui.code_span(listing.remote_item_id),
+                status=ui.plain(listing.remote_status),
+                what=what,
+            )
         )
 
 
 def lifecycle_section(product: MasterProduct, listings: Sequence[ListingStatus], base_version: int) -> None:
     """Archive (inactive) or delete the product, each explained per shop and confirmed first."""
     if product.status == "deleted":
-        st.info("This product is deleted: it is no longer synced and cannot be restored from the app.")
+        st.info(t("This product is deleted: it is no longer synced and cannot be restored from the app."))
         return
     archived = product.status == "inactive"
-    st.markdown("#### " + ("Restore" if archived else "Archive"))
+    st.markdown("#### " + (t("Restore") if archived else t("Archive")))
     if archived:
-        st.caption("The product is archived. Restoring makes it active: each shop lists it again at the next sync.")
-        _on_each_shop(listings, "listed again (activated) at the next sync")
-        if st.button("Restore (set active)", key="editor_restore"):
-            _set_status(product, base_version, "active", "Restored")
+        st.caption(t("The product is archived. Restoring makes it active: each shop lists it again at the next sync."))
+        _on_each_shop(listings, t("listed again (activated) at the next sync"))
+        if st.button(t("Restore (set active)"), key="editor_restore"):
+            _set_status(product, base_version, "active", t("Restored {title}.", title=product.title))
     else:
         st.caption(
-            "Archiving keeps the product in the catalog as inactive. At the next sync each shop's listing is "
-            "deactivated (unlisted, kept on the marketplace with its reviews), and listed again when you restore it."
-        )
-        _on_each_shop(listings, "deactivated (unlisted) at the next sync")
-        sure = st.checkbox("I understand: buyers can no longer order it on these shops", key="editor_archive_sure")
-        if st.button("Archive", key="editor_archive", disabled=not sure):
-            _set_status(product, base_version, "inactive", "Archived")
-    st.markdown("#### Delete")
+            t("Archiving keeps the product in the catalog as inactive. At the next sync each shop's listing is "
+              "deactivated (unlisted, kept on the marketplace with its reviews), and listed again when you restore "
+              "it.")
+        )  # fmt: skip
+        _on_each_shop(listings, t("deactivated (unlisted) at the next sync"))
+        sure = st.checkbox(t("I understand: buyers can no longer order it on these shops"), key="editor_archive_sure")
+        if st.button(t("Archive"), key="editor_archive", disabled=not sure):
+            _set_status(product, base_version, "inactive", t("Archived {title}.", title=product.title))
+    st.markdown("#### " + t("Delete"))
     st.caption(
-        "Deleting removes the product from the catalog for good: it is no longer shown, synced or exported; its "
-        "history, sync logs and audit stay. At the next sync each shop's listing is deactivated (unlisted, not "
-        "deleted on the marketplace). Its handle and SKUs stay reserved. This cannot be undone from the app."
-    )
-    _on_each_shop(listings, "deactivated (unlisted) at the next sync; SyncStore stops syncing it")
-    typed = st.text_input(f"Type the handle ({ui.plain(product.handle)}) to confirm", key="editor_delete_confirm")
-    if st.button("Delete product", type="primary", key="editor_delete", disabled=typed.strip() != product.handle):
+        t("Deleting removes the product from the catalog for good: it is no longer shown, synced or exported; its "
+          "history, sync logs and audit stay. At the next sync each shop's listing is deactivated (unlisted, not "
+          "deleted on the marketplace). Its handle and SKUs stay reserved. This cannot be undone from the app.")
+    )  # fmt: skip
+    _on_each_shop(listings, t("deactivated (unlisted) at the next sync; SyncStore stops syncing it"))
+    typed = st.text_input(t("Type the handle ({handle}) to confirm", handle=ui.plain(product.handle)),
+                          key="editor_delete_confirm")  # fmt: skip
+    if st.button(t("Delete product"), type="primary", key="editor_delete", disabled=typed.strip() != product.handle):
         actor = ui.current_actor()
         try:
             with ui.session() as session:
@@ -617,11 +601,11 @@ def lifecycle_section(product: MasterProduct, listings: Sequence[ListingStatus],
             ui.show_error(error)
             return
         _reload(product.id)
-        ui.after_write(f"Deleted {product.title}.")
+        ui.after_write(t("Deleted {title}.", title=product.title))
         st.rerun()
 
 
-def _set_status(product: MasterProduct, base_version: int, status: str, verb: str) -> None:
+def _set_status(product: MasterProduct, base_version: int, status: str, message: str) -> None:
     actor = ui.current_actor()
     try:
         with ui.session() as session:
@@ -633,7 +617,7 @@ def _set_status(product: MasterProduct, base_version: int, status: str, verb: st
         ui.show_error(error)
         return
     st.session_state[_base_version_key(product.id)] = version
-    ui.after_write(f"{verb} {product.title}.")
+    ui.after_write(message)
     st.rerun()
 
 
@@ -641,60 +625,69 @@ def _set_status(product: MasterProduct, base_version: int, status: str, verb: st
 
 
 def header(product: MasterProduct, listings: Sequence[ListingStatus], base_version: int) -> None:
-    st.title("Product editor")
+    st.title(t("Product editor"))
     st.subheader(ui.plain(product.title))
     badges = [ui.badge(product.status)]
     for listing in listings:
         platform = ui.platform_label(listing.platform)
-        status = listing.sync_status.replace("_", " ")
-        badges.append(ui.badge(f"{platform} · {status}", ui.STATUS_COLOURS.get(listing.sync_status)))
+        status = tv(listing.sync_status.replace("_", " "))
+        badges.append(ui.badge(f"{listing.shop_name} · {status}" if listing.shop_name else f"{platform} · {status}",
+                               ui.STATUS_COLOURS.get(listing.sync_status)))  # fmt: skip
     if not listings:
-        badges.append(ui.badge("not listed"))
+        badges.append(ui.badge(t("not listed"), ui.STATUS_COLOURS["not listed"]))
     st.markdown(" ".join(badges))
     synced = [x.last_synced_at for x in listings if x.last_synced_at]
     st.caption(
-        f"#{product.id} · {ui.plain(product.handle)} · version {base_version} · "
-        f"updated {ui.when(product.updated_at)} · "
-        f"last synced {ui.when(max(synced) if synced else None)}"
-    )
+        t("#{id} · {handle} · version {version} · updated {updated} · last synced {synced}", id=product.id,
+          handle=ui.plain(product.handle), version=base_version, updated=ui.when(product.updated_at),
+          synced=ui.when(max(synced) if synced else None))
+    )  # fmt: skip
     for listing in listings:
         if listing.last_error:
-            st.warning(f"{ui.plain(listing.shop_name)}: last sync failed: {ui.plain(listing.last_error)}")
+            st.warning(t("{shop}: last sync failed: {error}", shop=ui.plain(listing.shop_name),
+                         error=ui.plain(listing.last_error)))  # fmt: skip
 
 
 def main() -> None:
     ui.current_actor()
     product_id = ui.selected_product_id()
     if product_id is None:
-        st.title("Product editor")
-        product_picker()
+        st.title(t("Product editor"))
+        product_picker.picker()
         return
     try:
         product, listings, overrides = _load(product_id)
     except SyncStoreError as error:  # not found, or the database is down: shown, never raised
-        st.title("Product editor")
+        st.title(t("Product editor"))
         ui.show_error(error)
-        product_picker()
+        product_picker.picker()
         return
     base_version = _base_version(product)
     header(product, listings, base_version)
+    product_picker.neighbours(product.id)
+    with st.expander(t("Open another product"), icon=":material/search:"):
+        product_picker.picker(product_id)
     conflict = st.session_state.get(CONFLICT_KEY) or {}
     if conflict.get("product_id") == product.id:
-        st.error(f"Not saved: {ui.plain(conflict['message'])}", icon=":material/sync_problem:")
-        if st.button("Reload the latest version (your unsaved edits are dropped)", key="editor_reload"):
+        st.error(t("Not saved: {reason}", reason=ui.plain(conflict["message"])), icon=":material/sync_problem:")
+        if st.button(t("Reload the latest version (your unsaved edits are dropped)"), key="editor_reload"):
             _reload(product.id)
             st.rerun()
     can_write = ui.can(Permission.CATALOG_WRITE)
     bundle_ids = _bundle_ids(product)
     edit_tab, bundle_tab, overrides_tab, attributes_tab, preview_tab, lifecycle_tab = st.tabs(
-        ["Details, variants and stock", "Bundle", "Platform overrides", "Platform attributes", "Preview sync",
-         "Archive or delete"]
+        [t("Details, variants and stock"), t("Bundle"), t("Platform overrides"), t("Platform attributes"),
+         t("Preview sync"), t("Archive or delete")]
     )  # fmt: skip
     with edit_tab:
-        edit_form(product, base_version, can_write, bundle_ids)
-        if st.button("Stock adjustments with a reason: open Inventory", key="editor_inventory"):
+        changes = edit_form(product, base_version, can_write, bundle_ids)
+        preview = sync_preview.compute(product.id, changes) if sync_preview.is_on(product.id) else None
+        if preview is not None:
+            st.subheader(t("Sync preview: what a save would send"))
+            sync_preview.render(preview, True, "form")
+        if st.button(t("Stock adjustments with a reason: open Inventory"), key="editor_inventory"):
             st.switch_page("views/inventory.py")
-        if ui.can(Permission.SYNC_RUN) and st.button("Publish to shops", key="editor_publish"):
+        if ui.can(Permission.SYNC_RUN) and st.button(t("Publish to shops"), key="editor_publish"):
             st.session_state["publish_product_ids"] = [product.id]
             st.session_state.pop("publish_preview", None)
             st.switch_page("views/publish.py")
@@ -705,10 +698,13 @@ def main() -> None:
     with attributes_tab:
         product_attributes.section(product, can_write)
     with preview_tab:
-        st.caption("What each shop would receive for the saved product. Nothing is sent from here.")
-        if st.session_state.get(PREVIEW_KEY) == product.id or st.button("Preview sync", key="editor_preview_button"):
-            st.session_state[PREVIEW_KEY] = product.id
-            sync_preview(product.id)
+        st.caption(t("What each shop would receive if you saved the form as it is now (your unsaved edits "
+                     "included). Nothing is saved or sent from here."))  # fmt: skip
+        if preview is None and st.button(t("Preview sync"), key="editor_preview_button"):
+            st.session_state[sync_preview.PREVIEW_KEY] = product.id
+            preview = sync_preview.compute(product.id, changes)
+        if preview is not None:
+            sync_preview.render(preview, True, "tab")
     with lifecycle_tab:
         if can_write:
             lifecycle_section(product, listings, base_version)

@@ -69,6 +69,9 @@ def test_an_editor_creates_a_product_with_two_variants(sqlite_app_as: AppAs, sql
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert any("Created" in s.value for s in at.success)
+    # The form is empty again for the next product.
+    assert widget(at, "new_title").value == "" and widget(at, "new_base_price").value == ""
+    assert widget(at, "new_option1_values").value == "" and widget(at, "new_image_urls").value == ""
     product = product_by_title(sqlite_seeded_db, "Linen shirt for the summer")
     assert product is not None
     assert product.category == "Shirts" and product.brand == "Acme" and product.base_price == Decimal("59.90")

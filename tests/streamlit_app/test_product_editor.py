@@ -54,7 +54,7 @@ def test_a_viewer_sees_the_product_read_only(app_as: AppAs, seeded_db: SeededDat
     assert "Set override" not in [button.label for button in at.button]
     editor = at.data_editor[0] if hasattr(at, "data_editor") else at.dataframe[0]
     assert editor.editing_mode == "fixed"
-    assert "Read only: your role (viewer) may not catalog.write" in texts(at)
+    assert "Read only: your role (viewer) may not edit the catalog" in texts(at)
 
 
 def test_a_forced_save_by_a_viewer_is_refused_by_syncstore(
@@ -85,8 +85,10 @@ def test_an_editor_saves_a_price_and_sees_the_plan(app_as: AppAs, seeded_db: See
     expanders = [e.label for e in at.expander]
     assert any("Demo Shopee MY" in label for label in expanders)
     assert any("Demo TikTok MY" in label for label in expanders)
-    assert any("API calls" in label for label in expanders)
-    assert at.json, "the payload of each change is shown"
+    assert any("API call" in label for label in expanders)
+    assert not at.json, "no collapsed JSON: each change is a readable line"
+    # The refreshed preview names the saved price as what each shop would get.
+    assert any("71.50" in list(frame.value["after"]) for frame in at.dataframe if "after" in frame.value)
     assert "version 2" in texts(at)
 
 
@@ -175,6 +177,7 @@ def test_an_editor_sets_and_removes_a_platform_override(app_as: AppAs, seeded_db
     at.button[[b.label for b in at.button].index("Set override")].click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "**price** (product) = `59.00`" in texts(at)
+    assert at.text_area(key=f"override_value_{LISTED}").value == "", "the form is empty for the next override"
     engine = seeded_db.engine()
     with transaction(engine) as session:
         override = session.scalars(sa.select(PlatformOverride)).one()
@@ -192,6 +195,7 @@ def test_a_bad_override_value_is_an_error_not_a_crash(app_as: AppAs) -> None:
     at.button[[b.label for b in at.button].index("Set override")].click().run()
     assert not at.exception
     assert "price" in " ".join(e.value for e in at.error)
+    assert at.text_area(key=f"override_value_{LISTED}").value == "free", "a refused value stays to be fixed"
 
 
 def test_preview_for_a_viewer_shows_the_plan_without_writing(app_as: AppAs) -> None:
@@ -200,7 +204,7 @@ def test_preview_for_a_viewer_shows_the_plan_without_writing(app_as: AppAs) -> N
     assert not at.exception
     labels = " ".join(e.label for e in at.expander)
     assert "Demo Shopee MY" in labels and "Demo TikTok MY" in labels
-    assert "create" in texts(at)
+    assert "new listing" in texts(at)
 
 
 def test_without_a_product_the_page_offers_a_picker(app_as: AppAs) -> None:
@@ -281,7 +285,7 @@ def test_an_editor_makes_a_variant_a_bundle_and_sees_what_limits_it(app_as: AppA
     products = app_as("viewer", "products")
     products.text_input(key="products_search").input(BUNDLE_SKU).run()
     (row,) = products.dataframe(key="products_table").value.to_dict("records")
-    assert str(row["title"]).startswith("📦 bundle · ")
+    assert str(row["title"]).startswith("Bundle · ")
     others = [v for v in product(seeded_db, product_id_of(seeded_db, BUNDLE_PRODUCT_HANDLE)).variants
               if v.sku != BUNDLE_SKU and v.is_active]  # fmt: skip
     assert row["available"] == 3 + sum(v.stock - v.reserved for v in others)
@@ -315,3 +319,70 @@ def test_a_viewer_sees_a_bundle_read_only(app_as: AppAs, seeded_db: SeededDataba
     assert not at.exception
     assert "Save bundle" not in [b.label for b in at.button]
     assert "Available as a bundle: **11** (limited by KS-TEE00001-BLACK-L)" in texts(at).replace("\\", "")
+
+
+# --- issue 18 item 4: the preview of unsaved edits, the picker, previous and next ---------------------
+
+
+def _click(at: AppTest, label: str) -> AppTest:
+    return at.button[[b.label for b in at.button].index(label)].click().run()
+
+
+def test_preview_shows_the_unsaved_edits_per_shop_and_saves_nothing(sqlite_app_as: AppAs) -> None:
+    at = open_editor(sqlite_app_as, "editor")
+    base = field(at, "base_price").value
+    field(at, "base_price").input("12.90")
+    _click(at, "Preview these edits")
+    assert not at.exception, at.exception
+    assert any("what a save would send" in h.value for h in at.subheader)
+    frames = [frame.value for frame in at.dataframe if "after" in frame.value]
+    mine = frames[0]
+    assert ("base price", base, "12.90") in zip(mine["field"], mine["before"], mine["after"], strict=True)
+    shops = [label for label in (e.label for e in at.expander) if "API call" in label]
+    assert any("Demo Shopee MY" in label for label in shops) and any("Demo TikTok MY" in label for label in shops)
+    per_shop = [frame for frame in frames[1:] if ("price", base, "12.90") in
+                zip(frame["field"], frame["before"], frame["after"], strict=True)]  # fmt: skip
+    assert len(per_shop) >= 2, "each shop says its price goes from the saved one to the entered one"
+    # Not saved: the form still holds the entry, the product is unchanged.
+    assert field(at, "base_price").value == "12.90"
+    assert "version 1" in texts(at)
+
+
+def test_the_picker_searches_by_sku_and_next_and_previous_move(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    at = open_editor(sqlite_app_as, "editor", product_id=2)
+    assert at.button(key="editor_previous").disabled is False
+    _click(at, "Next product")
+    assert not at.exception
+    assert at.subheader[0].value == product(sqlite_seeded_db, 3).title
+    _click(at, "Previous product")
+    _click(at, "Previous product")
+    assert at.subheader[0].value == product(sqlite_seeded_db, 1).title
+    assert at.button(key="editor_previous").disabled, "the first product has no previous one"
+    sku = product(sqlite_seeded_db, 7).variants[0].sku
+    at.text_input(key="editor_find").input(sku.lower()).run()
+    options = at.selectbox(key="editor_pick").options
+    assert len(options) == 1 and sku in options[0]
+    at.button(key="editor_open").click().run()
+    assert at.subheader[0].value == product(sqlite_seeded_db, 7).title
+
+
+def test_the_preview_tab_shows_the_form_as_it_is_now_and_follows_a_save(sqlite_app_as: AppAs) -> None:
+    at = open_editor(sqlite_app_as, "editor")
+    base = field(at, "base_price").value
+    field(at, "base_price").input("12.90").run()  # typed, not saved; then the Preview sync tab's button
+    at.button(key="editor_preview_button").click().run()
+    assert not at.exception, at.exception
+
+    def prices(at: AppTest) -> set[tuple[str, str]]:
+        return {(before, after) for frame in at.dataframe if "after" in frame.value
+                for name, before, after in zip(frame.value["field"], frame.value["before"], frame.value["after"],
+                                               strict=True) if name == "price"}  # fmt: skip
+
+    assert (base, "12.90") in prices(at)
+    field(at, "base_price").input("13.50").run()  # the preview follows the form
+    assert (base, "13.50") in prices(at) and (base, "12.90") not in prices(at)
+    _click(at, "Save")
+    assert "version 2" in texts(at)
+    assert "No edits yet: this is what the saved product would send." in texts(at)
