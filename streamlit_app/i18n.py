@@ -411,9 +411,16 @@ def merge(language: str) -> Path:
     used = {use.msgid for use in used_messages(app_files())}
     target = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
     merged = Catalog(
-        locale=language, project="SyncStore", version="0.1", domain="messages", copyright_holder="SyncStore",
-        msgid_bugs_address="", last_translator="SyncStore", language_team=LANGUAGES.get(language, language), fuzzy=False,
-    )  # fmt: skip
+        locale=language,
+        project="SyncStore",
+        version="0.1",
+        domain="messages",
+        copyright_holder="SyncStore",
+        msgid_bugs_address="",
+        last_translator="SyncStore",
+        language_team=LANGUAGES.get(language, language),
+        fuzzy=False,
+    )
     for path in catalogue_files(language):
         for message in _read(path, language):
             key = tuple(message.id) if isinstance(message.id, tuple | list) else message.id

@@ -322,7 +322,7 @@ def find_products(session: Session, search: str | None, *, limit: int = 20) -> l
     where = _product_conditions(ProductFilter(search=text or None), dialect)
     sku: sa.ColumnElement[Any] = sa.null()
     if text:
-        pattern = f"%{_escape_like(text.lower())}%"
+        pattern = sa.bindparam("sku_pattern", f"%{_escape_like(text.lower())}%", type_=sa.String())
         sku = (
             sa.select(ProductVariant.sku)
             .where(ProductVariant.product_id == MasterProduct.id, _contains(ProductVariant.sku, pattern, dialect))
