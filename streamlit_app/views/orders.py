@@ -265,7 +265,7 @@ def main() -> None:
         start = (page - 1) * PAGE_SIZE + 1
         st.caption(
             tn(
-                "Order {first} to {last} of {n}, newest first.",
+                "{n} order.",
                 "Orders {first} to {last} of {n}, newest first.",
                 result.total,
                 first=f"{start:,}",

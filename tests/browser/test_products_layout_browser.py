@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.test_app_browser import WAIT_MS, _idle, _screenshot, _sign_in, browser, server
+from tests.browser.test_app_browser import WAIT_MS, _idle, _menu_link, _screenshot, _sign_in, browser, server
 
 pytestmark = pytest.mark.slow
 __all__ = ["browser", "server"]  # the imported fixtures, used by name
@@ -24,6 +24,8 @@ def test_products_table_fits_1440_and_fills_the_page(server: tuple[str, str], br
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     try:
         _sign_in(page, base, "viewer@example.com")
+        _menu_link(page, "Products").click()
+        expect(page.get_by_role("heading", name="Products")).to_be_visible(timeout=WAIT_MS)
         page.get_by_role("combobox", name="Platform").click()  # the listed products: status pills in every row
         page.get_by_role("option", name="Shopee").click()
         _idle(page)
