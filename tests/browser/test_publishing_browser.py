@@ -292,7 +292,9 @@ def _map_category(page: Any, platform_label: str) -> None:
     _type(page, "Search the platform's categories", "watch")
     expect(page.get_by_role("combobox", name="Platform category")).to_be_visible(timeout=WAIT_MS)
     _choose(page, re.compile(r"^Watch Movement"), "Quartz")
-    _click_until(page, "Save mapping", page.get_by_text(f"1 products · {platform_label}: ready"))
+    _click_until(
+        page, "Save mapping", page.get_by_text(re.compile(rf"ready\s*1 product · {re.escape(platform_label)}"))
+    )
 
 
 def _database_product(database_url: str) -> MasterProduct:
