@@ -1,7 +1,7 @@
 # What needs action (conflicts, failed changes, orphans, low stock, alerts): cached counts and the menu's badges.
 """Counts that need action, for the Overview and the navigation menu.
 
-`counts()` reads `syncstore.ops.overview.attention` through the app's short-lived read cache (a
+`counts()` reads `syncstore.reports.overview.attention` through the app's short-lived read cache (a
 write clears it), so every page of the menu can show them without querying on each run.
 `nav_title(script, title, counts)` is a page's menu title with its count when it has one to show,
 e.g. "Conflicts (3)".
@@ -15,7 +15,7 @@ from typing import Final
 
 from streamlit_app import ui
 from streamlit_app.i18n import t
-from syncstore.ops import overview
+from syncstore.reports import overview
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 # The Overview (landing page): what needs action, today's stock and orders, each shop's health and sync activity.
 """Overview.
 
-What a merchant checks first, from `syncstore.ops.overview` (one indexed query per figure):
+What a merchant checks first, from `syncstore.reports.overview` (one indexed query per figure):
 
 - what needs action, each count linking to the page that deals with it (the same counts appear
   in the menu, `streamlit_app.attention`);
@@ -24,7 +24,7 @@ import streamlit as st
 from streamlit_app import attention, ui
 from streamlit_app.i18n import N_, current_time_zone, t, tn, tv
 from syncstore.db.types import utcnow
-from syncstore.ops import overview
+from syncstore.reports import overview
 from syncstore.security.auth import Permission
 
 # The sync log statuses as the chart names and colours them.

@@ -26,7 +26,7 @@ from syncstore.db.engine import transaction
 from syncstore.db.models import MasterProduct, PlatformListingSku, ProductVariant, SyncRule
 from syncstore.plan import reconcile, rules
 from syncstore.plan.rules import Rule, RuleInput
-from syncstore.security.auth import Actor
+from syncstore.security.auth import Actor, Permission, requires
 from syncstore.sync import engine as sync
 
 AFFECTED = "_rule_affected"
@@ -131,6 +131,7 @@ def _through_overrides(engine: sa.Engine, shops: pl.DataFrame, matching: Sequenc
     )
 
 
+@requires(Permission.SYNC_RUN)
 def queue(actor: Actor | None, session: Session, found: RuleScope) -> int | None:
     """One bulk sync job of `found` (the worker runs it within seconds); None when nothing is listed to change."""
     if found.empty:
@@ -153,6 +154,7 @@ def _saved(engine: sa.Engine, rule_id: int) -> Rule | None:
         return Rule.from_row(row) if row is not None else None
 
 
+@requires(Permission.RULES_WRITE)
 def create_and_apply(actor: Actor | None, engine: sa.Engine, data: RuleInput | Mapping[str, Any]) -> Applied:
     """Create a rule and queue its affected listings in the same transaction."""
     found = scope(engine, data)
@@ -161,6 +163,7 @@ def create_and_apply(actor: Actor | None, engine: sa.Engine, data: RuleInput | M
         return Applied(rule, found, queue(actor, session, found))
 
 
+@requires(Permission.RULES_WRITE)
 def update_and_apply(
     actor: Actor | None,
     engine: sa.Engine,
@@ -183,6 +186,7 @@ def update_and_apply(
         return Applied(rule, found, queue(actor, session, found))
 
 
+@requires(Permission.RULES_WRITE)
 def delete_and_apply(
     actor: Actor | None, engine: sa.Engine, rule_id: int, *, expected_updated_at: datetime | None = None
 ) -> Applied:

@@ -24,7 +24,7 @@ from syncstore.db.models import (
     User,
 )
 from syncstore.db.types import utcnow
-from syncstore.ops import overview
+from syncstore.reports import overview
 from tests.streamlit_app.conftest import AppAs, SeededDatabase
 
 

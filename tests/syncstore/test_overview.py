@@ -20,7 +20,7 @@ from syncstore.db.models import (
     SyncLog,
 )
 from syncstore.db.types import utcnow
-from syncstore.ops import overview
+from syncstore.reports import overview
 from syncstore.security.auth import Actor, Role
 
 EDITOR = Actor(user_id=None, label="editor@example.com", role=Role.EDITOR)
