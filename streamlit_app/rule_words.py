@@ -1,8 +1,8 @@
-# A sync rule in words a merchant reads ("Shopee shop Kedai Demo: +10 %, ends in .90"), in the user's language.
+# A sync rule in words a merchant reads ("<Platform> shop Kedai Demo: +10 %, ends in .90"), in the user's language.
 """Rules in words.
 
 `when(rule, shop_names)` says which variants and shops a rule applies to, `then(rule, shop_names)`
-what it does, `sentence(rule, shop_names)` both ("Shopee shop Kedai Demo: +10 %, ends in .90").
+what it does, `sentence(rule, shop_names)` both ("<Platform> shop Kedai Demo: +10 %, ends in .90").
 `shop_names` maps a shop key (<platform>-<shop id>) to the shop's name; shops are never shown by key
 when their name is known.
 """
@@ -48,7 +48,7 @@ def field_words(name: str) -> str:
 
 
 def when(rule: RuleInput, shop_names: Mapping[str, str]) -> str:
-    """Which shops and variants the rule applies to, e.g. "Shopee shop Kedai Demo, SKU LIN-*"."""
+    """Which shops and variants the rule applies to, e.g. "<Platform> shop Kedai Demo, SKU LIN-*"."""
     conditions = rule.conditions
     platform = ui.platform_label(rule.platform) if rule.platform else ""
     if conditions.shop_keys:
@@ -124,5 +124,5 @@ def then(rule: RuleInput, shop_names: Mapping[str, str]) -> str:
 
 
 def sentence(rule: RuleInput, shop_names: Mapping[str, str]) -> str:
-    """The whole rule in one line: "Shopee shop Kedai Demo: +10 %, ends in .90"."""
+    """The whole rule in one line: "<Platform> shop Kedai Demo: +10 %, ends in .90"."""
     return t("{when}: {then}", when=when(rule, shop_names), then=then(rule, shop_names))

@@ -45,7 +45,7 @@ def _page(filters: BindingFilter, page: int) -> BindingPage:
 
 
 def shop_label(shop: ShopOption) -> str:
-    """ "Shopee · Kedai Demo": the platform and the shop's name (its id only when it has no name yet)."""
+    """ "<Platform> · Kedai Demo": the platform and the shop's name (its id only when it has no name yet)."""
     name = shop.name or t("shop {id}", id=shop.shop_id)
     return f"{ui.platform_label(shop.platform)} · {name}"
 

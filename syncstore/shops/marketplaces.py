@@ -197,8 +197,8 @@ def refresh_access_token(
 def refresh_connection(actor: Actor | None, engine: sa.Engine, connection_id: int) -> None:
     """Refresh a shop's access token now, on a person's request (the app's Refresh button).
 
-    The shop's name and region are read again from the platform with the new token (Shopee's
-    get_shop_info), so a shop renamed in its seller centre, or stored nameless, shows its real name.
+    The shop's name and region are read again from the platform with the new token (its shop-info
+    call), so a shop renamed in its seller centre, or stored nameless, shows its real name.
     """
     access_token = refresh_access_token(engine, connection_id, stale_access_token=None)
     profile = _profile_after_refresh(engine, connection_id, access_token)

@@ -39,7 +39,10 @@ from syncstore.db.engine import create_engine, transaction
 from syncstore.security import crypto
 from syncstore.security.auth import Actor
 from syncstore.shops import connections
+from tests.browser.test_app_browser import browser
 from tests.conftest import IN_CI
+
+__all__ = ["browser"]  # the shared fixture of tests/browser/test_app_browser.py, used by name
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("SYNCSTORE_CHROMIUM", "/usr/bin/chromium"))
@@ -120,18 +123,6 @@ def dagster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dagster]:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        yield chromium
-        chromium.close()
 
 
 def _shot(page: Any, name: str) -> None:
