@@ -2,9 +2,9 @@
 """Low stock.
 
 A variant is low when it is active, has a `low_stock_threshold`, and its available stock is at
-or below it. Available is `stock - reserved` of the variant row (never below 0). When bundles and
-locations compute availability elsewhere (`syncstore.inventory.availability.available_totals`),
-that is the number to judge by; this module reads the variant row until then.
+or below it. Available is `stock - reserved` of the variant row (never below 0); a bundle's is what
+its components make over every active location (`syncstore.inventory.availability.available_totals`),
+its own row being ignored. Judging a component judges the bundles containing it too.
 
 `evaluate(session_or_engine, variant_ids)` reads ONLY the variants named (None: every variant, the
 daily sweep) and, per variant:
@@ -35,8 +35,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from syncstore.db.engine import transaction
-from syncstore.db.models import Alert, ProductVariant
+from syncstore.db.models import Alert, BundleComponent, ProductVariant
 from syncstore.db.types import utcnow
+from syncstore.inventory import availability
 from syncstore.ops import alerts
 from syncstore.settings import Settings
 
@@ -98,6 +99,40 @@ _LEVEL_COLUMNS = (ProductVariant.id, ProductVariant.sku, _AVAILABLE, ProductVari
                   ProductVariant.is_active)  # fmt: skip
 
 
+def _with_bundles(session: Session, variant_ids: Sequence[int]) -> list[int]:
+    """The variants and the bundles containing any of them (a component's change moves its bundles)."""
+    found = set(variant_ids)
+    for start in range(0, len(variant_ids), CHUNK):
+        chunk = variant_ids[start : start + CHUNK]
+        query = sa.select(BundleComponent.bundle_variant_id).where(BundleComponent.component_variant_id.in_(chunk))
+        found.update(session.scalars(query))
+    return sorted(found)
+
+
+def _bundle_ids(session: Session, variant_ids: Sequence[int]) -> list[int]:
+    """The bundles among the variants (every bundle read once when the variants are many: the sweep)."""
+    if len(variant_ids) > CHUNK:
+        every = session.scalars(sa.select(BundleComponent.bundle_variant_id).distinct())
+        return sorted(set(every) & set(variant_ids))
+    found: set[int] = set()
+    for start in range(0, len(variant_ids), CHUNK):
+        chunk = variant_ids[start : start + CHUNK]
+        query = sa.select(BundleComponent.bundle_variant_id).where(BundleComponent.bundle_variant_id.in_(chunk))
+        found.update(session.scalars(query))
+    return sorted(found)
+
+
+def _as_levels(session: Session, rows: Sequence[Any]) -> list[Level]:
+    """Level per row; a bundle's available is the computed one, not its own row's."""
+    levels = [Level(int(r[0]), r[1], int(r[2]), r[3], bool(r[4])) for r in rows]
+    computed = availability.available_totals(session, _bundle_ids(session, [level.variant_id for level in levels]))
+    return [
+        Level(lv.variant_id, lv.sku, max(computed[lv.variant_id], 0), lv.threshold, lv.active)
+        if lv.variant_id in computed else lv
+        for lv in levels
+    ]  # fmt: skip
+
+
 def _levels(session: Session, variant_ids: Sequence[int] | None) -> list[Level]:
     if variant_ids is None:
         rows = list(session.execute(sa.select(*_LEVEL_COLUMNS)))
@@ -106,7 +141,7 @@ def _levels(session: Session, variant_ids: Sequence[int] | None) -> list[Level]:
         for start in range(0, len(variant_ids), CHUNK):
             chunk = variant_ids[start : start + CHUNK]
             rows.extend(session.execute(sa.select(*_LEVEL_COLUMNS).where(ProductVariant.id.in_(chunk))))
-    return [Level(int(r[0]), r[1], int(r[2]), r[3], bool(r[4])) for r in rows]
+    return _as_levels(session, rows)
 
 
 def _open_alerts(session: Session, subjects: Sequence[str] | None) -> dict[str, Alert]:
@@ -124,6 +159,8 @@ def _open_alerts(session: Session, subjects: Sequence[str] | None) -> dict[str, 
 def _judge(session: Session, variant_ids: Sequence[int] | None) -> tuple[Evaluation, list[Alert]]:
     """Open, refresh or resolve the alerts of these variants in `session`; the alerts opened now."""
     result, opened = Evaluation(), []
+    if variant_ids is not None:
+        variant_ids = _with_bundles(session, variant_ids)
     levels = _levels(session, variant_ids)
     subjects = None if variant_ids is None else [subject(v) for v in variant_ids]
     open_now = _open_alerts(session, subjects)
@@ -208,9 +245,14 @@ def overview(session: Session, *, limit: int = 200) -> list[LowStockRow]:
         & ProductVariant.low_stock_threshold.is_not(None)
         & (ProductVariant.stock - ProductVariant.reserved <= ProductVariant.low_stock_threshold)
     )
-    condition = sa.or_(low_now, ProductVariant.id.in_(sorted(since))) if since else low_now
-    rows = session.execute(sa.select(*_LEVEL_COLUMNS).where(condition).order_by(ProductVariant.sku).limit(limit))
-    return [LowStockRow(int(r[0]), r[1], int(r[2]), r[3], since.get(int(r[0]))) for r in rows]
+    is_bundle = ProductVariant.id.in_(sa.select(BundleComponent.bundle_variant_id))
+    with_threshold = ProductVariant.is_active & ProductVariant.low_stock_threshold.is_not(None)
+    # A bundle's own row says nothing: every bundle with a threshold is read and judged by what it makes.
+    condition = sa.or_((low_now & ~is_bundle) | (with_threshold & is_bundle), ProductVariant.id.in_(sorted(since)))
+    query = sa.select(*_LEVEL_COLUMNS).where(condition).order_by(ProductVariant.sku)
+    levels = _as_levels(session, list(session.execute(query)))
+    shown = [level for level in levels if level.is_low or level.variant_id in since][:limit]
+    return [LowStockRow(lv.variant_id, lv.sku, lv.available, lv.threshold, since.get(lv.variant_id)) for lv in shown]
 
 
 # --- the daily digest ----------------------------------------------------------------------

@@ -12,14 +12,15 @@ from connectors.simulator.common import free_port
 from syncstore.catalog import commands as catalog
 from syncstore.db.engine import transaction
 from syncstore.db.models import Alert, ProductVariant
+from syncstore.inventory import bundles, low_stock
 from syncstore.inventory import ledger as inventory
-from syncstore.inventory import low_stock
 from syncstore.ops import alerts
 from syncstore.security.auth import Actor, Role
 from syncstore.settings import Settings
 from syncstore.sync import engine as sync
 from syncstore.sync import snapshot
 from syncstore.workers import dispatch, recovery
+from tests.syncstore.inventory.conftest import Store
 from tests.syncstore.simulated_shops import SHOPEE_SHOP, MarketplaceWorld
 from tests.syncstore.test_dispatch import order_on_shopee
 
@@ -227,3 +228,28 @@ def test_an_order_found_by_the_order_poll_opens_the_alert(
     [alert] = low_alerts(engine)
     assert alert.status == "open" and alert.details["available"] == 8
     assert [body["kind"] for body in hook_in_settings] == ["low_stock"]
+
+
+def test_a_bundle_is_judged_by_what_its_components_make_and_a_component_change_judges_it(
+    store: Store, hook: Hook
+) -> None:
+    """KIT = 2 CUP + 1 LID has no stock of its own: its alert follows min(CUP // 2, LID), not its own row."""
+    engine, url = store.engine, hook[0]
+    settings = Settings(alert_webhook_url=url)
+    kit, cup = store.variants["KIT"], store.variants["CUP"]
+    with transaction(engine) as session:
+        bundles.set_components(EDITOR, session, kit, [("CUP", 2), ("LID", 1)])
+        inventory.set_low_stock_threshold(EDITOR, session, kit, 3)
+    set_stock(engine, kit, 0)  # its own row says 0: ignored for a bundle
+    assert low_stock.evaluate(engine, [kit], settings=settings).opened == []  # it makes min(20 // 2, 9) = 9
+    with transaction(engine) as session:
+        assert low_stock.overview(session) == []
+    set_stock(engine, kit, 50)
+    set_stock(engine, cup, 7)  # 7 // 2 = 3 kits: at the threshold; the worker names only CUP
+    assert low_stock.evaluate(engine, [cup], settings=settings).opened == ["KIT"]
+    assert [(body["details"]["sku"], body["details"]["available"]) for body in hook[1]] == [("KIT", 3)]
+    with transaction(engine) as session:
+        assert [(r.sku, r.available, r.threshold) for r in low_stock.overview(session)] == [("KIT", 3, 3)]
+    set_stock(engine, cup, 20)
+    assert low_stock.evaluate(engine, [cup], settings=settings).resolved == ["KIT"]
+    assert [a.status for a in low_alerts(engine)] == ["resolved"]
