@@ -26,7 +26,9 @@ order is free)::
   ``SKU-A*2;SKU-B`` (2 of SKU-A and 1 of SKU-B; ``*1`` may be left out). The components are SKUs
   of the catalog or of the same file; a component may not itself be a bundle, nor the bundle
   itself. A bundle's ``stock`` is ignored: its available quantity is computed from its components.
-  In an import that updates products, a blank cell leaves the variant's components as they are.
+  In an import that updates products, a blank cell leaves the variant's components as they are and
+  a cell of just ``-`` removes them (the bundle becomes a plain variant selling its own ``stock``);
+  a SKU named ``-`` is written ``-*1``.
 - Money and measures are decimal text ("19.90", "0.25"), never floats.
 
 Formula cells (OWASP "CSV injection"): a spreadsheet runs a cell that begins with ``=``, ``+``,
@@ -79,6 +81,8 @@ OPTION_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 LIST_SEPARATOR = "|"
 BUNDLE_SEPARATOR, BUNDLE_TIMES = ";", "*"
+# A bundle cell of just this: no components (an update import makes the bundle a plain variant again).
+NO_COMPONENTS = "-"
 DEFAULT_VARIANT_NAME = "Default"
 
 # Columns holding numbers; every other column is text and is neutralised on export (see above).
@@ -103,9 +107,11 @@ def format_bundle(components: Iterable[tuple[str, int]]) -> str:
 def parse_bundle(cell: str) -> list[tuple[str, int]]:
     """The components of a bundle cell, in order; ValueError with a message a merchant can act on.
 
-    ``"SKU-A*2; SKU-B"`` -> ``[("SKU-A", 2), ("SKU-B", 1)]``; blank -> ``[]``. A SKU given twice,
-    an empty part, or a quantity that is not a whole number of at least 1 is an error.
+    ``"SKU-A*2; SKU-B"`` -> ``[("SKU-A", 2), ("SKU-B", 1)]``; blank or ``-`` (no components) -> ``[]``.
+    A SKU given twice, an empty part, or a quantity that is not a whole number of at least 1 is an error.
     """
+    if cell.strip() == NO_COMPONENTS:
+        return []
     components: list[tuple[str, int]] = []
     seen: set[str] = set()
     for part in cell.split(BUNDLE_SEPARATOR) if cell.strip() else []:

@@ -12,7 +12,8 @@ catalog is UPDATED instead of reported:
   variants the file does not mention are left as they are; a SKU of ANOTHER product is an error;
 - a deleted product's handle cannot be reused (an error, as in the create-only import);
 - a ``bundle`` cell sets that variant's components (old -> new in the preview; checked like the
-  create-only import's, each error on its line); a blank cell leaves them as they are.
+  create-only import's, each error on its line); a blank cell leaves them as they are; ``-``
+  removes them (the bundle becomes a plain variant again).
 
 `preview_csv_import` reads the file and the catalog and writes nothing: every error by line, the
 products to create, and per product to update each field as old -> new with the version read.
@@ -33,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from syncstore.catalog import commands
-from syncstore.catalog.csv_format import PRODUCT_COLUMNS, format_bundle, parse_bundle
+from syncstore.catalog.csv_format import NO_COMPONENTS, PRODUCT_COLUMNS, format_bundle, parse_bundle
 from syncstore.catalog.importer import (
     RowError,
     _catalog_skus,
@@ -200,7 +201,8 @@ def _bundle_changes(entry: _Product, product: MasterProduct, session: Session, u
         now = [(part.sku, part.quantity) for part in current.get(variant_id, [])] if variant_id is not None else []
         if {(s.lower(), q) for s, q in now} != {(s.lower(), q) for s, q in wanted}:
             update.bundle_changes[sku] = wanted
-            update.changes.append(FieldChange(f"SKU {sku} bundle", format_bundle(now), format_bundle(wanted)))
+            shown = format_bundle(wanted) or NO_COMPONENTS
+            update.changes.append(FieldChange(f"SKU {sku} bundle", format_bundle(now), shown))
 
 
 def _read(data: bytes | str) -> str:

@@ -107,3 +107,19 @@ def test_an_update_import_refuses_making_a_component_a_bundle(engine: sa.Engine)
     assert [(e.line, e.field) for e in preview.errors] == [(2, "bundle")], preview.errors
     assert "component of another bundle" in preview.errors[0].message
     assert preview.skipped == ["cup"]
+
+
+def test_a_dash_in_the_bundle_cell_makes_a_bundle_a_plain_variant_again(engine: sa.Engine) -> None:
+    _seed(engine)
+    assert parse_bundle(" - ") == [] and parse_bundle("-*1") == [("-", 1)]  # "-*1": a SKU named "-"
+    assert import_csv(EDITOR, engine, io.StringIO(csv_text(product("pair", "PAIR", bundle="CUP-1*2")))).committed
+    text = csv_text(product("pair", "PAIR", bundle="-"))
+    with transaction(engine) as session:
+        preview = preview_csv_import(session, text)
+    assert not preview.errors, preview.errors
+    assert {"product": "pair", "field": "SKU PAIR bundle", "old": "CUP-1*2", "new": "-"} in change_rows(preview.updates)
+    apply_csv_import(EDITOR, engine, text)
+    assert _components(engine, "PAIR") == []
+    # A dash on a new product's row is a plain variant, as a blank cell.
+    report = import_csv(EDITOR, engine, io.StringIO(csv_text(product("mug", "MUG-9", bundle="-"))), strict=True)
+    assert report.committed and not report.errors and _components(engine, "MUG-9") == []
