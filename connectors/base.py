@@ -340,6 +340,8 @@ class ShopCredentials(_Frozen):
     shop_id: str
     access_token: str = Field(repr=False)
     shop_cipher: str | None = None
+    # The platform location / warehouse chosen to receive the shop's stock (None: the shop's default).
+    stock_location_id: str | None = None
 
 
 # --- errors ---------------------------------------------------------------------------------

@@ -108,6 +108,8 @@ class ShopeeConnector(ShopeePublishing):
         self.shop_id = credentials.shop_id
         self.region = region.strip().upper()
         self._locations: list[ShopLocation] | None = None
+        # The location_id chosen to receive stock (None, or not one of the shop's: the default one).
+        self._stock_location = credentials.stock_location_id
         self._shop = wire_int_id(credentials.shop_id, "shop_id")
         self._access_token = credentials.access_token
         self._gate, self._refresh, self._policy = gate, refresh, policy
@@ -289,26 +291,25 @@ class ShopeeConnector(ShopeePublishing):
         return list(self._locations)
 
     def _seller_stock(self, quantity: int, location_id: str | None = None) -> list[Json]:
-        """`seller_stock` for one model: everything at `location_id` when given, else at the default
-        location and 0 at the others."""
+        """`seller_stock` for one model: everything at `location_id` when given, else at the location
+        chosen for the shop's stock (the default one when none is chosen) and 0 at the others."""
         if location_id:
             return [{"location_id": location_id, "stock": quantity}]
         locations = self.list_locations()
         if not locations:
             return [{"stock": quantity}]
-        return [
-            {"location_id": location.location_id, "stock": quantity if index == 0 else 0}
-            for index, location in enumerate(locations)
-        ]
+        ids = [location.location_id for location in locations]
+        target = self._stock_location if self._stock_location in ids else ids[0]
+        return [{"location_id": each, "stock": quantity if each == target else 0} for each in ids]
 
     # -- writing prices and stock --
 
     def update_stock(self, item_id: str, stock: Mapping[str, int]) -> WriteResult:
         """update_stock, one item per call, 50 models per call; each model's outcome in the result.
 
-        The quantity is the model's SELLABLE stock: all of it at the shop's default location, 0 at
-        the others. A business refusal (promotion-reserved stock, holiday mode, location...) fails the
-        models of that call with Shopee's message; the shop goes on.
+        The quantity is the model's SELLABLE stock: all of it at the location chosen for the shop's
+        stock (else its default one), 0 at the others. A business refusal (promotion-reserved stock,
+        holiday mode, location...) fails the models of that call with Shopee's message; the shop goes on.
         """
         wire_item = wire_int_id(item_id, "item_id")
         for sku_id, quantity in stock.items():

@@ -112,7 +112,8 @@ class TikTokShopConnector(TikTokPublishing):
         self._access_token = credentials.access_token
         self._api_host = api_host.rstrip("/")
         self._gate, self._refresh, self._policy = gate, refresh, policy
-        self._warehouse_id, self._currency = warehouse_id, currency
+        # The target warehouse: this override, else the one chosen for the shop's stock, else the default.
+        self._warehouse_id, self._currency = warehouse_id or credentials.stock_location_id, currency
         self._locations: list[ShopLocation] | None = None
         self._owns_client = client is None
         self._client = client or httpx.Client(timeout=timeout_s)

@@ -46,7 +46,7 @@ from connectors.base import (
 )
 from connectors.retry import DEFAULT_POLICY, RetryPolicy
 from syncstore.db.engine import transaction
-from syncstore.db.models import PlatformConnection
+from syncstore.db.models import PlatformConnection, ShopPublishing
 from syncstore.db.types import utcnow
 from syncstore.errors import NotFoundError, SyncStoreError
 from syncstore.ratelimit.failover import make_rate_limiter
@@ -332,8 +332,12 @@ def connector_for(
             raise NotFoundError(f"connection {connection_id} not found")
         platform = connection.platform
         tokens = connections.read_tokens(session, connection_id, keyring)
+        publishing = session.get(ShopPublishing, connection_id)  # the Admin's choice of platform location
         credentials = ShopCredentials(
-            shop_id=connection.shop_id, access_token=tokens.access_token, shop_cipher=connection.shop_cipher
+            shop_id=connection.shop_id,
+            access_token=tokens.access_token,
+            shop_cipher=connection.shop_cipher,
+            stock_location_id=publishing.location_id if publishing is not None else None,
         )
     gate = ShopGate(limiter, platform, connection.shop_id) if limiter is not None else None
     current = {"token": tokens.access_token}
