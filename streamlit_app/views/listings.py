@@ -192,15 +192,18 @@ def bulk_csv() -> None:
             try:
                 with ui.session() as session:
                     preview = binding_csv.preview_csv(session, text)
+                bound = [(line.listing_sku_id, line.variant_id) for line in preview.to_bind
+                         if line.listing_sku_id is not None and line.variant_id is not None]  # fmt: skip
+                pushes = binding_preview.preview_many(ui.engine(), bound)
             except Exception as error:
                 ui.show_error(error)
                 st.session_state.pop(CSV_PREVIEW_KEY, None)
             else:
-                st.session_state[CSV_PREVIEW_KEY] = (text, preview)
+                st.session_state[CSV_PREVIEW_KEY] = (text, preview, pushes)
         stored = st.session_state.get(CSV_PREVIEW_KEY)
         if stored is None or stored[0] != text:
             return
-        preview = stored[1]
+        preview, pushes = stored[1], stored[2]
         st.dataframe(
             {
                 t("Line"): [line.line for line in preview.lines],
@@ -209,6 +212,8 @@ def bulk_csv() -> None:
                 t("Shop"): [line.shop for line in preview.lines],
                 t("Outcome"): [tv(OUTCOME_WORDS.get(line.outcome, line.outcome)) for line in preview.lines],
                 t("Why"): [line.reason for line in preview.lines],
+                t("Would push"): [pushes.get(line.listing_sku_id, "") if line.outcome == "bind" else ""
+                                  for line in preview.lines],  # fmt: skip
             },
             hide_index=True,
             key="listings_csv_table",

@@ -9,13 +9,15 @@ binding that will be accepted (unless someone acts first).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import sqlalchemy as sa
 
 from syncstore.catalog.bindings import bind_refusal, find_variant, listing_sku
 from syncstore.db.engine import transaction
-from syncstore.db.models import PlatformListing
+from syncstore.db.models import PlatformListing, PlatformListingSku
 from syncstore.errors import InvalidInput
 from syncstore.plan import inputs as plan_inputs
 
@@ -80,3 +82,41 @@ def preview_bind(engine: sa.Engine, listing_sku_id: int, master_sku: str) -> Bin
     elif not desired["active"]:
         note = "the master variant is inactive: the listing would be deactivated"
     return BindPreview(shop.shop_name or shop.shop_key, seller, master, tuple(changes), note)
+
+
+def preview_many(engine: sa.Engine, wanted: Sequence[tuple[int, int]]) -> dict[int, str]:
+    """listing SKU id -> what binding it to the variant would push ("stock 7 -> 12, price 10.00 -> 12.90").
+
+    For the bulk CSV preview's `bind` lines: the plan's desired state of every variant and shop read
+    in one pass, compared with what the snapshot says each SKU shows (stock and price only).
+    """
+    variant_of = dict(wanted)
+    if not variant_of:
+        return {}
+    remote: dict[int, tuple[int, int | None, Decimal | None]] = {}  # sku id -> (connection, stock, price)
+    with transaction(engine) as session:
+        ids = sorted(variant_of)
+        for start in range(0, len(ids), 500):
+            query = sa.select(
+                PlatformListingSku.id, PlatformListingSku.connection_id, PlatformListingSku.remote_stock,
+                PlatformListingSku.remote_price,
+            ).where(PlatformListingSku.id.in_(ids[start : start + 500]))  # fmt: skip
+            remote.update({row[0]: (row[1], row[2], row[3]) for row in session.execute(query)})
+    shops = plan_inputs.shops(engine, sorted({connection for connection, _, _ in remote.values()}))
+    catalog = plan_inputs.load_inputs(engine, variant_ids=sorted(set(variant_of.values())))
+    desired = {
+        (row["connection_id"], row["variant_id"]): row
+        for row in plan_inputs.desired_for(catalog, shops).iter_rows(named=True)
+    }
+    said: dict[int, str] = {}
+    for sku_id, (connection_id, stock, price) in remote.items():
+        row = desired.get((connection_id, variant_of[sku_id]))
+        if row is None:
+            continue
+        changes = [
+            f"{name} {_shown(before)} -> {_shown(row[f'desired_{name}'])}"
+            for name, before in (("stock", stock), ("price", price))
+            if row[f"desired_{name}"] is not None and row[f"desired_{name}"] != before
+        ]
+        said[sku_id] = ", ".join(changes) or "nothing changes"
+    return said

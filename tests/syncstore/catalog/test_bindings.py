@@ -134,6 +134,7 @@ def test_a_master_product_is_created_from_a_listing_and_bound(engine: sa.Engine,
             ("TIK-8002-8002-0", None, 3), ("TIK-8002-8002-1", Decimal("25.50"), 0), ("TEA-2", None, 9),
         ]  # fmt: skip
         assert variants[0].product.title == "Tea set" and variants[0].product.base_price == Decimal("20.00")
+        assert variants[0].product.description == "Tea set description"
         assert variants[0].product.images == ["https://img.example.com/a.jpg"]
     assert page(engine, shop_name="My TikTok", state="bound").total == 3
 

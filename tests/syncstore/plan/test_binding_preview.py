@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from syncstore.catalog import bindings
 from syncstore.db.engine import transaction
+from syncstore.db.models import ProductVariant
 from syncstore.errors import InvalidInput
 from syncstore.plan import binding_preview
 from tests.syncstore.catalog import conftest as catalog_fixtures
@@ -23,3 +24,14 @@ def test_the_preview_shows_what_binding_would_push(engine: sa.Engine, world: Sho
         bindings.bind_sku(EDITOR, session, world.skus["OTHER-1"], "LIN-S", expected_version=0)
     with pytest.raises(InvalidInput, match="already bound in this shop"):
         binding_preview.preview_bind(engine, world.skus["lin s"], "LIN-S")
+
+
+def test_the_bulk_preview_says_per_sku_what_binding_would_push(engine: sa.Engine, world: Shop) -> None:
+    with transaction(engine) as session:
+        variants = {v.sku: v.id for v in session.scalars(sa.select(ProductVariant))}
+    said = binding_preview.preview_many(
+        engine, [(world.skus["lin s"], variants["LIN-S"]), (world.skus["OTHER-1"], variants["LIN-M"])]
+    )
+    assert said[world.skus["lin s"]] == "stock 7 -> 12, price 10.00 -> 12.90"
+    assert set(said) == {world.skus["lin s"], world.skus["OTHER-1"]}
+    assert binding_preview.preview_many(engine, []) == {}
