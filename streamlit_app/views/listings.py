@@ -181,6 +181,10 @@ def _create_from_listing(listing_id: int) -> None:
     st.rerun()
 
 
+def _would_push(line: binding_csv.CsvLine, pushes: dict[int, str]) -> str:
+    return pushes.get(line.listing_sku_id or 0, "") if line.outcome == "bind" else ""
+
+
 def bulk_csv() -> None:
     with st.expander(t("Bulk binding by CSV"), icon=":material/upload_file:"):
         st.caption(t("One line per binding: `seller_sku,master_sku[,shop]` (shop: its name; empty: every shop). "
@@ -212,8 +216,7 @@ def bulk_csv() -> None:
                 t("Shop"): [line.shop for line in preview.lines],
                 t("Outcome"): [tv(OUTCOME_WORDS.get(line.outcome, line.outcome)) for line in preview.lines],
                 t("Why"): [line.reason for line in preview.lines],
-                t("Would push"): [pushes.get(line.listing_sku_id, "") if line.outcome == "bind" else ""
-                                  for line in preview.lines],  # fmt: skip
+                t("Would push"): [_would_push(line, pushes) for line in preview.lines],
             },
             hide_index=True,
             key="listings_csv_table",

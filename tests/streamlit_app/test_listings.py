@@ -119,7 +119,8 @@ def test_bulk_csv_previews_refuses_strictly_then_applies(app_as: AppAs, seeded_d
     lines = frame_with(at, "Outcome")
     assert list(lines["Outcome"]) == ["bind", "refused"]
     assert list(lines["Why"])[1] == "no master SKU X"
-    assert list(lines["Would push"])[0].startswith("stock ") and list(lines["Would push"])[1] == ""
+    pushed = list(lines["Would push"])
+    assert pushed[0].startswith("stock 7 -> ") and pushed[1] == ""
     assert any("1 line refused" in e.value for e in at.error)
     assert "listings_csv_apply" not in [b.key for b in at.button]
     at.text_area(key="listings_csv_text").input(f"{SELLER},{variant.sku},Demo Shopee MY\n").run()
