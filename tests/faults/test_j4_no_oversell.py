@@ -556,6 +556,9 @@ def run_location_machine(world: MarketplaceWorld) -> Counter[str]:
         settings=settings(
             max_examples=12,
             stateful_step_count=15,
+            # The same draw everywhere, as in CI: a random draw sometimes ships nothing, and the
+            # coverage check below (a run that never shipped proves little) then fails outside CI.
+            derandomize=True,
             phases=[Phase.explicit, Phase.reuse, Phase.generate],
             deadline=None,
             suppress_health_check=list(HealthCheck),
