@@ -75,8 +75,12 @@ def fill(engine: sa.Engine, products: int) -> dict[str, int]:
         engine, products, [(shop, platform) for shop, platform, _ in shops], listed_share=1.0, override_every=0
     )
     activity = app_fill.fill(
-        engine, shops, orders=min(3_000, max(products // 10, 30)), sync_logs=min(30_000, max(products // 3, 300)),
-        webhook_events=min(10_000, max(products // 10, 50)), ledger_rows=min(20_000, max(products // 5, 100)),
+        engine,
+        shops,
+        orders=min(3_000, max(products // 10, 30)),
+        sync_logs=min(30_000, max(products // 3, 300)),
+        webhook_events=min(10_000, max(products // 10, 50)),
+        ledger_rows=min(20_000, max(products // 5, 100)),
         audit_rows=min(20_000, max(products // 5, 100)),
     )
     return {

@@ -36,8 +36,8 @@ from syncstore.db.models import (
     LocationStock,
     Order,
     OrderLineRow,
-    PlatformListing,
     PlatformEvent,
+    PlatformListing,
     ProductConflict,
     ProductVariant,
     ShopStockSource,
@@ -171,7 +171,8 @@ def fill(
             for k in range(count):
                 variant_id = variant(n * 37 + k * 11)
                 line_rows.append({
-                    "id": line_id, "order_row_id": order_id, "line_id": f"{n}-{k}", "item_id": f"bench-{product_of(variant_id)}",
+                    "id": line_id, "order_row_id": order_id, "line_id": f"{n}-{k}",
+                    "item_id": f"bench-{product_of(variant_id)}",
                     "sku_id": f"{product_of(variant_id)}-{k % 2}", "seller_sku": f"BENCH-{product_of(variant_id):07d}",
                     "quantity": 1 + k, "cancelled_quantity": 0, "variant_id": variant_id,
                 })  # fmt: skip
@@ -221,7 +222,9 @@ def fill(
 
         # Conflicts: pending ones on price, resolved ones before them (listing ids from the first shop's listings).
         listings = conn.execute(
-            sa.select(PlatformListing.id, PlatformListing.connection_id, PlatformListing.product_id, PlatformListing.platform)
+            sa.select(
+                PlatformListing.id, PlatformListing.connection_id, PlatformListing.product_id, PlatformListing.platform
+            )
             .order_by(PlatformListing.id)
             .limit(pending_conflicts * 5)
         ).all()  # fmt: skip
@@ -271,7 +274,8 @@ def fill(
             (
                 {
                     "id": log_id + n, "platform": shops[n % len(shops)][1], "event_id": f"bench-event-{n}",
-                    "event_type": "order_status", "shop_id": shops[n % len(shops)][2], "payload": {"order": f"B{n:08d}"},
+                    "event_type": "order_status", "shop_id": shops[n % len(shops)][2],
+                    "payload": {"order": f"B{n:08d}"},
                     "raw_body": "{}", "headers": {}, "signature": None, "status": "processed", "attempts": 1,
                     "received_at": now - timedelta(seconds=(webhook_events - n) * 7 * 86400 // webhook_events),
                     "processed_at": now - timedelta(seconds=(webhook_events - n) * 7 * 86400 // webhook_events),
@@ -301,7 +305,8 @@ def fill(
                     "product_id": product_of(variant(n * 13)), "variant_id": variant(n * 13), "platform": None,
                     "previous_quantity": 20 + n % 10, "new_quantity": 19 + n % 10, "previous_reserved": 0,
                     "new_reserved": 0, "change_reason": "order" if n % 3 else "manual", "idempotency_key": f"bench:{n}",
-                    "changed_by": "bench", "created_at": now - timedelta(seconds=(ledger_rows - n) * 30 * 86400 // ledger_rows),
+                    "changed_by": "bench",
+                    "created_at": now - timedelta(seconds=(ledger_rows - n) * 30 * 86400 // ledger_rows),
                 }
                 for n in range(ledger_rows)
             ),
@@ -358,6 +363,7 @@ def fill(
         conn.commit()
     return Activity(
         orders=orders, order_lines=len(line_rows), sync_logs=sync_logs, sync_runs=runs,
-        pending_conflicts=min(pending_conflicts, len(listings)), open_alerts=open_alerts, locations=1 + len(location_ids),
+        pending_conflicts=min(pending_conflicts, len(listings)), open_alerts=open_alerts,
+        locations=1 + len(location_ids),
         location_stock=location_stock, bundles=bundles, webhook_events=webhook_events, ledger_rows=ledger_rows,
     )  # fmt: skip

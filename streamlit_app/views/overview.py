@@ -28,6 +28,7 @@ import streamlit as st
 
 from streamlit_app import attention, ui
 from streamlit_app.i18n import N_, current_time_zone, t, tn, tv
+from streamlit_app.shop_names import shop_title
 from syncstore.db.types import utcnow
 from syncstore.reports import overview
 from syncstore.security.auth import Permission
@@ -158,8 +159,8 @@ def _failure_text(shop: overview.ShopHealth) -> str:
 
 def shop_card(shop: overview.ShopHealth, now: datetime) -> None:
     with st.container(border=True):
-        name = shop.shop_name or shop.shop_id
-        st.markdown(f"**{ui.plain(name)}** · {ui.plain(ui.platform_label(shop.platform))}  \n{ui.badge(shop.status)}")
+        name = shop_title(shop.platform, shop.shop_name, shop.shop_id)
+        st.markdown(f"**{ui.plain(name)}**  \n{ui.badge(shop.status)}")
         token = _token_text(shop, now)
         if shop.token_trouble(now):
             st.warning(token, icon=":material/key:")
