@@ -171,6 +171,8 @@ class MasterProduct(Base):
         sa.CheckConstraint("base_price > 0", name="base_price_positive"),
         sa.Index(None, "status", "category"),
         sa.Index(None, "status", "updated_at"),
+        # The Products page's default order, whatever the statuses shown (migration 0021).
+        sa.Index(None, "updated_at", "id"),
         sa.Index(None, "status", "base_price"),
         sa.Index(None, "title"),
     )
