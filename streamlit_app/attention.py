@@ -2,7 +2,10 @@
 """Counts that need action, for the Overview and the navigation menu.
 
 `counts()` reads `syncstore.reports.overview.attention` through the app's short-lived read cache (a
-write clears it), so every page of the menu can show them without querying on each run.
+write clears it), so every page of the menu can show them without querying on each run. The cache
+is keyed by the current refresh slot (`refresh_slot()`, REFRESH_SECONDS long): the Overview, which
+refreshes itself every REFRESH_SECONDS, reads fresh counts in each new slot, and the menu shows the
+same counts on its next rerun.
 `nav_title(script, title, counts)` is a page's menu title with its count when it has one to show,
 e.g. "Conflicts (3)".
 """
@@ -10,6 +13,7 @@ e.g. "Conflicts (3)".
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Final
 
@@ -29,15 +33,24 @@ MENU_COUNTS: Final[Mapping[str, Callable[[overview.Attention], int]]] = {
 }
 
 
+# How often the Overview refreshes its figures by itself, and how long a read of them is reused.
+REFRESH_SECONDS: Final = 30
+
+
+def refresh_slot() -> int:
+    """The number of the current REFRESH_SECONDS-long slot: reads cached under an older slot are not reused."""
+    return int(time.time() // REFRESH_SECONDS)
+
+
 @ui.cached_read()
-def _counts(url: str) -> overview.Attention:
+def _counts(url: str, slot: int) -> overview.Attention:
     with ui.session() as session:
         return overview.attention(session)
 
 
 def counts() -> overview.Attention:
-    """The counts now (cached for a few seconds; cleared by every write through the app)."""
-    return _counts(ui.database_url())
+    """The counts now (read at most once per refresh slot; cleared by every write through the app)."""
+    return _counts(ui.database_url(), refresh_slot())
 
 
 def counts_or_none() -> overview.Attention | None:

@@ -20,10 +20,11 @@ import streamlit as st
 from streamlit_app import shop_calls, ui
 from streamlit_app.attribute_inputs import attribute_inputs, show_field_errors
 from streamlit_app.i18n import t, tn
+from streamlit_app.shop_names import shop_title
 from syncstore.catalog import reads as catalog_reads
 from syncstore.errors import InvalidInput, SyncStoreError
 from syncstore.publishing import cache, mappings
-from syncstore.publishing.attributes import AttributeValue, product_values
+from syncstore.publishing.attributes import AttributeValue
 from syncstore.publishing.mappings import CategoryMappingView
 from syncstore.security.auth import Permission
 from syncstore.shops import connections
@@ -37,10 +38,10 @@ class CategoryState:
     """One master category on one platform: its mapping and which of its products cannot be listed."""
 
     category: str
-    products: tuple[tuple[int, str], ...]
+    products: int
     mapping: CategoryMappingView | None
     missing: tuple[str, ...]  # mandatory attributes without a default (names)
-    blocked: tuple[tuple[int, str], ...]  # products that set none of `missing` themselves / not mapped
+    blocked: catalog_reads.BlockedProducts  # products that do not set all of `missing` themselves / not mapped
     attributes_known: bool
 
     @property
@@ -64,30 +65,30 @@ class CategoryState:
 
 def _shops(platform: str) -> list[tuple[int, str]]:
     with ui.session() as session:
-        return [(c.id, c.shop_name or c.shop_id) for c in connections.list_connections(session)
+        return [(c.id, c.shop_name.strip() or shop_title(c.platform, "", c.shop_id))
+                for c in connections.list_connections(session)
                 if c.platform == platform]  # fmt: skip
 
 
 def category_states(platform: str) -> list[CategoryState]:
     """Every master category's state on `platform` (read fresh: it changes with every mapping saved)."""
     with ui.session() as session:
-        by_category = catalog_reads.products_by_category(session)
+        counts = catalog_reads.product_count_by_category(session)
         mapped = {m.master_category: m for m in mappings.list_category_mappings(session, platform)}
-        all_ids = [pid for products in by_category.values() for pid, _ in products]
-        own = product_values(session, all_ids, platform)
         states: list[CategoryState] = []
-        for category, products in sorted(by_category.items()):
+        for category, count in sorted(counts.items()):
             mapping = mapped.get(category)
             if mapping is None:
-                states.append(CategoryState(category, tuple(products), None, (), tuple(products), False))
+                every = catalog_reads.products_without_values(session, category, platform, ())
+                states.append(CategoryState(category, count, None, (), every, False))
                 continue
             attributes = cache.platform_category_attributes(session, platform, mapping.remote_category_id)
             mandatory = [a for a in attributes or [] if a.mandatory and a.attribute_id not in mapping.defaults]
-            blocked = tuple(
-                (pid, title) for pid, title in products
-                if any(a.attribute_id not in own.get(pid, {}) for a in mandatory)
+            blocked = (
+                catalog_reads.products_without_values(session, category, platform, [a.attribute_id for a in mandatory])
+                if mandatory else catalog_reads.BlockedProducts(0, ())
             )  # fmt: skip
-            states.append(CategoryState(category, tuple(products), mapping, tuple(a.name for a in mandatory),
+            states.append(CategoryState(category, count, mapping, tuple(a.name for a in mandatory),
                                         blocked, attributes is not None))  # fmt: skip
     return states
 
@@ -125,14 +126,14 @@ def overview(states: Sequence[CategoryState]) -> None:
     st.dataframe(
         {
             "category": [s.category for s in states],
-            "products": [len(s.products) for s in states],
+            "products": [s.products for s in states],
             "platform category": [
                 "" if s.mapping is None
                 else f"{s.mapping.remote_category_name or ''} ({s.mapping.remote_category_id})".strip()
                 for s in states
             ],
             "status": [s.status for s in states],
-            "blocked products": [len(s.blocked) for s in states],
+            "blocked products": [s.blocked.count for s in states],
         },
         hide_index=True, width="stretch",
         column_config={
@@ -143,16 +144,17 @@ def overview(states: Sequence[CategoryState]) -> None:
             "blocked products": st.column_config.NumberColumn(t("Blocked products")),
         },
     )  # fmt: skip
-    blocked = [s for s in states if s.blocked]
+    blocked = [s for s in states if s.blocked.count]
     if blocked:
-        total = sum(len(s.blocked) for s in blocked)
+        total = sum(s.blocked.count for s in blocked)
         with st.expander(tn("{n} product cannot be listed yet", "{n} products cannot be listed yet", total),
                          icon=":material/block:"):  # fmt: skip
             for state in blocked:
                 reason = (t("category not mapped") if state.mapping is None
                           else t("no value for {attributes}", attributes=", ".join(state.missing)))  # fmt: skip
-                titles = ", ".join(f"#{pid} {title}" for pid, title in state.blocked[:10])
-                more = " " + t("and {n} more", n=len(state.blocked) - 10) if len(state.blocked) > 10 else ""
+                titles = ", ".join(f"#{pid} {title}" for pid, title in state.blocked.first)
+                hidden = state.blocked.count - len(state.blocked.first)
+                more = " " + t("and {n} more", n=hidden) if hidden > 0 else ""
                 st.markdown(f"- **{ui.plain(state.category)}** ({ui.plain(reason)}): {ui.plain(titles + more)}")
 
 
@@ -223,7 +225,7 @@ def choose_remote(platform: str, state: CategoryState) -> str | None:
 
 def mapping_editor(platform: str, state: CategoryState, can_write: bool) -> None:
     st.subheader(ui.plain(state.category))
-    products = tn("{n} product", "{n} products", len(state.products))
+    products = tn("{n} product", "{n} products", state.products)
     st.markdown(
         f"{ui.badge(state.status, state.colour)} {ui.plain(products)} · {ui.plain(ui.platform_label(platform))}"
     )

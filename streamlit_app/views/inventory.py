@@ -21,6 +21,7 @@ import streamlit as st
 
 from streamlit_app import fresh_forms, low_stock_panel, stock_history, stock_locations, stock_reasons, ui
 from streamlit_app.i18n import N_, t, tn, tv
+from streamlit_app.shop_names import title_of
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import ChannelStock, VariantRow
 from syncstore.inventory import availability, bundles, low_stock
@@ -49,7 +50,7 @@ def _load(search: str | None, low_only: bool) -> tuple[list[VariantRow], dict[in
 
 
 def _channel_label(channel: ChannelStock) -> str:
-    return f"{ui.platform_label(channel.platform)} · {channel.shop_name}"
+    return title_of(channel.connection_id, f"{ui.platform_label(channel.platform)} · {channel.shop_name}")
 
 
 def levels_table(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from streamlit_app import ui
 from streamlit_app.i18n import N_, t, tn, tv
+from streamlit_app.shop_names import shop_title, title_of
 from syncstore.catalog import binding_csv, bindings
 from syncstore.catalog.bindings import BindingFilter, BindingPage, BindingRow, ShopOption
 from syncstore.plan import binding_preview
@@ -46,8 +47,7 @@ def _page(filters: BindingFilter, page: int) -> BindingPage:
 
 def shop_label(shop: ShopOption) -> str:
     """ "<Platform> · Kedai Demo": the platform and the shop's name (its id only when it has no name yet)."""
-    name = shop.name or t("shop {id}", id=shop.shop_id)
-    return f"{ui.platform_label(shop.platform)} · {name}"
+    return shop_title(shop.platform, shop.name, shop.shop_id)
 
 
 def state_badge(state: str) -> str:
@@ -74,7 +74,7 @@ def filter_bar(shops: Sequence[ShopOption]) -> BindingFilter:
 def table(rows: Sequence[BindingRow]) -> dict[str, list[Any]]:
     return {
         t("SKU id"): [row.listing_sku_id for row in rows],
-        t("Shop"): [f"{ui.platform_label(row.platform)} · {row.shop_name}" for row in rows],
+        t("Shop"): [_shop(row) for row in rows],
         t("Listing"): [row.title or row.remote_item_id for row in rows],
         t("Seller SKU"): [row.seller_sku or "" for row in rows],
         t("State"): [tv(STATE_WORDS.get(row.state, row.state)) for row in rows],
@@ -85,9 +85,13 @@ def table(rows: Sequence[BindingRow]) -> dict[str, list[Any]]:
     }
 
 
+def _shop(row: BindingRow) -> str:
+    return title_of(row.connection_id, f"{ui.platform_label(row.platform)} · {row.shop_name}")
+
+
 def _label(row: BindingRow) -> str:
     seller = row.seller_sku or t("(no seller SKU)")
-    shop = f"{ui.platform_label(row.platform)} · {row.shop_name}"
+    shop = _shop(row)
     return f"#{row.listing_sku_id} · {seller} · {row.title or row.remote_item_id} · {shop}"
 
 

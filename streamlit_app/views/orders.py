@@ -22,6 +22,7 @@ import streamlit as st
 
 from streamlit_app import stock_reasons, ui
 from streamlit_app.i18n import N_, current_time_zone, t, tn, tv
+from streamlit_app.shop_names import name_of, title_of
 from syncstore.errors import SyncStoreError
 from syncstore.orders import reads
 from syncstore.orders.reads import LineView, OrderDetail, OrderFilters, OrderView
@@ -98,7 +99,7 @@ def filters() -> OrderFilters:
     with ui.session() as session:
         choices = reads.shop_choices(session)
     shops: dict[int | None, str] = {None: t("Every shop")}
-    shops.update({cid: f"{ui.platform_label(platform)} · {name}" for cid, platform, name in choices})
+    shops.update({cid: title_of(cid, f"{ui.platform_label(platform)} · {name}") for cid, platform, name in choices})
     statuses: dict[str | None, str] = {None: t("Any status")}
     statuses.update({status: status_words(status) for status in reads.STATUSES})
     shop_col, status_col, seen_col, search_col = st.columns(4)
@@ -130,7 +131,7 @@ def _table(orders: list[OrderView]) -> None:
             {
                 t("Order"): order.order_id,
                 t("Platform"): ui.platform_label(order.platform),
-                t("Shop"): order.shop_name,
+                t("Shop"): name_of(order.connection_id, order.shop_name),
                 status: [status_words(order.status)],
                 first_seen: order.first_seen_at,
                 updated: order.updated_at,
@@ -156,7 +157,7 @@ def _detail_header(detail: OrderDetail) -> None:
     platform_status = t("platform status {status}", status=ui.code_span(order.raw_status or "?"))
     st.markdown(
         f"{badge} **{ui.plain(order.order_id)}** · {ui.plain(ui.platform_label(order.platform))} · "
-        f"{ui.plain(order.shop_name)} · {platform_status}"
+        f"{ui.plain(name_of(order.connection_id, order.shop_name))} · {platform_status}"
     )
     st.caption(
         t(
@@ -176,7 +177,8 @@ def _detail_header(detail: OrderDetail) -> None:
 def order_detail(orders: list[OrderView]) -> None:
     st.subheader(t("Order"))
     by_id = {order.id: order for order in orders}
-    labels = {i: f"{o.order_id} · {o.shop_name} · {status_words(o.status)}" for i, o in by_id.items()}
+    labels = {i: f"{o.order_id} · {name_of(o.connection_id, o.shop_name)} · {status_words(o.status)}"
+              for i, o in by_id.items()}  # fmt: skip
     chosen = st.selectbox(
         t("Order"),
         options=list(by_id),

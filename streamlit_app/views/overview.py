@@ -9,6 +9,11 @@ What a merchant checks first, from `syncstore.reports.overview` (one indexed que
 - one card per shop: connected or not, when its token expires, the API quota used today, the last
   sync and the share of changes that failed over the last 24 hours;
 - the sync activity of the last 24 hours, per hour and status (a stacked bar chart).
+
+The figures live in a fragment that reruns by itself every `attention.REFRESH_SECONDS` (30 s): they
+refresh without a full rerun of the page, and the reads are keyed by the refresh slot, so each
+refresh reads the database again (once per slot, however many tabs are open). The menu's counts,
+read under the same slot, follow on the page's next rerun.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import streamlit as st
 
 from streamlit_app import attention, ui
 from streamlit_app.i18n import N_, current_time_zone, t, tn, tv
+from streamlit_app.shop_names import shop_title
 from syncstore.db.types import utcnow
 from syncstore.reports import overview
 from syncstore.security.auth import Permission
@@ -59,19 +65,19 @@ class CountCard:
 
 
 @ui.cached_read()
-def _shops(url: str) -> list[overview.ShopHealth]:
+def _shops(url: str, slot: int) -> list[overview.ShopHealth]:
     with ui.session() as session:
         return overview.shop_health(session)
 
 
 @ui.cached_read()
-def _today(url: str, since: datetime) -> overview.Today:
+def _today(url: str, since: datetime, slot: int) -> overview.Today:
     with ui.session() as session:
         return overview.today(session, since)
 
 
 @ui.cached_read()
-def _activity(url: str, hour: datetime) -> list[overview.HourActivity]:
+def _activity(url: str, hour: datetime, slot: int) -> list[overview.HourActivity]:
     with ui.session() as session:
         return overview.activity_by_hour(session, now=hour)
 
@@ -153,8 +159,8 @@ def _failure_text(shop: overview.ShopHealth) -> str:
 
 def shop_card(shop: overview.ShopHealth, now: datetime) -> None:
     with st.container(border=True):
-        name = shop.shop_name or shop.shop_id
-        st.markdown(f"**{ui.plain(name)}** · {ui.plain(ui.platform_label(shop.platform))}  \n{ui.badge(shop.status)}")
+        name = shop_title(shop.platform, shop.shop_name, shop.shop_id)
+        st.markdown(f"**{ui.plain(name)}**  \n{ui.badge(shop.status)}")
         token = _token_text(shop, now)
         if shop.token_trouble(now):
             st.warning(token, icon=":material/key:")
@@ -245,23 +251,31 @@ def activity_section(hours: Sequence[overview.HourActivity]) -> None:
     st.page_link(SYNC_ACTIVITY_PAGE, label=t("See the change log"), icon=":material/sync:")
 
 
-def main() -> None:
-    ui.current_actor()
-    st.title(t("Overview"))
+@st.fragment(run_every=attention.REFRESH_SECONDS)
+def live_figures() -> None:
+    """Everything the Overview shows below its title, refreshed by itself every REFRESH_SECONDS."""
     url = ui.database_url()
     now = utcnow()
+    slot = attention.refresh_slot()
     try:
         counts = attention.counts()
-        shops = _shops(url)
-        figures = _today(url, overview.local_midnight(now, current_time_zone()))
-        hours = _activity(url, now.replace(minute=0, second=0, microsecond=0))
+        shops = _shops(url, slot)
+        figures = _today(url, overview.local_midnight(now, current_time_zone()), slot)
+        hours = _activity(url, now.replace(minute=0, second=0, microsecond=0), slot)
     except Exception as error:
         ui.show_error(error)
         return
+    st.caption(t("These figures refresh by themselves every {seconds} seconds.", seconds=attention.REFRESH_SECONDS))
     needs_attention(counts)
     today_section(figures)
     shops_section(shops)
     activity_section(hours)
+
+
+def main() -> None:
+    ui.current_actor()
+    st.title(t("Overview"))
+    live_figures()
 
 
 main()

@@ -26,6 +26,7 @@ import streamlit as st
 from connectors import registry
 from streamlit_app import product_attributes, product_picker, sync_preview, thumbnails, ui
 from streamlit_app.i18n import t, tn, tv
+from streamlit_app.shop_names import name_of, title_of
 from syncstore.catalog import commands as catalog
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import ListingStatus, OverrideView
@@ -553,7 +554,7 @@ def _on_each_shop(listings: Sequence[ListingStatus], what: str) -> None:
             + t(
                 "{badge} **{shop}** (listing {item}, now {status}): {what}",
                 badge=ui.badge(ui.platform_label(listing.platform), "blue"),
-                shop=ui.plain(listing.shop_name),
+                shop=ui.plain(name_of(listing.connection_id, listing.shop_name)),
                 item=ui.code_span(listing.remote_item_id),
                 status=ui.plain(listing.remote_status),
                 what=what,
@@ -631,7 +632,8 @@ def header(product: MasterProduct, listings: Sequence[ListingStatus], base_versi
     for listing in listings:
         platform = ui.platform_label(listing.platform)
         status = tv(listing.sync_status.replace("_", " "))
-        badges.append(ui.badge(f"{listing.shop_name} · {status}" if listing.shop_name else f"{platform} · {status}",
+        shop = name_of(listing.connection_id, listing.shop_name or platform)
+        badges.append(ui.badge(f"{shop} · {status}",
                                ui.STATUS_COLOURS.get(listing.sync_status)))  # fmt: skip
     if not listings:
         badges.append(ui.badge(t("not listed"), ui.STATUS_COLOURS["not listed"]))
@@ -644,7 +646,8 @@ def header(product: MasterProduct, listings: Sequence[ListingStatus], base_versi
     )  # fmt: skip
     for listing in listings:
         if listing.last_error:
-            st.warning(t("{shop}: last sync failed: {error}", shop=ui.plain(listing.shop_name),
+            shop = title_of(listing.connection_id, listing.shop_name)
+            st.warning(t("{shop}: last sync failed: {error}", shop=ui.plain(shop),
                          error=ui.plain(listing.last_error)))  # fmt: skip
 
 

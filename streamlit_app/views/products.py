@@ -18,8 +18,9 @@ import streamlit as st
 from connectors import registry
 from streamlit_app import thumbnails, ui
 from streamlit_app.i18n import N_, t, tn, tv
+from streamlit_app.shop_names import name_of, title_of
 from syncstore.catalog import reads as catalog_reads
-from syncstore.catalog.reads import ProductFilter, ProductRow, ProductRowPage
+from syncstore.catalog.reads import ListingStatus, ProductFilter, ProductRow, ProductRowPage
 from syncstore.inventory import availability, bundles
 from syncstore.security.auth import Permission
 
@@ -119,9 +120,13 @@ def _shop(name: str) -> str:
     return name if len(name) <= SHOP_NAME_CHARS else name[: SHOP_NAME_CHARS - 1] + "…"
 
 
+def _shop_name(listing: ListingStatus) -> str:
+    return _shop(name_of(listing.connection_id, listing.shop_name))
+
+
 def channel_cell(row: ProductRow) -> list[str]:
     """One pill per shop listing the product: "<shop>: <status>" (none when not listed anywhere)."""
-    return [t("{shop}: {status}", shop=_shop(listing.shop_name), status=_status_word(listing.sync_status))
+    return [t("{shop}: {status}", shop=_shop_name(listing), status=_status_word(listing.sync_status))
             for listing in row.listings]  # fmt: skip
 
 
@@ -195,7 +200,7 @@ def attention(rows: Sequence[ProductRow]) -> None:
     title = t("Listings on this page: {failed} failed and {in_review} in review", failed=failed, in_review=in_review)
     with st.expander(title, icon=":material/report:", expanded=failed > 0):
         for row, listing in found:
-            where = f"{ui.platform_label(listing.platform)} · {listing.shop_name}"
+            where = title_of(listing.connection_id, f"{ui.platform_label(listing.platform)} · {listing.shop_name}")
             reason = listing.last_error or (t("waiting for the platform's review") if listing.sync_status == "in_review"
                                             else t("no reason recorded"))  # fmt: skip
             st.markdown(

@@ -19,6 +19,7 @@ import streamlit as st
 
 from streamlit_app import shop_calls, ui
 from streamlit_app.i18n import N_, t, tn, tv
+from streamlit_app.shop_names import shop_title, title_of
 from syncstore.catalog import reads as catalog_reads
 from syncstore.publishing import logistics
 from syncstore.security.auth import Permission
@@ -72,14 +73,13 @@ def choose_products() -> list[int]:
 
 def choose_shops() -> list[int]:
     with ui.session() as session:
-        shops = [(c.id, c.platform, c.shop_name or t("shop {id}", id=c.shop_id), c.status)
+        shops = [(c.id, shop_title(c.platform, c.shop_name, c.shop_id), c.status)
                  for c in connections.list_connections(session)]  # fmt: skip
     if not shops:
         st.info(t("No shop is connected: connect one on the Connections page."))
         return []
-    labels = {sid: f"{ui.platform_label(platform)} · {name}" + ("" if status == "connected" else f" ({tv(status)})")
-              for sid, platform, name, status in shops}  # fmt: skip
-    default = [sid for sid, _, _, status in shops if status == "connected"]
+    labels = {sid: title + ("" if status == "connected" else f" ({tv(status)})") for sid, title, status in shops}
+    default = [sid for sid, _, status in shops if status == "connected"]
     picked = st.multiselect(t("Shops"), list(labels), default=default, format_func=labels.__getitem__,
                             key="publish_shops")  # fmt: skip
     return [int(s) for s in picked]
@@ -99,7 +99,7 @@ def _fetch_logistics_once(shop_ids: list[int]) -> None:
                 logistics.fetch_shop_logistics(ui.engine(), shop_id, connector, actor=actor)
         except Exception as error:  # the preview then says what is missing; named, never the payload
             st.warning(ui.plain(t("{shop}: its logistics channels and warehouses could not be read ({kind}).",
-                                  shop=known.shop_name, kind=type(error).__name__)))  # fmt: skip
+                                  shop=title_of(shop_id, known.shop_name), kind=type(error).__name__)))  # fmt: skip
 
 
 def _preview(product_ids: list[int], shop_ids: list[int]) -> None:
@@ -118,7 +118,8 @@ def show_preview(previews: Sequence[publishing.ShopPreview]) -> bool:
     for shop in previews:
         counts = t("{ready} ready, {blocked} blocked", ready=shop.ready, blocked=shop.blocked)
         calls = tn("{n} API call", "{n} API calls", shop.api_calls)
-        header = f"{ui.platform_label(shop.platform)} · {ui.plain(shop.shop_name)}: {counts}, {calls}"
+        name = title_of(shop.connection_id, f"{ui.platform_label(shop.platform)} · {shop.shop_name}")
+        header = f"{ui.plain(name)}: {counts}, {calls}"
         with st.expander(header, expanded=True, icon=":material/storefront:"):
             if not shop.connected:
                 st.warning(t("This shop cannot be reached now (see Connections); nothing would be sent to it."))
@@ -166,7 +167,7 @@ def _publish(product_ids: list[int], shop_ids: list[int]) -> None:
         done = step.index if step.done else step.index - 1
         verb = t("done") if step.done else t("sending")
         text = tn("{shop}: {verb} ({done} of {n} shop)", "{shop}: {verb} ({done} of {n} shops)", step.total,
-                  shop=step.shop_name, verb=verb, done=done)  # fmt: skip
+                  shop=title_of(step.connection_id, step.shop_name), verb=verb, done=done)  # fmt: skip
         bar.progress(done / max(step.total, 1), text=text)
 
     factory = marketplaces.connector_factory(ui.engine())
@@ -188,7 +189,8 @@ def _publish(product_ids: list[int], shop_ids: list[int]) -> None:
 
 
 def _result_row(result: publishing.PublishResult) -> dict[str, Any]:
-    return {"shop": f"{ui.platform_label(result.platform)} · {result.shop_name}", "ok": result.ok,
+    name = title_of(result.connection_id, f"{ui.platform_label(result.platform)} · {result.shop_name}")
+    return {"shop": name, "ok": result.ok,
             "created": result.created, "in_review": result.in_review, "error": result.error,
             "failures": list(result.failures)}  # fmt: skip
 

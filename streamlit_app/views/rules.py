@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from streamlit_app import rule_words, ui
 from streamlit_app.i18n import t, tn
+from streamlit_app.shop_names import shop_title
 from syncstore.catalog import reads as catalog_reads
 from syncstore.catalog.reads import VariantRow
 from syncstore.errors import InvalidInput
@@ -76,11 +77,9 @@ def _load() -> tuple[list[Rule], list[str], Shops]:
         found = rules.list_rules(session)
         categories = catalog_reads.categories(session)
         rows = connections.list_connections(session)
-    names = {f"{c.platform}-{c.shop_id}": c.shop_name or c.shop_id for c in rows}
-    labels = {
-        f"{c.platform}-{c.shop_id}": f"{ui.platform_label(c.platform)} · {c.shop_name or c.shop_id}" for c in rows
-    }
-    by_id = {c.id: c.shop_name or c.shop_id for c in rows}
+    names = {f"{c.platform}-{c.shop_id}": c.shop_name.strip() or shop_title(c.platform, "", c.shop_id) for c in rows}
+    labels = {f"{c.platform}-{c.shop_id}": shop_title(c.platform, c.shop_name, c.shop_id) for c in rows}
+    by_id = {c.id: names[f"{c.platform}-{c.shop_id}"] for c in rows}
     return found, categories, Shops(names, labels, by_id)
 
 

@@ -23,6 +23,7 @@ import streamlit as st
 
 from streamlit_app import ui
 from streamlit_app.i18n import N_, t, tn, tv
+from streamlit_app.shop_names import shop_title, title_of
 from syncstore.errors import SyncStoreError
 from syncstore.events import outbox
 from syncstore.security.auth import Actor, Permission
@@ -82,10 +83,8 @@ def dagster_run_link(run_id: str | None) -> str | None:
 
 def _shops() -> dict[int, str]:
     with ui.session() as session:
-        return {
-            row.id: f"{ui.platform_label(row.platform)} · {row.shop_name or row.shop_id}"
-            for row in connections.list_connections(session)
-        }
+        rows = connections.list_connections(session)
+    return {row.id: shop_title(row.platform, row.shop_name, row.shop_id) for row in rows}
 
 
 def status_badge(status: str) -> str:
@@ -136,12 +135,22 @@ def _plan_summary(plan: ShopPlan) -> str:
     return " · ".join(parts)
 
 
+def _plan_shop(plan: ShopPlan) -> str:
+    """The shop a plan is for, as every page names it."""
+    return title_of(plan.connection_id, f"{ui.platform_label(plan.platform)} · {plan.shop_name}")
+
+
+def _log_shop(log: SyncLogView) -> str:
+    """The shop a log entry is about (its platform when the shop was removed since)."""
+    return title_of(log.connection_id, log.shop_name or ui.platform_label(log.platform))
+
+
 def _show_plan(plans: Sequence[ShopPlan]) -> None:
     if not plans:
         st.info(t("No connected shop: nothing would be synced."))
         return
     for plan in plans:
-        with st.expander(ui.plain(f"{ui.platform_label(plan.platform)} · {plan.shop_name}"), expanded=True):
+        with st.expander(ui.plain(_plan_shop(plan)), expanded=True):
             st.markdown(_plan_summary(plan))
             if not plan.changes:
                 continue
@@ -186,7 +195,7 @@ def pending_work(plans: Sequence[ShopPlan]) -> PendingWork:
             continue
         changes += len(applicable)
         products.update(c.product_id for c in applicable if c.product_id is not None)
-        shops[plan.connection_id] = plan.shop_name
+        shops[plan.connection_id] = _plan_shop(plan)
     return PendingWork(tuple(sorted(products)), tuple(sorted(shops)), changes, tuple(shops.values()))
 
 
@@ -297,7 +306,7 @@ def _log_table(logs: Sequence[SyncLogView]) -> None:
     st.dataframe(
         [
             {
-                t("Log"): log.id, t("When"): ui.local_time(log.created_at), t("Shop"): log.shop_name or log.platform,
+                t("Log"): log.id, t("When"): ui.local_time(log.created_at), t("Shop"): _log_shop(log),
                 t("Product"): log.product_id, t("Variant"): log.variant_id, t("Operation"): tv(log.operation),
                 t("Status"): tv(log.status), t("Attempts"): log.attempts, "ms": log.duration_ms,
                 t("Error"): log.error_message or "", "Dagster": dagster_run_link(log.run_id),
@@ -363,14 +372,14 @@ def log_detail(actor: Actor, logs: Sequence[SyncLogView]) -> None:
     first_failed = next((i for i, log in enumerate(logs) if log.status == "failed"), 0)
     chosen = st.selectbox(
         t("Entry"), options=list(by_id), index=first_failed, key="log_entry",
-        format_func=lambda i: f"#{i} · {tv(by_id[i].status)} · {tv(by_id[i].operation)} · {by_id[i].shop_name}",
+        format_func=lambda i: f"#{i} · {tv(by_id[i].status)} · {tv(by_id[i].operation)} · {_log_shop(by_id[i])}",
     )  # fmt: skip
     log = by_id[chosen]
     st.markdown(
         t(
             "{status} **{operation}** on {shop} · product {product} · attempt {attempt} · {when}",
             status=status_badge(log.status), operation=ui.plain(tv(log.operation)),
-            shop=ui.plain(log.shop_name or log.platform), product=log.product_id, attempt=log.attempts,
+            shop=ui.plain(_log_shop(log)), product=log.product_id, attempt=log.attempts,
             when=ui.when(log.created_at),
         )
     )  # fmt: skip

@@ -24,6 +24,7 @@ from syncstore.db.models import (
     PlatformListing,
     PlatformListingSku,
     PlatformOverride,
+    ProductAttributeValue,
     ProductVariant,
 )
 from syncstore.errors import NotFoundError
@@ -499,17 +500,49 @@ def channel_stock(session: Session, variant_ids: Sequence[int]) -> dict[int, lis
     return result
 
 
-def products_by_category(session: Session) -> dict[str, list[tuple[int, str]]]:
-    """(id, title) of every product that is not deleted, by master category (for the Categories page)."""
+def product_count_by_category(session: Session) -> dict[str, int]:
+    """How many products that are not deleted each master category has (one grouped read of an index)."""
     query = (
-        sa.select(MasterProduct.category, MasterProduct.id, MasterProduct.title)
+        sa.select(MasterProduct.category, sa.func.count())
         .where(MasterProduct.status != "deleted")
-        .order_by(MasterProduct.category, MasterProduct.id)
+        .group_by(MasterProduct.category)
     )
-    found: dict[str, list[tuple[int, str]]] = {}
-    for category, product_id, title in session.execute(query):
-        found.setdefault(category or "", []).append((product_id, title))
-    return found
+    return {category or "": int(count) for category, count in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class BlockedProducts:
+    """The products of a category that lack a value: how many, and the first few (id, title) by id."""
+
+    count: int
+    first: tuple[tuple[int, str], ...]
+
+
+def products_without_values(
+    session: Session, category: str, platform: str, attribute_ids: Sequence[str], *, first: int = 10
+) -> BlockedProducts:
+    """The category's products (not deleted) without their own value on `platform` for at least one of
+    `attribute_ids` (every product of the category when none is given): counted in the database, and the
+    first `first` of them, never the whole category read into Python."""
+    query = sa.select(MasterProduct.id, MasterProduct.title).where(
+        MasterProduct.status != "deleted", MasterProduct.category == category
+    )
+    wanted = sorted(set(attribute_ids))
+    if wanted:
+        has = (
+            sa.select(sa.func.count(sa.distinct(ProductAttributeValue.attribute_id)))
+            .where(
+                ProductAttributeValue.product_id == MasterProduct.id,
+                ProductAttributeValue.platform == platform,
+                ProductAttributeValue.attribute_id.in_(wanted),
+            )
+            .correlate(MasterProduct)
+            .scalar_subquery()
+        )
+        query = query.where(has < len(wanted))
+    count = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.order_by(MasterProduct.id).limit(first)).all() if count else []
+    return BlockedProducts(int(count), tuple((int(pid), title) for pid, title in rows))
 
 
 # The columns of a product and of a variant as the public API shows them (`products_after`).

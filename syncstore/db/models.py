@@ -171,6 +171,8 @@ class MasterProduct(Base):
         sa.CheckConstraint("base_price > 0", name="base_price_positive"),
         sa.Index(None, "status", "category"),
         sa.Index(None, "status", "updated_at"),
+        # The Products page's default order, whatever the statuses shown (migration 0021).
+        sa.Index(None, "updated_at", "id"),
         sa.Index(None, "status", "base_price"),
         sa.Index(None, "title"),
     )
@@ -204,6 +206,16 @@ class ProductVariant(Base):
         sa.CheckConstraint("reserved >= 0", name="reserved_non_negative"),
         sa.CheckConstraint("price IS NULL OR price > 0", name="price_positive"),
         sa.Index(None, "product_id"),
+        # The low-stock count reads only the variants with a threshold (migration 0021).
+        sa.Index(
+            "ix_product_variants_low_stock",
+            "low_stock_threshold",
+            "is_active",
+            "stock",
+            "reserved",
+            sqlite_where=sa.text("low_stock_threshold IS NOT NULL"),
+            postgresql_where=sa.text("low_stock_threshold IS NOT NULL"),
+        ),
         # SKUs are unique regardless of case ("abc" and "ABC" are one SKU to a merchant and a marketplace).
         sa.Index("uq_product_variants_sku_lower", sa.text("lower(sku)"), unique=True),
     )
@@ -356,6 +368,8 @@ class PlatformListing(Base):
         sa.UniqueConstraint("connection_id", "remote_item_id"),
         sa.Index(None, "product_id"),
         sa.Index(None, "connection_id", "sync_status"),
+        # The Listings page counts the SKUs of deleted listings (migration 0021).
+        sa.Index(None, "remote_status"),
     )
 
 

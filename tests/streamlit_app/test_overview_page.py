@@ -220,3 +220,27 @@ def test_the_overview_speaks_the_users_language(sqlite_seeded_db: SeededDatabase
     assert at.title[0].value == "Gambaran keseluruhan"
     assert "Konflik belum selesai" in metrics(at)
     assert "Sihat: 2 daripada 2 kedai" in [c.value for c in at.caption]
+
+
+def test_the_figures_refresh_by_themselves_in_the_next_refresh_slot(
+    sqlite_seeded_db: SeededDatabase, sqlite_app_as: AppAs, monkeypatch: Any
+) -> None:
+    """No write through the app clears the cache here: the figures change because a new refresh slot began
+    (what the fragment's timed rerun finds every 30 s); the menu's counts, read the same way, follow."""
+    slot = [1_000]
+    monkeypatch.setattr(attention, "refresh_slot", lambda: slot[0])
+    at = sqlite_app_as("admin")
+    assert not at.exception
+    assert metrics(at)["Pending conflicts"] == "0"
+    assert "These figures refresh by themselves every 30 seconds." in [c.value for c in at.caption]
+
+    _needing_action(sqlite_seeded_db)  # written elsewhere (a sync run, a webhook): the app's cache is not cleared
+    at.run()
+    assert metrics(at)["Pending conflicts"] == "0"  # the same slot: the figures read a moment ago
+
+    slot[0] += 1
+    at.run()
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["Pending conflicts"] == "1" and shown["Failed changes"] == "2" and shown["Open alerts"] == "1"
+    assert attention.counts().pending_conflicts == 1  # what the menu shows on its next rerun

@@ -119,3 +119,27 @@ def test_products_lists_failed_listings_with_the_platform_reason(
     assert not at.exception, at.exception
     assert any("failed and" in e.label for e in at.expander)
     assert "Watch Movement is mandatory" in texts(at)
+
+
+def test_a_shop_without_a_name_is_named_by_its_platform_and_id(
+    sqlite_app_as: AppAs, sqlite_seeded_db: SeededDatabase
+) -> None:
+    engine = sqlite_seeded_db.engine()
+    try:
+        with transaction(engine) as session:
+            shop = session.scalars(sa.select(PlatformConnection).where(PlatformConnection.platform == "shopee")).one()
+            shop.shop_name = ""  # connected, its shop-info call not answered yet
+            connection_id, remote_id = shop.id, shop.shop_id
+    finally:
+        engine.dispose()
+    offer(sqlite_seeded_db, connection_id)
+    at = sqlite_app_as("editor", "publish", session_state={"publish_product_ids": [UNLISTED]})
+    assert not at.exception, at.exception
+    title = f"Shopee shop {remote_id}"
+    picker = at.multiselect(key="publish_shops")
+    assert title in picker.options, picker.options
+    click(at, "Check what will be sent")
+    assert not at.exception, at.exception
+    headers = [e.label for e in at.expander]
+    assert any(h.startswith(f"{title}: 0 ready, 1 blocked") for h in headers), headers
+    assert not any(h.startswith("Shopee · ") for h in headers), headers  # never "Shopee · : ..."

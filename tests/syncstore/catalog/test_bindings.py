@@ -159,3 +159,36 @@ def test_two_orphans_with_one_key_are_shown_ambiguous(engine: sa.Engine, world: 
         add_listing(session, shop, "9003", "Again", [("LIN-S", "12.90", 4)])
     reasons = {row.reason for row in page(engine, search="lin").rows if row.sku_key == "lins"}
     assert reasons == {"ambiguous: 2 SKUs of this shop share the key 'lins'"}
+
+
+def _counted_one_by_one(engine: sa.Engine, connection_id: int | None = None) -> dict[str, int]:
+    """The state counts as a person would count the rows: every SKU whose listing is not deleted."""
+    counts = {"bound": 0, "orphan": 0, "excluded": 0}
+    with transaction(engine) as session:
+        rows = session.execute(
+            sa.select(PlatformListingSku, PlatformListing.remote_status).join(
+                PlatformListing, PlatformListing.id == PlatformListingSku.listing_id
+            )
+        ).all()
+        for sku, status in rows:
+            if status == "deleted" or connection_id not in (None, sku.connection_id):
+                continue
+            state = "bound" if sku.variant_id is not None else "excluded" if sku.binding_excluded else "orphan"
+            counts[state] += 1
+    return counts
+
+
+def test_the_state_counts_leave_out_the_skus_of_deleted_listings(engine: sa.Engine, world: Shop) -> None:
+    with transaction(engine) as session:
+        mug = session.scalars(sa.select(PlatformListingSku).where(PlatformListingSku.seller_sku == "MUG-1")).one()
+        bindings.bind_sku(EDITOR, session, world.skus["OTHER-1"], "lin-m", expected_version=0)
+        bindings.bind_sku(EDITOR, session, mug.id, "lin-s", expected_version=0)
+        listing = session.get(PlatformListing, mug.listing_id)
+        assert listing is not None
+        listing.remote_status = "deleted"  # the shop deleted the item: its bound SKU is no longer counted
+    everything = page(engine)
+    assert everything.counts == _counted_one_by_one(engine)
+    assert everything.counts == {"bound": 1, "orphan": 1, "excluded": 0} and everything.total == 2
+    assert "MUG-1" not in [row.seller_sku for row in everything.rows]
+    for shop in (world.shopee, world.tiktok):
+        assert page(engine, connection_id=shop).counts == _counted_one_by_one(engine, shop)
