@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from syncstore.catalog import bindings
 from syncstore.db.models import PlatformListing, PlatformListingSku, ProductVariant
-from syncstore.errors import InvalidInput
+from syncstore.errors import InvalidInput, msg
 from syncstore.security.auth import Actor, Permission, requires
 
 HEADER: Final = ("seller_sku", "master_sku", "shop")
@@ -83,7 +83,7 @@ def parse(text: str) -> list[_Row]:
     if not rows:
         raise InvalidInput({"file": "no line to bind (expected seller_sku,master_sku[,shop])"})
     if len(rows) > MAX_LINES:
-        raise InvalidInput({"file": f"at most {MAX_LINES} lines at a time"})
+        raise InvalidInput({"file": msg("at most {limit} lines at a time", limit=MAX_LINES)})
     return rows
 
 

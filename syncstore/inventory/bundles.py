@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from syncstore.db.models import BundleComponent, ProductVariant
-from syncstore.errors import InvalidInput
+from syncstore.errors import InvalidInput, msg
 from syncstore.inventory import ledger
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
@@ -120,7 +120,9 @@ def set_components(
     """
     bundle = ledger.locked_variant(session, bundle_variant_id)
     if components and _is_component(session, bundle.id):
-        raise InvalidInput({"components": f"{bundle.sku} is a component of another bundle; bundles cannot be nested"})
+        raise InvalidInput(
+            {"components": msg("{sku} is a component of another bundle; bundles cannot be nested", sku=bundle.sku)}
+        )
     resolved = _resolve(session, bundle, components)
     before = [(c.sku, c.quantity) for c in _components(session, [bundle.id]).get(bundle.id, [])]
     session.execute(sa.delete(BundleComponent).where(BundleComponent.bundle_variant_id == bundle.id))
