@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
+from syncstore.errors import VOCABULARY_PARAMS, InvalidInput, Message, message_of
 from syncstore.security.preferences import LANGUAGES
 
 APP_DIR = Path(__file__).resolve().parent
@@ -197,6 +198,35 @@ def N_(message: str) -> str:
 def tv(value: str, /) -> str:
     """A value of a vocabulary declared with N_() (a status, a role), in the user's language."""
     return messages(current_language()).simple.get(value, value)
+
+
+def translate(message: Message | BaseException, /) -> str:
+    """A core error (or one of its messages) in the user's language: its template translated, then filled.
+
+    Parameters that are messages are translated too, and vocabulary words (VOCABULARY_PARAMS) with tv();
+    an error with no template shows its own text. An InvalidInput reads "invalid input (2 fields): a: ...; b: ...".
+    """
+    if isinstance(message, InvalidInput):
+        count = len(message.messages)
+        header = tn("invalid input ({n} field)", "invalid input ({n} fields)", count)
+        detail = "; ".join(f"{name}: {translate(item)}" for name, item in message.messages.items())
+        return f"{header}: {detail}" if detail else header
+    if isinstance(message, BaseException):
+        found = message_of(message)
+        if not found.template:
+            return str(message)
+        message = found
+    translated = messages(current_language()).simple.get(message.template, message.template)
+    values = {name: _translated_value(name, value) for name, value in message.params.items()}
+    return _format(translated, values) if values else translated
+
+
+def _translated_value(name: str, value: Any) -> Any:
+    if isinstance(value, Message):
+        return translate(value)
+    if name in VOCABULARY_PARAMS and isinstance(value, str):
+        return tv(value)
+    return value
 
 
 # --- checking and merging (a developer's command) -----------------------------------------------------
