@@ -46,7 +46,7 @@ def change(session: Session, actor: Actor, language: str | None, time_zone: str 
     errors = {}
     if language is not None and language not in LANGUAGES:
         errors["language"] = msg(
-            "unsupported language {language!r}: one of {LANGUAGES}", language=language, LANGUAGES=", ".join(LANGUAGES)
+            "unsupported language {language!r}: one of {choices}", language=language, choices=", ".join(LANGUAGES)
         )
     if time_zone is not None and not _valid_time_zone(time_zone):
         errors["time_zone"] = msg(

@@ -28,8 +28,8 @@ class ShopKey:
         errors: dict[str, Message] = {}
         if not self.platform or SEPARATOR in self.platform or self.platform != self.platform.strip():
             errors["platform"] = msg(
-                "must be a platform name without {SEPARATOR!r} or spaces, not {platform!r}",
-                SEPARATOR=SEPARATOR,
+                "must be a platform name without {separator!r} or spaces, not {platform!r}",
+                separator=SEPARATOR,
                 platform=self.platform,
             )
         if not self.shop_id or not self.shop_id.strip():
