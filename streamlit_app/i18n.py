@@ -12,8 +12,13 @@
 Vocabularies (statuses, roles, reasons) are declared once with `N_("synced")`, which marks them for
 the catalogue, and shown with `tv(value)`.
 
+Errors raised by the core (syncstore/) carry a literal English template and its parameters
+(syncstore/errors.py); `translate(error)` shows one in the user's language. Their templates are part
+of the catalogue: `check` and `todo` read the core's raise sites (and `msg()`/`InvalidValue()`) too.
+
 `python -m streamlit_app.i18n check [FILES]` lists what breaks the catalogue: a msgid built at run time,
-a message with no translation (or with other placeholders), and st.* calls given bare text.
+a message with no translation (or with other placeholders), st.* calls given bare text, and core
+error messages built with f-strings instead of a template (by default: the app and the core).
 `python -m streamlit_app.i18n todo FRAGMENT.po [FILES]` appends an empty entry per untranslated message.
 """
 
@@ -22,7 +27,7 @@ from __future__ import annotations
 import ast
 import string
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -421,8 +426,8 @@ class ErrorClass:
     message_index: int | None  # the positional argument that is the template (None: the call holds data)
 
 
-def _error_classes(trees: Iterable[ast.Module]) -> dict[str, ErrorClass]:
-    """SyncStoreError and its subclasses, found by name across `trees` (no import needed)."""
+def _class_info(trees: Iterable[ast.Module]) -> tuple[dict[str, list[str]], dict[str, int | None]]:
+    """Each class's base names, and for those with an __init__ the position of its `message` argument."""
     bases: dict[str, list[str]] = {}
     inits: dict[str, int | None] = {}
     for tree in trees:
@@ -438,6 +443,20 @@ def _error_classes(trees: Iterable[ast.Module]) -> dict[str, ErrorClass]:
                 if isinstance(item, ast.FunctionDef) and item.name == "__init__":
                     names = [arg.arg for arg in [*item.args.posonlyargs, *item.args.args][1:]]
                     inits[node.name] = names.index("message") if "message" in names else None
+    return bases, inits
+
+
+@cache
+def _core_class_info() -> tuple[dict[str, list[str]], dict[str, int | None]]:
+    return _class_info(_core_trees())
+
+
+def _error_classes(trees: Iterable[ast.Module]) -> dict[str, ErrorClass]:
+    """SyncStoreError and its subclasses, found by name in the core and `trees` (no import needed)."""
+    core_bases, core_inits = _core_class_info()
+    extra_bases, extra_inits = _class_info(trees)
+    bases = {**core_bases, **extra_bases}
+    inits = {**core_inits, **extra_inits}
     found: dict[str, ErrorClass] = {
         "SyncStoreError": ErrorClass("SyncStoreError", False, 0),
         "InvalidInput": ErrorClass("InvalidInput", True, None),
@@ -497,7 +516,7 @@ def _template_use(node: ast.expr, path: Path, uses: list[Use], problems: list[Pr
 def scan_core(paths: Iterable[Path]) -> tuple[list[Use], list[Problem]]:
     """The error templates of the core files `paths` and the messages built at run time there."""
     trees = [(path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))) for path in paths]
-    classes = _error_classes([*(tree for _, tree in trees), *_core_trees()])
+    classes = _error_classes(tree for _, tree in trees)
     uses: list[Use] = []
     problems: list[Problem] = []
     for path, tree in trees:
@@ -546,8 +565,8 @@ def _is_core(path: Path) -> bool:
     return any(path.resolve().is_relative_to(ROOT_DIR / package) for package in CORE_PACKAGES)
 
 
-def _uses_and_problems(path: Path) -> tuple[list[Use], list[Problem]]:
-    return scan_core([path]) if _is_core(path) else scan(path)
+def _uses_and_problems(path: Path, core: Collection[Path] = ()) -> tuple[list[Use], list[Problem]]:
+    return scan_core([path]) if _is_core(path) or path in core else scan(path)
 
 
 def all_files() -> list[Path]:
@@ -555,11 +574,14 @@ def all_files() -> list[Path]:
     return app_files() + core_files()
 
 
-def check(paths: Iterable[Path], languages: Iterable[str] = ("ms",)) -> list[Problem]:
-    """Everything in `paths` that keeps the catalogue from being complete in `languages`."""
+def check(paths: Iterable[Path], languages: Iterable[str] = ("ms",), core: Collection[Path] = ()) -> list[Problem]:
+    """Everything in `paths` that keeps the catalogue from being complete in `languages`.
+
+    Files of CORE_PACKAGES (and those in `core`) are read for their error templates, the others as app code.
+    """
     problems: list[Problem] = []
     for path in paths:
-        uses, found = _uses_and_problems(path)
+        uses, found = _uses_and_problems(path, core)
         problems += found
         for language in languages:
             catalogue = messages(language)
