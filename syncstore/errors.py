@@ -211,14 +211,11 @@ def pydantic_message(item: Mapping[str, Any]) -> Message:
     """One pydantic error as a Message: our validators' templates, pydantic's common types, else its text."""
     text = str(item.get("msg", ""))
     context: Mapping[str, Any] = item.get("ctx") or {}
-    if item.get("type") in {"value_error", "assertion_error"}:
+    if item.get("type") == "value_error":  # a validator's ValueError: its own message (an InvalidValue's template)
         cause = context.get("error")
         if isinstance(cause, BaseException):
             return message_of(cause)
-        for prefix in ("Value error, ", "Assertion failed, "):
-            if text.startswith(prefix):
-                return Message(text[len(prefix) :])
-        return Message(text)
+        return Message(text.removeprefix("Value error, "))
     for template in PYDANTIC_TEMPLATES.get(str(item.get("type")), ()):
         params = {name: context[name] for name in _placeholder_names(template) if name in context}
         if fill(template, params) == text:
