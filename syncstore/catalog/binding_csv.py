@@ -154,7 +154,8 @@ def preview_csv(session: Session, text: str) -> BulkPreview:
                 refuse(f"ambiguous: {len(skus)} SKUs of {shop} have the seller SKU {row.seller_sku}", shop)
                 continue
             sku = skus[0]
-            refusal = bindings.bind_refusal(session, sku, variant)
+            refused = bindings.bind_refusal(session, sku, variant)
+            refusal = None if refused is None else str(refused)
             if sku.variant_id == variant.id:
                 lines.append(CsvLine(row.line, row.seller_sku, row.master_sku, shop, "unchanged", "already bound"))
                 continue

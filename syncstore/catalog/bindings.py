@@ -40,7 +40,7 @@ from syncstore.catalog.commands import create_product
 from syncstore.catalog.schema import ImageUrl, Sku
 from syncstore.catalog.sku_keys import normalize, sku_key
 from syncstore.db.models import MasterProduct, PlatformConnection, PlatformListing, PlatformListingSku, ProductVariant
-from syncstore.errors import InvalidInput, NotFoundError, VersionConflict, msg
+from syncstore.errors import InvalidInput, Message, NotFoundError, VersionConflict, msg
 from syncstore.events import outbox
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
@@ -293,25 +293,35 @@ def find_variant(session: Session, master_sku: str) -> ProductVariant:
     return variant
 
 
-def bind_refusal(session: Session, sku: PlatformListingSku, variant: ProductVariant) -> str | None:
+def bind_refusal(session: Session, sku: PlatformListingSku, variant: ProductVariant) -> Message | None:
     """Why `sku` cannot be bound to `variant` (None: it can)."""
     if sku.binding_excluded:
-        return f"seller SKU {sku.seller_sku or '(none)'} is excluded; include it first"
+        return msg("seller SKU {seller_sku} is excluded; include it first", seller_sku=sku.seller_sku or "(none)")
     if sku.variant_id == variant.id:
-        return f"seller SKU {sku.seller_sku or '(none)'} is already bound to {variant.sku}"
+        return msg(
+            "seller SKU {seller_sku} is already bound to {sku}", seller_sku=sku.seller_sku or "(none)", sku=variant.sku
+        )
     if sku.variant_id is not None:
         current = session.get(ProductVariant, sku.variant_id)
         bound_to = current.sku if current else sku.variant_id
-        return f"seller SKU {sku.seller_sku or '(none)'} is bound to {bound_to}; unbind it first"
+        return msg(
+            "seller SKU {seller_sku} is bound to {bound_to}; unbind it first",
+            seller_sku=sku.seller_sku or "(none)",
+            bound_to=bound_to,
+        )
     other = session.execute(
         sa.select(PlatformListingSku.seller_sku, PlatformListingSku.remote_sku_id, PlatformListing.remote_item_id)
         .join(PlatformListing, PlatformListing.id == PlatformListingSku.listing_id)
         .where(PlatformListingSku.connection_id == sku.connection_id, PlatformListingSku.variant_id == variant.id)
     ).first()
     if other is not None:
-        return (
-            f"master SKU {variant.sku} is already bound in this shop to seller SKU {other.seller_sku or '(none)'} "
-            f"(item {other.remote_item_id}, SKU {other.remote_sku_id}); unbind that one first"
+        return msg(
+            "master SKU {sku} is already bound in this shop to seller SKU {seller_sku} (item "
+            "{remote_item_id}, SKU {remote_sku_id}); unbind that one first",
+            sku=variant.sku,
+            seller_sku=other.seller_sku or "(none)",
+            remote_item_id=other.remote_item_id,
+            remote_sku_id=other.remote_sku_id,
         )
     return None
 

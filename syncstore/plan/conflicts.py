@@ -209,17 +209,17 @@ def recently_resolved(session: Session, *, connection_id: int | None = None, lim
 
 
 _EXPECTED = {
-    "price": "a price such as 19.90",
-    "title": "a title of 1 to 255 characters",
-    "images": "a list of image URLs",
-    "description": "a text",
+    "price": msg("a price such as 19.90"),
+    "title": msg("a title of 1 to 255 characters"),
+    "images": msg("a list of image URLs"),
+    "description": msg("a text"),
 }
 
 
 def _checked_value(field: str, value: Any) -> Any:
     """A manual value checked by the same rules as the product editor's (catalog_schema), or InvalidInput."""
     if value is None or (field == "price" and isinstance(value, str) and not value.strip()):
-        raise InvalidInput({"value": _EXPECTED.get(field, "a value")})
+        raise InvalidInput({"value": _EXPECTED.get(field, msg("a value"))})
     try:
         if field == "price":
             patch = VariantPatch.model_validate({"id": 0, "price": value})
@@ -230,7 +230,11 @@ def _checked_value(field: str, value: Any) -> Any:
     except ValidationError as error:
         messages = "; ".join(str(item["msg"]).removeprefix("Value error, ") for item in error.errors())
         raise InvalidInput(
-            {"value": msg("{expected}: {messages}", expected=_EXPECTED.get(field, "a valid value"), messages=messages)}
+            {
+                "value": msg(
+                    "{expected}: {messages}", expected=_EXPECTED.get(field, msg("a valid value")), messages=messages
+                )
+            }
         ) from None
     raise InvalidInput({"field": msg("{field} cannot be set by hand", field=field)})
 
