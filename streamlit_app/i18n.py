@@ -12,8 +12,13 @@
 Vocabularies (statuses, roles, reasons) are declared once with `N_("synced")`, which marks them for
 the catalogue, and shown with `tv(value)`.
 
+Errors raised by the core (syncstore/) carry a literal English template and its parameters
+(syncstore/errors.py); `translate(error)` shows one in the user's language. Their templates are part
+of the catalogue: `check` and `todo` read the core's raise sites (and `msg()`/`InvalidValue()`) too.
+
 `python -m streamlit_app.i18n check [FILES]` lists what breaks the catalogue: a msgid built at run time,
-a message with no translation (or with other placeholders), and st.* calls given bare text.
+a message with no translation (or with other placeholders), st.* calls given bare text, and core
+error messages built with f-strings instead of a template (by default: the app and the core).
 `python -m streamlit_app.i18n todo FRAGMENT.po [FILES]` appends an empty entry per untranslated message.
 """
 
@@ -22,7 +27,7 @@ from __future__ import annotations
 import ast
 import string
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -32,6 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
+from syncstore.errors import VOCABULARY_PARAMS, InvalidInput, Message, message_of
 from syncstore.security.preferences import LANGUAGES
 
 APP_DIR = Path(__file__).resolve().parent
@@ -197,6 +203,35 @@ def N_(message: str) -> str:
 def tv(value: str, /) -> str:
     """A value of a vocabulary declared with N_() (a status, a role), in the user's language."""
     return messages(current_language()).simple.get(value, value)
+
+
+def translate(message: Message | BaseException, /) -> str:
+    """A core error (or one of its messages) in the user's language: its template translated, then filled.
+
+    Parameters that are messages are translated too, and vocabulary words (VOCABULARY_PARAMS) with tv();
+    an error with no template shows its own text. An InvalidInput reads "invalid input (2 fields): a: ...; b: ...".
+    """
+    if isinstance(message, InvalidInput):
+        count = len(message.messages)
+        header = tn("invalid input ({n} field)", "invalid input ({n} fields)", count)
+        detail = "; ".join(f"{name}: {translate(item)}" for name, item in message.messages.items())
+        return f"{header}: {detail}" if detail else header
+    if isinstance(message, BaseException):
+        found = message_of(message)
+        if not found.template:
+            return str(message)
+        message = found
+    translated = messages(current_language()).simple.get(message.template, message.template)
+    values = {name: _translated_value(name, value) for name, value in message.params.items()}
+    return _format(translated, values) if values else translated
+
+
+def _translated_value(name: str, value: Any) -> Any:
+    if isinstance(value, Message):
+        return translate(value)
+    if name in VOCABULARY_PARAMS and isinstance(value, str):
+        return tv(value)
+    return value
 
 
 # --- checking and merging (a developer's command) -----------------------------------------------------
@@ -370,11 +405,183 @@ def app_files() -> list[Path]:
     return sorted(path for path in APP_DIR.rglob("*.py") if "locale" not in path.parts)
 
 
-def check(paths: Iterable[Path], languages: Iterable[str] = ("ms",)) -> list[Problem]:
-    """Everything in `paths` that keeps the catalogue from being complete in `languages`."""
+# --- the core's error messages ----------------------------------------------------------------
+
+ROOT_DIR = APP_DIR.parent
+# Where the errors the app shows are raised: their literal templates belong to the catalogue too.
+CORE_PACKAGES = ("syncstore",)
+
+
+def core_files() -> list[Path]:
+    """Every Python file of the packages whose error messages the app shows."""
+    return sorted(path for package in CORE_PACKAGES for path in (ROOT_DIR / package).rglob("*.py"))
+
+
+@dataclass(frozen=True)
+class ErrorClass:
+    """An exception class of the core (a SyncStoreError): where its calls carry their template."""
+
+    name: str
+    fields: bool  # an InvalidInput: the first argument maps fields to messages
+    message_index: int | None  # the positional argument that is the template (None: the call holds data)
+
+
+def _class_info(trees: Iterable[ast.Module]) -> tuple[dict[str, list[str]], dict[str, int | None]]:
+    """Each class's base names, and for those with an __init__ the position of its `message` argument."""
+    bases: dict[str, list[str]] = {}
+    inits: dict[str, int | None] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            bases[node.name] = [
+                base.id if isinstance(base, ast.Name) else base.attr
+                for base in node.bases
+                if isinstance(base, ast.Name | ast.Attribute)
+            ]
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                    names = [arg.arg for arg in [*item.args.posonlyargs, *item.args.args][1:]]
+                    inits[node.name] = names.index("message") if "message" in names else None
+    return bases, inits
+
+
+@cache
+def _core_class_info() -> tuple[dict[str, list[str]], dict[str, int | None]]:
+    return _class_info(_core_trees())
+
+
+def _error_classes(trees: Iterable[ast.Module]) -> dict[str, ErrorClass]:
+    """SyncStoreError and its subclasses, found by name in the core and `trees` (no import needed)."""
+    core_bases, core_inits = _core_class_info()
+    extra_bases, extra_inits = _class_info(trees)
+    bases = {**core_bases, **extra_bases}
+    inits = {**core_inits, **extra_inits}
+    found: dict[str, ErrorClass] = {
+        "SyncStoreError": ErrorClass("SyncStoreError", False, 0),
+        "InvalidInput": ErrorClass("InvalidInput", True, None),
+        "VersionConflict": ErrorClass("VersionConflict", False, None),
+    }
+    changed = True
+    while changed:
+        changed = False
+        for name, parents in bases.items():
+            if name in found:
+                continue
+            parent = next((found[base] for base in parents if base in found), None)
+            if parent is not None:
+                index = inits.get(name, parent.message_index)
+                found[name] = ErrorClass(name, parent.fields, None if parent.fields else index)
+                changed = True
+    return found
+
+
+# Calls whose first argument is a message template wherever they appear in the core.
+_TEMPLATE_CALLS = frozenset({"msg", "InvalidValue", "Message"})
+
+
+def _callee(node: ast.Call) -> str | None:
+    if isinstance(node.func, ast.Name):
+        return node.func.id
+    if isinstance(node.func, ast.Attribute):
+        return node.func.attr
+    return None
+
+
+def _template_use(node: ast.expr, path: Path, uses: list[Use], problems: list[Problem]) -> None:
+    """`node` given as a template: a literal is a use; text built at run time is a problem; a variable passes."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        if _has_words(node.value):
+            uses.append(Use(node.value, path, node.lineno))
+    elif isinstance(node, ast.IfExp):  # "one form" if n == 1 else "the other"
+        _template_use(node.body, path, uses, problems)
+        _template_use(node.orelse, path, uses, problems)
+    elif isinstance(node, ast.JoinedStr) or (
+        isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod) and _is_bare_text(node)
+    ):
+        problems.append(
+            Problem(path, node.lineno, "an error message needs a literal template (placeholders, no f-string)")
+        )
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+        and isinstance(node.func.value, ast.Constant)
+    ):
+        problems.append(
+            Problem(path, node.lineno, "an error message needs a literal template (give params, not .format)")
+        )
+
+
+def scan_core(paths: Iterable[Path]) -> tuple[list[Use], list[Problem]]:
+    """The error templates of the core files `paths` and the messages built at run time there."""
+    trees = [(path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))) for path in paths]
+    classes = _error_classes(tree for _, tree in trees)
+    uses: list[Use] = []
+    problems: list[Problem] = []
+    for path, tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.AnnAssign | ast.Assign) and _assigns(node, "PYDANTIC_TEMPLATES") and node.value:
+                for constant in ast.walk(node.value):  # pydantic's messages as templates (syncstore/errors.py)
+                    if isinstance(constant, ast.Constant) and isinstance(constant.value, str) and " " in constant.value:
+                        uses.append(Use(constant.value, path, constant.lineno))
+            if isinstance(node, ast.ClassDef) and node.name in classes:
+                for call in ast.walk(node):  # super().__init__("template", ...) inside an error class
+                    if (
+                        isinstance(call, ast.Call)
+                        and isinstance(call.func, ast.Attribute)
+                        and call.func.attr == "__init__"
+                        and call.args
+                    ):
+                        _template_use(call.args[0], path, uses, problems)
+            if not isinstance(node, ast.Call):
+                continue
+            name = _callee(node)
+            if name in _TEMPLATE_CALLS and node.args:
+                _template_use(node.args[0], path, uses, problems)
+            error_class = classes.get(name or "")
+            if error_class is None or not node.args:
+                continue
+            if error_class.fields:
+                if isinstance(node.args[0], ast.Dict):
+                    for value in node.args[0].values:
+                        _template_use(value, path, uses, problems)
+            elif error_class.message_index is not None and len(node.args) > error_class.message_index:
+                _template_use(node.args[error_class.message_index], path, uses, problems)
+    return uses, problems
+
+
+def _assigns(node: ast.AnnAssign | ast.Assign, name: str) -> bool:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return any(isinstance(target, ast.Name) and target.id == name for target in targets)
+
+
+@cache
+def _core_trees() -> tuple[ast.Module, ...]:
+    return tuple(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)) for path in core_files())
+
+
+def _is_core(path: Path) -> bool:
+    return any(path.resolve().is_relative_to(ROOT_DIR / package) for package in CORE_PACKAGES)
+
+
+def _uses_and_problems(path: Path, core: Collection[Path] = ()) -> tuple[list[Use], list[Problem]]:
+    return scan_core([path]) if _is_core(path) or path in core else scan(path)
+
+
+def all_files() -> list[Path]:
+    """What `check` and `todo` look at by default: the app and the core whose errors it shows."""
+    return app_files() + core_files()
+
+
+def check(paths: Iterable[Path], languages: Iterable[str] = ("ms",), core: Collection[Path] = ()) -> list[Problem]:
+    """Everything in `paths` that keeps the catalogue from being complete in `languages`.
+
+    Files of CORE_PACKAGES (and those in `core`) are read for their error templates, the others as app code.
+    """
     problems: list[Problem] = []
     for path in paths:
-        uses, found = scan(path)
+        uses, found = _uses_and_problems(path, core)
         problems += found
         for language in languages:
             catalogue = messages(language)
@@ -403,12 +610,12 @@ def check(paths: Iterable[Path], languages: Iterable[str] = ("ms",)) -> list[Pro
 
 def used_messages(paths: Iterable[Path]) -> Iterator[Use]:
     for path in paths:
-        yield from scan(path)[0]
+        yield from _uses_and_problems(path)[0]
 
 
 def merge(language: str) -> Path:
     """Fold `language`'s fragments into its one catalogue (messages used by no code are dropped) and delete them."""
-    used = {use.msgid for use in used_messages(app_files())}
+    used = {use.msgid for use in used_messages(all_files())}
     target = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
     merged = Catalog(
         locale=language,
@@ -466,7 +673,7 @@ def todo(fragment: Path, paths: Iterable[Path], language: str = "ms") -> int:
 def main(argv: list[str]) -> int:
     command, *rest = argv or ["check"]
     if command == "check":
-        paths = [Path(arg).resolve() for arg in rest] or app_files()
+        paths = [Path(arg).resolve() for arg in rest] or all_files()
         problems = check(paths)
         for problem in problems:
             print(problem)
@@ -474,7 +681,7 @@ def main(argv: list[str]) -> int:
         return 1 if problems else 0
     if command == "todo" and rest:
         fragment, *files = rest
-        paths = [Path(arg).resolve() for arg in files] or app_files()
+        paths = [Path(arg).resolve() for arg in files] or all_files()
         print(f"{todo(Path(fragment), paths)} entries to translate appended to {fragment}")
         return 0
     if command == "merge":

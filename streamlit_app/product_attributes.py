@@ -70,7 +70,7 @@ def _save(
         with ui.session() as session:
             set_product_attribute_values(actor, session, product_id, platform, values, attributes)
     except InvalidInput as error:
-        st.session_state[ERRORS_KEY] = {"key": key, "errors": dict(error.errors)}
+        st.session_state[ERRORS_KEY] = {"key": key, "errors": ui.field_errors(error)}
         st.rerun()
     except Exception as error:
         ui.show_error(error)

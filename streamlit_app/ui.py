@@ -7,7 +7,8 @@
         ...
 
 Pages never run SQL; they call syncstore functions and hand any SyncStoreError to
-`ui.show_error`, which shows its message (and per-field problems) instead of raising.
+`ui.show_error`, which shows its message (and per-field problems) in the user's language instead of
+raising; `ui.error_text(error)` is that text for a page that places it itself.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from connectors import registry
-from streamlit_app.i18n import N_, current_time_zone, t, tn, tv
+from streamlit_app.i18n import N_, current_time_zone, t, tn, translate, tv
 from syncstore.db.engine import create_engine, transaction
 from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict
 from syncstore.inventory import ledger as inventory
@@ -182,9 +183,10 @@ def show_error(error: BaseException) -> None:
     Anything else shows a generic message (never its text or a traceback) and goes to the server log.
     """
     if isinstance(error, InvalidInput):
-        st.error(plain(str(error).split(":", 1)[0] if error.errors else str(error)))
-        for field, message in error.errors.items():
-            st.error(f"**{plain(field)}**: {plain(message)}")
+        count = len(error.messages)
+        st.error(plain(tn("invalid input ({n} field)", "invalid input ({n} fields)", count)))
+        for field, message in error.messages.items():
+            st.error(f"**{plain(field)}**: {plain(translate(message))}")
     elif isinstance(error, VersionConflict):
         who = changed_by(error.entity, error.entity_id)
         st.error(
@@ -198,7 +200,7 @@ def show_error(error: BaseException) -> None:
             )
         )
     elif isinstance(error, SyncStoreError):
-        st.error(plain(str(error)))
+        st.error(plain(translate(error)))  # in the user's language (its English text when it has no template)
     else:
         # Unexpected: the type only, never its text (it may carry a URL or a secret).
         log.error("unexpected error on a page", exc_info=error)
@@ -208,8 +210,17 @@ def show_error(error: BaseException) -> None:
 
 
 def field_errors(error: BaseException | None) -> dict[str, str]:
-    """Per-field messages of an InvalidInput, for showing next to each widget."""
-    return dict(error.errors) if isinstance(error, InvalidInput) else {}
+    """Per-field messages of an InvalidInput in the user's language, for showing next to each widget."""
+    return (
+        {field: translate(message) for field, message in error.messages.items()}
+        if isinstance(error, InvalidInput)
+        else {}
+    )
+
+
+def error_text(error: BaseException) -> str:
+    """A core error's message in the user's language (plain text, not yet Markdown-escaped)."""
+    return translate(error)
 
 
 def attempt(action: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R | None:

@@ -125,7 +125,7 @@ def save_all(rows: Sequence[VariantRow], patches: Mapping[int, list[dict[str, An
                             changes={"variants": product_patch},
                         )  # fmt: skip
                 except InvalidInput as error:
-                    for key, message in error.errors.items():
+                    for key, message in ui.field_errors(error).items():
                         parts = key.split(".")
                         index = int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else None
                         inside = index is not None and index < len(product_patch)
@@ -144,7 +144,7 @@ def save_all(rows: Sequence[VariantRow], patches: Mapping[int, list[dict[str, An
                         inventory.adjust_stock(actor, session, row.variant_id, set_to=int(entry["stock"]),
                                                reason="manual", expected_on_hand=row.stock)  # fmt: skip
                     except InvalidInput as error:
-                        errors.update({f"{row.sku} stock": message for message in error.errors.values()})
+                        errors.update({f"{row.sku} stock": message for message in ui.field_errors(error).values()})
                     except VersionConflict:
                         changed.append((t("{sku} on hand", sku=row.sku), "variant", row.variant_id))
             if errors or changed:

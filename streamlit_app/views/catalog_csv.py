@@ -136,7 +136,7 @@ def apply(data: bytes, name: str, checked: dict[str, object], strict: bool) -> N
                 return
             message = report.summary()
     except SyncStoreError as error:
-        st.session_state[RESULT_KEY] = ("error", str(error), [])
+        st.session_state[RESULT_KEY] = ("error", ui.error_text(error), [])
         return
     except Exception as error:
         ui.show_error(error)

@@ -276,7 +276,7 @@ def save(platform: str, category: str, remote: str, defaults: dict[str, Attribut
             mappings.set_category_mapping(actor, session, platform, category, remote, defaults=defaults,
                                           brand_id=brand)  # fmt: skip
     except InvalidInput as error:
-        st.session_state[ERRORS_KEY] = {"key": key, "errors": dict(error.errors)}
+        st.session_state[ERRORS_KEY] = {"key": key, "errors": ui.field_errors(error)}
         st.rerun()
     except Exception as error:
         ui.show_error(error)

@@ -321,7 +321,7 @@ def connect_links(actor: Actor) -> None:
                 link = oauth.start_authorization(actor, platform)
             except marketplaces.MarketplaceNotConfigured as error:
                 # The server's own reason (which setting is missing) stays as syncstore wrote it.
-                st.info(f"{name}: {error}", icon=":material/settings:")
+                st.info(f"{name}: {ui.error_text(error)}", icon=":material/settings:")
                 continue
             except SyncStoreError as error:
                 ui.show_error(error)

@@ -171,7 +171,7 @@ def create(data: dict[str, Any], files: Sequence[Any]) -> None:
             product = catalog.create_product(actor, session, data)
             created = (product.id, product.title)
     except InvalidInput as error:
-        st.session_state[ERRORS_KEY] = dict(error.errors)
+        st.session_state[ERRORS_KEY] = ui.field_errors(error)
         st.rerun()
     except Exception as error:
         ui.show_error(error)

@@ -320,7 +320,8 @@ def save(product: MasterProduct, base_version: int, changes: Mapping[str, Any], 
             saved = catalog.update_product(actor, session, product.id, expected_version=base_version, changes=changes)
             new_version = saved.version
     except InvalidInput as error:
-        st.session_state[ERRORS_KEY] = {"product_id": product.id, "errors": dict(error.errors), "labels": list(labels)}
+        errors = ui.field_errors(error)
+        st.session_state[ERRORS_KEY] = {"product_id": product.id, "errors": errors, "labels": list(labels)}
         st.rerun()
     except VersionConflict as error:
         who = ui.changed_by("product", product.id)
@@ -475,7 +476,7 @@ def _save_bundle(variant_id: int, draft: Sequence[tuple[str, int]]) -> None:
         with ui.session() as session:
             saved = bundles.set_components(actor, session, variant_id, list(draft))
     except InvalidInput as error:
-        st.session_state[BUNDLE_ERRORS_KEY] = {"variant_id": variant_id, "errors": dict(error.errors)}
+        st.session_state[BUNDLE_ERRORS_KEY] = {"variant_id": variant_id, "errors": ui.field_errors(error)}
         st.rerun()
     except Exception as error:
         ui.show_error(error)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from syncstore.catalog import bindings
 from syncstore.db.models import PlatformListing, PlatformListingSku, ProductVariant
-from syncstore.errors import InvalidInput
+from syncstore.errors import InvalidInput, msg
 from syncstore.security.auth import Actor, Permission, requires
 
 HEADER: Final = ("seller_sku", "master_sku", "shop")
@@ -83,7 +83,7 @@ def parse(text: str) -> list[_Row]:
     if not rows:
         raise InvalidInput({"file": "no line to bind (expected seller_sku,master_sku[,shop])"})
     if len(rows) > MAX_LINES:
-        raise InvalidInput({"file": f"at most {MAX_LINES} lines at a time"})
+        raise InvalidInput({"file": msg("at most {limit} lines at a time", limit=MAX_LINES)})
     return rows
 
 
@@ -154,7 +154,8 @@ def preview_csv(session: Session, text: str) -> BulkPreview:
                 refuse(f"ambiguous: {len(skus)} SKUs of {shop} have the seller SKU {row.seller_sku}", shop)
                 continue
             sku = skus[0]
-            refusal = bindings.bind_refusal(session, sku, variant)
+            refused = bindings.bind_refusal(session, sku, variant)
+            refusal = None if refused is None else str(refused)
             if sku.variant_id == variant.id:
                 lines.append(CsvLine(row.line, row.seller_sku, row.master_sku, shop, "unchanged", "already bound"))
                 continue

@@ -40,7 +40,7 @@ from syncstore.catalog.commands import create_product
 from syncstore.catalog.schema import ImageUrl, Sku
 from syncstore.catalog.sku_keys import normalize, sku_key
 from syncstore.db.models import MasterProduct, PlatformConnection, PlatformListing, PlatformListingSku, ProductVariant
-from syncstore.errors import InvalidInput, NotFoundError, VersionConflict
+from syncstore.errors import InvalidInput, Message, NotFoundError, VersionConflict, msg
 from syncstore.events import outbox
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
@@ -203,7 +203,7 @@ def list_bindings(
     """One page of remote SKUs (oldest first) with their binding, and the counts per state."""
     filters = filters or BindingFilter()
     if filters.state is not None and filters.state not in STATES:
-        raise InvalidInput({"state": f"must be one of {', '.join(STATES)}"})
+        raise InvalidInput({"state": msg("must be one of {choices}", choices=", ".join(STATES))})
     limit = max(1, min(limit, MAX_PAGE))
     clauses = _filters(session, filters)
     counts = _state_counts(session, filters, clauses)
@@ -218,7 +218,7 @@ def binding_row(session: Session, listing_sku_id: int) -> BindingRow:
     """One remote SKU with its binding, as `list_bindings` shows it."""
     found = session.execute(_rows_query().where(PlatformListingSku.id == listing_sku_id)).all()
     if not found:
-        raise NotFoundError(f"listing SKU {listing_sku_id} not found")
+        raise NotFoundError("listing SKU {listing_sku_id} not found", listing_sku_id=listing_sku_id)
     return _rows(session, found)[0]
 
 
@@ -312,7 +312,7 @@ def orphan_reasons(session: Session, orphans: Sequence[PlatformListingSku]) -> d
 def listing_sku(session: Session, listing_sku_id: int) -> PlatformListingSku:
     sku = session.get(PlatformListingSku, listing_sku_id)
     if sku is None:
-        raise NotFoundError(f"listing SKU {listing_sku_id} not found")
+        raise NotFoundError("listing SKU {listing_sku_id} not found", listing_sku_id=listing_sku_id)
     return sku
 
 
@@ -323,29 +323,39 @@ def find_variant(session: Session, master_sku: str) -> ProductVariant:
         sa.select(ProductVariant).where(sa.func.lower(ProductVariant.sku) == text.lower())
     ).first()
     if not text or variant is None:
-        raise InvalidInput({"master_sku": f"no master SKU {text!r}"})
+        raise InvalidInput({"master_sku": msg("no master SKU {text!r}", text=text)})
     return variant
 
 
-def bind_refusal(session: Session, sku: PlatformListingSku, variant: ProductVariant) -> str | None:
+def bind_refusal(session: Session, sku: PlatformListingSku, variant: ProductVariant) -> Message | None:
     """Why `sku` cannot be bound to `variant` (None: it can)."""
     if sku.binding_excluded:
-        return f"seller SKU {sku.seller_sku or '(none)'} is excluded; include it first"
+        return msg("seller SKU {seller_sku} is excluded; include it first", seller_sku=sku.seller_sku or "(none)")
     if sku.variant_id == variant.id:
-        return f"seller SKU {sku.seller_sku or '(none)'} is already bound to {variant.sku}"
+        return msg(
+            "seller SKU {seller_sku} is already bound to {sku}", seller_sku=sku.seller_sku or "(none)", sku=variant.sku
+        )
     if sku.variant_id is not None:
         current = session.get(ProductVariant, sku.variant_id)
         bound_to = current.sku if current else sku.variant_id
-        return f"seller SKU {sku.seller_sku or '(none)'} is bound to {bound_to}; unbind it first"
+        return msg(
+            "seller SKU {seller_sku} is bound to {bound_to}; unbind it first",
+            seller_sku=sku.seller_sku or "(none)",
+            bound_to=bound_to,
+        )
     other = session.execute(
         sa.select(PlatformListingSku.seller_sku, PlatformListingSku.remote_sku_id, PlatformListing.remote_item_id)
         .join(PlatformListing, PlatformListing.id == PlatformListingSku.listing_id)
         .where(PlatformListingSku.connection_id == sku.connection_id, PlatformListingSku.variant_id == variant.id)
     ).first()
     if other is not None:
-        return (
-            f"master SKU {variant.sku} is already bound in this shop to seller SKU {other.seller_sku or '(none)'} "
-            f"(item {other.remote_item_id}, SKU {other.remote_sku_id}); unbind that one first"
+        return msg(
+            "master SKU {sku} is already bound in this shop to seller SKU {seller_sku} (item "
+            "{remote_item_id}, SKU {remote_sku_id}); unbind that one first",
+            sku=variant.sku,
+            seller_sku=other.seller_sku or "(none)",
+            remote_item_id=other.remote_item_id,
+            remote_sku_id=other.remote_sku_id,
         )
     return None
 
@@ -449,7 +459,9 @@ def unbind_sku(
     sku = listing_sku(session, listing_sku_id)
     _expect(sku, expected_version)
     if sku.variant_id is None:
-        raise InvalidInput({"listing_sku": f"seller SKU {sku.seller_sku or '(none)'} is not bound"})
+        raise InvalidInput(
+            {"listing_sku": msg("seller SKU {seller_sku} is not bound", seller_sku=sku.seller_sku or "(none)")}
+        )
     before = _binding(sku, _master_sku(session, sku))
     _claim(session, sku, expected_version)
     _detach(session, sku)
@@ -467,8 +479,11 @@ def set_excluded(
     if sku.binding_excluded == excluded:
         raise InvalidInput(
             {
-                "listing_sku": f"seller SKU {sku.seller_sku or '(none)'} is already "
-                f"{'excluded' if excluded else 'included'}"
+                "listing_sku": msg(
+                    "seller SKU {seller_sku} is already {binding}",
+                    seller_sku=sku.seller_sku or "(none)",
+                    binding="excluded" if excluded else "included",
+                )
             }
         )
     before = _binding(sku, _master_sku(session, sku))
@@ -487,7 +502,7 @@ def set_shop_affixes(actor: Actor | None, session: Session, connection_id: int, 
     """Set a shop's seller-SKU prefix and suffix and recompute its SKU keys; returns the keys rewritten."""
     shop = session.get(PlatformConnection, connection_id)
     if shop is None:
-        raise NotFoundError(f"connection {connection_id} not found")
+        raise NotFoundError("connection {connection_id} not found", connection_id=connection_id)
     prefix, suffix = prefix.strip(), suffix.strip()
     errors = {
         name: "must be at most 50 characters"
@@ -580,7 +595,7 @@ def create_product_from_listing(actor: Actor | None, session: Session, listing_i
     """Create a master product from a listing's orphan SKUs, then bind each of them to its new variant."""
     listing = session.get(PlatformListing, listing_id)
     if listing is None:
-        raise NotFoundError(f"listing {listing_id} not found")
+        raise NotFoundError("listing {listing_id} not found", listing_id=listing_id)
     skus = [sku for sku in listing.skus if sku.variant_id is None and not sku.binding_excluded]
     if not skus:
         raise InvalidInput({"listing": "the listing has no orphan SKU to import (every SKU is bound or excluded)"})

@@ -30,7 +30,7 @@ from syncstore.catalog.schema import (
 )
 from syncstore.db.models import InventoryHistory, LocationStock, MasterProduct, PlatformOverride, ProductVariant
 from syncstore.db.types import utcnow
-from syncstore.errors import InvalidInput, NotFoundError, VersionConflict, field_errors
+from syncstore.errors import InvalidInput, Message, NotFoundError, VersionConflict, field_messages, joined, msg
 from syncstore.events import outbox
 from syncstore.inventory import bundles, ledger
 from syncstore.security import audit
@@ -50,14 +50,14 @@ VARIANT_FIELDS = (
 M = TypeVar("M", bound=BaseModel)
 
 
-def _validate(model: type[M], data: M | Mapping[str, Any]) -> tuple[M | None, dict[str, str]]:
+def _validate(model: type[M], data: M | Mapping[str, Any]) -> tuple[M | None, dict[str, Message]]:
     """The validated model, or None and the error of every invalid field."""
     if isinstance(data, model):
         return data, {}
     try:
         return model.model_validate(data), {}
     except ValidationError as error:
-        return None, field_errors(error)
+        return None, field_messages(error)
 
 
 def _raw_variants(data: BaseModel | Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -125,7 +125,7 @@ def _ledger(session: Session, actor: Actor | None, variant: ProductVariant, prev
     )
 
 
-def _check_located_stock(session: Session, patches: Sequence[VariantPatch]) -> dict[str, str]:
+def _check_located_stock(session: Session, patches: Sequence[VariantPatch]) -> dict[str, Message]:
     """A variant's stock set here is the DEFAULT location's on hand plus what the other locations hold.
 
     A total below what the other locations hold is refused, naming the number.
@@ -146,10 +146,16 @@ def _check_located_stock(session: Session, patches: Sequence[VariantPatch]) -> d
     if not short:
         return {}
     problems = [
-        f"variant {v}: {stock} is below the {others} held at other locations (set at least {others}, or transfer them)"
+        msg(
+            "variant {variant_id}: {stock} is below the {others} held at other locations "
+            "(set at least {others}, or transfer them)",
+            variant_id=v,
+            stock=stock,
+            others=others,
+        )
         for v, stock, others in short
     ]
-    return {"stock": "; ".join(problems)}
+    return {"stock": joined(problems)}
 
 
 def _announce_bundles(session: Session, variant_ids: Sequence[int]) -> None:
@@ -182,11 +188,14 @@ def create_product(actor: Actor | None, session: Session, data: ProductInput | M
     owners = _sku_owners(session, [sku for _, sku in given])
     for index, sku in given:
         if sku.lower() in owners:
-            errors.setdefault(f"variants.{index}.sku", f"SKU {sku} is already used by product #{owners[sku.lower()]}")
+            errors.setdefault(
+                f"variants.{index}.sku",
+                msg("SKU {sku} is already used by product #{owners}", sku=sku, owners=owners[sku.lower()]),
+            )
     if product_input is not None:
         handle = product_input.handle or product_input.variants[0].sku.lower()
         if session.scalar(sa.select(MasterProduct.id).where(MasterProduct.handle == handle)) is not None:
-            errors["handle"] = f"handle {handle} is already used by another product"
+            errors["handle"] = msg("handle {handle} is already used by another product", handle=handle)
     if errors or product_input is None:
         raise InvalidInput(errors)
 
@@ -215,7 +224,7 @@ def _claim_version(session: Session, product_id: int, expected_version: int) -> 
         return
     current = session.scalar(sa.select(MasterProduct.version).where(MasterProduct.id == product_id))
     if current is None:
-        raise NotFoundError(f"product {product_id} not found")
+        raise NotFoundError("product {product_id} not found", product_id=product_id)
     raise VersionConflict("product", product_id, expected_version, current)
 
 
@@ -244,28 +253,34 @@ _REQUIRED_PRODUCT_FIELDS = frozenset(
 
 def _check_variant_patches(
     session: Session, product: MasterProduct, raw: Sequence[Mapping[str, Any]]
-) -> dict[str, str]:
+) -> dict[str, Message]:
     """Errors only the database can find: foreign variant ids, SKUs used elsewhere, emptied fields."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     own_ids = {v.id for v in product.variants}
     for index, entry in enumerate(raw):
         variant_id = entry.get("id")
         if variant_id is not None and variant_id not in own_ids:
-            errors[f"variants.{index}.id"] = f"variant {variant_id} does not belong to product {product.id}"
+            errors[f"variants.{index}.id"] = msg(
+                "variant {variant_id} does not belong to product {product_id}",
+                variant_id=variant_id,
+                product_id=product.id,
+            )
         for field, value in entry.items():
             if value is None and field not in _NULLABLE and field != "id":
-                errors[f"variants.{index}.{field}"] = "cannot be empty"
+                errors[f"variants.{index}.{field}"] = msg("cannot be empty")
     given = _given_skus(raw)
     lowered = [sku.lower() for _, sku in given]
     for i, sku in given:
         if lowered.count(sku.lower()) > 1:
-            errors[f"variants.{i}.sku"] = f"SKU {sku} appears twice in this product"
+            errors[f"variants.{i}.sku"] = msg("SKU {sku} appears twice in this product", sku=sku)
     renamed_ids = [raw[i]["id"] for i, _ in given if isinstance(raw[i].get("id"), int)]
     owners = _sku_owners(session, [sku for _, sku in given], exclude_variant_ids=renamed_ids)
     for i, sku in given:
         owner = owners.get(sku.lower())
         if owner is not None:
-            errors.setdefault(f"variants.{i}.sku", f"SKU {sku} is already used by product #{owner}")
+            errors.setdefault(
+                f"variants.{i}.sku", msg("SKU {sku} is already used by product #{owner}", sku=sku, owner=owner)
+            )
     return errors
 
 
@@ -292,14 +307,16 @@ def update_product(
     if new_handle and new_handle != product.handle:
         taken = session.scalar(sa.select(MasterProduct.id).where(MasterProduct.handle == new_handle))
         if taken is not None:
-            errors["handle"] = f"handle {new_handle} is already used by product #{taken}"
+            errors["handle"] = msg(
+                "handle {new_handle} is already used by product #{taken}", new_handle=new_handle, taken=taken
+            )
     product_fields = patch.changed_fields()
     dimensions = [product_fields.get(f, getattr(product, f)) for f in ("length_cm", "width_cm", "height_cm")]
     if any(d is not None for d in dimensions) and any(d is None for d in dimensions):
-        errors["dimensions"] = "length_cm, width_cm and height_cm must be given together"
+        errors["dimensions"] = msg("length_cm, width_cm and height_cm must be given together")
     for field, value in product_fields.items():
         if value is None and field in _REQUIRED_PRODUCT_FIELDS:
-            errors[field] = "cannot be empty"
+            errors[field] = msg("cannot be empty")
     errors.update(_check_located_stock(session, patch.variants or []))
     if errors:
         raise InvalidInput(errors)
@@ -380,13 +397,13 @@ class _OverrideValue(BaseModel):
 
 def _checked_override(platform: str, field: str, value: Any, variant_id: int | None) -> Any:
     """The JSON value to store, or InvalidInput naming what is wrong."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     if not registry.is_platform(platform):
-        errors["platform"] = f"must be one of {', '.join(registry.names())}"
+        errors["platform"] = msg("must be one of {choices}", choices=", ".join(registry.names()))
     if field not in OVERRIDE_FIELDS:
-        errors["field"] = f"must be one of {', '.join(OVERRIDE_FIELDS)}"
+        errors["field"] = msg("must be one of {choices}", choices=", ".join(OVERRIDE_FIELDS))
     elif variant_id is not None and not OVERRIDE_FIELDS[field]:
-        errors["field"] = f"{field} can be overridden for the whole product only"
+        errors["field"] = msg("{field} can be overridden for the whole product only", field=field)
     if errors:
         raise InvalidInput(errors)
     checked, value_errors = _validate(_OverrideValue, {field: value})
@@ -411,7 +428,15 @@ def set_override(
     stored = _checked_override(platform, field, value, variant_id)
     product = get_product(session, product_id)
     if variant_id is not None and variant_id not in {v.id for v in product.variants}:
-        raise InvalidInput({"variant_id": f"variant {variant_id} does not belong to product {product_id}"})
+        raise InvalidInput(
+            {
+                "variant_id": msg(
+                    "variant {variant_id} does not belong to product {product_id}",
+                    variant_id=variant_id,
+                    product_id=product_id,
+                )
+            }
+        )
     row = session.scalar(
         sa.select(PlatformOverride).where(
             PlatformOverride.product_id == product_id,
@@ -439,7 +464,7 @@ def delete_override(actor: Actor | None, session: Session, override_id: int) -> 
     """Go back to the master value for that platform and field."""
     row = session.get(PlatformOverride, override_id)
     if row is None:
-        raise NotFoundError(f"override {override_id} not found")
+        raise NotFoundError("override {override_id} not found", override_id=override_id)
     product = get_product(session, row.product_id)
     view = OverrideView.from_row(row)
     session.delete(row)

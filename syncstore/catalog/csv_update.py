@@ -54,7 +54,7 @@ from syncstore.catalog.importer import (
 from syncstore.db.engine import session_factory
 from syncstore.db.models import MasterProduct, ProductVariant
 from syncstore.db.types import utcnow
-from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict
+from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict, joined
 from syncstore.inventory import bundles
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
@@ -290,7 +290,7 @@ def apply_csv_import(
     with session_factory(engine)() as session, session.begin():
         preview, new_products = _plan(session, data, source)
         if strict and preview.errors:
-            raise ImportNotApplied(f"nothing was imported: {len(preview.errors)} errors (strict mode)")
+            raise ImportNotApplied("nothing was imported: {count} errors (strict mode)", count=len(preview.errors))
         for update in preview.updates:
             wanted = (expected_versions or {}).get(update.handle, update.version)
             try:
@@ -301,13 +301,15 @@ def apply_csv_import(
                     raise VersionConflict("product", update.product_id, wanted, update.version)
             except VersionConflict as error:
                 raise ImportNotApplied(
-                    f"nothing was imported: product {update.handle} changed since the preview "
-                    f"(version {error.expected} -> {error.current}); check the file again"
+                    "nothing was imported: product {handle} changed since the preview (version {expected} "
+                    "-> {current}); check the file again",
+                    handle=update.handle,
+                    expected=error.expected,
+                    current=error.current,
                 ) from None
             except InvalidInput as error:
-                raise ImportNotApplied(
-                    "nothing was imported: " + "; ".join(str(e) for e in _errors_of(error, update))
-                ) from None
+                problems = joined([str(problem) for problem in _errors_of(error, update)])
+                raise ImportNotApplied("nothing was imported: {problems}", problems=problems) from None
         if new_products:
             _write_chunk(session, actor, new_products, source, utcnow())
         _set_bundles(actor, session, preview.updates, new_products)
@@ -330,7 +332,7 @@ def _set_bundles(
             bundles.set_components(actor, session, ids[sku.lower()], components)
         write_bundles(session, actor, new_products)
     except InvalidInput as error:
-        raise ImportNotApplied("nothing was imported: " + "; ".join(error.errors.values())) from None
+        raise ImportNotApplied("nothing was imported: {problems}", problems=joined(error.messages.values())) from None
 
 
 def summary(preview: CsvImportPreview, *, applied: bool) -> str:

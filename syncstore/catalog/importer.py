@@ -59,7 +59,7 @@ from syncstore.catalog.schema import ProductInput
 from syncstore.db.engine import session_factory
 from syncstore.db.models import InventoryHistory, MasterProduct, OutboxEvent, ProductVariant
 from syncstore.db.types import utcnow
-from syncstore.errors import InvalidInput
+from syncstore.errors import InvalidInput, msg
 from syncstore.inventory import bundles
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
@@ -613,7 +613,7 @@ def write_bundles(session: Session, actor: Actor | None, products: Sequence[_Pro
             bundles.set_components(actor, session, ids[row.cells["sku"].lower()], components)
         except InvalidInput as error:
             detail = "; ".join(error.errors.values()) or str(error)
-            raise InvalidInput({"bundle": f"line {row.line}: {detail}"}) from None
+            raise InvalidInput({"bundle": msg("line {line}: {detail}", line=row.line, detail=detail)}) from None
     return len(rows)
 
 

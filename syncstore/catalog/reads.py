@@ -39,7 +39,7 @@ def get_product(session: Session, product_id: int) -> MasterProduct:
         .execution_options(populate_existing=True)
     )
     if product is None or product.status == "deleted":
-        raise NotFoundError(f"product {product_id} not found")
+        raise NotFoundError("product {product_id} not found", product_id=product_id)
     return product
 
 

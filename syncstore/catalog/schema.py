@@ -29,19 +29,21 @@ from pydantic import (
     model_validator,
 )
 
+from syncstore.errors import InvalidValue
+
 MAX_PRICE = Decimal("9999999999.99")
 MAX_STOCK = 9_999_999
 
 
 def _two_decimals(value: Decimal) -> Decimal:
     if value.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError("must have at most 2 decimal places")
+        raise InvalidValue("must have at most 2 decimal places")
     return value
 
 
 def _three_decimals(value: Decimal) -> Decimal:
     if value.as_tuple().exponent < -3:  # type: ignore[operator]
-        raise ValueError("must have at most 3 decimal places")
+        raise InvalidValue("must have at most 3 decimal places")
     return value
 
 
@@ -67,7 +69,7 @@ def _image_ref(value: object) -> str:
     if isinstance(value, str) and value.strip().lower().startswith("media:"):
         ref = value.strip().lower()
         if not _MEDIA_REF.match(ref):
-            raise ValueError("a media reference is media: followed by the image's 64-digit SHA-256")
+            raise InvalidValue("a media reference is media: followed by the image's 64-digit SHA-256")
         return ref
     try:
         return str(_HTTP_URL.validate_python(value))
@@ -124,7 +126,7 @@ class VariantPatch(_Strict):
     @model_validator(mode="after")
     def _new_needs_identity(self) -> VariantPatch:
         if self.id is None and (self.sku is None or self.name is None):
-            raise ValueError("a new variant needs a sku and a name")
+            raise InvalidValue("a new variant needs a sku and a name")
         return self
 
 
@@ -151,7 +153,7 @@ class ProductInput(_Dimensions):
     def _all_or_none(cls, height: Decimal | None, info: ValidationInfo) -> Decimal | None:
         given = [info.data.get("length_cm"), info.data.get("width_cm"), height]
         if any(v is not None for v in given) and any(v is None for v in given):
-            raise ValueError("length_cm, width_cm and height_cm must be given together")
+            raise InvalidValue("length_cm, width_cm and height_cm must be given together")
         return height
 
     @model_validator(mode="after")
@@ -159,7 +161,7 @@ class ProductInput(_Dimensions):
         seen: set[str] = set()
         for variant in self.variants:
             if variant.sku.lower() in seen:
-                raise ValueError(f"SKU {variant.sku} appears twice in this product")
+                raise InvalidValue("SKU {sku} appears twice in this product", sku=variant.sku)
             seen.add(variant.sku.lower())
         return self
 

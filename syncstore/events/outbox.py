@@ -49,7 +49,7 @@ from sqlalchemy.orm import Session
 from syncstore.db.engine import transaction
 from syncstore.db.models import OutboxEvent
 from syncstore.db.types import utcnow
-from syncstore.errors import InvalidInput, NotFoundError
+from syncstore.errors import InvalidInput, Message, NotFoundError, msg
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
 from syncstore.settings import get_settings
@@ -100,25 +100,25 @@ def publish(
     Nothing is flushed or committed here: the event gets its id at the session's next flush.
     Decimals in the payload are stored as strings and datetimes as ISO 8601 text.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     for field, value, limit in (
         ("aggregate_type", aggregate_type, 50),
         ("aggregate_id", str(aggregate_id), 64),
         ("event_type", event_type, 100),
     ):
         if not value.strip():
-            errors[field] = "must not be empty"
+            errors[field] = msg("must not be empty")
         elif len(value) > limit:
-            errors[field] = f"must be at most {limit} characters"
+            errors[field] = msg("must be at most {limit} characters", limit=limit)
     if not isinstance(payload, dict):
-        errors["payload"] = "must be a JSON object (a dict)"
+        errors["payload"] = msg("must be a JSON object (a dict)")
     if errors:
         raise InvalidInput(errors)
     data = audit.to_json(payload)
     try:
         json.dumps(data, allow_nan=False)
     except (TypeError, ValueError) as error:
-        raise InvalidInput({"payload": f"is not JSON-serialisable: {error}"}) from None
+        raise InvalidInput({"payload": msg("is not JSON-serialisable: {error}", error=error)}) from None
     event = OutboxEvent(
         aggregate_type=aggregate_type,
         aggregate_id=str(aggregate_id),
@@ -165,7 +165,7 @@ def claim(
     if not worker_id.strip():
         raise InvalidInput({"worker_id": "must not be empty"})
     if not 1 <= limit <= MAX_CLAIM_BATCH:
-        raise InvalidInput({"limit": f"must be between 1 and {MAX_CLAIM_BATCH}"})
+        raise InvalidInput({"limit": msg("must be between 1 and {limit}", limit=MAX_CLAIM_BATCH)})
     settings = get_settings()
     lease = settings.outbox_lease_seconds if lease_seconds is None else lease_seconds
     if lease < 1:
@@ -426,9 +426,17 @@ def retry(actor: Actor | None, session: Session, event_id: int, *, now: datetime
     """Re-queue a failed event now with a fresh attempt budget, and audit it ("outbox.retry")."""
     event = session.get(OutboxEvent, event_id, with_for_update=True)
     if event is None:
-        raise NotFoundError(f"outbox event {event_id} not found")
+        raise NotFoundError("outbox event {event_id} not found", event_id=event_id)
     if event.status != "failed":
-        raise InvalidInput({"status": f"only failed events can be retried; event {event_id} is {event.status}"})
+        raise InvalidInput(
+            {
+                "status": msg(
+                    "only failed events can be retried; event {event_id} is {status}",
+                    event_id=event_id,
+                    status=event.status,
+                )
+            }
+        )
     before = _view(event)
     event.status = "pending"
     event.attempts = 0
@@ -467,9 +475,9 @@ def list_events(
 ) -> Sequence[OutboxEvent]:
     """Newest events first, optionally of one status and one event type."""
     if status is not None and status not in STATUSES:
-        raise InvalidInput({"status": f"must be one of {', '.join(STATUSES)}"})
+        raise InvalidInput({"status": msg("must be one of {choices}", choices=", ".join(STATUSES))})
     if not 1 <= limit <= MAX_CLAIM_BATCH or offset < 0:
-        raise InvalidInput({"limit": f"limit must be 1 to {MAX_CLAIM_BATCH} and offset not negative"})
+        raise InvalidInput({"limit": msg("limit must be 1 to {limit} and offset not negative", limit=MAX_CLAIM_BATCH)})
     query = sa.select(OutboxEvent).order_by(OutboxEvent.id.desc()).limit(limit).offset(offset)
     if status is not None:
         query = query.where(OutboxEvent.status == status)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from connectors import registry
 from syncstore.db.models import PlatformEvent, WebhookLog
-from syncstore.errors import InvalidInput, NotFoundError
+from syncstore.errors import InvalidInput, Message, NotFoundError, msg
 from syncstore.redaction import REDACTED, is_secret_key, redact_keys
 
 # webhook_logs.status mirrors its platform event: received (pending) -> processed / ignored / failed.
@@ -106,18 +106,18 @@ def _entry(values: tuple[Any, ...]) -> WebhookEntry:
 def _checked_filters(
     platform: str | None, status: str | None, kind: str | None, since: datetime | None, until: datetime | None
 ) -> None:
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     if platform is not None and not registry.is_platform(platform):
-        errors["platform"] = f"must be one of {', '.join(registry.names())}"
+        errors["platform"] = msg("must be one of {choices}", choices=", ".join(registry.names()))
     if status is not None and status not in STATUSES:
-        errors["status"] = f"must be one of {', '.join(STATUSES)}"
+        errors["status"] = msg("must be one of {choices}", choices=", ".join(STATUSES))
     if kind is not None and kind not in KINDS:
-        errors["kind"] = f"must be one of {', '.join(KINDS)}"
+        errors["kind"] = msg("must be one of {choices}", choices=", ".join(KINDS))
     for name, moment in (("since", since), ("until", until)):
         if moment is not None and moment.utcoffset() is None:
-            errors[name] = "must be a timezone-aware time"
+            errors[name] = msg("must be a timezone-aware time")
     if not errors and since is not None and until is not None and until < since:
-        errors["until"] = "must not be before since"
+        errors["until"] = msg("must not be before since")
     if errors:
         raise WebhookLogError(errors)
 
@@ -141,7 +141,7 @@ def list_webhooks(
     """
     _checked_filters(platform, status, kind, since, until)
     if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise WebhookLogError({"limit": f"limit must be 1 to {MAX_PAGE} and offset not negative"})
+        raise WebhookLogError({"limit": msg("limit must be 1 to {limit} and offset not negative", limit=MAX_PAGE)})
     conditions: list[sa.ColumnElement[bool]] = []
     if platform is not None:
         conditions.append(WebhookLog.platform == platform)
@@ -176,7 +176,7 @@ def get_webhook(session: Session, log_id: int) -> WebhookDetail:
     )
     row = session.execute(query).first()
     if row is None:
-        raise NotFoundError(f"webhook event {log_id} not found")
+        raise NotFoundError("webhook event {log_id} not found", log_id=log_id)
     *entry, payload, headers, signature, raw_body = tuple(row)
     return WebhookDetail(
         entry=_entry(tuple(entry)),

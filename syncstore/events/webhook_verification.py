@@ -100,7 +100,11 @@ def verify(platform: str, raw_body: bytes, authorization: str | None, keys: Webh
     """InvalidSignature unless `authorization` signs exactly `raw_body` for this platform's keys."""
     spec = _spec(platform)
     if not keys.configured(platform):
-        raise PlatformNotConfigured(f"{platform} webhook keys are not configured ({spec.webhook_settings})")
+        raise PlatformNotConfigured(
+            "{platform} webhook keys are not configured ({webhook_settings})",
+            platform=platform,
+            webhook_settings=spec.webhook_settings,
+        )
     if not spec.verify_webhook(keys.keys_for(platform), raw_body, authorization):
         raise InvalidSignature("missing or wrong signature" if authorization else "no Authorization header")
 
@@ -122,7 +126,7 @@ def _spec(platform: str) -> PlatformSpec:
     try:
         return registry.spec(platform)
     except registry.UnknownPlatform:
-        raise UnknownPlatform(f"no webhooks from {platform!r}") from None
+        raise UnknownPlatform("no webhooks from {platform!r}", platform=platform) from None
 
 
 def check_fresh(event: MarketplaceEvent, *, now: float, tolerance_s: float) -> None:
@@ -131,7 +135,11 @@ def check_fresh(event: MarketplaceEvent, *, now: float, tolerance_s: float) -> N
         return
     ahead = event.occurred_at.timestamp() - now
     if ahead > tolerance_s:
-        raise StaleEvent(f"event timestamp is {ahead:.0f} s in the future (tolerance {tolerance_s:.0f} s)")
+        raise StaleEvent(
+            "event timestamp is {ahead:.0f} s in the future (tolerance {tolerance_s:.0f} s)",
+            ahead=ahead,
+            tolerance_s=tolerance_s,
+        )
 
 
 def _short(error: BaseException) -> str:

@@ -237,7 +237,7 @@ def _parse_json(text: str) -> Any:
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as error:
-        raise MalformedEvent(f"body is not JSON: {type(error).__name__}") from None
+        raise MalformedEvent("body is not JSON: {kind}", kind=type(error).__name__) from None
 
 
 def _printable(text: str) -> str:
@@ -249,12 +249,12 @@ def _printable(text: str) -> str:
 def _checked_id(value: str | None, name: str, limit: int, *, required: bool = False) -> str | None:
     if value is None or value == "":
         if required:
-            raise MalformedEvent(f"{name} is missing")
+            raise MalformedEvent("{name} is missing", name=name)
         return None
     if len(value) > limit:
-        raise MalformedEvent(f"{name} is longer than {limit} characters")
+        raise MalformedEvent("{name} is longer than {limit} characters", name=name, limit=limit)
     if "\x00" in value or (not value.isascii() and _printable(value) != value):
-        raise MalformedEvent(f"{name} holds a NUL or an unpaired surrogate")
+        raise MalformedEvent("{name} holds a NUL or an unpaired surrogate", name=name)
     return value
 
 

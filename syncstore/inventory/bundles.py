@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from syncstore.db.models import BundleComponent, ProductVariant
-from syncstore.errors import InvalidInput
+from syncstore.errors import InvalidInput, Message, joined, msg
 from syncstore.inventory import ledger
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
@@ -73,7 +73,7 @@ def _is_component(session: Session, variant_id: int) -> bool:
 
 def _resolve(session: Session, bundle: ProductVariant, wanted: Sequence[tuple[str, int]]) -> dict[int, tuple[str, int]]:
     """component id -> (SKU, quantity), or InvalidInput naming every bad entry."""
-    errors: list[str] = []
+    errors: list[Message] = []
     lowered = [(str(sku or "").strip(), quantity) for sku, quantity in wanted]
     by_sku = {
         sku.lower(): (variant_id, sku)
@@ -88,21 +88,27 @@ def _resolve(session: Session, bundle: ProductVariant, wanted: Sequence[tuple[st
     for sku, quantity in lowered:
         found = by_sku.get(sku.lower())
         if not sku:
-            errors.append("a component SKU is empty")
+            errors.append(msg("a component SKU is empty"))
         elif found is None:
-            errors.append(f"unknown SKU {sku!r}")
+            errors.append(msg("unknown SKU {sku!r}", sku=sku))
         elif not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
-            errors.append(f"quantity of {sku} must be a whole number of 1 or more (got {quantity!r})")
+            errors.append(
+                msg(
+                    "quantity of {sku} must be a whole number of 1 or more (got {quantity!r})",
+                    sku=sku,
+                    quantity=quantity,
+                )
+            )
         elif found[0] == bundle.id:
-            errors.append(f"{bundle.sku} cannot contain itself")
+            errors.append(msg("{sku} cannot contain itself", sku=bundle.sku))
         elif found[0] in parts:
-            errors.append(f"{found[1]} is itself a bundle; bundles cannot be nested")
+            errors.append(msg("{sku} is itself a bundle; bundles cannot be nested", sku=found[1]))
         elif found[0] in resolved:
-            errors.append(f"{found[1]} is listed twice")
+            errors.append(msg("{sku} is listed twice", sku=found[1]))
         else:
             resolved[found[0]] = (found[1], quantity)
     if errors:
-        raise InvalidInput({"components": "; ".join(errors)})
+        raise InvalidInput({"components": joined(errors)})
     return resolved
 
 
@@ -120,7 +126,9 @@ def set_components(
     """
     bundle = ledger.locked_variant(session, bundle_variant_id)
     if components and _is_component(session, bundle.id):
-        raise InvalidInput({"components": f"{bundle.sku} is a component of another bundle; bundles cannot be nested"})
+        raise InvalidInput(
+            {"components": msg("{sku} is a component of another bundle; bundles cannot be nested", sku=bundle.sku)}
+        )
     resolved = _resolve(session, bundle, components)
     before = [(c.sku, c.quantity) for c in _components(session, [bundle.id]).get(bundle.id, [])]
     session.execute(sa.delete(BundleComponent).where(BundleComponent.bundle_variant_id == bundle.id))

@@ -40,7 +40,7 @@ from syncstore.db.models import (
     ShopStockSource,
     StockLocation,
 )
-from syncstore.errors import InvalidInput, NotFoundError, VersionConflict
+from syncstore.errors import InvalidInput, Message, NotFoundError, VersionConflict, msg
 from syncstore.events import outbox
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
@@ -125,7 +125,7 @@ def last_changed_by(session: Session, variant_id: int) -> str | None:
 def locked_variant(session: Session, variant_id: int) -> ProductVariant:
     variant = session.get(ProductVariant, variant_id, with_for_update=True, populate_existing=True)
     if variant is None:
-        raise NotFoundError(f"variant {variant_id} not found")
+        raise NotFoundError("variant {variant_id} not found", variant_id=variant_id)
     return variant
 
 
@@ -276,13 +276,13 @@ def adjust_stock(
     has it (someone or an order changed it since), VersionConflict is raised and nothing is written (S2).
     Returns the variant's totals.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     if (set_to is None) == (delta is None):
-        errors["quantity"] = "give either a new quantity or a change, not both"
+        errors["quantity"] = msg("give either a new quantity or a change, not both")
     if reason not in MANUAL_REASONS:
-        errors["reason"] = f"must be one of {', '.join(MANUAL_REASONS)}"
+        errors["reason"] = msg("must be one of {choices}", choices=", ".join(MANUAL_REASONS))
     elif reason == "other" and not (note or "").strip():
-        errors["note"] = "say why in the note when the reason is other"
+        errors["note"] = msg("say why in the note when the reason is other")
     if errors:
         raise InvalidInput(errors)
     variant = locked_variant(session, variant_id)
@@ -290,13 +290,23 @@ def adjust_stock(
     location_id = default_id if location_id is None else location_id
     location = session.get(StockLocation, location_id)
     if location is None or not location.is_active:
-        raise InvalidInput({"location_id": f"location {location_id} does not exist or is not active"})
+        raise InvalidInput(
+            {"location_id": msg("location {location_id} does not exist or is not active", location_id=location_id)}
+        )
     on_hand_there, reserved_there = location_quantities(session, variant, default_id).get(location_id, (0, 0))
     if expected_on_hand is not None and on_hand_there != expected_on_hand:
         raise VersionConflict("variant", variant.id, expected_on_hand, on_hand_there)
     new_on_hand = set_to if set_to is not None else on_hand_there + (delta or 0)
     if new_on_hand < 0:
-        raise InvalidInput({"quantity": f"on hand cannot go below 0 (it is {on_hand_there} at {location.name})"})
+        raise InvalidInput(
+            {
+                "quantity": msg(
+                    "on hand cannot go below 0 (it is {on_hand_there} at {name})",
+                    on_hand_there=on_hand_there,
+                    name=location.name,
+                )
+            }
+        )
     before = _level(variant)
     change(session, variant, on_hand=new_on_hand, reserved=reserved_there, reason=reason, location_id=location_id,
             changed_by=actor.label if actor else "", note=note)  # fmt: skip

@@ -23,7 +23,7 @@ from syncstore.db.models import (
     ShopStockSource,
     StockLocation,
 )
-from syncstore.errors import InvalidInput, NotFoundError
+from syncstore.errors import InvalidInput, NotFoundError, msg
 from syncstore.inventory import ledger
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
@@ -67,18 +67,20 @@ def _clean_name(session: Session, name: str, location_id: int | None = None) -> 
     if not cleaned:
         raise InvalidInput({"name": "cannot be empty"})
     if len(cleaned) > NAME_MAX:
-        raise InvalidInput({"name": f"at most {NAME_MAX} characters (it has {len(cleaned)})"})
+        raise InvalidInput(
+            {"name": msg("at most {limit} characters (it has {count})", limit=NAME_MAX, count=len(cleaned))}
+        )
     query = sa.select(StockLocation.id).where(sa.func.lower(StockLocation.name) == cleaned.lower())
     taken = session.scalar(query)
     if taken is not None and taken != location_id:
-        raise InvalidInput({"name": f"a location named {cleaned!r} already exists"})
+        raise InvalidInput({"name": msg("a location named {cleaned!r} already exists", cleaned=cleaned)})
     return cleaned
 
 
 def _get(session: Session, location_id: int) -> StockLocation:
     row = session.get(StockLocation, location_id, with_for_update=True)
     if row is None:
-        raise NotFoundError(f"location {location_id} not found")
+        raise NotFoundError("location {location_id} not found", location_id=location_id)
     return row
 
 
@@ -110,15 +112,25 @@ def deactivate_location(actor: Actor | None, session: Session, location_id: int)
     """Deactivate a location: refused for the default and while it holds stock (on hand or reserved)."""
     row = _get(session, location_id)
     if row.is_default:
-        raise InvalidInput({"location_id": f"{row.name} is the default location and cannot be deactivated"})
+        raise InvalidInput(
+            {"location_id": msg("{name} is the default location and cannot be deactivated", name=row.name)}
+        )
     held = session.execute(
         sa.select(sa.func.coalesce(sa.func.sum(LocationStock.on_hand), 0),
                   sa.func.coalesce(sa.func.sum(LocationStock.reserved), 0))
         .where(LocationStock.location_id == location_id)
     ).one()  # fmt: skip
     if held[0] or held[1]:
-        raise InvalidInput({"location_id": f"{row.name} still holds {held[0]} on hand and {held[1]} reserved; "
-                                           "transfer them first"})  # fmt: skip
+        raise InvalidInput(
+            {
+                "location_id": msg(
+                    "{name} still holds {on_hand} on hand and {reserved} reserved; transfer them first",
+                    name=row.name,
+                    on_hand=held[0],
+                    reserved=held[1],
+                )
+            }
+        )
     row.is_active = False
     session.flush()
     audit.record(session, actor, "location.deactivate", "location", row.id, before={"is_active": True},
@@ -184,13 +196,24 @@ def transfer_stock(
     for field, location_id in (("from_location_id", from_location_id), ("to_location_id", to_location_id)):
         row = session.get(StockLocation, location_id)
         if row is None or not row.is_active:
-            raise InvalidInput({field: f"location {location_id} does not exist or is not active"})
+            raise InvalidInput(
+                {field: msg("location {location_id} does not exist or is not active", location_id=location_id)}
+            )
         names[location_id] = row.name
     at = ledger.location_quantities(session, variant, default_id)
     source_on_hand, source_reserved = at.get(from_location_id, (0, 0))
     if source_on_hand - source_reserved < quantity:
-        raise InvalidInput({"quantity": f"{names[from_location_id]} has {max(source_on_hand - source_reserved, 0)} "
-                                        f"available of {variant.sku}, fewer than {quantity}"})  # fmt: skip
+        raise InvalidInput(
+            {
+                "quantity": msg(
+                    "{location} has {available} available of {sku}, fewer than {quantity}",
+                    location=names[from_location_id],
+                    available=max(source_on_hand - source_reserved, 0),
+                    sku=variant.sku,
+                    quantity=quantity,
+                )
+            }
+        )
     target_on_hand, target_reserved = at.get(to_location_id, (0, 0))
     label = actor.label if actor else ""
     text = note or f"{names[from_location_id]} -> {names[to_location_id]}"
@@ -225,14 +248,16 @@ def set_shop_sources(actor: Actor | None, session: Session, connection_id: int, 
     """
     connection = session.get(PlatformConnection, connection_id)
     if connection is None:
-        raise NotFoundError(f"connection {connection_id} not found")
+        raise NotFoundError("connection {connection_id} not found", connection_id=connection_id)
     wanted = sorted(set(location_ids))
     if wanted:
         active = set(session.scalars(sa.select(StockLocation.id).where(StockLocation.id.in_(wanted),
                                                                        StockLocation.is_active)))  # fmt: skip
         missing = [location_id for location_id in wanted if location_id not in active]
         if missing:
-            raise InvalidInput({"location_ids": f"location {missing[0]} does not exist or is not active"})
+            raise InvalidInput(
+                {"location_ids": msg("location {location_id} does not exist or is not active", location_id=missing[0])}
+            )
     before = sorted(shop_sources(session).get(connection_id, frozenset()))
     session.execute(sa.delete(ShopStockSource).where(ShopStockSource.connection_id == connection_id))
     session.add_all(ShopStockSource(connection_id=connection_id, location_id=location_id) for location_id in wanted)

@@ -29,13 +29,15 @@ _HEADERS: Final = {"Accept": "image/jpeg, image/png, image/webp", "User-Agent": 
 def fetch_image(url: str, *, max_bytes: int, timeout_s: float, client: httpx.Client | None = None) -> bytes:
     """The bytes at `url`; ImageFetchFailed (network, timeout, HTTP status) or ImageRejected (type, size)."""
     if not is_url(url):
-        raise ImageRejected(f"{shown(url)} is not an http(s) URL")
+        raise ImageRejected("{url} is not an http(s) URL", url=shown(url))
     try:
         return _read(client or _shared_client(), url, max_bytes=max_bytes, timeout_s=timeout_s)
     except httpx.TimeoutException as error:
-        raise ImageFetchFailed(f"{shown(url)}: no answer within {timeout_s:g} s") from error
+        raise ImageFetchFailed(
+            "{url}: no answer within {timeout_s:g} s", url=shown(url), timeout_s=timeout_s
+        ) from error
     except httpx.HTTPError as error:
-        raise ImageFetchFailed(f"{shown(url)}: {type(error).__name__}") from error
+        raise ImageFetchFailed("{url}: {kind}", url=shown(url), kind=type(error).__name__) from error
 
 
 _lock = threading.Lock()
@@ -54,19 +56,30 @@ def _shared_client() -> httpx.Client:
 def _read(http: httpx.Client, url: str, *, max_bytes: int, timeout_s: float) -> bytes:
     with http.stream("GET", url, headers=_HEADERS, timeout=timeout_s) as response:
         if response.status_code != 200:
-            raise ImageFetchFailed(f"{shown(url)}: HTTP {response.status_code}")
+            raise ImageFetchFailed("{url}: HTTP {status_code}", url=shown(url), status_code=response.status_code)
         declared = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if declared and not declared.startswith(_ACCEPTED_TYPES):
-            raise ImageRejected(f"{shown(url)} is not an image ({declared})")
+            raise ImageRejected("{url} is not an image ({declared})", url=shown(url), declared=declared)
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > max_bytes:
-            raise ImageRejected(f"{shown(url)} is {int(length)} bytes; at most {max_bytes} are accepted")
+            raise ImageRejected(
+                "{url} is {length} bytes; at most {max_bytes} are accepted",
+                url=shown(url),
+                length=int(length),
+                max_bytes=max_bytes,
+            )
         body = bytearray()
         deadline = time.monotonic() + timeout_s
         for chunk in response.iter_bytes():
             body.extend(chunk)
             if time.monotonic() > deadline:
-                raise ImageFetchFailed(f"{shown(url)}: not received within {timeout_s:g} s")
+                raise ImageFetchFailed(
+                    "{url}: not received within {timeout_s:g} s", url=shown(url), timeout_s=timeout_s
+                )
             if len(body) > max_bytes:
-                raise ImageRejected(f"{shown(url)} is more than {max_bytes} bytes; at most {max_bytes} are accepted")
+                raise ImageRejected(
+                    "{url} is more than {max_bytes} bytes; at most {max_bytes} are accepted",
+                    url=shown(url),
+                    max_bytes=max_bytes,
+                )
         return bytes(body)

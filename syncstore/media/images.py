@@ -54,12 +54,16 @@ def _open(content: bytes) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(content))
             if image.width * image.height > _MAX_PIXELS:
-                raise ImageRejected(f"the image is {image.width}x{image.height} pixels, more than SyncStore reads")
+                raise ImageRejected(
+                    "the image is {width}x{height} pixels, more than SyncStore reads",
+                    width=image.width,
+                    height=image.height,
+                )
             image.load()
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageRejected("the content is not a readable image") from error
     except (OSError, ValueError, SyntaxError) as error:
-        raise ImageRejected(f"the image cannot be read ({type(error).__name__})") from error
+        raise ImageRejected("the image cannot be read ({kind})", kind=type(error).__name__) from error
     return image
 
 
@@ -71,7 +75,11 @@ def inspect(content: bytes) -> ImageInfo:
     content_type = CONTENT_TYPES.get(image.format or "")
     if content_type is None:
         allowed = ", ".join(CONTENT_TYPES)
-        raise ImageRejected(f"{image.format or 'unknown'} images are not accepted (only {allowed})")
+        raise ImageRejected(
+            "{image_format} images are not accepted (only {allowed})",
+            image_format=image.format or "unknown",
+            allowed=allowed,
+        )
     return ImageInfo(content_type, image.width, image.height)
 
 
@@ -134,7 +142,7 @@ def fit(content: bytes, limits: Limits) -> tuple[bytes, ImageInfo] | None:
             data = _encode(image, "JPEG", _QUALITIES[attempts])
             continue
         if min(image.width, image.height) * _SHRINK < max(limits.min_side_px, 16):  # pragma: no cover
-            raise ImageRejected(f"the image cannot be made smaller than {limits.max_bytes} bytes")
+            raise ImageRejected("the image cannot be made smaller than {max_bytes} bytes", max_bytes=limits.max_bytes)
         image = _resized(image, _SHRINK)
         data = _encode(image, "JPEG", _QUALITIES[-1])
     return data, inspect(data)

@@ -78,7 +78,9 @@ def _write_once(engine: sa.Engine, write: Callable[[Session], T], read: Callable
 def _save(engine: sa.Engine, content: bytes, source_url: str | None, max_bytes: int) -> StoredImage:
     """Store bytes (checked to be an accepted image) under their hash; an image stored before is reused."""
     if len(content) > max_bytes:
-        raise ImageRejected(f"the image is {len(content)} bytes; at most {max_bytes} are accepted")
+        raise ImageRejected(
+            "the image is {count} bytes; at most {max_bytes} are accepted", count=len(content), max_bytes=max_bytes
+        )
     info = images.inspect(content)
     digest = content_hash(content)
     with transaction(engine) as session:
@@ -108,7 +110,7 @@ def store_file(
     try:
         return _save(engine, content, None, limit)
     except ImageRejected as error:
-        raise ImageRejected(f"{filename or 'the file'}: {error}") from error
+        raise ImageRejected("{filename}: {error}", filename=filename or "the file", error=error) from error
 
 
 def image_info(session: Session, digest: str) -> StoredImage | None:
@@ -122,7 +124,7 @@ def read_image(session: Session, digest: str) -> tuple[bytes, str]:
         sa.select(MediaFile.content, MediaFile.content_type).where(MediaFile.content_hash == digest)
     ).one_or_none()
     if row is None:
-        raise ImageNotFound(f"{media_ref(digest)} is not a stored image")
+        raise ImageNotFound("{digest} is not a stored image", digest=media_ref(digest))
     return bytes(row.content), row.content_type
 
 
@@ -153,16 +155,16 @@ def resolve(engine: sa.Engine, ref: str, *, client: HttpClient | None = None, se
     if digest is not None:
         return digest
     if hash_of_ref(ref) is not None:
-        raise ImageNotFound(f"{ref} is not a stored image")
+        raise ImageNotFound("{ref} is not a stored image", ref=ref)
     if not is_url(ref):
-        raise ImageRejected(f"{shown(ref)} is neither an http(s) URL nor a media: reference")
+        raise ImageRejected("{ref} is neither an http(s) URL nor a media: reference", ref=shown(ref))
     config = settings or get_settings()
     content = fetch_image(ref, max_bytes=config.media_max_bytes, timeout_s=config.media_fetch_timeout_seconds,
                           client=client)  # fmt: skip
     try:
         stored = _save(engine, content, ref, config.media_max_bytes)
     except ImageRejected as error:
-        raise ImageRejected(f"{shown(ref)}: {error}") from error
+        raise ImageRejected("{ref}: {error}", ref=shown(ref), error=error) from error
 
     def write(session: Session) -> str:
         session.add(MediaSource(source_url=ref, content_hash=stored.content_hash))

@@ -61,7 +61,7 @@ def _upload(engine: sa.Engine, connection_id: int, connector: Connector, digest:
     filename = f"{variant[:16]}.{EXTENSIONS.get(content_type, 'jpg')}"
     upload = getattr(connector, "upload_image", None)  # a plug-in connector may predate media uploads
     if upload is None:
-        raise ImageUploadFailed(f"the {connector.platform} connector cannot upload images")
+        raise ImageUploadFailed("the {platform} connector cannot upload images", platform=connector.platform)
     uploaded: UploadedImage = upload(content, filename, content_type)
     with transaction(engine) as session:
         # Another worker may have uploaded the same image to this shop meanwhile: the first id recorded stays.
@@ -96,11 +96,11 @@ def ensure_uploaded(
             try:
                 ids[digest] = _upload(engine, connection_id, connector, digest)
             except ImageRejected as error:
-                raise ImageRejected(f"{shown(ref)}: {error}") from error
+                raise ImageRejected("{ref}: {error}", ref=shown(ref), error=error) from error
             except SHOP_STOPPING:
                 raise
             except ConnectorError as error:
-                raise ImageUploadFailed(f"uploading {shown(ref)}: {error}") from error
+                raise ImageUploadFailed("uploading {ref}: {error}", ref=shown(ref), error=error) from error
     return [ids[digest] for digest in hashes]
 
 

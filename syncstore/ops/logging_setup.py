@@ -17,7 +17,7 @@ import logging
 import sys
 from typing import Final
 
-from syncstore.errors import InvalidInput
+from syncstore.errors import InvalidInput, msg
 from syncstore.settings import Settings, get_settings
 
 OUR_LOGGERS: Final = ("syncstore", "connectors", "webhook_receiver", "pipelines", "assets", "streamlit_app", "demo")
@@ -33,7 +33,9 @@ def parse_level(text: str) -> int:
     level = _LEVELS.get(text.strip().upper())
     if level is None:
         allowed = ", ".join(_LEVELS)
-        raise InvalidInput({"SYNCSTORE_LOG_LEVEL": f"{text!r} is no log level; use one of {allowed}"})
+        raise InvalidInput(
+            {"SYNCSTORE_LOG_LEVEL": msg("{text!r} is no log level; use one of {allowed}", text=text, allowed=allowed)}
+        )
     return level
 
 

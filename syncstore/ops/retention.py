@@ -125,7 +125,9 @@ def _write_durably(frame: pl.DataFrame, target: Path) -> None:
             os.close(directory)
     except OSError as error:
         temporary.unlink(missing_ok=True)
-        raise RetentionError(f"could not write the sync-log archive {target.name}: {error}") from error
+        raise RetentionError(
+            "could not write the sync-log archive {name}: {error}", name=target.name, error=error
+        ) from error
 
 
 def _delete(engine: sa.Engine, ids: list[int]) -> int:

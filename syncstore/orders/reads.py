@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from connectors import registry
 from connectors.base import OrderStatus
 from syncstore.db.models import InventoryHistory, Order, OrderLineRow, PlatformConnection, ProductVariant
-from syncstore.errors import InvalidInput, NotFoundError
+from syncstore.errors import InvalidInput, Message, NotFoundError, msg
 
 STATUSES: Final = tuple(status.value for status in OrderStatus)
 MAX_PAGE: Final = 200
@@ -119,15 +119,15 @@ class OrderPage:
 
 
 def _check(filters: OrderFilters, limit: int, offset: int) -> None:
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     if filters.status is not None and filters.status not in STATUSES:
-        errors["status"] = f"must be one of {', '.join(STATUSES)}"
+        errors["status"] = msg("must be one of {choices}", choices=", ".join(STATUSES))
     if filters.since is not None and filters.until is not None and filters.since >= filters.until:
-        errors["until"] = "must be after the start of the range"
+        errors["until"] = msg("must be after the start of the range")
     if not 1 <= limit <= MAX_PAGE:
-        errors["limit"] = f"must be 1 to {MAX_PAGE}"
+        errors["limit"] = msg("must be 1 to {limit}", limit=MAX_PAGE)
     if offset < 0:
-        errors["offset"] = "must not be negative"
+        errors["offset"] = msg("must not be negative")
     if errors:
         raise InvalidInput(errors)
 
@@ -251,7 +251,7 @@ def get_order(session: Session, order_row_id: int) -> OrderDetail:
     )
     row = session.execute(query).first()
     if row is None:
-        raise NotFoundError(f"order {order_row_id} not found")
+        raise NotFoundError("order {order_row_id} not found", order_row_id=order_row_id)
     order, name, region = row
     view = _view(order, name, region, _lines(session, [order.id]).get(order.id, ()))
     return OrderDetail(view, ledger_effects(session, view.order_ref), seller_url(view.platform, region, view.order_id))

@@ -42,7 +42,7 @@ from syncstore.db.models import (
     ProductVariant,
 )
 from syncstore.db.types import utcnow
-from syncstore.errors import InvalidInput, NotFoundError, VersionConflict
+from syncstore.errors import InvalidInput, NotFoundError, VersionConflict, msg
 from syncstore.events import outbox
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
@@ -209,17 +209,17 @@ def recently_resolved(session: Session, *, connection_id: int | None = None, lim
 
 
 _EXPECTED = {
-    "price": "a price such as 19.90",
-    "title": "a title of 1 to 255 characters",
-    "images": "a list of image URLs",
-    "description": "a text",
+    "price": msg("a price such as 19.90"),
+    "title": msg("a title of 1 to 255 characters"),
+    "images": msg("a list of image URLs"),
+    "description": msg("a text"),
 }
 
 
 def _checked_value(field: str, value: Any) -> Any:
     """A manual value checked by the same rules as the product editor's (catalog_schema), or InvalidInput."""
     if value is None or (field == "price" and isinstance(value, str) and not value.strip()):
-        raise InvalidInput({"value": _EXPECTED.get(field, "a value")})
+        raise InvalidInput({"value": _EXPECTED.get(field, msg("a value"))})
     try:
         if field == "price":
             patch = VariantPatch.model_validate({"id": 0, "price": value})
@@ -229,8 +229,14 @@ def _checked_value(field: str, value: Any) -> Any:
             return [str(url) for url in checked] if field == "images" else checked
     except ValidationError as error:
         messages = "; ".join(str(item["msg"]).removeprefix("Value error, ") for item in error.errors())
-        raise InvalidInput({"value": f"{_EXPECTED.get(field, 'a valid value')}: {messages}"}) from None
-    raise InvalidInput({"field": f"{field} cannot be set by hand"})
+        raise InvalidInput(
+            {
+                "value": msg(
+                    "{expected}: {messages}", expected=_EXPECTED.get(field, msg("a valid value")), messages=messages
+                )
+            }
+        ) from None
+    raise InvalidInput({"field": msg("{field} cannot be set by hand", field=field)})
 
 
 def _move_baseline_to_remote(session: Session, conflict: ProductConflict) -> None:
@@ -262,7 +268,7 @@ def _check_version(session: Session, product_id: int, expected_version: int | No
     """The product's version, which must be `expected_version` when given; bumped (compare-and-set) if `bump`."""
     current = session.scalar(sa.select(MasterProduct.version).where(MasterProduct.id == product_id))
     if current is None:
-        raise NotFoundError(f"product {product_id} not found")
+        raise NotFoundError("product {product_id} not found", product_id=product_id)
     expected = current if expected_version is None else expected_version
     if bump:
         catalog.claim_version(session, product_id, expected)
@@ -315,10 +321,19 @@ def resolve(
     """
     conflict = session.get(ProductConflict, conflict_id, with_for_update=True, populate_existing=True)
     if conflict is None:
-        raise NotFoundError(f"conflict {conflict_id} not found")
+        raise NotFoundError("conflict {conflict_id} not found", conflict_id=conflict_id)
     if conflict.status != "pending":
         by = f" by {conflict.resolved_by}" if conflict.resolved_by else ""
-        raise InvalidInput({"conflict": f"conflict {conflict_id} was already {conflict.status}{by}"})
+        raise InvalidInput(
+            {
+                "conflict": msg(
+                    "conflict {conflict_id} was already {status}{by}",
+                    conflict_id=conflict_id,
+                    status=conflict.status,
+                    by=by,
+                )
+            }
+        )
     try:
         chosen = Strategy(strategy)
     except ValueError:

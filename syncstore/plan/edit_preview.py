@@ -268,7 +268,7 @@ def preview_edit(engine: sa.Engine, product_id: int, changes: Mapping[str, Any] 
             sa.select(MasterProduct).where(MasterProduct.id == product_id).options(selectinload(MasterProduct.variants))
         )
         if product is None or product.status == "deleted":
-            raise NotFoundError(f"product {product_id} not found")
+            raise NotFoundError("product {product_id} not found", product_id=product_id)
         edited = _read_edits(product, changes or {})
         saved_stock = {variant.id: variant.stock for variant in product.variants}
     inputs = sync_inputs.load_inputs(engine, product_ids=[product_id])

@@ -79,7 +79,7 @@ def shops(engine: sa.Engine, connection_ids: Sequence[int] | None = None) -> lis
         found = [Shop(r.id, r.platform, r.shop_id, r.shop_name, r.status, r.region or "") for r in rows]
     missing = set(connection_ids or ()) - {shop.connection_id for shop in found}
     if missing:
-        raise NotFoundError(f"connection {min(missing)} not found")
+        raise NotFoundError("connection {connection_id} not found", connection_id=min(missing))
     return found
 
 

@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from connectors import registry
 from syncstore.db.models import PlatformConnection, SyncRule
 from syncstore.db.types import utcnow
-from syncstore.errors import InvalidInput, NotFoundError, VersionConflict, field_errors
+from syncstore.errors import InvalidInput, InvalidValue, NotFoundError, VersionConflict, field_messages, msg
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
 from syncstore.shops.keys import ShopKey
@@ -96,11 +96,13 @@ class RuleActions(_Strict):
     @model_validator(mode="after")
     def _range(self) -> RuleActions:
         if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
-            raise ValueError("min_price must not be above max_price")
+            raise InvalidValue("min_price must not be above max_price")
         if (self.protect_below is None) != (self.protect_shop_key is None):
-            raise ValueError("sell-out protection needs both a quantity (protect_below) and a shop (protect_shop_key)")
+            raise InvalidValue(
+                "sell-out protection needs both a quantity (protect_below) and a shop (protect_shop_key)"
+            )
         if self.virtual_quantity is not None and any(v is not None for v in self._formula_steps):
-            raise ValueError(
+            raise InvalidValue(
                 "virtual_quantity replaces the stock formula: leave buffer, allocation, minimum, maximum and "
                 "sell-out protection empty"
             )
@@ -158,7 +160,7 @@ class RuleInput(_Strict):
     @classmethod
     def _registered(cls, platform: str | None) -> str | None:
         if platform is not None and not registry.is_platform(platform):
-            raise ValueError(f"must be one of {', '.join(registry.names())}")
+            raise InvalidValue("must be one of {choices}", choices=", ".join(registry.names()))
         return platform
 
     @model_validator(mode="after")
@@ -170,11 +172,13 @@ class RuleInput(_Strict):
         try:
             shop = ShopKey.parse(key)
         except InvalidInput:
-            raise ValueError(f"protect_shop_key {key!r} is not a shop key (<platform>-<shop id>)") from None
+            raise InvalidValue("protect_shop_key {key!r} is not a shop key (<platform>-<shop id>)", key=key) from None
         if self.platform is not None and shop.platform != self.platform:
-            raise ValueError(f"protect_shop_key {key} is not a {self.platform} shop, the rule's platform")
+            raise InvalidValue(
+                "protect_shop_key {key} is not a {platform} shop, the rule's platform", key=key, platform=self.platform
+            )
         if self.conditions.shop_keys and key not in self.conditions.shop_keys:
-            raise ValueError(f"protect_shop_key {key} must be one of the rule's shops")
+            raise InvalidValue("protect_shop_key {key} must be one of the rule's shops", key=key)
         return self
 
 
@@ -359,7 +363,7 @@ def validated(data: RuleInput | Mapping[str, Any]) -> RuleInput:
     try:
         return RuleInput.model_validate(data)
     except ValidationError as error:
-        raise InvalidInput(field_errors(error)) from None
+        raise InvalidInput(field_messages(error)) from None
 
 
 def _check_protected_shop(session: Session, data: RuleInput) -> None:
@@ -376,7 +380,7 @@ def _check_protected_shop(session: Session, data: RuleInput) -> None:
         )
     )
     if connected is None:
-        raise InvalidInput({"actions.protect_shop_key": f"{key} is not a connected shop"})
+        raise InvalidInput({"actions.protect_shop_key": msg("{key} is not a connected shop", key=key)})
 
 
 def _store(row: SyncRule, data: RuleInput) -> None:
@@ -413,7 +417,7 @@ def _checked(row: SyncRule, expected_updated_at: datetime | None) -> None:
 def _locked(session: Session, rule_id: int) -> SyncRule:
     row = session.get(SyncRule, rule_id, with_for_update=True, populate_existing=True)
     if row is None:
-        raise NotFoundError(f"rule {rule_id} not found")
+        raise NotFoundError("rule {rule_id} not found", rule_id=rule_id)
     return row
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from connectors import registry
 from syncstore.db.models import MasterProduct, ProductAttributeValue
-from syncstore.errors import InvalidInput, NotFoundError
+from syncstore.errors import InvalidInput, Message, NotFoundError, msg
 from syncstore.publishing.cache import AttributeView
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
@@ -59,40 +59,42 @@ def values_to_json(values: Mapping[str, AttributeValue]) -> dict[str, Any]:
     return {key: value.to_json() for key, value in sorted(values.items())}
 
 
-def _problem(attribute: AttributeView, value: AttributeValue) -> str | None:
+def _problem(attribute: AttributeView, value: AttributeValue) -> Message | None:
     text = (value.text or "").strip()
     if not value.value_ids and not text:
-        return f"give a value for {attribute.name!r}"
+        return msg("give a value for {name!r}", name=attribute.name)
     allowed = {value_id for value_id, _ in attribute.values}
     unknown = [v for v in value.value_ids if v not in allowed]
     if unknown:
-        return f"{unknown[0]!r} is not an allowed value of {attribute.name!r}"
+        return msg("{unknown!r} is not an allowed value of {name!r}", unknown=unknown[0], name=attribute.name)
     if attribute.input_type == "single_select" and len(value.value_ids) + (1 if text else 0) > 1:
-        return f"{attribute.name!r} takes one value"
+        return msg("{name!r} takes one value", name=attribute.name)
     if text and attribute.values and not attribute.custom_allowed:
         choices = ", ".join(name for _, name in attribute.values[:10])
-        return f"{attribute.name!r} takes one of its values ({choices}), not free text"
+        return msg("{name!r} takes one of its values ({choices}), not free text", name=attribute.name, choices=choices)
     if text and attribute.input_type == "number":
         try:
             Decimal(text)
         except InvalidOperation:
-            return f"{attribute.name!r} is a number, not {text!r}"
+            return msg("{name!r} is a number, not {text!r}", name=attribute.name, text=text)
     if text and attribute.input_type == "date" and not text.isdigit():
         try:
             dt.date.fromisoformat(text)
         except ValueError:
-            return f"{attribute.name!r} is a date (YYYY-MM-DD), not {text!r}"
+            return msg("{name!r} is a date (YYYY-MM-DD), not {text!r}", name=attribute.name, text=text)
     return None
 
 
 def check_values(attributes: Sequence[AttributeView], values: Mapping[str, AttributeValue], category: str) -> None:
     """Raise InvalidInput (one `attributes.<id>` error per problem) unless every value fits its attribute."""
     known = {attribute.attribute_id: attribute for attribute in attributes}
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     for attribute_id, value in values.items():
         attribute = known.get(attribute_id)
         if attribute is None:
-            errors[f"attributes.{attribute_id}"] = f"category {category} has no attribute {attribute_id!r}"
+            errors[f"attributes.{attribute_id}"] = msg(
+                "category {category} has no attribute {attribute_id!r}", category=category, attribute_id=attribute_id
+            )
         elif (problem := _problem(attribute, value)) is not None:
             errors[f"attributes.{attribute_id}"] = problem
     if errors:
@@ -134,10 +136,10 @@ def set_product_attribute_values(
     attributes_for_product` reads them); the values are checked against them when given.
     """
     if not registry.is_platform(platform):
-        raise InvalidInput({"platform": f"one of {', '.join(registry.names())}"})
+        raise InvalidInput({"platform": msg("one of {choices}", choices=", ".join(registry.names()))})
     product = session.get(MasterProduct, product_id)
     if product is None:
-        raise NotFoundError(f"product {product_id} not found")
+        raise NotFoundError("product {product_id} not found", product_id=product_id)
     given = {key: value for key, value in values.items() if value is not None}
     if attributes is not None:
         check_values(attributes, given, f"{platform} category of {product.category!r}")

@@ -75,7 +75,7 @@ class RefreshReport:
 def _connection(session: Session, connection_id: int) -> PlatformConnection:
     connection = session.get(PlatformConnection, connection_id)
     if connection is None:
-        raise NotFoundError(f"connection {connection_id} not found")
+        raise NotFoundError("connection {connection_id} not found", connection_id=connection_id)
     return connection
 
 
@@ -194,7 +194,11 @@ def attributes_for_platform(
             .limit(1)
         )  # fmt: skip
         if shop is None:
-            raise NotFoundError(f"no connected {platform} shop has category {category_id}: refresh the categories")
+            raise NotFoundError(
+                "no connected {platform} shop has category {category_id}: refresh the categories",
+                platform=platform,
+                category_id=category_id,
+            )
         cached = None if force else fresh_attributes(session, shop, category_id)
     if cached is not None:
         return cached
@@ -212,7 +216,11 @@ def ensure_category_details(
             )
         )
         if row is None:
-            raise NotFoundError(f"category {category_id} is not in shop {connection_id}'s category tree; refresh it")
+            raise NotFoundError(
+                "category {category_id} is not in shop {connection_id}'s category tree; refresh it",
+                category_id=category_id,
+                connection_id=connection_id,
+            )
         fresh = row.attributes_fetched_at is not None and utcnow() - row.attributes_fetched_at < MAX_AGE
         if fresh and not force:
             return category_attributes(session, connection_id, category_id)

@@ -25,7 +25,7 @@ from connectors.base import Connector, ConnectorError
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection, ShopPublishing
 from syncstore.db.types import utcnow
-from syncstore.errors import InvalidInput, NotFoundError
+from syncstore.errors import InvalidInput, Message, NotFoundError, msg
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
 
@@ -102,7 +102,7 @@ def _view(connection: PlatformConnection, row: ShopPublishing | None) -> ShopLog
 def shop_logistics(session: Session, connection_id: int) -> ShopLogistics:
     connection = session.get(PlatformConnection, connection_id)
     if connection is None:
-        raise NotFoundError(f"connection {connection_id} not found")
+        raise NotFoundError("connection {connection_id} not found", connection_id=connection_id)
     return _view(connection, session.get(ShopPublishing, connection_id))
 
 
@@ -123,7 +123,7 @@ def list_shop_logistics(session: Session, connection_ids: Sequence[int] | None =
 
 def _row(session: Session, connection_id: int) -> ShopPublishing:
     if session.get(PlatformConnection, connection_id) is None:
-        raise NotFoundError(f"connection {connection_id} not found")
+        raise NotFoundError("connection {connection_id} not found", connection_id=connection_id)
     row = session.get(ShopPublishing, connection_id)
     if row is None:
         row = ShopPublishing(connection_id=connection_id, channels=[], locations=[], logistics_channel_ids=[])
@@ -189,21 +189,23 @@ def set_shop_logistics(
 ) -> ShopLogistics:
     """Store the Admin's choice (None leaves that part as it is, [] / "" clears it); checked against the offer."""
     row = _row(session, connection_id)
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     before: dict[str, Any] = {"channel_ids": list(row.logistics_channel_ids or []), "location_id": row.location_id}
     if channel_ids is not None:
         offered = {str(c.get("channel_id")) for c in row.channels or []}
         unknown = [c for c in channel_ids if c not in offered]
         if unknown:
-            errors["channel_ids"] = (
-                f"{unknown[0]} is not a logistics channel of this shop (refresh the shop's channels)"
+            errors["channel_ids"] = msg(
+                "{unknown} is not a logistics channel of this shop (refresh the shop's channels)", unknown=unknown[0]
             )
         else:
             row.logistics_channel_ids = list(dict.fromkeys(channel_ids))
     if location_id is not None:
         offered_locations = {str(loc.get("location_id")) for loc in row.locations or []}
         if location_id and location_id not in offered_locations:
-            errors["location_id"] = f"{location_id} is not a warehouse/location of this shop (refresh the shop)"
+            errors["location_id"] = msg(
+                "{location_id} is not a warehouse/location of this shop (refresh the shop)", location_id=location_id
+            )
         else:
             row.location_id = location_id or None
     if errors:

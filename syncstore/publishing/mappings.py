@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from connectors import registry
 from syncstore.db.models import CategoryMapping, MasterProduct, PlatformConnection, RemoteBrandRow, RemoteCategoryRow
-from syncstore.errors import InvalidInput, NotFoundError
+from syncstore.errors import InvalidInput, Message, NotFoundError, msg
 from syncstore.publishing import cache
 from syncstore.publishing.attributes import (
     AttributeValue,
@@ -67,16 +67,16 @@ def get_category_mapping(session: Session, platform: str, master_category: str) 
 
 
 def _checked(platform: str, master_category: str, remote_category_id: str) -> tuple[str, str]:
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     category, remote = master_category.strip(), remote_category_id.strip()
     if not registry.is_platform(platform):
-        errors["platform"] = f"one of {', '.join(registry.names())}"
+        errors["platform"] = msg("one of {choices}", choices=", ".join(registry.names()))
     if not 1 <= len(category) <= 200:
-        errors["master_category"] = "1 to 200 characters"
+        errors["master_category"] = msg("1 to 200 characters")
     if not 1 <= len(remote) <= 64:
-        errors["remote_category_id"] = "1 to 64 characters"
+        errors["remote_category_id"] = msg("1 to 64 characters")
     elif registry.is_platform(platform) and registry.spec(platform).rules.numeric_category and not remote.isdigit():
-        errors["remote_category_id"] = f"{platform} category ids are numbers"
+        errors["remote_category_id"] = msg("{platform} category ids are numbers", platform=platform)
     if errors:
         raise InvalidInput(errors)
     return category, remote
@@ -93,13 +93,29 @@ def _check_against_cache(
     in_shops = sa.select(RemoteCategoryRow).where(RemoteCategoryRow.connection_id.in_(shops))
     cached_tree = session.scalar(in_shops.limit(1)) is not None
     if cached_tree and session.scalar(in_shops.where(RemoteCategoryRow.category_id == remote).limit(1)) is None:
-        raise InvalidInput({"remote_category_id": f"{remote} is not a {platform} category of your shops "
-                                                  "(search the categories, or refresh them)"})  # fmt: skip
+        raise InvalidInput(
+            {
+                "remote_category_id": msg(
+                    "{remote} is not a {platform} category of your shops (search the categories, or refresh them)",
+                    remote=remote,
+                    platform=platform,
+                )
+            }
+        )
     if defaults:
         attributes = cache.platform_category_attributes(session, platform, remote)
         if attributes is None:
             missing = f"the attributes of {platform} category {remote} are not fetched yet"
-            raise InvalidInput({"attributes": f"{missing}: run `syncstore categories attributes {platform} {remote}`"})
+            raise InvalidInput(
+                {
+                    "attributes": msg(
+                        "{missing}: run `syncstore categories attributes {platform} {remote}`",
+                        missing=missing,
+                        platform=platform,
+                        remote=remote,
+                    )
+                }
+            )
         check_values(attributes, defaults, f"{platform} {remote}")
     if brand_id:
         brands = sa.select(RemoteBrandRow.brand_id).where(
@@ -107,7 +123,16 @@ def _check_against_cache(
         )
         known = set(session.scalars(brands))
         if known and brand_id not in known:
-            raise InvalidInput({"brand_id": f"{brand_id} is not a brand of {platform} category {remote}"})
+            raise InvalidInput(
+                {
+                    "brand_id": msg(
+                        "{brand_id} is not a brand of {platform} category {remote}",
+                        brand_id=brand_id,
+                        platform=platform,
+                        remote=remote,
+                    )
+                }
+            )
 
 
 @requires(Permission.CATALOG_WRITE)
@@ -159,7 +184,7 @@ def set_category_mapping(
 def delete_category_mapping(actor: Actor | None, session: Session, mapping_id: int) -> None:
     row = session.get(CategoryMapping, mapping_id, with_for_update=True)
     if row is None:
-        raise NotFoundError(f"category mapping {mapping_id} not found")
+        raise NotFoundError("category mapping {mapping_id} not found", mapping_id=mapping_id)
     before = {
         "platform": row.platform,
         "master_category": row.master_category,
@@ -176,7 +201,7 @@ def attributes_for_product(session: Session, product_id: int, platform: str) -> 
     """The cached attributes of the platform category the product's master category maps to (None: unknown)."""
     product = session.get(MasterProduct, product_id)
     if product is None:
-        raise NotFoundError(f"product {product_id} not found")
+        raise NotFoundError("product {product_id} not found", product_id=product_id)
     mapping = get_category_mapping(session, platform, product.category or "")
     if mapping is None:
         return None

@@ -21,7 +21,7 @@ from typing import Final, Protocol
 
 from connectors import registry
 from connectors.base import PlatformSpec, QuotaExhausted
-from syncstore.errors import InvalidInput, SyncStoreError
+from syncstore.errors import InvalidInput, Message, SyncStoreError, msg
 from syncstore.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -53,8 +53,13 @@ class RateLimitWaitTooLong(SyncStoreError):
             reason,
         )
         super().__init__(
-            f"{platform} shop {shop_id} would wait {wait_s:.1f} s more ({reason}), longer than the "
-            f"{max_wait_s:g} s allowed; try again later"
+            "{platform} shop {shop_id} would wait {wait_s:.1f} s more ({reason}), longer than the "
+            "{max_wait_s:g} s allowed; try again later",
+            platform=platform,
+            shop_id=shop_id,
+            wait_s=wait_s,
+            reason=reason,
+            max_wait_s=max_wait_s,
         )
 
 
@@ -82,17 +87,17 @@ class Limits:
     alert_threshold: float = 0.8
 
     def __post_init__(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Message] = {}
         if self.per_minute < 1:
-            errors["per_minute"] = "must be at least 1"
+            errors["per_minute"] = msg("must be at least 1")
         if self.per_day < 1:
-            errors["per_day"] = "must be at least 1"
+            errors["per_day"] = msg("must be at least 1")
         if self.burst < 0:
-            errors["burst"] = "must not be negative"
+            errors["burst"] = msg("must not be negative")
         if not (math.isfinite(self.window_s) and self.window_s > 0):
-            errors["window_s"] = "must be a positive number of seconds"
+            errors["window_s"] = msg("must be a positive number of seconds")
         if not 0 < self.alert_threshold <= 1:
-            errors["alert_threshold"] = "must be in (0, 1]"
+            errors["alert_threshold"] = msg("must be in (0, 1]")
         if errors:
             raise InvalidInput(errors)
 
@@ -157,7 +162,13 @@ def _spec(platform: str) -> PlatformSpec:
         return registry.spec(platform)
     except registry.UnknownPlatform:
         expected = ", ".join(registry.names())
-        raise InvalidInput({"platform": f"unknown platform {platform!r}; expected one of {expected}"}) from None
+        raise InvalidInput(
+            {
+                "platform": msg(
+                    "unknown platform {platform!r}; expected one of {expected}", platform=platform, expected=expected
+                )
+            }
+        ) from None
 
 
 class Outcome(enum.StrEnum):
@@ -227,7 +238,9 @@ def limits_of(limits: Mapping[str, Limits], platform: str, shop_id: str) -> Limi
         return limits[platform]
     except KeyError:
         known = ", ".join(sorted(limits))
-        raise InvalidInput({"platform": f"unknown platform {platform!r}; expected one of {known}"}) from None
+        raise InvalidInput(
+            {"platform": msg("unknown platform {platform!r}; expected one of {known}", platform=platform, known=known)}
+        ) from None
 
 
 def pause_seconds(retry_after: float | None, default: float = DEFAULT_PAUSE_S) -> float:

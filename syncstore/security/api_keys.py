@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from syncstore.db.models import ApiKey, User
 from syncstore.db.types import utcnow
-from syncstore.errors import InvalidInput, NotFoundError, PermissionDenied
+from syncstore.errors import InvalidInput, Message, NotFoundError, PermissionDenied, msg
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, Role, can
 
@@ -107,19 +107,19 @@ def create_key(
     may have read-only keys): the session comes first and the actor is checked here.
     """
     creator = _signed_in(actor)
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     clean_name = name.strip()
     if not clean_name or len(clean_name) > NAME_MAX:
-        errors["name"] = f"must be 1 to {NAME_MAX} characters"
+        errors["name"] = msg("must be 1 to {limit} characters", limit=NAME_MAX)
     try:
         key_role = Role(role) if role is not None else creator.role
     except ValueError:
-        errors["role"] = "must be admin, editor or viewer"
+        errors["role"] = msg("must be admin, editor or viewer")
         key_role = creator.role
     if not role_allowed(creator.role, key_role):
-        errors["role"] = f"a {creator.role.value} may create keys with the {creator.role.value} role or a lower one"
+        errors["role"] = msg("a {role} may create keys with the {role} role or a lower one", role=creator.role.value)
     if expires_at is not None and (expires_at.tzinfo is None or expires_at <= utcnow()):
-        errors["expires_at"] = "must be a timezone-aware time in the future"
+        errors["expires_at"] = msg("must be a timezone-aware time in the future")
     if errors:
         raise InvalidInput(errors)
     prefix = secrets.token_hex(6)
@@ -149,7 +149,7 @@ def revoke_key(session: Session, actor: Actor | None, key_id: int) -> ApiKeyView
         sa.select(ApiKey, User.email).join(User, User.id == ApiKey.user_id).where(ApiKey.id == key_id)
     ).first()
     if found is None:
-        raise NotFoundError(f"API key {key_id} not found")
+        raise NotFoundError("API key {key_id} not found", key_id=key_id)
     row, email = found
     if row.user_id != revoker.user_id and not can(revoker, Permission.KEYS_MANAGE):
         raise PermissionDenied("only the key's owner or an admin may revoke it")

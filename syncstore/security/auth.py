@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from syncstore.db.models import SignInThrottle, User
 from syncstore.db.types import utcnow
-from syncstore.errors import InvalidInput, NotFoundError, PermissionDenied
+from syncstore.errors import InvalidInput, InvalidValue, Message, NotFoundError, PermissionDenied, msg
 from syncstore.security import audit
 
 
@@ -100,7 +100,7 @@ def require(actor: Actor | None, permission: Permission) -> Actor:
     if actor is None:
         raise PermissionDenied("sign in first: anonymous users cannot change anything")
     if not can(actor, permission):
-        raise PermissionDenied(f"{actor.role.value} may not {permission.value}")
+        raise PermissionDenied("{role} may not {permission}", role=actor.role.value, permission=permission.value)
     if actor.must_change_password:
         raise PermissionDenied("choose a new password first: an admin reset yours")
     return actor
@@ -151,18 +151,18 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(line.strip().casefold() for line in lines if line.strip() and not line.startswith("#"))
 
 
-def password_problem(password: str) -> str | None:
+def password_problem(password: str) -> Message | None:
     """What is wrong with `password` as a new password, or None when it may be used."""
     if len(password) < PASSWORD_MIN_LENGTH:
-        return f"must be at least {PASSWORD_MIN_LENGTH} characters"
+        return msg("must be at least {limit} characters", limit=PASSWORD_MIN_LENGTH)
     if len(password) > PASSWORD_MAX_LENGTH:
-        return f"must be at most {PASSWORD_MAX_LENGTH} characters"
+        return msg("must be at most {limit} characters", limit=PASSWORD_MAX_LENGTH)
     if not password.strip():
-        return "must not be only spaces"
+        return msg("must not be only spaces")
     if len(set(password)) == 1:
-        return "must not be one character repeated"
+        return msg("must not be one character repeated")
     if password.strip().casefold() in _common_passwords():
-        return "is too common (it is on the list of passwords attackers try first); choose another"
+        return msg("is too common (it is on the list of passwords attackers try first); choose another")
     return None
 
 
@@ -186,7 +186,7 @@ class NewUser(BaseModel):
         if value is not None:
             problem = password_problem(value)
             if problem is not None:
-                raise ValueError(problem)
+                raise InvalidValue(problem.template, **problem.params)
         return value
 
 
@@ -211,7 +211,7 @@ def create_user(
         raise InvalidInput.from_exception(error) from None
     email_key = str(data.email).lower()
     if session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email_key)) is not None:
-        raise InvalidInput({"email": f"a user with e-mail {email_key} already exists"})
+        raise InvalidInput({"email": msg("a user with e-mail {email_key} already exists", email_key=email_key)})
     user = User(
         email=email_key,
         name=data.name,
@@ -229,7 +229,7 @@ def create_user(
 def set_role(actor: Actor | None, session: Session, user_id: int, role: Role | str) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFoundError(f"user {user_id} not found")
+        raise NotFoundError("user {user_id} not found", user_id=user_id)
     new_role = Role(role)
     if new_role is not Role.ADMIN:
         _keep_an_admin(session, user)
@@ -244,7 +244,7 @@ def set_role(actor: Actor | None, session: Session, user_id: int, role: Role | s
 def deactivate_user(actor: Actor | None, session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFoundError(f"user {user_id} not found")
+        raise NotFoundError("user {user_id} not found", user_id=user_id)
     _keep_an_admin(session, user)
     before = _user_view(user)
     user.is_active = False
@@ -263,7 +263,7 @@ def activate_user(actor: Actor | None, session: Session, user_id: int) -> User:
     """Let a deactivated user sign in again."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFoundError(f"user {user_id} not found")
+        raise NotFoundError("user {user_id} not found", user_id=user_id)
     before = _user_view(user)
     user.is_active = True
     session.flush()
@@ -291,7 +291,9 @@ def _keep_an_admin(session: Session, user: User) -> None:
     if user.role != Role.ADMIN.value or not user.is_active:
         return
     if not [admin_id for admin_id in admins if admin_id != user.id]:
-        raise InvalidInput({"role": f"{user.email} is the last active admin; make someone else admin first"})
+        raise InvalidInput(
+            {"role": msg("{email} is the last active admin; make someone else admin first", email=user.email)}
+        )
 
 
 # --- sign-in (S1) ------------------------------------------------------------------------------
@@ -496,7 +498,7 @@ def reset_password(actor: Actor | None, session: Session, user_id: int, new_pass
     """
     user = session.get(User, user_id)
     if user is None:
-        raise NotFoundError(f"user {user_id} not found")
+        raise NotFoundError("user {user_id} not found", user_id=user_id)
     password = check_password(new_password) if new_password is not None else secrets.token_urlsafe(12)
     user.password_hash = _hasher.hash(password)
     user.must_change_password = True
@@ -512,7 +514,7 @@ def unlock_sign_in(actor: Actor | None, session: Session, user_id: int) -> User:
     """Lift a lockout (or delay) on a user's account after failed sign-ins."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFoundError(f"user {user_id} not found")
+        raise NotFoundError("user {user_id} not found", user_id=user_id)
     _clear_account_throttle(session, user.email)
     audit.record(session, actor, "user.unlock_sign_in", "user", user.id)
     return user

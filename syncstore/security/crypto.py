@@ -86,8 +86,9 @@ class UnknownKeyError(CryptoError):
     def __init__(self, key_id: str) -> None:
         self.key_id = key_id
         super().__init__(
-            f"stored secret is encrypted with key id {key_id!r}, which is not in the keyring; "
-            "add that key back to SYNCSTORE_ENCRYPTION_KEYS (after the primary) to read it"
+            "stored secret is encrypted with key id {key_id!r}, which is not in the keyring; add "
+            "that key back to SYNCSTORE_ENCRYPTION_KEYS (after the primary) to read it",
+            key_id=key_id,
         )
 
 
@@ -97,9 +98,10 @@ class RetiredKeyError(CryptoError):
     def __init__(self, key_id: str) -> None:
         self.key_id = key_id
         super().__init__(
-            f"stored secret is encrypted with retired key id {key_id!r}; "
-            "it must be re-encrypted before the key is retired (remove it from "
-            "SYNCSTORE_RETIRED_KEY_IDS, run the key rotation, then retire it again)"
+            "stored secret is encrypted with retired key id {key_id!r}; it must be re-encrypted "
+            "before the key is retired (remove it from SYNCSTORE_RETIRED_KEY_IDS, run the key "
+            "rotation, then retire it again)",
+            key_id=key_id,
         )
 
 
@@ -152,7 +154,7 @@ def generate_key(key_id: str | None = None) -> str:
     """A fresh keyring entry `kid:base64key` (32 random bytes); the id defaults to k<date>-<random>."""
     kid = key_id or f"k{utcnow():%Y%m%d}-{secrets.token_hex(3)}"
     if not KEY_ID_PATTERN.fullmatch(kid):
-        raise KeyringError(f"key id must match {KEY_ID_PATTERN.pattern}")
+        raise KeyringError("key id must match {pattern}", pattern=KEY_ID_PATTERN.pattern)
     return f"{kid}:{base64.b64encode(secrets.token_bytes(KEY_SIZE)).decode('ascii')}"
 
 
@@ -167,9 +169,14 @@ def _decode_key(kid: str, text: str) -> bytes:
     try:
         key = base64.b64decode(normalized, validate=True)
     except (binascii.Error, ValueError):
-        raise KeyringError(f"key {kid!r} is not valid base64") from None
+        raise KeyringError("key {kid!r} is not valid base64", kid=kid) from None
     if len(key) != KEY_SIZE:
-        raise KeyringError(f"key {kid!r} is {len(key)} bytes; AES-256 keys are {KEY_SIZE} bytes")
+        raise KeyringError(
+            "key {kid!r} is {count} bytes; AES-256 keys are {key_size} bytes",
+            kid=kid,
+            count=len(key),
+            key_size=KEY_SIZE,
+        )
     return key
 
 
@@ -188,9 +195,13 @@ def parse_keyring_spec(spec: str) -> list[tuple[str, bytes]]:
         kid = kid.strip()
         # Never echo the entry itself: it may be key material.
         if not sep:
-            raise KeyringError(f"keyring entry {position} is not in the form 'kid:base64key'")
+            raise KeyringError("keyring entry {position} is not in the form 'kid:base64key'", position=position)
         if not KEY_ID_PATTERN.fullmatch(kid):
-            raise KeyringError(f"keyring entry {position}: key id must match {KEY_ID_PATTERN.pattern}")
+            raise KeyringError(
+                "keyring entry {position}: key id must match {pattern}",
+                position=position,
+                pattern=KEY_ID_PATTERN.pattern,
+            )
         keys.append((kid, _decode_key(kid, encoded)))
     return keys
 
@@ -209,16 +220,23 @@ class Keyring:
         ciphers: dict[str, AESGCM] = {}
         for kid, key in keys:
             if not KEY_ID_PATTERN.fullmatch(kid):
-                raise KeyringError(f"key id must match {KEY_ID_PATTERN.pattern}")
+                raise KeyringError("key id must match {pattern}", pattern=KEY_ID_PATTERN.pattern)
             if kid in ciphers:
-                raise KeyringError(f"key id {kid!r} appears more than once in the keyring")
+                raise KeyringError("key id {kid!r} appears more than once in the keyring", kid=kid)
             if len(key) != KEY_SIZE:
-                raise KeyringError(f"key {kid!r} is {len(key)} bytes; AES-256 keys are {KEY_SIZE} bytes")
+                raise KeyringError(
+                    "key {kid!r} is {count} bytes; AES-256 keys are {key_size} bytes",
+                    kid=kid,
+                    count=len(key),
+                    key_size=KEY_SIZE,
+                )
             ciphers[kid] = AESGCM(key)
         retired = frozenset(k.strip() for k in retired_key_ids if k.strip())
         order = tuple(kid for kid, _ in keys)
         if order[0] in retired:
-            raise KeyringError(f"the primary key {order[0]!r} is listed as retired; put a new key first in the keyring")
+            raise KeyringError(
+                "the primary key {order!r} is listed as retired; put a new key first in the keyring", order=order[0]
+            )
         self._ciphers = ciphers
         self._order = order
         self._retired = retired
@@ -273,8 +291,11 @@ class Keyring:
             plaintext = cipher.decrypt(blob[:NONCE_SIZE], blob[NONCE_SIZE:], aad)
         except InvalidTag:
             raise DecryptionError(
-                f"stored secret in {table} row {row_id} column {column} failed authentication: "
-                "it was altered, or it belongs to another row or column"
+                "stored secret in {table} row {row_id} column {column} failed authentication: it was "
+                "altered, or it belongs to another row or column",
+                table=table,
+                row_id=row_id,
+                column=column,
             ) from None
         return plaintext.decode("utf-8")
 
@@ -344,15 +365,17 @@ def _read_or_create_key_file(path: Path, *, create: bool = True) -> str:
             # S9: several hosts each inventing a key would encrypt tokens none of the others can read.
             raise KeyringError(
                 "no encryption keyring is configured for this PostgreSQL (production) database: set "
-                "SYNCSTORE_ENCRYPTION_KEYS (generate one with `syncstore keys generate`) on every SyncStore "
-                f"process. A local key file ({path}) is only created for SQLite (the demo and development)."
+                "SYNCSTORE_ENCRYPTION_KEYS (generate one with `syncstore keys generate`) on every "
+                "SyncStore process. A local key file ({path}) is only created for SQLite (the demo and "
+                "development).",
+                path=path,
             )
         created = _create_key_file(path)
     _check_key_file(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise KeyringError(f"cannot read the key file {path}: {type(error).__name__}") from None
+        raise KeyringError("cannot read the key file {path}: {kind}", path=path, kind=type(error).__name__) from None
     resolved = path.resolve()
     with _warn_lock:
         first_time = resolved not in _warned_key_files
@@ -373,7 +396,9 @@ def _create_key_file(path: Path) -> bool:
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as error:
-        raise KeyringError(f"cannot create the directory {path.parent}: {error.strerror}") from None
+        raise KeyringError(
+            "cannot create the directory {parent}: {strerror}", parent=path.parent, strerror=error.strerror
+        ) from None
     content = _KEY_FILE_HEADER + generate_key() + "\n"
     # mkstemp creates the file with mode 0600 before anything is written to it.
     fd, temp_name = tempfile.mkstemp(prefix=".keys-", suffix=".tmp", dir=path.parent)
@@ -414,11 +439,12 @@ def _check_key_file(path: Path) -> None:
     try:
         info = path.stat()
     except OSError as error:
-        raise KeyringError(f"cannot read the key file {path}: {error.strerror}") from None
+        raise KeyringError("cannot read the key file {path}: {strerror}", path=path, strerror=error.strerror) from None
     if not stat.S_ISREG(info.st_mode):
-        raise KeyringError(f"the key file {path} is not a regular file")
+        raise KeyringError("the key file {path} is not a regular file", path=path)
     if os.name == "posix" and info.st_mode & 0o077:
         raise KeyringError(
-            f"the key file {path} is accessible by other users (mode {stat.S_IMODE(info.st_mode):04o}); "
-            f"run: chmod 600 {path}"
+            "the key file {path} is accessible by other users (mode {mode:04o}); run: chmod 600 {path}",
+            path=path,
+            mode=stat.S_IMODE(info.st_mode),
         )

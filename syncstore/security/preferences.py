@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session
 
 from syncstore.db.models import User
-from syncstore.errors import InvalidInput, NotFoundError, PermissionDenied
+from syncstore.errors import InvalidInput, NotFoundError, PermissionDenied, msg
 from syncstore.security import audit
 from syncstore.security.auth import Actor
 
@@ -27,7 +27,7 @@ class Preferences:
 def get(session: Session, user_id: int) -> Preferences:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFoundError(f"user {user_id} not found")
+        raise NotFoundError("user {user_id} not found", user_id=user_id)
     return Preferences(language=user.language, time_zone=user.time_zone)
 
 
@@ -45,14 +45,18 @@ def change(session: Session, actor: Actor, language: str | None, time_zone: str 
         raise PermissionDenied("only a signed-in user has preferences")
     errors = {}
     if language is not None and language not in LANGUAGES:
-        errors["language"] = f"unsupported language {language!r}: one of {', '.join(LANGUAGES)}"
+        errors["language"] = msg(
+            "unsupported language {language!r}: one of {choices}", language=language, choices=", ".join(LANGUAGES)
+        )
     if time_zone is not None and not _valid_time_zone(time_zone):
-        errors["time_zone"] = f"unknown time zone {time_zone!r}: an IANA name such as Asia/Kuala_Lumpur"
+        errors["time_zone"] = msg(
+            "unknown time zone {time_zone!r}: an IANA name such as Asia/Kuala_Lumpur", time_zone=time_zone
+        )
     if errors:
         raise InvalidInput(errors)
     user = session.get(User, actor.user_id)
     if user is None:
-        raise NotFoundError(f"user {actor.user_id} not found")
+        raise NotFoundError("user {user_id} not found", user_id=actor.user_id)
     before = {"language": user.language, "time_zone": user.time_zone}
     user.language, user.time_zone = language, time_zone
     session.flush()

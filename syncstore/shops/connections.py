@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from connectors import registry
 from syncstore.db.engine import transaction
 from syncstore.db.models import PlatformConnection
-from syncstore.errors import InvalidInput, NotFoundError, SyncStoreError
+from syncstore.errors import InvalidInput, Message, NotFoundError, SyncStoreError, msg
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
 from syncstore.security.crypto import CryptoError, Keyring, key_id_of, load_keyring
@@ -114,26 +114,26 @@ def _validate(
     shop_cipher: str | None,
 ) -> None:
     # Messages name the field and the rule, never the token value.
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     if not registry.is_platform(platform):
-        errors["platform"] = f"must be one of {', '.join(registry.names())}"
+        errors["platform"] = msg("must be one of {choices}", choices=", ".join(registry.names()))
     if not shop_id.strip() or len(shop_id) > 64:
-        errors["shop_id"] = "must be 1 to 64 characters"
+        errors["shop_id"] = msg("must be 1 to 64 characters")
     if len(shop_name) > 255:
-        errors["shop_name"] = "must be at most 255 characters"
+        errors["shop_name"] = msg("must be at most 255 characters")
     if len(region) > 10:
-        errors["region"] = "must be at most 10 characters"
+        errors["region"] = msg("must be at most 10 characters")
     if shop_cipher is not None and len(shop_cipher) > 255:
-        errors["shop_cipher"] = "must be at most 255 characters"
+        errors["shop_cipher"] = msg("must be at most 255 characters")
     for name, token in (("access_token", access_token), ("refresh_token", refresh_token)):
         if not isinstance(token, str) or not token.strip():
-            errors[name] = "must be a non-empty string"
+            errors[name] = msg("must be a non-empty string")
     for name, moment in (
         ("access_token_expires_at", access_token_expires_at),
         ("refresh_token_expires_at", refresh_token_expires_at),
     ):
         if moment is not None and (not isinstance(moment, datetime) or moment.utcoffset() is None):
-            errors[name] = "must be a timezone-aware datetime"
+            errors[name] = msg("must be a timezone-aware datetime")
     if errors:
         raise InvalidInput(errors)
 
@@ -233,11 +233,15 @@ def read_tokens(session: Session, connection_id: int, keyring: Keyring | None = 
     NotConnectedError, or a CryptoError if a stored token cannot be decrypted."""
     connection = session.get(PlatformConnection, connection_id)
     if connection is None:
-        raise NotFoundError(f"connection {connection_id} not found")
+        raise NotFoundError("connection {connection_id} not found", connection_id=connection_id)
     if connection.access_token is None or connection.refresh_token is None:
         raise NotConnectedError(
-            f"connection {connection_id} ({connection.platform} shop {connection.shop_id}) holds no tokens "
-            f"(status {connection.status}); connect the shop again"
+            "connection {connection_id} ({platform} shop {shop_id}) holds no tokens (status "
+            "{status}); connect the shop again",
+            connection_id=connection_id,
+            platform=connection.platform,
+            shop_id=connection.shop_id,
+            status=connection.status,
         )
     keyring = keyring or load_keyring()
     return Tokens(
@@ -256,7 +260,7 @@ def disconnect(actor: Actor | None, session: Session, connection_id: int) -> Pla
     """Forget a connection's tokens and mark it disconnected (its listings and history stay)."""
     connection = session.get(PlatformConnection, connection_id, with_for_update=True)
     if connection is None:
-        raise NotFoundError(f"connection {connection_id} not found")
+        raise NotFoundError("connection {connection_id} not found", connection_id=connection_id)
     before = _view(connection)
     connection.access_token = None
     connection.refresh_token = None
@@ -315,13 +319,21 @@ def check_retirable(actor: Actor | None, session: Session, kid: str, *, keyring:
     keyring = keyring or load_keyring()
     if kid == keyring.primary_key_id:
         raise KeyInUseError(
-            f"key {kid!r} is the primary key: put a new key first in SYNCSTORE_ENCRYPTION_KEYS, rotate, then retire it"
+            "key {kid!r} is the primary key: put a new key first in SYNCSTORE_ENCRYPTION_KEYS, rotate, then retire it",
+            kid=kid,
         )
     in_use = key_usage(session, keyring).get(kid, 0)
     if in_use:
         raise KeyInUseError(
-            f"key {kid!r} still encrypts {in_use} stored token{'s' if in_use != 1 else ''}; "
-            "run the key rotation (syncstore keys rotate) before retiring it"
+            (
+                "key {kid!r} still encrypts {in_use} stored token; run the key rotation "
+                "(syncstore keys rotate) before retiring it"
+                if in_use == 1
+                else "key {kid!r} still encrypts {in_use} stored tokens; run the key rotation "
+                "(syncstore keys rotate) before retiring it"
+            ),
+            kid=kid,
+            in_use=in_use,
         )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from syncstore.errors import InvalidInput
+from syncstore.errors import InvalidInput, Message, msg
 
 SEPARATOR: Final = "-"
 
@@ -25,11 +25,15 @@ class ShopKey:
     shop_id: str
 
     def __post_init__(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Message] = {}
         if not self.platform or SEPARATOR in self.platform or self.platform != self.platform.strip():
-            errors["platform"] = f"must be a platform name without {SEPARATOR!r} or spaces, not {self.platform!r}"
+            errors["platform"] = msg(
+                "must be a platform name without {separator!r} or spaces, not {platform!r}",
+                separator=SEPARATOR,
+                platform=self.platform,
+            )
         if not self.shop_id or not self.shop_id.strip():
-            errors["shop_id"] = "must not be empty"
+            errors["shop_id"] = msg("must not be empty")
         if errors:
             raise InvalidInput(errors)
 
@@ -38,7 +42,9 @@ class ShopKey:
         """`shopee-100001` -> ShopKey("shopee", "100001"); InvalidInput when `key` is not a shop key."""
         platform, separator, shop_id = key.partition(SEPARATOR)
         if not separator:
-            raise InvalidInput({"shop_key": f"{key!r} is not <platform>{SEPARATOR}<shop_id>"})
+            raise InvalidInput(
+                {"shop_key": msg("{key!r} is not <platform>{separator}<shop_id>", key=key, separator=SEPARATOR)}
+            )
         return cls(platform, shop_id)
 
     def __str__(self) -> str:

@@ -72,7 +72,11 @@ def _configured_spec(platform: str, settings: Settings) -> PlatformSpec:
     """The platform's spec; MarketplaceNotConfigured when its app credentials are not set."""
     spec = registry.spec(platform)
     if not spec.is_configured(settings):
-        raise MarketplaceNotConfigured(f"{spec.label} is not configured: set {' and '.join(spec.required_settings)}")
+        raise MarketplaceNotConfigured(
+            "{label} is not configured: set {required_settings}",
+            label=spec.label,
+            required_settings=" and ".join(spec.required_settings),
+        )
     return spec
 
 
@@ -131,7 +135,7 @@ def _lock_rows(session: Session, connection_id: int) -> PlatformConnection:
     of that platform, always in id order."""
     platform = session.scalar(sa.select(PlatformConnection.platform).where(PlatformConnection.id == connection_id))
     if platform is None:
-        raise NotFoundError(f"connection {connection_id} not found")
+        raise NotFoundError("connection {connection_id} not found", connection_id=connection_id)
     if registry.spec(platform).token_per_seller:
         session.scalars(
             sa.select(PlatformConnection)
@@ -141,7 +145,7 @@ def _lock_rows(session: Session, connection_id: int) -> PlatformConnection:
         ).all()
     connection = session.get(PlatformConnection, connection_id, with_for_update=True, populate_existing=True)
     if connection is None:
-        raise NotFoundError(f"connection {connection_id} not found")
+        raise NotFoundError("connection {connection_id} not found", connection_id=connection_id)
     return connection
 
 
@@ -329,7 +333,7 @@ def connector_for(
     with transaction(engine) as session:
         connection = session.get(PlatformConnection, connection_id)
         if connection is None:
-            raise NotFoundError(f"connection {connection_id} not found")
+            raise NotFoundError("connection {connection_id} not found", connection_id=connection_id)
         platform = connection.platform
         tokens = connections.read_tokens(session, connection_id, keyring)
         publishing = session.get(ShopPublishing, connection_id)  # the Admin's choice of platform location

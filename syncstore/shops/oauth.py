@@ -63,7 +63,7 @@ from connectors import registry
 from connectors.base import AuthExpired, AuthRevoked, CallbackRefused, ConnectorError, InvalidRequest, TokenGrant
 from syncstore.db.engine import is_postgres, transaction
 from syncstore.db.models import AuditLog, PlatformConnection, User
-from syncstore.errors import InvalidInput, PermissionDenied, SyncStoreError
+from syncstore.errors import InvalidInput, PermissionDenied, SyncStoreError, msg
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, Role, requires
 from syncstore.security.crypto import CryptoError, Keyring, load_keyring
@@ -91,9 +91,9 @@ Clock = Callable[[], float]
 class OAuthError(SyncStoreError):
     """An authorization could not be completed. `reason` is a short code a redirect may carry."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, /, **params: Any) -> None:
         self.reason = reason
-        super().__init__(message)
+        super().__init__(message, **params)
 
 
 class OAuthStateError(OAuthError):
@@ -153,8 +153,9 @@ def verify_state(state: str | None, platform: str, keyring: Keyring, *, now: flo
     except CryptoError:
         raise OAuthStateError(
             "invalid_state",
-            f"the authorization state does not open for {platform}: it was altered, made for another "
-            "platform or installation, or its key was retired; start again",
+            "the authorization state does not open for {platform}: it was altered, made for "
+            "another platform or installation, or its key was retired; start again",
+            platform=platform,
         ) from None
     try:
         raw = json.loads(plaintext)
@@ -173,7 +174,7 @@ def verify_state(state: str | None, platform: str, keyring: Keyring, *, now: flo
 
 def _check_platform(platform: str) -> None:
     if not registry.is_platform(platform):
-        raise InvalidInput({"platform": f"must be one of {', '.join(registry.names())}"})
+        raise InvalidInput({"platform": msg("must be one of {choices}", choices=", ".join(registry.names()))})
 
 
 def _keyring(settings: Settings | None, keyring: Keyring | None) -> Keyring:
@@ -276,7 +277,7 @@ def begin_in_browser(
     The state must be valid (OAuthStateError otherwise): a link that would fail anyway sets no cookie.
     """
     if not registry.is_platform(platform):
-        raise OAuthError("unknown_platform", f"unknown platform {platform!r}")
+        raise OAuthError("unknown_platform", "unknown platform {platform!r}", platform=platform)
     settings = settings or get_settings()
     keyring = _keyring(settings, keyring)
     verify_state(state, platform, keyring, now=clock())
@@ -314,7 +315,9 @@ def _admin(session: Session, user_id: int) -> Actor:
         raise PermissionDenied("the user who started this authorization no longer exists or is deactivated")
     actor = Actor.from_user(user)
     if actor.role is not Role.ADMIN:
-        raise PermissionDenied(f"the user who started this authorization is now {actor.role.value}, not admin")
+        raise PermissionDenied(
+            "the user who started this authorization is now {role}, not admin", role=actor.role.value
+        )
     return actor
 
 
@@ -328,7 +331,7 @@ def _scrub(text: str, secrets_: Iterable[str]) -> str:
 def _param(params: Mapping[str, str], name: str) -> str:
     value = params.get(name) or ""
     if len(value) > MAX_PARAM_LENGTH or not value.isprintable():
-        raise OAuthError("invalid_request", f"the callback's {name} parameter is malformed")
+        raise OAuthError("invalid_request", "the callback's {name} parameter is malformed", name=name)
     return value
 
 
@@ -349,13 +352,20 @@ def _exchange(
     except (AuthRevoked, AuthExpired, InvalidRequest) as error:
         # The connectors scrub tokens and app secrets from their messages; the code is scrubbed here.
         text = _scrub(str(error), (code,))
-        raise OAuthError("code_rejected", f"{platform} refused the authorization code: {text}") from None
+        raise OAuthError(
+            "code_rejected", "{platform} refused the authorization code: {text}", platform=platform, text=text
+        ) from None
     except ConnectorError as error:
         text = _scrub(str(error), (code,))
-        raise OAuthError("platform_error", f"{platform} did not complete the code exchange: {text}") from None
+        raise OAuthError(
+            "platform_error", "{platform} did not complete the code exchange: {text}", platform=platform, text=text
+        ) from None
     except Exception as error:  # a malformed answer: say what kind, never the text (it may hold a token)
         raise OAuthError(
-            "platform_error", f"{platform} answered the code exchange oddly: {type(error).__name__}"
+            "platform_error",
+            "{platform} answered the code exchange oddly: {kind}",
+            platform=platform,
+            kind=type(error).__name__,
         ) from None
     return grant, [_Shop(shop.shop_id, shop.name, shop.region, shop.shop_cipher) for shop in granted]
 
@@ -375,7 +385,13 @@ def _with_profile(platform: str, grant: TokenGrant, shop: _Shop, settings: Setti
         return shop
     spec = registry.spec(platform)
     if profile.cross_border and spec.cross_border_refusal is not None:
-        raise OAuthError("cross_border_unsupported", f"{spec.label} shop {shop.shop_id} {spec.cross_border_refusal}")
+        raise OAuthError(
+            "cross_border_unsupported",
+            "{label} shop {shop_id} {cross_border_refusal}",
+            label=spec.label,
+            shop_id=shop.shop_id,
+            cross_border_refusal=spec.cross_border_refusal,
+        )
     return replace(
         shop,
         name=shop.name or profile.name,
@@ -492,7 +508,7 @@ def complete_authorization(
     MarketplaceNotConfigured; nothing is stored then.
     """
     if not registry.is_platform(platform):
-        raise OAuthError("unknown_platform", f"unknown platform {platform!r}")
+        raise OAuthError("unknown_platform", "unknown platform {platform!r}", platform=platform)
     settings = settings or get_settings()
     keyring = _keyring(settings, keyring)
     claims = verify_state(params.get("state"), platform, keyring, now=clock())
@@ -503,7 +519,9 @@ def complete_authorization(
         _admin(session, claims.user_id)
     code = _param(params, "code")
     if not code:
-        raise OAuthError("missing_code", f"{platform} sent no authorization code (the seller may have declined)")
+        raise OAuthError(
+            "missing_code", "{platform} sent no authorization code (the seller may have declined)", platform=platform
+        )
 
     grant, shops = _exchange(platform, params, settings, code)
     shops = [_with_profile(platform, grant, shop, settings) for shop in shops]
@@ -515,7 +533,7 @@ def complete_authorization(
         # Messages of storage errors may quote parameters; the tokens are scrubbed out before logging.
         text = _scrub(f"{type(error).__name__}: {error}", (grant.access_token, grant.refresh_token, code))
         logger.error("storing the %s authorization failed: %s", platform, text)
-        raise OAuthError("storage_error", f"the {platform} connection could not be stored") from None
+        raise OAuthError("storage_error", "the {platform} connection could not be stored", platform=platform) from None
     shop_ids = ", ".join(shop.shop_id for shop in shops)
     logger.info("authorized %s shop(s) %s (connections %s)", platform, shop_ids, ids)
 

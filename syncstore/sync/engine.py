@@ -39,7 +39,7 @@ from syncstore.db.models import (
     SyncLog,
 )
 from syncstore.db.types import utcnow
-from syncstore.errors import InvalidInput, NotFoundError, SyncStoreError
+from syncstore.errors import InvalidInput, NotFoundError, SyncStoreError, msg
 from syncstore.events import outbox
 from syncstore.plan import build, conflicts, store
 from syncstore.plan import inputs as sync_inputs
@@ -303,11 +303,17 @@ def retry_failed(
     with transaction(engine) as session:
         row = session.get(SyncLog, log_id)
         if row is None:
-            raise NotFoundError(f"sync log {log_id} not found")
+            raise NotFoundError("sync log {log_id} not found", log_id=log_id)
         if row.status != "failed" and not force:
-            raise InvalidInput({"log": f"log {log_id} is {row.status}; only failed changes are retried"})
+            raise InvalidInput(
+                {
+                    "log": msg(
+                        "log {log_id} is {status}; only failed changes are retried", log_id=log_id, status=row.status
+                    )
+                }
+            )
         if row.connection_id is None or row.product_id is None:
-            raise InvalidInput({"log": f"log {log_id} names no shop or product any more"})
+            raise InvalidInput({"log": msg("log {log_id} names no shop or product any more", log_id=log_id)})
         connection_id, product_id, attempts = row.connection_id, row.product_id, row.attempts
         refused_review = row.operation == REVIEW
         audit.record(session, actor, "sync.retry", "sync_log", log_id, after={"force": force})
@@ -390,7 +396,7 @@ def start_bulk_sync(
 def bulk_progress(session: Session, job_id: int) -> BulkProgress:
     job = session.get(SyncJob, job_id)
     if job is None:
-        raise NotFoundError(f"sync job {job_id} not found")
+        raise NotFoundError("sync job {job_id} not found", job_id=job_id)
     return _progress(job)
 
 
@@ -402,7 +408,7 @@ def run_bulk_sync(
     with transaction(engine) as session:
         job = session.get(SyncJob, job_id, with_for_update=True)
         if job is None:
-            raise NotFoundError(f"sync job {job_id} not found")
+            raise NotFoundError("sync job {job_id} not found", job_id=job_id)
         if job.status == "done":
             return _progress(job)
         job.status, job.run_id, job.done, job.failed = "running", run_id, 0, 0

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from connectors.base import ConnectorError
 from syncstore.db.engine import transaction
 from syncstore.db.models import CategoryMapping, MasterProduct, PlatformListing, RemoteCategoryRow, SyncLog
-from syncstore.errors import InvalidInput, SyncStoreError
+from syncstore.errors import InvalidInput, Message, SyncStoreError, msg
 from syncstore.plan.changes import Json, PlannedChange
 from syncstore.plan.inputs import shops as load_shops
 from syncstore.publishing import cache, logistics
@@ -90,11 +90,11 @@ class ShopPreview:
 
 
 def _checked_ids(product_ids: Sequence[int], connection_ids: Sequence[int]) -> tuple[list[int], list[int]]:
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     if not product_ids:
-        errors["product_ids"] = "choose at least one product"
+        errors["product_ids"] = msg("choose at least one product")
     if not connection_ids:
-        errors["connection_ids"] = "choose at least one shop"
+        errors["connection_ids"] = msg("choose at least one shop")
     if errors:
         raise InvalidInput(errors)
     return sorted(set(product_ids)), sorted(set(connection_ids))
@@ -117,7 +117,7 @@ def publish_preview(engine: sa.Engine, product_ids: Sequence[int], connection_id
         titles = {pid: title for pid, title in session.execute(query)}
     missing = [product_id for product_id in products if product_id not in titles]
     if missing:
-        raise InvalidInput({"product_ids": f"product {missing[0]} not found"})
+        raise InvalidInput({"product_ids": msg("product {product_id} not found", product_id=missing[0])})
     status = {shop.connection_id: shop.status for shop in load_shops(engine, shop_ids)}
     previews = []
     for plan in sync.dry_run(engine, product_ids=products, connection_ids=shop_ids):
@@ -241,7 +241,15 @@ def publish(
         error: str | None = None
         try:
             if shop.status != "connected":
-                raise InvalidInput({"connection_ids": f"shop {shop.shop_name} is {shop.status}: reconnect it first"})
+                raise InvalidInput(
+                    {
+                        "connection_ids": msg(
+                            "shop {shop_name} is {status}: reconnect it first",
+                            shop_name=shop.shop_name,
+                            status=shop.status,
+                        )
+                    }
+                )
             _prepare(engine, shop.connection_id, shop.platform, products, connectors)
             report = sync.sync_shop(engine, shop.connection_id, connectors(shop.connection_id),
                                     product_ids=products, run_id=run_id, resubmit_refused=True)  # fmt: skip

@@ -59,7 +59,7 @@ class PullReport:
 def _connection(session: Session, connection_id: int) -> PlatformConnection:
     connection = session.get(PlatformConnection, connection_id)
     if connection is None:
-        raise NotFoundError(f"connection {connection_id} not found")
+        raise NotFoundError("connection {connection_id} not found", connection_id=connection_id)
     return connection
 
 
