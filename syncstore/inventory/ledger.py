@@ -17,6 +17,12 @@ unique in the ledger, so a webhook delivered twice, or an order fetched again by
 has one effect. A line for a bundle moves each component (line units x component quantity) with
 the key suffixed `:v<component id>`. Each change announces `inventory.changed` in the outbox,
 which pushes the new available quantity to every channel (and to the bundles containing it).
+
+The writes are set-based, the statements built once: every change (`change`, `adjust_stock`) goes
+through `_write_change` (the ledger row, the location's row, the totals moved in SQL, no ORM object
+flushed). `adjust_stock`, the API's and the app's stock edit, reads the variant (locked), every
+location and the variant's location rows in ONE statement, and writes its outbox event and audit
+row as plain INSERTs: about six statements, where loading and flushing ORM objects took a dozen.
 """
 
 from __future__ import annotations
