@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 from fastapi import Header
@@ -48,11 +48,18 @@ def fingerprint(method: str, path: str, body: BaseModel | dict[str, Any] | None)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _stored(session: Session, owner: str, key: str) -> ApiIdempotency | None:
-    return session.scalar(sa.select(ApiIdempotency).where(ApiIdempotency.owner == owner, ApiIdempotency.key == key))
+# Prepared once (set-based: no ORM object per write, the statements compiled once).
+_SELECT: Final = sa.select(ApiIdempotency.request_hash, ApiIdempotency.status_code, ApiIdempotency.body).where(
+    ApiIdempotency.owner == sa.bindparam("owner"), ApiIdempotency.key == sa.bindparam("key")
+)
+_INSERT: Final = sa.insert(ApiIdempotency)
 
 
-def _replay(row: ApiIdempotency, request_hash: str) -> JSONResponse:
+def _stored(session: Session, owner: str, key: str) -> sa.Row[Any, Any, Any] | None:
+    return session.connection().execute(_SELECT, {"owner": owner, "key": key}).first()
+
+
+def _replay(row: sa.Row[Any, Any, Any], request_hash: str) -> JSONResponse:
     if row.request_hash != request_hash:
         raise ApiProblem(
             422, "this Idempotency-Key was used for a different request; use a new key", kind="idempotency-key-reused"
@@ -79,9 +86,9 @@ def run(
             result = work(session)
             body = result.model_dump(mode="json")
             if key is not None:
-                session.add(ApiIdempotency(owner=who.owner, key=key, request_hash=request_hash,
-                                           status_code=status, body=body))  # fmt: skip
-                session.flush()
+                session.flush()  # whatever `work` left pending, then the answer
+                session.connection().execute(_INSERT, {"owner": who.owner, "key": key, "request_hash": request_hash,
+                                                       "status_code": status, "body": body})  # fmt: skip
     except IntegrityError:
         if key is None:
             raise

@@ -17,15 +17,24 @@ unique in the ledger, so a webhook delivered twice, or an order fetched again by
 has one effect. A line for a bundle moves each component (line units x component quantity) with
 the key suffixed `:v<component id>`. Each change announces `inventory.changed` in the outbox,
 which pushes the new available quantity to every channel (and to the bundles containing it).
+
+The writes are set-based, the statements built once: every change (`change`, `adjust_stock`) goes
+through `_write_change` (the ledger row, the location's row, the totals moved in SQL, no ORM object
+flushed). `adjust_stock`, the API's and the app's stock edit, reads the variant (locked), every
+location and the variant's location rows in ONE statement, and writes its outbox event and audit
+row as plain INSERTs: about six statements, where loading and flushing ORM objects took a dozen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from connectors.base import OrderLine, OrderStatus, RemoteOrder
 from syncstore.db.models import (
@@ -157,19 +166,95 @@ def _insert_ignore(session: Session) -> sa.Insert:
     return sqlite_insert(StockLocation).on_conflict_do_nothing()
 
 
-def location_quantities(session: Session, variant: ProductVariant, default_id: int) -> dict[int, tuple[int, int]]:
-    """(on hand, reserved) per location holding a row, the default computed from the totals."""
+def _location_rows(session: Session, variant_id: int) -> dict[int, tuple[int, int]]:
     rows = session.execute(
         sa.select(LocationStock.location_id, LocationStock.on_hand, LocationStock.reserved).where(
-            LocationStock.variant_id == variant.id
+            LocationStock.variant_id == variant_id
         )
     ).all()
-    found = {location_id: (on_hand, reserved) for location_id, on_hand, reserved in rows if location_id != default_id}
-    found[default_id] = (
-        variant.stock - sum(q[0] for q in found.values()),
-        variant.reserved - sum(q[1] for q in found.values()),
-    )
+    return {location_id: (on_hand, reserved) for location_id, on_hand, reserved in rows}
+
+
+def location_quantities_from(
+    stock: int, reserved: int, rows: dict[int, tuple[int, int]], default_id: int
+) -> dict[int, tuple[int, int]]:
+    """(on hand, reserved) per location from the variant's totals and its `location_stock` rows."""
+    found = {location_id: q for location_id, q in rows.items() if location_id != default_id}
+    found[default_id] = (stock - sum(q[0] for q in found.values()), reserved - sum(q[1] for q in found.values()))
     return found
+
+
+def location_quantities(session: Session, variant: ProductVariant, default_id: int) -> dict[int, tuple[int, int]]:
+    """(on hand, reserved) per location holding a row, the default computed from the totals."""
+    return location_quantities_from(variant.stock, variant.reserved, _location_rows(session, variant.id), default_id)
+
+
+def _write_change(
+    session: Session,
+    variant_id: int,
+    product_id: int,
+    *,
+    location_id: int,
+    default_id: int,
+    previous: tuple[int, int],
+    new: tuple[int, int],
+    location_row: bool,
+    reason: str,
+    changed_by: str,
+    key: str | None = None,
+    note: str | None = None,
+    connection: PlatformConnection | None = None,
+) -> None:
+    """The statements of one change (the caller holds the variant's row lock): the ledger row, the location's
+    row (other than the default's; `location_row`: it exists) and the variant's totals moved by the difference.
+
+    Set-based (no ORM object loaded or flushed); a copy of the variant or location row the session holds
+    is expired, so that it reads the new quantities."""
+    (previous_on_hand, previous_reserved), (on_hand, reserved) = previous, new
+    connection_ = session.connection()
+    connection_.execute(
+        _INSERT_HISTORY,
+        {"product_id": product_id, "variant_id": variant_id, "connection_id": connection.id if connection else None,
+         "platform": connection.platform if connection else None, "previous_quantity": previous_on_hand,
+         "new_quantity": on_hand, "previous_reserved": previous_reserved, "new_reserved": reserved,
+         "change_reason": reason, "idempotency_key": key, "changed_by": changed_by, "note": note,
+         "location_id": location_id},
+    )  # fmt: skip
+    if location_id != default_id:
+        quantities = {"variant_id": variant_id, "location_id": location_id, "on_hand": on_hand, "reserved": reserved}
+        if location_row:
+            connection_.execute(_UPDATE_LOCATION, {f"{name}_": value for name, value in quantities.items()})
+        else:
+            connection_.execute(_INSERT_LOCATION, quantities)
+        held_location = session.identity_map.get(identity_key(LocationStock, (variant_id, location_id)))
+        if held_location is not None:
+            session.expire(held_location)
+    connection_.execute(
+        _MOVE_TOTALS,
+        {
+            "id_": variant_id,
+            "on_hand_moved": on_hand - previous_on_hand,
+            "reserved_moved": reserved - previous_reserved,
+        },
+    )
+
+
+_INSERT_HISTORY: Final = sa.insert(InventoryHistory)
+_INSERT_LOCATION: Final = sa.insert(LocationStock)
+_UPDATE_LOCATION: Final = (
+    sa.update(LocationStock)
+    .where(
+        LocationStock.variant_id == sa.bindparam("variant_id_"),
+        LocationStock.location_id == sa.bindparam("location_id_"),
+    )
+    .values(on_hand=sa.bindparam("on_hand_"), reserved=sa.bindparam("reserved_"))
+)
+_MOVE_TOTALS: Final = (
+    sa.update(ProductVariant)
+    .where(ProductVariant.id == sa.bindparam("id_"))
+    .values(stock=ProductVariant.stock + sa.bindparam("on_hand_moved", type_=sa.Integer),
+            reserved=ProductVariant.reserved + sa.bindparam("reserved_moved", type_=sa.Integer))
+)  # fmt: skip
 
 
 def change(
@@ -187,37 +272,20 @@ def change(
 ) -> None:
     """Write a location's new quantities, the variant's totals and one ledger row (the caller holds the row lock).
 
-    `location_id` None is the default location.
+    `location_id` None is the default location. `variant` (loaded with the lock) shows the new totals after.
     """
     default_id = default_location_id(session)
     location_id = default_id if location_id is None else location_id
-    previous_on_hand, previous_reserved = location_quantities(session, variant, default_id).get(location_id, (0, 0))
-    session.add(
-        InventoryHistory(
-            product_id=variant.product_id,
-            variant_id=variant.id,
-            connection_id=connection.id if connection else None,
-            platform=connection.platform if connection else None,
-            previous_quantity=previous_on_hand,
-            new_quantity=on_hand,
-            previous_reserved=previous_reserved,
-            new_reserved=reserved,
-            change_reason=reason,
-            idempotency_key=key,
-            changed_by=changed_by,
-            note=note,
-            location_id=location_id,
-        )
-    )
-    if location_id != default_id:
-        row = session.get(LocationStock, (variant.id, location_id), with_for_update=True, populate_existing=True)
-        if row is None:
-            row = LocationStock(variant_id=variant.id, location_id=location_id, on_hand=0, reserved=0)
-            session.add(row)
-        row.on_hand, row.reserved = on_hand, reserved
-    variant.stock += on_hand - previous_on_hand
-    variant.reserved += reserved - previous_reserved
-    session.flush()
+    session.flush()  # the variant's own pending changes first: its totals are moved in SQL below
+    held = _location_rows(session, variant.id)
+    previous = location_quantities_from(variant.stock, variant.reserved, held, default_id).get(location_id, (0, 0))
+    _write_change(session, variant.id, variant.product_id, location_id=location_id, default_id=default_id,
+                  previous=previous, new=(on_hand, reserved), location_row=location_id in held, reason=reason,
+                  changed_by=changed_by, key=key, note=note, connection=connection)  # fmt: skip
+    stock, now_reserved = variant.stock + on_hand - previous[0], variant.reserved + reserved - previous[1]
+    set_committed_value(variant, "stock", stock)
+    set_committed_value(variant, "reserved", now_reserved)
+    session.expire(variant, ["updated_at"])
 
 
 def source_locations(session: Session, connection_id: int) -> list[int]:
@@ -246,14 +314,17 @@ def bundle_parts(session: Session, variant_ids: Sequence[int]) -> dict[int, list
     return parts
 
 
+def _announcement(variant_ids: Sequence[int], cause: str) -> dict[str, Any]:
+    return {
+        "aggregate_type": "inventory",
+        "aggregate_id": ",".join(str(v) for v in sorted(variant_ids))[:64],
+        "event_type": "inventory.changed",
+        "payload": {"variant_ids": sorted(variant_ids), "cause": cause},
+    }
+
+
 def announce(session: Session, variant_ids: Sequence[int], cause: str) -> OutboxEvent:
-    return outbox.publish(
-        session,
-        aggregate_type="inventory",
-        aggregate_id=",".join(str(v) for v in sorted(variant_ids))[:64],
-        event_type="inventory.changed",
-        payload={"variant_ids": sorted(variant_ids), "cause": cause},
-    )
+    return outbox.publish(session, **_announcement(variant_ids, cause))
 
 
 @requires(Permission.INVENTORY_ADJUST)
@@ -285,17 +356,24 @@ def adjust_stock(
         errors["note"] = msg("say why in the note when the reason is other")
     if errors:
         raise InvalidInput(errors)
-    variant = locked_variant(session, variant_id)
-    default_id = default_location_id(session)
+    found = _locked_with_locations(session, variant_id)
+    if found is None:
+        raise NotFoundError("variant {variant_id} not found", variant_id=variant_id)
+    before, places, held = found
+    if not any(place.is_default for place in places.values()):  # a wiped database: create the default
+        default_location_id(session)
+        _, places, held = _locked_with_locations(session, variant_id) or found
+    default_id = next(place.id for place in places.values() if place.is_default)
     location_id = default_id if location_id is None else location_id
-    location = session.get(StockLocation, location_id)
+    location = places.get(location_id)
     if location is None or not location.is_active:
         raise InvalidInput(
             {"location_id": msg("location {location_id} does not exist or is not active", location_id=location_id)}
         )
-    on_hand_there, reserved_there = location_quantities(session, variant, default_id).get(location_id, (0, 0))
+    quantities = location_quantities_from(before.on_hand, before.reserved, held, default_id)
+    on_hand_there, reserved_there = quantities.get(location_id, (0, 0))
     if expected_on_hand is not None and on_hand_there != expected_on_hand:
-        raise VersionConflict("variant", variant.id, expected_on_hand, on_hand_there)
+        raise VersionConflict("variant", variant_id, expected_on_hand, on_hand_there)
     new_on_hand = set_to if set_to is not None else on_hand_there + (delta or 0)
     if new_on_hand < 0:
         raise InvalidInput(
@@ -307,17 +385,65 @@ def adjust_stock(
                 )
             }
         )
-    before = _level(variant)
-    change(session, variant, on_hand=new_on_hand, reserved=reserved_there, reason=reason, location_id=location_id,
-            changed_by=actor.label if actor else "", note=note)  # fmt: skip
-    announce(session, [variant.id], reason)
-    audit.record(
-        session, actor, "inventory.adjust", "variant", variant.id,
+    _write_change(session, variant_id, before.product_id, location_id=location_id, default_id=default_id,
+                  previous=(on_hand_there, reserved_there), new=(new_on_hand, reserved_there),
+                  location_row=location_id in held, reason=reason, changed_by=actor.label if actor else "",
+                  note=note)  # fmt: skip
+    after = replace(before, on_hand=before.on_hand + new_on_hand - on_hand_there)
+    held_variant = session.identity_map.get(identity_key(ProductVariant, variant_id))
+    if held_variant is not None:  # a copy the caller loaded reads the new totals
+        session.expire(held_variant, ["stock", "reserved", "updated_at"])
+    outbox.publish_now(session, **_announcement([variant_id], reason))
+    audit.record_now(
+        session, actor, "inventory.adjust", "variant", variant_id,
         before={"on_hand": before.on_hand, "reserved": before.reserved, "location_on_hand": on_hand_there},
-        after={"on_hand": variant.stock, "reserved": variant.reserved, "reason": reason, "note": note,
+        after={"on_hand": after.on_hand, "reserved": after.reserved, "reason": reason, "note": note,
                "location_id": location_id, "location_on_hand": new_on_hand},
     )  # fmt: skip
-    return _level(variant)
+    return after
+
+
+_LOCK_WITH_LOCATIONS: Final = (
+    sa.select(ProductVariant.id, ProductVariant.product_id, ProductVariant.sku, ProductVariant.stock,
+              ProductVariant.reserved, ProductVariant.low_stock_threshold, StockLocation.id, StockLocation.name,
+              StockLocation.is_active, StockLocation.is_default, LocationStock.on_hand, LocationStock.reserved)
+    .select_from(ProductVariant)
+    .outerjoin(StockLocation, sa.true())
+    .outerjoin(LocationStock, sa.and_(LocationStock.variant_id == ProductVariant.id,
+                                      LocationStock.location_id == StockLocation.id))
+    .where(ProductVariant.id == sa.bindparam("variant_id"))
+    .with_for_update(of=ProductVariant)
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Place:
+    id: int
+    name: str
+    is_active: bool
+    is_default: bool
+
+
+def _locked_with_locations(
+    session: Session, variant_id: int
+) -> tuple[StockLevel, dict[int, _Place], dict[int, tuple[int, int]]] | None:
+    """In one statement: the variant's row, locked (FOR UPDATE), every location, and the variant's
+    `location_stock` rows (None when the variant does not exist)."""
+    session.flush()  # the caller's pending changes first: this reads and writes in SQL
+    rows = session.connection().execute(_LOCK_WITH_LOCATIONS, {"variant_id": variant_id}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    level = StockLevel(first[0], first[1], first[2], first[3], first[4], first[5])
+    places: dict[int, _Place] = {}
+    held: dict[int, tuple[int, int]] = {}
+    for row in rows:
+        if row[6] is None:
+            continue
+        places[row[6]] = _Place(row[6], row[7], row[8], row[9])
+        if row[10] is not None:
+            held[row[6]] = (row[10], row[11])
+    return level, places, held
 
 
 @requires(Permission.INVENTORY_ADJUST)

@@ -69,6 +69,28 @@ def record(
     return _add(session, actor.user_id if actor else None, label, action, entity_type, entity_id, before, after)
 
 
+_INSERT = sa.insert(AuditLog)
+
+
+def record_now(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    entity_type: str,
+    entity_id: object | None,
+    *,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """`record`, written at once as one INSERT in the caller's transaction (no ORM object: for hot paths)."""
+    session.connection().execute(
+        _INSERT,
+        {"actor_id": actor.user_id if actor else None, "actor_label": actor.label if actor else "anonymous",
+         "action": action, "entity_type": entity_type, "entity_id": None if entity_id is None else str(entity_id),
+         "before": to_json(before), "after": to_json(after)},
+    )  # fmt: skip
+
+
 def record_system(
     session: Session,
     process: str,
