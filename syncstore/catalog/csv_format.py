@@ -62,6 +62,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from syncstore.db.models import MasterProduct, ProductVariant
+from syncstore.errors import InvalidValue
 from syncstore.inventory import bundles
 
 log = logging.getLogger(__name__)
@@ -118,11 +119,15 @@ def parse_bundle(cell: str) -> list[tuple[str, int]]:
         sku, _, quantity_text = part.strip().rpartition(BUNDLE_TIMES) if BUNDLE_TIMES in part else (part, "", "1")
         sku, quantity_text = sku.strip(), quantity_text.strip()
         if not sku:
-            raise ValueError(f"{part.strip()!r} names no SKU; write components as SKU-A*2;SKU-B")
+            raise InvalidValue("{part} names no SKU; write components as SKU-A*2;SKU-B", part=repr(part.strip()))
         if not quantity_text.isdigit() or int(quantity_text) < 1:
-            raise ValueError(f"the quantity of {sku} must be a whole number of at least 1 (got {quantity_text!r})")
+            raise InvalidValue(
+                "the quantity of {sku} must be a whole number of at least 1 (got {quantity})",
+                sku=sku,
+                quantity=repr(quantity_text),
+            )
         if sku.lower() in seen:
-            raise ValueError(f"component {sku} is given twice")
+            raise InvalidValue("component {sku} is given twice", sku=sku)
         seen.add(sku.lower())
         components.append((sku, int(quantity_text)))
     return components

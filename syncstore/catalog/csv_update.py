@@ -54,7 +54,7 @@ from syncstore.catalog.importer import (
 from syncstore.db.engine import session_factory
 from syncstore.db.models import MasterProduct, ProductVariant
 from syncstore.db.types import utcnow
-from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict, joined
+from syncstore.errors import InvalidInput, SyncStoreError, VersionConflict, joined, msg
 from syncstore.inventory import bundles
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
@@ -159,7 +159,11 @@ def _variant_patches(
         sku = row.cells["sku"]
         variant = own.get(sku.lower())
         if variant is None and sku.lower() in owners:
-            errors.append(RowError(row.line, "sku", f"SKU {sku} belongs to product {owners[sku.lower()]}"))
+            errors.append(
+                RowError(
+                    row.line, "sku", msg("SKU {sku} belongs to product {handle}", sku=sku, handle=owners[sku.lower()])
+                )
+            )
             ok = False
             continue
         attributes = _options(row, []) or {}
@@ -268,7 +272,7 @@ def preview_csv_import(session: Session, data: bytes | str, source: str = "uploa
 
 
 def _errors_of(error: InvalidInput, update: ProductUpdate) -> list[RowError]:
-    return [RowError(update.line, key, message) for key, message in error.errors.items()]
+    return [RowError(update.line, key, message) for key, message in error.messages.items()]
 
 
 @requires(Permission.CATALOG_WRITE)

@@ -30,6 +30,7 @@ lasts about a second, so holding SQLite's write lock that long is harmless.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import logging
 import os
@@ -59,7 +60,7 @@ from syncstore.catalog.schema import ProductInput
 from syncstore.db.engine import session_factory
 from syncstore.db.models import InventoryHistory, MasterProduct, OutboxEvent, ProductVariant
 from syncstore.db.types import utcnow
-from syncstore.errors import InvalidInput, msg
+from syncstore.errors import InvalidInput, Message, as_message, joined, message_of, msg, pydantic_message
 from syncstore.inventory import bundles
 from syncstore.security import audit
 from syncstore.security.auth import Actor, Permission, requires
@@ -95,11 +96,26 @@ class RowError:
 
     `line` is the row number a spreadsheet shows (header = 1); 0 means the file as a whole.
     `field` is the CSV column (or "file" / "header").
+
+    `message` is the English text (the CLI and the JSON report show it); `problem` is the same as a
+    literal template and its parameters, which the app shows in the user's language.
     """
 
     line: int
     field: str
     message: str
+    problem: Message = dataclasses.field(compare=False, repr=False)
+
+    def __init__(self, line: int, field: str, message: Message | str) -> None:
+        problem = as_message(message)
+        object.__setattr__(self, "line", line)
+        object.__setattr__(self, "field", field)
+        object.__setattr__(self, "message", str(problem))
+        object.__setattr__(self, "problem", problem)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: line, field and the English message."""
+        return {"line": self.line, "field": self.field, "message": self.message}
 
     def __str__(self) -> str:
         if not self.line:
@@ -148,6 +164,7 @@ class ImportReport:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["errors"] = [error.to_dict() for error in self.errors]
         data["ok"] = self.ok
         return data
 
@@ -191,8 +208,12 @@ def _utf8_problem(data: bytes, error: UnicodeDecodeError) -> RowError:
     return RowError(
         line,
         "file",
-        f"is not UTF-8 text (byte 0x{data[error.start]:02x} on line {line} is not valid UTF-8); "
-        "save it as 'CSV UTF-8' from your spreadsheet and import it again",
+        msg(
+            "is not UTF-8 text (byte {byte} on line {line} is not valid UTF-8); "
+            "save it as 'CSV UTF-8' from your spreadsheet and import it again",
+            byte=f"0x{data[error.start]:02x}",
+            line=line,
+        ),
     )
 
 
@@ -216,54 +237,82 @@ def _read_text(source: Path | TextIO | str | os.PathLike[str]) -> str:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise _FileProblem(RowError(0, "file", f"{path} does not exist")) from None
+            raise _FileProblem(RowError(0, "file", msg("{path} does not exist", path=str(path)))) from None
         except IsADirectoryError:
-            raise _FileProblem(RowError(0, "file", f"{path} is a folder, not a CSV file")) from None
+            raise _FileProblem(RowError(0, "file", msg("{path} is a folder, not a CSV file", path=str(path)))) from None
         except OSError as error:
-            raise _FileProblem(RowError(0, "file", f"cannot read {path}: {error.strerror}")) from None
+            raise _FileProblem(
+                RowError(0, "file", msg("cannot read {path}: {reason}", path=str(path), reason=error.strerror))
+            ) from None
         text = _decode(data)
     else:
         try:
             raw: str | bytes = source.read()
         except UnicodeDecodeError as error:
             raise _FileProblem(
-                RowError(0, "file", f"is not UTF-8 text ({error.reason}); save it as 'CSV UTF-8' and try again")
+                RowError(
+                    0,
+                    "file",
+                    msg("is not UTF-8 text ({reason}); save it as 'CSV UTF-8' and try again", reason=error.reason),
+                )
             ) from None
         except OSError as error:
-            raise _FileProblem(RowError(0, "file", f"cannot read the file: {error}")) from None
+            raise _FileProblem(RowError(0, "file", msg("cannot read the file: {reason}", reason=str(error)))) from None
         text = _decode(raw) if isinstance(raw, bytes) else raw
     text = text.removeprefix("\ufeff")
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise _FileProblem(
-            RowError(line, "file", f"contains a NUL character on line {line}: it is not a text CSV file")
+            RowError(line, "file", msg("contains a NUL character on line {line}: it is not a text CSV file", line=line))
         )
     if not text.strip():
         expected = ",".join(CSV_COLUMNS)
-        raise _FileProblem(RowError(1, "file", f"the file is empty; line 1 must be the header: {expected}"))
+        raise _FileProblem(
+            RowError(1, "file", msg("the file is empty; line 1 must be the header: {columns}", columns=expected))
+        )
     return text
 
 
 def _header(cells: list[str]) -> list[str]:
     names = [cell.strip().lower() for cell in cells]
-    problems: list[str] = []
+    problems: list[Message] = []
     if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
-        separator = "semicolons" if ";" in names[0] else "tabs"
-        raise _FileProblem(
-            RowError(1, "header", f"the columns are separated by {separator}; SyncStore reads comma-separated CSV")
+        problem = (
+            msg("the columns are separated by semicolons; SyncStore reads comma-separated CSV")
+            if ";" in names[0]
+            else msg("the columns are separated by tabs; SyncStore reads comma-separated CSV")
         )
+        raise _FileProblem(RowError(1, "header", problem))
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     # Columns without a name are ignored (spreadsheets add them), as long as they stay empty.
     unknown = [n for n in names if n and n not in CSV_COLUMNS]
     repeated = sorted({n for n in names if n and names.count(n) > 1})
     if missing:
-        problems.append(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        problems.append(
+            msg(
+                "missing column {columns}" if len(missing) == 1 else "missing columns {columns}",
+                columns=", ".join(missing),
+            )
+        )
     if unknown:
-        problems.append(f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}")
+        problems.append(
+            msg(
+                "unknown column {columns}" if len(unknown) == 1 else "unknown columns {columns}",
+                columns=", ".join(unknown),
+            )
+        )
     if repeated:
-        problems.append(f"column{'s' if len(repeated) > 1 else ''} {', '.join(repeated)} given twice")
+        problems.append(
+            msg(
+                "column {columns} given twice" if len(repeated) == 1 else "columns {columns} given twice",
+                columns=", ".join(repeated),
+            )
+        )
     if problems:
-        raise _FileProblem(RowError(1, "header", "; ".join(problems) + f". The columns are: {','.join(CSV_COLUMNS)}"))
+        problem = msg(
+            "{problems}. The columns are: {columns}", problems=joined(problems), columns=",".join(CSV_COLUMNS)
+        )
+        raise _FileProblem(RowError(1, "header", problem))
     return names
 
 
@@ -291,17 +340,23 @@ def _parse(text: str) -> tuple[list[_Row], list[RowError]]:
             if stray:
                 row.broken = True
                 problem = (
-                    f"has {len(cells)} cells but the header has {len(names)} columns"
+                    msg("has {cells} cells but the header has {columns} columns", cells=len(cells), columns=len(names))
                     if stray[-1] >= len(names)
-                    else f"has a value in column {stray[0] + 1}, which has no name in the header"
+                    else msg("has a value in column {column}, which has no name in the header", column=stray[0] + 1)
                 )
                 errors.append(
-                    RowError(line, "file", f"{problem} (a value containing a comma must be in double quotes)")
+                    RowError(
+                        line,
+                        "file",
+                        msg("{problem} (a value containing a comma must be in double quotes)", problem=problem),
+                    )
                 )
             rows.append(row)
     except csv.Error as error:
         # `line` is the last row read; the one that failed is the next (or the header itself).
-        raise _FileProblem(RowError(line + 1 if names else 1, "file", f"is not valid CSV: {error}")) from None
+        raise _FileProblem(
+            RowError(line + 1 if names else 1, "file", msg("is not valid CSV: {reason}", reason=str(error)))
+        ) from None
     if not rows:
         raise _FileProblem(RowError(2, "file", "has a header but no product rows"))
     return rows, errors
@@ -337,14 +392,16 @@ def _options(row: _Row, errors: list[RowError]) -> dict[str, str] | None:
     for name_column, value_column in OPTION_COLUMNS:
         name, value = row.cells[name_column], row.cells[value_column]
         if name and not value:
-            errors.append(RowError(row.line, value_column, f"required when {name_column} is given"))
+            errors.append(RowError(row.line, value_column, msg("required when {column} is given", column=name_column)))
             ok = False
         elif value and not name:
-            errors.append(RowError(row.line, name_column, f"required when {value_column} is given"))
+            errors.append(RowError(row.line, name_column, msg("required when {column} is given", column=value_column)))
             ok = False
         elif name:
             if name.lower() in (n.lower() for n in attributes):
-                errors.append(RowError(row.line, name_column, f"option {name!r} is given twice on this row"))
+                errors.append(
+                    RowError(row.line, name_column, msg("option {name} is given twice on this row", name=repr(name)))
+                )
                 ok = False
             attributes[name] = value
     return attributes if ok else None
@@ -391,25 +448,31 @@ def _schema_errors(product: _Product, error: ValidationError) -> list[RowError]:
     found: list[RowError] = []
     for item in error.errors():
         loc = item["loc"]
-        message = str(item["msg"]).removeprefix("Value error, ")
-        if message == "Field required":
-            message = "required"
+        message = msg("required") if item.get("type") == "missing" else pydantic_message(item)
         value = item.get("input")
         if isinstance(value, str) and value:
-            message = f"{message} (got {_shown(value)})"
+            message = msg("{problem} (got {value})", problem=message, value=_shown(value))
         if not loc:
-            if "SKU" in message:
+            if "SKU" in str(message):
                 continue  # a SKU repeated in the product: already reported, file-wide, by line
-            column = "length_cm" if "length_cm" in message else "handle"
+            column = "length_cm" if "length_cm" in str(message) else "handle"
             found.append(RowError(first_line, column, message))
         elif loc[0] == "variants" and len(loc) >= 3 and isinstance(loc[1], int):
             row = product.rows[loc[1]]
             found.append(RowError(row.line, _VARIANT_FIELD_COLUMNS.get(str(loc[2]), str(loc[2])), message))
         elif loc[0] == "variants":
-            found.append(RowError(first_line, "handle", f"{len(product.rows)} variant rows: {message}"))
+            found.append(
+                RowError(
+                    first_line, "handle", msg("{rows} variant rows: {problem}", rows=len(product.rows), problem=message)
+                )
+            )
         elif loc[0] in _LIST_COLUMNS and len(loc) >= 2 and isinstance(loc[1], int):
-            noun = "image" if loc[0] == "images" else "tag"
-            found.append(RowError(first_line, str(loc[0]), f"{noun} {loc[1] + 1}: {message}"))
+            where = (
+                msg("image {number}: {problem}", number=loc[1] + 1, problem=message)
+                if loc[0] == "images"
+                else msg("tag {number}: {problem}", number=loc[1] + 1, problem=message)
+            )
+            found.append(RowError(first_line, str(loc[0]), where))
         else:
             found.append(RowError(first_line, str(loc[0]), message))
     return found
@@ -442,7 +505,7 @@ def _validate(rows: Sequence[_Row], errors: list[RowError]) -> list[_Product]:
         if not sku or row.broken or not row.cells["handle"]:
             continue
         if sku in seen_skus:
-            message = f"SKU {row.cells['sku']} already appears on line {seen_skus[sku]}"
+            message = msg("SKU {sku} already appears on line {line}", sku=row.cells["sku"], line=seen_skus[sku])
             report(products[row.cells["handle"]], RowError(row.line, "sku", message))
         else:
             seen_skus[sku] = row.line
@@ -460,8 +523,14 @@ def _validate(rows: Sequence[_Row], errors: list[RowError]) -> list[_Product]:
                         RowError(
                             row.line,
                             column,
-                            f"{_shown(value)} differs from line {first.line} of product {product.handle} "
-                            f"({_shown(first.cells[column])}); leave it blank or repeat the same value",
+                            msg(
+                                "{value} differs from line {line} of product {handle} ({first}); "
+                                "leave it blank or repeat the same value",
+                                value=_shown(value),
+                                line=first.line,
+                                handle=product.handle,
+                                first=_shown(first.cells[column]),
+                            ),
                         ),
                     )
         for row in product.rows:
@@ -472,7 +541,7 @@ def _validate(rows: Sequence[_Row], errors: list[RowError]) -> list[_Product]:
             try:
                 parse_bundle(row.cells["bundle"])
             except ValueError as error:
-                report(product, RowError(row.line, "bundle", str(error)))
+                report(product, RowError(row.line, "bundle", message_of(error)))
         try:
             product.data = ProductInput.model_validate(_product_input(product))
         except ValidationError as error:
@@ -498,15 +567,22 @@ def _check_catalog(session: Session, products: Sequence[_Product], errors: list[
         for handle, product_id, status in session.execute(query):
             product = by_handle[handle]
             line = product.rows[0].line if product.rows else 0
-            which = "a deleted product" if status == "deleted" else "product"
-            errors.append(
-                RowError(
-                    line,
-                    "handle",
-                    f"handle {handle} is already used by {which} #{product_id}; "
+            problem = (
+                msg(
+                    "handle {handle} is already used by a deleted product #{product_id}; "
                     "existing products are never overwritten by an import",
+                    handle=handle,
+                    product_id=product_id,
+                )
+                if status == "deleted"
+                else msg(
+                    "handle {handle} is already used by product #{product_id}; "
+                    "existing products are never overwritten by an import",
+                    handle=handle,
+                    product_id=product_id,
                 )
             )
+            errors.append(RowError(line, "handle", problem))
             product.bad = True
 
     rows_by_sku: dict[str, tuple[_Product, _Row]] = {}
@@ -526,7 +602,11 @@ def _check_catalog(session: Session, products: Sequence[_Product], errors: list[
                 RowError(
                     row.line,
                     "sku",
-                    f"SKU {sku} already exists (product {handle}); existing SKUs are never overwritten",
+                    msg(
+                        "SKU {sku} already exists (product {handle}); existing SKUs are never overwritten",
+                        sku=sku,
+                        handle=handle,
+                    ),
                 )
             )
             product.bad = True
@@ -581,17 +661,17 @@ def check_bundles(session: Session, products: Sequence[_Product], errors: list[R
         changed = False
         for product, row, components in rows:
             sku = row.cells["sku"]
-            problems = []
+            problems: list[Message] = []
             for component, _ in components:
                 key = component.lower()
                 if key == sku.lower():
-                    problems.append(f"{sku} cannot be a component of itself")
+                    problems.append(msg("{sku} cannot be a component of itself", sku=sku))
                 elif key not in in_file and key not in catalog:
-                    problems.append(f"unknown SKU {component} (not in the catalog nor in this file)")
+                    problems.append(msg("unknown SKU {sku} (not in the catalog nor in this file)", sku=component))
                 elif key in known_bundles:
-                    problems.append(f"{component} is itself a bundle; bundles cannot contain bundles")
+                    problems.append(msg("{sku} is itself a bundle; bundles cannot contain bundles", sku=component))
             if sku.lower() in used_as_component:
-                problems.append(f"{sku} is a component of another bundle, so it cannot be a bundle itself")
+                problems.append(msg("{sku} is a component of another bundle, so it cannot be a bundle itself", sku=sku))
             for problem in problems:
                 errors.append(RowError(row.line, "bundle", problem))
             if problems:
@@ -824,8 +904,12 @@ def import_csv(
                 },
             )
     except InvalidInput as error:  # a bundle refused although checked: the catalog changed meanwhile
-        detail = "; ".join(error.errors.values()) or str(error)
-        report.errors.append(RowError(0, "file", f"nothing was imported: {detail}; check the file and import again"))
+        refused = joined(error.messages.values()) if error.messages else message_of(error)
+        report.errors.append(
+            RowError(
+                0, "file", msg("nothing was imported: {problem}; check the file and import again", problem=refused)
+            )
+        )
         report.products_created = report.variants_created = 0
         return report
     except (sa.exc.IntegrityError, sa.exc.DataError) as error:
@@ -833,11 +917,13 @@ def import_csv(
         # or a value the schema allows but a column does not; the transaction rolled back.
         detail = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
         hint = (
-            "someone added the same SKU or handle while the file was importing; import it again"
+            msg("someone added the same SKU or handle while the file was importing; import it again")
             if isinstance(error, sa.exc.IntegrityError)
-            else "a value does not fit the database; fix it and import again"
+            else msg("a value does not fit the database; fix it and import again")
         )
-        report.errors.append(RowError(0, "file", f"nothing was imported: {hint} (database said: {detail})"))
+        report.errors.append(
+            RowError(0, "file", msg("nothing was imported: {hint} (database said: {detail})", hint=hint, detail=detail))
+        )
         report.products_created = report.variants_created = 0
         return report
     report.committed = True
