@@ -478,6 +478,8 @@ def _error_classes(trees: Iterable[ast.Module]) -> dict[str, ErrorClass]:
 
 # Calls whose first argument is a message template wherever they appear in the core.
 _TEMPLATE_CALLS = frozenset({"msg", "InvalidValue", "Message"})
+# Calls that carry a template at another position: RowError(line, field, "template" or msg(...)).
+_TEMPLATE_ARGUMENTS = {"RowError": 2}
 
 
 def _callee(node: ast.Call) -> str | None:
@@ -539,6 +541,9 @@ def scan_core(paths: Iterable[Path]) -> tuple[list[Use], list[Problem]]:
             name = _callee(node)
             if name in _TEMPLATE_CALLS and node.args:
                 _template_use(node.args[0], path, uses, problems)
+            index = _TEMPLATE_ARGUMENTS.get(name or "")
+            if index is not None and len(node.args) > index:
+                _template_use(node.args[index], path, uses, problems)
             error_class = classes.get(name or "")
             if error_class is None or not node.args:
                 continue

@@ -19,7 +19,7 @@ from typing import TextIO, cast
 import streamlit as st
 
 from streamlit_app import ui
-from streamlit_app.i18n import t, tn
+from streamlit_app.i18n import t, tn, translate
 from syncstore.catalog import csv_update
 from syncstore.catalog.csv_format import CSV_COLUMNS, export_csv
 from syncstore.catalog.importer import ImportReport, RowError, import_csv
@@ -56,14 +56,22 @@ def errors_table(errors: Sequence[RowError]) -> None:
     st.error(tn("{n} problem in the file:", "{n} problems in the file:", len(errors)), icon=":material/error:")
     st.dataframe(
         {"line": [e.line or None for e in errors], "column": [e.field for e in errors],
-         "problem": [e.message for e in errors]},
+         "problem": [translate(e.problem) for e in errors]},
         hide_index=True, width="stretch", key="csv_errors",
         column_config={"line": st.column_config.NumberColumn(t("Line"), format="%d"),
                        "column": st.column_config.TextColumn(t("Column")),
                        "problem": st.column_config.TextColumn(t("Problem"))},
     )  # fmt: skip
     for error in errors[:20]:  # also as text, so they can be read and copied without the table
-        st.markdown(f"- {ui.plain(str(error))}")
+        st.markdown(f"- {ui.plain(problem_text(error))}")
+
+
+def problem_text(error: RowError) -> str:
+    """One problem as a line of text in the user's language; the column stays the CSV column's name."""
+    problem = translate(error.problem)
+    if not error.line:
+        return t("{column}: {problem}", column=error.field, problem=problem)
+    return t("line {line}, {column}: {problem}", line=error.line, column=error.field, problem=problem)
 
 
 class _NamedBytes(io.BytesIO):
