@@ -17,7 +17,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from streamlit_app import ui
-from streamlit_app.i18n import N_, t, tn, tv
+from streamlit_app.i18n import N_, t, tn, translate, tv
 from streamlit_app.shop_names import shop_title, title_of
 from syncstore.catalog import binding_csv, bindings
 from syncstore.catalog.bindings import BindingFilter, BindingPage, BindingRow, ShopOption
@@ -219,7 +219,7 @@ def bulk_csv() -> None:
                 t("Master SKU"): [line.master_sku for line in preview.lines],
                 t("Shop"): [line.shop for line in preview.lines],
                 t("Outcome"): [tv(OUTCOME_WORDS.get(line.outcome, line.outcome)) for line in preview.lines],
-                t("Why"): [line.reason for line in preview.lines],
+                t("Why"): [translate(line.why) for line in preview.lines],
                 t("Would push"): [_would_push(line, pushes) for line in preview.lines],
             },
             hide_index=True,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from syncstore.catalog import bindings
 from syncstore.db.models import PlatformListing, PlatformListingSku, ProductVariant
-from syncstore.errors import InvalidInput, msg
+from syncstore.errors import InvalidInput, Message, msg
 from syncstore.security.auth import Actor, Permission, requires
 
 HEADER: Final = ("seller_sku", "master_sku", "shop")
@@ -41,10 +41,20 @@ class CsvLine:
     master_sku: str
     shop: str  # the shop the line resolved to (or as given, when refused before that)
     outcome: Outcome
-    reason: str
+    reason: str  # English text (the CLI and the API show it)
     listing_sku_id: int | None = None
     variant_id: int | None = None
     version: int | None = None
+    why: Message = field(default_factory=lambda: Message(""), compare=False, repr=False)  # reason as a template
+
+
+def _line(
+    row: _Row, shop: str, outcome: Outcome, why: Message, ids: tuple[int, int, int | None] | None = None
+) -> CsvLine:
+    """A line's outcome, its reason as English text and as a template; `ids` (listing SKU, variant, version)."""
+    listing_sku_id, variant_id, version = ids if ids is not None else (None, None, None)
+    return CsvLine(row.line, row.seller_sku, row.master_sku, shop, outcome, str(why), listing_sku_id, variant_id,
+                   version, why)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -128,50 +138,64 @@ def preview_csv(session: Session, text: str) -> BulkPreview:
     lines: list[CsvLine] = []
     for row in rows:
 
-        def refuse(reason: str, shop: str | None = None, row: _Row = row) -> None:
-            lines.append(CsvLine(row.line, row.seller_sku, row.master_sku, shop or row.shop, "refused", reason))
+        def refuse(reason: Message, shop: str | None = None, row: _Row = row) -> None:
+            lines.append(_line(row, shop or row.shop, "refused", reason))
 
         variant = masters.get(row.master_sku.lower())
         if not row.seller_sku or not row.master_sku:
-            refuse("seller_sku and master_sku are both required")
+            refuse(msg("seller_sku and master_sku are both required"))
             continue
         if variant is None:
-            refuse(f"no master SKU {row.master_sku}")
+            refuse(msg("no master SKU {sku}", sku=row.master_sku))
             continue
         per_shop = found.get(row.seller_sku.lower(), {})
         if row.shop:
             shops = _shops_matching(session, row.shop)
             if not shops:
-                refuse(f"no shop named {row.shop}")
+                refuse(msg("no shop named {shop}", shop=row.shop))
                 continue
             per_shop = {cid: skus for cid, skus in per_shop.items() if cid in shops}
         if not per_shop:
-            refuse(f"no listing SKU has the seller SKU {row.seller_sku}" + (f" in {row.shop}" if row.shop else ""))
+            refuse(
+                msg(
+                    "no listing SKU has the seller SKU {seller_sku} in {shop}", seller_sku=row.seller_sku, shop=row.shop
+                )
+                if row.shop
+                else msg("no listing SKU has the seller SKU {seller_sku}", seller_sku=row.seller_sku)
+            )
             continue
         for connection_id, skus in sorted(per_shop.items()):
             shop = names.get(connection_id, str(connection_id))
             if len(skus) > 1:
-                refuse(f"ambiguous: {len(skus)} SKUs of {shop} have the seller SKU {row.seller_sku}", shop)
+                why = msg(
+                    "ambiguous: {n} SKUs of {shop} have the seller SKU {seller_sku}",
+                    n=len(skus),
+                    shop=shop,
+                    seller_sku=row.seller_sku,
+                )
+                refuse(why, shop)
                 continue
             sku = skus[0]
-            refused = bindings.bind_refusal(session, sku, variant)
-            refusal = None if refused is None else str(refused)
+            refusal = bindings.bind_refusal(session, sku, variant)
             if sku.variant_id == variant.id:
-                lines.append(CsvLine(row.line, row.seller_sku, row.master_sku, shop, "unchanged", "already bound"))
+                lines.append(_line(row, shop, "unchanged", msg("already bound")))
                 continue
             if refusal is None and sku.id in claimed_skus:
-                refusal = f"line {claimed_skus[sku.id]} already binds this SKU"
+                refusal = msg("line {line} already binds this SKU", line=claimed_skus[sku.id])
             if refusal is None and (connection_id, variant.id) in claimed_variants:
-                refusal = f"line {claimed_variants[(connection_id, variant.id)]} already binds {variant.sku} in {shop}"
+                refusal = msg(
+                    "line {line} already binds {sku} in {shop}",
+                    line=claimed_variants[(connection_id, variant.id)],
+                    sku=variant.sku,
+                    shop=shop,
+                )
             if refusal is not None:
                 refuse(refusal, shop)
                 continue
             claimed_skus[sku.id] = row.line
             claimed_variants[(connection_id, variant.id)] = row.line
-            lines.append(
-                CsvLine(row.line, row.seller_sku, row.master_sku, shop, "bind", f"binds to {variant.sku}",
-                        sku.id, variant.id, sku.binding_version)
-            )  # fmt: skip
+            binds = msg("binds to {sku}", sku=variant.sku)
+            lines.append(_line(row, shop, "bind", binds, (sku.id, variant.id, sku.binding_version)))
     return BulkPreview(lines)
 
 
@@ -180,7 +204,7 @@ def apply_csv(actor: Actor | None, session: Session, text: str) -> BulkPreview:
     """Bind every line, or nothing when a line is refused; returns the preview it applied."""
     preview = preview_csv(session, text)
     if preview.refused:
-        raise InvalidInput({f"line {line.line} ({line.shop})": line.reason for line in preview.refused})
+        raise InvalidInput({f"line {line.line} ({line.shop})": line.why for line in preview.refused})
     for line in preview.to_bind:
         assert line.listing_sku_id is not None and line.variant_id is not None and line.version is not None
         sku = session.get_one(PlatformListingSku, line.listing_sku_id)
