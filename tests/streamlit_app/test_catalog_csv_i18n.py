@@ -1,4 +1,4 @@
-# CSV import problems in the user's language: the page translates each line's problem, the CLI text stays English.
+# CSV problems in the user's language (catalog import, bindings CSV); the CLI text stays English.
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,9 +9,10 @@ from streamlit.testing.v1 import AppTest
 from streamlit_app import i18n
 from syncstore.catalog.importer import RowError
 from syncstore.errors import msg
-from tests.streamlit_app.conftest import AppAs, frame_with
+from tests.streamlit_app.conftest import AppAs, SeededDatabase, frame_with
 from tests.streamlit_app.test_catalog_csv import upload
 from tests.streamlit_app.test_core_errors_i18n import _language
+from tests.streamlit_app.test_listings import SELLER, add_orphan
 from tests.syncstore.test_importer import csv_text, product
 
 # Line 2: an option name with no value; line 3: a price that is no number; line 4: line 2's SKU again.
@@ -100,3 +101,17 @@ def test_the_check_finds_a_row_error_built_at_run_time_and_untranslated_row_temp
     assert "an error message needs a literal template (placeholders, no f-string)" in found
     assert "no ms translation of 'a row problem nobody translated'" in found
     assert len(found) == 2  # the msg() template is translated in the rowmsg fragment
+
+
+@pytest.mark.usefixtures("malay")
+def test_a_malay_user_sees_why_each_bindings_csv_line_would_bind_or_is_refused_in_malay(
+    app_as: AppAs, seeded_db: SeededDatabase
+) -> None:
+    _, variant = add_orphan(seeded_db)
+    at = app_as("editor", "listings")
+    at.text_area(key="listings_csv_text").input(f"seller_sku,master_sku,shop\n{SELLER},{variant.sku},\nNOPE,X,\n").run()
+    at.button(key="listings_csv_preview_button").click().run()
+    assert not at.exception, at.exception
+    table = next(e.value for e in at.dataframe if i18n.t("Would push") in e.value.columns)
+    why = list(table[i18n.t("Why")])
+    assert why == [f"diikat kepada {variant.sku}", "tiada SKU induk X"]
