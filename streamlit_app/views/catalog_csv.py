@@ -20,6 +20,7 @@ import streamlit as st
 
 from streamlit_app import ui
 from streamlit_app.i18n import t, tn, translate
+from streamlit_app.import_words import import_summary, update_summary
 from syncstore.catalog import csv_update
 from syncstore.catalog.csv_format import CSV_COLUMNS, export_csv
 from syncstore.catalog.importer import ImportReport, RowError, import_csv
@@ -107,7 +108,7 @@ def show_check(checked: dict[str, object], strict: bool) -> bool:
     if checked.get("update"):
         preview = checked["preview"]
         assert isinstance(preview, csv_update.CsvImportPreview)
-        st.info(ui.plain(csv_update.summary(preview, applied=False)), icon=":material/fact_check:")
+        st.info(ui.plain(update_summary(preview, applied=False)), icon=":material/fact_check:")
         if preview.errors:
             errors_table(preview.errors)
         if preview.updates:
@@ -121,7 +122,7 @@ def show_check(checked: dict[str, object], strict: bool) -> bool:
         return not (strict and preview.errors) and bool(preview.creates or preview.updates)
     report = checked["report"]
     assert isinstance(report, ImportReport)
-    st.info(ui.plain(report.summary()), icon=":material/fact_check:")
+    st.info(ui.plain(import_summary(report)), icon=":material/fact_check:")
     if report.errors:
         errors_table(report.errors)
     return not (strict and report.errors) and report.products_created > 0
@@ -134,15 +135,15 @@ def apply(data: bytes, name: str, checked: dict[str, object], strict: bool) -> N
             assert isinstance(preview, csv_update.CsvImportPreview)
             done = csv_update.apply_csv_import(ui.current_actor(), ui.engine(), data, source=name, strict=strict,
                                                expected_versions=preview.versions)  # fmt: skip
-            message = csv_update.summary(done, applied=True)
+            message = update_summary(done, applied=True)
         else:
             with st.status(t("Importing…"), expanded=False) as status:
                 report = _import(data, name, strict=strict, dry_run=False)
-                status.update(label=report.summary(), state="complete" if report.committed else "error")
+                status.update(label=import_summary(report), state="complete" if report.committed else "error")
             if not report.committed:
-                st.session_state[RESULT_KEY] = ("error", report.summary(), list(report.errors))
+                st.session_state[RESULT_KEY] = ("error", import_summary(report), list(report.errors))
                 return
-            message = report.summary()
+            message = import_summary(report)
     except SyncStoreError as error:
         st.session_state[RESULT_KEY] = ("error", ui.error_text(error), [])
         return

@@ -56,10 +56,10 @@ def test_a_lenient_import_skips_the_bad_products_and_imports_the_rest(
     at = upload(sqlite_app_as("editor", "catalog_csv"), csv_text(GOOD, BAD_PRICE))
     at.toggle(key="csv_strict").set_value(False).run()
     click(at, "Check the file")
-    assert "would import 1 products" in page_text(at)
+    assert "would import 1 product (1 variant)" in page_text(at)
     click(at, "Import")
     assert not at.exception, at.exception
-    assert "imported 1 products" in page_text(at)
+    assert "imported 1 product (1 variant)" in page_text(at)
     assert handles(sqlite_seeded_db, "app-lamp", "app-chair") == {"app-lamp"}
 
 

@@ -62,6 +62,10 @@ def test_a_malay_user_sees_the_line_problems_of_a_bad_csv_in_malay(app_as: AppAs
     text = listed(at)
     assert "baris 2, option1_value: wajib diisi apabila option1_name diberi" in text
     assert "required when" not in text and "already appears" not in text and "valid decimal" not in text
+    # The one-line outcome too, with its counts (the core's summary() is the CLI's English).
+    summary = [info.value for info in at.info]
+    assert any("akan mengimport" in line and "3 ralat" in line for line in summary), summary
+    assert not any("would import" in line for line in summary), summary
 
 
 @pytest.mark.usefixtures("english")
@@ -73,6 +77,8 @@ def test_an_english_user_sees_the_same_problems_in_english(app_as: AppAs) -> Non
     assert found[(3, "base_price")] == "Input should be a valid decimal (got 'free')"
     assert found[(4, "sku")] == "SKU I18N-LAMP-1 already appears on line 2"
     assert "line 2, option1_value: required when option1_name is given" in listed(at)
+    summary = [info.value for info in at.info]
+    assert any("would import" in line and "3 errors" in line for line in summary), summary
 
 
 def test_a_row_error_keeps_its_english_text_for_the_cli_and_its_template_for_the_app() -> None:
