@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
+from streamlit_app.i18n import t, tn
 from syncstore.catalog.csv_update import CsvImportPreview
 from syncstore.catalog.importer import ImportReport
-from streamlit_app.i18n import t, tn
 
 
 def _errors(count: int) -> str:
